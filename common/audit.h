@@ -1,0 +1,39 @@
+/* Append-only audit log, one table per service schema (<schema>.audit_log), each row chained
+ * by SHA-256 to the previous one and written inside the caller's transaction. */
+#ifndef HOSO_AUDIT_H
+#define HOSO_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "db.h"
+
+typedef struct {
+  const char *actor_id;    /* account id or service client id; "" for anonymous (failed login) */
+  const char *actor_name;  /* username as typed/known, for people reading the log */
+  const char *action;      /* e.g. "LOGIN", "LOGIN_FAILED", "ACCOUNT_CREATE", "RECORD_READ" */
+  const char *target_type; /* "account", "unit", "record", ... */
+  const char *target_id;
+  const char *unit_path;   /* unit the target belongs to, for scoped audit queries */
+  const char *outcome;     /* "ok" or a short reason ("bad_password", "locked") */
+  const char *client_addr;
+  const char *request_id;
+  const char *detail_json; /* a JSON object with the specifics (diff, reason); NULL: {} */
+} audit_entry;
+
+/* Appends one row to the audit_log of the connection's schema, in the current transaction
+ * (call it inside db_tx). Takes a transaction-level advisory lock so the chain stays linear.
+ * 0 or -1 (db_err_* tells why; the caller's transaction then fails as a whole). */
+int audit_write(db_conn *c, const audit_entry *e);
+
+/* The canonical hash of one row: SHA-256 over prev_hash (32 bytes) followed by the row's
+ * fields, each length-prefixed, in a fixed order (seq, at, and the audit_entry fields). Pure;
+ * shared by the writer and the verifier. */
+void audit_row_hash(const uint8_t prev[32], int64_t seq, const char *at, const audit_entry *e,
+                    uint8_t out[32]);
+
+/* Walks <schema>.audit_log in seq order and recomputes the chain. Returns 0 if intact,
+ * 1 if broken (then *bad_seq is the first row whose hash does not match or whose seq breaks
+ * the sequence), -1 on database error. *rows gets the number of rows checked. */
+int audit_verify(db_conn *c, const char *schema, int64_t *rows, int64_t *bad_seq);
+
+#endif

@@ -1,0 +1,86 @@
+/* PostgreSQL access for every service: one connection per worker, parameterized queries only,
+ * transactions retried on serialization failure, migrations, reconnect after an outage. */
+#ifndef HOSO_DB_H
+#define HOSO_DB_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+
+typedef struct db_conn db_conn;
+
+/* One versioned migration, generated from <service>/migrations/NNN_name.sql by the build
+ * (cmake/embed_migrations.cmake). Arrays end with a {0, 0, 0} row. */
+typedef struct {
+  int version;
+  const char *name;
+  const char *sql;
+} db_migration;
+
+/* What went wrong with the last failed call on a connection. */
+typedef enum {
+  DB_OK = 0,
+  DB_UNAVAILABLE,    /* cannot reach the server / connection lost: caller answers UNAVAILABLE */
+  DB_SERIALIZATION,  /* 40001 / 40P01 after the retries were spent: ABORTED */
+  DB_UNIQUE,         /* 23505; db_err_constraint() names the constraint */
+  DB_FOREIGN_KEY,    /* 23503 */
+  DB_CHECK,          /* 23514, 23502, 22xxx (bad data) */
+  DB_TIMEOUT,        /* 57014 statement timeout / cancel: DEADLINE_EXCEEDED */
+  DB_RLS,            /* 42501 row-level security refused: PERMISSION_DENIED */
+  DB_OTHER           /* anything else: INTERNAL, detail only in the log */
+} db_errkind;
+
+/* Opens a connection for `schema` (search_path = schema, public). Never fails for a server
+ * that is down: the connection is made or remade lazily by the next call. dsn: libpq
+ * connection string (HOSO_PG_DSN). Returns NULL only on out of memory. */
+db_conn *db_open(const char *dsn, const char *schema);
+void db_close(db_conn *c);
+
+/* Makes sure the connection is up, reconnecting if the server restarted. 0 or -1 (then
+ * db_errkind is DB_UNAVAILABLE). Called by the server before each call. */
+int db_ensure(db_conn *c);
+
+/* Runs `sql` with n text parameters ($1..$n; a NULL pointer is SQL NULL). Returns the
+ * result (PGRES_TUPLES_OK or PGRES_COMMAND_OK) to be freed with PQclear, or NULL on error,
+ * with the error kept on the connection (db_err_*). Never pastes parameters into SQL. */
+PGresult *db_exec(db_conn *c, const char *sql, int n, const char *const *params);
+/* Convenience: db_exec with the parameters as varargs of const char *. */
+PGresult *db_q(db_conn *c, const char *sql, int n, ...);
+/* Runs a statement and discards the result: 0 or -1. */
+int db_cmd(db_conn *c, const char *sql, int n, ...);
+
+db_errkind db_err_kind(const db_conn *c);
+const char *db_err_sqlstate(const db_conn *c);   /* "" when none */
+const char *db_err_constraint(const db_conn *c); /* "" when none */
+const char *db_err_message(const db_conn *c);    /* server's message: for logs only */
+void db_err_clear(db_conn *c);
+
+enum { DB_READ_COMMITTED = 0, DB_REPEATABLE_READ = 1, DB_SERIALIZABLE = 2 };
+
+/* The body of a transaction. Returns 0 to commit, DB_TX_ROLLBACK to roll back (the caller
+ * has recorded why), or -1 after a failed db_* call (rolled back; retried if the failure was a
+ * serialization failure or deadlock). */
+#define DB_TX_ROLLBACK 1
+typedef int (*db_tx_fn)(db_conn *c, void *arg);
+
+/* BEGIN at `isolation`; sets the transaction-local settings hoso.scope = scope (comma
+ * separated ltree paths the caller may see, "*" for everything; row-level security policies
+ * read it) and hoso.actor = actor; runs fn; COMMIT. Retries the whole body up to 5 times on
+ * 40001/40P01 (fn must be safe to run again). Returns 0 committed, DB_TX_ROLLBACK, or -1
+ * (db_err_* tells why). */
+int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx_fn fn,
+          void *arg);
+
+/* Changes hoso.scope inside the current transaction (e.g. to "*" to look a target up before
+ * the service's own scope check decides PERMISSION_DENIED vs NOT_FOUND, then back). 0 / -1. */
+int db_set_scope(db_conn *c, const char *scope);
+
+/* Applies the migrations not yet applied to `schema` (creating it if needed), each in its own
+ * transaction, recorded in <schema>.schema_migrations; serialized across processes with an
+ * advisory lock. The common migrations (audit log) are applied first. 0 or -1 (logged). */
+int db_migrate(db_conn *c, const char *schema, const db_migration *migs);
+
+/* Common migrations (common/migrations/*.sql) every service schema gets: the audit log. */
+extern const db_migration common_migrations[];
+extern const size_t common_migrations_count;
+
+#endif

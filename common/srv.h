@@ -1,0 +1,106 @@
+/* The gRPC server runtime every service runs on (gRPC C core): a method table, a fixed pool of
+ * worker threads each owning a PostgreSQL connection, token and scope checks before the
+ * handler, deadlines and cancellation, health checks, TLS, and a clean drain on SIGTERM. */
+#ifndef HOSO_SRV_H
+#define HOSO_SRV_H
+
+#include <stddef.h>
+#include <grpc/grpc.h>
+#include <protobuf-c/protobuf-c.h>
+#include "audit.h"
+#include "db.h"
+#include "tok.h"
+
+typedef struct srv_ctx srv_ctx;
+
+/* A handler: validate → authorize → transaction → reply. On success it sets *resp to a
+ * message built in the call's arena (srv_alloc / srv_strdup / srv_new) and returns 0; on
+ * failure it returns the value of srv_fail / srv_fail_db. The runtime packs and sends the
+ * response and frees the arena, so handlers never free response memory. */
+typedef int (*srv_handler)(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp);
+
+enum {
+  SRV_PUBLIC = 1u << 0,      /* no token needed (Login, GetPublicKeys, health) */
+  SRV_PWCHANGE_OK = 1u << 1, /* also accepts a pwchange token (ChangePassword) */
+};
+
+typedef struct {
+  const char *path; /* "/hoso.identity.v1.Identity/Login" */
+  const ProtobufCMessageDescriptor *in, *out;
+  srv_handler fn;
+  unsigned flags;
+} srv_method;
+
+/* Loads verification keys into the ring (see tok_refresh_fn). NULL in srv_config means:
+ * fetch them from identity's GetPublicKeys at HOSO_IDENTITY_ADDR. */
+typedef int (*srv_keys_fn)(tok_keyring *kr, void *arg);
+
+typedef struct {
+  const char *service;          /* "identity": logs, defaults */
+  const char *addr_env;         /* "HOSO_IDENTITY_ADDR" */
+  const char *addr_default;     /* CFG_IDENTITY_ADDR_DEFAULT */
+  const char *schema;           /* PostgreSQL schema the service owns */
+  const db_migration *migrations;
+  const srv_method *methods;
+  size_t n_methods;
+  srv_keys_fn load_keys;        /* NULL: from identity over gRPC */
+  /* Runs once after migrations, before serving, on a worker connection (bootstrap data).
+   * Non-zero aborts start-up. May be NULL. */
+  int (*on_start)(db_conn *db);
+} srv_config;
+
+/* Runs the service until SIGTERM/SIGINT: config from env (HOSO_PG_DSN, HOSO_WORKERS,
+ * HOSO_TLS_CERT/KEY/CA, HOSO_TLS_CLIENT_AUTH, HOSO_TRUSTED_PROXIES, ...), migrations, listen,
+ * serve, drain. Returns the process exit code. */
+int srv_main(const srv_config *cfg, int argc, char **argv);
+
+/* --- inside a handler ------------------------------------------------------------------ */
+
+struct srv_ctx {
+  db_conn *db;                /* this worker's connection */
+  const tok_claims *auth;     /* verified caller; NULL for SRV_PUBLIC methods without token */
+  const char *request_id;     /* x-request-id from the client, or generated */
+  const char *client_addr;    /* peer IP, or the forwarded client address from a trusted proxy */
+  const char *method;         /* the method path */
+  int peer_has_cert;          /* the TLS peer presented a verified client certificate */
+  struct srv_call_priv *priv; /* runtime internals */
+};
+
+/* Memory that lives until the response is sent. Never NULL (aborts on out of memory). */
+void *srv_alloc(srv_ctx *ctx, size_t n);
+char *srv_strdup(srv_ctx *ctx, const char *s);
+char *srv_printf(srv_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A zeroed message of the given descriptor, initialised, in the arena. */
+void *srv_new(srv_ctx *ctx, const ProtobufCMessageDescriptor *d);
+
+/* Records the status to send and returns -1: `return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+ * "username: must not be empty");`. The message must be one a person can act on. */
+int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Maps the connection's last database error to a status: UNAVAILABLE (database down; retry),
+ * ABORTED (concurrent change; retry), ALREADY_EXISTS (with `what`, e.g. "username: already
+ * taken"), DEADLINE_EXCEEDED, PERMISSION_DENIED, or INTERNAL (detail logged, not sent). */
+int srv_fail_db(srv_ctx *ctx, const char *what);
+/* True after srv_fail: a transaction body that decided to fail can tell db_tx to roll back. */
+int srv_failed(const srv_ctx *ctx);
+
+/* Runs fn in one transaction with the caller's scope set for row-level security
+ * (hoso.scope, hoso.actor). Returns 0 if committed; otherwise the status is already set
+ * (by fn via srv_fail, or from the database error) and -1 is returned. fn returns 0 to
+ * commit, DB_TX_ROLLBACK to roll back, -1 on a failed db call. A failed login that must
+ * record its failure commits and sets the status with srv_fail: the status is still sent. */
+typedef int (*srv_tx_fn)(srv_ctx *ctx, void *arg);
+int srv_tx(srv_ctx *ctx, int isolation, srv_tx_fn fn, void *arg);
+/* Same with an explicit scope (e.g. "*" for a login lookup made before anyone is known). */
+int srv_tx_scoped(srv_ctx *ctx, int isolation, const char *scope, srv_tx_fn fn, void *arg);
+
+/* The value of a request metadata key (lowercase), or NULL. */
+const char *srv_metadata(srv_ctx *ctx, const char *key);
+
+/* Fills the common audit fields from the context (actor, client address, request id). */
+void srv_audit_base(srv_ctx *ctx, audit_entry *e);
+
+/* The keyring of this process (identity calls tok_keyring_add after rotating keys). */
+tok_keyring *srv_keyring(void);
+
+#endif

@@ -1,0 +1,57 @@
+/* Test harness for integration tests: a private PostgreSQL cluster in a temporary directory
+ * (Unix socket only), real service processes on free loopback ports, and gRPC clients. */
+#ifndef HOSO_TH_H
+#define HOSO_TH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "cli.h"
+
+typedef struct {
+  char dir[256];      /* cluster data directory (owned by the postgres user) */
+  char sock_dir[256]; /* Unix socket directory */
+  int port;           /* the socket's port number (no TCP listener) */
+  char dsn[512];      /* libpq DSN for the non-superuser application role "hoso" */
+  char admin_dsn[512];/* DSN as the superuser, for test set-up and inspection only */
+} th_pg;
+
+/* initdb (as the postgres user when running as root) into a fresh temp dir, start the server
+ * (fsync off, listen_addresses = ''), create role hoso (LOGIN, not superuser) owning database
+ * hoso. 0 / -1 (reason printed). */
+int th_pg_start(th_pg *pg);
+/* Stop (fast) / start again on the same directory and socket. */
+int th_pg_stop(th_pg *pg);
+int th_pg_restart_server(th_pg *pg);
+/* Stop and delete the cluster. */
+void th_pg_destroy(th_pg *pg);
+
+typedef struct {
+  pid_t pid;
+  char addr[64];      /* "127.0.0.1:PORT" */
+  char log[256];      /* the process's stderr, kept for failure diagnosis */
+} th_svc;
+
+/* Starts HOSO_BIN_DIR/<binary> with the given extra environment ("K=V" strings, NULL
+ * terminated; HOSO_PG_DSN and the address variable addr_env are set by the harness to pg->dsn
+ * and a free port) and waits (up to 30 s) until its health check answers SERVING. */
+int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
+                 const char *const *extra_env);
+/* SIGTERM and wait (up to 20 s, then SIGKILL). Returns the exit status or -1. */
+int th_svc_stop(th_svc *s);
+/* 1 if the process is still running. */
+int th_svc_alive(const th_svc *s);
+
+/* A free TCP port on 127.0.0.1. */
+int th_free_port(void);
+
+/* The identity service with the bootstrap admin password TH_ADMIN_PASSWORD. */
+#define TH_ADMIN_PASSWORD "Quan-tri-vien-2026!"
+
+/* Log in and return a malloc'd access token, or NULL. */
+char *th_login(cli_chan *ch, const char *username, const char *password);
+
+/* A cli_md array of one bearer header for token (static storage per thread, valid until the
+ * next call). */
+const cli_md *th_bearer(const char *token);
+
+#endif
