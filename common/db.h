@@ -79,7 +79,7 @@ int db_set_scope(db_conn *c, const char *scope);
  * advisory lock. The common migrations (audit log) are applied first. 0 or -1 (logged). */
 int db_migrate(db_conn *c, const char *schema, const db_migration *migs);
 
-/* Common migrations (common/migrations/*.sql) every service schema gets: the audit log. */
+/* Common migrations (common/migrations/NNN_name.sql) every service schema gets: the audit log. */
 extern const db_migration common_migrations[];
 extern const size_t common_migrations_count;
 
