@@ -1,0 +1,170 @@
+/* Signing keys of the identity service: the current ES256 signer (cached per process, made on
+ * first start), rotation that keeps old public keys published until their tokens expire, and
+ * loading the published keys into a keyring. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cfg.h"
+#include "identity.h"
+#include "log.h"
+#include "pw.h"
+
+/* How long a retired key stays published: the longest-lived token it signed, plus clock skew. */
+#define KEY_GRACE_SECONDS (TOK_ACCESS_TTL + 300)
+/* How often a process re-reads which key signs (another replica may have rotated). */
+#define SIGNER_RECHECK_SECONDS 60
+
+static pthread_mutex_t signer_mu = PTHREAD_MUTEX_INITIALIZER;
+static char signer_kid[64];
+static char *signer_pem;
+static time_t signer_loaded;
+
+/* Creates a key pair and stores it as the active signer. Caller holds a transaction. */
+static int key_insert(db_conn *db, char *kid_out, size_t kid_len) {
+  char *priv = NULL, *pub = NULL, rnd[16], kid[64];
+  int rc = -1;
+  if (tok_keygen(&priv, &pub) != 0) goto out;
+  if (pw_random_secret(6, rnd, sizeof rnd) != 0) goto out;
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  snprintf(kid, sizeof kid, "%04d%02d%02d-%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, rnd);
+  if (db_cmd(db, "INSERT INTO signing_keys (kid, private_pem, public_pem) VALUES ($1, $2, $3)", 3,
+             kid, priv, pub) != 0)
+    goto out;
+  if (kid_out) snprintf(kid_out, kid_len, "%s", kid);
+  rc = 0;
+out:
+  free(priv);
+  free(pub);
+  return rc;
+}
+
+typedef struct {
+  char kid[64];
+  int force; /* rotate even if the current key is young */
+} rotate_arg;
+
+static int rotate_tx(db_conn *db, void *p) {
+  rotate_arg *a = p;
+  /* One rotation at a time across replicas. */
+  if (db_cmd(db, "SELECT pg_advisory_xact_lock(hashtext('identity.signing_keys'))", 0) != 0) return -1;
+  long max_age = cfg_int("HOSO_KEY_ROTATE_DAYS", 30, 1, 3650) * 86400L;
+  char age[32];
+  snprintf(age, sizeof age, "%ld", max_age);
+  PGresult *r = db_q(db,
+                     "SELECT kid, extract(epoch FROM now() - created_at) > $1::bigint FROM signing_keys "
+                     "WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
+                     1, age);
+  if (!r) return -1;
+  int have = PQntuples(r) == 1, old = have && PQgetvalue(r, 0, 1)[0] == 't';
+  if (have) snprintf(a->kid, sizeof a->kid, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  if (have && !old && !a->force) return 0;
+  char grace[32];
+  snprintf(grace, sizeof grace, "%d", KEY_GRACE_SECONDS);
+  if (db_cmd(db,
+             "UPDATE signing_keys SET retired_at = now(), expires_at = now() + make_interval(secs => $1::int) "
+             "WHERE retired_at IS NULL",
+             1, grace) != 0)
+    return -1;
+  return key_insert(db, a->kid, sizeof a->kid);
+}
+
+static void signer_forget(void) {
+  pthread_mutex_lock(&signer_mu);
+  signer_loaded = 0;
+  pthread_mutex_unlock(&signer_mu);
+}
+
+int keys_ensure(db_conn *db) {
+  rotate_arg a = {.force = 0};
+  if (db_tx(db, DB_READ_COMMITTED, "*", "system", rotate_tx, &a) != 0) return -1;
+  signer_forget();
+  return 0;
+}
+
+int keys_rotate(db_conn *db, char *kid_out, size_t kid_len) {
+  rotate_arg a = {.force = 1};
+  if (rotate_tx(db, &a) != 0) return -1;
+  snprintf(kid_out, kid_len, "%s", a.kid);
+  signer_forget();
+  return 0;
+}
+
+/* Loads the active signer from the database when the cache is empty or stale. The public key
+ * goes into this process's keyring too, so tokens we sign verify here at once. */
+static int signer_load(db_conn *db) {
+  PGresult *r = db_q(db,
+                     "SELECT kid, private_pem, public_pem FROM signing_keys WHERE retired_at IS NULL "
+                     "ORDER BY created_at DESC LIMIT 1",
+                     0);
+  if (!r) return -1;
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    log_error("no active signing key; restart identity to create one");
+    return -1;
+  }
+  tok_keyring *kr = srv_keyring();
+  if (kr) tok_keyring_add(kr, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2));
+  char *pem = strdup(PQgetvalue(r, 0, 1));
+  if (!pem) {
+    PQclear(r);
+    return -1;
+  }
+  pthread_mutex_lock(&signer_mu);
+  free(signer_pem);
+  signer_pem = pem;
+  snprintf(signer_kid, sizeof signer_kid, "%s", PQgetvalue(r, 0, 0));
+  signer_loaded = time(NULL);
+  pthread_mutex_unlock(&signer_mu);
+  PQclear(r);
+  return 0;
+}
+
+int keys_sign(srv_ctx *ctx, const tok_claims *claims, int ttl, char **jwt) {
+  pthread_mutex_lock(&signer_mu);
+  int stale = !signer_pem || time(NULL) - signer_loaded > SIGNER_RECHECK_SECONDS;
+  pthread_mutex_unlock(&signer_mu);
+  if (stale && signer_load(ctx->db) != 0) {
+    if (db_err_kind(ctx->db) != DB_OK) return srv_fail_db(ctx, "signing key");
+    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "no signing key available");
+  }
+  pthread_mutex_lock(&signer_mu);
+  tok_signer s;
+  snprintf(s.kid, sizeof s.kid, "%s", signer_kid);
+  s.private_pem = signer_pem;
+  int rc = tok_sign(&s, claims, (long long)time(NULL), ttl, jwt);
+  pthread_mutex_unlock(&signer_mu);
+  if (rc != 0) return srv_fail(ctx, GRPC_STATUS_INTERNAL, "could not sign the token");
+  return 0;
+}
+
+int keys_load_ring(tok_keyring *kr, void *arg) {
+  (void)arg;
+  /* Runs rarely (start, unknown kid): a short-lived connection keeps workers' own untouched. */
+  db_conn *db = db_open(cfg_str("HOSO_PG_DSN", CFG_PG_DSN_DEFAULT), "identity");
+  int rc = -1;
+  if (!db || db_ensure(db) != 0) goto out;
+  PGresult *r = db_q(db,
+                     "SELECT kid, public_pem FROM signing_keys WHERE expires_at IS NULL OR expires_at > now()",
+                     0);
+  if (!r) goto out;
+  int n = PQntuples(r);
+  const char **kids = calloc((size_t)n + 1, sizeof *kids), **pems = calloc((size_t)n + 1, sizeof *pems);
+  if (kids && pems) {
+    for (int i = 0; i < n; i++) {
+      kids[i] = PQgetvalue(r, i, 0);
+      pems[i] = PQgetvalue(r, i, 1);
+    }
+    rc = tok_keyring_replace(kr, (size_t)n, kids, pems);
+  }
+  free(kids);
+  free(pems);
+  PQclear(r);
+out:
+  if (db) db_close(db);
+  return rc;
+}

@@ -1,0 +1,64 @@
+/* Token keys: GetPublicKeys (public; every service verifies tokens with these) and
+ * RotateSigningKey (system administrator). */
+#include <string.h>
+#include "identity.h"
+#include "scope.h"
+
+static int keys_list_tx(srv_ctx *ctx, void *p) {
+  Hoso__Identity__V1__GetPublicKeysResponse *o = p;
+  PGresult *r = db_q(ctx->db,
+                     "SELECT kid, public_pem, "
+                     "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                     "coalesce(to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') "
+                     "FROM signing_keys WHERE expires_at IS NULL OR expires_at > now() ORDER BY created_at",
+                     0);
+  if (!r) return -1;
+  int n = PQntuples(r);
+  o->keys = srv_alloc(ctx, ((size_t)n + 1) * sizeof *o->keys);
+  for (int i = 0; i < n; i++) {
+    Hoso__Identity__V1__PublicKey *k = srv_new(ctx, &hoso__identity__v1__public_key__descriptor);
+    k->kid = srv_strdup(ctx, PQgetvalue(r, i, 0));
+    k->alg = "ES256";
+    k->public_key_pem = srv_strdup(ctx, PQgetvalue(r, i, 1));
+    k->created_at = srv_strdup(ctx, PQgetvalue(r, i, 2));
+    k->retires_at = srv_strdup(ctx, PQgetvalue(r, i, 3));
+    o->keys[o->n_keys++] = k;
+  }
+  PQclear(r);
+  return 0;
+}
+
+int rpc_get_public_keys(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+  (void)req;
+  Hoso__Identity__V1__GetPublicKeysResponse *o =
+      srv_new(ctx, &hoso__identity__v1__get_public_keys_response__descriptor);
+  if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", keys_list_tx, o) != 0) return -1;
+  *resp = &o->base;
+  return 0;
+}
+
+static int rotate_tx(srv_ctx *ctx, void *p) {
+  Hoso__Identity__V1__RotateSigningKeyResponse *o = p;
+  char kid[64];
+  if (keys_rotate(ctx->db, kid, sizeof kid) != 0) return -1;
+  o->kid = srv_strdup(ctx, kid);
+  audit_entry e;
+  memset(&e, 0, sizeof e);
+  srv_audit_base(ctx, &e);
+  e.action = "KEY_ROTATE";
+  e.target_type = "signing_key";
+  e.target_id = o->kid;
+  e.outcome = "ok";
+  return audit_write(ctx->db, &e) != 0 ? -1 : 0;
+}
+
+int rpc_rotate_signing_key(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+  (void)req;
+  if (!(scope_rights(ctx->auth->roles) & RIGHT_ADMIN))
+    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "only a system administrator may rotate signing keys");
+  Hoso__Identity__V1__RotateSigningKeyResponse *o =
+      srv_new(ctx, &hoso__identity__v1__rotate_signing_key_response__descriptor);
+  if (srv_tx(ctx, DB_READ_COMMITTED, rotate_tx, o) != 0) return -1;
+  *resp = &o->base;
+  return 0;
+}
