@@ -1,0 +1,225 @@
+/* Who is calling: the request id, the client address (forwarding headers only from trusted
+ * proxies), the bearer token check before each handler, and the process keyring. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include "cfg.h"
+#include "cli.h"
+#include "identity.pb-c.h"
+#include "log.h"
+#include "srv_int.h"
+
+#define RID_MAX 64
+
+static tok_keyring *g_kr;
+static srv_keys_fn g_load;
+/* The keys loader may need the database (identity reads its own keys table); a refresh runs
+ * on whichever worker met the unknown kid, so it gets that worker's own connection. */
+static _Thread_local db_conn *tl_db;
+
+static int rid_ok(const char *s) {
+  size_t n = 0;
+  for (; s[n]; n++)
+    if (n >= RID_MAX || s[n] < 0x21 || s[n] > 0x7e) return 0;
+  return n > 0;
+}
+
+const char *srv_pick_request_id(srv_ctx *ctx) {
+  const char *v = srv_metadata(ctx, "x-request-id");
+  if (v && rid_ok(v)) return srv_strdup(ctx, v);
+  unsigned char b[16];
+  if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+    /* Uniqueness matters for matching logs, not secrecy: time and address will do. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long x = (unsigned long long)ts.tv_nsec ^ ((unsigned long long)ts.tv_sec << 30) ^
+                           (unsigned long long)(size_t)ctx;
+    for (size_t i = 0; i < sizeof b; i++) b[i] = (unsigned char)(x >> ((i % 8) * 8)) ^ (unsigned char)i;
+  }
+  char *r = srv_alloc(ctx, 2 * sizeof b + 1);
+  for (size_t i = 0; i < sizeof b; i++) snprintf(r + 2 * i, 3, "%02x", b[i]);
+  return r;
+}
+
+/* "ipv4:1.2.3.4:5" → "1.2.3.4"; "ipv6:[::1]:5" → "::1"; "ipv6:%5B::1%5D:5" (percent-encoded
+ * form some versions print) likewise; anything else is kept whole. */
+static char *peer_ip(srv_ctx *ctx, const char *peer) {
+  if (!peer) return srv_strdup(ctx, "");
+  if (strncmp(peer, "ipv4:", 5) == 0) {
+    const char *s = peer + 5, *colon = strrchr(s, ':');
+    size_t n = colon ? (size_t)(colon - s) : strlen(s);
+    char *r = srv_alloc(ctx, n + 1);
+    memcpy(r, s, n);
+    return r;
+  }
+  if (strncmp(peer, "ipv6:", 5) == 0) {
+    const char *s = peer + 5, *e;
+    if (*s == '[') {
+      s++;
+      e = strchr(s, ']');
+    } else if (strncasecmp(s, "%5B", 3) == 0) {
+      s += 3;
+      e = strcasestr(s, "%5D");
+    } else {
+      e = strrchr(s, ':');
+    }
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    char *r = srv_alloc(ctx, n + 1);
+    memcpy(r, s, n);
+    return r;
+  }
+  return srv_strdup(ctx, peer);
+}
+
+/* Binary equality of two textual IPs, so "::1" and "0:0::1" match. */
+static int same_ip(const char *a, const char *b) {
+  unsigned char x[16], y[16];
+  if (inet_pton(AF_INET, a, x) == 1) return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+  if (inet_pton(AF_INET6, a, x) == 1) return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+  return 0;
+}
+
+static int is_trusted(const char *ip, const char *list) {
+  if (!list || !*list || !*ip) return 0;
+  char item[64];
+  for (const char *s = list; *s;) {
+    while (*s == ',' || isspace((unsigned char)*s)) s++;
+    size_t n = strcspn(s, ",");
+    size_t m = n;
+    while (m > 0 && isspace((unsigned char)s[m - 1])) m--;
+    if (m > 0 && m < sizeof item) {
+      memcpy(item, s, m);
+      item[m] = 0;
+      if (same_ip(ip, item)) return 1;
+    }
+    s += n;
+  }
+  return 0;
+}
+
+/* First element of a forwarding header when it is an IP address, else NULL. */
+static char *forwarded_ip(srv_ctx *ctx, const char *v) {
+  if (!v) return NULL;
+  while (isspace((unsigned char)*v)) v++;
+  size_t n = strcspn(v, ",");
+  while (n > 0 && isspace((unsigned char)v[n - 1])) n--;
+  if (n == 0 || n >= 64) return NULL;
+  char buf[64];
+  unsigned char bin[16];
+  memcpy(buf, v, n);
+  buf[n] = 0;
+  if (inet_pton(AF_INET, buf, bin) != 1 && inet_pton(AF_INET6, buf, bin) != 1) return NULL;
+  return srv_strdup(ctx, buf);
+}
+
+const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const char *trusted) {
+  char *ip = peer_ip(ctx, peer);
+  if (!is_trusted(ip, trusted)) return ip; /* anyone else could claim any address */
+  char *fwd = forwarded_ip(ctx, srv_metadata(ctx, "x-forwarded-for"));
+  if (!fwd) fwd = forwarded_ip(ctx, srv_metadata(ctx, "x-client-addr"));
+  return fwd ? fwd : ip;
+}
+
+int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
+  const char *h = srv_metadata(ctx, "authorization");
+  const char *jwt = NULL;
+  if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+    jwt = h + 7;
+    while (*jwt == ' ') jwt++;
+    if (!*jwt) jwt = NULL;
+  }
+  tok_claims *c = &ctx->priv->claims;
+  char why[128] = "";
+  if (flags & SRV_PUBLIC) {
+    /* A public method works without a token; a good one is passed on, a bad one ignored. */
+    if (jwt && tok_verify(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) == 0 &&
+        (strcmp(c->typ, TOK_TYP_PWCHANGE) != 0 || (flags & SRV_PWCHANGE_OK)) &&
+        !(service_mtls && (c->roles & ROLE_SERVICE) && !ctx->peer_has_cert))
+      ctx->auth = c;
+    return 0;
+  }
+  if (!jwt) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "missing bearer token");
+  if (tok_verify(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) != 0)
+    return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "invalid token: %s",
+                    *why ? why : "rejected");
+  if (strcmp(c->typ, TOK_TYP_PWCHANGE) == 0 && !(flags & SRV_PWCHANGE_OK))
+    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                    "password change required: call ChangePassword first");
+  if (service_mtls && (c->roles & ROLE_SERVICE) && !ctx->peer_has_cert)
+    return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED,
+                    "service accounts must connect with mutual TLS");
+  ctx->auth = c;
+  return 0;
+}
+
+/* Default loader: the published keys of identity, fetched over gRPC. */
+static int load_from_identity(tok_keyring *kr) {
+  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  int rc = -1;
+  ProtobufCMessage *out = NULL;
+  const char **kids = NULL, **pems = NULL;
+  cli_chan *ch = cli_open(addr);
+  if (!ch) goto out;
+  Hoso__Identity__V1__GetPublicKeysRequest req = HOSO__IDENTITY__V1__GET_PUBLIC_KEYS_REQUEST__INIT;
+  cli_status st;
+  if (cli_call(ch, "/hoso.identity.v1.Identity/GetPublicKeys", &req.base,
+               &hoso__identity__v1__get_public_keys_response__descriptor, &out, NULL, 0, 3000,
+               &st) != GRPC_STATUS_OK) {
+    log_warn("keys: GetPublicKeys at %s failed: %s %s", addr, cli_status_name(st.code),
+             st.message);
+    goto out;
+  }
+  Hoso__Identity__V1__GetPublicKeysResponse *r = (void *)out;
+  kids = calloc(r->n_keys + 1, sizeof *kids);
+  pems = calloc(r->n_keys + 1, sizeof *pems);
+  if (!kids || !pems) goto out;
+  for (size_t i = 0; i < r->n_keys; i++) {
+    kids[i] = r->keys[i]->kid;
+    pems[i] = r->keys[i]->public_key_pem;
+  }
+  rc = tok_keyring_replace(kr, r->n_keys, kids, pems);
+  if (rc == 0)
+    log_info("keys: loaded %zu public key(s) from %s", r->n_keys, addr);
+  else
+    log_warn("keys: identity at %s returned a key that is not a P-256 public key", addr);
+out:
+  free(kids);
+  free(pems);
+  if (out) protobuf_c_message_free_unpacked(out, NULL);
+  cli_close(ch);
+  return rc;
+}
+
+static int refresh(tok_keyring *kr, void *arg) {
+  (void)arg;
+  return g_load ? g_load(kr, tl_db) : load_from_identity(kr);
+}
+
+int srv_keyring_init(srv_keys_fn load) {
+  g_load = load;
+  g_kr = tok_keyring_new(refresh, NULL);
+  return g_kr ? 0 : -1;
+}
+
+void srv_keyring_free(void) {
+  tok_keyring_free(g_kr);
+  g_kr = NULL;
+}
+
+void srv_set_thread_db(db_conn *db) { tl_db = db; }
+
+void srv_keyring_load_now(db_conn *db) {
+  db_conn *saved = tl_db;
+  tl_db = db;
+  if (refresh(g_kr, NULL) != 0)
+    log_warn("keys: initial load failed; tokens are checked once keys can be fetched "
+             "(on the first unknown kid)");
+  tl_db = saved;
+}
+
+tok_keyring *srv_keyring(void) { return g_kr; }

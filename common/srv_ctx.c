@@ -1,0 +1,238 @@
+/* What a handler uses inside a call: the per-call arena, the status it sets (srv_fail,
+ * srv_fail_db), request metadata, audit fields and transactions bounded by the call's deadline. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <grpc/support/time.h>
+#include "log.h"
+#include "srv_int.h"
+
+/* Most calls fit in one block, which the worker keeps from call to call. */
+#define SRV_BLOCK_MIN 16384
+
+static srv_block *block_new(size_t n) {
+  size_t size = n > SRV_BLOCK_MIN ? n : SRV_BLOCK_MIN;
+  srv_block *b = malloc(sizeof *b + size);
+  if (!b) {
+    log_error("out of memory (%zu bytes for a call arena)", size);
+    abort();
+  }
+  b->next = NULL;
+  b->size = size;
+  b->used = 0;
+  return b;
+}
+
+void *srv_alloc(srv_ctx *ctx, size_t n) {
+  struct srv_call_priv *p = ctx->priv;
+  size_t need = (n + 15) & ~(size_t)15;
+  if (need < n) abort(); /* size overflow: a caller bug, not an input */
+  srv_block *b = p->arena;
+  if (!b || b->size - b->used < need) {
+    srv_block *nb = block_new(need);
+    if (b && need > SRV_BLOCK_MIN) {
+      /* A large one-off goes behind the current block so its free space stays usable. */
+      nb->next = b->next;
+      b->next = nb;
+      b = nb;
+    } else {
+      nb->next = b;
+      p->arena = b = nb;
+    }
+  }
+  void *r = b->data + b->used;
+  b->used += need;
+  memset(r, 0, n);
+  return r;
+}
+
+void srv_arena_reset(struct srv_call_priv *p) {
+  srv_block *b = p->arena;
+  if (!b) return;
+  /* Keep one standard-sized block (the oldest) for the next call, free the rest. */
+  srv_block *keep = NULL, *next;
+  for (; b; b = next) {
+    next = b->next;
+    if (!keep && !next && b->size == SRV_BLOCK_MIN) {
+      keep = b;
+      continue;
+    }
+    free(b);
+  }
+  if (keep) {
+    keep->used = 0;
+    keep->next = NULL;
+  }
+  p->arena = keep;
+}
+
+char *srv_strdup(srv_ctx *ctx, const char *s) {
+  if (!s) s = "";
+  size_t n = strlen(s);
+  char *r = srv_alloc(ctx, n + 1);
+  memcpy(r, s, n);
+  return r;
+}
+
+static char *vprintf_arena(srv_ctx *ctx, const char *fmt, va_list ap) {
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if (n < 0) return srv_strdup(ctx, "");
+  char *r = srv_alloc(ctx, (size_t)n + 1);
+  vsnprintf(r, (size_t)n + 1, fmt, ap);
+  return r;
+}
+
+char *srv_printf(srv_ctx *ctx, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *r = vprintf_arena(ctx, fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+void *srv_new(srv_ctx *ctx, const ProtobufCMessageDescriptor *d) {
+  void *m = srv_alloc(ctx, d->sizeof_message);
+  protobuf_c_message_init(d, m);
+  return m;
+}
+
+int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = vprintf_arena(ctx, fmt, ap);
+  va_end(ap);
+  ctx->priv->failed = 1;
+  /* OK is not a failure: a handler that passes it still gets an error to the client. */
+  ctx->priv->code = code == GRPC_STATUS_OK ? GRPC_STATUS_UNKNOWN : code;
+  ctx->priv->message = msg;
+  return -1;
+}
+
+int srv_failed(const srv_ctx *ctx) { return ctx->priv->failed; }
+
+int srv_fail_db(srv_ctx *ctx, const char *what) {
+  db_errkind k = ctx->db ? db_err_kind(ctx->db) : DB_UNAVAILABLE;
+  const char *state = ctx->db ? db_err_sqlstate(ctx->db) : "";
+  const char *cons = ctx->db ? db_err_constraint(ctx->db) : "";
+  const char *dmsg = ctx->db ? db_err_message(ctx->db) : "no connection";
+  /* The SQL error never reaches the client: it may name tables, columns or values of other
+   * rows. The log line carries the request id, which the client gets, so support can match. */
+  switch (k) {
+  case DB_UNAVAILABLE:
+    log_warn("database unavailable in %s: %s", ctx->method, dmsg);
+    return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "database unavailable; retry shortly");
+  case DB_SERIALIZATION:
+    log_warn("serialization failure in %s (%s): %s", ctx->method, state, dmsg);
+    return srv_fail(ctx, GRPC_STATUS_ABORTED,
+                    "the data changed concurrently; retry the request");
+  case DB_UNIQUE:
+    log_info("unique violation in %s on %s: %s", ctx->method, cons, dmsg);
+    return srv_fail(ctx, GRPC_STATUS_ALREADY_EXISTS, "%s",
+                    what && *what ? what : "already exists");
+  case DB_FOREIGN_KEY:
+    log_info("foreign key violation in %s on %s: %s", ctx->method, cons, dmsg);
+    return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+                    "a referenced item does not exist or is still in use");
+  case DB_CHECK:
+    log_info("check violation in %s on %s (%s): %s", ctx->method, cons, state, dmsg);
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "a value is not acceptable for this field");
+  case DB_TIMEOUT:
+    log_warn("statement timeout in %s: %s", ctx->method, dmsg);
+    return srv_fail(ctx, GRPC_STATUS_DEADLINE_EXCEEDED,
+                    "deadline exceeded while waiting for the database");
+  case DB_RLS:
+    log_warn("row-level security refused in %s: %s", ctx->method, dmsg);
+    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "outside your scope");
+  case DB_OK:
+  case DB_OTHER:
+  default:
+    break;
+  }
+  log_error("database error in %s (%s): %s", ctx->method, state, dmsg);
+  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
+                  ctx->request_id ? ctx->request_id : "");
+}
+
+const char *srv_metadata(srv_ctx *ctx, const char *key) {
+  struct srv_call_priv *p = ctx->priv;
+  for (size_t i = 0; i < p->n_md; i++)
+    if (strcmp(p->md[i].key, key) == 0) return p->md[i].value;
+  return NULL;
+}
+
+void srv_audit_base(srv_ctx *ctx, audit_entry *e) {
+  e->actor_id = ctx->auth ? ctx->auth->sub : "";
+  e->actor_name = ctx->auth ? ctx->auth->username : "";
+  e->client_addr = ctx->client_addr ? ctx->client_addr : "";
+  e->request_id = ctx->request_id ? ctx->request_id : "";
+}
+
+long long srv_remaining_ms(const srv_ctx *ctx) {
+  gpr_timespec d = ctx->priv->deadline;
+  if (d.tv_sec == INT64_MAX || gpr_time_cmp(d, gpr_inf_future(d.clock_type)) == 0)
+    return LLONG_MAX;
+  gpr_timespec now = gpr_now(d.clock_type);
+  gpr_timespec left = gpr_time_sub(d, now);
+  return (long long)left.tv_sec * 1000 + left.tv_nsec / 1000000;
+}
+
+int srv_call_cancelled(srv_ctx *ctx) {
+  struct srv_call_priv *p = ctx->priv;
+  if (!p->cq || p->close_done) return p->cancelled;
+  /* Only this call's RECV_CLOSE_ON_SERVER can be pending on the worker's queue here. */
+  grpc_event ev = grpc_completion_queue_next(p->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+  if (ev.type == GRPC_OP_COMPLETE) p->close_done = 1;
+  return p->cancelled;
+}
+
+typedef struct {
+  srv_ctx *ctx;
+  srv_tx_fn fn;
+  void *arg;
+} tx_wrap;
+
+static int tx_body(db_conn *c, void *arg) {
+  tx_wrap *w = arg;
+  long long left = srv_remaining_ms(w->ctx);
+  if (left != LLONG_MAX) {
+    /* A query must not outlive the call: the client has given up by then and the worker is
+     * needed for the next one. set_config(..., true) is SET LOCAL for this transaction. */
+    if (left <= 0) {
+      srv_fail(w->ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+      return DB_TX_ROLLBACK;
+    }
+    char ms[32];
+    snprintf(ms, sizeof ms, "%lld", left);
+    if (db_cmd(c, "SELECT set_config('statement_timeout', $1, true)", 1, ms) != 0) return -1;
+  }
+  return w->fn(w->ctx, w->arg);
+}
+
+int srv_tx_scoped(srv_ctx *ctx, int isolation, const char *scope, srv_tx_fn fn, void *arg) {
+  if (srv_call_cancelled(ctx))
+    return srv_fail(ctx, GRPC_STATUS_CANCELLED, "call cancelled by the client");
+  if (!ctx->db || db_ensure(ctx->db) != 0)
+    return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "database unavailable; retry shortly");
+  tx_wrap w = {ctx, fn, arg};
+  const char *actor = ctx->auth ? ctx->auth->sub : "";
+  int rc = db_tx(ctx->db, isolation, scope ? scope : "", actor, tx_body, &w);
+  if (rc == 0) return srv_failed(ctx) ? -1 : 0; /* committed, but fn chose an error status */
+  if (srv_failed(ctx)) return -1;
+  if (rc == DB_TX_ROLLBACK) {
+    log_error("%s: transaction rolled back without a status", ctx->method);
+    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
+                    ctx->request_id ? ctx->request_id : "");
+  }
+  return srv_fail_db(ctx, NULL);
+}
+
+int srv_tx(srv_ctx *ctx, int isolation, srv_tx_fn fn, void *arg) {
+  /* No caller known: the empty scope lets row-level security show nothing. */
+  return srv_tx_scoped(ctx, isolation, ctx->auth ? ctx->auth->scope : "", fn, arg);
+}

@@ -1,0 +1,65 @@
+/* Internals shared by the server runtime's files (srv_loop.c, srv_ctx.c, srv_auth.c, srv_tls.c):
+ * the per-call state behind srv_ctx.priv and the helpers one file offers the others. */
+#ifndef HOSO_SRV_INT_H
+#define HOSO_SRV_INT_H
+
+#include <stddef.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include "srv.h"
+
+/* One arena block; allocations are carved from the front, the list is freed after the reply. */
+typedef struct srv_block {
+  struct srv_block *next;
+  size_t size, used;
+  _Alignas(16) unsigned char data[];
+} srv_block;
+
+typedef struct {
+  const char *key;
+  const char *value;
+} srv_md;
+
+struct srv_call_priv {
+  srv_block *arena;          /* newest block first */
+  srv_md *md;                /* request metadata, copied into the arena */
+  size_t n_md;
+  gpr_timespec deadline;     /* monotonic clock; tv_sec == INT64_MAX when none */
+  grpc_completion_queue *cq; /* the worker's queue: polled to notice a cancelled call */
+  int close_done, cancelled; /* RECV_CLOSE_ON_SERVER has completed / said cancelled */
+  int failed;
+  grpc_status_code code;
+  const char *message;       /* in the arena */
+  tok_claims claims;         /* backing store of ctx->auth */
+};
+
+/* --- srv_ctx.c --- */
+void srv_arena_reset(struct srv_call_priv *p);
+/* Milliseconds left before the call's deadline; LLONG_MAX when it has none. */
+long long srv_remaining_ms(const srv_ctx *ctx);
+/* Non-blocking look at the worker queue: 1 if the client has cancelled (or the deadline hit). */
+int srv_call_cancelled(srv_ctx *ctx);
+
+/* --- srv_auth.c --- */
+/* Request id from x-request-id when acceptable, else a fresh random one (arena). */
+const char *srv_pick_request_id(srv_ctx *ctx);
+/* Client address from the peer string, honouring forwarding headers from trusted proxies.
+ * trusted: comma separated IPs (may be NULL). */
+const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const char *trusted);
+/* Token check before the handler; 0 to go on, -1 with the status set. */
+int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls);
+/* Keyring of the process; refresh goes through load (NULL: identity's GetPublicKeys). */
+int srv_keyring_init(srv_keys_fn load);
+void srv_keyring_free(void);
+/* The calling worker's connection, passed to srv_keys_fn as its arg (NULL elsewhere). */
+void srv_set_thread_db(db_conn *db);
+/* Loads the keys once now; failure is logged, not fatal. */
+void srv_keyring_load_now(db_conn *db);
+
+/* --- srv_tls.c --- */
+/* Server credentials from HOSO_TLS_*; *mode names them for the log. NULL on a bad setup. */
+grpc_server_credentials *srv_tls_credentials(const char **mode);
+/* Whole file as a NUL-terminated malloc'd string, or NULL (errno set). */
+char *srv_read_file(const char *path);
+
+#endif

@@ -1,0 +1,445 @@
+/* srv_main: start-up (config, database, keys, listening socket), the worker threads that each
+ * serve one call at a time on their own completion queue and connection, and the drain. */
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/slice.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include "cfg.h"
+#include "cli.h"
+#include "grpc/health/v1/health.pb-c.h"
+#include "log.h"
+#include "srv_int.h"
+
+#define HEALTH_CHECK "/grpc.health.v1.Health/Check"
+#define MAX_MSG (4 << 20)
+#define DRAIN_SECONDS 10
+
+/* Completion tags: each worker queue carries one call at a time, so constants suffice. */
+#define TAG_NEW ((void *)1)
+#define TAG_RECV ((void *)2)
+#define TAG_SEND ((void *)3)
+#define TAG_CLOSE ((void *)4)
+#define TAG_SHUTDOWN ((void *)5)
+
+typedef struct {
+  pthread_t th;
+  int started;
+  grpc_completion_queue *cq;
+  db_conn *db;
+  struct srv_call_priv priv;
+} worker;
+
+static struct {
+  const srv_config *cfg;
+  grpc_server *server;
+  worker *w;
+  int n_workers;
+  const char *trusted;
+  int service_mtls;
+  char **services; /* "hoso.identity.v1.Identity", from the method table */
+  size_t n_services;
+  atomic_int in_call; /* accepted calls whose last batch has not completed */
+  atomic_int draining;
+} R;
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static char *slice_str(srv_ctx *ctx, grpc_slice s) {
+  size_t n = GRPC_SLICE_LENGTH(s);
+  char *r = srv_alloc(ctx, n + 1);
+  memcpy(r, GRPC_SLICE_START_PTR(s), n);
+  return r; /* zeroed by srv_alloc: NUL-terminated; an embedded NUL only shortens it */
+}
+
+/* Waits for `tag` on the worker queue; a RECV_CLOSE_ON_SERVER seen meanwhile is recorded.
+ * Returns the batch's success flag. */
+static int wait_tag(struct srv_call_priv *p, void *tag) {
+  if (tag == TAG_CLOSE && p->close_done) return 1;
+  for (;;) {
+    grpc_event ev = grpc_completion_queue_next(p->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+    if (ev.type != GRPC_OP_COMPLETE) return 0;
+    if (ev.tag == TAG_CLOSE) p->close_done = 1;
+    if (ev.tag == tag) return ev.success;
+  }
+}
+
+static const srv_method *find_method(const char *path) {
+  for (size_t i = 0; i < R.cfg->n_methods; i++)
+    if (strcmp(R.cfg->methods[i].path, path) == 0) return &R.cfg->methods[i];
+  return NULL;
+}
+
+static const srv_method health_method = {HEALTH_CHECK, &grpc__health__v1__health_check_request__descriptor,
+                                         &grpc__health__v1__health_check_response__descriptor, NULL,
+                                         SRV_PUBLIC};
+
+static int health_check(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out) {
+  const Grpc__Health__V1__HealthCheckRequest *req = (const void *)in;
+  const char *svc = req->service ? req->service : "";
+  int known = *svc == 0;
+  for (size_t i = 0; !known && i < R.n_services; i++) known = strcmp(svc, R.services[i]) == 0;
+  if (!known) return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "unknown service %s", svc);
+  Grpc__Health__V1__HealthCheckResponse *r =
+      srv_new(ctx, &grpc__health__v1__health_check_response__descriptor);
+  r->status = atomic_load(&R.draining) ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
+                                       : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+  *out = &r->base;
+  return 0;
+}
+
+/* Reads, checks and unpacks the request; runs auth and the handler; leaves a packed reply in
+ * *reply (or the status in ctx). */
+static void run_call(srv_ctx *ctx, grpc_call *call, const srv_method *m, grpc_slice *reply,
+                     int *has_reply) {
+  struct srv_call_priv *p = ctx->priv;
+  grpc_byte_buffer *bb = NULL;
+  ProtobufCMessage *req = NULL, *resp = NULL;
+  grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
+  op.data.recv_message.recv_message = &bb;
+  if (grpc_call_start_batch(call, &op, 1, TAG_RECV, NULL) != GRPC_CALL_OK || !wait_tag(p, TAG_RECV) ||
+      p->cancelled) {
+    /* Too large (gRPC already answered RESOURCE_EXHAUSTED), cancelled, or the peer left. */
+    srv_fail(ctx, GRPC_STATUS_CANCELLED, "call cancelled before the request arrived");
+    goto out;
+  }
+  if (!bb) {
+    srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request: missing message");
+    goto out;
+  }
+  grpc_byte_buffer_reader rd;
+  if (!grpc_byte_buffer_reader_init(&rd, bb)) {
+    srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request: cannot decompress the message");
+    goto out;
+  }
+  grpc_slice body = grpc_byte_buffer_reader_readall(&rd);
+  grpc_byte_buffer_reader_destroy(&rd);
+  req = protobuf_c_message_unpack(m->in, NULL, GRPC_SLICE_LENGTH(body), GRPC_SLICE_START_PTR(body));
+  grpc_slice_unref(body);
+  if (!req) {
+    srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request: malformed protobuf message");
+    goto out;
+  }
+  if (srv_remaining_ms(ctx) <= 0) {
+    srv_fail(ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded before the call started");
+    goto out;
+  }
+  if (srv_authenticate(ctx, m->flags, R.service_mtls) != 0) goto out;
+  srv_handler fn = m->fn ? m->fn : health_check;
+  int rc = fn(ctx, req, &resp);
+  if (srv_failed(ctx)) goto out; /* the recorded status wins over whatever was returned */
+  if (rc != 0 || !resp) {
+    log_error("%s: handler returned %d %s without a status", ctx->method, rc,
+              resp ? "with a response" : "and no response");
+    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    goto out;
+  }
+  /* Packed before the request is freed: a response may point into the request's strings. */
+  size_t len = protobuf_c_message_get_packed_size(resp);
+  *reply = grpc_slice_malloc(len);
+  protobuf_c_message_pack(resp, GRPC_SLICE_START_PTR(*reply));
+  *has_reply = 1;
+out:
+  if (req) protobuf_c_message_free_unpacked(req, NULL);
+  if (bb) grpc_byte_buffer_destroy(bb);
+}
+
+static void serve_call(worker *w, grpc_call *call, grpc_call_details *d, grpc_metadata_array *md) {
+  struct srv_call_priv *p = &w->priv;
+  double t0 = now_ms();
+  p->md = NULL;
+  p->n_md = 0;
+  p->failed = 0;
+  p->code = GRPC_STATUS_OK;
+  p->message = NULL;
+  p->close_done = p->cancelled = 0;
+  p->deadline = d->deadline;
+  p->cq = w->cq;
+  srv_ctx ctx = {.db = w->db, .priv = p};
+  srv_ctx *c = &ctx;
+
+  ctx.method = slice_str(c, d->method);
+  p->md = srv_alloc(c, (md->count ? md->count : 1) * sizeof *p->md);
+  for (size_t i = 0; i < md->count; i++) {
+    p->md[p->n_md].key = slice_str(c, md->metadata[i].key);
+    p->md[p->n_md].value = slice_str(c, md->metadata[i].value);
+    p->n_md++;
+  }
+  char *peer = grpc_call_get_peer(call);
+  ctx.client_addr = srv_pick_client_addr(c, peer, R.trusted);
+  gpr_free(peer);
+  grpc_auth_context *ac = grpc_call_auth_context(call);
+  /* With TLS, an authenticated peer means a client certificate that verified against the CA. */
+  ctx.peer_has_cert = ac && grpc_auth_context_peer_is_authenticated(ac);
+  grpc_auth_context_release(ac);
+  ctx.request_id = srv_pick_request_id(c);
+  log_set_request_id(ctx.request_id);
+
+  /* Posted first: its completion is how a cancelled or expired call becomes visible. */
+  grpc_op close_op = {.op = GRPC_OP_RECV_CLOSE_ON_SERVER};
+  close_op.data.recv_close_on_server.cancelled = &p->cancelled;
+  int close_started = grpc_call_start_batch(call, &close_op, 1, TAG_CLOSE, NULL) == GRPC_CALL_OK;
+  if (!close_started) p->close_done = 1;
+
+  grpc_slice reply = grpc_empty_slice();
+  int has_reply = 0;
+  const srv_method *m = strcmp(ctx.method, HEALTH_CHECK) == 0 ? &health_method : find_method(ctx.method);
+  if (!m)
+    srv_fail(c, GRPC_STATUS_UNIMPLEMENTED, "unknown method %s", ctx.method);
+  else if (srv_remaining_ms(c) <= 0)
+    srv_fail(c, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded before the call started");
+  else
+    run_call(c, call, m, &reply, &has_reply);
+
+  grpc_metadata rid_md = {.key = grpc_slice_from_static_string("x-request-id"),
+                          .value = grpc_slice_from_copied_string(ctx.request_id)};
+  grpc_slice details = grpc_slice_from_copied_string(p->failed && p->message ? p->message : "");
+  grpc_byte_buffer *out_bb = has_reply ? grpc_raw_byte_buffer_create(&reply, 1) : NULL;
+  grpc_slice_unref(reply);
+  grpc_op ops[3];
+  size_t nops = 0;
+  memset(ops, 0, sizeof ops);
+  ops[nops].op = GRPC_OP_SEND_INITIAL_METADATA;
+  ops[nops].data.send_initial_metadata.count = 1;
+  ops[nops].data.send_initial_metadata.metadata = &rid_md;
+  nops++;
+  if (out_bb) {
+    ops[nops].op = GRPC_OP_SEND_MESSAGE;
+    ops[nops].data.send_message.send_message = out_bb;
+    nops++;
+  }
+  ops[nops].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+  ops[nops].data.send_status_from_server.status = p->failed ? p->code : GRPC_STATUS_OK;
+  ops[nops].data.send_status_from_server.status_details = &details;
+  nops++;
+  if (grpc_call_start_batch(call, ops, nops, TAG_SEND, NULL) == GRPC_CALL_OK) wait_tag(p, TAG_SEND);
+  if (close_started) wait_tag(p, TAG_CLOSE);
+  if (out_bb) grpc_byte_buffer_destroy(out_bb);
+  grpc_slice_unref(details);
+  grpc_slice_unref(rid_md.value);
+
+  grpc_status_code code = p->cancelled ? GRPC_STATUS_CANCELLED : p->failed ? p->code : GRPC_STATUS_OK;
+  double ms = now_ms() - t0;
+  int lvl = m == &health_method && code == GRPC_STATUS_OK ? LOG_DEBUG_ : LOG_INFO_;
+  if (p->failed && !p->cancelled)
+    log_msg(lvl, "call %s %s %.1fms client=%s: %s", ctx.method, cli_status_name(code), ms,
+            ctx.client_addr, p->message);
+  else
+    log_msg(lvl, "call %s %s %.1fms client=%s", ctx.method, cli_status_name(code), ms,
+            ctx.client_addr);
+  log_set_request_id(NULL);
+  p->cq = NULL;
+  srv_arena_reset(p);
+}
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  srv_set_thread_db(w->db);
+  for (;;) {
+    grpc_call *call = NULL;
+    grpc_call_details d;
+    grpc_metadata_array md;
+    grpc_call_details_init(&d);
+    grpc_metadata_array_init(&md);
+    int ok = grpc_server_request_call(R.server, &call, &d, &md, w->cq, w->cq, TAG_NEW) == GRPC_CALL_OK;
+    if (ok) {
+      grpc_event ev = grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+      ok = ev.type == GRPC_OP_COMPLETE && ev.success; /* not ok: the server is shutting down */
+    }
+    if (ok) {
+      atomic_fetch_add(&R.in_call, 1);
+      serve_call(w, call, &d, &md);
+      grpc_call_unref(call);
+      atomic_fetch_sub(&R.in_call, 1);
+    }
+    grpc_call_details_destroy(&d);
+    grpc_metadata_array_destroy(&md);
+    if (!ok) break;
+  }
+  return NULL;
+}
+
+/* Service names for health checks, from the method paths "/<service>/<method>". */
+static int collect_services(void) {
+  R.services = calloc(R.cfg->n_methods + 1, sizeof *R.services);
+  if (!R.services) return -1;
+  for (size_t i = 0; i < R.cfg->n_methods; i++) {
+    const char *pth = R.cfg->methods[i].path, *slash = strchr(pth + 1, '/');
+    if (pth[0] != '/' || !slash) continue;
+    size_t n = (size_t)(slash - pth - 1);
+    int seen = 0;
+    for (size_t j = 0; j < R.n_services && !seen; j++)
+      seen = strlen(R.services[j]) == n && strncmp(R.services[j], pth + 1, n) == 0;
+    if (seen) continue;
+    if (!(R.services[R.n_services] = strndup(pth + 1, n))) return -1;
+    R.n_services++;
+  }
+  return 0;
+}
+
+/* A database that is still starting (containers, ./hoso up) is waited for, not fatal. */
+static int migrate_with_wait(db_conn *db) {
+  long wait_s = cfg_int("HOSO_PG_WAIT", 30, 0, 3600);
+  double until = now_ms() + wait_s * 1000.0;
+  for (;;) {
+    if (db_migrate(db, R.cfg->schema, R.cfg->migrations) == 0) return 0;
+    if (db_err_kind(db) != DB_UNAVAILABLE || now_ms() >= until) return -1;
+    log_warn("database not reachable yet; retrying (HOSO_PG_WAIT=%lds)", wait_s);
+    sleep(1);
+  }
+}
+
+static void drain_cq(grpc_completion_queue *cq) {
+  grpc_completion_queue_shutdown(cq);
+  while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type !=
+         GRPC_QUEUE_SHUTDOWN) {
+  }
+  grpc_completion_queue_destroy(cq);
+}
+
+static void drain(int sig) {
+  atomic_store(&R.draining, 1);
+  log_info("signal %d: draining (%d call(s) in flight, up to %ds)", sig, atomic_load(&R.in_call),
+           DRAIN_SECONDS);
+  grpc_completion_queue *scq = grpc_completion_queue_create_for_pluck(NULL);
+  grpc_server_shutdown_and_notify(R.server, scq, TAG_SHUTDOWN);
+  gpr_timespec limit = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_seconds(DRAIN_SECONDS, GPR_TIMESPAN));
+  if (grpc_completion_queue_pluck(scq, TAG_SHUTDOWN, limit, NULL).type != GRPC_OP_COMPLETE) {
+    log_warn("drain: calls still running after %ds; cancelling them", DRAIN_SECONDS);
+    grpc_server_cancel_all_calls(R.server);
+    grpc_completion_queue_pluck(scq, TAG_SHUTDOWN, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+  }
+  /* A handler still inside PostgreSQL would start a batch on its queue when it returns: the
+   * queues may only be shut down once every accepted call has finished. */
+  while (atomic_load(&R.in_call) > 0) usleep(10000);
+  for (int i = 0; i < R.n_workers; i++)
+    if (R.w[i].started) pthread_join(R.w[i].th, NULL);
+  for (int i = 0; i < R.n_workers; i++)
+    if (R.w[i].cq) {
+      drain_cq(R.w[i].cq);
+      R.w[i].cq = NULL;
+    }
+  grpc_server_destroy(R.server);
+  R.server = NULL;
+  grpc_completion_queue_shutdown(scq);
+  grpc_completion_queue_pluck(scq, NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+  grpc_completion_queue_destroy(scq);
+}
+
+static void release(int grpc_up) {
+  if (R.server) {
+    /* Start-up failed after the server existed but before it started. */
+    grpc_server_destroy(R.server);
+    R.server = NULL;
+  }
+  for (int i = 0; R.w && i < R.n_workers; i++) {
+    if (R.w[i].cq) drain_cq(R.w[i].cq);
+    if (R.w[i].db) db_close(R.w[i].db);
+    srv_arena_reset(&R.w[i].priv);
+    free(R.w[i].priv.arena);
+  }
+  free(R.w);
+  R.w = NULL;
+  for (size_t i = 0; R.services && i < R.n_services; i++) free(R.services[i]);
+  free(R.services);
+  R.services = NULL;
+  srv_keyring_free();
+  if (grpc_up) grpc_shutdown();
+}
+
+int srv_main(const srv_config *cfg, int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  int rc = 1, grpc_up = 0;
+  memset(&R, 0, sizeof R);
+  R.cfg = cfg;
+  log_init(cfg->service);
+
+  /* Blocked before gRPC or any thread exists, so every thread inherits the mask and only
+   * sigwait below sees them (gRPC's threads would otherwise take them). */
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  const char *addr = cfg_str(cfg->addr_env, cfg->addr_default);
+  const char *dsn = cfg_str("HOSO_PG_DSN", "host=/tmp dbname=hoso");
+  R.n_workers = (int)cfg_int("HOSO_WORKERS", 8, 1, 256);
+  R.trusted = cfg_str("HOSO_TRUSTED_PROXIES", NULL);
+  R.service_mtls = strcasecmp(cfg_str("HOSO_SERVICE_MTLS", ""), "require") == 0;
+
+  if (collect_services() != 0) goto out;
+  R.w = calloc((size_t)R.n_workers, sizeof *R.w);
+  if (!R.w) goto out;
+  for (int i = 0; i < R.n_workers; i++)
+    if (!(R.w[i].db = db_open(dsn, cfg->schema))) goto out;
+  if (migrate_with_wait(R.w[0].db) != 0) {
+    log_error("migrations of schema %s failed; not starting", cfg->schema);
+    goto out;
+  }
+  if (cfg->on_start && cfg->on_start(R.w[0].db) != 0) {
+    log_error("start-up step failed; not starting");
+    goto out;
+  }
+
+  grpc_init();
+  grpc_up = 1;
+  if (srv_keyring_init(cfg->load_keys) != 0) goto out;
+  srv_keyring_load_now(R.w[0].db);
+
+  const char *mode = NULL;
+  grpc_server_credentials *creds = srv_tls_credentials(&mode);
+  if (!creds) goto out;
+  grpc_arg args[2] = {
+      {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, .value.integer = MAX_MSG},
+      /* Without this a second process on the same port would silently share its traffic. */
+      {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
+  };
+  grpc_channel_args cargs = {2, args};
+  R.server = grpc_server_create(&cargs, NULL);
+  for (int i = 0; i < R.n_workers; i++) {
+    R.w[i].cq = grpc_completion_queue_create_for_next(NULL);
+    grpc_server_register_completion_queue(R.server, R.w[i].cq, NULL);
+  }
+  int port = grpc_server_add_http2_port(R.server, addr, creds);
+  grpc_server_credentials_release(creds);
+  if (port == 0) {
+    log_error("cannot listen on %s (address in use or invalid)", addr);
+    goto out;
+  }
+  grpc_server_start(R.server);
+  for (int i = 0; i < R.n_workers; i++) {
+    if (pthread_create(&R.w[i].th, NULL, worker_main, &R.w[i]) != 0) {
+      log_error("cannot start worker thread %d", i);
+      drain(0);
+      goto out;
+    }
+    R.w[i].started = 1;
+  }
+  log_info("listening on %s tls=%s workers=%d schema=%s", addr, mode, R.n_workers, cfg->schema);
+
+  int sig = 0;
+  while (sigwait(&sigs, &sig) != 0) {
+  }
+  drain(sig);
+  log_info("stopped");
+  rc = 0;
+out:
+  release(grpc_up);
+  return rc;
+}
