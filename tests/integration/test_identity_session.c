@@ -385,7 +385,6 @@ static void test_key_rotation(void **state) {
   assert_int_equal(call(IDN "WhoAmI", &w, &hoso__identity__v1__who_am_iresponse__descriptor, NULL, new_tok, NULL,
                         &st),
                    GRPC_STATUS_OK);
-  /* A reader may not rotate keys. */
   protobuf_c_message_free_unpacked(&k1->base, NULL);
   protobuf_c_message_free_unpacked(&k2->base, NULL);
   protobuf_c_message_free_unpacked(&rr->base, NULL);
