@@ -1,0 +1,573 @@
+/* Access tokens: ES256 JWT signing and checking with libjwt, keys made with OpenSSL, claims
+ * read with jansson. The header is parsed and the algorithm pinned here before libjwt sees a key. */
+#include "tok.h"
+
+#include <jansson.h>
+#include <jwt.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOK_MAX_LEN 16384       /* scp may name many units; anything longer is not ours */
+#define TOK_LEEWAY 30           /* clock skew allowed on nbf and iat between services */
+#define TOK_REFRESH_GAP 5       /* seconds between two refreshes of one ring */
+#define TOK_ES256_SIG_LEN 64    /* raw r || s of P-256 */
+#define TOK_PEM_MAX 1024        /* a canonical P-256 SubjectPublicKeyInfo PEM is 178 bytes */
+#define TOK_RING_MAX 64
+
+/* --- roles ----------------------------------------------------------------------------- */
+
+static const char *const role_names[] = {
+    NULL, "SYSTEM_ADMIN", "UNIT_ADMIN", "UPDATER", "READER", "SELF", "SERVICE",
+};
+#define ROLE_COUNT ((int)(sizeof role_names / sizeof role_names[0]))
+
+unsigned tok_role_bit(int role_enum) {
+  if (role_enum < 1 || role_enum >= ROLE_COUNT) return 0;
+  return 1u << role_enum;
+}
+
+const char *tok_role_name(unsigned bit) {
+  for (int i = 1; i < ROLE_COUNT; i++)
+    if (bit == 1u << i) return role_names[i];
+  return NULL;
+}
+
+unsigned tok_role_from_name(const char *name) {
+  if (!name) return 0;
+  for (int i = 1; i < ROLE_COUNT; i++)
+    if (strcmp(name, role_names[i]) == 0) return 1u << i;
+  return 0;
+}
+
+static unsigned all_role_bits(void) {
+  unsigned all = 0;
+  for (int i = 1; i < ROLE_COUNT; i++) all |= 1u << i;
+  return all;
+}
+
+/* --- strict base64url ------------------------------------------------------------------ */
+
+static int b64url_val(unsigned char ch) {
+  if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+  if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+  if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+  if (ch == '-') return 62;
+  if (ch == '_') return 63;
+  return -1;
+}
+
+/* Unpadded base64url only, and only its canonical form (unused trailing bits zero): one token
+ * must have exactly one spelling, or a tampered copy could pass as a different string. */
+static int b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap, size_t *outn) {
+  if (n % 4 == 1) return -1;
+  size_t need = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+  if (need > cap) return -1;
+  size_t o = 0;
+  unsigned acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < n; i++) {
+    int v = b64url_val((unsigned char)in[i]);
+    if (v < 0) return -1;
+    acc = (acc << 6) | (unsigned)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (unsigned char)(acc >> bits);
+      acc &= (1u << bits) - 1;
+    }
+  }
+  if (acc != 0) return -1;
+  *outn = o;
+  return 0;
+}
+
+/* --- key generation -------------------------------------------------------------------- */
+
+static char *bio_to_string(BIO *b) {
+  char *data = NULL;
+  long len = BIO_get_mem_data(b, &data);
+  if (len <= 0) return NULL;
+  char *s = malloc((size_t)len + 1);
+  if (!s) return NULL;
+  memcpy(s, data, (size_t)len);
+  s[len] = '\0';
+  return s;
+}
+
+int tok_keygen(char **priv_pem, char **pub_pem) {
+  int rc = -1;
+  EVP_PKEY *pkey = NULL;
+  BIO *bpriv = NULL, *bpub = NULL;
+  char *priv = NULL, *pub = NULL;
+  if (!priv_pem || !pub_pem) return -1;
+  *priv_pem = *pub_pem = NULL;
+
+  pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+  if (!pkey) goto out;
+  bpriv = BIO_new(BIO_s_mem());
+  bpub = BIO_new(BIO_s_mem());
+  if (!bpriv || !bpub) goto out;
+  /* PEM_write_bio_PrivateKey writes PKCS#8 ("BEGIN PRIVATE KEY") in OpenSSL 3. */
+  if (!PEM_write_bio_PrivateKey(bpriv, pkey, NULL, NULL, 0, NULL, NULL)) goto out;
+  if (!PEM_write_bio_PUBKEY(bpub, pkey)) goto out;
+  priv = bio_to_string(bpriv);
+  pub = bio_to_string(bpub);
+  if (!priv || !pub) goto out;
+  *priv_pem = priv;
+  *pub_pem = pub;
+  priv = pub = NULL;
+  rc = 0;
+out:
+  if (priv) OPENSSL_cleanse(priv, strlen(priv));
+  free(priv);
+  free(pub);
+  BIO_free(bpriv);
+  BIO_free(bpub);
+  EVP_PKEY_free(pkey);
+  return rc;
+}
+
+/* --- signing --------------------------------------------------------------------------- */
+
+static int fits(const char *s, size_t cap) { return strnlen(s, cap) < cap; }
+
+static int add_opt(jwt_t *j, const char *name, const char *val) {
+  if (val[0] == '\0') return 0;
+  return jwt_add_grant(j, name, val) ? -1 : 0;
+}
+
+int tok_sign(const tok_signer *key, const tok_claims *c, long long now, int ttl, char **out) {
+  int rc = -1;
+  jwt_t *j = NULL;
+  json_t *roles = NULL, *wrap = NULL;
+  char *roles_json = NULL;
+  char jti[sizeof c->jti];
+  if (!out) return -1;
+  *out = NULL;
+  if (!key || !key->private_pem || !c || ttl <= 0 || now <= 0) return -1;
+  if (key->kid[0] == '\0' || !fits(key->kid, sizeof key->kid)) return -1;
+  /* Every field must be terminated within its array: the struct comes from callers' code. */
+  if (!fits(c->sub, sizeof c->sub) || !fits(c->username, sizeof c->username) ||
+      !fits(c->unit_id, sizeof c->unit_id) || !fits(c->unit_path, sizeof c->unit_path) ||
+      !fits(c->record_id, sizeof c->record_id) || !fits(c->scope, sizeof c->scope) ||
+      !fits(c->jti, sizeof c->jti) || !fits(c->typ, sizeof c->typ))
+    return -1;
+  /* No default type: defaulting to "access" would silently promote a pwchange token. */
+  if (strcmp(c->typ, TOK_TYP_ACCESS) != 0 && strcmp(c->typ, TOK_TYP_PWCHANGE) != 0) return -1;
+  if (c->sub[0] == '\0' || (c->roles & ~all_role_bits()) != 0) return -1;
+
+  if (c->jti[0] == '\0') {
+    unsigned char rnd[16];
+    if (RAND_bytes(rnd, sizeof rnd) != 1) return -1;
+    for (size_t i = 0; i < sizeof rnd; i++) snprintf(jti + 2 * i, 3, "%02x", rnd[i]);
+  } else {
+    memcpy(jti, c->jti, strlen(c->jti) + 1);
+  }
+
+  roles = json_array();
+  if (!roles) goto out;
+  for (int i = 1; i < ROLE_COUNT; i++)
+    if ((c->roles & (1u << i)) && json_array_append_new(roles, json_string(role_names[i])))
+      goto out;
+  wrap = json_pack("{sO}", "roles", roles);
+  if (!wrap) goto out;
+  roles_json = json_dumps(wrap, JSON_COMPACT);
+  if (!roles_json) goto out;
+
+  if (jwt_new(&j)) goto out;
+  if (jwt_add_grant(j, "iss", TOK_ISSUER) || jwt_add_grant(j, "aud", TOK_AUDIENCE) ||
+      jwt_add_grant(j, "sub", c->sub) || jwt_add_grant(j, "typ", c->typ) ||
+      jwt_add_grant(j, "jti", jti))
+    goto out;
+  if (add_opt(j, "name", c->username) || add_opt(j, "unit_id", c->unit_id) ||
+      add_opt(j, "unit_path", c->unit_path) || add_opt(j, "rid", c->record_id) ||
+      add_opt(j, "scp", c->scope))
+    goto out;
+  if (jwt_add_grant_int(j, "iat", (long)now) || jwt_add_grant_int(j, "nbf", (long)now) ||
+      jwt_add_grant_int(j, "exp", (long)(now + ttl)))
+    goto out;
+  if (jwt_add_grants_json(j, roles_json)) goto out;
+  if (jwt_add_header(j, "kid", key->kid) || jwt_add_header(j, "typ", "JWT")) goto out;
+  if (jwt_set_alg(j, JWT_ALG_ES256, (const unsigned char *)key->private_pem,
+                  (int)strlen(key->private_pem)))
+    goto out;
+  *out = jwt_encode_str(j);
+  if (*out) rc = 0;
+out:
+  jwt_free(j);
+  free(roles_json);
+  json_decref(wrap);
+  json_decref(roles);
+  return rc;
+}
+
+/* --- keyring --------------------------------------------------------------------------- */
+
+typedef struct {
+  char kid[64];
+  char *pem;   /* canonical SubjectPublicKeyInfo PEM, re-encoded by us */
+  size_t pem_len;
+} ring_key;
+
+struct tok_keyring {
+  pthread_mutex_t mu;          /* guards keys, n */
+  pthread_mutex_t refresh_mu;  /* one refresh at a time; guards refreshed, last_refresh */
+  ring_key keys[TOK_RING_MAX];
+  size_t n;
+  tok_refresh_fn refresh;
+  void *arg;
+  int refreshed;
+  long long last_refresh;
+};
+
+tok_keyring *tok_keyring_new(tok_refresh_fn refresh, void *arg) {
+  tok_keyring *kr = calloc(1, sizeof *kr);
+  if (!kr) return NULL;
+  if (pthread_mutex_init(&kr->mu, NULL)) {
+    free(kr);
+    return NULL;
+  }
+  if (pthread_mutex_init(&kr->refresh_mu, NULL)) {
+    pthread_mutex_destroy(&kr->mu);
+    free(kr);
+    return NULL;
+  }
+  kr->refresh = refresh;
+  kr->arg = arg;
+  return kr;
+}
+
+void tok_keyring_free(tok_keyring *kr) {
+  if (!kr) return;
+  for (size_t i = 0; i < kr->n; i++) free(kr->keys[i].pem);
+  pthread_mutex_destroy(&kr->mu);
+  pthread_mutex_destroy(&kr->refresh_mu);
+  free(kr);
+}
+
+static int kid_ok(const char *kid) {
+  if (!kid || kid[0] == '\0' || strlen(kid) > 63) return 0;
+  for (const char *p = kid; *p; p++)
+    if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) return 0;
+  return 1;
+}
+
+/* Parses a public key PEM, insists on EC P-256, and re-encodes it so the ring never hands
+ * libjwt anything but one clean SubjectPublicKeyInfo block. */
+static char *canonical_p256_pem(const char *pem) {
+  char *res = NULL;
+  BIO *in = NULL, *outb = NULL;
+  EVP_PKEY *pkey = NULL;
+  char group[64];
+  size_t glen = 0;
+  if (!pem) return NULL;
+  in = BIO_new_mem_buf(pem, -1);
+  if (!in) goto out;
+  pkey = PEM_read_bio_PUBKEY(in, NULL, NULL, NULL);
+  if (!pkey || !EVP_PKEY_is_a(pkey, "EC")) goto out;
+  if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                      &glen))
+    goto out;
+  if (strcmp(group, "prime256v1") != 0 && strcmp(group, "P-256") != 0) goto out;
+  outb = BIO_new(BIO_s_mem());
+  if (!outb || !PEM_write_bio_PUBKEY(outb, pkey)) goto out;
+  res = bio_to_string(outb);
+  if (res && strlen(res) >= TOK_PEM_MAX) {
+    free(res);
+    res = NULL;
+  }
+out:
+  EVP_PKEY_free(pkey);
+  BIO_free(in);
+  BIO_free(outb);
+  return res;
+}
+
+/* Inserts or replaces under kr->mu (held by the caller); takes ownership of pem. */
+static int ring_put_locked(tok_keyring *kr, const char *kid, char *pem) {
+  for (size_t i = 0; i < kr->n; i++) {
+    if (strcmp(kr->keys[i].kid, kid) == 0) {
+      free(kr->keys[i].pem);
+      kr->keys[i].pem = pem;
+      kr->keys[i].pem_len = strlen(pem);
+      return 0;
+    }
+  }
+  if (kr->n >= TOK_RING_MAX) {
+    free(pem);
+    return -1;
+  }
+  ring_key *k = &kr->keys[kr->n++];
+  snprintf(k->kid, sizeof k->kid, "%s", kid);
+  k->pem = pem;
+  k->pem_len = strlen(pem);
+  return 0;
+}
+
+int tok_keyring_add(tok_keyring *kr, const char *kid, const char *public_pem) {
+  if (!kr || !kid_ok(kid)) return -1;
+  char *pem = canonical_p256_pem(public_pem);
+  if (!pem) return -1;
+  pthread_mutex_lock(&kr->mu);
+  int rc = ring_put_locked(kr, kid, pem);
+  pthread_mutex_unlock(&kr->mu);
+  return rc;
+}
+
+int tok_keyring_replace(tok_keyring *kr, size_t n, const char *const *kids,
+                        const char *const *pems) {
+  int rc = -1;
+  char **canon = NULL;
+  if (!kr || n > TOK_RING_MAX || (n > 0 && (!kids || !pems))) return -1;
+  if (n > 0) {
+    canon = calloc(n, sizeof *canon);
+    if (!canon) return -1;
+  }
+  /* Validate everything first so a bad key leaves the old set in place. */
+  for (size_t i = 0; i < n; i++) {
+    if (!kid_ok(kids[i])) goto out;
+    for (size_t k = 0; k < i; k++)
+      if (strcmp(kids[k], kids[i]) == 0) goto out;
+    canon[i] = canonical_p256_pem(pems[i]);
+    if (!canon[i]) goto out;
+  }
+  pthread_mutex_lock(&kr->mu);
+  for (size_t i = 0; i < kr->n; i++) free(kr->keys[i].pem);
+  kr->n = 0;
+  for (size_t i = 0; i < n; i++) {
+    ring_put_locked(kr, kids[i], canon[i]);  /* cannot fail: n <= TOK_RING_MAX, kids unique */
+    canon[i] = NULL;
+  }
+  pthread_mutex_unlock(&kr->mu);
+  rc = 0;
+out:
+  for (size_t i = 0; i < n && canon; i++) free(canon[i]);
+  free(canon);
+  return rc;
+}
+
+size_t tok_keyring_size(tok_keyring *kr) {
+  if (!kr) return 0;
+  pthread_mutex_lock(&kr->mu);
+  size_t n = kr->n;
+  pthread_mutex_unlock(&kr->mu);
+  return n;
+}
+
+/* Copies the PEM for kid into buf so verification runs without holding the lock. */
+static int ring_lookup(tok_keyring *kr, const char *kid, char *buf, size_t cap, size_t *len) {
+  int rc = -1;
+  pthread_mutex_lock(&kr->mu);
+  for (size_t i = 0; i < kr->n; i++) {
+    if (strcmp(kr->keys[i].kid, kid) == 0 && kr->keys[i].pem_len < cap) {
+      memcpy(buf, kr->keys[i].pem, kr->keys[i].pem_len + 1);
+      *len = kr->keys[i].pem_len;
+      rc = 0;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&kr->mu);
+  return rc;
+}
+
+/* Asks for fresh keys at most once per TOK_REFRESH_GAP seconds: a stream of tokens with
+ * invented kids must not turn into a stream of calls to identity. A caller arriving while
+ * another refresh runs waits for it and then uses its result. */
+static void ring_maybe_refresh(tok_keyring *kr, long long now) {
+  if (!kr->refresh) return;
+  pthread_mutex_lock(&kr->refresh_mu);
+  /* A clock that stepped backwards must not block refreshes until it catches up. */
+  if (!kr->refreshed || now < kr->last_refresh || now - kr->last_refresh >= TOK_REFRESH_GAP) {
+    kr->refreshed = 1;
+    kr->last_refresh = now;
+    (void)kr->refresh(kr, kr->arg);
+  }
+  pthread_mutex_unlock(&kr->refresh_mu);
+}
+
+/* --- verification ---------------------------------------------------------------------- */
+
+static int fail(char *err, size_t errlen, const char *why) {
+  if (err && errlen) snprintf(err, errlen, "%s", why);
+  return -1;
+}
+
+/* Decodes one segment and parses it as a JSON object. Duplicate names are refused: libjwt
+ * and we must never read different values out of the same bytes. */
+static json_t *segment_json(const char *seg, size_t n) {
+  unsigned char buf[TOK_MAX_LEN];
+  size_t len = 0;
+  if (n == 0 || b64url_decode(seg, n, buf, sizeof buf, &len)) return NULL;
+  json_t *o = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL);
+  if (o && !json_is_object(o)) {
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+}
+
+/* Copies string claim `name` into dst; absent is fine unless required. Over-long values are
+ * refused rather than cut: a truncated unit path would name a different (wider) unit. */
+static int claim_str(json_t *p, const char *name, char *dst, size_t cap, int required) {
+  json_t *v = json_object_get(p, name);
+  dst[0] = '\0';
+  if (!v) return required ? -1 : 0;
+  if (!json_is_string(v)) return -1;
+  size_t len = json_string_length(v);
+  if (len >= cap || (required && len == 0)) return -1;
+  memcpy(dst, json_string_value(v), len + 1);
+  return 0;
+}
+
+static int claim_int(json_t *p, const char *name, long long *dst, int required) {
+  json_t *v = json_object_get(p, name);
+  *dst = 0;
+  if (!v) return required ? -1 : 0;
+  if (!json_is_integer(v)) return -1;
+  *dst = json_integer_value(v);
+  return 0;
+}
+
+static int aud_ok(json_t *aud) {
+  if (json_is_string(aud)) return strcmp(json_string_value(aud), TOK_AUDIENCE) == 0;
+  if (!json_is_array(aud)) return 0;
+  size_t i;
+  json_t *v;
+  json_array_foreach(aud, i, v) {
+    if (json_is_string(v) && strcmp(json_string_value(v), TOK_AUDIENCE) == 0) return 1;
+  }
+  return 0;
+}
+
+static const char *read_claims(json_t *p, long long now, tok_claims *c) {
+  json_t *v;
+  v = json_object_get(p, "iss");
+  if (!json_is_string(v) || strcmp(json_string_value(v), TOK_ISSUER) != 0) return "wrong issuer";
+  if (!aud_ok(json_object_get(p, "aud"))) return "wrong audience";
+  if (claim_str(p, "typ", c->typ, sizeof c->typ, 1) ||
+      (strcmp(c->typ, TOK_TYP_ACCESS) != 0 && strcmp(c->typ, TOK_TYP_PWCHANGE) != 0))
+    return "wrong token type";
+  if (claim_int(p, "exp", &c->exp, 1) || claim_int(p, "nbf", &c->nbf, 0) ||
+      claim_int(p, "iat", &c->iat, 0))
+    return "bad claims";
+  if (now >= c->exp) return "expired";
+  if (json_object_get(p, "nbf") && c->nbf > now + TOK_LEEWAY) return "not yet valid";
+  if (json_object_get(p, "iat") && c->iat > now + TOK_LEEWAY) return "not yet valid";
+
+  if (claim_str(p, "sub", c->sub, sizeof c->sub, 1) ||
+      claim_str(p, "name", c->username, sizeof c->username, 0) ||
+      claim_str(p, "unit_id", c->unit_id, sizeof c->unit_id, 0) ||
+      claim_str(p, "unit_path", c->unit_path, sizeof c->unit_path, 0) ||
+      claim_str(p, "rid", c->record_id, sizeof c->record_id, 0) ||
+      claim_str(p, "scp", c->scope, sizeof c->scope, 0) ||
+      claim_str(p, "jti", c->jti, sizeof c->jti, 1))
+    return "bad claims";
+
+  json_t *roles = json_object_get(p, "roles");
+  if (!json_is_array(roles)) return "bad claims";
+  size_t i;
+  json_array_foreach(roles, i, v) {
+    unsigned bit = json_is_string(v) ? tok_role_from_name(json_string_value(v)) : 0;
+    if (!bit) return "bad claims";
+    c->roles |= bit;
+  }
+  return NULL;
+}
+
+int tok_verify(tok_keyring *kr, const char *token, long long now, tok_claims *out, char *err,
+               size_t errlen) {
+  int rc = -1;
+  json_t *hdr = NULL, *payload = NULL;
+  jwt_t *j = NULL;
+  char kid[64];
+  char pem[TOK_PEM_MAX];
+  size_t pem_len = 0;
+  tok_claims c;
+  const char *why;
+
+  memset(&c, 0, sizeof c);
+  if (out) memset(out, 0, sizeof *out);
+  if (err && errlen) err[0] = '\0';
+  if (!kr || !token || !out) return fail(err, errlen, "malformed");
+
+  size_t len = strnlen(token, TOK_MAX_LEN + 1);
+  if (len == 0 || len > TOK_MAX_LEN) return fail(err, errlen, "malformed");
+  const char *d1 = memchr(token, '.', len);
+  const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
+  if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
+    return fail(err, errlen, "malformed");
+
+  /* The header decides nothing by itself: it only has to name exactly what we accept. */
+  hdr = segment_json(token, (size_t)(d1 - token));
+  if (!hdr) {
+    why = "malformed";
+    goto out;
+  }
+  json_t *alg = json_object_get(hdr, "alg");
+  if (!json_is_string(alg) || strcmp(json_string_value(alg), "ES256") != 0) {
+    why = "unsupported algorithm";
+    goto out;
+  }
+  json_t *typ = json_object_get(hdr, "typ");
+  json_t *jkid = json_object_get(hdr, "kid");
+  /* crit names extensions we would have to understand; we understand none. */
+  if (!json_is_string(typ) || strcmp(json_string_value(typ), "JWT") != 0 ||
+      !json_is_string(jkid) || json_string_length(jkid) == 0 ||
+      json_string_length(jkid) >= sizeof kid || json_object_get(hdr, "crit")) {
+    why = "malformed";
+    goto out;
+  }
+  memcpy(kid, json_string_value(jkid), json_string_length(jkid) + 1);
+
+  payload = segment_json(d1 + 1, (size_t)(d2 - d1 - 1));
+  if (!payload) {
+    why = "malformed";
+    goto out;
+  }
+  {
+    unsigned char sig[TOK_ES256_SIG_LEN + 3];
+    size_t siglen = 0;
+    size_t n = len - (size_t)(d2 + 1 - token);
+    if (n == 0 || b64url_decode(d2 + 1, n, sig, sizeof sig, &siglen) ||
+        siglen != TOK_ES256_SIG_LEN) {
+      why = "bad signature";
+      goto out;
+    }
+  }
+
+  if (ring_lookup(kr, kid, pem, sizeof pem, &pem_len)) {
+    ring_maybe_refresh(kr, now);
+    if (ring_lookup(kr, kid, pem, sizeof pem, &pem_len)) {
+      why = "unknown key";
+      goto out;
+    }
+  }
+  /* libjwt picks the algorithm from the header; that header is now known to say ES256, and the
+   * key is an EC public key, so an HMAC keyed with the PEM text cannot be reached. */
+  if (jwt_decode(&j, token, (const unsigned char *)pem, (int)pem_len) || !j) {
+    why = "bad signature";
+    goto out;
+  }
+  if (jwt_get_alg(j) != JWT_ALG_ES256) {
+    why = "unsupported algorithm";
+    goto out;
+  }
+
+  /* Claims come from our own decode of the payload bytes the signature covers. */
+  why = read_claims(payload, now, &c);
+  if (why) goto out;
+  *out = c;
+  rc = 0;
+out:
+  if (rc) fail(err, errlen, why);
+  jwt_free(j);
+  json_decref(hdr);
+  json_decref(payload);
+  return rc;
+}
