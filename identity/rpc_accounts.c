@@ -1,0 +1,678 @@
+/* Account RPCs: CreateAccount, GetAccount, ListAccounts, Disable/Enable/RevokeAccount,
+ * UpdateAccountRoles and ResetPassword, each validate → authorize → one transaction → reply. */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "idem.h"
+#include "log.h"
+#include "pw.h"
+#include "scope.h"
+#include "store_accounts.h"
+#include "val.h"
+
+/* Account status values of proto AccountStatus and of the status column. */
+enum { ST_ACTIVE = 1, ST_DISABLED = 2, ST_REVOKED = 3 };
+
+#define MAX_NAME_CHARS 255
+#define MAX_REASON_CHARS 1000
+#define MAX_EMAIL_BYTES 254
+#define MAX_REQUEST_ID 128
+
+/* srv_fail inside a transaction body: record the status, then roll back. */
+#define TX_FAIL(ctx, code, ...) (srv_fail((ctx), (code), __VA_ARGS__), DB_TX_ROLLBACK)
+
+static const char *ACCOUNT_NOT_FOUND = "account_id: no such account";
+static const char *OUT_OF_SCOPE =
+    "account_id: the account belongs to a unit outside yours; you manage accounts only in "
+    "your own unit and the units below it";
+
+/* ------------------------------------------------------------- input checks ------------- */
+
+/* Text a person typed: valid UTF-8, NFC, trimmed (003 Đ6.5). *out in the arena. */
+static int clean_text(srv_ctx *ctx, const char *field, const char *in, int required,
+                      size_t max_chars, const char **out) {
+  if (!in) in = "";
+  if (!val_utf8(in, strlen(in)))
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: must be valid UTF-8", field);
+  char *c = val_nfc_clean(in);
+  if (!c) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "%s: could not be normalized", field);
+  const char *why = val_text(c, required, max_chars);
+  if (why) {
+    free(c);
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, why);
+  }
+  *out = srv_strdup(ctx, c);
+  free(c);
+  return 0;
+}
+
+static int check_id(srv_ctx *ctx, const char *field, const char *id) {
+  const char *why = val_id(id ? id : "");
+  return why ? srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, why) : 0;
+}
+
+static int check_request_id(srv_ctx *ctx, const char *rid) {
+  if (!rid || !*rid) return 0;
+  size_t n = strlen(rid);
+  if (n > MAX_REQUEST_ID)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request_id: must be at most %d characters",
+                    MAX_REQUEST_ID);
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)rid[i] <= ' ' || (unsigned char)rid[i] >= 0x7f)
+      return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                      "request_id: must be printable ASCII without spaces");
+  return 0;
+}
+
+/* A loose check: something@domain.tld, no spaces. Mail servers are the real judge; this only
+ * catches the field being used for something else. */
+static int check_email(srv_ctx *ctx, const char *e) {
+  size_t n = strlen(e);
+  if (n == 0) return 0;
+  const char *at = strchr(e, '@');
+  int ok = n <= MAX_EMAIL_BYTES && at && at != e && !strchr(at + 1, '@') && at[1] &&
+           strchr(at + 1, '.') && e[n - 1] != '.' && at[1] != '.';
+  for (size_t i = 0; ok && i < n; i++)
+    if ((unsigned char)e[i] <= ' ' || e[i] == 0x7f) ok = 0;
+  return ok ? 0
+            : srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                       "email: must look like name@example.gov.vn (at most %d characters)",
+                       MAX_EMAIL_BYTES);
+}
+
+/* "READER, UPDATER" for a set of role bits, in the arena. */
+static const char *role_names(srv_ctx *ctx, unsigned bits) {
+  char buf[128] = "";
+  for (int v = 1; v <= 6; v++) {
+    unsigned b = tok_role_bit(v);
+    if (!(bits & b)) continue;
+    if (buf[0]) strncat(buf, ", ", sizeof buf - strlen(buf) - 1);
+    strncat(buf, tok_role_name(b), sizeof buf - strlen(buf) - 1);
+  }
+  return srv_strdup(ctx, buf);
+}
+
+/* The role set a request asks for: not empty, every value known, no SERVICE (service
+ * accounts are service clients, with a written approval: 004 Đ3.3). 0 with *bits, or -1. */
+static int check_roles(srv_ctx *ctx, const Hoso__Common__V1__Role *roles, size_t n,
+                       unsigned *bits) {
+  if (n == 0)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "roles: at least one role is required");
+  for (size_t i = 0; i < n; i++)
+    if (!tok_role_bit((int)roles[i]))
+      return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                      "roles: unknown role value %d (known: SYSTEM_ADMIN, UNIT_ADMIN, UPDATER, "
+                      "READER, SELF)",
+                      (int)roles[i]);
+  *bits = roles_from_enums(roles, n);
+  if (*bits & ROLE_SERVICE)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "roles: SERVICE is not a role for person accounts; use CreateServiceClient");
+  return 0;
+}
+
+/* ------------------------------------------------------------- rights ------------------- */
+
+static int need_manage_right(srv_ctx *ctx) {
+  if (scope_rights(ctx->auth->roles) & RIGHT_MANAGE_ACCOUNTS) return 0;
+  return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                  "managing accounts needs the UNIT_ADMIN or SYSTEM_ADMIN role");
+}
+
+static int is_system_admin(const srv_ctx *ctx) { return (ctx->auth->roles & ROLE_SYSTEM_ADMIN) != 0; }
+
+/* 003 Đ4.1: nobody hands out a right they do not have. A SYSTEM_ADMIN holds every right. */
+static int may_grant(srv_ctx *ctx, unsigned wanted) {
+  unsigned extra = wanted & ~ctx->auth->roles;
+  if (is_system_admin(ctx) || !extra) return 0;
+  return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                  "roles: you cannot grant %s, a role you do not hold (003 Đ4.1)",
+                  role_names(ctx, extra));
+}
+
+/* An account holding a role the caller lacks is managed by someone who holds it; otherwise a
+ * UNIT_ADMIN could disable or take over (by resetting the password) a SYSTEM_ADMIN. */
+static int may_manage_holder(srv_ctx *ctx, unsigned target_roles) {
+  unsigned extra = target_roles & ~ctx->auth->roles;
+  if (is_system_admin(ctx) || !extra) return 0;
+  return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                  "the account holds %s, a role you do not hold; only an administrator holding "
+                  "it may manage this account (003 Đ4.1)",
+                  role_names(ctx, extra));
+}
+
+static int is_self(const srv_ctx *ctx, const char *account_id) {
+  return strcmp(ctx->auth->sub, account_id) == 0;
+}
+
+/* ------------------------------------------------------------- transaction helpers ------ */
+
+/* The account as a message, from a one-row result; NULL when there is no row. */
+static id_account *one_account(srv_ctx *ctx, PGresult *r) {
+  id_account *a = PQntuples(r) == 1 ? account_from_row(ctx, r, 0, 0) : NULL;
+  PQclear(r);
+  return a;
+}
+
+static unsigned account_roles(const id_account *a) { return roles_from_enums(a->roles, a->n_roles); }
+
+/* Loads the target across every scope (row-level security would make an account outside the
+ * caller's units look missing), tells NOT_FOUND from PERMISSION_DENIED in C, and puts the
+ * caller's scope back so the writes that follow stay under row-level security.
+ * allow_self: the caller's own account passes the scope check (GetAccount).
+ * Returns 0 with *out, DB_TX_ROLLBACK with the status set, or -1 on a database error. */
+static int load_target(srv_ctx *ctx, const char *id, int lock, int allow_self, id_account **out) {
+  if (db_set_scope(ctx->db, "*") != 0) return -1;
+  PGresult *r = sa_account_get(ctx->db, id, lock);
+  if (!r) return -1;
+  id_account *a = one_account(ctx, r);
+  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+  if (!a) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  if (!(allow_self && is_self(ctx, a->id)) &&
+      !scope_allows(ctx->auth, a->unit_path, RIGHT_MANAGE_ACCOUNTS))
+    return TX_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s", OUT_OF_SCOPE);
+  *out = a;
+  return 0;
+}
+
+/* A changed account: the target of a management RPC after every rule about it held. */
+static int load_managed(srv_ctx *ctx, const char *id, id_account **out) {
+  int rc = load_target(ctx, id, 1, 0, out);
+  if (rc != 0) return rc;
+  if (may_manage_holder(ctx, account_roles(*out)) != 0) return DB_TX_ROLLBACK;
+  return 0;
+}
+
+/* A failed write: a unique violation gets a message naming the field, anything else goes
+ * back to srv_tx, which maps it (and retries serialization failures). */
+static int write_failed(srv_ctx *ctx) {
+  if (db_err_kind(ctx->db) != DB_UNIQUE) return -1;
+  const char *c = db_err_constraint(ctx->db);
+  if (strcmp(c, "accounts_username_key") == 0) srv_fail_db(ctx, "username: already taken");
+  else if (strcmp(c, "accounts_person_record_key") == 0)
+    srv_fail_db(ctx, "person_record_id: this person already has an account (one person, one account)");
+  else srv_fail_db(ctx, NULL);
+  return DB_TX_ROLLBACK;
+}
+
+static json_t *roles_json(unsigned bits) {
+  json_t *a = json_array();
+  for (int v = 1; v <= 6; v++)
+    if (bits & tok_role_bit(v)) json_array_append_new(a, json_string(tok_role_name(tok_role_bit(v))));
+  return a;
+}
+
+/* One audit row about an account, in the current transaction. Takes detail (may be NULL).
+ * Never put a password or a hash in detail. */
+static int audit_account(srv_ctx *ctx, const char *action, const id_account *a, json_t *detail) {
+  char *d = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref(detail);
+  if (detail && !d) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not write the audit detail");
+  audit_entry e;
+  memset(&e, 0, sizeof e);
+  srv_audit_base(ctx, &e);
+  e.action = action;
+  e.target_type = "account";
+  e.target_id = a->id;
+  e.unit_path = a->unit_path;
+  e.outcome = "ok";
+  e.detail_json = d;
+  int rc = audit_write(ctx->db, &e);
+  free(d);
+  return rc != 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------- CreateAccount ------------ */
+
+typedef struct {
+  const char *username, *full_name, *unit_id, *person_record_id, *email, *request_id;
+  unsigned roles;
+  char phc[PW_PHC_MAX];
+  id_account *out;
+} create_st;
+
+static int create_tx(srv_ctx *ctx, void *p) {
+  create_st *st = p;
+  db_conn *db = ctx->db;
+  char first[64];
+  int seen = idem_begin(db, ctx->auth->sub, ctx->method, st->request_id, first, sizeof first);
+  if (seen < 0) return -1;
+  if (seen == 1) {
+    /* A retry of a call that already succeeded: its account, nothing new. */
+    if (db_set_scope(db, "*") != 0) return -1;
+    PGresult *r = sa_account_get(db, first, 0);
+    if (!r) return -1;
+    st->out = one_account(ctx, r);
+    if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+    return 0;
+  }
+
+  /* The unit, the username and the person are looked up across every scope: a UNIT_ADMIN
+   * must get "already taken" for a name used in another district, not a constraint error. */
+  if (db_set_scope(db, "*") != 0) return -1;
+  PGresult *r = sa_unit_get(db, st->unit_id);
+  if (!r) return -1;
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
+  }
+  char *unit_path = srv_strdup(ctx, PQgetvalue(r, 0, 1));
+  int unit_status = atoi(PQgetvalue(r, 0, 2));
+  PQclear(r);
+  if (!scope_allows(ctx->auth, unit_path, RIGHT_MANAGE_ACCOUNTS))
+    return TX_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                   "unit_id: the unit is outside yours; you create accounts only in your own "
+                   "unit and the units below it");
+  if (unit_status != 1)
+    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+                   "unit_id: the unit is dissolved; create the account in its successor");
+  int taken = sa_username_taken(db, st->username);
+  if (taken < 0) return -1;
+  if (taken) return TX_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS, "username: already taken");
+  if (*st->person_record_id) {
+    taken = sa_person_taken(db, st->person_record_id, NULL);
+    if (taken < 0) return -1;
+    if (taken)
+      return TX_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
+                     "person_record_id: this person already has an account (one person, one "
+                     "account); revoke it first if the person changed jobs");
+  }
+  if (db_set_scope(db, ctx->auth->scope) != 0) return -1;
+
+  sa_new_account n = {.username = st->username,
+                      .full_name = st->full_name,
+                      .unit_id = st->unit_id,
+                      .unit_path = unit_path,
+                      .person_record_id = st->person_record_id,
+                      .email = st->email,
+                      .password_phc = st->phc,
+                      .created_by = ctx->auth->sub,
+                      .roles = st->roles};
+  r = sa_account_insert(db, &n);
+  if (!r) return write_failed(ctx);
+  st->out = one_account(ctx, r);
+  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "the account was not stored");
+  if (idem_done(db, ctx->auth->sub, ctx->method, st->request_id, st->out->id) != 0) return -1;
+
+  json_t *d = json_object();
+  json_object_set_new(d, "username", json_string(st->username));
+  json_object_set_new(d, "unit_id", json_string(st->unit_id));
+  json_object_set_new(d, "roles", roles_json(st->roles));
+  if (*st->person_record_id) json_object_set_new(d, "person_record_id", json_string(st->person_record_id));
+  return audit_account(ctx, "ACCOUNT_CREATE", st->out, d);
+}
+
+int rpc_create_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+  const Hoso__Identity__V1__CreateAccountRequest *in = (const void *)req;
+  create_st st;
+  memset(&st, 0, sizeof st);
+
+  /* Usernames are case-insensitive for people: store them lowercased, then judge. */
+  const char *raw = in->username ? in->username : "";
+  char *user = srv_strdup(ctx, raw);
+  for (char *c = user; *c; c++) *c = (char)tolower((unsigned char)*c);
+  const char *why = val_username(user);
+  if (why) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "username: %s", why);
+  st.username = user;
+  if (clean_text(ctx, "full_name", in->full_name, 1, MAX_NAME_CHARS, &st.full_name) != 0) return -1;
+  if (check_id(ctx, "unit_id", in->unit_id) != 0) return -1;
+  st.unit_id = in->unit_id;
+  if (check_roles(ctx, in->roles, in->n_roles, &st.roles) != 0) return -1;
+  st.person_record_id = in->person_record_id ? in->person_record_id : "";
+  if (*st.person_record_id && check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
+  if ((st.roles & ROLE_SELF) && !*st.person_record_id)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "person_record_id: required with the SELF role (the record the person may read)");
+  if (clean_text(ctx, "email", in->email, 0, MAX_EMAIL_BYTES, &st.email) != 0) return -1;
+  if (check_email(ctx, st.email) != 0) return -1;
+  why = pw_policy_check(in->initial_password, st.username);
+  if (why) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "initial_password: %s", why);
+  if (check_request_id(ctx, in->request_id) != 0) return -1;
+  st.request_id = in->request_id ? in->request_id : "";
+
+  if (need_manage_right(ctx) != 0 || may_grant(ctx, st.roles) != 0) return -1;
+
+  /* argon2id takes tens of milliseconds: never while a transaction holds locks. */
+  if (pw_hash(in->initial_password, st.phc) != 0)
+    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "could not hash the password");
+  if (srv_tx(ctx, DB_READ_COMMITTED, create_tx, &st) != 0) return -1;
+
+  Hoso__Identity__V1__CreateAccountResponse *o =
+      srv_new(ctx, &hoso__identity__v1__create_account_response__descriptor);
+  o->account = st.out;
+  *resp = &o->base;
+  return 0;
+}
+
+/* ------------------------------------------------------------- GetAccount --------------- */
+
+typedef struct {
+  const char *id;
+  id_account *out;
+} get_st;
+
+static int get_tx(srv_ctx *ctx, void *p) {
+  get_st *st = p;
+  return load_target(ctx, st->id, 0, 1, &st->out);
+}
+
+int rpc_get_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+  const Hoso__Identity__V1__GetAccountRequest *in = (const void *)req;
+  if (check_id(ctx, "account_id", in->account_id) != 0) return -1;
+  /* Anyone may read their own account; reading others' is part of managing them. */
+  if (!is_self(ctx, in->account_id) && need_manage_right(ctx) != 0) return -1;
+  get_st st = {in->account_id, NULL};
+  if (srv_tx(ctx, DB_READ_COMMITTED, get_tx, &st) != 0) return -1;
+  Hoso__Identity__V1__GetAccountResponse *o =
+      srv_new(ctx, &hoso__identity__v1__get_account_response__descriptor);
+  o->account = st.out;
+  *resp = &o->base;
+  return 0;
+}
+
+/* ------------------------------------------------------------- ListAccounts ------------- */
+
+typedef struct {
+  sa_list_query q;
+  int page_size;
+  Hoso__Identity__V1__ListAccountsResponse *out;
+} list_st;
+
+static int list_tx(srv_ctx *ctx, void *p) {
+  list_st *st = p;
+  if (db_set_scope(ctx->db, "*") != 0) return -1;
+  PGresult *r = sa_unit_get(ctx->db, st->q.unit_id);
+  if (!r) return -1;
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
+  }
+  st->q.unit_path = srv_strdup(ctx, PQgetvalue(r, 0, 1));
+  PQclear(r);
+  if (!scope_allows(ctx->auth, st->q.unit_path, RIGHT_MANAGE_ACCOUNTS))
+    return TX_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                   "unit_id: the unit is outside yours; you list accounts only of your own unit "
+                   "and the units below it");
+  /* Back to the caller's scope: row-level security filters the list a second time. */
+  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+
+  st->q.limit = st->page_size + 1; /* one more tells whether another page exists */
+  r = sa_account_list(ctx->db, &st->q);
+  if (!r) return -1;
+  int n = PQntuples(r), shown = n > st->page_size ? st->page_size : n;
+  Hoso__Identity__V1__ListAccountsResponse *o = st->out;
+  o->accounts = srv_alloc(ctx, ((size_t)shown + 1) * sizeof *o->accounts);
+  o->n_accounts = 0;
+  for (int i = 0; i < shown; i++) o->accounts[o->n_accounts++] = account_from_row(ctx, r, i, 0);
+  o->next_page_token = "";
+  PQclear(r);
+  if (n > st->page_size && shown > 0) {
+    char *t = val_page_token_encode(o->accounts[shown - 1]->username);
+    if (!t) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
+    o->next_page_token = srv_strdup(ctx, t);
+    free(t);
+  }
+  return 0;
+}
+
+int rpc_list_accounts(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+  const Hoso__Identity__V1__ListAccountsRequest *in = (const void *)req;
+  list_st st;
+  memset(&st, 0, sizeof st);
+  st.q.unit_id = in->unit_id && *in->unit_id ? in->unit_id : ctx->auth->unit_id;
+  if (check_id(ctx, "unit_id", st.q.unit_id) != 0) return -1;
+  st.q.direct_only = in->direct_only;
+  if ((int)in->status < 0 || (int)in->status > ST_REVOKED)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "status: unknown account status %d", (int)in->status);
+  st.q.status = (int)in->status;
+  st.page_size = val_page_size(in->page_size);
+  if (st.page_size < 0)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_size: must be between 0 and 500");
+  char after[256] = "";
+  if (in->page_token && *in->page_token &&
+      val_page_token_decode(in->page_token, after, sizeof after) != 0)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "page_token: not a token from this list; start again without one");
+  st.q.after = after;
+  if (need_manage_right(ctx) != 0) return -1;
+
+  st.out = srv_new(ctx, &hoso__identity__v1__list_accounts_response__descriptor);
+  if (srv_tx(ctx, DB_READ_COMMITTED, list_tx, &st) != 0) return -1;
+  *resp = &st.out->base;
+  return 0;
+}
+
+/* ------------------------------------------------------------- status changes ----------- */
+
+typedef struct {
+  const char *id, *reason;
+  int to; /* ST_DISABLED, ST_ACTIVE or ST_REVOKED */
+  id_account *out;
+} status_st;
+
+static const char *status_word(int s) {
+  return s == ST_ACTIVE ? "ACTIVE" : s == ST_DISABLED ? "DISABLED" : s == ST_REVOKED ? "REVOKED" : "?";
+}
+
+static int status_tx(srv_ctx *ctx, void *p) {
+  status_st *st = p;
+  id_account *a;
+  int rc = load_managed(ctx, st->id, &a);
+  if (rc != 0) return rc;
+  int from = (int)a->status;
+  /* Revocation is permanent (the person changed jobs, 003 Đ5.3): a new job gets a new account. */
+  if (from == ST_REVOKED && st->to != ST_REVOKED)
+    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
+  if (from == st->to) {
+    /* Already so: a retried call changes nothing and records nothing. */
+    st->out = a;
+    return 0;
+  }
+  PGresult *r = sa_account_set_status(ctx->db, a->id, st->to, st->reason);
+  if (!r) return -1;
+  st->out = one_account(ctx, r);
+  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+
+  const char *action = st->to == ST_DISABLED ? "ACCOUNT_DISABLE"
+                       : st->to == ST_ACTIVE ? "ACCOUNT_ENABLE"
+                                             : "ACCOUNT_REVOKE";
+  /* A disabled or revoked account keeps no session: its refresh tokens die now, and its
+   * access tokens within TOK_ACCESS_TTL. */
+  if (st->to != ST_ACTIVE) {
+    char why[64];
+    snprintf(why, sizeof why, "account %s", st->to == ST_DISABLED ? "disabled" : "revoked");
+    if (session_revoke_account(ctx->db, a->id, why) < 0) return -1;
+  }
+  json_t *d = json_object();
+  json_object_set_new(d, "old_status", json_string(status_word(from)));
+  json_object_set_new(d, "new_status", json_string(status_word(st->to)));
+  json_object_set_new(d, "reason", json_string(st->reason));
+  return audit_account(ctx, action, st->out, d);
+}
+
+static int change_status(srv_ctx *ctx, const char *id, const char *reason_in, int reason_required,
+                         int to, id_account **out) {
+  status_st st = {.id = id, .to = to};
+  if (check_id(ctx, "account_id", id) != 0) return -1;
+  if (clean_text(ctx, "reason", reason_in, reason_required, MAX_REASON_CHARS, &st.reason) != 0)
+    return -1;
+  if (need_manage_right(ctx) != 0) return -1;
+  if (is_self(ctx, id))
+    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                    "you cannot change your own account status (003 Đ4.1)");
+  if (srv_tx(ctx, DB_READ_COMMITTED, status_tx, &st) != 0) return -1;
+  *out = st.out;
+  return 0;
+}
+
+int rpc_disable_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+  const Hoso__Identity__V1__DisableAccountRequest *in = (const void *)req;
+  Hoso__Identity__V1__DisableAccountResponse *o =
+      srv_new(ctx, &hoso__identity__v1__disable_account_response__descriptor);
+  if (change_status(ctx, in->account_id, in->reason, 1, ST_DISABLED, &o->account) != 0) return -1;
+  *resp = &o->base;
+  return 0;
+}
+
+int rpc_enable_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+  const Hoso__Identity__V1__EnableAccountRequest *in = (const void *)req;
+  Hoso__Identity__V1__EnableAccountResponse *o =
+      srv_new(ctx, &hoso__identity__v1__enable_account_response__descriptor);
+  if (change_status(ctx, in->account_id, in->reason, 0, ST_ACTIVE, &o->account) != 0) return -1;
+  *resp = &o->base;
+  return 0;
+}
+
+int rpc_revoke_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+  const Hoso__Identity__V1__RevokeAccountRequest *in = (const void *)req;
+  Hoso__Identity__V1__RevokeAccountResponse *o =
+      srv_new(ctx, &hoso__identity__v1__revoke_account_response__descriptor);
+  if (change_status(ctx, in->account_id, in->reason, 1, ST_REVOKED, &o->account) != 0) return -1;
+  *resp = &o->base;
+  return 0;
+}
+
+/* ------------------------------------------------------------- UpdateAccountRoles ------- */
+
+typedef struct {
+  const char *id, *person_record_id, *reason;
+  unsigned roles;
+  long long expected_version;
+  id_account *out;
+} roles_st;
+
+static int roles_tx(srv_ctx *ctx, void *p) {
+  roles_st *st = p;
+  id_account *a;
+  int rc = load_managed(ctx, st->id, &a);
+  if (rc != 0) return rc;
+  if (st->expected_version && a->version != st->expected_version)
+    return TX_FAIL(ctx, GRPC_STATUS_ABORTED,
+                   "account_id: the account was changed meanwhile (version %lld, you had %lld); "
+                   "reload it and retry",
+                   (long long)a->version, st->expected_version);
+  if ((int)a->status == ST_REVOKED)
+    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
+  /* An empty person_record_id keeps the account's link to its record. */
+  const char *prid = *st->person_record_id ? st->person_record_id : a->person_record_id;
+  if ((st->roles & ROLE_SELF) && !*prid)
+    return TX_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                   "person_record_id: required with the SELF role (the record the person may read)");
+  unsigned old = account_roles(a);
+  int prid_changed = strcmp(prid, a->person_record_id) != 0;
+  if (old == st->roles && !prid_changed) {
+    st->out = a;
+    return 0;
+  }
+  if (prid_changed && *prid) {
+    if (db_set_scope(ctx->db, "*") != 0) return -1;
+    int taken = sa_person_taken(ctx->db, prid, a->id);
+    if (taken < 0 || db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+    if (taken)
+      return TX_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
+                     "person_record_id: this person already has an account (one person, one account)");
+  }
+  PGresult *r = sa_account_set_roles(ctx->db, a->id, st->roles, prid);
+  if (!r) return write_failed(ctx);
+  st->out = one_account(ctx, r);
+  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  /* Sessions carry the old roles: the person logs in again and gets tokens with the new set. */
+  if (session_revoke_account(ctx->db, a->id, "roles changed") < 0) return -1;
+
+  json_t *d = json_object();
+  json_object_set_new(d, "old_roles", roles_json(old));
+  json_object_set_new(d, "new_roles", roles_json(st->roles));
+  json_object_set_new(d, "reason", json_string(st->reason));
+  if (prid_changed) {
+    json_object_set_new(d, "old_person_record_id", json_string(a->person_record_id));
+    json_object_set_new(d, "new_person_record_id", json_string(prid));
+  }
+  return audit_account(ctx, "ACCOUNT_ROLES", st->out, d);
+}
+
+int rpc_update_account_roles(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+  const Hoso__Identity__V1__UpdateAccountRolesRequest *in = (const void *)req;
+  roles_st st;
+  memset(&st, 0, sizeof st);
+  if (check_id(ctx, "account_id", in->account_id) != 0) return -1;
+  st.id = in->account_id;
+  if (check_roles(ctx, in->roles, in->n_roles, &st.roles) != 0) return -1;
+  st.person_record_id = in->person_record_id ? in->person_record_id : "";
+  if (*st.person_record_id && check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
+  if (clean_text(ctx, "reason", in->reason, 0, MAX_REASON_CHARS, &st.reason) != 0) return -1;
+  if (in->expected_version < 0)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "expected_version: must not be negative");
+  st.expected_version = (long long)in->expected_version;
+
+  if (need_manage_right(ctx) != 0) return -1;
+  if (is_self(ctx, st.id))
+    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "you cannot change your own roles (003 Đ4.1)");
+  if (may_grant(ctx, st.roles) != 0) return -1;
+  if (srv_tx(ctx, DB_READ_COMMITTED, roles_tx, &st) != 0) return -1;
+  Hoso__Identity__V1__UpdateAccountRolesResponse *o =
+      srv_new(ctx, &hoso__identity__v1__update_account_roles_response__descriptor);
+  o->account = st.out;
+  *resp = &o->base;
+  return 0;
+}
+
+/* ------------------------------------------------------------- ResetPassword ------------ */
+
+typedef struct {
+  const char *id, *password;
+  char phc[PW_PHC_MAX];
+  id_account *out;
+} reset_st;
+
+static int reset_tx(srv_ctx *ctx, void *p) {
+  reset_st *st = p;
+  id_account *a;
+  int rc = load_managed(ctx, st->id, &a);
+  if (rc != 0) return rc;
+  if ((int)a->status == ST_REVOKED)
+    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
+  /* The one rule that needs the account: the password must not contain its username. */
+  const char *why = pw_policy_check(st->password, a->username);
+  if (why) return TX_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "new_password: %s", why);
+  PGresult *r = sa_account_set_password(ctx->db, a->id, st->phc);
+  if (!r) return -1;
+  st->out = one_account(ctx, r);
+  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  /* The person asked for a reset because they are locked out or forgot: let them in again,
+   * and end whatever sessions someone else may hold with the old password. */
+  if (throttle_clear(ctx->db, a->username) != 0) return -1;
+  if (session_revoke_account(ctx->db, a->id, "password reset by an administrator") < 0) return -1;
+  json_t *d = json_object();
+  json_object_set_new(d, "must_change_password", json_true());
+  return audit_account(ctx, "PASSWORD_RESET", st->out, d);
+}
+
+int rpc_reset_password(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+  const Hoso__Identity__V1__ResetPasswordRequest *in = (const void *)req;
+  reset_st st;
+  memset(&st, 0, sizeof st);
+  if (check_id(ctx, "account_id", in->account_id) != 0) return -1;
+  st.id = in->account_id;
+  /* Every rule but "not the username" here; that one waits for the account (reset_tx). */
+  const char *why = pw_policy_check(in->new_password, NULL);
+  if (why) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "new_password: %s", why);
+  st.password = in->new_password;
+
+  /* Only an administrator resets a lost password (000 Đ17.4); a person who knows theirs uses
+   * ChangePassword, which asks for the old one. */
+  if (need_manage_right(ctx) != 0) return -1;
+  if (is_self(ctx, st.id))
+    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                    "you cannot reset your own password; use ChangePassword (000 Đ17.4)");
+  if (pw_hash(st.password, st.phc) != 0)
+    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "could not hash the password");
+  if (srv_tx(ctx, DB_READ_COMMITTED, reset_tx, &st) != 0) return -1;
+  Hoso__Identity__V1__ResetPasswordResponse *o =
+      srv_new(ctx, &hoso__identity__v1__reset_password_response__descriptor);
+  o->account = st.out;
+  *resp = &o->base;
+  return 0;
+}
