@@ -56,6 +56,10 @@ void srv_set_thread_db(db_conn *db);
 /* Loads the keys once now; failure is logged, not fatal. */
 void srv_keyring_load_now(db_conn *db);
 
+/* --- cli.c --- */
+/* grpc_init with the process-wide settings the runtime and the client want. */
+void srv_grpc_init(void);
+
 /* --- srv_tls.c --- */
 /* Server credentials from HOSO_TLS_*; *mode names them for the log. NULL on a bad setup. */
 grpc_server_credentials *srv_tls_credentials(const char **mode);
