@@ -1,0 +1,256 @@
+/* Input validation shared by every RPC: strict UTF-8, NFC with white-space folding, text
+ * lengths in characters, identifiers, dates and the opaque keyset page tokens. */
+#include "val.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+#define VAL_PAGE_DEFAULT 50
+#define VAL_PAGE_MAX 500
+#define VAL_TOKEN_MAX 4096
+#define VAL_TOKEN_PREFIX "v1:"
+
+int val_utf8(const char *str, size_t n) {
+  const unsigned char *s = (const unsigned char *)str;
+  size_t i = 0;
+  if (!s) return n == 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  /* allowed range of the second byte */
+    if (c == 0) return 0;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;       /* below: overlong */
+      else if (c == 0xED) hi = 0x9F;  /* above: UTF-16 surrogates D800..DFFF */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;       /* below: overlong */
+      else if (c == 0xF4) hi = 0x8F;  /* above: beyond U+10FFFF */
+    } else {
+      return 0;  /* C0, C1 (overlong ASCII), F5..FF, or a stray continuation byte */
+    }
+    if (n - i < len) return 0;
+    if (s[i + 1] < lo || s[i + 1] > hi) return 0;
+    for (size_t k = 2; k < len; k++)
+      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return 0;
+    i += len;
+  }
+  return 1;
+}
+
+/* Unicode White_Space: the ASCII blanks, and beyond ASCII NBSP (U+00A0, common in text
+ * pasted from office documents), the typographic spaces and the ideographic space. */
+static int is_space(ucs4_t c) {
+  if (c < 0x80) return c == ' ' || (c >= '\t' && c <= '\r');
+  return uc_is_property_white_space(c);
+}
+
+char *val_nfc_clean(const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s);
+  if (!val_utf8(s, n)) return NULL;
+  if (n == 0) return strdup("");
+
+  size_t len = 0;
+  uint8_t *nfc = u8_normalize(UNINORM_NFC, (const uint8_t *)s, n, NULL, &len);
+  if (!nfc) return NULL;
+  char *out = malloc(len + 1);
+  if (!out) {
+    free(nfc);
+    return NULL;
+  }
+  size_t o = 0;
+  int pending_space = 0;
+  const uint8_t *p = nfc, *end = nfc + len;
+  while (p < end) {
+    ucs4_t c;
+    int k = u8_mbtouc(&c, p, (size_t)(end - p));
+    if (is_space(c)) {
+      pending_space = o > 0;  /* leading white space is dropped */
+    } else {
+      if (pending_space) out[o++] = ' ';
+      pending_space = 0;
+      memcpy(out + o, p, (size_t)k);
+      o += (size_t)k;
+    }
+    p += k;
+  }
+  out[o] = '\0';  /* trailing white space never got written */
+  free(nfc);
+  return out;
+}
+
+const char *val_text(const char *s, int required, size_t max_chars) {
+  static _Thread_local char msg[64];
+  if (!s) s = "";
+  size_t n = strlen(s);
+  /* Refuse absurd sizes before normalizing them; no NFC character takes more than a few code
+   * points of NFD input, so 16 bytes per character is generous. */
+  if (max_chars < SIZE_MAX / 32 && n > max_chars * 16 + 64) goto too_long;
+  if (!val_utf8(s, n)) return "must be valid UTF-8";
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F)
+      return "must not contain control characters";
+  }
+  char *clean = val_nfc_clean(s);
+  if (!clean) return "could not be checked, please try again";
+  size_t chars = u8_mbsnlen((const uint8_t *)clean, strlen(clean));
+  free(clean);
+  if (chars == 0) return required ? "must not be empty" : NULL;
+  if (chars <= max_chars) return NULL;
+too_long:
+  snprintf(msg, sizeof msg, "must be at most %zu characters", max_chars);
+  return msg;
+}
+
+const char *val_username(const char *s) {
+  if (!s || !*s) return "must not be empty";
+  size_t n = strlen(s);
+  if (n < 3 || n > 64) return "must be 3 to 64 characters long";
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+      return "may contain only lowercase letters a-z, digits, '.', '_' and '-'";
+  }
+  if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+    return "must start with a letter or a digit";
+  return NULL;
+}
+
+const char *val_code(const char *s) {
+  if (!s || !*s) return "must not be empty";
+  size_t n = strlen(s);
+  if (n > 64) return "must be at most 64 characters";
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '.' || c == '_' || c == '-'))
+      return "may contain only letters A-Z, a-z, digits, '.', '_' and '-'";
+  }
+  return NULL;
+}
+
+const char *val_id(const char *s) {
+  static const char max[] = "9223372036854775807";
+  if (!s || !*s) return "must not be empty";
+  size_t n = strlen(s);
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < '0' || s[i] > '9') return "must be a positive whole number (digits only)";
+  if (s[0] == '0') return "must be a positive whole number without leading zeros";
+  /* Same length, so text order is numeric order. */
+  if (n > sizeof max - 1 || (n == sizeof max - 1 && strcmp(s, max) > 0))
+    return "is too large to be an id";
+  return NULL;
+}
+
+int val_page_size(int requested) {
+  if (requested == 0) return VAL_PAGE_DEFAULT;
+  if (requested < 0 || requested > VAL_PAGE_MAX) return -1;
+  return requested;
+}
+
+static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+const char *val_date(const char *s) {
+  static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (!s || !*s) return "must not be empty";
+  if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return "must be a date written YYYY-MM-DD";
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return "must be a date written YYYY-MM-DD";
+  int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+  int m = (s[5] - '0') * 10 + (s[6] - '0');
+  int d = (s[8] - '0') * 10 + (s[9] - '0');
+  if (y < 1900 || y > 2200) return "must have a year between 1900 and 2200";
+  if (m < 1 || m > 12) return "must have a month between 01 and 12";
+  int last = mdays[m - 1] + (m == 2 && is_leap(y));
+  if (d < 1 || d > last) return "must be a real calendar date (that day does not exist)";
+  return NULL;
+}
+
+/* --- page tokens ----------------------------------------------------------------------- */
+
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static int b64url_val(unsigned char ch) {
+  if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+  if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+  if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+  if (ch == '-') return 62;
+  if (ch == '_') return 63;
+  return -1;
+}
+
+char *val_page_token_encode(const char *key) {
+  if (!key) return NULL;
+  size_t kn = strlen(key);
+  size_t n = sizeof VAL_TOKEN_PREFIX - 1 + kn;
+  if (n > VAL_TOKEN_MAX) return NULL;
+  unsigned char *raw = malloc(n);
+  char *out = malloc((n * 4 + 2) / 3 + 1);
+  if (!raw || !out) {
+    free(raw);
+    free(out);
+    return NULL;
+  }
+  memcpy(raw, VAL_TOKEN_PREFIX, sizeof VAL_TOKEN_PREFIX - 1);
+  memcpy(raw + sizeof VAL_TOKEN_PREFIX - 1, key, kn);
+  size_t o = 0;
+  for (size_t i = 0; i < n; i += 3) {
+    size_t rem = n - i;
+    uint32_t v = (uint32_t)raw[i] << 16;
+    if (rem > 1) v |= (uint32_t)raw[i + 1] << 8;
+    if (rem > 2) v |= raw[i + 2];
+    out[o++] = b64url_alphabet[(v >> 18) & 63];
+    out[o++] = b64url_alphabet[(v >> 12) & 63];
+    if (rem > 1) out[o++] = b64url_alphabet[(v >> 6) & 63];
+    if (rem > 2) out[o++] = b64url_alphabet[v & 63];
+  }
+  out[o] = '\0';
+  free(raw);
+  return out;
+}
+
+int val_page_token_decode(const char *token, char *out, size_t outlen) {
+  unsigned char raw[VAL_TOKEN_MAX];
+  if (!token || !out || outlen == 0) return -1;
+  out[0] = '\0';
+  size_t n = strnlen(token, VAL_TOKEN_MAX * 2);
+  if (n == 0 || n >= VAL_TOKEN_MAX * 4 / 3 || n % 4 == 1) return -1;
+  size_t o = 0;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < n; i++) {
+    int v = b64url_val((unsigned char)token[i]);
+    if (v < 0) return -1;
+    acc = (acc << 6) | (uint32_t)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      raw[o++] = (unsigned char)(acc >> bits);
+      acc &= (1u << bits) - 1;
+    }
+  }
+  /* Non-zero leftover bits mean a token we did not write. */
+  if (acc != 0) return -1;
+  size_t pn = sizeof VAL_TOKEN_PREFIX - 1;
+  if (o < pn || memcmp(raw, VAL_TOKEN_PREFIX, pn) != 0) return -1;
+  size_t kn = o - pn;
+  if (kn >= outlen || !val_utf8((const char *)raw + pn, kn)) return -1;
+  memcpy(out, raw + pn, kn);
+  out[kn] = '\0';
+  return 0;
+}
