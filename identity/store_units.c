@@ -1,0 +1,207 @@
+/* The SQL behind the units RPCs: one function per statement, parameters only, run in the
+ * caller's transaction so row-level security (hoso.scope) applies to every one of them. */
+#include "store_units.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "identity.h"
+
+/* Copies a column into a fixed buffer; a value that does not fit is an error, never a silently
+ * shortened path or name that a scope check would then misjudge. */
+static int copy_col(char *dst, size_t n, const PGresult *r, int row, int c) {
+  const char *v = PQgetvalue(r, row, c);
+  size_t len = strlen(v);
+  if (len >= n) return -1;
+  memcpy(dst, v, len + 1);
+  return 0;
+}
+
+int su_lock_tree(db_conn *db, int exclusive) {
+  return db_cmd(db,
+                exclusive ? "SELECT pg_advisory_xact_lock(hashtext('identity.units_tree'))"
+                          : "SELECT pg_advisory_xact_lock_shared(hashtext('identity.units_tree'))",
+                0);
+}
+
+int su_find(db_conn *db, const char *id, int lock, su_unit *out) {
+  static const char *const sql[] = {
+      [SU_LOCK_NONE] = "SELECT id::text, coalesce(parent_id::text, ''), path::text, code, name, type, "
+                       "level, status, staffing_quota, version FROM units WHERE id = $1::bigint",
+      [SU_LOCK_SHARE] = "SELECT id::text, coalesce(parent_id::text, ''), path::text, code, name, type, "
+                        "level, status, staffing_quota, version FROM units WHERE id = $1::bigint "
+                        "FOR SHARE",
+      [SU_LOCK_UPDATE] = "SELECT id::text, coalesce(parent_id::text, ''), path::text, code, name, type, "
+                         "level, status, staffing_quota, version FROM units WHERE id = $1::bigint "
+                         "FOR UPDATE",
+  };
+  if (lock < SU_LOCK_NONE || lock > SU_LOCK_UPDATE) lock = SU_LOCK_NONE;
+  PGresult *r = db_q(db, sql[lock], 1, id);
+  if (!r) return -1;
+  int rc = 0;
+  if (PQntuples(r) == 1) {
+    memset(out, 0, sizeof *out);
+    if (copy_col(out->id, sizeof out->id, r, 0, 0) || copy_col(out->parent_id, sizeof out->parent_id, r, 0, 1) ||
+        copy_col(out->path, sizeof out->path, r, 0, 2) || copy_col(out->code, sizeof out->code, r, 0, 3) ||
+        copy_col(out->name, sizeof out->name, r, 0, 4)) {
+      rc = -1;
+      goto out;
+    }
+    out->type = atoi(PQgetvalue(r, 0, 5));
+    out->level = atoi(PQgetvalue(r, 0, 6));
+    out->status = atoi(PQgetvalue(r, 0, 7));
+    out->staffing_quota = atoi(PQgetvalue(r, 0, 8));
+    out->version = strtoll(PQgetvalue(r, 0, 9), NULL, 10);
+    rc = 1;
+  }
+out:
+  PQclear(r);
+  return rc;
+}
+
+PGresult *su_get_row(db_conn *db, const char *id) {
+  return db_q(db, "SELECT " UNIT_COLS " FROM units u WHERE u.id = $1::bigint", 1, id);
+}
+
+int su_insert(db_conn *db, const su_unit *parent, const char *code, const char *name, int type,
+              int staffing_quota, char id_out[24]) {
+  char t[16], q[16];
+  snprintf(t, sizeof t, "%d", type);
+  snprintf(q, sizeof q, "%d", staffing_quota);
+  /* The id is drawn first so the path can end in it within the same statement. */
+  PGresult *r = db_q(db,
+                     "WITH n AS (SELECT nextval('units_id_seq') AS id) "
+                     "INSERT INTO units (id, parent_id, code, name, type, level, path, staffing_quota) "
+                     "SELECT n.id, p.id, $2, $3, $4::smallint, p.level + 1, p.path || n.id::text, $5::int "
+                     "FROM n, units p WHERE p.id = $1::bigint RETURNING id::text",
+                     5, parent->id, code, name, t, q);
+  if (!r) return -1;
+  int rc = -1;
+  if (PQntuples(r) == 1 && copy_col(id_out, 24, r, 0, 0) == 0) rc = 0;
+  PQclear(r);
+  return rc;
+}
+
+int su_update(db_conn *db, const char *id, const char *name, const char *code, int type,
+              int staffing_quota) {
+  char t[16], q[16];
+  snprintf(t, sizeof t, "%d", type);
+  snprintf(q, sizeof q, "%d", staffing_quota);
+  return db_cmd(db,
+                "UPDATE units SET name = coalesce($2, name), code = coalesce($3, code), "
+                "type = CASE WHEN $4::smallint = 0 THEN type ELSE $4::smallint END, "
+                "staffing_quota = CASE WHEN $5::int < 0 THEN staffing_quota ELSE $5::int END, "
+                "version = version + 1, updated_at = now() WHERE id = $1::bigint",
+                5, id, name, code, t, q) < 0
+             ? -1
+             : 0;
+}
+
+int su_move(db_conn *db, const char *old_path, const char *new_path, const char *new_parent_id,
+            long long *n_units) {
+  /* subpath(p, nlevel(p)) is an error rather than the empty path, hence the CASE for the
+   * moved unit itself. New paths cannot collide with existing ones on the way: every path ends
+   * in its own unit's id, which no other unit's path ends in. */
+  PGresult *r = db_q(db,
+                     "UPDATE units SET "
+                     "path = CASE WHEN path = $1::ltree THEN $2::ltree "
+                     "ELSE $2::ltree || subpath(path, nlevel($1::ltree)) END, "
+                     "level = nlevel($2::ltree) + nlevel(path) - nlevel($1::ltree), "
+                     "parent_id = CASE WHEN path = $1::ltree THEN $3::bigint ELSE parent_id END, "
+                     "version = CASE WHEN path = $1::ltree THEN version + 1 ELSE version END, "
+                     "updated_at = now() "
+                     "WHERE path <@ $1::ltree",
+                     3, old_path, new_path, new_parent_id);
+  if (!r) return -1;
+  if (n_units) *n_units = strtoll(PQcmdTuples(r), NULL, 10);
+  PQclear(r);
+  return 0;
+}
+
+int su_sync_account_paths(db_conn *db, const char *old_root, long long *n) {
+  PGresult *r = db_q(db,
+                     "UPDATE accounts a SET unit_path = u.path, updated_at = now() FROM units u "
+                     "WHERE u.id = a.unit_id AND a.unit_path <@ $1::ltree AND a.unit_path <> u.path",
+                     1, old_root);
+  if (!r) return -1;
+  if (n) *n = strtoll(PQcmdTuples(r), NULL, 10);
+  PQclear(r);
+  return 0;
+}
+
+int su_history_add(db_conn *db, const char *unit_id, const char *action, const char *actor_id,
+                   const char *reason, const char *related_unit_id) {
+  PGresult *r = db_q(db,
+                     "INSERT INTO unit_history (unit_id, action, name, code, parent_id, actor_id, "
+                     "reason, related_unit_id) "
+                     "SELECT id, $2, name, code, parent_id, $3, $4, $5::bigint FROM units "
+                     "WHERE id = $1::bigint",
+                     5, unit_id, action, actor_id ? actor_id : "", reason ? reason : "",
+                     related_unit_id && *related_unit_id ? related_unit_id : NULL);
+  if (!r) return -1;
+  /* The unit must be visible here; an entry silently not written would lose history. */
+  int rc = strcmp(PQcmdTuples(r), "1") == 0 ? 0 : -1;
+  PQclear(r);
+  return rc;
+}
+
+PGresult *su_list_children(db_conn *db, const char *parent_id, int include_dissolved,
+                           const char *after_name, const char *after_id, int limit) {
+  char lim[16];
+  snprintf(lim, sizeof lim, "%d", limit);
+  /* Matches the index units_children (parent_id, name COLLATE "C", id): byte order of the NFC
+   * names is stable across locales, so page tokens keep their meaning. */
+  return db_q(db,
+              "SELECT " UNIT_COLS " FROM units u "
+              "WHERE u.parent_id = $1::bigint AND ($2::boolean OR u.status = 1) "
+              "AND ($3::text IS NULL OR (u.name COLLATE \"C\", u.id) > ($3::text COLLATE \"C\", $4::bigint)) "
+              "ORDER BY u.name COLLATE \"C\", u.id LIMIT $5::int",
+              5, parent_id, include_dissolved ? "true" : "false", after_name,
+              after_name ? after_id : NULL, lim);
+}
+
+PGresult *su_list_subtree(db_conn *db, const char *root_path, const char *after_path,
+                          int max_level, int include_dissolved, int limit) {
+  char lim[16], lvl[16];
+  snprintf(lim, sizeof lim, "%d", limit);
+  snprintf(lvl, sizeof lvl, "%d", max_level);
+  return db_q(db,
+              "SELECT " UNIT_COLS " FROM units u "
+              "WHERE u.path <@ $1::ltree AND ($2::ltree IS NULL OR u.path > $2::ltree) "
+              "AND ($3::int = 0 OR u.level <= $3::int) AND ($4::boolean OR u.status = 1) "
+              "ORDER BY u.path LIMIT $5::int",
+              5, root_path, after_path, lvl, include_dissolved ? "true" : "false", lim);
+}
+
+PGresult *su_list_history(db_conn *db, const char *unit_id) {
+  return db_q(db,
+              "SELECT to_char(h.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), h.action, "
+              "h.name, h.code, coalesce(h.parent_id::text, ''), h.actor_id, h.reason, "
+              "coalesce(h.related_unit_id::text, '') "
+              "FROM unit_history h WHERE h.unit_id = $1::bigint ORDER BY h.at, h.id",
+              1, unit_id);
+}
+
+PGresult *su_active_children(db_conn *db, const char *unit_id) {
+  return db_q(db,
+              "SELECT id::text, path::text FROM units WHERE parent_id = $1::bigint AND status = 1 "
+              "ORDER BY id",
+              1, unit_id);
+}
+
+PGresult *su_revoke_unit_accounts(db_conn *db, const char *unit_id, const char *status_reason) {
+  return db_q(db,
+              "UPDATE accounts SET status = 3, status_reason = $2, version = version + 1, "
+              "updated_at = now() WHERE unit_id = $1::bigint AND status IN (1, 2) "
+              "RETURNING id::text, username",
+              2, unit_id, status_reason);
+}
+
+int su_dissolve(db_conn *db, const char *id, const char *into_id) {
+  return db_cmd(db,
+                "UPDATE units SET status = 2, merged_into_id = $2::bigint, version = version + 1, "
+                "updated_at = now() WHERE id = $1::bigint AND status = 1",
+                2, id, into_id) < 0
+             ? -1
+             : 0;
+}
