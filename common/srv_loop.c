@@ -225,7 +225,10 @@ static void serve_call(worker *w, grpc_call *call, grpc_call_details *d, grpc_me
   ops[nops].data.send_status_from_server.status = p->failed ? p->code : GRPC_STATUS_OK;
   ops[nops].data.send_status_from_server.status_details = &details;
   nops++;
-  if (grpc_call_start_batch(call, ops, nops, TAG_SEND, NULL) == GRPC_CALL_OK) wait_tag(p, TAG_SEND);
+  if (grpc_call_start_batch(call, ops, nops, TAG_SEND, NULL) == GRPC_CALL_OK)
+    wait_tag(p, TAG_SEND);
+  else
+    grpc_call_cancel(call, NULL); /* else the close below would wait for the client's deadline */
   if (close_started) wait_tag(p, TAG_CLOSE);
   if (out_bb) grpc_byte_buffer_destroy(out_bb);
   grpc_slice_unref(details);
@@ -360,6 +363,17 @@ static void release(int grpc_up) {
   if (grpc_up) grpc_shutdown();
 }
 
+/* Settings (environment):
+ *   <cfg->addr_env>        listen address, default cfg->addr_default
+ *   HOSO_PG_DSN            libpq DSN, default CFG_PG_DSN_DEFAULT ("dbname=hoso user=hoso")
+ *   HOSO_PG_WAIT           seconds to wait for PostgreSQL at start-up (30)
+ *   HOSO_WORKERS           worker threads = concurrent calls = connections (8, 1..256)
+ *   HOSO_TLS_CERT/KEY      PEM files: serve TLS (both or neither)
+ *   HOSO_TLS_CA            PEM file: request client certificates and verify them against it
+ *   HOSO_TLS_CLIENT_AUTH   "require": refuse connections without a client certificate
+ *   HOSO_SERVICE_MTLS      "require": SERVICE-role tokens only over a verified client cert
+ *   HOSO_TRUSTED_PROXIES   comma separated IPs whose x-forwarded-for / x-client-addr count
+ *   HOSO_IDENTITY_ADDR     where GetPublicKeys is asked when cfg->load_keys is NULL */
 int srv_main(const srv_config *cfg, int argc, char **argv) {
   (void)argc;
   (void)argv;
@@ -378,7 +392,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   const char *addr = cfg_str(cfg->addr_env, cfg->addr_default);
-  const char *dsn = cfg_str("HOSO_PG_DSN", "host=/tmp dbname=hoso");
+  const char *dsn = cfg_str("HOSO_PG_DSN", CFG_PG_DSN_DEFAULT);
   R.n_workers = (int)cfg_int("HOSO_WORKERS", 8, 1, 256);
   R.trusted = cfg_str("HOSO_TRUSTED_PROXIES", NULL);
   R.service_mtls = strcasecmp(cfg_str("HOSO_SERVICE_MTLS", ""), "require") == 0;
@@ -431,7 +445,8 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
     }
     R.w[i].started = 1;
   }
-  log_info("listening on %s tls=%s workers=%d schema=%s", addr, mode, R.n_workers, cfg->schema);
+  log_info("listening on %s tls=%s workers=%d schema=%s service_mtls=%s", addr, mode,
+           R.n_workers, cfg->schema, R.service_mtls ? "require" : "off");
 
   int sig = 0;
   while (sigwait(&sigs, &sig) != 0) {

@@ -1,5 +1,6 @@
 /* hoso-echo: a srv_main service with no business logic, so the runtime tests can drive every
  * path of common/srv_*.c (auth, deadlines, drain, database outage, error mapping) directly. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,8 +25,19 @@ static int h_echo(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **o
   return 0;
 }
 
+/* Sleep handlers that actually ran: tests check that expired calls never reach a handler. */
+static atomic_int sleeps_run;
+
+static int h_stats(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out) {
+  echo_resp *o = reply(ctx, (const echo_req *)in);
+  o->value = atomic_load(&sleeps_run);
+  *out = &o->base;
+  return 0;
+}
+
 static int h_sleep(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out) {
   const echo_req *r = (const echo_req *)in;
+  atomic_fetch_add(&sleeps_run, 1);
   if (r->sleep_ms < 0 || r->sleep_ms > 60000)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "sleep_ms: must be 0..60000");
   struct timespec ts = {r->sleep_ms / 1000, (long)(r->sleep_ms % 1000) * 1000000L};
@@ -128,6 +140,7 @@ static const srv_method methods[] = {
     M("WhoamiPw", h_echo, SRV_PWCHANGE_OK),
     M("Db", h_db, SRV_PUBLIC),
     M("Fail", h_fail, SRV_PUBLIC),
+    M("Stats", h_stats, SRV_PUBLIC),
 };
 
 static const db_migration no_migrations[] = {{0, 0, 0}};

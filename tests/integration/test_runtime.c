@@ -425,6 +425,21 @@ static void test_single_worker_instance(void **state) {
   assert_string_equal(r->client_addr, "127.0.0.1");
   free_resp(r);
 
+  /* A call that waited for the busy worker past its deadline is answered, never run. */
+  assert_int_equal(call(c, "Stats", "", 0, NULL, 0, 2000, &r, &st), GRPC_STATUS_OK);
+  int before = r->value;
+  free_resp(r);
+  call_job busy = {c, "Sleep", 800, 5000, GRPC_STATUS_UNKNOWN, 0};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, run_job, &busy), 0);
+  usleep(100 * 1000);
+  assert_int_equal(call(c, "Sleep", "", 0, NULL, 0, 300, NULL, &st), GRPC_STATUS_DEADLINE_EXCEEDED);
+  pthread_join(th, NULL);
+  assert_int_equal(busy.code, GRPC_STATUS_OK);
+  assert_int_equal(call(c, "Stats", "", 0, NULL, 0, 2000, &r, &st), GRPC_STATUS_OK);
+  assert_int_equal(r->value, before + 1);
+  free_resp(r);
+
   double t0 = now_ms();
   assert_int_equal(call(c, "Db", "", 5000, NULL, 0, 400, NULL, &st), GRPC_STATUS_DEADLINE_EXCEEDED);
   assert_int_equal(call(c, "Echo", "", 0, NULL, 0, 3000, NULL, &st), GRPC_STATUS_OK);
