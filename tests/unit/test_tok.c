@@ -10,6 +10,7 @@
 #include <jwt.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,7 +375,7 @@ static void test_hs256_with_public_key(void **state) {
   tok_keyring *kr = tok_keyring_new(refresh_count_only, NULL);
   assert_int_equal(tok_keyring_add(kr, "k1", K.pub1), 0);
   /* The attacker knows the public key (GetPublicKeys publishes it) and uses its PEM text as
-   * an HMAC secret. The ring re-encodes PEMs, so use exactly what the ring would hand libjwt. */
+   * an HMAC secret. */
   jwt_t *j = NULL;
   assert_int_equal(jwt_new(&j), 0);
   assert_int_equal(jwt_add_grants_json(j, good_payload()), 0);
@@ -456,6 +457,14 @@ static void test_tampered_and_truncated(void **state) {
   assert_string_equal(check(kr, jwt, NOW, NULL), "bad signature");
   free(jwt);
   free(s2);
+
+  /* r = s = 0, the degenerate signature some ECDSA checks have accepted. */
+  char zero[87];
+  memset(zero, 'A', 86);
+  zero[86] = '\0';
+  jwt = join3(h, p, zero);
+  assert_string_equal(check(kr, jwt, NOW, NULL), "bad signature");
+  free(jwt);
 
   /* A signature by another key under our kid. */
   char *other = sign_with(K.priv2, "k1", &c, NOW, 60);
@@ -613,6 +622,50 @@ static void test_key_rotation(void **state) {
   tok_keyring_free(kr);
 }
 
+typedef struct {
+  tok_keyring *kr;
+  const char *jwt;
+  int failures;
+} verifier_arg;
+
+static void *verifier(void *p) {
+  verifier_arg *a = p;
+  for (int i = 0; i < 300; i++) {
+    tok_claims out;
+    char err[64];
+    if (tok_verify(a->kr, a->jwt, NOW, &out, err, sizeof err) != 0 || strcmp(out.sub, "42") != 0)
+      a->failures++;
+  }
+  return NULL;
+}
+
+static void test_concurrent_verify_and_rotate(void **state) {
+  (void)state;
+  /* Verifiers hold a reference to the key they use, so a rotation that replaces the whole set
+   * under them must neither free it mid-check nor make a valid token fail. */
+  tok_keyring *kr = ring_with_k1();
+  tok_claims c = sample_claims();
+  char *jwt = sign_with(K.priv1, "k1", &c, NOW, 60);
+  verifier_arg args[3];
+  pthread_t th[3];
+  for (int i = 0; i < 3; i++) {
+    args[i] = (verifier_arg){kr, jwt, 0};
+    assert_int_equal(pthread_create(&th[i], NULL, verifier, &args[i]), 0);
+  }
+  const char *kids[] = {"k1", "k2"};
+  const char *pems[] = {K.pub1, K.pub2};
+  for (int i = 0; i < 200; i++) {
+    assert_int_equal(tok_keyring_replace(kr, 2, kids, pems), 0);
+    assert_int_equal(tok_keyring_add(kr, "k1", K.pub1), 0);
+  }
+  for (int i = 0; i < 3; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(args[i].failures, 0);
+  }
+  free(jwt);
+  tok_keyring_free(kr);
+}
+
 static char *pem_of(EVP_PKEY *pk, int private) {
   BIO *b = BIO_new(BIO_s_mem());
   if (private)
@@ -690,6 +743,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_kid_refresh_adds),
       cmocka_unit_test(test_unknown_kid_refresh_rate_limited),
       cmocka_unit_test(test_key_rotation),
+      cmocka_unit_test(test_concurrent_verify_and_rotate),
       cmocka_unit_test(test_keyring_rejects_other_keys),
   };
   return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
