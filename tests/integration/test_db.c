@@ -1,0 +1,772 @@
+/* common/db, audit and idem against a real PostgreSQL (private cluster from the harness):
+ * migrations, transactions and their retry, row-level security, the audit chain, restarts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "db.h"
+#include "idem.h"
+#include "log.h"
+#include "th.h"
+
+static th_pg pg;
+
+static int setup_cluster(void **state) {
+  (void)state;
+  log_init("test-db");
+  return th_pg_start(&pg) == 0 ? 0 : -1;
+}
+
+static int teardown_cluster(void **state) {
+  (void)state;
+  th_pg_destroy(&pg);
+  return 0;
+}
+
+/* --- helpers ---------------------------------------------------------------------------- */
+
+static db_conn *open_migrated(const char *schema, const db_migration *migs) {
+  db_conn *c = db_open(pg.dsn, schema);
+  assert_non_null(c);
+  assert_int_equal(db_migrate(c, schema, migs), 0);
+  return c;
+}
+
+/* The first column of the first row as a number; the statement must succeed. */
+static long scalar(db_conn *c, const char *sql, int n, const char *p1, const char *p2) {
+  const char *params[2] = {p1, p2};
+  PGresult *r = db_exec(c, sql, n, params);
+  if (!r) fail_msg("%s: %s", sql, db_err_message(c));
+  assert_int_equal(PQntuples(r), 1);
+  long v = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return v;
+}
+
+/* The first column of the first row as text (caller frees). */
+static char *text1(db_conn *c, const char *sql) {
+  PGresult *r = db_exec(c, sql, 0, NULL);
+  if (!r) fail_msg("%s: %s", sql, db_err_message(c));
+  assert_int_equal(PQntuples(r), 1);
+  char *s = strdup(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return s;
+}
+
+/* A superuser connection to the test database, for what the application role may not do. */
+static PGconn *admin(void) {
+  PGconn *a = PQconnectdb(pg.admin_dsn);
+  if (PQstatus(a) != CONNECTION_OK) fail_msg("admin connect: %s", PQerrorMessage(a));
+  return a;
+}
+
+static void admin_exec(PGconn *a, const char *sql) {
+  PGresult *r = PQexec(a, sql);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+    fail_msg("%s: %s", sql, PQerrorMessage(a));
+  PQclear(r);
+}
+
+/* Runs the built hoso-audit-verify; returns its exit status, stdout in out. */
+static int run_verify(const char *dsn, const char *schema, char *out, size_t outlen) {
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execl(HOSO_BIN_DIR "/hoso-audit-verify", "hoso-audit-verify", "--dsn", dsn, "--schema",
+          schema, (char *)NULL);
+    _exit(127);
+  }
+  close(fds[1]);
+  size_t len = 0;
+  ssize_t k;
+  while (len + 1 < outlen && (k = read(fds[0], out + len, outlen - 1 - len)) > 0) len += (size_t)k;
+  out[len] = 0;
+  close(fds[0]);
+  int st = 0;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  assert_true(WIFEXITED(st));
+  return WEXITSTATUS(st);
+}
+
+/* --- migrations ------------------------------------------------------------------------- */
+
+/* CREATE TABLE without IF NOT EXISTS: applying a migration twice would fail, so a second
+ * successful run proves it applied nothing. */
+static const db_migration migs_v2[] = {
+    {1, "one", "CREATE TABLE one (id int PRIMARY KEY);\nINSERT INTO one VALUES (1);"},
+    {2, "two", "CREATE TABLE two (id int); INSERT INTO one VALUES (2);"},
+    {0, 0, 0},
+};
+static const db_migration migs_v3[] = {
+    {1, "one", "CREATE TABLE one (id int PRIMARY KEY);\nINSERT INTO one VALUES (1);"},
+    {2, "two", "CREATE TABLE two (id int); INSERT INTO one VALUES (2);"},
+    {3, "three", "ALTER TABLE one ADD COLUMN note text NOT NULL DEFAULT 'x';"},
+    {0, 0, 0},
+};
+static const db_migration migs_bad[] = {
+    {1, "one", "CREATE TABLE one (id int PRIMARY KEY);\nINSERT INTO one VALUES (1);"},
+    {2, "two", "CREATE TABLE two (id int); INSERT INTO one VALUES (2);"},
+    {3, "three", "ALTER TABLE one ADD COLUMN note text NOT NULL DEFAULT 'x';"},
+    {4, "broken", "CREATE TABLE four (id int); SELECT 1/0;"},
+    {0, 0, 0},
+};
+static const db_migration migs_unordered[] = {
+    {2, "two", "SELECT 1"},
+    {1, "one", "SELECT 1"},
+    {0, 0, 0},
+};
+
+static void test_migrate_idempotent(void **state) {
+  (void)state;
+  db_conn *c = open_migrated("mig", migs_v2);
+  const char *count_sql = "SELECT count(*) FROM mig.schema_migrations WHERE series = $1";
+  assert_int_equal(scalar(c, count_sql, 1, "service", NULL), 2);
+  assert_int_equal(scalar(c, count_sql, 1, "common", NULL), (long)common_migrations_count);
+  /* the files name no schema: everything landed in "mig" */
+  assert_int_equal(scalar(c, "SELECT count(*) FROM mig.one", 0, NULL, NULL), 2);
+  assert_int_equal(scalar(c, "SELECT (to_regclass('mig.audit_log') IS NOT NULL)::int", 0, NULL,
+                          NULL),
+                   1);
+  assert_int_equal(scalar(c, "SELECT (to_regclass('public.one') IS NULL)::int", 0, NULL, NULL),
+                   1);
+
+  assert_int_equal(db_migrate(c, "mig", migs_v2), 0);
+  assert_int_equal(scalar(c, count_sql, 1, "service", NULL), 2);
+  assert_int_equal(scalar(c, "SELECT count(*) FROM mig.one", 0, NULL, NULL), 2);
+
+  /* a newer binary applies only what is new */
+  assert_int_equal(db_migrate(c, "mig", migs_v3), 0);
+  assert_int_equal(scalar(c, count_sql, 1, "service", NULL), 3);
+  assert_int_equal(scalar(c, "SELECT count(*) FROM mig.one WHERE note = 'x'", 0, NULL, NULL), 2);
+
+  /* a failing migration leaves nothing behind, neither its table nor its record */
+  assert_int_equal(db_migrate(c, "mig", migs_bad), -1);
+  assert_int_equal(scalar(c, "SELECT (to_regclass('mig.four') IS NULL)::int", 0, NULL, NULL), 1);
+  assert_int_equal(scalar(c, count_sql, 1, "service", NULL), 3);
+  /* and the connection is usable afterwards (not left inside the failed transaction) */
+  assert_int_equal(db_ensure(c), 0);
+  assert_int_equal(scalar(c, "SELECT 7", 0, NULL, NULL), 7);
+
+  /* a migration table out of order is a programming error, refused before touching anything */
+  assert_int_equal(db_migrate(c, "mig_unordered", migs_unordered), -1);
+  assert_int_equal(
+      scalar(c, "SELECT count(*) FROM pg_namespace WHERE nspname = 'mig_unordered'", 0, NULL, NULL),
+      0);
+
+  /* the session's own search_path is untouched by migrating */
+  assert_int_equal(scalar(c, "SELECT count(*) FROM one", 0, NULL, NULL), 2);
+  db_close(c);
+}
+
+static const db_migration migs_slow[] = {
+    {1, "slow", "CREATE TABLE slow (id int); SELECT pg_sleep(0.3); INSERT INTO slow VALUES (1);"},
+    {0, 0, 0},
+};
+
+static void *migrate_thread(void *arg) {
+  db_conn *c = db_open(pg.dsn, "conc");
+  long rc = c ? db_migrate(c, "conc", migs_slow) : -2;
+  db_close(c);
+  *(long *)arg = rc;
+  return NULL;
+}
+
+/* Several services starting at once on one database: the advisory lock makes the second
+ * wait and then find everything applied, instead of failing on "already exists". */
+static void test_migrate_concurrent(void **state) {
+  (void)state;
+  long rc[3] = {9, 9, 9};
+  pthread_t t[3];
+  for (int i = 0; i < 3; i++) assert_int_equal(pthread_create(&t[i], NULL, migrate_thread, &rc[i]), 0);
+  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+  for (int i = 0; i < 3; i++) assert_int_equal(rc[i], 0);
+  db_conn *c = db_open(pg.dsn, "conc");
+  assert_int_equal(scalar(c, "SELECT count(*) FROM slow", 0, NULL, NULL), 1);
+  assert_int_equal(
+      scalar(c, "SELECT count(*) FROM schema_migrations WHERE series = 'service'", 0, NULL, NULL), 1);
+  db_close(c);
+}
+
+/* --- transactions ----------------------------------------------------------------------- */
+
+static const db_migration migs_tx[] = {
+    {1, "kv",
+     "CREATE TABLE parent (id int PRIMARY KEY);\n"
+     "INSERT INTO parent VALUES (1);\n"
+     "CREATE TABLE kv (k text CONSTRAINT kv_pkey PRIMARY KEY, v int NOT NULL CHECK (v >= 0),\n"
+     "  parent int REFERENCES parent(id));\n"
+     "CREATE TABLE counter (id int PRIMARY KEY, v int NOT NULL);\n"
+     "INSERT INTO counter VALUES (1, 0);"},
+    {0, 0, 0},
+};
+
+typedef struct {
+  const char *sql;
+  int nparams;
+  const char *p1, *p2;
+  int ret;           /* what fn returns after running sql (if sql succeeded) */
+  int ignore_error;  /* return ret even if sql failed */
+  int calls;
+  char scope[64], actor[64];
+} tx_case;
+
+static int tx_fn(db_conn *c, void *arg) {
+  tx_case *t = arg;
+  t->calls++;
+  PGresult *r = db_q(c,
+                     "SELECT current_setting('hoso.scope', true), current_setting('hoso.actor', "
+                     "true)",
+                     0);
+  if (!r) return -1;
+  snprintf(t->scope, sizeof t->scope, "%s", PQgetvalue(r, 0, 0));
+  snprintf(t->actor, sizeof t->actor, "%s", PQgetvalue(r, 0, 1));
+  PQclear(r);
+  if (t->sql && db_cmd(c, t->sql, t->nparams, t->p1, t->p2) < 0 && !t->ignore_error) return -1;
+  return t->ret;
+}
+
+static void test_tx_commit_rollback(void **state) {
+  (void)state;
+  db_conn *c = open_migrated("txs", migs_tx);
+  const char *ins = "INSERT INTO kv (k, v) VALUES ($1, $2::int)";
+  const char *count = "SELECT count(*) FROM kv WHERE k = $1";
+
+  tx_case t = {.sql = ins, .nparams = 2, .p1 = "a", .p2 = "1", .ret = 0};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "1.2", "acct-7", tx_fn, &t), 0);
+  assert_int_equal(scalar(c, count, 1, "a", NULL), 1);
+  assert_string_equal(t.scope, "1.2");
+  assert_string_equal(t.actor, "acct-7");
+  /* the settings are transaction-local: gone after COMMIT */
+  assert_int_equal(scalar(c, "SELECT length(coalesce(current_setting('hoso.scope', true), ''))", 0,
+                          NULL, NULL),
+                   0);
+
+  t = (tx_case){.sql = ins, .nparams = 2, .p1 = "b", .p2 = "1", .ret = DB_TX_ROLLBACK};
+  assert_int_equal(db_tx(c, DB_REPEATABLE_READ, "*", "acct-7", tx_fn, &t), DB_TX_ROLLBACK);
+  assert_int_equal(scalar(c, count, 1, "b", NULL), 0);
+  assert_int_equal(t.calls, 1);
+
+  /* a unique violation is not retried, and names its constraint */
+  t = (tx_case){.sql = ins, .nparams = 2, .p1 = "a", .p2 = "2", .ret = 0};
+  assert_int_equal(db_tx(c, DB_SERIALIZABLE, "*", "", tx_fn, &t), -1);
+  assert_int_equal(t.calls, 1);
+  assert_int_equal(db_err_kind(c), DB_UNIQUE);
+  assert_string_equal(db_err_sqlstate(c), "23505");
+  assert_string_equal(db_err_constraint(c), "kv_pkey");
+  assert_true(strlen(db_err_message(c)) > 0);
+
+  /* fn that swallows an error and returns 0 must not look committed */
+  t = (tx_case){.sql = "INSERT INTO kv (k, v) VALUES ('c', -1)", .ret = 0, .ignore_error = 1};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", tx_fn, &t), -1);
+  assert_int_equal(db_err_kind(c), DB_CHECK);
+  assert_int_equal(scalar(c, count, 1, "c", NULL), 0);
+
+  /* fn failing for its own reasons (no database error): rolled back, not retried */
+  t = (tx_case){.sql = "INSERT INTO kv (k, v) VALUES ('d', 1)", .ret = -1};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", tx_fn, &t), -1);
+  assert_int_equal(t.calls, 1);
+  assert_int_equal(db_err_kind(c), DB_OK);
+  assert_int_equal(scalar(c, count, 1, "d", NULL), 0);
+
+  /* the other classes */
+  assert_null(db_q(c, "INSERT INTO kv (k, v, parent) VALUES ('e', 1, 99)", 0));
+  assert_int_equal(db_err_kind(c), DB_FOREIGN_KEY);
+  assert_string_equal(db_err_constraint(c), "kv_parent_fkey");
+  assert_null(db_q(c, "INSERT INTO kv (k, v) VALUES ('e', NULL)", 0));
+  assert_int_equal(db_err_kind(c), DB_CHECK);
+  assert_string_equal(db_err_sqlstate(c), "23502");
+  assert_null(db_q(c, "INSERT INTO kv (k, v) VALUES ('e', $1::int)", 1, "not a number"));
+  assert_int_equal(db_err_kind(c), DB_CHECK);
+  assert_string_equal(db_err_sqlstate(c), "22P02");
+  assert_null(db_q(c, "SELEC 1", 0));
+  assert_int_equal(db_err_kind(c), DB_OTHER);
+  assert_string_equal(db_err_sqlstate(c), "42601");
+  /* a statement timeout is its own class (the timeout applies from the next statement on) */
+  assert_int_equal(db_cmd(c, "SELECT set_config('statement_timeout', '50', false)", 0), 0);
+  t = (tx_case){.sql = "SELECT pg_sleep(2)", .ret = 0};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", tx_fn, &t), -1);
+  assert_int_equal(db_err_kind(c), DB_TIMEOUT);
+  assert_int_equal(t.calls, 1);
+  assert_int_equal(db_cmd(c, "SELECT set_config('statement_timeout', '0', false)", 0), 0);
+  db_err_clear(c);
+  assert_int_equal(db_err_kind(c), DB_OK);
+  assert_string_equal(db_err_sqlstate(c), "");
+
+  /* a NULL parameter is SQL NULL, and text travels untouched (no pasting, no quoting issues) */
+  assert_int_equal(scalar(c, "SELECT ($1::text IS NULL)::int", 1, NULL, NULL), 1);
+  const char *evil = "x'); DROP TABLE kv; --";
+  assert_int_equal(db_cmd(c, ins, 2, evil, "5"), 0);
+  assert_int_equal(scalar(c, count, 1, evil, NULL), 1);
+
+  /* session settings made at connect time */
+  char *s = text1(c, "SELECT current_setting('TimeZone') || '|' || "
+                     "current_setting('application_name') || '|' || "
+                     "current_setting('client_encoding') || '|' || current_schema()");
+  assert_string_equal(s, "UTC|hoso-txs|UTF8|txs");
+  free(s);
+  db_close(c);
+}
+
+typedef struct {
+  pthread_barrier_t *barrier;
+  int attempts;
+  int rc;
+} ser_arg;
+
+/* Read the counter, meet the other thread, write read+1: one of the two must fail with 40001
+ * (at its UPDATE or COMMIT) and be run again by db_tx. */
+static int ser_fn(db_conn *c, void *arg) {
+  ser_arg *a = arg;
+  a->attempts++;
+  PGresult *r = db_q(c, "SELECT v FROM counter WHERE id = 1", 0);
+  if (!r) return -1;
+  char next[16];
+  snprintf(next, sizeof next, "%d", atoi(PQgetvalue(r, 0, 0)) + 1);
+  PQclear(r);
+  if (a->attempts == 1) pthread_barrier_wait(a->barrier);
+  return db_cmd(c, "UPDATE counter SET v = $1::int WHERE id = 1", 1, next);
+}
+
+static void *ser_thread(void *arg) {
+  ser_arg *a = arg;
+  db_conn *c = db_open(pg.dsn, "txs");
+  a->rc = db_tx(c, DB_SERIALIZABLE, "*", "", ser_fn, a);
+  db_close(c);
+  return NULL;
+}
+
+static void test_tx_serialization_retry(void **state) {
+  (void)state;
+  db_conn *c = open_migrated("txs", migs_tx);
+  assert_int_equal(db_cmd(c, "UPDATE counter SET v = 0 WHERE id = 1", 0), 0);
+  pthread_barrier_t b;
+  pthread_barrier_init(&b, NULL, 2);
+  ser_arg a1 = {&b, 0, 9}, a2 = {&b, 0, 9};
+  pthread_t t1, t2;
+  pthread_create(&t1, NULL, ser_thread, &a1);
+  pthread_create(&t2, NULL, ser_thread, &a2);
+  pthread_join(t1, NULL);
+  pthread_join(t2, NULL);
+  pthread_barrier_destroy(&b);
+  assert_int_equal(a1.rc, 0);
+  assert_int_equal(a2.rc, 0);
+  /* both increments survived: the loser re-read the winner's value */
+  assert_int_equal(scalar(c, "SELECT v FROM counter WHERE id = 1", 0, NULL, NULL), 2);
+  assert_true(a1.attempts + a2.attempts > 2);
+  db_close(c);
+}
+
+/* --- row-level security ------------------------------------------------------------------ */
+
+static const db_migration migs_rls[] = {
+    {1, "people",
+     "CREATE TABLE people (id int PRIMARY KEY, path public.ltree NOT NULL);\n"
+     "ALTER TABLE people ENABLE ROW LEVEL SECURITY;\n"
+     "ALTER TABLE people FORCE ROW LEVEL SECURITY;\n"
+     "CREATE POLICY people_scope ON people USING (in_scope(path)) WITH CHECK (in_scope(path));"},
+    {0, 0, 0},
+};
+
+typedef struct {
+  const char *then_scope; /* db_set_scope to this, then count again (NULL: don't) */
+  long n, n2;
+} count_arg;
+
+static int count_fn(db_conn *c, void *arg) {
+  count_arg *a = arg;
+  PGresult *r = db_q(c, "SELECT count(*) FROM people", 0);
+  if (!r) return -1;
+  a->n = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  if (!a->then_scope) return 0;
+  if (db_set_scope(c, a->then_scope) < 0) return -1;
+  r = db_q(c, "SELECT count(*) FROM people", 0);
+  if (!r) return -1;
+  a->n2 = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return 0;
+}
+
+static long visible(db_conn *c, const char *scope) {
+  count_arg a = {0};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, scope, "", count_fn, &a), 0);
+  return a.n;
+}
+
+static void test_rls_scope(void **state) {
+  (void)state;
+  db_conn *c = open_migrated("rls", migs_rls);
+  tx_case t = {.sql = "INSERT INTO people VALUES (1, '1.2'), (2, '1.3.5')", .ret = 0};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", tx_fn, &t), 0);
+
+  assert_int_equal(visible(c, "1.3"), 1);    /* 1.2 is a sibling: invisible */
+  assert_int_equal(visible(c, "1.2"), 1);
+  assert_int_equal(visible(c, "1"), 2);      /* the parent sees its whole subtree */
+  assert_int_equal(visible(c, "*"), 2);
+  assert_int_equal(visible(c, "1.2,1.3"), 2);
+  assert_int_equal(visible(c, "1.4"), 0);
+  assert_int_equal(visible(c, ""), 0);       /* no scope: nothing */
+  assert_int_equal(visible(c, NULL), 0);
+  /* an empty element is not the root of everything */
+  assert_int_equal(visible(c, "1.2,,"), 1);
+  /* outside any transaction the setting is unset: RLS shows nothing */
+  assert_int_equal(scalar(c, "SELECT count(*) FROM people", 0, NULL, NULL), 0);
+
+  /* writing outside the scope is refused by the policy's WITH CHECK */
+  t = (tx_case){.sql = "INSERT INTO people VALUES (3, '1.2.9')", .ret = 0};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "1.3", "", tx_fn, &t), -1);
+  assert_int_equal(db_err_kind(c), DB_RLS);
+  assert_string_equal(db_err_sqlstate(c), "42501");
+  t = (tx_case){.sql = "INSERT INTO people VALUES (3, '1.3.9')", .ret = 0};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "1.3", "", tx_fn, &t), 0);
+
+  /* db_set_scope widens the view inside one transaction */
+  count_arg a = {.then_scope = "*"};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "1.3", "", count_fn, &a), 0);
+  assert_int_equal(a.n, 2);
+  assert_int_equal(a.n2, 3);
+  db_close(c);
+}
+
+/* --- audit -------------------------------------------------------------------------------- */
+
+typedef struct {
+  int from, n;
+  int ret;
+} audit_arg;
+
+static int audit_fn(db_conn *c, void *arg) {
+  audit_arg *a = arg;
+  for (int i = 0; i < a->n; i++) {
+    char id[16], detail[64];
+    snprintf(id, sizeof id, "%d", a->from + i);
+    snprintf(detail, sizeof detail, "{\"i\":%d,\"note\":\"Nguyễn Văn Đức\"}", a->from + i);
+    audit_entry e = {
+        .actor_id = "acct-1",
+        .actor_name = (a->from + i) % 2 ? "Trần Thị Bình" : "admin",
+        .action = "ACCOUNT_CREATE",
+        .target_type = "account",
+        .target_id = id,
+        .unit_path = "1.2",
+        .outcome = "ok",
+        .client_addr = "127.0.0.1",
+        .request_id = "req",
+        .detail_json = (a->from + i) % 5 ? detail : NULL,
+    };
+    if (audit_write(c, &e) < 0) return -1;
+  }
+  return a->ret;
+}
+
+static void write_audit(db_conn *c, int isolation, int from, int n, int ret, int expect) {
+  audit_arg a = {from, n, ret};
+  assert_int_equal(db_tx(c, isolation, "*", "acct-1", audit_fn, &a), expect);
+}
+
+typedef struct {
+  int isolation, base, rc;
+} audit_thread_arg;
+
+static void *audit_thread(void *arg) {
+  audit_thread_arg *a = arg;
+  db_conn *c = db_open(pg.dsn, "aud");
+  a->rc = 0;
+  for (int i = 0; i < 20 && a->rc == 0; i++) {
+    audit_arg w = {a->base + i, 1, 0};
+    a->rc = db_tx(c, a->isolation, "*", "", audit_fn, &w);
+  }
+  db_close(c);
+  return NULL;
+}
+
+static void test_audit_chain(void **state) {
+  (void)state;
+  db_conn *c = open_migrated("aud", NULL);
+  int64_t rows = -1, bad = -1;
+
+  assert_int_equal(audit_verify(c, "aud", &rows, &bad), 0);
+  assert_int_equal(rows, 0);
+
+  for (int i = 0; i < 10; i++) write_audit(c, DB_READ_COMMITTED, i * 5 + 1, 5, 0, 0);
+  assert_int_equal(audit_verify(c, "aud", &rows, &bad), 0);
+  assert_int_equal(rows, 50);
+
+  /* a rolled-back transaction takes its audit rows with it and leaves no gap */
+  write_audit(c, DB_READ_COMMITTED, 900, 3, DB_TX_ROLLBACK, DB_TX_ROLLBACK);
+  write_audit(c, DB_SERIALIZABLE, 51, 1, 0, 0);
+  assert_int_equal(scalar(c, "SELECT max(seq) FROM audit_log", 0, NULL, NULL), 51);
+  assert_int_equal(scalar(c, "SELECT count(*) FROM audit_log", 0, NULL, NULL), 51);
+  assert_int_equal(audit_verify(c, "aud", &rows, &bad), 0);
+  assert_int_equal(rows, 51);
+
+  /* stored as hashed: NULL detail is "{}", the time is RFC 3339 UTC with microseconds */
+  char *s = text1(c, "SELECT detail || '|' || (at ~ '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z$') "
+                     "FROM audit_log WHERE seq = 5");
+  assert_string_equal(s, "{}|true");
+  free(s);
+  s = text1(c, "SELECT actor_name FROM audit_log WHERE seq = 1");
+  assert_string_equal(s, "Trần Thị Bình");
+  free(s);
+
+  /* writers racing, one of them under REPEATABLE READ: the chain stays linear, and a stale
+   * view of its head becomes a retried serialization failure, not a duplicate seq */
+  audit_thread_arg t1 = {DB_READ_COMMITTED, 1000, 9}, t2 = {DB_REPEATABLE_READ, 2000, 9};
+  pthread_t th1, th2;
+  pthread_create(&th1, NULL, audit_thread, &t1);
+  pthread_create(&th2, NULL, audit_thread, &t2);
+  pthread_join(th1, NULL);
+  pthread_join(th2, NULL);
+  assert_int_equal(t1.rc, 0);
+  assert_int_equal(t2.rc, 0);
+  assert_int_equal(audit_verify(c, "aud", &rows, &bad), 0);
+  assert_int_equal(rows, 91);
+
+  char out[512];
+  assert_int_equal(run_verify(pg.dsn, "aud", out, sizeof out), 0);
+  assert_string_equal(out, "audit chain of aud: 91 rows intact\n");
+
+  /* the application role cannot change or remove audit rows, nor move the head */
+  assert_int_equal(db_cmd(c, "UPDATE audit_log SET actor_id = 'x' WHERE seq = 3", 0), -1);
+  assert_int_equal(db_err_kind(c), DB_RLS);
+  assert_int_equal(db_cmd(c, "DELETE FROM audit_log WHERE seq = 91", 0), -1);
+  assert_int_equal(db_err_kind(c), DB_RLS);
+  assert_int_equal(db_cmd(c, "TRUNCATE audit_log", 0), -1);
+  assert_int_equal(db_err_kind(c), DB_RLS);
+  assert_int_equal(db_cmd(c, "UPDATE audit_head SET seq = 5", 0), -1);
+  assert_int_equal(db_err_kind(c), DB_RLS);
+  assert_int_equal(db_cmd(c, "DELETE FROM audit_head", 0), -1);
+  assert_int_equal(db_err_kind(c), DB_RLS);
+  /* nor slip a row in that does not continue the chain */
+  assert_int_equal(db_cmd(c,
+                          "INSERT INTO audit_log (seq, at, action, prev_hash, hash) VALUES "
+                          "(500, 'x', 'FORGED', '\\x00', '\\x00')",
+                          0),
+                   -1);
+  assert_int_equal(audit_verify(c, "aud", &rows, &bad), 0);
+
+  /* the superuser can get around the trigger; the chain still tells */
+  PGconn *a = admin();
+  admin_exec(a, "ALTER TABLE aud.audit_log DISABLE TRIGGER audit_log_no_update");
+  admin_exec(a, "UPDATE aud.audit_log SET actor_name = 'mallory' WHERE seq = 17");
+  admin_exec(a, "ALTER TABLE aud.audit_log ENABLE TRIGGER audit_log_no_update");
+  assert_int_equal(audit_verify(c, "aud", &rows, &bad), 1);
+  assert_int_equal(bad, 17);
+  assert_int_equal(rows, 16);
+  assert_int_equal(run_verify(pg.dsn, "aud", out, sizeof out), 1);
+  s = text1(c, "SELECT at FROM audit_log WHERE seq = 17");
+  char want[256];
+  snprintf(want, sizeof want, "audit chain of aud broken at row 17 (ACCOUNT_CREATE by mallory at %s)\n", s);
+  free(s);
+  assert_string_equal(out, want);
+
+  /* rows cut off the end leave no hole in the chain; the head row shows it */
+  db_conn *c2 = open_migrated("aud2", NULL);
+  write_audit(c2, DB_READ_COMMITTED, 1, 5, 0, 0);
+  assert_int_equal(audit_verify(c2, "aud2", &rows, &bad), 0);
+  admin_exec(a, "ALTER TABLE aud2.audit_log DISABLE TRIGGER audit_log_no_update");
+  admin_exec(a, "DELETE FROM aud2.audit_log WHERE seq >= 4");
+  admin_exec(a, "ALTER TABLE aud2.audit_log ENABLE TRIGGER audit_log_no_update");
+  assert_int_equal(audit_verify(c2, "aud2", &rows, &bad), 1);
+  assert_int_equal(bad, 4);
+  assert_int_equal(run_verify(pg.dsn, "aud2", out, sizeof out), 1);
+  assert_string_equal(out, "audit chain of aud2 broken at row 4 (row missing)\n");
+  PQfinish(a);
+
+  /* what cannot be checked is exit 2, not "intact" */
+  assert_int_equal(audit_verify(c, "no_such_schema", &rows, &bad), -1);
+  assert_int_equal(run_verify(pg.dsn, "no_such_schema", out, sizeof out), 2);
+  char dead[600];
+  snprintf(dead, sizeof dead, "host=%s port=1 dbname=hoso user=hoso connect_timeout=2", pg.sock_dir);
+  assert_int_equal(run_verify(dead, "aud", out, sizeof out), 2);
+  db_close(c2);
+  db_close(c);
+}
+
+/* --- idempotency ----------------------------------------------------------------------- */
+
+typedef struct {
+  const char *actor, *rid, *done_target;
+  int rc;
+  char target[64];
+  sem_t *claimed; /* posted after the claim, before the (slow) commit */
+  int slow_ms;
+  int ret; /* what the transaction body returns */
+} idem_arg;
+
+static int idem_fn(db_conn *c, void *arg) {
+  idem_arg *a = arg;
+  a->rc = idem_begin(c, a->actor, "/hoso.test/Create", a->rid, a->target, sizeof a->target);
+  if (a->rc < 0) return -1;
+  if (a->claimed) sem_post(a->claimed);
+  if (a->slow_ms) usleep((useconds_t)a->slow_ms * 1000);
+  if (a->rc == 0 && a->done_target &&
+      idem_done(c, a->actor, "/hoso.test/Create", a->rid, a->done_target) < 0)
+    return -1;
+  return a->ret;
+}
+
+static void *idem_thread(void *arg) {
+  idem_arg *a = arg;
+  db_conn *c = db_open(pg.dsn, "idem");
+  if (db_tx(c, DB_READ_COMMITTED, "*", a->actor, idem_fn, a) != 0) a->rc = -7;
+  db_close(c);
+  return NULL;
+}
+
+static void test_idempotency(void **state) {
+  (void)state;
+  db_conn *c = open_migrated("idem", NULL);
+  idem_arg a = {.actor = "acct-1", .rid = "req-1", .done_target = "42"};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", idem_fn, &a), 0);
+  assert_int_equal(a.rc, 0);
+
+  a = (idem_arg){.actor = "acct-1", .rid = "req-1", .done_target = "43"};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", idem_fn, &a), 0);
+  assert_int_equal(a.rc, 1);
+  assert_string_equal(a.target, "42");
+
+  /* the id is per actor */
+  a = (idem_arg){.actor = "acct-2", .rid = "req-1", .done_target = "44"};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", idem_fn, &a), 0);
+  assert_int_equal(a.rc, 0);
+
+  /* no id: nothing tracked, every call proceeds */
+  for (int i = 0; i < 2; i++) {
+    a = (idem_arg){.actor = "acct-1", .rid = "", .done_target = "45"};
+    assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", idem_fn, &a), 0);
+    assert_int_equal(a.rc, 0);
+  }
+  assert_int_equal(scalar(c, "SELECT count(*) FROM idempotency", 0, NULL, NULL), 2);
+
+  /* a first call that rolled back did not happen: the retry proceeds */
+  a = (idem_arg){.actor = "acct-1", .rid = "req-2", .done_target = "46", .ret = DB_TX_ROLLBACK};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", idem_fn, &a), DB_TX_ROLLBACK);
+  assert_int_equal(a.rc, 0);
+  a = (idem_arg){.actor = "acct-1", .rid = "req-2", .done_target = "47"};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", idem_fn, &a), 0);
+  assert_int_equal(a.rc, 0);
+
+  /* a repeat arriving while the first call is still in flight waits for it and then returns
+   * its result instead of doing the work twice */
+  sem_t claimed;
+  sem_init(&claimed, 0, 0);
+  idem_arg first = {.actor = "acct-1", .rid = "req-3", .done_target = "99", .claimed = &claimed,
+                    .slow_ms = 300};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, idem_thread, &first), 0);
+  sem_wait(&claimed);
+  a = (idem_arg){.actor = "acct-1", .rid = "req-3", .done_target = "100"};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", idem_fn, &a), 0);
+  pthread_join(t, NULL);
+  sem_destroy(&claimed);
+  assert_int_equal(first.rc, 0);
+  assert_int_equal(a.rc, 1);
+  assert_string_equal(a.target, "99");
+
+  /* a target that does not fit the caller's buffer is an error, never a cut id */
+  char small[2];
+  assert_int_equal(db_cmd(c, "BEGIN", 0), 0);
+  assert_int_equal(idem_begin(c, "acct-1", "/hoso.test/Create", "req-3", small, sizeof small), -1);
+  assert_int_equal(db_cmd(c, "ROLLBACK", 0), 0);
+  db_close(c);
+}
+
+/* --- reconnect --------------------------------------------------------------------------- */
+
+static int never_fn(db_conn *c, void *arg) {
+  (void)c;
+  (*(int *)arg)++;
+  return 0;
+}
+
+static int suicide_fn(db_conn *c, void *arg) {
+  (*(int *)arg)++;
+  return db_cmd(c, "SELECT pg_terminate_backend(pg_backend_pid())", 0);
+}
+
+static void test_reconnect(void **state) {
+  (void)state;
+  db_conn *c = db_open(pg.dsn, "rc");
+  assert_non_null(c);
+  assert_int_equal(scalar(c, "SELECT 1", 0, NULL, NULL), 1);
+
+  assert_int_equal(th_pg_stop(&pg), 0);
+  assert_int_equal(th_pg_restart_server(&pg), 0);
+  /* the old socket is dead; this call may fail, but only as UNAVAILABLE */
+  PGresult *r = db_q(c, "SELECT 1", 0);
+  if (r)
+    PQclear(r);
+  else
+    assert_int_equal(db_err_kind(c), DB_UNAVAILABLE);
+  assert_int_equal(db_ensure(c), 0);
+  assert_int_equal(scalar(c, "SELECT 2", 0, NULL, NULL), 2);
+  /* the new session got the same settings */
+  char *s = text1(c, "SELECT current_setting('application_name') || '|' || current_setting('TimeZone')");
+  assert_string_equal(s, "hoso-rc|UTC");
+  free(s);
+
+  /* db_ensure notices a server restarted while the connection sat idle, so the first call
+   * after it already works */
+  assert_int_equal(th_pg_stop(&pg), 0);
+  assert_int_equal(th_pg_restart_server(&pg), 0);
+  assert_int_equal(db_ensure(c), 0);
+  assert_int_equal(scalar(c, "SELECT 3", 0, NULL, NULL), 3);
+
+  /* during an outage: UNAVAILABLE at once, the body never runs, nothing retried */
+  assert_int_equal(th_pg_stop(&pg), 0);
+  db_conn *late = db_open(pg.dsn, "rc"); /* opening while the server is down still works */
+  assert_non_null(late);
+  assert_int_equal(db_ensure(c), -1);
+  assert_int_equal(db_err_kind(c), DB_UNAVAILABLE);
+  int calls = 0;
+  assert_int_equal(db_tx(c, DB_SERIALIZABLE, "*", "", never_fn, &calls), -1);
+  assert_int_equal(calls, 0);
+  assert_int_equal(db_err_kind(c), DB_UNAVAILABLE);
+  assert_null(db_q(late, "SELECT 1", 0));
+  assert_int_equal(db_err_kind(late), DB_UNAVAILABLE);
+  assert_int_equal(th_pg_restart_server(&pg), 0);
+  assert_int_equal(db_ensure(c), 0);
+  assert_int_equal(db_ensure(late), 0);
+  assert_int_equal(scalar(late, "SELECT 4", 0, NULL, NULL), 4);
+
+  /* the connection dies inside a transaction: -1 UNAVAILABLE, one attempt only */
+  calls = 0;
+  assert_int_equal(db_tx(c, DB_SERIALIZABLE, "*", "", suicide_fn, &calls), -1);
+  assert_int_equal(calls, 1);
+  assert_int_equal(db_err_kind(c), DB_UNAVAILABLE);
+  assert_int_equal(db_ensure(c), 0);
+  assert_int_equal(scalar(c, "SELECT 5", 0, NULL, NULL), 5);
+  db_close(late);
+  db_close(c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_migrate_idempotent),
+      cmocka_unit_test(test_migrate_concurrent),
+      cmocka_unit_test(test_tx_commit_rollback),
+      cmocka_unit_test(test_tx_serialization_retry),
+      cmocka_unit_test(test_rls_scope),
+      cmocka_unit_test(test_audit_chain),
+      cmocka_unit_test(test_idempotency),
+      cmocka_unit_test(test_reconnect),
+  };
+  return cmocka_run_group_tests(tests, setup_cluster, teardown_cluster);
+}
