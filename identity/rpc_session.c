@@ -245,11 +245,13 @@ static int logout_tx(srv_ctx *ctx, void *p) {
   const char *hash = p;
   PGresult *r = db_q(ctx->db,
                      "SELECT rt.family_id, rt.account_id::text, a.username, a.unit_path::text "
-                     "FROM refresh_tokens rt JOIN accounts a ON a.id = rt.account_id WHERE rt.token_hash = $1",
+                     "FROM refresh_tokens rt JOIN accounts a ON a.id = rt.account_id "
+                     "WHERE rt.token_hash = $1 AND rt.revoked_at IS NULL",
                      1, hash);
   if (!r) return -1;
   int rc = 0;
-  /* Logging out twice, or with a token that is gone, is not an error: the session is over. */
+  /* Logging out twice, or with a token that is gone, is not an error (and records nothing):
+   * the session is over. */
   if (PQntuples(r) == 1) {
     audit_entry e;
     if (session_revoke_family(ctx->db, PQgetvalue(r, 0, 0), "logout") != 0) rc = -1;
