@@ -138,12 +138,12 @@ static char *join3(const char *a, const char *b, const char *c) {
 }
 
 /* Splits a compact token into its three segments (malloc'd copies). */
-static void split3(const char *jwt, char **h, char **p, char **s) {
-  const char *d1 = strchr(jwt, '.');
-  const char *d2 = strchr(d1 + 1, '.');
-  *h = strndup(jwt, (size_t)(d1 - jwt));
-  *p = strndup(d1 + 1, (size_t)(d2 - d1 - 1));
-  *s = strdup(d2 + 1);
+static void split3(const char *token, char **h, char **p, char **s) {
+  size_t a = strcspn(token, ".");
+  size_t b = a + 1 + strcspn(token + a + 1, ".");
+  *h = strndup(token, a);
+  *p = strndup(token + a + 1, b - a - 1);
+  *s = strdup(token + b + 1);
 }
 
 /* --- tests ----------------------------------------------------------------------------- */
