@@ -252,7 +252,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
   /* The unit, the username and the person are looked up across every scope: a UNIT_ADMIN
    * must get "already taken" for a name used in another district, not a constraint error. */
   if (db_set_scope(db, "*") != 0) return -1;
-  PGresult *r = sa_unit_get(db, st->unit_id);
+  PGresult *r = sa_unit_get(db, st->unit_id, 1);
   if (!r) return -1;
   if (PQntuples(r) != 1) {
     PQclear(r);
@@ -383,7 +383,7 @@ typedef struct {
 static int list_tx(srv_ctx *ctx, void *p) {
   list_st *st = p;
   if (db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = sa_unit_get(ctx->db, st->q.unit_id);
+  PGresult *r = sa_unit_get(ctx->db, st->q.unit_id, 0);
   if (!r) return -1;
   if (PQntuples(r) != 1) {
     PQclear(r);

@@ -11,10 +11,13 @@ PGresult *sa_account_get(db_conn *db, const char *id, int lock) {
   return db_q(db, "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.id = $1::bigint", 1, id);
 }
 
-PGresult *sa_unit_get(db_conn *db, const char *unit_id) {
-  return db_q(db,
-              "SELECT u.id::text, u.path::text, u.status FROM units u WHERE u.id = $1::bigint "
-              "FOR SHARE",
+PGresult *sa_unit_get(db_conn *db, const char *unit_id, int lock) {
+  if (lock)
+    return db_q(db,
+                "SELECT u.id::text, u.path::text, u.status FROM units u WHERE u.id = $1::bigint "
+                "FOR SHARE",
+                1, unit_id);
+  return db_q(db, "SELECT u.id::text, u.path::text, u.status FROM units u WHERE u.id = $1::bigint",
               1, unit_id);
 }
 

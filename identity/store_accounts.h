@@ -14,8 +14,8 @@
 PGresult *sa_account_get(db_conn *db, const char *id, int lock);
 
 /* A unit as accounts need it, one row of: id, path, status (1 active, 2 dissolved), or no row.
- * The row is locked FOR SHARE so a merge or move cannot change the path being copied. */
-PGresult *sa_unit_get(db_conn *db, const char *unit_id);
+ * lock: FOR SHARE, so a merge or move cannot change the path being copied into an account. */
+PGresult *sa_unit_get(db_conn *db, const char *unit_id, int lock);
 
 /* 1 when the username is taken (any status: usernames are never reused, so old audit rows
  * keep naming one person), 0 when free, -1 on error. Run it with hoso.scope "*": row-level

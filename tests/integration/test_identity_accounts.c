@@ -105,14 +105,16 @@ static char *activate(const char *user, const char *initial, const char *final_p
   return tok;
 }
 
-/* A full access token for an account whose password is pw (no change pending). */
-static char *login_token(const char *user, const char *pw) {
+/* A full access token for an account whose password is pw (no change pending); the
+ * session's refresh token in *refresh when asked. */
+static char *login_token(const char *user, const char *pw, char **refresh) {
   grpc_status_code c;
   cli_status st;
   Hoso__Identity__V1__LoginResponse *r = login_from("198.51.100.21", user, pw, &c, &st);
   if (c != GRPC_STATUS_OK) fail_msg("login of %s: %s %s", user, cli_status_name(c), st.message);
   assert_false(r->must_change_password);
   char *t = strdup(r->access_token);
+  if (refresh) *refresh = strdup(r->refresh_token);
   free_msg(r);
   return t;
 }
@@ -282,6 +284,16 @@ static long sql_long(const char *sql, const char *p1, const char *p2) {
   return n;
 }
 
+/* Live refresh tokens of an account, and those ended for `reason`. */
+static long live_sessions(const char *account_id) {
+  return sql_long("SELECT count(*) FROM identity.refresh_tokens WHERE account_id = $1::bigint AND revoked_at IS NULL",
+                  account_id, NULL);
+}
+static long sessions_ended_for(const char *account_id, const char *reason) {
+  return sql_long("SELECT count(*) FROM identity.refresh_tokens WHERE account_id = $1::bigint AND revoke_reason = $2",
+                  account_id, reason);
+}
+
 static long audit_count(const char *action, const char *target_id) {
   return sql_long("SELECT count(*) FROM identity.audit_log WHERE action = $1 AND target_id = $2", action,
                   target_id);
@@ -393,6 +405,8 @@ static void test_lifecycle(void **state) {
   free_msg(a);
   assert_status(refresh(rt, &st), GRPC_STATUS_UNAUTHENTICATED, st, NULL);
   free(rt);
+  assert_int_equal(live_sessions(id), 0);
+  assert_true(sessions_ended_for(id, "account disabled") >= 1);
 
   /* A disabled account and a wrong password: the same answer as for a name that does not
    * exist, so guessing learns nothing. With the right password the person is told the account
@@ -412,7 +426,7 @@ static void test_lifecycle(void **state) {
   assert_int_equal(a->status, HOSO__IDENTITY__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE);
   v = a->version;
   free_msg(a);
-  tok = login_token(user, mine);
+  tok = login_token(user, mine, &rt);
   free(tok);
 
   /* Narrow the roles UPDATER → READER. A stale expected_version is refused (someone else
@@ -423,8 +437,13 @@ static void test_lifecycle(void **state) {
   assert_int_equal(a->n_roles, 1);
   assert_int_equal(a->roles[0], R_READER);
   free_msg(a);
+  /* The session opened with the old roles is over: the account is active, so only the role
+   * change can have ended it. */
+  assert_status(refresh(rt, &st), GRPC_STATUS_UNAUTHENTICATED, st, NULL);
+  free(rt);
+  assert_true(sessions_ended_for(id, "roles changed") >= 1);
   /* The next login's token carries the new set, and only it. */
-  tok = login_token(user, mine);
+  tok = login_token(user, mine, &rt);
   Hoso__Identity__V1__WhoAmIResponse *w = whoami(tok);
   assert_int_equal(w->n_roles, 1);
   assert_int_equal(w->roles[0], R_READER);
@@ -445,6 +464,10 @@ static void test_lifecycle(void **state) {
   assert_status(reset_password(admin_tok, id, "xx-tran.van.binh-xx", &st), GRPC_STATUS_INVALID_ARGUMENT, st,
                 "username");
   assert_status(reset_password(admin_tok, id, temp, &st), GRPC_STATUS_OK, st, NULL);
+  /* Whoever holds a session made with the old password loses it. */
+  assert_int_equal(live_sessions(id), 0);
+  assert_true(sessions_ended_for(id, "password reset by an administrator") >= 1);
+  free(rt);
   assert_null(login_from("198.51.100.32", user, mine, &c, &st));
   assert_int_equal(c, GRPC_STATUS_UNAUTHENTICATED);
   lr = login_from("198.51.100.32", user, temp, &c, &st);
@@ -544,6 +567,18 @@ static void test_bad_input(void **state) {
   a.roles = self;
   assert_status(create_account(admin_tok, &a, NULL, &st), GRPC_STATUS_INVALID_ARGUMENT, st, "person_record_id:");
   a.roles = reader;
+
+  Hoso__Identity__V1__CreateAccountRequest er = HOSO__IDENTITY__V1__CREATE_ACCOUNT_REQUEST__INIT;
+  er.username = "co.email.sai";
+  er.full_name = "Đặng Thư Điện";
+  er.unit_id = d1_id;
+  er.roles = reader;
+  er.n_roles = 1;
+  er.initial_password = "Mat-khau-ban-dau-1";
+  er.email = "khong-phai-email";
+  assert_status(call(IDN "CreateAccount", &er, &hoso__identity__v1__create_account_response__descriptor, NULL,
+                     admin_tok, &st),
+                GRPC_STATUS_INVALID_ARGUMENT, st, "email:");
 
   a.password = "ngan-qua";
   assert_status(create_account(admin_tok, &a, NULL, &st), GRPC_STATUS_INVALID_ARGUMENT, st,
@@ -844,6 +879,33 @@ static void test_service_client(void **state) {
   free(secret);
 }
 
+/* A retried CreateServiceClient (same request_id) returns the first client and makes no
+ * second one. The secret was shown once and only its hash kept, so the retry cannot show it
+ * again: it comes back empty, and a lost secret means revoke and create anew. */
+static void test_service_client_request_id(void **state) {
+  (void)state;
+  cli_status st;
+  Hoso__Identity__V1__CreateServiceClientRequest req = HOSO__IDENTITY__V1__CREATE_SERVICE_CLIENT_REQUEST__INIT;
+  char *units[1] = {d2_id};
+  req.name = "Hệ thống bảo hiểm xã hội";
+  req.unit_ids = units;
+  req.n_unit_ids = 1;
+  req.approval_reference = "Văn bản thỏa thuận 45/TT-BHXH";
+  req.request_id = "ket-noi-bhxh-0001";
+  const ProtobufCMessageDescriptor *out_d = &hoso__identity__v1__create_service_client_response__descriptor;
+  long before = sql_long("SELECT count(*) FROM identity.service_clients", NULL, NULL);
+  Hoso__Identity__V1__CreateServiceClientResponse *a = NULL, *b = NULL;
+  assert_status(call(IDN "CreateServiceClient", &req, out_d, (void **)&a, admin_tok, &st), GRPC_STATUS_OK, st, NULL);
+  assert_status(call(IDN "CreateServiceClient", &req, out_d, (void **)&b, admin_tok, &st), GRPC_STATUS_OK, st, NULL);
+  assert_string_equal(a->client->client_id, b->client->client_id);
+  assert_true(strlen(a->client_secret) >= 40);
+  assert_string_equal(b->client_secret, "");
+  assert_int_equal(sql_long("SELECT count(*) FROM identity.service_clients", NULL, NULL), before + 1);
+  assert_int_equal(audit_count("SERVICE_CLIENT_CREATE", a->client->client_id), 1);
+  free_msg(a);
+  free_msg(b);
+}
+
 /* Failed service logins lock the client id like failed user logins lock a username. */
 static void test_service_login_throttled(void **state) {
   (void)state;
@@ -880,6 +942,7 @@ int main(void) {
       cmocka_unit_test(test_one_person_one_account),
       cmocka_unit_test(test_list_accounts),
       cmocka_unit_test(test_service_client),
+      cmocka_unit_test(test_service_client_request_id),
       cmocka_unit_test(test_service_login_throttled),
       cmocka_unit_test(test_audit_chain_intact),
   };
