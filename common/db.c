@@ -234,6 +234,8 @@ static PGresult *run(db_conn *c, const char *sql, int n, const char *const *para
   PGresult *r = raw ? PQexec(c->pg, sql) : PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (r && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) return r;
+  /* a COPY left open would wedge every later query on this connection */
+  if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) c->broken = 1;
   classify(c, r);
   PQclear(r);
   return NULL;
