@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include "identity.pb-c.h"
 #include "th.h"
 
@@ -250,7 +251,7 @@ static char *sql1(const char *sql, int n, const char *const *params) {
 static int setup(void **state) {
   (void)state;
   if (th_pg_start(&pg) != 0) return -1;
-  const char *env[] = {"HOSO_ADMIN_PASSWORD=" TH_ADMIN_PASSWORD, "HOSO_WORKERS=2", NULL};
+  const char *env[] = {"HOSO_ADMIN_PASSWORD=" TH_ADMIN_PASSWORD, "HOSO_WORKERS=4", NULL};
   if (th_svc_start(&svc, "hoso-identity", "HOSO_IDENTITY_ADDR", &pg, env) != 0) return -1;
   ch = cli_open_tls(svc.addr, NULL, NULL, NULL);
   if (!ch) return -1;
@@ -943,6 +944,116 @@ static void test_audit_rows(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* ---------------------------------------------------------- concurrency ----------------- */
+
+/* Nothing of cmocka runs in these threads: they only count, the test asserts afterwards. */
+typedef struct {
+  const char *unit, *to[2];
+  pthread_barrier_t *go;
+  int rounds, ok, refused, other;
+} mover_arg;
+
+static void *mover(void *p) {
+  mover_arg *m = p;
+  pthread_barrier_wait(m->go);
+  for (int i = 0; i < m->rounds; i++) {
+    cli_status st;
+    grpc_status_code c = move_unit(admin, m->unit, m->to[i % 2], NULL, &st);
+    if (c == GRPC_STATUS_OK) m->ok++;
+    else if (c == GRPC_STATUS_INVALID_ARGUMENT) m->refused++;
+    else m->other++;
+  }
+  return NULL;
+}
+
+typedef struct {
+  const char *parent;
+  int thread, rounds, units, failed;
+  pthread_barrier_t *go;
+} maker_arg;
+
+static void *maker(void *p) {
+  maker_arg *m = p;
+  pthread_barrier_wait(m->go);
+  for (int i = 0; i < m->rounds; i++) {
+    char code[32];
+    cli_status st;
+    snprintf(code, sizeof code, "C.%d.%d", m->thread, i);
+    if (create_unit_raw(admin, m->parent, code, "Tổ công tác", 7, NULL, NULL, &st) == GRPC_STATUS_OK) m->units++;
+    else m->failed++;
+  }
+  return NULL;
+}
+
+/* Rows whose path disagrees with their parent's (or an account's with its unit's): after any
+ * interleaving of moves and creations this must be none. */
+static void assert_tree_consistent(void) {
+  char *bad = sql1("SELECT count(*) FROM identity.units c JOIN identity.units p ON p.id = c.parent_id "
+                   "WHERE c.path <> p.path || c.id::text OR c.level <> nlevel(c.path)",
+                   0, NULL);
+  assert_string_equal(bad, "0");
+  free(bad);
+  bad = sql1("SELECT count(*) FROM identity.accounts a JOIN identity.units u ON u.id = a.unit_id "
+             "WHERE a.unit_path <> u.path",
+             0, NULL);
+  assert_string_equal(bad, "0");
+  free(bad);
+}
+
+/* Moves and creations racing each other leave a consistent tree. First two units each moved
+ * below the other, over and over: overlapping moves are serialized (the exclusive tree lock;
+ * PostgreSQL's row locks on the rewritten paths would also catch this shape), so the later one
+ * sees the earlier and is refused instead of making a cycle. Then a unit moving back and forth
+ * while units are created below it: a creation that read the parent's path just before a move
+ * rewrote it would keep the stale path, unless creators (shared) and movers (exclusive) exclude
+ * each other through the tree lock — without it this check fails in most runs. */
+static void test_concurrent_moves_keep_tree_consistent(void **state) {
+  (void)state;
+  pthread_barrier_t go;
+  /* P goes under Q's child and back while Q goes under P's child and back: whenever both
+   * "under" moves overlap, the later one must see the earlier and be refused, else P and Q
+   * would each lie below the other. */
+  char p[32], p1[32], q[32], q1[32];
+  mk_unit(d2, "Đơn vị P", 4, p, NULL, 0);
+  mk_unit(p, "Tổ P1", 7, p1, NULL, 0);
+  mk_unit(d2, "Đơn vị Q", 4, q, NULL, 0);
+  mk_unit(q, "Tổ Q1", 7, q1, NULL, 0);
+  pthread_barrier_init(&go, NULL, 2);
+  mover_arg a = {.unit = p, .to = {q1, d2}, .go = &go, .rounds = 60};
+  mover_arg b = {.unit = q, .to = {p1, d2}, .go = &go, .rounds = 60};
+  pthread_t ta, tb;
+  assert_int_equal(pthread_create(&ta, NULL, mover, &a), 0);
+  assert_int_equal(pthread_create(&tb, NULL, mover, &b), 0);
+  pthread_join(ta, NULL);
+  pthread_join(tb, NULL);
+  pthread_barrier_destroy(&go);
+  assert_true(a.ok > 0 && b.ok > 0);
+  assert_int_equal(a.other + b.other, 0);
+  assert_tree_consistent();
+
+  char x[32], y[32], acc[32];
+  mk_unit(d1, "Trung tâm Dịch vụ", 5, x, NULL, 0);
+  mk_unit(x, "Phòng Hành chính", 7, y, NULL, 0);
+  mk_account("can.bo.hanh.chinh", "Tam-thoi-HC-2026", y, HOSO__COMMON__V1__ROLE__READER, acc);
+  pthread_barrier_init(&go, NULL, 3);
+  mover_arg m = {.unit = x, .to = {d2, d1}, .go = &go, .rounds = 30};
+  maker_arg k1 = {.parent = y, .thread = 1, .rounds = 40, .go = &go};
+  maker_arg k2 = {.parent = y, .thread = 2, .rounds = 40, .go = &go};
+  pthread_t tm, t1, t2;
+  assert_int_equal(pthread_create(&tm, NULL, mover, &m), 0);
+  assert_int_equal(pthread_create(&t1, NULL, maker, &k1), 0);
+  assert_int_equal(pthread_create(&t2, NULL, maker, &k2), 0);
+  pthread_join(tm, NULL);
+  pthread_join(t1, NULL);
+  pthread_join(t2, NULL);
+  pthread_barrier_destroy(&go);
+  assert_int_equal(m.ok, 30);
+  assert_int_equal(m.other + m.refused, 0);
+  assert_int_equal(k1.units + k2.units, 80);
+  assert_int_equal(k1.failed + k2.failed, 0);
+  assert_tree_consistent();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       /* test_create_and_get builds the fixture tree the others use, so it runs first. */
@@ -958,6 +1069,7 @@ int main(void) {
       cmocka_unit_test(test_unit_admin_scope),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_request_id_idempotent),
+      cmocka_unit_test(test_concurrent_moves_keep_tree_consistent),
       cmocka_unit_test(test_audit_rows),
   };
   return cmocka_run_group_tests_name("identity_units", tests, setup, teardown);
