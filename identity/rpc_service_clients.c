@@ -202,6 +202,10 @@ int rpc_create_service_client(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   const char *rid = in->request_id ? in->request_id : "";
   if (strlen(rid) > 128)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request_id: must be at most 128 characters");
+  for (const char *c = rid; *c; c++)
+    if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f)
+      return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                      "request_id: must be printable ASCII without spaces");
   st.request_id = rid;
   if (need_admin(ctx) != 0) return -1;
 

@@ -397,7 +397,7 @@ static void test_lifecycle(void **state) {
   Hoso__Identity__V1__LoginResponse *lr = login_from("198.51.100.30", user, initial, &c, &st);
   assert_status(c, GRPC_STATUS_OK, st, NULL);
   assert_true(lr->must_change_password);
-  assert_int_not_equal(get_account(lr->access_token, id, NULL, &st), GRPC_STATUS_OK);
+  assert_status(get_account(lr->access_token, id, NULL, &st), GRPC_STATUS_PERMISSION_DENIED, st, "ChangePassword");
   free_msg(lr);
 
   /* ChangePassword: a full token; anyone may read their own account (no manage right). */
