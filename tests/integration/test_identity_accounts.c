@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -923,6 +924,46 @@ static void test_service_client_request_id(void **state) {
   free_msg(b);
 }
 
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* An unknown client id costs the service a password check too (against a filler hash), so
+ * its refusal takes as long as a wrong secret's and timing does not tell which ids exist.
+ * Without the filler it would answer in a few ms against argon2id's tens. Best of three each,
+ * and a loose bound, so a busy machine does not make it flaky. */
+static void test_service_login_timing_does_not_tell(void **state) {
+  (void)state;
+  cli_status st;
+  Hoso__Identity__V1__CreateServiceClientRequest req = HOSO__IDENTITY__V1__CREATE_SERVICE_CLIENT_REQUEST__INIT;
+  char *units[1] = {d1_id};
+  req.name = "Hệ thống đo thời gian";
+  req.unit_ids = units;
+  req.n_unit_ids = 1;
+  req.approval_reference = "Thử nghiệm 1/TN";
+  Hoso__Identity__V1__CreateServiceClientResponse *cr = NULL;
+  assert_status(call(IDN "CreateServiceClient", &req, &hoso__identity__v1__create_service_client_response__descriptor,
+                     (void **)&cr, admin_tok, &st),
+                GRPC_STATUS_OK, st, NULL);
+  double wrong = 1e9, unknown = 1e9;
+  char id[32];
+  for (int i = 0; i < 3; i++) {
+    double t0 = now_ms();
+    assert_int_equal(service_login("198.51.100.60", cr->client->client_id, "khong-dung-bi-mat", NULL, &st),
+                     GRPC_STATUS_UNAUTHENTICATED);
+    double t1 = now_ms();
+    snprintf(id, sizeof id, "svc-00000000000000a%d", i);
+    assert_int_equal(service_login("198.51.100.60", id, "khong-dung-bi-mat", NULL, &st), GRPC_STATUS_UNAUTHENTICATED);
+    double t2 = now_ms();
+    if (t1 - t0 < wrong) wrong = t1 - t0;
+    if (t2 - t1 < unknown) unknown = t2 - t1;
+  }
+  free_msg(cr);
+  if (unknown < wrong * 0.5) fail_msg("unknown client answered in %.1f ms, wrong secret in %.1f ms", unknown, wrong);
+}
+
 /* Failed service logins lock the client id like failed user logins lock a username. */
 static void test_service_login_throttled(void **state) {
   (void)state;
@@ -960,6 +1001,7 @@ int main(void) {
       cmocka_unit_test(test_list_accounts),
       cmocka_unit_test(test_service_client),
       cmocka_unit_test(test_service_client_request_id),
+      cmocka_unit_test(test_service_login_timing_does_not_tell),
       cmocka_unit_test(test_service_login_throttled),
       cmocka_unit_test(test_audit_chain_intact),
   };
