@@ -23,8 +23,10 @@ enum { SU_LOCK_NONE = 0, SU_LOCK_SHARE = 1, SU_LOCK_UPDATE = 2 };
 /* Serializes changes to the tree's shape. Creators take it shared (they only add leaves under
  * a parent whose path must not change meanwhile); MoveUnit and MergeUnits take it exclusive,
  * because their path rewrite must see every unit and account already inside the subtree.
- * Anyone who copies a unit path into another row (e.g. CreateAccount's unit_path) should take
- * it shared too. Held until the transaction ends. 0 / -1. */
+ * Whoever else copies a unit's path into a row must either take it shared or read the unit
+ * FOR SHARE, as CreateAccount does: a move's UPDATE of that unit then waits for the copy to
+ * commit, and its next statement (su_sync_account_paths) sees and fixes the copy. Held until
+ * the transaction ends. 0 / -1. */
 int su_lock_tree(db_conn *db, int exclusive);
 
 /* The unit `id` as visible under the transaction's hoso.scope, optionally locked. 1 found,
