@@ -73,6 +73,10 @@ char *srv_printf(srv_ctx *ctx, const char *fmt, ...) __attribute__((format(print
 /* A zeroed message of the given descriptor, initialised, in the arena. */
 void *srv_new(srv_ctx *ctx, const ProtobufCMessageDescriptor *d);
 
+/* A protobuf-c allocator over the call's arena: messages unpacked with it (e.g. a stored record)
+ * live until the response is sent and are never freed by hand. */
+ProtobufCAllocator *srv_allocator(srv_ctx *ctx);
+
 /* Records the status to send and returns -1: `return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
  * "username: must not be empty");`. The message must be one a person can act on. */
 int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...)

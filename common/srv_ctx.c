@@ -101,6 +101,21 @@ void *srv_new(srv_ctx *ctx, const ProtobufCMessageDescriptor *d) {
   return m;
 }
 
+static void *arena_pb_alloc(void *data, size_t n) { return srv_alloc(data, n); }
+/* Arena memory goes away with the call. */
+static void arena_pb_free(void *data, void *p) {
+  (void)data;
+  (void)p;
+}
+
+ProtobufCAllocator *srv_allocator(srv_ctx *ctx) {
+  ProtobufCAllocator *a = &ctx->priv->alloc;
+  a->alloc = arena_pb_alloc;
+  a->free = arena_pb_free;
+  a->allocator_data = ctx;
+  return a;
+}
+
 int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

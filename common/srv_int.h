@@ -31,6 +31,7 @@ struct srv_call_priv {
   grpc_status_code code;
   const char *message;       /* in the arena */
   tok_claims claims;         /* backing store of ctx->auth */
+  ProtobufCAllocator alloc;  /* srv_allocator: protobuf-c allocations from the arena */
 };
 
 /* --- srv_ctx.c --- */

@@ -1,0 +1,71 @@
+/* Internal interface of the gateway between its two halves: the method registry and route
+ * table built from the compiled descriptors (registry.c, routes.c, openapi.c) and the HTTP
+ * server that uses them (http*.c, connect.c, rest.c, upstream.c, ...). */
+#ifndef HOSO_GW_H
+#define HOSO_GW_H
+
+#include <stddef.h>
+#include <protobuf-c/protobuf-c.h>
+
+/* One google.api.http binding of a method (from the method's options in proto/). */
+typedef struct {
+  const char *verb;          /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+  const char *path_template; /* "/v1/records/{record_id}", "/v1/units/{unit_id}/children" */
+  const char *body;          /* "" (no body: the rest from query), "*" (whole request) or a field name */
+  const char *response_body; /* "" for the whole response, or a field name */
+} gw_http_rule;
+
+typedef struct {
+  const char *path;          /* "/hoso.identity.v1.Identity/Login" (gRPC and Connect path) */
+  const char *service;       /* "hoso.identity.v1.Identity" */
+  const char *package;       /* "hoso.identity.v1" */
+  const char *name;          /* "Login" */
+  const ProtobufCMessageDescriptor *input, *output;
+  int client_streaming, server_streaming;
+  const gw_http_rule *rules;
+  size_t n_rules;
+  const char *comment;       /* the method's leading comment in the .proto, for OpenAPI; may be "" */
+} gw_method;
+
+/* Builds the registry from the protobuf-c service descriptors of every proto/ file with a
+ * service and the descriptor set embedded at build time (for options, streaming flags and
+ * comments). 0 / -1 (logged). Call once at start-up. */
+int gw_registry_init(void);
+void gw_registry_free(void);
+
+/* All methods, in a stable order. */
+size_t gw_methods(const gw_method *const **out);
+/* By gRPC path ("/pkg.Service/Method"), NULL if unknown. */
+const gw_method *gw_find_method(const char *path);
+
+#define GW_MAX_VARS 8
+typedef struct {
+  const gw_method *method;
+  const gw_http_rule *rule;
+  size_t n_vars;
+  char *names[GW_MAX_VARS];  /* field paths bound by the template, e.g. "record_id" */
+  char *values[GW_MAX_VARS]; /* percent-decoded values (malloc'd; gw_match_free) */
+} gw_match;
+
+/* Resolves a REST request. Returns 1 and fills *m when verb and path match a rule; 0 when no
+ * template matches the path (404); -1 when the path matches a template but not with this verb
+ * (405; *allow gets the allowed verbs, comma separated, static storage). */
+int gw_match_route(const char *verb, const char *path, gw_match *m, const char **allow);
+void gw_match_free(gw_match *m);
+
+/* Builds the request message for a REST call: the body (JSON text, per rule->body), then the
+ * path variables, then the query string ("a=1&b.c=x&ids=1&ids=2", percent-encoded; not allowed
+ * to set fields bound by the path or the body). Returns a message to free with
+ * protobuf_c_message_free_unpacked(msg, NULL), or NULL with err naming the field (400). */
+ProtobufCMessage *gw_build_rest_request(const gw_match *m, const char *body, size_t body_len,
+                                        const char *query, char *err, size_t errlen);
+
+/* The response body of a REST call: the whole message, or rule->response_body's field, as
+ * JSON text (malloc'd). */
+char *gw_rest_response_json(const gw_match *m, const ProtobufCMessage *resp);
+
+/* The OpenAPI 3.0 document of every method: both faces (POST /pkg.Service/Method for Connect,
+ * and every http rule), schemas generated from the message descriptors. malloc'd JSON text. */
+char *gw_openapi_json(void);
+
+#endif

@@ -1,0 +1,95 @@
+/* Internal interface of the records service: the record store shared by every RPC group
+ * (fetch with scope decision, validation, versioned writes with diff and audit), the catalogue
+ * check, and the handlers. The contract itself is proto/records.proto. */
+#ifndef HOSO_RECORDS_H
+#define HOSO_RECORDS_H
+
+#include "records.pb-c.h"
+#include "srv.h"
+
+typedef Hoso__Records__V1__Record rec_t;
+typedef Hoso__Records__V1__ChangeReason rec_reason;
+
+/* --- record store (store_records.c) ------------------------------------------------------ */
+
+/* Inside a transaction: loads the current record, deciding NOT_FOUND (no such id) and
+ * PERMISSION_DENIED (outside the caller's scope or without `rights` on its managing unit; a
+ * SELF caller may RIGHT_READ the record named by its token's record id only). lock: SELECT ...
+ * FOR UPDATE. *out lives in the call arena (srv_allocator). 0, or -1 with the status set. */
+int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, rec_t **out);
+
+/* The record as it was at the end of day as_of (YYYY-MM-DD, UTC), from record_versions; same
+ * scope rules as rec_fetch (decided on the version's unit). NOT_FOUND when it did not exist yet. */
+int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights,
+                    rec_t **out);
+
+/* Normalizes every text field of r to NFC (trimmed) and validates the whole record: UTF-8,
+ * lengths, dates (YYYY-MM-DD, or YYYY-MM / YYYY where the proto says so), enums, and
+ * catalogue codes (catalog_check). Errors are INVALID_ARGUMENT naming the field path with the
+ * given prefix: "record.personal.ethnicity_code: unknown code \"99\" in catalogue ETHNICITY".
+ * Needs the database (catalogues): call inside the transaction. 0 / -1. */
+int rec_validate(srv_ctx *ctx, rec_t *r, const char *prefix);
+
+/* Writes neu as the next version after old (old NULL: a new record; neu->id is assigned and
+ * version = 1). Sets neu's version, timestamps, managing_unit_path; updates the search
+ * columns and data; appends a record_versions row with the field-level diff, action
+ * ("CREATE", "UPDATE", "SUBMIT", "APPROVE", "REJECT", "STATUS", "MANAGING_UNIT",
+ * "CHANGE_REQUEST", "IMPORT") and reason; writes the audit row (RECORD_<action>). Inside the
+ * transaction. 0 / -1. */
+int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
+              const rec_reason *reason);
+
+/* The managing unit's ltree path, asked of identity (GetUnit with the caller's token), cached
+ * for a short time. NOT_FOUND / PERMISSION_DENIED / UNAVAILABLE mapped. 0 / -1. */
+int rec_unit_path(srv_ctx *ctx, const char *unit_id, char *path, size_t len);
+
+/* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
+int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);
+
+/* --- field-level diff (diff.c, pure) ------------------------------------------------------ */
+
+/* Every leaf that differs between a and b (same descriptor; either may be NULL = empty), as
+ * FieldChange messages in the arena: path "salary.step", "work_history[2].to", values as JSON
+ * text. */
+int rec_diff(srv_ctx *ctx, const ProtobufCMessage *a, const ProtobufCMessage *b,
+             Hoso__Records__V1__FieldChange ***out, size_t *n);
+
+/* --- catalogues (catalog.c) --------------------------------------------------------------- */
+
+/* 0 when code is an active entry of catalog (cached per process, refreshed when the catalogue
+ * version changes); otherwise -1 with INVALID_ARGUMENT "<field>: unknown code \"X\" in
+ * catalogue C". An empty code is accepted (the field is optional). */
+int catalog_check(srv_ctx *ctx, const char *catalog, const char *code, const char *field);
+
+/* --- handlers ----------------------------------------------------------------------------- */
+#define REC_HANDLER(name) int name(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp)
+
+/* rpc_record.c */
+REC_HANDLER(rpc_create_record);
+REC_HANDLER(rpc_get_record);
+REC_HANDLER(rpc_update_record);
+REC_HANDLER(rpc_list_record_versions);
+/* rpc_workflow.c */
+REC_HANDLER(rpc_submit_record);
+REC_HANDLER(rpc_approve_record);
+REC_HANDLER(rpc_reject_record);
+/* rpc_status.c */
+REC_HANDLER(rpc_change_record_status);
+REC_HANDLER(rpc_set_managing_unit);
+/* rpc_change_requests.c */
+REC_HANDLER(rpc_create_change_request);
+REC_HANDLER(rpc_list_change_requests);
+REC_HANDLER(rpc_approve_change_request);
+REC_HANDLER(rpc_reject_change_request);
+/* rpc_search.c */
+REC_HANDLER(rpc_search_records);
+/* rpc_export.c, rpc_import.c */
+REC_HANDLER(rpc_export_record);
+REC_HANDLER(rpc_import_records);
+/* rpc_catalog.c */
+REC_HANDLER(rpc_list_catalog);
+REC_HANDLER(rpc_upsert_catalog_entry);
+/* rpc_attachments.c: ListAttachments (unary); upload/download need streaming in the runtime */
+REC_HANDLER(rpc_list_attachments);
+
+#endif
