@@ -1,0 +1,204 @@
+/* The test world of th_world.h: services started through th.h, the unit tree and accounts
+ * made through identity's own RPCs, exactly as an administrator would. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "identity.pb-c.h"
+#include "th_world.h"
+
+#define IDN "/hoso.identity.v1.Identity/"
+#define TEMP_PW "Mat-khau-tam-thoi-2026"
+#define FINAL_PW "Mat-khau-chinh-thuc-2026"
+
+grpc_status_code th_call(cli_chan *ch, const char *method, const void *req,
+                         const ProtobufCMessageDescriptor *resp_desc, void **resp,
+                         const char *token, cli_status *st) {
+  cli_status local;
+  if (!st) st = &local;
+  ProtobufCMessage *out = NULL;
+  char bearer[4096];
+  cli_md md[1];
+  size_t n = 0;
+  if (token) {
+    snprintf(bearer, sizeof bearer, "Bearer %s", token);
+    md[n++] = (cli_md){"authorization", bearer};
+  }
+  grpc_status_code c = cli_call(ch, method, req, resp_desc, &out, md, n, 15000, st);
+  if (resp) *resp = out;
+  else if (out) protobuf_c_message_free_unpacked(out, NULL);
+  return c;
+}
+
+static int create_unit(th_world *w, const char *parent, const char *code, const char *name, int type,
+                       char *id_out, char *path_out) {
+  Hoso__Identity__V1__CreateUnitRequest req = HOSO__IDENTITY__V1__CREATE_UNIT_REQUEST__INIT;
+  req.parent_id = (char *)parent;
+  req.code = (char *)code;
+  req.name = (char *)name;
+  req.type = type;
+  req.staffing_quota = 50;
+  Hoso__Identity__V1__CreateUnitResponse *r = NULL;
+  cli_status st;
+  grpc_status_code c = th_call(w->id_ch, IDN "CreateUnit", &req, &hoso__identity__v1__create_unit_response__descriptor,
+                               (void **)&r, w->tok_admin, &st);
+  if (c != GRPC_STATUS_OK) {
+    fprintf(stderr, "th_world: CreateUnit %s: %s %s\n", code, cli_status_name(c), st.message);
+    return -1;
+  }
+  snprintf(id_out, 32, "%s", r->unit->id);
+  snprintf(path_out, 64, "%s", r->unit->path);
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+  return 0;
+}
+
+/* Creates the account, logs in with the temporary password, changes it, returns the token. */
+static char *make_account(th_world *w, const char *username, const char *unit_id, int role, const char *record_id) {
+  Hoso__Identity__V1__CreateAccountRequest req = HOSO__IDENTITY__V1__CREATE_ACCOUNT_REQUEST__INIT;
+  Hoso__Common__V1__Role roles[1] = {(Hoso__Common__V1__Role)role};
+  req.username = (char *)username;
+  req.full_name = "Người Dùng Thử";
+  req.unit_id = (char *)unit_id;
+  req.roles = roles;
+  req.n_roles = 1;
+  req.initial_password = TEMP_PW;
+  req.person_record_id = (char *)(record_id ? record_id : "");
+  cli_status st;
+  grpc_status_code c = th_call(w->id_ch, IDN "CreateAccount", &req,
+                               &hoso__identity__v1__create_account_response__descriptor, NULL, w->tok_admin, &st);
+  if (c != GRPC_STATUS_OK) {
+    fprintf(stderr, "th_world: CreateAccount %s: %s %s\n", username, cli_status_name(c), st.message);
+    return NULL;
+  }
+  char *tmp = th_login(w->id_ch, username, TEMP_PW);
+  if (!tmp) return NULL;
+  Hoso__Identity__V1__ChangePasswordRequest cp = HOSO__IDENTITY__V1__CHANGE_PASSWORD_REQUEST__INIT;
+  cp.old_password = TEMP_PW;
+  cp.new_password = FINAL_PW;
+  Hoso__Identity__V1__ChangePasswordResponse *r = NULL;
+  c = th_call(w->id_ch, IDN "ChangePassword", &cp, &hoso__identity__v1__change_password_response__descriptor,
+              (void **)&r, tmp, &st);
+  free(tmp);
+  if (c != GRPC_STATUS_OK) {
+    fprintf(stderr, "th_world: ChangePassword %s: %s %s\n", username, cli_status_name(c), st.message);
+    return NULL;
+  }
+  char *tok = strdup(r->access_token);
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+  return tok;
+}
+
+char *th_world_account_token(th_world *w, const char *username, const char *unit_id, int role) {
+  return make_account(w, username, unit_id, role, NULL);
+}
+
+char *th_world_self_token(th_world *w, const char *unit_id, const char *record_id) {
+  char name[64];
+  snprintf(name, sizeof name, "self.%s", record_id);
+  return make_account(w, name, unit_id, HOSO__COMMON__V1__ROLE__SELF, record_id);
+}
+
+static int make_transfers_client(th_world *w) {
+  Hoso__Identity__V1__CreateServiceClientRequest req = HOSO__IDENTITY__V1__CREATE_SERVICE_CLIENT_REQUEST__INIT;
+  char *units[1] = {w->root_id};
+  req.name = "Dịch vụ điều chuyển (transfers)";
+  req.unit_ids = units;
+  req.n_unit_ids = 1;
+  req.approval_reference = "Văn bản chấp thuận số 01/SNV-TEST";
+  Hoso__Identity__V1__CreateServiceClientResponse *r = NULL;
+  cli_status st;
+  grpc_status_code c = th_call(w->id_ch, IDN "CreateServiceClient", &req,
+                               &hoso__identity__v1__create_service_client_response__descriptor, (void **)&r,
+                               w->tok_admin, &st);
+  if (c != GRPC_STATUS_OK) {
+    fprintf(stderr, "th_world: CreateServiceClient: %s %s\n", cli_status_name(c), st.message);
+    return -1;
+  }
+  snprintf(w->transfers_client_id, sizeof w->transfers_client_id, "%s", r->client->client_id);
+  Hoso__Identity__V1__ServiceLoginRequest sl = HOSO__IDENTITY__V1__SERVICE_LOGIN_REQUEST__INIT;
+  sl.client_id = r->client->client_id;
+  sl.client_secret = r->client_secret;
+  Hoso__Identity__V1__ServiceLoginResponse *lr = NULL;
+  c = th_call(w->id_ch, IDN "ServiceLogin", &sl, &hoso__identity__v1__service_login_response__descriptor,
+              (void **)&lr, NULL, &st);
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+  if (c != GRPC_STATUS_OK) {
+    fprintf(stderr, "th_world: ServiceLogin: %s %s\n", cli_status_name(c), st.message);
+    return -1;
+  }
+  w->tok_transfers = strdup(lr->access_token);
+  protobuf_c_message_free_unpacked(&lr->base, NULL);
+  return 0;
+}
+
+static int build(th_world *w) {
+  w->tok_admin = th_login(w->id_ch, "admin", TH_ADMIN_PASSWORD);
+  if (!w->tok_admin) return -1;
+  Hoso__Identity__V1__WhoAmIRequest who = HOSO__IDENTITY__V1__WHO_AM_IREQUEST__INIT;
+  Hoso__Identity__V1__WhoAmIResponse *me = NULL;
+  if (th_call(w->id_ch, IDN "WhoAmI", &who, &hoso__identity__v1__who_am_iresponse__descriptor, (void **)&me,
+              w->tok_admin, NULL) != GRPC_STATUS_OK)
+    return -1;
+  snprintf(w->root_id, sizeof w->root_id, "%s", me->account->unit_id);
+  snprintf(w->root_path, sizeof w->root_path, "%s", me->account->unit_path);
+  protobuf_c_message_free_unpacked(&me->base, NULL);
+  if (create_unit(w, w->root_id, "LN", "UBND huyện Lục Nam", HOSO__IDENTITY__V1__UNIT_TYPE__UNIT_TYPE_DISTRICT, w->d1_id,
+                  w->d1_path) ||
+      create_unit(w, w->d1_id, "LN-THCS-DN", "Trường THCS Thị trấn Đồi Ngô",
+                  HOSO__IDENTITY__V1__UNIT_TYPE__UNIT_TYPE_PUBLIC_SERVICE, w->d1u_id, w->d1u_path) ||
+      create_unit(w, w->root_id, "YT", "UBND huyện Yên Thế", HOSO__IDENTITY__V1__UNIT_TYPE__UNIT_TYPE_DISTRICT, w->d2_id,
+                  w->d2_path))
+    return -1;
+  struct {
+    char **tok;
+    const char *user, *unit;
+    int role;
+  } acc[] = {
+      {&w->tok_d1_admin, "ln.thutruong", w->d1_id, HOSO__COMMON__V1__ROLE__UNIT_ADMIN},
+      {&w->tok_d1_updater, "ln.capnhat", w->d1_id, HOSO__COMMON__V1__ROLE__UPDATER},
+      {&w->tok_d1_reader, "ln.xem", w->d1_id, HOSO__COMMON__V1__ROLE__READER},
+      {&w->tok_d1u_updater, "ln.thcs.capnhat", w->d1u_id, HOSO__COMMON__V1__ROLE__UPDATER},
+      {&w->tok_d2_admin, "yt.thutruong", w->d2_id, HOSO__COMMON__V1__ROLE__UNIT_ADMIN},
+      {&w->tok_d2_updater, "yt.capnhat", w->d2_id, HOSO__COMMON__V1__ROLE__UPDATER},
+      {&w->tok_d2_reader, "yt.xem", w->d2_id, HOSO__COMMON__V1__ROLE__READER},
+  };
+  for (size_t i = 0; i < sizeof acc / sizeof acc[0]; i++)
+    if (!(*acc[i].tok = make_account(w, acc[i].user, acc[i].unit, acc[i].role, NULL))) return -1;
+  return make_transfers_client(w);
+}
+
+int th_world_start(th_world *w, int start_records, const char *const *records_env) {
+  memset(w, 0, sizeof *w);
+  if (th_pg_start(&w->pg) != 0) return -1;
+  if (th_svc_start(&w->identity, "hoso-identity", "HOSO_IDENTITY_ADDR", &w->pg, NULL) != 0) return -1;
+  w->id_ch = cli_open_tls(w->identity.addr, NULL, NULL, NULL);
+  if (!w->id_ch || build(w) != 0) return -1;
+  if (!start_records) return 0;
+  char id_addr[128], client[128];
+  snprintf(id_addr, sizeof id_addr, "HOSO_IDENTITY_ADDR=%s", w->identity.addr);
+  snprintf(client, sizeof client, "HOSO_TRANSFERS_CLIENT_ID=%s", w->transfers_client_id);
+  const char *env[32];
+  size_t n = 0;
+  env[n++] = id_addr;
+  env[n++] = client;
+  for (size_t i = 0; records_env && records_env[i] && n < 31; i++) env[n++] = records_env[i];
+  env[n] = NULL;
+  if (th_svc_start(&w->records, "hoso-records", "HOSO_RECORDS_ADDR", &w->pg, env) != 0) return -1;
+  w->rec_ch = cli_open_tls(w->records.addr, NULL, NULL, NULL);
+  return w->rec_ch ? 0 : -1;
+}
+
+int th_world_stop(th_world *w) {
+  int rc = 0;
+  if (w->rec_ch) cli_close(w->rec_ch);
+  if (w->id_ch) cli_close(w->id_ch);
+  if (w->records.pid > 0 && th_svc_stop(&w->records) != 0) rc = -1;
+  if (w->identity.pid > 0 && th_svc_stop(&w->identity) != 0) rc = -1;
+  th_pg_destroy(&w->pg);
+  char **toks[] = {&w->tok_admin, &w->tok_d1_admin, &w->tok_d1_updater, &w->tok_d1_reader, &w->tok_d1u_updater,
+                   &w->tok_d2_admin, &w->tok_d2_updater, &w->tok_d2_reader, &w->tok_transfers};
+  for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++) {
+    free(*toks[i]);
+    *toks[i] = NULL;
+  }
+  return rc;
+}

@@ -1,0 +1,49 @@
+/* A small world for service tests: PostgreSQL, identity and records started, a province with
+ * two districts, accounts of every role with their tokens, and a service client for the
+ * transfers service. One call to set up, one to tear down. */
+#ifndef HOSO_TH_WORLD_H
+#define HOSO_TH_WORLD_H
+
+#include "th.h"
+
+/* Units made (beside the bootstrap root "UBND tỉnh"):
+ *   root ─┬─ d1  "UBND huyện Lục Nam" ── d1u "Trường THCS Thị trấn Đồi Ngô"
+ *         └─ d2  "UBND huyện Yên Thế"
+ * Tokens are full access tokens (first-login password changes already done). */
+typedef struct {
+  th_pg pg;
+  th_svc identity, records;
+  cli_chan *id_ch, *rec_ch;
+  char root_id[32], d1_id[32], d1u_id[32], d2_id[32];
+  char root_path[64], d1_path[64], d1u_path[64], d2_path[64];
+  char *tok_admin;       /* SYSTEM_ADMIN at the root */
+  char *tok_d1_admin;    /* UNIT_ADMIN of d1 */
+  char *tok_d1_updater;  /* UPDATER of d1 */
+  char *tok_d1_reader;   /* READER of d1 */
+  char *tok_d1u_updater; /* UPDATER of d1u (below d1) */
+  char *tok_d2_admin;    /* UNIT_ADMIN of d2 */
+  char *tok_d2_updater;  /* UPDATER of d2 */
+  char *tok_d2_reader;   /* READER of d2 */
+  char *tok_transfers;   /* SERVICE token of the transfers service client (grant: root) */
+  char transfers_client_id[64];
+} th_world;
+
+/* Starts everything. records_env: extra "K=V" for the records service (NULL-terminated, may be
+ * NULL); HOSO_IDENTITY_ADDR and HOSO_TRANSFERS_CLIENT_ID are set by the world. Set
+ * start_records = 0 to get only PostgreSQL + identity + the accounts. 0 / -1 (reason printed). */
+int th_world_start(th_world *w, int start_records, const char *const *records_env);
+/* Stops the services (their exit status must be 0) and destroys the cluster. 0 / -1. */
+int th_world_stop(th_world *w);
+
+/* A SELF account in unit_id linked to record_id; returns its full access token (malloc'd). */
+char *th_world_self_token(th_world *w, const char *unit_id, const char *record_id);
+/* A new account with one role (hoso.common.v1.Role value) in unit_id; returns its token. */
+char *th_world_account_token(th_world *w, const char *username, const char *unit_id, int role);
+
+/* A unary call to identity or records with a bearer token (NULL: none). *resp (may be NULL
+ * to discard) is freed by the caller with protobuf_c_message_free_unpacked. */
+grpc_status_code th_call(cli_chan *ch, const char *method, const void *req,
+                         const ProtobufCMessageDescriptor *resp_desc, void **resp,
+                         const char *token, cli_status *st);
+
+#endif
