@@ -1,0 +1,54 @@
+/* The parsers of the bulk import (ImportRecords): CSV with a header row of Record field paths, and
+ * the proto3 JSON form (an array, JSON Lines, or one object), into Record messages plus
+ * ImportError{line, field, message}. Pure: no database, no catalogue check (rec_validate does that). */
+#ifndef HOSO_RECORDS_IMPORT_PARSE_H
+#define HOSO_RECORDS_IMPORT_PARSE_H
+
+#include <stddef.h>
+#include <protobuf-c/protobuf-c.h>
+#include "records.pb-c.h"
+
+/* Data rows read per call, and ImportErrors kept: past IMPORT_MAX_ROWS the parse stops with one
+ * error; past IMPORT_MAX_ERRORS further errors are counted in errors_dropped, not kept. */
+enum { IMPORT_MAX_ROWS = 100000, IMPORT_MAX_ERRORS = 1000 };
+
+/* One record read without error, and where it came from: the physical line where its CSV row
+ * starts, its JSON array index + 1, or its physical JSON Lines line. Use it for the errors
+ * rec_validate finds later, so every error of a row names the same line. */
+typedef struct {
+  Hoso__Records__V1__Record *record;
+  int line;
+} import_row;
+
+typedef struct {
+  import_row *rows;                        /* the good rows, in file order */
+  size_t n_rows;
+  size_t n_read;                           /* data rows read, good and bad (Response.rows) */
+  Hoso__Records__V1__ImportError **errors; /* in file order; at most IMPORT_MAX_ERRORS */
+  size_t n_errors;
+  size_t errors_dropped;                   /* errors found beyond IMPORT_MAX_ERRORS */
+  /* private */
+  ProtobufCAllocator *a;
+  size_t cap_rows, cap_errors;
+} import_result;
+
+/* Parses content[0..len) (IMPORT_FORMAT_CSV or IMPORT_FORMAT_JSON; docs/IMPORT_FORMAT.md) into
+ * *out. Every record, error and array is allocated with a (the handler passes srv_allocator(ctx),
+ * so the memory goes with the call; NULL means malloc, released by import_result_free). A row with
+ * any error is left out of rows and reported in errors; the caller decides that a batch with
+ * errors imports nothing. The ids, versions and workflow fields of a row are parsed like any
+ * other field: the caller overrides what it owns (managing unit, id, version, workflow state).
+ * Returns 0 (errors, if any, are in out), or -1 for an unknown format. */
+int import_parse(Hoso__Records__V1__ImportFormat format, const void *content, size_t len,
+                 ProtobufCAllocator *a, import_result *out);
+
+/* Appends an ImportError to r (field may be "" for a whole row or file), respecting
+ * IMPORT_MAX_ERRORS: the one way to report an error of an import, also for the errors the
+ * handler finds when it validates the parsed rows. */
+void import_error(import_result *r, int line, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Releases what import_parse allocated when a was NULL (malloc); harmless for an arena. */
+void import_result_free(import_result *r);
+
+#endif
