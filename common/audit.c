@@ -95,8 +95,10 @@ static int from_hex32(const char *s, uint8_t out[32]) {
 
 int audit_write(db_conn *c, const audit_entry *e) {
   int rc = -1;
-  PGresult *r = db_q(c, "SELECT seq, encode(hash, 'hex') FROM audit_head WHERE id = 1 FOR UPDATE",
-                     0);
+  char chain[8];
+  snprintf(chain, sizeof chain, "%d", db_audit_chain(c));
+  PGresult *r = db_q(c, "SELECT seq, encode(hash, 'hex') FROM audit_head WHERE id = $1::int FOR UPDATE",
+                     1, chain);
   if (!r) goto out;
   uint8_t prev[32];
   if (PQntuples(r) != 1 || from_hex32(PQgetvalue(r, 0, 1), prev) < 0) {
@@ -122,15 +124,15 @@ int audit_write(db_conn *c, const audit_entry *e) {
   to_hex(h, 32, hashhex);
   const char *f[10];
   entry_fields(e, f);
-  const char *params[14] = {seqs, at,   f[0], f[1], f[2], f[3],    f[4],
-                            f[5], f[6], f[7], f[8], f[9], prevhex, hashhex};
+  const char *params[15] = {seqs, at,   f[0], f[1], f[2], f[3],    f[4],   f[5],
+                            f[6], f[7], f[8], f[9], prevhex, hashhex, chain};
   PQclear(r);
   r = db_exec(c,
               "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, target_type, "
-              "target_id, unit_path, outcome, client_addr, request_id, detail, prev_hash, hash) "
-              "VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-              "decode($13, 'hex'), decode($14, 'hex'))",
-              14, params);
+              "target_id, unit_path, outcome, client_addr, request_id, detail, prev_hash, hash, "
+              "chain) VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+              "decode($13, 'hex'), decode($14, 'hex'), $15::smallint)",
+              15, params);
   if (!r) goto out;
   rc = 0;
 out:
@@ -145,8 +147,10 @@ out:
 typedef struct {
   const char *schema;
   int64_t rows, bad;
-  int broken;
+  int broken, bad_chain;
 } verify_state;
+
+static int verify_chain(db_conn *c, verify_state *st, int chain);
 
 /* Reads the log in batches by seq (a million rows never sit in memory at once) inside one
  * REPEATABLE READ snapshot, so rows committed meanwhile cannot make the walk inconsistent. */
@@ -168,6 +172,22 @@ static int verify_tx(db_conn *c, void *arg) {
     return DB_TX_ROLLBACK;
   }
 
+  for (int chain = 1; chain <= DB_AUDIT_CHAINS; chain++) {
+    int rc = verify_chain(c, st, chain);
+    if (rc != 0 || st->broken) {
+      if (st->broken) st->bad_chain = chain;
+      return rc;
+    }
+  }
+  return 0;
+}
+
+/* One chain: rows 1..n linked by prev_hash, each hash recomputed, and the head naming the last. */
+static int verify_chain(db_conn *c, verify_state *st, int chain) {
+  PGresult *r;
+  char chs[8];
+  snprintf(chs, sizeof chs, "%d", chain);
+  int64_t rows = 0;
   uint8_t prev[32] = {0};
   int64_t expect = 1;
   for (;;) {
@@ -176,9 +196,9 @@ static int verify_tx(db_conn *c, void *arg) {
     r = db_q(c,
              "SELECT seq, at, actor_id, actor_name, action, target_type, target_id, unit_path, "
              "outcome, client_addr, request_id, detail, encode(prev_hash, 'hex'), "
-             "encode(hash, 'hex') FROM audit_log WHERE seq > $1::bigint ORDER BY seq "
-             "LIMIT " VERIFY_BATCH,
-             1, after);
+             "encode(hash, 'hex') FROM audit_log WHERE chain = $2::smallint AND seq > $1::bigint "
+             "ORDER BY seq LIMIT " VERIFY_BATCH,
+             2, after, chs);
     if (!r) return -1;
     int n = PQntuples(r);
     for (int i = 0; i < n; i++) {
@@ -211,6 +231,7 @@ static int verify_tx(db_conn *c, void *arg) {
       }
       memcpy(prev, stored, 32);
       st->rows++;
+      rows++;
       expect++;
     }
     PQclear(r);
@@ -219,30 +240,35 @@ static int verify_tx(db_conn *c, void *arg) {
 
   /* The chain alone cannot show rows cut off its end: the head row written with each append
    * must name the last row. */
-  r = db_q(c, "SELECT seq, encode(hash, 'hex') FROM audit_head WHERE id = 1", 0);
+  r = db_q(c, "SELECT seq, encode(hash, 'hex') FROM audit_head WHERE id = $1::int", 1, chs);
   if (!r) return -1;
   uint8_t head[32] = {0};
   int64_t head_seq = -1;
   if (PQntuples(r) == 1 && from_hex32(PQgetvalue(r, 0, 1), head) == 0)
     head_seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
   PQclear(r);
-  if (head_seq != st->rows || memcmp(head, prev, 32) != 0) {
+  if (head_seq != rows || memcmp(head, prev, 32) != 0) {
     st->broken = 1;
-    if (head_seq > st->rows)
-      st->bad = st->rows + 1; /* rows missing after the last one */
-    else if (head_seq >= 0 && head_seq < st->rows)
+    if (head_seq > rows)
+      st->bad = rows + 1; /* rows missing after the last one */
+    else if (head_seq >= 0 && head_seq < rows)
       st->bad = head_seq + 1; /* rows appended behind the writer's back */
     else
-      st->bad = st->rows > 0 ? st->rows : 1; /* the head no longer names the last row */
+      st->bad = rows > 0 ? rows : 1; /* the head no longer names the last row */
   }
   return 0;
 }
 
-int audit_verify(db_conn *c, const char *schema, int64_t *rows, int64_t *bad_seq) {
+int audit_verify_ex(db_conn *c, const char *schema, int64_t *rows, int *bad_chain, int64_t *bad_seq) {
   verify_state st = {.schema = schema};
   int rc = db_tx(c, DB_REPEATABLE_READ, "*", "audit-verify", verify_tx, &st);
   if (rows) *rows = st.rows;
   if (bad_seq) *bad_seq = st.bad;
+  if (bad_chain) *bad_chain = st.bad_chain;
   if (rc != 0) return -1;
   return st.broken ? 1 : 0;
+}
+
+int audit_verify(db_conn *c, const char *schema, int64_t *rows, int64_t *bad_seq) {
+  return audit_verify_ex(c, schema, rows, NULL, bad_seq);
 }

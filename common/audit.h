@@ -21,7 +21,8 @@ typedef struct {
 } audit_entry;
 
 /* Appends one row to the audit_log of the connection's schema, in the current transaction
- * (call it inside db_tx). Takes a transaction-level advisory lock so the chain stays linear.
+ * (call it inside db_tx), on the connection's chain (db_audit_chain), holding that chain's
+ * head row until commit so the chain stays linear.
  * 0 or -1 (db_err_* tells why; the caller's transaction then fails as a whole). */
 int audit_write(db_conn *c, const audit_entry *e);
 
@@ -30,6 +31,11 @@ int audit_write(db_conn *c, const audit_entry *e);
  * shared by the writer and the verifier. */
 void audit_row_hash(const uint8_t prev[32], int64_t seq, const char *at, const audit_entry *e,
                     uint8_t out[32]);
+
+/* Walks every chain of <schema>.audit_log (db.h: DB_AUDIT_CHAINS of them, each with its own
+ * seq from 1) and recomputes it. Returns 0 if all are intact, 1 if one is broken (*bad_chain
+ * and *bad_seq name its first bad row), -1 on database error. *rows: rows checked in all. */
+int audit_verify_ex(db_conn *c, const char *schema, int64_t *rows, int *bad_chain, int64_t *bad_seq);
 
 /* Walks <schema>.audit_log in seq order and recomputes the chain. Returns 0 if intact,
  * 1 if broken (then *bad_seq is the first row whose hash does not match or whose seq breaks

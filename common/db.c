@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,7 @@ struct db_conn {
   int broken;      /* remake the connection before the next use */
   int in_tx;       /* inside db_tx: a lost connection fails the transaction, no silent reconnect */
   int down_logged; /* an outage is logged once, not once per call */
+  int audit_chain; /* which audit chain this connection appends to (audit.h) */
   db_errkind kind;
   char sqlstate[6];
   char constraint[128];
@@ -173,10 +175,15 @@ db_conn *db_open(const char *dsn, const char *schema) {
     db_close(c);
     return NULL;
   }
+  /* Connections take the audit chains in turn, so concurrent writers rarely share one. */
+  static atomic_uint next_chain;
+  c->audit_chain = (int)(atomic_fetch_add(&next_chain, 1) % DB_AUDIT_CHAINS) + 1;
   c->broken = 1;
   (void)db_ensure(c); /* a server that is down now is retried by the next call */
   return c;
 }
+
+int db_audit_chain(const db_conn *c) { return c->audit_chain; }
 
 void db_close(db_conn *c) {
   if (!c) return;

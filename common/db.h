@@ -70,6 +70,11 @@ typedef int (*db_tx_fn)(db_conn *c, void *arg);
 int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx_fn fn,
           void *arg);
 
+/* The audit log is DB_AUDIT_CHAINS hash chains, so writers on different connections do not
+ * wait for each other's commits; each connection appends to one of them (1..N). */
+#define DB_AUDIT_CHAINS 16
+int db_audit_chain(const db_conn *c);
+
 /* Changes hoso.scope inside the current transaction (e.g. to "*" to look a target up before
  * the service's own scope check decides PERMISSION_DENIED vs NOT_FOUND, then back). 0 / -1. */
 int db_set_scope(db_conn *c, const char *scope);

@@ -78,23 +78,26 @@ int main(int argc, char **argv) {
   r = NULL;
 
   int64_t rows = 0, bad = 0;
-  int v = audit_verify(c, schema, &rows, &bad);
+  int bad_chain = 0;
+  int v = audit_verify_ex(c, schema, &rows, &bad_chain, &bad);
   if (v < 0) {
     fprintf(stderr, "hoso-audit-verify: cannot read the audit log of %s: %s\n", schema,
             db_err_message(c));
     goto out;
   }
   if (v == 0) {
-    printf("audit chain of %s: %" PRId64 " rows intact\n", schema, rows);
+    printf("audit chain of %s: %" PRId64 " rows intact in %d chains\n", schema, rows, DB_AUDIT_CHAINS);
     rc = 0;
     goto out;
   }
-  char seq[24];
+  char seq[24], chain[8];
   snprintf(seq, sizeof seq, "%" PRId64, bad);
+  snprintf(chain, sizeof chain, "%d", bad_chain);
   /* the connection's search_path starts with the schema, whose audit_log exists */
-  r = db_q(c, "SELECT action, actor_name, actor_id, at FROM audit_log WHERE seq = $1::bigint", 1,
-           seq);
-  printf("audit chain of %s broken at row %s (", schema, seq);
+  r = db_q(c,
+           "SELECT action, actor_name, actor_id, at FROM audit_log WHERE chain = $2::smallint AND seq = $1::bigint",
+           2, seq, chain);
+  printf("audit chain of %s broken at row %s of chain %s (", schema, seq, chain);
   if (r && PQntuples(r) == 1) {
     const char *actor = *PQgetvalue(r, 0, 1) ? PQgetvalue(r, 0, 1) : PQgetvalue(r, 0, 2);
     print_clean(PQgetvalue(r, 0, 0));

@@ -550,7 +550,7 @@ static void test_audit_chain(void **state) {
 
   char out[512], want[256];
   assert_int_equal(run_verify(pg.dsn, "aud", out, sizeof out), 0);
-  snprintf(want, sizeof want, "audit chain of aud: %d rows intact\n", total);
+  snprintf(want, sizeof want, "audit chain of aud: %d rows intact in %d chains\n", total, DB_AUDIT_CHAINS);
   assert_string_equal(out, want);
 
   /* the application role cannot change or remove audit rows, nor move the head */
@@ -575,14 +575,21 @@ static void test_audit_chain(void **state) {
   /* the superuser can get around the trigger; the chain still tells */
   PGconn *a = admin();
   admin_exec(a, "ALTER TABLE aud.audit_log DISABLE TRIGGER audit_log_no_update");
-  admin_exec(a, "UPDATE aud.audit_log SET actor_name = 'mallory' WHERE seq = 17");
+  /* the writers above used three connections, so three chains have a row 17: tamper with c's */
+  char tamper[160];
+  snprintf(tamper, sizeof tamper, "UPDATE aud.audit_log SET actor_name = 'mallory' WHERE seq = 17 AND chain = %d",
+           db_audit_chain(c));
+  admin_exec(a, tamper);
   admin_exec(a, "ALTER TABLE aud.audit_log ENABLE TRIGGER audit_log_no_update");
   assert_int_equal(audit_verify(c, "aud", &rows, &bad), 1);
   assert_int_equal(bad, 17);
   assert_int_equal(rows, 16);
   assert_int_equal(run_verify(pg.dsn, "aud", out, sizeof out), 1);
-  s = text1(c, "SELECT at FROM audit_log WHERE seq = 17");
-  snprintf(want, sizeof want, "audit chain of aud broken at row 17 (ACCOUNT_CREATE by mallory at %s)\n", s);
+  char at_sql[128];
+  snprintf(at_sql, sizeof at_sql, "SELECT at FROM audit_log WHERE seq = 17 AND chain = %d", db_audit_chain(c));
+  s = text1(c, at_sql);
+  snprintf(want, sizeof want, "audit chain of aud broken at row 17 of chain %d (ACCOUNT_CREATE by mallory at %s)\n",
+           db_audit_chain(c), s);
   free(s);
   assert_string_equal(out, want);
 
@@ -596,7 +603,8 @@ static void test_audit_chain(void **state) {
   assert_int_equal(audit_verify(c2, "aud2", &rows, &bad), 1);
   assert_int_equal(bad, 4);
   assert_int_equal(run_verify(pg.dsn, "aud2", out, sizeof out), 1);
-  assert_string_equal(out, "audit chain of aud2 broken at row 4 (row missing)\n");
+  snprintf(want, sizeof want, "audit chain of aud2 broken at row 4 of chain %d (row missing)\n", db_audit_chain(c2));
+  assert_string_equal(out, want);
   PQfinish(a);
 
   /* what cannot be checked is exit 2, not "intact" */
