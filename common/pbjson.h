@@ -36,4 +36,15 @@ ProtobufCMessage *pbjson_decode(const ProtobufCMessageDescriptor *d, const char 
 int pbjson_set_path(ProtobufCMessage *m, const char *path, const char *value, ProtobufCAllocator *a,
                     char *err, size_t errlen);
 
+/* The proto3 JSON name of a proto field name: lowerCamelCase ("full_name" → "fullName"),
+ * as protoc derives json_name. */
+void pbjson_json_name(const char *proto_name, char *out, size_t outlen);
+
+/* Resolves a dotted path of proto or JSON names against d: the canonical path of proto names
+ * into canon ("record.full_name" for "record.fullName"; may be NULL) and the last field into
+ * *last. 0, or -1 with err naming the path (unknown field, a list or a scalar on the way). */
+int pbjson_resolve_path(const ProtobufCMessageDescriptor *d, const char *path, char *canon,
+                        size_t canonlen, const ProtobufCFieldDescriptor **last, char *err,
+                        size_t errlen);
+
 #endif
