@@ -129,33 +129,9 @@ static const char *level_name(int level) {
   }
 }
 
-void log_msg(int level, const char *fmt, ...) {
-  int min = atomic_load(&g_level);
-  if (min < 0) {
-    min = level_from_env();
-    atomic_store(&g_level, min);
-  }
-  if (level < min) return;
-  int saved_errno = errno;
-
-  char msgstack[1024];
-  char *msg = msgstack;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(msgstack, sizeof msgstack, fmt, ap);
-  va_end(ap);
-  if (n < 0) {
-    msgstack[0] = 0;
-  } else if ((size_t)n >= sizeof msgstack) {
-    char *big = malloc((size_t)n + 1);
-    if (big) {
-      va_start(ap, fmt);
-      vsnprintf(big, (size_t)n + 1, fmt, ap);
-      va_end(ap);
-      msg = big;
-    }
-  }
-
+/* Writes one line: the common fields, msg, then the extra fields (string, or number when str
+ * is NULL). */
+static void write_line(int level, const char *msg, const log_field *f, size_t n_fields) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm;
@@ -180,7 +156,26 @@ void log_msg(int level, const char *fmt, ...) {
   }
   lb_puts(&b, ",\"msg\":\"");
   lb_json(&b, msg);
-  lb_puts(&b, "\"}\n");
+  lb_puts(&b, "\"");
+  for (size_t i = 0; i < n_fields; i++) {
+    lb_puts(&b, ",\"");
+    lb_json(&b, f[i].key);
+    lb_puts(&b, "\":");
+    if (f[i].str) {
+      lb_puts(&b, "\"");
+      lb_json(&b, f[i].str);
+      lb_puts(&b, "\"");
+    } else {
+      char num[64];
+      /* JSON has no NaN or infinity */
+      if (f[i].num != f[i].num || f[i].num > 1e300 || f[i].num < -1e300)
+        snprintf(num, sizeof num, "null");
+      else
+        snprintf(num, sizeof num, "%.15g", f[i].num);
+      lb_puts(&b, num);
+    }
+  }
+  lb_puts(&b, "}\n");
   if (b.oom) {
     if (b.heap) free(b.p);
     b = (lbuf){linestack, 0, sizeof linestack, 0, 0};
@@ -201,8 +196,47 @@ void log_msg(int level, const char *fmt, ...) {
     w += k;
     left -= (size_t)k;
   }
-
   if (b.heap) free(b.p);
+}
+
+static int level_enabled(int level) {
+  int min = atomic_load(&g_level);
+  if (min < 0) {
+    min = level_from_env();
+    atomic_store(&g_level, min);
+  }
+  return level >= min;
+}
+
+void log_msg(int level, const char *fmt, ...) {
+  if (!level_enabled(level)) return;
+  int saved_errno = errno;
+
+  char msgstack[1024];
+  char *msg = msgstack;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(msgstack, sizeof msgstack, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    msgstack[0] = 0;
+  } else if ((size_t)n >= sizeof msgstack) {
+    char *big = malloc((size_t)n + 1);
+    if (big) {
+      va_start(ap, fmt);
+      vsnprintf(big, (size_t)n + 1, fmt, ap);
+      va_end(ap);
+      msg = big;
+    }
+  }
+  write_line(level, msg, NULL, 0);
   if (msg != msgstack) free(msg);
+  errno = saved_errno;
+}
+
+void log_fields(int level, const char *msg, const log_field *f, size_t n) {
+  if (!level_enabled(level)) return;
+  int saved_errno = errno;
+  write_line(level, msg ? msg : "", f, n);
   errno = saved_errno;
 }

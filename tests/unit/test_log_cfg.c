@@ -237,6 +237,38 @@ static void test_log_long_message(void **state) {
   free(big);
 }
 
+/* log_fields: extra fields after msg, strings escaped like msg, numbers as JSON numbers, and
+ * a NaN (not JSON) written as null so the line stays parseable. */
+static void test_log_fields(void **state) {
+  (void)state;
+  log_init("gateway");
+  log_set_request_id("rid-1");
+  log_field f[] = {{"method", "GET", 0},
+                   {"route", "/v1/units/{unit_id}", 0},
+                   {"status", NULL, 404},
+                   {"duration_ms", NULL, 1.25},
+                   {"odd \"key\"", "a\nb", 0},
+                   {"nan", NULL, 0.0 / 0.0}};
+  capture_start();
+  log_fields(LOG_INFO_, "http", f, sizeof f / sizeof f[0]);
+  log_fields(LOG_DEBUG_, "hidden", f, 1);
+  char *text = capture_end(NULL);
+  json_t *l[2];
+  assert_int_equal(parse_lines(text, l, 2), 1);
+  assert_string_equal(jstr(l[0], "msg"), "http");
+  assert_string_equal(jstr(l[0], "request_id"), "rid-1");
+  assert_string_equal(jstr(l[0], "method"), "GET");
+  assert_string_equal(jstr(l[0], "route"), "/v1/units/{unit_id}");
+  assert_true(json_is_integer(json_object_get(l[0], "status")));
+  assert_int_equal(json_integer_value(json_object_get(l[0], "status")), 404);
+  assert_true(json_real_value(json_object_get(l[0], "duration_ms")) == 1.25);
+  assert_string_equal(jstr(l[0], "odd \"key\""), "a\nb");
+  assert_true(json_is_null(json_object_get(l[0], "nan")));
+  json_decref(l[0]);
+  free(text);
+  log_set_request_id(NULL);
+}
+
 #define THREADS 4
 #define LINES 300
 
@@ -294,7 +326,7 @@ int main(void) {
       cmocka_unit_test(test_cfg_str),         cmocka_unit_test(test_cfg_int),
       cmocka_unit_test(test_cfg_bool),        cmocka_unit_test(test_log_escaping),
       cmocka_unit_test(test_log_level_filter), cmocka_unit_test(test_log_long_message),
-      cmocka_unit_test(test_log_threads),
+      cmocka_unit_test(test_log_threads),     cmocka_unit_test(test_log_fields),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
