@@ -104,6 +104,14 @@ const char *srv_metadata(srv_ctx *ctx, const char *key);
 /* Fills the common audit fields from the context (actor, client address, request id). */
 void srv_audit_base(srv_ctx *ctx, audit_entry *e);
 
+/* True when ip (text form) is one of the comma-separated addresses of list, compared as binary
+ * addresses ("::1" equals "0:0::1"): the check behind HOSO_TRUSTED_PROXIES, shared with the
+ * gateway's HOSO_GATEWAY_TRUSTED_PROXIES. */
+int srv_ip_in_list(const char *ip, const char *list);
+/* The first element of a forwarding header (X-Forwarded-For) copied to out when it is an IP
+ * address: 0, else -1. */
+int srv_forwarded_first(const char *v, char *out, size_t outlen);
+
 /* The keyring of this process (identity calls tok_keyring_add after rotating keys). */
 tok_keyring *srv_keyring(void);
 

@@ -84,7 +84,7 @@ static int same_ip(const char *a, const char *b) {
   return 0;
 }
 
-static int is_trusted(const char *ip, const char *list) {
+int srv_ip_in_list(const char *ip, const char *list) {
   if (!list || !*list || !*ip) return 0;
   char item[64];
   for (const char *s = list; *s;) {
@@ -102,24 +102,28 @@ static int is_trusted(const char *ip, const char *list) {
   return 0;
 }
 
-/* First element of a forwarding header when it is an IP address, else NULL. */
-static char *forwarded_ip(srv_ctx *ctx, const char *v) {
-  if (!v) return NULL;
+int srv_forwarded_first(const char *v, char *out, size_t outlen) {
+  if (!v) return -1;
   while (isspace((unsigned char)*v)) v++;
   size_t n = strcspn(v, ",");
   while (n > 0 && isspace((unsigned char)v[n - 1])) n--;
-  if (n == 0 || n >= 64) return NULL;
-  char buf[64];
+  if (n == 0 || n >= 64 || n >= outlen) return -1;
   unsigned char bin[16];
-  memcpy(buf, v, n);
-  buf[n] = 0;
-  if (inet_pton(AF_INET, buf, bin) != 1 && inet_pton(AF_INET6, buf, bin) != 1) return NULL;
-  return srv_strdup(ctx, buf);
+  memcpy(out, v, n);
+  out[n] = 0;
+  if (inet_pton(AF_INET, out, bin) != 1 && inet_pton(AF_INET6, out, bin) != 1) return -1;
+  return 0;
+}
+
+/* First element of a forwarding header when it is an IP address, else NULL. */
+static char *forwarded_ip(srv_ctx *ctx, const char *v) {
+  char buf[64];
+  return srv_forwarded_first(v, buf, sizeof buf) == 0 ? srv_strdup(ctx, buf) : NULL;
 }
 
 const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const char *trusted) {
   char *ip = peer_ip(ctx, peer);
-  if (!is_trusted(ip, trusted)) return ip; /* anyone else could claim any address */
+  if (!srv_ip_in_list(ip, trusted)) return ip; /* anyone else could claim any address */
   char *fwd = forwarded_ip(ctx, srv_metadata(ctx, "x-forwarded-for"));
   if (!fwd) fwd = forwarded_ip(ctx, srv_metadata(ctx, "x-client-addr"));
   return fwd ? fwd : ip;
