@@ -42,6 +42,10 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
 /* The managing unit's ltree path, asked of identity (GetUnit with the caller's token), cached
  * for a short time. NOT_FOUND / PERMISSION_DENIED / UNAVAILABLE mapped. 0 / -1. */
 int rec_unit_path(srv_ctx *ctx, const char *unit_id, char *path, size_t len);
+/* Same, naming `field` in its messages (rec_unit_path names "record.managing_unit_id";
+ * SetManagingUnit names "new_unit_id"). A dissolved unit is FAILED_PRECONDITION. */
+int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, char *path,
+                        size_t len);
 
 /* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
 int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);

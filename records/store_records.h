@@ -1,0 +1,14 @@
+/* Record-store functions beyond the shared contract of records.h, used by the record handlers:
+ * the versions of a record, a page at a time. */
+#ifndef HOSO_RECORDS_STORE_RECORDS_H
+#define HOSO_RECORDS_STORE_RECORDS_H
+
+#include "records.h"
+
+/* Versions of record_id, newest first, below version `before` (NULL: from the newest), at most
+ * limit of them, under the transaction's scope; unpacked in the arena. *more is set when
+ * further versions exist. 0, or -1 (database error, or status set). */
+int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
+                      Hoso__Records__V1__RecordVersion ***out, size_t *n, int *more);
+
+#endif

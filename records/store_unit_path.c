@@ -1,0 +1,135 @@
+/* rec_unit_path: where a managing unit sits in the tree, asked of identity (GetUnit with the
+ * caller's own token) over one channel per process, remembered for 30 seconds. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "cfg.h"
+#include "cli.h"
+#include "identity.pb-c.h"
+#include "log.h"
+#include "records.h"
+#include "val.h"
+
+#define CACHE_SLOTS 512
+#define CACHE_TTL_MS 30000
+#define CALL_TIMEOUT_MS 5000
+
+static pthread_once_t chan_once = PTHREAD_ONCE_INIT;
+static cli_chan *chan;
+
+static void chan_open(void) {
+  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  chan = cli_open(addr);
+  if (!chan) log_error("records: cannot make a channel to identity at %s", addr);
+}
+
+/* The cache only saves round trips: every caller's right on the unit is still decided by the
+ * records service's own scope check on the path that comes back, so a path fetched with one
+ * caller's token never widens what another caller may do. */
+typedef struct {
+  char id[24];
+  char path[512];
+  long long until_ms;
+} slot_t;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static slot_t cache[CACHE_SLOTS];
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static slot_t *slot_of(const char *id) {
+  unsigned h = 2166136261u;
+  for (const char *p = id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+  return &cache[h % CACHE_SLOTS];
+}
+
+static int cache_get(const char *id, char *path, size_t len) {
+  int hit = 0;
+  pthread_mutex_lock(&cache_lock);
+  slot_t *s = slot_of(id);
+  if (strcmp(s->id, id) == 0 && s->until_ms > now_ms() && strlen(s->path) < len) {
+    memcpy(path, s->path, strlen(s->path) + 1);
+    hit = 1;
+  }
+  pthread_mutex_unlock(&cache_lock);
+  return hit;
+}
+
+static void cache_put(const char *id, const char *path) {
+  if (strlen(id) >= sizeof cache[0].id || strlen(path) >= sizeof cache[0].path) return;
+  pthread_mutex_lock(&cache_lock);
+  slot_t *s = slot_of(id);
+  snprintf(s->id, sizeof s->id, "%s", id);
+  snprintf(s->path, sizeof s->path, "%s", path);
+  s->until_ms = now_ms() + CACHE_TTL_MS;
+  pthread_mutex_unlock(&cache_lock);
+}
+
+int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, char *path, size_t len) {
+  const char *e = val_id(unit_id);
+  if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, e);
+  if (cache_get(unit_id, path, len)) return 0;
+
+  pthread_once(&chan_once, chan_open);
+  if (!chan) return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
+  const char *authz = srv_metadata(ctx, "authorization");
+  cli_md md[1] = {{"authorization", authz ? authz : ""}};
+  Hoso__Identity__V1__GetUnitRequest req = HOSO__IDENTITY__V1__GET_UNIT_REQUEST__INIT;
+  req.unit_id = (char *)unit_id;
+  ProtobufCMessage *out = NULL;
+  cli_status st;
+  grpc_status_code c = cli_call(chan, "/hoso.identity.v1.Identity/GetUnit", &req.base,
+                                &hoso__identity__v1__get_unit_response__descriptor, &out, md,
+                                authz ? 1 : 0, CALL_TIMEOUT_MS, &st);
+  int rc = 0;
+  switch (c) {
+  case GRPC_STATUS_OK: {
+    const Hoso__Identity__V1__Unit *u = ((Hoso__Identity__V1__GetUnitResponse *)out)->unit;
+    if (!u || !u->path || !*u->path || strlen(u->path) >= len) {
+      log_error("records: GetUnit %s answered without a usable path", unit_id);
+      rc = srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
+                    ctx->request_id ? ctx->request_id : "");
+    } else if (u->status == HOSO__IDENTITY__V1__UNIT_STATUS__UNIT_STATUS_DISSOLVED) {
+      /* 001 Đ5.5: a dissolved unit's records moved to its successor; none may arrive. */
+      rc = srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+                    "%s: unit %s is dissolved%s%s; records belong to its successor", field,
+                    unit_id, *u->merged_into_id ? " (merged into unit " : "",
+                    *u->merged_into_id ? srv_printf(ctx, "%s)", u->merged_into_id) : "");
+    } else {
+      memcpy(path, u->path, strlen(u->path) + 1);
+      cache_put(unit_id, u->path);
+    }
+    break;
+  }
+  case GRPC_STATUS_NOT_FOUND:
+    rc = srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: no such unit %s", field, unit_id);
+    break;
+  case GRPC_STATUS_PERMISSION_DENIED:
+    rc = srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, unit_id);
+    break;
+  case GRPC_STATUS_UNAUTHENTICATED:
+    rc = srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "%s", st.message);
+    break;
+  case GRPC_STATUS_UNAVAILABLE:
+  case GRPC_STATUS_DEADLINE_EXCEEDED:
+    log_warn("records: GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st.message);
+    rc = srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
+    break;
+  default:
+    log_error("records: GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st.message);
+    rc = srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
+                  ctx->request_id ? ctx->request_id : "");
+    break;
+  }
+  if (out) protobuf_c_message_free_unpacked(out, NULL);
+  return rc;
+}
+
+int rec_unit_path(srv_ctx *ctx, const char *unit_id, char *path, size_t len) {
+  return rec_unit_path_field(ctx, "record.managing_unit_id", unit_id, path, len);
+}

@@ -1,0 +1,349 @@
+/* rec_validate: a record as the law's forms allow it (2C-BNV/2008, TT 07/2019): NFC text,
+ * required identity fields, dates, salary figures, enum values and catalogue codes, each
+ * refusal naming the field path ("record.family[1].relation_code"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "pbwalk.h"
+#include "records.h"
+#include "val.h"
+
+#define TEXT_MAX_CHARS 2000
+#define NAME_MAX_CHARS 255
+#define LIST_MAX 500 /* entries in one history list: a long career has dozens */
+
+typedef struct {
+  srv_ctx *ctx;
+  const char *prefix;
+} vctx;
+
+static int bad(vctx *v, const char *path, const char *msg) {
+  return srv_fail(v->ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s.%s: %s", v->prefix, path, msg);
+}
+
+/* "family[1]": the path of one list entry. */
+static const char *at(vctx *v, const char *list, size_t i) { return srv_printf(v->ctx, "%s[%zu]", list, i); }
+
+static int empty(const char *s) { return !s || !*s; }
+
+/* YYYY-MM-DD, optional. */
+static int date_f(vctx *v, const char *path, const char *s) {
+  if (empty(s)) return 0;
+  const char *e = val_date(s);
+  return e ? bad(v, path, e) : 0;
+}
+
+/* Dates of a history entry: a month is often all the paper dossier knows. */
+static int period_f(vctx *v, const char *path, const char *s) {
+  if (empty(s)) return 0;
+  char full[16];
+  if (strlen(s) == 7) {
+    snprintf(full, sizeof full, "%s-01", s);
+    if (!val_date(full)) return 0;
+  } else if (!val_date(s)) {
+    return 0;
+  }
+  return bad(v, path, "must be a date written YYYY-MM or YYYY-MM-DD");
+}
+
+/* from and to of one entry, and to not before from (compared on the part both give). */
+static int range_f(vctx *v, const char *base, const char *from, const char *to) {
+  const char *pf = srv_printf(v->ctx, "%s.from", base), *pt = srv_printf(v->ctx, "%s.to", base);
+  if (period_f(v, pf, from) || period_f(v, pt, to)) return -1;
+  if (!empty(from) && !empty(to)) {
+    size_t n = strlen(from) < strlen(to) ? strlen(from) : strlen(to);
+    if (strncmp(to, from, n) < 0) return bad(v, pt, "must not be before from");
+  }
+  return 0;
+}
+
+static int year_f(vctx *v, const char *path, const char *s) {
+  if (empty(s)) return 0;
+  char full[16];
+  snprintf(full, sizeof full, "%s-01-01", s);
+  if (strlen(s) != 4 || val_date(full)) return bad(v, path, "must be a year written YYYY (1900 or later)");
+  return 0;
+}
+
+static int code_f(vctx *v, const char *catalog, const char *path, const char *code) {
+  if (empty(code)) return 0;
+  return catalog_check(v->ctx, catalog, code, srv_printf(v->ctx, "%s.%s", v->prefix, path));
+}
+
+/* Decimal text with at most two decimals in (0, limit): coefficients ("2.34") are exact
+ * figures of the salary tables, never binary floating point. */
+static int decimal_f(vctx *v, const char *path, const char *s, int limit) {
+  if (empty(s)) return 0;
+  const char *p = s;
+  long whole = 0;
+  int digits = 0, decimals = 0, nonzero = 0;
+  for (; *p >= '0' && *p <= '9'; p++, digits++) {
+    if (digits < 6) whole = whole * 10 + (*p - '0');
+    nonzero |= *p != '0';
+  }
+  if (*p == '.') {
+    for (p++; *p >= '0' && *p <= '9'; p++, decimals++) nonzero |= *p != '0';
+    if (decimals == 0) digits = 0;
+  }
+  if (*p || digits == 0 || digits > 6 || decimals > 2)
+    return bad(v, path, "must be a decimal number written like 2.34 (at most two decimals)");
+  if (!nonzero || whole >= limit)
+    return bad(v, path, srv_printf(v->ctx, "must be greater than 0 and less than %d", limit));
+  return 0;
+}
+
+static int step_f(vctx *v, const char *path, int step) {
+  if (step != 0 && (step < 1 || step > 20)) return bad(v, path, "must be a salary step from 1 to 20");
+  return 0;
+}
+
+static int list_f(vctx *v, const char *path, size_t n) {
+  return n > LIST_MAX ? bad(v, path, srv_printf(v->ctx, "must have at most %d entries", LIST_MAX)) : 0;
+}
+
+static int one_of(vctx *v, const char *path, const char *s, const char *const *allowed,
+                  const char *list) {
+  if (empty(s)) return 0;
+  for (; *allowed; allowed++)
+    if (strcmp(s, *allowed) == 0) return 0;
+  return bad(v, path, srv_printf(v->ctx, "must be one of %s", list));
+}
+
+static int decision_f(vctx *v, const char *base, const Hoso__Records__V1__Decision *d) {
+  if (!d) return 0;
+  return date_f(v, srv_printf(v->ctx, "%s.date", base), d->date) ||
+                 date_f(v, srv_printf(v->ctx, "%s.effective_date", base), d->effective_date)
+             ? -1
+             : 0;
+}
+
+/* ------------------------------------------------------------ groups -------------------- */
+
+static int digits_only(const char *s) {
+  for (; *s; s++)
+    if (*s < '0' || *s > '9') return 0;
+  return 1;
+}
+
+static int personal(vctx *v, const Hoso__Records__V1__PersonalInfo *p) {
+  if (!p) return 0;
+  if (code_f(v, "ETHNICITY", "personal.ethnicity_code", p->ethnicity_code) ||
+      code_f(v, "RELIGION", "personal.religion_code", p->religion_code) ||
+      date_f(v, "personal.citizen_id_date", p->citizen_id_date))
+    return -1;
+  /* CMND numbers have 9 digits, CCCD numbers 12. */
+  size_t n = empty(p->citizen_id) ? 0 : strlen(p->citizen_id);
+  if (n && (!digits_only(p->citizen_id) || (n != 9 && n != 12)))
+    return bad(v, "personal.citizen_id", "must be 9 (CMND) or 12 (CCCD) digits");
+  if (!empty(p->email)) {
+    const char *a = strchr(p->email, '@');
+    if (!a || a == p->email || strchr(a + 1, '@') || !strchr(a + 1, '.') || strchr(p->email, ' '))
+      return bad(v, "personal.email", "must be an e-mail address like ten@donvi.gov.vn");
+  }
+  if (!empty(p->phone) && strspn(p->phone, "0123456789 +().-") != strlen(p->phone))
+    return bad(v, "personal.phone", "may contain only digits, spaces and + ( ) . -");
+  return 0;
+}
+
+static int employment(vctx *v, const Hoso__Records__V1__Employment *e) {
+  if (!e || e->category < HOSO__RECORDS__V1__CATEGORY__CATEGORY_CADRE ||
+      e->category > HOSO__RECORDS__V1__CATEGORY__CATEGORY_COMMUNE_OFFICIAL)
+    return bad(v, "employment.category",
+               "must be set (CATEGORY_CADRE, CATEGORY_CIVIL_SERVANT, CATEGORY_PUBLIC_EMPLOYEE, "
+               "CATEGORY_CONTRACT or CATEGORY_COMMUNE_OFFICIAL)");
+  if (date_f(v, "employment.recruitment_date", e->recruitment_date) ||
+      date_f(v, "employment.position_date", e->position_date) ||
+      date_f(v, "employment.official_date", e->official_date) ||
+      code_f(v, "POSITION", "employment.position_code", e->position_code) ||
+      code_f(v, "STAFFING", "employment.staffing_status", e->staffing_status) ||
+      list_f(v, "employment.concurrent_position_codes", e->n_concurrent_position_codes))
+    return -1;
+  for (size_t i = 0; i < e->n_concurrent_position_codes; i++)
+    if (code_f(v, "POSITION", at(v, "employment.concurrent_position_codes", i),
+               e->concurrent_position_codes[i]))
+      return -1;
+  return 0;
+}
+
+static int salary(vctx *v, const Hoso__Records__V1__SalaryInfo *s) {
+  if (!s) return 0;
+  if (code_f(v, "RANK", "salary.rank_code", s->rank_code) || step_f(v, "salary.step", s->step) ||
+      decimal_f(v, "salary.coefficient", s->coefficient, 20) ||
+      date_f(v, "salary.effective_date", s->effective_date) ||
+      date_f(v, "salary.next_raise_date", s->next_raise_date) ||
+      decimal_f(v, "salary.position_allowance", s->position_allowance, 20) ||
+      list_f(v, "salary.other_allowances", s->n_other_allowances))
+    return -1;
+  const char *pct = s->seniority_beyond_frame_percent;
+  if (!empty(pct) && (!digits_only(pct) || strlen(pct) > 3 || atoi(pct) < 1 || atoi(pct) > 100))
+    return bad(v, "salary.seniority_beyond_frame_percent", "must be a whole percentage from 1 to 100");
+  if (s->salary_amount < 0) return bad(v, "salary.salary_amount", "must not be negative");
+  for (size_t i = 0; i < s->n_other_allowances; i++) {
+    const Hoso__Records__V1__Allowance *a = s->other_allowances[i];
+    const char *b = at(v, "salary.other_allowances", i);
+    if (code_f(v, "ALLOWANCE", srv_printf(v->ctx, "%s.type_code", b), a->type_code) ||
+        decimal_f(v, srv_printf(v->ctx, "%s.value", b), a->value, 1000) ||
+        date_f(v, srv_printf(v->ctx, "%s.effective_date", b), a->effective_date))
+      return -1;
+  }
+  return 0;
+}
+
+static int qualifications(vctx *v, const Hoso__Records__V1__Qualifications *q) {
+  if (!q) return 0;
+  return code_f(v, "DEGREE", "qualifications.degree_code", q->degree_code) ||
+                 code_f(v, "POLITICAL_THEORY", "qualifications.political_theory_code",
+                        q->political_theory_code) ||
+                 code_f(v, "STATE_MANAGEMENT", "qualifications.state_management_code",
+                        q->state_management_code) ||
+                 list_f(v, "qualifications.foreign_languages", q->n_foreign_languages)
+             ? -1
+             : 0;
+}
+
+static int party(vctx *v, const Hoso__Records__V1__PartyAndUnions *p) {
+  if (!p) return 0;
+  if (date_f(v, "party.party_join_date", p->party_join_date) ||
+      date_f(v, "party.party_official_date", p->party_official_date) ||
+      date_f(v, "party.enlist_date", p->enlist_date) ||
+      date_f(v, "party.discharge_date", p->discharge_date) ||
+      date_f(v, "party.union_join_date", p->union_join_date))
+    return -1;
+  if (!empty(p->party_join_date) && !empty(p->party_official_date) &&
+      strcmp(p->party_official_date, p->party_join_date) < 0)
+    return bad(v, "party.party_official_date", "must not be before party_join_date");
+  if (!empty(p->enlist_date) && !empty(p->discharge_date) && strcmp(p->discharge_date, p->enlist_date) < 0)
+    return bad(v, "party.discharge_date", "must not be before enlist_date");
+  return 0;
+}
+
+static int health(vctx *v, const Hoso__Records__V1__HealthAndPolicy *h) {
+  if (!h) return 0;
+  if (h->height_cm < 0 || h->height_cm > 250) return bad(v, "health.height_cm", "must be from 0 to 250");
+  if (h->weight_kg < 0 || h->weight_kg > 300) return bad(v, "health.weight_kg", "must be from 0 to 300");
+  return 0;
+}
+
+static const char *const TRAINING_KINDS[] = {"PROFESSIONAL", "POLITICAL_THEORY", "STATE_MANAGEMENT",
+                                             "LANGUAGE", "IT", "OTHER", NULL};
+static const char *const TRANSFER_KINDS[] = {"TRANSFER", "ROTATION", "SECONDMENT", "MOVE", NULL};
+
+/* The dated histories: each entry's dates, codes and decision. */
+static int histories(vctx *v, const rec_t *r) {
+  srv_ctx *c = v->ctx;
+  if (list_f(v, "work_history", r->n_work_history) || list_f(v, "salary_history", r->n_salary_history) ||
+      list_f(v, "appointments", r->n_appointments) || list_f(v, "rewards", r->n_rewards) ||
+      list_f(v, "disciplines", r->n_disciplines) || list_f(v, "trainings", r->n_trainings) ||
+      list_f(v, "transfers", r->n_transfers) || list_f(v, "study_leaves", r->n_study_leaves) ||
+      list_f(v, "missions_abroad", r->n_missions_abroad) || list_f(v, "family", r->n_family))
+    return -1;
+  for (size_t i = 0; i < r->n_work_history; i++) {
+    const char *b = at(v, "work_history", i);
+    if (range_f(v, b, r->work_history[i]->from, r->work_history[i]->to)) return -1;
+  }
+  for (size_t i = 0; i < r->n_salary_history; i++) {
+    const Hoso__Records__V1__SalaryHistoryEntry *e = r->salary_history[i];
+    const char *b = at(v, "salary_history", i);
+    if (period_f(v, srv_printf(c, "%s.date", b), e->date) ||
+        code_f(v, "RANK", srv_printf(c, "%s.rank_code", b), e->rank_code) ||
+        step_f(v, srv_printf(c, "%s.step", b), e->step) ||
+        decimal_f(v, srv_printf(c, "%s.coefficient", b), e->coefficient, 20) ||
+        decision_f(v, srv_printf(c, "%s.decision", b), e->decision))
+      return -1;
+  }
+  for (size_t i = 0; i < r->n_appointments; i++) {
+    const Hoso__Records__V1__AppointmentEntry *e = r->appointments[i];
+    const char *b = at(v, "appointments", i);
+    if (code_f(v, "POSITION", srv_printf(c, "%s.position_code", b), e->position_code) ||
+        range_f(v, b, e->from, e->to) || decision_f(v, srv_printf(c, "%s.decision", b), e->decision))
+      return -1;
+  }
+  for (size_t i = 0; i < r->n_rewards; i++) {
+    const Hoso__Records__V1__RewardEntry *e = r->rewards[i];
+    const char *b = at(v, "rewards", i);
+    if (code_f(v, "REWARD_FORM", srv_printf(c, "%s.form_code", b), e->form_code) ||
+        year_f(v, srv_printf(c, "%s.year", b), e->year) ||
+        decision_f(v, srv_printf(c, "%s.decision", b), e->decision))
+      return -1;
+  }
+  for (size_t i = 0; i < r->n_disciplines; i++) {
+    const Hoso__Records__V1__DisciplineEntry *e = r->disciplines[i];
+    const char *b = at(v, "disciplines", i);
+    if (code_f(v, "DISCIPLINE_FORM", srv_printf(c, "%s.form_code", b), e->form_code) ||
+        range_f(v, b, e->from, e->to) || decision_f(v, srv_printf(c, "%s.decision", b), e->decision))
+      return -1;
+  }
+  for (size_t i = 0; i < r->n_trainings; i++) {
+    const Hoso__Records__V1__TrainingEntry *e = r->trainings[i];
+    const char *b = at(v, "trainings", i);
+    if (code_f(v, "DEGREE", srv_printf(c, "%s.degree_code", b), e->degree_code) ||
+        range_f(v, b, e->from, e->to) ||
+        one_of(v, srv_printf(c, "%s.kind", b), e->kind, TRAINING_KINDS,
+               "PROFESSIONAL, POLITICAL_THEORY, STATE_MANAGEMENT, LANGUAGE, IT, OTHER"))
+      return -1;
+  }
+  for (size_t i = 0; i < r->n_transfers; i++) {
+    const Hoso__Records__V1__TransferEntry *e = r->transfers[i];
+    const char *b = at(v, "transfers", i);
+    if (range_f(v, b, e->from, e->to) ||
+        one_of(v, srv_printf(c, "%s.kind", b), e->kind, TRANSFER_KINDS, "TRANSFER, ROTATION, SECONDMENT, MOVE") ||
+        decision_f(v, srv_printf(c, "%s.decision", b), e->decision))
+      return -1;
+  }
+  for (size_t i = 0; i < r->n_study_leaves; i++) {
+    const char *b = at(v, "study_leaves", i);
+    if (range_f(v, b, r->study_leaves[i]->from, r->study_leaves[i]->to) ||
+        decision_f(v, srv_printf(c, "%s.decision", b), r->study_leaves[i]->decision))
+      return -1;
+  }
+  for (size_t i = 0; i < r->n_missions_abroad; i++) {
+    const char *b = at(v, "missions_abroad", i);
+    if (range_f(v, b, r->missions_abroad[i]->from, r->missions_abroad[i]->to) ||
+        decision_f(v, srv_printf(c, "%s.decision", b), r->missions_abroad[i]->decision))
+      return -1;
+  }
+  for (size_t i = 0; i < r->n_family; i++) {
+    const Hoso__Records__V1__FamilyRelation *e = r->family[i];
+    const char *b = at(v, "family", i);
+    if (code_f(v, "RELATION", srv_printf(c, "%s.relation_code", b), e->relation_code) ||
+        year_f(v, srv_printf(c, "%s.birth_year", b), e->birth_year))
+      return -1;
+    if (empty(e->full_name)) return bad(v, srv_printf(c, "%s.full_name", b), "must not be empty");
+  }
+  return 0;
+}
+
+/* The person's identity: the fields every dossier must have. */
+static int identity(vctx *v, const rec_t *r) {
+  const char *e = val_text(r->full_name, 1, NAME_MAX_CHARS);
+  if (e) return bad(v, "full_name", e);
+  e = val_date(r->birth_date);
+  if (e) return bad(v, "birth_date", e);
+  char today[16];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(today, sizeof today, "%Y-%m-%d", &tm);
+  if (strcmp(r->birth_date, today) > 0) return bad(v, "birth_date", "must not be in the future");
+  if (r->gender != HOSO__RECORDS__V1__GENDER__GENDER_MALE && r->gender != HOSO__RECORDS__V1__GENDER__GENDER_FEMALE)
+    return bad(v, "gender", "must be set (GENDER_MALE or GENDER_FEMALE)");
+  if ((int)r->status < 0 || r->status > HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_DECEASED)
+    return bad(v, "status", "is not a record status");
+  if (date_f(v, "status_date", r->status_date) || decision_f(v, "status_decision", r->status_decision))
+    return -1;
+  return 0;
+}
+
+int rec_validate(srv_ctx *ctx, rec_t *r, const char *prefix) {
+  char err[PBWALK_PATH_MAX + 128];
+  vctx v = {ctx, prefix && *prefix ? prefix : "record"};
+  if (!r) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: must be given", v.prefix);
+  if (pbwalk_nfc(&r->base, v.prefix, TEXT_MAX_CHARS, srv_allocator(ctx), err, sizeof err) != 0)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
+  if (identity(&v, r) || personal(&v, r->personal) || employment(&v, r->employment) ||
+      salary(&v, r->salary) || qualifications(&v, r->qualifications) || party(&v, r->party) ||
+      health(&v, r->health) || histories(&v, r))
+    return -1;
+  return 0;
+}
