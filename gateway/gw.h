@@ -68,4 +68,23 @@ char *gw_rest_response_json(const gw_match *m, const ProtobufCMessage *resp);
  * and every http rule), schemas generated from the message descriptors. malloc'd JSON text. */
 char *gw_openapi_json(void);
 
+/* --- between registry.c, routes.c and openapi.c ------------------------------------------- */
+
+/* One compiled http rule (a route), as OpenAPI needs it. */
+typedef struct {
+  const gw_method *method;
+  const gw_http_rule *rule;
+  const char *openapi_path;      /* the template with each variable as "{field.path}" */
+  size_t n_vars;
+  const char *vars[GW_MAX_VARS]; /* canonical field paths (proto names) bound by the path */
+} gw_rest_route;
+
+/* The routes in match order (most specific template first). Valid until gw_registry_free. */
+size_t gw_rest_routes(const gw_rest_route *const **out);
+
+/* Compiles every method's http rules into the route table; called by gw_registry_init.
+ * 0 / -1 (logged: a template that does not parse or names no scalar field of the request). */
+int gw_rest_routes_build(void);
+void gw_rest_routes_free(void);
+
 #endif
