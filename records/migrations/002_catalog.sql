@@ -50,7 +50,10 @@ CREATE TABLE catalog_meta (
   version bigint NOT NULL DEFAULT 1
 );
 
-CREATE FUNCTION catalog_entry_track() RETURNS trigger LANGUAGE plpgsql AS $$
+-- SET search_path FROM CURRENT: the function finds this schema's tables whoever writes the
+-- entry (an operator's psql or a test fixture need not set the service's search_path).
+CREATE FUNCTION catalog_entry_track() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     RAISE EXCEPTION 'catalogue entries are never deleted; deactivate them (active = false)'
