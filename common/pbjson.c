@@ -870,6 +870,8 @@ ProtobufCMessage *pbjson_decode(const ProtobufCMessageDescriptor *d, const char 
   }
   v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
   if (!v) {
+    /* jansson names its own flag for this one; say what the client can change instead */
+    if (strstr(je.text, "JSON_ALLOW_NUL")) snprintf(je.text, sizeof je.text, "\\u0000 is not allowed in text");
     fail(&c, "malformed JSON at line %d column %d (%s)", je.line, je.column, je.text);
     goto out;
   }
@@ -903,6 +905,7 @@ int pbjson_resolve_path(const ProtobufCMessageDescriptor *d, const char *path, c
     size_t n = dot ? (size_t)(dot - p) : strlen(p);
     char seg[128];
     if (n == 0 || n >= sizeof seg) {
+      pop(&c, 0);
       push_key(&c, path);
       return fail(&c, "not a field path");
     }
@@ -941,7 +944,8 @@ int pbjson_set_path(ProtobufCMessage *m, const char *path, const char *value, Pr
     size_t n = dot ? (size_t)(dot - p) : strlen(p);
     char seg[128];
     if (n == 0 || n >= sizeof seg) {
-      push_key(&c, p);
+      pop(&c, 0);
+      push_key(&c, path);
       return fail(&c, "not a field path");
     }
     memcpy(seg, p, n);
