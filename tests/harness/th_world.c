@@ -1,8 +1,13 @@
 /* The test world of th_world.h: services started through th.h, the unit tree and accounts
  * made through identity's own RPCs, exactly as an administrator would. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 #include "identity.pb-c.h"
 #include "th_world.h"
 
@@ -201,4 +206,27 @@ int th_world_stop(th_world *w) {
     *toks[i] = NULL;
   }
   return rc;
+}
+
+int th_log_errors(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  char line[8192];
+  int n = 0;
+  while (fgets(line, sizeof line, f))
+    if (strstr(line, "\"level\":\"error\"") || strstr(line, "Sanitizer") || strstr(line, "runtime error")) {
+      fprintf(stderr, "%s: %s", path, line);
+      n++;
+    }
+  fclose(f);
+  return n;
+}
+
+void th_expect(grpc_status_code got, const cli_status *st, grpc_status_code want, const char *field) {
+  if (got != want) fail_msg("expected %s, got %s: %s", cli_status_name(want), cli_status_name(got), st->message);
+  if (field) {
+    size_t n = strlen(field);
+    if (strncmp(st->message, field, n) != 0 || st->message[n] != ':')
+      fail_msg("message \"%s\" does not start with \"%s:\"", st->message, field);
+  }
 }

@@ -46,4 +46,13 @@ grpc_status_code th_call(cli_chan *ch, const char *method, const void *req,
                          const ProtobufCMessageDescriptor *resp_desc, void **resp,
                          const char *token, cli_status *st);
 
+/* The lines of a service log (th_svc.log) that tell of a fault inside the service (an
+ * error-level line, a sanitizer report), each printed to stderr; returns how many. A test whose
+ * refusals must all be chosen statuses checks its services' logs after th_world_stop. */
+int th_log_errors(const char *path);
+
+/* cmocka check of one call's outcome: the status is want and, when field is not NULL, the
+ * message starts with "<field>:" (every refusal names its field). */
+void th_expect(grpc_status_code got, const cli_status *st, grpc_status_code want, const char *field);
+
 #endif
