@@ -39,6 +39,16 @@ int rec_validate(srv_ctx *ctx, rec_t *r, const char *prefix);
 int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
               const rec_reason *reason);
 
+/* The columns of a records row copied from the record (001_records.sql), as text parameters
+ * in the arena (NULL = SQL NULL), in the order of REC_COLS_SQL; search_text still to be folded
+ * by fold() in SQL. The one place that decides them: rec_store and the bulk import use it. */
+enum { REC_COLS = 20 };
+#define REC_COLS_SQL                                                                         \
+  "managing_unit_id, unit_path, version, status, workflow_state, verified, full_name, "     \
+  "birth_date, gender, ethnicity_code, religion_code, rank_code, position_code, degree_code, " \
+  "political_theory_code, party_member, category, recruitment_date, home_town, search_text"
+void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]);
+
 /* The managing unit's ltree path, asked of identity (GetUnit with the caller's token), cached
  * for a short time. NOT_FOUND / PERMISSION_DENIED / UNAVAILABLE mapped. 0 / -1. */
 int rec_unit_path(srv_ctx *ctx, const char *unit_id, char *path, size_t len);
@@ -46,6 +56,10 @@ int rec_unit_path(srv_ctx *ctx, const char *unit_id, char *path, size_t len);
  * SetManagingUnit names "new_unit_id"). A dissolved unit is FAILED_PRECONDITION. */
 int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, char *path,
                         size_t len);
+
+/* The process's one channel to identity (HOSO_IDENTITY_ADDR, TLS from the environment), opened
+ * on first use; NULL when it cannot be made. Calls forward the caller's authorization. */
+struct cli_chan *rec_identity_channel(void);
 
 /* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
 int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);

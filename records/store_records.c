@@ -6,6 +6,7 @@
 #include <string.h>
 #include "log.h"
 #include "records.h"
+#include "rpc_util.h"
 #include "scope.h"
 #include "store_records.h"
 #include "val.h"
@@ -95,11 +96,6 @@ static int deny(srv_ctx *ctx, const char *record_id, const char *path, unsigned 
                   "record_id: record %s is managed by a unit outside your scope", record_id);
 }
 
-static int check_record_id(srv_ctx *ctx, const char *record_id) {
-  const char *e = val_id(record_id);
-  return e ? srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "record_id: %s", e) : 0;
-}
-
 /* Looks once more with every unit visible, to tell "no such record" from "not yours"; the
  * caller's scope is set back before anything else runs. *r: the rows, or NULL on error. */
 static int look_unscoped(srv_ctx *ctx, const char *sql, int n, const char *const *params, PGresult **r) {
@@ -130,7 +126,7 @@ int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, re
       "SELECT data, unit_path::text FROM records WHERE id = $1 FOR NO KEY UPDATE",
   };
   *out = NULL;
-  if (check_record_id(ctx, record_id)) return -1;
+  if (rec_check_id(ctx, "record_id", record_id)) return -1;
   const char *params[1] = {record_id};
   PGresult *r = db_exec(ctx->db, sql[lock ? 1 : 0], 1, params);
   if (!r) return -1;
@@ -165,7 +161,7 @@ int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsi
       "  WHERE record_id = r.id AND changed_at < ($2::date + 1)::timestamptz "
       "  ORDER BY version DESC LIMIT 1) v ON true WHERE r.id = $1";
   *out = NULL;
-  if (check_record_id(ctx, record_id)) return -1;
+  if (rec_check_id(ctx, "record_id", record_id)) return -1;
   const char *e = val_date(as_of);
   if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "as_of: %s", e);
   const char *params[2] = {record_id, as_of};
@@ -276,6 +272,35 @@ static json_t *audit_changes(Hoso__Records__V1__FieldChange **ch, size_t n) {
   return a;
 }
 
+void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
+  const Hoso__Records__V1__PersonalInfo *p = r->personal;
+  const Hoso__Records__V1__Employment *em = r->employment;
+  const Hoso__Records__V1__Qualifications *q = r->qualifications;
+  const char *v[REC_COLS] = {
+      r->managing_unit_id,
+      r->managing_unit_path,
+      srv_printf(ctx, "%lld", (long long)r->version),
+      srv_printf(ctx, "%d", (int)r->status),
+      srv_printf(ctx, "%d", (int)r->workflow_state),
+      r->verified ? "t" : "f",
+      str(r->full_name),
+      r->birth_date && *r->birth_date ? r->birth_date : NULL,
+      srv_printf(ctx, "%d", (int)r->gender),
+      p ? str(p->ethnicity_code) : "",
+      p ? str(p->religion_code) : "",
+      r->salary ? str(r->salary->rank_code) : "",
+      em ? str(em->position_code) : "",
+      q ? str(q->degree_code) : "",
+      q ? str(q->political_theory_code) : "",
+      r->party && r->party->party_member ? "t" : "f",
+      srv_printf(ctx, "%d", em ? (int)em->category : 0),
+      em && em->recruitment_date && *em->recruitment_date ? em->recruitment_date : NULL,
+      p ? str(p->home_town) : "",
+      search_text(ctx, r),
+  };
+  memcpy(cols, v, sizeof v);
+}
+
 #define N_PARAMS 28
 
 int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, const rec_reason *reason) {
@@ -342,40 +367,18 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
   meta.workflow_state = neu->workflow_state;
   meta.verified = neu->verified;
 
-  const Hoso__Records__V1__PersonalInfo *p = neu->personal;
-  const Hoso__Records__V1__Employment *em = neu->employment;
-  const Hoso__Records__V1__Qualifications *q = neu->qualifications;
   const char *data = bytea_hex(ctx, &neu->base);
-  const char *params[N_PARAMS] = {
-      neu->id,
-      neu->managing_unit_id,
-      neu->managing_unit_path,
-      srv_printf(ctx, "%lld", (long long)neu->version),
-      srv_printf(ctx, "%d", (int)neu->status),
-      srv_printf(ctx, "%d", (int)neu->workflow_state),
-      neu->verified ? "t" : "f",
-      str(neu->full_name),
-      neu->birth_date && *neu->birth_date ? neu->birth_date : NULL,
-      srv_printf(ctx, "%d", (int)neu->gender),
-      p ? str(p->ethnicity_code) : "",
-      p ? str(p->religion_code) : "",
-      neu->salary ? str(neu->salary->rank_code) : "",
-      em ? str(em->position_code) : "",
-      q ? str(q->degree_code) : "",
-      q ? str(q->political_theory_code) : "",
-      neu->party && neu->party->party_member ? "t" : "f",
-      srv_printf(ctx, "%d", em ? (int)em->category : 0),
-      em && em->recruitment_date && *em->recruitment_date ? em->recruitment_date : NULL,
-      p ? str(p->home_town) : "",
-      search_text(ctx, neu),
-      data,
-      a->sub,
-      str(neu->approved_by),
-      neu->approved_at && *neu->approved_at ? neu->approved_at : NULL,
-      action,
-      bytea_hex(ctx, &meta.base),
-      old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL,
-  };
+  const char *cols[REC_COLS];
+  rec_columns(ctx, neu, cols);
+  const char *params[N_PARAMS] = {neu->id};
+  memcpy(params + 1, cols, sizeof cols);
+  params[21] = data;
+  params[22] = a->sub;
+  params[23] = str(neu->approved_by);
+  params[24] = neu->approved_at && *neu->approved_at ? neu->approved_at : NULL;
+  params[25] = action;
+  params[26] = bytea_hex(ctx, &meta.base);
+  params[27] = old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL;
   PGresult *r = db_exec(ctx->db, old ? update_sql : insert_sql, old ? N_PARAMS : N_PARAMS - 1, params);
   if (!r) return -1;
   int wrote = strcmp(PQcmdTuples(r), "1") == 0;

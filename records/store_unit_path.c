@@ -24,6 +24,11 @@ static void chan_open(void) {
   if (!chan) log_error("records: cannot make a channel to identity at %s", addr);
 }
 
+cli_chan *rec_identity_channel(void) {
+  pthread_once(&chan_once, chan_open);
+  return chan;
+}
+
 /* The cache only saves round trips: every caller's right on the unit is still decided by the
  * records service's own scope check on the path that comes back, so a path fetched with one
  * caller's token never widens what another caller may do. */
@@ -75,15 +80,15 @@ int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, ch
   if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, e);
   if (cache_get(unit_id, path, len)) return 0;
 
-  pthread_once(&chan_once, chan_open);
-  if (!chan) return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
+  cli_chan *ch = rec_identity_channel();
+  if (!ch) return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
   const char *authz = srv_metadata(ctx, "authorization");
   cli_md md[1] = {{"authorization", authz ? authz : ""}};
   Hoso__Identity__V1__GetUnitRequest req = HOSO__IDENTITY__V1__GET_UNIT_REQUEST__INIT;
   req.unit_id = (char *)unit_id;
   ProtobufCMessage *out = NULL;
   cli_status st;
-  grpc_status_code c = cli_call(chan, "/hoso.identity.v1.Identity/GetUnit", &req.base,
+  grpc_status_code c = cli_call(ch, "/hoso.identity.v1.Identity/GetUnit", &req.base,
                                 &hoso__identity__v1__get_unit_response__descriptor, &out, md,
                                 authz ? 1 : 0, CALL_TIMEOUT_MS, &st);
   int rc = 0;
