@@ -346,6 +346,7 @@ static const char *bool_value(const char *v) {
 
 typedef struct {
   size_t off;  /* into the row buffer, NUL-terminated there */
+  size_t len;  /* its bytes: a NUL byte inside is an error, not the end of the value */
   int line;    /* physical line where the cell starts */
 } cell_t;
 
@@ -445,6 +446,7 @@ static int csv_row(csv_t *c, char *err, size_t errlen) {
       while (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r')
         if (buf_put(c, *c->p++) < 0) return -1;
     }
+    c->cells[c->n - 1].len = c->len - c->cells[c->n - 1].off;
     if (buf_put(c, 0) < 0) return -1;
     if (c->p < c->end && *c->p == ',') {
       c->p++;
@@ -514,9 +516,10 @@ static int csv_header(csv_t *c, import_result *r, column **cols_out, size_t *nco
   if (!cols) abort();
   int bad = 0;
   for (size_t i = 0; i < c->n; i++) {
-    char *name = trim(c->buf + c->cells[i].off);
+    char *raw = c->buf + c->cells[i].off;
+    char *name = trim(raw);
     cols[i].name = name;
-    if (!val_utf8(name, strlen(name))) {
+    if (!val_utf8(raw, c->cells[i].len)) {
       import_error(r, hline, "", "column %zu: the name is not valid UTF-8", i + 1);
       bad = 1;
       continue;
@@ -583,9 +586,9 @@ static void csv_parse(const char *p, size_t len, import_result *r) {
     int bad = 0;
     for (size_t i = 0; i < ncols; i++) {
       char *raw = c.buf + c.cells[i].off;
-      int bl = bad_utf8_line(raw, strlen(raw), c.cells[i].line);
+      int bl = bad_utf8_line(raw, c.cells[i].len, c.cells[i].line);
       if (bl) {
-        import_error(r, bl, cols[i].name, "not valid UTF-8 (save the file as UTF-8)");
+        import_error(r, bl, cols[i].name, "not valid UTF-8 text (save the file as UTF-8)");
         bad = 1;
         continue;
       }
