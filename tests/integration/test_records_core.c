@@ -37,15 +37,7 @@ static void free_msg(void *m) {
   if (m) protobuf_c_message_free_unpacked(m, NULL);
 }
 
-/* The status, and the field the message starts with: every refusal must name its field. */
-static void expect(grpc_status_code got, const cli_status *st, grpc_status_code want, const char *field) {
-  if (got != want) fail_msg("expected %s, got %s: %s", cli_status_name(want), cli_status_name(got), st->message);
-  if (field) {
-    size_t n = strlen(field);
-    if (strncmp(st->message, field, n) != 0 || st->message[n] != ':')
-      fail_msg("message \"%s\" does not start with \"%s:\"", st->message, field);
-  }
-}
+#define expect th_expect
 
 static long long sql_long(const char *q, const char *p1, const char *p2) {
   const char *params[2] = {p1, p2};
@@ -286,29 +278,13 @@ static int setup(void **state) {
   return 0;
 }
 
-/* Lines of a service log that say something went wrong inside it (an error-level line, a
- * sanitizer report): every refusal in these tests must be a chosen status, not a fault. */
-static int log_errors(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  char line[8192];
-  int n = 0;
-  while (fgets(line, sizeof line, f))
-    if (strstr(line, "\"level\":\"error\"") || strstr(line, "Sanitizer") || strstr(line, "runtime error")) {
-      fprintf(stderr, "%s: %s", path, line);
-      n++;
-    }
-  fclose(f);
-  return n;
-}
-
 static int teardown(void **state) {
   (void)state;
   if (admin_db) PQfinish(admin_db);
   char rec_log[256];
   snprintf(rec_log, sizeof rec_log, "%s", w.records.log);
   int rc = th_world_stop(&w);
-  int errors = log_errors(rec_log);
+  int errors = th_log_errors(rec_log);
   return rc == 0 && errors == 0 ? 0 : -1;
 }
 

@@ -131,7 +131,11 @@ static int teardown(void **state) {
   (void)state;
   if (admin_db) PQfinish(admin_db);
   if (svc_db) PQfinish(svc_db);
-  return th_world_stop(&w) == 0 ? 0 : -1;
+  char rec_log[256];
+  snprintf(rec_log, sizeof rec_log, "%s", w.records.log);
+  int rc = th_world_stop(&w);
+  /* The fillers' calls must have been served without a fault inside the service. */
+  return rc == 0 && th_log_errors(rec_log) == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ tests --------------------- */
