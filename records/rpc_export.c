@@ -1,10 +1,8 @@
 /* ExportRecord of hoso.records.v1.Records: one record, now or as of a past day, as its proto3
  * JSON form or as the printable 2C-BNV/2008 résumé (HTML for A4), each export audited. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cfg.h"
 #include "cli.h"
 #include "export_2c.h"
 #include "identity.pb-c.h"
@@ -92,19 +90,12 @@ static int load_names(srv_ctx *ctx, code_list *l) {
 
 /* ------------------------------------------------------------ unit names ---------------- */
 
-static pthread_once_t chan_once = PTHREAD_ONCE_INIT;
-static cli_chan *chan;
-
-static void chan_open(void) {
-  chan = cli_open(cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT));
-}
-
 /* The unit as the caller may see it (GetUnit with the caller's own token), or NULL. The résumé's
  * header names only help a reader: a unit that cannot be read now leaves its line blank on
  * the form rather than failing an export whose dossier content is complete. */
 static Hoso__Identity__V1__Unit *get_unit(srv_ctx *ctx, const char *unit_id) {
   if (!unit_id || !*unit_id) return NULL;
-  pthread_once(&chan_once, chan_open);
+  cli_chan *chan = rec_identity_channel();
   if (!chan) return NULL;
   const char *authz = srv_metadata(ctx, "authorization");
   cli_md md[1] = {{"authorization", authz ? authz : ""}};
