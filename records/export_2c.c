@@ -191,6 +191,14 @@ static void hint(x2c *x, const char *h) {
   fputs("</span>", x->f);
 }
 
+/* A numbered item of one value (and the form's hint under its label, when it has one). */
+static void item(x2c *x, const char *label, const char *value, const char *h) {
+  p_open(x, label);
+  val(x, value);
+  if (h) hint(x, h);
+  p_close(x);
+}
+
 /* ------------------------------------------------------------ items 1–26 --------------- */
 
 static void items_identity(x2c *x, const rec_t *r) {
@@ -198,9 +206,7 @@ static void items_identity(x2c *x, const rec_t *r) {
   p_open(x, "1) Họ và tên khai sinh (viết chữ in hoa): ");
   upper(x, r->full_name);
   p_close(x);
-  p_open(x, "2) Tên gọi khác: ");
-  val(x, p ? p->other_names : NULL);
-  p_close(x);
+  item(x, "2) Tên gọi khác: ", p ? p->other_names : NULL, NULL);
 
   const char *b = str(r->birth_date);
   p_open(x, "3) Sinh ngày: ");
@@ -221,32 +227,22 @@ static void items_identity(x2c *x, const rec_t *r) {
                                                                   : "");
   p_close(x);
 
-  p_open(x, "4) Nơi sinh: ");
-  val(x, p ? p->birth_place : NULL);
-  p_close(x);
-  p_open(x, "5) Quê quán: ");
-  val(x, p ? p->home_town : NULL);
-  p_close(x);
+  item(x, "4) Nơi sinh: ", p ? p->birth_place : NULL, NULL);
+  item(x, "5) Quê quán: ", p ? p->home_town : NULL, NULL);
   p_open(x, "6) Dân tộc: ");
   val(x, name_of(x, "ETHNICITY", p ? p->ethnicity_code : NULL));
   fputs(", 7) Tôn giáo: ", x->f);
   val(x, name_of(x, "RELIGION", p ? p->religion_code : NULL));
   p_close(x);
-  p_open(x, "8) Nơi đăng ký hộ khẩu thường trú: ");
-  val(x, p ? p->permanent_address : NULL);
-  hint(x, "(Số nhà, đường phố, thành phố, xóm, thôn, xã, huyện, tỉnh)");
-  p_close(x);
-  p_open(x, "9) Nơi ở hiện nay: ");
-  val(x, p ? p->current_address : NULL);
-  p_close(x);
+  item(x, "8) Nơi đăng ký hộ khẩu thường trú: ", p ? p->permanent_address : NULL,
+       "(Số nhà, đường phố, thành phố, xóm, thôn, xã, huyện, tỉnh)");
+  item(x, "9) Nơi ở hiện nay: ", p ? p->current_address : NULL, NULL);
 }
 
 static void items_employment(x2c *x, const rec_t *r) {
   const Hoso__Records__V1__Employment *e = r->employment;
   const Hoso__Records__V1__SalaryInfo *s = r->salary;
-  p_open(x, "10) Nghề nghiệp khi được tuyển dụng: ");
-  val(x, e ? e->occupation_when_recruited : NULL);
-  p_close(x);
+  item(x, "10) Nghề nghiệp khi được tuyển dụng: ", e ? e->occupation_when_recruited : NULL, NULL);
   p_open(x, "11) Ngày tuyển dụng: ");
   date(x, e ? e->recruitment_date : NULL);
   fputs(", Cơ quan tuyển dụng: ", x->f);
@@ -267,9 +263,7 @@ static void items_employment(x2c *x, const rec_t *r) {
   }
   hint(x, "(Về chính quyền hoặc Đảng, đoàn thể, kể cả chức vụ kiêm nhiệm)");
   p_close(x);
-  p_open(x, "13) Công việc chính được giao: ");
-  val(x, e ? e->main_duties : NULL);
-  p_close(x);
+  item(x, "13) Công việc chính được giao: ", e ? e->main_duties : NULL, NULL);
 
   const char *rank = s && s->rank_code && *s->rank_code ? name_of(x, "RANK", s->rank_code)
                                                          : e ? str(e->professional_title) : "";
@@ -312,10 +306,8 @@ static void items_employment(x2c *x, const rec_t *r) {
 
 static void items_qualifications(x2c *x, const rec_t *r) {
   const Hoso__Records__V1__Qualifications *q = r->qualifications;
-  p_open(x, "15.1- Trình độ giáo dục phổ thông: ");
-  val(x, q ? q->general_education : NULL);
-  hint(x, "(đã tốt nghiệp lớp mấy/thuộc hệ nào)");
-  p_close(x);
+  item(x, "15.1- Trình độ giáo dục phổ thông: ", q ? q->general_education : NULL,
+       "(đã tốt nghiệp lớp mấy/thuộc hệ nào)");
   p_open(x, "15.2- Trình độ chuyên môn cao nhất: ");
   if (q && ((q->degree_code && *q->degree_code) || (q->major && *q->major))) {
     fputs("<span class=\"v\">", x->f);
@@ -380,15 +372,11 @@ static void items_party(x2c *x, const rec_t *r) {
   fputs(", Quân hàm cao nhất: ", x->f);
   val(x, p ? p->military_rank : NULL);
   p_close(x);
-  p_open(x, "19) Danh hiệu được phong tặng cao nhất: ");
-  val(x, p ? p->highest_title : NULL);
-  hint(x, "(Anh hùng lao động, anh hùng lực lượng vũ trang; nhà giáo, thầy thuốc, nghệ sĩ nhân dân "
-          "và ưu tú, …)");
-  p_close(x);
+  item(x, "19) Danh hiệu được phong tặng cao nhất: ", p ? p->highest_title : NULL,
+       "(Anh hùng lao động, anh hùng lực lượng vũ trang; nhà giáo, thầy thuốc, nghệ sĩ nhân dân "
+       "và ưu tú, …)");
   /* The record keeps no field for it: the line stays to be filled in by hand. */
-  p_open(x, "20) Sở trường công tác: ");
-  val(x, NULL);
-  p_close(x);
+  item(x, "20) Sở trường công tác: ", NULL, NULL);
 }
 
 static void items_rewards(x2c *x, const rec_t *r) {
@@ -460,9 +448,7 @@ static void items_health(x2c *x, const rec_t *r) {
   fputs(", Ngày cấp: ", x->f);
   date(x, p ? p->citizen_id_date : NULL);
   p_close(x);
-  p_open(x, "26) Số sổ BHXH: ");
-  val(x, p ? p->social_insurance_no : NULL);
-  p_close(x);
+  item(x, "26) Số sổ BHXH: ", p ? p->social_insurance_no : NULL, NULL);
 }
 
 /* ------------------------------------------------------------ tables 27–32 ------------- */
@@ -532,18 +518,15 @@ static void table_work(x2c *x, const rec_t *r) {
 static void history(x2c *x, const rec_t *r) {
   const Hoso__Records__V1__PersonalHistory *h = r->personal_history;
   fputs("<h2>29) ĐẶC ĐIỂM LỊCH SỬ BẢN THÂN</h2>\n", x->f);
-  p_open(x, "a) Khai rõ: bị bắt, bị tù (từ ngày tháng năm nào đến ngày tháng năm nào, ở đâu), đã khai "
-            "báo cho ai, những vấn đề gì? Bản thân có làm việc trong chế độ cũ (cơ quan, đơn vị nào, "
-            "địa điểm, chức danh, chức vụ, thời gian làm việc ...): ");
-  val(x, h ? h->arrested_or_detained : NULL);
-  p_close(x);
-  p_open(x, "b) Tham gia hoặc có quan hệ với các tổ chức chính trị, kinh tế, xã hội nào ở nước ngoài "
-            "(làm gì, tổ chức nào, đặt trụ sở ở đâu ...?): ");
-  val(x, h ? h->foreign_org_membership : NULL);
-  p_close(x);
-  p_open(x, "c) Có thân nhân (Cha, Mẹ, Vợ, Chồng, con, anh chị em ruột) ở nước ngoài (làm gì, địa chỉ ...)? ");
-  val(x, h ? h->relatives_abroad : NULL);
-  p_close(x);
+  item(x, "a) Khai rõ: bị bắt, bị tù (từ ngày tháng năm nào đến ngày tháng năm nào, ở đâu), đã khai "
+          "báo cho ai, những vấn đề gì? Bản thân có làm việc trong chế độ cũ (cơ quan, đơn vị nào, "
+          "địa điểm, chức danh, chức vụ, thời gian làm việc ...): ",
+       h ? h->arrested_or_detained : NULL, NULL);
+  item(x, "b) Tham gia hoặc có quan hệ với các tổ chức chính trị, kinh tế, xã hội nào ở nước ngoài "
+          "(làm gì, tổ chức nào, đặt trụ sở ở đâu ...?): ",
+       h ? h->foreign_org_membership : NULL, NULL);
+  item(x, "c) Có thân nhân (Cha, Mẹ, Vợ, Chồng, con, anh chị em ruột) ở nước ngoài (làm gì, địa chỉ ...)? ",
+       h ? h->relatives_abroad : NULL, NULL);
 }
 
 static void family_table(x2c *x, const rec_t *r, int spouse_side) {
