@@ -200,10 +200,18 @@ int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, i
   *out = NULL;
   *n = 0;
   *more = 0;
+  /* A person's own history is theirs wherever the versions were made; everyone else sees the
+   * versions of the units in their scope (row-level security). */
+  int self = self_reads_own(ctx, record_id, RIGHT_READ);
+  if (self && db_set_scope(ctx->db, "*") != 0) return -1;
   PGresult *r = db_q(ctx->db,
                      "SELECT meta FROM record_versions WHERE record_id = $1 "
                      "AND ($2::bigint IS NULL OR version < $2::bigint) ORDER BY version DESC LIMIT $3",
                      3, record_id, before, lim);
+  if (self && db_set_scope(ctx->db, ctx->auth->scope) != 0) {
+    PQclear(r);
+    return -1;
+  }
   if (!r) return -1;
   int rows = PQntuples(r), take = rows > limit ? limit : rows, rc = 0;
   *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);

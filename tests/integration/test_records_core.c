@@ -410,6 +410,14 @@ static void test_roles_and_scope(void **state) {
   expect(get(self_far, c, NULL, &r, &st), &st, GRPC_STATUS_OK, NULL);
   assert_string_equal(r->full_name, "Mai Thị Chi");
   free_msg(r);
+  /* Their own past and history too, though the versions lie outside the account's unit. */
+  expect(get(self_far, c, day(0), &r, &st), &st, GRPC_STATUS_OK, NULL);
+  assert_int_equal(r->version, 1);
+  free_msg(r);
+  expect(versions(self_far, c, 0, NULL, &vr, &st), &st, GRPC_STATUS_OK, NULL);
+  assert_int_equal(vr->n_versions, 1);
+  assert_string_equal(vr->versions[0]->action, "CREATE");
+  free_msg(vr);
   expect(get(self_far, a, NULL, NULL, &st), &st, GRPC_STATUS_PERMISSION_DENIED, "record_id");
   /* A record of the account's own unit is still someone else's. */
   expect(get(self_far, b, NULL, NULL, &st), &st, GRPC_STATUS_PERMISSION_DENIED, "record_id");
