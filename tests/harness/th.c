@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -715,8 +716,20 @@ static int probe_health(const char *addr, const char *const *extra_env) {
   return ok;
 }
 
-int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
-                 const char *const *extra_env) {
+/* A service is up when its port accepts and its gRPC health check says SERVING. */
+static int grpc_ready(int port, const char *addr, const char *const *extra_env) {
+  return port_open(port) && probe_health(addr, extra_env);
+}
+
+/* An HTTP service (the gateway) is up when GET /healthz answers 200. */
+static int http_ready(int port, const char *addr, const char *const *extra_env) {
+  (void)extra_env;
+  return port_open(port) && th_http_status(addr, "/healthz") == 200;
+}
+
+static int svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
+                     const char *const *extra_env,
+                     int (*ready)(int port, const char *addr, const char *const *env)) {
   memset(s, 0, sizeof *s);
   char path[512];
   snprintf(path, sizeof path, "%s/%s", HOSO_BIN_DIR, binary);
@@ -762,7 +775,7 @@ int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_p
         died = 1;
         break;
       }
-      if (port_open(port) && probe_health(s->addr, extra_env)) return 0;
+      if (ready(port, s->addr, extra_env)) return 0;
       sleep_ms(25);
     }
     if (died) {
@@ -782,6 +795,45 @@ int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_p
     return -1;
   }
   return -1;
+}
+
+int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
+                 const char *const *extra_env) {
+  return svc_start(s, binary, addr_env, pg, extra_env, grpc_ready);
+}
+
+int th_http_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
+                  const char *const *extra_env) {
+  return svc_start(s, binary, addr_env, pg, extra_env, http_ready);
+}
+
+int th_http_status(const char *addr, const char *path) {
+  const char *colon = strrchr(addr, ':');
+  if (!colon) return -1;
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)atoi(colon + 1));
+  char host[64];
+  snprintf(host, sizeof host, "%.*s", (int)(colon - addr), addr);
+  if (inet_pton(AF_INET, host, &a.sin_addr) != 1) return -1;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct timeval tv = {2, 0}; /* a probe must never hang the caller */
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int status = -1;
+  char req[512], resp[64];
+  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, addr);
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && send(fd, req, (size_t)n, MSG_NOSIGNAL) == n) {
+    size_t got = 0;
+    ssize_t k;
+    while (got < sizeof resp - 1 && (k = recv(fd, resp + got, sizeof resp - 1 - got, 0)) > 0) got += (size_t)k;
+    resp[got] = 0;
+    if (got >= 12 && strncmp(resp, "HTTP/1.", 7) == 0) status = atoi(resp + 9);
+  }
+  close(fd);
+  return status;
 }
 
 int th_svc_stop(th_svc *s) {
@@ -807,6 +859,20 @@ int th_svc_stop(th_svc *s) {
     print_tail("service exit", s->log);
   }
   return code;
+}
+
+int th_log_errors(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  char line[4096];
+  int n = 0;
+  while (fgets(line, sizeof line, f))
+    if (strstr(line, "\"level\":\"error\"") || strstr(line, "Sanitizer") || strstr(line, "runtime error")) {
+      fprintf(stderr, "%s: %s", path, line);
+      n++;
+    }
+  fclose(f);
+  return n;
 }
 
 int th_svc_alive(const th_svc *s) {

@@ -36,8 +36,16 @@ typedef struct {
  * and a free port) and waits (up to 30 s) until its health check answers SERVING. */
 int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                  const char *const *extra_env);
+/* Same for an HTTP service (hoso-gateway): waits until GET /healthz answers 200. */
+int th_http_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
+                  const char *const *extra_env);
+/* The status code of GET path on addr ("127.0.0.1:PORT"), or -1 (no answer within 2 s). */
+int th_http_status(const char *addr, const char *path);
 /* SIGTERM and wait (up to 20 s, then SIGKILL). Returns the exit status or -1. */
 int th_svc_stop(th_svc *s);
+/* The lines of a service log that say something went wrong inside it (error level, sanitizer
+ * reports), printed to stderr; their number. */
+int th_log_errors(const char *path);
 /* 1 if the process is still running. */
 int th_svc_alive(const th_svc *s);
 
