@@ -912,7 +912,6 @@ int pbjson_resolve_path(const ProtobufCMessageDescriptor *d, const char *path, c
     memcpy(seg, p, n);
     seg[n] = 0;
     push_key(&c, seg);
-    if (!d) return fail(&c, "not a message field, so it has no fields");
     f = find_field(d, seg);
     if (!f) return fail(&c, "unknown field");
     if (canon && canonlen) {
@@ -921,9 +920,9 @@ int pbjson_resolve_path(const ProtobufCMessageDescriptor *d, const char *path, c
       co += (size_t)w;
     }
     if (!dot) break;
-    if (f->type != PROTOBUF_C_TYPE_MESSAGE) d = NULL;
-    else if (f->label == PROTOBUF_C_LABEL_REPEATED) return fail(&c, "a list of messages cannot be bound to a parameter");
-    else d = f->descriptor;
+    if (f->type != PROTOBUF_C_TYPE_MESSAGE) return fail(&c, "not a message field, so it has no fields");
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) return fail(&c, "a list of messages cannot be bound to a parameter");
+    d = f->descriptor;
     p = dot + 1;
   }
   if (last) *last = f;
