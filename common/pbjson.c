@@ -932,41 +932,27 @@ int pbjson_resolve_path(const ProtobufCMessageDescriptor *d, const char *path, c
 int pbjson_set_path(ProtobufCMessage *m, const char *path, const char *value, ProtobufCAllocator *a,
                     char *err, size_t errlen) {
   dctx c = {.a = a ? a : &sys_allocator, .err = err, .errlen = errlen};
-  const char *p = path;
   const ProtobufCFieldDescriptor *f;
+  char canon[512];
   json_t *jv = NULL;
   pbval val;
   int rc = -1;
-  if (err && errlen) err[0] = 0;
-  for (;;) {
-    const char *dot = strchr(p, '.');
-    size_t n = dot ? (size_t)(dot - p) : strlen(p);
-    char seg[128];
-    if (n == 0 || n >= sizeof seg) {
-      pop(&c, 0);
-      push_key(&c, path);
-      return fail(&c, "not a field path");
-    }
-    memcpy(seg, p, n);
-    seg[n] = 0;
-    push_key(&c, seg);
-    f = find_field(m->descriptor, seg);
-    if (!f) return fail(&c, "unknown field");
-    if (!dot) break;
-    if (f->type != PROTOBUF_C_TYPE_MESSAGE) return fail(&c, "not a message field, so it has no fields");
-    if (f->label == PROTOBUF_C_LABEL_REPEATED)
-      return fail(&c, "a list of messages cannot be bound to a parameter");
-    ProtobufCMessage **slot = (ProtobufCMessage **)((char *)m + f->offset);
-    int selected = !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
-                   *(uint32_t *)((char *)m + f->quantifier_offset) == f->id;
+  if (pbjson_resolve_path(m->descriptor, path, canon, sizeof canon, &f, err, errlen)) return -1;
+  push_key(&c, path);
+  /* down the canonical path, creating the sub-messages on the way */
+  for (char *seg = canon, *dot; (dot = strchr(seg, '.')); seg = dot + 1) {
+    *dot = 0;
+    const ProtobufCFieldDescriptor *mf = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, seg);
+    ProtobufCMessage **slot = (ProtobufCMessage **)((char *)m + mf->offset);
+    int selected = !(mf->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
+                   *(uint32_t *)((char *)m + mf->quantifier_offset) == mf->id;
     if (!selected || !*slot) {
-      if (oneof_conflict(&c, m, f)) return -1;
-      val.m = new_message(f->descriptor, c.a);
+      if (oneof_conflict(&c, m, mf)) return -1;
+      val.m = new_message(mf->descriptor, c.a);
       if (!val.m) return fail(&c, "out of memory");
-      store_singular(m, f, &val, c.a);
+      store_singular(m, mf, &val, c.a);
     }
     m = *slot;
-    p = dot + 1;
   }
   if (f->type == PROTOBUF_C_TYPE_MESSAGE) return fail(&c, "is a message: give its fields, e.g. %s.<field>", path);
   if (!value) value = "";
