@@ -82,6 +82,10 @@ typedef struct {
 /* The routes in match order (most specific template first). Valid until gw_registry_free. */
 size_t gw_rest_routes(const gw_rest_route *const **out);
 
+/* The comment of a message or field in proto/, by full name ("hoso.identity.v1.Unit",
+ * "hoso.identity.v1.Unit.parent_id"): leading and trailing comments joined. NULL if none. */
+const char *gw_doc_comment(const char *full_name);
+
 /* Compiles every method's http rules into the route table; called by gw_registry_init.
  * 0 / -1 (logged: a template that does not parse or names no scalar field of the request). */
 int gw_rest_routes_build(void);

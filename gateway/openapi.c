@@ -85,16 +85,28 @@ static json_t *field_schema(json_t *schemas, const ProtobufCFieldDescriptor *f) 
   return v;
 }
 
+/* The field's schema with its comment from the .proto; next to a $ref (where OpenAPI 3.0
+ * ignores siblings) through allOf. */
+static json_t *documented(json_t *schema, const char *comment) {
+  if (!comment || !schema) return schema;
+  if (json_object_get(schema, "$ref")) schema = json_pack("{s:[o]}", "allOf", schema);
+  json_object_set_new(schema, "description", json_string(comment));
+  return schema;
+}
+
 static void add_message_schema(json_t *schemas, const ProtobufCMessageDescriptor *d) {
   if (json_object_get(schemas, d->name)) return;
   json_t *props = json_object();
   json_t *s = json_pack("{s:s, s:o}", "type", "object", "properties", props);
+  const char *doc = gw_doc_comment(d->name);
+  if (doc) json_object_set_new(s, "description", json_string(doc));
   /* registered before its fields, so that a message that contains itself ends the walk */
   json_object_set_new(schemas, d->name, s);
   for (unsigned i = 0; i < d->n_fields; i++) {
-    char jn[256];
+    char jn[256], full[512];
     pbjson_json_name(d->fields[i].name, jn, sizeof jn);
-    json_object_set_new(props, jn, field_schema(schemas, &d->fields[i]));
+    snprintf(full, sizeof full, "%s.%s", d->name, d->fields[i].name);
+    json_object_set_new(props, jn, documented(field_schema(schemas, &d->fields[i]), gw_doc_comment(full)));
   }
 }
 

@@ -28,6 +28,8 @@ static const gw_method **g_list; /* in registry order (services as generated, me
 static const gw_method **g_by_path; /* sorted by path, for gw_find_method */
 static size_t g_n;
 
+static void free_docs(void);
+
 size_t gw_methods(const gw_method *const **out) {
   if (out) *out = g_list;
   return g_n;
@@ -67,6 +69,7 @@ static void free_method(gw_method *m) {
 
 void gw_registry_free(void) {
   gw_rest_routes_free();
+  free_docs();
   for (size_t i = 0; i < g_n; i++) free_method(&g_methods[i]);
   free(g_methods);
   free(g_list);
@@ -217,6 +220,102 @@ out:
   return rc;
 }
 
+/* --- comments of messages and fields, for OpenAPI ----------------------------------------------- */
+
+typedef struct {
+  char *name; /* "hoso.identity.v1.Unit" or "hoso.identity.v1.Unit.parent_id" */
+  char *text;
+} doc_entry;
+
+static doc_entry *g_docs;
+static size_t g_ndocs;
+
+static int by_doc_name(const void *a, const void *b) {
+  return strcmp(((const doc_entry *)a)->name, ((const doc_entry *)b)->name);
+}
+
+const char *gw_doc_comment(const char *full_name) {
+  doc_entry key = {(char *)full_name, NULL};
+  const doc_entry *e = full_name && g_ndocs ? bsearch(&key, g_docs, g_ndocs, sizeof *g_docs, by_doc_name) : NULL;
+  return e ? e->text : NULL;
+}
+
+static void free_docs(void) {
+  for (size_t i = 0; i < g_ndocs; i++) {
+    free(g_docs[i].name);
+    free(g_docs[i].text);
+  }
+  free(g_docs);
+  g_docs = NULL;
+  g_ndocs = 0;
+}
+
+/* The comment before a definition and the one after it on its line ("int32 level = 6; // 1 for
+ * the root"), joined. 0, or -1 on out of memory. */
+static int add_doc(const char *name, const Google__Protobuf__SourceCodeInfo__Location *l) {
+  char *lead = tidy_comment(l->leading_comments), *trail = tidy_comment(l->trailing_comments), *text = NULL;
+  int rc = -1;
+  if (!lead || !trail) goto out;
+  if (!lead[0] && !trail[0]) {
+    rc = 0;
+    goto out;
+  }
+  size_t n = strlen(lead) + strlen(trail) + 2;
+  text = malloc(n);
+  doc_entry *grown = realloc(g_docs, (g_ndocs + 1) * sizeof *g_docs);
+  if (!text || !grown) goto out;
+  g_docs = grown;
+  snprintf(text, n, "%s%s%s", lead, lead[0] && trail[0] ? " " : "", trail);
+  g_docs[g_ndocs].name = strdup(name);
+  if (!g_docs[g_ndocs].name) goto out;
+  g_docs[g_ndocs++].text = text;
+  text = NULL;
+  rc = 0;
+out:
+  free(lead);
+  free(trail);
+  free(text);
+  return rc;
+}
+
+static int name_add(char *buf, size_t cap, size_t *len, const char *sep, const char *s) {
+  int w = snprintf(buf + *len, cap - *len, "%s%s", sep, s);
+  if (w < 0 || (size_t)w >= cap - *len) return -1;
+  *len += (size_t)w;
+  return 0;
+}
+
+/* source_code_info paths of messages: [4, i, (3, nested)*], of their fields: the same and [2, k] */
+static int load_docs(const Google__Protobuf__FileDescriptorSet *set) {
+  for (size_t fi = 0; fi < set->n_file; fi++) {
+    const Google__Protobuf__FileDescriptorProto *fd = set->file[fi];
+    if (!fd->source_code_info) continue;
+    for (size_t li = 0; li < fd->source_code_info->n_location; li++) {
+      const Google__Protobuf__SourceCodeInfo__Location *l = fd->source_code_info->location[li];
+      const int32_t *p = l->path;
+      size_t n = l->n_path, k = 2;
+      char name[512];
+      if (n < 2 || p[0] != 4 || p[1] < 0 || (size_t)p[1] >= fd->n_message_type) continue;
+      const Google__Protobuf__DescriptorProto *msg = fd->message_type[p[1]];
+      size_t len = 0;
+      int ok = (!fd->package || !name_add(name, sizeof name, &len, "", fd->package)) &&
+               !name_add(name, sizeof name, &len, fd->package ? "." : "", msg->name);
+      for (; ok && k + 1 < n && p[k] == 3 && p[k + 1] >= 0 && (size_t)p[k + 1] < msg->n_nested_type; k += 2) {
+        msg = msg->nested_type[p[k + 1]];
+        ok = !name_add(name, sizeof name, &len, ".", msg->name);
+      }
+      if (ok && k + 2 == n && p[k] == 2 && p[k + 1] >= 0 && (size_t)p[k + 1] < msg->n_field)
+        ok = !name_add(name, sizeof name, &len, ".", msg->field[p[k + 1]]->name);
+      else if (k != n)
+        ok = 0; /* an enum, a oneof, an option...: not shown in OpenAPI */
+      if (!ok) continue;
+      if (add_doc(name, l)) return -1;
+    }
+  }
+  if (g_ndocs) qsort(g_docs, g_ndocs, sizeof *g_docs, by_doc_name);
+  return 0;
+}
+
 static int add_method(gw_method *m, const ProtobufCServiceDescriptor *sd, unsigned i,
                       const Google__Protobuf__FileDescriptorProto *fd, size_t s) {
   const ProtobufCMethodDescriptor *md = &sd->methods[i];
@@ -287,6 +386,10 @@ int gw_registry_init(void) {
       log_error("gateway: method %s is declared twice", g_by_path[i]->path);
       goto out;
     }
+  if (load_docs(set)) {
+    log_error("gateway: out of memory reading the comments of the descriptor set");
+    goto out;
+  }
   if (gw_rest_routes_build()) goto out;
   rc = 0;
 out:

@@ -244,6 +244,24 @@ static void test_schema_types(void **state) {
   assert_non_null(json_object_get(schemas, "hoso.records.v1.Decision"));
 }
 
+/* The .proto comments become descriptions: a message's, a scalar field's, and a message
+ * field's (through allOf, as OpenAPI 3.0 ignores what stands next to a $ref). */
+static void test_descriptions(void **state) {
+  (void)state;
+  json_t *schemas = at(at(doc, "components"), "schemas");
+  json_t *unit = at(at(schemas, "hoso.identity.v1.Unit"), "properties");
+  assert_string_equal(json_string_value(at(at(unit, "parentId"), "description")), "empty for the root");
+  assert_string_equal(json_string_value(at(at(unit, "staffingQuota"), "description")), "biên chế được giao");
+  assert_null(json_object_get(at(unit, "id"), "description"));
+  assert_string_equal(json_string_value(at(at(schemas, "hoso.records.v1.Decision"), "description")),
+                      "A decision a change rests on (quyết định: số, ngày, ngày hiệu lực, cơ quan ban hành).");
+  json_t *rec = at(at(at(schemas, "hoso.records.v1.CreateRecordRequest"), "properties"), "record");
+  assert_string_equal(json_string_value(at(json_array_get(at(rec, "allOf"), 0), "$ref")),
+                      "#/components/schemas/hoso.records.v1.Record");
+  assert_string_equal(json_string_value(at(rec, "description")),
+                      "id, version, workflow fields are ignored; managing_unit_id required");
+}
+
 /* Operation ids are unique across the document (code generators key on them). */
 static void test_operation_ids_unique(void **state) {
   (void)state;
@@ -288,7 +306,8 @@ int main(void) {
       cmocka_unit_test(test_header),           cmocka_unit_test(test_connect_paths),
       cmocka_unit_test(test_rest_paths),       cmocka_unit_test(test_query_parameters),
       cmocka_unit_test(test_refs_resolve),     cmocka_unit_test(test_schema_types),
-      cmocka_unit_test(test_operation_ids_unique), cmocka_unit_test(test_external_validator),
+      cmocka_unit_test(test_descriptions),     cmocka_unit_test(test_operation_ids_unique),
+      cmocka_unit_test(test_external_validator),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -64,6 +64,21 @@ static void test_registry_methods(void **state) {
   assert_null(gw_find_method(NULL));
 }
 
+/* Comments of messages and fields, read from the descriptor set's source info: the one before
+ * a definition and the one after it on its line. */
+static void test_doc_comments(void **state) {
+  (void)state;
+  assert_string_equal(gw_doc_comment("hoso.identity.v1.Unit.parent_id"), "empty for the root");
+  assert_string_equal(gw_doc_comment("hoso.identity.v1.UpdateUnitRequest.update_mask"),
+                      "Fields to change, by name (\"name\", \"code\", \"type\", \"staffing_quota\"). Empty: every field "
+                      "given a non-default value is changed (so a quota of 0 must be named here).");
+  assert_null(gw_doc_comment("hoso.records.v1.RecordStatus")); /* enums are not kept: OpenAPI lists names */
+  assert_non_null(gw_doc_comment("hoso.records.v1.Decision"));
+  assert_null(gw_doc_comment("hoso.identity.v1.Unit.id"));
+  assert_null(gw_doc_comment("hoso.identity.v1.Nothing"));
+  assert_null(gw_doc_comment(NULL));
+}
+
 /* The rules written in identity.proto and records.proto, as the registry reads them. */
 static void test_registry_rules(void **state) {
   (void)state;
@@ -365,7 +380,8 @@ static void test_response_json(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_registry_methods),  cmocka_unit_test(test_registry_rules),
+      cmocka_unit_test(test_registry_methods),  cmocka_unit_test(test_doc_comments),
+      cmocka_unit_test(test_registry_rules),
       cmocka_unit_test(test_match_variables),   cmocka_unit_test(test_custom_verbs),
       cmocka_unit_test(test_percent_decoding),  cmocka_unit_test(test_not_found_and_verbs),
       cmocka_unit_test(test_trailing_slash),    cmocka_unit_test(test_build_from_path_and_query),
