@@ -49,14 +49,20 @@ typedef struct {
 
 /* Resolves a REST request. Returns 1 and fills *m when verb and path match a rule; 0 when no
  * template matches the path (404); -1 when the path matches a template but not with this verb
- * (405; *allow gets the allowed verbs, comma separated, static storage). */
+ * (405; *allow gets the allowed verbs, comma separated, static storage). Anything from '?' on
+ * is ignored; one trailing slash is ignored, other empty segments match nothing; variables are
+ * percent-decoded, and a malformed escape or %00 matches nothing; a last segment "12:move" is
+ * tried against templates with the custom verb ":move" first, and only when none of them has
+ * the path against the plain templates (as "12:move"). Verbs are compared case-sensitively. */
 int gw_match_route(const char *verb, const char *path, gw_match *m, const char **allow);
 void gw_match_free(gw_match *m);
 
 /* Builds the request message for a REST call: the body (JSON text, per rule->body), then the
  * path variables, then the query string ("a=1&b.c=x&ids=1&ids=2", percent-encoded; not allowed
  * to set fields bound by the path or the body). Returns a message to free with
- * protobuf_c_message_free_unpacked(msg, NULL), or NULL with err naming the field (400). */
+ * protobuf_c_message_free_unpacked(msg, NULL), or NULL with err naming the field (400). A path
+ * variable wins over the same field in a "*" body (the URL names the resource); an empty body
+ * is the empty message; a rule without body refuses a non-blank one. */
 ProtobufCMessage *gw_build_rest_request(const gw_match *m, const char *body, size_t body_len,
                                         const char *query, char *err, size_t errlen);
 
