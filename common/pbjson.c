@@ -67,6 +67,31 @@ static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessageDescript
   return NULL;
 }
 
+/* protobuf-c has no map flag, but protoc turns map<K, V> name into `repeated
+ * <Parent>.<Name>Entry name` with fields key = 1 and value = 2, and no other message may have
+ * that name (protoc refuses it). */
+int pbjson_is_map(const ProtobufCMessageDescriptor *parent, const ProtobufCFieldDescriptor *f) {
+  const ProtobufCMessageDescriptor *e = f->descriptor;
+  char want[512];
+  size_t o;
+  int up = 1;
+  if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE || e->n_fields != 2 ||
+      e->fields[0].id != 1 || e->fields[1].id != 2 || strcmp(e->fields[0].name, "key") != 0 ||
+      strcmp(e->fields[1].name, "value") != 0)
+    return 0;
+  o = (size_t)snprintf(want, sizeof want, "%s.", parent->name);
+  for (const char *p = f->name; *p && o + 6 < sizeof want; p++) {
+    if (*p == '_') {
+      up = 1;
+      continue;
+    }
+    want[o++] = (up && *p >= 'a' && *p <= 'z') ? (char)(*p - 'a' + 'A') : *p;
+    up = 0;
+  }
+  memcpy(want + o, "Entry", 6);
+  return strcmp(e->name, want) == 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* memory                                                                                      */
 
@@ -362,6 +387,32 @@ static int field_present(const ProtobufCMessage *m, const ProtobufCFieldDescript
   return (flags & PBJSON_EMIT_DEFAULTS) || !is_zero(f, p);
 }
 
+/* A map as a JSON object: keys as strings (numbers in decimal, bools as true/false), values
+ * in their usual JSON form; of entries with the same key the last wins, as in the binary form. */
+static json_t *map_to_json(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, unsigned flags) {
+  size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+  ProtobufCMessage *const *entries = *(ProtobufCMessage *const *const *)((const char *)m + f->offset);
+  const ProtobufCMessageDescriptor *ed = f->descriptor;
+  const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
+  json_t *obj = json_object();
+  for (size_t i = 0; obj && i < n; i++) {
+    const char *e = (const char *)entries[i];
+    json_t *k = value_to_json(kf, e + kf->offset, flags), *v = value_to_json(vf, e + vf->offset, flags);
+    char buf[32];
+    const char *key = NULL;
+    if (json_is_string(k)) key = json_string_value(k);
+    else if (json_is_integer(k)) snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(k)), key = buf;
+    else if (json_is_boolean(k)) key = json_is_true(k) ? "true" : "false";
+    if (!key || !v || json_object_set_new(obj, key, v)) {
+      if (!key || !v) json_decref(v);
+      json_decref(obj);
+      obj = NULL;
+    }
+    json_decref(k);
+  }
+  return obj;
+}
+
 static json_t *message_to_json(const ProtobufCMessage *m, unsigned flags) {
   const ProtobufCMessageDescriptor *d = m->descriptor;
   json_t *obj = json_object();
@@ -372,7 +423,9 @@ static json_t *message_to_json(const ProtobufCMessage *m, unsigned flags) {
     if (!field_present(m, f, flags)) continue;
     const char *p = (const char *)m + f->offset;
     json_t *v;
-    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+    if (pbjson_is_map(d, f)) {
+      v = map_to_json(m, f, flags);
+    } else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
       size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
       const char *arr = *(char *const *)p;
       size_t es = elem_size(f->type);
@@ -718,9 +771,58 @@ static int oneof_conflict(dctx *c, ProtobufCMessage *m, const ProtobufCFieldDesc
   return fail(c, "only one field of a oneof may be set, and %s is set already", name);
 }
 
+/* A JSON object into map field f: one entry message per key. */
+static int decode_map(dctx *c, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, json_t *v) {
+  const ProtobufCMessageDescriptor *ed = f->descriptor;
+  const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
+  const char *key;
+  json_t *jv;
+  if (!json_is_object(v)) return fail(c, "expected an object (a map)");
+  json_object_foreach(v, key, jv) {
+    size_t old = push_key(c, key);
+    pbval kv, vv, ev;
+    json_t *jk;
+    int rc;
+    if (json_is_null(jv)) return fail(c, "null is not allowed in a map");
+    if (kf->type == PROTOBUF_C_TYPE_BOOL) {
+      if (strcmp(key, "true") != 0 && strcmp(key, "false") != 0) return fail(c, "a map key must be true or false");
+      jk = json_boolean(key[0] == 't');
+    } else {
+      jk = json_string_nocheck(key);
+    }
+    if (!jk) return fail(c, "out of memory");
+    rc = decode_value(c, kf, jk, &kv);
+    json_decref(jk);
+    if (rc) return -1;
+    if (!(ev.m = new_message(ed, c->a))) {
+      drop_value(kf, &kv, c->a);
+      return fail(c, "out of memory");
+    }
+    tidy_empty_string(kf, &kv, c->a);
+    store_singular(ev.m, kf, &kv, c->a);
+    rc = decode_value(c, vf, jv, &vv);
+    if (rc == 0) {
+      tidy_empty_string(vf, &vv, c->a);
+      store_singular(ev.m, vf, &vv, c->a);
+    }
+    if (rc < 0 || rc == 1 || append_repeated(m, f, &ev, c->a)) {
+      protobuf_c_message_free_unpacked(ev.m, c->a);
+      if (rc < 0) return -1;
+      if (rc == 1) { /* an unknown enum value under PBJSON_IGNORE_UNKNOWN: the entry is dropped */
+        pop(c, old);
+        continue;
+      }
+      return fail(c, "out of memory");
+    }
+    pop(c, old);
+  }
+  return 0;
+}
+
 static int decode_field(dctx *c, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, json_t *v) {
   pbval val;
   if (json_is_null(v)) return 0; /* null: the field keeps its default */
+  if (pbjson_is_map(m->descriptor, f)) return decode_map(c, m, f, v);
   if (f->label == PROTOBUF_C_LABEL_REPEATED) {
     char *base = (char *)m;
     size_t *n = (size_t *)(base + f->quantifier_offset);

@@ -1,7 +1,8 @@
 /* The proto3 JSON mapping for protobuf-c messages, driven by their descriptors: used by the
  * gateway (HTTP/JSON) and by services that store or exchange the JSON form (record export and
  * import). lowerCamelCase names out, both spellings in; enums by name; 64-bit integers as
- * strings; bytes as base64; unknown fields rejected. */
+ * strings; bytes as base64; maps as objects; unknown fields rejected. Well-known types
+ * (google.protobuf.Timestamp, wrappers, Struct...) get no special form. */
 #ifndef HOSO_PBJSON_H
 #define HOSO_PBJSON_H
 
@@ -39,6 +40,9 @@ int pbjson_set_path(ProtobufCMessage *m, const char *path, const char *value, Pr
 /* The proto3 JSON name of a proto field name: lowerCamelCase ("full_name" → "fullName"),
  * as protoc derives json_name. */
 void pbjson_json_name(const char *proto_name, char *out, size_t outlen);
+
+/* Whether field f of message parent is a map<K, V> (a repeated <Parent>.<Name>Entry). */
+int pbjson_is_map(const ProtobufCMessageDescriptor *parent, const ProtobufCFieldDescriptor *f);
 
 /* Resolves a dotted path of proto or JSON names against d: the canonical path of proto names
  * into canon ("record.full_name" for "record.fullName"; may be NULL) and the last field into

@@ -79,7 +79,11 @@ static json_t *value_schema(json_t *schemas, const ProtobufCFieldDescriptor *f) 
   return json_object();
 }
 
-static json_t *field_schema(json_t *schemas, const ProtobufCFieldDescriptor *f) {
+static json_t *field_schema(json_t *schemas, const ProtobufCMessageDescriptor *parent, const ProtobufCFieldDescriptor *f) {
+  if (parent && pbjson_is_map(parent, f)) {
+    const ProtobufCMessageDescriptor *e = f->descriptor;
+    return json_pack("{s:s, s:o}", "type", "object", "additionalProperties", value_schema(schemas, &e->fields[1]));
+  }
   json_t *v = value_schema(schemas, f);
   if (f->label == PROTOBUF_C_LABEL_REPEATED) return json_pack("{s:s, s:o}", "type", "array", "items", v);
   return v;
@@ -106,7 +110,7 @@ static void add_message_schema(json_t *schemas, const ProtobufCMessageDescriptor
     char jn[256], full[512];
     pbjson_json_name(d->fields[i].name, jn, sizeof jn);
     snprintf(full, sizeof full, "%s.%s", d->name, d->fields[i].name);
-    json_object_set_new(props, jn, documented(field_schema(schemas, &d->fields[i]), gw_doc_comment(full)));
+    json_object_set_new(props, jn, documented(field_schema(schemas, d, &d->fields[i]), gw_doc_comment(full)));
   }
 }
 
@@ -174,7 +178,7 @@ static void query_params(json_t *params, json_t *schemas, const ProtobufCMessage
       p += n + (p[n] == '.');
     }
     json_t *p = json_pack("{s:s, s:s, s:b, s:o}", "name", name, "in", "query", "required", 0, "schema",
-                          field_schema(schemas, f));
+                          field_schema(schemas, d, f));
     if (f->label == PROTOBUF_C_LABEL_REPEATED) {
       json_object_set_new(p, "style", json_string("form"));
       json_object_set_new(p, "explode", json_true());
@@ -202,7 +206,7 @@ static void add_rest_route(json_t *paths, json_t *schemas, const gw_rest_route *
   for (size_t v = 0; v < r->n_vars; v++) {
     const ProtobufCFieldDescriptor *f = field_at(m->input, r->vars[v]);
     json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:o}", "name", r->vars[v], "in", "path", "required", 1,
-                                            "schema", f ? field_schema(schemas, f) : json_pack("{s:s}", "type", "string")));
+                                            "schema", f ? field_schema(schemas, NULL, f) : json_pack("{s:s}", "type", "string")));
   }
   if (!rule->body[0]) query_params(params, schemas, m->input, "", r, 0);
   if (json_array_size(params)) json_object_set_new(op, "parameters", params);
@@ -214,7 +218,7 @@ static void add_rest_route(json_t *paths, json_t *schemas, const gw_rest_route *
       schema = ref(m->input->name);
     } else {
       const ProtobufCFieldDescriptor *f = field_at(m->input, rule->body);
-      schema = f ? field_schema(schemas, f) : json_object();
+      schema = f ? field_schema(schemas, m->input, f) : json_object();
     }
     json_object_set_new(op, "requestBody", json_pack("{s:b, s:{s:{s:o}}}", "required", 0, "content", "application/json",
                                                      "schema", schema));
@@ -222,7 +226,7 @@ static void add_rest_route(json_t *paths, json_t *schemas, const gw_rest_route *
   json_t *out;
   const ProtobufCFieldDescriptor *rf = rule->response_body[0] ? field_at(m->output, rule->response_body) : NULL;
   if (rf) {
-    out = field_schema(schemas, rf);
+    out = field_schema(schemas, m->output, rf);
   } else {
     add_message_schema(schemas, m->output);
     out = ref(m->output->name);

@@ -41,7 +41,48 @@ static void c_free(void *d, void *p) {
 /* --- a hand-written descriptor for the field kinds our protos do not use ---------------------- */
 /* message Kinds { uint64 u64 = 1; double d = 2; float f = 3; sint32 s32 = 4; fixed32 u32 = 5;
  *   optional int32 opt = 6; oneof choice { string name = 7; int64 num = 8; Decision dec = 9; }
- *   repeated bytes blobs = 10; repeated double ds = 11; } */
+ *   repeated bytes blobs = 10; repeated double ds = 11; map<string, int64> tags = 12;
+ *   map<int32, Decision> by_id = 13; repeated TagsEntry pairs = 14; } (proto2 optional layout
+ *   for opt, as protoc-c 1.4 has no proto3 optional; pairs: a list that only looks like a map) */
+
+typedef struct {
+  ProtobufCMessage base;
+  char *key;
+  int64_t value;
+} TagsEntry;
+typedef struct {
+  ProtobufCMessage base;
+  int32_t key;
+  Hoso__Records__V1__Decision *value;
+} ByIdEntry;
+
+static const ProtobufCMessageDescriptor tags_entry_descriptor, by_id_entry_descriptor;
+static void tags_entry_init(ProtobufCMessage *m) {
+  memset(m, 0, sizeof(TagsEntry));
+  m->descriptor = &tags_entry_descriptor;
+  ((TagsEntry *)m)->key = (char *)protobuf_c_empty_string;
+}
+static void by_id_entry_init(ProtobufCMessage *m) {
+  memset(m, 0, sizeof(ByIdEntry));
+  m->descriptor = &by_id_entry_descriptor;
+}
+static const ProtobufCFieldDescriptor tags_entry_fields[] = {
+    {"key", 1, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_STRING, 0, offsetof(TagsEntry, key), NULL, &protobuf_c_empty_string, 0, 0, NULL, NULL},
+    {"value", 2, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_INT64, 0, offsetof(TagsEntry, value), NULL, NULL, 0, 0, NULL, NULL},
+};
+static const ProtobufCFieldDescriptor by_id_entry_fields[] = {
+    {"key", 1, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_INT32, 0, offsetof(ByIdEntry, key), NULL, NULL, 0, 0, NULL, NULL},
+    {"value", 2, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_MESSAGE, 0, offsetof(ByIdEntry, value),
+     &hoso__records__v1__decision__descriptor, NULL, 0, 0, NULL, NULL},
+};
+static const unsigned entry_by_name[] = {0, 1};
+static const ProtobufCIntRange entry_ranges[] = {{1, 0}, {0, 2}};
+static const ProtobufCMessageDescriptor tags_entry_descriptor = {
+    PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "test.Kinds.TagsEntry", "TagsEntry", "TagsEntry", "test", sizeof(TagsEntry), 2,
+    tags_entry_fields, entry_by_name, 1, entry_ranges, tags_entry_init, NULL, NULL, NULL};
+static const ProtobufCMessageDescriptor by_id_entry_descriptor = {
+    PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "test.Kinds.ByIdEntry", "ByIdEntry", "ByIdEntry", "test", sizeof(ByIdEntry), 2,
+    by_id_entry_fields, entry_by_name, 1, entry_ranges, by_id_entry_init, NULL, NULL, NULL};
 
 typedef struct {
   ProtobufCMessage base;
@@ -62,6 +103,12 @@ typedef struct {
   ProtobufCBinaryData *blobs;
   size_t n_ds;
   double *ds;
+  size_t n_tags;
+  TagsEntry **tags;
+  size_t n_by_id;
+  ByIdEntry **by_id;
+  size_t n_pairs;
+  TagsEntry **pairs;
 } Kinds;
 
 static const ProtobufCMessageDescriptor kinds_descriptor;
@@ -85,12 +132,15 @@ static const ProtobufCFieldDescriptor kinds_fields[] = {
       PROTOBUF_C_FIELD_FLAG_ONEOF),
     F("blobs", 10, REPEATED, BYTES, offsetof(Kinds, n_blobs), blobs, NULL, 0),
     F("ds", 11, REPEATED, DOUBLE, offsetof(Kinds, n_ds), ds, NULL, 0),
+    F("tags", 12, REPEATED, MESSAGE, offsetof(Kinds, n_tags), tags, &tags_entry_descriptor, 0),
+    F("by_id", 13, REPEATED, MESSAGE, offsetof(Kinds, n_by_id), by_id, &by_id_entry_descriptor, 0),
+    F("pairs", 14, REPEATED, MESSAGE, offsetof(Kinds, n_pairs), pairs, &tags_entry_descriptor, 0),
 };
-/* indexes of kinds_fields in name order: blobs d dec ds f name num opt s32 u32 u64 */
-static const unsigned kinds_by_name[] = {9, 1, 8, 10, 2, 6, 7, 5, 3, 4, 0};
-static const ProtobufCIntRange kinds_ranges[] = {{1, 0}, {0, 11}};
+/* indexes of kinds_fields in name order: blobs by_id d dec ds f name num opt pairs s32 tags u32 u64 */
+static const unsigned kinds_by_name[] = {9, 12, 1, 8, 10, 2, 6, 7, 5, 13, 3, 11, 4, 0};
+static const ProtobufCIntRange kinds_ranges[] = {{1, 0}, {0, 14}};
 static const ProtobufCMessageDescriptor kinds_descriptor = {
-    PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "test.Kinds", "Kinds", "Kinds", "test", sizeof(Kinds), 11,
+    PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "test.Kinds", "Kinds", "Kinds", "test", sizeof(Kinds), 14,
     kinds_fields, kinds_by_name, 1, kinds_ranges, kinds_init, NULL, NULL, NULL};
 
 /* --- helpers ------------------------------------------------------------------------------------ */
@@ -428,6 +478,40 @@ static void test_other_kinds(void **state) {
   protobuf_c_message_free_unpacked(&k->base, NULL);
 }
 
+/* Maps as JSON objects: string, number and bool keys as strings; a repeated message that merely
+ * looks like a map entry (wrong entry name) stays a list. */
+static void test_maps(void **state) {
+  (void)state;
+  char err[256];
+  const char *in = "{\"tags\":{\"Hà Nội\":\"1\",\"\":2},\"byId\":{\"-7\":{\"number\":\"5/QĐ\"},\"3\":{}},"
+                   "\"pairs\":[{\"key\":\"a\",\"value\":\"9\"}]}";
+  Kinds *k = (void *)dec(&kinds_descriptor, in, 0, err);
+  if (!k) fail_msg("%s", err);
+  assert_int_equal(k->n_tags, 2);
+  assert_string_equal(k->tags[0]->key, "Hà Nội");
+  assert_int_equal(k->tags[0]->value, 1);
+  assert_ptr_equal(k->tags[1]->key, protobuf_c_empty_string);
+  assert_int_equal(k->n_by_id, 2);
+  assert_int_equal(k->by_id[0]->key, -7);
+  assert_string_equal(k->by_id[0]->value->number, "5/QĐ");
+  assert_int_equal(k->n_pairs, 1);
+  char *t = pbjson_encode(&k->base, 0);
+  assert_string_equal(t, "{\"tags\":{\"Hà Nội\":\"1\",\"\":\"2\"},\"byId\":{\"-7\":{\"number\":\"5/QĐ\"},\"3\":{}},"
+                         "\"pairs\":[{\"key\":\"a\",\"value\":\"9\"}]}");
+  free(t);
+  protobuf_c_message_free_unpacked(&k->base, NULL);
+  expect_err(&kinds_descriptor, "{\"byId\":{\"x\":{}}}", "byId.x: not an integer");
+  expect_err(&kinds_descriptor, "{\"byId\":{\"1\":{\"numbr\":1}}}", "byId.1.numbr: unknown field");
+  expect_err(&kinds_descriptor, "{\"tags\":{\"a\":null}}", "tags.a: null is not allowed in a map");
+  expect_err(&kinds_descriptor, "{\"tags\":{\"a\":\"x\"}}", "tags.a: not an integer");
+  expect_err(&kinds_descriptor, "{\"tags\":[]}", "tags: expected an object (a map)");
+  expect_err(&kinds_descriptor, "{\"pairs\":{}}", "pairs: expected an array");
+  assert_true(pbjson_is_map(&kinds_descriptor, &kinds_fields[11]));
+  assert_true(pbjson_is_map(&kinds_descriptor, &kinds_fields[12]));
+  assert_false(pbjson_is_map(&kinds_descriptor, &kinds_fields[13]));
+  assert_false(pbjson_is_map(&kinds_descriptor, &kinds_fields[8]));
+}
+
 /* Enums: names or numbers in; an unknown name is an error naming the field, the value and the
  * enum, unless PBJSON_IGNORE_UNKNOWN, which drops it. Unknown numbers are kept (proto3 enums are
  * open) and written back as numbers. */
@@ -638,7 +722,7 @@ static void test_fuzz(void **state) {
                                 "\"AA==\"", "\"GENDER_MALE\"", "\"fullName\":", "\"workHistory\":[{}],", "0.5"};
   const ProtobufCMessageDescriptor *descs[] = {&hoso__records__v1__create_record_request__descriptor, &kinds_descriptor};
   const char *seeds[] = {RECORD_JSON, "{\"u64\":\"1\",\"d\":1.5,\"f\":\"NaN\",\"s32\":-1,\"opt\":0,\"dec\":{\"number\":\"x\"},"
-                                      "\"blobs\":[\"AA==\"],\"ds\":[1,2]}"};
+                                      "\"blobs\":[\"AA==\"],\"ds\":[1,2],\"tags\":{\"a\":1},\"byId\":{\"2\":{}}}"};
   counter c = {0, 0, -1};
   ProtobufCAllocator a = {c_alloc, c_free, &c};
   size_t accepted = 0;
@@ -713,7 +797,8 @@ int main(void) {
       cmocka_unit_test(test_account_round_trip), cmocka_unit_test(test_record_round_trip),
       cmocka_unit_test(test_snake_case_input),   cmocka_unit_test(test_emit_defaults),
       cmocka_unit_test(test_bytes),              cmocka_unit_test(test_integers),
-      cmocka_unit_test(test_other_kinds),        cmocka_unit_test(test_enums),
+      cmocka_unit_test(test_other_kinds),        cmocka_unit_test(test_maps),
+      cmocka_unit_test(test_enums),
       cmocka_unit_test(test_errors),             cmocka_unit_test(test_utf8),
       cmocka_unit_test(test_set_path),           cmocka_unit_test(test_resolve_path),
       cmocka_unit_test(test_allocator),          cmocka_unit_test(test_fuzz),
