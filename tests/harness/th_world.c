@@ -208,20 +208,6 @@ int th_world_stop(th_world *w) {
   return rc;
 }
 
-int th_log_errors(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  char line[8192];
-  int n = 0;
-  while (fgets(line, sizeof line, f))
-    if (strstr(line, "\"level\":\"error\"") || strstr(line, "Sanitizer") || strstr(line, "runtime error")) {
-      fprintf(stderr, "%s: %s", path, line);
-      n++;
-    }
-  fclose(f);
-  return n;
-}
-
 void th_expect(grpc_status_code got, const cli_status *st, grpc_status_code want, const char *field) {
   if (got != want) fail_msg("expected %s, got %s: %s", cli_status_name(want), cli_status_name(got), st->message);
   if (field) {
