@@ -87,6 +87,10 @@ int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...)
 int srv_fail_db(srv_ctx *ctx, const char *what);
 /* True after srv_fail: a transaction body that decided to fail can tell db_tx to roll back. */
 int srv_failed(const srv_ctx *ctx);
+/* Takes back a status recorded by srv_fail, for a handler that reports many refusals in its
+ * response instead of failing the call (a bulk import validating every row): returns the
+ * message (in the arena) and sets *code; the call is no longer failed. NULL when none. */
+const char *srv_fail_take(srv_ctx *ctx, grpc_status_code *code);
 
 /* Runs fn in one transaction with the caller's scope set for row-level security
  * (hoso.scope, hoso.actor). Returns 0 if committed; otherwise the status is already set

@@ -130,6 +130,16 @@ int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...) {
 
 int srv_failed(const srv_ctx *ctx) { return ctx->priv->failed; }
 
+const char *srv_fail_take(srv_ctx *ctx, grpc_status_code *code) {
+  struct srv_call_priv *p = ctx->priv;
+  if (!p->failed) return NULL;
+  if (code) *code = p->code;
+  p->failed = 0;
+  const char *m = p->message;
+  p->message = NULL;
+  return m ? m : "";
+}
+
 int srv_fail_db(srv_ctx *ctx, const char *what) {
   db_errkind k = ctx->db ? db_err_kind(ctx->db) : DB_UNAVAILABLE;
   const char *state = ctx->db ? db_err_sqlstate(ctx->db) : "";

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The records service at scale: a dedicated bench cluster (its own PostgreSQL at default
+# durability, identity and records from a release build), N generated dossiers bulk-loaded
+# through ImportRecords and timed, then bench_records (GetRecord and name search) against it.
+#
+#   bench/records_1m.sh            # 1 000 000 records (COUNT=... for another size)
+#   KEEP=1 bench/records_1m.sh     # leave the cluster and services running afterwards
+#   bench/records_1m.sh stop       # stop what a KEEP=1 run left
+#
+# Everything lives under var/bench-records/ (about 12 GB for 1 M records). PostgreSQL keeps
+# its durability defaults (fsync, synchronous_commit, full_page_writes on); only memory and
+# checkpoint spacing are set, as a production server would be: shared_buffers=4GB,
+# max_wal_size=8GB, maintenance_work_mem=512MB.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DIR="$ROOT/var/bench-records"
+BUILD="${HOSO_BENCH_BUILD:-$ROOT/build-bench}"
+COUNT="${COUNT:-1000000}"
+SEED="${SEED:-20261101}"
+THREADS="${THREADS:-2}"
+PG_PORT="${PG_PORT:-55499}"
+PW="Bench-quan-tri-2026!"
+ID_ADDR="127.0.0.1:${ID_PORT:-55491}"
+REC_ADDR="127.0.0.1:${REC_PORT:-55492}"
+
+say() { printf 'records_1m: %s\n' "$*" >&2; }
+pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+stop_all() {
+  for s in records identity; do
+    if [ -f "$DIR/$s.pid" ]; then
+      kill "$(cat "$DIR/$s.pid")" 2>/dev/null || true
+      rm -f "$DIR/$s.pid"
+    fi
+  done
+  if [ -f "$DIR/pg/PG_VERSION" ]; then as_pg "$(pg_bin)/pg_ctl" -D "$DIR/pg" -m fast -w stop >/dev/null 2>&1 || true; fi
+}
+
+if [ "${1:-}" = stop ]; then
+  stop_all
+  exit 0
+fi
+
+say "release build in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DHOSO_TESTS=OFF -DHOSO_BENCH=ON >/dev/null
+cmake --build "$BUILD" -j2 --target hoso-identity hoso-records hoso-gen-records bench_records >/dev/null
+
+stop_all
+rm -rf "$DIR"
+mkdir -p "$DIR/sock"
+[ "$(id -u)" = 0 ] && chown postgres "$DIR" "$DIR/sock"
+as_pg "$(pg_bin)/initdb" -D "$DIR/pg" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log"
+as_pg "$(pg_bin)/pg_ctl" -D "$DIR/pg" -w -t 60 -l "$DIR/postgres.log" \
+  -o "-c listen_addresses='' -k $DIR/sock -p $PG_PORT -c shared_buffers=4GB -c max_wal_size=8GB -c maintenance_work_mem=512MB" start >/dev/null
+psql_su() { psql -X -q -h "$DIR/sock" -p "$PG_PORT" -U postgres "$@"; }
+psql_su -d postgres -c "CREATE ROLE hoso LOGIN NOSUPERUSER" -c "CREATE DATABASE hoso OWNER hoso"
+DSN="host=$DIR/sock port=$PG_PORT dbname=hoso user=hoso"
+
+start_svc() { # name addr_var addr
+  (
+    export HOSO_PG_DSN="$DSN" "$2=$3" HOSO_IDENTITY_ADDR="$ID_ADDR" HOSO_ADMIN_PASSWORD="$PW"
+    export HOSO_ROOT_UNIT_NAME="Ủy ban nhân dân tỉnh Bắc Giang" HOSO_ROOT_UNIT_CODE="BG"
+    exec setsid nohup "$BUILD/hoso-$1" >>"$DIR/$1.log" 2>&1 </dev/null
+  ) &
+  echo $! >"$DIR/$1.pid"
+  for _ in $(seq 1 100); do
+    grep -q '"serving\|listening' "$DIR/$1.log" 2>/dev/null && return 0
+    sleep 0.3
+  done
+  say "$1 did not start; see $DIR/$1.log"
+  exit 1
+}
+start_svc identity HOSO_IDENTITY_ADDR "$ID_ADDR"
+start_svc records HOSO_RECORDS_ADDR "$REC_ADDR"
+trap '[ "${KEEP:-0}" = 1 ] || stop_all' EXIT
+
+export HOSO_IDENTITY_ADDR="$ID_ADDR" HOSO_RECORDS_ADDR="$REC_ADDR" HOSO_ADMIN_PASSWORD="$PW"
+say "generating $COUNT dossiers (seed $SEED) into $DIR/records.jsonl"
+/usr/bin/time -f "generated in %e s" "$BUILD/hoso-gen-records" --seed "$SEED" --count "$COUNT" --out "$DIR/records.jsonl"
+say "unit tree and bulk load through ImportRecords ($THREADS calls at once)"
+"$BUILD/hoso-gen-records" --seed "$SEED" --count "$COUNT" --threads "$THREADS" \
+  --units-file "$DIR/leaves.txt" --from "$DIR/records.jsonl" | tee "$DIR/load.txt"
+say "VACUUM ANALYZE (what autovacuum does after a load; the search plans need the statistics)"
+t0=$(date +%s)
+psql_su -d hoso -c "VACUUM (ANALYZE) records.records" -c "VACUUM (ANALYZE) records.record_versions"
+say "vacuum analyze in $(($(date +%s) - t0)) s"
+psql_su -d hoso -At -c "SELECT 'records: ' || count(*) || ', table+indexes ' || pg_size_pretty(pg_total_relation_size('records.records')) || ', versions ' || pg_size_pretty(pg_total_relation_size('records.record_versions')) FROM records.records"
+say "bench_records"
+"$BUILD/bench_records" --units-file "$DIR/leaves.txt" | tee "$DIR/bench.txt"

@@ -1,0 +1,32 @@
+-- Columns SearchRecords needs beside 001's copies, computed by PostgreSQL from the stored name
+-- and unit path so that every writer (one record or a bulk import) keeps them right.
+--
+-- unit_key: the unit path as text ending in '.', so a subtree is one btree range
+--   (unit_key >= '1.4.' AND unit_key < '1.4/') that row-level security lets the planner use
+--   (ltree's <@ is not leakproof; see 003).
+-- given_folded: the given name (tên), the last word: Vietnamese lists sort by it, then by the
+--   full name.
+-- name_w2, name_w3: the folded name from its second and third word on (NULL when shorter).
+--   With name_folded and given_folded they let a name query match from the start of any word
+--   of a name of up to four words ("van an" and "an" find "Nguyễn Văn An") as a btree prefix
+--   range; in longer names every word but the first three and the last is not a start.
+-- Each column folds a part of the name (folding is per character, so the fold of a part is
+-- the same part of the fold) with one fold() call: fold() is a SQL function that costs about
+-- 2 µs a call, the largest part of a bulk import's per-row cost in PostgreSQL.
+ALTER TABLE records
+  ADD COLUMN unit_key text COLLATE "C" GENERATED ALWAYS AS (unit_path::text || '.') STORED,
+  ADD COLUMN given_folded text COLLATE "C"
+    GENERATED ALWAYS AS (fold(split_part(full_name, ' ', -1))) STORED,
+  ADD COLUMN name_w2 text COLLATE "C"
+    GENERATED ALWAYS AS (CASE WHEN strpos(full_name, ' ') > 0
+                         THEN fold(substr(full_name, strpos(full_name, ' ') + 1)) END) STORED,
+  ADD COLUMN name_w3 text COLLATE "C"
+    GENERATED ALWAYS AS (CASE WHEN split_part(full_name, ' ', 3) <> ''
+                         THEN fold(substr(full_name, length(split_part(full_name, ' ', 1))
+                                          + length(split_part(full_name, ' ', 2)) + 3)) END) STORED;
+
+CREATE INDEX records_unit_key ON records (unit_key, id);
+-- Name order, and the prefix range of a given name.
+CREATE INDEX records_given ON records (given_folded, (name_folded COLLATE "C"), id);
+CREATE INDEX records_name_w2 ON records (name_w2) WHERE name_w2 IS NOT NULL;
+CREATE INDEX records_name_w3 ON records (name_w3) WHERE name_w3 IS NOT NULL;

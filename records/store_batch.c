@@ -1,0 +1,222 @@
+/* batch_insert: new records and their first versions written by one INSERT ... SELECT FROM
+ * unnest(arrays) per batch, the arrays sent as text parameters built here in one pass. */
+#include "store_batch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+
+/* The SQL types of REC_COLS_SQL's columns, in its order, for the unnest() arrays. */
+static const char *const col_types[REC_COLS] = {
+    "bigint", "public.ltree", "bigint", "smallint", "smallint", "boolean", "text",
+    "date",   "smallint",     "text",   "text",     "text",     "text",    "text",
+    "text",   "boolean",      "smallint", "date",   "text",     "text",
+};
+
+/* A growing text buffer: an array literal being written. */
+typedef struct {
+  char *s;
+  size_t len, cap;
+  int oom;
+} buf;
+
+static void reserve(buf *b, size_t more) {
+  if (b->oom || b->len + more + 1 <= b->cap) return;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap < b->len + more + 1) cap *= 2;
+  char *s = realloc(b->s, cap);
+  if (!s) {
+    b->oom = 1;
+    return;
+  }
+  b->s = s;
+  b->cap = cap;
+}
+
+static void put(buf *b, const char *s, size_t n) {
+  reserve(b, n);
+  if (b->oom) return;
+  memcpy(b->s + b->len, s, n);
+  b->len += n;
+  b->s[b->len] = '\0';
+}
+
+/* One element of an array literal: NULL bare, anything else quoted with " and \ escaped. */
+static void elem(buf *b, const char *v) {
+  if (b->len > 1) put(b, ",", 1);
+  if (!v) {
+    put(b, "NULL", 4);
+    return;
+  }
+  size_t n = strlen(v), extra = 2;
+  for (size_t i = 0; i < n; i++) extra += v[i] == '"' || v[i] == '\\';
+  reserve(b, n + extra);
+  if (b->oom) return;
+  char *o = b->s + b->len;
+  *o++ = '"';
+  for (size_t i = 0; i < n; i++) {
+    if (v[i] == '"' || v[i] == '\\') *o++ = '\\';
+    *o++ = v[i];
+  }
+  *o++ = '"';
+  b->len = (size_t)(o - b->s);
+  b->s[b->len] = '\0';
+}
+
+/* A packed message as a bytea element: "\\x0a1b..." (the backslash escaped for the array). */
+static void elem_packed(buf *b, const ProtobufCMessage *m, uint8_t **scratch, size_t *scratch_cap) {
+  static const char hex[] = "0123456789abcdef";
+  size_t n = protobuf_c_message_get_packed_size(m);
+  if (n > *scratch_cap) {
+    uint8_t *p = realloc(*scratch, n);
+    if (!p) {
+      b->oom = 1;
+      return;
+    }
+    *scratch = p;
+    *scratch_cap = n;
+  }
+  protobuf_c_message_pack(m, *scratch);
+  if (b->len > 1) put(b, ",", 1);
+  reserve(b, 2 * n + 6);
+  if (b->oom) return;
+  char *o = b->s + b->len;
+  memcpy(o, "\"\\\\x", 4);
+  o += 4;
+  for (size_t i = 0; i < n; i++) {
+    *o++ = hex[(*scratch)[i] >> 4];
+    *o++ = hex[(*scratch)[i] & 15];
+  }
+  *o++ = '"';
+  b->len = (size_t)(o - b->s);
+  b->s[b->len] = '\0';
+}
+
+/* ids: the next n values of records_id_seq, and the transaction's time as rec_store writes it. */
+static int reserve_ids(srv_ctx *ctx, size_t n, char ***ids, const char **ts) {
+  char cnt[24];
+  snprintf(cnt, sizeof cnt, "%zu", n);
+  PGresult *r = db_q(ctx->db,
+                     "SELECT nextval('records_id_seq')::text, "
+                     "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                     "FROM generate_series(1, $1::int)",
+                     1, cnt);
+  if (!r) return -1;
+  if ((size_t)PQntuples(r) != n) {
+    PQclear(r);
+    log_error("batch_insert: asked for %zu ids, got %d", n, PQntuples(r));
+    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
+                    ctx->request_id ? ctx->request_id : "");
+  }
+  *ids = srv_alloc(ctx, n * sizeof **ids);
+  for (size_t i = 0; i < n; i++) (*ids)[i] = srv_strdup(ctx, PQgetvalue(r, (int)i, 0));
+  *ts = srv_strdup(ctx, PQgetvalue(r, 0, 1));
+  PQclear(r);
+  return 0;
+}
+
+/* The statement: records from the arrays, then their first versions from what was inserted. */
+static char *insert_sql(void) {
+  buf b = {0};
+  char tmp[160];
+  put(&b, "WITH u AS (SELECT * FROM unnest($1::bigint[]", strlen("WITH u AS (SELECT * FROM unnest($1::bigint[]"));
+  for (int i = 0; i < REC_COLS; i++) {
+    int w = snprintf(tmp, sizeof tmp, ", $%d::%s[]", i + 2, col_types[i]);
+    put(&b, tmp, (size_t)w);
+  }
+  int w = snprintf(tmp, sizeof tmp, ", $%d::bytea[], $%d::bytea[]) AS u(id, ", REC_COLS + 2, REC_COLS + 3);
+  put(&b, tmp, (size_t)w);
+  static const char rest[] =
+      REC_COLS_SQL ", data, meta)), "
+      "r AS (INSERT INTO records (id, " REC_COLS_SQL ", data, created_by) "
+      "SELECT id, managing_unit_id, unit_path, version, status, workflow_state, verified, "
+      "full_name, birth_date, gender, ethnicity_code, religion_code, rank_code, position_code, "
+      "degree_code, political_theory_code, party_member, category, recruitment_date, home_town, "
+      "fold(search_text), data, $24 FROM u RETURNING id, version, unit_path) "
+      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
+      "SELECT r.id, r.version, $25, $24, r.unit_path, u.meta, u.data FROM r JOIN u ON u.id = r.id";
+  put(&b, rest, sizeof rest - 1);
+  if (b.oom) {
+    free(b.s);
+    return NULL;
+  }
+  return b.s;
+}
+
+enum { N_PARAMS = REC_COLS + 5 }; /* ids, the columns, data, meta, created_by, action */
+
+static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const char *ts,
+                        const char *action, const char *sql) {
+  const tok_claims *a = ctx->auth;
+  buf arr[REC_COLS + 3];
+  memset(arr, 0, sizeof arr);
+  uint8_t *scratch = NULL;
+  size_t scratch_cap = 0;
+  int rc = -1;
+  for (int c = 0; c < REC_COLS + 3; c++) put(&arr[c], "{", 1);
+
+  Hoso__Records__V1__RecordVersion meta = HOSO__RECORDS__V1__RECORD_VERSION__INIT;
+  meta.version = 1;
+  meta.changed_at = (char *)ts;
+  meta.changed_by = (char *)a->sub;
+  meta.changed_by_name = (char *)a->username;
+  meta.action = (char *)action;
+  for (size_t i = 0; i < n; i++) {
+    rec_t *r = recs[i];
+    r->id = ids[i];
+    r->version = 1;
+    r->created_at = r->updated_at = (char *)ts;
+    const char *cols[REC_COLS];
+    rec_columns(ctx, r, cols);
+    elem(&arr[0], r->id);
+    for (int c = 0; c < REC_COLS; c++) elem(&arr[c + 1], cols[c]);
+    elem_packed(&arr[REC_COLS + 1], &r->base, &scratch, &scratch_cap);
+    meta.workflow_state = r->workflow_state;
+    meta.verified = r->verified;
+    elem_packed(&arr[REC_COLS + 2], &meta.base, &scratch, &scratch_cap);
+  }
+  const char *params[N_PARAMS];
+  for (int c = 0; c < REC_COLS + 3; c++) {
+    put(&arr[c], "}", 1);
+    if (arr[c].oom) {
+      srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; import fewer rows at a time");
+      goto out;
+    }
+    params[c] = arr[c].s;
+  }
+  params[REC_COLS + 3] = a->sub;
+  params[REC_COLS + 4] = action;
+  PGresult *res = db_exec(ctx->db, sql, N_PARAMS, params);
+  if (!res) goto out;
+  size_t wrote = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+  PQclear(res);
+  if (wrote != n) {
+    log_error("batch_insert: %zu records, %zu first versions written", n, wrote);
+    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
+    goto out;
+  }
+  rc = 0;
+out:
+  for (int c = 0; c < REC_COLS + 3; c++) free(arr[c].s);
+  free(scratch);
+  return rc;
+}
+
+int batch_insert(srv_ctx *ctx, rec_t **recs, size_t n, const char *action) {
+  if (n == 0) return 0;
+  if (!ctx->auth)
+    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
+  char **ids = NULL;
+  const char *ts = NULL;
+  if (reserve_ids(ctx, n, &ids, &ts) != 0) return -1;
+  char *sql = insert_sql();
+  if (!sql) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
+  int rc = 0;
+  for (size_t off = 0; off < n && rc == 0; off += BATCH_ROWS) {
+    size_t k = n - off < BATCH_ROWS ? n - off : BATCH_ROWS;
+    rc = insert_chunk(ctx, recs + off, k, ids + off, ts, action, sql);
+  }
+  free(sql);
+  return rc;
+}
