@@ -29,16 +29,6 @@ static void free_msg(void *m) {
   if (m) protobuf_c_message_free_unpacked(m, NULL);
 }
 
-/* The status, and the field the message starts with: every refusal must name its field. */
-static void expect(grpc_status_code got, const cli_status *st, grpc_status_code want, const char *field) {
-  if (got != want) fail_msg("expected %s, got %s: %s", cli_status_name(want), cli_status_name(got), st->message);
-  if (field) {
-    size_t n = strlen(field);
-    if (strncmp(st->message, field, n) != 0 || st->message[n] != ':')
-      fail_msg("message \"%s\" does not start with \"%s:\"", st->message, field);
-  }
-}
-
 static char *sql_text(const char *q, const char *p1) {
   const char *params[1] = {p1};
   PGresult *r = PQexecParams(admin_db, q, p1 ? 1 : 0, NULL, params, NULL, NULL, 0);
@@ -193,29 +183,13 @@ static int setup(void **state) {
   return PQstatus(admin_db) == CONNECTION_OK ? 0 : -1;
 }
 
-/* An internal error is logged, never sent: a test that got the status it expected could hide
- * one, so any error line or sanitizer report in the service's log fails the run. */
-static int log_errors(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  char line[8192];
-  int n = 0;
-  while (fgets(line, sizeof line, f))
-    if (strstr(line, "\"level\":\"error\"") || strstr(line, "Sanitizer") || strstr(line, "runtime error")) {
-      fprintf(stderr, "%s: %s", path, line);
-      n++;
-    }
-  fclose(f);
-  return n;
-}
-
 static int teardown(void **state) {
   (void)state;
   if (admin_db) PQfinish(admin_db);
   char rec_log[256];
   snprintf(rec_log, sizeof rec_log, "%s", w.records.log);
   int rc = th_world_stop(&w);
-  int errors = log_errors(rec_log);
+  int errors = th_log_errors(rec_log); /* refusals must be chosen statuses, never faults */
   return rc == 0 && errors == 0 ? 0 : -1;
 }
 
@@ -233,7 +207,7 @@ static void test_retire_closes_work_and_stays_readable(void **state) {
   Decision d = decision();
   Record *out = NULL;
   cli_status st;
-  expect(change_status(w.tok_d1_updater, id, ST(RETIRED), &d, r->version, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(change_status(w.tok_d1_updater, id, ST(RETIRED), &d, r->version, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
   assert_int_equal(out->status, ST(RETIRED));
   assert_string_equal(out->status_date, "2026-01-01");
   assert_string_equal(out->status_decision->number, "45/QĐ-UBND");
@@ -247,7 +221,7 @@ static void test_retire_closes_work_and_stays_readable(void **state) {
   free(a);
 
   out = NULL;
-  expect(get(w.tok_d1_reader, id, &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(get(w.tok_d1_reader, id, &out, &st), &st, GRPC_STATUS_OK, NULL);
   assert_int_equal(out->status, ST(RETIRED));
   assert_string_equal(out->full_name, "Trần Văn Hưu");
   assert_string_equal(out->work_history[1]->to, "2026-01-01");
@@ -266,7 +240,7 @@ static void test_each_leaving_status(void **state) {
     d.effective_date = (char *)dates[i];
     Record *out = NULL;
     cli_status st;
-    expect(change_status(w.tok_d1_updater, r->id, statuses[i], &d, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
+    th_expect(change_status(w.tok_d1_updater, r->id, statuses[i], &d, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
     assert_int_equal(out->status, statuses[i]);
     assert_string_equal(out->status_date, dates[i]);
     assert_string_equal(out->work_history[1]->to, dates[i]);
@@ -285,12 +259,12 @@ static void test_back_to_active_and_corrections(void **state) {
   Decision d = decision();
   Record *out = NULL;
   cli_status st;
-  expect(change_status(w.tok_d1_updater, r->id, ST(RESIGNED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RESIGNED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
   free_msg(out);
   Decision d2 = decision();
   d2.number = "46/QĐ-UBND";
   d2.effective_date = "2026-03-01";
-  expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d2, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d2, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
   assert_string_equal(out->work_history[1]->to, "2026-03-01");
   assert_string_equal(out->work_history[0]->to, "2011-12");
   free_msg(out);
@@ -299,7 +273,7 @@ static void test_back_to_active_and_corrections(void **state) {
   back.number = "50/QĐ-UBND";
   back.date = "2026-03-10";
   back.effective_date = "2026-03-10";
-  expect(change_status(w.tok_d1_updater, r->id, ST(ACTIVE), &back, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(ACTIVE), &back, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
   assert_int_equal(out->status, ST(ACTIVE));
   assert_string_equal(out->status_date, "2026-03-10");
   assert_string_equal(out->status_decision->number, "50/QĐ-UBND");
@@ -317,24 +291,24 @@ static void test_decision_required(void **state) {
   Record *r = new_record(w.d1_id, "Đỗ Thị Quyết");
   Record *out = NULL;
   cli_status st;
-  expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), NULL, 0, NULL, &out, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), NULL, 0, NULL, &out, &st), &st,
          GRPC_STATUS_INVALID_ARGUMENT, "decision");
   Decision d = decision();
   d.number = "  ";
-  expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st,
          GRPC_STATUS_INVALID_ARGUMENT, "decision.number");
   d = decision();
   d.date = "";
-  expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st,
          GRPC_STATUS_INVALID_ARGUMENT, "decision.date");
   d = decision();
   d.effective_date = "2026-02-30";
-  expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st,
          GRPC_STATUS_INVALID_ARGUMENT, "decision.effective_date");
   /* Ending the current job before it began is refused, naming the date that is wrong. */
   d = decision();
   d.effective_date = "2011-06-30";
-  expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st,
          GRPC_STATUS_INVALID_ARGUMENT, "decision.effective_date");
   assert_int_equal(n_versions(r->id), 1);
   free_msg(r);
@@ -348,17 +322,17 @@ static void test_status_values(void **state) {
   Decision d = decision();
   Record *out = NULL;
   cli_status st;
-  expect(change_status(w.tok_d1_updater, r->id, ST(PENDING_TRANSFER), &d, 0, NULL, &out, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(PENDING_TRANSFER), &d, 0, NULL, &out, &st), &st,
          GRPC_STATUS_INVALID_ARGUMENT, "status");
-  expect(change_status(w.tok_d1_updater, r->id, ST(UNSPECIFIED), &d, 0, NULL, &out, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(UNSPECIFIED), &d, 0, NULL, &out, &st), &st,
          GRPC_STATUS_INVALID_ARGUMENT, "status");
-  expect(change_status(w.tok_d1_updater, r->id, 42, &d, 0, NULL, &out, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+  th_expect(change_status(w.tok_d1_updater, r->id, 42, &d, 0, NULL, &out, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
          "status");
-  expect(change_status(w.tok_d1_updater, r->id, ST(ACTIVE), &d, 0, NULL, &out, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(ACTIVE), &d, 0, NULL, &out, &st), &st,
          GRPC_STATUS_FAILED_PRECONDITION, "status");
-  expect(change_status(w.tok_d1_updater, "0", ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+  th_expect(change_status(w.tok_d1_updater, "0", ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
          "record_id");
-  expect(change_status(w.tok_d1_updater, "987654321", ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_NOT_FOUND,
+  th_expect(change_status(w.tok_d1_updater, "987654321", ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_NOT_FOUND,
          "record_id");
   assert_int_equal(n_versions(r->id), 1);
   free_msg(r);
@@ -376,7 +350,7 @@ static void test_who_may_change_status(void **state) {
   cli_status st;
   const char *refused[] = {w.tok_d1_reader, w.tok_d1_admin, w.tok_d2_updater, w.tok_d1u_updater, w.tok_transfers};
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-    expect(change_status(refused[i], r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED,
+    th_expect(change_status(refused[i], r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED,
            NULL);
   assert_int_equal(n_versions(r->id), 1);
   free_msg(r);
@@ -394,7 +368,7 @@ static void test_who_may_change_status(void **state) {
   Record *below = must(rec_call(w.tok_d1u_updater, REC "CreateRecord", &req,
                                 &hoso__records__v1__create_record_response__descriptor, &out, &st),
                        &st, &out, "CreateRecord d1u");
-  expect(change_status(w.tok_d1_updater, below->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(change_status(w.tok_d1_updater, below->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
   assert_int_equal(out->status, ST(RETIRED));
   free_msg(out);
   free_msg(below);
@@ -408,11 +382,11 @@ static void test_status_version_and_idempotency(void **state) {
   Decision d = decision();
   Record *out = NULL, *again = NULL;
   cli_status st;
-  expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, r->version + 5, NULL, &out, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, r->version + 5, NULL, &out, &st), &st,
          GRPC_STATUS_ABORTED, NULL);
-  expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, r->version, "status-req-1", &out, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, r->version, "status-req-1", &out, &st), &st,
          GRPC_STATUS_OK, NULL);
-  expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, r->version, "status-req-1", &again, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, r->version, "status-req-1", &again, &st), &st,
          GRPC_STATUS_OK, NULL);
   assert_int_equal(again->version, out->version);
   assert_int_equal(again->status, ST(RETIRED));
@@ -432,7 +406,7 @@ static void test_status_unverifies_approved_record(void **state) {
   Decision d = decision();
   Record *out = NULL;
   cli_status st;
-  expect(change_status(w.tok_d1_updater, r->id, ST(DECEASED), &d, r->version, NULL, &out, &st), &st, GRPC_STATUS_OK,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(DECEASED), &d, r->version, NULL, &out, &st), &st, GRPC_STATUS_OK,
          NULL);
   assert_false(out->verified);
   assert_int_equal(out->workflow_state, HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_APPROVED);
@@ -455,8 +429,8 @@ static void test_set_managing_unit_moves_access(void **state) {
   snprintf(id, sizeof id, "%s", r->id);
   Record *out = NULL;
   cli_status st;
-  expect(get(w.tok_d2_reader, id, &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED, NULL);
-  expect(set_unit(w.tok_transfers, id, w.d2_id, "tr-1001", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(get(w.tok_d2_reader, id, &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED, NULL);
+  th_expect(set_unit(w.tok_transfers, id, w.d2_id, "tr-1001", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_OK, NULL);
   assert_string_equal(out->managing_unit_id, w.d2_id);
   assert_string_equal(out->managing_unit_path, w.d2_path);
   assert_int_equal(out->status, ST(ACTIVE));
@@ -474,15 +448,15 @@ static void test_set_managing_unit_moves_access(void **state) {
   assert_string_equal(a, "MANAGING_UNIT");
   free(a);
 
-  expect(get(w.tok_d1_reader, id, &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED, NULL);
-  expect(get(w.tok_d2_reader, id, &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(get(w.tok_d1_reader, id, &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED, NULL);
+  th_expect(get(w.tok_d2_reader, id, &out, &st), &st, GRPC_STATUS_OK, NULL);
   assert_string_equal(out->full_name, "Lý Văn Chuyển");
   free_msg(out);
   /* The new unit's updater edits it now; the old unit's no longer does. */
   Decision d = decision();
-  expect(change_status(w.tok_d1_updater, id, ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED,
+  th_expect(change_status(w.tok_d1_updater, id, ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED,
          NULL);
-  expect(change_status(w.tok_d2_updater, id, ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(change_status(w.tok_d2_updater, id, ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
   free_msg(out);
 }
 
@@ -494,13 +468,13 @@ static void test_set_managing_unit_idempotent_steps(void **state) {
   Record *r = new_record(w.d1_id, "Mai Thị Bước");
   Record *out = NULL;
   cli_status st;
-  expect(set_unit(w.tok_transfers, r->id, w.d1_id, "tr-2002", ST(PENDING_TRANSFER), &out, &st), &st, GRPC_STATUS_OK,
+  th_expect(set_unit(w.tok_transfers, r->id, w.d1_id, "tr-2002", ST(PENDING_TRANSFER), &out, &st), &st, GRPC_STATUS_OK,
          NULL);
   assert_int_equal(out->status, ST(PENDING_TRANSFER));
   assert_string_equal(out->managing_unit_id, w.d1_id);
   assert_int_equal(out->n_transfers, 0); /* not moved yet */
   free_msg(out);
-  expect(set_unit(w.tok_transfers, r->id, w.d1_id, "tr-2002", ST(PENDING_TRANSFER), &out, &st), &st, GRPC_STATUS_OK,
+  th_expect(set_unit(w.tok_transfers, r->id, w.d1_id, "tr-2002", ST(PENDING_TRANSFER), &out, &st), &st, GRPC_STATUS_OK,
          NULL);
   assert_int_equal(out->version, 2);
   free_msg(out);
@@ -508,15 +482,15 @@ static void test_set_managing_unit_idempotent_steps(void **state) {
 
   /* While the transfer runs, nobody changes the status beside it. */
   Decision d = decision();
-  expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st,
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st,
          GRPC_STATUS_FAILED_PRECONDITION, "record_id");
 
-  expect(set_unit(w.tok_transfers, r->id, w.d2_id, "tr-2002", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(set_unit(w.tok_transfers, r->id, w.d2_id, "tr-2002", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_OK, NULL);
   assert_int_equal(out->version, 3);
   assert_string_equal(out->managing_unit_id, w.d2_id);
   assert_int_equal(out->status, ST(ACTIVE));
   free_msg(out);
-  expect(set_unit(w.tok_transfers, r->id, w.d2_id, "tr-2002", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(set_unit(w.tok_transfers, r->id, w.d2_id, "tr-2002", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_OK, NULL);
   assert_int_equal(out->version, 3);
   assert_int_equal(out->n_transfers, 1);
   free_msg(out);
@@ -564,15 +538,15 @@ static void test_set_managing_unit_reserved(void **state) {
   cli_status st;
   const char *refused[] = {w.tok_admin, w.tok_d1_updater, w.tok_d1_admin, other};
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-    expect(set_unit(refused[i], r->id, w.d2_id, "tr-3003", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED,
+    th_expect(set_unit(refused[i], r->id, w.d2_id, "tr-3003", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED,
            NULL);
     assert_non_null(strstr(st.message, "transfers service"));
   }
-  expect(set_unit(NULL, r->id, w.d2_id, "tr-3003", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_UNAUTHENTICATED, NULL);
+  th_expect(set_unit(NULL, r->id, w.d2_id, "tr-3003", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_UNAUTHENTICATED, NULL);
   assert_int_equal(n_versions(r->id), 1);
   free(other);
   /* The refused calls did not claim the transfer id: the transfers service still moves it. */
-  expect(set_unit(w.tok_transfers, r->id, w.d2_id, "tr-3003", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(set_unit(w.tok_transfers, r->id, w.d2_id, "tr-3003", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_OK, NULL);
   assert_string_equal(out->managing_unit_id, w.d2_id);
   free_msg(out);
   free_msg(r);
@@ -585,28 +559,28 @@ static void test_set_managing_unit_bad_input(void **state) {
   Record *r = new_record(w.d1_id, "Cao Thị Sai");
   Record *out = NULL;
   cli_status st;
-  expect(set_unit(w.tok_transfers, r->id, w.d2_id, "", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+  th_expect(set_unit(w.tok_transfers, r->id, w.d2_id, "", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
          "transfer_id");
-  expect(set_unit(w.tok_transfers, r->id, w.d2_id, "tr-4004", ST(RETIRED), &out, &st), &st,
+  th_expect(set_unit(w.tok_transfers, r->id, w.d2_id, "tr-4004", ST(RETIRED), &out, &st), &st,
          GRPC_STATUS_INVALID_ARGUMENT, "status");
-  expect(set_unit(w.tok_transfers, r->id, "abc", "tr-4004", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+  th_expect(set_unit(w.tok_transfers, r->id, "abc", "tr-4004", ST(ACTIVE), &out, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
          "new_unit_id");
-  expect(set_unit(w.tok_transfers, r->id, "987654", "tr-4004", ST(ACTIVE), &out, &st), &st,
+  th_expect(set_unit(w.tok_transfers, r->id, "987654", "tr-4004", ST(ACTIVE), &out, &st), &st,
          GRPC_STATUS_INVALID_ARGUMENT, "new_unit_id");
   Hoso__Records__V1__SetManagingUnitRequest req = HOSO__RECORDS__V1__SET_MANAGING_UNIT_REQUEST__INIT;
   req.record_id = r->id;
   req.new_unit_id = w.d2_id;
   req.transfer_id = "tr-4004";
   req.status = ST(ACTIVE);
-  expect(rec_call(w.tok_transfers, REC "SetManagingUnit", &req, &hoso__records__v1__set_managing_unit_response__descriptor,
+  th_expect(rec_call(w.tok_transfers, REC "SetManagingUnit", &req, &hoso__records__v1__set_managing_unit_response__descriptor,
                   &out, &st),
          &st, GRPC_STATUS_INVALID_ARGUMENT, "decision");
   assert_int_equal(n_versions(r->id), 1);
   /* A person who left is not transferred. */
   Decision d = decision();
-  expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(RETIRED), &d, 0, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
   free_msg(out);
-  expect(set_unit(w.tok_transfers, r->id, w.d2_id, "tr-4005", ST(ACTIVE), &out, &st), &st,
+  th_expect(set_unit(w.tok_transfers, r->id, w.d2_id, "tr-4005", ST(ACTIVE), &out, &st), &st,
          GRPC_STATUS_FAILED_PRECONDITION, "record_id");
   free_msg(r);
 }
