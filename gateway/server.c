@@ -1,7 +1,9 @@
-/* The gateway's connections: one event thread (epoll) accepts, reads and frames requests
- * without ever blocking, so slow or idle clients hold no thread; a fixed pool of workers serves
- * complete requests (pipelined ones in order), then hands the connection back. Timeouts for
- * headers, bodies and idle keep-alive; lingering close so an error reply is not lost to a RST. */
+/* The gateway's connections: every worker thread waits on one shared epoll set and takes one
+ * ready connection at a time (leader/follower: no hand-off between threads on the hot path);
+ * reads are non-blocking, so a slow or idle client holds no thread between its bytes. A worker
+ * that frames a complete request serves it (pipelined ones in order) and re-arms the
+ * connection. A timer thread enforces header, body and idle timeouts; lingering close keeps an
+ * error reply from being lost to a RST. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +12,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +38,9 @@ enum { ADV_READY = 0, ADV_MORE = 1 }; /* else an HTTP status >= 400 */
 struct gw_conn {
   int fd;
   int state;
+  int expired; /* set by the timer thread; the owner of the next event closes it */
   long long deadline;
-  struct gw_conn *prev, *next, *qnext;
+  struct gw_conn *prev, *next;
   char peer[64];
   char *in; /* raw bytes; the current request always starts at in[0] */
   size_t len, cap;
@@ -52,18 +56,18 @@ struct gw_conn {
 
 static struct {
   int lfd, epfd, evfd, reserve_fd;
-  pthread_t ev_thread;
+  pthread_t timer;
   pthread_t *workers;
-  int n_workers, started;
+  int n_workers, started, timer_started;
   pthread_mutex_t mu;
-  pthread_cond_t work_cv, idle_cv;
-  struct gw_conn *all;         /* every open connection */
-  struct gw_conn *qh, *qt;     /* complete requests waiting for a worker */
-  int n_conns, n_busy;
-  int stopping, ev_exit, workers_exit;
+  pthread_cond_t idle_cv, timer_cv;
+  struct gw_conn *all; /* every open connection */
+  int n_conns, n_busy; /* n_busy: requests being served */
+  int stopping;
+  atomic_int exiting;
 } S = {.lfd = -1, .epfd = -1, .evfd = -1, .reserve_fd = -1,
-       .mu = PTHREAD_MUTEX_INITIALIZER, .work_cv = PTHREAD_COND_INITIALIZER,
-       .idle_cv = PTHREAD_COND_INITIALIZER};
+       .mu = PTHREAD_MUTEX_INITIALIZER, .idle_cv = PTHREAD_COND_INITIALIZER,
+       .timer_cv = PTHREAD_COND_INITIALIZER};
 
 /* epoll tags of the two non-connection descriptors */
 static char tag_listen, tag_wake;
@@ -251,28 +255,39 @@ int gw_conn_sendfile(struct gw_conn *c, int fd, size_t len) {
   return 0;
 }
 
-/* ---------------------------------------------------------------- event thread ----------- */
+/* ---------------------------------------------------------------- connection events ------- */
 
-static void start_linger(struct gw_conn *c, int from_worker) {
+/* Hands the connection back to epoll, to whichever worker takes its next event. */
+static void rearm_reading(struct gw_conn *c, long long deadline, int was_busy) {
+  pthread_mutex_lock(&S.mu);
+  c->state = C_READ;
+  c->deadline = deadline;
+  if (was_busy && --S.n_busy == 0) pthread_cond_broadcast(&S.idle_cv);
+  arm(c, 0);
+  pthread_mutex_unlock(&S.mu);
+}
+
+static void start_linger(struct gw_conn *c, int was_busy) {
   reset_request(c);
   c->len = 0;
   shutdown(c->fd, SHUT_WR);
   pthread_mutex_lock(&S.mu);
   c->state = C_LINGER;
   c->deadline = gw_now_ms() + LINGER_MS;
-  if (from_worker && --S.n_busy == 0) pthread_cond_broadcast(&S.idle_cv);
+  if (was_busy && --S.n_busy == 0) pthread_cond_broadcast(&S.idle_cv);
   arm(c, 0);
   pthread_mutex_unlock(&S.mu);
 }
 
-/* Generates a request id for a request that never reached a worker. */
+/* Generates a request id for a request that never reached a handler. */
 static void early_rid(char *out, size_t n) {
   static _Atomic unsigned long long seq;
   snprintf(out, n, "gw-%llx-%llx", (unsigned long long)gw_now_ms(), ++seq);
 }
 
-/* Refuses the request at the start of the buffer with status, then closes gracefully. */
-static void early_error(struct gw_conn *c, int status, int from_worker) {
+/* Refuses the request at the start of the buffer with status (logged and counted like any
+ * other), then closes gracefully. */
+static void early_error(struct gw_conn *c, int status, int was_busy) {
   char rid[48], buf[2048];
   early_rid(rid, sizeof rid);
   char msg[128];
@@ -286,20 +301,55 @@ static void early_error(struct gw_conn *c, int status, int from_worker) {
                    {"status", NULL, status},                  {"duration_ms", NULL, 0},
                    {"bytes", NULL, (double)n},                {"client", c->peer, 0},
                    {"request_id", rid, 0}};
-  log_fields(LOG_INFO_, "http", f, sizeof f / sizeof f[0]);
-  start_linger(c, from_worker);
+  log_fields(LOG_INFO_, status == 408 ? "http: client too slow" : "http", f, sizeof f / sizeof f[0]);
+  start_linger(c, was_busy);
 }
 
-static void enqueue(struct gw_conn *c, int from_event) {
+/* Serves the complete request(s) at the start of c's buffer, then re-arms the connection,
+ * lingers to a close, or closes it when the client is gone. */
+static void serve(struct gw_conn *c, gw_req *r) {
   pthread_mutex_lock(&S.mu);
-  if (from_event) S.n_busy++;
-  c->state = C_BUSY;
-  c->qnext = NULL;
-  if (S.qt) S.qt->qnext = c;
-  else S.qh = c;
-  S.qt = c;
-  pthread_cond_signal(&S.work_cv);
+  S.n_busy++;
+  c->state = C_BUSY; /* no timeout while a backend works on it */
   pthread_mutex_unlock(&S.mu);
+  for (;;) {
+    http_req h;
+    /* parsed again where it now lies: the buffer may have moved while the body arrived */
+    if (http_parse_head(c->in, c->len, HTTP_MAX_HEAD, &h) != 0) {
+      early_error(c, 400, 1);
+      return;
+    }
+    r->conn = c;
+    r->h = &h;
+    r->rt = &c->rt;
+    r->body = c->chunked ? c->body.p : c->in + c->head_len;
+    r->body_len = c->chunked ? c->body.len : (size_t)c->clen;
+    int keep = gw_handle(r) && h.keep_alive;
+    pthread_mutex_lock(&S.mu);
+    if (S.stopping) keep = 0;
+    pthread_mutex_unlock(&S.mu);
+    if (r->close == 2) { /* the client is gone */
+      close_conn(c, 1);
+      return;
+    }
+    if (!keep) {
+      start_linger(c, 1);
+      return;
+    }
+    size_t total = c->req_total;
+    memmove(c->in, c->in + total, c->len - total);
+    c->len -= total;
+    reset_request(c);
+    if (c->len) c->started = 1;
+    int rc = advance(c);
+    if (rc == ADV_READY) continue; /* pipelined: answered in order */
+    if (rc != ADV_MORE) {
+      early_error(c, rc, 1);
+      return;
+    }
+    rearm_reading(c, gw_now_ms() + (c->started ? gw_cfg.header_timeout_ms : gw_cfg.idle_timeout_ms), 1);
+    return;
+  }
 }
 
 static void on_linger_event(struct gw_conn *c) {
@@ -308,20 +358,29 @@ static void on_linger_event(struct gw_conn *c) {
     ssize_t k = recv(c->fd, scratch, sizeof scratch, MSG_DONTWAIT);
     if (k > 0) continue;
     if (k < 0 && errno == EINTR) continue;
-    if (k < 0 && errno == EAGAIN) {
+    if (k < 0 && errno == EAGAIN && !c->expired) {
       pthread_mutex_lock(&S.mu);
       arm(c, 0);
       pthread_mutex_unlock(&S.mu);
       return;
     }
-    break; /* EOF or error: the client has it all */
+    break; /* EOF, error or out of time: the client has had its chance */
   }
   close_conn(c, 0);
 }
 
-static void on_conn_event(struct gw_conn *c) {
+static void on_conn_event(struct gw_conn *c, gw_req *r) {
+  pthread_mutex_lock(&S.mu);
+  int expired = c->expired;
+  pthread_mutex_unlock(&S.mu);
   if (c->state == C_LINGER) {
     on_linger_event(c);
+    return;
+  }
+  if (expired) {
+    /* a slow client is told why before the close; an idle one just goes */
+    if (c->started) early_error(c, 408, 0);
+    else close_conn(c, 0);
     return;
   }
   if (ensure_space(c) != 0) {
@@ -343,14 +402,9 @@ static void on_conn_event(struct gw_conn *c) {
     c->len += (size_t)k;
   }
   int rc = advance(c);
-  if (rc == ADV_READY) enqueue(c, 1);
-  else if (rc == ADV_MORE) {
-    pthread_mutex_lock(&S.mu);
-    arm(c, 0);
-    pthread_mutex_unlock(&S.mu);
-  } else {
-    early_error(c, rc, 0);
-  }
+  if (rc == ADV_READY) serve(c, r);
+  else if (rc == ADV_MORE) rearm_reading(c, c->deadline, 0);
+  else early_error(c, rc, 0);
 }
 
 static void accept_all(void) {
@@ -362,7 +416,7 @@ static void accept_all(void) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if ((errno == EMFILE || errno == ENFILE) && S.reserve_fd >= 0) {
         /* out of descriptors: free the reserve to accept and close the newcomer, or the
-         * listening socket would stay readable and spin this loop */
+         * listening socket would stay readable and spin */
         close(S.reserve_fd);
         fd = accept(S.lfd, NULL, NULL);
         if (fd >= 0) close(fd);
@@ -372,7 +426,10 @@ static void accept_all(void) {
       }
       return; /* EAGAIN, or an error the next round retries */
     }
-    if (S.n_conns >= gw_cfg.max_conns || S.stopping) {
+    pthread_mutex_lock(&S.mu);
+    int refuse = S.n_conns >= gw_cfg.max_conns || S.stopping;
+    pthread_mutex_unlock(&S.mu);
+    if (refuse) {
       static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
                                  "Connection: close\r\nRetry-After: 1\r\n\r\n";
       if (send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) { /* best effort */ }
@@ -404,123 +461,9 @@ static void accept_all(void) {
   }
 }
 
-/* Timeouts of the connections the event thread owns. */
-static void scan(void) {
-  long long now = gw_now_ms();
-  struct gw_conn *expired = NULL;
-  pthread_mutex_lock(&S.mu);
-  for (struct gw_conn *c = S.all, *next; c; c = next) {
-    next = c->next;
-    if (c->state == C_BUSY) continue;
-    /* on stop, idle keep-alive connections go at once */
-    int idle_stop = S.stopping && c->state == C_READ && c->len == 0;
-    if (now < c->deadline && !idle_stop) continue;
-    /* pulled out of epoll here so no event can arrive for it after this */
-    epoll_ctl(S.epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    unlink_conn(c);
-    c->qnext = expired;
-    expired = c;
-  }
-  pthread_mutex_unlock(&S.mu);
-  while (expired) {
-    struct gw_conn *c = expired;
-    expired = c->qnext;
-    if (c->state == C_READ && c->started) {
-      /* a slow client: tell it why before closing */
-      char buf[1024], rid[48];
-      early_rid(rid, sizeof rid);
-      size_t n = gw_format_early_error(buf, sizeof buf, 408, c->connect_face, rid, NULL);
-      if (send(c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) { /* best effort */ }
-      gw_metrics_request(c->rt_set ? c->rt.label : "invalid", c->verb[0] ? c->verb : "-", 408, 0);
-      log_field f[] = {{"method", c->verb[0] ? c->verb : "-", 0}, {"status", NULL, 408},
-                       {"client", c->peer, 0}, {"request_id", rid, 0}};
-      log_fields(LOG_INFO_, "http: client too slow", f, sizeof f / sizeof f[0]);
-    }
-    free_conn(c);
-  }
-}
-
-static void *event_main(void *arg) {
-  (void)arg;
-  struct epoll_event ev[128];
-  long long next_scan = gw_now_ms() + SCAN_MS;
-  for (;;) {
-    int n = epoll_wait(S.epfd, ev, 128, SCAN_MS);
-    for (int i = 0; i < n; i++) {
-      void *p = ev[i].data.ptr;
-      if (p == &tag_listen) {
-        accept_all();
-      } else if (p == &tag_wake) {
-        uint64_t v;
-        if (read(S.evfd, &v, sizeof v) < 0) { /* nothing to do */ }
-      } else {
-        on_conn_event(p);
-      }
-    }
-    pthread_mutex_lock(&S.mu);
-    int quit = S.ev_exit;
-    pthread_mutex_unlock(&S.mu);
-    if (quit) break;
-    if (gw_now_ms() >= next_scan) {
-      scan();
-      next_scan = gw_now_ms() + SCAN_MS;
-    }
-  }
-  return NULL;
-}
-
-/* ---------------------------------------------------------------- workers ---------------- */
-
-/* Serves the complete request(s) at the start of c's buffer; then the connection goes back to
- * the event thread, lingers to a close, or queues again after a long pipelined run. */
-static void serve(struct gw_conn *c, gw_req *r) {
-  for (int run = 0;; run++) {
-    http_req h;
-    /* parsed again on the now stable buffer (the event thread may have moved it) */
-    if (http_parse_head(c->in, c->len, HTTP_MAX_HEAD, &h) != 0) {
-      early_error(c, 400, 1);
-      return;
-    }
-    r->conn = c;
-    r->h = &h;
-    r->rt = &c->rt;
-    r->body = c->chunked ? c->body.p : c->in + c->head_len;
-    r->body_len = c->chunked ? c->body.len : (size_t)c->clen;
-    int keep = gw_handle(r) && h.keep_alive;
-    pthread_mutex_lock(&S.mu);
-    if (S.stopping) keep = 0;
-    pthread_mutex_unlock(&S.mu);
-    if (r->close == 2) { /* the client is gone */
-      close_conn(c, 1);
-      return;
-    }
-    if (!keep) {
-      start_linger(c, 1);
-      return;
-    }
-    size_t total = c->req_total;
-    memmove(c->in, c->in + total, c->len - total);
-    c->len -= total;
-    reset_request(c);
-    if (c->len) c->started = 1;
-    int rc = advance(c);
-    if (rc == ADV_READY) {
-      if (run + 1 < PIPELINE_RUN) continue;
-      enqueue(c, 0); /* let other connections have a turn */
-      return;
-    }
-    if (rc != ADV_MORE) {
-      early_error(c, rc, 1);
-      return;
-    }
-    pthread_mutex_lock(&S.mu);
-    c->state = C_READ;
-    c->deadline = gw_now_ms() + (c->started ? gw_cfg.header_timeout_ms : gw_cfg.idle_timeout_ms);
-    if (--S.n_busy == 0) pthread_cond_broadcast(&S.idle_cv);
-    arm(c, 0);
-    pthread_mutex_unlock(&S.mu);
-    return;
-  }
+static void rearm_listener(void) {
+  struct epoll_event le = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = &tag_listen};
+  epoll_ctl(S.epfd, EPOLL_CTL_MOD, S.lfd, &le);
 }
 
 static void *worker_main(void *arg) {
@@ -530,20 +473,60 @@ static void *worker_main(void *arg) {
     log_error("worker: out of memory");
     return NULL;
   }
-  for (;;) {
-    pthread_mutex_lock(&S.mu);
-    while (!S.qh && !S.workers_exit) pthread_cond_wait(&S.work_cv, &S.mu);
-    struct gw_conn *c = S.qh;
-    if (!c) {
+  while (!atomic_load(&S.exiting)) {
+    struct epoll_event ev;
+    /* one event per wake-up: the others stay for the other workers */
+    int n = epoll_wait(S.epfd, &ev, 1, 1000);
+    if (n <= 0 || atomic_load(&S.exiting)) continue;
+    if (ev.data.ptr == &tag_listen) {
+      accept_all();
+      pthread_mutex_lock(&S.mu);
+      if (S.lfd >= 0) rearm_listener();
       pthread_mutex_unlock(&S.mu);
-      break;
+    } else if (ev.data.ptr != &tag_wake) {
+      on_conn_event(ev.data.ptr, r);
     }
-    S.qh = c->qnext;
-    if (!S.qh) S.qt = NULL;
-    pthread_mutex_unlock(&S.mu);
-    serve(c, r);
   }
   free(r);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- timeouts ---------------- */
+
+/* Marks connections out of time (and, on stop, idle ones) and shuts their reading side: that
+ * wakes epoll, and the worker that takes the event closes them. The timer never frees a
+ * connection, so it cannot race with a worker holding one. */
+static void scan(void) {
+  long long now = gw_now_ms();
+  pthread_mutex_lock(&S.mu);
+  for (struct gw_conn *c = S.all; c; c = c->next) {
+    if (c->state == C_BUSY || c->expired) continue;
+    int idle_stop = S.stopping && c->state == C_READ && c->len == 0;
+    if (now < c->deadline && !idle_stop) continue;
+    c->expired = 1;
+    shutdown(c->fd, SHUT_RD);
+  }
+  pthread_mutex_unlock(&S.mu);
+}
+
+static void *timer_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&S.mu);
+  while (!atomic_load(&S.exiting)) {
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_nsec += SCAN_MS * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+      dl.tv_sec++;
+      dl.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&S.timer_cv, &S.mu, &dl);
+    if (atomic_load(&S.exiting)) break;
+    pthread_mutex_unlock(&S.mu);
+    scan();
+    pthread_mutex_lock(&S.mu);
+  }
+  pthread_mutex_unlock(&S.mu);
   return NULL;
 }
 
@@ -596,7 +579,9 @@ int gw_server_start(void) {
     log_error("epoll: %s", strerror(errno));
     return -1;
   }
-  struct epoll_event le = {.events = EPOLLIN, .data.ptr = &tag_listen};
+  /* the listener is one-shot so one worker at a time drains the accept queue; the wake-up
+   * descriptor is level-triggered and never read: once written, every worker sees it */
+  struct epoll_event le = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = &tag_listen};
   struct epoll_event we = {.events = EPOLLIN, .data.ptr = &tag_wake};
   epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.lfd, &le);
   epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.evfd, &we);
@@ -609,22 +594,19 @@ int gw_server_start(void) {
     }
     S.n_workers++;
   }
-  if (S.n_workers == 0 || pthread_create(&S.ev_thread, NULL, event_main, NULL) != 0) {
+  if (S.n_workers > 0 && pthread_create(&S.timer, NULL, timer_main, NULL) == 0) S.timer_started = 1;
+  S.started = 1;
+  if (!S.n_workers || !S.timer_started) {
     log_error("cannot start the gateway's threads");
     return -1;
   }
-  S.started = 1;
   log_info("gateway listening on %s (%d workers, body limit %zu, upload limit %zu)", gw_cfg.addr,
            S.n_workers, gw_cfg.max_body, gw_cfg.max_upload);
   return 0;
 }
 
-static void wake_event_thread(void) {
-  uint64_t one = 1;
-  if (write(S.evfd, &one, sizeof one) < 0) { /* already pending */ }
-}
-
 void gw_server_stop(int grace_ms) {
+  pthread_mutex_lock(&S.mu);
   if (S.lfd >= 0) {
     if (S.epfd >= 0) epoll_ctl(S.epfd, EPOLL_CTL_DEL, S.lfd, NULL);
     close(S.lfd);
@@ -632,7 +614,6 @@ void gw_server_stop(int grace_ms) {
   }
   if (S.started) {
     /* requests in progress finish; idle connections close at the next scan */
-    pthread_mutex_lock(&S.mu);
     S.stopping = 1;
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
@@ -645,17 +626,17 @@ void gw_server_stop(int grace_ms) {
     while (S.n_busy > 0)
       if (pthread_cond_timedwait(&S.idle_cv, &S.mu, &dl) == ETIMEDOUT) break;
     if (S.n_busy > 0) log_warn("stopping with %d requests still in progress", S.n_busy);
-    S.ev_exit = 1;
-    pthread_mutex_unlock(&S.mu);
-    wake_event_thread();
-    pthread_join(S.ev_thread, NULL);
-    pthread_mutex_lock(&S.mu);
-    S.workers_exit = 1;
-    pthread_cond_broadcast(&S.work_cv);
-    pthread_mutex_unlock(&S.mu);
+    atomic_store(&S.exiting, 1);
+    pthread_cond_broadcast(&S.timer_cv);
+  }
+  pthread_mutex_unlock(&S.mu);
+  if (S.started) {
+    uint64_t one = 1;
+    if (write(S.evfd, &one, sizeof one) < 0) { /* already pending */ }
     /* a worker still waiting on a backend finishes within its deadline */
     for (int i = 0; i < S.n_workers; i++) pthread_join(S.workers[i], NULL);
-    S.started = 0;
+    if (S.timer_started) pthread_join(S.timer, NULL);
+    S.started = S.timer_started = 0;
   }
   free(S.workers);
   S.workers = NULL;
