@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <libpq-fe.h>
 #include "records.pb-c.h"
 #include "th_world.h"
@@ -143,17 +144,23 @@ static grpc_status_code declare(const char *tok, Record *proposed, long long bas
   return c;
 }
 
-/* The record as its person reads it, with a new phone number declared: the pointer is put back
- * before the message is freed (it is not the message's own memory). */
-static grpc_status_code declare_phone(const char *self, const char *record_id, const char *phone, CR **out,
-                                      cli_status *st) {
+/* The record as its person reads it, with a new phone number (or, with address set, a new
+ * current address) declared: the pointer is put back before the message is freed (it is not
+ * the message's own memory). */
+static grpc_status_code declare_personal(const char *self, const char *record_id, int address, const char *value,
+                                         CR **out, cli_status *st) {
   Record *r = must_get(self, record_id);
-  char *old = r->personal->phone;
-  r->personal->phone = (char *)phone;
-  grpc_status_code c = declare(self, r, r->version, "Đổi số điện thoại", NULL, out, st);
-  r->personal->phone = old;
+  char **slot = address ? &r->personal->current_address : &r->personal->phone, *old = *slot;
+  *slot = (char *)value;
+  grpc_status_code c = declare(self, r, r->version, address ? "Chuyển nơi ở" : "Đổi số điện thoại", NULL, out, st);
+  *slot = old;
   free_msg(r);
   return c;
+}
+
+static grpc_status_code declare_phone(const char *self, const char *record_id, const char *phone, CR **out,
+                                      cli_status *st) {
+  return declare_personal(self, record_id, 0, phone, out, st);
 }
 
 static CR *must_declare_phone(const char *self, const char *record_id, const char *phone) {
@@ -704,6 +711,81 @@ static void test_requests_follow_transfer(void **state) {
   free(self);
 }
 
+typedef struct {
+  const char *tok, *cr_id;
+  int approve;
+  pthread_barrier_t *go;
+  grpc_status_code got;
+} decider;
+
+static void *decide(void *p) {
+  decider *d = p;
+  cli_status st;
+  pthread_barrier_wait(d->go);
+  d->got = d->approve ? approve_cr(d->tok, d->cr_id, "Đồng ý", NULL, NULL, &st)
+                      : reject_cr(d->tok, d->cr_id, "Không đủ giấy tờ", NULL, &st);
+  return NULL;
+}
+
+/* Two decisions on one request at the same moment: exactly one wins, the other is told the
+ * request was decided (FAILED_PRECONDITION), and the record gains a version only when the
+ * approval won. Two requests on one base approved at the same moment both apply: the second
+ * merges onto the first's version, since they declare different fields. */
+static void test_concurrent_decisions(void **state) {
+  (void)state;
+  Record *rec = new_record(w.d1_id, w.tok_d1_updater, "Tôn Thất Đua", 1);
+  char *self = th_world_self_token(&w, w.d1_id, rec->id);
+  pthread_barrier_t go;
+  for (int round = 0; round < 6; round++) {
+    char phone[32];
+    snprintf(phone, sizeof phone, "0966 000 %03d", round);
+    CR *cr = must_declare_phone(self, rec->id, phone);
+    long long before = n_versions(rec->id);
+    pthread_barrier_init(&go, NULL, 2);
+    decider a = {.tok = w.tok_d1_admin, .cr_id = cr->id, .approve = 1, .go = &go};
+    decider b = {.tok = w.tok_admin, .cr_id = cr->id, .approve = 0, .go = &go};
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, decide, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, decide, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    pthread_barrier_destroy(&go);
+    assert_true((a.got == GRPC_STATUS_OK) != (b.got == GRPC_STATUS_OK));
+    assert_int_equal(a.got == GRPC_STATUS_OK ? b.got : a.got, GRPC_STATUS_FAILED_PRECONDITION);
+    char *state_now = sql_text("SELECT state FROM records.change_requests WHERE id = $1::bigint", cr->id, NULL);
+    assert_int_equal(atoi(state_now), a.got == GRPC_STATUS_OK ? CRS(APPROVED) : CRS(REJECTED));
+    free(state_now);
+    assert_int_equal(n_versions(rec->id), before + (a.got == GRPC_STATUS_OK));
+    free_msg(cr);
+  }
+
+  CR *c1 = must_declare_phone(self, rec->id, "0966 111 111"), *c2 = NULL;
+  cli_status st;
+  th_expect(declare_personal(self, rec->id, 1, "Thôn Thanh Bình, xã Tiên Hưng", &c2, &st), &st, GRPC_STATUS_OK, NULL);
+  assert_int_equal(c1->base_version, c2->base_version);
+  long long before = n_versions(rec->id);
+  pthread_barrier_init(&go, NULL, 2);
+  decider a = {.tok = w.tok_d1_admin, .cr_id = c1->id, .approve = 1, .go = &go};
+  decider b = {.tok = w.tok_admin, .cr_id = c2->id, .approve = 1, .go = &go};
+  pthread_t ta, tb;
+  assert_int_equal(pthread_create(&ta, NULL, decide, &a), 0);
+  assert_int_equal(pthread_create(&tb, NULL, decide, &b), 0);
+  pthread_join(ta, NULL);
+  pthread_join(tb, NULL);
+  pthread_barrier_destroy(&go);
+  assert_int_equal(a.got, GRPC_STATUS_OK);
+  assert_int_equal(b.got, GRPC_STATUS_OK);
+  assert_int_equal(n_versions(rec->id), before + 2);
+  Record *now = must_get(w.tok_d1_reader, rec->id);
+  assert_string_equal(now->personal->phone, "0966 111 111");
+  assert_string_equal(now->personal->current_address, "Thôn Thanh Bình, xã Tiên Hưng");
+  free_msg(now);
+  free_msg(c1);
+  free_msg(c2);
+  free_msg(rec);
+  free(self);
+}
+
 /* The deadline function itself on the days that matter: Friday and Saturday point to Monday,
  * and the day is Vietnam's (17:30 UTC on a Thursday is already Friday in Hà Nội). */
 static void test_due_one_working_day(void **state) {
@@ -732,6 +814,7 @@ int main(void) {
       cmocka_unit_test(test_lists_by_role),
       cmocka_unit_test(test_stale_base),
       cmocka_unit_test(test_requests_follow_transfer),
+      cmocka_unit_test(test_concurrent_decisions),
       cmocka_unit_test(test_due_one_working_day),
   };
   return cmocka_run_group_tests_name("records_change_requests", tests, setup, teardown);
