@@ -727,6 +727,19 @@ static void *decide(void *p) {
   return NULL;
 }
 
+/* a and b decide at the same moment (a barrier releases both threads together). */
+static void race(decider *a, decider *b) {
+  pthread_barrier_t go;
+  pthread_barrier_init(&go, NULL, 2);
+  a->go = b->go = &go;
+  pthread_t ta, tb;
+  assert_int_equal(pthread_create(&ta, NULL, decide, a), 0);
+  assert_int_equal(pthread_create(&tb, NULL, decide, b), 0);
+  pthread_join(ta, NULL);
+  pthread_join(tb, NULL);
+  pthread_barrier_destroy(&go);
+}
+
 /* Two decisions on one request at the same moment: exactly one wins, the other is told the
  * request was decided (FAILED_PRECONDITION), and the record gains a version only when the
  * approval won. Two requests on one base approved at the same moment both apply: the second
@@ -735,21 +748,14 @@ static void test_concurrent_decisions(void **state) {
   (void)state;
   Record *rec = new_record(w.d1_id, w.tok_d1_updater, "Tôn Thất Đua", 1);
   char *self = th_world_self_token(&w, w.d1_id, rec->id);
-  pthread_barrier_t go;
   for (int round = 0; round < 6; round++) {
     char phone[32];
     snprintf(phone, sizeof phone, "0966 000 %03d", round);
     CR *cr = must_declare_phone(self, rec->id, phone);
     long long before = n_versions(rec->id);
-    pthread_barrier_init(&go, NULL, 2);
-    decider a = {.tok = w.tok_d1_admin, .cr_id = cr->id, .approve = 1, .go = &go};
-    decider b = {.tok = w.tok_admin, .cr_id = cr->id, .approve = 0, .go = &go};
-    pthread_t ta, tb;
-    assert_int_equal(pthread_create(&ta, NULL, decide, &a), 0);
-    assert_int_equal(pthread_create(&tb, NULL, decide, &b), 0);
-    pthread_join(ta, NULL);
-    pthread_join(tb, NULL);
-    pthread_barrier_destroy(&go);
+    decider a = {.tok = w.tok_d1_admin, .cr_id = cr->id, .approve = 1};
+    decider b = {.tok = w.tok_admin, .cr_id = cr->id, .approve = 0};
+    race(&a, &b);
     assert_true((a.got == GRPC_STATUS_OK) != (b.got == GRPC_STATUS_OK));
     assert_int_equal(a.got == GRPC_STATUS_OK ? b.got : a.got, GRPC_STATUS_FAILED_PRECONDITION);
     char *state_now = sql_text("SELECT state FROM records.change_requests WHERE id = $1::bigint", cr->id, NULL);
@@ -764,15 +770,9 @@ static void test_concurrent_decisions(void **state) {
   th_expect(declare_personal(self, rec->id, 1, "Thôn Thanh Bình, xã Tiên Hưng", &c2, &st), &st, GRPC_STATUS_OK, NULL);
   assert_int_equal(c1->base_version, c2->base_version);
   long long before = n_versions(rec->id);
-  pthread_barrier_init(&go, NULL, 2);
-  decider a = {.tok = w.tok_d1_admin, .cr_id = c1->id, .approve = 1, .go = &go};
-  decider b = {.tok = w.tok_admin, .cr_id = c2->id, .approve = 1, .go = &go};
-  pthread_t ta, tb;
-  assert_int_equal(pthread_create(&ta, NULL, decide, &a), 0);
-  assert_int_equal(pthread_create(&tb, NULL, decide, &b), 0);
-  pthread_join(ta, NULL);
-  pthread_join(tb, NULL);
-  pthread_barrier_destroy(&go);
+  decider a = {.tok = w.tok_d1_admin, .cr_id = c1->id, .approve = 1};
+  decider b = {.tok = w.tok_admin, .cr_id = c2->id, .approve = 1};
+  race(&a, &b);
   assert_int_equal(a.got, GRPC_STATUS_OK);
   assert_int_equal(b.got, GRPC_STATUS_OK);
   assert_int_equal(n_versions(rec->id), before + 2);
