@@ -1,6 +1,7 @@
 /* Passwords: argon2id hashing into PHC strings with today's OWASP parameters, verification,
  * the rehash test, the policy a new password must meet, and small constant-time helpers. */
 #include "pw.h"
+#include "b64.h"
 
 #include <argon2.h>
 #include <openssl/crypto.h>
@@ -157,25 +158,11 @@ const char *pw_policy_check(const char *password, const char *username) {
 }
 
 int pw_random_secret(size_t n, char *out, size_t outlen) {
-  static const char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   unsigned char buf[1024];
   if (!out || n == 0 || n > sizeof buf) return -1;
-  size_t need = (n * 4 + 2) / 3 + 1;
-  if (outlen < need) return -1;
+  if (outlen < B64URL_ENCODED_SIZE(n)) return -1;
   if (RAND_bytes(buf, (int)n) != 1) return -1;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)buf[i] << 16;
-    size_t rem = n - i;
-    if (rem > 1) v |= (uint32_t)buf[i + 1] << 8;
-    if (rem > 2) v |= buf[i + 2];
-    out[o++] = alphabet[(v >> 18) & 63];
-    out[o++] = alphabet[(v >> 12) & 63];
-    if (rem > 1) out[o++] = alphabet[(v >> 6) & 63];
-    if (rem > 2) out[o++] = alphabet[v & 63];
-  }
-  out[o] = '\0';
+  b64url_encode(buf, n, out, outlen);
   OPENSSL_cleanse(buf, n);
   return 0;
 }

@@ -1,6 +1,7 @@
 /* Access tokens: ES256 JWTs signed with libjwt, and checked here with ES256 as the only
  * algorithm (header pinned first, ECDSA by OpenSSL against keys parsed once into the ring). */
 #include "tok.h"
+#include "b64.h"
 
 #include <jansson.h>
 #include <jwt.h>
@@ -52,42 +53,6 @@ static unsigned all_role_bits(void) {
   unsigned all = 0;
   for (int i = 1; i < ROLE_COUNT; i++) all |= 1u << i;
   return all;
-}
-
-/* --- strict base64url ------------------------------------------------------------------ */
-
-static int b64url_val(unsigned char ch) {
-  if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-  if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-  if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-  if (ch == '-') return 62;
-  if (ch == '_') return 63;
-  return -1;
-}
-
-/* Unpadded base64url only, and only its canonical form (unused trailing bits zero): one token
- * must have exactly one spelling, or a tampered copy could pass as a different string. */
-static int b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap, size_t *outn) {
-  if (n % 4 == 1) return -1;
-  size_t need = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
-  if (need > cap) return -1;
-  size_t o = 0;
-  unsigned acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < n; i++) {
-    int v = b64url_val((unsigned char)in[i]);
-    if (v < 0) return -1;
-    acc = (acc << 6) | (unsigned)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (unsigned char)(acc >> bits);
-      acc &= (1u << bits) - 1;
-    }
-  }
-  if (acc != 0) return -1;
-  *outn = o;
-  return 0;
 }
 
 /* --- key generation -------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* Input validation shared by every RPC: strict UTF-8, NFC with white-space folding, text
  * lengths in characters, identifiers, dates and the opaque keyset page tokens. */
 #include "val.h"
+#include "b64.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -182,18 +183,6 @@ const char *val_date(const char *s) {
 
 /* --- page tokens ----------------------------------------------------------------------- */
 
-static const char b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int b64url_val(unsigned char ch) {
-  if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-  if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-  if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-  if (ch == '-') return 62;
-  if (ch == '_') return 63;
-  return -1;
-}
-
 char *val_page_token_encode(const char *key) {
   if (!key) return NULL;
   size_t kn = strlen(key);
@@ -208,18 +197,7 @@ char *val_page_token_encode(const char *key) {
   }
   memcpy(raw, VAL_TOKEN_PREFIX, sizeof VAL_TOKEN_PREFIX - 1);
   memcpy(raw + sizeof VAL_TOKEN_PREFIX - 1, key, kn);
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    size_t rem = n - i;
-    uint32_t v = (uint32_t)raw[i] << 16;
-    if (rem > 1) v |= (uint32_t)raw[i + 1] << 8;
-    if (rem > 2) v |= raw[i + 2];
-    out[o++] = b64url_alphabet[(v >> 18) & 63];
-    out[o++] = b64url_alphabet[(v >> 12) & 63];
-    if (rem > 1) out[o++] = b64url_alphabet[(v >> 6) & 63];
-    if (rem > 2) out[o++] = b64url_alphabet[v & 63];
-  }
-  out[o] = '\0';
+  b64url_encode(raw, n, out, (n * 4 + 2) / 3 + 1);
   free(raw);
   return out;
 }
@@ -231,21 +209,8 @@ int val_page_token_decode(const char *token, char *out, size_t outlen) {
   size_t n = strnlen(token, VAL_TOKEN_MAX * 2);
   if (n == 0 || n >= VAL_TOKEN_MAX * 4 / 3 || n % 4 == 1) return -1;
   size_t o = 0;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < n; i++) {
-    int v = b64url_val((unsigned char)token[i]);
-    if (v < 0) return -1;
-    acc = (acc << 6) | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      raw[o++] = (unsigned char)(acc >> bits);
-      acc &= (1u << bits) - 1;
-    }
-  }
-  /* Non-zero leftover bits mean a token we did not write. */
-  if (acc != 0) return -1;
+  /* Non-canonical spellings mean a token we did not write. */
+  if (b64url_decode(token, n, raw, sizeof raw, &o) != 0) return -1;
   size_t pn = sizeof VAL_TOKEN_PREFIX - 1;
   if (o < pn || memcmp(raw, VAL_TOKEN_PREFIX, pn) != 0) return -1;
   size_t kn = o - pn;
