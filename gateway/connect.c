@@ -70,19 +70,12 @@ int gw_connect(gw_req *r) {
   }
   if (!req) return gw_reply_connect_error(r, 0, GRPC_STATUS_INVALID_ARGUMENT, err);
 
-  int rc = 0;
-  /* every Connect call is a POST, so every one counts as changing state for CSRF */
-  int status = gw_auth_before(r, m, req, 1, err, sizeof err);
-  if (status) {
-    rc = gw_reply_connect_error(r, status, status == 403 ? GRPC_STATUS_PERMISSION_DENIED
-                                                         : GRPC_STATUS_INVALID_ARGUMENT, err);
-    goto out;
-  }
+  int rc = 0, http_status = 0;
   cli_status st;
-  grpc_status_code code = gw_call(r, m, r->sub ? r->sub : req, &resp, &st);
-  gw_auth_after(r, m, code, resp);
+  /* every Connect call is a POST, so every one counts as changing state for CSRF */
+  grpc_status_code code = gw_call_as_client(r, m, req, 1, &resp, &st, &http_status);
   if (code != GRPC_STATUS_OK) {
-    rc = gw_reply_connect_error(r, 0, code, st.message);
+    rc = gw_reply_connect_error(r, http_status, code, st.message);
     goto out;
   }
   if (enc == ENC_JSON) {

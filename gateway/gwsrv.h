@@ -121,7 +121,7 @@ int gw_reply_file(gw_req *r, int status, const char *ctype, int fd, size_t len, 
 /* HTTP status of a gRPC code (grpc-gateway's and Connect's table, which agree). */
 int gw_http_status(grpc_status_code c);
 /* Connect's name of a code ("invalid_argument"). */
-const char *gw_connect_code(grpc_status_code c);
+void gw_connect_code(grpc_status_code c, char out[32]);
 /* Connect error JSON {"code":"...","message":"..."} with the code's status, or http_status
  * when non-zero. */
 int gw_reply_connect_error(gw_req *r, int http_status, grpc_status_code c, const char *msg);
@@ -155,6 +155,12 @@ void gw_upstream_free(void);
  * x-request-id, x-forwarded-for) and deadline; counts upstream errors. */
 grpc_status_code gw_call(gw_req *r, const gw_method *m, const ProtobufCMessage *req,
                          ProtobufCMessage **resp, cli_status *st);
+/* A decoded request on behalf of the HTTP client: credentials and CSRF (gw_auth_before), the
+ * call, session cookies (gw_auth_after). GRPC_STATUS_OK with *resp; else the code, st->message
+ * and *http_status (0: the code's own; 403 for a CSRF refusal). */
+grpc_status_code gw_call_as_client(gw_req *r, const gw_method *m, ProtobufCMessage *req,
+                                   int state_changing, ProtobufCMessage **resp, cli_status *st,
+                                   int *http_status);
 /* 1 when every backend /readyz checks (HOSO_GATEWAY_READY_BACKENDS, else those whose address
  * variable is set, else all) answers SERVING on every address; else 0 and why names the first
  * one that does not. */

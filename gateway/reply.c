@@ -1,5 +1,6 @@
 /* Writing replies: status line, the headers every reply carries (security policy, request id,
  * framing), error bodies in the Connect and grpc-gateway shapes, and the status mapping. */
+#include <ctype.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -118,14 +119,13 @@ int gw_http_status(grpc_status_code c) {
   }
 }
 
-const char *gw_connect_code(grpc_status_code c) {
-  static const char *const names[] = {
-      "ok", "canceled", "unknown", "invalid_argument", "deadline_exceeded", "not_found",
-      "already_exists", "permission_denied", "resource_exhausted", "failed_precondition",
-      "aborted", "out_of_range", "unimplemented", "internal", "unavailable", "data_loss",
-      "unauthenticated"};
-  if ((int)c >= 0 && (size_t)c < sizeof names / sizeof names[0]) return names[c];
-  return "unknown";
+void gw_connect_code(grpc_status_code c, char out[32]) {
+  /* Connect's codes are gRPC's names in lower case, but for one spelling */
+  const char *name = c == GRPC_STATUS_CANCELLED ? "canceled" : cli_status_name(c);
+  if (!strcmp(name, "UNKNOWN_STATUS")) name = "unknown";
+  size_t i = 0;
+  for (; name[i] && i < 31; i++) out[i] = (char)tolower((unsigned char)name[i]);
+  out[i] = 0;
 }
 
 /* A JSON string of text that may not be valid UTF-8 (then a plain replacement). */
@@ -135,8 +135,10 @@ static json_t *jstr(const char *s) {
 }
 
 static char *error_body(int connect_face, grpc_status_code c, const char *msg) {
+  char code[32];
+  gw_connect_code(c, code);
   json_t *o = connect_face
-                  ? json_pack("{s:s,s:o}", "code", gw_connect_code(c), "message", jstr(msg))
+                  ? json_pack("{s:s,s:o}", "code", code, "message", jstr(msg))
                   : json_pack("{s:i,s:o,s:[]}", "code", (int)c, "message", jstr(msg), "details");
   char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
   json_decref(o);

@@ -45,18 +45,11 @@ int gw_rest(gw_req *r) {
 
   ProtobufCMessage *resp = NULL;
   char *out = NULL;
-  int rc;
-  int status = gw_auth_before(r, m, req, changes_state(r->verb), err, sizeof err);
-  if (status) {
-    rc = gw_reply_rest_error(r, status, status == 403 ? GRPC_STATUS_PERMISSION_DENIED
-                                                      : GRPC_STATUS_INVALID_ARGUMENT, err);
-    goto out;
-  }
+  int rc, http_status = 0;
   cli_status st;
-  grpc_status_code code = gw_call(r, m, r->sub ? r->sub : req, &resp, &st);
-  gw_auth_after(r, m, code, resp);
+  grpc_status_code code = gw_call_as_client(r, m, req, changes_state(r->verb), &resp, &st, &http_status);
   if (code != GRPC_STATUS_OK) {
-    rc = gw_reply_rest_error(r, 0, code, st.message);
+    rc = gw_reply_rest_error(r, http_status, code, st.message);
     goto out;
   }
   out = gw_rest_response_json(&rt->match, resp);

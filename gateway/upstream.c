@@ -160,6 +160,22 @@ static int checked(const backend *b, int any_explicit) {
   return 0;
 }
 
+grpc_status_code gw_call_as_client(gw_req *r, const gw_method *m, ProtobufCMessage *req,
+                                   int state_changing, ProtobufCMessage **resp, cli_status *st,
+                                   int *http_status) {
+  *resp = NULL;
+  *http_status = 0;
+  int refused = gw_auth_before(r, m, req, state_changing, st->message, sizeof st->message);
+  if (refused) {
+    *http_status = refused;
+    st->code = refused == 403 ? GRPC_STATUS_PERMISSION_DENIED : GRPC_STATUS_INVALID_ARGUMENT;
+    return st->code;
+  }
+  grpc_status_code code = gw_call(r, m, r->sub ? r->sub : req, resp, st);
+  gw_auth_after(r, m, code, *resp);
+  return code;
+}
+
 int gw_ready(char *why, size_t n) {
   int any_explicit = 0;
   for (size_t i = 0; i < NB; i++) any_explicit |= B[i].explicit_addr;
