@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <grpc/grpc.h>
+#include <jansson.h>
 #include <protobuf-c/protobuf-c.h>
 #include "audit.h"
 #include "db.h"
@@ -107,6 +108,13 @@ const char *srv_metadata(srv_ctx *ctx, const char *key);
 
 /* Fills the common audit fields from the context (actor, client address, request id). */
 void srv_audit_base(srv_ctx *ctx, audit_entry *e);
+
+/* Writes one audit row in the current transaction. fields gives action, target and unit (and
+ * outcome, "ok" when NULL); the actor, client address and request id come from the call where
+ * fields leaves them NULL. detail (a JSON object, consumed; NULL for none) is stored compact
+ * with sorted keys. Never put a password, secret or hash in it. 0, or -1 (database error, or
+ * INTERNAL set when the detail cannot be serialized). */
+int srv_audit(srv_ctx *ctx, const audit_entry *fields, json_t *detail);
 
 /* True when ip (text form) is one of the comma-separated addresses of list, compared as binary
  * addresses ("::1" equals "0:0::1"): the check behind HOSO_TRUSTED_PROXIES, shared with the

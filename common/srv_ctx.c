@@ -198,6 +198,31 @@ void srv_audit_base(srv_ctx *ctx, audit_entry *e) {
   e->request_id = ctx->request_id ? ctx->request_id : "";
 }
 
+int srv_audit(srv_ctx *ctx, const audit_entry *fields, json_t *detail) {
+  audit_entry e = *fields;
+  audit_entry base;
+  srv_audit_base(ctx, &base);
+  if (!e.actor_id) e.actor_id = base.actor_id;
+  if (!e.actor_name) e.actor_name = base.actor_name;
+  if (!e.client_addr) e.client_addr = base.client_addr;
+  if (!e.request_id) e.request_id = base.request_id;
+  if (!e.outcome) e.outcome = "ok";
+  char *d = NULL;
+  if (detail) {
+    /* Sorted keys: the same change always reads (and hashes) the same way. */
+    d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(detail);
+    if (!d) {
+      log_error("%s: could not serialize the audit detail of %s", ctx->method, e.action);
+      return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", base.request_id);
+    }
+  }
+  e.detail_json = d;
+  int rc = audit_write(ctx->db, &e);
+  free(d);
+  return rc != 0 ? -1 : 0;
+}
+
 long long srv_remaining_ms(const srv_ctx *ctx) {
   gpr_timespec d = ctx->priv->deadline;
   if (d.tv_sec == INT64_MAX || gpr_time_cmp(d, gpr_inf_future(d.clock_type)) == 0)

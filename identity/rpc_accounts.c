@@ -207,21 +207,8 @@ static json_t *roles_json(unsigned bits) {
 /* One audit row about an account, in the current transaction. Takes detail (may be NULL).
  * Never put a password or a hash in detail. */
 static int audit_account(srv_ctx *ctx, const char *action, const id_account *a, json_t *detail) {
-  char *d = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-  json_decref(detail);
-  if (detail && !d) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not write the audit detail");
-  audit_entry e;
-  memset(&e, 0, sizeof e);
-  srv_audit_base(ctx, &e);
-  e.action = action;
-  e.target_type = "account";
-  e.target_id = a->id;
-  e.unit_path = a->unit_path;
-  e.outcome = "ok";
-  e.detail_json = d;
-  int rc = audit_write(ctx->db, &e);
-  free(d);
-  return rc != 0 ? -1 : 0;
+  audit_entry e = {.action = action, .target_type = "account", .target_id = a->id, .unit_path = a->unit_path};
+  return srv_audit(ctx, &e, detail);
 }
 
 /* ------------------------------------------------------------- CreateAccount ------------ */

@@ -71,23 +71,10 @@ static int need_admin(srv_ctx *ctx) {
 static int audit_client(srv_ctx *ctx, const char *action, const char *actor_id,
                         const char *actor_name, const char *client_id, const char *outcome,
                         json_t *detail) {
-  char *d = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-  json_decref(detail);
-  if (detail && !d) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not write the audit detail");
-  audit_entry e;
-  memset(&e, 0, sizeof e);
-  srv_audit_base(ctx, &e);
-  if (actor_id) e.actor_id = actor_id;
-  if (actor_name) e.actor_name = actor_name;
-  e.action = action;
-  e.target_type = "service_client";
-  e.target_id = client_id;
-  e.unit_path = "";
-  e.outcome = outcome;
-  e.detail_json = d;
-  int rc = audit_write(ctx->db, &e);
-  free(d);
-  return rc != 0 ? -1 : 0;
+  audit_entry e = {.actor_id = actor_id, .actor_name = actor_name, .action = action,
+                   .target_type = "service_client", .target_id = client_id, .unit_path = "",
+                   .outcome = outcome};
+  return srv_audit(ctx, &e, detail);
 }
 
 /* The row of a one-row result as a message, or NULL. */

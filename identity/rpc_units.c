@@ -132,25 +132,13 @@ static int fail_code_taken(srv_ctx *ctx) {
  * failed (text that is not UTF-8 cannot reach here, so that is an internal error). */
 static int audit_row(srv_ctx *ctx, const char *action, const char *target_type,
                      const char *target_id, const char *unit_path, json_t *detail) {
-  char *d = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-  json_decref(detail);
-  if (!d) {
+  if (!detail) {
     log_error("%s: could not build the audit detail of %s", ctx->method, action);
     return FAIL(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
                 ctx->request_id ? ctx->request_id : "");
   }
-  audit_entry e;
-  memset(&e, 0, sizeof e);
-  srv_audit_base(ctx, &e);
-  e.action = action;
-  e.target_type = target_type;
-  e.target_id = target_id;
-  e.unit_path = unit_path;
-  e.outcome = "ok";
-  e.detail_json = d;
-  int rc = audit_write(ctx->db, &e);
-  free(d);
-  return rc != 0 ? -1 : 0;
+  audit_entry e = {.action = action, .target_type = target_type, .target_id = target_id, .unit_path = unit_path};
+  return srv_audit(ctx, &e, detail);
 }
 
 static int idem_record(srv_ctx *ctx, const char *request_id, const char *target) {

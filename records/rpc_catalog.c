@@ -237,24 +237,14 @@ static int audit_upsert(srv_ctx *ctx, const cat_entry *old, const cat_entry *neu
                              "op", old ? "update" : "create", "version", (json_int_t)neu->version,
                              "changes", ch)
                  : NULL;
-  char *text = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-  json_decref(d);
-  if (!text) {
+  if (!d) {
     log_error("%s: could not build the audit detail", ctx->method);
     return (internal(ctx), DB_TX_ROLLBACK);
   }
-  audit_entry e;
-  memset(&e, 0, sizeof e);
-  srv_audit_base(ctx, &e);
-  e.action = "CATALOG_UPSERT";
-  e.target_type = "catalog_entry";
-  e.target_id = srv_printf(ctx, "%s/%s", neu->catalog, neu->code);
-  e.unit_path = ""; /* catalogues are deployment-wide */
-  e.outcome = "ok";
-  e.detail_json = text;
-  int rc = audit_write(ctx->db, &e);
-  free(text);
-  return rc != 0 ? -1 : 0;
+  /* catalogues are deployment-wide: no unit */
+  audit_entry e = {.action = "CATALOG_UPSERT", .target_type = "catalog_entry",
+                   .target_id = srv_printf(ctx, "%s/%s", neu->catalog, neu->code), .unit_path = ""};
+  return srv_audit(ctx, &e, d);
 }
 
 static int same_entry(const cat_entry *a, const cat_entry *b) {

@@ -231,24 +231,12 @@ internal:
 
 static int audit_cr(srv_ctx *ctx, const char *action, const char *target_id, const char *unit_path,
                     json_t *detail) {
-  char *d = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-  json_decref(detail);
-  if (!d) {
+  if (!detail) {
     log_error("%s: could not build the audit detail of %s", ctx->method, action);
     return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", str(ctx->request_id));
   }
-  audit_entry e;
-  memset(&e, 0, sizeof e);
-  srv_audit_base(ctx, &e);
-  e.action = action;
-  e.target_type = "change_request";
-  e.target_id = target_id;
-  e.unit_path = unit_path;
-  e.outcome = "ok";
-  e.detail_json = d;
-  int rc = audit_write(ctx->db, &e);
-  free(d);
-  return rc != 0 ? -1 : 0;
+  audit_entry e = {.action = action, .target_type = "change_request", .target_id = target_id, .unit_path = unit_path};
+  return srv_audit(ctx, &e, detail);
 }
 
 static json_t *paths_json(field_change **ch, size_t n) {

@@ -230,24 +230,12 @@ int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, i
 /* ------------------------------------------------------------ audit --------------------- */
 
 static int audit(srv_ctx *ctx, const char *action, const rec_t *r, json_t *detail) {
-  char *d = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-  json_decref(detail);
-  if (!d) {
+  if (!detail) {
     log_error("%s: could not build the audit detail of %s", ctx->method, action);
     return fail_internal(ctx);
   }
-  audit_entry e;
-  memset(&e, 0, sizeof e);
-  srv_audit_base(ctx, &e);
-  e.action = action;
-  e.target_type = "record";
-  e.target_id = r->id;
-  e.unit_path = r->managing_unit_path;
-  e.outcome = "ok";
-  e.detail_json = d;
-  int rc = audit_write(ctx->db, &e);
-  free(d);
-  return rc != 0 ? -1 : 0;
+  audit_entry e = {.action = action, .target_type = "record", .target_id = r->id, .unit_path = r->managing_unit_path};
+  return srv_audit(ctx, &e, detail);
 }
 
 int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r) {
