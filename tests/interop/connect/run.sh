@@ -15,6 +15,10 @@ for b in hoso-identity hoso-gateway; do
   [ -x "$BUILD/$b" ] || { echo "connect interop: $BUILD/$b is not built" >&2; exit 1; }
 done
 
+# google/protobuf/descriptor.proto (imported by google/api/annotations.proto): where the build found it
+PB_INC="$(sed -n 's/^PROTOBUF_INCLUDE_DIR:PATH=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)"
+PB_INC="${PB_INC:-/usr/include}"
+
 # npm ci once and the code generated per run, under a lock: two test runs may share this tree.
 (
   flock 9
@@ -23,7 +27,7 @@ done
     npm ci --no-audit --no-fund --loglevel=error
   fi
   rm -rf gen.tmp && mkdir gen.tmp
-  protoc -I "$PROTO" -I /usr/include --plugin=protoc-gen-es="$HERE/node_modules/.bin/protoc-gen-es" \
+  protoc -I "$PROTO" -I "$PB_INC" --plugin=protoc-gen-es="$HERE/node_modules/.bin/protoc-gen-es" \
     --es_out=gen.tmp --es_opt=target=js,import_extension=js \
     identity.proto common.proto google/api/annotations.proto google/api/http.proto
   rm -rf gen && mv gen.tmp gen
