@@ -6,6 +6,7 @@
 #   bench/records_1m.sh            # 1 000 000 records (COUNT=... for another size)
 #   KEEP=1 bench/records_1m.sh     # leave the cluster and services running afterwards
 #   bench/records_1m.sh stop       # stop what a KEEP=1 run left
+#   SKIP_BUILD=1 bench/records_1m.sh   # use the binaries already in build-bench/
 #
 # Everything lives under var/bench-records/ (about 12 GB for 1 M records). PostgreSQL keeps
 # its durability defaults (fsync, synchronous_commit, full_page_writes on); only memory and
@@ -43,9 +44,11 @@ if [ "${1:-}" = stop ]; then
   exit 0
 fi
 
-say "release build in $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DHOSO_TESTS=OFF -DHOSO_BENCH=ON >/dev/null
-cmake --build "$BUILD" -j2 --target hoso-identity hoso-records hoso-gen-records bench_records >/dev/null
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  say "release build in $BUILD"
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DHOSO_TESTS=OFF -DHOSO_BENCH=ON >/dev/null
+  cmake --build "$BUILD" -j2 --target hoso-identity hoso-records hoso-gen-records bench_records >/dev/null
+fi
 
 stop_all
 rm -rf "$DIR"

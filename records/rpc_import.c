@@ -120,24 +120,9 @@ static int audit_batch(srv_ctx *ctx, const import_st *st, size_t n) {
    * first and the last, and who created whom must be answerable from the log alone. */
   json_t *d = json_pack("{s:s, s:I, s:s, s:s, s:o}", "unit_id", st->in->unit_id, "count", (json_int_t)n,
                         "first_id", st->recs[0]->id, "last_id", st->recs[n - 1]->id, "ids", ids);
-  char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
-  json_decref(d);
-  if (!text) {
-    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
-    return DB_TX_ROLLBACK;
-  }
-  audit_entry e;
-  memset(&e, 0, sizeof e);
-  srv_audit_base(ctx, &e);
-  e.action = "RECORD_IMPORT";
-  e.target_type = "unit";
-  e.target_id = st->in->unit_id;
-  e.unit_path = st->path;
-  e.outcome = "ok";
-  e.detail_json = text;
-  int rc = audit_write(ctx->db, &e);
-  free(text);
-  return rc != 0 ? -1 : 0;
+  audit_entry e = {.action = "RECORD_IMPORT", .target_type = "unit", .target_id = st->in->unit_id,
+                   .unit_path = st->path};
+  return srv_audit(ctx, &e, d) != 0 ? -1 : 0;
 }
 
 static int import_tx(srv_ctx *ctx, void *p) {
@@ -212,7 +197,7 @@ int rpc_import_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   if (!o->rows) o->rows = (int32_t)st.res.n_read;
   size_t ne = st.res.n_errors, extra = st.res.errors_dropped ? 1 : 0;
   o->errors = srv_alloc(ctx, (ne + extra ? ne + extra : 1) * sizeof *o->errors);
-  memcpy(o->errors, st.res.errors, ne * sizeof *o->errors);
+  if (ne) memcpy(o->errors, st.res.errors, ne * sizeof *o->errors);
   qsort(o->errors, ne, sizeof *o->errors, by_line);
   if (extra) {
     import_err *e = srv_new(ctx, &hoso__records__v1__import_error__descriptor);

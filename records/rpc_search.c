@@ -132,7 +132,7 @@ static void put_ints(json_t *o, const char *k, const int *v, size_t n) {
 }
 
 /* What was asked, never what was found: the audit says who looked for whom. */
-static char *criteria_json(const search_req *in, const ss_query *q, const char *unit_path) {
+static json_t *criteria_json(const search_req *in, const ss_query *q, const char *unit_path) {
   json_t *o = json_object();
   if (!o) return NULL;
   put_s(o, "unit_id", in->unit_id);
@@ -158,9 +158,7 @@ static char *criteria_json(const search_req *in, const ss_query *q, const char *
   json_object_set_new(o, "order", json_integer(q->order));
   json_object_set_new(o, "page_size", json_integer(q->limit - 1));
   if (q->after[0]) json_object_set_new(o, "next_page", json_true());
-  char *d = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-  json_decref(o);
-  return d;
+  return o;
 }
 
 /* ------------------------------------------------------------ the search ---------------- */
@@ -220,23 +218,8 @@ static int search_tx(srv_ctx *ctx, void *p) {
   }
   PQclear(r);
 
-  char *d = criteria_json(st->in, q, st->unit_path);
-  if (!d) {
-    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", str(ctx->request_id));
-    return DB_TX_ROLLBACK;
-  }
-  audit_entry e;
-  memset(&e, 0, sizeof e);
-  srv_audit_base(ctx, &e);
-  e.action = "RECORD_SEARCH";
-  e.target_type = "record";
-  e.target_id = "";
-  e.unit_path = st->unit_path;
-  e.outcome = "ok";
-  e.detail_json = d;
-  int rc = audit_write(ctx->db, &e);
-  free(d);
-  return rc != 0 ? -1 : 0;
+  audit_entry e = {.action = "RECORD_SEARCH", .target_type = "record", .target_id = "", .unit_path = st->unit_path};
+  return srv_audit(ctx, &e, criteria_json(st->in, q, st->unit_path)) != 0 ? -1 : 0;
 }
 
 /* Where the caller may look: the unit asked for (within the scope), else the whole scope; a

@@ -133,9 +133,12 @@ static char *insert_sql(void) {
       "SELECT id, managing_unit_id, unit_path, version, status, workflow_state, verified, "
       "full_name, birth_date, gender, ethnicity_code, religion_code, rank_code, position_code, "
       "degree_code, political_theory_code, party_member, category, recruitment_date, home_town, "
-      "fold(search_text), data, $24 FROM u RETURNING id, version, unit_path) "
+      "fold(search_text), data, $24 FROM u RETURNING 1) "
+      /* From the arrays, not from r: a join of the two CTE scans is a nested loop over the
+       * whole batch (quadratic, measured); a data-modifying CTE runs whether read or not, and
+       * the foreign key is checked at the end of the statement, after both inserts. */
       "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
-      "SELECT r.id, r.version, $25, $24, r.unit_path, u.meta, u.data FROM r JOIN u ON u.id = r.id";
+      "SELECT id, version, $25, $24, unit_path, meta, data FROM u";
   put(&b, rest, sizeof rest - 1);
   if (b.oom) {
     free(b.s);
