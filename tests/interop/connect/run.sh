@@ -33,57 +33,19 @@ PB_INC="${PB_INC:-/usr/include}"
   rm -rf gen && mv gen.tmp gen
 ) 9>"/tmp/hoso-interop-connect.lock"
 
-PG_BIN="${HOSO_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
-[ -n "$PG_BIN" ] || { echo "connect interop: no PostgreSQL server binaries" >&2; exit 1; }
+NAME=interop-connect
+# shellcheck source=../lib.sh
+. "$HERE/../lib.sh"
+interop_pg_start
 
-as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-TMP="$(mktemp -d /tmp/hoso-interop-connect-XXXXXX)"
-[ "$(id -u)" -ne 0 ] || chown postgres: "$TMP"
-chmod 700 "$TMP"
-IDN_PID=""
-GW_PID=""
-STATUS=1
-
-cleanup() {
-  for p in "$GW_PID" "$IDN_PID"; do
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
-  done
-  as_pg "$PG_BIN/pg_ctl" -D "$TMP/data" -m immediate stop >/dev/null 2>&1 || true
-  if [ "$STATUS" -ne 0 ]; then
-    for f in "$TMP/gateway.log" "$TMP/identity.log" "$TMP/server.log"; do
-      [ -f "$f" ] && { echo "---- $f (last lines)"; tail -n 40 "$f"; }
-    done
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-as_pg "$PG_BIN/initdb" -D "$TMP/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync \
-  >"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log"; exit 1; }
-as_pg "$PG_BIN/pg_ctl" -D "$TMP/data" -w -t 60 -l "$TMP/server.log" \
-  -o "-c listen_addresses='' -k '$TMP' -p 5432 -c fsync=off -c synchronous_commit=off" start >/dev/null
-"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$TMP" -p 5432 -U postgres -d postgres \
-  -c "CREATE ROLE hoso LOGIN NOSUPERUSER" -c "CREATE DATABASE hoso OWNER hoso"
-
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 IDN_ADDR="127.0.0.1:$(free_port)"
 GW_ADDR="127.0.0.1:$(free_port)"
-# Only what the processes need: a developer's own HOSO_* settings must not change the test.
-# exec: the background job must be the process itself, so $! is what gets the signal.
-run_clean() {
-  exec env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-    LSAN_OPTIONS="${LSAN_OPTIONS:-}" HOSO_LOG_LEVEL=info HOSO_IDENTITY_ADDR="$IDN_ADDR" "$@"
-}
-run_clean HOSO_PG_DSN="host=$TMP port=5432 dbname=hoso user=hoso" HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
-  HOSO_TRUSTED_PROXIES=127.0.0.1 "$BUILD/hoso-identity" >"$TMP/identity.log" 2>&1 </dev/null &
-IDN_PID=$!
-run_clean HOSO_GATEWAY_ADDR="$GW_ADDR" HOSO_GATEWAY_READY_BACKENDS=identity \
-  "$BUILD/hoso-gateway" >"$TMP/gateway.log" 2>&1 </dev/null &
-GW_PID=$!
+interop_spawn identity HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_PG_DSN="$PG_DSN" \
+  HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD" HOSO_TRUSTED_PROXIES=127.0.0.1 "$BUILD/hoso-identity"
+IDN_PID=$SPAWNED
+interop_spawn gateway HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_GATEWAY_ADDR="$GW_ADDR" \
+  HOSO_GATEWAY_READY_BACKENDS=identity "$BUILD/hoso-gateway"
+GW_PID=$SPAWNED
 
 # Ready when the gateway's /readyz says identity serves.
 ready() {
@@ -103,18 +65,6 @@ ready || { echo "connect interop: the gateway was not ready within 60 s" >&2; ex
 (cd "$HERE" && HOSO_GATEWAY_URL="http://$GW_ADDR" HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD" node connect.test.mjs)
 
 # Both must also stop cleanly (drain, no leak reports under the sanitizers).
-for name in gateway identity; do
-  if [ "$name" = gateway ]; then pid="$GW_PID"; else pid="$IDN_PID"; fi
-  kill -TERM "$pid"
-  for ((i = 0; i < 200; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && { echo "connect interop: $name still running 20 s after SIGTERM" >&2; exit 1; }
-  rc=0
-  wait "$pid" || rc=$?
-  if [ "$name" = gateway ]; then GW_PID=""; else IDN_PID=""; fi
-  [ "$rc" -eq 0 ] || { echo "connect interop: $name exited with status $rc after SIGTERM" >&2; exit 1; }
-  echo "ok - $name stopped cleanly"
-done
+interop_stop "$GW_PID" gateway
+interop_stop "$IDN_PID" identity
 STATUS=0

@@ -1,0 +1,74 @@
+# Shared by the interop drivers (run.sh, connect/run.sh): a private PostgreSQL cluster in a temp
+# dir, service processes started with a clean environment, and a clean stop. Source it after
+# setting NAME (for messages); then call interop_pg_start.
+
+PG_BIN="${HOSO_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
+[ -n "$PG_BIN" ] || { echo "$NAME: no PostgreSQL server binaries" >&2; exit 1; }
+
+# initdb and postgres refuse root: as root, they run as postgres in a directory it owns.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+TMP="$(mktemp -d "/tmp/hoso-$NAME-XXXXXX")"
+[ "$(id -u)" -ne 0 ] || chown postgres: "$TMP"
+chmod 700 "$TMP"
+INTEROP_PIDS=()
+STATUS=1
+
+interop_cleanup() {
+  local p
+  for p in "${INTEROP_PIDS[@]}"; do
+    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
+  done
+  as_pg "$PG_BIN/pg_ctl" -D "$TMP/data" -m immediate stop >/dev/null 2>&1 || true
+  if [ "$STATUS" -ne 0 ]; then
+    local f
+    for f in "$TMP"/*.log; do
+      [ -f "$f" ] && { echo "---- $f (last lines)"; tail -n 40 "$f"; }
+    done
+  fi
+  rm -rf "$TMP"
+}
+trap interop_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The cluster, its role hoso and database hoso; PG_DSN for the services.
+interop_pg_start() {
+  as_pg "$PG_BIN/initdb" -D "$TMP/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync \
+    >"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log"; exit 1; }
+  as_pg "$PG_BIN/pg_ctl" -D "$TMP/data" -w -t 60 -l "$TMP/server.log" \
+    -o "-c listen_addresses='' -k '$TMP' -p 5432 -c fsync=off -c synchronous_commit=off" start >/dev/null
+  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$TMP" -p 5432 -U postgres -d postgres \
+    -c "CREATE ROLE hoso LOGIN NOSUPERUSER" -c "CREATE DATABASE hoso OWNER hoso"
+  PG_DSN="host=$TMP port=5432 dbname=hoso user=hoso"
+}
+
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+# interop_spawn LOGNAME VAR=value... BINARY: runs BINARY in the background with only the given
+# settings (a developer's own HOSO_* must not change the test), stderr to $TMP/LOGNAME.log;
+# the pid is appended to INTEROP_PIDS and left in SPAWNED.
+interop_spawn() {
+  local log="$1"
+  shift
+  env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+    LSAN_OPTIONS="${LSAN_OPTIONS:-}" HOSO_LOG_LEVEL=info "$@" >"$TMP/$log.log" 2>&1 </dev/null &
+  SPAWNED=$!
+  INTEROP_PIDS+=("$SPAWNED")
+}
+
+# interop_stop PID NAME: SIGTERM, wait up to 20 s, fail unless it exits 0 (drained, and no
+# leak reports under the sanitizers).
+interop_stop() {
+  local pid="$1" name="$2" i rc=0
+  kill -TERM "$pid"
+  for ((i = 0; i < 200; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && { echo "$NAME: $name still running 20 s after SIGTERM" >&2; exit 1; }
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 0 ] || { echo "$NAME: $name exited with status $rc after SIGTERM" >&2; exit 1; }
+  echo "ok - $name stopped cleanly"
+}
