@@ -72,9 +72,13 @@ static int sample(unsigned seed) {
   srand(seed);
   for (int q = 0; q < 80 && n_sample < SAMPLE_MAX; q++) {
     Hoso__Records__V1__SearchRecordsRequest req = HOSO__RECORDS__V1__SEARCH_RECORDS_REQUEST__INIT;
-    char from[16];
-    snprintf(from, sizeof from, "%04d-%02d-%02d", 1962 + rand() % 42, 1 + rand() % 12, 1 + rand() % 28);
+    /* One month of births: a few thousand people at 1 M, so the count stays cheap. */
+    char from[16], to[16];
+    int y = 1962 + rand() % 42, m = 1 + rand() % 12;
+    snprintf(from, sizeof from, "%04d-%02d-01", y, m);
+    snprintf(to, sizeof to, "%04d-%02d-28", y, m);
     req.birth_date_from = from;
+    req.birth_date_to = to;
     req.order = HOSO__RECORDS__V1__SEARCH_ORDER__SEARCH_ORDER_BIRTH_DATE;
     req.page_size = 50;
     ProtobufCMessage *out = NULL;
@@ -214,8 +218,6 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
       secs = atof(argv[++i]);
-    else if (!strcmp(argv[i], "--units-file") && i + 1 < argc)
-      i++; /* accepted for records_1m.sh: the sample is drawn through SearchRecords */
     else {
       fprintf(stderr, "usage: bench_records [--seconds S]  (HOSO_RECORDS_ADDR, HOSO_IDENTITY_ADDR, HOSO_ADMIN_PASSWORD)\n");
       return 2;

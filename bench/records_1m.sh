@@ -6,6 +6,7 @@
 #   bench/records_1m.sh            # 1 000 000 records (COUNT=... for another size)
 #   KEEP=1 bench/records_1m.sh     # leave the cluster and services running afterwards
 #   bench/records_1m.sh stop       # stop what a KEEP=1 run left
+#   bench/records_1m.sh again      # start the cluster of the last run again and rerun bench_records
 #   SKIP_BUILD=1 bench/records_1m.sh   # use the binaries already in build-bench/
 #
 # Everything lives under var/bench-records/ (about 12 GB for 1 M records). PostgreSQL keeps
@@ -50,15 +51,11 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   cmake --build "$BUILD" -j2 --target hoso-identity hoso-records hoso-gen-records bench_records >/dev/null
 fi
 
-stop_all
-rm -rf "$DIR"
-mkdir -p "$DIR/sock"
-[ "$(id -u)" = 0 ] && chown postgres "$DIR" "$DIR/sock"
-as_pg "$(pg_bin)/initdb" -D "$DIR/pg" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log"
-as_pg "$(pg_bin)/pg_ctl" -D "$DIR/pg" -w -t 60 -l "$DIR/postgres.log" \
-  -o "-c listen_addresses='' -k $DIR/sock -p $PG_PORT -c shared_buffers=4GB -c max_wal_size=8GB -c maintenance_work_mem=512MB" start >/dev/null
+pg_start() {
+  as_pg "$(pg_bin)/pg_ctl" -D "$DIR/pg" -w -t 60 -l "$DIR/postgres.log" \
+    -o "-c listen_addresses='' -k $DIR/sock -p $PG_PORT -c shared_buffers=4GB -c max_wal_size=8GB -c maintenance_work_mem=512MB" start >/dev/null
+}
 psql_su() { psql -X -q -h "$DIR/sock" -p "$PG_PORT" -U postgres "$@"; }
-psql_su -d postgres -c "CREATE ROLE hoso LOGIN NOSUPERUSER" -c "CREATE DATABASE hoso OWNER hoso"
 DSN="host=$DIR/sock port=$PG_PORT dbname=hoso user=hoso"
 
 start_svc() { # name addr_var addr
@@ -69,19 +66,44 @@ start_svc() { # name addr_var addr
   ) &
   echo $! >"$DIR/$1.pid"
   for _ in $(seq 1 100); do
-    grep -q '"serving\|listening' "$DIR/$1.log" 2>/dev/null && return 0
+    grep -q 'listening' "$DIR/$1.log" 2>/dev/null && return 0
     sleep 0.3
   done
   say "$1 did not start; see $DIR/$1.log"
   exit 1
 }
-start_svc identity HOSO_IDENTITY_ADDR "$ID_ADDR"
-start_svc records HOSO_RECORDS_ADDR "$REC_ADDR"
-trap '[ "${KEEP:-0}" = 1 ] || stop_all' EXIT
+start_services() {
+  : >"$DIR/identity.log"
+  : >"$DIR/records.log"
+  start_svc identity HOSO_IDENTITY_ADDR "$ID_ADDR"
+  start_svc records HOSO_RECORDS_ADDR "$REC_ADDR"
+  trap '[ "${KEEP:-0}" = 1 ] || stop_all' EXIT
+  export HOSO_IDENTITY_ADDR="$ID_ADDR" HOSO_RECORDS_ADDR="$REC_ADDR" HOSO_ADMIN_PASSWORD="$PW"
+}
 
-export HOSO_IDENTITY_ADDR="$ID_ADDR" HOSO_RECORDS_ADDR="$REC_ADDR" HOSO_ADMIN_PASSWORD="$PW"
+if [ "${1:-}" = again ]; then
+  [ -f "$DIR/pg/PG_VERSION" ] || { say "no earlier run in $DIR"; exit 1; }
+  stop_all
+  pg_start
+  start_services
+  say "bench_records"
+  "$BUILD/bench_records" | tee "$DIR/bench.txt"
+  exit 0
+fi
+
+stop_all
+rm -rf "$DIR"
+mkdir -p "$DIR/sock"
+[ "$(id -u)" = 0 ] && chown postgres "$DIR" "$DIR/sock"
+as_pg "$(pg_bin)/initdb" -D "$DIR/pg" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log"
+pg_start
+psql_su -d postgres -c "CREATE ROLE hoso LOGIN NOSUPERUSER" -c "CREATE DATABASE hoso OWNER hoso"
+start_services
+
 say "generating $COUNT dossiers (seed $SEED) into $DIR/records.jsonl"
-/usr/bin/time -f "generated in %e s" "$BUILD/hoso-gen-records" --seed "$SEED" --count "$COUNT" --out "$DIR/records.jsonl"
+t0=$(date +%s)
+"$BUILD/hoso-gen-records" --seed "$SEED" --count "$COUNT" --out "$DIR/records.jsonl"
+say "generated in $(($(date +%s) - t0)) s"
 say "unit tree and bulk load through ImportRecords ($THREADS calls at once)"
 "$BUILD/hoso-gen-records" --seed "$SEED" --count "$COUNT" --threads "$THREADS" \
   --units-file "$DIR/leaves.txt" --from "$DIR/records.jsonl" | tee "$DIR/load.txt"
@@ -91,4 +113,4 @@ psql_su -d hoso -c "VACUUM (ANALYZE) records.records" -c "VACUUM (ANALYZE) recor
 say "vacuum analyze in $(($(date +%s) - t0)) s"
 psql_su -d hoso -At -c "SELECT 'records: ' || count(*) || ', table+indexes ' || pg_size_pretty(pg_total_relation_size('records.records')) || ', versions ' || pg_size_pretty(pg_total_relation_size('records.record_versions')) FROM records.records"
 say "bench_records"
-"$BUILD/bench_records" --units-file "$DIR/leaves.txt" | tee "$DIR/bench.txt"
+"$BUILD/bench_records" | tee "$DIR/bench.txt"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* Enough for every criterion at once with SS_MAX_PATHS scope paths. */
-#define SQL_MAX 16384
+#define SQL_MAX 65536
 #define PARAMS_MAX (2 * SS_MAX_PATHS + 40)
 
 typedef struct {
@@ -107,7 +107,7 @@ typedef struct {
   char lo[SS_MAX_PATHS][520], hi[SS_MAX_PATHS][520];
 } ranges;
 
-static void where(sqlb *b, const ss_query *q, ranges *rg) {
+static void where(sqlb *b, const ss_query *q, ranges *rg, int with_name) {
   add(b, " WHERE true");
   if (q->n_scope) {
     add(b, " AND (");
@@ -121,7 +121,7 @@ static void where(sqlb *b, const ss_query *q, ranges *rg) {
   }
   if (set(q->unit_id)) add(b, " AND r.managing_unit_id = $%d::bigint", param(b, q->unit_id));
   if (set(q->record_id)) add(b, " AND r.id = $%d::bigint", param(b, q->record_id));
-  if (set(q->name)) {
+  if (with_name && set(q->name)) {
     /* fold($n) of a bound parameter is computed once, when the statement is planned, so each
      * arm is a plain btree range; chr(1114111) (U+10FFFF) sorts after every other character,
      * so [q, q || U+10FFFF) holds exactly the strings that start with q. */
@@ -193,6 +193,22 @@ static void keyset_cond(sqlb *b, const ss_query *q, const char *keyset) {
     add(b, keyset, k1, k2, param(b, q->after[2] ? q->after[2] : ""));
 }
 
+/* The count rides on every row of a page that has rows; past the last page there is no row
+ * to carry it, so it is asked for alone and an empty result of the page's shape returned. */
+static PGresult *total_or_count(db_conn *db, const ss_query *q, PGresult *r, long long *total, sqlb *b,
+                                const char *keys) {
+  if (PQntuples(r) > 0) {
+    *total = strtoll(PQgetvalue(r, 0, SS_NCOLS), NULL, 10);
+    return r;
+  }
+  PQclear(r);
+  sqlb_free(b);
+  memset(b, 0, sizeof *b);
+  if (ss_count(db, q, total) != 0) return NULL;
+  add(b, "SELECT %s, %s FROM records r WHERE false", select_cols, keys);
+  return db_exec(db, b->sql, 0, NULL);
+}
+
 PGresult *ss_page(db_conn *db, const ss_query *q, long long *total) {
   sqlb *b = calloc(1, sizeof *b);
   ranges *rg = malloc(sizeof *rg);
@@ -202,12 +218,40 @@ PGresult *ss_page(db_conn *db, const ss_query *q, long long *total) {
   order_parts(q->order, &keys, &keyset, &by);
   char lim[16];
   snprintf(lim, sizeof lim, "%d", q->limit > 0 ? q->limit : 1);
+  if (set(q->name) && q->order == SS_ORDER_NAME) {
+    /* A name in name order: each place a match may start (005) is its own index range, read
+     * index-only (the indexes carry the sort key and the unit path row-level security checks),
+     * so neither the count nor the choice of the page visits the table; only the page's rows
+     * are read. UNION drops a record found twice (a 3-word name's third word is its given name). */
+    static const char *const arm[4] = {"r.name_folded COLLATE \"C\"", "r.name_w2", "r.name_w3", "r.given_folded"};
+    int n = param(b, q->name);
+    size_t mark = b->len;
+    where(b, q, rg, 0);
+    char *rest = b->overflow ? NULL : strdup(b->sql + mark + strlen(" WHERE true"));
+    b->len = mark;
+    b->sql[mark] = '\0';
+    if (!rest) goto out;
+    add(b, "WITH m AS MATERIALIZED (");
+    for (int i = 0; i < 4; i++)
+      add(b, "%sSELECT r.id, r.given_folded, r.name_folded FROM records r WHERE %s >= fold($%d) AND %s < fold($%d) || chr(1114111)%s",
+          i ? " UNION " : "", arm[i], n, arm[i], n, rest);
+    free(rest);
+    add(b, "), p AS (SELECT m.id FROM m WHERE true");
+    keyset_cond(b, q, " AND (m.given_folded, m.name_folded COLLATE \"C\", m.id) > ($%d, $%d, $%d::bigint)");
+    add(b, " ORDER BY m.given_folded, m.name_folded COLLATE \"C\", m.id LIMIT $%d) ", param(b, lim));
+    add(b, "SELECT %s, %s, (SELECT count(*) FROM m) FROM records r JOIN p ON p.id = r.id ORDER BY %s", select_cols,
+        keys, by);
+    if (b->overflow) goto out;
+    r = db_exec(db, b->sql, b->n, b->params);
+    if (r) r = total_or_count(db, q, r, total, b, keys);
+    goto out;
+  }
   if (set(q->name)) {
     /* A name finds few people (a full name hundreds of a million, a given name tens of
      * thousands): reading them once for both the count and the page beats walking an order
      * index with a filter, which the planner may pick when it misjudges the name's rarity. */
     add(b, "WITH m AS MATERIALIZED (SELECT %s, %s FROM records r", select_cols, keys);
-    where(b, q, rg);
+    where(b, q, rg, 1);
     add(b, ") SELECT r.*, (SELECT count(*) FROM m) FROM m r WHERE true");
     /* The outer query names the CTE's columns as r.*: the keyset fragments are the same. */
     const char *k = q->order == SS_ORDER_BIRTH     ? " AND (r.k1::date, r.k2::bigint) > ($%d::date, $%d::bigint)"
@@ -220,25 +264,12 @@ PGresult *ss_page(db_conn *db, const ss_query *q, long long *total) {
     add(b, " ORDER BY %s LIMIT $%d", o, param(b, lim));
     if (b->overflow) goto out;
     r = db_exec(db, b->sql, b->n, b->params);
-    if (!r) goto out;
-    if (PQntuples(r) > 0) {
-      *total = strtoll(PQgetvalue(r, 0, SS_NCOLS), NULL, 10);
-    } else {
-      /* Past the last page the outer query has no row to carry the count. */
-      PQclear(r);
-      r = NULL;
-      sqlb_free(b);
-      memset(b, 0, sizeof *b);
-      if (ss_count(db, q, total) != 0) goto out;
-      b->n = 0;
-      add(b, "SELECT %s, %s FROM records r WHERE false", select_cols, keys);
-      r = db_exec(db, b->sql, 0, NULL);
-    }
+    if (r) r = total_or_count(db, q, r, total, b, keys);
     goto out;
   }
   if (ss_count(db, q, total) != 0) goto out;
   add(b, "SELECT %s, %s FROM records r", select_cols, keys);
-  where(b, q, rg);
+  where(b, q, rg, 1);
   keyset_cond(b, q, keyset);
   add(b, " ORDER BY %s LIMIT $%d", by, param(b, lim));
   if (!b->overflow) r = db_exec(db, b->sql, b->n, b->params);
@@ -255,7 +286,7 @@ int ss_count(db_conn *db, const ss_query *q, long long *total) {
   int rc = -1;
   if (!b || !rg) goto out;
   add(b, "SELECT count(*) FROM records r");
-  where(b, q, rg);
+  where(b, q, rg, 1);
   if (b->overflow) goto out;
   PGresult *r = db_exec(db, b->sql, b->n, b->params);
   if (!r) goto out;

@@ -779,7 +779,7 @@ static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *from_file;
 static unsigned g_seed;
 static gen_ctx gctx;
-static long long done_records, failed_calls;
+static long long done_records, failed_calls, n_calls;
 static double t_start;
 
 static double now_s(void) {
@@ -843,6 +843,7 @@ static void send_part(const load_job *jb, size_t ji, int part, const text *body,
                             &out, &st);
   Hoso__Records__V1__ImportRecordsResponse *o = (void *)out;
   pthread_mutex_lock(&job_lock);
+  n_calls++;
   if (c != GRPC_STATUS_OK || !o || o->imported != (int)k) {
     failed_calls++;
     if (c != GRPC_STATUS_OK)
@@ -1027,8 +1028,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, load_worker, NULL);
   for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
   double secs = now_s() - t_start;
-  printf("loaded %lld records in %.1f s: %.0f records/s (%zu calls of up to %d, %d at once, %lld failed)\n",
-         done_records, secs, secs > 0 ? (double)done_records / secs : 0.0, n_jobs, batch, threads, failed_calls);
+  printf("loaded %lld records in %.1f s: %.0f records/s (%lld calls into %zu units, %d at once, %lld failed)\n",
+         done_records, secs, secs > 0 ? (double)done_records / secs : 0.0, n_calls, n_leaves, threads, failed_calls);
   if (from_file) fclose(from_file);
   free(jobs);
   free(leaves);

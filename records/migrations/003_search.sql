@@ -10,8 +10,7 @@
 -- replaces it.
 DROP INDEX records_unit_path;
 
--- Name order's tie-breaker and the prefix range of a name typed from the family name on.
-CREATE INDEX records_name_folded ON records (name_folded COLLATE "C", id);
+-- The name indexes are in 005, next to the columns they carry.
 
 -- Birth-date order (people without a date last) and date-of-birth ranges.
 CREATE INDEX records_birth ON records ((COALESCE(birth_date, 'infinity'::date)), id);
