@@ -329,6 +329,10 @@ static void test_orders(void **state) {
   q.order = HOSO__RECORDS__V1__SEARCH_ORDER__SEARCH_ORDER_BIRTH_DATE;
   expect_names(w.tok_d1_reader, &q,
                "Lê Minh Sơn|Trần Thị Lan|Nguyễn Văn An|Đặng Thị Hà|Nguyễn Thị Hường|Nguyễn Văn Anh", 6);
+  /* A name in another order than the name's: the same matches, sorted by birth date. */
+  q.name = "nguyen";
+  expect_names(w.tok_d1_reader, &q, "Nguyễn Văn An|Nguyễn Thị Hường|Nguyễn Văn Anh", 3);
+  q.name = "";
   /* Lan was submitted after the imports: the newest change. */
   q.order = HOSO__RECORDS__V1__SEARCH_ORDER__SEARCH_ORDER_UPDATED;
   q.page_size = 1;
