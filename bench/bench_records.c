@@ -215,11 +215,15 @@ static int phase(const char *label, int kind, int conc, double secs) {
 
 int main(int argc, char **argv) {
   double secs = 20;
+  const char *only = "";
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
       secs = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+      only = argv[++i];
     else {
-      fprintf(stderr, "usage: bench_records [--seconds S]  (HOSO_RECORDS_ADDR, HOSO_IDENTITY_ADDR, HOSO_ADMIN_PASSWORD)\n");
+      fprintf(stderr, "usage: bench_records [--seconds S] [--only get|search]  (HOSO_RECORDS_ADDR, HOSO_IDENTITY_ADDR, "
+                      "HOSO_ADMIN_PASSWORD)\n");
       return 2;
     }
   }
@@ -259,9 +263,11 @@ int main(int argc, char **argv) {
   }
   printf("records in the database: %lld (sample of %zu for the calls)\n", total, n_sample);
   int rc = 0;
-  rc |= phase("GetRecord, 32 concurrent calls", 0, 32, secs);
-  rc |= phase("name search (no marks / marks / 2 words), 1 caller", 1, 1, secs);
-  rc |= phase("name search, 4 concurrent callers", 1, 4, secs);
+  if (strcmp(only, "search") != 0) rc |= phase("GetRecord, 32 concurrent calls", 0, 32, secs);
+  if (strcmp(only, "get") != 0) {
+    rc |= phase("name search (no marks / marks / 2 words), 1 caller", 1, 1, secs);
+    rc |= phase("name search, 4 concurrent callers", 1, 4, secs);
+  }
   cli_close(rec_ch);
   cli_close(id_ch);
   return rc;

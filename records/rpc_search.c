@@ -90,7 +90,7 @@ static int token_read(srv_ctx *ctx, const char *token, int order, ss_query *q) {
    * fails there, so check the shapes here to answer INVALID_ARGUMENT, not INTERNAL. */
   const char *id = q->after[order == SS_ORDER_NAME ? 2 : 1];
   if (ok) ok = id && !val_id(id);
-  if (ok && order == SS_ORDER_BIRTH) ok = strcmp(q->after[0], "infinity") == 0 || !val_date(q->after[0]);
+  if (ok && order == SS_ORDER_BIRTH) ok = !val_date(q->after[0]);
   if (ok && order == SS_ORDER_UPDATED) ok = strlen(q->after[0]) >= 19 && strlen(q->after[0]) <= 40;
   json_decref(a);
   if (ok) return 0;

@@ -37,7 +37,8 @@ typedef struct {
   size_t n_categories, n_statuses, n_workflow_states;
   int order;             /* SS_ORDER_* */
   /* Keyset: the sort key of the last row of the previous page (NULL: the first page). NAME:
-   * given name, folded name, id; BIRTH: date or "infinity", id; UPDATED: timestamptz text, id. */
+   * given name, folded name, id; BIRTH: date, id (records without a birth date, which the
+   * service never writes, are left out of this order); UPDATED: timestamptz text, id. */
   const char *after[3];
   int limit;
 } ss_query;

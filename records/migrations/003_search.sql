@@ -12,8 +12,9 @@ DROP INDEX records_unit_path;
 
 -- The name indexes are in 005, next to the columns they carry.
 
--- Birth-date order (people without a date last) and date-of-birth ranges.
-CREATE INDEX records_birth ON records ((COALESCE(birth_date, 'infinity'::date)), id);
+-- Birth-date order and date-of-birth ranges. A plain column: an index on an expression such
+-- as COALESCE(birth_date, ...) is never used under row-level security (not leakproof).
+CREATE INDEX records_birth ON records (birth_date, id);
 -- "Newest change first" order.
 CREATE INDEX records_updated ON records (updated_at DESC, id DESC);
 CREATE INDEX records_recruited ON records (recruitment_date) WHERE recruitment_date IS NOT NULL;

@@ -25,7 +25,8 @@ ALTER TABLE records
                          THEN fold(substr(full_name, length(split_part(full_name, ' ', 1))
                                           + length(split_part(full_name, ' ', 2)) + 3)) END) STORED;
 
-CREATE INDEX records_unit_key ON records (unit_key, id);
+-- A unit subtree, counted index-only (the unit path row-level security checks rides along).
+CREATE INDEX records_unit_key ON records (unit_key, id) INCLUDE (unit_path);
 -- One index per place a name match may start, each carrying what a name search in name order
 -- needs (the record, its sort key, and the unit path row-level security checks), so that the
 -- count and the choice of a page are index-only scans; a search reads only the page's rows.
