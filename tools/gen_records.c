@@ -517,6 +517,7 @@ static Record *gen_person(arena *a, rng *r, const gen_ctx *g, int district_idx) 
   } fam[] = {{"FATHER", 1}, {"MOTHER", 1}, {"SPOUSE", g->year_now - by > 25 && chance(r, 0.85)},
              {"CHILD", 0}, {"CHILD", 0}, {"SIBLING", 0}, {"SIBLING", 0}, {"CHILD", 0}};
   int kids = fam[2].on ? uni(r, 4) : 0, sibs = uni(r, 3);
+  if (!fam[2].on && sibs == 0) sibs = 1; /* at least three relatives on every form */
   for (int i = 0; i < kids && i < 2; i++) fam[3 + i].on = 1;
   if (kids == 3) fam[7].on = 1;
   for (int i = 0; i < sibs; i++) fam[5 + i].on = 1;
