@@ -44,17 +44,25 @@ static int param(sqlb *b, const char *v) {
   return b->n;
 }
 
+/* Room for a parameter built here, freed with the builder; NULL (and the builder spoilt) when
+ * there is none. */
+static char *owned_buf(sqlb *b, size_t n) {
+  char *s = b->n_owned < PARAMS_MAX ? malloc(n) : NULL;
+  if (!s) {
+    b->overflow = 1;
+    return NULL;
+  }
+  b->owned[b->n_owned++] = s;
+  return s;
+}
+
 /* A text[] literal of codes. Codes are [A-Za-z0-9._-] (val_code), but each is quoted and
  * escaped anyway so that the literal never depends on the caller's checks. */
 static int param_text_array(sqlb *b, const ss_list *l) {
   size_t cap = 3;
   for (size_t i = 0; i < l->n; i++) cap += 2 * strlen(l->v[i]) + 3;
-  char *s = b->n_owned < PARAMS_MAX ? malloc(cap) : NULL;
-  if (!s) {
-    b->overflow = 1;
-    return 1;
-  }
-  b->owned[b->n_owned++] = s;
+  char *s = owned_buf(b, cap);
+  if (!s) return 1;
   size_t o = 0;
   s[o++] = '{';
   for (size_t i = 0; i < l->n; i++) {
@@ -72,12 +80,8 @@ static int param_text_array(sqlb *b, const ss_list *l) {
 }
 
 static int param_int_array(sqlb *b, const int *v, size_t n) {
-  char *s = b->n_owned < PARAMS_MAX ? malloc(n * 12 + 3) : NULL;
-  if (!s) {
-    b->overflow = 1;
-    return 1;
-  }
-  b->owned[b->n_owned++] = s;
+  char *s = owned_buf(b, n * 12 + 3);
+  if (!s) return 1;
   size_t o = 0;
   s[o++] = '{';
   for (size_t i = 0; i < n; i++) o += (size_t)sprintf(s + o, i ? ",%d" : "%d", v[i]);
