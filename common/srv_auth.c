@@ -141,14 +141,14 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
   char why[128] = "";
   if (flags & SRV_PUBLIC) {
     /* A public method works without a token; a good one is passed on, a bad one ignored. */
-    if (jwt && tok_verify(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) == 0 &&
+    if (jwt && tok_verify_cached(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) == 0 &&
         (strcmp(c->typ, TOK_TYP_PWCHANGE) != 0 || (flags & SRV_PWCHANGE_OK)) &&
         !(service_mtls && (c->roles & ROLE_SERVICE) && !ctx->peer_has_cert))
       ctx->auth = c;
     return 0;
   }
   if (!jwt) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "missing bearer token");
-  if (tok_verify(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) != 0)
+  if (tok_verify_cached(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) != 0)
     return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "invalid token: %s",
                     *why ? why : "rejected");
   if (strcmp(c->typ, TOK_TYP_PWCHANGE) == 0 && !(flags & SRV_PWCHANGE_OK))

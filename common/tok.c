@@ -12,7 +12,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,8 @@
 #define TOK_ES256_SIG_LEN 64    /* raw r || s of P-256 */
 #define TOK_PEM_MAX 4096        /* a P-256 SubjectPublicKeyInfo PEM is 178 bytes */
 #define TOK_RING_MAX 64
+#define TOK_CACHE_SLOTS 1024    /* verified tokens remembered per ring (direct-mapped) */
+#define TOK_CACHE_SHARDS 16     /* locks over the slots, so workers rarely wait on each other */
 
 /* --- roles ----------------------------------------------------------------------------- */
 
@@ -185,8 +189,16 @@ typedef struct {
   EVP_PKEY *pkey;  /* EC P-256 public key; shared read-only with verifiers via up_ref */
 } ring_key;
 
+/* A verified token, named by the SHA-256 of its whole text: any changed byte is another name,
+ * so a tampered token never meets a cached result. */
+typedef struct {
+  unsigned char h[SHA256_DIGEST_LENGTH];
+  unsigned long long gen;  /* the ring's generation when the check began; 0 = empty slot */
+  tok_claims c;
+} cache_slot;
+
 struct tok_keyring {
-  pthread_mutex_t mu;          /* guards keys, n */
+  pthread_mutex_t mu;          /* guards keys, n, gen */
   pthread_mutex_t refresh_mu;  /* one refresh at a time; guards refreshed, last_refresh */
   ring_key keys[TOK_RING_MAX];
   size_t n;
@@ -194,6 +206,10 @@ struct tok_keyring {
   void *arg;
   int refreshed;
   long long last_refresh;
+  unsigned long long gen;      /* +1 on every change of the keys; starts at 1 */
+  pthread_mutex_t cache_mu[TOK_CACHE_SHARDS];  /* slot i is guarded by cache_mu[i % SHARDS] */
+  cache_slot *cache;           /* TOK_CACHE_SLOTS slots, or NULL (then nothing is cached) */
+  _Atomic unsigned long long cache_hits;
 };
 
 tok_keyring *tok_keyring_new(tok_refresh_fn refresh, void *arg) {
@@ -208,8 +224,13 @@ tok_keyring *tok_keyring_new(tok_refresh_fn refresh, void *arg) {
     free(kr);
     return NULL;
   }
+  for (int i = 0; i < TOK_CACHE_SHARDS; i++) pthread_mutex_init(&kr->cache_mu[i], NULL);
+  /* calloc: the 5 MB of slots are only touched as tokens arrive. Without it the ring still
+   * works, every call verifying in full. */
+  kr->cache = calloc(TOK_CACHE_SLOTS, sizeof *kr->cache);
   kr->refresh = refresh;
   kr->arg = arg;
+  kr->gen = 1;
   return kr;
 }
 
@@ -218,6 +239,8 @@ void tok_keyring_free(tok_keyring *kr) {
   for (size_t i = 0; i < kr->n; i++) EVP_PKEY_free(kr->keys[i].pkey);
   pthread_mutex_destroy(&kr->mu);
   pthread_mutex_destroy(&kr->refresh_mu);
+  for (int i = 0; i < TOK_CACHE_SHARDS; i++) pthread_mutex_destroy(&kr->cache_mu[i]);
+  free(kr->cache);
   free(kr);
 }
 
@@ -279,6 +302,7 @@ int tok_keyring_add(tok_keyring *kr, const char *kid, const char *public_pem) {
   if (!pkey) return -1;
   pthread_mutex_lock(&kr->mu);
   int rc = ring_put_locked(kr, kid, pkey);
+  kr->gen++;  /* a replaced key must not keep vouching for tokens checked with the old one */
   pthread_mutex_unlock(&kr->mu);
   return rc;
 }
@@ -307,12 +331,32 @@ int tok_keyring_replace(tok_keyring *kr, size_t n, const char *const *kids,
     ring_put_locked(kr, kids[i], parsed[i]);  /* cannot fail: n <= TOK_RING_MAX, kids unique */
     parsed[i] = NULL;
   }
+  kr->gen++;  /* a dropped kid's tokens must be checked again (and fail) */
   pthread_mutex_unlock(&kr->mu);
   rc = 0;
 out:
   for (size_t i = 0; i < n && parsed; i++) EVP_PKEY_free(parsed[i]);
   free(parsed);
   return rc;
+}
+
+unsigned long long tok_keyring_generation(tok_keyring *kr) {
+  if (!kr) return 0;
+  pthread_mutex_lock(&kr->mu);
+  unsigned long long g = kr->gen;
+  pthread_mutex_unlock(&kr->mu);
+  return g;
+}
+
+void tok_keyring_cache_stats(tok_keyring *kr, size_t *entries, unsigned long long *hits) {
+  size_t n = 0;
+  for (size_t i = 0; kr && kr->cache && i < TOK_CACHE_SLOTS; i++) {
+    pthread_mutex_lock(&kr->cache_mu[i % TOK_CACHE_SHARDS]);
+    n += kr->cache[i].gen != 0;
+    pthread_mutex_unlock(&kr->cache_mu[i % TOK_CACHE_SHARDS]);
+  }
+  if (entries) *entries = n;
+  if (hits) *hits = kr ? kr->cache_hits : 0;
 }
 
 size_t tok_keyring_size(tok_keyring *kr) {
@@ -550,5 +594,47 @@ out:
   EVP_PKEY_free(pkey);
   json_decref(hdr);
   json_decref(payload);
+  return rc;
+}
+
+/* Whether cached claims still hold at `now`: the same time rules as read_claims, so a cached
+ * token expires exactly when a fresh check would refuse it. */
+static int claims_current(const tok_claims *c, long long now) {
+  return now < c->exp && c->nbf <= now + TOK_LEEWAY && c->iat <= now + TOK_LEEWAY;
+}
+
+int tok_verify_cached(tok_keyring *kr, const char *token, long long now, tok_claims *out,
+                      char *err, size_t errlen) {
+  if (!kr || !kr->cache || !token || !out) return tok_verify(kr, token, now, out, err, errlen);
+  size_t len = strnlen(token, TOK_MAX_LEN + 1);
+  if (len == 0 || len > TOK_MAX_LEN) return tok_verify(kr, token, now, out, err, errlen);
+  unsigned char h[SHA256_DIGEST_LENGTH];
+  SHA256((const unsigned char *)token, len, h);
+  size_t slot = ((size_t)h[0] | (size_t)h[1] << 8) % TOK_CACHE_SLOTS;
+  pthread_mutex_t *mu = &kr->cache_mu[slot % TOK_CACHE_SHARDS];
+  /* Read before the check: if the keys change while it runs, the entry is born stale. */
+  unsigned long long gen = tok_keyring_generation(kr);
+  cache_slot *e = &kr->cache[slot];
+  int hit = 0;
+  pthread_mutex_lock(mu);
+  if (e->gen == gen && memcmp(e->h, h, sizeof h) == 0 && claims_current(&e->c, now)) {
+    *out = e->c;
+    hit = 1;
+  }
+  pthread_mutex_unlock(mu);
+  if (hit) {
+    kr->cache_hits++;
+    if (err && errlen) err[0] = '\0';
+    return 0;
+  }
+  /* A miss, a stale entry or an expired token: the full check decides, and says why. */
+  int rc = tok_verify(kr, token, now, out, err, errlen);
+  if (rc == 0) {
+    pthread_mutex_lock(mu);
+    memcpy(e->h, h, sizeof h);
+    e->gen = gen;
+    e->c = *out;
+    pthread_mutex_unlock(mu);
+  }
   return rc;
 }

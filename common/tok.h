@@ -72,6 +72,8 @@ int tok_keyring_add(tok_keyring *kr, const char *kid, const char *public_pem);
 int tok_keyring_replace(tok_keyring *kr, size_t n, const char *const *kids,
                         const char *const *pems);
 size_t tok_keyring_size(tok_keyring *kr);
+/* A counter that grows on every tok_keyring_add / tok_keyring_replace (starts at 1). */
+unsigned long long tok_keyring_generation(tok_keyring *kr);
 
 /* Verifies a compact JWT: header alg must be ES256 and typ JWT (checked before the key is
  * touched), kid known (after one refresh), signature valid, iss/aud as above, typ claim
@@ -79,5 +81,14 @@ size_t tok_keyring_size(tok_keyring *kr);
  * short reason in err ("expired", "bad signature", "unknown key", "wrong audience", ...). */
 int tok_verify(tok_keyring *kr, const char *jwt, long long now, tok_claims *out, char *err,
                size_t errlen);
+
+/* tok_verify, remembering each verified token (by the SHA-256 of its text) in a bounded
+ * cache of the ring, so a token is checked in full once per process. A cached token is served
+ * only while now is within [nbf - 30 s, exp) and the keys have not changed since it was
+ * checked; anything else goes through tok_verify, which gives the reason. */
+int tok_verify_cached(tok_keyring *kr, const char *jwt, long long now, tok_claims *out,
+                      char *err, size_t errlen);
+/* What the cache holds (filled slots, at most 1024) and how many checks it answered. */
+void tok_keyring_cache_stats(tok_keyring *kr, size_t *entries, unsigned long long *hits);
 
 #endif

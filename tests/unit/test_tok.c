@@ -724,6 +724,107 @@ static void test_keygen_pem_forms(void **state) {
   assert_string_not_equal(K.pub1, K.pub2);
 }
 
+/* Like check(), through the cache. */
+static const char *check_cached(tok_keyring *kr, const char *jwt, long long now) {
+  static char err[128];
+  tok_claims out;
+  if (tok_verify_cached(kr, jwt, now, &out, err, sizeof err) == 0) {
+    /* A hit must hand back the claims of this token, not of another slot's. */
+    assert_string_equal(out.sub, "42");
+    return "";
+  }
+  return err;
+}
+
+static unsigned long long cache_hits(tok_keyring *kr) {
+  unsigned long long h = 0;
+  tok_keyring_cache_stats(kr, NULL, &h);
+  return h;
+}
+
+static void test_cache_hit_then_expiry(void **state) {
+  (void)state;
+  tok_keyring *kr = ring_with_k1();
+  tok_claims c = sample_claims();
+  char *jwt = sign_with(K.priv1, "k1", &c, NOW, 900);
+  assert_string_equal(check_cached(kr, jwt, NOW + 1), "");
+  assert_int_equal(cache_hits(kr), 0); /* the first check is a full one */
+  assert_string_equal(check_cached(kr, jwt, NOW + 899), "");
+  assert_int_equal(cache_hits(kr), 1); /* the second is answered by the cache */
+  /* exp = NOW + 900 and the rule is now < exp: the cached entry must not outlive it. */
+  assert_string_equal(check_cached(kr, jwt, NOW + 900), "expired");
+  assert_string_equal(check_cached(kr, jwt, NOW + 5000), "expired");
+  assert_int_equal(cache_hits(kr), 1);
+  free(jwt);
+  tok_keyring_free(kr);
+}
+
+static void test_cache_never_serves_tampered(void **state) {
+  (void)state;
+  tok_keyring *kr = ring_with_k1();
+  tok_claims c = sample_claims();
+  char *jwt = sign_with(K.priv1, "k1", &c, NOW, 900);
+  assert_string_equal(check_cached(kr, jwt, NOW + 1), "");
+  assert_string_equal(check_cached(kr, jwt, NOW + 1), "");
+  unsigned long long hits = cache_hits(kr);
+  /* One byte changed anywhere (header, payload, signature) names another cache entry, so the
+   * full check runs and refuses it. */
+  size_t n = strlen(jwt);
+  for (size_t i = 0; i + 1 < n; i += 7) { /* the last character carries padding bits */
+    if (jwt[i] == '.') continue;
+    char saved = jwt[i];
+    jwt[i] = saved == 'A' ? 'B' : 'A';
+    assert_string_not_equal(check_cached(kr, jwt, NOW + 1), "");
+    jwt[i] = saved;
+  }
+  assert_int_equal(cache_hits(kr), hits);
+  assert_string_equal(check_cached(kr, jwt, NOW + 1), "");
+  free(jwt);
+  tok_keyring_free(kr);
+}
+
+static void test_cache_follows_key_changes(void **state) {
+  (void)state;
+  tok_keyring *kr = ring_with_k1();
+  tok_claims c = sample_claims();
+  char *jwt = sign_with(K.priv1, "k1", &c, NOW, 900);
+  unsigned long long g0 = tok_keyring_generation(kr);
+  assert_string_equal(check_cached(kr, jwt, NOW + 1), "");
+  assert_string_equal(check_cached(kr, jwt, NOW + 1), "");
+  /* k1 dropped from the ring: the cached entry predates the change and must not answer. */
+  const char *kids[] = {"k2"};
+  const char *pems[] = {K.pub2};
+  assert_int_equal(tok_keyring_replace(kr, 1, kids, pems), 0);
+  assert_true(tok_keyring_generation(kr) > g0);
+  assert_string_equal(check_cached(kr, jwt, NOW + 1), "unknown key");
+  /* k1 back with another key: the token's signature no longer matches. */
+  assert_int_equal(tok_keyring_add(kr, "k1", K.pub2), 0);
+  assert_string_equal(check_cached(kr, jwt, NOW + 1), "bad signature");
+  free(jwt);
+  tok_keyring_free(kr);
+}
+
+static void test_cache_bounded(void **state) {
+  (void)state;
+  tok_keyring *kr = ring_with_k1();
+  tok_claims c = sample_claims();
+  /* 2 000 distinct tokens (distinct jti) all verified: the cache keeps at most its 1 024
+   * slots, and every token still verifies, evicted or not. */
+  char *first = sign_with(K.priv1, "k1", &c, NOW, 900);
+  assert_string_equal(check_cached(kr, first, NOW + 1), "");
+  for (int i = 0; i < 2000; i++) {
+    char *jwt = sign_with(K.priv1, "k1", &c, NOW, 900);
+    assert_string_equal(check_cached(kr, jwt, NOW + 1), "");
+    free(jwt);
+  }
+  size_t entries = 0;
+  tok_keyring_cache_stats(kr, &entries, NULL);
+  assert_true(entries > 0 && entries <= 1024);
+  assert_string_equal(check_cached(kr, first, NOW + 1), "");
+  free(first);
+  tok_keyring_free(kr);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roles_names),
@@ -745,6 +846,10 @@ int main(void) {
       cmocka_unit_test(test_key_rotation),
       cmocka_unit_test(test_concurrent_verify_and_rotate),
       cmocka_unit_test(test_keyring_rejects_other_keys),
+      cmocka_unit_test(test_cache_hit_then_expiry),
+      cmocka_unit_test(test_cache_never_serves_tampered),
+      cmocka_unit_test(test_cache_follows_key_changes),
+      cmocka_unit_test(test_cache_bounded),
   };
   return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
 }
