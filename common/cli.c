@@ -95,6 +95,11 @@ void cli_close(cli_chan *c) {
   grpc_shutdown();
 }
 
+grpc_call *cli_create_call(cli_chan *c, grpc_completion_queue *cq, grpc_slice method,
+                           gpr_timespec deadline) {
+  return grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, NULL, deadline, NULL);
+}
+
 static grpc_status_code set_st(cli_status *st, grpc_status_code code, const char *msg) {
   if (st) {
     st->code = code;
@@ -129,7 +134,7 @@ grpc_status_code cli_call_raw(cli_chan *c, const char *method, const void *body,
                                              gpr_time_from_millis(timeout_ms, GPR_TIMESPAN))
                               : gpr_inf_future(GPR_CLOCK_MONOTONIC);
   grpc_slice mslice = grpc_slice_from_copied_string(method);
-  call = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, mslice, NULL, deadline, NULL);
+  call = cli_create_call(c, cq, mslice, deadline);
   grpc_slice_unref(mslice);
   for (size_t i = 0; i < n_md; i++) {
     sm[i].key = grpc_slice_from_copied_string(md[i].key);

@@ -42,6 +42,26 @@ grpc_status_code cli_call_raw(cli_chan *ch, const char *method, const void *body
                               ProtobufCMessage **resp, const cli_md *md, size_t n_md,
                               int timeout_ms, cli_status *st);
 
+/* A streaming call (client, server or both directions), driven one step at a time: open, send
+ * requests, close the sending side, read responses, finish for the status. Not thread-safe. */
+typedef struct cli_stream cli_stream;
+/* Starts the call (metadata as for cli_call, timeout in ms, 0 = none). NULL on out of memory
+ * or metadata gRPC refuses. */
+cli_stream *cli_stream_open(cli_chan *ch, const char *method, const cli_md *md, size_t n_md,
+                            int timeout_ms);
+/* One request message (or raw bytes). 0, or -1 when the call has already ended. */
+int cli_stream_send(cli_stream *s, const ProtobufCMessage *msg);
+int cli_stream_send_raw(cli_stream *s, const void *body, size_t len);
+/* No more requests (half-close). 0, or -1 when the call has already ended. */
+int cli_stream_close_send(cli_stream *s);
+/* The next response: 1 with *msg (free with protobuf_c_message_free_unpacked(*msg, NULL)), 0 at
+ * the end of the responses (the status follows from cli_stream_finish), -1 on a malformed one. */
+int cli_stream_recv(cli_stream *s, const ProtobufCMessageDescriptor *d, ProtobufCMessage **msg);
+/* Abandons the call: the server sees it cancelled. */
+void cli_stream_cancel(cli_stream *s);
+/* Waits for the status, frees the stream and returns the code (also in *st). */
+grpc_status_code cli_stream_finish(cli_stream *s, cli_status *st);
+
 /* grpc.health.v1.Health/Check: 1 if SERVING, 0 otherwise. */
 int cli_health(cli_chan *ch, int timeout_ms);
 

@@ -23,6 +23,11 @@ typedef int (*srv_handler)(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCM
 enum {
   SRV_PUBLIC = 1u << 0,      /* no token needed (Login, GetPublicKeys, health) */
   SRV_PWCHANGE_OK = 1u << 1, /* also accepts a pwchange token (ChangePassword) */
+  /* Streaming methods. SRV_CLIENT_STREAM: the handler gets req == NULL and reads the requests
+   * with srv_recv, then sets *resp as a unary handler does. SRV_SERVER_STREAM: the handler
+   * sends each response with srv_send and leaves *resp NULL. The runtime sends the status. */
+  SRV_CLIENT_STREAM = 1u << 2,
+  SRV_SERVER_STREAM = 1u << 3,
 };
 
 typedef struct {
@@ -105,6 +110,16 @@ int srv_tx_scoped(srv_ctx *ctx, int isolation, const char *scope, srv_tx_fn fn, 
 
 /* The value of a request metadata key (lowercase), or NULL. */
 const char *srv_metadata(srv_ctx *ctx, const char *key);
+
+/* SRV_CLIENT_STREAM methods: the next request message. Returns 1 with *msg set, 0 at the end
+ * of the stream, -1 (status set: CANCELLED, DEADLINE_EXCEEDED, INVALID_ARGUMENT for a malformed
+ * message) otherwise. *msg lives until the next srv_recv or the end of the call, whichever comes
+ * first, so a long stream holds one message at a time: copy what must outlive it. A message over
+ * the 4 MiB limit ends the call (gRPC answers RESOURCE_EXHAUSTED) and srv_recv returns -1. */
+int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg);
+/* SRV_SERVER_STREAM methods: sends one response message (packed now; msg may be freed after).
+ * 0, or -1 with the status set when the client went away or the deadline passed. */
+int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg);
 
 /* Fills the common audit fields from the context (actor, client address, request id). */
 void srv_audit_base(srv_ctx *ctx, audit_entry *e);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
+#include "cli.h"
 #include "srv.h"
 
 /* One arena block; allocations are carved from the front, the list is freed after the reply. */
@@ -32,6 +33,13 @@ struct srv_call_priv {
   const char *message;       /* in the arena */
   tok_claims claims;         /* backing store of ctx->auth */
   ProtobufCAllocator alloc;  /* srv_allocator: protobuf-c allocations from the arena */
+  /* Streaming (srv_recv / srv_send): */
+  grpc_call *call;
+  unsigned flags;            /* the method's SRV_* flags */
+  const ProtobufCMessageDescriptor *m_in; /* the method's request type */
+  ProtobufCMessage *in_msg;  /* the last srv_recv message (malloc'd), freed by the next one */
+  int in_done;               /* srv_recv has seen the end of the stream */
+  int md_sent;               /* srv_send has sent the initial metadata */
 };
 
 /* --- srv_ctx.c --- */
@@ -60,6 +68,9 @@ void srv_keyring_load_now(db_conn *db);
 /* --- cli.c --- */
 /* grpc_init with the process-wide settings the runtime and the client want. */
 void srv_grpc_init(void);
+/* A call on the channel, bound to cq (cli_call_raw, cli_stream_open). */
+grpc_call *cli_create_call(cli_chan *c, grpc_completion_queue *cq, grpc_slice method,
+                           gpr_timespec deadline);
 
 /* --- srv_tls.c --- */
 /* Server credentials from HOSO_TLS_*; *mode names them for the log. NULL on a bad setup. */

@@ -101,6 +101,106 @@ static int health_check(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
   return 0;
 }
 
+/* One RECV_MESSAGE on the call: 0 with *bb set (NULL at the end of the stream), or -1 when
+ * the call was cancelled, expired, or the message was over the limit. */
+static int recv_bb(struct srv_call_priv *p, grpc_call *call, grpc_byte_buffer **bb) {
+  grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
+  op.data.recv_message.recv_message = bb;
+  if (grpc_call_start_batch(call, &op, 1, TAG_RECV, NULL) != GRPC_CALL_OK || !wait_tag(p, TAG_RECV) ||
+      p->cancelled)
+    return -1;
+  return 0;
+}
+
+/* The message in bb, malloc'd (free with protobuf_c_message_free_unpacked(m, NULL)); NULL
+ * with INVALID_ARGUMENT set when it cannot be read. */
+static ProtobufCMessage *unpack_bb(srv_ctx *ctx, const ProtobufCMessageDescriptor *d,
+                                   grpc_byte_buffer *bb) {
+  grpc_byte_buffer_reader rd;
+  if (!grpc_byte_buffer_reader_init(&rd, bb)) {
+    srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request: cannot decompress the message");
+    return NULL;
+  }
+  grpc_slice body = grpc_byte_buffer_reader_readall(&rd);
+  grpc_byte_buffer_reader_destroy(&rd);
+  ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, GRPC_SLICE_LENGTH(body), GRPC_SLICE_START_PTR(body));
+  grpc_slice_unref(body);
+  if (!m) srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request: malformed protobuf message");
+  return m;
+}
+
+/* The status for a stream that broke off: the deadline, or the client leaving. */
+static int stream_broken(srv_ctx *ctx, const char *when) {
+  if (srv_remaining_ms(ctx) <= 0)
+    return srv_fail(ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded while %s", when);
+  return srv_fail(ctx, GRPC_STATUS_CANCELLED, "call cancelled while %s", when);
+}
+
+int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg) {
+  struct srv_call_priv *p = ctx->priv;
+  *msg = NULL;
+  /* One message at a time: a 20 MiB upload in 1 MiB chunks never holds more than one chunk. */
+  if (p->in_msg) protobuf_c_message_free_unpacked(p->in_msg, NULL);
+  p->in_msg = NULL;
+  if (!(p->flags & SRV_CLIENT_STREAM)) {
+    log_error("%s: srv_recv on a method without SRV_CLIENT_STREAM", ctx->method);
+    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+  }
+  if (p->in_done) return 0;
+  grpc_byte_buffer *bb = NULL;
+  if (recv_bb(p, p->call, &bb) != 0) {
+    if (bb) grpc_byte_buffer_destroy(bb);
+    /* Cancelled, expired, or a message over the limit (gRPC has then answered the client with
+     * RESOURCE_EXHAUSTED itself, as for a unary request). */
+    return stream_broken(ctx, "receiving the request stream");
+  }
+  if (!bb) {
+    p->in_done = 1;
+    return 0;
+  }
+  p->in_msg = unpack_bb(ctx, p->m_in, bb);
+  grpc_byte_buffer_destroy(bb);
+  if (!p->in_msg) return -1;
+  *msg = p->in_msg;
+  return 1;
+}
+
+int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg) {
+  struct srv_call_priv *p = ctx->priv;
+  if (!(p->flags & SRV_SERVER_STREAM)) {
+    log_error("%s: srv_send on a method without SRV_SERVER_STREAM", ctx->method);
+    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+  }
+  if (srv_call_cancelled(ctx)) return stream_broken(ctx, "sending the response stream");
+  size_t len = protobuf_c_message_get_packed_size(msg);
+  grpc_slice s = grpc_slice_malloc(len);
+  protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(s));
+  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
+  grpc_slice_unref(s);
+  grpc_metadata rid_md = {.key = grpc_slice_from_static_string("x-request-id"),
+                          .value = grpc_slice_from_copied_string(ctx->request_id)};
+  grpc_op ops[2];
+  size_t nops = 0;
+  memset(ops, 0, sizeof ops);
+  if (!p->md_sent) {
+    ops[nops].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[nops].data.send_initial_metadata.count = 1;
+    ops[nops].data.send_initial_metadata.metadata = &rid_md;
+    nops++;
+  }
+  ops[nops].op = GRPC_OP_SEND_MESSAGE;
+  ops[nops].data.send_message.send_message = bb;
+  nops++;
+  int ok = grpc_call_start_batch(p->call, ops, nops, TAG_SEND, NULL) == GRPC_CALL_OK;
+  if (ok) {
+    p->md_sent = 1;
+    ok = wait_tag(p, TAG_SEND) && !p->cancelled;
+  }
+  grpc_byte_buffer_destroy(bb);
+  grpc_slice_unref(rid_md.value);
+  return ok ? 0 : stream_broken(ctx, "sending the response stream");
+}
+
 /* Reads, checks and unpacks the request; runs auth and the handler; leaves a packed reply in
  * *reply (or the status in ctx). */
 static void run_call(srv_ctx *ctx, grpc_call *call, const srv_method *m, grpc_slice *reply,
@@ -108,10 +208,9 @@ static void run_call(srv_ctx *ctx, grpc_call *call, const srv_method *m, grpc_sl
   struct srv_call_priv *p = ctx->priv;
   grpc_byte_buffer *bb = NULL;
   ProtobufCMessage *req = NULL, *resp = NULL;
-  grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
-  op.data.recv_message.recv_message = &bb;
-  if (grpc_call_start_batch(call, &op, 1, TAG_RECV, NULL) != GRPC_CALL_OK || !wait_tag(p, TAG_RECV) ||
-      p->cancelled) {
+  /* A client stream's requests are the handler's to read (srv_recv): it gets req == NULL. */
+  if (m->flags & SRV_CLIENT_STREAM) goto run;
+  if (recv_bb(p, call, &bb) != 0) {
     /* Too large (gRPC already answered RESOURCE_EXHAUSTED), cancelled, or the peer left. */
     srv_fail(ctx, GRPC_STATUS_CANCELLED, "call cancelled before the request arrived");
     goto out;
@@ -120,19 +219,8 @@ static void run_call(srv_ctx *ctx, grpc_call *call, const srv_method *m, grpc_sl
     srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request: missing message");
     goto out;
   }
-  grpc_byte_buffer_reader rd;
-  if (!grpc_byte_buffer_reader_init(&rd, bb)) {
-    srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request: cannot decompress the message");
-    goto out;
-  }
-  grpc_slice body = grpc_byte_buffer_reader_readall(&rd);
-  grpc_byte_buffer_reader_destroy(&rd);
-  req = protobuf_c_message_unpack(m->in, NULL, GRPC_SLICE_LENGTH(body), GRPC_SLICE_START_PTR(body));
-  grpc_slice_unref(body);
-  if (!req) {
-    srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request: malformed protobuf message");
-    goto out;
-  }
+  if (!(req = unpack_bb(ctx, m->in, bb))) goto out;
+run:
   if (srv_remaining_ms(ctx) <= 0) {
     srv_fail(ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded before the call started");
     goto out;
@@ -141,6 +229,15 @@ static void run_call(srv_ctx *ctx, grpc_call *call, const srv_method *m, grpc_sl
   srv_handler fn = m->fn ? m->fn : health_check;
   int rc = fn(ctx, req, &resp);
   if (srv_failed(ctx)) goto out; /* the recorded status wins over whatever was returned */
+  if (m->flags & SRV_SERVER_STREAM) {
+    /* Its responses went out through srv_send; only the status is left to send. */
+    if (rc != 0 || resp) {
+      log_error("%s: streaming handler returned %d %s without a status", ctx->method, rc,
+                resp ? "with a response" : "");
+      srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    }
+    goto out;
+  }
   if (rc != 0 || !resp) {
     log_error("%s: handler returned %d %s without a status", ctx->method, rc,
               resp ? "with a response" : "and no response");
@@ -154,6 +251,8 @@ static void run_call(srv_ctx *ctx, grpc_call *call, const srv_method *m, grpc_sl
   *has_reply = 1;
 out:
   if (req) protobuf_c_message_free_unpacked(req, NULL);
+  if (p->in_msg) protobuf_c_message_free_unpacked(p->in_msg, NULL);
+  p->in_msg = NULL;
   if (bb) grpc_byte_buffer_destroy(bb);
 }
 
@@ -168,6 +267,11 @@ static void serve_call(worker *w, grpc_call *call, grpc_call_details *d, grpc_me
   p->close_done = p->cancelled = 0;
   p->deadline = d->deadline;
   p->cq = w->cq;
+  p->call = call;
+  p->flags = 0;
+  p->m_in = NULL;
+  p->in_msg = NULL;
+  p->in_done = p->md_sent = 0;
   srv_ctx ctx = {.db = w->db, .priv = p};
   srv_ctx *c = &ctx;
 
@@ -201,8 +305,11 @@ static void serve_call(worker *w, grpc_call *call, grpc_call_details *d, grpc_me
     srv_fail(c, GRPC_STATUS_UNIMPLEMENTED, "unknown method %s", ctx.method);
   else if (srv_remaining_ms(c) <= 0)
     srv_fail(c, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded before the call started");
-  else
+  else {
+    p->flags = m->flags;
+    p->m_in = m->in;
     run_call(c, call, m, &reply, &has_reply);
+  }
 
   grpc_metadata rid_md = {.key = grpc_slice_from_static_string("x-request-id"),
                           .value = grpc_slice_from_copied_string(ctx.request_id)};
@@ -212,10 +319,12 @@ static void serve_call(worker *w, grpc_call *call, grpc_call_details *d, grpc_me
   grpc_op ops[3];
   size_t nops = 0;
   memset(ops, 0, sizeof ops);
-  ops[nops].op = GRPC_OP_SEND_INITIAL_METADATA;
-  ops[nops].data.send_initial_metadata.count = 1;
-  ops[nops].data.send_initial_metadata.metadata = &rid_md;
-  nops++;
+  if (!p->md_sent) { /* a server stream's first srv_send already sent it */
+    ops[nops].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[nops].data.send_initial_metadata.count = 1;
+    ops[nops].data.send_initial_metadata.metadata = &rid_md;
+    nops++;
+  }
   if (out_bb) {
     ops[nops].op = GRPC_OP_SEND_MESSAGE;
     ops[nops].data.send_message.send_message = out_bb;
@@ -245,6 +354,7 @@ static void serve_call(worker *w, grpc_call *call, grpc_call_details *d, grpc_me
             ctx.client_addr);
   log_set_request_id(NULL);
   p->cq = NULL;
+  p->call = NULL;
   srv_arena_reset(p);
 }
 

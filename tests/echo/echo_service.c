@@ -35,14 +35,18 @@ static int h_stats(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **
   return 0;
 }
 
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
 static int h_sleep(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out) {
   const echo_req *r = (const echo_req *)in;
   atomic_fetch_add(&sleeps_run, 1);
   if (r->sleep_ms < 0 || r->sleep_ms > 60000)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "sleep_ms: must be 0..60000");
-  struct timespec ts = {r->sleep_ms / 1000, (long)(r->sleep_ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0) {
-  }
+  sleep_ms(r->sleep_ms);
   *out = &reply(ctx, r)->base;
   return 0;
 }
@@ -121,6 +125,40 @@ static int h_fail(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **o
   return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "text: unknown failure mode '%s'", t);
 }
 
+static int h_collect(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out) {
+  (void)in; /* NULL: a client stream's requests come from srv_recv */
+  ProtobufCMessage *m;
+  int n = 0, rc;
+  size_t bytes = 0;
+  while ((rc = srv_recv(ctx, &m)) == 1) {
+    const echo_req *r = (const echo_req *)m;
+    n++;
+    bytes += r->text ? strlen(r->text) : 0;
+    if (r->sleep_ms > 0 && r->sleep_ms <= 60000) sleep_ms(r->sleep_ms);
+  }
+  if (rc < 0) return -1;
+  echo_resp *o = srv_new(ctx, &hoso__test__v1__echo_response__descriptor);
+  o->value = n;
+  o->text = srv_printf(ctx, "%zu", bytes);
+  o->request_id = (char *)ctx->request_id;
+  *out = &o->base;
+  return 0;
+}
+
+static int h_spray(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out) {
+  const echo_req *r = (const echo_req *)in;
+  (void)out; /* stays NULL: the responses go out through srv_send */
+  if (r->count < 0 || r->sleep_ms < 0 || r->sleep_ms > 60000)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "count, sleep_ms: out of range");
+  for (int i = 0; i < r->count; i++) {
+    echo_resp *o = reply(ctx, r);
+    o->value = i;
+    if (srv_send(ctx, &o->base) != 0) return -1;
+    if (r->sleep_ms > 0) sleep_ms(r->sleep_ms);
+  }
+  return 0;
+}
+
 /* Tests mint tokens with their own key and hand its public half over in the environment. */
 static int test_keys(tok_keyring *kr, void *arg) {
   (void)arg;
@@ -141,6 +179,8 @@ static const srv_method methods[] = {
     M("Db", h_db, SRV_PUBLIC),
     M("Fail", h_fail, SRV_PUBLIC),
     M("Stats", h_stats, SRV_PUBLIC),
+    M("Collect", h_collect, SRV_PUBLIC | SRV_CLIENT_STREAM),
+    M("Spray", h_spray, SRV_PUBLIC | SRV_SERVER_STREAM),
 };
 
 static const db_migration no_migrations[] = {{0, 0, 0}};

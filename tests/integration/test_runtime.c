@@ -604,6 +604,155 @@ static void test_tls_half_configured(void **state) {
   assert_int_not_equal(th_svc_start(&s, "hoso-echo", "HOSO_ECHO_ADDR", &pg, env), 0);
 }
 
+/* --- streaming (SRV_CLIENT_STREAM / SRV_SERVER_STREAM) --- */
+
+static echo_req stream_req(const char *text, int sleep_ms, int count) {
+  echo_req r = HOSO__TEST__V1__ECHO_REQUEST__INIT;
+  r.text = (char *)text;
+  r.sleep_ms = sleep_ms;
+  r.count = count;
+  return r;
+}
+
+/* Every request of a long client stream reaches the handler, in one call: it counts 2 000
+ * messages of 5 bytes, so anything lost or repeated shows in the two numbers. */
+static void test_client_stream_many(void **state) {
+  (void)state;
+  cli_stream *s = cli_stream_open(ch, SVC "Collect", NULL, 0, 20000);
+  assert_non_null(s);
+  echo_req r = stream_req("abcde", 0, 0);
+  for (int i = 0; i < 2000; i++) assert_int_equal(cli_stream_send(s, &r.base), 0);
+  assert_int_equal(cli_stream_close_send(s), 0);
+  ProtobufCMessage *m = NULL;
+  assert_int_equal(cli_stream_recv(s, &hoso__test__v1__echo_response__descriptor, &m), 1);
+  assert_int_equal(((echo_resp *)m)->value, 2000);
+  assert_string_equal(((echo_resp *)m)->text, "10000");
+  protobuf_c_message_free_unpacked(m, NULL);
+  assert_int_equal(cli_stream_recv(s, &hoso__test__v1__echo_response__descriptor, &m), 0);
+  cli_status st;
+  assert_int_equal(cli_stream_finish(s, &st), GRPC_STATUS_OK);
+}
+
+/* A server stream delivers every response in order, then OK; an empty client stream is a valid
+ * call with zero messages. */
+static void test_server_stream_many(void **state) {
+  (void)state;
+  cli_stream *s = cli_stream_open(ch, SVC "Spray", NULL, 0, 20000);
+  assert_non_null(s);
+  echo_req r = stream_req("x", 0, 3000);
+  assert_int_equal(cli_stream_send(s, &r.base), 0);
+  assert_int_equal(cli_stream_close_send(s), 0);
+  ProtobufCMessage *m = NULL;
+  int n = 0;
+  while (cli_stream_recv(s, &hoso__test__v1__echo_response__descriptor, &m) == 1) {
+    assert_int_equal(((echo_resp *)m)->value, n);
+    assert_string_equal(((echo_resp *)m)->text, "x");
+    n++;
+    protobuf_c_message_free_unpacked(m, NULL);
+  }
+  assert_int_equal(n, 3000);
+  assert_int_equal(cli_stream_finish(s, NULL), GRPC_STATUS_OK);
+
+  s = cli_stream_open(ch, SVC "Collect", NULL, 0, 5000);
+  assert_non_null(s);
+  assert_int_equal(cli_stream_close_send(s), 0);
+  assert_int_equal(cli_stream_recv(s, &hoso__test__v1__echo_response__descriptor, &m), 1);
+  assert_int_equal(((echo_resp *)m)->value, 0);
+  protobuf_c_message_free_unpacked(m, NULL);
+  assert_int_equal(cli_stream_finish(s, NULL), GRPC_STATUS_OK);
+}
+
+/* A client that walks away mid-stream frees the worker: 12 abandoned calls of each kind are more
+ * than the service's 8 workers, so a worker left waiting would make the last Echo time out. */
+static void test_stream_cancel(void **state) {
+  (void)state;
+  ProtobufCMessage *m = NULL;
+  for (int i = 0; i < 12; i++) {
+    cli_stream *s = cli_stream_open(ch, SVC "Spray", NULL, 0, 60000);
+    assert_non_null(s);
+    echo_req r = stream_req("y", 0, 1000000);
+    assert_int_equal(cli_stream_send(s, &r.base), 0);
+    assert_int_equal(cli_stream_close_send(s), 0);
+    for (int k = 0; k < 10; k++) {
+      assert_int_equal(cli_stream_recv(s, &hoso__test__v1__echo_response__descriptor, &m), 1);
+      protobuf_c_message_free_unpacked(m, NULL);
+    }
+    cli_stream_cancel(s);
+    assert_int_equal(cli_stream_finish(s, NULL), GRPC_STATUS_CANCELLED);
+
+    s = cli_stream_open(ch, SVC "Collect", NULL, 0, 60000);
+    assert_non_null(s);
+    r = stream_req("z", 0, 0);
+    for (int k = 0; k < 10; k++) assert_int_equal(cli_stream_send(s, &r.base), 0);
+    cli_stream_cancel(s);
+    assert_int_equal(cli_stream_finish(s, NULL), GRPC_STATUS_CANCELLED);
+  }
+  echo_resp *e = NULL;
+  assert_int_equal(call(ch, "Echo", "after cancels", 0, NULL, 0, 3000, &e, NULL), GRPC_STATUS_OK);
+  free_resp(e);
+}
+
+/* A stream is bounded by its deadline in both directions: a slow server stream (20 ms per
+ * message, 1 000 messages = 20 s) and a client that never half-closes both end with
+ * DEADLINE_EXCEEDED at 300 ms, far sooner than they would finish. */
+static void test_stream_deadline(void **state) {
+  (void)state;
+  double t0 = now_ms();
+  cli_stream *s = cli_stream_open(ch, SVC "Spray", NULL, 0, 300);
+  assert_non_null(s);
+  echo_req r = stream_req("slow", 20, 1000);
+  assert_int_equal(cli_stream_send(s, &r.base), 0);
+  assert_int_equal(cli_stream_close_send(s), 0);
+  ProtobufCMessage *m = NULL;
+  int n = 0;
+  while (cli_stream_recv(s, &hoso__test__v1__echo_response__descriptor, &m) == 1) {
+    n++;
+    protobuf_c_message_free_unpacked(m, NULL);
+  }
+  assert_int_equal(cli_stream_finish(s, NULL), GRPC_STATUS_DEADLINE_EXCEEDED);
+  assert_true(n > 0 && n < 1000);
+  assert_true(now_ms() - t0 < 3000);
+
+  t0 = now_ms();
+  s = cli_stream_open(ch, SVC "Collect", NULL, 0, 300);
+  assert_non_null(s);
+  r = stream_req("open", 0, 0);
+  assert_int_equal(cli_stream_send(s, &r.base), 0);
+  assert_int_equal(cli_stream_recv(s, &hoso__test__v1__echo_response__descriptor, &m), 0);
+  assert_int_equal(cli_stream_finish(s, NULL), GRPC_STATUS_DEADLINE_EXCEEDED);
+  assert_true(now_ms() - t0 < 3000);
+}
+
+/* The 4 MiB limit holds per message inside a stream: gRPC refuses the large one with
+ * RESOURCE_EXHAUSTED after a good one was read, and the service goes on serving. */
+static void test_stream_oversized_message(void **state) {
+  (void)state;
+  size_t n = 5u << 20, body = n - 5;
+  unsigned char *big = malloc(n);
+  assert_non_null(big);
+  big[0] = 0x0a;
+  big[1] = (unsigned char)(0x80 | (body & 0x7f));
+  big[2] = (unsigned char)(0x80 | ((body >> 7) & 0x7f));
+  big[3] = (unsigned char)(0x80 | ((body >> 14) & 0x7f));
+  big[4] = (unsigned char)((body >> 21) & 0x7f);
+  memset(big + 5, 'a', body);
+  cli_stream *s = cli_stream_open(ch, SVC "Collect", NULL, 0, 10000);
+  assert_non_null(s);
+  echo_req r = stream_req("fine", 0, 0);
+  assert_int_equal(cli_stream_send(s, &r.base), 0);
+  double t0 = now_ms();
+  (void)cli_stream_send_raw(s, big, n); /* may fail once the server has refused it */
+  (void)cli_stream_close_send(s);
+  cli_status st;
+  grpc_status_code code = cli_stream_finish(s, &st);
+  free(big);
+  assert_int_equal(code, GRPC_STATUS_RESOURCE_EXHAUSTED);
+  assert_true(now_ms() - t0 < 3000); /* the refusal, not the 10 s deadline */
+  echo_resp *e = NULL;
+  assert_int_equal(call(ch, "Echo", "still here", 0, NULL, 0, 3000, &e, NULL), GRPC_STATUS_OK);
+  free_resp(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_health),
@@ -615,6 +764,11 @@ int main(void) {
       cmocka_unit_test(test_request_id_metadata),
       cmocka_unit_test(test_concurrency),
       cmocka_unit_test(test_deadline),
+      cmocka_unit_test(test_client_stream_many),
+      cmocka_unit_test(test_server_stream_many),
+      cmocka_unit_test(test_stream_cancel),
+      cmocka_unit_test(test_stream_deadline),
+      cmocka_unit_test(test_stream_oversized_message),
       cmocka_unit_test(test_db_error_mapping),
       cmocka_unit_test(test_database_restart),
       cmocka_unit_test(test_single_worker_instance),
