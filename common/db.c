@@ -337,6 +337,61 @@ static void backoff(int attempt) {
 
 #define DB_TX_TRIES 5
 
+/* BEGIN and the transaction's settings sent together in libpq's pipeline mode: two statements
+ * and one Sync, so one round trip instead of two, with scope and actor still parameters. After
+ * the Sync the explicit transaction stays open for the body. Anything unexpected in the result
+ * sequence leaves the connection marked broken, so it is remade rather than trusted. */
+static int begin_with_settings(db_conn *c, const char *begin, const char *scope,
+                               const char *actor) {
+  static const char set_sql[] =
+      "SELECT set_config('hoso.scope', $1, true), set_config('hoso.actor', $2, true)";
+  const char *p[2] = {scope ? scope : "", actor ? actor : ""};
+  if (!c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+    c->broken = 1;
+    set_err(c, DB_UNAVAILABLE, "", "", "not connected to PostgreSQL");
+    return -1;
+  }
+  if (PQenterPipelineMode(c->pg) != 1) {
+    classify(c, NULL);
+    return -1;
+  }
+  int failed = 0;
+  if (PQsendQueryParams(c->pg, begin, 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+      PQsendQueryParams(c->pg, set_sql, 2, NULL, p, NULL, NULL, 0) != 1 ||
+      PQpipelineSync(c->pg) != 1) {
+    classify(c, NULL);
+    c->broken = 1;
+    failed = 1;
+  }
+  /* Each statement yields its result then NULL; an error aborts the rest of the pipeline (the
+   * later statement reports PGRES_PIPELINE_ABORTED); the Sync ends the sequence. */
+  for (int i = 0; i < 2 && !c->broken; i++) {
+    PGresult *r = PQgetResult(c->pg);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      if (st != PGRES_PIPELINE_ABORTED) classify(c, r);
+      failed = 1;
+    }
+    PQclear(r);
+    if (!r) c->broken = 1;
+    else if ((r = PQgetResult(c->pg)) != NULL) {
+      PQclear(r);
+      c->broken = 1;
+    }
+  }
+  if (!c->broken) {
+    PGresult *r = PQgetResult(c->pg);
+    if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC) c->broken = 1;
+    PQclear(r);
+  }
+  if (!c->broken && PQexitPipelineMode(c->pg) != 1) c->broken = 1;
+  if (c->broken) {
+    if (c->kind == DB_OK) set_err(c, DB_UNAVAILABLE, "", "", "unexpected reply to BEGIN");
+    return -1;
+  }
+  return failed ? -1 : 0;
+}
+
 int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx_fn fn,
           void *arg) {
   static const char *const begin[] = {
@@ -357,9 +412,7 @@ int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx
     if (db_ensure(c) < 0) return -1;
     c->in_tx = 1;
     int rc = -1;
-    if (db_cmd(c, begin[isolation], 0) == 0 &&
-        db_cmd(c, "SELECT set_config('hoso.scope', $1, true), set_config('hoso.actor', $2, true)",
-               2, scope ? scope : "", actor ? actor : "") == 0) {
+    if (begin_with_settings(c, begin[isolation], scope, actor) == 0) {
       rc = fn(c, arg);
       if (rc == 0) {
         if (PQtransactionStatus(c->pg) != PQTRANS_INTRANS) {

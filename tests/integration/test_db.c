@@ -242,6 +242,59 @@ static int tx_fn(db_conn *c, void *arg) {
   return t->ret;
 }
 
+/* The body of test_tx_begin_pipelined: what the transaction it runs in looks like. */
+typedef struct {
+  char iso[32], scope[96];
+  int calls;
+} begin_seen;
+
+static int begin_fn(db_conn *c, void *arg) {
+  begin_seen *b = arg;
+  b->calls++;
+  PGresult *r = db_q(c, "SELECT current_setting('transaction_isolation'), "
+                        "current_setting('hoso.scope', true)", 0);
+  if (!r) return -1;
+  snprintf(b->iso, sizeof b->iso, "%s", PQgetvalue(r, 0, 0));
+  snprintf(b->scope, sizeof b->scope, "%s", PQgetvalue(r, 0, 1));
+  PQclear(r);
+  return 0;
+}
+
+static void test_tx_begin_pipelined(void **state) {
+  (void)state;
+  /* BEGIN and the settings go out together (pipeline mode): each isolation level must still
+   * be the one asked for, the scope must arrive as a value however it is spelled, and the
+   * connection must be usable by ordinary queries afterwards (pipeline mode left). */
+  db_conn *c = open_migrated("txs", migs_tx);
+  static const char *const iso[] = {"read committed", "repeatable read", "serializable"};
+  const char *odd = "1.2', true); DROP TABLE kv; --";
+  for (int i = DB_READ_COMMITTED; i <= DB_SERIALIZABLE; i++) {
+    begin_seen b = {0};
+    assert_int_equal(db_tx(c, i, odd, "acct-1", begin_fn, &b), 0);
+    assert_int_equal(b.calls, 1);
+    assert_string_equal(b.iso, iso[i - DB_READ_COMMITTED]);
+    assert_string_equal(b.scope, odd);
+    assert_int_equal(scalar(c, "SELECT count(*) FROM kv WHERE k = $1", 1, "zz", NULL), 0);
+  }
+  /* The backend killed between two transactions: the next one fails as UNAVAILABLE or is
+   * made on a fresh connection, never half-begun; the one after that works. */
+  db_conn *killer = db_open(pg.dsn, "txs");
+  assert_non_null(killer);
+  char pid[32];
+  snprintf(pid, sizeof pid, "%ld", scalar(c, "SELECT pg_backend_pid()", 0, NULL, NULL));
+  assert_int_equal(scalar(killer, "SELECT pg_terminate_backend($1::int)::int", 1, pid, NULL), 1);
+  begin_seen b = {0};
+  if (db_tx(c, DB_READ_COMMITTED, "*", "", begin_fn, &b) != 0) {
+    assert_int_equal(db_err_kind(c), DB_UNAVAILABLE);
+    assert_int_equal(b.calls, 0);
+  }
+  b = (begin_seen){0};
+  assert_int_equal(db_tx(c, DB_SERIALIZABLE, "*", "", begin_fn, &b), 0);
+  assert_string_equal(b.iso, "serializable");
+  db_close(killer);
+  db_close(c);
+}
+
 static void test_tx_commit_rollback(void **state) {
   (void)state;
   db_conn *c = open_migrated("txs", migs_tx);
@@ -780,6 +833,7 @@ int main(void) {
       cmocka_unit_test(test_migrate_idempotent),
       cmocka_unit_test(test_migrate_concurrent),
       cmocka_unit_test(test_tx_commit_rollback),
+      cmocka_unit_test(test_tx_begin_pipelined),
       cmocka_unit_test(test_tx_serialization_retry),
       cmocka_unit_test(test_rls_scope),
       cmocka_unit_test(test_audit_chain),
