@@ -66,15 +66,6 @@ void audit_row_hash(const uint8_t prev[32], int64_t seq, const char *at, const a
   EVP_MD_CTX_free(md);
 }
 
-static void to_hex(const uint8_t *b, size_t n, char *out) {
-  static const char hx[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = hx[b[i] >> 4];
-    out[2 * i + 1] = hx[b[i] & 15];
-  }
-  out[2 * n] = 0;
-}
-
 static int hexval(char ch) {
   if (ch >= '0' && ch <= '9') return ch - '0';
   if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
@@ -93,19 +84,11 @@ static int from_hex32(const char *s, uint8_t out[32]) {
   return 0;
 }
 
+/* One round trip: audit_append (common migration 003) locks the chain's head and inserts the
+ * row with the same hash audit_row_hash would give, which the verifier below re-checks. */
 int audit_write(db_conn *c, const audit_entry *e) {
-  int rc = -1;
   char chain[8];
   snprintf(chain, sizeof chain, "%d", db_audit_chain(c));
-  PGresult *r = db_q(c, "SELECT seq, encode(hash, 'hex') FROM audit_head WHERE id = $1::int FOR UPDATE",
-                     1, chain);
-  if (!r) goto out;
-  uint8_t prev[32];
-  if (PQntuples(r) != 1 || from_hex32(PQgetvalue(r, 0, 1), prev) < 0) {
-    log_error("audit: the head row of audit_log is missing or damaged");
-    goto out;
-  }
-  int64_t seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10) + 1;
 
   /* produced once, stored exactly as hashed */
   struct timespec ts;
@@ -116,28 +99,16 @@ int audit_write(db_conn *c, const audit_entry *e) {
   snprintf(at, sizeof at, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
 
-  uint8_t h[32];
-  audit_row_hash(prev, seq, at, e, h);
-  char seqs[24], prevhex[65], hashhex[65];
-  snprintf(seqs, sizeof seqs, "%" PRId64, seq);
-  to_hex(prev, 32, prevhex);
-  to_hex(h, 32, hashhex);
   const char *f[10];
   entry_fields(e, f);
-  const char *params[15] = {seqs, at,   f[0], f[1], f[2], f[3],    f[4],   f[5],
-                            f[6], f[7], f[8], f[9], prevhex, hashhex, chain};
+  const char *params[12] = {chain, at, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]};
+  PGresult *r = db_exec(c,
+                        "SELECT audit_append($1::smallint, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                        "$11, $12)",
+                        12, params);
+  if (!r) return -1;
   PQclear(r);
-  r = db_exec(c,
-              "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, target_type, "
-              "target_id, unit_path, outcome, client_addr, request_id, detail, prev_hash, hash, "
-              "chain) VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-              "decode($13, 'hex'), decode($14, 'hex'), $15::smallint)",
-              15, params);
-  if (!r) goto out;
-  rc = 0;
-out:
-  PQclear(r);
-  return rc;
+  return 0;
 }
 
 /* --- verification ------------------------------------------------------------------------ */

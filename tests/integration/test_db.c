@@ -554,6 +554,54 @@ static void *audit_thread(void *arg) {
   return NULL;
 }
 
+/* The body of test_audit_sql_hash_matches_c: one audit row of the entry in arg. */
+static int audit_one_fn(db_conn *c, void *arg) { return audit_write(c, arg); }
+
+static int hexv(char ch) { return ch <= '9' ? ch - '0' : ch - 'a' + 10; }
+
+static void test_audit_sql_hash_matches_c(void **state) {
+  (void)state;
+  /* audit_append (migration 003) hashes in SQL; audit_row_hash in C is the definition (pinned
+   * by test_audit's known answer) and what the verifier uses. Rows with empty and NULL fields,
+   * multi-byte UTF-8 (3- and 4-byte) and long text must hash the same both ways. */
+  db_conn *c = open_migrated("audh", NULL);
+  char longtxt[3000];
+  memset(longtxt, 'x', sizeof longtxt - 1);
+  longtxt[sizeof longtxt - 1] = 0;
+  audit_entry es[] = {
+      {.actor_id = "1", .actor_name = "Nguyễn Văn Ánh", .action = "RECORD_READ",
+       .target_type = "record", .target_id = "42", .unit_path = "1.4.17", .outcome = "OK",
+       .client_addr = "::1", .request_id = "r1", .detail_json = "{\"k\": \"Đặng 😀\"}"},
+      {0},
+      {.actor_id = "", .actor_name = longtxt, .action = "X", .detail_json = "{}"},
+  };
+  for (size_t i = 0; i < sizeof es / sizeof es[0]; i++)
+    assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", audit_one_fn, &es[i]), 0);
+  char ch[8];
+  snprintf(ch, sizeof ch, "%d", db_audit_chain(c));
+  PGresult *r = db_q(c,
+                     "SELECT seq, at, encode(prev_hash, 'hex'), encode(hash, 'hex') FROM audit_log "
+                     "WHERE chain = $1::smallint ORDER BY seq",
+                     1, ch);
+  assert_non_null(r);
+  assert_int_equal(PQntuples(r), 3);
+  for (int i = 0; i < 3; i++) {
+    uint8_t prev[32], h[32];
+    const char *ph = PQgetvalue(r, i, 2);
+    for (int k = 0; k < 32; k++) prev[k] = (uint8_t)(hexv(ph[2 * k]) << 4 | hexv(ph[2 * k + 1]));
+    audit_row_hash(prev, strtoll(PQgetvalue(r, i, 0), NULL, 10), PQgetvalue(r, i, 1), &es[i], h);
+    char hex[65];
+    for (int k = 0; k < 32; k++) snprintf(hex + 2 * k, 3, "%02x", h[k]);
+    assert_string_equal(hex, PQgetvalue(r, i, 3));
+  }
+  PQclear(r);
+  int64_t rows = -1, bad = -1;
+  assert_int_equal(audit_verify(c, "audh", &rows, &bad), 0);
+  assert_int_equal(rows, 3);
+  assert_int_equal(bad, 0);
+  db_close(c);
+}
+
 static void test_audit_chain(void **state) {
   (void)state;
   db_conn *c = open_migrated("aud", NULL);
@@ -837,6 +885,7 @@ int main(void) {
       cmocka_unit_test(test_tx_serialization_retry),
       cmocka_unit_test(test_rls_scope),
       cmocka_unit_test(test_audit_chain),
+      cmocka_unit_test(test_audit_sql_hash_matches_c),
       cmocka_unit_test(test_idempotency),
       cmocka_unit_test(test_reconnect),
   };
