@@ -26,10 +26,13 @@ extern const db_migration records_migrations[];
 #pragma weak rpc_list_catalog
 #pragma weak rpc_upsert_catalog_entry
 #pragma weak rpc_list_attachments
+#pragma weak rpc_upload_attachment
+#pragma weak rpc_download_attachment
 
-#define M(rpc, msg, fn)                                                                      \
+#define MF(rpc, msg, fn, flags)                                                              \
   {"/hoso.records.v1.Records/" rpc, &hoso__records__v1__##msg##_request__descriptor,         \
-   &hoso__records__v1__##msg##_response__descriptor, fn, 0}
+   &hoso__records__v1__##msg##_response__descriptor, fn, flags}
+#define M(rpc, msg, fn) MF(rpc, msg, fn, 0)
 
 static const srv_method all_methods[] = {
     M("CreateRecord", create_record, rpc_create_record),
@@ -51,6 +54,8 @@ static const srv_method all_methods[] = {
     M("ListCatalog", list_catalog, rpc_list_catalog),
     M("UpsertCatalogEntry", upsert_catalog_entry, rpc_upsert_catalog_entry),
     M("ListAttachments", list_attachments, rpc_list_attachments),
+    MF("UploadAttachment", upload_attachment, rpc_upload_attachment, SRV_CLIENT_STREAM),
+    MF("DownloadAttachment", download_attachment, rpc_download_attachment, SRV_SERVER_STREAM),
 };
 
 int main(int argc, char **argv) {

@@ -107,7 +107,10 @@ REC_HANDLER(rpc_import_records);
 /* rpc_catalog.c */
 REC_HANDLER(rpc_list_catalog);
 REC_HANDLER(rpc_upsert_catalog_entry);
-/* rpc_attachments.c: ListAttachments (unary); upload/download need streaming in the runtime */
+/* rpc_attachments.c: UploadAttachment (SRV_CLIENT_STREAM: req is NULL), DownloadAttachment
+ * (SRV_SERVER_STREAM: responses through srv_send), ListAttachments */
+REC_HANDLER(rpc_upload_attachment);
+REC_HANDLER(rpc_download_attachment);
 REC_HANDLER(rpc_list_attachments);
 
 #endif

@@ -111,6 +111,24 @@ static void fill_district_1(void) {
   free(self);
   r->personal = saved;
   protobuf_c_message_free_unpacked(&r->base, NULL);
+
+  /* An attachment (a scanned decision, PDF by its first bytes): one client-streamed message. */
+  static const char pdf[] = "%PDF-1.4\n%%EOF\n";
+  cli_stream *s = cli_stream_open(w.rec_ch, REC "UploadAttachment", th_bearer(w.tok_d1_updater), 1, 10000);
+  if (!s) fail_msg("UploadAttachment: no stream");
+  Hoso__Records__V1__UploadAttachmentRequest ua = HOSO__RECORDS__V1__UPLOAD_ATTACHMENT_REQUEST__INIT;
+  ua.record_id = d1rec;
+  ua.file_name = "quyet-dinh.pdf";
+  ua.chunk.data = (uint8_t *)pdf;
+  ua.chunk.len = sizeof pdf - 1;
+  (void)cli_stream_send(s, &ua.base);
+  (void)cli_stream_close_send(s);
+  ProtobufCMessage *ur = NULL;
+  if (cli_stream_recv(s, &hoso__records__v1__upload_attachment_response__descriptor, &ur) == 1)
+    protobuf_c_message_free_unpacked(ur, NULL);
+  c = cli_stream_finish(s, &st);
+  if (c != GRPC_STATUS_OK && c != GRPC_STATUS_UNIMPLEMENTED)
+    fail_msg("UploadAttachment: %s %s", cli_status_name(c), st.message);
 }
 
 /* ------------------------------------------------------------ setup --------------------- */

@@ -142,13 +142,11 @@ static void test_unknown_method(void **state) {
                    GRPC_STATUS_UNIMPLEMENTED);
 }
 
-/* Over 4 MiB is refused by gRPC itself with RESOURCE_EXHAUSTED; the worker survives it. */
-static void test_oversized_message(void **state) {
-  (void)state;
-  size_t n = 10u << 20;
+/* A valid EchoRequest of n bytes (2 MiB < n < 256 MiB): field 1, length-delimited, all 'a'.
+ * malloc'd. */
+static unsigned char *big_request(size_t n) {
   unsigned char *big = malloc(n);
   assert_non_null(big);
-  /* A valid EchoRequest: field 1, length-delimited, almost 10 MB of text. */
   size_t body = n - 5;
   big[0] = 0x0a;
   big[1] = (unsigned char)(0x80 | (body & 0x7f));
@@ -156,6 +154,14 @@ static void test_oversized_message(void **state) {
   big[3] = (unsigned char)(0x80 | ((body >> 14) & 0x7f));
   big[4] = (unsigned char)((body >> 21) & 0x7f);
   memset(big + 5, 'a', body);
+  return big;
+}
+
+/* Over 4 MiB is refused by gRPC itself with RESOURCE_EXHAUSTED; the worker survives it. */
+static void test_oversized_message(void **state) {
+  (void)state;
+  size_t n = 10u << 20;
+  unsigned char *big = big_request(n);
   cli_status st;
   for (int i = 0; i < 3; i++)
     assert_int_equal(cli_call_raw(ch, SVC "Echo", big, n, NULL, NULL, NULL, 0, 10000, &st),
@@ -727,15 +733,8 @@ static void test_stream_deadline(void **state) {
  * RESOURCE_EXHAUSTED after a good one was read, and the service goes on serving. */
 static void test_stream_oversized_message(void **state) {
   (void)state;
-  size_t n = 5u << 20, body = n - 5;
-  unsigned char *big = malloc(n);
-  assert_non_null(big);
-  big[0] = 0x0a;
-  big[1] = (unsigned char)(0x80 | (body & 0x7f));
-  big[2] = (unsigned char)(0x80 | ((body >> 7) & 0x7f));
-  big[3] = (unsigned char)(0x80 | ((body >> 14) & 0x7f));
-  big[4] = (unsigned char)((body >> 21) & 0x7f);
-  memset(big + 5, 'a', body);
+  size_t n = 5u << 20;
+  unsigned char *big = big_request(n);
   cli_stream *s = cli_stream_open(ch, SVC "Collect", NULL, 0, 10000);
   assert_non_null(s);
   echo_req r = stream_req("fine", 0, 0);
