@@ -317,6 +317,60 @@ static void test_idempotent(void **state) {
   free_meta(b);
 }
 
+/* A record moved to d2 by the transfers service takes its attachments along: d2's reader lists
+ * and downloads them, d1's reader no longer does, and the stored unit path is d2's. */
+static void test_follows_transfer(void **state) {
+  (void)state;
+  Hoso__Records__V1__Record r = HOSO__RECORDS__V1__RECORD__INIT;
+  Hoso__Records__V1__Employment e = HOSO__RECORDS__V1__EMPLOYMENT__INIT;
+  Hoso__Records__V1__CreateRecordRequest cr = HOSO__RECORDS__V1__CREATE_RECORD_REQUEST__INIT;
+  r.managing_unit_id = w.d1_id;
+  r.full_name = "Trần Văn Chuyển";
+  r.birth_date = "1980-01-02";
+  r.gender = HOSO__RECORDS__V1__GENDER__GENDER_MALE;
+  e.category = HOSO__RECORDS__V1__CATEGORY__CATEGORY_PUBLIC_EMPLOYEE;
+  r.employment = &e;
+  cr.record = &r;
+  Hoso__Records__V1__CreateRecordResponse *out = NULL;
+  cli_status st;
+  th_expect(th_call(w.rec_ch, REC "CreateRecord", &cr, &hoso__records__v1__create_record_response__descriptor,
+                    (void **)&out, w.tok_d1_updater, &st), &st, GRPC_STATUS_OK, NULL);
+  char id[32];
+  snprintf(id, sizeof id, "%s", out->record->id);
+  protobuf_c_message_free_unpacked(&out->base, NULL);
+  att_meta *a = NULL;
+  assert_int_equal(upload(w.tok_d1_updater, id, "qd-dieu-dong.pdf", "", pdf, sizeof pdf - 1, MIB, NULL, &a, &st),
+                   GRPC_STATUS_OK);
+
+  Hoso__Records__V1__Decision d = HOSO__RECORDS__V1__DECISION__INIT;
+  d.number = "310/QĐ-UBND";
+  d.date = "2025-12-15";
+  d.effective_date = "2026-01-01";
+  d.issuer = "UBND tỉnh";
+  Hoso__Records__V1__SetManagingUnitRequest mv = HOSO__RECORDS__V1__SET_MANAGING_UNIT_REQUEST__INIT;
+  mv.record_id = id;
+  mv.new_unit_id = w.d2_id;
+  mv.transfer_id = "tr-att-1";
+  mv.status = HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE;
+  mv.decision = &d;
+  th_expect(th_call(w.rec_ch, REC "SetManagingUnit", &mv, &hoso__records__v1__set_managing_unit_response__descriptor,
+                    NULL, w.tok_transfers, &st), &st, GRPC_STATUS_OK, NULL);
+
+  Hoso__Records__V1__ListAttachmentsResponse *l = list(w.tok_d2_reader, id, GRPC_STATUS_OK);
+  assert_int_equal(l->n_attachments, 1);
+  protobuf_c_message_free_unpacked(&l->base, NULL);
+  assert_null(list(w.tok_d1_reader, id, GRPC_STATUS_PERMISSION_DENIED));
+  unsigned char *got;
+  size_t len;
+  att_meta *m;
+  assert_int_equal(download(w.tok_d2_reader, a->id, &got, &len, &m, &st), GRPC_STATUS_OK);
+  free(got);
+  free_meta(m);
+  assert_int_equal(sql_long("SELECT count(*) FROM records.attachments WHERE id = $1::bigint AND unit_path::text = $2",
+                            a->id, w.d2_path), 1);
+  free_meta(a);
+}
+
 /* ------------------------------------------------------------ setup --------------------- */
 
 static int setup(void **state) {
@@ -361,6 +415,7 @@ int main(void) {
       cmocka_unit_test(test_roundtrip),       cmocka_unit_test(test_type_by_content),
       cmocka_unit_test(test_too_big),         cmocka_unit_test(test_validation),
       cmocka_unit_test(test_scope),           cmocka_unit_test(test_idempotent),
+      cmocka_unit_test(test_follows_transfer),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
