@@ -118,7 +118,8 @@ const char *srv_metadata(srv_ctx *ctx, const char *key);
  * the 4 MiB limit ends the call (gRPC answers RESOURCE_EXHAUSTED) and srv_recv returns -1. */
 int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg);
 /* SRV_SERVER_STREAM methods: sends one response message (packed now; msg may be freed after).
- * 0, or -1 with the status set when the client went away or the deadline passed. */
+ * 0, or -1 with the status set when the client went away or the deadline passed. Arena memory
+ * lives until the call ends: a long stream reuses one message (e.g. on the stack) per send. */
 int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg);
 
 /* Fills the common audit fields from the context (actor, client address, request id). */

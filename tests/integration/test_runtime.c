@@ -620,6 +620,16 @@ static echo_req stream_req(const char *text, int sleep_ms, int count) {
   return r;
 }
 
+/* A Spray call with its one request sent and the sending side closed. */
+static cli_stream *open_spray(const char *text, int sleep_ms, int count, int timeout_ms) {
+  cli_stream *s = cli_stream_open(ch, SVC "Spray", NULL, 0, timeout_ms);
+  assert_non_null(s);
+  echo_req r = stream_req(text, sleep_ms, count);
+  assert_int_equal(cli_stream_send(s, &r.base), 0);
+  assert_int_equal(cli_stream_close_send(s), 0);
+  return s;
+}
+
 /* Every request of a long client stream reaches the handler, in one call: it counts 2 000
  * messages of 5 bytes, so anything lost or repeated shows in the two numbers. */
 static void test_client_stream_many(void **state) {
@@ -643,11 +653,7 @@ static void test_client_stream_many(void **state) {
  * call with zero messages. */
 static void test_server_stream_many(void **state) {
   (void)state;
-  cli_stream *s = cli_stream_open(ch, SVC "Spray", NULL, 0, 20000);
-  assert_non_null(s);
-  echo_req r = stream_req("x", 0, 3000);
-  assert_int_equal(cli_stream_send(s, &r.base), 0);
-  assert_int_equal(cli_stream_close_send(s), 0);
+  cli_stream *s = open_spray("x", 0, 3000, 20000);
   ProtobufCMessage *m = NULL;
   int n = 0;
   while (cli_stream_recv(s, &hoso__test__v1__echo_response__descriptor, &m) == 1) {
@@ -674,11 +680,7 @@ static void test_stream_cancel(void **state) {
   (void)state;
   ProtobufCMessage *m = NULL;
   for (int i = 0; i < 12; i++) {
-    cli_stream *s = cli_stream_open(ch, SVC "Spray", NULL, 0, 60000);
-    assert_non_null(s);
-    echo_req r = stream_req("y", 0, 1000000);
-    assert_int_equal(cli_stream_send(s, &r.base), 0);
-    assert_int_equal(cli_stream_close_send(s), 0);
+    cli_stream *s = open_spray("y", 0, 1000000, 60000);
     for (int k = 0; k < 10; k++) {
       assert_int_equal(cli_stream_recv(s, &hoso__test__v1__echo_response__descriptor, &m), 1);
       protobuf_c_message_free_unpacked(m, NULL);
@@ -688,7 +690,7 @@ static void test_stream_cancel(void **state) {
 
     s = cli_stream_open(ch, SVC "Collect", NULL, 0, 60000);
     assert_non_null(s);
-    r = stream_req("z", 0, 0);
+    echo_req r = stream_req("z", 0, 0);
     for (int k = 0; k < 10; k++) assert_int_equal(cli_stream_send(s, &r.base), 0);
     cli_stream_cancel(s);
     assert_int_equal(cli_stream_finish(s, NULL), GRPC_STATUS_CANCELLED);
@@ -704,11 +706,7 @@ static void test_stream_cancel(void **state) {
 static void test_stream_deadline(void **state) {
   (void)state;
   double t0 = now_ms();
-  cli_stream *s = cli_stream_open(ch, SVC "Spray", NULL, 0, 300);
-  assert_non_null(s);
-  echo_req r = stream_req("slow", 20, 1000);
-  assert_int_equal(cli_stream_send(s, &r.base), 0);
-  assert_int_equal(cli_stream_close_send(s), 0);
+  cli_stream *s = open_spray("slow", 20, 1000, 300);
   ProtobufCMessage *m = NULL;
   int n = 0;
   while (cli_stream_recv(s, &hoso__test__v1__echo_response__descriptor, &m) == 1) {
@@ -722,7 +720,7 @@ static void test_stream_deadline(void **state) {
   t0 = now_ms();
   s = cli_stream_open(ch, SVC "Collect", NULL, 0, 300);
   assert_non_null(s);
-  r = stream_req("open", 0, 0);
+  echo_req r = stream_req("open", 0, 0);
   assert_int_equal(cli_stream_send(s, &r.base), 0);
   assert_int_equal(cli_stream_recv(s, &hoso__test__v1__echo_response__descriptor, &m), 0);
   assert_int_equal(cli_stream_finish(s, NULL), GRPC_STATUS_DEADLINE_EXCEEDED);
