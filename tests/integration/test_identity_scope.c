@@ -215,22 +215,6 @@ static int setup(void **state) {
   return 0;
 }
 
-/* Lines of the service's log that say something went wrong inside it (an error-level line,
- * a sanitizer report): every refusal above must be a chosen status, never an internal fault. */
-static int service_log_errors(void) {
-  FILE *f = fopen(svc.log, "r");
-  if (!f) return 0;
-  char line[4096];
-  int n = 0;
-  while (fgets(line, sizeof line, f))
-    if (strstr(line, "\"level\":\"error\"") || strstr(line, "Sanitizer") || strstr(line, "runtime error")) {
-      fprintf(stderr, "service log: %s", line);
-      n++;
-    }
-  fclose(f);
-  return n;
-}
-
 static int teardown(void **state) {
   (void)state;
   free(admin_tok);
@@ -242,7 +226,8 @@ static int teardown(void **state) {
   free(sa1_id);
   if (ch) cli_close(ch);
   int rc = th_svc_stop(&svc);
-  int errors = service_log_errors();
+  /* every refusal must be a chosen status, never an internal fault */
+  int errors = th_log_errors(svc.log);
   th_pg_destroy(&pg);
   return rc == 0 && errors == 0 ? 0 : -1;
 }
