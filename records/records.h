@@ -5,6 +5,7 @@
 #define HOSO_RECORDS_H
 
 #include "records.pb-c.h"
+#include "cli.h"
 #include "srv.h"
 
 typedef Hoso__Records__V1__Record rec_t;
@@ -60,6 +61,12 @@ int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, ch
 /* The process's one channel to identity (HOSO_IDENTITY_ADDR, TLS from the environment), opened
  * on first use; NULL when it cannot be made. Calls forward the caller's authorization. */
 struct cli_chan *rec_identity_channel(void);
+
+/* identity's GetUnit with the caller's own token (so identity applies the caller's scope): the
+ * status, and on OK *unit copied into the call's arena. st gets identity's message. */
+struct Hoso__Identity__V1__Unit;
+grpc_status_code rec_get_unit(srv_ctx *ctx, const char *unit_id, struct Hoso__Identity__V1__Unit **unit,
+                              cli_status *st);
 
 /* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
 int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);

@@ -13,7 +13,6 @@
 #include "scope.h"
 #include "val.h"
 
-#define UNIT_CALL_TIMEOUT_MS 3000
 
 typedef Hoso__Records__V1__ExportRecordRequest export_req;
 
@@ -95,25 +94,11 @@ static int load_names(srv_ctx *ctx, code_list *l) {
  * the form rather than failing an export whose dossier content is complete. */
 static Hoso__Identity__V1__Unit *get_unit(srv_ctx *ctx, const char *unit_id) {
   if (!unit_id || !*unit_id) return NULL;
-  cli_chan *chan = rec_identity_channel();
-  if (!chan) return NULL;
-  const char *authz = srv_metadata(ctx, "authorization");
-  cli_md md[1] = {{"authorization", authz ? authz : ""}};
-  Hoso__Identity__V1__GetUnitRequest req = HOSO__IDENTITY__V1__GET_UNIT_REQUEST__INIT;
-  req.unit_id = (char *)unit_id;
-  ProtobufCMessage *out = NULL;
+  Hoso__Identity__V1__Unit *u = NULL;
   cli_status st;
-  grpc_status_code c = cli_call(chan, "/hoso.identity.v1.Identity/GetUnit", &req.base,
-                                &hoso__identity__v1__get_unit_response__descriptor, &out, md,
-                                authz ? 1 : 0, UNIT_CALL_TIMEOUT_MS, &st);
-  if (c != GRPC_STATUS_OK) {
-    if (c != GRPC_STATUS_PERMISSION_DENIED && c != GRPC_STATUS_NOT_FOUND)
-      log_warn("records: ExportRecord: GetUnit %s at identity: %s %s", unit_id, cli_status_name(c),
-               st.message);
-    return NULL;
-  }
-  Hoso__Identity__V1__Unit *u = rec_msg_copy(ctx, &((Hoso__Identity__V1__GetUnitResponse *)out)->unit->base);
-  protobuf_c_message_free_unpacked(out, NULL);
+  grpc_status_code c = rec_get_unit(ctx, unit_id, &u, &st);
+  if (c != GRPC_STATUS_OK && c != GRPC_STATUS_PERMISSION_DENIED && c != GRPC_STATUS_NOT_FOUND)
+    log_warn("records: ExportRecord: GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st.message);
   return u;
 }
 

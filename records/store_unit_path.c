@@ -9,6 +9,7 @@
 #include "identity.pb-c.h"
 #include "log.h"
 #include "records.h"
+#include "rpc_util.h"
 #include "val.h"
 
 #define CACHE_SLOTS 512
@@ -80,21 +81,12 @@ int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, ch
   if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, e);
   if (cache_get(unit_id, path, len)) return 0;
 
-  cli_chan *ch = rec_identity_channel();
-  if (!ch) return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
-  const char *authz = srv_metadata(ctx, "authorization");
-  cli_md md[1] = {{"authorization", authz ? authz : ""}};
-  Hoso__Identity__V1__GetUnitRequest req = HOSO__IDENTITY__V1__GET_UNIT_REQUEST__INIT;
-  req.unit_id = (char *)unit_id;
-  ProtobufCMessage *out = NULL;
+  Hoso__Identity__V1__Unit *u = NULL;
   cli_status st;
-  grpc_status_code c = cli_call(ch, "/hoso.identity.v1.Identity/GetUnit", &req.base,
-                                &hoso__identity__v1__get_unit_response__descriptor, &out, md,
-                                authz ? 1 : 0, CALL_TIMEOUT_MS, &st);
+  grpc_status_code c = rec_get_unit(ctx, unit_id, &u, &st);
   int rc = 0;
   switch (c) {
   case GRPC_STATUS_OK: {
-    const Hoso__Identity__V1__Unit *u = ((Hoso__Identity__V1__GetUnitResponse *)out)->unit;
     if (!u || !u->path || !*u->path || strlen(u->path) >= len) {
       log_error("records: GetUnit %s answered without a usable path", unit_id);
       rc = srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
@@ -131,8 +123,33 @@ int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, ch
                   ctx->request_id ? ctx->request_id : "");
     break;
   }
-  if (out) protobuf_c_message_free_unpacked(out, NULL);
   return rc;
+}
+
+grpc_status_code rec_get_unit(srv_ctx *ctx, const char *unit_id, Hoso__Identity__V1__Unit **unit,
+                              cli_status *st) {
+  *unit = NULL;
+  cli_chan *ch = rec_identity_channel();
+  if (!ch) {
+    st->code = GRPC_STATUS_UNAVAILABLE;
+    snprintf(st->message, sizeof st->message, "no channel to identity");
+    return GRPC_STATUS_UNAVAILABLE;
+  }
+  /* The caller's own token: identity decides what this caller may see of the unit. */
+  const char *authz = srv_metadata(ctx, "authorization");
+  cli_md md[1] = {{"authorization", authz ? authz : ""}};
+  Hoso__Identity__V1__GetUnitRequest req = HOSO__IDENTITY__V1__GET_UNIT_REQUEST__INIT;
+  req.unit_id = (char *)unit_id;
+  ProtobufCMessage *out = NULL;
+  grpc_status_code c = cli_call(ch, "/hoso.identity.v1.Identity/GetUnit", &req.base,
+                                &hoso__identity__v1__get_unit_response__descriptor, &out, md,
+                                authz ? 1 : 0, CALL_TIMEOUT_MS, st);
+  if (c == GRPC_STATUS_OK) {
+    const Hoso__Identity__V1__Unit *u = ((Hoso__Identity__V1__GetUnitResponse *)out)->unit;
+    if (u) *unit = rec_msg_copy(ctx, &u->base);
+  }
+  if (out) protobuf_c_message_free_unpacked(out, NULL);
+  return c;
 }
 
 int rec_unit_path(srv_ctx *ctx, const char *unit_id, char *path, size_t len) {
