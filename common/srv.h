@@ -83,6 +83,10 @@ void *srv_new(srv_ctx *ctx, const ProtobufCMessageDescriptor *d);
  * live until the response is sent and are never freed by hand. */
 ProtobufCAllocator *srv_allocator(srv_ctx *ctx);
 
+/* An opaque keyset page token for `key` (val_page_token_encode), in the call's arena; NULL when
+ * the key cannot be encoded (too long, out of memory): the caller reports that. */
+char *srv_page_token(srv_ctx *ctx, const char *key);
+
 /* Records the status to send and returns -1: `return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
  * "username: must not be empty");`. The message must be one a person can act on. */
 int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...)

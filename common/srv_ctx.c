@@ -8,6 +8,7 @@
 #include <grpc/support/time.h>
 #include "log.h"
 #include "srv_int.h"
+#include "val.h"
 
 /* Most calls fit in one block, which the worker keeps from call to call. */
 #define SRV_BLOCK_MIN 16384
@@ -114,6 +115,14 @@ ProtobufCAllocator *srv_allocator(srv_ctx *ctx) {
   a->free = arena_pb_free;
   a->allocator_data = ctx;
   return a;
+}
+
+char *srv_page_token(srv_ctx *ctx, const char *key) {
+  char *t = key ? val_page_token_encode(key) : NULL;
+  if (!t) return NULL;
+  char *out = srv_strdup(ctx, t);
+  free(t);
+  return out;
 }
 
 int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...) {

@@ -396,10 +396,8 @@ static int list_tx(srv_ctx *ctx, void *p) {
   o->next_page_token = "";
   PQclear(r);
   if (n > st->page_size && shown > 0) {
-    char *t = val_page_token_encode(o->accounts[shown - 1]->username);
-    if (!t) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
-    o->next_page_token = srv_strdup(ctx, t);
-    free(t);
+    o->next_page_token = srv_page_token(ctx, o->accounts[shown - 1]->username);
+    if (!o->next_page_token) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
   }
   return 0;
 }

@@ -231,10 +231,8 @@ static int list_tx(srv_ctx *ctx, void *p) {
   PQclear(r);
   o->next_page_token = "";
   if (n > st->page_size && shown > 0) {
-    char *t = val_page_token_encode(o->clients[shown - 1]->client_id);
-    if (!t) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
-    o->next_page_token = srv_strdup(ctx, t);
-    free(t);
+    o->next_page_token = srv_page_token(ctx, o->clients[shown - 1]->client_id);
+    if (!o->next_page_token) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
   }
   return 0;
 }

@@ -577,10 +577,8 @@ static size_t rows_to_units(srv_ctx *ctx, const PGresult *r, int size, id_unit *
 }
 
 static int token_out(srv_ctx *ctx, const char *key, char **out) {
-  char *t = val_page_token_encode(key);
-  if (!t) return FAIL(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
-  *out = srv_strdup(ctx, t);
-  free(t);
+  *out = srv_page_token(ctx, key);
+  if (!*out) return FAIL(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
   return 0;
 }
 

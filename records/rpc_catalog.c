@@ -63,11 +63,8 @@ static int list_tx(srv_ctx *ctx, void *p) {
   if (rows > st->size) {
     /* The key names the catalogue, so a token is only good for the list it was made for. */
     const cat_entry *last = st->out->entries[take - 1];
-    char *t = val_page_token_encode(
-        srv_printf(ctx, "%s:%d:%s", st->catalog, last->sort_order, last->code));
-    if (t) st->out->next_page_token = srv_strdup(ctx, t);
-    else rc = (internal(ctx), DB_TX_ROLLBACK);
-    free(t);
+    st->out->next_page_token = srv_page_token(ctx, srv_printf(ctx, "%s:%d:%s", st->catalog, last->sort_order, last->code));
+    if (!st->out->next_page_token) rc = (internal(ctx), DB_TX_ROLLBACK);
   }
   PQclear(r);
   return rc;

@@ -408,10 +408,8 @@ static int list_tx(srv_ctx *ctx, void *p) {
   REC_TRY(cr_list(ctx, &st->f, &st->out->change_requests, &st->out->n_change_requests, &more));
   size_t n = st->out->n_change_requests;
   if (more && n > 0) {
-    char *t = val_page_token_encode(srv_printf(ctx, "c%s", st->out->change_requests[n - 1]->id));
-    if (!t) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
-    st->out->next_page_token = srv_strdup(ctx, t);
-    free(t);
+    st->out->next_page_token = srv_page_token(ctx, srv_printf(ctx, "c%s", st->out->change_requests[n - 1]->id));
+    if (!st->out->next_page_token) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
   }
   if (n == 0) return 0;
   /* The proposals are the people's dossiers as they declared them: who read them is recorded. */

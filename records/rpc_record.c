@@ -234,11 +234,9 @@ static int versions_tx(srv_ctx *ctx, void *p) {
   REC_TRY(rec_fetch(ctx, st->id, RIGHT_READ, 0, &cur));
   REC_TRY(rec_versions_page(ctx, st->id, st->before, st->size, &st->out->versions, &st->out->n_versions, &more));
   if (more && st->out->n_versions > 0) {
-    char *t = val_page_token_encode(
-        srv_printf(ctx, "v%lld", (long long)st->out->versions[st->out->n_versions - 1]->version));
-    if (!t) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
-    st->out->next_page_token = srv_strdup(ctx, t);
-    free(t);
+    st->out->next_page_token =
+        srv_page_token(ctx, srv_printf(ctx, "v%lld", (long long)st->out->versions[st->out->n_versions - 1]->version));
+    if (!st->out->next_page_token) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
   }
   /* The versions carry the old and new values of every change: a read of the record. */
   return rec_audit_read(ctx, "RECORD_HISTORY_READ", cur);

@@ -103,11 +103,8 @@ static char *token_write(srv_ctx *ctx, int order, const char *k1, const char *k2
   json_t *a = json_pack("[i, s, s, s]", order, k1, k2, k3);
   char *key = a ? json_dumps(a, JSON_COMPACT) : NULL;
   json_decref(a);
-  char *t = key ? val_page_token_encode(key) : NULL;
+  char *out = srv_page_token(ctx, key);
   free(key);
-  if (!t) return NULL;
-  char *out = srv_strdup(ctx, t);
-  free(t);
   return out;
 }
 
