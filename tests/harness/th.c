@@ -569,6 +569,50 @@ static int port_open(int port) {
   return ok;
 }
 
+/* 1 when one of pid's open sockets is the listener on port: two services started at once can
+ * be handed the same free port; the one that loses the bind dies, but until it does, the
+ * winner would answer its health check. Only the owner of the listening socket is ready. */
+static int owns_listener(pid_t pid, int port) {
+  unsigned long inodes[16];
+  int n = 0;
+  static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+  for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+    FILE *f = fopen(tables[t], "r");
+    if (!f) continue;
+    char line[512];
+    while (fgets(line, sizeof line, f) && n < 16) {
+      char local[64];
+      unsigned st;
+      unsigned long inode;
+      /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+      if (sscanf(line, " %*s %63s %*s %x %*s %*s %*s %*s %*s %lu", local, &st, &inode) != 3) continue;
+      const char *colon = strrchr(local, ':');
+      if (st == 0x0A && colon && strtol(colon + 1, NULL, 16) == port) inodes[n++] = inode;
+    }
+    fclose(f);
+  }
+  if (n == 0) return 0;
+  char dir[64];
+  snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
+  glob_t g;
+  char pat[80];
+  snprintf(pat, sizeof pat, "%s/*", dir);
+  if (glob(pat, 0, NULL, &g) != 0) return 0;
+  int found = 0;
+  for (size_t i = 0; i < g.gl_pathc && !found; i++) {
+    char target[64];
+    ssize_t len = readlink(g.gl_pathv[i], target, sizeof target - 1);
+    if (len <= 0) continue;
+    target[len] = 0;
+    unsigned long inode;
+    if (sscanf(target, "socket:[%lu]", &inode) != 1) continue;
+    for (int k = 0; k < n; k++)
+      if (inodes[k] == inode) found = 1;
+  }
+  globfree(&g);
+  return found;
+}
+
 static reg_svc *svc_find(pid_t pid) {
   for (int i = 0; i < TH_MAX_SVCS; i++)
     if (svcs[i].pid == pid) return &svcs[i];
@@ -775,7 +819,14 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
         died = 1;
         break;
       }
-      if (ready(port, s->addr, extra_env)) return 0;
+      if (ready(port, s->addr, extra_env)) {
+        if (owns_listener(pid, port)) return 0;
+        /* another service answered on our port: ours lost the bind and is about to exit */
+        if (svc_wait(pid, 2000, &status) != 0) {
+          died = 1;
+          break;
+        }
+      }
       sleep_ms(25);
     }
     if (died) {
@@ -880,6 +931,41 @@ int th_svc_alive(const th_svc *s) {
   int status;
   return svc_wait(s->pid, 0, &status) == 0;
 }
+
+/* The state letter of every thread of pid is a stop ('T'): kill() only queues SIGSTOP, each
+ * thread stops when it next leaves the kernel. */
+static int all_threads_stopped(pid_t pid) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "/proc/%ld/task/*/stat", (long)pid);
+  glob_t g;
+  if (glob(pat, 0, NULL, &g) != 0) return 0;
+  int stopped = g.gl_pathc > 0;
+  for (size_t i = 0; i < g.gl_pathc && stopped; i++) {
+    FILE *f = fopen(g.gl_pathv[i], "r");
+    char buf[512] = {0};
+    if (f) {
+      if (!fgets(buf, sizeof buf, f)) buf[0] = 0;
+      fclose(f);
+    }
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    stopped = p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+  }
+  globfree(&g);
+  return stopped;
+}
+
+int th_svc_pause(const th_svc *s) {
+  if (s->pid <= 0 || kill(s->pid, SIGSTOP) != 0) return -1;
+  long long end = now_ms() + 5000;
+  while (now_ms() < end) {
+    if (all_threads_stopped(s->pid)) return 0;
+    sleep_ms(5);
+  }
+  kill(s->pid, SIGCONT);
+  return -1;
+}
+
+int th_svc_resume(const th_svc *s) { return s->pid > 0 ? kill(s->pid, SIGCONT) : -1; }
 
 static void cleanup_at_exit(void) {
   /* services first: they would only log connection errors once the database is gone */

@@ -49,6 +49,12 @@ int th_log_errors(const char *path);
 /* 1 if the process is still running. */
 int th_svc_alive(const th_svc *s);
 
+/* SIGSTOP, and wait (up to 5 s) until every thread of the service has stopped: a service that
+ * accepts connections but never answers. 0, or -1 (then it is left running). */
+int th_svc_pause(const th_svc *s);
+/* SIGCONT. */
+int th_svc_resume(const th_svc *s);
+
 /* A free TCP port on 127.0.0.1. */
 int th_free_port(void);
 

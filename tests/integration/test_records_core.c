@@ -834,9 +834,9 @@ static void test_unit_states(void **state) {
 
   /* identity frozen: the unit not yet known to records cannot be placed; after, it can. */
   fill(&f, fresh, "Tạ Văn Quang");
-  assert_int_equal(kill(w.identity.pid, SIGSTOP), 0);
+  assert_int_equal(th_svc_pause(&w.identity), 0);
   grpc_status_code c = create(w.tok_d1_updater, &f.r, NULL, NULL, &st);
-  kill(w.identity.pid, SIGCONT);
+  th_svc_resume(&w.identity);
   expect(c, &st, GRPC_STATUS_UNAVAILABLE, NULL);
   assert_non_null(strstr(st.message, "retry"));
   Record *r = NULL;
