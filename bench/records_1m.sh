@@ -16,7 +16,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DIR="$ROOT/var/bench-records"
+DIR="${BENCH_DIR:-$ROOT/var/bench-records}"
 BUILD="${HOSO_BENCH_BUILD:-$ROOT/build-bench}"
 COUNT="${COUNT:-1000000}"
 SEED="${SEED:-20261101}"
