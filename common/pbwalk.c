@@ -104,6 +104,7 @@ int pbwalk_strings(ProtobufCMessage *m, const char *prefix, pbwalk_fn fn, void *
 
 typedef struct {
   size_t max_chars;
+  const ProtobufCFieldDescriptor *const *prose;
   ProtobufCAllocator *a;
   char *err;
   size_t errlen;
@@ -111,12 +112,14 @@ typedef struct {
 
 static int nfc_one(void *arg, const char *path, const ProtobufCFieldDescriptor *f, char **slot) {
   nfc_st *st = arg;
-  const char *e = val_text(*slot, 0, st->max_chars);
+  int lines = 0;
+  for (size_t i = 0; st->prose && st->prose[i] && !lines; i++) lines = st->prose[i] == f;
+  const char *e = lines ? val_prose(*slot, 0, st->max_chars) : val_text(*slot, 0, st->max_chars);
   if (e) {
     snprintf(st->err, st->errlen, "%s: %s", path, e);
     return -1;
   }
-  char *c = val_nfc_clean(*slot);
+  char *c = lines ? val_nfc_clean_lines(*slot) : val_nfc_clean(*slot);
   if (!c) {
     snprintf(st->err, st->errlen, "%s: could not be normalized (out of memory); retry", path);
     return -1;
@@ -148,9 +151,10 @@ static int nfc_one(void *arg, const char *path, const ProtobufCFieldDescriptor *
   return 0;
 }
 
-int pbwalk_nfc(ProtobufCMessage *m, const char *prefix, size_t max_chars, ProtobufCAllocator *a,
-               char *err, size_t errlen) {
+int pbwalk_nfc(ProtobufCMessage *m, const char *prefix, size_t max_chars,
+               const ProtobufCFieldDescriptor *const *prose, ProtobufCAllocator *a, char *err,
+               size_t errlen) {
   char dummy[1];
-  nfc_st st = {max_chars, a, errlen ? err : dummy, errlen ? errlen : sizeof dummy};
+  nfc_st st = {max_chars, prose, a, errlen ? err : dummy, errlen ? errlen : sizeof dummy};
   return pbwalk_strings(m, prefix, nfc_one, &st) ? -1 : 0;
 }

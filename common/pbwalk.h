@@ -34,12 +34,14 @@ int pbwalk_strings(ProtobufCMessage *m, const char *prefix, pbwalk_fn fn, void *
 
 /* Checks every string field of m (valid UTF-8, no control characters but tab and line breaks,
  * at most max_chars characters) and replaces it by its NFC form (val_nfc_clean: trimmed,
- * inner white space folded), the new string from allocator a (NULL: malloc). A string already
+ * inner white space folded; val_nfc_clean_lines for the fields listed in prose, a NULL-
+ * terminated list of field descriptors, or NULL), the new string from allocator a (NULL: malloc). A string already
  * clean is left alone; a replaced one is released with a (NULL: free) unless it is the field's
  * default, so m must own its strings the way a says (unpacked with a, or a never frees).
  * 0, or -1 with err set to
  * "<path>: <rule>", e.g. "record.personal.home_town: must be valid UTF-8". */
-int pbwalk_nfc(ProtobufCMessage *m, const char *prefix, size_t max_chars, ProtobufCAllocator *a,
-               char *err, size_t errlen);
+int pbwalk_nfc(ProtobufCMessage *m, const char *prefix, size_t max_chars,
+               const ProtobufCFieldDescriptor *const *prose, ProtobufCAllocator *a, char *err,
+               size_t errlen);
 
 #endif

@@ -91,12 +91,20 @@ static int already_clean(const char *s, size_t n) {
   return 1;
 }
 
-char *val_nfc_clean(const char *s) {
+/* Line and paragraph separators: LF, VT, FF, CR, NEL, U+2028, U+2029. */
+static int is_line_break(ucs4_t c) {
+  return (c >= '\n' && c <= '\r') || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
+/* NFC, then white space rewritten: with keep_lines, line breaks (CR LF counted once) survive
+ * as "\n", at most one blank line in a row, each line trimmed and folded; without, every run
+ * of white space is one space. Leading and trailing white space is dropped either way. */
+static char *clean(const char *s, int keep_lines) {
   if (!s) return NULL;
   size_t n = strlen(s);
   if (!val_utf8(s, n)) return NULL;
   if (n == 0) return strdup("");
-  if (already_clean(s, n)) return strdup(s);
+  if (!keep_lines && already_clean(s, n)) return strdup(s);
 
   size_t len = 0;
   uint8_t *nfc = u8_normalize(UNINORM_NFC, (const uint8_t *)s, n, NULL, &len);
@@ -107,27 +115,39 @@ char *val_nfc_clean(const char *s) {
     return NULL;
   }
   size_t o = 0;
-  int pending_space = 0;
+  int pending_space = 0, pending_breaks = 0;
   const uint8_t *p = nfc, *end = nfc + len;
   while (p < end) {
     ucs4_t c;
     int k = u8_mbtouc(&c, p, (size_t)(end - p));
-    if (is_space(c)) {
-      pending_space = o > 0;  /* leading white space is dropped */
+    if (keep_lines && is_line_break(c)) {
+      if (!(c == '\r' && p + 1 < end && p[1] == '\n')) pending_breaks += o > 0;
+      pending_space = 0; /* a line's trailing white space is dropped */
+    } else if (is_space(c)) {
+      pending_space = o > 0 && !pending_breaks; /* so is leading white space */
     } else {
-      if (pending_space) out[o++] = ' ';
-      pending_space = 0;
+      if (pending_breaks) {
+        out[o++] = '\n';
+        if (pending_breaks > 1) out[o++] = '\n';
+      } else if (pending_space) {
+        out[o++] = ' ';
+      }
+      pending_space = pending_breaks = 0;
       memcpy(out + o, p, (size_t)k);
       o += (size_t)k;
     }
     p += k;
   }
-  out[o] = '\0';  /* trailing white space never got written */
+  out[o] = '\0'; /* trailing white space never got written */
   free(nfc);
   return out;
 }
 
-const char *val_text(const char *s, int required, size_t max_chars) {
+char *val_nfc_clean(const char *s) { return clean(s, 0); }
+
+char *val_nfc_clean_lines(const char *s) { return clean(s, 1); }
+
+static const char *text_check(const char *s, int required, size_t max_chars, int keep_lines) {
   static _Thread_local char msg[64];
   if (!s) s = "";
   size_t n = strlen(s);
@@ -140,7 +160,7 @@ const char *val_text(const char *s, int required, size_t max_chars) {
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F)
       return "must not contain control characters";
   }
-  char *clean = val_nfc_clean(s);
+  char *clean = keep_lines ? val_nfc_clean_lines(s) : val_nfc_clean(s);
   if (!clean) return "could not be checked, please try again";
   size_t chars = u8_mbsnlen((const uint8_t *)clean, strlen(clean));
   free(clean);
@@ -149,6 +169,14 @@ const char *val_text(const char *s, int required, size_t max_chars) {
 too_long:
   snprintf(msg, sizeof msg, "must be at most %zu characters", max_chars);
   return msg;
+}
+
+const char *val_text(const char *s, int required, size_t max_chars) {
+  return text_check(s, required, max_chars, 0);
+}
+
+const char *val_prose(const char *s, int required, size_t max_chars) {
+  return text_check(s, required, max_chars, 1);
 }
 
 const char *val_username(const char *s) {

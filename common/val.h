@@ -12,11 +12,17 @@ int val_utf8(const char *s, size_t n);
  * inner runs of white space folded to one space. malloc'd; NULL if s is not valid UTF-8 or
  * on out of memory. */
 char *val_nfc_clean(const char *s);
+/* The same for prose that keeps its lines (a declared personal history, a reason): line breaks
+ * (CR LF, CR, LF, U+2028/2029) become "\n", at most one blank line in a row, every line
+ * trimmed and its inner white space folded. */
+char *val_nfc_clean_lines(const char *s);
 
 /* Text field: valid UTF-8, not empty after trimming (when required), at most max characters
  * (code points). NULL or "must not be empty" / "must be valid UTF-8" / "must be at most N
  * characters". */
 const char *val_text(const char *s, int required, size_t max_chars);
+/* The same for prose, counted as val_nfc_clean_lines leaves it (each kept line break is one). */
+const char *val_prose(const char *s, int required, size_t max_chars);
 
 /* Usernames: 3..64 of [a-z0-9._-], starting with a letter or digit. */
 const char *val_username(const char *s);

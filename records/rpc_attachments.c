@@ -150,7 +150,7 @@ static int upload_meta(srv_ctx *ctx, const Hoso__Records__V1__UploadAttachmentRe
   if (strpbrk(st->file_name, "/\\") || strcmp(st->file_name, ".") == 0 || strcmp(st->file_name, "..") == 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "file_name: a plain file name without '/' or '\\' (no folders)");
-  if (rec_text_clean(ctx, "description", m->description, 0, REC_TEXT_MAX_CHARS, &st->description)) return -1;
+  if (rec_prose_clean(ctx, "description", m->description, 0, REC_TEXT_MAX_CHARS, &st->description)) return -1;
   if (rec_check_request_id(ctx, m->request_id)) return -1;
   st->request_id = srv_strdup(ctx, m->request_id ? m->request_id : "");
   return 0;

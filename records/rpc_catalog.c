@@ -28,7 +28,7 @@ static int internal(srv_ctx *ctx) {
  * was unpacked with the default allocator, which pbwalk_nfc's NULL allocator matches. */
 static int normalize(srv_ctx *ctx, const ProtobufCMessage *req) {
   char err[PBWALK_PATH_MAX + 128];
-  if (pbwalk_nfc((ProtobufCMessage *)req, "", TEXT_MAX_CHARS, NULL, err, sizeof err) != 0)
+  if (pbwalk_nfc((ProtobufCMessage *)req, "", TEXT_MAX_CHARS, NULL, NULL, err, sizeof err) != 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
   return 0;
 }

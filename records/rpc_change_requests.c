@@ -369,7 +369,7 @@ int rpc_create_change_request(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   if (in->base_version <= 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "base_version: required: the version of your record you read and changed");
-  if (rec_text_clean(ctx, "note", in->note, 0, REC_TEXT_MAX_CHARS, &st.note) ||
+  if (rec_prose_clean(ctx, "note", in->note, 0, REC_TEXT_MAX_CHARS, &st.note) ||
       rec_check_request_id(ctx, in->request_id))
     return -1;
   if (!ctx->auth) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "log in first");
@@ -535,7 +535,7 @@ int rpc_approve_change_request(srv_ctx *ctx, const ProtobufCMessage *req, Protob
   const Hoso__Records__V1__ApproveChangeRequestRequest *in = (const void *)req;
   decide_st st = {.id = in->change_request_id};
   if (rec_check_id(ctx, "change_request_id", in->change_request_id) ||
-      rec_text_clean(ctx, "note", in->note, 0, REC_TEXT_MAX_CHARS, &st.text) ||
+      rec_prose_clean(ctx, "note", in->note, 0, REC_TEXT_MAX_CHARS, &st.text) ||
       rec_need_right(ctx, RIGHT_APPROVE, 0, "approving change requests needs the UNIT_ADMIN role"))
     return -1;
   if (srv_tx(ctx, DB_READ_COMMITTED, approve_tx, &st) != 0) return -1;
@@ -551,7 +551,7 @@ int rpc_reject_change_request(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   const Hoso__Records__V1__RejectChangeRequestRequest *in = (const void *)req;
   decide_st st = {.id = in->change_request_id};
   if (rec_check_id(ctx, "change_request_id", in->change_request_id) ||
-      rec_text_clean(ctx, "reason", in->reason, 1, REC_TEXT_MAX_CHARS, &st.text) ||
+      rec_prose_clean(ctx, "reason", in->reason, 1, REC_TEXT_MAX_CHARS, &st.text) ||
       rec_need_right(ctx, RIGHT_APPROVE, 0, "rejecting change requests needs the UNIT_ADMIN role"))
     return -1;
   if (srv_tx(ctx, DB_READ_COMMITTED, reject_tx, &st) != 0) return -1;

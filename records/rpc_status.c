@@ -44,7 +44,7 @@ static int decision_clean(srv_ctx *ctx, const decision_t *in, decision_t **out) 
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "decision: required: the decision (number, date, effective_date) the change rests on");
   decision_t *d = rec_msg_copy(ctx, &in->base);
-  if (pbwalk_nfc(&d->base, "decision", REC_TEXT_MAX_CHARS, srv_allocator(ctx), err, sizeof err) != 0)
+  if (pbwalk_nfc(&d->base, "decision", REC_TEXT_MAX_CHARS, NULL, srv_allocator(ctx), err, sizeof err) != 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
   if ((e = val_text(str(d->number), 1, DECISION_NUMBER_MAX_CHARS)))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "decision.number: %s (the number written on the decision)", e);

@@ -2,6 +2,7 @@
  * messages, the optimistic version check and the cleaning of a change's reason. */
 #include "rpc_util.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pbwalk.h"
@@ -65,15 +66,54 @@ int rec_check_version(srv_ctx *ctx, const rec_t *r, int64_t expected) {
                   (long long)r->version);
 }
 
-int rec_text_clean(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
-                   const char **out) {
-  const char *e = val_text(in ? in : "", required, max);
+static int text_clean(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
+                      int lines, const char **out) {
+  const char *e = lines ? val_prose(in ? in : "", required, max) : val_text(in ? in : "", required, max);
   if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, e);
-  char *c = val_nfc_clean(in ? in : "");
+  char *c = lines ? val_nfc_clean_lines(in ? in : "") : val_nfc_clean(in ? in : "");
   if (!c) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "%s: out of memory; retry", field);
   *out = srv_strdup(ctx, c);
   free(c);
   return 0;
+}
+
+int rec_text_clean(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
+                   const char **out) {
+  return text_clean(ctx, field, in, required, max, 0, out);
+}
+
+int rec_prose_clean(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
+                    const char **out) {
+  return text_clean(ctx, field, in, required, max, 1, out);
+}
+
+static const ProtobufCFieldDescriptor *prose[8];
+static pthread_once_t prose_once = PTHREAD_ONCE_INIT;
+
+static void prose_init(void) {
+  static const struct {
+    const ProtobufCMessageDescriptor *d;
+    const char *name;
+  } list[] = {
+      {&hoso__records__v1__personal_history__descriptor, "arrested_or_detained"},
+      {&hoso__records__v1__personal_history__descriptor, "foreign_org_membership"},
+      {&hoso__records__v1__personal_history__descriptor, "relatives_abroad"},
+      {&hoso__records__v1__work_history_entry__descriptor, "description"},
+      {&hoso__records__v1__discipline_entry__descriptor, "reason"},
+      {&hoso__records__v1__change_reason__descriptor, "text"},
+  };
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(list[i].d, list[i].name);
+    if (!f) abort(); /* a renamed field in records.proto: this list must follow it */
+    prose[n++] = f;
+  }
+  prose[n] = NULL;
+}
+
+const ProtobufCFieldDescriptor *const *rec_prose_fields(void) {
+  pthread_once(&prose_once, prose_init);
+  return prose;
 }
 
 int rec_reason_clean(srv_ctx *ctx, const char *field, const rec_reason *in, int text_required,
@@ -85,7 +125,7 @@ int rec_reason_clean(srv_ctx *ctx, const char *field, const rec_reason *in, int 
     return 0;
   }
   rec_reason *r = rec_msg_copy(ctx, &in->base);
-  if (pbwalk_nfc(&r->base, field, REC_TEXT_MAX_CHARS, srv_allocator(ctx), err, sizeof err) != 0)
+  if (pbwalk_nfc(&r->base, field, REC_TEXT_MAX_CHARS, rec_prose_fields(), srv_allocator(ctx), err, sizeof err) != 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
   if (text_required && (!r->text || !*r->text))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s.text: must not be empty", field);

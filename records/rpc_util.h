@@ -42,6 +42,15 @@ int rec_check_version(srv_ctx *ctx, const rec_t *r, int64_t expected);
  * when required; *out in the arena. INVALID_ARGUMENT "<field>: ..." otherwise. 0 / -1. */
 int rec_text_clean(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
                    const char **out);
+/* The same for prose that keeps its line breaks (notes, reasons, descriptions):
+ * val_nfc_clean_lines. */
+int rec_prose_clean(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
+                    const char **out);
+
+/* The string fields of records and reasons whose line breaks are kept (NULL-terminated, for
+ * pbwalk_nfc): the declared personal history, work descriptions, discipline reasons, the text
+ * of a change reason. Everything else is one line. */
+const ProtobufCFieldDescriptor *const *rec_prose_fields(void);
 
 /* A reason as stored: copied, text NFC and at most 2000 characters (required: not empty), the
  * decision's dates YYYY-MM-DD; messages name "<field>.text", "<field>.decision.date". *out is

@@ -95,7 +95,7 @@ static int check_common(srv_ctx *ctx, const char *id, long long expected) {
 /* The note of an approval or the reason of a rejection, kept with the version it makes. */
 static int text_reason(srv_ctx *ctx, const char *field, const char *text, int required, rec_reason **out) {
   const char *clean;
-  if (rec_text_clean(ctx, field, text, required, REC_TEXT_MAX_CHARS, &clean)) return -1;
+  if (rec_prose_clean(ctx, field, text, required, REC_TEXT_MAX_CHARS, &clean)) return -1;
   *out = srv_new(ctx, &hoso__records__v1__change_reason__descriptor);
   (*out)->text = (char *)clean;
   return 0;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "pbwalk.h"
 #include "records.h"
+#include "rpc_util.h"
 #include "val.h"
 
 #define TEXT_MAX_CHARS 2000
@@ -339,7 +340,7 @@ int rec_validate(srv_ctx *ctx, rec_t *r, const char *prefix) {
   char err[PBWALK_PATH_MAX + 128];
   vctx v = {ctx, prefix && *prefix ? prefix : "record"};
   if (!r) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: must be given", v.prefix);
-  if (pbwalk_nfc(&r->base, v.prefix, TEXT_MAX_CHARS, srv_allocator(ctx), err, sizeof err) != 0)
+  if (pbwalk_nfc(&r->base, v.prefix, TEXT_MAX_CHARS, rec_prose_fields(), srv_allocator(ctx), err, sizeof err) != 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
   if (identity(&v, r) || personal(&v, r->personal) || employment(&v, r->employment) ||
       salary(&v, r->salary) || qualifications(&v, r->qualifications) || party(&v, r->party) ||

@@ -713,6 +713,19 @@ static void test_nfc(void **state) {
   assert_string_equal(r->personal->home_town, "Xã Tiên Hưng");
   assert_string_equal(r->family[0]->full_name, "Nguyễn Văn Bình");
   free_msg(r);
+
+  /* The declared personal history is prose: its paragraphs survive (and print as lines on
+   * the 2C form); a line break typed into a one-line field such as a place is folded. */
+  Hoso__Records__V1__PersonalHistory h = HOSO__RECORDS__V1__PERSONAL_HISTORY__INIT;
+  h.relatives_abroad = "Anh trai: Trần Văn Hải, kỹ sư tại Đức.\r\n\r\n\r\nEm gái: Trần Thị Lan, du học tại Nhật Bản.  ";
+  fill(&f, w.d1_id, "Trần Thị Hòa");
+  f.r.personal_history = &h;
+  f.personal.home_town = "Xã Tiên Hưng,\nhuyện Đông Hưng";
+  expect(create(w.tok_d1_updater, &f.r, NULL, &r, &st), &st, GRPC_STATUS_OK, NULL);
+  assert_string_equal(r->personal_history->relatives_abroad,
+                      "Anh trai: Trần Văn Hải, kỹ sư tại Đức.\n\nEm gái: Trần Thị Lan, du học tại Nhật Bản.");
+  assert_string_equal(r->personal->home_town, "Xã Tiên Hưng, huyện Đông Hưng");
+  free_msg(r);
   assert_int_equal(sql_long("SELECT count(*) FROM records.records WHERE id = $1 AND name_folded = 'nguyen thi huong'",
                             id, NULL),
                    1);

@@ -149,7 +149,7 @@ static void test_nfc_in_place(void **state) {
   ProtobufCAllocator a = {keep_alloc, keep_free, NULL};
   char err[256] = "";
   n_alloc = 0;
-  assert_int_equal(pbwalk_nfc(&f.r.base, "record", 2000, &a, err, sizeof err), 0);
+  assert_int_equal(pbwalk_nfc(&f.r.base, "record", 2000, NULL, &a, err, sizeof err), 0);
   assert_string_equal(f.r.full_name, NFC_NAME);
   assert_string_equal(f.personal.home_town, "Xã Tân Dĩnh, huyện Lạng Giang");
   /* Strings already clean are not copied: only the two that changed were allocated. */
@@ -171,10 +171,42 @@ static void test_nfc_malloc(void **state) {
   free(buf);
   assert_non_null(r);
   char err[256];
-  assert_int_equal(pbwalk_nfc(&r->base, "record", 2000, NULL, err, sizeof err), 0);
+  assert_int_equal(pbwalk_nfc(&r->base, "record", 2000, NULL, NULL, err, sizeof err), 0);
   assert_string_equal(r->full_name, NFC_NAME);
   assert_string_equal(r->personal->home_town, "Xã Tân Dĩnh, huyện Lạng Giang");
   hoso__records__v1__record__free_unpacked(r, NULL);
+}
+
+/* Fields named as prose keep their line breaks; every other field folds them. */
+static void test_nfc_prose(void **state) {
+  (void)state;
+  fixture f;
+  build(&f);
+  f.r.full_name = "Lê\nThị  Hoa";
+  Hoso__Records__V1__WorkHistoryEntry w = HOSO__RECORDS__V1__WORK_HISTORY_ENTRY__INIT, *wp = &w;
+  w.unit = "Sở Nội vụ\r\ntỉnh Bắc Giang";
+  w.description = "Phụ trách  tổ chức.\r\n\r\n\r\nKiêm nhiệm thi đua. ";
+  f.r.n_work_history = 1;
+  f.r.work_history = &wp;
+  const ProtobufCFieldDescriptor *prose[] = {
+      protobuf_c_message_descriptor_get_field_by_name(&hoso__records__v1__work_history_entry__descriptor,
+                                                      "description"),
+      NULL};
+  assert_non_null(prose[0]);
+  ProtobufCAllocator a = {keep_alloc, keep_free, NULL};
+  char err[256] = "";
+  assert_int_equal(pbwalk_nfc(&f.r.base, "record", 2000, prose, &a, err, sizeof err), 0);
+  assert_string_equal(f.r.full_name, "Lê Thị Hoa");
+  assert_string_equal(w.unit, "Sở Nội vụ tỉnh Bắc Giang");
+  assert_string_equal(w.description, "Phụ trách tổ chức.\n\nKiêm nhiệm thi đua.");
+  /* the length rule counts the kept breaks of prose */
+  w.unit = "";
+  w.description = "ab\n\ncd"; /* 6 characters kept, 5 if it were folded */
+  assert_int_equal(pbwalk_nfc(&w.base, "work", 5, prose, &a, err, sizeof err), -1);
+  assert_string_equal(err, "work.description: must be at most 5 characters");
+  assert_int_equal(pbwalk_nfc(&w.base, "work", 6, prose, &a, err, sizeof err), 0);
+  f.r.n_work_history = 0;
+  keep_release();
 }
 
 static void test_refusals(void **state) {
@@ -185,12 +217,12 @@ static void test_refusals(void **state) {
 
   build(&f);
   f.fam1.full_name = "L\xC3\xAA Th\xE1\xBB"; /* cut in the middle of "ị" */
-  assert_int_equal(pbwalk_nfc(&f.r.base, "record", 2000, &a, err, sizeof err), -1);
+  assert_int_equal(pbwalk_nfc(&f.r.base, "record", 2000, NULL, &a, err, sizeof err), -1);
   assert_string_equal(err, "record.family[1].full_name: must be valid UTF-8");
 
   build(&f);
   f.concurrent[1] = "P\x01";
-  assert_int_equal(pbwalk_nfc(&f.r.base, "record", 2000, &a, err, sizeof err), -1);
+  assert_int_equal(pbwalk_nfc(&f.r.base, "record", 2000, NULL, &a, err, sizeof err), -1);
   assert_string_equal(err, "record.employment.concurrent_position_codes[1]: must not contain control characters");
 
   /* Short everything else, so the one long string is the first refusal. */
@@ -198,14 +230,14 @@ static void test_refusals(void **state) {
   f.r.full_name = "An";
   f.personal.home_town = "Hà Nội";
   f.allowance.type_code = "ABCDEFGHIJK";
-  assert_int_equal(pbwalk_nfc(&f.r.base, "record", 10, &a, err, sizeof err), -1);
+  assert_int_equal(pbwalk_nfc(&f.r.base, "record", 10, NULL, &a, err, sizeof err), -1);
   assert_string_equal(err, "record.salary.other_allowances[0].type_code: must be at most 10 characters");
   /* Ten characters of two bytes each are ten characters, not twenty. */
   build(&f);
   f.r.full_name = "An";
   f.personal.home_town = "Hà Nội";
   f.allowance.type_code = "ĐĐĐĐĐĐĐĐĐĐ";
-  assert_int_equal(pbwalk_nfc(&f.r.base, "record", 10, &a, err, sizeof err), 0);
+  assert_int_equal(pbwalk_nfc(&f.r.base, "record", 10, NULL, &a, err, sizeof err), 0);
   keep_release();
 }
 
@@ -296,6 +328,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_paths),       cmocka_unit_test(test_stop),
       cmocka_unit_test(test_nfc_in_place), cmocka_unit_test(test_nfc_malloc),
+      cmocka_unit_test(test_nfc_prose),
       cmocka_unit_test(test_refusals),    cmocka_unit_test(test_oneof),
       cmocka_unit_test(test_slots),       cmocka_unit_test(test_long_paths),
   };

@@ -79,6 +79,32 @@ static void test_whitespace_folding(void **state) {
   free(s);
 }
 
+/* Prose keeps its lines: CR LF, CR and U+2028 become one "\n", blank lines shrink to one,
+ * every line is trimmed and folded like a one-line field. */
+static void test_lines(void **state) {
+  (void)state;
+  char *s = val_nfc_clean_lines("  Năm 1972 bị bắt  \r\n\r\n\r\n  tại   Hà Nội.\rĐã khai\xE2\x80\xA8" "báo.\n \t\n");
+  assert_string_equal(s, "Năm 1972 bị bắt\n\ntại Hà Nội.\nĐã khai\nbáo.");
+  free(s);
+  /* decomposed marks compose across kept lines; a lone CR LF counts once */
+  s = val_nfc_clean_lines("Nguye\xCC\x82\xCC\x83n\r\nVa\xCC\x86n");
+  assert_string_equal(s, "Nguyễn\nVăn");
+  free(s);
+  s = val_nfc_clean_lines("\r\n \n");
+  assert_string_equal(s, "");
+  free(s);
+  /* the one-line cleaning of the same text folds the breaks */
+  s = val_nfc_clean("a\r\n\r\nb");
+  assert_string_equal(s, "a b");
+  free(s);
+  assert_null(val_nfc_clean_lines("bad \xC0\x80"));
+  /* lengths count the kept breaks: "a\n\nb" is 4 characters, "a b" only 3 */
+  assert_null(val_text("a\n\n\nb", 1, 3));
+  assert_string_equal(val_prose("a\n\n\nb", 1, 3), "must be at most 3 characters");
+  assert_null(val_prose("a\n\n\nb", 1, 4));
+  assert_string_equal(val_prose(" \n\r\n ", 1, 4), "must not be empty");
+}
+
 static void test_text(void **state) {
   (void)state;
   assert_null(val_text("Nguyễn", 1, 6));  /* 6 characters, 8 bytes */
@@ -223,6 +249,7 @@ int main(void) {
       cmocka_unit_test(test_utf8_edges),
       cmocka_unit_test(test_nfc),
       cmocka_unit_test(test_whitespace_folding),
+      cmocka_unit_test(test_lines),
       cmocka_unit_test(test_text),
       cmocka_unit_test(test_username_code),
       cmocka_unit_test(test_ids),
