@@ -143,7 +143,8 @@ static int cached(int idx, const char *code) {
   return v;
 }
 
-int catalog_check(srv_ctx *ctx, const char *catalog, const char *code, const char *field) {
+int catalog_check(srv_ctx *ctx, const char *catalog, const char *code, const char *field,
+                  int retired_ok) {
   if (!code || !*code) return 0;
   int idx = catalog_index(catalog);
   if (idx < 0) {
@@ -167,7 +168,7 @@ int catalog_check(srv_ctx *ctx, const char *catalog, const char *code, const cha
   if (!r) return srv_fail_db(ctx, NULL);
   int found = PQntuples(r) == 1, active = found && PQgetvalue(r, 0, 0)[0] == 't';
   PQclear(r);
-  if (active) return 0;
+  if (active || (found && retired_ok)) return 0;
   if (found)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "%s: code \"%s\" in catalogue %s is no longer in use; choose a current one",

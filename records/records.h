@@ -30,6 +30,12 @@ int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsi
  * given prefix: "record.personal.ethnicity_code: unknown code \"99\" in catalogue ETHNICITY".
  * Needs the database (catalogues): call inside the transaction. 0 / -1. */
 int rec_validate(srv_ctx *ctx, rec_t *r, const char *prefix);
+/* The same for a change of old into r. A catalogue code retired since it was entered stays
+ * acceptable where old already holds it at the same place, so an unrelated edit is never
+ * refused for it; entries of the dated histories (salary, appointments, rewards, discipline,
+ * training) accept retired codes in any record, since they describe the past. New codes of the
+ * current state must be active. */
+int rec_validate_change(srv_ctx *ctx, rec_t *r, const char *prefix, const rec_t *old);
 
 /* Writes neu as the next version after old (old NULL: a new record; neu->id is assigned and
  * version = 1). Sets neu's version, timestamps, managing_unit_path; updates the search
@@ -82,9 +88,11 @@ int rec_diff(srv_ctx *ctx, const ProtobufCMessage *a, const ProtobufCMessage *b,
 /* --- catalogues (catalog.c) --------------------------------------------------------------- */
 
 /* 0 when code is an active entry of catalog (cached per process, refreshed when the catalogue
- * version changes); otherwise -1 with INVALID_ARGUMENT "<field>: unknown code \"X\" in
- * catalogue C". An empty code is accepted (the field is optional). */
-int catalog_check(srv_ctx *ctx, const char *catalog, const char *code, const char *field);
+ * version changes), or with retired_ok an entry no longer in use; otherwise -1 with
+ * INVALID_ARGUMENT "<field>: unknown code \"X\" in catalogue C" (or "... is no longer in
+ * use"). An empty code is accepted (the field is optional). */
+int catalog_check(srv_ctx *ctx, const char *catalog, const char *code, const char *field,
+                  int retired_ok);
 
 /* --- handlers ----------------------------------------------------------------------------- */
 #define REC_HANDLER(name) int name(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp)

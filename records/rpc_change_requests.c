@@ -327,7 +327,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
 
   rec_t *prop = rec_msg_copy(ctx, &st->in->base); /* fresh each run: the body may run again */
   complete(prop, cur);
-  REC_TRY(rec_validate(ctx, prop, "proposed"));
+  REC_TRY(rec_validate_change(ctx, prop, "proposed", cur));
   field_change **ch;
   size_t n;
   if (rec_diff(ctx, &cur->base, &prop->base, &ch, &n) != 0)
@@ -502,7 +502,7 @@ static int approve_tx(srv_ctx *ctx, void *p) {
   if (n == 0) {
     st->record = cur; /* the unit had already entered exactly this: nothing to write */
   } else {
-    REC_TRY(rec_validate(ctx, merged, "proposed"));
+    REC_TRY(rec_validate_change(ctx, merged, "proposed", cur));
     rec_reason *why = srv_new(ctx, &hoso__records__v1__change_reason__descriptor);
     why->text = srv_printf(ctx, "change request %s%s%s%s%s", row.cr->id, *str(row.cr->note) ? ": " : "",
                            str(row.cr->note), *st->text ? "; approved: " : "", st->text);

@@ -179,7 +179,7 @@ static int update_tx(srv_ctx *ctx, void *p) {
   r->verified = old->verified;
   r->approved_by = old->approved_by;
   r->approved_at = old->approved_at;
-  REC_TRY(rec_validate(ctx, r, "record"));
+  REC_TRY(rec_validate_change(ctx, r, "record", old));
 
   /* Saving an unchanged form makes no version. Otherwise drafts stay drafts, and a change to
    * an approved record (decided by the state) applies at once but awaits verification. */

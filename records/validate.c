@@ -17,6 +17,7 @@
 typedef struct {
   srv_ctx *ctx;
   const char *prefix;
+  const rec_t *old; /* the content being changed, or NULL */
 } vctx;
 
 static int bad(vctx *v, const char *path, const char *msg) {
@@ -67,9 +68,49 @@ static int year_f(vctx *v, const char *path, const char *s) {
   return 0;
 }
 
-static int code_f(vctx *v, const char *catalog, const char *path, const char *code) {
+/* The string at path ("salary.rank_code", "family[1].relation_code") of m, or NULL when the
+ * path leads nowhere in m. */
+static const char *string_at(const ProtobufCMessage *m, const char *path) {
+  char name[64];
+  while (m && *path) {
+    size_t n = strcspn(path, ".[");
+    if (n >= sizeof name) return NULL;
+    memcpy(name, path, n);
+    name[n] = '\0';
+    path += n;
+    long idx = 0;
+    if (*path == '[') {
+      char *end;
+      idx = strtol(path + 1, &end, 10);
+      if (*end != ']' || idx < 0) return NULL;
+      path = end + 1;
+    }
+    if (*path == '.') path++;
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    if (!f || (size_t)idx >= pbwalk_count(m, f)) return NULL;
+    void *slot = pbwalk_slot(m, f, (size_t)idx);
+    if (f->type == PROTOBUF_C_TYPE_STRING) return *path ? NULL : *(const char **)slot;
+    if (f->type != PROTOBUF_C_TYPE_MESSAGE) return NULL;
+    m = *(const ProtobufCMessage **)slot;
+  }
+  return NULL;
+}
+
+static int code_check(vctx *v, const char *catalog, const char *path, const char *code, int past) {
   if (empty(code)) return 0;
-  return catalog_check(v->ctx, catalog, code, srv_printf(v->ctx, "%s.%s", v->prefix, path));
+  const char *kept = past || !v->old ? NULL : string_at(&v->old->base, path);
+  int retired_ok = past || (kept && strcmp(kept, code) == 0);
+  return catalog_check(v->ctx, catalog, code, srv_printf(v->ctx, "%s.%s", v->prefix, path), retired_ok);
+}
+
+/* A code of the current state: active, unless the record already held it there. */
+static int code_f(vctx *v, const char *catalog, const char *path, const char *code) {
+  return code_check(v, catalog, path, code, 0);
+}
+
+/* A code of a dated history entry: any the catalogue has known. */
+static int past_code_f(vctx *v, const char *catalog, const char *path, const char *code) {
+  return code_check(v, catalog, path, code, 1);
 }
 
 /* Decimal text with at most two decimals in (0, limit): coefficients ("2.34") are exact
@@ -247,7 +288,7 @@ static int histories(vctx *v, const rec_t *r) {
     const Hoso__Records__V1__SalaryHistoryEntry *e = r->salary_history[i];
     const char *b = at(v, "salary_history", i);
     if (period_f(v, srv_printf(c, "%s.date", b), e->date) ||
-        code_f(v, "RANK", srv_printf(c, "%s.rank_code", b), e->rank_code) ||
+        past_code_f(v, "RANK", srv_printf(c, "%s.rank_code", b), e->rank_code) ||
         step_f(v, srv_printf(c, "%s.step", b), e->step) ||
         decimal_f(v, srv_printf(c, "%s.coefficient", b), e->coefficient, 20) ||
         decision_f(v, srv_printf(c, "%s.decision", b), e->decision))
@@ -256,14 +297,14 @@ static int histories(vctx *v, const rec_t *r) {
   for (size_t i = 0; i < r->n_appointments; i++) {
     const Hoso__Records__V1__AppointmentEntry *e = r->appointments[i];
     const char *b = at(v, "appointments", i);
-    if (code_f(v, "POSITION", srv_printf(c, "%s.position_code", b), e->position_code) ||
+    if (past_code_f(v, "POSITION", srv_printf(c, "%s.position_code", b), e->position_code) ||
         range_f(v, b, e->from, e->to) || decision_f(v, srv_printf(c, "%s.decision", b), e->decision))
       return -1;
   }
   for (size_t i = 0; i < r->n_rewards; i++) {
     const Hoso__Records__V1__RewardEntry *e = r->rewards[i];
     const char *b = at(v, "rewards", i);
-    if (code_f(v, "REWARD_FORM", srv_printf(c, "%s.form_code", b), e->form_code) ||
+    if (past_code_f(v, "REWARD_FORM", srv_printf(c, "%s.form_code", b), e->form_code) ||
         year_f(v, srv_printf(c, "%s.year", b), e->year) ||
         decision_f(v, srv_printf(c, "%s.decision", b), e->decision))
       return -1;
@@ -271,14 +312,14 @@ static int histories(vctx *v, const rec_t *r) {
   for (size_t i = 0; i < r->n_disciplines; i++) {
     const Hoso__Records__V1__DisciplineEntry *e = r->disciplines[i];
     const char *b = at(v, "disciplines", i);
-    if (code_f(v, "DISCIPLINE_FORM", srv_printf(c, "%s.form_code", b), e->form_code) ||
+    if (past_code_f(v, "DISCIPLINE_FORM", srv_printf(c, "%s.form_code", b), e->form_code) ||
         range_f(v, b, e->from, e->to) || decision_f(v, srv_printf(c, "%s.decision", b), e->decision))
       return -1;
   }
   for (size_t i = 0; i < r->n_trainings; i++) {
     const Hoso__Records__V1__TrainingEntry *e = r->trainings[i];
     const char *b = at(v, "trainings", i);
-    if (code_f(v, "DEGREE", srv_printf(c, "%s.degree_code", b), e->degree_code) ||
+    if (past_code_f(v, "DEGREE", srv_printf(c, "%s.degree_code", b), e->degree_code) ||
         range_f(v, b, e->from, e->to) ||
         one_of(v, srv_printf(c, "%s.kind", b), e->kind, TRAINING_KINDS,
                "PROFESSIONAL, POLITICAL_THEORY, STATE_MANAGEMENT, LANGUAGE, IT, OTHER"))
@@ -336,9 +377,11 @@ static int identity(vctx *v, const rec_t *r) {
   return 0;
 }
 
-int rec_validate(srv_ctx *ctx, rec_t *r, const char *prefix) {
+int rec_validate(srv_ctx *ctx, rec_t *r, const char *prefix) { return rec_validate_change(ctx, r, prefix, NULL); }
+
+int rec_validate_change(srv_ctx *ctx, rec_t *r, const char *prefix, const rec_t *old) {
   char err[PBWALK_PATH_MAX + 128];
-  vctx v = {ctx, prefix && *prefix ? prefix : "record"};
+  vctx v = {ctx, prefix && *prefix ? prefix : "record", old};
   if (!r) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: must be given", v.prefix);
   if (pbwalk_nfc(&r->base, v.prefix, TEXT_MAX_CHARS, rec_prose_fields(), srv_allocator(ctx), err, sizeof err) != 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);

@@ -462,7 +462,7 @@ static void call_close(fake_call *f) {
 static int check(fake_call *f, const char *catalog, const char *code) {
   f->priv.failed = 0;
   f->priv.message = NULL;
-  return catalog_check(&f->ctx, catalog, code, "record.personal.religion_code");
+  return catalog_check(&f->ctx, catalog, code, "record.personal.religion_code", 0);
 }
 
 /* Known active codes pass and an empty one is "not given"; an unknown one and a deactivated
@@ -593,6 +593,113 @@ static void test_record_write_refuses_inactive_code(void **s) {
   expect(create_with_religion("01", &st), &st, GRPC_STATUS_OK, NULL);
 }
 
+/* Writes rec (create when version is 0, else update to that version); the stored record. */
+static Hoso__Records__V1__Record *write_rec(Hoso__Records__V1__Record *rec, long long version, cli_status *st,
+                                            grpc_status_code *c) {
+  Hoso__Records__V1__Record *out = NULL;
+  if (version == 0) {
+    Hoso__Records__V1__CreateRecordRequest req = HOSO__RECORDS__V1__CREATE_RECORD_REQUEST__INIT;
+    req.record = rec;
+    Hoso__Records__V1__CreateRecordResponse *r = NULL;
+    *c = th_call(w.rec_ch, REC "CreateRecord", &req, &hoso__records__v1__create_record_response__descriptor,
+                 (void **)&r, w.tok_d1_updater, st);
+    if (r) out = r->record, r->record = NULL;
+    free_msg(r);
+  } else {
+    Hoso__Records__V1__UpdateRecordRequest req = HOSO__RECORDS__V1__UPDATE_RECORD_REQUEST__INIT;
+    Hoso__Records__V1__ChangeReason why = HOSO__RECORDS__V1__CHANGE_REASON__INIT;
+    why.text = "Bổ sung hồ sơ";
+    req.record = rec;
+    req.expected_version = version;
+    req.reason = &why;
+    Hoso__Records__V1__UpdateRecordResponse *r = NULL;
+    *c = th_call(w.rec_ch, REC "UpdateRecord", &req, &hoso__records__v1__update_record_response__descriptor,
+                 (void **)&r, w.tok_d1_updater, st);
+    if (r) out = r->record, r->record = NULL;
+    free_msg(r);
+  }
+  return out;
+}
+
+/* A code retired after it was entered: a record holding it can still be edited (the code stays
+ * where it was), the dated histories accept it in new entries (they describe the past), but
+ * no current field may newly take it. Before, any edit of such a record was refused. */
+static void test_retired_code_stays_where_it_was(void **s) {
+  (void)s;
+  Entry rel = entry("RELIGION", "T.88", "Tôn giáo sẽ bỏ"), rew = entry("REWARD_FORM", "T.KT", "Hình thức sẽ bỏ");
+  Entry *rv = must_upsert(&rel, 0), *wv = must_upsert(&rew, 0);
+
+  Hoso__Records__V1__Record rec = HOSO__RECORDS__V1__RECORD__INIT;
+  Hoso__Records__V1__PersonalInfo personal = HOSO__RECORDS__V1__PERSONAL_INFO__INIT;
+  Hoso__Records__V1__RewardEntry r0 = HOSO__RECORDS__V1__REWARD_ENTRY__INIT, r1 = HOSO__RECORDS__V1__REWARD_ENTRY__INIT;
+  Hoso__Records__V1__RewardEntry *rewards[2] = {&r0, &r1};
+  rec.managing_unit_id = w.d1_id;
+  rec.full_name = "Đinh Thị Thoa";
+  rec.birth_date = "1979-02-11";
+  rec.gender = HOSO__RECORDS__V1__GENDER__GENDER_FEMALE;
+  personal.ethnicity_code = "01";
+  personal.religion_code = "T.88";
+  personal.birth_place = "Xã Yên Dũng";
+  rec.personal = &personal;
+  Hoso__Records__V1__Employment emp = HOSO__RECORDS__V1__EMPLOYMENT__INIT;
+  emp.category = HOSO__RECORDS__V1__CATEGORY__CATEGORY_CIVIL_SERVANT;
+  rec.employment = &emp;
+  r0.form_code = "T.KT";
+  r0.title = "Giấy khen";
+  r0.year = "2009";
+  rec.rewards = rewards;
+  rec.n_rewards = 1;
+  cli_status st;
+  grpc_status_code c;
+  Hoso__Records__V1__Record *made = write_rec(&rec, 0, &st, &c);
+  expect(c, &st, GRPC_STATUS_OK, NULL);
+
+  rel.active = rew.active = 0;
+  free_msg(must_upsert(&rel, rv->version));
+  free_msg(must_upsert(&rew, wv->version));
+  free_msg(rv);
+  free_msg(wv);
+  usleep(1100 * 1000); /* the catalogue cache notices within a second */
+
+  rec.id = made->id;
+  personal.birth_place = "Xã Yên Dũng, huyện Yên Dũng"; /* an unrelated edit */
+  Hoso__Records__V1__Record *v2 = write_rec(&rec, made->version, &st, &c);
+  expect(c, &st, GRPC_STATUS_OK, NULL);
+  assert_string_equal(v2->personal->religion_code, "T.88");
+
+  r1.form_code = "T.KT"; /* a new entry of the past with the retired form */
+  r1.title = "Giấy khen";
+  r1.year = "2012";
+  rec.n_rewards = 2;
+  Hoso__Records__V1__Record *v3 = write_rec(&rec, v2->version, &st, &c);
+  expect(c, &st, GRPC_STATUS_OK, NULL);
+  assert_int_equal(v3->n_rewards, 2);
+
+  /* moved to another place of the current state, the retired code is refused */
+  personal.religion_code = "00";
+  Hoso__Records__V1__Record *v4 = write_rec(&rec, v3->version, &st, &c);
+  expect(c, &st, GRPC_STATUS_OK, NULL);
+  personal.religion_code = "T.88";
+  Hoso__Records__V1__Record *v5 = write_rec(&rec, v4->version, &st, &c);
+  expect(c, &st, GRPC_STATUS_INVALID_ARGUMENT, "record.personal.religion_code");
+  assert_non_null(strstr(st.message, "no longer in use"));
+  assert_null(v5);
+  /* and a new record cannot take it either; an unknown code stays unknown even in a history */
+  rec.id = NULL;
+  rec.n_rewards = 1;
+  assert_null(write_rec(&rec, 0, &st, &c));
+  expect(c, &st, GRPC_STATUS_INVALID_ARGUMENT, "record.personal.religion_code");
+  personal.religion_code = "00";
+  r0.form_code = "T.KHONG-CO";
+  assert_null(write_rec(&rec, 0, &st, &c));
+  expect(c, &st, GRPC_STATUS_INVALID_ARGUMENT, "record.rewards[0].form_code");
+  assert_non_null(strstr(st.message, "unknown code"));
+  free_msg(made);
+  free_msg(v2);
+  free_msg(v3);
+  free_msg(v4);
+}
+
 static int setup(void **s) {
   (void)s;
   return th_world_start(&w, 1, NULL);
@@ -617,6 +724,7 @@ int main(void) {
       cmocka_unit_test(test_catalog_check_cache),
       cmocka_unit_test(test_catalog_check_threads),
       cmocka_unit_test(test_record_write_refuses_inactive_code),
+      cmocka_unit_test(test_retired_code_stays_where_it_was),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
