@@ -27,6 +27,9 @@ void gw_config_load(void) {
   c->refresh_max_age = (int)cfg_int("HOSO_GATEWAY_REFRESH_MAX_AGE", 8 * 3600, 60, 90 * 86400);
   snprintf(c->trusted_proxies, sizeof c->trusted_proxies, "%s",
            cfg_str("HOSO_GATEWAY_TRUSTED_PROXIES", ""));
+  /* The figures name every route and backend and show the load: for the monitoring host only. */
+  snprintf(c->metrics_allow, sizeof c->metrics_allow, "%s",
+           cfg_str("HOSO_GATEWAY_METRICS_ALLOW", "127.0.0.1,::1"));
   const char *dir = cfg_str("HOSO_GATEWAY_STATIC_DIR", NULL);
   struct stat st;
   if (dir)

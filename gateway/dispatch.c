@@ -123,6 +123,12 @@ static void serve_readyz(gw_req *r) {
 static void serve_metrics(gw_req *r) {
   unsigned fl = GW_NO_STORE;
   if (!only_get(r, &fl)) return;
+  /* The socket peer decides, never a forwarded address: a scraper connects directly. */
+  if (strcmp(gw_cfg.metrics_allow, "*") != 0 && !srv_ip_in_list(gw_conn_peer(r->conn), gw_cfg.metrics_allow)) {
+    gw_reply_rest_error(r, 403, GRPC_STATUS_PERMISSION_DENIED,
+                        "metrics are served only to the addresses in HOSO_GATEWAY_METRICS_ALLOW");
+    return;
+  }
   size_t n = 0;
   char *t = gw_metrics_text(&n);
   if (!t) {

@@ -61,13 +61,22 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int dial(void) {
+/* From 127.0.0.1, or from another loopback address when source is set (the whole of 127/8 is
+ * local on Linux), so the gateway sees a different peer. */
+static int dial_from(const char *source) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && source) {
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    inet_pton(AF_INET, source, &src.sin_addr);
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0) fail_msg("bind %s: %s", source, strerror(errno));
+  }
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) fail_msg("connect: %s", strerror(errno));
   return fd;
 }
+
+static int dial(void) { return dial_from(NULL); }
 
 /* Sends everything; a peer that closed early (a refused upload) is not an error here: the reply
  * it sent first is what the test reads. */
@@ -161,17 +170,22 @@ static char *build(const char *method, const char *path, const char *headers, co
   return s;
 }
 
-/* One request on a fresh connection. */
-static void call(const char *method, const char *path, const char *headers, const char *body, resp *r) {
+/* One request on a fresh connection from source (NULL: 127.0.0.1). */
+static void call_from(const char *source, const char *method, const char *path, const char *headers,
+                      const char *body, resp *r) {
   size_t n;
   char *req = build(method, path, headers, body, body ? strlen(body) : 0, &n);
-  int fd = dial();
+  int fd = dial_from(source);
   carry_len = 0;
   send_all(fd, req, n);
   free(req);
   if (read_reply_ex(fd, r, 20000, !strcmp(method, "HEAD")) != 0) fail_msg("%s %s: no reply", method, path);
   close(fd);
   carry_len = 0;
+}
+
+static void call(const char *method, const char *path, const char *headers, const char *body, resp *r) {
+  call_from(NULL, method, path, headers, body, r);
 }
 
 /* The value of a reply header (the first one), or NULL. */
@@ -1113,6 +1127,19 @@ static void test_metrics(void **state) {
   assert_non_null(strstr(r.body, "hoso_gateway_request_duration_seconds_count{route=\"" LOGIN "\"}"));
   assert_non_null(strstr(r.body, "hoso_gateway_upstream_errors_total{backend=\"identity\",code=\"UNAUTHENTICATED\"}"));
   assert_non_null(strstr(r.body, "hoso_gateway_in_flight_requests 1\n")); /* this very request */
+  resp_free(&r);
+  /* Only the monitoring host reads them: the default allow list is the loopback addresses
+   * 127.0.0.1 and ::1, so a peer at 127.0.0.2 is refused, and a forwarded address naming an
+   * allowed one changes nothing (the socket peer decides). */
+  call_from("127.0.0.2", "GET", "/metrics", NULL, NULL, &r);
+  expect_status(&r, 403);
+  assert_null(strstr(r.body, "hoso_gateway_requests_total"));
+  resp_free(&r);
+  call_from("127.0.0.2", "GET", "/metrics", "X-Forwarded-For: 127.0.0.1\r\n", NULL, &r);
+  expect_status(&r, 403);
+  resp_free(&r);
+  call_from("127.0.0.2", "GET", "/healthz", NULL, NULL, &r); /* the rest is served as usual */
+  expect_status(&r, 200);
   resp_free(&r);
 }
 
