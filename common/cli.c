@@ -28,9 +28,13 @@ static cli_chan *open_with(const char *addr, grpc_channel_credentials *creds) {
     grpc_shutdown();
     return NULL;
   }
-  grpc_arg args[1] = {
-      {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, .value.integer = CLI_MAX_RECV}};
-  grpc_channel_args cargs = {1, args};
+  /* A pool of its own: gRPC otherwise shares one connection among all channels to the same
+   * address, and a caller that opens several channels to spread its load (the gateway) would
+   * still queue everything on one TCP connection. */
+  grpc_arg args[2] = {
+      {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, .value.integer = CLI_MAX_RECV},
+      {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, .value.integer = 1}};
+  grpc_channel_args cargs = {2, args};
   c->ch = grpc_channel_create(addr, creds, &cargs);
   grpc_channel_credentials_release(creds);
   return c;

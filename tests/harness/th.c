@@ -569,37 +569,35 @@ static int port_open(int port) {
   return ok;
 }
 
-/* 1 when one of pid's open sockets is the listener on port: two services started at once can
- * be handed the same free port; the one that loses the bind dies, but until it does, the
- * winner would answer its health check. Only the owner of the listening socket is ready. */
-static int owns_listener(pid_t pid, int port) {
-  unsigned long inodes[16];
+/* How many of pid's open TCP sockets are in state st (0x0A listening, 0x01 established) with
+ * port as their local (remote = 0) or remote (remote = 1) port, from /proc/net/tcp{,6} and
+ * the inodes of /proc/<pid>/fd. */
+static int count_sockets(pid_t pid, int port, unsigned want_st, int remote) {
+  unsigned long inodes[256];
   int n = 0;
   static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
   for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
     FILE *f = fopen(tables[t], "r");
     if (!f) continue;
     char line[512];
-    while (fgets(line, sizeof line, f) && n < 16) {
-      char local[64];
+    while (fgets(line, sizeof line, f) && n < 256) {
+      char local[64], rem[64];
       unsigned st;
       unsigned long inode;
       /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-      if (sscanf(line, " %*s %63s %*s %x %*s %*s %*s %*s %*s %lu", local, &st, &inode) != 3) continue;
-      const char *colon = strrchr(local, ':');
-      if (st == 0x0A && colon && strtol(colon + 1, NULL, 16) == port) inodes[n++] = inode;
+      if (sscanf(line, " %*s %63s %63s %x %*s %*s %*s %*s %*s %lu", local, rem, &st, &inode) != 4) continue;
+      const char *colon = strrchr(remote ? rem : local, ':');
+      if (st == want_st && colon && strtol(colon + 1, NULL, 16) == port) inodes[n++] = inode;
     }
     fclose(f);
   }
   if (n == 0) return 0;
-  char dir[64];
-  snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
+  char pat[64];
+  snprintf(pat, sizeof pat, "/proc/%ld/fd/*", (long)pid);
   glob_t g;
-  char pat[80];
-  snprintf(pat, sizeof pat, "%s/*", dir);
   if (glob(pat, 0, NULL, &g) != 0) return 0;
   int found = 0;
-  for (size_t i = 0; i < g.gl_pathc && !found; i++) {
+  for (size_t i = 0; i < g.gl_pathc; i++) {
     char target[64];
     ssize_t len = readlink(g.gl_pathv[i], target, sizeof target - 1);
     if (len <= 0) continue;
@@ -607,10 +605,23 @@ static int owns_listener(pid_t pid, int port) {
     unsigned long inode;
     if (sscanf(target, "socket:[%lu]", &inode) != 1) continue;
     for (int k = 0; k < n; k++)
-      if (inodes[k] == inode) found = 1;
+      if (inodes[k] == inode) {
+        found++;
+        break;
+      }
   }
   globfree(&g);
   return found;
+}
+
+/* Two services started at once can be handed the same free port; the one that loses the bind
+ * dies, but until it does, the winner would answer its health check. Only the owner of the
+ * listening socket is ready. */
+static int owns_listener(pid_t pid, int port) { return count_sockets(pid, port, 0x0A, 0) > 0; }
+
+int th_svc_connections_to(const th_svc *s, const char *addr) {
+  const char *colon = strrchr(addr, ':');
+  return s->pid > 0 && colon ? count_sockets(s->pid, atoi(colon + 1), 0x01, 1) : 0;
 }
 
 static reg_svc *svc_find(pid_t pid) {

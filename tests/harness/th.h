@@ -55,6 +55,9 @@ int th_svc_pause(const th_svc *s);
 /* SIGCONT. */
 int th_svc_resume(const th_svc *s);
 
+/* The established TCP connections of the service's process to addr ("127.0.0.1:PORT"). */
+int th_svc_connections_to(const th_svc *s, const char *addr);
+
 /* A free TCP port on 127.0.0.1. */
 int th_free_port(void);
 

@@ -1143,6 +1143,21 @@ static void test_metrics(void **state) {
   resp_free(&r);
 }
 
+/* The gateway spreads its calls over HOSO_GATEWAY_CHANNELS (4) channels per backend, round
+ * robin; each channel must be a TCP connection of its own, or the spreading is only in name.
+ * Earlier tests made many identity calls, so every channel has been used. */
+static void test_channels_are_connections(void **state) {
+  (void)state;
+  resp r;
+  for (int i = 0; i < 8; i++) { /* one round over the channels at least, whatever came before */
+    char *b = login_json("khong-co-ai", "sai-mat-khau");
+    call("POST", LOGIN, "Content-Type: application/json\r\n", b, &r);
+    free(b);
+    resp_free(&r);
+  }
+  assert_int_equal(th_svc_connections_to(&gw, idn.addr), 4);
+}
+
 /* Last: stops identity. */
 static void test_readiness_and_unreachable_backend(void **state) {
   (void)state;
@@ -1242,6 +1257,7 @@ int main(void) {
       cmocka_unit_test(test_request_id_and_client_address),
       cmocka_unit_test(test_throttle_through_trusted_proxy),
       cmocka_unit_test(test_metrics),
+      cmocka_unit_test(test_channels_are_connections),
       cmocka_unit_test(test_records_through_gateway),
       cmocka_unit_test(test_readiness_and_unreachable_backend),
   };
