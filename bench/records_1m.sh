@@ -4,6 +4,7 @@
 # through ImportRecords and timed, then bench_records (GetRecord and name search) against it.
 #
 #   bench/records_1m.sh            # 1 000 000 records (COUNT=... for another size)
+#   FORMAT=json bench/records_1m.sh   # load JSON Lines instead of binary Record messages
 #   KEEP=1 bench/records_1m.sh     # leave the cluster and services running afterwards
 #   bench/records_1m.sh stop       # stop what a KEEP=1 run left
 #   bench/records_1m.sh again      # start the cluster of the last run again and rerun bench_records
@@ -21,6 +22,7 @@ BUILD="${HOSO_BENCH_BUILD:-$ROOT/build-bench}"
 COUNT="${COUNT:-1000000}"
 SEED="${SEED:-20261101}"
 THREADS="${THREADS:-2}"
+FORMAT="${FORMAT:-proto}"   # ImportRecords' format for the load: proto (IMPORT_FORMAT_PROTO) or json
 PG_PORT="${PG_PORT:-55499}"
 PW="Bench-quan-tri-2026!"
 ID_ADDR="127.0.0.1:${ID_PORT:-55491}"
@@ -100,13 +102,28 @@ pg_start
 psql_su -d postgres -c "CREATE ROLE hoso LOGIN NOSUPERUSER" -c "CREATE DATABASE hoso OWNER hoso"
 start_services
 
-say "generating $COUNT dossiers (seed $SEED) into $DIR/records.jsonl"
+# CPU time (clock ticks) of the records service and of every PostgreSQL process.
+ticks() { awk '{ t += $14 + $15 } END { print t + 0 }' "$@" 2>/dev/null || echo 0; }
+pg_procs() { local pm; pm=$(head -1 "$DIR/pg/postmaster.pid"); echo "/proc/$pm/stat"; for c in $(pgrep -P "$pm"); do echo "/proc/$c/stat"; done; }
+
+case "$FORMAT" in proto) FILE="$DIR/records.pb" ;; json) FILE="$DIR/records.jsonl" ;; *) say "FORMAT must be proto or json"; exit 2 ;; esac
+say "generating $COUNT dossiers (seed $SEED) into $FILE"
 t0=$(date +%s)
-"$BUILD/hoso-gen-records" --seed "$SEED" --count "$COUNT" --out "$DIR/records.jsonl"
+"$BUILD/hoso-gen-records" --seed "$SEED" --count "$COUNT" --format "$FORMAT" --out "$FILE"
 say "generated in $(($(date +%s) - t0)) s"
-say "unit tree and bulk load through ImportRecords ($THREADS calls at once)"
-"$BUILD/hoso-gen-records" --seed "$SEED" --count "$COUNT" --threads "$THREADS" \
-  --units-file "$DIR/leaves.txt" --from "$DIR/records.jsonl" | tee "$DIR/load.txt"
+say "unit tree"
+# The tree alone first (no records), so that the load's CPU figures are the load's only.
+"$BUILD/hoso-gen-records" --seed "$SEED" --count 0 --threads "$THREADS" --units-file "$DIR/leaves.txt" >/dev/null
+say "bulk load through ImportRecords ($FORMAT, $THREADS calls at once); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+rec_stat="/proc/$(cat "$DIR/records.pid")/stat"
+r0=$(ticks "$rec_stat"); p0=$(ticks $(pg_procs))
+"$BUILD/hoso-gen-records" --seed "$SEED" --count "$COUNT" --threads "$THREADS" --format "$FORMAT" \
+  --units-file "$DIR/leaves.txt" --from "$FILE" | tee "$DIR/load.txt"
+r1=$(ticks "$rec_stat"); p1=$(ticks $(pg_procs))
+hz=$(getconf CLK_TCK)
+awk -v r=$((r1 - r0)) -v p=$((p1 - p0)) -v n="$COUNT" -v hz="$hz" -v la="$(cut -d' ' -f1-3 /proc/loadavg)" \
+  'BEGIN { printf "CPU per record: records service %.0f us, PostgreSQL %.0f us (load average after: %s)\n", r / hz / n * 1e6, p / hz / n * 1e6, la }' \
+  | tee -a "$DIR/load.txt"
 say "VACUUM ANALYZE (what autovacuum does after a load; the search plans need the statistics)"
 t0=$(date +%s)
 psql_su -d hoso -c "VACUUM (ANALYZE) records.records" -c "VACUUM (ANALYZE) records.record_versions"

@@ -1,5 +1,6 @@
 /* The import parsers of import_parse.h: an RFC 4180 CSV reader whose header names Record field
- * paths (bound with pbjson_set_path), and the JSON reader (array, JSON Lines, one object). */
+ * paths (bound with pbjson_set_path), and the JSON reader (array, JSON Lines, one object); the
+ * binary reader is import_parse_pb.c. */
 #include "import_parse.h"
 
 #include <ctype.h>
@@ -81,7 +82,7 @@ void import_error(import_result *r, int line, const char *field, const char *fmt
   r->errors[r->n_errors++] = e;
 }
 
-static void add_row(import_result *r, rec_t *rec, int line) {
+void import_add_row(import_result *r, rec_t *rec, int line) {
   r->rows = grow(r->a, r->rows, sizeof *r->rows, r->n_rows, &r->cap_rows, r->n_rows + 1);
   r->rows[r->n_rows].record = rec;
   r->rows[r->n_rows].line = line;
@@ -106,7 +107,7 @@ static rec_t *new_record(ProtobufCAllocator *a) {
 }
 
 /* Too many rows is the one limit that ends the parse: one error, nothing more read. */
-static int row_cap_reached(import_result *r, int line) {
+int import_row_cap_reached(import_result *r, int line) {
   if (r->n_read < IMPORT_MAX_ROWS) return 0;
   import_error(r, line, "", "more than %d records in one file: split it into smaller files",
                IMPORT_MAX_ROWS);
@@ -572,7 +573,7 @@ static void csv_parse(const char *p, size_t len, import_result *r) {
     if (rc == 0) break;
     if (rc == -1) abort();
     if (rc == 1 && row_blank(&c)) continue;
-    if (row_cap_reached(r, line)) break;
+    if (import_row_cap_reached(r, line)) break;
     r->n_read++;
     if (rc == -2) {
       import_error(r, line, "", "%s", err);
@@ -603,7 +604,7 @@ static void csv_parse(const char *p, size_t len, import_result *r) {
     if (bad)
       protobuf_c_message_free_unpacked(&rec->base, r->a);
     else
-      add_row(r, rec, line);
+      import_add_row(r, rec, line);
   }
 out:
   free(cols);
@@ -629,7 +630,7 @@ static void json_record(import_result *r, json_t *v, int line) {
     import_error(r, line, field, "%s", rule_of(err));
     return;
   }
-  add_row(r, (rec_t *)m, line);
+  import_add_row(r, (rec_t *)m, line);
 }
 
 static void json_syntax_error(import_result *r, const json_error_t *je, int line_base) {
@@ -669,7 +670,7 @@ static void json_parse(const char *p, size_t len, import_result *r) {
     size_t i;
     json_t *v;
     json_array_foreach(arr, i, v) {
-      if (row_cap_reached(r, (int)i + 1)) break;
+      if (import_row_cap_reached(r, (int)i + 1)) break;
       json_record(r, v, (int)i + 1);
     }
     json_decref(arr);
@@ -681,7 +682,7 @@ static void json_parse(const char *p, size_t len, import_result *r) {
       const char *t = s;
       while (t < e && isspace((unsigned char)*t)) t++;
       if (t < e) {
-        if (row_cap_reached(r, line)) break;
+        if (import_row_cap_reached(r, line)) break;
         json_t *v = json_loadb(s, (size_t)(e - s), JSON_REJECT_DUPLICATES, &je);
         if (!v) {
           r->n_read++;
@@ -718,6 +719,9 @@ int import_parse(Hoso__Records__V1__ImportFormat format, const void *content, si
     return 0;
   case HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_JSON:
     json_parse(content, len, out);
+    return 0;
+  case HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_PROTO:
+    import_parse_proto(content, len, out);
     return 0;
   default:
     return -1;

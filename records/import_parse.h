@@ -1,19 +1,25 @@
-/* The parsers of the bulk import (ImportRecords): CSV with a header row of Record field paths, and
- * the proto3 JSON form (an array, JSON Lines, or one object), into Record messages plus
- * ImportError{line, field, message}. Pure: no database, no catalogue check (rec_validate does that). */
+/* The parsers of the bulk import (ImportRecords): CSV with a header row of Record field paths,
+ * the proto3 JSON form (an array, JSON Lines, or one object) and length-prefixed binary Record
+ * messages, into Record messages plus ImportError{line, field, message}. Pure: no database, no
+ * catalogue check (rec_validate does that). */
 #ifndef HOSO_RECORDS_IMPORT_PARSE_H
 #define HOSO_RECORDS_IMPORT_PARSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 #include "records.pb-c.h"
 
 /* Data rows read per call, and ImportErrors kept: past IMPORT_MAX_ROWS the parse stops with one
  * error; past IMPORT_MAX_ERRORS further errors are counted in errors_dropped, not kept. */
 enum { IMPORT_MAX_ROWS = 100000, IMPORT_MAX_ERRORS = 1000 };
+/* One binary record at most: a whole dossier packs to a few KB; a length prefix beyond this is
+ * a corrupt file or not a dossier. */
+enum { IMPORT_MAX_RECORD_BYTES = 1 << 20 };
 
 /* One record read without error, and where it came from: the physical line where its CSV row
- * starts, its JSON array index + 1, or its physical JSON Lines line. Use it for the errors
+ * starts, its JSON array index + 1, its physical JSON Lines line, or its ordinal (from 1) in
+ * a binary file. Use it for the errors
  * rec_validate finds later, so every error of a row names the same line. */
 typedef struct {
   Hoso__Records__V1__Record *record;
@@ -32,7 +38,7 @@ typedef struct {
   size_t cap_rows, cap_errors;
 } import_result;
 
-/* Parses content[0..len) (IMPORT_FORMAT_CSV or IMPORT_FORMAT_JSON; docs/IMPORT_FORMAT.md) into
+/* Parses content[0..len) (IMPORT_FORMAT_CSV, _JSON or _PROTO; docs/IMPORT_FORMAT.md) into
  * *out. Every record, error and array is allocated with a (the handler passes srv_allocator(ctx),
  * so the memory goes with the call; NULL means malloc, released by import_result_free). A row with
  * any error is left out of rows and reported in errors; the caller decides that a batch with
@@ -50,5 +56,14 @@ void import_error(import_result *r, int line, const char *field, const char *fmt
 
 /* Releases what import_parse allocated when a was NULL (malloc); harmless for an arena. */
 void import_result_free(import_result *r);
+
+/* --- for the parsers of each format ------------------------------------------------------ */
+
+/* Keeps a record read without error, from `line`. */
+void import_add_row(import_result *r, Hoso__Records__V1__Record *rec, int line);
+/* 1 (after reporting it at `line`) when IMPORT_MAX_ROWS records were already read: stop. */
+int import_row_cap_reached(import_result *r, int line);
+/* IMPORT_FORMAT_PROTO (import_parse_pb.c): varint-length-prefixed Record messages. */
+void import_parse_proto(const uint8_t *p, size_t len, import_result *r);
 
 #endif

@@ -1,5 +1,5 @@
-/* ImportRecords: a CSV or JSON batch of new dossiers for one unit, every row validated, all of
- * it stored in one transaction or none of it, with one audit row for the batch. */
+/* ImportRecords: a CSV, JSON or binary batch of new dossiers for one unit, every row validated,
+ * all of it stored in one transaction or none of it, with one audit row for the batch. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,8 +171,10 @@ int rpc_import_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   import_st st = {.in = in};
   if (rec_check_id(ctx, "unit_id", in->unit_id) || rec_check_request_id(ctx, in->request_id)) return -1;
   if (in->format != HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_CSV &&
-      in->format != HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_JSON)
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "format: must be IMPORT_FORMAT_CSV or IMPORT_FORMAT_JSON");
+      in->format != HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_JSON &&
+      in->format != HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_PROTO)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "format: must be IMPORT_FORMAT_CSV, IMPORT_FORMAT_JSON or IMPORT_FORMAT_PROTO");
   if (in->content.len == 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "content: must not be empty");
   if (in->content.len > CONTENT_MAX)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,

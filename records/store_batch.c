@@ -1,5 +1,5 @@
 /* batch_insert: new records and their first versions written by one INSERT ... SELECT FROM
- * unnest(arrays) per batch, the arrays sent as text parameters built here in one pass. */
+ * unnest(arrays) per batch, the arrays and the packed dossiers built here in one pass. */
 #include "store_batch.h"
 
 #include <stdio.h>
@@ -64,33 +64,37 @@ static void elem(buf *b, const char *v) {
   b->s[b->len] = '\0';
 }
 
-/* A packed message as a bytea element: "\\x0a1b..." (the backslash escaped for the array). */
-static void elem_packed(buf *b, const ProtobufCMessage *m, uint8_t **scratch, size_t *scratch_cap) {
+/* A packed message appended to the hex text of the batch's one bytea value, its start and
+ * length (in bytes of the decoded value) added to the arrays off and len. */
+static void put_packed(buf *blob, buf *off, buf *len, const ProtobufCMessage *m, uint8_t **scratch,
+                       size_t *scratch_cap) {
   static const char hex[] = "0123456789abcdef";
   size_t n = protobuf_c_message_get_packed_size(m);
   if (n > *scratch_cap) {
     uint8_t *p = realloc(*scratch, n);
     if (!p) {
-      b->oom = 1;
+      blob->oom = 1;
       return;
     }
     *scratch = p;
     *scratch_cap = n;
   }
   protobuf_c_message_pack(m, *scratch);
-  if (b->len > 1) put(b, ",", 1);
-  reserve(b, 2 * n + 6);
-  if (b->oom) return;
-  char *o = b->s + b->len;
-  memcpy(o, "\"\\\\x", 4);
-  o += 4;
+  char num[24];
+  /* substring() counts from 1; the text holds "\x" then two hex digits per byte. */
+  snprintf(num, sizeof num, "%zu", (blob->len - 2) / 2 + 1);
+  elem(off, num);
+  snprintf(num, sizeof num, "%zu", n);
+  elem(len, num);
+  reserve(blob, 2 * n);
+  if (blob->oom) return;
+  char *o = blob->s + blob->len;
   for (size_t i = 0; i < n; i++) {
     *o++ = hex[(*scratch)[i] >> 4];
     *o++ = hex[(*scratch)[i] & 15];
   }
-  *o++ = '"';
-  b->len = (size_t)(o - b->s);
-  b->s[b->len] = '\0';
+  blob->len = (size_t)(o - blob->s);
+  blob->s[blob->len] = '\0';
 }
 
 /* ids: the next n values of records_id_seq, and the transaction's time as rec_store writes it. */
@@ -116,30 +120,49 @@ static int reserve_ids(srv_ctx *ctx, size_t n, char ***ids, const char **ts) {
   return 0;
 }
 
-/* The statement: records from the arrays, then their first versions from what was inserted. */
+/* Parameters of the statement: the ids, the columns, the starts and lengths of each record's
+ * dossier and first version's meta inside the one bytea value, that value, created_by, action. */
+enum { P_IDS = 1, P_COLS = 2, P_DATA_OFF = P_COLS + REC_COLS, P_DATA_LEN, P_META_OFF, P_META_LEN, P_BLOB, P_BY,
+       P_ACTION, N_PARAMS = P_ACTION };
+enum { N_ARRAYS = P_BLOB - 1 }; /* $1 .. $(P_BLOB-1) are arrays unnested side by side */
+
+/* The statement: records from the arrays, then their first versions from the same rows. The
+ * dossiers travel as one bytea (hex text, decoded once) cut with substring() rather than as a
+ * bytea[] array: array_in parses and copies every character of every element, about 30 µs per
+ * 3 KB dossier against 6 µs for decoding the same bytes as one value (measured, PostgreSQL 15). */
 static char *insert_sql(void) {
   buf b = {0};
-  char tmp[160];
+  char tmp[200];
   put(&b, "WITH u AS (SELECT * FROM unnest($1::bigint[]", strlen("WITH u AS (SELECT * FROM unnest($1::bigint[]"));
   for (int i = 0; i < REC_COLS; i++) {
-    int w = snprintf(tmp, sizeof tmp, ", $%d::%s[]", i + 2, col_types[i]);
+    int w = snprintf(tmp, sizeof tmp, ", $%d::%s[]", P_COLS + i, col_types[i]);
     put(&b, tmp, (size_t)w);
   }
-  int w = snprintf(tmp, sizeof tmp, ", $%d::bytea[], $%d::bytea[]) AS u(id, ", REC_COLS + 2, REC_COLS + 3);
+  int w = snprintf(tmp, sizeof tmp, ", $%d::int[], $%d::int[], $%d::int[], $%d::int[]) AS u(id, ", P_DATA_OFF,
+                   P_DATA_LEN, P_META_OFF, P_META_LEN);
   put(&b, tmp, (size_t)w);
-  static const char rest[] =
-      REC_COLS_SQL ", data, meta)), "
-      "r AS (INSERT INTO records (id, " REC_COLS_SQL ", data, created_by) "
-      "SELECT id, managing_unit_id, unit_path, version, status, workflow_state, verified, "
-      "full_name, birth_date, gender, ethnicity_code, religion_code, rank_code, position_code, "
-      "degree_code, political_theory_code, party_member, category, recruitment_date, home_town, "
-      "fold(search_text), data, $24 FROM u RETURNING 1) "
-      /* From the arrays, not from r: a join of the two CTE scans is a nested loop over the
-       * whole batch (quadratic, measured); a data-modifying CTE runs whether read or not, and
-       * the foreign key is checked at the end of the statement, after both inserts. */
-      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
-      "SELECT id, version, $25, $24, unit_path, meta, data FROM u";
-  put(&b, rest, sizeof rest - 1);
+  put(&b, REC_COLS_SQL, strlen(REC_COLS_SQL));
+  w = snprintf(tmp, sizeof tmp,
+               ", data_off, data_len, meta_off, meta_len)), "
+               "v AS (SELECT u.*, substring($%d::bytea FROM data_off FOR data_len) AS data, "
+               "substring($%d::bytea FROM meta_off FOR meta_len) AS meta FROM u), ",
+               P_BLOB, P_BLOB);
+  put(&b, tmp, (size_t)w);
+  static const char ins_head[] = "r AS (INSERT INTO records (id, " REC_COLS_SQL ", data, created_by) "
+                                 "SELECT id, managing_unit_id, unit_path, version, status, workflow_state, verified, "
+                                 "full_name, birth_date, gender, ethnicity_code, religion_code, rank_code, "
+                                 "position_code, degree_code, political_theory_code, party_member, category, "
+                                 "recruitment_date, home_town, fold(search_text), data, ";
+  put(&b, ins_head, sizeof ins_head - 1);
+  /* From v, not from r: a join of the two CTE scans is a nested loop over the whole batch
+   * (quadratic, measured); a data-modifying CTE runs whether read or not, and the foreign key
+   * is checked at the end of the statement, after both inserts. */
+  w = snprintf(tmp, sizeof tmp,
+               "$%d FROM v RETURNING 1) "
+               "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
+               "SELECT id, version, $%d, $%d, unit_path, meta, data FROM v",
+               P_BY, P_ACTION, P_BY);
+  put(&b, tmp, (size_t)w);
   if (b.oom) {
     free(b.s);
     return NULL;
@@ -147,17 +170,16 @@ static char *insert_sql(void) {
   return b.s;
 }
 
-enum { N_PARAMS = REC_COLS + 5 }; /* ids, the columns, data, meta, created_by, action */
-
 static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const char *ts,
                         const char *action, const char *sql) {
   const tok_claims *a = ctx->auth;
-  buf arr[REC_COLS + 3];
+  buf arr[N_ARRAYS], blob = {0};
   memset(arr, 0, sizeof arr);
   uint8_t *scratch = NULL;
   size_t scratch_cap = 0;
   int rc = -1;
-  for (int c = 0; c < REC_COLS + 3; c++) put(&arr[c], "{", 1);
+  for (int c = 0; c < N_ARRAYS; c++) put(&arr[c], "{", 1);
+  put(&blob, "\\x", 2);
 
   Hoso__Records__V1__RecordVersion meta = HOSO__RECORDS__V1__RECORD_VERSION__INIT;
   meta.version = 1;
@@ -172,24 +194,26 @@ static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const 
     r->created_at = r->updated_at = (char *)ts;
     const char *cols[REC_COLS];
     rec_columns(ctx, r, cols);
-    elem(&arr[0], r->id);
-    for (int c = 0; c < REC_COLS; c++) elem(&arr[c + 1], cols[c]);
-    elem_packed(&arr[REC_COLS + 1], &r->base, &scratch, &scratch_cap);
+    elem(&arr[P_IDS - 1], r->id);
+    for (int c = 0; c < REC_COLS; c++) elem(&arr[P_COLS - 1 + c], cols[c]);
+    put_packed(&blob, &arr[P_DATA_OFF - 1], &arr[P_DATA_LEN - 1], &r->base, &scratch, &scratch_cap);
     meta.workflow_state = r->workflow_state;
     meta.verified = r->verified;
-    elem_packed(&arr[REC_COLS + 2], &meta.base, &scratch, &scratch_cap);
+    put_packed(&blob, &arr[P_META_OFF - 1], &arr[P_META_LEN - 1], &meta.base, &scratch, &scratch_cap);
   }
   const char *params[N_PARAMS];
-  for (int c = 0; c < REC_COLS + 3; c++) {
+  for (int c = 0; c < N_ARRAYS; c++) {
     put(&arr[c], "}", 1);
-    if (arr[c].oom) {
-      srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; import fewer rows at a time");
-      goto out;
-    }
+    if (arr[c].oom) blob.oom = 1;
     params[c] = arr[c].s;
   }
-  params[REC_COLS + 3] = a->sub;
-  params[REC_COLS + 4] = action;
+  if (blob.oom) {
+    srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; import fewer rows at a time");
+    goto out;
+  }
+  params[P_BLOB - 1] = blob.s;
+  params[P_BY - 1] = a->sub;
+  params[P_ACTION - 1] = action;
   PGresult *res = db_exec(ctx->db, sql, N_PARAMS, params);
   if (!res) goto out;
   size_t wrote = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
@@ -201,7 +225,8 @@ static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const 
   }
   rc = 0;
 out:
-  for (int c = 0; c < REC_COLS + 3; c++) free(arr[c].s);
+  for (int c = 0; c < N_ARRAYS; c++) free(arr[c].s);
+  free(blob.s);
   free(scratch);
   return rc;
 }

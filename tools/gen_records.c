@@ -1,5 +1,6 @@
 /* hoso-gen-records: realistic generated dossiers (Vietnamese names from real distributions, a
- * Bắc Giang-like province tree of units, ranks, histories), written as JSON lines or loaded. */
+ * Bắc Giang-like province tree of units, ranks, histories), written to a file (JSON lines or
+ * length-prefixed Record messages) or loaded through ImportRecords. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cfg.h"
@@ -779,6 +781,7 @@ static size_t n_jobs, next_job;
 static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *from_file;
 static unsigned g_seed;
+static int g_proto; /* IMPORT_FORMAT_PROTO (length-prefixed Record messages) instead of JSON lines */
 static gen_ctx gctx;
 static long long done_records, failed_calls, n_calls;
 static double t_start;
@@ -794,7 +797,8 @@ typedef struct {
   size_t len, cap;
 } text;
 
-static void text_put(text *t, const char *s, size_t n) {
+/* Room for n more bytes at the end of t (the caller writes them and adds n to len). */
+static char *text_room(text *t, size_t n) {
   if (t->len + n + 2 > t->cap) {
     t->cap = (t->len + n + 2) * 2;
     t->s = realloc(t->s, t->cap);
@@ -803,18 +807,33 @@ static void text_put(text *t, const char *s, size_t n) {
       exit(1);
     }
   }
-  memcpy(t->s + t->len, s, n);
+  return t->s + t->len;
+}
+
+static void text_put(text *t, const char *s, size_t n) {
+  memcpy(text_room(t, n), s, n);
   t->len += n;
   t->s[t->len] = '\0';
 }
 
-/* The JSON line of record number idx (deterministic: its own generator seeded from the run's
- * seed and idx). */
-static void record_line(arena *a, size_t idx, int district, text *out) {
+/* Record number idx in the run's format: its JSON line, or its packed message preceded by the
+ * length as a varint (deterministic: its own generator seeded from the run's seed and idx). */
+static void record_item(arena *a, size_t idx, int district, text *out) {
   rng r;
   rng_seed(&r, ((uint64_t)g_seed << 32) ^ (uint64_t)idx);
   a->used = 0;
   Record *rec = gen_person(a, &r, &gctx, district);
+  if (g_proto) {
+    size_t n = protobuf_c_message_get_packed_size(&rec->base);
+    uint8_t pre[10];
+    size_t k = 0;
+    for (uint64_t v = n; k == 0 || v; v >>= 7) pre[k++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+    text_put(out, (const char *)pre, k);
+    uint8_t *buf = A(a, n);
+    protobuf_c_message_pack(&rec->base, buf);
+    text_put(out, (const char *)buf, n);
+    return;
+  }
   char *j = pbjson_encode(&rec->base, 0);
   if (!j) {
     fprintf(stderr, "hoso-gen-records: cannot encode a record\n");
@@ -825,14 +844,53 @@ static void record_line(arena *a, size_t idx, int district, text *out) {
   free(j);
 }
 
+/* The next record of a file in the run's format appended to t (its line, or its length prefix
+ * and message): 1, or 0 at the end of the file. A truncated file ends the run. */
+static int read_item(FILE *f, text *t) {
+  if (!g_proto) {
+    char line[65536];
+    if (!fgets(line, sizeof line, f)) return 0;
+    text_put(t, line, strlen(line));
+    return 1;
+  }
+  uint8_t pre[10];
+  size_t k = 0;
+  uint64_t n = 0;
+  for (int c; k < 5; k++) {
+    if ((c = getc(f)) == EOF) {
+      if (k == 0) return 0;
+      break;
+    }
+    pre[k] = (uint8_t)c;
+    n |= (uint64_t)(c & 0x7f) << (7 * k);
+    if (!(c & 0x80)) {
+      k++;
+      break;
+    }
+  }
+  if (k == 0 || (pre[k - 1] & 0x80) || n > (1u << 20)) {
+    fprintf(stderr, "hoso-gen-records: the input file is not length-prefixed Record messages, or it is truncated\n");
+    exit(1);
+  }
+  text_put(t, (const char *)pre, k);
+  if (fread(text_room(t, n), 1, n, f) != n) {
+    fprintf(stderr, "hoso-gen-records: the input file is truncated\n");
+    exit(1);
+  }
+  t->len += n;
+  return 1;
+}
+
 /* The gRPC limit is 4 MiB per message: a call carries at most this much content. */
 #define CALL_CONTENT_MAX (3800u * 1024u)
 
-/* One ImportRecords call of the JSON lines in body (k records) for the job's leaf. */
+/* One ImportRecords call of the records in body (k of them, in the run's format) for the job's
+ * leaf. */
 static void send_part(const load_job *jb, size_t ji, int part, const text *body, size_t k) {
   Hoso__Records__V1__ImportRecordsRequest req = HOSO__RECORDS__V1__IMPORT_RECORDS_REQUEST__INIT;
   req.unit_id = leaves[jb->leaf].id;
-  req.format = HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_JSON;
+  req.format = g_proto ? HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_PROTO
+                       : HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_JSON;
   req.content.data = (uint8_t *)body->s;
   req.content.len = body->len;
   char rid[64];
@@ -866,33 +924,31 @@ static void send_part(const load_job *jb, size_t ji, int part, const text *body,
 static void *load_worker(void *arg) {
   (void)arg;
   arena a = {malloc(1 << 20), 0, 1 << 20};
-  text body = {0}, one = {0}, lines = {0};
-  char line[65536];
+  text body = {0}, one = {0}, items = {0};
+  size_t *ends = NULL, ends_cap = 0;
   for (;;) {
     pthread_mutex_lock(&job_lock);
     size_t ji = next_job < n_jobs ? next_job++ : (size_t)-1;
-    lines.len = 0;
+    items.len = 0;
     size_t got = 0;
     if (ji != (size_t)-1 && from_file) {
-      /* Lines in file order under the lock: job ji always gets the same lines. */
-      for (; got < jobs[ji].count && fgets(line, sizeof line, from_file); got++) text_put(&lines, line, strlen(line));
+      /* Records in file order under the lock: job ji always gets the same ones. */
+      if (ends_cap < jobs[ji].count) ends = realloc(ends, (ends_cap = jobs[ji].count) * sizeof *ends);
+      for (; got < jobs[ji].count && read_item(from_file, &items); got++) ends[got] = items.len;
     }
     pthread_mutex_unlock(&job_lock);
     if (ji == (size_t)-1) break;
     const load_job *jb = &jobs[ji];
     size_t n = from_file ? got : jb->count, k = 0;
-    const char *next = lines.s;
     int part = 0;
     body.len = 0;
     for (size_t i = 0; i < n; i++) {
       one.len = 0;
       if (from_file) {
-        const char *nl = strchr(next, '\n');
-        size_t len = nl ? (size_t)(nl - next) + 1 : strlen(next);
-        text_put(&one, next, len);
-        next += len;
+        size_t from = i ? ends[i - 1] : 0;
+        text_put(&one, items.s + from, ends[i] - from);
       } else {
-        record_line(&a, jb->first + i, leaves[jb->leaf].district, &one);
+        record_item(&a, jb->first + i, leaves[jb->leaf].district, &one);
       }
       if (k && body.len + one.len > CALL_CONTENT_MAX) {
         send_part(jb, ji, part++, &body, k);
@@ -906,7 +962,8 @@ static void *load_worker(void *arg) {
   }
   free(body.s);
   free(one.s);
-  free(lines.s);
+  free(items.s);
+  free(ends);
   free(a.buf);
   return NULL;
 }
@@ -936,15 +993,17 @@ static void plan_jobs(size_t count, int batch) {
 
 static int usage(void) {
   fprintf(stderr,
-          "usage: hoso-gen-records [--seed S] [--count N] --out FILE\n"
-          "         write N generated dossiers as JSON lines (the proto3 JSON form of Record)\n"
+          "usage: hoso-gen-records [--seed S] [--count N] [--format json|proto] --out FILE\n"
+          "         write N generated dossiers as JSON lines (the proto3 JSON form of Record), or with\n"
+          "         --format proto as Record messages each preceded by its length (a varint)\n"
           "       hoso-gen-records [--seed S] [--count N] [--batch B] [--threads T] [--units-file F]\n"
-          "                        [--from FILE] [--communes C]\n"
+          "                        [--from FILE] [--communes C] [--format json|proto]\n"
           "         as admin (password in HOSO_ADMIN_PASSWORD): build the province's unit tree\n"
           "         through identity's CreateUnit (or reuse the leaves listed in F), then load N\n"
           "         dossiers (generated, or the first N lines of FILE) through ImportRecords,\n"
-          "         B per unit (default 2000; a call is cut at 4 MiB of JSON, about 750 dossiers),\n"
-          "         T calls at once (default 2).\n"
+          "         B per unit (default 2000; a call is cut at 3.8 MiB of content: about 750 dossiers\n"
+          "         as JSON, 1 300 as proto), T calls at once (default 2), in ImportRecords' format\n"
+          "         IMPORT_FORMAT_JSON (default) or IMPORT_FORMAT_PROTO; FILE must be in that format.\n"
           "Addresses: HOSO_IDENTITY_ADDR, HOSO_RECORDS_ADDR (defaults %s, %s).\n",
           CFG_IDENTITY_ADDR_DEFAULT, CFG_RECORDS_ADDR_DEFAULT);
   return 2;
@@ -965,6 +1024,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--out") && v) out = v, i++;
     else if (!strcmp(a, "--units-file") && v) units_file = v, i++;
     else if (!strcmp(a, "--from") && v) from = v, i++;
+    else if (!strcmp(a, "--format") && v && (!strcmp(v, "json") || !strcmp(v, "proto"))) g_proto = !strcmp(v, "proto"), i++;
     else return usage();
   }
   if (batch < 1 || batch > 20000 || threads < 1 || threads > 16 || communes < 1 || communes > 24) return usage();
@@ -975,7 +1035,7 @@ int main(int argc, char **argv) {
   gctx.year_now = tm.tm_year + 1900 - 1;
 
   if (out) {
-    FILE *f = strcmp(out, "-") ? fopen(out, "w") : stdout;
+    FILE *f = strcmp(out, "-") ? fopen(out, "wb") : stdout;
     if (!f) {
       fprintf(stderr, "hoso-gen-records: %s: %s\n", out, strerror(errno));
       return 1;
@@ -986,7 +1046,7 @@ int main(int argc, char **argv) {
     rng_seed(&r, g_seed);
     for (size_t i = 0; i < count; i++) {
       t.len = 0;
-      record_line(&a, i, uni(&r, N_DISTRICTS), &t);
+      record_item(&a, i, uni(&r, N_DISTRICTS), &t);
       fwrite(t.s, 1, t.len, f);
     }
     free(t.s);
@@ -1019,7 +1079,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "hoso-gen-records: unit tree made in %.1f s\n", now_s() - t0);
     if (units_file) save_leaves(units_file);
   }
-  if (from && !(from_file = fopen(from, "r"))) {
+  if (from && !(from_file = fopen(from, "rb"))) {
     fprintf(stderr, "hoso-gen-records: %s: %s\n", from, strerror(errno));
     return 1;
   }
@@ -1029,8 +1089,13 @@ int main(int argc, char **argv) {
   for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, load_worker, NULL);
   for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
   double secs = now_s() - t_start;
-  printf("loaded %lld records in %.1f s: %.0f records/s (%lld calls into %zu units, %d at once, %lld failed)\n",
-         done_records, secs, secs > 0 ? (double)done_records / secs : 0.0, n_calls, n_leaves, threads, failed_calls);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  printf("loaded %lld records in %.1f s: %.0f records/s (%lld calls into %zu units, %d at once, %lld failed); "
+         "this client's CPU: %.0f us per record\n",
+         done_records, secs, secs > 0 ? (double)done_records / secs : 0.0, n_calls, n_leaves, threads, failed_calls,
+         done_records ? cpu / (double)done_records * 1e6 : 0.0);
   if (from_file) fclose(from_file);
   free(jobs);
   free(leaves);
