@@ -13,6 +13,20 @@
 #include "cfg.h"
 #include "log.h"
 
+/* One statement prepared on the current session: sql is the text db_exec was given, the
+ * server knows it as "hoso_<id>". A NULL sql is a free slot. */
+typedef struct {
+  char *sql;
+  uint64_t hash;
+  uint64_t last_use;
+  unsigned id;
+} db_stmt;
+
+/* Enough for every fixed statement of a service plus the search's variants in use; beyond
+ * that the least recently used is deallocated. */
+#define DB_STMT_SLOTS 256
+#define DB_STMT_DEAD 16
+
 struct db_conn {
   char *dsn;
   char *schema;
@@ -21,6 +35,12 @@ struct db_conn {
   int in_tx;       /* inside db_tx: a lost connection fails the transaction, no silent reconnect */
   int down_logged; /* an outage is logged once, not once per call */
   int audit_chain; /* which audit chain this connection appends to (audit.h) */
+  int prepare;     /* keep named prepared statements (HOSO_PG_PREPARE, on by default) */
+  db_stmt *stmts;  /* DB_STMT_SLOTS of them once the first statement is prepared */
+  unsigned stmt_seq;
+  uint64_t stmt_tick;
+  unsigned dead[DB_STMT_DEAD]; /* evicted inside a transaction: deallocated when idle */
+  int n_dead;
   db_errkind kind;
   char sqlstate[6];
   char constraint[128];
@@ -100,6 +120,113 @@ static void classify(db_conn *c, const PGresult *r) {
             cons && *cons ? " constraint " : "", cons ? cons : "", c->message);
 }
 
+/* --- prepared statements ---------------------------------------------------------------------
+ * Sent unnamed, every statement is parsed, rewritten (row-level security policies included)
+ * and planned again on each call; GetRecord's profile showed that as a tenth of PostgreSQL's
+ * time. So each distinct text db_exec is given is prepared once per session, under a name of
+ * ours, and executed by name afterwards. Callers see nothing of it: the same text, parameters,
+ * results and errors. The names belong to the session: a new connection starts with none. */
+
+static uint64_t sql_hash(const char *s) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (; *s; s++) {
+    h ^= (unsigned char)*s;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+static void stmts_forget(db_conn *c) {
+  c->n_dead = 0;
+  if (!c->stmts) return;
+  for (int i = 0; i < DB_STMT_SLOTS; i++) {
+    free(c->stmts[i].sql);
+    c->stmts[i].sql = NULL;
+  }
+}
+
+/* Only outside a transaction, where a failed DEALLOCATE cannot abort the caller's work. The
+ * name is built from our counter, never from caller text. */
+static void stmts_drop_dead(db_conn *c) {
+  while (c->n_dead > 0 && !c->broken) {
+    char sql[48];
+    snprintf(sql, sizeof sql, "DEALLOCATE hoso_%u", c->dead[--c->n_dead]);
+    PQclear(PQexec(c->pg, sql));
+    if (PQstatus(c->pg) != CONNECTION_OK) c->broken = 1;
+  }
+}
+
+/* The statement's slot: found (sql set), to be filled (sql NULL), or NULL to run it unnamed
+ * (out of memory, or a full cache inside a transaction with no room left to remember what to
+ * deallocate). Outside a transaction the evicted statement is deallocated at once, so the
+ * session never holds more than DB_STMT_SLOTS; inside one, at most DB_STMT_DEAD more. */
+static db_stmt *stmt_slot(db_conn *c, const char *sql, uint64_t h) {
+  if (!c->stmts && !(c->stmts = calloc(DB_STMT_SLOTS, sizeof *c->stmts))) return NULL;
+  db_stmt *empty = NULL, *lru = NULL;
+  for (int i = 0; i < DB_STMT_SLOTS; i++) {
+    db_stmt *s = &c->stmts[i];
+    if (!s->sql) {
+      if (!empty) empty = s;
+    } else if (s->hash == h && strcmp(s->sql, sql) == 0) {
+      return s;
+    } else if (!lru || s->last_use < lru->last_use) {
+      lru = s;
+    }
+  }
+  if (empty) return empty;
+  if (c->n_dead == DB_STMT_DEAD) return NULL;
+  c->dead[c->n_dead++] = lru->id;
+  free(lru->sql);
+  lru->sql = NULL;
+  if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) stmts_drop_dead(c);
+  return c->broken ? NULL : lru;
+}
+
+/* Runs sql by its prepared name, preparing it first if this session has not seen it. Returns
+ * what libpq returned, for run() to classify: a statement that does not prepare (bad SQL, an
+ * unknown table, a failed transaction) fails exactly as its unnamed run would. */
+static PGresult *exec_params(db_conn *c, const char *sql, int n, const char *const *params,
+                             int may_retry) {
+  uint64_t h = sql_hash(sql);
+  db_stmt *s = c->prepare ? stmt_slot(c, sql, h) : NULL;
+  char name[24];
+  if (!s) return PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
+  if (!s->sql) {
+    char *copy = strdup(sql);
+    if (!copy) return PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
+    snprintf(name, sizeof name, "hoso_%u", c->stmt_seq + 1);
+    PGresult *r = PQprepare(c->pg, name, sql, 0, NULL);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+      free(copy);
+      return r;
+    }
+    PQclear(r);
+    *s = (db_stmt){.sql = copy, .hash = h, .id = ++c->stmt_seq};
+  }
+  s->last_use = ++c->stmt_tick;
+  snprintf(name, sizeof name, "hoso_%u", s->id);
+  int idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+  PGresult *r = PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
+  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  if (state && !strcmp(state, "26000")) {
+    /* The session lost its statements (DISCARD ALL, DEALLOCATE ALL): start again. Outside a
+     * transaction nothing ran and nothing was aborted, so the call is made again at once;
+     * inside one, the transaction has failed and its caller decides. */
+    stmts_forget(c);
+    if (idle && may_retry) {
+      PQclear(r);
+      return exec_params(c, sql, n, params, 0);
+    }
+  } else if (state && !strcmp(state, "0A000")) {
+    /* "cached plan must not change result type": a table changed under the statement; the
+     * next call prepares it afresh */
+    if (c->n_dead < DB_STMT_DEAD) c->dead[c->n_dead++] = s->id;
+    free(s->sql);
+    s->sql = NULL;
+  }
+  return r;
+}
+
 /* The session settings every connection gets. The schema name travels as a parameter value
  * (quoted as an identifier, which is what search_path expects), never pasted into SQL. */
 static int session_setup(db_conn *c) {
@@ -134,6 +261,7 @@ out:
 static int db_connect(db_conn *c) {
   if (c->pg) PQfinish(c->pg);
   c->pg = NULL;
+  stmts_forget(c);
   c->broken = 1;
   char appname[80];
   snprintf(appname, sizeof appname, "hoso-%s", c->schema);
@@ -178,6 +306,7 @@ db_conn *db_open(const char *dsn, const char *schema) {
   /* Connections take the audit chains in turn, so concurrent writers rarely share one. */
   static atomic_uint next_chain;
   c->audit_chain = (int)(atomic_fetch_add(&next_chain, 1) % DB_AUDIT_CHAINS) + 1;
+  c->prepare = cfg_bool("HOSO_PG_PREPARE", 1);
   c->broken = 1;
   (void)db_ensure(c); /* a server that is down now is retried by the next call */
   return c;
@@ -188,6 +317,8 @@ int db_audit_chain(const db_conn *c) { return c->audit_chain; }
 void db_close(db_conn *c) {
   if (!c) return;
   if (c->pg) PQfinish(c->pg);
+  stmts_forget(c);
+  free(c->stmts);
   free(c->dsn);
   free(c->schema);
   free(c);
@@ -212,6 +343,7 @@ int db_ensure(db_conn *c) {
         (void)PQisBusy(c->pg);
         PGnotify *nt;
         while ((nt = PQnotifies(c->pg))) PQfreemem(nt);
+        if (PQstatus(c->pg) == CONNECTION_OK && !c->broken) stmts_drop_dead(c);
         if (PQstatus(c->pg) == CONNECTION_OK && !c->broken) return 0;
       }
       break;
@@ -238,7 +370,7 @@ static PGresult *run(db_conn *c, const char *sql, int n, const char *const *para
     set_err(c, DB_UNAVAILABLE, "", "", "not connected to PostgreSQL");
     return NULL;
   }
-  PGresult *r = raw ? PQexec(c->pg, sql) : PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
+  PGresult *r = raw ? PQexec(c->pg, sql) : exec_params(c, sql, n, params, 1);
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (r && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) return r;
   /* a COPY left open would wedge every later query on this connection */

@@ -41,7 +41,10 @@ int db_ensure(db_conn *c);
 
 /* Runs `sql` with n text parameters ($1..$n; a NULL pointer is SQL NULL). Returns the
  * result (PGRES_TUPLES_OK or PGRES_COMMAND_OK) to be freed with PQclear, or NULL on error,
- * with the error kept on the connection (db_err_*). Never pastes parameters into SQL. */
+ * with the error kept on the connection (db_err_*). Never pastes parameters into SQL.
+ * Each distinct text is prepared once per session and run by name afterwards (at most 256
+ * kept, least recently used dropped; prepared again after a reconnect); HOSO_PG_PREPARE=0
+ * sends every statement unnamed instead. */
 PGresult *db_exec(db_conn *c, const char *sql, int n, const char *const *params);
 /* Convenience: db_exec with the parameters as varargs of const char *. */
 PGresult *db_q(db_conn *c, const char *sql, int n, ...);

@@ -498,6 +498,156 @@ static void test_rls_scope(void **state) {
   db_close(c);
 }
 
+/* --- prepared statements ------------------------------------------------------------------ */
+
+/* How many times this session ran the prepared statement whose text is sql (-1: not prepared). */
+static long runs_prepared(db_conn *c, const char *sql) {
+  return scalar(c,
+                "SELECT coalesce(sum(generic_plans + custom_plans), -1) FROM pg_prepared_statements "
+                "WHERE statement = $1",
+                1, sql, NULL);
+}
+
+static long prepared_total(db_conn *c) {
+  return scalar(c, "SELECT count(*) FROM pg_prepared_statements", 0, NULL, NULL);
+}
+
+static int run_fn(db_conn *c, void *arg) { return db_cmd(c, arg, 0); }
+
+typedef struct {
+  int from, n, wrong;
+} many_arg;
+
+/* n distinct statements, each checked against its own answer. */
+static int many_fn(db_conn *c, void *arg) {
+  many_arg *a = arg;
+  for (int i = a->from; i < a->from + a->n; i++) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT $1::int * %d", i);
+    PGresult *r = db_q(c, sql, 1, "2");
+    if (!r) return -1;
+    if (atol(PQgetvalue(r, 0, 0)) != 2L * i) a->wrong++;
+    PQclear(r);
+  }
+  return 0;
+}
+
+static void test_prepared_statements(void **state) {
+  (void)state;
+  db_conn *c = open_migrated("prep", migs_rls);
+  static const char q[] = "SELECT $1::int + 1";
+  /* Prepared once, then run by name: the session counts five runs of one statement with this
+   * text, and each answered for its own parameter. */
+  for (int i = 0; i < 5; i++) {
+    char p[8];
+    snprintf(p, sizeof p, "%d", i);
+    assert_int_equal(scalar(c, q, 1, p, NULL), i + 1);
+  }
+  assert_int_equal(runs_prepared(c, q), 5);
+
+  /* A statement without parameters always runs its one generic plan; the policy must still
+   * read hoso.scope at each run, not when the plan was made. */
+  tx_case t = {.sql = "INSERT INTO people VALUES (1, '1.2'), (2, '1.3.5'), (3, '1.3.9')"};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", tx_fn, &t), 0);
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(visible(c, "1.2"), 1);
+    assert_int_equal(visible(c, "1.3"), 2);
+    assert_int_equal(visible(c, "1"), 3);
+    assert_int_equal(visible(c, "1.4"), 0);
+  }
+  assert_true(runs_prepared(c, "SELECT count(*) FROM people") >= 16);
+
+  /* Errors are classified as before: a duplicate names its constraint each time, and a
+   * statement that does not parse is reported and never kept. */
+  for (int i = 0; i < 2; i++) {
+    t = (tx_case){.sql = "INSERT INTO people VALUES (1, '1.2')"};
+    assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", tx_fn, &t), -1);
+    assert_int_equal(db_err_kind(c), DB_UNIQUE);
+    assert_string_equal(db_err_constraint(c), "people_pkey");
+  }
+  assert_null(db_q(c, "SELEC 1", 0));
+  assert_int_equal(db_err_kind(c), DB_OTHER);
+  assert_string_equal(db_err_sqlstate(c), "42601");
+  assert_int_equal(runs_prepared(c, "SELEC 1"), -1);
+  assert_int_equal(scalar(c, q, 1, "41", NULL), 42);
+
+  /* The session's statements vanish behind our back: outside a transaction the call is made
+   * again at once; inside one the transaction fails as a whole (here its own COMMIT, prepared
+   * by the visible() before, is gone) and the next one prepares afresh. */
+  assert_int_equal(db_cmd(c, "DEALLOCATE ALL", 0), 0);
+  assert_int_equal(scalar(c, q, 1, "1", NULL), 2);
+  assert_int_equal(runs_prepared(c, q), 1);
+  assert_int_equal(visible(c, "1"), 3);
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", run_fn, "DEALLOCATE ALL"), -1);
+  assert_string_equal(db_err_sqlstate(c), "26000");
+  assert_int_equal(visible(c, "1"), 3);
+
+  /* A table changed under a statement that returns its columns: PostgreSQL refuses the old
+   * statement once; the next call prepares it again and sees the new column. */
+  assert_int_equal(db_cmd(c, "CREATE TABLE wide (a int)", 0), 0);
+  assert_int_equal(db_cmd(c, "INSERT INTO wide VALUES (1)", 0), 0);
+  PGresult *r = db_q(c, "SELECT * FROM wide", 0);
+  assert_non_null(r);
+  assert_int_equal(PQnfields(r), 1);
+  PQclear(r);
+  assert_int_equal(db_cmd(c, "ALTER TABLE wide ADD COLUMN b int", 0), 0);
+  r = db_q(c, "SELECT * FROM wide", 0);
+  if (r) {
+    PQclear(r);
+  } else {
+    assert_string_equal(db_err_sqlstate(c), "0A000");
+    r = db_q(c, "SELECT * FROM wide", 0);
+  }
+  assert_non_null(r);
+  assert_int_equal(PQnfields(r), 2);
+  PQclear(r);
+
+  /* Bounded: many distinct texts evict the least recently used, outside and inside a
+   * transaction (there the evicted are deallocated once the connection is idle again); every
+   * answer stays right and the session never holds more than the cache's 256. */
+  many_arg m = {.from = 1, .n = 300};
+  assert_int_equal(many_fn(c, &m), 0);
+  assert_int_equal(m.wrong, 0);
+  m = (many_arg){.from = 1000, .n = 300};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", many_fn, &m), 0);
+  assert_int_equal(m.wrong, 0);
+  assert_int_equal(db_ensure(c), 0);
+  long total = prepared_total(c);
+  assert_true(total > 200 && total <= 256);
+
+  /* After a restart the new session has none of them: each is prepared again on first use. */
+  assert_int_equal(th_pg_stop(&pg), 0);
+  assert_int_equal(th_pg_restart_server(&pg), 0);
+  assert_int_equal(db_ensure(c), 0);
+  assert_int_equal(scalar(c, q, 1, "6", NULL), 7);
+  assert_int_equal(runs_prepared(c, q), 1);
+  assert_int_equal(visible(c, "1.3"), 2);
+
+  /* The backend killed between calls: the next one fails only as UNAVAILABLE, and once the
+   * connection is remade the statement is prepared on the new session. */
+  db_conn *killer = db_open(pg.dsn, "prep");
+  char pid[32];
+  snprintf(pid, sizeof pid, "%ld", scalar(c, "SELECT pg_backend_pid()", 0, NULL, NULL));
+  assert_int_equal(scalar(killer, "SELECT pg_terminate_backend($1::int)::int", 1, pid, NULL), 1);
+  r = db_q(c, q, 1, "7");
+  if (r)
+    PQclear(r);
+  else
+    assert_int_equal(db_err_kind(c), DB_UNAVAILABLE);
+  assert_int_equal(db_ensure(c), 0);
+  assert_int_equal(scalar(c, q, 1, "8", NULL), 9);
+  db_close(killer);
+
+  /* HOSO_PG_PREPARE=0 keeps the unnamed statements of before. */
+  setenv("HOSO_PG_PREPARE", "0", 1);
+  db_conn *plain = db_open(pg.dsn, "prep");
+  unsetenv("HOSO_PG_PREPARE");
+  assert_int_equal(scalar(plain, q, 1, "1", NULL), 2);
+  assert_int_equal(prepared_total(plain), 0);
+  db_close(plain);
+  db_close(c);
+}
+
 /* --- audit -------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -888,6 +1038,8 @@ int main(void) {
       cmocka_unit_test(test_audit_sql_hash_matches_c),
       cmocka_unit_test(test_idempotency),
       cmocka_unit_test(test_reconnect),
+      /* last: its connections would shift the audit chains test_audit_chain counts on */
+      cmocka_unit_test(test_prepared_statements),
   };
   return cmocka_run_group_tests(tests, setup_cluster, teardown_cluster);
 }
