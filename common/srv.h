@@ -53,6 +53,11 @@ typedef struct {
   /* Runs once after migrations, before serving, on a worker connection (bootstrap data).
    * Non-zero aborts start-up. May be NULL. */
   int (*on_start)(db_conn *db);
+  /* Work beside the calls (records' unit sync): on_serving runs once the workers serve (gRPC
+   * and the keyring are up; non-zero stops the service), on_stopping when SIGTERM/SIGINT
+   * arrives, before the calls are drained. Either may be NULL. */
+  int (*on_serving)(void);
+  void (*on_stopping)(void);
 } srv_config;
 
 /* Runs the service until SIGTERM/SIGINT: config from env (HOSO_PG_DSN, HOSO_WORKERS,
@@ -143,6 +148,15 @@ int srv_ip_in_list(const char *ip, const char *list);
 /* The first element of a forwarding header (X-Forwarded-For) copied to out when it is an IP
  * address: 0, else -1. */
 int srv_forwarded_first(const char *v, char *out, size_t outlen);
+
+/* A context for work outside any call (a service's background job, e.g. records' unit sync),
+ * so that the job uses the same helpers as a handler (srv_tx, srv_fail, srv_audit, the arena):
+ * no metadata, no deadline, no client. The job sets ctx->auth (its own claims, which must
+ * outlive their use) and ctx->request_id (for audit rows). srv_job_reset frees the arena and
+ * clears the status and request id between units of work. NULL on out of memory. */
+srv_ctx *srv_job_new(db_conn *db, const char *method);
+void srv_job_reset(srv_ctx *ctx);
+void srv_job_free(srv_ctx *ctx);
 
 /* The keyring of this process (identity calls tok_keyring_add after rotating keys). */
 tok_keyring *srv_keyring(void);

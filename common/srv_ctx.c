@@ -295,3 +295,38 @@ int srv_tx(srv_ctx *ctx, int isolation, srv_tx_fn fn, void *arg) {
   /* No caller known: the empty scope lets row-level security show nothing. */
   return srv_tx_scoped(ctx, isolation, ctx->auth ? ctx->auth->scope : "", fn, arg);
 }
+
+srv_ctx *srv_job_new(db_conn *db, const char *method) {
+  srv_ctx *c = calloc(1, sizeof *c);
+  struct srv_call_priv *p = calloc(1, sizeof *p);
+  if (!c || !p) {
+    free(c);
+    free(p);
+    return NULL;
+  }
+  /* No call behind it: nothing to be cancelled (close_done) and no deadline to bound a query. */
+  p->deadline = gpr_inf_future(GPR_CLOCK_MONOTONIC);
+  p->close_done = 1;
+  c->db = db;
+  c->priv = p;
+  c->method = method;
+  c->client_addr = "";
+  return c;
+}
+
+void srv_job_reset(srv_ctx *ctx) {
+  struct srv_call_priv *p = ctx->priv;
+  srv_arena_reset(p);
+  p->failed = 0;
+  p->code = GRPC_STATUS_OK;
+  p->message = NULL;
+  ctx->request_id = NULL;
+}
+
+void srv_job_free(srv_ctx *ctx) {
+  if (!ctx) return;
+  srv_arena_reset(ctx->priv);
+  free(ctx->priv->arena);
+  free(ctx->priv);
+  free(ctx);
+}

@@ -557,10 +557,16 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   }
   log_info("listening on %s tls=%s workers=%d schema=%s service_mtls=%s", addr, mode,
            R.n_workers, cfg->schema, R.service_mtls ? "require" : "off");
+  if (cfg->on_serving && cfg->on_serving() != 0) {
+    log_error("background start-up step failed; stopping");
+    drain(0);
+    goto out;
+  }
 
   int sig = 0;
   while (sigwait(&sigs, &sig) != 0) {
   }
+  if (cfg->on_stopping) cfg->on_stopping();
   drain(sig);
   log_info("stopped");
   rc = 0;

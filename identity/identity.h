@@ -83,6 +83,8 @@ ID_HANDLER(rpc_list_child_units);
 ID_HANDLER(rpc_get_unit_subtree);
 ID_HANDLER(rpc_merge_units);
 ID_HANDLER(rpc_list_unit_history);
+/* rpc_unit_changes.c */
+ID_HANDLER(rpc_list_unit_changes);
 /* rpc_accounts.c */
 ID_HANDLER(rpc_create_account);
 ID_HANDLER(rpc_get_account);

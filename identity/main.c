@@ -27,6 +27,7 @@ static const srv_method methods[] = {
     M("GetUnitSubtree", get_unit_subtree, rpc_get_unit_subtree, 0),
     M("MergeUnits", merge_units, rpc_merge_units, 0),
     M("ListUnitHistory", list_unit_history, rpc_list_unit_history, 0),
+    M("ListUnitChanges", list_unit_changes, rpc_list_unit_changes, 0),
     M("CreateAccount", create_account, rpc_create_account, 0),
     M("GetAccount", get_account, rpc_get_account, 0),
     M("ListAccounts", list_accounts, rpc_list_accounts, 0),

@@ -314,7 +314,7 @@ typedef struct {
 } move_st;
 
 /* Rewrites the subtree of `u` to lie under `np` and the accounts inside it. The records
- * service owns the records of these units and is not touched here. */
+ * service owns the records of these units: it follows through the unit-change feed. */
 static int move_subtree(srv_ctx *ctx, const su_unit *u, const su_unit *np, long long *n_units,
                         long long *n_accounts, const char **new_path) {
   const char *np_path = srv_printf(ctx, "%s.%s", np->path, u->id);
@@ -354,6 +354,8 @@ static int move_tx(srv_ctx *ctx, void *p) {
   TRY(move_subtree(ctx, &u, &np, &n_units, &n_accounts, &new_path));
   /* related_unit_id keeps where the unit came from; parent_id is where it is now. */
   TRY(su_history_add(ctx->db, u.id, "MOVED", ctx->auth->sub, st->reason, u.parent_id));
+  /* The feed row for the services that copy unit paths (records), under the tree lock. */
+  TRY(su_change_add(ctx->db, SU_CHANGE_MOVED, u.id, u.path, new_path, NULL, st->reason, ctx->auth->sub, NULL));
   TRY(load_unit(ctx, "unit_id", u.id, &st->unit));
   return audit_row(ctx, "UNIT_MOVE", "unit", u.id, new_path,
                    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "from_parent_id", u.parent_id,
@@ -489,10 +491,14 @@ static int merge_tx(srv_ctx *ctx, void *p) {
   if (rc == 0) rc = merge_children(ctx, st, &a, &b, moved);
   if (rc == 0) rc = merge_revoke_accounts(ctx, st, &a, why, revoked);
   /* A stays in the tree, dissolved, so its name and history remain (001 Đ5.5). Its personnel
-   * records move to B later, in the records service, which owns them. */
+   * records move to B in the records service, which owns them, from the feed row below. */
   if (rc == 0 && su_dissolve(db, a.id, b.id) != 0) rc = -1;
   if (rc == 0 && su_history_add(db, a.id, "MERGED_INTO", ctx->auth->sub, st->reason, b.id) != 0) rc = -1;
   if (rc == 0 && su_history_add(db, b.id, "ABSORBED", ctx->auth->sub, st->reason, a.id) != 0) rc = -1;
+  /* One feed row says it all: A's records go to B, and everything under A's path now lies under
+   * B's (each moved child k went from a.path.k to b.path.k). Taken under the tree lock. */
+  if (rc == 0 && su_change_add(db, SU_CHANGE_MERGED, a.id, a.path, b.path, b.id, st->reason, ctx->auth->sub, NULL) != 0)
+    rc = -1;
   if (rc == 0) rc = load_unit(ctx, "source_unit_id", a.id, &st->source);
   if (rc == 0) rc = load_unit(ctx, "target_unit_id", b.id, &st->target);
   if (rc != 0) {

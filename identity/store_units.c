@@ -205,3 +205,42 @@ int su_dissolve(db_conn *db, const char *id, const char *into_id) {
              ? -1
              : 0;
 }
+
+int su_change_add(db_conn *db, int kind, const char *unit_id, const char *old_path,
+                  const char *new_path, const char *successor_id, const char *reason,
+                  const char *actor_id, long long *seq_out) {
+  char k[8];
+  snprintf(k, sizeof k, "%d", kind);
+  /* max + 1 rather than a sequence: a sequence hands out numbers at call time and loses them on
+   * rollback, so numbers would neither be gap-free nor follow commit order. The primary key
+   * turns a caller that forgot the tree lock into a failed insert, never a duplicate. */
+  PGresult *r = db_q(db,
+                     "INSERT INTO unit_changes (seq, kind, unit_id, old_path, new_path, successor_id, "
+                     "reason, actor_id) "
+                     "SELECT coalesce(max(seq), 0) + 1, $1::smallint, $2::bigint, $3::ltree, $4::ltree, "
+                     "$5::bigint, $6, $7 FROM unit_changes RETURNING seq",
+                     7, k, unit_id, old_path, new_path, successor_id && *successor_id ? successor_id : NULL,
+                     reason ? reason : "", actor_id ? actor_id : "");
+  if (!r) return -1;
+  int rc = PQntuples(r) == 1 ? 0 : -1;
+  if (rc == 0 && seq_out) *seq_out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  return rc;
+}
+
+PGresult *su_changes_list(db_conn *db, long long after_seq, int limit) {
+  char after[32], lim[16];
+  snprintf(after, sizeof after, "%lld", after_seq);
+  snprintf(lim, sizeof lim, "%d", limit);
+  return db_q(db,
+              "SELECT c.seq::text, c.kind, c.unit_id::text, c.old_path::text, c.new_path::text, "
+              "coalesce(c.successor_id::text, ''), c.reason, c.actor_id, "
+              "to_char(c.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+              /* Qualified: a bare "seq" would order by the text output column ("10" < "9"). */
+              "FROM unit_changes c WHERE c.seq > $1::bigint ORDER BY c.seq LIMIT $2::int",
+              2, after, lim);
+}
+
+PGresult *su_changes_last(db_conn *db) {
+  return db_q(db, "SELECT coalesce(max(seq), 0)::text FROM unit_changes", 0);
+}

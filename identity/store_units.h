@@ -86,4 +86,20 @@ PGresult *su_revoke_unit_accounts(db_conn *db, const char *unit_id, const char *
 /* Marks the unit dissolved, merged into into_id; bumps version. 0 / -1. */
 int su_dissolve(db_conn *db, const char *id, const char *into_id);
 
+/* The unit-change feed (migration 012, ListUnitChanges). Kinds as UnitChangeKind. */
+enum { SU_CHANGE_MOVED = 1, SU_CHANGE_MERGED = 2 };
+
+/* Appends one change numbered max(seq) + 1. Call it only while holding su_lock_tree(db, 1):
+ * the exclusive lock, held to commit, is what makes the numbers gap-free and commit-ordered.
+ * successor_id: B of a merge, NULL for a move. *seq_out (may be NULL) gets the number. 0 / -1. */
+int su_change_add(db_conn *db, int kind, const char *unit_id, const char *old_path,
+                  const char *new_path, const char *successor_id, const char *reason,
+                  const char *actor_id, long long *seq_out);
+
+/* Changes numbered above after_seq in order, at most limit: seq, kind, unit_id, old_path,
+ * new_path, successor_id ("" for none), reason, actor_id, at (RFC 3339 UTC). */
+PGresult *su_changes_list(db_conn *db, long long after_seq, int limit);
+/* The highest number written so far (0 when none): rows. NULL on database error. */
+PGresult *su_changes_last(db_conn *db);
+
 #endif

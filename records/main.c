@@ -72,6 +72,9 @@ int main(int argc, char **argv) {
       .migrations = records_migrations,
       .methods = methods,
       .n_methods = n,
+      /* Records follow the unit tree (identity's MoveUnit, MergeUnits). */
+      .on_serving = rec_unit_sync_start,
+      .on_stopping = rec_unit_sync_stop,
   };
   return srv_main(&cfg, argc, argv);
 }

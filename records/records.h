@@ -74,6 +74,20 @@ struct Hoso__Identity__V1__Unit;
 grpc_status_code rec_get_unit(srv_ctx *ctx, const char *unit_id, struct Hoso__Identity__V1__Unit **unit,
                               cli_status *st);
 
+/* Forgets every unit path rec_unit_path has cached: after a change of the tree is applied, a
+ * path copied from identity before it must not be written into a record again. */
+void rec_unit_path_forget_all(void);
+
+/* --- following the unit tree (unit_sync.c) ------------------------------------------------ */
+
+/* Starts the thread that applies identity's unit-change feed (MoveUnit, MergeUnits) to the
+ * records, as the service client HOSO_RECORDS_CLIENT_ID / HOSO_RECORDS_CLIENT_SECRET, every
+ * HOSO_UNIT_SYNC_MS (2000); off, with a warning, without those credentials. srv_config's
+ * on_serving. 0 / -1. */
+int rec_unit_sync_start(void);
+/* Stops it (srv_config's on_stopping); a change being applied is finished first. */
+void rec_unit_sync_stop(void);
+
 /* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
 int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);
 

@@ -76,6 +76,12 @@ static void cache_put(const char *id, const char *path) {
   pthread_mutex_unlock(&cache_lock);
 }
 
+void rec_unit_path_forget_all(void) {
+  pthread_mutex_lock(&cache_lock);
+  memset(cache, 0, sizeof cache);
+  pthread_mutex_unlock(&cache_lock);
+}
+
 int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, char *path, size_t len) {
   const char *e = val_id(unit_id);
   if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, e);

@@ -102,10 +102,13 @@ char *th_world_self_token(th_world *w, const char *unit_id, const char *record_i
   return make_account(w, name, unit_id, HOSO__COMMON__V1__ROLE__SELF, record_id);
 }
 
-static int make_transfers_client(th_world *w) {
+/* A service client granted the root (as ./hoso up makes them), its id and secret kept, and
+ * optionally a token of it. */
+static int make_service_client(th_world *w, const char *name, char *id_out, size_t id_len, char *secret_out,
+                               size_t secret_len, char **tok_out) {
   Hoso__Identity__V1__CreateServiceClientRequest req = HOSO__IDENTITY__V1__CREATE_SERVICE_CLIENT_REQUEST__INIT;
   char *units[1] = {w->root_id};
-  req.name = "Dịch vụ điều chuyển (transfers)";
+  req.name = (char *)name;
   req.unit_ids = units;
   req.n_unit_ids = 1;
   req.approval_reference = "Văn bản chấp thuận số 01/SNV-TEST";
@@ -118,20 +121,24 @@ static int make_transfers_client(th_world *w) {
     fprintf(stderr, "th_world: CreateServiceClient: %s %s\n", cli_status_name(c), st.message);
     return -1;
   }
-  snprintf(w->transfers_client_id, sizeof w->transfers_client_id, "%s", r->client->client_id);
+  snprintf(id_out, id_len, "%s", r->client->client_id);
+  if (secret_out) snprintf(secret_out, secret_len, "%s", r->client_secret);
   Hoso__Identity__V1__ServiceLoginRequest sl = HOSO__IDENTITY__V1__SERVICE_LOGIN_REQUEST__INIT;
   sl.client_id = r->client->client_id;
   sl.client_secret = r->client_secret;
   Hoso__Identity__V1__ServiceLoginResponse *lr = NULL;
-  c = th_call(w->id_ch, IDN "ServiceLogin", &sl, &hoso__identity__v1__service_login_response__descriptor,
-              (void **)&lr, NULL, &st);
+  c = tok_out ? th_call(w->id_ch, IDN "ServiceLogin", &sl, &hoso__identity__v1__service_login_response__descriptor,
+                        (void **)&lr, NULL, &st)
+              : GRPC_STATUS_OK;
   protobuf_c_message_free_unpacked(&r->base, NULL);
   if (c != GRPC_STATUS_OK) {
     fprintf(stderr, "th_world: ServiceLogin: %s %s\n", cli_status_name(c), st.message);
     return -1;
   }
-  w->tok_transfers = strdup(lr->access_token);
-  protobuf_c_message_free_unpacked(&lr->base, NULL);
+  if (tok_out) {
+    *tok_out = strdup(lr->access_token);
+    protobuf_c_message_free_unpacked(&lr->base, NULL);
+  }
   return 0;
 }
 
@@ -168,26 +175,40 @@ static int build(th_world *w) {
   };
   for (size_t i = 0; i < sizeof acc / sizeof acc[0]; i++)
     if (!(*acc[i].tok = make_account(w, acc[i].user, acc[i].unit, acc[i].role, NULL))) return -1;
-  return make_transfers_client(w);
+  if (make_service_client(w, "Dịch vụ điều chuyển (transfers)", w->transfers_client_id, sizeof w->transfers_client_id,
+                          NULL, 0, &w->tok_transfers) != 0)
+    return -1;
+  /* The records service follows unit moves and merges as this client (unit_sync.c). */
+  return make_service_client(w, "Dịch vụ hồ sơ (records)", w->records_client_id, sizeof w->records_client_id,
+                             w->records_client_secret, sizeof w->records_client_secret, NULL);
+}
+
+int th_world_records_start(th_world *w, th_svc *s) {
+  char id_addr[128], client[128], rec_id[128], rec_secret[160];
+  snprintf(id_addr, sizeof id_addr, "HOSO_IDENTITY_ADDR=%s", w->identity.addr);
+  snprintf(client, sizeof client, "HOSO_TRANSFERS_CLIENT_ID=%s", w->transfers_client_id);
+  snprintf(rec_id, sizeof rec_id, "HOSO_RECORDS_CLIENT_ID=%s", w->records_client_id);
+  snprintf(rec_secret, sizeof rec_secret, "HOSO_RECORDS_CLIENT_SECRET=%s", w->records_client_secret);
+  const char *env[32];
+  size_t n = 0;
+  env[n++] = id_addr;
+  env[n++] = client;
+  env[n++] = rec_id;
+  env[n++] = rec_secret;
+  for (size_t i = 0; w->records_env && w->records_env[i] && n < 31; i++) env[n++] = w->records_env[i];
+  env[n] = NULL;
+  return th_svc_start(s, "hoso-records", "HOSO_RECORDS_ADDR", &w->pg, env);
 }
 
 int th_world_start(th_world *w, int start_records, const char *const *records_env) {
   memset(w, 0, sizeof *w);
+  w->records_env = records_env;
   if (th_pg_start(&w->pg) != 0) return -1;
   if (th_svc_start(&w->identity, "hoso-identity", "HOSO_IDENTITY_ADDR", &w->pg, NULL) != 0) return -1;
   w->id_ch = cli_open_tls(w->identity.addr, NULL, NULL, NULL);
   if (!w->id_ch || build(w) != 0) return -1;
   if (!start_records) return 0;
-  char id_addr[128], client[128];
-  snprintf(id_addr, sizeof id_addr, "HOSO_IDENTITY_ADDR=%s", w->identity.addr);
-  snprintf(client, sizeof client, "HOSO_TRANSFERS_CLIENT_ID=%s", w->transfers_client_id);
-  const char *env[32];
-  size_t n = 0;
-  env[n++] = id_addr;
-  env[n++] = client;
-  for (size_t i = 0; records_env && records_env[i] && n < 31; i++) env[n++] = records_env[i];
-  env[n] = NULL;
-  if (th_svc_start(&w->records, "hoso-records", "HOSO_RECORDS_ADDR", &w->pg, env) != 0) return -1;
+  if (th_world_records_start(w, &w->records) != 0) return -1;
   w->rec_ch = cli_open_tls(w->records.addr, NULL, NULL, NULL);
   return w->rec_ch ? 0 : -1;
 }

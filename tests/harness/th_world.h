@@ -26,12 +26,20 @@ typedef struct {
   char *tok_d2_reader;   /* READER of d2 */
   char *tok_transfers;   /* SERVICE token of the transfers service client (grant: root) */
   char transfers_client_id[64];
+  char records_client_id[64];       /* the records service client (grant: root), whose */
+  char records_client_secret[128];  /* credentials records gets to follow the unit tree */
+  const char *const *records_env;   /* the extra environment th_world_start was given */
 } th_world;
 
 /* Starts everything. records_env: extra "K=V" for the records service (NULL-terminated, may be
- * NULL); HOSO_IDENTITY_ADDR and HOSO_TRANSFERS_CLIENT_ID are set by the world. Set
+ * NULL, kept for th_world_records_start); HOSO_IDENTITY_ADDR, HOSO_TRANSFERS_CLIENT_ID and
+ * HOSO_RECORDS_CLIENT_ID / _SECRET are set by the world (a later entry overrides). Set
  * start_records = 0 to get only PostgreSQL + identity + the accounts. 0 / -1 (reason printed). */
 int th_world_start(th_world *w, int start_records, const char *const *records_env);
+/* Starts a records process into s with the world's environment (as th_world_start does for
+ * w->records): to start records again after th_svc_stop, or a second process on the same
+ * database. 0 / -1. */
+int th_world_records_start(th_world *w, th_svc *s);
 /* Stops the services (their exit status must be 0) and destroys the cluster. 0 / -1. */
 int th_world_stop(th_world *w);
 

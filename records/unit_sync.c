@@ -1,0 +1,404 @@
+/* Records follow identity's unit tree: one background thread per records process reads the
+ * unit-change feed (ListUnitChanges, as the records service client) and applies each change. */
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cfg.h"
+#include "identity.pb-c.h"
+#include "log.h"
+#include "records.h"
+#include "rpc_util.h"
+#include "scope.h"
+
+#define IDN "/hoso.identity.v1.Identity/"
+#define PAGE 100             /* changes asked for per poll */
+#define CALL_TIMEOUT_MS 5000 /* also bounds how long a stop waits for a call in flight */
+#define RELOGIN_BEFORE_S 120 /* a new token this long before the old one expires */
+#define MAX_BACKOFF_MS 60000
+
+typedef Hoso__Identity__V1__UnitChange unit_change;
+
+static struct {
+  pthread_t th;
+  int started;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int stop;
+  long interval_ms;
+  const char *client_id, *secret;
+  db_conn *db;
+  srv_ctx *ctx;
+  char *token;       /* malloc'd access token of the service client; NULL: log in first */
+  tok_claims claims; /* its verified claims: the actor of every version and audit row written */
+} S = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* ------------------------------------------------------------ identity side ------------- */
+
+static void drop_token(void) {
+  free(S.token);
+  S.token = NULL;
+  memset(&S.claims, 0, sizeof S.claims);
+}
+
+/* A token with at least RELOGIN_BEFORE_S left, logging in again when needed. Its claims are
+ * taken from the token itself, checked with identity's public keys like any caller's. 0 / -1
+ * (logged). */
+static int ensure_token(void) {
+  long long now = (long long)time(NULL);
+  if (S.token && S.claims.exp - now > RELOGIN_BEFORE_S) return 0;
+  drop_token();
+  cli_chan *ch = rec_identity_channel();
+  if (!ch) {
+    log_warn("unit sync: no channel to identity; retrying");
+    return -1;
+  }
+  Hoso__Identity__V1__ServiceLoginRequest req = HOSO__IDENTITY__V1__SERVICE_LOGIN_REQUEST__INIT;
+  req.client_id = (char *)S.client_id;
+  req.client_secret = (char *)S.secret;
+  ProtobufCMessage *out = NULL;
+  cli_status st;
+  grpc_status_code c = cli_call(ch, IDN "ServiceLogin", &req.base, &hoso__identity__v1__service_login_response__descriptor,
+                                &out, NULL, 0, CALL_TIMEOUT_MS, &st);
+  if (c != GRPC_STATUS_OK) {
+    if (c == GRPC_STATUS_UNAVAILABLE || c == GRPC_STATUS_DEADLINE_EXCEEDED || c == GRPC_STATUS_RESOURCE_EXHAUSTED)
+      log_warn("unit sync: ServiceLogin as %s: %s %s; retrying", S.client_id, cli_status_name(c), st.message);
+    else
+      log_error("unit sync: ServiceLogin as %s refused: %s %s (check HOSO_RECORDS_CLIENT_ID / "
+                "HOSO_RECORDS_CLIENT_SECRET and the client's grant)", S.client_id, cli_status_name(c), st.message);
+    return -1;
+  }
+  const char *jwt = ((Hoso__Identity__V1__ServiceLoginResponse *)out)->access_token;
+  char err[128] = "";
+  int rc = -1;
+  if (tok_verify_cached(srv_keyring(), jwt, now, &S.claims, err, sizeof err) != 0) {
+    log_error("unit sync: the token identity issued does not verify: %s", err);
+  } else if (!(S.claims.roles & ROLE_SERVICE)) {
+    log_error("unit sync: the token of %s is not a service token", S.client_id);
+  } else if (!(S.token = strdup(jwt))) {
+    log_error("unit sync: out of memory");
+  } else {
+    log_info("unit sync: logged in as service client %s (scope %s)", S.client_id, S.claims.scope);
+    rc = 0;
+  }
+  if (rc != 0) memset(&S.claims, 0, sizeof S.claims);
+  protobuf_c_message_free_unpacked(out, NULL);
+  return rc;
+}
+
+/* The changes after `after`. 0 with *out (free with free_unpacked), or -1 (logged). */
+static int fetch(long long after, Hoso__Identity__V1__ListUnitChangesResponse **out) {
+  *out = NULL;
+  cli_chan *ch = rec_identity_channel();
+  if (!ch) return -1;
+  size_t blen = strlen(S.token) + sizeof "Bearer ";
+  char *bearer = malloc(blen);
+  if (!bearer) return -1;
+  snprintf(bearer, blen, "Bearer %s", S.token);
+  cli_md md[1] = {{"authorization", bearer}};
+  Hoso__Identity__V1__ListUnitChangesRequest req = HOSO__IDENTITY__V1__LIST_UNIT_CHANGES_REQUEST__INIT;
+  req.after_seq = after;
+  req.page_size = PAGE;
+  cli_status st;
+  grpc_status_code c = cli_call(ch, IDN "ListUnitChanges", &req.base,
+                                &hoso__identity__v1__list_unit_changes_response__descriptor, (ProtobufCMessage **)out,
+                                md, 1, CALL_TIMEOUT_MS, &st);
+  free(bearer);
+  if (c == GRPC_STATUS_OK) return 0;
+  if (c == GRPC_STATUS_UNAUTHENTICATED) {
+    /* Keys rotated or the token was refused: the next round logs in again. */
+    log_warn("unit sync: ListUnitChanges: %s %s; logging in again", cli_status_name(c), st.message);
+    drop_token();
+  } else if (c == GRPC_STATUS_UNAVAILABLE || c == GRPC_STATUS_DEADLINE_EXCEEDED) {
+    log_warn("unit sync: ListUnitChanges after %lld: %s %s; retrying", after, cli_status_name(c), st.message);
+  } else {
+    log_error("unit sync: ListUnitChanges after %lld: %s %s", after, cli_status_name(c), st.message);
+  }
+  return -1;
+}
+
+/* ------------------------------------------------------------ applying one change ------- */
+
+typedef struct {
+  const unit_change *c;
+  int skipped; /* another records process applied it first */
+  long long merged, records, versions, requests;
+} apply_st;
+
+/* New prefix for a path under $1 (old), $2 (new). subpath(p, nlevel(p)) is an error rather than
+ * the empty path, hence the CASE for the unit itself. */
+#define REPREFIX                                                                           \
+  "CASE WHEN unit_path = $1::public.ltree THEN $2::public.ltree "                          \
+  "ELSE $2::public.ltree || subpath(unit_path, nlevel($1::public.ltree)) END"
+
+static int count_of(PGresult *r, long long *n) {
+  if (!r) return -1;
+  *n = strtoll(PQcmdTuples(r), NULL, 10);
+  PQclear(r);
+  return 0;
+}
+
+/* Everything filed under old_path now lies under new_path: the records (unit_key, search's
+ * subtree key, is generated from unit_path and follows; attachments follow their record by the
+ * trigger of migration 007), their change requests, and the versions' access path. */
+static int reprefix(srv_ctx *ctx, apply_st *a, const char *old_path, const char *new_path) {
+  /* unit_key ranges, not <@: only a btree range is an index condition under row-level security
+   * (003_search.sql), and a move should not read every record of the province. */
+  const char *lo = srv_printf(ctx, "%s.", old_path), *hi = srv_printf(ctx, "%s/", old_path);
+  if (count_of(db_q(ctx->db, "UPDATE records SET unit_path = " REPREFIX " WHERE unit_key >= $3 AND unit_key < $4", 4,
+                    old_path, new_path, lo, hi),
+               &a->records) != 0)
+    return -1;
+  /* record_versions.unit_path is the version's access key (row-level security, the scope of
+   * GetRecord as_of and ListRecordVersions): it names where the unit that managed the record
+   * then sits now, so that unit's staff keep its history and, after a merge, its successor's
+   * staff get it. The version itself (data, meta: who, when, why, which unit) is never
+   * rewritten. */
+  if (count_of(db_q(ctx->db, "UPDATE record_versions SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree",
+                    2, old_path, new_path),
+               &a->versions) != 0)
+    return -1;
+  return count_of(db_q(ctx->db, "UPDATE change_requests SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree",
+                       2, old_path, new_path),
+                  &a->requests);
+}
+
+/* MERGED: A's own records become B's, each with a version of its own (action UNIT_MERGED, the
+ * merge's decision as the reason, the diff of managing_unit_id) and its audit row (rec_store). */
+static int merge_own_records(srv_ctx *ctx, apply_st *a) {
+  const unit_change *c = a->c;
+  PGresult *r = db_q(ctx->db, "SELECT id::text FROM records WHERE managing_unit_id = $1::bigint ORDER BY id", 1,
+                     c->unit_id);
+  if (!r) return -1;
+  rec_reason *why = srv_new(ctx, &hoso__records__v1__change_reason__descriptor);
+  why->text = srv_printf(ctx, "%s", *c->reason ? c->reason : "unit merged");
+  int rc = 0;
+  for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+    rec_t *old = NULL;
+    rc = rec_fetch(ctx, PQgetvalue(r, i, 0), RIGHT_READ, 1, &old);
+    if (rc != 0) break;
+    rec_t *neu = rec_msg_copy(ctx, &old->base);
+    neu->managing_unit_id = c->successor_id;
+    neu->managing_unit_path = c->new_path;
+    rc = rec_store(ctx, old, neu, "UNIT_MERGED", why);
+    if (rc == 0) a->merged++;
+  }
+  PQclear(r);
+  return rc;
+}
+
+static int apply_tx(srv_ctx *ctx, void *p) {
+  apply_st *a = p;
+  const unit_change *c = a->c;
+  a->skipped = 0;
+  a->merged = a->records = a->versions = a->requests = 0;
+  /* The cursor row, locked until commit: a second records process waits here, then finds the
+   * change applied and skips it. */
+  PGresult *r = db_q(ctx->db, "SELECT last_seq FROM unit_sync_cursor FOR UPDATE", 0);
+  if (!r) return -1;
+  long long last = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+  PQclear(r);
+  if (last >= c->seq) {
+    a->skipped = 1;
+    return 0;
+  }
+  if (last != c->seq - 1) {
+    srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION, "cursor at %lld but the next change is %lld", last, (long long)c->seq);
+    return DB_TX_ROLLBACK;
+  }
+  if (c->kind == HOSO__IDENTITY__V1__UNIT_CHANGE_KIND__UNIT_CHANGE_KIND_MERGED) REC_TRY(merge_own_records(ctx, a));
+  REC_TRY(reprefix(ctx, a, c->old_path, c->new_path));
+
+  char seq[32], kind[8], n[4][32];
+  snprintf(seq, sizeof seq, "%lld", (long long)c->seq);
+  snprintf(kind, sizeof kind, "%d", (int)c->kind);
+  snprintf(n[0], sizeof n[0], "%lld", a->merged);
+  snprintf(n[1], sizeof n[1], "%lld", a->records);
+  snprintf(n[2], sizeof n[2], "%lld", a->versions);
+  snprintf(n[3], sizeof n[3], "%lld", a->requests);
+  if (db_cmd(ctx->db,
+             "INSERT INTO unit_changes_applied (seq, kind, unit_id, old_path, new_path, successor_id, reason, "
+             "actor_id, changed_at, merged_records, moved_records, moved_versions, moved_requests) "
+             "VALUES ($1::bigint, $2::smallint, $3::bigint, $4::public.ltree, $5::public.ltree, $6::bigint, $7, $8, "
+             "$9::timestamptz, $10::bigint, $11::bigint, $12::bigint, $13::bigint)",
+             13, seq, kind, c->unit_id, c->old_path, c->new_path, *c->successor_id ? c->successor_id : NULL, c->reason,
+             c->actor_id, c->at, n[0], n[1], n[2], n[3]) != 0)
+    return -1;
+  return db_cmd(ctx->db, "UPDATE unit_sync_cursor SET last_seq = $1::bigint, updated_at = now()", 1, seq) != 0 ? -1
+                                                                                                              : 0;
+}
+
+/* A change from identity is checked before it touches anything: a malformed one stops the
+ * sync (logged) rather than rewrite paths wrongly. */
+static int change_ok(const unit_change *c) {
+  int merged = c->kind == HOSO__IDENTITY__V1__UNIT_CHANGE_KIND__UNIT_CHANGE_KIND_MERGED;
+  int moved = c->kind == HOSO__IDENTITY__V1__UNIT_CHANGE_KIND__UNIT_CHANGE_KIND_MOVED;
+  return (merged || moved) && c->unit_id && *c->unit_id && c->old_path && *c->old_path && c->new_path &&
+         *c->new_path && c->successor_id && (merged == (*c->successor_id != '\0')) && c->reason && c->actor_id &&
+         c->at && *c->at;
+}
+
+static int apply(const unit_change *c) {
+  srv_ctx *ctx = S.ctx;
+  srv_job_reset(ctx);
+  ctx->auth = &S.claims;
+  ctx->request_id = srv_printf(ctx, "unit-sync-%lld", (long long)c->seq);
+  apply_st a = {.c = c};
+  const char *kind = c->kind == HOSO__IDENTITY__V1__UNIT_CHANGE_KIND__UNIT_CHANGE_KIND_MERGED ? "MERGED" : "MOVED";
+  if (!change_ok(c)) {
+    log_error("unit sync: change %lld from identity is malformed; stopped before it", (long long)c->seq);
+    return -1;
+  }
+  if (srv_tx(ctx, DB_READ_COMMITTED, apply_tx, &a) != 0) {
+    grpc_status_code code;
+    const char *msg = srv_fail_take(ctx, &code);
+    log_error("unit sync: change %lld (%s unit %s %s -> %s) not applied: %s %s; retrying", (long long)c->seq, kind,
+              c->unit_id, c->old_path, c->new_path, cli_status_name(code), msg ? msg : "");
+    return -1;
+  }
+  /* Paths copied from identity before the change must not be served again. */
+  rec_unit_path_forget_all();
+  if (a.skipped)
+    log_info("unit sync: change %lld already applied by another records process", (long long)c->seq);
+  else
+    log_info("unit sync: change %lld applied: %s unit %s %s -> %s%s%s; %lld record(s) given to the successor, "
+             "%lld record(s), %lld version(s), %lld change request(s) re-filed",
+             (long long)c->seq, kind, c->unit_id, c->old_path, c->new_path, *c->successor_id ? " successor " : "",
+             c->successor_id, a.merged, a.records, a.versions, a.requests);
+  return 0;
+}
+
+/* ------------------------------------------------------------ the loop ------------------ */
+
+static int read_cursor(long long *seq) {
+  PGresult *r = db_q(S.db, "SELECT last_seq FROM unit_sync_cursor", 0);
+  if (!r) return -1;
+  int rc = PQntuples(r) == 1 ? 0 : -1;
+  if (rc == 0) *seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  return rc;
+}
+
+/* One round: what the feed holds after the cursor, applied in order. *more: a further page is
+ * waiting. 0, or -1 (logged) to retry after a pause. */
+static int poll_once(int *more) {
+  *more = 0;
+  long long cursor = 0;
+  if (db_ensure(S.db) != 0 || read_cursor(&cursor) != 0) {
+    log_warn("unit sync: cannot read the cursor (%s); retrying", db_err_message(S.db));
+    return -1;
+  }
+  if (ensure_token() != 0) return -1;
+  Hoso__Identity__V1__ListUnitChangesResponse *resp = NULL;
+  if (fetch(cursor, &resp) != 0) return -1;
+  int rc = 0;
+  for (size_t i = 0; i < resp->n_changes && rc == 0; i++) {
+    const unit_change *c = resp->changes[i];
+    if (c->seq <= cursor) continue;
+    if (c->seq != cursor + 1) {
+      log_error("unit sync: the feed jumped from %lld to %lld; not applying past the gap", cursor, (long long)c->seq);
+      rc = -1;
+    } else if ((rc = apply(c)) == 0) {
+      cursor = c->seq;
+    }
+  }
+  if (rc == 0) *more = resp->last_seq > cursor;
+  protobuf_c_message_free_unpacked(&resp->base, NULL);
+  return rc;
+}
+
+static int stopping(void) {
+  pthread_mutex_lock(&S.mu);
+  int s = S.stop;
+  pthread_mutex_unlock(&S.mu);
+  return s;
+}
+
+/* Sleeps ms, returning early when asked to stop. */
+static void pause_ms(long ms) {
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_sec += ms / 1000;
+  until.tv_nsec += (ms % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&S.mu);
+  while (!S.stop && pthread_cond_timedwait(&S.cv, &S.mu, &until) != ETIMEDOUT) {
+  }
+  pthread_mutex_unlock(&S.mu);
+}
+
+static void *run(void *arg) {
+  (void)arg;
+  log_set_request_id("unit-sync");
+  int failures = 0;
+  while (!stopping()) {
+    int more = 0;
+    long wait;
+    if (poll_once(&more) == 0) {
+      if (failures) log_info("unit sync: working again after %d failed round(s)", failures);
+      failures = 0;
+      wait = more ? 0 : S.interval_ms;
+    } else {
+      /* Retried with a growing pause so a long outage is not a flood of calls and lines. */
+      failures++;
+      wait = S.interval_ms << (failures < 6 ? failures : 6);
+      if (wait > MAX_BACKOFF_MS) wait = MAX_BACKOFF_MS;
+    }
+    if (wait > 0) pause_ms(wait);
+  }
+  return NULL;
+}
+
+int rec_unit_sync_start(void) {
+  S.client_id = cfg_str("HOSO_RECORDS_CLIENT_ID", "");
+  S.secret = cfg_str("HOSO_RECORDS_CLIENT_SECRET", "");
+  S.interval_ms = cfg_int("HOSO_UNIT_SYNC_MS", 2000, 10, 3600000);
+  if (!*S.client_id || !*S.secret) {
+    log_warn("unit sync off: HOSO_RECORDS_CLIENT_ID / HOSO_RECORDS_CLIENT_SECRET not set, so records do not follow "
+             "unit moves and merges made in identity");
+    return 0;
+  }
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  int rc = pthread_cond_init(&S.cv, &ca);
+  pthread_condattr_destroy(&ca);
+  if (rc != 0) return -1;
+  S.db = db_open(cfg_str("HOSO_PG_DSN", CFG_PG_DSN_DEFAULT), "records");
+  S.ctx = S.db ? srv_job_new(S.db, "unit-sync") : NULL;
+  if (!S.ctx || pthread_create(&S.th, NULL, run, NULL) != 0) {
+    log_error("unit sync: cannot start (out of memory or threads)");
+    srv_job_free(S.ctx);
+    db_close(S.db);
+    pthread_cond_destroy(&S.cv);
+    S.ctx = NULL;
+    S.db = NULL;
+    return -1;
+  }
+  S.started = 1;
+  log_info("unit sync: following identity's unit changes every %ld ms as %s", S.interval_ms, S.client_id);
+  return 0;
+}
+
+void rec_unit_sync_stop(void) {
+  if (!S.started) return;
+  pthread_mutex_lock(&S.mu);
+  S.stop = 1;
+  pthread_cond_signal(&S.cv);
+  pthread_mutex_unlock(&S.mu);
+  /* A change being applied finishes (or rolls back) first: its transaction is never cut. */
+  pthread_join(S.th, NULL);
+  S.started = 0;
+  drop_token();
+  srv_job_free(S.ctx);
+  db_close(S.db);
+  pthread_cond_destroy(&S.cv);
+  S.ctx = NULL;
+  S.db = NULL;
+}
