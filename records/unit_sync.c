@@ -264,8 +264,8 @@ static int apply(const unit_change *c) {
   if (a.skipped)
     log_info("unit sync: change %lld already applied by another records process", (long long)c->seq);
   else
-    log_info("unit sync: change %lld applied: %s unit %s %s -> %s%s%s; %lld record(s) given to the successor, "
-             "%lld record(s), %lld version(s), %lld change request(s) re-filed",
+    log_info("unit sync: change %lld applied: %s unit %s %s -> %s%s%s; %lld record(s) given to the successor; "
+             "re-filed under the new path: %lld record(s), %lld version(s), %lld change request(s)",
              (long long)c->seq, kind, c->unit_id, c->old_path, c->new_path, *c->successor_id ? " successor " : "",
              c->successor_id, a.merged, a.records, a.versions, a.requests);
   return 0;

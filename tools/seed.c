@@ -1,5 +1,6 @@
 /* hoso-seed: the operator's small client of the identity service — health checks, the demo
- * province (units and accounts of every role, loaded through the RPCs), login, first password. */
+ * province (units and accounts of every role, loaded through the RPCs), the services' own
+ * service clients, login, first password. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,6 +31,9 @@ static int usage(void) {
           "usage: hoso-seed health ADDR               exit 0 when ADDR answers SERVING\n"
           "       hoso-seed demo [--addr A] --out FILE load the demo province as admin\n"
           "                                            (password in HOSO_ADMIN_PASSWORD)\n"
+          "       hoso-seed service-clients [--addr A] --out FILE\n"
+          "                                            the services' own clients (records,\n"
+          "                                            transfers) in FILE, kept while they work\n"
           "       hoso-seed login [--addr A] USERNAME  log in; password on standard input\n"
           "       hoso-seed passwd [--addr A] USERNAME change a password (current, then new,\n"
           "                                            on standard input)\n"
@@ -445,7 +449,8 @@ static int load_accounts(void) {
 
 /* Creates the demo service client (revoking the one an earlier run made: its secret was shown
  * only then). 0 / -1. */
-static int load_service_client(char *client_id, size_t n1, char *secret, size_t n2) {
+/* Revokes every active service client called `name` (one name, one current client). 0 / -1. */
+static int revoke_clients_named(const char *name, const char *reason) {
   char token[512] = "";
   for (;;) {
     Hoso__Identity__V1__ListServiceClientsRequest lr = HOSO__IDENTITY__V1__LIST_SERVICE_CLIENTS_REQUEST__INIT;
@@ -456,10 +461,10 @@ static int load_service_client(char *client_id, size_t n1, char *secret, size_t 
             &l, GRPC_STATUS_OK, NULL) != GRPC_STATUS_OK)
       return -1;
     for (size_t i = 0; i < l->n_clients; i++) {
-      if (l->clients[i]->revoked || strcmp(l->clients[i]->name, svc_client_name) != 0) continue;
+      if (l->clients[i]->revoked || strcmp(l->clients[i]->name, name) != 0) continue;
       Hoso__Identity__V1__RevokeServiceClientRequest rr = HOSO__IDENTITY__V1__REVOKE_SERVICE_CLIENT_REQUEST__INIT;
       rr.client_id = l->clients[i]->client_id;
-      rr.reason = "demo data loaded again: replaced by a new client";
+      rr.reason = (char *)reason;
       Hoso__Identity__V1__RevokeServiceClientResponse *r = NULL;
       grpc_status_code c = rpc("RevokeServiceClient", &rr,
                                &hoso__identity__v1__revoke_service_client_response__descriptor, &r,
@@ -474,14 +479,19 @@ static int load_service_client(char *client_id, size_t n1, char *secret, size_t 
     free_msg(l);
     if (!token[0]) break;
   }
-  const unit_ref *u = unit_by_code(svc_client_grant);
-  if (!u || !u->id[0]) return -1;
-  char *grant[1] = {(char *)u->id};
+  return 0;
+}
+
+/* A new client `name` granted unit_id, replacing any earlier one of that name. 0 / -1. */
+static int replace_client(const char *name, const char *unit_id, const char *approval, const char *why,
+                          char *client_id, size_t n1, char *secret, size_t n2) {
+  if (revoke_clients_named(name, why) != 0) return -1;
+  char *grant[1] = {(char *)unit_id};
   Hoso__Identity__V1__CreateServiceClientRequest req = HOSO__IDENTITY__V1__CREATE_SERVICE_CLIENT_REQUEST__INIT;
-  req.name = (char *)svc_client_name;
+  req.name = (char *)name;
   req.unit_ids = grant;
   req.n_unit_ids = 1;
-  req.approval_reference = (char *)svc_client_approval;
+  req.approval_reference = (char *)approval;
   Hoso__Identity__V1__CreateServiceClientResponse *resp = NULL;
   if (rpc("CreateServiceClient", &req, &hoso__identity__v1__create_service_client_response__descriptor,
           &resp, GRPC_STATUS_OK, NULL) != GRPC_STATUS_OK)
@@ -490,6 +500,13 @@ static int load_service_client(char *client_id, size_t n1, char *secret, size_t 
   snprintf(secret, n2, "%s", resp->client_secret);
   free_msg(resp);
   return 0;
+}
+
+static int load_service_client(char *client_id, size_t n1, char *secret, size_t n2) {
+  const unit_ref *u = unit_by_code(svc_client_grant);
+  if (!u || !u->id[0]) return -1;
+  return replace_client(svc_client_name, u->id, svc_client_approval,
+                        "demo data loaded again: replaced by a new client", client_id, n1, secret, n2);
 }
 
 static void roles_of(const demo_account *a, char *out, size_t n) {
@@ -601,6 +618,110 @@ static int cmd_demo(const char *addr, const char *out) {
   return 0;
 }
 
+/* ============================ the services' own clients ================================== */
+
+/* The HỒ SƠ services that call others as service clients, granted the root: records follows
+ * the unit tree (ListUnitChanges), transfers moves records (SetManagingUnit). */
+static const struct {
+  const char *svc, *env, *name;
+} own_clients[] = {
+    {"records", "RECORDS", "Dịch vụ hồ sơ HỒ SƠ (records)"},
+    {"transfers", "TRANSFERS", "Dịch vụ điều chuyển HỒ SƠ (transfers)"},
+};
+#define OWN_APPROVAL "Thành phần của hệ thống HỒ SƠ (./hoso up)"
+
+/* The value of KEY=... in the env file, or "" (buf). */
+static void env_file_get(const char *path, const char *key, char *buf, size_t n) {
+  buf[0] = 0;
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  char line[1024];
+  size_t k = strlen(key);
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, key, k) == 0 && line[k] == '=') {
+      line[strcspn(line, "\r\n")] = 0;
+      snprintf(buf, n, "%s", line + k + 1);
+    }
+  }
+  fclose(f);
+}
+
+/* 1 when the client logs in with this secret now (so the file still holds good credentials). */
+static int client_works(const char *id, const char *secret) {
+  if (!id[0] || !secret[0]) return 0;
+  Hoso__Identity__V1__ServiceLoginRequest req = HOSO__IDENTITY__V1__SERVICE_LOGIN_REQUEST__INIT;
+  req.client_id = (char *)id;
+  req.client_secret = (char *)secret;
+  Hoso__Identity__V1__ServiceLoginResponse *resp = NULL;
+  cli_status st;
+  grpc_status_code c = cli_call(chan, SVC "ServiceLogin", &req.base, &hoso__identity__v1__service_login_response__descriptor,
+                                (ProtobufCMessage **)&resp, NULL, 0, TIMEOUT_MS, &st);
+  free_msg(resp);
+  return c == GRPC_STATUS_OK;
+}
+
+/* Makes sure FILE holds working credentials of the services' own clients (KEY=VALUE lines, mode
+ * 0600): kept when they still log in, otherwise replaced by new clients granted the root. */
+static int cmd_service_clients(const char *out) {
+  const char *admin_pw = getenv("HOSO_ADMIN_PASSWORD");
+  if (!admin_pw || !admin_pw[0]) {
+    fprintf(stderr, "hoso-seed: set HOSO_ADMIN_PASSWORD to the password of admin\n");
+    return 2;
+  }
+  enum { N = sizeof own_clients / sizeof own_clients[0] };
+  char ids[N][128], secrets[N][256];
+  int fresh = 0, logged_in = 0;
+  char root[32] = "";
+  for (size_t i = 0; i < N; i++) {
+    char key[64];
+    snprintf(key, sizeof key, "HOSO_%s_CLIENT_ID", own_clients[i].env);
+    env_file_get(out, key, ids[i], sizeof ids[i]);
+    snprintf(key, sizeof key, "HOSO_%s_CLIENT_SECRET", own_clients[i].env);
+    env_file_get(out, key, secrets[i], sizeof secrets[i]);
+    if (client_works(ids[i], secrets[i])) continue;
+    if (!logged_in) {
+      int must = 0;
+      if (login("admin", admin_pw, &must, NULL) != 0) return 1;
+      if (must) {
+        fprintf(stderr, "hoso-seed: admin must change its password first (hoso-seed passwd admin)\n");
+        return 1;
+      }
+      Hoso__Identity__V1__WhoAmIRequest wr = HOSO__IDENTITY__V1__WHO_AM_IREQUEST__INIT;
+      Hoso__Identity__V1__WhoAmIResponse *who = NULL;
+      if (rpc("WhoAmI", &wr, &hoso__identity__v1__who_am_iresponse__descriptor, &who, GRPC_STATUS_OK, NULL) !=
+          GRPC_STATUS_OK)
+        return 1;
+      /* admin belongs to the root unit (bootstrap). */
+      snprintf(root, sizeof root, "%s", who->account ? who->account->unit_id : "");
+      free_msg(who);
+      logged_in = 1;
+    }
+    if (!root[0] || replace_client(own_clients[i].name, root, OWN_APPROVAL,
+                                   "the credentials ./hoso up kept no longer log in: replaced", ids[i], sizeof ids[i],
+                                   secrets[i], sizeof secrets[i]) != 0)
+      return 1;
+    printf("service client of %s: %s (granted the root unit)\n", own_clients[i].svc, ids[i]);
+    fresh = 1;
+  }
+  if (!fresh) return 0;
+  int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
+  if (!f) {
+    fprintf(stderr, "hoso-seed: %s: %s\n", out, strerror(errno));
+    if (fd >= 0) close(fd);
+    return 1;
+  }
+  fprintf(f, "# The HỒ SƠ services' own service clients (ServiceLogin), written by ./hoso up.\n");
+  for (size_t i = 0; i < N; i++)
+    fprintf(f, "HOSO_%s_CLIENT_ID=%s\nHOSO_%s_CLIENT_SECRET=%s\n", own_clients[i].env, ids[i], own_clients[i].env,
+            secrets[i]);
+  if (fclose(f) != 0) {
+    fprintf(stderr, "hoso-seed: writing %s failed\n", out);
+    return 1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return usage();
   const char *cmd = argv[1];
@@ -628,6 +749,8 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "demo") == 0 && out && !user)
     rc = cmd_demo(addr, out);
+  else if (strcmp(cmd, "service-clients") == 0 && out && !user)
+    rc = cmd_service_clients(out);
   else if (strcmp(cmd, "login") == 0 && user && !out)
     rc = cmd_login(user);
   else if (strcmp(cmd, "passwd") == 0 && user && !out)
