@@ -572,7 +572,9 @@ static int write_file(const char *path, const char *addr, const char *admin_pw,
   return rc;
 }
 
-static int cmd_demo(const char *addr, const char *out) {
+/* Logs in as admin (password in HOSO_ADMIN_PASSWORD) and gets admin's unit, the root. 0, or the
+ * exit code (2: no password given, 1: refused). */
+static int login_admin(char *root_id, size_t n) {
   const char *admin_pw = getenv("HOSO_ADMIN_PASSWORD");
   if (!admin_pw || !admin_pw[0]) {
     fprintf(stderr, "hoso-seed: set HOSO_ADMIN_PASSWORD to the password of admin\n");
@@ -589,14 +591,21 @@ static int cmd_demo(const char *addr, const char *out) {
   if (rpc("WhoAmI", &wr, &hoso__identity__v1__who_am_iresponse__descriptor, &who, GRPC_STATUS_OK,
           NULL) != GRPC_STATUS_OK)
     return 1;
-  unit_ref root;
-  memset(&root, 0, sizeof root);
-  if (who->account) snprintf(root.id, sizeof root.id, "%s", who->account->unit_id);
+  snprintf(root_id, n, "%s", who->account ? who->account->unit_id : "");
   free_msg(who);
-  if (!root.id[0]) {
+  if (!root_id[0]) {
     fprintf(stderr, "hoso-seed: WhoAmI named no unit for admin\n");
     return 1;
   }
+  return 0;
+}
+
+static int cmd_demo(const char *addr, const char *out) {
+  unit_ref root;
+  memset(&root, 0, sizeof root);
+  int rc = login_admin(root.id, sizeof root.id);
+  if (rc != 0) return rc;
+  const char *admin_pw = getenv("HOSO_ADMIN_PASSWORD");
   Hoso__Identity__V1__GetUnitRequest gr = HOSO__IDENTITY__V1__GET_UNIT_REQUEST__INIT;
   gr.unit_id = root.id;
   Hoso__Identity__V1__GetUnitResponse *g = NULL;
@@ -663,11 +672,6 @@ static int client_works(const char *id, const char *secret) {
 /* Makes sure FILE holds working credentials of the services' own clients (KEY=VALUE lines, mode
  * 0600): kept when they still log in, otherwise replaced by new clients granted the root. */
 static int cmd_service_clients(const char *out) {
-  const char *admin_pw = getenv("HOSO_ADMIN_PASSWORD");
-  if (!admin_pw || !admin_pw[0]) {
-    fprintf(stderr, "hoso-seed: set HOSO_ADMIN_PASSWORD to the password of admin\n");
-    return 2;
-  }
   enum { N = sizeof own_clients / sizeof own_clients[0] };
   char ids[N][128], secrets[N][256];
   int fresh = 0, logged_in = 0;
@@ -680,23 +684,12 @@ static int cmd_service_clients(const char *out) {
     env_file_get(out, key, secrets[i], sizeof secrets[i]);
     if (client_works(ids[i], secrets[i])) continue;
     if (!logged_in) {
-      int must = 0;
-      if (login("admin", admin_pw, &must, NULL) != 0) return 1;
-      if (must) {
-        fprintf(stderr, "hoso-seed: admin must change its password first (hoso-seed passwd admin)\n");
-        return 1;
-      }
-      Hoso__Identity__V1__WhoAmIRequest wr = HOSO__IDENTITY__V1__WHO_AM_IREQUEST__INIT;
-      Hoso__Identity__V1__WhoAmIResponse *who = NULL;
-      if (rpc("WhoAmI", &wr, &hoso__identity__v1__who_am_iresponse__descriptor, &who, GRPC_STATUS_OK, NULL) !=
-          GRPC_STATUS_OK)
-        return 1;
-      /* admin belongs to the root unit (bootstrap). */
-      snprintf(root, sizeof root, "%s", who->account ? who->account->unit_id : "");
-      free_msg(who);
+      /* admin belongs to the root unit (bootstrap): the grant of these clients. */
+      int rc = login_admin(root, sizeof root);
+      if (rc != 0) return rc;
       logged_in = 1;
     }
-    if (!root[0] || replace_client(own_clients[i].name, root, OWN_APPROVAL,
+    if (replace_client(own_clients[i].name, root, OWN_APPROVAL,
                                    "the credentials ./hoso up kept no longer log in: replaced", ids[i], sizeof ids[i],
                                    secrets[i], sizeof secrets[i]) != 0)
       return 1;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "identity.pb-c.h"
+#include "records.pb-c.h"
 #include "th_world.h"
 
 #define IDN "/hoso.identity.v1.Identity/"
@@ -53,6 +54,36 @@ static int create_unit(th_world *w, const char *parent, const char *code, const 
   snprintf(id_out, 32, "%s", r->unit->id);
   snprintf(path_out, 64, "%s", r->unit->path);
   protobuf_c_message_free_unpacked(&r->base, NULL);
+  return 0;
+}
+
+int th_world_unit(th_world *w, const char *parent, const char *code, const char *name, int type, char id[32],
+                  char path[64]) {
+  char p[64];
+  return create_unit(w, parent, code, name, type, id, path ? path : p);
+}
+
+int th_world_record(th_world *w, const char *token, const char *unit, const char *name, char id[32]) {
+  Hoso__Records__V1__Record r = HOSO__RECORDS__V1__RECORD__INIT;
+  Hoso__Records__V1__Employment e = HOSO__RECORDS__V1__EMPLOYMENT__INIT;
+  Hoso__Records__V1__CreateRecordRequest req = HOSO__RECORDS__V1__CREATE_RECORD_REQUEST__INIT;
+  r.managing_unit_id = (char *)unit;
+  r.full_name = (char *)name;
+  r.birth_date = "1984-05-19";
+  r.gender = HOSO__RECORDS__V1__GENDER__GENDER_FEMALE;
+  e.category = HOSO__RECORDS__V1__CATEGORY__CATEGORY_CIVIL_SERVANT;
+  r.employment = &e;
+  req.record = &r;
+  Hoso__Records__V1__CreateRecordResponse *out = NULL;
+  cli_status st;
+  grpc_status_code c = th_call(w->rec_ch, "/hoso.records.v1.Records/CreateRecord", &req,
+                               &hoso__records__v1__create_record_response__descriptor, (void **)&out, token, &st);
+  if (c != GRPC_STATUS_OK) {
+    fprintf(stderr, "th_world: CreateRecord %s: %s %s\n", name, cli_status_name(c), st.message);
+    return -1;
+  }
+  snprintf(id, 32, "%s", out->record->id);
+  protobuf_c_message_free_unpacked(&out->base, NULL);
   return 0;
 }
 

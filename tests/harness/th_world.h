@@ -43,6 +43,14 @@ int th_world_records_start(th_world *w, th_svc *s);
 /* Stops the services (their exit status must be 0) and destroys the cluster. 0 / -1. */
 int th_world_stop(th_world *w);
 
+/* A unit under parent made by admin (type: hoso.identity.v1.UnitType value); its id and path
+ * (path may be NULL). 0 / -1 (reason printed). */
+int th_world_unit(th_world *w, const char *parent, const char *code, const char *name, int type, char id[32],
+                  char path[64]);
+/* A minimal valid dossier (name, birth date, gender, category) in unit, created with token;
+ * its id. 0 / -1 (reason printed). */
+int th_world_record(th_world *w, const char *token, const char *unit, const char *name, char id[32]);
+
 /* A SELF account in unit_id linked to record_id; returns its full access token (malloc'd). */
 char *th_world_self_token(th_world *w, const char *unit_id, const char *record_id);
 /* A new account with one role (hoso.common.v1.Role value) in unit_id; returns its token. */

@@ -24,19 +24,7 @@ static th_world w;
 /* ------------------------------------------------------------ helpers ------------------- */
 
 static void mk_unit(const char *parent, const char *code, char id[32], char path[64]) {
-  Hoso__Identity__V1__CreateUnitRequest req = HOSO__IDENTITY__V1__CREATE_UNIT_REQUEST__INIT;
-  req.parent_id = (char *)parent;
-  req.code = (char *)code;
-  req.name = (char *)code;
-  req.type = HOSO__IDENTITY__V1__UNIT_TYPE__UNIT_TYPE_DEPARTMENT;
-  Hoso__Identity__V1__CreateUnitResponse *out = NULL;
-  cli_status st;
-  th_expect(th_call(w.id_ch, IDN "CreateUnit", &req, &hoso__identity__v1__create_unit_response__descriptor,
-                    (void **)&out, w.tok_admin, &st),
-            &st, GRPC_STATUS_OK, NULL);
-  snprintf(id, 32, "%s", out->unit->id);
-  if (path) snprintf(path, 64, "%s", out->unit->path);
-  protobuf_c_message_free_unpacked(&out->base, NULL);
+  assert_int_equal(th_world_unit(&w, parent, code, code, HOSO__IDENTITY__V1__UNIT_TYPE__UNIT_TYPE_DEPARTMENT, id, path), 0);
 }
 
 static grpc_status_code move(const char *unit, const char *parent, const char *reason, cli_status *st) {

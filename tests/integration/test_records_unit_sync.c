@@ -51,39 +51,12 @@ static char *sql_text(const char *q, const char *p1) {
 }
 
 static void mk_unit(const char *parent, const char *code, const char *name, char id[32], char path[64]) {
-  Hoso__Identity__V1__CreateUnitRequest req = HOSO__IDENTITY__V1__CREATE_UNIT_REQUEST__INIT;
-  req.parent_id = (char *)parent;
-  req.code = (char *)code;
-  req.name = (char *)name;
-  req.type = HOSO__IDENTITY__V1__UNIT_TYPE__UNIT_TYPE_PUBLIC_SERVICE;
-  Hoso__Identity__V1__CreateUnitResponse *out = NULL;
-  cli_status st;
-  th_expect(th_call(w.id_ch, IDN "CreateUnit", &req, &hoso__identity__v1__create_unit_response__descriptor,
-                    (void **)&out, w.tok_admin, &st),
-            &st, GRPC_STATUS_OK, NULL);
-  snprintf(id, 32, "%s", out->unit->id);
-  if (path) snprintf(path, 64, "%s", out->unit->path);
-  protobuf_c_message_free_unpacked(&out->base, NULL);
+  assert_int_equal(th_world_unit(&w, parent, code, name, HOSO__IDENTITY__V1__UNIT_TYPE__UNIT_TYPE_PUBLIC_SERVICE, id, path),
+                   0);
 }
 
 static void mk_record(const char *unit, const char *name, char id[32]) {
-  Hoso__Records__V1__Record r = HOSO__RECORDS__V1__RECORD__INIT;
-  Hoso__Records__V1__Employment e = HOSO__RECORDS__V1__EMPLOYMENT__INIT;
-  Hoso__Records__V1__CreateRecordRequest req = HOSO__RECORDS__V1__CREATE_RECORD_REQUEST__INIT;
-  r.managing_unit_id = (char *)unit;
-  r.full_name = (char *)name;
-  r.birth_date = "1984-05-19";
-  r.gender = HOSO__RECORDS__V1__GENDER__GENDER_FEMALE;
-  e.category = HOSO__RECORDS__V1__CATEGORY__CATEGORY_CIVIL_SERVANT;
-  r.employment = &e;
-  req.record = &r;
-  Hoso__Records__V1__CreateRecordResponse *out = NULL;
-  cli_status st;
-  th_expect(th_call(w.rec_ch, REC "CreateRecord", &req, &hoso__records__v1__create_record_response__descriptor,
-                    (void **)&out, w.tok_admin, &st),
-            &st, GRPC_STATUS_OK, NULL);
-  snprintf(id, 32, "%s", out->record->id);
-  protobuf_c_message_free_unpacked(&out->base, NULL);
+  assert_int_equal(th_world_record(&w, w.tok_admin, unit, name, id), 0);
 }
 
 static grpc_status_code get(const char *tok, const char *id, const char *as_of, Record **rec, cli_status *st) {
