@@ -9,11 +9,12 @@
 #   bench/records_1m.sh stop       # stop what a KEEP=1 run left
 #   bench/records_1m.sh again      # start the cluster of the last run again and rerun bench_records
 #   SKIP_BUILD=1 bench/records_1m.sh   # use the binaries already in build-bench/
+#   LOAD_ONLY=1 bench/records_1m.sh    # the load and its figures only, no bench_records
 #
 # Everything lives under var/bench-records/ (about 12 GB for 1 M records). PostgreSQL keeps
-# its durability defaults (fsync, synchronous_commit, full_page_writes on); only memory and
-# checkpoint spacing are set, as a production server would be: shared_buffers=4GB,
-# max_wal_size=8GB, maintenance_work_mem=512MB.
+# its durability defaults (fsync, synchronous_commit, full_page_writes on); only memory,
+# checkpoint spacing and WAL file preparation are set, as a production server would be:
+# shared_buffers=4GB, max_wal_size=8GB, maintenance_work_mem=512MB, wal_init_zero=off.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +23,13 @@ BUILD="${HOSO_BENCH_BUILD:-$ROOT/build-bench}"
 COUNT="${COUNT:-1000000}"
 SEED="${SEED:-20261101}"
 THREADS="${THREADS:-2}"
-FORMAT="${FORMAT:-proto}"   # ImportRecords' format for the load: proto (IMPORT_FORMAT_PROTO) or json
+FORMAT="${FORMAT:-proto}"
+# More server settings ("-c name=value ..."). The default leaves new WAL files unfilled: a fresh
+# cluster otherwise writes every 16 MB WAL file twice during the load (zeros, then the WAL),
+# 7 % of PostgreSQL's CPU per record (BENCHMARKS.md), where a server that has been running
+# recycles its old WAL files instead. Durability is the same (the WAL is still fsynced at
+# every commit). PG_EXTRA=" " keeps the zero-filling.
+PG_EXTRA="${PG_EXTRA:--c wal_init_zero=off}"   # ImportRecords' format for the load: proto (IMPORT_FORMAT_PROTO) or json
 PG_PORT="${PG_PORT:-55499}"
 PW="Bench-quan-tri-2026!"
 ID_ADDR="127.0.0.1:${ID_PORT:-55491}"
@@ -55,7 +62,7 @@ fi
 
 pg_start() {
   as_pg "$(pg_bin)/pg_ctl" -D "$DIR/pg" -w -t 60 -l "$DIR/postgres.log" \
-    -o "-c listen_addresses='' -k $DIR/sock -p $PG_PORT -c shared_buffers=4GB -c max_wal_size=8GB -c maintenance_work_mem=512MB" start >/dev/null
+    -o "-c listen_addresses='' -k $DIR/sock -p $PG_PORT -c shared_buffers=4GB -c max_wal_size=8GB -c maintenance_work_mem=512MB $PG_EXTRA" start >/dev/null
 }
 psql_su() { psql -X -q -h "$DIR/sock" -p "$PG_PORT" -U postgres "$@"; }
 DSN="host=$DIR/sock port=$PG_PORT dbname=hoso user=hoso"
@@ -129,5 +136,6 @@ t0=$(date +%s)
 psql_su -d hoso -c "VACUUM (ANALYZE) records.records" -c "VACUUM (ANALYZE) records.record_versions"
 say "vacuum analyze in $(($(date +%s) - t0)) s"
 psql_su -d hoso -At -c "SELECT 'records: ' || count(*) || ', table+indexes ' || pg_size_pretty(pg_total_relation_size('records.records')) || ', versions ' || pg_size_pretty(pg_total_relation_size('records.record_versions')) FROM records.records"
+[ "${LOAD_ONLY:-0}" = 1 ] && exit 0
 say "bench_records"
 "$BUILD/bench_records" | tee "$DIR/bench.txt"

@@ -140,6 +140,15 @@ static void pb_add_with(pbfile *f, const Record *r, const void *extra, size_t ex
 
 static void pb_add(pbfile *f, const Record *r) { pb_add_with(f, r, NULL, 0); }
 
+/* Imports f as IMPORT_FORMAT_PROTO; the call itself must succeed (refused records are in the
+ * response). */
+static ImportResp *import_pb(const char *tok, const char *unit, const pbfile *f, const char *request_id) {
+  ImportResp *r = NULL;
+  cli_status st;
+  th_expect(import(tok, unit, PROTO, (const char *)f->b, f->len, 0, request_id, &r, &st), &st, GRPC_STATUS_OK, NULL);
+  return r;
+}
+
 /* A dossier with the fields every import test fills, the rest empty. */
 typedef struct {
   Record r;
@@ -422,10 +431,8 @@ static void test_proto_good(void **state) {
   pb_add(&f, &a.r);
   pb_add(&f, &b.r);
   pb_add(&f, &c.r);
-  ImportResp *r = NULL;
   cli_status st;
-  th_expect(import(w.tok_d1_updater, w.d1_id, PROTO, (const char *)f.b, f.len, 0, NULL, &r, &st), &st, GRPC_STATUS_OK,
-            NULL);
+  ImportResp *r = import_pb(w.tok_d1_updater, w.d1_id, &f, NULL);
   assert_int_equal(r->rows, 3);
   assert_int_equal(r->imported, 3);
   assert_int_equal(r->n_errors, 0);
@@ -478,10 +485,7 @@ static void test_proto_bad_record(void **state) {
   pb_add(&f, &a.r);
   pb_add(&f, &b.r);
   pb_add(&f, &c.r);
-  ImportResp *r = NULL;
-  cli_status st;
-  th_expect(import(w.tok_d1_updater, w.d1_id, PROTO, (const char *)f.b, f.len, 0, NULL, &r, &st), &st, GRPC_STATUS_OK,
-            NULL);
+  ImportResp *r = import_pb(w.tok_d1_updater, w.d1_id, &f, NULL);
   assert_int_equal(r->rows, 3);
   assert_int_equal(r->imported, 0);
   assert_int_equal(r->n_record_ids, 0);
@@ -517,8 +521,7 @@ static void test_proto_bad_record(void **state) {
   uint8_t *x = memchr(f.b + at, 'X', f.len - at);
   assert_non_null(x);
   *x = 0;
-  th_expect(import(w.tok_d1_updater, w.d1_id, PROTO, (const char *)f.b, f.len, 0, NULL, &r, &st), &st, GRPC_STATUS_OK,
-            NULL);
+  r = import_pb(w.tok_d1_updater, w.d1_id, &f, NULL);
   assert_int_equal(r->rows, 3);
   assert_int_equal(r->imported, 0);
   assert_int_equal(r->n_errors, 3);
@@ -554,8 +557,7 @@ static void test_proto_truncated(void **state) {
   pb_add(&f, &a.r);
   static const uint8_t cut[] = {0xa5, 0x80};
   pb_raw(&f, cut, sizeof cut);
-  th_expect(import(w.tok_d1_updater, w.d1_id, PROTO, (const char *)f.b, f.len, 0, NULL, &r, &st), &st, GRPC_STATUS_OK,
-            NULL);
+  r = import_pb(w.tok_d1_updater, w.d1_id, &f, NULL);
   assert_int_equal(r->rows, 3);
   assert_int_equal(r->imported, 0);
   assert_int_equal(r->n_errors, 1);
@@ -568,8 +570,7 @@ static void test_proto_truncated(void **state) {
   pb_add(&f, &a.r);
   pb_add(&f, &a.r);
   f.len -= 10;
-  th_expect(import(w.tok_d1_updater, w.d1_id, PROTO, (const char *)f.b, f.len, 0, NULL, &r, &st), &st, GRPC_STATUS_OK,
-            NULL);
+  r = import_pb(w.tok_d1_updater, w.d1_id, &f, NULL);
   assert_int_equal(r->rows, 2);
   assert_int_equal(r->imported, 0);
   assert_int_equal(r->n_errors, 1);
@@ -611,10 +612,8 @@ static void test_proto_oversize(void **state) {
   pb_add(&f, &a.r);
   pb_add(&f, &big.r);
   pb_add(&f, &bad);
-  ImportResp *r = NULL;
   cli_status st;
-  th_expect(import(w.tok_d1_updater, w.d1_id, PROTO, (const char *)f.b, f.len, 0, NULL, &r, &st), &st, GRPC_STATUS_OK,
-            NULL);
+  ImportResp *r = import_pb(w.tok_d1_updater, w.d1_id, &f, NULL);
   assert_int_equal(r->rows, 3);
   assert_int_equal(r->imported, 0);
   assert_int_equal(r->n_errors, 2);
@@ -649,10 +648,8 @@ static void test_proto_idempotent(void **state) {
   pb_add(&f, &b.r);
   ImportResp *x = NULL, *y = NULL;
   cli_status st;
-  th_expect(import(w.tok_d2_updater, w.d2_id, PROTO, (const char *)f.b, f.len, 0, "nhap-nhi-phan-001", &x, &st), &st,
-            GRPC_STATUS_OK, NULL);
-  th_expect(import(w.tok_d2_updater, w.d2_id, PROTO, (const char *)f.b, f.len, 0, "nhap-nhi-phan-001", &y, &st), &st,
-            GRPC_STATUS_OK, NULL);
+  x = import_pb(w.tok_d2_updater, w.d2_id, &f, "nhap-nhi-phan-001");
+  y = import_pb(w.tok_d2_updater, w.d2_id, &f, "nhap-nhi-phan-001");
   assert_int_equal(x->imported, 2);
   assert_int_equal(y->imported, 2);
   assert_int_equal(y->n_record_ids, 2);
@@ -671,8 +668,7 @@ static void test_proto_idempotent(void **state) {
   f.len = 0;
   pb_add(&f, &a.r);
   pb_add(&f, &b.r);
-  th_expect(import(w.tok_d2_updater, w.d2_id, PROTO, (const char *)f.b, f.len, 0, "nhap-nhi-phan-002", &x, &st), &st,
-            GRPC_STATUS_OK, NULL);
+  x = import_pb(w.tok_d2_updater, w.d2_id, &f, "nhap-nhi-phan-002");
   assert_int_equal(x->imported, 0);
   assert_int_equal(x->errors[0]->line, 2);
   assert_string_equal(x->errors[0]->field, "full_name");
@@ -681,8 +677,7 @@ static void test_proto_idempotent(void **state) {
   f.len = 0;
   pb_add(&f, &a.r);
   pb_add(&f, &b.r);
-  th_expect(import(w.tok_d2_updater, w.d2_id, PROTO, (const char *)f.b, f.len, 0, "nhap-nhi-phan-002", &x, &st), &st,
-            GRPC_STATUS_OK, NULL);
+  x = import_pb(w.tok_d2_updater, w.d2_id, &f, "nhap-nhi-phan-002");
   assert_int_equal(x->imported, 2);
   free_msg(x);
   free(f.b);
