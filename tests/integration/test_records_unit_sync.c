@@ -220,8 +220,9 @@ static void test_move(void **state) {
 
 /* Merging A into B: A's own records become B's with a new version (UNIT_MERGED, the merge's
  * decision as the reason, managing_unit_id in the diff) and an audit row each; the records of A's
- * sub-unit follow it under B; B's unit admin reads them and their history, B's updater changes
- * them; district 1 loses them; every audit chain of records still verifies. */
+ * sub-unit follow it under B; B's unit admin reads them and their history and approves them,
+ * B's updater changes and submits them; district 1 loses them; every audit chain of records
+ * still verifies. */
 static void test_merge(void **state) {
   (void)state;
   char a[32], ap[64], c[32], b[32], bp[64], ra[32], rc[32];
@@ -289,6 +290,20 @@ static void test_merge(void **state) {
   protobuf_c_message_free_unpacked(&uo->base, NULL);
   r->full_name = own_name; /* the literal is not the message's to free */
   protobuf_c_message_free_unpacked(&r->base, NULL);
+  /* B's head approves it once submitted: the approval right of B's admin covers it now. */
+  Hoso__Records__V1__SubmitRecordRequest sub = HOSO__RECORDS__V1__SUBMIT_RECORD_REQUEST__INIT;
+  sub.record_id = ra;
+  sub.expected_version = 3;
+  th_expect(th_call(w.rec_ch, REC "SubmitRecord", &sub, &hoso__records__v1__submit_record_response__descriptor, NULL,
+                    b_updater, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  Hoso__Records__V1__ApproveRecordRequest apr = HOSO__RECORDS__V1__APPROVE_RECORD_REQUEST__INIT;
+  apr.record_id = ra;
+  apr.expected_version = 4;
+  th_expect(th_call(w.rec_ch, REC "ApproveRecord", &apr, &hoso__records__v1__approve_record_response__descriptor, NULL,
+                    b_admin, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  assert_int_equal(versions(ra), 5);
 
   /* The sub-unit's record keeps its unit, under B now, and gets no version: C is not dissolved. */
   char want_c[128];
