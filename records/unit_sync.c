@@ -89,35 +89,44 @@ static int ensure_token(void) {
   return rc;
 }
 
-/* The changes after `after`. 0 with *out (free with free_unpacked), or -1 (logged). */
-static int fetch(long long after, Hoso__Identity__V1__ListUnitChangesResponse **out) {
+/* One identity call with the service client's token; a refused token is dropped so the next
+ * round logs in again, and every failure is logged (warn for an outage). The status. */
+static grpc_status_code call_identity(const char *method, const ProtobufCMessage *req,
+                                      const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                                      const char *what) {
   *out = NULL;
   cli_chan *ch = rec_identity_channel();
-  if (!ch) return -1;
   size_t blen = strlen(S.token) + sizeof "Bearer ";
-  char *bearer = malloc(blen);
-  if (!bearer) return -1;
+  char *bearer = ch ? malloc(blen) : NULL;
+  if (!bearer) return GRPC_STATUS_UNAVAILABLE;
   snprintf(bearer, blen, "Bearer %s", S.token);
   cli_md md[1] = {{"authorization", bearer}};
+  cli_status st;
+  grpc_status_code c = cli_call(ch, method, req, desc, out, md, 1, CALL_TIMEOUT_MS, &st);
+  free(bearer);
+  if (c == GRPC_STATUS_UNAUTHENTICATED) {
+    /* Keys rotated or the token was refused: the next round logs in again. */
+    log_warn("unit sync: %s: %s %s; logging in again", what, cli_status_name(c), st.message);
+    drop_token();
+  } else if (c == GRPC_STATUS_UNAVAILABLE || c == GRPC_STATUS_DEADLINE_EXCEEDED) {
+    log_warn("unit sync: %s: %s %s; retrying", what, cli_status_name(c), st.message);
+  } else if (c != GRPC_STATUS_OK) {
+    log_error("unit sync: %s: %s %s", what, cli_status_name(c), st.message);
+  }
+  return c;
+}
+
+/* The changes after `after`. 0 with *out (free with free_unpacked), or -1 (logged). */
+static int fetch(long long after, Hoso__Identity__V1__ListUnitChangesResponse **out) {
   Hoso__Identity__V1__ListUnitChangesRequest req = HOSO__IDENTITY__V1__LIST_UNIT_CHANGES_REQUEST__INIT;
   req.after_seq = after;
   req.page_size = PAGE;
-  cli_status st;
-  grpc_status_code c = cli_call(ch, IDN "ListUnitChanges", &req.base,
-                                &hoso__identity__v1__list_unit_changes_response__descriptor, (ProtobufCMessage **)out,
-                                md, 1, CALL_TIMEOUT_MS, &st);
-  free(bearer);
-  if (c == GRPC_STATUS_OK) return 0;
-  if (c == GRPC_STATUS_UNAUTHENTICATED) {
-    /* Keys rotated or the token was refused: the next round logs in again. */
-    log_warn("unit sync: ListUnitChanges: %s %s; logging in again", cli_status_name(c), st.message);
-    drop_token();
-  } else if (c == GRPC_STATUS_UNAVAILABLE || c == GRPC_STATUS_DEADLINE_EXCEEDED) {
-    log_warn("unit sync: ListUnitChanges after %lld: %s %s; retrying", after, cli_status_name(c), st.message);
-  } else {
-    log_error("unit sync: ListUnitChanges after %lld: %s %s", after, cli_status_name(c), st.message);
-  }
-  return -1;
+  char what[64];
+  snprintf(what, sizeof what, "ListUnitChanges after %lld", after);
+  return call_identity(IDN "ListUnitChanges", &req.base, &hoso__identity__v1__list_unit_changes_response__descriptor,
+                       (ProtobufCMessage **)out, what) == GRPC_STATUS_OK
+             ? 0
+             : -1;
 }
 
 /* ------------------------------------------------------------ applying one change ------- */
@@ -166,25 +175,25 @@ static int reprefix(srv_ctx *ctx, apply_st *a, const char *old_path, const char 
                   &a->requests);
 }
 
-/* MERGED: A's own records become B's, each with a version of its own (action UNIT_MERGED, the
- * merge's decision as the reason, the diff of managing_unit_id) and its audit row (rec_store). */
-static int merge_own_records(srv_ctx *ctx, apply_st *a) {
-  const unit_change *c = a->c;
-  PGresult *r = db_q(ctx->db, "SELECT id::text FROM records WHERE managing_unit_id = $1::bigint ORDER BY id", 1,
-                     c->unit_id);
+/* MERGED: the records managed by `unit` (A) become successor's (B, at new_path), each with a
+ * version of its own (action UNIT_MERGED, the merge's decision as the reason, the diff of
+ * managing_unit_id) and its audit row (rec_store). *n gets the count. */
+static int merge_own_records(srv_ctx *ctx, const char *unit, const char *successor, const char *new_path,
+                             const char *reason, long long *n) {
+  PGresult *r = db_q(ctx->db, "SELECT id::text FROM records WHERE managing_unit_id = $1::bigint ORDER BY id", 1, unit);
   if (!r) return -1;
   rec_reason *why = srv_new(ctx, &hoso__records__v1__change_reason__descriptor);
-  why->text = srv_printf(ctx, "%s", *c->reason ? c->reason : "unit merged");
+  why->text = srv_printf(ctx, "%s", *reason ? reason : "unit merged");
   int rc = 0;
   for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
     rec_t *old = NULL;
     rc = rec_fetch(ctx, PQgetvalue(r, i, 0), RIGHT_READ, 1, &old);
     if (rc != 0) break;
     rec_t *neu = rec_msg_copy(ctx, &old->base);
-    neu->managing_unit_id = c->successor_id;
-    neu->managing_unit_path = c->new_path;
+    neu->managing_unit_id = srv_strdup(ctx, successor);
+    neu->managing_unit_path = srv_strdup(ctx, new_path);
     rc = rec_store(ctx, old, neu, "UNIT_MERGED", why);
-    if (rc == 0) a->merged++;
+    if (rc == 0) (*n)++;
   }
   PQclear(r);
   return rc;
@@ -209,7 +218,8 @@ static int apply_tx(srv_ctx *ctx, void *p) {
     srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION, "cursor at %lld but the next change is %lld", last, (long long)c->seq);
     return DB_TX_ROLLBACK;
   }
-  if (c->kind == HOSO__IDENTITY__V1__UNIT_CHANGE_KIND__UNIT_CHANGE_KIND_MERGED) REC_TRY(merge_own_records(ctx, a));
+  if (c->kind == HOSO__IDENTITY__V1__UNIT_CHANGE_KIND__UNIT_CHANGE_KIND_MERGED)
+    REC_TRY(merge_own_records(ctx, c->unit_id, c->successor_id, c->new_path, c->reason, &a->merged));
   REC_TRY(reprefix(ctx, a, c->old_path, c->new_path));
 
   char seq[32], kind[8], n[4][32];
@@ -230,6 +240,174 @@ static int apply_tx(srv_ctx *ctx, void *p) {
   return db_cmd(ctx->db, "UPDATE unit_sync_cursor SET last_seq = $1::bigint, updated_at = now()", 1, seq) != 0 ? -1
                                                                                                               : 0;
 }
+
+/* ------------------------------------------------------------ late writers -------------- */
+
+/* A record written with a unit path read from identity just before a change was applied (a
+ * CreateRecord, import or transfer in flight, another records process's 30 s path cache) keeps
+ * the old path, where no change will ever look again. So for SWEEP_MS after each change, the
+ * idle rounds look under its old path (one index range), ask identity where each unit found
+ * there is now, and re-file what lies elsewhere: to the unit's current path, or, for a unit
+ * dissolved since, to its successor as a merge would have. */
+#define SWEEP_MS 60000
+#define RECENT 16
+#define SWEEP_UNITS 100
+
+static struct {
+  long long seq, until_ms;
+  char old_path[512];
+} recent[RECENT];
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void remember(const unit_change *c) {
+  int i = (int)(c->seq % RECENT);
+  if (strlen(c->old_path) >= sizeof recent[i].old_path) return;
+  recent[i].seq = c->seq;
+  recent[i].until_ms = now_ms() + SWEEP_MS;
+  snprintf(recent[i].old_path, sizeof recent[i].old_path, "%s", c->old_path);
+}
+
+typedef struct {
+  const char *old_path;
+  long long cursor;
+  PGresult *found; /* managing_unit_id, unit_path under old_path */
+} look_st;
+
+static int look_tx(srv_ctx *ctx, void *p) {
+  look_st *l = p;
+  PGresult *r = db_q(ctx->db, "SELECT last_seq FROM unit_sync_cursor", 0);
+  if (!r) return -1;
+  l->cursor = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  char lim[16];
+  snprintf(lim, sizeof lim, "%d", SWEEP_UNITS);
+  l->found = db_q(ctx->db,
+                  "SELECT DISTINCT managing_unit_id::text, unit_path::text FROM records "
+                  "WHERE unit_key >= $1 AND unit_key < $2 LIMIT $3::int",
+                  3, srv_printf(ctx, "%s.", l->old_path), srv_printf(ctx, "%s/", l->old_path), lim);
+  return l->found ? 0 : -1;
+}
+
+typedef struct {
+  const char *unit, *stale, *cur, *successor, *reason;
+  long long cursor, merged, records, versions, requests;
+  int stale_cursor;
+} refile_st;
+
+static int refile_tx(srv_ctx *ctx, void *p) {
+  refile_st *f = p;
+  f->merged = f->records = f->versions = f->requests = 0;
+  f->stale_cursor = 0;
+  /* Under the cursor lock, and only if no change was applied since identity was asked. */
+  PGresult *r = db_q(ctx->db, "SELECT last_seq FROM unit_sync_cursor FOR UPDATE", 0);
+  if (!r) return -1;
+  f->stale_cursor = strtoll(PQgetvalue(r, 0, 0), NULL, 10) != f->cursor;
+  PQclear(r);
+  if (f->stale_cursor) return 0;
+  if (f->successor)
+    REC_TRY(merge_own_records(ctx, f->unit, f->successor, f->cur, f->reason, &f->merged));
+  else if (count_of(db_q(ctx->db,
+                         "UPDATE records SET unit_path = $3::public.ltree "
+                         "WHERE managing_unit_id = $1::bigint AND unit_path = $2::public.ltree",
+                         3, f->unit, f->stale, f->cur),
+                    &f->records) != 0)
+    return -1;
+  /* The unit left this exact path, so whatever is still filed there was filed there for it. */
+  if (count_of(db_q(ctx->db, "UPDATE record_versions SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
+                    2, f->stale, f->cur),
+               &f->versions) != 0)
+    return -1;
+  return count_of(db_q(ctx->db, "UPDATE change_requests SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
+                       2, f->stale, f->cur),
+                  &f->requests);
+}
+
+/* identity's view of a unit: 1 with *u (free with free_unpacked), 0 when it has none, -1. */
+static int ask_unit(const char *id, Hoso__Identity__V1__Unit **u) {
+  Hoso__Identity__V1__GetUnitRequest req = HOSO__IDENTITY__V1__GET_UNIT_REQUEST__INIT;
+  req.unit_id = (char *)id;
+  ProtobufCMessage *out = NULL;
+  char what[64];
+  snprintf(what, sizeof what, "GetUnit %s", id);
+  grpc_status_code c = call_identity(IDN "GetUnit", &req.base, &hoso__identity__v1__get_unit_response__descriptor,
+                                     &out, what);
+  *u = NULL;
+  if (c != GRPC_STATUS_OK) return c == GRPC_STATUS_NOT_FOUND ? 0 : -1;
+  Hoso__Identity__V1__GetUnitResponse *g = (Hoso__Identity__V1__GetUnitResponse *)out;
+  *u = g->unit;
+  g->unit = NULL;
+  protobuf_c_message_free_unpacked(out, NULL);
+  return *u ? 1 : 0;
+}
+
+/* One unit found under a recent change's old path at `stale`. 0, or -1 (logged). */
+static int sweep_unit(const char *unit, const char *stale, long long cursor) {
+  Hoso__Identity__V1__Unit *u = NULL, *b = NULL;
+  int rc = ask_unit(unit, &u);
+  if (rc <= 0) return rc;
+  refile_st f = {.unit = unit, .stale = stale, .cursor = cursor, .cur = u->path};
+  int dissolved = u->status == HOSO__IDENTITY__V1__UNIT_STATUS__UNIT_STATUS_DISSOLVED;
+  if (dissolved) {
+    /* Its records go to the successor, wherever that is now; a successor dissolved in turn is
+     * the next round's case (the records then lie under its old path). */
+    rc = *u->merged_into_id ? ask_unit(u->merged_into_id, &b) : 0;
+    if (rc <= 0 || b->status == HOSO__IDENTITY__V1__UNIT_STATUS__UNIT_STATUS_DISSOLVED) goto out;
+    f.successor = b->id;
+    f.cur = b->path;
+    f.reason = "unit merged (a record filed under the dissolved unit while the merge was applied)";
+  } else if (strcmp(u->path, stale) == 0) {
+    goto out; /* the unit is back where it was: nothing is stale */
+  }
+  srv_ctx *ctx = S.ctx;
+  srv_job_reset(ctx);
+  ctx->auth = &S.claims;
+  ctx->request_id = srv_printf(ctx, "unit-sync-late-%s", unit);
+  if (srv_tx(ctx, DB_READ_COMMITTED, refile_tx, &f) != 0) {
+    grpc_status_code code;
+    const char *msg = srv_fail_take(ctx, &code);
+    log_error("unit sync: records of unit %s left at %s not re-filed: %s %s; retrying", unit, stale,
+              cli_status_name(code), msg ? msg : "");
+    rc = -1;
+  } else if (!f.stale_cursor) {
+    rec_unit_path_forget_all();
+    log_warn("unit sync: re-filed records written with unit %s's path from before a change: %s -> %s; %lld record(s) "
+             "given to the successor, %lld record(s), %lld version(s), %lld change request(s)",
+             unit, stale, f.cur, f.merged, f.records, f.versions, f.requests);
+  }
+out:
+  if (u) protobuf_c_message_free_unpacked(&u->base, NULL);
+  if (b) protobuf_c_message_free_unpacked(&b->base, NULL);
+  return rc < 0 ? -1 : 0;
+}
+
+static int sweep(void) {
+  long long now = now_ms();
+  for (int i = 0; i < RECENT; i++) {
+    if (!recent[i].seq || recent[i].until_ms < now) continue;
+    srv_ctx *ctx = S.ctx;
+    srv_job_reset(ctx);
+    ctx->auth = &S.claims;
+    look_st l = {.old_path = recent[i].old_path};
+    if (srv_tx(ctx, DB_READ_COMMITTED, look_tx, &l) != 0) {
+      PQclear(l.found);
+      log_warn("unit sync: cannot look under %s for late records; retrying", recent[i].old_path);
+      return -1;
+    }
+    int rc = 0;
+    for (int k = 0; k < PQntuples(l.found) && rc == 0; k++)
+      rc = sweep_unit(PQgetvalue(l.found, k, 0), PQgetvalue(l.found, k, 1), l.cursor);
+    PQclear(l.found);
+    if (rc != 0) return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ a change from the feed ---- */
 
 /* A change from identity is checked before it touches anything: a malformed one stops the
  * sync (logged) rather than rewrite paths wrongly. */
@@ -259,8 +437,10 @@ static int apply(const unit_change *c) {
               c->unit_id, c->old_path, c->new_path, cli_status_name(code), msg ? msg : "");
     return -1;
   }
-  /* Paths copied from identity before the change must not be served again. */
+  /* Paths copied from identity before the change must not be served again, and what was
+   * written with one meanwhile is looked for (sweep). */
   rec_unit_path_forget_all();
+  remember(c);
   if (a.skipped)
     log_info("unit sync: change %lld already applied by another records process", (long long)c->seq);
   else
@@ -307,6 +487,8 @@ static int poll_once(int *more) {
   }
   if (rc == 0) *more = resp->last_seq > cursor;
   protobuf_c_message_free_unpacked(&resp->base, NULL);
+  /* Caught up: look for records written with a path from before a recent change. */
+  if (rc == 0 && !*more) rc = sweep();
   return rc;
 }
 

@@ -407,6 +407,75 @@ static void test_two_changes_in_order(void **state) {
                    1);
 }
 
+/* Waits (up to 10 s) until the query, with one parameter, answers want. */
+static void wait_for(const char *q, const char *p1, long long want) {
+  for (int i = 0; i < 200 && sql_long(q, p1, NULL) != want; i++) usleep(50000);
+  assert_int_equal(sql_long(q, p1, NULL), want);
+}
+
+/* A record written with a unit's path from before a change (a CreateRecord in flight while the
+ * change was applied) is made here by putting the old path back as the superuser. The sync's
+ * look under recent changes' old paths finds it and re-files it: to the unit's new path after a
+ * move, to the successor (with its UNIT_MERGED version) after a merge. */
+static void test_late_writers(void **state) {
+  (void)state;
+  char l[32], lp[64], rl[32], m[32], mp[64], b[32], bp[64], rm[32];
+  mk_unit(w.d1_id, "LW-L", "Tổ Kiểm tra", l, lp);
+  mk_unit(w.d1_id, "LW-M", "Tổ Pháp chế", m, mp);
+  mk_unit(w.d2_id, "LW-B", "Phòng Tư pháp", b, bp);
+  mk_record(l, "Đinh Thị Thu", rl);
+  mk_record(m, "Mai Văn Tiến", rm);
+  move_unit(l, w.d2_id);
+  merge_units(m, b);
+  wait_synced();
+
+  const char *late[2] = {rl, lp};
+  /* The attachments trigger names its table as the service does (schema records first). */
+  PGresult *r = PQexec(admin_db, "SET search_path = records, public");
+  assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+  PQclear(r);
+  r = PQexecParams(admin_db,
+                             "WITH x AS (UPDATE records.records SET unit_path = $2::ltree WHERE id = $1::bigint) "
+                             "UPDATE records.record_versions SET unit_path = $2::ltree WHERE record_id = $1::bigint",
+                             2, NULL, late, NULL, NULL, 0);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("%s", PQresultErrorMessage(r));
+  PQclear(r);
+  const char *late_m[3] = {rm, m, mp};
+  r = PQexecParams(admin_db, "UPDATE records.records SET managing_unit_id = $2::bigint, unit_path = $3::ltree WHERE id = $1::bigint",
+                   3, NULL, late_m, NULL, NULL, 0);
+  assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+  PQclear(r);
+
+  char want_l[128];
+  snprintf(want_l, sizeof want_l, "%s.%s", w.d2_path, l);
+  char *path_l = sql_text("SELECT unit_path::text FROM records.records WHERE id = $1::bigint", rl);
+  for (int i = 0; i < 200 && strcmp(path_l, want_l) != 0; i++) {
+    free(path_l);
+    usleep(50000);
+    path_l = sql_text("SELECT unit_path::text FROM records.records WHERE id = $1::bigint", rl);
+  }
+  assert_string_equal(path_l, want_l);
+  free(path_l);
+  cli_status st;
+  Record *rec = NULL;
+  th_expect(get(w.tok_d2_reader, rl, today(), &rec, &st), &st, GRPC_STATUS_OK, NULL);
+  protobuf_c_message_free_unpacked(&rec->base, NULL);
+  th_expect(get(w.tok_d1_reader, rl, NULL, NULL, &st), &st, GRPC_STATUS_PERMISSION_DENIED, "record_id");
+  assert_int_equal(versions(rl), 1);
+
+  /* The merged unit's late record gets its own UNIT_MERGED version, as at the merge. */
+  wait_for("SELECT version FROM records.records WHERE id = $1::bigint", rm, 3);
+  th_expect(get(w.tok_d2_reader, rm, NULL, &rec, &st), &st, GRPC_STATUS_OK, NULL);
+  assert_string_equal(rec->managing_unit_path, bp);
+  protobuf_c_message_free_unpacked(&rec->base, NULL);
+  char *action = sql_text("SELECT action FROM records.record_versions WHERE record_id = $1::bigint ORDER BY version DESC "
+                          "LIMIT 1",
+                          rm);
+  assert_string_equal(action, "UNIT_MERGED");
+  free(action);
+  assert_int_equal(sql_long("SELECT managing_unit_id FROM records.records WHERE id = $1::bigint", rm, NULL), atoll(b));
+}
+
 static int setup(void **state) {
   (void)state;
   if (th_world_start(&w, 1, rec_env) != 0) return -1;
@@ -429,6 +498,7 @@ int main(void) {
       cmocka_unit_test(test_merge),
       cmocka_unit_test(test_restart_and_two_processes),
       cmocka_unit_test(test_two_changes_in_order),
+      cmocka_unit_test(test_late_writers),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
