@@ -1,7 +1,6 @@
 /* Records follow identity's unit tree: one background thread per records process reads the
  * unit-change feed (ListUnitChanges, as the records service client) and applies each change. */
 #include <errno.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +10,7 @@
 #include "identity.pb-c.h"
 #include "log.h"
 #include "records.h"
-#include "rpc_util.h"
-#include "scope.h"
+#include "store_unit_sync.h"
 
 #define IDN "/hoso.identity.v1.Identity/"
 #define PAGE 100             /* changes asked for per poll */
@@ -129,118 +127,6 @@ static int fetch(long long after, Hoso__Identity__V1__ListUnitChangesResponse **
              : -1;
 }
 
-/* ------------------------------------------------------------ applying one change ------- */
-
-typedef struct {
-  const unit_change *c;
-  int skipped; /* another records process applied it first */
-  long long merged, records, versions, requests;
-} apply_st;
-
-/* New prefix for a path under $1 (old), $2 (new). subpath(p, nlevel(p)) is an error rather than
- * the empty path, hence the CASE for the unit itself. */
-#define REPREFIX                                                                           \
-  "CASE WHEN unit_path = $1::public.ltree THEN $2::public.ltree "                          \
-  "ELSE $2::public.ltree || subpath(unit_path, nlevel($1::public.ltree)) END"
-
-static int count_of(PGresult *r, long long *n) {
-  if (!r) return -1;
-  *n = strtoll(PQcmdTuples(r), NULL, 10);
-  PQclear(r);
-  return 0;
-}
-
-/* Everything filed under old_path now lies under new_path: the records (unit_key, search's
- * subtree key, is generated from unit_path and follows; attachments follow their record by the
- * trigger of migration 007), their change requests, and the versions' access path. */
-static int reprefix(srv_ctx *ctx, apply_st *a, const char *old_path, const char *new_path) {
-  /* unit_key ranges, not <@: only a btree range is an index condition under row-level security
-   * (003_search.sql), and a move should not read every record of the province. */
-  const char *lo = srv_printf(ctx, "%s.", old_path), *hi = srv_printf(ctx, "%s/", old_path);
-  if (count_of(db_q(ctx->db, "UPDATE records SET unit_path = " REPREFIX " WHERE unit_key >= $3 AND unit_key < $4", 4,
-                    old_path, new_path, lo, hi),
-               &a->records) != 0)
-    return -1;
-  /* record_versions.unit_path is the version's access key (row-level security, the scope of
-   * GetRecord as_of and ListRecordVersions): it names where the unit that managed the record
-   * then sits now, so that unit's staff keep its history and, after a merge, its successor's
-   * staff get it. The version itself (data, meta: who, when, why, which unit) is never
-   * rewritten. */
-  if (count_of(db_q(ctx->db, "UPDATE record_versions SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree",
-                    2, old_path, new_path),
-               &a->versions) != 0)
-    return -1;
-  return count_of(db_q(ctx->db, "UPDATE change_requests SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree",
-                       2, old_path, new_path),
-                  &a->requests);
-}
-
-/* MERGED: the records managed by `unit` (A) become successor's (B, at new_path), each with a
- * version of its own (action UNIT_MERGED, the merge's decision as the reason, the diff of
- * managing_unit_id) and its audit row (rec_store). *n gets the count. */
-static int merge_own_records(srv_ctx *ctx, const char *unit, const char *successor, const char *new_path,
-                             const char *reason, long long *n) {
-  PGresult *r = db_q(ctx->db, "SELECT id::text FROM records WHERE managing_unit_id = $1::bigint ORDER BY id", 1, unit);
-  if (!r) return -1;
-  rec_reason *why = srv_new(ctx, &hoso__records__v1__change_reason__descriptor);
-  why->text = srv_printf(ctx, "%s", *reason ? reason : "unit merged");
-  int rc = 0;
-  for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-    rec_t *old = NULL;
-    rc = rec_fetch(ctx, PQgetvalue(r, i, 0), RIGHT_READ, 1, &old);
-    if (rc != 0) break;
-    rec_t *neu = rec_msg_copy(ctx, &old->base);
-    neu->managing_unit_id = srv_strdup(ctx, successor);
-    neu->managing_unit_path = srv_strdup(ctx, new_path);
-    rc = rec_store(ctx, old, neu, "UNIT_MERGED", why);
-    if (rc == 0) (*n)++;
-  }
-  PQclear(r);
-  return rc;
-}
-
-static int apply_tx(srv_ctx *ctx, void *p) {
-  apply_st *a = p;
-  const unit_change *c = a->c;
-  a->skipped = 0;
-  a->merged = a->records = a->versions = a->requests = 0;
-  /* The cursor row, locked until commit: a second records process waits here, then finds the
-   * change applied and skips it. */
-  PGresult *r = db_q(ctx->db, "SELECT last_seq FROM unit_sync_cursor FOR UPDATE", 0);
-  if (!r) return -1;
-  long long last = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
-  PQclear(r);
-  if (last >= c->seq) {
-    a->skipped = 1;
-    return 0;
-  }
-  if (last != c->seq - 1) {
-    srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION, "cursor at %lld but the next change is %lld", last, (long long)c->seq);
-    return DB_TX_ROLLBACK;
-  }
-  if (c->kind == HOSO__IDENTITY__V1__UNIT_CHANGE_KIND__UNIT_CHANGE_KIND_MERGED)
-    REC_TRY(merge_own_records(ctx, c->unit_id, c->successor_id, c->new_path, c->reason, &a->merged));
-  REC_TRY(reprefix(ctx, a, c->old_path, c->new_path));
-
-  char seq[32], kind[8], n[4][32];
-  snprintf(seq, sizeof seq, "%lld", (long long)c->seq);
-  snprintf(kind, sizeof kind, "%d", (int)c->kind);
-  snprintf(n[0], sizeof n[0], "%lld", a->merged);
-  snprintf(n[1], sizeof n[1], "%lld", a->records);
-  snprintf(n[2], sizeof n[2], "%lld", a->versions);
-  snprintf(n[3], sizeof n[3], "%lld", a->requests);
-  if (db_cmd(ctx->db,
-             "INSERT INTO unit_changes_applied (seq, kind, unit_id, old_path, new_path, successor_id, reason, "
-             "actor_id, changed_at, merged_records, moved_records, moved_versions, moved_requests) "
-             "VALUES ($1::bigint, $2::smallint, $3::bigint, $4::public.ltree, $5::public.ltree, $6::bigint, $7, $8, "
-             "$9::timestamptz, $10::bigint, $11::bigint, $12::bigint, $13::bigint)",
-             13, seq, kind, c->unit_id, c->old_path, c->new_path, *c->successor_id ? c->successor_id : NULL, c->reason,
-             c->actor_id, c->at, n[0], n[1], n[2], n[3]) != 0)
-    return -1;
-  return db_cmd(ctx->db, "UPDATE unit_sync_cursor SET last_seq = $1::bigint, updated_at = now()", 1, seq) != 0 ? -1
-                                                                                                              : 0;
-}
-
 /* ------------------------------------------------------------ late writers -------------- */
 
 /* A record written with a unit path read from identity just before a change was applied (a
@@ -251,7 +137,6 @@ static int apply_tx(srv_ctx *ctx, void *p) {
  * dissolved since, to its successor as a merge would have. */
 #define SWEEP_MS 60000
 #define RECENT 16
-#define SWEEP_UNITS 100
 
 static struct {
   long long seq, until_ms;
@@ -270,61 +155,6 @@ static void remember(const unit_change *c) {
   recent[i].seq = c->seq;
   recent[i].until_ms = now_ms() + SWEEP_MS;
   snprintf(recent[i].old_path, sizeof recent[i].old_path, "%s", c->old_path);
-}
-
-typedef struct {
-  const char *old_path;
-  long long cursor;
-  PGresult *found; /* managing_unit_id, unit_path under old_path */
-} look_st;
-
-static int look_tx(srv_ctx *ctx, void *p) {
-  look_st *l = p;
-  PGresult *r = db_q(ctx->db, "SELECT last_seq FROM unit_sync_cursor", 0);
-  if (!r) return -1;
-  l->cursor = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-  PQclear(r);
-  char lim[16];
-  snprintf(lim, sizeof lim, "%d", SWEEP_UNITS);
-  l->found = db_q(ctx->db,
-                  "SELECT DISTINCT managing_unit_id::text, unit_path::text FROM records "
-                  "WHERE unit_key >= $1 AND unit_key < $2 LIMIT $3::int",
-                  3, srv_printf(ctx, "%s.", l->old_path), srv_printf(ctx, "%s/", l->old_path), lim);
-  return l->found ? 0 : -1;
-}
-
-typedef struct {
-  const char *unit, *stale, *cur, *successor, *reason;
-  long long cursor, merged, records, versions, requests;
-  int stale_cursor;
-} refile_st;
-
-static int refile_tx(srv_ctx *ctx, void *p) {
-  refile_st *f = p;
-  f->merged = f->records = f->versions = f->requests = 0;
-  f->stale_cursor = 0;
-  /* Under the cursor lock, and only if no change was applied since identity was asked. */
-  PGresult *r = db_q(ctx->db, "SELECT last_seq FROM unit_sync_cursor FOR UPDATE", 0);
-  if (!r) return -1;
-  f->stale_cursor = strtoll(PQgetvalue(r, 0, 0), NULL, 10) != f->cursor;
-  PQclear(r);
-  if (f->stale_cursor) return 0;
-  if (f->successor)
-    REC_TRY(merge_own_records(ctx, f->unit, f->successor, f->cur, f->reason, &f->merged));
-  else if (count_of(db_q(ctx->db,
-                         "UPDATE records SET unit_path = $3::public.ltree "
-                         "WHERE managing_unit_id = $1::bigint AND unit_path = $2::public.ltree",
-                         3, f->unit, f->stale, f->cur),
-                    &f->records) != 0)
-    return -1;
-  /* The unit left this exact path, so whatever is still filed there was filed there for it. */
-  if (count_of(db_q(ctx->db, "UPDATE record_versions SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
-                    2, f->stale, f->cur),
-               &f->versions) != 0)
-    return -1;
-  return count_of(db_q(ctx->db, "UPDATE change_requests SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
-                       2, f->stale, f->cur),
-                  &f->requests);
 }
 
 /* identity's view of a unit: 1 with *u (free with free_unpacked), 0 when it has none, -1. */
@@ -350,7 +180,7 @@ static int sweep_unit(const char *unit, const char *stale, long long cursor) {
   Hoso__Identity__V1__Unit *u = NULL, *b = NULL;
   int rc = ask_unit(unit, &u);
   if (rc <= 0) return rc;
-  refile_st f = {.unit = unit, .stale = stale, .cursor = cursor, .cur = u->path};
+  us_refile f = {.unit = unit, .stale = stale, .cursor = cursor, .cur = u->path};
   int dissolved = u->status == HOSO__IDENTITY__V1__UNIT_STATUS__UNIT_STATUS_DISSOLVED;
   if (dissolved) {
     /* Its records go to the successor, wherever that is now; a successor dissolved in turn is
@@ -367,7 +197,7 @@ static int sweep_unit(const char *unit, const char *stale, long long cursor) {
   srv_job_reset(ctx);
   ctx->auth = &S.claims;
   ctx->request_id = srv_printf(ctx, "unit-sync-late-%s", unit);
-  if (srv_tx(ctx, DB_READ_COMMITTED, refile_tx, &f) != 0) {
+  if (srv_tx(ctx, DB_READ_COMMITTED, us_refile_tx, &f) != 0) {
     grpc_status_code code;
     const char *msg = srv_fail_take(ctx, &code);
     log_error("unit sync: records of unit %s left at %s not re-filed: %s %s; retrying", unit, stale,
@@ -392,8 +222,8 @@ static int sweep(void) {
     srv_ctx *ctx = S.ctx;
     srv_job_reset(ctx);
     ctx->auth = &S.claims;
-    look_st l = {.old_path = recent[i].old_path};
-    if (srv_tx(ctx, DB_READ_COMMITTED, look_tx, &l) != 0) {
+    us_look l = {.old_path = recent[i].old_path};
+    if (srv_tx(ctx, DB_READ_COMMITTED, us_look_tx, &l) != 0) {
       PQclear(l.found);
       log_warn("unit sync: cannot look under %s for late records; retrying", recent[i].old_path);
       return -1;
@@ -424,13 +254,13 @@ static int apply(const unit_change *c) {
   srv_job_reset(ctx);
   ctx->auth = &S.claims;
   ctx->request_id = srv_printf(ctx, "unit-sync-%lld", (long long)c->seq);
-  apply_st a = {.c = c};
+  us_apply a = {.c = c};
   const char *kind = c->kind == HOSO__IDENTITY__V1__UNIT_CHANGE_KIND__UNIT_CHANGE_KIND_MERGED ? "MERGED" : "MOVED";
   if (!change_ok(c)) {
     log_error("unit sync: change %lld from identity is malformed; stopped before it", (long long)c->seq);
     return -1;
   }
-  if (srv_tx(ctx, DB_READ_COMMITTED, apply_tx, &a) != 0) {
+  if (srv_tx(ctx, DB_READ_COMMITTED, us_apply_tx, &a) != 0) {
     grpc_status_code code;
     const char *msg = srv_fail_take(ctx, &code);
     log_error("unit sync: change %lld (%s unit %s %s -> %s) not applied: %s %s; retrying", (long long)c->seq, kind,
