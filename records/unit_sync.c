@@ -260,6 +260,7 @@ static int apply(const unit_change *c) {
     log_error("unit sync: change %lld from identity is malformed; stopped before it", (long long)c->seq);
     return -1;
   }
+  long long t0 = now_ms();
   if (srv_tx(ctx, DB_READ_COMMITTED, us_apply_tx, &a) != 0) {
     grpc_status_code code;
     const char *msg = srv_fail_take(ctx, &code);
@@ -274,10 +275,10 @@ static int apply(const unit_change *c) {
   if (a.skipped)
     log_info("unit sync: change %lld already applied by another records process", (long long)c->seq);
   else
-    log_info("unit sync: change %lld applied: %s unit %s %s -> %s%s%s; %lld record(s) given to the successor; "
-             "re-filed under the new path: %lld record(s), %lld version(s), %lld change request(s)",
-             (long long)c->seq, kind, c->unit_id, c->old_path, c->new_path, *c->successor_id ? " successor " : "",
-             c->successor_id, a.merged, a.records, a.versions, a.requests);
+    log_info("unit sync: change %lld applied in %lld ms: %s unit %s %s -> %s%s%s; %lld record(s) given to the "
+             "successor; re-filed under the new path: %lld record(s), %lld version(s), %lld change request(s)",
+             (long long)c->seq, now_ms() - t0, kind, c->unit_id, c->old_path, c->new_path,
+             *c->successor_id ? " successor " : "", c->successor_id, a.merged, a.records, a.versions, a.requests);
   return 0;
 }
 
