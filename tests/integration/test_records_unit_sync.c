@@ -327,29 +327,42 @@ static void test_merge(void **state) {
   free(b_updater);
 }
 
-/* Records is down while a unit is merged; started again, it applies the merge exactly once
- * (the cursor is in its database, advanced in the merge's own transaction). A second records
+/* Records is down while a unit is moved and another merged; started again, it applies each
+ * exactly once (the cursor is in its database, advanced in the change's own transaction). A second records
  * process on the same database then races the first for the next merge: the locked cursor row
  * lets one apply it and the other skip it, so the record still gains exactly one version. */
 static void test_restart_and_two_processes(void **state) {
   (void)state;
-  char m[32], n[32], np[64], rm[32], m2[32], rm2[32];
+  char m[32], n[32], np[64], rm[32], m2[32], rm2[32], v[32], rv[32];
   mk_unit(w.d1_id, "RS-M", "Trạm Y tế xã Tiên Hưng", m, NULL);
   mk_unit(w.d1_id, "RS-N", "Trung tâm Y tế huyện", n, np);
   mk_unit(w.d1_id, "RS-M2", "Trạm Y tế xã Tiên Nha", m2, NULL);
+  mk_unit(w.d1_id, "RS-V", "Đội Quản lý thị trường", v, NULL);
   mk_record(m, "Vũ Thị Lan", rm);
   mk_record(m2, "Hoàng Văn Nam", rm2);
+  mk_record(v, "Lại Thị Gấm", rv);
   wait_synced();
 
   assert_int_equal(th_svc_stop(&w.records), 0);
+  move_unit(v, w.d2_id);
   merge_units(m, n);
   long long before = cursor();
-  assert_true(before < feed_last()); /* nobody applied it meanwhile */
+  assert_true(before + 2 == feed_last()); /* nobody applied them meanwhile */
   assert_int_equal(th_world_records_start(&w, &w.records), 0);
   restart_channel();
   wait_synced();
   assert_int_equal(versions(rm), 2);
   assert_int_equal(sql_long("SELECT count(*) FROM records.unit_changes_applied WHERE unit_id = $1::bigint", m, NULL), 1);
+  /* The move while stopped: re-filed once, and no version (a move is not a change of the dossier). */
+  char want_v[128];
+  snprintf(want_v, sizeof want_v, "%s.%s", w.d2_path, v);
+  Record *moved = NULL;
+  cli_status mst;
+  th_expect(get(w.tok_d2_reader, rv, NULL, &moved, &mst), &mst, GRPC_STATUS_OK, NULL);
+  assert_string_equal(moved->managing_unit_path, want_v);
+  protobuf_c_message_free_unpacked(&moved->base, NULL);
+  assert_int_equal(versions(rv), 1);
+  assert_int_equal(sql_long("SELECT count(*) FROM records.unit_changes_applied WHERE unit_id = $1::bigint", v, NULL), 1);
 
   th_svc second;
   assert_int_equal(th_world_records_start(&w, &second), 0);
