@@ -27,6 +27,15 @@ typedef struct {
 #define DB_STMT_SLOTS 256
 #define DB_STMT_DEAD 16
 
+/* A statement queued inside a transaction whose result nobody reads: sent in one pipeline
+ * with the next statement (or the COMMIT). sql and the parameters are copies. */
+typedef struct {
+  char *sql;
+  int n;
+  char **params;
+} db_later;
+#define DB_LATER_MAX 8
+
 struct db_conn {
   char *dsn;
   char *schema;
@@ -41,6 +50,8 @@ struct db_conn {
   uint64_t stmt_tick;
   unsigned dead[DB_STMT_DEAD]; /* evicted inside a transaction: deallocated when idle */
   int n_dead;
+  db_later later[DB_LATER_MAX]; /* queued by db_cmd_later, sent with the next statement */
+  int n_later;
   db_errkind kind;
   char sqlstate[6];
   char constraint[128];
@@ -136,6 +147,12 @@ static uint64_t sql_hash(const char *s) {
   return h;
 }
 
+/* Statements queued by db_cmd_later (their params block holds the copies). */
+static void later_clear(db_conn *c) {
+  for (int i = 0; i < c->n_later; i++) free(c->later[i].params);
+  c->n_later = 0;
+}
+
 static void stmts_forget(db_conn *c) {
   c->n_dead = 0;
   if (!c->stmts) return;
@@ -148,6 +165,7 @@ static void stmts_forget(db_conn *c) {
 /* Only outside a transaction, where a failed DEALLOCATE cannot abort the caller's work. The
  * name is built from our counter, never from caller text. */
 static void stmts_drop_dead(db_conn *c) {
+  if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF) return;
   while (c->n_dead > 0 && !c->broken) {
     char sql[48];
     snprintf(sql, sizeof sql, "DEALLOCATE hoso_%u", c->dead[--c->n_dead]);
@@ -182,6 +200,26 @@ static db_stmt *stmt_slot(db_conn *c, const char *sql, uint64_t h) {
   return c->broken ? NULL : lru;
 }
 
+/* After running statement `id` of slot s by name: forgets what the server no longer holds.
+ * True when the session had lost it (the run did nothing). */
+static int stmt_failed(db_conn *c, db_stmt *s, unsigned id, const PGresult *r) {
+  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  if (!state) return 0;
+  if (!strcmp(state, "26000")) {
+    /* the session lost its statements (DISCARD ALL, DEALLOCATE ALL): start again */
+    stmts_forget(c);
+    return 1;
+  }
+  if (!strcmp(state, "0A000") && s->sql && s->id == id) {
+    /* "cached plan must not change result type": a table changed under the statement; the
+     * next call prepares it afresh */
+    if (c->n_dead < DB_STMT_DEAD) c->dead[c->n_dead++] = s->id;
+    free(s->sql);
+    s->sql = NULL;
+  }
+  return 0;
+}
+
 /* Runs sql by its prepared name, preparing it first if this session has not seen it. Returns
  * what libpq returned, for run() to classify: a statement that does not prepare (bad SQL, an
  * unknown table, a failed transaction) fails exactly as its unnamed run would. */
@@ -207,22 +245,12 @@ static PGresult *exec_params(db_conn *c, const char *sql, int n, const char *con
   snprintf(name, sizeof name, "hoso_%u", s->id);
   int idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
   PGresult *r = PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
-  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-  if (state && !strcmp(state, "26000")) {
-    /* The session lost its statements (DISCARD ALL, DEALLOCATE ALL): start again. Outside a
-     * transaction nothing ran and nothing was aborted, so the call is made again at once;
-     * inside one, the transaction has failed and its caller decides. */
-    stmts_forget(c);
-    if (idle && may_retry) {
-      PQclear(r);
-      return exec_params(c, sql, n, params, 0);
-    }
-  } else if (state && !strcmp(state, "0A000")) {
-    /* "cached plan must not change result type": a table changed under the statement; the
-     * next call prepares it afresh */
-    if (c->n_dead < DB_STMT_DEAD) c->dead[c->n_dead++] = s->id;
-    free(s->sql);
-    s->sql = NULL;
+  /* Outside a transaction nothing ran and nothing was aborted, so a statement the session
+   * lost is prepared and run again at once; inside one, the transaction has failed and its
+   * caller decides. */
+  if (stmt_failed(c, s, s->id, r) && idle && may_retry) {
+    PQclear(r);
+    return exec_params(c, sql, n, params, 0);
   }
   return r;
 }
@@ -262,6 +290,7 @@ static int db_connect(db_conn *c) {
   if (c->pg) PQfinish(c->pg);
   c->pg = NULL;
   stmts_forget(c);
+  later_clear(c);
   c->broken = 1;
   char appname[80];
   snprintf(appname, sizeof appname, "hoso-%s", c->schema);
@@ -318,6 +347,7 @@ void db_close(db_conn *c) {
   if (!c) return;
   if (c->pg) PQfinish(c->pg);
   stmts_forget(c);
+  later_clear(c);
   free(c->stmts);
   free(c->dsn);
   free(c->schema);
@@ -364,11 +394,179 @@ int db_ensure(db_conn *c) {
   return db_connect(c);
 }
 
+/* --- statements sent later ----------------------------------------------------------------
+ * Inside a transaction, statements whose result nobody reads (BEGIN and the transaction's
+ * settings, an audit row) need not cost a round trip each: they wait on the connection and go
+ * out in one libpq pipeline with the next statement, or with the COMMIT. PostgreSQL runs them
+ * in order; the first failure aborts the rest of the pipeline, and the call that carried them
+ * fails with that first error (db_err_*). */
+
+/* Copies sql and its parameters into one block (params[] first, then the strings). */
+static int later_add(db_conn *c, const char *sql, int n, const char *const *params) {
+  size_t len = (size_t)n * sizeof(char *) + strlen(sql) + 1;
+  for (int i = 0; i < n; i++)
+    if (params[i]) len += strlen(params[i]) + 1;
+  char **block = malloc(len);
+  if (!block) {
+    set_err(c, DB_OTHER, "", "", "out of memory");
+    return -1;
+  }
+  char *p = (char *)(block + n);
+  for (int i = 0; i < n; i++) {
+    block[i] = NULL;
+    if (!params[i]) continue;
+    size_t k = strlen(params[i]) + 1;
+    memcpy(p, params[i], k);
+    block[i] = p;
+    p += k;
+  }
+  memcpy(p, sql, strlen(sql) + 1);
+  c->later[c->n_later++] = (db_later){.sql = p, .n = n, .params = block};
+  return 0;
+}
+
+/* One statement sent into a pipeline: by name (slot, id), preceded by its Parse when this
+ * session had not seen it (prepare), or unnamed (slot NULL). */
+typedef struct {
+  db_stmt *slot;
+  unsigned id;
+  int prepare;
+} sent_stmt;
+
+static int pipe_send(db_conn *c, const char *sql, int n, const char *const *params, sent_stmt *it) {
+  *it = (sent_stmt){0};
+  uint64_t h = sql_hash(sql);
+  db_stmt *s = c->prepare ? stmt_slot(c, sql, h) : NULL;
+  char *copy = NULL;
+  if (s && !s->sql && !(copy = strdup(sql))) s = NULL;
+  if (!s) return PQsendQueryParams(c->pg, sql, n, NULL, params, NULL, NULL, 0) == 1 ? 0 : -1;
+  char name[24];
+  if (copy) {
+    /* taken now, so a second use in this pipeline runs by name; undone if the Parse fails */
+    *s = (db_stmt){.sql = copy, .hash = h, .id = ++c->stmt_seq};
+    it->prepare = 1;
+    snprintf(name, sizeof name, "hoso_%u", s->id);
+    if (PQsendPrepare(c->pg, name, sql, 0, NULL) != 1) return -1;
+  }
+  s->last_use = ++c->stmt_tick;
+  it->slot = s;
+  it->id = s->id;
+  snprintf(name, sizeof name, "hoso_%u", s->id);
+  return PQsendQueryPrepared(c->pg, name, n, params, NULL, NULL, 0) == 1 ? 0 : -1;
+}
+
+/* The next result of the pipeline and the NULL that ends it. NULL with *failed set when the
+ * statement failed; the first real failure is classified, the aborted rest are not. A run by
+ * name (it->slot) that failed may mean the session lost the statement (stmt_failed). */
+static PGresult *pipe_result(db_conn *c, ExecStatusType want, const sent_stmt *it, int *failed) {
+  PGresult *r = PQgetResult(c->pg);
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  int ok = st == want || (want == PGRES_TUPLES_OK && st == PGRES_COMMAND_OK);
+  if (!ok) {
+    if (st != PGRES_PIPELINE_ABORTED) classify(c, r);
+    if (!r) c->broken = 1;
+    if (it) (void)stmt_failed(c, it->slot, it->id, r);
+    *failed = 1;
+  }
+  if (r && !c->broken) {
+    PGresult *end = PQgetResult(c->pg);
+    if (end) {
+      PQclear(end);
+      c->broken = 1;
+      *failed = 1;
+    }
+  }
+  if (!ok) {
+    PQclear(r);
+    return NULL;
+  }
+  return r;
+}
+
+static PGresult *pipe_read(db_conn *c, const sent_stmt *it, int *failed) {
+  if (it->prepare) {
+    int bad = 0;
+    PQclear(pipe_result(c, PGRES_COMMAND_OK, NULL, &bad));
+    if (bad) {
+      *failed = 1;
+      if (it->slot->sql && it->slot->id == it->id) {
+        free(it->slot->sql);
+        it->slot->sql = NULL;
+      }
+    }
+    if (c->broken) return NULL;
+  }
+  return pipe_result(c, PGRES_TUPLES_OK, it->slot ? it : NULL, failed);
+}
+
+/* Sends the queued statements, then sql when given, in one pipeline ending in one Sync.
+ * 0 with *out = sql's result (PGRES_TUPLES_OK/COMMAND_OK), or -1 (db_err_* say why). */
+static int pipe_run(db_conn *c, const char *sql, int n, const char *const *params, PGresult **out) {
+  sent_stmt sent[DB_LATER_MAX + 1];
+  int k = 0, failed = 0;
+  if (out) *out = NULL;
+  if (PQenterPipelineMode(c->pg) != 1) {
+    classify(c, NULL);
+    c->broken = 1;
+    later_clear(c);
+    return -1;
+  }
+  for (int i = 0; i < c->n_later && !failed; i++)
+    failed = pipe_send(c, c->later[i].sql, c->later[i].n, (const char *const *)c->later[i].params,
+                       &sent[k++]) < 0;
+  if (!failed && sql) failed = pipe_send(c, sql, n, params, &sent[k++]) < 0;
+  later_clear(c); /* libpq has copied what it sends */
+  if (failed || PQpipelineSync(c->pg) != 1) {
+    classify(c, NULL);
+    c->broken = 1;
+    return -1;
+  }
+  PGresult *last = NULL;
+  for (int i = 0; i < k && !c->broken; i++) {
+    PGresult *r = pipe_read(c, &sent[i], &failed);
+    if (sql && i == k - 1)
+      last = r;
+    else
+      PQclear(r);
+  }
+  if (!c->broken) {
+    PGresult *r = PQgetResult(c->pg);
+    if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC) c->broken = 1;
+    PQclear(r);
+  }
+  if (!c->broken && PQexitPipelineMode(c->pg) != 1) c->broken = 1;
+  if (c->broken && c->kind == DB_OK) set_err(c, DB_UNAVAILABLE, "", "", "unexpected reply in a pipeline");
+  if (c->broken || failed) {
+    PQclear(last);
+    return -1;
+  }
+  if (out)
+    *out = last;
+  else
+    PQclear(last);
+  return 0;
+}
+
+int db_cmd_later(db_conn *c, const char *sql, int n, const char *const *params) {
+  if (!c->in_tx) {
+    PGresult *r = db_exec(c, sql, n, params);
+    PQclear(r);
+    return r ? 0 : -1;
+  }
+  if (c->n_later == DB_LATER_MAX && pipe_run(c, NULL, 0, NULL, NULL) < 0) return -1;
+  return later_add(c, sql, n, params);
+}
+
 static PGresult *run(db_conn *c, const char *sql, int n, const char *const *params, int raw) {
   if (!c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
     c->broken = 1;
     set_err(c, DB_UNAVAILABLE, "", "", "not connected to PostgreSQL");
     return NULL;
+  }
+  if (c->n_later > 0) {
+    PGresult *r = NULL;
+    if (!raw) return pipe_run(c, sql, n, params, &r) == 0 ? r : NULL;
+    if (pipe_run(c, NULL, 0, NULL, NULL) < 0) return NULL; /* a script goes out on its own */
   }
   PGresult *r = raw ? PQexec(c->pg, sql) : exec_params(c, sql, n, params, 1);
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -429,6 +627,7 @@ void db_err_clear(db_conn *c) { set_err(c, DB_OK, "", "", ""); }
 
 /* Ends whatever transaction is open without touching the recorded error (it says why). */
 static void rollback_quietly(db_conn *c) {
+  later_clear(c); /* queued, never sent: nothing to undo */
   if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) return;
   PGTransactionStatusType ts = PQtransactionStatus(c->pg);
   if (ts == PQTRANS_IDLE) return;
@@ -469,12 +668,10 @@ static void backoff(int attempt) {
 
 #define DB_TX_TRIES 5
 
-/* BEGIN and the transaction's settings sent together in libpq's pipeline mode: two statements
- * and one Sync, so one round trip instead of two, with scope and actor still parameters. After
- * the Sync the explicit transaction stays open for the body. Anything unexpected in the result
- * sequence leaves the connection marked broken, so it is remade rather than trusted. */
-static int begin_with_settings(db_conn *c, const char *begin, const char *scope,
-                               const char *actor) {
+/* BEGIN and the transaction's settings are queued, not sent: they go out in one pipeline with
+ * the body's first statement (PostgreSQL takes the snapshot at that statement anyway), so a
+ * transaction costs no round trip of its own. Scope and actor stay parameters. */
+static int begin_later(db_conn *c, const char *begin, const char *scope, const char *actor) {
   static const char set_sql[] =
       "SELECT set_config('hoso.scope', $1, true), set_config('hoso.actor', $2, true)";
   const char *p[2] = {scope ? scope : "", actor ? actor : ""};
@@ -483,45 +680,12 @@ static int begin_with_settings(db_conn *c, const char *begin, const char *scope,
     set_err(c, DB_UNAVAILABLE, "", "", "not connected to PostgreSQL");
     return -1;
   }
-  if (PQenterPipelineMode(c->pg) != 1) {
-    classify(c, NULL);
+  later_clear(c);
+  if (later_add(c, begin, 0, NULL) < 0 || later_add(c, set_sql, 2, p) < 0) {
+    later_clear(c);
     return -1;
   }
-  int failed = 0;
-  if (PQsendQueryParams(c->pg, begin, 0, NULL, NULL, NULL, NULL, 0) != 1 ||
-      PQsendQueryParams(c->pg, set_sql, 2, NULL, p, NULL, NULL, 0) != 1 ||
-      PQpipelineSync(c->pg) != 1) {
-    classify(c, NULL);
-    c->broken = 1;
-    failed = 1;
-  }
-  /* Each statement yields its result then NULL; an error aborts the rest of the pipeline (the
-   * later statement reports PGRES_PIPELINE_ABORTED); the Sync ends the sequence. */
-  for (int i = 0; i < 2 && !c->broken; i++) {
-    PGresult *r = PQgetResult(c->pg);
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      if (st != PGRES_PIPELINE_ABORTED) classify(c, r);
-      failed = 1;
-    }
-    PQclear(r);
-    if (!r) c->broken = 1;
-    else if ((r = PQgetResult(c->pg)) != NULL) {
-      PQclear(r);
-      c->broken = 1;
-    }
-  }
-  if (!c->broken) {
-    PGresult *r = PQgetResult(c->pg);
-    if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC) c->broken = 1;
-    PQclear(r);
-  }
-  if (!c->broken && PQexitPipelineMode(c->pg) != 1) c->broken = 1;
-  if (c->broken) {
-    if (c->kind == DB_OK) set_err(c, DB_UNAVAILABLE, "", "", "unexpected reply to BEGIN");
-    return -1;
-  }
-  return failed ? -1 : 0;
+  return 0;
 }
 
 int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx_fn fn,
@@ -544,10 +708,12 @@ int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx
     if (db_ensure(c) < 0) return -1;
     c->in_tx = 1;
     int rc = -1;
-    if (begin_with_settings(c, begin[isolation], scope, actor) == 0) {
+    if (begin_later(c, begin[isolation], scope, actor) == 0) {
       rc = fn(c, arg);
       if (rc == 0) {
-        if (PQtransactionStatus(c->pg) != PQTRANS_INTRANS) {
+        /* with statements still queued (BEGIN at least) nothing has run unseen: the COMMIT
+         * carries them and fails if any of them does */
+        if (c->n_later == 0 && PQtransactionStatus(c->pg) != PQTRANS_INTRANS) {
           /* fn ignored a failed statement: COMMIT would silently roll back */
           if (c->kind == DB_OK)
             set_err(c, DB_OTHER, "", "", "transaction body returned success after an error");

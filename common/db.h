@@ -50,6 +50,12 @@ PGresult *db_exec(db_conn *c, const char *sql, int n, const char *const *params)
 PGresult *db_q(db_conn *c, const char *sql, int n, ...);
 /* Runs a statement and discards the result: 0 or -1. */
 int db_cmd(db_conn *c, const char *sql, int n, ...);
+/* Inside db_tx: queues a statement whose result the caller does not read; it goes out in one
+ * pipeline with the next statement on the connection, or with the COMMIT, saving a round
+ * trip. Its failure fails that later call (db_exec NULL, db_tx -1, db_err_* describing the
+ * queued statement's error) and so the whole transaction. sql and params are copied. Outside
+ * a transaction it runs at once. 0 or -1. */
+int db_cmd_later(db_conn *c, const char *sql, int n, const char *const *params);
 
 db_errkind db_err_kind(const db_conn *c);
 const char *db_err_sqlstate(const db_conn *c);   /* "" when none */

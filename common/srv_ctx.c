@@ -268,7 +268,9 @@ static int tx_body(db_conn *c, void *arg) {
     }
     char ms[32];
     snprintf(ms, sizeof ms, "%lld", left);
-    if (db_cmd(c, "SELECT set_config('statement_timeout', $1, true)", 1, ms) != 0) return -1;
+    /* queued: it goes out with the body's first statement, no round trip of its own */
+    const char *p[1] = {ms};
+    if (db_cmd_later(c, "SELECT set_config('statement_timeout', $1, true)", 1, p) != 0) return -1;
   }
   return w->fn(w->ctx, w->arg);
 }

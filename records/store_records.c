@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cfg.h"
 #include "log.h"
 #include "records.h"
 #include "rpc_util.h"
@@ -239,6 +240,15 @@ static int audit(srv_ctx *ctx, const char *action, const rec_t *r, json_t *detai
 }
 
 int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r) {
+  /* HOSO_READ_AUDIT_SYNC=0 (the default is 1, durable): a read's transaction, which writes
+   * nothing but its audit row, commits without waiting for the WAL flush. The row is still
+   * written atomically with the read and chained, but a server crash can lose the last
+   * fraction of a second of read rows. That wait (2-3.5 ms per flush on the bench machine's
+   * disk) is most of a read's latency; BENCHMARKS.md has the figures. Queued, so no round
+   * trip of its own. */
+  if (!cfg_bool("HOSO_READ_AUDIT_SYNC", 1) &&
+      db_cmd_later(ctx->db, "SELECT set_config('synchronous_commit', 'off', true)", 0, NULL) != 0)
+    return -1;
   return audit(ctx, action, r, json_pack("{s:I, s:s}", "version", (json_int_t)r->version, "updated_at",
                                          r->updated_at ? r->updated_at : ""));
 }

@@ -277,7 +277,9 @@ static void test_tx_begin_pipelined(void **state) {
     assert_int_equal(scalar(c, "SELECT count(*) FROM kv WHERE k = $1", 1, "zz", NULL), 0);
   }
   /* The backend killed between two transactions: the next one fails as UNAVAILABLE or is
-   * made on a fresh connection, never half-begun; the one after that works. */
+   * made on a fresh connection, never half-begun (BEGIN goes out with the body's first
+   * statement, so the body may run, but that statement fails and it sees no transaction);
+   * the one after that works. */
   db_conn *killer = db_open(pg.dsn, "txs");
   assert_non_null(killer);
   char pid[32];
@@ -286,12 +288,104 @@ static void test_tx_begin_pipelined(void **state) {
   begin_seen b = {0};
   if (db_tx(c, DB_READ_COMMITTED, "*", "", begin_fn, &b) != 0) {
     assert_int_equal(db_err_kind(c), DB_UNAVAILABLE);
-    assert_int_equal(b.calls, 0);
+    assert_string_equal(b.iso, "");
   }
   b = (begin_seen){0};
   assert_int_equal(db_tx(c, DB_SERIALIZABLE, "*", "", begin_fn, &b), 0);
   assert_string_equal(b.iso, "serializable");
   db_close(killer);
+  db_close(c);
+}
+
+/* The body of test_tx_later: queues `n` inserts of k<from+i>, then (if `bad`) one that the
+ * table refuses or does not parse, then reads the count back unless `no_read`. */
+typedef struct {
+  int from, n, no_read;
+  const char *bad;
+  int bad_rc; /* what queueing the bad statement returned */
+  long seen;
+} later_arg;
+
+static int later_fn(db_conn *c, void *arg) {
+  later_arg *a = arg;
+  for (int i = 0; i < a->n; i++) {
+    char k[32], v[16];
+    snprintf(k, sizeof k, "later-%d", a->from + i);
+    snprintf(v, sizeof v, "%d", i);
+    const char *p[2] = {k, v};
+    if (db_cmd_later(c, "INSERT INTO kv (k, v) VALUES ($1, $2::int)", 2, p) < 0) return -1;
+  }
+  if (a->bad && (a->bad_rc = db_cmd_later(c, a->bad, 0, NULL)) < 0) return -1;
+  if (a->no_read) return 0;
+  PGresult *r = db_q(c, "SELECT count(*) FROM kv WHERE k LIKE 'later-%'", 0);
+  if (!r) return -1;
+  a->seen = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return 0;
+}
+
+static long later_rows(db_conn *c) {
+  return scalar(c, "SELECT count(*) FROM kv WHERE k LIKE 'later-%'", 0, NULL, NULL);
+}
+
+static int run_nothing_fn(db_conn *c, void *arg) {
+  (void)c;
+  ((tx_case *)arg)->calls++;
+  return 0;
+}
+
+static int later_rollback_fn(db_conn *c, void *arg) {
+  return later_fn(c, arg) == 0 ? DB_TX_ROLLBACK : -1;
+}
+
+static void test_tx_later(void **state) {
+  (void)state;
+  db_conn *c = open_migrated("txl", migs_tx);
+  /* Queued statements run before the next one, in order: the read sees all 20 (more than the
+   * queue holds, so some went out early), and they commit with the transaction. */
+  later_arg a = {.from = 0, .n = 20};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", later_fn, &a), 0);
+  assert_int_equal(a.seen, 20);
+  assert_int_equal(later_rows(c), 20);
+
+  /* Queued last, they go out with the COMMIT and are committed by it. */
+  a = (later_arg){.from = 100, .n = 3, .no_read = 1};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", later_fn, &a), 0);
+  assert_int_equal(later_rows(c), 23);
+
+  /* A queued statement that fails fails the transaction as a whole, whether the COMMIT or a
+   * later read carried it, with its own error: nothing of the transaction stays. Queueing it
+   * succeeded (bad_rc 0): it had not been sent yet. */
+  a = (later_arg){.from = 200, .n = 2, .no_read = 1, .bad = "INSERT INTO kv (k, v) VALUES ('later-0', 1)"};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", later_fn, &a), -1);
+  assert_int_equal(db_err_kind(c), DB_UNIQUE);
+  assert_string_equal(db_err_constraint(c), "kv_pkey");
+  assert_int_equal(a.bad_rc, 0);
+  a = (later_arg){.from = 300, .n = 2, .bad = "INSERT INTO kv (k, v) VALUES ('later-x', -1)"};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", later_fn, &a), -1);
+  assert_int_equal(db_err_kind(c), DB_CHECK);
+  assert_int_equal(a.bad_rc, 0);
+  a = (later_arg){.from = 400, .n = 1, .bad = "INSRT nothing"};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", later_fn, &a), -1);
+  assert_string_equal(db_err_sqlstate(c), "42601");
+  assert_int_equal(later_rows(c), 23);
+  /* and the connection is fine afterwards */
+  a = (later_arg){.from = 500, .n = 1};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", later_fn, &a), 0);
+  assert_int_equal(a.seen, 24);
+
+  /* A body that runs nothing commits nothing, and one that gives up leaves nothing queued for
+   * the next transaction. */
+  tx_case t = {.sql = NULL, .ret = DB_TX_ROLLBACK};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", run_nothing_fn, &t), 0);
+  a = (later_arg){.from = 600, .n = 2, .no_read = 1};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", later_rollback_fn, &a), DB_TX_ROLLBACK);
+  assert_int_equal(later_rows(c), 24);
+
+  /* Outside a transaction a queued statement runs at once. */
+  const char *p[1] = {"later-out"};
+  assert_int_equal(db_cmd_later(c, "INSERT INTO kv (k, v) VALUES ($1, 0)", 1, p), 0);
+  assert_int_equal(later_rows(c), 25);
   db_close(c);
 }
 
@@ -1032,6 +1126,7 @@ int main(void) {
       cmocka_unit_test(test_migrate_concurrent),
       cmocka_unit_test(test_tx_commit_rollback),
       cmocka_unit_test(test_tx_begin_pipelined),
+      cmocka_unit_test(test_tx_later),
       cmocka_unit_test(test_tx_serialization_retry),
       cmocka_unit_test(test_rls_scope),
       cmocka_unit_test(test_audit_chain),
