@@ -47,24 +47,40 @@ static int reprefix(srv_ctx *ctx, us_apply *a, const char *old_path, const char 
 
 /* MERGED: the records managed by `unit` (A) become successor's (B, at new_path), each with a
  * version of its own (action UNIT_MERGED, the merge's decision as the reason, the diff of
- * managing_unit_id) and its audit row (rec_store). *n gets the count. */
+ * managing_unit_id) and its audit row (rec_store). *n gets the count. Each record is read and
+ * written in a context of its own, emptied after it, on the same connection and so in the same
+ * transaction: a unit of thousands of records does not keep every dossier in memory at once. */
 static int merge_own_records(srv_ctx *ctx, const char *unit, const char *successor, const char *new_path,
                              const char *reason, long long *n) {
   PGresult *r = db_q(ctx->db, "SELECT id::text FROM records WHERE managing_unit_id = $1::bigint ORDER BY id", 1, unit);
   if (!r) return -1;
-  rec_reason *why = srv_new(ctx, &hoso__records__v1__change_reason__descriptor);
-  why->text = srv_printf(ctx, "%s", *reason ? reason : "unit merged");
-  int rc = 0;
+  srv_ctx *one = srv_job_new(ctx->db, ctx->method);
+  int rc = one ? 0 : srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
   for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+    srv_job_reset(one);
+    one->auth = ctx->auth;
+    one->request_id = ctx->request_id;
+    rec_reason *why = srv_new(one, &hoso__records__v1__change_reason__descriptor);
+    why->text = srv_strdup(one, *reason ? reason : "unit merged");
     rec_t *old = NULL;
-    rc = rec_fetch(ctx, PQgetvalue(r, i, 0), RIGHT_READ, 1, &old);
-    if (rc != 0) break;
-    rec_t *neu = rec_msg_copy(ctx, &old->base);
-    neu->managing_unit_id = srv_strdup(ctx, successor);
-    neu->managing_unit_path = srv_strdup(ctx, new_path);
-    rc = rec_store(ctx, old, neu, "UNIT_MERGED", why);
-    if (rc == 0) (*n)++;
+    rc = rec_fetch(one, PQgetvalue(r, i, 0), RIGHT_READ, 1, &old);
+    if (rc == 0) {
+      rec_t *neu = rec_msg_copy(one, &old->base);
+      neu->managing_unit_id = srv_strdup(one, successor);
+      neu->managing_unit_path = srv_strdup(one, new_path);
+      rc = rec_store(one, old, neu, "UNIT_MERGED", why);
+    }
+    if (rc == 0) {
+      (*n)++;
+    } else {
+      /* A refusal recorded on the record's context becomes the change's (a database error is
+       * on the shared connection, where srv_tx finds it). */
+      grpc_status_code code;
+      const char *msg = srv_fail_take(one, &code);
+      if (msg) srv_fail(ctx, code, "record %s: %s", PQgetvalue(r, i, 0), msg);
+    }
   }
+  srv_job_free(one);
   PQclear(r);
   return rc;
 }
