@@ -7,6 +7,8 @@
 #include "pbwalk.h"
 
 #define RECORD_DESC (&hoso__records__v1__record__descriptor)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* A varint of at most `max` bytes at p[0..n): its value and length, or 0 when it does not end
  * within n bytes or max bytes. */
@@ -19,11 +21,17 @@ static size_t varint(const uint8_t *p, size_t n, size_t max, uint64_t *v) {
   return 0;
 }
 
-/* Walks the wire form of a message that protobuf-c has already unpacked (so its framing is
- * sound) for what unpacking lets through silently: a field number the Record does not have
- * (kept aside by protobuf-c, then lost when the record is stored) and a NUL byte inside a string
- * (the C string would end there, cutting the value). Writes the field's path to path and the rule
- * to why; 0 when neither is found. */
+/* Entries of one repeated field read from the wire: validation allows far fewer (500), and an
+ * entry of a few bytes unpacks into a struct of a hundred, so a file of empty entries must be
+ * refused before protobuf-c allocates them. */
+#define WIRE_MAX_ENTRIES 1000
+
+/* Walks the wire form of a message before protobuf-c unpacks it, for what unpacking would let
+ * through silently or at a cost out of proportion: a field number the Record does not have
+ * (kept aside by protobuf-c, then lost when the record is stored), a NUL byte inside a string
+ * (the C string would end there, cutting the value), and a repeated field of more than
+ * WIRE_MAX_ENTRIES entries. Writes the field's path to path and the rule to why; 0 when none is
+ * found, and also when the framing is broken (unpacking then reports the record). */
 static int wire_check(const uint8_t *p, size_t n, const ProtobufCMessageDescriptor *d, char *path, size_t plen,
                       const char **why) {
   /* Occurrences per field so far: the index of a repeated entry (Record has 33 fields). */
@@ -38,7 +46,11 @@ static int wire_check(const uint8_t *p, size_t n, const ProtobufCMessageDescript
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, num);
     size_t fi = f ? (size_t)(f - d->fields) : 0;
     long idx = f && f->label == PROTOBUF_C_LABEL_REPEATED && fi < MAX_FIELDS ? (long)seen[fi] : -1;
-    if (f && fi < MAX_FIELDS) seen[fi]++;
+    if (f && fi < MAX_FIELDS && ++seen[fi] > WIRE_MAX_ENTRIES && f->label == PROTOBUF_C_LABEL_REPEATED) {
+      pbwalk_path_push(path, plen, f->name, -1);
+      *why = "more than " STR(WIRE_MAX_ENTRIES) " entries";
+      return -1;
+    }
     if (!f) {
       char name[32];
       snprintf(name, sizeof name, "#%u", num);
@@ -113,18 +125,16 @@ void import_parse_proto(const uint8_t *p, size_t len, import_result *r) {
                    line, (unsigned long long)n, left);
       return;
     }
-    ProtobufCMessage *m = protobuf_c_message_unpack(RECORD_DESC, r->a, (size_t)n, p);
     char path[PBWALK_PATH_MAX] = "";
     const char *why = NULL;
-    if (!m) {
+    ProtobufCMessage *m = NULL;
+    if (wire_check(p, (size_t)n, RECORD_DESC, path, 0, &why))
+      import_error(r, line, path, "%s", why);
+    else if (!(m = protobuf_c_message_unpack(RECORD_DESC, r->a, (size_t)n, p)))
       import_error(r, line, "", "record %d (%llu bytes) is not a valid hoso.records.v1.Record message", line,
                    (unsigned long long)n);
-    } else if (wire_check(p, (size_t)n, RECORD_DESC, path, 0, &why)) {
-      import_error(r, line, path, "%s", why);
-      protobuf_c_message_free_unpacked(m, r->a);
-    } else {
+    else
       import_add_row(r, (Hoso__Records__V1__Record *)m, line);
-    }
     p += n;
   }
   if (r->n_read == 0) import_error(r, 1, "", "the file holds no records");

@@ -592,9 +592,10 @@ static void test_proto_truncated(void **state) {
   assert_int_equal(n_records(), before);
 }
 
-/* A record over 1 MiB (a length prefix no dossier needs) is refused with its ordinal while the
- * records around it are still read, so the answer lists every problem at once; content over the
- * 4 MiB message limit is refused whole, as for the other formats. Nothing is stored. */
+/* A record over 1 MiB (a length prefix no dossier needs), or with a list longer than any dossier
+ * holds, is refused with its ordinal while the records around it are still read, so the answer
+ * lists every problem at once; content over the 4 MiB message limit is refused whole, as for
+ * the other formats. Nothing is stored. */
 static void test_proto_oversize(void **state) {
   (void)state;
   long long before = n_records();
@@ -622,6 +623,29 @@ static void test_proto_oversize(void **state) {
   assert_int_equal(r->errors[1]->line, 3);
   assert_string_equal(r->errors[1]->field, "birth_date");
   free_msg(r);
+
+  /* 1 001 empty family entries: 3 bytes each on the wire, a struct each once unpacked; refused
+   * before unpacking (validation would allow 500), and the next record is still read. */
+  f.len = 0;
+  const ProtobufCFieldDescriptor *fam =
+      protobuf_c_message_descriptor_get_field_by_name(&hoso__records__v1__record__descriptor, "family");
+  pbfile many = {0};
+  for (int i = 0; i < 1001; i++) {
+    pb_varint(&many, (uint64_t)fam->id << 3 | 2);
+    pb_varint(&many, 0);
+  }
+  pb_add_with(&f, &a.r, many.b, many.len);
+  pb_add(&f, &bad);
+  r = import_pb(w.tok_d1_updater, w.d1_id, &f, NULL);
+  assert_int_equal(r->rows, 2);
+  assert_int_equal(r->imported, 0);
+  assert_int_equal(r->n_errors, 2);
+  assert_int_equal(r->errors[0]->line, 1);
+  assert_string_equal(r->errors[0]->field, "family");
+  assert_non_null(strstr(r->errors[0]->message, "more than 1000 entries"));
+  assert_string_equal(r->errors[1]->field, "birth_date");
+  free_msg(r);
+  free(many.b);
 
   /* Four such records: over the message limit before the service sees them. */
   f.len = 0;
