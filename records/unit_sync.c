@@ -203,7 +203,8 @@ static int sweep_unit(const char *unit, const char *stale, long long cursor) {
     log_error("unit sync: records of unit %s left at %s not re-filed: %s %s; retrying", unit, stale,
               cli_status_name(code), msg ? msg : "");
     rc = -1;
-  } else if (!f.stale_cursor) {
+  } else if (!f.stale_cursor && f.merged + f.records + f.versions + f.requests > 0) {
+    /* (Nothing left: another records process re-filed them first.) */
     rec_unit_path_forget_all();
     log_warn("unit sync: re-filed records written with unit %s's path from before a change: %s -> %s; %lld record(s) "
              "given to the successor, %lld record(s), %lld version(s), %lld change request(s)",
