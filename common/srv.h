@@ -158,6 +158,17 @@ srv_ctx *srv_job_new(db_conn *db, const char *method);
 void srv_job_reset(srv_ctx *ctx);
 void srv_job_free(srv_ctx *ctx);
 
+/* Background work on a thread of its own, with its own PostgreSQL connection (schema as the
+ * service's) and a srv_job context reset before every run: fn runs after first_delay_ms, then
+ * again after the milliseconds it returns (0: at once; it chooses its own pace and back-off).
+ * srv_periodic_stop asks the thread to end, waits for a run in progress to finish (its
+ * transaction is never cut) and frees everything. NULL when it cannot start (logged). */
+typedef struct srv_periodic srv_periodic;
+typedef long (*srv_periodic_fn)(srv_ctx *ctx, void *arg);
+srv_periodic *srv_periodic_start(const char *name, const char *schema, srv_periodic_fn fn, void *arg,
+                                 long first_delay_ms);
+void srv_periodic_stop(srv_periodic *p);
+
 /* The keyring of this process (identity calls tok_keyring_add after rotating keys). */
 tok_keyring *srv_keyring(void);
 

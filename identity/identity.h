@@ -42,6 +42,10 @@ int keys_sign(srv_ctx *ctx, const tok_claims *claims, int ttl, char **jwt);
 int keys_rotate(db_conn *db, char *kid_out, size_t kid_len);
 int keys_load_ring(tok_keyring *kr, void *arg);
 int keys_ensure(db_conn *db);
+/* The background check that rotates the signing key by age in a running identity (on_serving /
+ * on_stopping). */
+int keys_rotation_start(void);
+void keys_rotation_stop(void);
 
 /* Failed-login throttling (throttle.c), per typed name and per client address, kept inside
  * the caller's transaction. kind_key is the username (lowercased) or "svc:<client_id>".

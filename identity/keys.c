@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "audit.h"
 #include "cfg.h"
 #include "identity.h"
 #include "log.h"
@@ -44,7 +45,9 @@ out:
 
 typedef struct {
   char kid[64];
-  int force; /* rotate even if the current key is young */
+  int force;   /* rotate even if the current key is young */
+  int rotated; /* out: a new key signs */
+  int had_key; /* out: one signed before it */
 } rotate_arg;
 
 static int rotate_tx(db_conn *db, void *p) {
@@ -61,6 +64,7 @@ static int rotate_tx(db_conn *db, void *p) {
   if (!r) return -1;
   int have = PQntuples(r) == 1, old = have && PQgetvalue(r, 0, 1)[0] == 't';
   if (have) snprintf(a->kid, sizeof a->kid, "%s", PQgetvalue(r, 0, 0));
+  a->had_key = have;
   PQclear(r);
   if (have && !old && !a->force) return 0;
   char grace[32];
@@ -70,7 +74,28 @@ static int rotate_tx(db_conn *db, void *p) {
              "WHERE retired_at IS NULL",
              1, grace) != 0)
     return -1;
-  return key_insert(db, a->kid, sizeof a->kid);
+  if (key_insert(db, a->kid, sizeof a->kid) != 0) return -1;
+  a->rotated = 1;
+  return 0;
+}
+
+/* Rotation by age (or the first key), audited as the system's own act in the same transaction. */
+static int rotate_by_age_tx(db_conn *db, void *p) {
+  rotate_arg *a = p;
+  if (rotate_tx(db, a) != 0) return -1;
+  if (!a->rotated) return 0;
+  audit_entry e;
+  memset(&e, 0, sizeof e);
+  e.actor_id = "";
+  e.actor_name = "system";
+  e.action = "KEY_ROTATE";
+  e.target_type = "signing_key";
+  e.target_id = a->kid;
+  e.outcome = "ok";
+  e.client_addr = "";
+  e.request_id = "key-rotation";
+  e.detail_json = a->had_key ? "{\"why\":\"age\"}" : "{\"why\":\"first key\"}";
+  return audit_write(db, &e);
 }
 
 static void signer_forget(void) {
@@ -81,9 +106,34 @@ static void signer_forget(void) {
 
 int keys_ensure(db_conn *db) {
   rotate_arg a = {.force = 0};
-  if (db_tx(db, DB_READ_COMMITTED, "*", "system", rotate_tx, &a) != 0) return -1;
+  if (db_tx(db, DB_READ_COMMITTED, "*", "system", rotate_by_age_tx, &a) != 0) return -1;
+  if (a.rotated && a.had_key)
+    log_info("signing key %s now signs (the previous one was older than HOSO_KEY_ROTATE_DAYS)", a.kid);
   signer_forget();
   return 0;
+}
+
+/* A running identity rotates by age too, not only at start-up: checked every
+ * HOSO_KEY_CHECK_SECONDS (default an hour); a failed check is logged and retried in a minute. */
+static long rotation_round(srv_ctx *ctx, void *arg) {
+  (void)arg;
+  if (db_ensure(ctx->db) != 0 || keys_ensure(ctx->db) != 0) {
+    log_warn("signing key check failed (%s); retrying in a minute", db_err_message(ctx->db));
+    return 60000;
+  }
+  return cfg_int("HOSO_KEY_CHECK_SECONDS", 3600, 1, 86400) * 1000L;
+}
+
+static srv_periodic *rotation_job;
+
+int keys_rotation_start(void) {
+  long first = cfg_int("HOSO_KEY_CHECK_SECONDS", 3600, 1, 86400) * 1000L;
+  return (rotation_job = srv_periodic_start("key-rotation", "identity", rotation_round, NULL, first)) ? 0 : -1;
+}
+
+void keys_rotation_stop(void) {
+  srv_periodic_stop(rotation_job);
+  rotation_job = NULL;
 }
 
 int keys_rotate(db_conn *db, char *kid_out, size_t kid_len) {

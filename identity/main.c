@@ -52,6 +52,8 @@ int main(int argc, char **argv) {
       .n_methods = sizeof methods / sizeof methods[0],
       .load_keys = keys_load_ring,
       .on_start = identity_bootstrap,
+      .on_serving = keys_rotation_start,
+      .on_stopping = keys_rotation_stop,
   };
   return srv_main(&cfg, argc, argv);
 }

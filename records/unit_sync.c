@@ -1,7 +1,5 @@
 /* Records follow identity's unit tree: one background thread per records process reads the
  * unit-change feed (ListUnitChanges, as the records service client) and applies each change. */
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +19,15 @@
 typedef Hoso__Identity__V1__UnitChange unit_change;
 
 static struct {
-  pthread_t th;
-  int started;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int stop;
+  srv_periodic *job;
+  int failures; /* rounds failed in a row */
   long interval_ms;
   const char *client_id, *secret;
   db_conn *db;
   srv_ctx *ctx;
   char *token;       /* malloc'd access token of the service client; NULL: log in first */
   tok_claims claims; /* its verified claims: the actor of every version and audit row written */
-} S = {.mu = PTHREAD_MUTEX_INITIALIZER};
+} S;
 
 /* ------------------------------------------------------------ identity side ------------- */
 
@@ -324,49 +319,21 @@ static int poll_once(int *more) {
   return rc;
 }
 
-static int stopping(void) {
-  pthread_mutex_lock(&S.mu);
-  int s = S.stop;
-  pthread_mutex_unlock(&S.mu);
-  return s;
-}
-
-/* Sleeps ms, returning early when asked to stop. */
-static void pause_ms(long ms) {
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += ms / 1000;
-  until.tv_nsec += (ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
-  pthread_mutex_lock(&S.mu);
-  while (!S.stop && pthread_cond_timedwait(&S.cv, &S.mu, &until) != ETIMEDOUT) {
-  }
-  pthread_mutex_unlock(&S.mu);
-}
-
-static void *run(void *arg) {
+/* One round, on the job's thread: the changes after the cursor, or the pause after a failure,
+ * growing so that a long outage is not a flood of calls and log lines. */
+static long round_once(srv_ctx *ctx, void *arg) {
   (void)arg;
-  log_set_request_id("unit-sync");
-  int failures = 0;
-  while (!stopping()) {
-    int more = 0;
-    long wait;
-    if (poll_once(&more) == 0) {
-      if (failures) log_info("unit sync: working again after %d failed round(s)", failures);
-      failures = 0;
-      wait = more ? 0 : S.interval_ms;
-    } else {
-      /* Retried with a growing pause so a long outage is not a flood of calls and lines. */
-      failures++;
-      wait = S.interval_ms << (failures < 6 ? failures : 6);
-      if (wait > MAX_BACKOFF_MS) wait = MAX_BACKOFF_MS;
-    }
-    if (wait > 0) pause_ms(wait);
+  S.ctx = ctx;
+  S.db = ctx->db;
+  int more = 0;
+  if (poll_once(&more) == 0) {
+    if (S.failures) log_info("unit sync: working again after %d failed round(s)", S.failures);
+    S.failures = 0;
+    return more ? 0 : S.interval_ms;
   }
-  return NULL;
+  S.failures++;
+  long wait = S.interval_ms << (S.failures < 6 ? S.failures : 6);
+  return wait > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : wait;
 }
 
 int rec_unit_sync_start(void) {
@@ -378,41 +345,18 @@ int rec_unit_sync_start(void) {
              "unit moves and merges made in identity");
     return 0;
   }
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  int rc = pthread_cond_init(&S.cv, &ca);
-  pthread_condattr_destroy(&ca);
-  if (rc != 0) return -1;
-  S.db = db_open(cfg_str("HOSO_PG_DSN", CFG_PG_DSN_DEFAULT), "records");
-  S.ctx = S.db ? srv_job_new(S.db, "unit-sync") : NULL;
-  if (!S.ctx || pthread_create(&S.th, NULL, run, NULL) != 0) {
-    log_error("unit sync: cannot start (out of memory or threads)");
-    srv_job_free(S.ctx);
-    db_close(S.db);
-    pthread_cond_destroy(&S.cv);
-    S.ctx = NULL;
-    S.db = NULL;
-    return -1;
-  }
-  S.started = 1;
+  S.failures = 0;
+  if (!(S.job = srv_periodic_start("unit-sync", "records", round_once, NULL, 0))) return -1;
   log_info("unit sync: following identity's unit changes every %ld ms as %s", S.interval_ms, S.client_id);
   return 0;
 }
 
 void rec_unit_sync_stop(void) {
-  if (!S.started) return;
-  pthread_mutex_lock(&S.mu);
-  S.stop = 1;
-  pthread_cond_signal(&S.cv);
-  pthread_mutex_unlock(&S.mu);
+  if (!S.job) return;
   /* A change being applied finishes (or rolls back) first: its transaction is never cut. */
-  pthread_join(S.th, NULL);
-  S.started = 0;
+  srv_periodic_stop(S.job);
+  S.job = NULL;
   drop_token();
-  srv_job_free(S.ctx);
-  db_close(S.db);
-  pthread_cond_destroy(&S.cv);
   S.ctx = NULL;
   S.db = NULL;
 }
