@@ -58,36 +58,57 @@ static int is_space(ucs4_t c) {
   return uc_is_property_white_space(c);
 }
 
-/* 1 when s (n bytes of valid UTF-8) is certainly what val_nfc_clean makes of it: no white
- * space but single inner spaces, and only characters that never take part in a composition
- * (ASCII, the Latin letters with the precomposed Vietnamese ones, a few punctuation marks).
- * Most stored text is like this, and normalizing it was the largest cost of validating a
- * record (measured on bulk imports); anything else takes the full path. */
-static int already_clean(const char *s, size_t n) {
-  if (n == 0 || s[0] == ' ' || s[n - 1] == ' ') return n == 0;
+/* 1 when s[0..n) is valid UTF-8 without control characters and certainly what clean() makes of
+ * it, with *chars its code points: only characters that never take part in a composition
+ * (ASCII, the Latin letters with the precomposed Vietnamese ones, a few punctuation marks),
+ * single inner spaces, and with keep_lines single or double "\n" between non-blank characters.
+ * Most stored text is like this; checking and normalizing it were the largest cost of
+ * validating a record (measured on bulk imports), so it is one pass here that decodes just the
+ * characters it accepts. 0: anything else, which takes the full path (and its messages). */
+static int scan_clean(const char *s, size_t n, int keep_lines, size_t *chars) {
+  enum { START, CHAR, SPACE, BREAK1, BREAK2 } prev = START;
   const uint8_t *p = (const uint8_t *)s, *end = p + n;
-  int prev_space = 0;
+  size_t count = 0;
   while (p < end) {
-    if (*p < 0x80) {
-      if (*p == ' ') {
-        if (prev_space) return 0;
-        prev_space = 1;
-      } else if (*p < 0x21 || *p == 0x7F) {
-        return 0;
-      } else {
-        prev_space = 0;
-      }
+    uint8_t c = *p;
+    count++;
+    if (c == ' ') {
+      if (prev != CHAR) return 0;
+      prev = SPACE;
       p++;
       continue;
     }
-    ucs4_t c;
-    int k = u8_mbtouc(&c, p, (size_t)(end - p));
-    if (!((c >= 0xC0 && c <= 0x1B0) || (c >= 0x1EA0 && c <= 0x1EF9) || c == 0x2013 || c == 0x2014 ||
-          (c >= 0x2018 && c <= 0x201D) || c == 0x2026))
+    if (c == '\n' && keep_lines) {
+      if (prev != CHAR && prev != BREAK1) return 0;
+      prev = prev == CHAR ? BREAK1 : BREAK2;
+      p++;
+      continue;
+    }
+    prev = CHAR;
+    if (c < 0x80) {
+      if (c < 0x21 || c == 0x7F) return 0;
+      p++;
+      continue;
+    }
+    ucs4_t u;
+    if (c >= 0xC2 && c <= 0xDF) {
+      if (end - p < 2 || (p[1] & 0xC0) != 0x80) return 0;
+      u = (ucs4_t)(c & 0x1F) << 6 | (p[1] & 0x3F);
+      p += 2;
+      if (u < 0xC0 || u > 0x1B0) return 0;
+    } else if (c == 0xE1 || c == 0xE2) { /* U+1000..2FFF: never overlong, never a surrogate */
+      if (end - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+      u = (ucs4_t)(c & 0x0F) << 12 | (ucs4_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+      p += 3;
+      if (!((u >= 0x1EA0 && u <= 0x1EF9) || u == 0x2013 || u == 0x2014 || (u >= 0x2018 && u <= 0x201D) ||
+            u == 0x2026))
+        return 0;
+    } else {
       return 0;
-    prev_space = 0;
-    p += k;
+    }
   }
+  if (prev != CHAR && prev != START) return 0;
+  *chars = count;
   return 1;
 }
 
@@ -98,14 +119,9 @@ static int is_line_break(ucs4_t c) {
 
 /* NFC, then white space rewritten: with keep_lines, line breaks (CR LF counted once) survive
  * as "\n", at most one blank line in a row, each line trimmed and folded; without, every run
- * of white space is one space. Leading and trailing white space is dropped either way. */
-static char *clean(const char *s, int keep_lines) {
-  if (!s) return NULL;
-  size_t n = strlen(s);
-  if (!val_utf8(s, n)) return NULL;
-  if (n == 0) return strdup("");
-  if (!keep_lines && already_clean(s, n)) return strdup(s);
-
+ * of white space is one space. Leading and trailing white space is dropped either way. s is
+ * n bytes of valid UTF-8. */
+static char *clean_full(const char *s, size_t n, int keep_lines) {
   size_t len = 0;
   uint8_t *nfc = u8_normalize(UNINORM_NFC, (const uint8_t *)s, n, NULL, &len);
   if (!nfc) return NULL;
@@ -143,40 +159,71 @@ static char *clean(const char *s, int keep_lines) {
   return out;
 }
 
+static char *clean(const char *s, int keep_lines) {
+  size_t chars;
+  if (!s) return NULL;
+  size_t n = strlen(s);
+  if (scan_clean(s, n, keep_lines, &chars)) return strdup(s);
+  if (!val_utf8(s, n)) return NULL;
+  return clean_full(s, n, keep_lines);
+}
+
 char *val_nfc_clean(const char *s) { return clean(s, 0); }
 
 char *val_nfc_clean_lines(const char *s) { return clean(s, 1); }
 
-static const char *text_check(const char *s, int required, size_t max_chars, int keep_lines) {
+static const char *too_long(size_t max_chars) {
   static _Thread_local char msg[64];
-  if (!s) s = "";
-  size_t n = strlen(s);
-  /* Refuse absurd sizes before normalizing them; no NFC character takes more than a few code
-   * points of NFD input, so 16 bytes per character is generous. */
-  if (max_chars < SIZE_MAX / 32 && n > max_chars * 16 + 64) goto too_long;
-  if (!val_utf8(s, n)) return "must be valid UTF-8";
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F)
-      return "must not contain control characters";
-  }
-  char *clean = keep_lines ? val_nfc_clean_lines(s) : val_nfc_clean(s);
-  if (!clean) return "could not be checked, please try again";
-  size_t chars = u8_mbsnlen((const uint8_t *)clean, strlen(clean));
-  free(clean);
-  if (chars == 0) return required ? "must not be empty" : NULL;
-  if (chars <= max_chars) return NULL;
-too_long:
   snprintf(msg, sizeof msg, "must be at most %zu characters", max_chars);
   return msg;
 }
 
+/* The checks of val_text / val_prose; with out, the cleaned text too (val_text_clean). */
+static const char *text_check(const char *in, int required, size_t max_chars, int keep_lines, char **out) {
+  const char *s = in ? in : "", *e = NULL;
+  char *cleaned = NULL;
+  size_t n = strlen(s), chars;
+  if (out) *out = NULL;
+  /* Refuse absurd sizes before normalizing them; no NFC character takes more than a few code
+   * points of NFD input, so 16 bytes per character is generous. */
+  if (max_chars < SIZE_MAX / 32 && n > max_chars * 16 + 64) return too_long(max_chars);
+  if (!scan_clean(s, n, keep_lines, &chars)) {
+    if (!val_utf8(s, n)) return "must be valid UTF-8";
+    for (size_t i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)s[i];
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F)
+        return "must not contain control characters";
+    }
+    cleaned = clean_full(s, n, keep_lines);
+    if (!cleaned) return "could not be checked, please try again";
+    chars = u8_mbsnlen((const uint8_t *)cleaned, strlen(cleaned));
+  }
+  if (chars == 0)
+    e = required ? "must not be empty" : NULL;
+  else if (chars > max_chars)
+    e = too_long(max_chars);
+  if (e || !out) {
+    free(cleaned);
+    return e;
+  }
+  if (cleaned && strcmp(cleaned, s) == 0) {
+    free(cleaned);
+    cleaned = NULL;
+  }
+  *out = cleaned ? cleaned : (char *)in;
+  return NULL;
+}
+
 const char *val_text(const char *s, int required, size_t max_chars) {
-  return text_check(s, required, max_chars, 0);
+  return text_check(s, required, max_chars, 0, NULL);
 }
 
 const char *val_prose(const char *s, int required, size_t max_chars) {
-  return text_check(s, required, max_chars, 1);
+  return text_check(s, required, max_chars, 1, NULL);
+}
+
+const char *val_text_clean(const char *s, int keep_lines, int required, size_t max_chars, char **out) {
+  return text_check(s, required, max_chars, keep_lines, out);
 }
 
 const char *val_username(const char *s) {

@@ -23,6 +23,11 @@ char *val_nfc_clean_lines(const char *s);
 const char *val_text(const char *s, int required, size_t max_chars);
 /* The same for prose, counted as val_nfc_clean_lines leaves it (each kept line break is one). */
 const char *val_prose(const char *s, int required, size_t max_chars);
+/* val_text and val_nfc_clean in one call (with keep_lines: val_prose and val_nfc_clean_lines),
+ * for the hot path that stores what it checks: NULL and *out the cleaned text — s itself when
+ * it is already clean, as most text is (one pass, nothing allocated), else a malloc'd string
+ * the caller frees — or val_text's message and *out NULL. */
+const char *val_text_clean(const char *s, int keep_lines, int required, size_t max_chars, char **out);
 
 /* Usernames: 3..64 of [a-z0-9._-], starting with a letter or digit. */
 const char *val_username(const char *s);

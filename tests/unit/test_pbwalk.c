@@ -324,6 +324,42 @@ static void test_long_paths(void **state) {
   assert_string_equal(path + l - 3, "...");
 }
 
+/* pbwalk_path_push as it was written first, with snprintf: the specification the faster one
+ * must meet byte for byte, cut paths included. */
+static size_t push_reference(char *path, size_t len, const char *name, long idx) {
+  if (len >= PBWALK_PATH_MAX - 4) return len;
+  int n = idx < 0 ? snprintf(path + len, PBWALK_PATH_MAX - len, "%s%s", len ? "." : "", name)
+                  : snprintf(path + len, PBWALK_PATH_MAX - len, "%s%s[%ld]", len ? "." : "", name, idx);
+  if (n < 0 || (size_t)n >= PBWALK_PATH_MAX - len - 4) {
+    memcpy(path + PBWALK_PATH_MAX - 4, "...", 4);
+    return PBWALK_PATH_MAX - 1;
+  }
+  return len + (size_t)n;
+}
+
+static void test_push_same_as_snprintf(void **state) {
+  (void)state;
+  static const long idxs[] = {-1, -7, 0, 9, 10, 123, 99999, 2147483647L, 9223372036854775807L};
+  char name[700];
+  srand(777);
+  for (int round = 0; round < 50000; round++) {
+    char a[PBWALK_PATH_MAX], b[PBWALK_PATH_MAX];
+    /* Lengths near the end of the buffer are where cutting happens: favour them. */
+    size_t len = rand() % 3 ? (size_t)(rand() % PBWALK_PATH_MAX) : PBWALK_PATH_MAX - 1 - (size_t)(rand() % 40);
+    size_t nl = rand() % 4 ? (size_t)(rand() % 30) : (size_t)(rand() % 650);
+    for (size_t i = 0; i < nl; i++) name[i] = (char)('a' + rand() % 26);
+    name[nl] = '\0';
+    long idx = idxs[rand() % (int)(sizeof idxs / sizeof idxs[0])];
+    memset(a, 'y', sizeof a);
+    a[len] = '\0';
+    memcpy(b, a, sizeof a);
+    size_t la = pbwalk_path_push(a, len, name, idx), lb = push_reference(b, len, name, idx);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la + 1);
+    assert_int_equal(strlen(a), la);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_paths),       cmocka_unit_test(test_stop),
@@ -331,6 +367,7 @@ int main(void) {
       cmocka_unit_test(test_nfc_prose),
       cmocka_unit_test(test_refusals),    cmocka_unit_test(test_oneof),
       cmocka_unit_test(test_slots),       cmocka_unit_test(test_long_paths),
+      cmocka_unit_test(test_push_same_as_snprintf),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
