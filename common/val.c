@@ -58,20 +58,26 @@ static int is_space(ucs4_t c) {
   return uc_is_property_white_space(c);
 }
 
-/* 1 when s[0..n) is valid UTF-8 without control characters and certainly what clean() makes of
- * it, with *chars its code points: only characters that never take part in a composition
- * (ASCII, the Latin letters with the precomposed Vietnamese ones, a few punctuation marks),
- * single inner spaces, and with keep_lines single or double "\n" between non-blank characters.
- * Most stored text is like this; checking and normalizing it were the largest cost of
- * validating a record (measured on bulk imports), so it is one pass here that decodes just the
- * characters it accepts. 0: anything else, which takes the full path (and its messages). */
-static int scan_clean(const char *s, size_t n, int keep_lines, size_t *chars) {
+/* 1 when s (NUL-terminated) is valid UTF-8 without control characters and certainly what
+ * clean() makes of it, with *n its length and *chars its code points: only characters that
+ * never take part in a composition (ASCII, the Latin letters with the precomposed Vietnamese
+ * ones, a few punctuation marks), single inner spaces, and with keep_lines single or double
+ * "\n" between non-blank characters. Most stored text is like this; checking and normalizing
+ * it were the largest cost of validating a record (measured on bulk imports), so it is one pass
+ * here, also standing for strlen, that decodes just the characters it accepts. 0: anything
+ * else, which takes the full path (and its messages). */
+static int scan_clean(const char *s, int keep_lines, size_t *n, size_t *chars) {
   enum { START, CHAR, SPACE, BREAK1, BREAK2 } prev = START;
-  const uint8_t *p = (const uint8_t *)s, *end = p + n;
+  const uint8_t *p = (const uint8_t *)s;
   size_t count = 0;
-  while (p < end) {
+  for (;; count++) {
     uint8_t c = *p;
-    count++;
+    if (c > ' ' && c < 0x7F) { /* most bytes */
+      prev = CHAR;
+      p++;
+      continue;
+    }
+    if (c == '\0') break;
     if (c == ' ') {
       if (prev != CHAR) return 0;
       prev = SPACE;
@@ -85,29 +91,26 @@ static int scan_clean(const char *s, size_t n, int keep_lines, size_t *chars) {
       continue;
     }
     prev = CHAR;
-    if (c < 0x80) {
-      if (c < 0x21 || c == 0x7F) return 0;
-      p++;
-      continue;
-    }
     ucs4_t u;
+    /* A NUL after a lead byte is not a continuation byte: the checks stop there. */
     if (c >= 0xC2 && c <= 0xDF) {
-      if (end - p < 2 || (p[1] & 0xC0) != 0x80) return 0;
+      if ((p[1] & 0xC0) != 0x80) return 0;
       u = (ucs4_t)(c & 0x1F) << 6 | (p[1] & 0x3F);
       p += 2;
       if (u < 0xC0 || u > 0x1B0) return 0;
     } else if (c == 0xE1 || c == 0xE2) { /* U+1000..2FFF: never overlong, never a surrogate */
-      if (end - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+      if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
       u = (ucs4_t)(c & 0x0F) << 12 | (ucs4_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
       p += 3;
       if (!((u >= 0x1EA0 && u <= 0x1EF9) || u == 0x2013 || u == 0x2014 || (u >= 0x2018 && u <= 0x201D) ||
             u == 0x2026))
         return 0;
     } else {
-      return 0;
+      return 0; /* other controls, DEL, other leads, stray continuation bytes */
     }
   }
   if (prev != CHAR && prev != START) return 0;
+  *n = (size_t)(p - (const uint8_t *)s);
   *chars = count;
   return 1;
 }
@@ -160,10 +163,10 @@ static char *clean_full(const char *s, size_t n, int keep_lines) {
 }
 
 static char *clean(const char *s, int keep_lines) {
-  size_t chars;
+  size_t n, chars;
   if (!s) return NULL;
-  size_t n = strlen(s);
-  if (scan_clean(s, n, keep_lines, &chars)) return strdup(s);
+  if (scan_clean(s, keep_lines, &n, &chars)) return strdup(s);
+  n = strlen(s);
   if (!val_utf8(s, n)) return NULL;
   return clean_full(s, n, keep_lines);
 }
@@ -182,12 +185,14 @@ static const char *too_long(size_t max_chars) {
 static const char *text_check(const char *in, int required, size_t max_chars, int keep_lines, char **out) {
   const char *s = in ? in : "", *e = NULL;
   char *cleaned = NULL;
-  size_t n = strlen(s), chars;
+  size_t n, chars;
   if (out) *out = NULL;
-  /* Refuse absurd sizes before normalizing them; no NFC character takes more than a few code
-   * points of NFD input, so 16 bytes per character is generous. */
-  if (max_chars < SIZE_MAX / 32 && n > max_chars * 16 + 64) return too_long(max_chars);
-  if (!scan_clean(s, n, keep_lines, &chars)) {
+  /* Text the shortcut accepts needs no normalizing: its length is checked below. */
+  if (!scan_clean(s, keep_lines, &n, &chars)) {
+    n = strlen(s);
+    /* Refuse absurd sizes before normalizing them; no NFC character takes more than a few
+     * code points of NFD input, so 16 bytes per character is generous. */
+    if (max_chars < SIZE_MAX / 32 && n > max_chars * 16 + 64) return too_long(max_chars);
     if (!val_utf8(s, n)) return "must be valid UTF-8";
     for (size_t i = 0; i < n; i++) {
       unsigned char c = (unsigned char)s[i];
