@@ -141,30 +141,6 @@ static void free_meta(att_meta *m) {
   if (m) protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
-/* A new record in unit, created by d1's or d2's updater; its id in id. 0 / -1. */
-static int create_record(const char *tok, const char *unit, const char *name, char id[32]) {
-  Hoso__Records__V1__Record r = HOSO__RECORDS__V1__RECORD__INIT;
-  Hoso__Records__V1__Employment e = HOSO__RECORDS__V1__EMPLOYMENT__INIT;
-  Hoso__Records__V1__CreateRecordRequest req = HOSO__RECORDS__V1__CREATE_RECORD_REQUEST__INIT;
-  r.managing_unit_id = (char *)unit;
-  r.full_name = (char *)name;
-  r.birth_date = "1985-07-02";
-  r.gender = HOSO__RECORDS__V1__GENDER__GENDER_FEMALE;
-  e.category = HOSO__RECORDS__V1__CATEGORY__CATEGORY_PUBLIC_EMPLOYEE;
-  r.employment = &e;
-  req.record = &r;
-  Hoso__Records__V1__CreateRecordResponse *out = NULL;
-  cli_status st;
-  if (th_call(w.rec_ch, REC "CreateRecord", &req, &hoso__records__v1__create_record_response__descriptor,
-              (void **)&out, tok, &st) != GRPC_STATUS_OK) {
-    fprintf(stderr, "CreateRecord: %s\n", st.message);
-    return -1;
-  }
-  snprintf(id, 32, "%s", out->record->id);
-  protobuf_c_message_free_unpacked(&out->base, NULL);
-  return 0;
-}
-
 /* ------------------------------------------------------------ tests --------------------- */
 
 /* What goes up comes down byte for byte, with the SHA-256 of those bytes, for a one-message PDF
@@ -346,7 +322,7 @@ static void test_idempotent(void **state) {
 static void test_follows_transfer(void **state) {
   (void)state;
   char id[32];
-  assert_int_equal(create_record(w.tok_d1_updater, w.d1_id, "Trần Văn Chuyển", id), 0);
+  assert_int_equal(th_world_record(&w, w.tok_d1_updater, w.d1_id, "Trần Văn Chuyển", id), 0);
   cli_status st;
   att_meta *a = NULL;
   assert_int_equal(upload(w.tok_d1_updater, id, "qd-dieu-dong.pdf", "", pdf, sizeof pdf - 1, MIB, NULL, &a, &st),
@@ -388,7 +364,7 @@ static int setup(void **state) {
   if (th_world_start(&w, 1, NULL) != 0) return -1;
   admin_db = PQconnectdb(w.pg.admin_dsn);
   if (PQstatus(admin_db) != CONNECTION_OK) return -1;
-  return create_record(w.tok_d1_updater, w.d1_id, "Nguyễn Thị Lan", rec_d1);
+  return th_world_record(&w, w.tok_d1_updater, w.d1_id, "Nguyễn Thị Lan", rec_d1);
 }
 
 static int teardown(void **state) {

@@ -35,26 +35,6 @@ static PGresult *q(PGconn *c, const char *sql, int n, const char *const *p, Exec
   return r;
 }
 
-/* A minimal valid dossier of unit: the identity fields every record must have. */
-static grpc_status_code create(const char *tok, const char *unit, const char *name, char id[32], cli_status *st) {
-  Hoso__Records__V1__Record r = HOSO__RECORDS__V1__RECORD__INIT;
-  Hoso__Records__V1__Employment e = HOSO__RECORDS__V1__EMPLOYMENT__INIT;
-  Hoso__Records__V1__CreateRecordRequest req = HOSO__RECORDS__V1__CREATE_RECORD_REQUEST__INIT;
-  r.managing_unit_id = (char *)unit;
-  r.full_name = (char *)name;
-  r.birth_date = "1979-03-08";
-  r.gender = HOSO__RECORDS__V1__GENDER__GENDER_MALE;
-  e.category = HOSO__RECORDS__V1__CATEGORY__CATEGORY_PUBLIC_EMPLOYEE;
-  r.employment = &e;
-  req.record = &r;
-  Hoso__Records__V1__CreateRecordResponse *out = NULL;
-  grpc_status_code c = th_call(w.rec_ch, REC "CreateRecord", &req, &hoso__records__v1__create_record_response__descriptor,
-                               (void **)&out, tok, st);
-  if (c == GRPC_STATUS_OK) snprintf(id, 32, "%s", out->record->id);
-  if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
-  return c;
-}
-
 /* The record as stored, for requests that carry a whole record. Caller frees. */
 static Hoso__Records__V1__Record *get(const char *tok, const char *id) {
   Hoso__Records__V1__GetRecordRequest req = HOSO__RECORDS__V1__GET_RECORD_REQUEST__INIT;
@@ -79,10 +59,9 @@ static Hoso__Records__V1__Record *get(const char *tok, const char *id) {
 static void fill_district_1(void) {
   char d1rec[32], d2rec[32];
   cli_status st;
-  grpc_status_code c = create(w.tok_d1_updater, w.d1_id, "Phan Văn Sơn", d1rec, &st);
-  if (c != GRPC_STATUS_OK) fail_msg("CreateRecord: %s %s", cli_status_name(c), st.message);
-  c = create(w.tok_d2_updater, w.d2_id, "Hà Thị Tâm", d2rec, &st);
-  if (c != GRPC_STATUS_OK) fail_msg("CreateRecord: %s %s", cli_status_name(c), st.message);
+  grpc_status_code c;
+  assert_int_equal(th_world_record(&w, w.tok_d1_updater, w.d1_id, "Phan Văn Sơn", d1rec), 0);
+  assert_int_equal(th_world_record(&w, w.tok_d2_updater, w.d2_id, "Hà Thị Tâm", d2rec), 0);
 
   Hoso__Records__V1__Record *r = get(w.tok_d1_updater, d1rec);
   Hoso__Records__V1__PersonalInfo p = HOSO__RECORDS__V1__PERSONAL_INFO__INIT;
