@@ -256,6 +256,10 @@ static int apply(const unit_change *c) {
     log_error("unit sync: change %lld from identity is malformed; stopped before it", (long long)c->seq);
     return -1;
   }
+  /* Once the change commits (the cursor with it) it is visible to everyone: forgetting only
+   * after the commit left a moment in which a caller who saw it applied was still answered
+   * from a path fetched before it. Paths fetched from here on are identity's after the change. */
+  rec_unit_path_forget_all();
   long long t0 = now_ms();
   if (srv_tx(ctx, DB_READ_COMMITTED, us_apply_tx, &a) != 0) {
     grpc_status_code code;
@@ -264,8 +268,8 @@ static int apply(const unit_change *c) {
               c->unit_id, c->old_path, c->new_path, cli_status_name(code), msg ? msg : "");
     return -1;
   }
-  /* Paths copied from identity before the change must not be served again, and what was
-   * written with one meanwhile is looked for (sweep). */
+  /* A call in flight during the transaction may have cached a path from before the change
+   * again; what was written with such a path meanwhile is looked for (sweep). */
   rec_unit_path_forget_all();
   remember(c);
   if (a.skipped)

@@ -137,10 +137,15 @@ static long long feed_last(void) {
 
 static long long cursor(void) { return sql_long("SELECT last_seq FROM records.unit_sync_cursor", NULL, NULL); }
 
-/* Waits (up to 20 s) until records has applied every change identity has made. */
+/* Waits until records has applied every change identity has made. The cursor advances in the
+ * transaction that applies the change, so once it is there every record, version and audit
+ * row of the change is committed, and records has emptied its unit-path cache before that
+ * commit (unit_sync.c apply()). Up to 60 s: a round that fails (an identity call gives up after
+ * 5 s) is retried only after a pause that doubles up to 6.4 s, so on a loaded machine a couple
+ * of failed rounds take well over the 20 s this used to allow. */
 static void wait_synced(void) {
   long long want = feed_last();
-  for (int i = 0; i < 400 && cursor() < want; i++) usleep(50000);
+  for (int i = 0; i < 1200 && cursor() < want; i++) usleep(50000);
   assert_int_equal(cursor(), want);
 }
 
@@ -197,6 +202,8 @@ static void test_move(void **state) {
   protobuf_c_message_free_unpacked(&r->base, NULL);
   th_expect(get(w.tok_d2_reader, ry, today(), &r, &st), &st, GRPC_STATUS_OK, NULL);
   protobuf_c_message_free_unpacked(&r->base, NULL);
+  /* records cached x's old path for the search before the move; the cache was emptied before
+   * the cursor moved (wait_synced), so x is looked up again and is district 2's now. */
   assert_int_equal(search_unit(w.tok_d2_reader, x, ry, &found), 2);
   assert_true(found);
   search_unit(w.tok_d2_reader, w.d2_id, rx, &found);
@@ -420,9 +427,12 @@ static void test_two_changes_in_order(void **state) {
                    1);
 }
 
-/* Waits (up to 10 s) until the query, with one parameter, answers want. */
+/* Waits until the query, with one parameter, answers want. Up to 30 s, for the reasons of
+ * wait_synced; the sweep looks under an old path for 60 s after its change was applied, and the
+ * late records below are put there within a second of that, so the wait ends inside it. */
+enum { LATE_POLLS = 600 }; /* of 50 ms */
 static void wait_for(const char *q, const char *p1, long long want) {
-  for (int i = 0; i < 200 && sql_long(q, p1, NULL) != want; i++) usleep(50000);
+  for (int i = 0; i < LATE_POLLS && sql_long(q, p1, NULL) != want; i++) usleep(50000);
   assert_int_equal(sql_long(q, p1, NULL), want);
 }
 
@@ -462,7 +472,7 @@ static void test_late_writers(void **state) {
   char want_l[128];
   snprintf(want_l, sizeof want_l, "%s.%s", w.d2_path, l);
   char *path_l = sql_text("SELECT unit_path::text FROM records.records WHERE id = $1::bigint", rl);
-  for (int i = 0; i < 200 && strcmp(path_l, want_l) != 0; i++) {
+  for (int i = 0; i < LATE_POLLS && strcmp(path_l, want_l) != 0; i++) {
     free(path_l);
     usleep(50000);
     path_l = sql_text("SELECT unit_path::text FROM records.records WHERE id = $1::bigint", rl);
