@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include "records.pb-c.h"
 #include "srv_int.h"
 #include "th_world.h"
@@ -519,6 +520,8 @@ typedef struct {
   int ok, refused, other;
 } tally;
 
+static atomic_int checkers_started; /* checkers past their first check */
+
 static void *checker(void *p) {
   tally *t = p;
   fake_call f;
@@ -528,6 +531,7 @@ static void *checker(void *p) {
     else if (f.priv.code == GRPC_STATUS_INVALID_ARGUMENT) t->refused++;
     else t->other++;
     if (check(&f, "ETHNICITY", "54") != 0) t->other++;
+    if (i == 0) atomic_fetch_add(&checkers_started, 1);
     usleep(2000);
   }
   call_close(&f);
@@ -542,8 +546,15 @@ static void test_catalog_check_threads(void **s) {
   pthread_t th[N];
   tally t[N];
   memset(t, 0, sizeof t);
+  atomic_store(&checkers_started, 0);
   for (int i = 0; i < N; i++) assert_int_equal(pthread_create(&th[i], NULL, checker, &t[i]), 0);
-  for (int k = 0; k < 6; k++) {
+  /* No toggle before every checker has made its first check: T.78 is active then (cached so,
+   * or found so in the table on a miss), so each thread's first answer is ok. Otherwise a
+   * thread slow to connect on a loaded machine could start only after the first toggle and,
+   * with upserts slowed as much, spend its whole run in inactive stretches. */
+  for (int i = 0; i < 12000 && atomic_load(&checkers_started) < N; i++) usleep(5000);
+  int all_started = atomic_load(&checkers_started) == N;
+  for (int k = 0; all_started && k < 6; k++) {
     usleep(250 * 1000);
     e.active = !e.active;
     Entry *next = must_upsert(&e, cur->version);
@@ -552,6 +563,7 @@ static void test_catalog_check_threads(void **s) {
   }
   for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
   free_msg(cur);
+  if (!all_started) fail_msg("only %d of %d checkers made a first check within 60 s", atomic_load(&checkers_started), N);
   for (int i = 0; i < N; i++) {
     assert_int_equal(t[i].other, 0);
     assert_int_equal(t[i].ok + t[i].refused, 400);
