@@ -213,7 +213,9 @@ static void *reader(void *p) {
     Feed *f = NULL;
     cli_status st;
     if (feed(w.tok_transfers, r->after, 0, &f, &st) == GRPC_STATUS_OK) {
+      pthread_mutex_lock(&r->mu);
       r->calls++;
+      pthread_mutex_unlock(&r->mu);
       for (size_t i = 0; i < f->n_changes; i++) {
         if (f->changes[i]->seq != r->after + 1) r->gaps++;
         r->after = f->changes[i]->seq;
@@ -244,6 +246,21 @@ static void test_concurrent_moves(void **state) {
   pthread_t rt, th[MOVERS];
   mover_arg args[MOVERS];
   assert_int_equal(pthread_create(&rt, NULL, reader, &ra), 0);
+  /* The movers start once the reader has read (10 s at most): on a loaded machine the reader
+   * might otherwise first run after the last move, read once and see nothing move. Its first
+   * read saw stop unset, so it reads again: more than one call. */
+  for (int i = 0;; i++) {
+    pthread_mutex_lock(&ra.mu);
+    int calls = ra.calls;
+    if (i == 1000) ra.stop = 1;
+    pthread_mutex_unlock(&ra.mu);
+    if (calls > 0) break;
+    if (i == 1000) {
+      pthread_join(rt, NULL); /* it reads &ra on this stack */
+      fail_msg("the feed reader had no answer within 10 s");
+    }
+    usleep(10 * 1000);
+  }
   for (int i = 0; i < MOVERS; i++) {
     args[i] = (mover_arg){.units = {x, y}, .parents = {p, q}, .k = i};
     assert_int_equal(pthread_create(&th[i], NULL, mover, &args[i]), 0);
