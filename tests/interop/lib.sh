@@ -58,6 +58,46 @@ interop_spawn() {
   INTEROP_PIDS+=("$SPAWNED")
 }
 
+# owns_listener PID PORT: whether process PID holds the socket listening on 127.0.0.1:PORT (from
+# /proc/net/tcp{,6} and the socket inodes among its descriptors).
+owns_listener() {
+  local pid="$1" hex inode
+  hex="$(printf '%04X' "$2")"
+  for inode in $(awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { print $10 }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
+    ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "socket:\[$inode\]" && return 0
+  done
+  return 1
+}
+
+# interop_start LOGNAME ADDR_VAR VAR=value... BINARY: interop_spawn on a free port given as
+# ADDR_VAR=127.0.0.1:PORT, ready once that process itself listens there (another test running
+# beside this one may have been handed the same free port: its service would answer a health
+# check just as well). A start that lost the port to someone else is made again on another.
+# Leaves the pid in SPAWNED and the address in STARTED_ADDR.
+interop_start() {
+  local log="$1" var="$2" attempt port i
+  shift 2
+  for attempt in 1 2 3; do
+    port="$(free_port)"
+    interop_spawn "$log" "$var=127.0.0.1:$port" "$@"
+    for ((i = 0; i < 600; i++)); do
+      if owns_listener "$SPAWNED" "$port"; then
+        STARTED_ADDR="127.0.0.1:$port"
+        return 0
+      fi
+      kill -0 "$SPAWNED" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$SPAWNED" 2>/dev/null && { echo "$NAME: $log did not listen within 60 s" >&2; exit 1; }
+    grep -qE 'cannot listen on|Address already in use' "$TMP/$log.log" ||
+      { echo "$NAME: $log exited during start-up" >&2; exit 1; }
+    mv "$TMP/$log.log" "$TMP/$log.lost-port-$attempt.log"
+  done
+  echo "$NAME: $log lost its port three times" >&2
+  exit 1
+}
+
 # interop_stop PID NAME: SIGTERM, wait up to 20 s, fail unless it exits 0 (drained, and no
 # leak reports under the sanitizers).
 interop_stop() {

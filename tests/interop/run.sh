@@ -24,12 +24,11 @@ NAME=interop
 . "$HERE/lib.sh"
 interop_pg_start
 
-PORT="$(free_port)"
-export HOSO_IDENTITY_ADDR="127.0.0.1:$PORT"
 export HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD"
-interop_spawn identity HOSO_PG_DSN="$PG_DSN" HOSO_IDENTITY_ADDR="$HOSO_IDENTITY_ADDR" \
+interop_start identity HOSO_IDENTITY_ADDR HOSO_PG_DSN="$PG_DSN" \
   HOSO_ADMIN_PASSWORD="$HOSO_ADMIN_PASSWORD" "$BUILD/hoso-identity"
 SVC_PID=$SPAWNED
+export HOSO_IDENTITY_ADDR="$STARTED_ADDR"
 
 (cd "$HERE" && node interop.test.js)
 

@@ -38,14 +38,15 @@ NAME=interop-connect
 . "$HERE/../lib.sh"
 interop_pg_start
 
-IDN_ADDR="127.0.0.1:$(free_port)"
-GW_ADDR="127.0.0.1:$(free_port)"
-interop_spawn identity HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_PG_DSN="$PG_DSN" \
+# One after the other: each on a port its own process is seen to hold (lib.sh).
+interop_start identity HOSO_IDENTITY_ADDR HOSO_PG_DSN="$PG_DSN" \
   HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD" HOSO_TRUSTED_PROXIES=127.0.0.1 "$BUILD/hoso-identity"
 IDN_PID=$SPAWNED
-interop_spawn gateway HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_GATEWAY_ADDR="$GW_ADDR" \
+IDN_ADDR=$STARTED_ADDR
+interop_start gateway HOSO_GATEWAY_ADDR HOSO_IDENTITY_ADDR="$IDN_ADDR" \
   HOSO_GATEWAY_READY_BACKENDS=identity "$BUILD/hoso-gateway"
 GW_PID=$SPAWNED
+GW_ADDR=$STARTED_ADDR
 
 # Ready when the gateway's /readyz says identity serves.
 ready() {
