@@ -782,6 +782,20 @@ static int http_ready(int port, const char *addr, const char *const *extra_env) 
   return port_open(port) && th_http_status(addr, "/healthz") == 200;
 }
 
+/* Whether a service's log says it could not bind its port. Taken by a listener, port_open
+ * shows it; taken by a socket that does not listen (another process's outgoing connection got
+ * it as its local port, a test holding it bound), only the service's own words do. */
+static int lost_port(const char *log) {
+  FILE *f = fopen(log, "r");
+  if (!f) return 0;
+  char line[4096];
+  int lost = 0;
+  while (!lost && fgets(line, sizeof line, f))
+    lost = strstr(line, "cannot listen on") || strstr(line, "Address already in use");
+  fclose(f);
+  return lost;
+}
+
 static int svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                      const char *const *extra_env,
                      int (*ready)(int port, const char *addr, const char *const *env)) {
@@ -844,7 +858,7 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
       svc_forget(pid);
       s->pid = 0;
       /* the port taken by another process since th_free_port: not the service's fault */
-      if (port_open(port) && attempt < 2) continue;
+      if ((port_open(port) || lost_port(s->log)) && attempt < 2) continue;
       fprintf(stderr, "th: %s exited during start-up with status %d\n", binary,
               exit_code(status));
       print_tail(binary, s->log);
