@@ -10,6 +10,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include "audit.h"
 #include "db.h"
+#include "revocations.h"
 #include "tok.h"
 
 typedef struct srv_ctx srv_ctx;
@@ -41,6 +42,14 @@ typedef struct {
  * fetch them from identity's GetPublicKeys at HOSO_IDENTITY_ADDR. */
 typedef int (*srv_keys_fn)(tok_keyring *kr, void *arg);
 
+/* Reads one page of token revocations after seq `after` (identity's ListTokenRevocations):
+ * rev_add's each into `into` (learnt at `now`), sets *last to the seq to continue after (the
+ * highest committed when the page is not full; below `after` when identity's list was reset)
+ * and *more when the page was full. 0 / -1. NULL in srv_config means: ask identity over gRPC
+ * at HOSO_IDENTITY_ADDR. */
+typedef int (*srv_revocations_fn)(db_conn *db, long long after, rev_list *into, long long now,
+                                  long long *last, int *more);
+
 typedef struct {
   const char *service;          /* "identity": logs, defaults */
   const char *addr_env;         /* "HOSO_IDENTITY_ADDR" */
@@ -50,6 +59,7 @@ typedef struct {
   const srv_method *methods;
   size_t n_methods;
   srv_keys_fn load_keys;        /* NULL: from identity over gRPC */
+  srv_revocations_fn load_revocations; /* NULL: from identity over gRPC */
   /* Runs once after migrations, before serving, on a worker connection (bootstrap data).
    * Non-zero aborts start-up. May be NULL. */
   int (*on_start)(db_conn *db);

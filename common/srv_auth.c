@@ -143,7 +143,7 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
     /* A public method works without a token; a good one is passed on, a bad one ignored. */
     if (jwt && tok_verify_cached(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) == 0 &&
         (strcmp(c->typ, TOK_TYP_PWCHANGE) != 0 || (flags & SRV_PWCHANGE_OK)) &&
-        !(service_mtls && (c->roles & ROLE_SERVICE) && !ctx->peer_has_cert))
+        !(service_mtls && (c->roles & ROLE_SERVICE) && !ctx->peer_has_cert) && !srv_revoked(c))
       ctx->auth = c;
     return 0;
   }
@@ -151,6 +151,10 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
   if (tok_verify_cached(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) != 0)
     return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "invalid token: %s",
                     *why ? why : "rejected");
+  if (srv_revoked(c))
+    return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED,
+                    "invalid token: revoked (the account was disabled or changed since you logged in); "
+                    "log in again");
   if (strcmp(c->typ, TOK_TYP_PWCHANGE) == 0 && !(flags & SRV_PWCHANGE_OK))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "password change required: call ChangePassword first");

@@ -65,6 +65,17 @@ void srv_set_thread_db(db_conn *db);
 /* Loads the keys once now; failure is logged, not fatal. */
 void srv_keyring_load_now(db_conn *db);
 
+/* --- srv_revocations.c --- */
+/* The token revocation list of the process: init (fetch NULL = identity over gRPC), one read
+ * now (before serving; failure logged, not fatal), the job that reads it every
+ * HOSO_REVOCATION_POLL_MS, and the check: 1 when the verified token c is revoked. */
+int srv_revocations_init(srv_revocations_fn fetch);
+void srv_revocations_load_now(db_conn *db);
+int srv_revocations_start(const char *schema);
+void srv_revocations_stop(void);
+void srv_revocations_free(void);
+int srv_revoked(const tok_claims *c);
+
 /* --- cli.c --- */
 /* grpc_init with the process-wide settings the runtime and the client want. */
 void srv_grpc_init(void);

@@ -470,6 +470,8 @@ static void release(int grpc_up) {
   free(R.services);
   R.services = NULL;
   srv_keyring_free();
+  srv_revocations_stop(); /* a start-up that failed after the job started */
+  srv_revocations_free();
   if (grpc_up) grpc_shutdown();
 }
 
@@ -525,6 +527,8 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   grpc_up = 1;
   if (srv_keyring_init(cfg->load_keys) != 0) goto out;
   srv_keyring_load_now(R.w[0].db);
+  if (srv_revocations_init(cfg->load_revocations) != 0) goto out;
+  srv_revocations_load_now(R.w[0].db);
 
   const char *mode = NULL;
   grpc_server_credentials *creds = srv_tls_credentials(&mode);
@@ -557,6 +561,10 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   }
   log_info("listening on %s tls=%s workers=%d schema=%s service_mtls=%s", addr, mode,
            R.n_workers, cfg->schema, R.service_mtls ? "require" : "off");
+  if (srv_revocations_start(cfg->schema) != 0) {
+    drain(0);
+    goto out;
+  }
   if (cfg->on_serving && cfg->on_serving() != 0) {
     log_error("background start-up step failed; stopping");
     drain(0);
@@ -567,6 +575,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   while (sigwait(&sigs, &sig) != 0) {
   }
   if (cfg->on_stopping) cfg->on_stopping();
+  srv_revocations_stop();
   drain(sig);
   log_info("stopped");
   rc = 0;

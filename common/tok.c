@@ -162,7 +162,8 @@ int tok_sign(const tok_signer *key, const tok_claims *c, long long now, int ttl,
       add_opt(j, "scp", c->scope))
     goto out;
   if (jwt_add_grant_int(j, "iat", (long)now) || jwt_add_grant_int(j, "nbf", (long)now) ||
-      jwt_add_grant_int(j, "exp", (long)(now + ttl)))
+      jwt_add_grant_int(j, "exp", (long)(now + ttl)) ||
+      (c->gen > 0 && jwt_add_grant_int(j, "gen", (long)c->gen)))
     goto out;
   if (jwt_add_grants_json(j, roles_json)) goto out;
   if (jwt_add_header(j, "kid", key->kid) || jwt_add_header(j, "typ", "JWT")) goto out;
@@ -460,7 +461,7 @@ static const char *read_claims(json_t *p, long long now, tok_claims *c) {
       (strcmp(c->typ, TOK_TYP_ACCESS) != 0 && strcmp(c->typ, TOK_TYP_PWCHANGE) != 0))
     return "wrong token type";
   if (claim_int(p, "exp", &c->exp, 1) || claim_int(p, "nbf", &c->nbf, 0) ||
-      claim_int(p, "iat", &c->iat, 0))
+      claim_int(p, "iat", &c->iat, 0) || claim_int(p, "gen", &c->gen, 0) || c->gen < 0)
     return "bad claims";
   if (now >= c->exp) return "expired";
   if (json_object_get(p, "nbf") && c->nbf > now + TOK_LEEWAY) return "not yet valid";

@@ -12,6 +12,9 @@
 #define TOK_TYP_ACCESS "access"       /* a full access token */
 #define TOK_TYP_PWCHANGE "pwchange"   /* first-login token: allows ChangePassword only */
 #define TOK_ACCESS_TTL 900            /* 15 minutes */
+/* How long a token revocation matters: every token it voids has expired by then (with room for
+ * clocks that differ between services). */
+#define TOK_REVOCATION_WINDOW (TOK_ACCESS_TTL + 120)
 
 /* Role bits (the names travel in the token as strings, as in proto/common.proto). */
 enum {
@@ -41,6 +44,8 @@ typedef struct {
   char jti[64];
   char typ[16];         /* TOK_TYP_ACCESS or TOK_TYP_PWCHANGE */
   long long iat, nbf, exp;
+  long long gen;        /* the subject's token generation when signed ("gen", 0 when absent):
+                           a revocation cuts every token of the subject below a generation */
 } tok_claims;
 
 /* A signing key of identity: EC P-256 private key in PEM, with its kid. */

@@ -77,6 +77,7 @@ ID_HANDLER(rpc_change_password);
 ID_HANDLER(rpc_whoami);
 /* rpc_keys.c */
 ID_HANDLER(rpc_get_public_keys);
+ID_HANDLER(rpc_list_token_revocations);
 ID_HANDLER(rpc_rotate_signing_key);
 /* rpc_units.c */
 ID_HANDLER(rpc_create_unit);

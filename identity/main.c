@@ -2,6 +2,7 @@
  * method table and start-up; each RPC group lives in its rpc_*.c. */
 #include "cfg.h"
 #include "identity.h"
+#include "store_revocations.h"
 
 extern const db_migration identity_migrations[];
 
@@ -17,6 +18,7 @@ static const srv_method methods[] = {
     M("ServiceLogin", service_login, rpc_service_login, SRV_PUBLIC),
     M("GetPublicKeys", get_public_keys, rpc_get_public_keys, SRV_PUBLIC),
     M("RotateSigningKey", rotate_signing_key, rpc_rotate_signing_key, 0),
+    M("ListTokenRevocations", list_token_revocations, rpc_list_token_revocations, SRV_PUBLIC),
     {"/hoso.identity.v1.Identity/WhoAmI", &hoso__identity__v1__who_am_irequest__descriptor,
      &hoso__identity__v1__who_am_iresponse__descriptor, rpc_whoami, SRV_PWCHANGE_OK},
     M("CreateUnit", create_unit, rpc_create_unit, 0),
@@ -51,6 +53,7 @@ int main(int argc, char **argv) {
       .methods = methods,
       .n_methods = sizeof methods / sizeof methods[0],
       .load_keys = keys_load_ring,
+      .load_revocations = sr_fetch,
       .on_start = identity_bootstrap,
       .on_serving = keys_rotation_start,
       .on_stopping = keys_rotation_stop,

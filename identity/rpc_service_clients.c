@@ -304,6 +304,7 @@ typedef struct {
   char key[64];      /* throttle name: "svc:<client_id>" */
   char subject[64];  /* "svc:<client_id>" */
   int found, revoked, verified;
+  long long gen;     /* the client's token generation (013_token_revocations.sql) */
   char phc[PW_PHC_MAX];
   char *ids_array;   /* the grant, "{4,17}" */
   Hoso__Identity__V1__ServiceLoginResponse *out;
@@ -335,6 +336,7 @@ static int login_lookup_tx(srv_ctx *ctx, void *p) {
   if (st->found) {
     snprintf(st->phc, sizeof st->phc, "%s", PQgetvalue(r, 0, SC_COL_SECRET));
     st->revoked = PQgetvalue(r, 0, 4)[0] == 't';
+    st->gen = strtoll(PQgetvalue(r, 0, SC_COL_TOKEN_GEN), NULL, 10);
     st->ids_array = srv_printf(ctx, "{%s}", PQgetvalue(r, 0, 2));
   }
   PQclear(r);
@@ -359,6 +361,7 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
   snprintf(c.username, sizeof c.username, "%s", st->client_id);
   snprintf(c.typ, sizeof c.typ, "%s", TOK_TYP_ACCESS);
   c.roles = ROLE_SERVICE;
+  c.gen = st->gen;
   size_t used = 0;
   int fits = 1;
   for (int i = 0; i < n && fits; i++) {

@@ -86,9 +86,9 @@ static int login_lookup_tx(srv_ctx *ctx, void *p) {
   st->found = PQntuples(r) == 1;
   if (st->found) {
     session_subject_from_row(&st->subj, r, 0, 0);
-    snprintf(st->phc, sizeof st->phc, "%s", PQgetvalue(r, 0, 6));
-    st->status = atoi(PQgetvalue(r, 0, 7));
-    st->must_change = PQgetvalue(r, 0, 8)[0] == 't';
+    snprintf(st->phc, sizeof st->phc, "%s", PQgetvalue(r, 0, SESSION_SUBJECT_NCOLS));
+    st->status = atoi(PQgetvalue(r, 0, SESSION_SUBJECT_NCOLS + 1));
+    st->must_change = PQgetvalue(r, 0, SESSION_SUBJECT_NCOLS + 2)[0] == 't';
   }
   PQclear(r);
   return 0;
@@ -192,7 +192,8 @@ static int refresh_tx(srv_ctx *ctx, void *p) {
   int active = 0;
   if (PQntuples(r) == 1) {
     session_subject_from_row(&s, r, 0, 0);
-    active = atoi(PQgetvalue(r, 0, 6)) == 1 && PQgetvalue(r, 0, 7)[0] != 't';
+    active = atoi(PQgetvalue(r, 0, SESSION_SUBJECT_NCOLS)) == 1 &&
+             PQgetvalue(r, 0, SESSION_SUBJECT_NCOLS + 1)[0] != 't';
   } else {
     memset(&s, 0, sizeof s);
   }

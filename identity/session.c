@@ -14,6 +14,7 @@ void session_subject_from_row(session_subject *s, const PGresult *r, int row, in
   snprintf(s->unit_path, sizeof s->unit_path, "%s", PQgetvalue(r, row, c + 3));
   snprintf(s->record_id, sizeof s->record_id, "%s", PQgetvalue(r, row, c + 4));
   s->roles = (unsigned)strtoul(PQgetvalue(r, row, c + 5), NULL, 10);
+  s->gen = strtoll(PQgetvalue(r, row, c + 6), NULL, 10);
 }
 
 int session_access_token(srv_ctx *ctx, const session_subject *s, int pwchange, char **jwt) {
@@ -25,6 +26,7 @@ int session_access_token(srv_ctx *ctx, const session_subject *s, int pwchange, c
   snprintf(c.unit_path, sizeof c.unit_path, "%s", s->unit_path);
   snprintf(c.record_id, sizeof c.record_id, "%s", s->record_id);
   c.roles = s->roles;
+  c.gen = s->gen;
   /* The whole deployment for the system administrator, otherwise the own subtree. */
   snprintf(c.scope, sizeof c.scope, "%s", (s->roles & ROLE_SYSTEM_ADMIN) ? "*" : s->unit_path);
   snprintf(c.typ, sizeof c.typ, "%s", pwchange ? TOK_TYP_PWCHANGE : TOK_TYP_ACCESS);

@@ -13,10 +13,12 @@
 typedef struct {
   char id[32], username[128], unit_id[32], unit_path[512], record_id[64];
   unsigned roles;
+  long long gen; /* token generation: tokens below it are revoked (013_token_revocations.sql) */
 } session_subject;
 
 /* Fills s from the account row (columns of SESSION_SUBJECT_COLS). */
-#define SESSION_SUBJECT_COLS "a.id::text, a.username, a.unit_id::text, a.unit_path::text, a.person_record_id, a.roles"
+#define SESSION_SUBJECT_COLS "a.id::text, a.username, a.unit_id::text, a.unit_path::text, a.person_record_id, a.roles, a.token_gen"
+#define SESSION_SUBJECT_NCOLS 7 /* the columns a query adds after them start here */
 void session_subject_from_row(session_subject *s, const PGresult *r, int row, int col0);
 
 /* Signs an access token for s (typ pwchange when pwchange). *jwt in the arena. 0 / -1 (status set). */

@@ -10,8 +10,10 @@
 #define SC_COLS                                                                         \
   "c.client_id, c.name, array_to_string(c.unit_ids, ','), c.approval_reference, "        \
   "c.revoked_at IS NOT NULL, "                                                          \
-  "to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), c.secret_phc"
+  "to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), c.secret_phc, " \
+  "c.token_gen"
 #define SC_COL_SECRET 6
+#define SC_COL_TOKEN_GEN 7
 
 /* The message of row `row` (never the secret), in the call's arena. */
 Hoso__Identity__V1__ServiceClient *sc_from_row(srv_ctx *ctx, const PGresult *r, int row);
