@@ -29,6 +29,10 @@ enum {
    * sends each response with srv_send and leaves *resp NULL. The runtime sends the status. */
   SRV_CLIENT_STREAM = 1u << 2,
   SRV_SERVER_STREAM = 1u << 3,
+  /* Polled by other services every few seconds (the revocation list, the unit-change feed): a
+   * successful call is logged at debug level, so the log keeps what people did. Failures
+   * are logged as usual. */
+  SRV_QUIET = 1u << 4,
 };
 
 typedef struct {

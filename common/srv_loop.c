@@ -345,7 +345,7 @@ static void serve_call(worker *w, grpc_call *call, grpc_call_details *d, grpc_me
 
   grpc_status_code code = p->cancelled ? GRPC_STATUS_CANCELLED : p->failed ? p->code : GRPC_STATUS_OK;
   double ms = now_ms() - t0;
-  int lvl = m == &health_method && code == GRPC_STATUS_OK ? LOG_DEBUG_ : LOG_INFO_;
+  int lvl = (m == &health_method || (m && (m->flags & SRV_QUIET))) && code == GRPC_STATUS_OK ? LOG_DEBUG_ : LOG_INFO_;
   if (p->failed && !p->cancelled)
     log_msg(lvl, "call %s %s %.1fms client=%s: %s", ctx.method, cli_status_name(code), ms,
             ctx.client_addr, p->message);
