@@ -806,14 +806,22 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
     fprintf(stderr, "th: %s is not built\n", path);
     return -1;
   }
-  const char *logdir = pg && pg->sock_dir[0] ? pg->sock_dir : "/tmp";
+  /* Beside the build, not in the cluster's directory: th_world_stop removes that, and the
+   * checks of a service's log (th_log_errors) come after the service has stopped. Named by
+   * the test process too, so logs of earlier runs or of parallel tests never mix in. */
+  (void)pg;
+  const char *logdir = HOSO_BIN_DIR "/test-logs";
+  if (mkdir(logdir, 0755) != 0 && errno != EEXIST) {
+    fprintf(stderr, "th: cannot make %s: %s\n", logdir, strerror(errno));
+    return -1;
+  }
 
   /* A free port can be taken by someone else before the service binds it: then retry. */
   for (int attempt = 0; attempt < 3; attempt++) {
     int port = th_free_port();
     if (port <= 0) return -1;
     snprintf(s->addr, sizeof s->addr, "127.0.0.1:%d", port);
-    snprintf(s->log, sizeof s->log, "%.170s/%.60s-%d.log", logdir, binary, port);
+    snprintf(s->log, sizeof s->log, "%.160s/%.50s-%d-%d.log", logdir, binary, (int)getpid(), port);
 
     env_list env = {{0}, 0};
     static const char *const keep[] = {"PATH", "HOME", "LANG", "TMPDIR", "ASAN_OPTIONS",
@@ -939,7 +947,11 @@ int th_svc_stop(th_svc *s) {
 
 int th_log_errors(const char *path) {
   FILE *f = fopen(path, "r");
-  if (!f) return 0;
+  if (!f) {
+    /* A check that cannot read the log must not pass as "no errors". */
+    fprintf(stderr, "th_log_errors: cannot read %s: %s\n", path, strerror(errno));
+    return 1;
+  }
   char line[4096];
   int n = 0;
   while (fgets(line, sizeof line, f))
