@@ -225,6 +225,58 @@ static void test_roles_narrowed(void **state) {
   free(tok);
 }
 
+/* A unit moved to another district: the tokens of its people name the old place, so they are
+ * void; a client holding a refresh token gets a working token for the new place without a new
+ * login (the move ends access tokens, not sessions). */
+static void test_unit_moved(void **state) {
+  (void)state;
+  char unit[32], path[64];
+  assert_int_equal(th_world_unit(&w, w.d1_id, "RV-TRUONG", "Trường Tiểu học Thu Hồi",
+                                HOSO__IDENTITY__V1__UNIT_TYPE__UNIT_TYPE_PUBLIC_SERVICE, unit, path), 0);
+  char *first = th_world_account_token(&w, "rv.mover", unit, HOSO__COMMON__V1__ROLE__READER);
+  assert_non_null(first);
+  char id[32];
+  account_of(first, id);
+  free(first);
+  char *tok = fresh_login(id, "rv.mover"); /* its refresh token comes from a Login below */
+  free(tok);
+  Hoso__Identity__V1__LoginRequest lq = HOSO__IDENTITY__V1__LOGIN_REQUEST__INIT;
+  lq.username = "rv.mover";
+  lq.password = NEW_PW;
+  Hoso__Identity__V1__LoginResponse *lr = NULL;
+  cli_status st;
+  assert_int_equal(th_call(w.id_ch, IDN "Login", &lq, &hoso__identity__v1__login_response__descriptor, (void **)&lr,
+                           NULL, &st),
+                   GRPC_STATUS_OK);
+  expect_ok(at_identity, lr->access_token, "identity before the move");
+
+  Hoso__Identity__V1__MoveUnitRequest mv = HOSO__IDENTITY__V1__MOVE_UNIT_REQUEST__INIT;
+  mv.unit_id = unit;
+  mv.new_parent_id = w.d2_id;
+  mv.reason = "Điều chỉnh địa giới hành chính";
+  assert_int_equal(admin_call(IDN "MoveUnit", &mv, &hoso__identity__v1__move_unit_response__descriptor), GRPC_STATUS_OK);
+  until_revoked(at_identity, lr->access_token, "identity after the move");
+
+  Hoso__Identity__V1__RefreshRequest rq = HOSO__IDENTITY__V1__REFRESH_REQUEST__INIT;
+  rq.refresh_token = lr->refresh_token;
+  Hoso__Identity__V1__RefreshResponse *rr = NULL;
+  assert_int_equal(th_call(w.id_ch, IDN "Refresh", &rq, &hoso__identity__v1__refresh_response__descriptor, (void **)&rr,
+                           NULL, &st),
+                   GRPC_STATUS_OK);
+  expect_ok(at_identity, rr->access_token, "identity, refreshed token");
+  Hoso__Identity__V1__WhoAmIRequest q = HOSO__IDENTITY__V1__WHO_AM_IREQUEST__INIT;
+  Hoso__Identity__V1__WhoAmIResponse *who = NULL;
+  assert_int_equal(th_call(w.id_ch, IDN "WhoAmI", &q, &hoso__identity__v1__who_am_iresponse__descriptor, (void **)&who,
+                           rr->access_token, &st),
+                   GRPC_STATUS_OK);
+  /* the refreshed token names the unit's new place, under district 2 */
+  assert_int_equal(who->n_scope_unit_paths, 1);
+  assert_int_equal(strncmp(who->scope_unit_paths[0], w.d2_path, strlen(w.d2_path)), 0);
+  protobuf_c_message_free_unpacked(&who->base, NULL);
+  protobuf_c_message_free_unpacked(&rr->base, NULL);
+  protobuf_c_message_free_unpacked(&lr->base, NULL);
+}
+
 /* A revoked service client's token stops working too. */
 static void test_service_client_revoked(void **state) {
   (void)state;
@@ -347,6 +399,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_disabled_account),
       cmocka_unit_test(test_roles_narrowed),
+      cmocka_unit_test(test_unit_moved),
       cmocka_unit_test(test_service_client_revoked),
       cmocka_unit_test(test_the_list),
       cmocka_unit_test(test_restart_and_outage),
