@@ -945,6 +945,20 @@ int th_svc_stop(th_svc *s) {
   return code;
 }
 
+int th_log_count(const char *path, const char *needle, const char *what) {
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  char line[4096];
+  int n = 0;
+  while (fgets(line, sizeof line, f))
+    if (strstr(line, needle)) {
+      if (what) fprintf(stderr, "%s: %s", what, line);
+      n++;
+    }
+  fclose(f);
+  return n;
+}
+
 int th_log_errors(const char *path) {
   FILE *f = fopen(path, "r");
   if (!f) {

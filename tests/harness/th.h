@@ -46,6 +46,9 @@ int th_svc_stop(th_svc *s);
 /* The lines of a service log that say something went wrong inside it (error level, sanitizer
  * reports), printed to stderr; their number. */
 int th_log_errors(const char *path);
+/* How many lines of a service log contain needle, each printed to stderr with prefix `what`
+ * (NULL: not printed); -1 when the log cannot be read. */
+int th_log_count(const char *path, const char *needle, const char *what);
 /* 1 if the process is still running. */
 int th_svc_alive(const th_svc *s);
 
