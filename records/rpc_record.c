@@ -52,7 +52,9 @@ static int create_tx(srv_ctx *ctx, void *p) {
   if (r->status == HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_UNSPECIFIED)
     r->status = HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE;
   REC_TRY(rec_validate(ctx, r, "record"));
-  r->managing_unit_path = st->path;
+  /* The reply is packed after the handler returns: the path must live in the call's arena,
+   * not in st (the handler's stack frame). */
+  r->managing_unit_path = srv_strdup(ctx, st->path);
   REC_TRY(rec_store(ctx, NULL, r, "CREATE", NULL));
   REC_TRY(idem_record(ctx, st->request_id, r->id));
   st->out = r;
