@@ -9,6 +9,7 @@
 #include "records.h"
 #include "rpc_util.h"
 #include "scope.h"
+#include "facts.h"
 #include "store_records.h"
 #include "val.h"
 
@@ -43,8 +44,8 @@ static int hexval(char c) {
 
 /* A bytea column (hex output, PostgreSQL's default) unpacked as a message in the arena. NULL
  * when the bytes are not one (logged: stored data must always unpack). */
-static ProtobufCMessage *unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d,
-                                    const PGresult *r, int row, int col) {
+ProtobufCMessage *rec_unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d,
+                                  const PGresult *r, int row, int col) {
   const char *s = PQgetvalue(r, row, col);
   size_t len = (size_t)PQgetlength(r, row, col);
   ProtobufCMessage *m = NULL;
@@ -114,7 +115,7 @@ static int look_unscoped(srv_ctx *ctx, const char *sql, int n, const char *const
 /* ------------------------------------------------------------ reads --------------------- */
 
 static int record_from(srv_ctx *ctx, const PGresult *r, int row, int data_col, int path_col, rec_t **out) {
-  rec_t *rec = (rec_t *)unpack_col(ctx, &hoso__records__v1__record__descriptor, r, row, data_col);
+  rec_t *rec = (rec_t *)rec_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, row, data_col);
   if (!rec) return fail_internal(ctx);
   rec->managing_unit_path = srv_strdup(ctx, PQgetvalue(r, row, path_col));
   *out = rec;
@@ -217,7 +218,7 @@ int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, i
   int rows = PQntuples(r), take = rows > limit ? limit : rows, rc = 0;
   *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);
   for (int i = 0; i < take && rc == 0; i++) {
-    rec_version *v = (rec_version *)unpack_col(ctx, &hoso__records__v1__record_version__descriptor, r, i, 0);
+    rec_version *v = (rec_version *)rec_unpack_col(ctx, &hoso__records__v1__record_version__descriptor, r, i, 0);
     if (v)
       (*out)[(*n)++] = v;
     else
@@ -307,7 +308,7 @@ void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
   memcpy(cols, v, sizeof v);
 }
 
-#define N_PARAMS 28
+#define N_PARAMS 29
 
 int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, const rec_reason *reason) {
   static const char insert_sql[] =
@@ -318,8 +319,8 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
       "VALUES ($1, $2, $3::public.ltree, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, "
       "$17, $18, $19::date, $20, fold($21), $22::bytea, $23, $24, $25::timestamptz) "
       "RETURNING id, version, unit_path) "
-      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
-      "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea FROM r";
+      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data, effective_date) "
+      "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea, $28::date FROM r";
   static const char update_sql[] =
       "WITH r AS (UPDATE records SET managing_unit_id = $2, unit_path = $3::public.ltree, version = $4, "
       "status = $5, workflow_state = $6, verified = $7, full_name = $8, birth_date = $9::date, "
@@ -327,9 +328,9 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
       "degree_code = $15, political_theory_code = $16, party_member = $17, category = $18, "
       "recruitment_date = $19::date, home_town = $20, search_text = fold($21), data = $22::bytea, "
       "updated_at = now(), approved_by = $24, approved_at = $25::timestamptz "
-      "WHERE id = $1 AND version = $28 RETURNING id, version, unit_path) "
-      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
-      "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea FROM r";
+      "WHERE id = $1 AND version = $29 RETURNING id, version, unit_path) "
+      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data, effective_date) "
+      "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea, $28::date FROM r";
   const tok_claims *a = ctx->auth;
   if (!a) return fail_internal(ctx);
 
@@ -384,13 +385,15 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
   params[24] = neu->approved_at && *neu->approved_at ? neu->approved_at : NULL;
   params[25] = action;
   params[26] = bytea_hex(ctx, &meta.base);
-  params[27] = old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL;
+  params[27] = rec_effective_date(neu, action, reason, srv_printf(ctx, "%.10s", ts));
+  params[28] = old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL;
   PGresult *r = db_exec(ctx->db, old ? update_sql : insert_sql, old ? N_PARAMS : N_PARAMS - 1, params);
   if (!r) return -1;
   int wrote = strcmp(PQcmdTuples(r), "1") == 0;
   PQclear(r);
   if (!wrote)
     return srv_fail(ctx, GRPC_STATUS_ABORTED, "record was changed by someone else; reload and retry");
+  if (rec_facts_refresh(ctx, neu->id) != 0) return -1;
 
   json_t *d = json_pack("{s:I, s:o, s:I}", "version", (json_int_t)neu->version, "changes",
                         audit_changes(ch, kept), "n_changes", (json_int_t)kept);

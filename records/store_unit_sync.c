@@ -40,6 +40,13 @@ static int reprefix(srv_ctx *ctx, us_apply *a, const char *old_path, const char 
                     2, old_path, new_path),
                &a->versions) != 0)
     return -1;
+  /* The reporting facts' periods likewise (030_report_facts.sql): a subtree's report, of today
+   * or of a past day, counts the people its units managed, wherever those units now sit. */
+  long long periods = 0;
+  if (count_of(db_q(ctx->db, "UPDATE fact_periods SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree",
+                    2, old_path, new_path),
+               &periods) != 0)
+    return -1;
   return count_of(db_q(ctx->db, "UPDATE change_requests SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree",
                        2, old_path, new_path),
                   &a->requests);
@@ -164,6 +171,11 @@ int us_refile_tx(srv_ctx *ctx, void *p) {
   if (count_of(db_q(ctx->db, "UPDATE record_versions SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
                     2, f->stale, f->cur),
                &f->versions) != 0)
+    return -1;
+  long long periods = 0;
+  if (count_of(db_q(ctx->db, "UPDATE fact_periods SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
+                    2, f->stale, f->cur),
+               &periods) != 0)
     return -1;
   return count_of(db_q(ctx->db, "UPDATE change_requests SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
                        2, f->stale, f->cur),

@@ -294,7 +294,7 @@ static int make_pg_root(char *out, size_t n, const char *pattern) {
   return 0;
 }
 
-/* The template cluster of this build (role hoso and database hoso already made), created
+/* The template cluster of this build (roles hoso and hoso_report, database hoso already made), created
  * once under a lock so parallel tests share it. initdb costs seconds; a copy, milliseconds. */
 static int pg_template(char *tpl, size_t n) {
   char initdb[300], ver[32] = "";
@@ -302,7 +302,8 @@ static int pg_template(char *tpl, size_t n) {
   /* The major version is part of the name, so an upgraded server never gets an old template. */
   const char *p = strstr(initdb, "/postgresql/");
   if (p) snprintf(ver, sizeof ver, "-%ld", strtol(p + strlen("/postgresql/"), NULL, 10));
-  snprintf(tpl, n, "%s/pg-template%s", HOSO_BIN_DIR, ver);
+  /* "-2": the template's content changed (role hoso_report), so an older one is not reused */
+  snprintf(tpl, n, "%s/pg-template-2%s", HOSO_BIN_DIR, ver);
 
   char lock[400], probe[400];
   snprintf(lock, sizeof lock, "%s.lock", tpl);
@@ -343,7 +344,9 @@ static int pg_template(char *tpl, size_t n) {
   {
     char dsn[400];
     snprintf(dsn, sizeof dsn, "host=%s port=5432 dbname=postgres user=postgres", root);
+    /* hoso_report: the reporting service's reader of records' published views (031) */
     int ok = pg_admin_exec(dsn, "CREATE ROLE hoso LOGIN NOSUPERUSER") == 0 &&
+             pg_admin_exec(dsn, "CREATE ROLE hoso_report LOGIN NOSUPERUSER") == 0 &&
              pg_admin_exec(dsn, "CREATE DATABASE hoso OWNER hoso") == 0;
     if (pg_server_stop(data, "fast") != 0 || !ok) goto out;
   }
