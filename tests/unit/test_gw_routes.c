@@ -14,6 +14,7 @@
 #include "identity.pb-c.h"
 #include "pbjson.h"
 #include "records.pb-c.h"
+#include "reporting.pb-c.h"
 
 static int setup(void **state) {
   (void)state;
@@ -33,7 +34,8 @@ static void test_registry_methods(void **state) {
   (void)state;
   const gw_method *const *ms;
   size_t n = gw_methods(&ms);
-  assert_int_equal(n, hoso__identity__v1__identity__descriptor.n_methods + hoso__records__v1__records__descriptor.n_methods);
+  assert_int_equal(n, hoso__identity__v1__identity__descriptor.n_methods + hoso__records__v1__records__descriptor.n_methods +
+                          hoso__reporting__v1__reporting__descriptor.n_methods);
   for (size_t i = 0; i < n; i++) {
     char want[256];
     snprintf(want, sizeof want, "/%s/%s", ms[i]->service, ms[i]->name);
@@ -119,6 +121,15 @@ static void test_registry_rules(void **state) {
       {"/hoso.records.v1.Records/ListCatalog", "GET", "/v1/catalogs/{catalog}", ""},
       {"/hoso.records.v1.Records/ExportRecord", "GET", "/v1/records/{record_id}/export", ""},
       {"/hoso.records.v1.Records/ImportRecords", "POST", "/v1/records:import", "*"},
+      {"/hoso.reporting.v1.Reporting/GetStatistics", "POST", "/v1/statistics:query", "*"},
+      {"/hoso.reporting.v1.Reporting/DrillDown", "POST", "/v1/statistics:drillDown", "*"},
+      {"/hoso.reporting.v1.Reporting/ListReportTemplates", "GET", "/v1/report-templates", ""},
+      {"/hoso.reporting.v1.Reporting/GetReportTemplate", "GET", "/v1/report-templates/{code}", ""},
+      {"/hoso.reporting.v1.Reporting/UpsertReportTemplate", "PUT", "/v1/report-templates/{template.code}", "*"},
+      {"/hoso.reporting.v1.Reporting/GetComplianceReport", "GET", "/v1/compliance-report", ""},
+      {"/hoso.reporting.v1.Reporting/ListAlerts", "GET", "/v1/alerts", ""},
+      {"/hoso.reporting.v1.Reporting/ListSnapshots", "GET", "/v1/snapshots", ""},
+      {"/hoso.reporting.v1.Reporting/CreateSnapshot", "POST", "/v1/snapshots", "*"},
   };
   size_t total = 0;
   for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
