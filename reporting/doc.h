@@ -12,6 +12,7 @@ enum { DOC_MAX_GROUPS = 3, DOC_MAX_LINES = 4, DOC_MAX_SIGNERS = 3 };
 typedef struct {
   const char *label;                    /* the column's own heading */
   const char *groups[DOC_MAX_GROUPS];   /* headings above it, outermost first (NULL ends) */
+  const char *number;                   /* printed in the numbering row (NULL: its position) */
   double width;                         /* in characters; 0: the writer's default */
   int numeric;                          /* numbers right-aligned */
 } doc_col;

@@ -80,7 +80,8 @@ static void draw_heading(pw *w) {
   if (w->f->numbered) {
     for (size_t c = 0; c < w->f->n_cols; c++) {
       char num[24];
-      snprintf(num, sizeof num, "%zu", c + 1);
+      snprintf(num, sizeof num, "%s", w->f->cols[c].number ? w->f->cols[c].number : "");
+      if (!w->f->cols[c].number) snprintf(num, sizeof num, "%zu", c + 1);
       box(w, w->x[c], w->y, w->x[c + 1], w->y + 12);
       text(w, num, w->x[c], w->y - 1, w->x[c + 1] - w->x[c], 6, 0, 1, PANGO_ALIGN_CENTER, 1);
     }

@@ -70,7 +70,8 @@ static int heading(xw *w) {
   if (w->f->numbered) {
     for (size_t c = 0; c < w->n; c++) {
       char num[24];
-      snprintf(num, sizeof num, "%zu", c + 1);
+      snprintf(num, sizeof num, "%s", w->f->cols[c].number ? w->f->cols[c].number : "");
+      if (!w->f->cols[c].number) snprintf(num, sizeof num, "%zu", c + 1);
       worksheet_write_string(w->ws, w->row, (lxw_col_t)c, num, w->head);
     }
     w->row++;
