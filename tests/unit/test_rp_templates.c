@@ -148,7 +148,7 @@ static void test_predicates(void **state) {
              "(f.rank_code IN (SELECT code FROM records.report_catalog WHERE catalog = 'RANK' AND rank_group = ANY($1::text[])))",
              "{\"A3.1\",\"A3.2\"}");
   expect_sql("{\"any\":[{\"minority\":true},{\"not\":{\"religious\":false}}]}",
-             "(((f.ethnicity_code NOT IN ('', '01')) = $1::boolean) OR (NOT ((f.religion_code NOT IN ('', '00')) = $2::boolean))))",
+             "((((f.ethnicity_code NOT IN ('', '01')) = $1::boolean) OR (NOT ((f.religion_code NOT IN ('', '00')) = $2::boolean))))",
              "t|f");
   /* a value is never SQL text */
   expect_sql("{\"rank_code\":\"x'); DROP TABLE t; --\"}", "(f.rank_code = $1::text)", "x'); DROP TABLE t; --");
