@@ -144,7 +144,7 @@ int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg) {
   p->in_msg = NULL;
   if (!(p->flags & SRV_CLIENT_STREAM)) {
     log_error("%s: srv_recv on a method without SRV_CLIENT_STREAM", ctx->method);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    return srv_fail_internal(ctx);
   }
   if (p->in_done) return 0;
   grpc_byte_buffer *bb = NULL;
@@ -169,7 +169,7 @@ int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg) {
   struct srv_call_priv *p = ctx->priv;
   if (!(p->flags & SRV_SERVER_STREAM)) {
     log_error("%s: srv_send on a method without SRV_SERVER_STREAM", ctx->method);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    return srv_fail_internal(ctx);
   }
   if (srv_call_cancelled(ctx)) return stream_broken(ctx, "sending the response stream");
   size_t len = protobuf_c_message_get_packed_size(msg);
@@ -234,14 +234,14 @@ run:
     if (rc != 0 || resp) {
       log_error("%s: streaming handler returned %d %s without a status", ctx->method, rc,
                 resp ? "with a response" : "");
-      srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+      srv_fail_internal(ctx);
     }
     goto out;
   }
   if (rc != 0 || !resp) {
     log_error("%s: handler returned %d %s without a status", ctx->method, rc,
               resp ? "with a response" : "and no response");
-    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    srv_fail_internal(ctx);
     goto out;
   }
   /* Packed before the request is freed: a response may point into the request's strings. */

@@ -148,14 +148,14 @@ int rpc_export_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   const export_req *in = (const void *)req;
   export_st st = {.in = in};
   const char *e;
-  if (rec_check_id(ctx, "record_id", in->record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
   if (in->format != HOSO__RECORDS__V1__EXPORT_FORMAT__EXPORT_FORMAT_JSON &&
       in->format != HOSO__RECORDS__V1__EXPORT_FORMAT__EXPORT_FORMAT_HTML_2C)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "format: choose EXPORT_FORMAT_JSON or EXPORT_FORMAT_HTML_2C");
   if (in->as_of && *in->as_of && (e = val_date(in->as_of)))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "as_of: %s", e);
-  if (rec_need_right(ctx, RIGHT_READ, 1, "exporting records needs a role with read access")) return -1;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "exporting records needs a role with read access")) return -1;
 
   if (srv_tx(ctx, DB_READ_COMMITTED, export_tx, &st) != 0) return -1;
 

@@ -95,8 +95,7 @@ int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, ch
   case GRPC_STATUS_OK: {
     if (!u || !u->path || !*u->path || strlen(u->path) >= len) {
       log_error("records: GetUnit %s answered without a usable path", unit_id);
-      rc = srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                    ctx->request_id ? ctx->request_id : "");
+      rc = srv_fail_internal(ctx);
     } else if (u->status == HOSO__IDENTITY__V1__UNIT_STATUS__UNIT_STATUS_DISSOLVED) {
       /* 001 Đ5.5: a dissolved unit's records moved to its successor; none may arrive. */
       rc = srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
@@ -125,8 +124,7 @@ int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, ch
     break;
   default:
     log_error("records: GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st.message);
-    rc = srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                  ctx->request_id ? ctx->request_id : "");
+    rc = srv_fail_internal(ctx);
     break;
   }
   return rc;
@@ -152,7 +150,7 @@ grpc_status_code rec_get_unit(srv_ctx *ctx, const char *unit_id, Hoso__Identity_
                                 authz ? 1 : 0, CALL_TIMEOUT_MS, st);
   if (c == GRPC_STATUS_OK) {
     const Hoso__Identity__V1__Unit *u = ((Hoso__Identity__V1__GetUnitResponse *)out)->unit;
-    if (u) *unit = rec_msg_copy(ctx, &u->base);
+    if (u) *unit = srv_msg_copy(ctx, &u->base);
   }
   if (out) protobuf_c_message_free_unpacked(out, NULL);
   return c;

@@ -65,7 +65,7 @@ static int merge_own_records(srv_ctx *ctx, const char *unit, const char *success
     rec_t *old = NULL;
     rc = rec_fetch(one, PQgetvalue(r, i, 0), RIGHT_READ, 1, &old);
     if (rc == 0) {
-      rec_t *neu = rec_msg_copy(one, &old->base);
+      rec_t *neu = srv_msg_copy(one, &old->base);
       neu->managing_unit_id = srv_strdup(one, successor);
       neu->managing_unit_path = srv_strdup(one, new_path);
       rc = rec_store(one, old, neu, "UNIT_MERGED", why);
@@ -105,8 +105,8 @@ int us_apply_tx(srv_ctx *ctx, void *p) {
     return DB_TX_ROLLBACK;
   }
   if (c->kind == HOSO__IDENTITY__V1__UNIT_CHANGE_KIND__UNIT_CHANGE_KIND_MERGED)
-    REC_TRY(merge_own_records(ctx, c->unit_id, c->successor_id, c->new_path, c->reason, &a->merged));
-  REC_TRY(reprefix(ctx, a, c->old_path, c->new_path));
+    SRV_TRY(merge_own_records(ctx, c->unit_id, c->successor_id, c->new_path, c->reason, &a->merged));
+  SRV_TRY(reprefix(ctx, a, c->old_path, c->new_path));
 
   char seq[32], kind[8], n[4][32];
   snprintf(seq, sizeof seq, "%lld", (long long)c->seq);
@@ -153,7 +153,7 @@ int us_refile_tx(srv_ctx *ctx, void *p) {
   PQclear(r);
   if (f->stale_cursor) return 0;
   if (f->successor)
-    REC_TRY(merge_own_records(ctx, f->unit, f->successor, f->cur, f->reason, &f->merged));
+    SRV_TRY(merge_own_records(ctx, f->unit, f->successor, f->cur, f->reason, &f->merged));
   else if (count_of(db_q(ctx->db,
                          "UPDATE records SET unit_path = $3::public.ltree "
                          "WHERE managing_unit_id = $1::bigint AND unit_path = $2::public.ltree",
