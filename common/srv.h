@@ -55,9 +55,8 @@ typedef int (*srv_revocations_fn)(db_conn *db, long long after, rev_list *into, 
                                   long long *last, int *more);
 
 typedef struct {
-  const char *service;          /* "identity": logs, defaults */
-  const char *addr_env;         /* "HOSO_IDENTITY_ADDR" */
-  const char *addr_default;     /* CFG_IDENTITY_ADDR_DEFAULT */
+  const char *service;          /* "identity": its line of the service table (cfg.h: where it
+                                   listens), its logs */
   const char *schema;           /* PostgreSQL schema the service owns */
   const db_migration *migrations;
   const srv_method *methods;

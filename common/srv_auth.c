@@ -167,7 +167,7 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
 
 /* Default loader: the published keys of identity, fetched over gRPC. */
 static int load_from_identity(tok_keyring *kr) {
-  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  const char *addr = cfg_service_addr("identity");
   int rc = -1;
   ProtobufCMessage *out = NULL;
   const char **kids = NULL, **pems = NULL;

@@ -476,7 +476,7 @@ static void release(int grpc_up) {
 }
 
 /* Settings (environment):
- *   <cfg->addr_env>        listen address, default cfg->addr_default
+ *   HOSO_<SERVICE>_ADDR    listen address (the service table, cfg.h)
  *   HOSO_PG_DSN            libpq DSN, default CFG_PG_DSN_DEFAULT ("dbname=hoso user=hoso")
  *   HOSO_PG_WAIT           seconds to wait for PostgreSQL at start-up (30)
  *   HOSO_WORKERS           worker threads = concurrent calls = connections (8, 1..256)
@@ -503,12 +503,17 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  const char *addr = cfg_str(cfg->addr_env, cfg->addr_default);
+  const char *addr = cfg_service_addr(cfg->service);
   const char *dsn = cfg_str("HOSO_PG_DSN", CFG_PG_DSN_DEFAULT);
   R.n_workers = (int)cfg_int("HOSO_WORKERS", 8, 1, 256);
   R.trusted = cfg_str("HOSO_TRUSTED_PROXIES", NULL);
   R.service_mtls = strcasecmp(cfg_str("HOSO_SERVICE_MTLS", ""), "require") == 0;
 
+  if (!addr) {
+    log_error("no listen address for %s: it is not in common/services.tsv, so set its HOSO_<NAME>_ADDR",
+              cfg->service);
+    goto out;
+  }
   if (collect_services() != 0) goto out;
   R.w = calloc((size_t)R.n_workers, sizeof *R.w);
   if (!R.w) goto out;

@@ -23,7 +23,7 @@ static struct {
 /* Default reader: identity over gRPC, on a channel kept open between polls. */
 static int fetch_grpc(db_conn *db, long long after, rev_list *into, long long now, long long *last, int *more) {
   (void)db;
-  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  const char *addr = cfg_service_addr("identity");
   if (!V.chan && !(V.chan = cli_open(addr))) return -1;
   Hoso__Identity__V1__ListTokenRevocationsRequest req = HOSO__IDENTITY__V1__LIST_TOKEN_REVOCATIONS_REQUEST__INIT;
   req.after_seq = after;

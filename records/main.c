@@ -66,8 +66,6 @@ int main(int argc, char **argv) {
     if (all_methods[i].fn) methods[n++] = all_methods[i];
   const srv_config cfg = {
       .service = "records",
-      .addr_env = "HOSO_RECORDS_ADDR",
-      .addr_default = CFG_RECORDS_ADDR_DEFAULT,
       .schema = "records",
       .migrations = records_migrations,
       .methods = methods,

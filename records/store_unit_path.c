@@ -20,7 +20,7 @@ static pthread_once_t chan_once = PTHREAD_ONCE_INIT;
 static cli_chan *chan;
 
 static void chan_open(void) {
-  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  const char *addr = cfg_service_addr("identity");
   chan = cli_open(addr);
   if (!chan) log_error("records: cannot make a channel to identity at %s", addr);
 }
