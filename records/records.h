@@ -64,10 +64,6 @@ int rec_unit_path(srv_ctx *ctx, const char *unit_id, char *path, size_t len);
 int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, char *path,
                         size_t len);
 
-/* The process's one channel to identity (HOSO_IDENTITY_ADDR, TLS from the environment), opened
- * on first use; NULL when it cannot be made. Calls forward the caller's authorization. */
-struct cli_chan *rec_identity_channel(void);
-
 /* identity's GetUnit with the caller's own token (so identity applies the caller's scope): the
  * status, and on OK *unit copied into the call's arena. st gets identity's message. */
 struct Hoso__Identity__V1__Unit;

@@ -10,25 +10,12 @@
 #include "log.h"
 #include "records.h"
 #include "rpc_util.h"
+#include "svc_client.h"
 #include "val.h"
 
 #define CACHE_SLOTS 512
 #define CACHE_TTL_MS 30000
 #define CALL_TIMEOUT_MS 5000
-
-static pthread_once_t chan_once = PTHREAD_ONCE_INIT;
-static cli_chan *chan;
-
-static void chan_open(void) {
-  const char *addr = cfg_service_addr("identity");
-  chan = cli_open(addr);
-  if (!chan) log_error("records: cannot make a channel to identity at %s", addr);
-}
-
-cli_chan *rec_identity_channel(void) {
-  pthread_once(&chan_once, chan_open);
-  return chan;
-}
 
 /* The cache only saves round trips: every caller's right on the unit is still decided by the
  * records service's own scope check on the path that comes back, so a path fetched with one
@@ -133,7 +120,7 @@ int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, ch
 grpc_status_code rec_get_unit(srv_ctx *ctx, const char *unit_id, Hoso__Identity__V1__Unit **unit,
                               cli_status *st) {
   *unit = NULL;
-  cli_chan *ch = rec_identity_channel();
+  cli_chan *ch = svc_channel("identity");
   if (!ch) {
     st->code = GRPC_STATUS_UNAVAILABLE;
     snprintf(st->message, sizeof st->message, "no channel to identity");

@@ -9,11 +9,10 @@
 #include "log.h"
 #include "records.h"
 #include "store_unit_sync.h"
+#include "svc_client.h"
 
 #define IDN "/hoso.identity.v1.Identity/"
 #define PAGE 100             /* changes asked for per poll */
-#define CALL_TIMEOUT_MS 5000 /* also bounds how long a stop waits for a call in flight */
-#define RELOGIN_BEFORE_S 120 /* a new token this long before the old one expires */
 #define MAX_BACKOFF_MS 60000
 
 typedef Hoso__Identity__V1__UnitChange unit_change;
@@ -22,90 +21,24 @@ static struct {
   srv_periodic *job;
   int failures; /* rounds failed in a row */
   long interval_ms;
-  const char *client_id, *secret;
+  svc_client *client; /* the records service client (HOSO_RECORDS_CLIENT_ID / _SECRET) */
   db_conn *db;
   srv_ctx *ctx;
-  char *token;       /* malloc'd access token of the service client; NULL: log in first */
-  tok_claims claims; /* its verified claims: the actor of every version and audit row written */
+  tok_claims claims;  /* its token's claims: the actor of every version and audit row written */
 } S;
 
 /* ------------------------------------------------------------ identity side ------------- */
 
-static void drop_token(void) {
-  free(S.token);
-  S.token = NULL;
-  memset(&S.claims, 0, sizeof S.claims);
-}
-
-/* A token with at least RELOGIN_BEFORE_S left, logging in again when needed. Its claims are
- * taken from the token itself, checked with identity's public keys like any caller's. 0 / -1
- * (logged). */
-static int ensure_token(void) {
-  long long now = (long long)time(NULL);
-  if (S.token && S.claims.exp - now > RELOGIN_BEFORE_S) return 0;
-  drop_token();
-  cli_chan *ch = rec_identity_channel();
-  if (!ch) {
-    log_warn("unit sync: no channel to identity; retrying");
-    return -1;
-  }
-  Hoso__Identity__V1__ServiceLoginRequest req = HOSO__IDENTITY__V1__SERVICE_LOGIN_REQUEST__INIT;
-  req.client_id = (char *)S.client_id;
-  req.client_secret = (char *)S.secret;
-  ProtobufCMessage *out = NULL;
-  cli_status st;
-  grpc_status_code c = cli_call(ch, IDN "ServiceLogin", &req.base, &hoso__identity__v1__service_login_response__descriptor,
-                                &out, NULL, 0, CALL_TIMEOUT_MS, &st);
-  if (c != GRPC_STATUS_OK) {
-    if (c == GRPC_STATUS_UNAVAILABLE || c == GRPC_STATUS_DEADLINE_EXCEEDED || c == GRPC_STATUS_RESOURCE_EXHAUSTED)
-      log_warn("unit sync: ServiceLogin as %s: %s %s; retrying", S.client_id, cli_status_name(c), st.message);
-    else
-      log_error("unit sync: ServiceLogin as %s refused: %s %s (check HOSO_RECORDS_CLIENT_ID / "
-                "HOSO_RECORDS_CLIENT_SECRET and the client's grant)", S.client_id, cli_status_name(c), st.message);
-    return -1;
-  }
-  const char *jwt = ((Hoso__Identity__V1__ServiceLoginResponse *)out)->access_token;
-  char err[128] = "";
-  int rc = -1;
-  if (tok_verify_cached(srv_keyring(), jwt, now, &S.claims, err, sizeof err) != 0) {
-    log_error("unit sync: the token identity issued does not verify: %s", err);
-  } else if (!(S.claims.roles & ROLE_SERVICE)) {
-    log_error("unit sync: the token of %s is not a service token", S.client_id);
-  } else if (!(S.token = strdup(jwt))) {
-    log_error("unit sync: out of memory");
-  } else {
-    log_info("unit sync: logged in as service client %s (scope %s)", S.client_id, S.claims.scope);
-    rc = 0;
-  }
-  if (rc != 0) memset(&S.claims, 0, sizeof S.claims);
-  protobuf_c_message_free_unpacked(out, NULL);
-  return rc;
-}
-
-/* One identity call with the service client's token; a refused token is dropped so the next
- * round logs in again, and every failure is logged (warn for an outage). The status. */
+/* One identity call as the records service client (svc_call: token, retries). The status;
+ * answers other than an outage or a refused client are logged here, naming what was asked. */
 static grpc_status_code call_identity(const char *method, const ProtobufCMessage *req,
                                       const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
                                       const char *what) {
-  *out = NULL;
-  cli_chan *ch = rec_identity_channel();
-  size_t blen = strlen(S.token) + sizeof "Bearer ";
-  char *bearer = ch ? malloc(blen) : NULL;
-  if (!bearer) return GRPC_STATUS_UNAVAILABLE;
-  snprintf(bearer, blen, "Bearer %s", S.token);
-  cli_md md[1] = {{"authorization", bearer}};
   cli_status st;
-  grpc_status_code c = cli_call(ch, method, req, desc, out, md, 1, CALL_TIMEOUT_MS, &st);
-  free(bearer);
-  if (c == GRPC_STATUS_UNAUTHENTICATED) {
-    /* Keys rotated or the token was refused: the next round logs in again. */
-    log_warn("unit sync: %s: %s %s; logging in again", what, cli_status_name(c), st.message);
-    drop_token();
-  } else if (c == GRPC_STATUS_UNAVAILABLE || c == GRPC_STATUS_DEADLINE_EXCEEDED) {
-    log_warn("unit sync: %s: %s %s; retrying", what, cli_status_name(c), st.message);
-  } else if (c != GRPC_STATUS_OK) {
+  grpc_status_code c = svc_call(S.client, "identity", method, req, desc, out, &st);
+  if (c != GRPC_STATUS_OK && c != GRPC_STATUS_NOT_FOUND && c != GRPC_STATUS_UNAVAILABLE &&
+      c != GRPC_STATUS_DEADLINE_EXCEEDED && c != GRPC_STATUS_UNAUTHENTICATED && c != GRPC_STATUS_PERMISSION_DENIED)
     log_error("unit sync: %s: %s %s", what, cli_status_name(c), st.message);
-  }
   return c;
 }
 
@@ -302,7 +235,7 @@ static int poll_once(int *more) {
     log_warn("unit sync: cannot read the cursor (%s); retrying", db_err_message(S.db));
     return -1;
   }
-  if (ensure_token() != 0) return -1;
+  if (svc_client_login(S.client, &S.claims) != 0) return -1;
   Hoso__Identity__V1__ListUnitChangesResponse *resp = NULL;
   if (fetch(cursor, &resp) != 0) return -1;
   int rc = 0;
@@ -341,17 +274,19 @@ static long round_once(srv_ctx *ctx, void *arg) {
 }
 
 int rec_unit_sync_start(void) {
-  S.client_id = cfg_str("HOSO_RECORDS_CLIENT_ID", "");
-  S.secret = cfg_str("HOSO_RECORDS_CLIENT_SECRET", "");
   S.interval_ms = cfg_int("HOSO_UNIT_SYNC_MS", 2000, 10, 3600000);
-  if (!*S.client_id || !*S.secret) {
+  if (!(S.client = svc_client_from_env("records"))) {
     log_warn("unit sync off: HOSO_RECORDS_CLIENT_ID / HOSO_RECORDS_CLIENT_SECRET not set, so records do not follow "
              "unit moves and merges made in identity");
     return 0;
   }
   S.failures = 0;
-  if (!(S.job = srv_periodic_start("unit-sync", "records", round_once, NULL, 0))) return -1;
-  log_info("unit sync: following identity's unit changes every %ld ms as %s", S.interval_ms, S.client_id);
+  if (!(S.job = srv_periodic_start("unit-sync", "records", round_once, NULL, 0))) {
+    svc_client_free(S.client);
+    S.client = NULL;
+    return -1;
+  }
+  log_info("unit sync: following identity's unit changes every %ld ms as %s", S.interval_ms, svc_client_id(S.client));
   return 0;
 }
 
@@ -360,7 +295,8 @@ void rec_unit_sync_stop(void) {
   /* A change being applied finishes (or rolls back) first: its transaction is never cut. */
   srv_periodic_stop(S.job);
   S.job = NULL;
-  drop_token();
+  svc_client_free(S.client);
+  S.client = NULL;
   S.ctx = NULL;
   S.db = NULL;
 }
