@@ -66,11 +66,15 @@ typedef struct {
   /* Runs once after migrations, before serving, on a worker connection (bootstrap data).
    * Non-zero aborts start-up. May be NULL. */
   int (*on_start)(db_conn *db);
-  /* Work beside the calls (records' unit sync): on_serving runs once the workers serve (gRPC
-   * and the keyring are up; non-zero stops the service), on_stopping when SIGTERM/SIGINT
+  /* Work beside the calls (identity's key rotation): on_serving runs once the workers serve
+   * (gRPC and the keyring are up; non-zero stops the service), on_stopping when SIGTERM/SIGINT
    * arrives, before the calls are drained. Either may be NULL. */
   int (*on_serving)(void);
   void (*on_stopping)(void);
+  /* A service that files rows by unit path follows identity's unit moves and merges with
+   * these callbacks (unit_tree.h): its schema gets the "unit_tree" migrations, and the
+   * follower runs as its service client while it serves. NULL: it does not follow. */
+  const struct unit_tree_follower *follow_units;
 } srv_config;
 
 /* Runs the service until SIGTERM/SIGINT: config from env (HOSO_PG_DSN, HOSO_WORKERS,

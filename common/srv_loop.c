@@ -19,6 +19,7 @@
 #include "grpc/health/v1/health.pb-c.h"
 #include "log.h"
 #include "srv_int.h"
+#include "unit_tree.h"
 
 #define HEALTH_CHECK "/grpc.health.v1.Health/Check"
 #define MAX_MSG (4 << 20)
@@ -405,10 +406,15 @@ static int collect_services(void) {
 
 /* A database that is still starting (containers, ./hoso up) is waited for, not fatal. */
 static int migrate_with_wait(db_conn *db) {
+  /* A module's tables first: the service's own migrations may refer to them. */
+  db_series series[3] = {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
+  size_t n = 0;
+  if (R.cfg->follow_units) series[n++] = (db_series){"unit_tree", unit_tree_migrations};
+  series[n] = (db_series){"service", R.cfg->migrations};
   long wait_s = cfg_int("HOSO_PG_WAIT", 30, 0, 3600);
   double until = now_ms() + wait_s * 1000.0;
   for (;;) {
-    if (db_migrate(db, R.cfg->schema, R.cfg->migrations) == 0) return 0;
+    if (db_migrate_series(db, R.cfg->schema, series) == 0) return 0;
     if (db_err_kind(db) != DB_UNAVAILABLE || now_ms() >= until) return -1;
     log_warn("database not reachable yet; retrying (HOSO_PG_WAIT=%lds)", wait_s);
     sleep(1);
@@ -574,8 +580,13 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
     drain(0);
     goto out;
   }
+  if (cfg->follow_units && unit_tree_follow_start(cfg->service, cfg->schema, cfg->follow_units) != 0) {
+    drain(0);
+    goto out;
+  }
   if (cfg->on_serving && cfg->on_serving() != 0) {
     log_error("background start-up step failed; stopping");
+    unit_tree_follow_stop();
     drain(0);
     goto out;
   }
@@ -584,6 +595,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   while (sigwait(&sigs, &sig) != 0) {
   }
   if (cfg->on_stopping) cfg->on_stopping();
+  unit_tree_follow_stop();
   srv_revocations_stop();
   drain(sig);
   log_info("stopped");

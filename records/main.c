@@ -71,8 +71,7 @@ int main(int argc, char **argv) {
       .methods = methods,
       .n_methods = n,
       /* Records follow the unit tree (identity's MoveUnit, MergeUnits). */
-      .on_serving = rec_unit_sync_start,
-      .on_stopping = rec_unit_sync_stop,
+      .follow_units = &rec_follow_units,
   };
   return srv_main(&cfg, argc, argv);
 }

@@ -456,8 +456,8 @@ int rpc_list_change_requests(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
   } else {
     st.f.record_id = *record_id ? record_id : NULL;
     if (*unit_id) {
-      char path[512];
-      if (rec_unit_path_field(ctx, "unit_id", unit_id, path, sizeof path)) return -1;
+      char path[UNIT_TREE_PATH_MAX];
+      if (unit_tree_path(ctx, "unit_id", unit_id, path)) return -1;
       if (!scope_allows(ctx->auth, path, RIGHT_READ))
         return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "unit_id: unit %s is outside your scope", unit_id);
       st.f.root_path = srv_strdup(ctx, path);

@@ -96,7 +96,7 @@ static Hoso__Identity__V1__Unit *get_unit(srv_ctx *ctx, const char *unit_id) {
   if (!unit_id || !*unit_id) return NULL;
   Hoso__Identity__V1__Unit *u = NULL;
   cli_status st;
-  grpc_status_code c = rec_get_unit(ctx, unit_id, &u, &st);
+  grpc_status_code c = unit_tree_get(ctx, unit_id, &u, &st);
   if (c != GRPC_STATUS_OK && c != GRPC_STATUS_PERMISSION_DENIED && c != GRPC_STATUS_NOT_FOUND)
     log_warn("records: ExportRecord: GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st.message);
   return u;

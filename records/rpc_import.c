@@ -23,7 +23,7 @@ typedef Hoso__Records__V1__ImportError import_err;
 
 typedef struct {
   const import_req *in;
-  char path[512];
+  char path[UNIT_TREE_PATH_MAX];
   import_result res;
   size_t parse_errors, parse_dropped; /* what the parser found, before validation adds to it */
   rec_t **recs; /* the parsed rows, ready to store */
@@ -184,7 +184,7 @@ int rpc_import_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
                     (size_t)in->content.len);
   if (srv_need_right(ctx, RIGHT_UPDATE, 0, "importing records needs the UPDATER role")) return -1;
   /* Asked of identity before the transaction, so no lock waits on another service. */
-  if (rec_unit_path_field(ctx, "unit_id", in->unit_id, st.path, sizeof st.path)) return -1;
+  if (unit_tree_path(ctx, "unit_id", in->unit_id, st.path)) return -1;
   if (!scope_allows(ctx->auth, st.path, RIGHT_UPDATE))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "unit_id: unit %s is outside your scope; records are imported by the updaters of "

@@ -20,7 +20,7 @@ static const char *str(const char *s) { return s ? s : ""; }
 typedef struct {
   const rec_t *in;
   const char *request_id;
-  char path[512];
+  char path[UNIT_TREE_PATH_MAX];
   rec_t *out;
 } create_st;
 
@@ -61,7 +61,7 @@ int rpc_create_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
       srv_need_right(ctx, RIGHT_UPDATE, 0, "creating records needs the UPDATER role"))
     return -1;
   /* Asked of identity before the transaction, so no row lock waits on another service. */
-  if (rec_unit_path(ctx, in->record->managing_unit_id, st.path, sizeof st.path)) return -1;
+  if (unit_tree_path(ctx, "record.managing_unit_id", in->record->managing_unit_id, st.path)) return -1;
   if (!scope_allows(ctx->auth, st.path, RIGHT_UPDATE))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "record.managing_unit_id: unit %s is outside your scope; records are created "

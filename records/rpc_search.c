@@ -219,7 +219,7 @@ static int search_tx(srv_ctx *ctx, void *p) {
 
 /* Where the caller may look: the unit asked for (within the scope), else the whole scope; a
  * caller whose only role is SELF sees its own record and nothing else. */
-static int decide_scope(srv_ctx *ctx, const search_req *in, search_st *st, char *path, size_t len) {
+static int decide_scope(srv_ctx *ctx, const search_req *in, search_st *st, char path[UNIT_TREE_PATH_MAX]) {
   const tok_claims *a = ctx->auth;
   ss_query *q = &st->q;
   if (!(scope_rights(a->roles) & RIGHT_READ)) {
@@ -231,7 +231,7 @@ static int decide_scope(srv_ctx *ctx, const search_req *in, search_st *st, char 
     return 0;
   }
   if (in->unit_id && *in->unit_id) {
-    if (rec_unit_path_field(ctx, "unit_id", in->unit_id, path, len)) return -1;
+    if (unit_tree_path(ctx, "unit_id", in->unit_id, path)) return -1;
     if (!scope_allows(a, path, RIGHT_READ))
       return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "unit_id: unit %s is outside your scope",
                       in->unit_id);
@@ -267,7 +267,7 @@ int rpc_search_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   const search_req *in = (const void *)req;
   search_st st = {.in = in};
   ss_query *q = &st.q;
-  char path[512];
+  char path[UNIT_TREE_PATH_MAX];
 
   int size = val_page_size(in->page_size);
   if (size < 0)
@@ -326,7 +326,7 @@ int rpc_search_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   q->n_workflow_states = in->n_workflow_states;
   if (token_read(ctx, in->page_token, q->order, q)) return -1;
   if (srv_need_right(ctx, RIGHT_READ, 1, "searching records needs the READER role")) return -1;
-  if (decide_scope(ctx, in, &st, path, sizeof path)) return -1;
+  if (decide_scope(ctx, in, &st, path)) return -1;
 
   st.out = srv_new(ctx, &hoso__records__v1__search_records_response__descriptor);
   if (srv_tx(ctx, DB_READ_COMMITTED, search_tx, &st) != 0) return -1;

@@ -190,7 +190,7 @@ typedef struct {
   const char *id, *unit_id, *transfer_id;
   int status;
   decision_t *decision;
-  char path[512];
+  char path[UNIT_TREE_PATH_MAX];
   rec_t *out;
 } move_st;
 
@@ -277,7 +277,7 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
                     "through a transfer");
   }
   /* Asked of identity (with the service's own token) before the transaction holds a row lock. */
-  if (rec_unit_path_field(ctx, "new_unit_id", in->new_unit_id, st.path, sizeof st.path)) return -1;
+  if (unit_tree_path(ctx, "new_unit_id", in->new_unit_id, st.path)) return -1;
   if (!scope_allows(ctx->auth, st.path, RIGHT_READ))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "new_unit_id: unit %s is outside the transfers service's grant", in->new_unit_id);
