@@ -18,7 +18,9 @@
 #include "cli.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "log.h"
+#include "apidesc.h"
 #include "srv_int.h"
+#include "unit_tree.h"
 
 #define HEALTH_CHECK "/grpc.health.v1.Health/Check"
 #define MAX_MSG (4 << 20)
@@ -46,8 +48,8 @@ static struct {
   int n_workers;
   const char *trusted;
   int service_mtls;
-  char **services; /* "hoso.identity.v1.Identity", from the method table */
-  size_t n_services;
+  srv_method *methods; /* the method table served (build_methods) */
+  size_t n_methods;
   atomic_int in_call; /* accepted calls whose last batch has not completed */
   atomic_int draining;
 } R;
@@ -78,21 +80,19 @@ static int wait_tag(struct srv_call_priv *p, void *tag) {
 }
 
 static const srv_method *find_method(const char *path) {
-  for (size_t i = 0; i < R.cfg->n_methods; i++)
-    if (strcmp(R.cfg->methods[i].path, path) == 0) return &R.cfg->methods[i];
+  for (size_t i = 0; i < R.n_methods; i++)
+    if (strcmp(R.methods[i].path, path) == 0) return &R.methods[i];
   return NULL;
 }
 
 static const srv_method health_method = {HEALTH_CHECK, &grpc__health__v1__health_check_request__descriptor,
                                          &grpc__health__v1__health_check_response__descriptor, NULL,
-                                         SRV_PUBLIC};
+                                         SRV_NO_TOKEN};
 
 static int health_check(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out) {
   const Grpc__Health__V1__HealthCheckRequest *req = (const void *)in;
   const char *svc = req->service ? req->service : "";
-  int known = *svc == 0;
-  for (size_t i = 0; !known && i < R.n_services; i++) known = strcmp(svc, R.services[i]) == 0;
-  if (!known) return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "unknown service %s", svc);
+  if (*svc && strcmp(svc, R.cfg->api->name) != 0) return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "unknown service %s", svc);
   Grpc__Health__V1__HealthCheckResponse *r =
       srv_new(ctx, &grpc__health__v1__health_check_response__descriptor);
   r->status = atomic_load(&R.draining) ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
@@ -143,8 +143,8 @@ int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg) {
   if (p->in_msg) protobuf_c_message_free_unpacked(p->in_msg, NULL);
   p->in_msg = NULL;
   if (!(p->flags & SRV_CLIENT_STREAM)) {
-    log_error("%s: srv_recv on a method without SRV_CLIENT_STREAM", ctx->method);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    log_error("%s: srv_recv on a method whose request is not a stream", ctx->method);
+    return srv_fail_internal(ctx);
   }
   if (p->in_done) return 0;
   grpc_byte_buffer *bb = NULL;
@@ -168,8 +168,8 @@ int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg) {
 int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg) {
   struct srv_call_priv *p = ctx->priv;
   if (!(p->flags & SRV_SERVER_STREAM)) {
-    log_error("%s: srv_send on a method without SRV_SERVER_STREAM", ctx->method);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    log_error("%s: srv_send on a method whose response is not a stream", ctx->method);
+    return srv_fail_internal(ctx);
   }
   if (srv_call_cancelled(ctx)) return stream_broken(ctx, "sending the response stream");
   size_t len = protobuf_c_message_get_packed_size(msg);
@@ -234,14 +234,14 @@ run:
     if (rc != 0 || resp) {
       log_error("%s: streaming handler returned %d %s without a status", ctx->method, rc,
                 resp ? "with a response" : "");
-      srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+      srv_fail_internal(ctx);
     }
     goto out;
   }
   if (rc != 0 || !resp) {
     log_error("%s: handler returned %d %s without a status", ctx->method, rc,
               resp ? "with a response" : "and no response");
-    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    srv_fail_internal(ctx);
     goto out;
   }
   /* Packed before the request is freed: a response may point into the request's strings. */
@@ -385,30 +385,73 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* Service names for health checks, from the method paths "/<service>/<method>". */
-static int collect_services(void) {
-  R.services = calloc(R.cfg->n_methods + 1, sizeof *R.services);
-  if (!R.services) return -1;
-  for (size_t i = 0; i < R.cfg->n_methods; i++) {
-    const char *pth = R.cfg->methods[i].path, *slash = strchr(pth + 1, '/');
-    if (pth[0] != '/' || !slash) continue;
-    size_t n = (size_t)(slash - pth - 1);
-    int seen = 0;
-    for (size_t j = 0; j < R.n_services && !seen; j++)
-      seen = strlen(R.services[j]) == n && strncmp(R.services[j], pth + 1, n) == 0;
-    if (seen) continue;
-    if (!(R.services[R.n_services] = strndup(pth + 1, n))) return -1;
-    R.n_services++;
+/* The method table served: every method of the proto service (types from protobuf-c), its
+ * handler from srv_config (by name), who may call it and whether it streams from the
+ * descriptor set. 0, or -1 (logged) when the table and the proto disagree. */
+static int build_methods(void) {
+  const srv_config *cfg = R.cfg;
+  const ProtobufCServiceDescriptor *api = cfg->api;
+  apidesc_method *d = NULL;
+  size_t nd = 0;
+  int rc = -1;
+  if (!api) {
+    log_error("srv_config names no proto service (api)");
+    return -1;
   }
-  return 0;
+  if (apidesc_methods(cfg->descriptor_set ? cfg->descriptor_set : hoso_descriptor_set,
+                      cfg->descriptor_set ? cfg->descriptor_set_len : hoso_descriptor_set_len, &d, &nd) != 0)
+    return -1;
+  if (!(R.methods = calloc(api->n_methods ? api->n_methods : 1, sizeof *R.methods))) goto out;
+  for (size_t i = 0; i < cfg->n_rpcs; i++)
+    if (!protobuf_c_service_descriptor_get_method_by_name(api, cfg->rpcs[i].name)) {
+      log_error("the method table names %s, which %s does not declare", cfg->rpcs[i].name, api->name);
+      goto out;
+    }
+  for (unsigned i = 0; i < api->n_methods; i++) {
+    const ProtobufCMethodDescriptor *md = &api->methods[i];
+    const srv_rpc *rpc = NULL;
+    for (size_t k = 0; k < cfg->n_rpcs && !rpc; k++)
+      if (strcmp(cfg->rpcs[k].name, md->name) == 0) rpc = &cfg->rpcs[k];
+    char *path = NULL;
+    if (asprintf(&path, "/%s/%s", api->name, md->name) < 0) goto out;
+    const apidesc_method *x = NULL;
+    for (size_t k = 0; k < nd && !x; k++)
+      if (strcmp(d[k].path, path) == 0) x = &d[k];
+    if (!x) {
+      log_error("%s is not in the descriptor set built into this binary", path);
+      free(path);
+      goto out;
+    }
+    if (!rpc) {
+      log_warn("%s has no handler in the method table: it answers UNIMPLEMENTED", path);
+      free(path);
+      continue;
+    }
+    srv_method *m = &R.methods[R.n_methods++];
+    m->path = path;
+    m->in = md->input;
+    m->out = md->output;
+    m->fn = rpc->fn;
+    m->flags = rpc->flags | (APIDESC_NO_TOKEN(x->access) ? SRV_NO_TOKEN : 0) |
+               (x->client_streaming ? SRV_CLIENT_STREAM : 0) | (x->server_streaming ? SRV_SERVER_STREAM : 0);
+  }
+  rc = 0;
+out:
+  apidesc_free(d, nd);
+  return rc;
 }
 
 /* A database that is still starting (containers, ./hoso up) is waited for, not fatal. */
 static int migrate_with_wait(db_conn *db) {
+  /* A module's tables first: the service's own migrations may refer to them. */
+  db_series series[3] = {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
+  size_t n = 0;
+  if (R.cfg->follow_units) series[n++] = (db_series){"unit_tree", unit_tree_migrations};
+  series[n] = (db_series){"service", R.cfg->migrations};
   long wait_s = cfg_int("HOSO_PG_WAIT", 30, 0, 3600);
   double until = now_ms() + wait_s * 1000.0;
   for (;;) {
-    if (db_migrate(db, R.cfg->schema, R.cfg->migrations) == 0) return 0;
+    if (db_migrate_series(db, R.cfg->schema, series) == 0) return 0;
     if (db_err_kind(db) != DB_UNAVAILABLE || now_ms() >= until) return -1;
     log_warn("database not reachable yet; retrying (HOSO_PG_WAIT=%lds)", wait_s);
     sleep(1);
@@ -466,9 +509,10 @@ static void release(int grpc_up) {
   }
   free(R.w);
   R.w = NULL;
-  for (size_t i = 0; R.services && i < R.n_services; i++) free(R.services[i]);
-  free(R.services);
-  R.services = NULL;
+  for (size_t i = 0; i < R.n_methods; i++) free(R.methods[i].path);
+  free(R.methods);
+  R.methods = NULL;
+  R.n_methods = 0;
   srv_keyring_free();
   srv_revocations_stop(); /* a start-up that failed after the job started */
   srv_revocations_free();
@@ -476,7 +520,7 @@ static void release(int grpc_up) {
 }
 
 /* Settings (environment):
- *   <cfg->addr_env>        listen address, default cfg->addr_default
+ *   HOSO_<SERVICE>_ADDR    listen address (the service table, cfg.h)
  *   HOSO_PG_DSN            libpq DSN, default CFG_PG_DSN_DEFAULT ("dbname=hoso user=hoso")
  *   HOSO_PG_WAIT           seconds to wait for PostgreSQL at start-up (30)
  *   HOSO_WORKERS           worker threads = concurrent calls = connections (8, 1..256)
@@ -503,13 +547,18 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  const char *addr = cfg_str(cfg->addr_env, cfg->addr_default);
+  const char *addr = cfg_service_addr(cfg->service);
   const char *dsn = cfg_str("HOSO_PG_DSN", CFG_PG_DSN_DEFAULT);
   R.n_workers = (int)cfg_int("HOSO_WORKERS", 8, 1, 256);
   R.trusted = cfg_str("HOSO_TRUSTED_PROXIES", NULL);
   R.service_mtls = strcasecmp(cfg_str("HOSO_SERVICE_MTLS", ""), "require") == 0;
 
-  if (collect_services() != 0) goto out;
+  if (!addr) {
+    log_error("no listen address for %s: it is not in common/services.tsv, so set its HOSO_<NAME>_ADDR",
+              cfg->service);
+    goto out;
+  }
+  if (build_methods() != 0) goto out;
   R.w = calloc((size_t)R.n_workers, sizeof *R.w);
   if (!R.w) goto out;
   for (int i = 0; i < R.n_workers; i++)
@@ -569,8 +618,13 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
     drain(0);
     goto out;
   }
+  if (cfg->follow_units && unit_tree_follow_start(cfg->service, cfg->schema, cfg->follow_units) != 0) {
+    drain(0);
+    goto out;
+  }
   if (cfg->on_serving && cfg->on_serving() != 0) {
     log_error("background start-up step failed; stopping");
+    unit_tree_follow_stop();
     drain(0);
     goto out;
   }
@@ -579,6 +633,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   while (sigwait(&sigs, &sig) != 0) {
   }
   if (cfg->on_stopping) cfg->on_stopping();
+  unit_tree_follow_stop();
   srv_revocations_stop();
   drain(sig);
   log_info("stopped");

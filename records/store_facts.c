@@ -37,11 +37,6 @@ static void build_texts(void) {
   free(plain);
 }
 
-static int fail_internal(srv_ctx *ctx) {
-  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                  ctx->request_id ? ctx->request_id : "");
-}
-
 static char *refresh_sql(void) {
   char *n = cols_list("n."), *f = cols_list("f."), *plain = cols_list(""), *sql = NULL;
   if (n && f && plain &&
@@ -100,7 +95,7 @@ int rec_facts_refresh(srv_ctx *ctx, const char *record_id) {
   for (int i = 0; i < n && rc == 0; i++) {
     rec_t *rec = (rec_t *)rec_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, i, 2);
     if (!rec) {
-      rc = fail_internal(ctx);
+      rc = srv_fail_internal(ctx);
       break;
     }
     /* the access path of each version follows the unit tree (unit_sync); data keeps the path
@@ -123,7 +118,7 @@ int rec_facts_refresh(srv_ctx *ctx, const char *record_id) {
   if (!doc || !sql) {
     free(doc);
     log_error("rec_facts_refresh: record %s: no timeline (%d periods)", record_id, np);
-    return set_scope_back(ctx, fail_internal(ctx));
+    return set_scope_back(ctx, srv_fail_internal(ctx));
   }
   rc = db_cmd(ctx->db, sql, 2, record_id, doc) == 0 ? 0 : -1;
   free(doc);
@@ -134,7 +129,7 @@ int rec_facts_insert_new(srv_ctx *ctx, rec_t *const *recs, const char *const *ef
   if (n == 0) return 0;
   pthread_once(&texts_once, build_texts);
   const char *sql = insert_text;
-  if (!sql) return fail_internal(ctx);
+  if (!sql) return srv_fail_internal(ctx);
   json_t *arr = json_array();
   const char *facts[REC_N_FACTS];
   for (size_t i = 0; arr && i < n; i++) {
