@@ -231,6 +231,21 @@ int th_world_records_start(th_world *w, th_svc *s) {
   return th_svc_start(s, "hoso-records", "HOSO_RECORDS_ADDR", &w->pg, env);
 }
 
+int th_world_reporting_start(th_world *w, th_svc *s, const char *const *extra_env) {
+  char id_addr[128], dsn[600];
+  snprintf(id_addr, sizeof id_addr, "HOSO_IDENTITY_ADDR=%s", w->identity.addr);
+  /* the published views, read as the reporting role (records/migrations/031) */
+  snprintf(dsn, sizeof dsn, "HOSO_REPORTING_PG_DSN=host=%s port=%d dbname=hoso user=hoso_report", w->pg.sock_dir,
+           w->pg.port);
+  const char *env[32];
+  size_t n = 0;
+  env[n++] = id_addr;
+  env[n++] = dsn;
+  for (size_t i = 0; extra_env && extra_env[i] && n < 31; i++) env[n++] = extra_env[i];
+  env[n] = NULL;
+  return th_svc_start(s, "hoso-reporting", "HOSO_REPORTING_ADDR", &w->pg, env);
+}
+
 int th_world_start(th_world *w, int start_records, const char *const *records_env) {
   memset(w, 0, sizeof *w);
   w->records_env = records_env;

@@ -40,6 +40,10 @@ int th_world_start(th_world *w, int start_records, const char *const *records_en
  * w->records): to start records again after th_svc_stop, or a second process on the same
  * database. 0 / -1. */
 int th_world_records_start(th_world *w, th_svc *s);
+/* Starts a reporting process into s (identity's address, HOSO_REPORTING_PG_DSN as the role
+ * hoso_report; extra_env "K=V", NULL-terminated, may be NULL). The caller stops it with
+ * th_svc_stop before th_world_stop. 0 / -1. */
+int th_world_reporting_start(th_world *w, th_svc *s, const char *const *extra_env);
 /* Stops the services (their exit status must be 0) and destroys the cluster. 0 / -1. */
 int th_world_stop(th_world *w);
 

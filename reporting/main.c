@@ -1,0 +1,26 @@
+/* The reporting service: statistics of any unit subtree on any day, the official forms as data,
+ * alerts, snapshots and exports, read from records' published views. Method table and start. */
+#include "reporting.h"
+
+extern const db_migration reporting_migrations[];
+
+static const srv_rpc rpcs[] = {
+    SRV_RPC(GetStatistics, rpc_get_statistics),
+    SRV_RPC(DrillDown, rpc_drill_down),
+    SRV_RPC(ListReportTemplates, rpc_list_report_templates),
+    SRV_RPC(GetReportTemplate, rpc_get_report_template),
+    SRV_RPC(UpsertReportTemplate, rpc_upsert_report_template),
+    SRV_RPC(RunReport, rpc_run_report),
+};
+
+int main(int argc, char **argv) {
+  const srv_config cfg = {
+      .service = "reporting",
+      .schema = "reporting",
+      .migrations = reporting_migrations,
+      .api = &hoso__reporting__v1__reporting__descriptor,
+      SRV_RPCS(rpcs),
+      .on_start = rp_templates_install,
+  };
+  return srv_main(&cfg, argc, argv);
+}

@@ -1,0 +1,507 @@
+/* GetStatistics and DrillDown over real services (identity, records, reporting) and data with
+ * known distributions, generated here and imported through ImportRecords: every number is
+ * compared with a count this test makes itself from what it generated (not with SQL). Also the
+ * scope rule in every number, crossing two dimensions, the filters of SearchRecords, drill-down
+ * paging, days before the data and knowledge before it was entered, and bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+#include "records.pb-c.h"
+#include "reporting.pb-c.h"
+#include "th_world.h"
+
+#define REC "/hoso.records.v1.Records/"
+#define REP "/hoso.reporting.v1.Reporting/"
+
+typedef Hoso__Reporting__V1__GetStatisticsRequest StatsReq;
+typedef Hoso__Reporting__V1__GetStatisticsResponse StatsResp;
+
+static th_world w;
+static th_svc rep;
+static cli_chan *rep_ch;
+
+/* ------------------------------------------------------------ the people ---------------- */
+
+enum { N = 150 };
+
+typedef struct {
+  char id[32];
+  int unit;          /* 0 d1, 1 d1u (below d1), 2 d2 */
+  int gender, category, party, by, bm, bd, retired;
+  const char *eth, *rel, *degree, *pol, *sm, *rank, *lang, *it, *ethlang;
+} person;
+
+static person P[N];
+static char today[11];
+
+static unsigned rnd(unsigned *s) {
+  *s = *s * 1103515245u + 12345u;
+  return (*s >> 8) & 0xffffff;
+}
+
+static const char *pick(unsigned *s, const char *const *v, int n) { return v[rnd(s) % (unsigned)n]; }
+
+static void generate(void) {
+  unsigned s = 20261204;
+  static const char *const eths[] = {"01", "01", "01", "01", "01", "01", "02", "07", "09"};
+  static const char *const rels[] = {"00", "00", "00", "00", "00", "00", "01", "02", ""};
+  static const char *const degrees[] = {"TS", "THS", "THS", "DH", "DH", "DH", "DH", "CD", "TC", "SC", ""};
+  static const char *const pols[] = {"CN", "CC", "TC", "TC", "SC", "", ""};
+  static const char *const sms[] = {"CVCC", "CVC", "CV", "CV", "", ""};
+  static const char *const ranks[] = {"01.001", "01.002", "01.003", "01.003", "01.004", "01.005", "V.07.04.32", ""};
+  static const char *const langs[] = {"Tiếng Anh B1", "Cử nhân tiếng Anh", "Tiếng Pháp B", "Đại học tiếng Trung", "", ""};
+  static const char *const its[] = {"Chứng chỉ B", "Trung cấp tin học", "Ứng dụng CNTT nâng cao", "", ""};
+  static const int cats[] = {2, 2, 2, 2, 2, 2, 2, 3, 3, 5, 1};
+  for (int i = 0; i < N; i++) {
+    person *p = &P[i];
+    p->unit = i % 3;
+    p->gender = 1 + (int)(rnd(&s) % 2);
+    p->category = cats[rnd(&s) % 11];
+    p->party = rnd(&s) % 3 == 0;
+    p->by = 1958 + (int)(rnd(&s) % 46);
+    p->bm = 1 + (int)(rnd(&s) % 12);
+    p->bd = 1 + (int)(rnd(&s) % 28);
+    p->eth = pick(&s, eths, 9);
+    p->rel = pick(&s, rels, 9);
+    p->degree = pick(&s, degrees, 11);
+    p->pol = pick(&s, pols, 7);
+    p->sm = pick(&s, sms, 6);
+    p->rank = pick(&s, ranks, 8);
+    p->lang = pick(&s, langs, 6);
+    p->it = pick(&s, its, 5);
+    p->ethlang = rnd(&s) % 10 == 0 ? "Tiếng Tày" : "";
+  }
+}
+
+/* Age in whole years on today's date. */
+static int age(const person *p) {
+  int y, m, d;
+  sscanf(today, "%d-%d-%d", &y, &m, &d);
+  int a = y - p->by;
+  if (m < p->bm || (m == p->bm && d < p->bd)) a--;
+  return a;
+}
+
+static const char *age_band(const person *p) {
+  int a = age(p);
+  return a <= 30 ? "<=30" : a <= 40 ? "31-40" : a <= 50 ? "41-50" : a <= 60 ? "51-60" : ">60";
+}
+
+static const char *unit_id(int u) { return u == 0 ? w.d1_id : u == 1 ? w.d1u_id : w.d2_id; }
+
+/* A dimension's key of p, as the service names it. */
+static const char *key_of(const person *p, const char *dim, char buf[32]) {
+  if (!strcmp(dim, "gender")) return snprintf(buf, 32, "%d", p->gender), buf;
+  if (!strcmp(dim, "category")) return snprintf(buf, 32, "%d", p->category), buf;
+  if (!strcmp(dim, "age_band")) return age_band(p);
+  if (!strcmp(dim, "party")) return p->party ? "yes" : "no";
+  if (!strcmp(dim, "ethnicity")) return !strcmp(p->eth, "01") ? "kinh" : "minority";
+  if (!strcmp(dim, "religion")) return !strcmp(p->rel, "00") || !*p->rel ? "none" : "religious";
+  if (!strcmp(dim, "degree")) return p->degree;
+  if (!strcmp(dim, "political_theory")) return p->pol;
+  if (!strcmp(dim, "state_management")) return p->sm;
+  if (!strcmp(dim, "rank_code")) return p->rank;
+  if (!strcmp(dim, "ethnic_language")) return *p->ethlang ? "yes" : "no";
+  if (!strcmp(dim, "english"))
+    return !strcmp(p->lang, "Cử nhân tiếng Anh") ? "2" : !strcmp(p->lang, "Tiếng Anh B1") ? "1" : "0";
+  if (!strcmp(dim, "other_language"))
+    return !strcmp(p->lang, "Đại học tiếng Trung") ? "2" : !strcmp(p->lang, "Tiếng Pháp B") ? "1" : "0";
+  if (!strcmp(dim, "it")) return !*p->it ? "0" : !strcmp(p->it, "Chứng chỉ B") ? "1" : "2";
+  if (!strcmp(dim, "rank_group")) {
+    static const char *const codes[] = {"01.001", "01.002", "01.003", "01.004", "01.005", "V.07.04.32"};
+    static const char *const groups[] = {"A3.1", "A2.1", "A1", "A0", "B", "A1"};
+    for (int i = 0; i < 6; i++)
+      if (!strcmp(p->rank, codes[i])) return groups[i];
+    return "";
+  }
+  if (!strcmp(dim, "status")) return p->retired ? "4" : "1";
+  fail_msg("no key for dimension %s", dim);
+  return NULL;
+}
+
+/* ------------------------------------------------------------ calls --------------------- */
+
+static void free_msg(void *m) {
+  if (m) protobuf_c_message_free_unpacked((ProtobufCMessage *)m, NULL);
+}
+
+static grpc_status_code stats(const char *tok, const char *unit, const char *d1, const char *d2,
+                              Hoso__Records__V1__SearchRecordsRequest *filters, const char *as_of, const char *known_on,
+                              StatsResp **out, cli_status *st) {
+  StatsReq req = HOSO__REPORTING__V1__GET_STATISTICS_REQUEST__INIT;
+  Hoso__Reporting__V1__When when = HOSO__REPORTING__V1__WHEN__INIT;
+  char *dims[2] = {(char *)d1, (char *)d2};
+  req.unit_id = (char *)(unit ? unit : "");
+  req.dimensions = dims;
+  req.n_dimensions = d2 ? 2 : d1 ? 1 : 0;
+  req.filters = filters;
+  when.as_of = (char *)(as_of ? as_of : "");
+  when.known_on = (char *)(known_on ? known_on : "");
+  req.when = &when;
+  return th_call(rep_ch, REP "GetStatistics", &req, &hoso__reporting__v1__get_statistics_response__descriptor,
+                 (void **)out, tok, st);
+}
+
+static StatsResp *stats_ok(const char *tok, const char *unit, const char *d1, const char *d2,
+                           Hoso__Records__V1__SearchRecordsRequest *filters) {
+  StatsResp *out = NULL;
+  cli_status st;
+  th_expect(stats(tok, unit, d1, d2, filters, NULL, NULL, &out, &st), &st, GRPC_STATUS_OK, NULL);
+  return out;
+}
+
+/* The count of the cell with keys k1 (and k2) in r, 0 when absent. */
+static long long cell(const StatsResp *r, const char *k1, const char *k2) {
+  for (size_t i = 0; i < r->n_cells; i++) {
+    const Hoso__Reporting__V1__Cell *c = r->cells[i];
+    if (!strcmp(c->keys[0], k1) && (!k2 || !strcmp(c->keys[1], k2))) return c->count;
+  }
+  return 0;
+}
+
+typedef int (*want_fn)(const person *p, const void *arg);
+
+static int in_units(const person *p, const void *arg) {
+  const int *units = arg; /* bitmask */
+  return !p->retired && (*units & (1 << p->unit));
+}
+
+/* ------------------------------------------------------------ set-up -------------------- */
+
+static void import_unit(int u) {
+  char *csv = malloc(1 << 16);
+  size_t o = (size_t)snprintf(csv, 1 << 16,
+                              "full_name,birth_date,gender,employment.category,employment.recruitment_date,"
+                              "personal.ethnicity_code,personal.religion_code,party.party_member,qualifications.degree_code,"
+                              "qualifications.political_theory_code,qualifications.state_management_code,salary.rank_code,"
+                              "qualifications.foreign_languages,qualifications.it_level,qualifications.ethnic_language\n");
+  static const char *const cat[] = {"", "CATEGORY_CADRE", "CATEGORY_CIVIL_SERVANT", "CATEGORY_PUBLIC_EMPLOYEE", "",
+                                    "CATEGORY_COMMUNE_OFFICIAL"};
+  int idx[N], n = 0;
+  for (int i = 0; i < N; i++) {
+    if (P[i].unit != u) continue;
+    const person *p = &P[i];
+    idx[n++] = i;
+    o += (size_t)snprintf(csv + o, (1 << 16) - o, "Người Số %d,%04d-%02d-%02d,%s,%s,2010-01-01,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", i,
+                          p->by, p->bm, p->bd, p->gender == 1 ? "GENDER_MALE" : "GENDER_FEMALE", cat[p->category], p->eth,
+                          p->rel, p->party ? "true" : "false", p->degree, p->pol, p->sm, p->rank, p->lang, p->it, p->ethlang);
+  }
+  Hoso__Records__V1__ImportRecordsRequest req = HOSO__RECORDS__V1__IMPORT_RECORDS_REQUEST__INIT;
+  req.unit_id = (char *)unit_id(u);
+  req.format = HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_CSV;
+  req.content.data = (uint8_t *)csv;
+  req.content.len = o;
+  Hoso__Records__V1__ImportRecordsResponse *out = NULL;
+  cli_status st;
+  th_expect(th_call(w.rec_ch, REC "ImportRecords", &req, &hoso__records__v1__import_records_response__descriptor,
+                    (void **)&out, w.tok_admin, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  if (out->n_errors) fail_msg("import: line %d %s: %s", out->errors[0]->line, out->errors[0]->field, out->errors[0]->message);
+  assert_int_equal(out->n_record_ids, n);
+  for (int k = 0; k < n; k++) snprintf(P[idx[k]].id, sizeof P[idx[k]].id, "%s", out->record_ids[k]);
+  free_msg(out);
+  free(csv);
+}
+
+static void retire(person *p) {
+  Hoso__Records__V1__Decision d = HOSO__RECORDS__V1__DECISION__INIT;
+  d.number = "9/QĐ";
+  d.date = "2020-01-01";
+  d.effective_date = "2020-01-31";
+  Hoso__Records__V1__ChangeRecordStatusRequest req = HOSO__RECORDS__V1__CHANGE_RECORD_STATUS_REQUEST__INIT;
+  req.record_id = p->id;
+  req.status = HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_RETIRED;
+  req.decision = &d;
+  cli_status st;
+  th_expect(th_call(w.rec_ch, REC "ChangeRecordStatus", &req, &hoso__records__v1__change_record_status_response__descriptor,
+                    NULL, w.tok_admin, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  p->retired = 1;
+}
+
+static int setup(void **state) {
+  (void)state;
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(today, sizeof today, "%Y-%m-%d", &tm);
+  if (th_world_start(&w, 1, NULL) != 0 || th_world_reporting_start(&w, &rep, NULL) != 0) return -1;
+  rep_ch = cli_open_tls(rep.addr, NULL, NULL, NULL);
+  if (!rep_ch) return -1;
+  generate();
+  for (int u = 0; u < 3; u++) import_unit(u);
+  retire(&P[4]);
+  retire(&P[10]);
+  retire(&P[11]);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  if (rep_ch) cli_close(rep_ch);
+  int rc = th_svc_stop(&rep);
+  char log[256];
+  snprintf(log, sizeof log, "%s", rep.log);
+  rc |= th_world_stop(&w);
+  return rc == 0 && th_log_errors(log) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ tests --------------------- */
+
+static long long expected(want_fn f, const void *arg) {
+  long long n = 0;
+  for (int i = 0; i < N; i++) n += f(&P[i], arg);
+  return n;
+}
+
+/* Totals of each subtree: the people at work there, none of another district's. */
+static void test_totals_by_subtree(void **state) {
+  (void)state;
+  static const struct {
+    int mask;
+  } cases[] = {{7}, {3}, {2}, {4}};
+  const char *units[] = {w.root_id, w.d1_id, w.d1u_id, w.d2_id};
+  for (int i = 0; i < 4; i++) {
+    StatsResp *r = stats_ok(w.tok_admin, units[i], NULL, NULL, NULL);
+    assert_int_equal(r->total, expected(in_units, &cases[i].mask));
+    assert_int_equal(r->n_cells, 1);
+    free_msg(r);
+  }
+}
+
+/* Every dimension alone, and crossed with gender, against the generated people. */
+static void test_each_dimension_and_crossing(void **state) {
+  (void)state;
+  static const char *const dims[] = {"category", "age_band", "party", "ethnicity", "religion", "degree", "political_theory",
+                                     "state_management", "rank_code", "rank_group", "ethnic_language", "english",
+                                     "other_language", "it"};
+  for (size_t d = 0; d < sizeof dims / sizeof *dims; d++) {
+    StatsResp *one = stats_ok(w.tok_admin, w.root_id, dims[d], NULL, NULL);
+    StatsResp *two = stats_ok(w.tok_admin, w.root_id, dims[d], "gender", NULL);
+    long long sum = 0;
+    for (size_t c = 0; c < one->n_cells; c++) {
+      const char *k = one->cells[c]->keys[0];
+      long long want = 0, want_f = 0;
+      char buf[32];
+      for (int i = 0; i < N; i++)
+        if (!P[i].retired && !strcmp(key_of(&P[i], dims[d], buf), k)) want++, want_f += P[i].gender == 2;
+      if (one->cells[c]->count != want) fail_msg("%s=%s: %lld, want %lld", dims[d], k, one->cells[c]->count, want);
+      if (cell(two, k, "2") != want_f) fail_msg("%s=%s x female: %lld, want %lld", dims[d], k, cell(two, k, "2"), want_f);
+      sum += want;
+    }
+    assert_int_equal(sum, one->total);
+    assert_int_equal(two->total, one->total);
+    /* labels: Vietnamese words or the catalogue's names */
+    assert_int_equal(one->n_dimensions, 1);
+    for (size_t v = 0; v < one->dimensions[0]->n_values; v++) assert_true(strlen(one->dimensions[0]->values[v]->label) > 0);
+    free_msg(one);
+    free_msg(two);
+  }
+  StatsResp *g = stats_ok(w.tok_admin, w.root_id, "degree", NULL, NULL);
+  for (size_t v = 0; v < g->dimensions[0]->n_values; v++)
+    if (!strcmp(g->dimensions[0]->values[v]->key, "THS")) assert_string_equal(g->dimensions[0]->values[v]->label, "Thạc sĩ");
+  free_msg(g);
+}
+
+/* The unit dimension: the units directly below, and the unit's own people. */
+static void test_unit_dimension(void **state) {
+  (void)state;
+  StatsResp *r = stats_ok(w.tok_d1_admin, w.d1_id, "unit", "gender", NULL);
+  int m0 = 1, m1 = 2;
+  long long own = expected(in_units, &m0), below = expected(in_units, &m1);
+  assert_int_equal(cell(r, w.d1_id, "1") + cell(r, w.d1_id, "2"), own);
+  assert_int_equal(cell(r, w.d1u_id, "1") + cell(r, w.d1u_id, "2"), below);
+  assert_int_equal(r->total, own + below);
+  int named = 0;
+  for (size_t v = 0; v < r->dimensions[0]->n_values; v++)
+    named += !strcmp(r->dimensions[0]->values[v]->label, "Trường THCS Thị trấn Đồi Ngô");
+  assert_int_equal(named, 1);
+  free_msg(r);
+}
+
+static int is_wm_party(const person *p, const void *arg) {
+  (void)arg;
+  return !p->retired && p->gender == 2 && p->party && (!strcmp(p->degree, "THS") || !strcmp(p->degree, "TS"));
+}
+
+static int is_retired(const person *p, const void *arg) {
+  (void)arg;
+  return p->retired;
+}
+
+/* SearchRecords' criteria as filters: "women, Party members, with a master's or a doctorate". */
+static void test_filters(void **state) {
+  (void)state;
+  Hoso__Records__V1__SearchRecordsRequest f = HOSO__RECORDS__V1__SEARCH_RECORDS_REQUEST__INIT;
+  char *degrees[2] = {"THS", "TS"};
+  f.gender = HOSO__RECORDS__V1__GENDER__GENDER_FEMALE;
+  f.party_member = 1;
+  f.degree_codes = degrees;
+  f.n_degree_codes = 2;
+  StatsResp *r = stats_ok(w.tok_admin, w.root_id, NULL, NULL, &f);
+  assert_int_equal(r->total, expected(is_wm_party, NULL));
+  free_msg(r);
+  /* statuses named: the retired are counted when asked for */
+  Hoso__Records__V1__SearchRecordsRequest g = HOSO__RECORDS__V1__SEARCH_RECORDS_REQUEST__INIT;
+  Hoso__Records__V1__RecordStatus st[1] = {HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_RETIRED};
+  g.statuses = st;
+  g.n_statuses = 1;
+  r = stats_ok(w.tok_admin, w.root_id, "status", NULL, &g);
+  assert_int_equal(r->total, expected(is_retired, NULL));
+  assert_int_equal(cell(r, "4", NULL), 3);
+  free_msg(r);
+  /* a name with or without diacritics */
+  Hoso__Records__V1__SearchRecordsRequest h = HOSO__RECORDS__V1__SEARCH_RECORDS_REQUEST__INIT;
+  h.name = "nguoi so 12";
+  r = stats_ok(w.tok_admin, w.root_id, NULL, NULL, &h);
+  long long want = 0; /* "Người Số 12" and, by prefix, "Người Số 120" to "Người Số 129" */
+  for (int i = 0; i < N; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "%d", i);
+    want += !P[i].retired && !strncmp(name, "12", 2) && (i == 12 || i >= 120);
+  }
+  assert_int_equal(r->total, want);
+  free_msg(r);
+}
+
+/* A cell's people, page by page, exactly the generated ones. */
+static void test_drill_down(void **state) {
+  (void)state;
+  Hoso__Reporting__V1__DrillDownRequest req = HOSO__REPORTING__V1__DRILL_DOWN_REQUEST__INIT;
+  char *dims[2] = {"gender", "degree"}, *cellk[2] = {"2", "DH"};
+  req.unit_id = w.root_id;
+  req.dimensions = dims;
+  req.n_dimensions = 2;
+  req.cell = cellk;
+  req.n_cell = 2;
+  req.page_size = 4;
+  int seen[N] = {0}, got = 0;
+  char *token = NULL;
+  for (int page = 0; page < 100; page++) {
+    req.page_token = token ? token : "";
+    Hoso__Reporting__V1__DrillDownResponse *out = NULL;
+    cli_status st;
+    th_expect(th_call(rep_ch, REP "DrillDown", &req, &hoso__reporting__v1__drill_down_response__descriptor, (void **)&out,
+                      w.tok_admin, &st),
+              &st, GRPC_STATUS_OK, NULL);
+    assert_true(out->n_people <= 4);
+    for (size_t i = 0; i < out->n_people; i++) {
+      int k = -1;
+      for (int j = 0; j < N; j++)
+        if (!strcmp(P[j].id, out->people[i]->record_id)) k = j;
+      assert_true(k >= 0);
+      assert_false(seen[k]);
+      seen[k] = 1;
+      got++;
+      assert_int_equal(P[k].gender, 2);
+      assert_string_equal(P[k].degree, "DH");
+    }
+    free(token);
+    token = out->next_page_token && *out->next_page_token ? strdup(out->next_page_token) : NULL;
+    free_msg(out);
+    if (!token) break;
+  }
+  int want = 0;
+  for (int j = 0; j < N; j++) want += !P[j].retired && P[j].gender == 2 && !strcmp(P[j].degree, "DH");
+  assert_int_equal(got, want);
+  /* the cell must match the dimensions */
+  req.n_cell = 1;
+  req.page_token = "";
+  cli_status st;
+  th_expect(th_call(rep_ch, REP "DrillDown", &req, &hoso__reporting__v1__drill_down_response__descriptor, NULL, w.tok_admin, &st),
+            &st, GRPC_STATUS_INVALID_ARGUMENT, "cell");
+}
+
+/* The scope rule in every number: a district sees itself only, never the other one. */
+static void test_scope(void **state) {
+  (void)state;
+  StatsResp *out = NULL;
+  cli_status st;
+  th_expect(stats(w.tok_d2_reader, w.d1_id, NULL, NULL, NULL, NULL, NULL, &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED,
+            "unit_id");
+  th_expect(stats(w.tok_d2_reader, w.root_id, "unit", NULL, NULL, NULL, NULL, &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED,
+            "unit_id");
+  th_expect(stats(w.tok_d1u_updater, w.d1_id, NULL, NULL, NULL, NULL, NULL, &out, &st), &st, GRPC_STATUS_PERMISSION_DENIED,
+            "unit_id");
+  /* the caller's own unit by default */
+  StatsResp *r = stats_ok(w.tok_d2_reader, NULL, NULL, NULL, NULL);
+  int m = 4;
+  assert_int_equal(r->total, expected(in_units, &m));
+  assert_string_equal(r->unit_id, w.d2_id);
+  free_msg(r);
+  r = stats_ok(w.tok_d1_reader, NULL, "unit", NULL, NULL);
+  for (size_t c = 0; c < r->n_cells; c++) assert_string_not_equal(r->cells[c]->keys[0], w.d2_id);
+  free_msg(r);
+}
+
+/* Before the people were recruited nobody counts; as the system knew it yesterday, before the
+ * import, nobody either; a retirement effective in 2020 counts from then. */
+static void test_days_and_knowledge(void **state) {
+  (void)state;
+  StatsResp *r = NULL;
+  cli_status st;
+  th_expect(stats(w.tok_admin, w.root_id, NULL, NULL, NULL, "2009-12-31", NULL, &r, &st), &st, GRPC_STATUS_OK, NULL);
+  assert_int_equal(r->total, 0);
+  free_msg(r);
+  char yesterday[11];
+  time_t t = time(NULL) - 86400;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(yesterday, sizeof yesterday, "%Y-%m-%d", &tm);
+  th_expect(stats(w.tok_admin, w.root_id, NULL, NULL, NULL, NULL, yesterday, &r, &st), &st, GRPC_STATUS_OK, NULL);
+  assert_int_equal(r->total, 0);
+  assert_string_equal(r->known_on, yesterday);
+  free_msg(r);
+  th_expect(stats(w.tok_admin, w.root_id, NULL, NULL, NULL, "2020-01-30", NULL, &r, &st), &st, GRPC_STATUS_OK, NULL);
+  assert_int_equal(r->total, N);
+  free_msg(r);
+  th_expect(stats(w.tok_admin, w.root_id, NULL, NULL, NULL, "2020-01-31", NULL, &r, &st), &st, GRPC_STATUS_OK, NULL);
+  assert_int_equal(r->total, N - 3);
+  free_msg(r);
+}
+
+static void test_bad_input(void **state) {
+  (void)state;
+  StatsResp *r = NULL;
+  cli_status st;
+  th_expect(stats(w.tok_admin, w.root_id, "colour", NULL, NULL, NULL, NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+            "dimensions[0]");
+  th_expect(stats(w.tok_admin, w.root_id, "gender", "gender", NULL, NULL, NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+            "dimensions[1]");
+  th_expect(stats(w.tok_admin, w.root_id, NULL, NULL, NULL, "2999-01-01", NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+            "when.as_of");
+  th_expect(stats(w.tok_admin, w.root_id, NULL, NULL, NULL, "1944-12-31", NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+            "when.as_of");
+  th_expect(stats(w.tok_admin, w.root_id, NULL, NULL, NULL, "2024-02-30", NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+            "when.as_of");
+  th_expect(stats(w.tok_admin, "abc", NULL, NULL, NULL, NULL, NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT, "unit_id");
+  th_expect(stats(w.tok_admin, "999999", NULL, NULL, NULL, NULL, NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT, "unit_id");
+  Hoso__Records__V1__SearchRecordsRequest f = HOSO__RECORDS__V1__SEARCH_RECORDS_REQUEST__INIT;
+  f.page_size = 10;
+  th_expect(stats(w.tok_admin, w.root_id, NULL, NULL, &f, NULL, NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+            "filters.page_size");
+  Hoso__Records__V1__SearchRecordsRequest g = HOSO__RECORDS__V1__SEARCH_RECORDS_REQUEST__INIT;
+  g.birth_date_from = "1980-13-01";
+  th_expect(stats(w.tok_admin, w.root_id, NULL, NULL, &g, NULL, NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+            "filters.birth_date_from");
+  th_expect(stats(NULL, w.root_id, NULL, NULL, NULL, NULL, NULL, &r, &st), &st, GRPC_STATUS_UNAUTHENTICATED, NULL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_totals_by_subtree),
+      cmocka_unit_test(test_each_dimension_and_crossing),
+      cmocka_unit_test(test_unit_dimension),
+      cmocka_unit_test(test_filters),
+      cmocka_unit_test(test_drill_down),
+      cmocka_unit_test(test_scope),
+      cmocka_unit_test(test_days_and_knowledge),
+      cmocka_unit_test(test_bad_input),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
