@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include "records.pb-c.h"
 #include "reporting.pb-c.h"
-#include "th_world.h"
+#include "th_people.h"
 
 #define REC "/hoso.records.v1.Records/"
 #define REP "/hoso.reporting.v1.Reporting/"
@@ -29,99 +29,13 @@ static cli_chan *rep_ch;
 
 enum { N = 150 };
 
-typedef struct {
-  char id[32];
-  int unit;          /* 0 d1, 1 d1u (below d1), 2 d2 */
-  int gender, category, party, by, bm, bd, retired;
-  const char *eth, *rel, *degree, *pol, *sm, *rank, *lang, *it, *ethlang;
-} person;
-
-static person P[N];
+static th_person P[N];
 static char today[11];
 
-static unsigned rnd(unsigned *s) {
-  *s = *s * 1103515245u + 12345u;
-  return (*s >> 8) & 0xffffff;
-}
-
-static const char *pick(unsigned *s, const char *const *v, int n) { return v[rnd(s) % (unsigned)n]; }
-
-static void generate(void) {
-  unsigned s = 20261204;
-  static const char *const eths[] = {"01", "01", "01", "01", "01", "01", "02", "07", "09"};
-  static const char *const rels[] = {"00", "00", "00", "00", "00", "00", "01", "02", ""};
-  static const char *const degrees[] = {"TS", "THS", "THS", "DH", "DH", "DH", "DH", "CD", "TC", "SC", ""};
-  static const char *const pols[] = {"CN", "CC", "TC", "TC", "SC", "", ""};
-  static const char *const sms[] = {"CVCC", "CVC", "CV", "CV", "", ""};
-  static const char *const ranks[] = {"01.001", "01.002", "01.003", "01.003", "01.004", "01.005", "V.07.04.32", ""};
-  static const char *const langs[] = {"Tiếng Anh B1", "Cử nhân tiếng Anh", "Tiếng Pháp B", "Đại học tiếng Trung", "", ""};
-  static const char *const its[] = {"Chứng chỉ B", "Trung cấp tin học", "Ứng dụng CNTT nâng cao", "", ""};
-  static const int cats[] = {2, 2, 2, 2, 2, 2, 2, 3, 3, 5, 1};
-  for (int i = 0; i < N; i++) {
-    person *p = &P[i];
-    p->unit = i % 3;
-    p->gender = 1 + (int)(rnd(&s) % 2);
-    p->category = cats[rnd(&s) % 11];
-    p->party = rnd(&s) % 3 == 0;
-    p->by = 1958 + (int)(rnd(&s) % 46);
-    p->bm = 1 + (int)(rnd(&s) % 12);
-    p->bd = 1 + (int)(rnd(&s) % 28);
-    p->eth = pick(&s, eths, 9);
-    p->rel = pick(&s, rels, 9);
-    p->degree = pick(&s, degrees, 11);
-    p->pol = pick(&s, pols, 7);
-    p->sm = pick(&s, sms, 6);
-    p->rank = pick(&s, ranks, 8);
-    p->lang = pick(&s, langs, 6);
-    p->it = pick(&s, its, 5);
-    p->ethlang = rnd(&s) % 10 == 0 ? "Tiếng Tày" : "";
-  }
-}
-
-/* Age in whole years on today's date. */
-static int age(const person *p) {
-  int y, m, d;
-  sscanf(today, "%d-%d-%d", &y, &m, &d);
-  int a = y - p->by;
-  if (m < p->bm || (m == p->bm && d < p->bd)) a--;
-  return a;
-}
-
-static const char *age_band(const person *p) {
-  int a = age(p);
-  return a <= 30 ? "<=30" : a <= 40 ? "31-40" : a <= 50 ? "41-50" : a <= 60 ? "51-60" : ">60";
-}
-
-static const char *unit_id(int u) { return u == 0 ? w.d1_id : u == 1 ? w.d1u_id : w.d2_id; }
-
-/* A dimension's key of p, as the service names it. */
-static const char *key_of(const person *p, const char *dim, char buf[32]) {
-  if (!strcmp(dim, "gender")) return snprintf(buf, 32, "%d", p->gender), buf;
-  if (!strcmp(dim, "category")) return snprintf(buf, 32, "%d", p->category), buf;
-  if (!strcmp(dim, "age_band")) return age_band(p);
-  if (!strcmp(dim, "party")) return p->party ? "yes" : "no";
-  if (!strcmp(dim, "ethnicity")) return !strcmp(p->eth, "01") ? "kinh" : "minority";
-  if (!strcmp(dim, "religion")) return !strcmp(p->rel, "00") || !*p->rel ? "none" : "religious";
-  if (!strcmp(dim, "degree")) return p->degree;
-  if (!strcmp(dim, "political_theory")) return p->pol;
-  if (!strcmp(dim, "state_management")) return p->sm;
-  if (!strcmp(dim, "rank_code")) return p->rank;
-  if (!strcmp(dim, "ethnic_language")) return *p->ethlang ? "yes" : "no";
-  if (!strcmp(dim, "english"))
-    return !strcmp(p->lang, "Cử nhân tiếng Anh") ? "2" : !strcmp(p->lang, "Tiếng Anh B1") ? "1" : "0";
-  if (!strcmp(dim, "other_language"))
-    return !strcmp(p->lang, "Đại học tiếng Trung") ? "2" : !strcmp(p->lang, "Tiếng Pháp B") ? "1" : "0";
-  if (!strcmp(dim, "it")) return !*p->it ? "0" : !strcmp(p->it, "Chứng chỉ B") ? "1" : "2";
-  if (!strcmp(dim, "rank_group")) {
-    static const char *const codes[] = {"01.001", "01.002", "01.003", "01.004", "01.005", "V.07.04.32"};
-    static const char *const groups[] = {"A3.1", "A2.1", "A1", "A0", "B", "A1"};
-    for (int i = 0; i < 6; i++)
-      if (!strcmp(p->rank, codes[i])) return groups[i];
-    return "";
-  }
-  if (!strcmp(dim, "status")) return p->retired ? "4" : "1";
-  fail_msg("no key for dimension %s", dim);
-  return NULL;
+static const char *key_of(const th_person *p, const char *dim, char buf[32]) {
+  const char *k = th_people_key(p, dim, today, buf);
+  if (!k) fail_msg("no key for dimension %s", dim);
+  return k;
 }
 
 /* ------------------------------------------------------------ calls --------------------- */
@@ -164,51 +78,16 @@ static long long cell(const StatsResp *r, const char *k1, const char *k2) {
   return 0;
 }
 
-typedef int (*want_fn)(const person *p, const void *arg);
+typedef int (*want_fn)(const th_person *p, const void *arg);
 
-static int in_units(const person *p, const void *arg) {
+static int in_units(const th_person *p, const void *arg) {
   const int *units = arg; /* bitmask */
   return !p->retired && (*units & (1 << p->unit));
 }
 
 /* ------------------------------------------------------------ set-up -------------------- */
 
-static void import_unit(int u) {
-  char *csv = malloc(1 << 16);
-  size_t o = (size_t)snprintf(csv, 1 << 16,
-                              "full_name,birth_date,gender,employment.category,employment.recruitment_date,"
-                              "personal.ethnicity_code,personal.religion_code,party.party_member,qualifications.degree_code,"
-                              "qualifications.political_theory_code,qualifications.state_management_code,salary.rank_code,"
-                              "qualifications.foreign_languages,qualifications.it_level,qualifications.ethnic_language\n");
-  static const char *const cat[] = {"", "CATEGORY_CADRE", "CATEGORY_CIVIL_SERVANT", "CATEGORY_PUBLIC_EMPLOYEE", "",
-                                    "CATEGORY_COMMUNE_OFFICIAL"};
-  int idx[N], n = 0;
-  for (int i = 0; i < N; i++) {
-    if (P[i].unit != u) continue;
-    const person *p = &P[i];
-    idx[n++] = i;
-    o += (size_t)snprintf(csv + o, (1 << 16) - o, "Người Số %d,%04d-%02d-%02d,%s,%s,2010-01-01,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", i,
-                          p->by, p->bm, p->bd, p->gender == 1 ? "GENDER_MALE" : "GENDER_FEMALE", cat[p->category], p->eth,
-                          p->rel, p->party ? "true" : "false", p->degree, p->pol, p->sm, p->rank, p->lang, p->it, p->ethlang);
-  }
-  Hoso__Records__V1__ImportRecordsRequest req = HOSO__RECORDS__V1__IMPORT_RECORDS_REQUEST__INIT;
-  req.unit_id = (char *)unit_id(u);
-  req.format = HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_CSV;
-  req.content.data = (uint8_t *)csv;
-  req.content.len = o;
-  Hoso__Records__V1__ImportRecordsResponse *out = NULL;
-  cli_status st;
-  th_expect(th_call(w.rec_ch, REC "ImportRecords", &req, &hoso__records__v1__import_records_response__descriptor,
-                    (void **)&out, w.tok_admin, &st),
-            &st, GRPC_STATUS_OK, NULL);
-  if (out->n_errors) fail_msg("import: line %d %s: %s", out->errors[0]->line, out->errors[0]->field, out->errors[0]->message);
-  assert_int_equal(out->n_record_ids, n);
-  for (int k = 0; k < n; k++) snprintf(P[idx[k]].id, sizeof P[idx[k]].id, "%s", out->record_ids[k]);
-  free_msg(out);
-  free(csv);
-}
-
-static void retire(person *p) {
+static void retire(th_person *p) {
   Hoso__Records__V1__Decision d = HOSO__RECORDS__V1__DECISION__INIT;
   d.number = "9/QĐ";
   d.date = "2020-01-01";
@@ -233,8 +112,9 @@ static int setup(void **state) {
   if (th_world_start(&w, 1, NULL) != 0 || th_world_reporting_start(&w, &rep, NULL) != 0) return -1;
   rep_ch = cli_open_tls(rep.addr, NULL, NULL, NULL);
   if (!rep_ch) return -1;
-  generate();
-  for (int u = 0; u < 3; u++) import_unit(u);
+  th_people_generate(P, N, 3, 20261204);
+  const char *units[3] = {w.d1_id, w.d1u_id, w.d2_id};
+  if (th_people_import(&w, P, N, units, 3) != 0) return -1;
   retire(&P[4]);
   retire(&P[10]);
   retire(&P[11]);
@@ -324,12 +204,12 @@ static void test_unit_dimension(void **state) {
   free_msg(r);
 }
 
-static int is_wm_party(const person *p, const void *arg) {
+static int is_wm_party(const th_person *p, const void *arg) {
   (void)arg;
   return !p->retired && p->gender == 2 && p->party && (!strcmp(p->degree, "THS") || !strcmp(p->degree, "TS"));
 }
 
-static int is_retired(const person *p, const void *arg) {
+static int is_retired(const th_person *p, const void *arg) {
   (void)arg;
   return p->retired;
 }
