@@ -4,6 +4,7 @@
 #include <cairo-pdf.h>
 #include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +174,12 @@ static int pw_close(doc_writer *dw) {
 
 static void pw_abort(doc_writer *dw) { free_pw((pw *)dw); }
 
+static void at_exit(void) { atexit(doc_pdf_cleanup); }
+
 doc_writer *doc_pdf_open(const doc_form *f, const char *path, char *err, size_t errlen) {
+  /* the font caches are the process's: freed once, when it ends */
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, at_exit);
   pw *w = calloc(1, sizeof *w);
   if (!w) {
     snprintf(err, errlen, "out of memory");

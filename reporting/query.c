@@ -83,6 +83,12 @@ int rp_unit_resolve(srv_ctx *ctx, const char *unit_id, rp_unit *out) {
   return 0;
 }
 
+static int levels(const char *path) {
+  int n = 1;
+  for (; *path; path++) n += *path == '.';
+  return n;
+}
+
 int rp_unit_children(srv_ctx *ctx, const rp_unit *u, int depth, rp_unit **out, size_t *n) {
   cli_chan *ch = svc_channel("identity");
   const char *authz = srv_metadata(ctx, "authorization");
@@ -103,6 +109,8 @@ int rp_unit_children(srv_ctx *ctx, const rp_unit *u, int depth, rp_unit **out, s
     if (c != GRPC_STATUS_OK) return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
     Hoso__Identity__V1__GetUnitSubtreeResponse *r = (Hoso__Identity__V1__GetUnitSubtreeResponse *)resp;
     for (size_t i = 0; i < r->n_units; i++) {
+      /* max_depth counts from the unit's children: keep what `depth` levels allow */
+      if (depth > 0 && levels(r->units[i]->path) > levels(u->path) + depth - 1) continue;
       if (*n == cap) {
         rp_unit *g = srv_alloc(ctx, 2 * cap * sizeof *g);
         memcpy(g, *out, cap * sizeof *g);

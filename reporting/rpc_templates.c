@@ -78,7 +78,7 @@ RP_HANDLER(rpc_list_report_templates) {
 /* ------------------------------------------------------------ get ----------------------- */
 
 typedef struct {
-  const char *code;
+  const char *field, *code;
   long long version;
   tmpl *out;
 } get_job;
@@ -100,6 +100,11 @@ static int get_tx(srv_ctx *ctx, void *p) {
   if (!r) return -1;
   if (PQntuples(r) == 1) j->out = from_row(ctx, r, 0, 1);
   PQclear(r);
+  /* GetReportTemplate asks for a thing that is not there; a report naming an unknown form
+   * is a bad request */
+  if (!j->out && strcmp(j->field, "code") != 0)
+    return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: unknown template %s (ListReportTemplates lists them)", j->field,
+                    j->code);
   if (!j->out)
     return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: no template %s%s", j->version ? "version" : "code", j->code,
                     j->version ? " of that version" : "");
@@ -110,7 +115,7 @@ static int get_tx(srv_ctx *ctx, void *p) {
 int rp_template_get(srv_ctx *ctx, const char *field, const char *code, long long version, tmpl **out) {
   if (check_code(ctx, field, code)) return -1;
   if (version < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "version: must not be negative");
-  get_job j = {code, version, NULL};
+  get_job j = {field, code, version, NULL};
   if (srv_tx(ctx, DB_READ_COMMITTED, get_tx, &j) != 0) return -1;
   *out = j.out;
   return 0;

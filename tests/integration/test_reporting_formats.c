@@ -257,7 +257,6 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  doc_pdf_cleanup();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   return system(cmd) == 0 ? 0 : -1;
