@@ -11,6 +11,7 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(GetReportTemplate, rpc_get_report_template),
     SRV_RPC(UpsertReportTemplate, rpc_upsert_report_template),
     SRV_RPC(RunReport, rpc_run_report),
+    SRV_RPC(ListAlerts, rpc_list_alerts),
 };
 
 int main(int argc, char **argv) {

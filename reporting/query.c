@@ -211,14 +211,14 @@ static void range(qb *q, const char *col, const char *from, const char *to) {
   if (to && *to) qb_add(q, " AND %s <= ", col), qb_param(q, to, "::date");
 }
 
-void rp_from_where(qb *q, const rp_when *w, const rp_unit *u, const rp_filters *f, int at_work) {
+void rp_from_where(qb *q, const rp_when *w, const rp_unit *u, const rp_filters *f, int at_work, const char *join) {
   if (w->snapshot) {
     char id[24];
     snprintf(id, sizeof id, "%lld", w->snapshot);
-    qb_add(q, " FROM reporting.snapshot_facts f WHERE f.snapshot_id = ");
+    qb_add(q, " FROM reporting.snapshot_facts f%s WHERE f.snapshot_id = ", join ? join : "");
     qb_param(q, id, "::bigint");
   } else {
-    qb_add(q, " FROM records.report_facts f WHERE ");
+    qb_add(q, " FROM records.report_facts f%s WHERE ", join ? join : "");
     if (w->known_on[0]) {
       /* the end of that day (UTC), as GetRecord's as_of */
       qb_add(q, "f.known_from <= (");

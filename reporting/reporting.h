@@ -50,9 +50,10 @@ int rp_unit_resolve(srv_ctx *ctx, const char *unit_id, rp_unit *out);
  * page_size, page_token, order must be unset. 0 / -1. */
 int rp_filters_check(srv_ctx *ctx, const char *field, const rp_filters *f);
 
-/* Appends "FROM <facts> f WHERE <when> AND f.unit_path <@ <unit> AND <filters>". With at_work
- * and no statuses in the filters, only the people at work (ACTIVE, PENDING_TRANSFER). */
-void rp_from_where(qb *q, const rp_when *w, const rp_unit *u, const rp_filters *f, int at_work);
+/* Appends "FROM <facts> f<join> WHERE <when> AND f.unit_path <@ <unit> AND <filters>" (join:
+ * fixed SQL such as " LEFT JOIN ... ON ...", or NULL). With at_work and no statuses in the
+ * filters, only the people at work (ACTIVE, PENDING_TRANSFER). */
+void rp_from_where(qb *q, const rp_when *w, const rp_unit *u, const rp_filters *f, int at_work, const char *join);
 /* The key of the unit directly below u that holds f's unit (u's own id for its own people). */
 void rp_unit_key_sql(qb *q, const rp_unit *u);
 
@@ -82,6 +83,7 @@ RP_HANDLER(rpc_list_report_templates);
 RP_HANDLER(rpc_get_report_template);
 RP_HANDLER(rpc_upsert_report_template);
 RP_HANDLER(rpc_run_report);
+RP_HANDLER(rpc_list_alerts);
 
 /* The template `code` (version 0: the current one) into *out, refusals naming `field`. */
 int rp_template_get(srv_ctx *ctx, const char *field, const char *code, long long version,

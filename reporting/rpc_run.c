@@ -46,7 +46,7 @@ static PGresult *run(srv_ctx *ctx, qb *q) {
 
 /* The WHERE of the template's population on the report's day. */
 static int population(run_job *j, qb *q) {
-  rp_from_where(q, &j->w, &j->u, NULL, 0);
+  rp_from_where(q, &j->w, &j->u, NULL, 0, NULL);
   qb_add(q, " AND ");
   return pred_sql(q, j->t->population, j->w.day, "definition.population", j->err, sizeof j->err);
 }

@@ -108,7 +108,7 @@ static int stats_tx(srv_ctx *ctx, void *p) {
     qb_add(&q, " AS k%zu, ", i);
   }
   qb_add(&q, "count(*)");
-  rp_from_where(&q, &j->s.w, &j->s.u, j->s.f, 1);
+  rp_from_where(&q, &j->s.w, &j->s.u, j->s.f, 1, NULL);
   if (j->s.nd) qb_add(&q, " GROUP BY %s ORDER BY %s", j->s.nd == 2 ? "1, 2" : "1", j->s.nd == 2 ? "1, 2" : "1");
   PGresult *r = run(ctx, &q);
   qb_free(&q);
@@ -195,7 +195,7 @@ static int drill_tx(srv_ctx *ctx, void *p) {
   qb q;
   qb_init(&q);
   qb_add(&q, "SELECT count(*)");
-  rp_from_where(&q, &j->s.w, &j->s.u, j->s.f, 1);
+  rp_from_where(&q, &j->s.w, &j->s.u, j->s.f, 1, NULL);
   cell_where(&q, j);
   PGresult *r = run(ctx, &q);
   qb_free(&q);
@@ -205,7 +205,7 @@ static int drill_tx(srv_ctx *ctx, void *p) {
   qb_init(&q);
   qb_add(&q, "SELECT f.record_id::text, f.full_name, f.birth_date::text, f.gender, f.managing_unit_id::text, "
              "f.unit_path::text, f.category, f.status, f.rank_code, f.position_code, f.degree_code, f.name_folded");
-  rp_from_where(&q, &j->s.w, &j->s.u, j->s.f, 1);
+  rp_from_where(&q, &j->s.w, &j->s.u, j->s.f, 1, NULL);
   cell_where(&q, j);
   if (j->after_id) {
     qb_add(&q, " AND (f.name_folded, f.record_id) > (");
