@@ -12,6 +12,8 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(UpsertReportTemplate, rpc_upsert_report_template),
     SRV_RPC(RunReport, rpc_run_report),
     SRV_RPC(ListAlerts, rpc_list_alerts),
+    SRV_RPC(ListSnapshots, rpc_list_snapshots),
+    SRV_RPC(CreateSnapshot, rpc_create_snapshot),
 };
 
 int main(int argc, char **argv) {
@@ -22,6 +24,9 @@ int main(int argc, char **argv) {
       .api = &hoso__reporting__v1__reporting__descriptor,
       SRV_RPCS(rpcs),
       .on_start = rp_templates_install,
+      /* the monthly snapshots are taken without anyone asking (001 Đ11.5) */
+      .on_serving = rp_snapshots_start,
+      .on_stopping = rp_snapshots_stop,
   };
   return srv_main(&cfg, argc, argv);
 }

@@ -84,6 +84,12 @@ RP_HANDLER(rpc_get_report_template);
 RP_HANDLER(rpc_upsert_report_template);
 RP_HANDLER(rpc_run_report);
 RP_HANDLER(rpc_list_alerts);
+RP_HANDLER(rpc_list_snapshots);
+RP_HANDLER(rpc_create_snapshot);
+
+/* The monthly snapshot job (snapshots.c): srv_config's on_serving / on_stopping. */
+int rp_snapshots_start(void);
+void rp_snapshots_stop(void);
 
 /* The template `code` (version 0: the current one) into *out, refusals naming `field`. */
 int rp_template_get(srv_ctx *ctx, const char *field, const char *code, long long version,
