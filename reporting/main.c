@@ -14,6 +14,7 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(ListAlerts, rpc_list_alerts),
     SRV_RPC(ListSnapshots, rpc_list_snapshots),
     SRV_RPC(CreateSnapshot, rpc_create_snapshot),
+    SRV_RPC(ExportSearch, rpc_export_search),
 };
 
 int main(int argc, char **argv) {

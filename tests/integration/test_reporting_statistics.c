@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "records.pb-c.h"
 #include "reporting.pb-c.h"
+#include <libpq-fe.h>
+#include "th_files.h"
 #include "th_people.h"
 
 #define REC "/hoso.records.v1.Records/"
@@ -372,6 +375,72 @@ static void test_bad_input(void **state) {
   th_expect(stats(NULL, w.root_id, NULL, NULL, NULL, NULL, NULL, &r, &st), &st, GRPC_STATUS_UNAUTHENTICATED, NULL);
 }
 
+static grpc_status_code export(const char *tok, Hoso__Records__V1__SearchRecordsRequest *crit, char **cols, size_t n_cols,
+                               int format, const char *path, int *progress, cli_status *st) {
+  Hoso__Reporting__V1__ExportSearchRequest req = HOSO__REPORTING__V1__EXPORT_SEARCH_REQUEST__INIT;
+  req.criteria = crit;
+  req.columns = cols;
+  req.n_columns = n_cols;
+  req.format = (Hoso__Reporting__V1__Format)format;
+  return th_stream_file(rep_ch, REP "ExportSearch", &req.base, &hoso__reporting__v1__export_search_response__descriptor, tok,
+                        path, NULL, NULL, progress, st);
+}
+
+/* ExportSearch: the women with a university degree of district 1, as XLSX (exceljs) and CSV
+ * (csv-parse) with chosen columns; progress first and last; one audit row with the criteria
+ * and the row count; the scope and bad requests. */
+static void test_export_search(void **state) {
+  (void)state;
+  char path[] = "/tmp/hoso-export-test-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  Hoso__Records__V1__SearchRecordsRequest crit = HOSO__RECORDS__V1__SEARCH_RECORDS_REQUEST__INIT;
+  char *degrees[1] = {"DH"};
+  crit.unit_id = w.d1_id;
+  crit.gender = HOSO__RECORDS__V1__GENDER__GENDER_FEMALE;
+  crit.degree_codes = degrees;
+  crit.n_degree_codes = 1;
+  long want = 0;
+  for (int i = 0; i < N; i++) want += !P[i].retired && P[i].unit != 2 && P[i].gender == 2 && !strcmp(P[i].degree, "DH");
+  int progress = 0;
+  cli_status st;
+  th_expect(export(w.tok_d1_reader, &crit, NULL, 0, 1, path, &progress, &st), &st, GRPC_STATUS_OK, NULL);
+  assert_true(progress >= 2);
+  json_t *x = th_read_back("xlsx", path);
+  assert_non_null(x);
+  long head = th_xlsx_find(x, 0, "Họ và tên");
+  assert_true(head >= 0);
+  long rows = (long)json_array_size(json_object_get(x, "rows")) - head - 1;
+  assert_int_equal(rows, want);
+  assert_string_equal(th_xlsx_text(x, (size_t)head + 1, 2), "Nữ");
+  json_decref(x);
+  char *cols[3] = {"full_name", "salary_step", "unit"};
+  th_expect(export(w.tok_d1_reader, &crit, cols, 3, 3, path, &progress, &st), &st, GRPC_STATUS_OK, NULL);
+  x = th_read_back("csv", path);
+  json_t *recs = json_object_get(x, "records");
+  assert_int_equal((long)json_array_size(recs) - 1, want);
+  assert_string_equal(json_string_value(json_array_get(json_array_get(recs, 0), 1)), "Bậc");
+  json_decref(x);
+  unlink(path);
+  /* audited with the criteria and the row count */
+  PGconn *db = PQconnectdb(w.pg.admin_dsn);
+  PGresult *r = PQexec(db, "SELECT detail FROM reporting.audit_log WHERE action = 'REPORT_EXPORT' ORDER BY at DESC LIMIT 1");
+  assert_int_equal(PQntuples(r), 1);
+  json_t *d = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+  assert_int_equal(json_integer_value(json_object_get(d, "rows")), want);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(d, "criteria"), "gender")), "GENDER_FEMALE");
+  json_decref(d);
+  PQclear(r);
+  PQfinish(db);
+  /* scope and bad requests */
+  th_expect(export(w.tok_d2_reader, &crit, NULL, 0, 1, path, NULL, &st), &st, GRPC_STATUS_PERMISSION_DENIED, "unit_id");
+  char *bad[1] = {"salary"};
+  th_expect(export(w.tok_d1_reader, &crit, bad, 1, 1, path, NULL, &st), &st, GRPC_STATUS_INVALID_ARGUMENT, "columns[0]");
+  th_expect(export(w.tok_d1_reader, &crit, NULL, 0, 2, path, NULL, &st), &st, GRPC_STATUS_INVALID_ARGUMENT, "format");
+  unlink(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_totals_by_subtree),
@@ -382,6 +451,7 @@ int main(void) {
       cmocka_unit_test(test_scope),
       cmocka_unit_test(test_days_and_knowledge),
       cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_export_search),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
