@@ -15,6 +15,7 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(ListSnapshots, rpc_list_snapshots),
     SRV_RPC(CreateSnapshot, rpc_create_snapshot),
     SRV_RPC(ExportSearch, rpc_export_search),
+    SRV_RPC(GetComplianceReport, rpc_get_compliance_report),
 };
 
 int main(int argc, char **argv) {

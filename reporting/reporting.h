@@ -87,6 +87,7 @@ RP_HANDLER(rpc_list_alerts);
 RP_HANDLER(rpc_list_snapshots);
 RP_HANDLER(rpc_create_snapshot);
 RP_HANDLER(rpc_export_search);
+RP_HANDLER(rpc_get_compliance_report);
 
 /* The monthly snapshot job (snapshots.c): srv_config's on_serving / on_stopping. */
 int rp_snapshots_start(void);

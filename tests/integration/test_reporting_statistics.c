@@ -441,6 +441,57 @@ static void test_export_search(void **state) {
   unlink(path);
 }
 
+/* The semi-annual report of this half-year: records and completeness at its end (today), and
+ * the retirements entered today although effective in 2020: late beyond the policy's 15 days. */
+static void test_compliance(void **state) {
+  (void)state;
+  Hoso__Reporting__V1__GetComplianceReportRequest req = HOSO__REPORTING__V1__GET_COMPLIANCE_REPORT_REQUEST__INIT;
+  char period[16];
+  snprintf(period, sizeof period, "%.4s-H%c", today, strncmp(today + 5, "07", 2) < 0 ? '1' : '2');
+  req.unit_id = w.root_id;
+  req.period = period;
+  Hoso__Reporting__V1__GetComplianceReportResponse *out = NULL;
+  cli_status st;
+  th_expect(th_call(rep_ch, REP "GetComplianceReport", &req, &hoso__reporting__v1__get_compliance_report_response__descriptor,
+                    (void **)&out, w.tok_admin, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  assert_string_equal(out->period, period);
+  assert_string_equal(out->to, today);
+  const Hoso__Reporting__V1__UnitCompliance *d1 = NULL, *d2 = NULL;
+  for (size_t i = 0; i < out->n_units; i++) {
+    if (!strcmp(out->units[i]->unit_id, w.d1_id)) d1 = out->units[i];
+    if (!strcmp(out->units[i]->unit_id, w.d2_id)) d2 = out->units[i];
+  }
+  assert_non_null(d1);
+  assert_non_null(d2);
+  int m1 = 3, m2 = 4;
+  assert_int_equal(d1->records, expected(in_units, &m1));
+  assert_int_equal(d2->records, expected(in_units, &m2));
+  long late1 = 0, late2 = 0;
+  for (int i = 0; i < N; i++)
+    if (P[i].retired) *(P[i].unit == 2 ? &late2 : &late1) += 1;
+  assert_int_equal(d1->changes, late1);
+  assert_int_equal(d1->changes_late, late1);
+  assert_int_equal(d2->changes_late, late2);
+  assert_int_equal(out->total->changes_late, late1 + late2);
+  assert_int_equal(d1->complete, 0); /* the generated dossiers lack citizen ids, addresses, ... */
+  assert_true(out->n_notes >= 1);
+  free_msg(out);
+  req.period = "2026-H3";
+  th_expect(th_call(rep_ch, REP "GetComplianceReport", &req, &hoso__reporting__v1__get_compliance_report_response__descriptor,
+                    NULL, w.tok_admin, &st),
+            &st, GRPC_STATUS_INVALID_ARGUMENT, "period");
+  req.period = "2999-H1";
+  th_expect(th_call(rep_ch, REP "GetComplianceReport", &req, &hoso__reporting__v1__get_compliance_report_response__descriptor,
+                    NULL, w.tok_admin, &st),
+            &st, GRPC_STATUS_INVALID_ARGUMENT, "period");
+  req.period = period;
+  req.unit_id = w.d1_id;
+  th_expect(th_call(rep_ch, REP "GetComplianceReport", &req, &hoso__reporting__v1__get_compliance_report_response__descriptor,
+                    NULL, w.tok_d2_reader, &st),
+            &st, GRPC_STATUS_PERMISSION_DENIED, "unit_id");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_totals_by_subtree),
@@ -452,6 +503,7 @@ int main(void) {
       cmocka_unit_test(test_days_and_knowledge),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_export_search),
+      cmocka_unit_test(test_compliance),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
