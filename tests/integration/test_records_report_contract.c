@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <libpq-fe.h>
 #include "records.pb-c.h"
@@ -188,7 +189,9 @@ static void set_degree(const char *id, const char *degree, const char *effective
 
 static int setup(void **state) {
   (void)state;
-  if (th_world_start(&w, 1, NULL) != 0) return -1;
+  /* the backfill job looks for records without facts every 200 ms (test_backfill) */
+  static const char *const env[] = {"HOSO_FACTS_BACKFILL_IDLE_MS=200", NULL};
+  if (th_world_start(&w, 1, env) != 0) return -1;
   char dsn[600];
   snprintf(dsn, sizeof dsn, "host=%s port=%d dbname=hoso user=hoso_report", w.pg.sock_dir, w.pg.port);
   reader = PQconnectdb(dsn);
@@ -370,6 +373,29 @@ static void test_import_has_periods(void **state) {
   free_msg(out);
 }
 
+/* A record written by an older release (no periods) gets them from the backfill job. */
+static void test_backfill(void **state) {
+  (void)state;
+  Record *r = create(w.d2_id, "Ngô Văn Cũ", "2011-03-01");
+  PGconn *admin = PQconnectdb(w.pg.admin_dsn);
+  assert_int_equal(PQstatus(admin), CONNECTION_OK);
+  const char *p[1] = {r->id};
+  PGresult *x = PQexecParams(admin, "DELETE FROM records.fact_periods WHERE record_id = $1::bigint", 1, NULL, p, NULL, NULL, 0);
+  assert_int_equal(PQresultStatus(x), PGRES_COMMAND_OK);
+  PQclear(x);
+  expect_fact(r->id, "managing_unit_id", "2011-03-01", "");
+  char *v = NULL;
+  for (int i = 0; i < 600 && (!v || !*v); i++) { /* up to 60 s for the job's next round */
+    free(v);
+    usleep(100000);
+    v = fact_on(r->id, "managing_unit_id", "2011-03-01");
+  }
+  assert_string_equal(v, w.d2_id);
+  free(v);
+  PQfinish(admin);
+  free_msg(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reader_role_and_scope),
@@ -377,6 +403,7 @@ int main(void) {
       cmocka_unit_test(test_late_retirement_and_known_on),
       cmocka_unit_test(test_future_decision_and_out_of_order),
       cmocka_unit_test(test_import_has_periods),
+      cmocka_unit_test(test_backfill),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
