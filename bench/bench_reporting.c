@@ -211,7 +211,7 @@ int main(int argc, char **argv) {
   time_t now = time(NULL);
   struct tm tm;
   gmtime_r(&now, &tm);
-  char today[11], past[11];
+  char today[16], past[16];
   strftime(today, sizeof today, "%Y-%m-%d", &tm);
   snprintf(past, sizeof past, "%04d-12-31", (tm.tm_year + 1900 - 1) % 10000);
 

@@ -138,8 +138,8 @@ static int compare(ctx *c, const pf_field *f, const char *op, const json_t *v, c
     size_t i;
     json_t *e;
     json_array_foreach(v, i, e) {
-      char p[300];
-      snprintf(p, sizeof p, "%s[%zu]", path, i);
+      char p[320];
+      snprintf(p, sizeof p, "%.250s[%zu]", path, i);
       if (!(vals[i] = scalar(c, f, e, p, nums[i]))) return -1;
     }
     if (f->kind == PF_AGE) {
@@ -203,8 +203,8 @@ static int field(ctx *c, const pf_field *f, const json_t *v, const char *path) {
   int first = 1;
   qb_add(c->q, "(");
   json_object_foreach((json_t *)v, op, x) {
-    char p[300];
-    snprintf(p, sizeof p, "%s.%s", path, op);
+    char p[320];
+    snprintf(p, sizeof p, "%.250s.%.40s", path, op);
     if (!first) qb_add(c->q, " AND ");
     first = 0;
     if (compare(c, f, op, x, p) != 0) return -1;
@@ -219,8 +219,8 @@ static int list(ctx *c, const json_t *a, const char *joiner, const char *path) {
   json_t *e;
   qb_add(c->q, "(");
   json_array_foreach(a, i, e) {
-    char p[300];
-    snprintf(p, sizeof p, "%s[%zu]", path, i);
+    char p[320];
+    snprintf(p, sizeof p, "%.250s[%zu]", path, i);
     if (i) qb_add(c->q, " %s ", joiner);
     if (pred(c, e, p) != 0) return -1;
   }
@@ -239,8 +239,8 @@ static int pred(ctx *c, const json_t *p, const char *path) {
   int first = 1;
   qb_add(c->q, "(");
   json_object_foreach((json_t *)p, key, v) {
-    char sub[300];
-    snprintf(sub, sizeof sub, "%s.%s", path, key);
+    char sub[320];
+    snprintf(sub, sizeof sub, "%.250s.%.40s", path, key);
     if (!first) qb_add(c->q, " AND ");
     first = 0;
     int rc;

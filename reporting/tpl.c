@@ -74,7 +74,7 @@ static int check_placeholders(chk *c, const char *s, const char *path) {
 static int str_member(chk *c, const json_t *o, const char *key, const char *path, int required, size_t max,
                       const char **out) {
   char p[300];
-  snprintf(p, sizeof p, "%s.%s", path, key);
+  snprintf(p, sizeof p, "%.250s.%s", path, key);
   json_t *v = json_object_get(o, key);
   *out = NULL;
   if (!v) return required ? bad(c, p, "required") : 0;
@@ -93,7 +93,7 @@ static int only_keys(chk *c, const json_t *o, const char *path, const char *cons
     for (const char *const *x = keys; *x && !ok; x++) ok = !strcmp(*x, k);
     if (!ok) {
       char p[300];
-      snprintf(p, sizeof p, "%s.%s", path, k);
+      snprintf(p, sizeof p, "%.250s.%s", path, k);
       return bad(c, p, "unknown key");
     }
   }
@@ -111,7 +111,7 @@ static int check_pred(chk *c, const json_t *p, const char *path) {
 
 static int lines(chk *c, const json_t *root, const char *key, const char *path, const char **out, int max) {
   char p[300];
-  snprintf(p, sizeof p, "%s.%s", path, key);
+  snprintf(p, sizeof p, "%.250s.%s", path, key);
   json_t *a = json_object_get(root, key);
   if (!a) return 0;
   if (!json_is_array(a) || json_array_size(a) > (size_t)max) {
@@ -123,7 +123,7 @@ static int lines(chk *c, const json_t *root, const char *key, const char *path, 
   json_t *v;
   json_array_foreach(a, i, v) {
     char q[330];
-    snprintf(q, sizeof q, "%s[%zu]", p, i);
+    snprintf(q, sizeof q, "%.250s[%zu]", p, i);
     if (!json_is_string(v) || json_string_length(v) > 300) return bad(c, q, "must be text of at most 300 bytes");
     if (check_placeholders(c, json_string_value(v), q) != 0) return -1;
     out[i] = json_string_value(v);
@@ -144,14 +144,14 @@ static int column(chk *c, tpl *t, const json_t *o, const char *path, tpl_col *co
   for (int i = 0; kinds[i]; i++)
     if (!strcmp(kinds[i], kind)) k = i;
   char p[300];
-  snprintf(p, sizeof p, "%s.kind", path);
+  snprintf(p, sizeof p, "%.250s.kind", path);
   if (k < 0) return bad(c, p, "unknown kind (seq, row_name, quota, count, sum, field, blank)");
   col->kind = (tpl_kind)k;
   if (t->people && (col->kind == TPL_ROW_NAME || col->kind == TPL_QUOTA || col->kind == TPL_COUNT || col->kind == TPL_SUM))
     return bad(c, p, "not in a list of people (rows: people)");
   if (!t->people && col->kind == TPL_FIELD) return bad(c, p, "only in a list of people (rows: people)");
   json_t *g = json_object_get(o, "groups");
-  snprintf(p, sizeof p, "%s.groups", path);
+  snprintf(p, sizeof p, "%.250s.groups", path);
   if (g) {
     if (!json_is_array(g) || json_array_size(g) > DOC_MAX_GROUPS) return bad(c, p, "must be a list of at most 3 headings");
     size_t i;
@@ -159,19 +159,19 @@ static int column(chk *c, tpl *t, const json_t *o, const char *path, tpl_col *co
     json_array_foreach(g, i, v) {
       if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 300) {
         char q[330];
-        snprintf(q, sizeof q, "%s[%zu]", p, i);
+        snprintf(q, sizeof q, "%.250s[%zu]", p, i);
         return bad(c, q, "must be a non-empty heading");
       }
       col->groups[i] = json_string_value(v);
     }
   }
   col->when = json_object_get(o, "when");
-  snprintf(p, sizeof p, "%s.when", path);
+  snprintf(p, sizeof p, "%.250s.when", path);
   if (col->when && col->kind != TPL_COUNT && col->kind != TPL_SUM && col->kind != TPL_FIELD)
     return bad(c, p, "only count, sum and field columns have a condition");
   if (col->when && check_pred(c, col->when, p) != 0) return -1;
   if (str_member(c, o, "field", path, col->kind == TPL_SUM || col->kind == TPL_FIELD, 60, &col->field)) return -1;
-  snprintf(p, sizeof p, "%s.field", path);
+  snprintf(p, sizeof p, "%.250s.field", path);
   if (col->field) {
     const tpl_field *f = tpl_find_field(col->field);
     if (!f) return bad(c, p, "unknown field");
@@ -179,7 +179,7 @@ static int column(chk *c, tpl *t, const json_t *o, const char *path, tpl_col *co
     if (col->kind != TPL_SUM && col->kind != TPL_FIELD) return bad(c, p, "only sum and field columns show a field");
   }
   json_t *w = json_object_get(o, "width");
-  snprintf(p, sizeof p, "%s.width", path);
+  snprintf(p, sizeof p, "%.250s.width", path);
   if (w && (!json_is_number(w) || json_number_value(w) < 1 || json_number_value(w) > 100))
     return bad(c, p, "must be a number from 1 to 100");
   col->width = w ? json_number_value(w) : 0;
@@ -193,7 +193,7 @@ static int parse(chk *c, tpl *t, const char *path) {
   if (!json_is_object(root)) return bad(c, path, "must be a JSON object");
   if (only_keys(c, root, path, keys)) return -1;
   char p[300];
-  snprintf(p, sizeof p, "%s.format", path);
+  snprintf(p, sizeof p, "%.250s.format", path);
   json_t *fmt = json_object_get(root, "format");
   if (!json_is_integer(fmt) || json_integer_value(fmt) != TPL_FORMAT) return bad(c, p, "must be 1");
   if (str_member(c, root, "title", path, 1, 300, &t->title) || str_member(c, root, "subtitle", path, 0, 300, &t->subtitle) ||
@@ -202,36 +202,36 @@ static int parse(chk *c, tpl *t, const char *path) {
     return -1;
   const char *rows;
   if (str_member(c, root, "rows", path, 1, 20, &rows)) return -1;
-  snprintf(p, sizeof p, "%s.rows", path);
+  snprintf(p, sizeof p, "%.250s.rows", path);
   if (strcmp(rows, "units") && strcmp(rows, "people")) return bad(c, p, "must be \"units\" or \"people\"");
   t->people = !strcmp(rows, "people");
   json_t *num = json_object_get(root, "numbered");
-  snprintf(p, sizeof p, "%s.numbered", path);
+  snprintf(p, sizeof p, "%.250s.numbered", path);
   if (num && !json_is_boolean(num)) return bad(c, p, "must be true or false");
   t->numbered = json_is_true(num);
   t->population = json_object_get(root, "population");
-  snprintf(p, sizeof p, "%s.population", path);
+  snprintf(p, sizeof p, "%.250s.population", path);
   if (!t->population) return bad(c, p, "required (who the report counts or lists)");
   if (check_pred(c, t->population, p) != 0) return -1;
   json_t *cols = json_object_get(root, "columns");
-  snprintf(p, sizeof p, "%s.columns", path);
+  snprintf(p, sizeof p, "%.250s.columns", path);
   if (!json_is_array(cols) || json_array_size(cols) == 0 || json_array_size(cols) > TPL_MAX_COLS)
     return bad(c, p, "must be a list of 1 to 80 columns");
   size_t i;
   json_t *v;
   json_array_foreach(cols, i, v) {
     char q[330];
-    snprintf(q, sizeof q, "%s[%zu]", p, i);
+    snprintf(q, sizeof q, "%.250s[%zu]", p, i);
     if (column(c, t, v, q, &t->cols[i]) != 0) return -1;
   }
   t->n_cols = json_array_size(cols);
   json_t *s = json_object_get(root, "signers");
-  snprintf(p, sizeof p, "%s.signers", path);
+  snprintf(p, sizeof p, "%.250s.signers", path);
   if (s && (!json_is_array(s) || json_array_size(s) > DOC_MAX_SIGNERS)) return bad(c, p, "must be a list of at most 3 signers");
   json_array_foreach(s, i, v) {
     static const char *const skeys[] = {"title", "hint", "name", NULL};
     char q[330];
-    snprintf(q, sizeof q, "%s[%zu]", p, i);
+    snprintf(q, sizeof q, "%.250s[%zu]", p, i);
     if (!json_is_object(v)) return bad(c, q, "must be an object");
     if (only_keys(c, v, q, skeys) || str_member(c, v, "title", q, 1, 200, &t->signers[i]) ||
         str_member(c, v, "hint", q, 0, 200, &t->hints[i]) || str_member(c, v, "name", q, 0, 200, &t->names[i]))
