@@ -94,6 +94,9 @@ CREATE TABLE snapshot_facts (
   missing_2c             smallint NOT NULL,
   PRIMARY KEY (snapshot_id, record_id)
 );
+-- in_scope reads only the transaction's hoso.scope, which parallel workers get too: a report
+-- on a snapshot may scan in parallel (records/migrations/032 says the same of records').
+ALTER FUNCTION in_scope(public.ltree) PARALLEL SAFE;
 ALTER TABLE snapshot_facts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE snapshot_facts FORCE ROW LEVEL SECURITY;
 CREATE POLICY snapshot_facts_scope ON snapshot_facts USING (in_scope(unit_path)) WITH CHECK (in_scope(unit_path));
