@@ -20,6 +20,8 @@ typedef struct srv_ctx srv_ctx;
  * failure it returns the value of srv_fail / srv_fail_db. The runtime packs and sends the
  * response and frees the arena, so handlers never free response memory. */
 typedef int (*srv_handler)(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp);
+/* Declares a handler in a service's header: `SRV_HANDLER(rpc_login);`. */
+#define SRV_HANDLER(name) int name(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp)
 
 /* What a method table line may add to what the .proto says of the method. */
 enum {
