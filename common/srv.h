@@ -190,6 +190,19 @@ int srv_need_right(srv_ctx *ctx, unsigned rights, int self_ok, const char *what)
  * is read-only, the copy may be normalized and changed. NULL for NULL. */
 void *srv_msg_copy(srv_ctx *ctx, const ProtobufCMessage *m);
 
+/* Inside a transaction body: runs fn with every unit visible to row-level security — to tell
+ * NOT_FOUND from PERMISSION_DENIED, or to read what the service's own check has already
+ * allowed outside the caller's units (a person's own record) — and sets the transaction's
+ * scope back before returning, whatever fn returned. The one way to widen the scope; nests.
+ * fn's result, or -1 when the scope could not be set. */
+int srv_all_units(srv_ctx *ctx, srv_tx_fn fn, void *arg);
+/* One statement run with every unit visible (db_exec inside srv_all_units): the rows (PQclear
+ * them), or NULL after a database error. For store code. */
+PGresult *srv_exec_all_units(srv_ctx *ctx, const char *sql, int n, const char *const *params);
+/* Inside a transaction body: the transaction's scope from here on (narrowing it to one unit's
+ * path, e.g. a person's own record's); srv_all_units sets this one back. 0 / -1. */
+int srv_set_scope(srv_ctx *ctx, const char *scope);
+
 /* The value of a request metadata key (lowercase), or NULL. */
 const char *srv_metadata(srv_ctx *ctx, const char *key);
 

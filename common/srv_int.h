@@ -54,6 +54,11 @@ struct srv_call_priv {
   ProtobufCMessage *in_msg;  /* the last srv_recv message (malloc'd), freed by the next one */
   int in_done;               /* srv_recv has seen the end of the stream */
   int md_sent;               /* srv_send has sent the initial metadata */
+  /* Row-level security inside the current transaction (srv_tx_scoped, srv_set_scope): the
+   * scope srv_all_units sets back, in the arena (NULL: the caller's token's), and how deep in
+   * srv_all_units the code runs. */
+  const char *scope;
+  int all_units_depth;
 };
 
 /* --- srv_ctx.c --- */

@@ -38,13 +38,7 @@ static att_meta *meta_from(srv_ctx *ctx, const PGresult *r, int row) {
  * already allowed to read its own record outside that scope. *r NULL on error. */
 static int att_exec(srv_ctx *ctx, int unscoped, const char *sql, int n, const char *const *params,
                     PGresult **r) {
-  *r = NULL;
-  if (unscoped && db_set_scope(ctx->db, "*") != 0) return -1;
-  *r = db_exec(ctx->db, sql, n, params);
-  if (unscoped && db_set_scope(ctx->db, ctx->auth->scope) != 0) {
-    PQclear(*r);
-    *r = NULL;
-  }
+  *r = unscoped ? srv_exec_all_units(ctx, sql, n, params) : db_exec(ctx->db, sql, n, params);
   return *r ? 0 : -1;
 }
 

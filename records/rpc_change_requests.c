@@ -257,7 +257,7 @@ static int self_only(const srv_ctx *ctx) {
  * person's account may sit in another unit than the one managing the record. */
 static int own_record_scope(srv_ctx *ctx, rec_t **cur) {
   SRV_TRY(rec_fetch(ctx, ctx->auth->record_id, RIGHT_READ, 0, cur));
-  return db_set_scope(ctx->db, (*cur)->managing_unit_path) != 0 ? -1 : 0;
+  return srv_set_scope(ctx, (*cur)->managing_unit_path) != 0 ? -1 : 0;
 }
 
 static const char *state_word(int s) {

@@ -104,13 +104,23 @@ int cr_find(srv_ctx *ctx, const char *id, int lock, cr_row *out) {
   return rc;
 }
 
-int cr_exists_unscoped(srv_ctx *ctx, const char *id) {
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = db_q(ctx->db, "SELECT 1 FROM change_requests WHERE id = $1::bigint", 1, id);
-  int rc = r ? PQntuples(r) == 1 : -1;
+typedef struct {
+  const char *id;
+  int exists;
+} exists_st;
+
+static int exists_tx(srv_ctx *ctx, void *p) {
+  exists_st *e = p;
+  PGresult *r = db_q(ctx->db, "SELECT 1 FROM change_requests WHERE id = $1::bigint", 1, e->id);
+  if (!r) return -1;
+  e->exists = PQntuples(r) == 1;
   PQclear(r);
-  if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0) return -1;
-  return rc;
+  return 0;
+}
+
+int cr_exists_unscoped(srv_ctx *ctx, const char *id) {
+  exists_st e = {.id = id};
+  return srv_all_units(ctx, exists_tx, &e) != 0 ? -1 : e.exists;
 }
 
 int cr_decide(srv_ctx *ctx, cr_row *row, int state, const char *reason, int64_t applied_version) {

@@ -92,20 +92,6 @@ static int deny(srv_ctx *ctx, const char *record_id, const char *path, unsigned 
                   "record_id: record %s is managed by a unit outside your scope", record_id);
 }
 
-/* Looks once more with every unit visible, to tell "no such record" from "not yours"; the
- * caller's scope is set back before anything else runs. *r: the rows, or NULL on error. */
-static int look_unscoped(srv_ctx *ctx, const char *sql, int n, const char *const *params, PGresult **r) {
-  *r = NULL;
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  *r = db_exec(ctx->db, sql, n, params);
-  if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0 || !*r) {
-    PQclear(*r);
-    *r = NULL;
-    return -1;
-  }
-  return 0;
-}
-
 /* ------------------------------------------------------------ reads --------------------- */
 
 static int record_from(srv_ctx *ctx, const PGresult *r, int row, int data_col, int path_col, rec_t **out) {
@@ -130,7 +116,7 @@ int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, re
   if (PQntuples(r) == 0) {
     PQclear(r);
     /* A SELF caller's own record may lie outside its unit's scope; a read never locks. */
-    if (look_unscoped(ctx, sql[0], 1, params, &r) != 0) return -1;
+    if (!(r = srv_exec_all_units(ctx, sql[0], 1, params))) return -1;
     if (PQntuples(r) == 0)
       rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "record_id: record %s does not exist", record_id);
     else if (lock || !self_reads_own(ctx, record_id, rights))
@@ -171,7 +157,8 @@ int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsi
     return rc;
   }
   PQclear(r);
-  if (look_unscoped(ctx, classify_sql, 2, params, &r) != 0) return -1;
+  /* Once more with every unit visible, to tell "no such record" from "not yours". */
+  if (!(r = srv_exec_all_units(ctx, classify_sql, 2, params))) return -1;
   if (PQntuples(r) == 0) {
     rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "record_id: record %s does not exist", record_id);
   } else if (PQgetvalue(r, 0, 3)[0] == 't') {
@@ -199,15 +186,10 @@ int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, i
   /* A person's own history is theirs wherever the versions were made; everyone else sees the
    * versions of the units in their scope (row-level security). */
   int self = self_reads_own(ctx, record_id, RIGHT_READ);
-  if (self && db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = db_q(ctx->db,
-                     "SELECT meta FROM record_versions WHERE record_id = $1 "
-                     "AND ($2::bigint IS NULL OR version < $2::bigint) ORDER BY version DESC LIMIT $3",
-                     3, record_id, before, lim);
-  if (self && db_set_scope(ctx->db, ctx->auth->scope) != 0) {
-    PQclear(r);
-    return -1;
-  }
+  static const char sql[] = "SELECT meta FROM record_versions WHERE record_id = $1 "
+                            "AND ($2::bigint IS NULL OR version < $2::bigint) ORDER BY version DESC LIMIT $3";
+  const char *params[3] = {record_id, before, lim};
+  PGresult *r = self ? srv_exec_all_units(ctx, sql, 3, params) : db_exec(ctx->db, sql, 3, params);
   if (!r) return -1;
   int rows = PQntuples(r), take = rows > limit ? limit : rows, rc = 0;
   *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);
