@@ -17,6 +17,7 @@
 
 #include "val.h"
 
+
 /* 0 and *out (allocated with a; NULL when empty), -1 if not base64, -2 on out of memory. */
 static int b64_decode(const char *s, size_t n, ProtobufCAllocator *a, ProtobufCBinaryData *out) {
   size_t pad = 0;

@@ -16,6 +16,7 @@
 
 #include "val.h"
 
+
 /* ------------------------------------------------------------------------------------------ */
 /* base64 through OpenSSL: standard alphabet with padding out; standard or URL-safe, padded or  */
 /* not, in                                                                                     */

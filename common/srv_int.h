@@ -95,17 +95,9 @@ void srv_revocations_stop(void);
 void srv_revocations_free(void);
 int srv_revoked(const tok_claims *c);
 
-/* --- cli.c --- */
-/* grpc_init with the process-wide settings the runtime and the client want. */
-void srv_grpc_init(void);
-/* A call on the channel, bound to cq (cli_call_raw, cli_stream_open). */
-grpc_call *cli_create_call(cli_chan *c, grpc_completion_queue *cq, grpc_slice method,
-                           gpr_timespec deadline);
 
 /* --- srv_tls.c --- */
 /* Server credentials from HOSO_TLS_*; *mode names them for the log. NULL on a bad setup. */
 grpc_server_credentials *srv_tls_credentials(const char **mode);
-/* Whole file as a NUL-terminated malloc'd string, or NULL (errno set). */
-char *srv_read_file(const char *path);
 
 #endif

@@ -572,7 +572,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
     goto out;
   }
 
-  srv_grpc_init();
+  cli_grpc_init();
   grpc_up = 1;
   if (srv_keyring_init(cfg->load_keys) != 0) goto out;
   srv_keyring_load_now(R.w[0].db);
