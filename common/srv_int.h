@@ -23,6 +23,14 @@ typedef struct {
   unsigned flags;
 } srv_method;
 
+/* --- srv_methods.c --- */
+/* The method table served: every method of cfg->api (types from protobuf-c) with its handler
+ * from the table (by name), who may call it and whether it streams from the descriptor set; a
+ * method without a handler is left out (UNIMPLEMENTED, logged). 0, or -1 (logged) when the
+ * table and the proto disagree. */
+int srv_methods_build(const srv_config *cfg, srv_method **out, size_t *n);
+void srv_methods_free(srv_method *m, size_t n);
+
 /* One arena block; allocations are carved from the front, the list is freed after the reply. */
 typedef struct srv_block {
   struct srv_block *next;
