@@ -102,7 +102,7 @@ static int record_from(srv_ctx *ctx, const PGresult *r, int row, int data_col, i
   return 0;
 }
 
-int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, rec_t **out) {
+int record_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, rec_t **out) {
   static const char *const sql[2] = {
       "SELECT data, unit_path::text FROM records WHERE id = $1",
       "SELECT data, unit_path::text FROM records WHERE id = $1 FOR NO KEY UPDATE",
@@ -132,7 +132,7 @@ int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, re
   return rc;
 }
 
-int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights, rec_t **out) {
+int record_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights, rec_t **out) {
   /* Transaction time: the last version written before the end of that day (UTC). */
   static const char version_sql[] =
       "SELECT data, unit_path::text FROM record_versions WHERE record_id = $1 "
@@ -176,7 +176,7 @@ int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsi
   return rc;
 }
 
-int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
+int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
                       rec_version ***out, size_t *n, int *more) {
   char lim[16];
   snprintf(lim, sizeof lim, "%d", limit + 1);
@@ -216,7 +216,7 @@ static int audit(srv_ctx *ctx, const char *action, const rec_t *r, json_t *detai
   return srv_audit(ctx, &e, detail);
 }
 
-int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r) {
+int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r) {
   /* HOSO_READ_AUDIT_SYNC=0 (the default is 1, durable): a read's transaction, which writes
    * nothing but its audit row, commits without waiting for the WAL flush. The row is still
    * written atomically with the read and chained, but a server crash can lose the last
@@ -255,7 +255,7 @@ static json_t *audit_changes(Hoso__Records__V1__FieldChange **ch, size_t n) {
   return a;
 }
 
-void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
+void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
   const Hoso__Records__V1__PersonalInfo *p = r->personal;
   const Hoso__Records__V1__Employment *em = r->employment;
   const Hoso__Records__V1__Qualifications *q = r->qualifications;
@@ -286,7 +286,7 @@ void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
 
 #define N_PARAMS 28
 
-int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, const rec_reason *reason) {
+int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, const rec_reason *reason) {
   static const char insert_sql[] =
       "WITH r AS (INSERT INTO records (id, managing_unit_id, unit_path, version, status, "
       "workflow_state, verified, full_name, birth_date, gender, ethnicity_code, religion_code, "
@@ -324,7 +324,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
   if (!neu->managing_unit_path || !*neu->managing_unit_path) {
     /* Only a write that keeps the managing unit may leave the path to be copied. */
     if (!old || strcmp(str(old->managing_unit_id), str(neu->managing_unit_id)) != 0) {
-      log_error("rec_store: %s of record %s without the managing unit's path", action, str(neu->id));
+      log_error("record_store: %s of record %s without the managing unit's path", action, str(neu->id));
       return srv_fail_internal(ctx);
     }
     neu->managing_unit_path = old->managing_unit_path;
@@ -352,7 +352,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
 
   const char *data = bytea_hex(ctx, &neu->base);
   const char *cols[REC_COLS];
-  rec_columns(ctx, neu, cols);
+  record_columns(ctx, neu, cols);
   const char *params[N_PARAMS] = {neu->id};
   memcpy(params + 1, cols, sizeof cols);
   params[21] = data;
