@@ -121,12 +121,31 @@ static unsigned account_roles(const id_account *a) { return roles_from_enums(a->
  * caller's scope back so the writes that follow stay under row-level security.
  * allow_self: the caller's own account passes the scope check (GetAccount).
  * Returns 0 with *out, DB_TX_ROLLBACK with the status set, or -1 on a database error. */
-static int load_target(srv_ctx *ctx, const char *id, int lock, int allow_self, id_account **out) {
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = sa_account_get(ctx->db, id, lock);
+typedef struct {
+  const char *id;
+  int lock;
+  id_account *out;
+} get_any_st;
+
+static int get_any(srv_ctx *ctx, void *p) {
+  get_any_st *g = p;
+  PGresult *r = sa_account_get(ctx->db, g->id, g->lock);
   if (!r) return -1;
-  id_account *a = one_account(ctx, r);
-  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+  g->out = one_account(ctx, r);
+  return 0;
+}
+
+/* The account with this id, looked up with every unit visible; NULL when there is none. */
+static int account_anywhere(srv_ctx *ctx, const char *id, int lock, id_account **out) {
+  get_any_st g = {.id = id, .lock = lock};
+  SRV_TRY(srv_all_units(ctx, get_any, &g));
+  *out = g.out;
+  return 0;
+}
+
+static int load_target(srv_ctx *ctx, const char *id, int lock, int allow_self, id_account **out) {
+  id_account *a;
+  SRV_TRY(account_anywhere(ctx, id, lock, &a));
   if (!a) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
   if (!(allow_self && is_self(ctx, a->id)) &&
       !scope_allows(ctx->auth, a->unit_path, RIGHT_MANAGE_ACCOUNTS))
@@ -178,25 +197,16 @@ typedef struct {
   id_account *out;
 } create_st;
 
-static int create_tx(srv_ctx *ctx, void *p) {
-  create_st *st = p;
-  db_conn *db = ctx->db;
-  char first[64];
-  int seen = idem_begin(ctx, st->request_id, first, sizeof first);
-  if (seen < 0) return -1;
-  if (seen == 1) {
-    /* A retry of a call that already succeeded: its account, nothing new. */
-    if (db_set_scope(db, "*") != 0) return -1;
-    PGresult *r = sa_account_get(db, first, 0);
-    if (!r) return -1;
-    st->out = one_account(ctx, r);
-    if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
-    return 0;
-  }
+typedef struct {
+  create_st *st;
+  const char **unit_path;
+} create_check_st;
 
-  /* The unit, the username and the person are looked up across every scope: a UNIT_ADMIN
-   * must get "already taken" for a name used in another district, not a constraint error. */
-  if (db_set_scope(db, "*") != 0) return -1;
+/* The unit (in the caller's scope and active), a free username and a person without another
+ * account, each looked up with every unit visible. */
+static int create_checks(srv_ctx *ctx, void *p) {
+  create_st *st = ((create_check_st *)p)->st;
+  db_conn *db = ctx->db;
   PGresult *r = sa_unit_get(db, st->unit_id, 1);
   if (!r) return -1;
   if (PQntuples(r) != 1) {
@@ -224,7 +234,27 @@ static int create_tx(srv_ctx *ctx, void *p) {
                      "person_record_id: this person already has an account (one person, one "
                      "account); revoke it first if the person changed jobs");
   }
-  if (db_set_scope(db, ctx->auth->scope) != 0) return -1;
+  *((create_check_st *)p)->unit_path = unit_path;
+  return 0;
+}
+
+static int create_tx(srv_ctx *ctx, void *p) {
+  create_st *st = p;
+  db_conn *db = ctx->db;
+  char first[64];
+  int seen = idem_begin(ctx, st->request_id, first, sizeof first);
+  if (seen < 0) return -1;
+  if (seen == 1) {
+    /* A retry of a call that already succeeded: its account, nothing new. */
+    SRV_TRY(account_anywhere(ctx, first, 0, &st->out));
+    if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+    return 0;
+  }
+
+  /* The unit, the username and the person are looked up across every scope: a UNIT_ADMIN
+   * must get "already taken" for a name used in another district, not a constraint error. */
+  const char *unit_path = NULL;
+  SRV_TRY(srv_all_units(ctx, create_checks, &(create_check_st){st, &unit_path}));
 
   sa_new_account n = {.username = st->username,
                       .full_name = st->full_name,
@@ -235,7 +265,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
                       .password_phc = st->phc,
                       .created_by = ctx->auth->sub,
                       .roles = st->roles};
-  r = sa_account_insert(db, &n);
+  PGresult *r = sa_account_insert(db, &n);
   if (!r) return write_failed(ctx);
   st->out = one_account(ctx, r);
   if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_INTERNAL, "the account was not stored");
@@ -317,6 +347,18 @@ int rpc_get_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage 
   return 0;
 }
 
+typedef struct {
+  const char *prid, *exclude;
+  int taken;
+} person_st;
+
+/* Whether another live account belongs to the person, looked up with every unit visible. */
+static int person_taken(srv_ctx *ctx, void *p) {
+  person_st *ps = p;
+  ps->taken = sa_person_taken(ctx->db, ps->prid, ps->exclude);
+  return ps->taken < 0 ? -1 : 0;
+}
+
 /* ------------------------------------------------------------- ListAccounts ------------- */
 
 typedef struct {
@@ -325,9 +367,9 @@ typedef struct {
   Hoso__Identity__V1__ListAccountsResponse *out;
 } list_st;
 
-static int list_tx(srv_ctx *ctx, void *p) {
+/* The unit of the list, looked up with every unit visible, and in the caller's scope. */
+static int list_unit(srv_ctx *ctx, void *p) {
   list_st *st = p;
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
   PGresult *r = sa_unit_get(ctx->db, st->q.unit_id, 0);
   if (!r) return -1;
   if (PQntuples(r) != 1) {
@@ -340,11 +382,15 @@ static int list_tx(srv_ctx *ctx, void *p) {
     return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
                    "unit_id: the unit is outside yours; you list accounts only of your own unit "
                    "and the units below it");
-  /* Back to the caller's scope: row-level security filters the list a second time. */
-  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+  return 0;
+}
 
+static int list_tx(srv_ctx *ctx, void *p) {
+  list_st *st = p;
+  /* Then back in the caller's scope: row-level security filters the list a second time. */
+  SRV_TRY(srv_all_units(ctx, list_unit, st));
   st->q.limit = st->page_size + 1; /* one more tells whether another page exists */
-  r = sa_account_list(ctx->db, &st->q);
+  PGresult *r = sa_account_list(ctx->db, &st->q);
   if (!r) return -1;
   int n = PQntuples(r), shown = n > st->page_size ? st->page_size : n;
   Hoso__Identity__V1__ListAccountsResponse *o = st->out;
@@ -511,10 +557,9 @@ static int roles_tx(srv_ctx *ctx, void *p) {
     return 0;
   }
   if (prid_changed && *prid) {
-    if (db_set_scope(ctx->db, "*") != 0) return -1;
-    int taken = sa_person_taken(ctx->db, prid, a->id);
-    if (taken < 0 || db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
-    if (taken)
+    person_st ps = {.prid = prid, .exclude = a->id};
+    SRV_TRY(srv_all_units(ctx, person_taken, &ps));
+    if (ps.taken)
       return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
                      "person_record_id: this person already has an account (one person, one account)");
   }

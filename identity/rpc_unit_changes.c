@@ -25,16 +25,20 @@ typedef struct {
   Hoso__Identity__V1__ListUnitChangesResponse *out;
 } feed_st;
 
-static int feed_tx(srv_ctx *ctx, void *p) {
-  feed_st *st = p;
-  /* The root is the one unit without a parent; it is read with every unit visible because the
-   * decision below, not row-level security, is what answers a caller outside the rule. */
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
+/* The root is the one unit without a parent; it is read with every unit visible because the
+ * decision after it, not row-level security, is what answers a caller outside the rule. */
+static int may_read(srv_ctx *ctx, void *ok) {
   PGresult *r = db_q(ctx->db, "SELECT path::text FROM units WHERE parent_id IS NULL", 0);
   if (!r) return -1;
-  int ok = PQntuples(r) == 1 && may_read_feed(ctx, PQgetvalue(r, 0, 0));
+  *(int *)ok = PQntuples(r) == 1 && may_read_feed(ctx, PQgetvalue(r, 0, 0));
   PQclear(r);
-  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+  return 0;
+}
+
+static int feed_tx(srv_ctx *ctx, void *p) {
+  feed_st *st = p;
+  int ok = 0;
+  SRV_TRY(srv_all_units(ctx, may_read, &ok));
   if (!ok) {
     srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
              "reading the unit-change feed needs the SYSTEM_ADMIN role or a service client granted the "
@@ -45,7 +49,7 @@ static int feed_tx(srv_ctx *ctx, void *p) {
   /* The last number first: a change committed between the two reads then shows in changes with
    * a seq above last_seq, which is harmless, whereas the other order could promise a seq the
    * page does not hold. */
-  r = su_changes_last(ctx->db);
+  PGresult *r = su_changes_last(ctx->db);
   if (!r) return -1;
   st->out->last_seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
   PQclear(r);

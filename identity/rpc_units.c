@@ -37,6 +37,18 @@ static int check_type(srv_ctx *ctx, int type) {
  * hides it, one more look with every unit visible tells NOT_FOUND (no such unit) from
  * PERMISSION_DENIED (a sibling's or a parent's unit), and the scope is set back before
  * anything else runs. 0, DB_TX_ROLLBACK (status set) or -1 (database error). */
+typedef struct {
+  const char *id;
+  su_unit *u;
+  int found;
+} find_any_st;
+
+static int find_any(srv_ctx *ctx, void *p) {
+  find_any_st *f = p;
+  f->found = su_find(ctx->db, f->id, SU_LOCK_NONE, f->u);
+  return f->found < 0 ? -1 : 0;
+}
+
 static int locate(srv_ctx *ctx, const char *field, const char *id, int lock, unsigned rights,
                   su_unit *u) {
   int rc = su_find(ctx->db, id, lock, u);
@@ -45,12 +57,10 @@ static int locate(srv_ctx *ctx, const char *field, const char *id, int lock, uns
     if (scope_allows(ctx->auth, u->path, rights)) return 0;
     return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, id);
   }
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  rc = su_find(ctx->db, id, SU_LOCK_NONE, u);
-  if (rc < 0) return -1;
-  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+  find_any_st f = {.id = id, .u = u};
+  SRV_TRY(srv_all_units(ctx, find_any, &f));
   memset(u, 0, sizeof *u);
-  if (rc == 0) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: unit %s does not exist", field, id);
+  if (f.found == 0) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: unit %s does not exist", field, id);
   return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, id);
 }
 
@@ -377,8 +387,8 @@ static int merge_children(srv_ctx *ctx, merge_st *st, const su_unit *a, const su
   return su_sync_account_paths(ctx->db, a->path, NULL) != 0 ? -1 : 0;
 }
 
-/* A's own accounts are revoked and their sessions ended (SPEC §1: accounts of a dissolved unit
- * are revoked); each revocation is an account change with its own audit row. */
+/* A's own accounts are revoked and their sessions ended (accounts are personal and end with
+ * the job, 003 Đ5.3; a dissolved unit's people have left it); each revocation is an account change with its own audit row. */
 static int merge_revoke_accounts(srv_ctx *ctx, merge_st *st, const su_unit *a, const char *why,
                                  json_t *revoked) {
   PGresult *acc = su_revoke_unit_accounts(ctx->db, a->id, why);

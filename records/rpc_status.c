@@ -27,7 +27,7 @@ static const char *status_name(int s) {
   return v ? v->name : "RECORD_STATUS_UNSPECIFIED";
 }
 
-/* The statuses of a person who left the unit's workforce (SPEC §3 "Leaving", 001 Đ10.3). */
+/* The statuses of a person who left the unit's workforce (001 Đ10.3). */
 static int leaving(int s) {
   return s == STATUS(RETIRED) || s == STATUS(RESIGNED) || s == STATUS(DECEASED) || s == STATUS(TRANSFERRED_OUT);
 }
@@ -119,9 +119,9 @@ static int status_tx(srv_ctx *ctx, void *p) {
   st->out = NULL;
   int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
-  if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
 
-  SRV_TRY(rec_fetch(ctx, st->id, RIGHT_UPDATE, 1, &old));
+  SRV_TRY(record_fetch(ctx, st->id, RIGHT_UPDATE, 1, &old));
   SRV_TRY(rec_check_version(ctx, old, st->expected));
   if (old->workflow_state == WORKFLOW(SUBMITTED))
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
@@ -141,7 +141,7 @@ static int status_tx(srv_ctx *ctx, void *p) {
   /* The service's one rule for changes an updater enters from a state decision (rpc_record.c):
    * they apply at once, and an approved record awaits the unit's verification again. */
   if (old->workflow_state == WORKFLOW(APPROVED)) r->verified = 0;
-  SRV_TRY(rec_store(ctx, old, r, "STATUS", reason_of(ctx, "", st->decision)));
+  SRV_TRY(record_store(ctx, old, r, "STATUS", reason_of(ctx, "", st->decision)));
   if (idem_done(ctx, st->request_id, r->id) != 0) return -1;
   st->out = r;
   return 0;
@@ -222,9 +222,9 @@ static int move_tx(srv_ctx *ctx, void *p) {
   const char *key = srv_printf(ctx, "%s|%s|%d", st->transfer_id, st->unit_id, st->status);
   int seen = idem_begin(ctx, key, prev, sizeof prev);
   if (seen < 0) return -1;
-  if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
 
-  SRV_TRY(rec_fetch(ctx, st->id, RIGHT_READ, 1, &old));
+  SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, 1, &old));
   if (leaving(old->status) && old->status != STATUS(TRANSFERRED_OUT))
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                     "record_id: record %s is %s; a person who left is not transferred", old->id,
@@ -238,17 +238,17 @@ static int move_tx(srv_ctx *ctx, void *p) {
     r->managing_unit_path = old->managing_unit_path;
     if (moves) {
       r->managing_unit_id = (char *)st->unit_id;
-      /* rec_store writes records.unit_path from it; the response outlives st (arena copy). */
+      /* record_store writes records.unit_path from it; the response outlives st (arena copy). */
       r->managing_unit_path = srv_strdup(ctx, st->path);
     }
     if (moves || goes_out) add_transfer(ctx, r, old->managing_unit_id, moves ? st->unit_id : "", st->decision);
     if ((int)old->status != st->status) SRV_TRY(apply_status(ctx, old, r, st->status, st->decision));
     /* `verified` is kept: the move was decided and checked by both units in the transfers
      * service's workflow, and the dossier's content is what it was. */
-    SRV_TRY(rec_store(ctx, old, r, "MANAGING_UNIT",
+    SRV_TRY(record_store(ctx, old, r, "MANAGING_UNIT",
                       reason_of(ctx, srv_printf(ctx, "transfer %s", st->transfer_id), st->decision)));
     /* Access moves with the record at once (003 Đ7.3), its change requests included. */
-    if (moves && cr_follow_record(ctx, r->id, st->path) != 0) return -1;
+    if (moves && change_requests_follow_record(ctx, r->id, st->path) != 0) return -1;
     st->out = r;
   }
   return idem_done(ctx, key, st->out->id) != 0 ? -1 : 0;
