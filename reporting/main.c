@@ -29,6 +29,8 @@ int main(int argc, char **argv) {
       /* the monthly snapshots are taken without anyone asking (001 Đ11.5) */
       .on_serving = rp_snapshots_start,
       .on_stopping = rp_snapshots_stop,
+      /* snapshots are filed by unit path: they follow the tree's moves and merges */
+      .follow_units = &rp_follow_units,
   };
   return srv_main(&cfg, argc, argv);
 }

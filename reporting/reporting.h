@@ -89,6 +89,9 @@ RP_HANDLER(rpc_create_snapshot);
 RP_HANDLER(rpc_export_search);
 RP_HANDLER(rpc_get_compliance_report);
 
+/* Snapshots' unit paths follow identity's moves and merges (store_follow_units.c). */
+extern const unit_tree_follower rp_follow_units;
+
 /* The monthly snapshot job (snapshots.c): srv_config's on_serving / on_stopping. */
 int rp_snapshots_start(void);
 void rp_snapshots_stop(void);

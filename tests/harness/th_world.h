@@ -30,6 +30,8 @@ typedef struct {
   char records_client_id[64];       /* the records service client (grant: root), whose */
   char records_client_secret[128];  /* credentials records gets to follow the unit tree */
   const char *const *records_env;   /* the extra environment th_world_start was given */
+  char reporting_client_id[64];     /* reporting's service client (grant: root), made by the */
+  char reporting_client_secret[128];/* first th_world_reporting_start */
 } th_world;
 
 /* Starts everything. records_env: extra "K=V" for the records service (NULL-terminated, may be

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include "identity.pb-c.h"
 #include "records.pb-c.h"
 #include "reporting.pb-c.h"
 #include "th_people.h"
@@ -203,10 +204,48 @@ static void test_missed_months(void **state) {
   assert_int_equal(th_svc_stop(&rep), 0);
 }
 
+/* The school (d1u) moves from district 1 to district 2: its people's rows in the snapshots get
+ * its new path, so district 2 reports on them and district 1 no longer does. */
+static void test_snapshots_follow_moves(void **state) {
+  (void)state;
+  assert_int_equal(th_world_reporting_start(&w, &rep, env), 0);
+  cli_chan *ch = cli_open_tls(rep.addr, NULL, NULL, NULL);
+  Hoso__Reporting__V1__ListSnapshotsResponse *l = wait_for(ch, 1);
+  free_msg(l);
+  Hoso__Identity__V1__MoveUnitRequest mv = HOSO__IDENTITY__V1__MOVE_UNIT_REQUEST__INIT;
+  mv.unit_id = w.d1u_id;
+  mv.new_parent_id = w.d2_id;
+  mv.reason = "Quyết định số 5/QĐ-UBND";
+  cli_status st;
+  th_expect(th_call(w.id_ch, "/hoso.identity.v1.Identity/MoveUnit", &mv, &hoso__identity__v1__move_unit_response__descriptor,
+                    NULL, w.tok_admin, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  char want[96], q[300];
+  snprintf(want, sizeof want, "%s.%s", w.d2_path, w.d1u_id);
+  snprintf(q, sizeof q,
+           "SELECT count(*) FROM reporting.snapshot_facts WHERE managing_unit_id = %s AND unit_path <> '%s'::ltree",
+           w.d1u_id, want);
+  long left = -1;
+  for (int i = 0; i < 600 && left != 0; i++) { /* the follower polls identity every 2 s */
+    PGresult *r = PQexec(admin_db, q);
+    left = PQresultStatus(r) == PGRES_TUPLES_OK ? atol(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    if (left != 0) usleep(100000);
+  }
+  assert_int_equal(left, 0);
+  snprintf(q, sizeof q, "SELECT count(*) FROM reporting.snapshot_facts WHERE managing_unit_id = %s", w.d1u_id);
+  PGresult *r = PQexec(admin_db, q);
+  assert_true(atol(PQgetvalue(r, 0, 0)) > 0);
+  PQclear(r);
+  cli_close(ch);
+  assert_int_equal(th_svc_stop(&rep), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_automatic_once_and_frozen),
       cmocka_unit_test(test_missed_months),
+      cmocka_unit_test(test_snapshots_follow_moves),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
