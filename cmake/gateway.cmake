@@ -1,13 +1,22 @@
 # Gateway build steps (included by CMakeLists.txt into the hoso_gateway_lib block): the
-# descriptor set of every proto/*.proto with a service, embedded as bytes (http options, comments,
-# streaming flags), and the list of their protobuf-c service descriptors, so that adding an RPC
-# or a service to proto/ needs no gateway code.
+# descriptor set of the protos of the services the gateway serves (the service table's "yes"
+# lines: proto/<name>.proto), embedded as bytes (http options, comments, streaming flags), and
+# the list of their protobuf-c service descriptors, so that adding an RPC or a service to
+# proto/ needs no gateway code.
 find_program(PROTOC protoc REQUIRED)
 
-# Which top-level protos declare a service, read from their text; a change to any of them
-# re-runs this configure step so that the list follows the files.
-file(GLOB GW_TOP_PROTOS CONFIGURE_DEPENDS ${PROTO_DIR}/*.proto)
-list(SORT GW_TOP_PROTOS)
+# The service table names the protos; a change to any of them re-runs this configure step so
+# that the list follows the files.
+set(GW_TOP_PROTOS "")
+foreach(svc ${HOSO_SERVICES})
+  string(TOUPPER ${svc} up)
+  if(HOSO_SERVICE_${up}_GATEWAY STREQUAL "yes")
+    if(NOT EXISTS ${PROTO_DIR}/${svc}.proto)
+      message(FATAL_ERROR "common/services.tsv: the gateway serves ${svc}, but there is no proto/${svc}.proto")
+    endif()
+    list(APPEND GW_TOP_PROTOS ${PROTO_DIR}/${svc}.proto)
+  endif()
+endforeach()
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${GW_TOP_PROTOS})
 
 # protoc-c's CamelToLower: '_' before each upper-case letter that follows a non-upper one,
@@ -43,7 +52,8 @@ set(GW_COUNT 0)
 foreach(p ${GW_TOP_PROTOS})
   file(STRINGS ${p} svc_lines REGEX "^[ \t]*service[ \t]+[A-Za-z_][A-Za-z0-9_]*")
   if(NOT svc_lines)
-    continue()
+    get_filename_component(stem ${p} NAME)
+    message(FATAL_ERROR "proto/${stem} declares no service")
   endif()
   file(STRINGS ${p} pkg_line REGEX "^[ \t]*package[ \t]+[A-Za-z0-9_.]+[ \t]*;" LIMIT_COUNT 1)
   set(lower_pkg "")

@@ -753,9 +753,9 @@ int db_set_scope(db_conn *c, const char *scope) {
 
 /* --- migrations ------------------------------------------------------------------------------
  * <schema>.schema_migrations (series, version, name, applied_at) records what was applied.
- * The common migrations (common/migrations, series 'common') and the service's own (series
- * 'service') are two independent version series, so a service's 001 never collides with
- * common's 001. */
+ * The common migrations (common/migrations, series 'common'), a common module's (e.g.
+ * common/migrations/unit_tree, series 'unit_tree') and the service's own (series 'service') are
+ * independent version series, so a service's 001 never collides with common's 001. */
 
 /* One advisory lock key ("hosomigr") for every schema: services starting together on one
  * database also race on the shared extensions, not only on their own schema. */
@@ -842,6 +842,11 @@ out:
 }
 
 int db_migrate(db_conn *c, const char *schema, const db_migration *migs) {
+  const db_series series[] = {{"service", migs}, {NULL, NULL}};
+  return db_migrate_series(c, schema, series);
+}
+
+int db_migrate_series(db_conn *c, const char *schema, const db_series *series) {
   static const char *const extensions[] = {
       "CREATE EXTENSION IF NOT EXISTS ltree WITH SCHEMA public",
       "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public",
@@ -853,8 +858,9 @@ int db_migrate(db_conn *c, const char *schema, const db_migration *migs) {
     log_error("db_migrate: no schema given");
     return -1;
   }
-  if (check_order("common", common_migrations) < 0 || check_order("service", migs) < 0)
-    return -1;
+  if (check_order("common", common_migrations) < 0) return -1;
+  for (const db_series *x = series; x && x->name; x++)
+    if (strcmp(x->name, "common") == 0 || check_order(x->name, x->migs) < 0) return -1;
   if (c->in_tx) {
     log_error("db_migrate: called inside a transaction");
     return -1;
@@ -888,9 +894,9 @@ int db_migrate(db_conn *c, const char *schema, const db_migration *migs) {
     goto out;
   }
   if (db_cmd(c, sql, 0) < 0) goto out;
-  if (apply_series(c, schema, table, path, "common", common_migrations) < 0 ||
-      apply_series(c, schema, table, path, "service", migs) < 0)
-    goto out;
+  if (apply_series(c, schema, table, path, "common", common_migrations) < 0) goto out;
+  for (const db_series *x = series; x && x->name; x++)
+    if (apply_series(c, schema, table, path, x->name, x->migs) < 0) goto out;
   rc = 0;
 out:
   if (rc < 0) log_error("migrations of schema %s stopped: %s", schema, c->message);

@@ -90,8 +90,19 @@ int db_set_scope(db_conn *c, const char *scope);
 
 /* Applies the migrations not yet applied to `schema` (creating it if needed), each in its own
  * transaction, recorded in <schema>.schema_migrations; serialized across processes with an
- * advisory lock. The common migrations (audit log) are applied first. 0 or -1 (logged). */
+ * advisory lock. The common migrations (audit log) are applied first, then the service's own
+ * (series "service"). 0 or -1 (logged). */
 int db_migrate(db_conn *c, const char *schema, const db_migration *migs);
+
+/* A series of migrations with its own version numbers: the service's own, or a common module's
+ * that only the services using the module get (e.g. "unit_tree"). */
+typedef struct {
+  const char *name;
+  const db_migration *migs;
+} db_series;
+/* db_migrate with the series after the common ones, in the order given (a list ending with a
+ * NULL name): a module's tables exist before the service's own migrations refer to them. */
+int db_migrate_series(db_conn *c, const char *schema, const db_series *series);
 
 /* Common migrations (common/migrations/NNN_name.sql) every service schema gets: the audit log. */
 extern const db_migration common_migrations[];

@@ -55,9 +55,8 @@ typedef int (*srv_revocations_fn)(db_conn *db, long long after, rev_list *into, 
                                   long long *last, int *more);
 
 typedef struct {
-  const char *service;          /* "identity": logs, defaults */
-  const char *addr_env;         /* "HOSO_IDENTITY_ADDR" */
-  const char *addr_default;     /* CFG_IDENTITY_ADDR_DEFAULT */
+  const char *service;          /* "identity": its line of the service table (cfg.h: where it
+                                   listens), its logs */
   const char *schema;           /* PostgreSQL schema the service owns */
   const db_migration *migrations;
   const srv_method *methods;
@@ -67,11 +66,15 @@ typedef struct {
   /* Runs once after migrations, before serving, on a worker connection (bootstrap data).
    * Non-zero aborts start-up. May be NULL. */
   int (*on_start)(db_conn *db);
-  /* Work beside the calls (records' unit sync): on_serving runs once the workers serve (gRPC
-   * and the keyring are up; non-zero stops the service), on_stopping when SIGTERM/SIGINT
+  /* Work beside the calls (identity's key rotation): on_serving runs once the workers serve
+   * (gRPC and the keyring are up; non-zero stops the service), on_stopping when SIGTERM/SIGINT
    * arrives, before the calls are drained. Either may be NULL. */
   int (*on_serving)(void);
   void (*on_stopping)(void);
+  /* A service that files rows by unit path follows identity's unit moves and merges with
+   * these callbacks (unit_tree.h): its schema gets the "unit_tree" migrations, and the
+   * follower runs as its service client while it serves. NULL: it does not follow. */
+  const struct unit_tree_follower *follow_units;
 } srv_config;
 
 /* Runs the service until SIGTERM/SIGINT: config from env (HOSO_PG_DSN, HOSO_WORKERS,
@@ -110,6 +113,9 @@ char *srv_page_token(srv_ctx *ctx, const char *key);
  * "username: must not be empty");`. The message must be one a person can act on. */
 int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* INTERNAL "internal error (request id X)": what went wrong is for the log (the caller writes
+ * it), never for the client. Returns -1 like srv_fail. */
+int srv_fail_internal(srv_ctx *ctx);
 /* Maps the connection's last database error to a status: UNAVAILABLE (database down; retry),
  * ABORTED (concurrent change; retry), ALREADY_EXISTS (with `what`, e.g. "username: already
  * taken"), DEADLINE_EXCEEDED, PERMISSION_DENIED, or INTERNAL (detail logged, not sent). */
@@ -130,6 +136,41 @@ typedef int (*srv_tx_fn)(srv_ctx *ctx, void *arg);
 int srv_tx(srv_ctx *ctx, int isolation, srv_tx_fn fn, void *arg);
 /* Same with an explicit scope (e.g. "*" for a login lookup made before anyone is known). */
 int srv_tx_scoped(srv_ctx *ctx, int isolation, const char *scope, srv_tx_fn fn, void *arg);
+
+/* In a transaction body (srv_tx_fn): passes a non-zero result (-1 after a failed db call,
+ * DB_TX_ROLLBACK with the status set) straight up to srv_tx. */
+#define SRV_TRY(x)            \
+  do {                        \
+    int rc_ = (x);            \
+    if (rc_ != 0) return rc_; \
+  } while (0)
+/* srv_fail in a transaction body: records the status and rolls the transaction back. */
+#define SRV_FAIL(ctx, code, ...) (srv_fail((ctx), (code), __VA_ARGS__), DB_TX_ROLLBACK)
+
+/* --- the checks every handler makes before its transaction (srv_check.c) ----------------
+ * Each returns 0, or -1 with INVALID_ARGUMENT "<field>: <rule>" (or the status named). */
+
+/* v is an id: the decimal string of a positive 63-bit integer. */
+int srv_check_id(srv_ctx *ctx, const char *field, const char *v);
+/* The request_id of a mutating RPC: the contract's one rule (val_request_id). */
+int srv_check_request_id(srv_ctx *ctx, const char *request_id);
+/* One line of text as stored: valid UTF-8 without control characters, NFC (TCVN 6909:2001,
+ * 003 Đ6.5), trimmed, inner white space folded, then not empty when required and at most
+ * max_chars characters. *out is a copy in the call's arena. */
+int srv_clean_text(srv_ctx *ctx, const char *field, const char *in, int required, size_t max_chars,
+                   const char **out);
+/* The same for prose that keeps its line breaks (notes, reasons, descriptions). */
+int srv_clean_prose(srv_ctx *ctx, const char *field, const char *in, int required, size_t max_chars,
+                    const char **out);
+/* The role half of the scope rule, before any transaction: UNAUTHENTICATED without a caller,
+ * PERMISSION_DENIED with `what` ("creating units needs the SYSTEM_ADMIN role") when the
+ * caller's roles do not give every right in `rights` anywhere. With self_ok a SELF caller
+ * passes too (a person's reads of their own record are decided per record). The unit half is
+ * the handler's, on the unit it touches (scope_allows). */
+int srv_need_right(srv_ctx *ctx, unsigned rights, int self_ok, const char *what);
+/* A deep copy of m in the call's arena (packed, then unpacked with srv_allocator): the request
+ * is read-only, the copy may be normalized and changed. NULL for NULL. */
+void *srv_msg_copy(srv_ctx *ctx, const ProtobufCMessage *m);
 
 /* The value of a request metadata key (lowercase), or NULL. */
 const char *srv_metadata(srv_ctx *ctx, const char *key);

@@ -13,6 +13,7 @@
 #include "identity.pb-c.h"
 #include "log.h"
 #include "srv_int.h"
+#include "svc_client.h"
 
 #define RID_MAX 64
 
@@ -167,11 +168,11 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
 
 /* Default loader: the published keys of identity, fetched over gRPC. */
 static int load_from_identity(tok_keyring *kr) {
-  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  const char *addr = cfg_service_addr("identity");
   int rc = -1;
   ProtobufCMessage *out = NULL;
   const char **kids = NULL, **pems = NULL;
-  cli_chan *ch = cli_open(addr);
+  cli_chan *ch = svc_channel("identity");
   if (!ch) goto out;
   Hoso__Identity__V1__GetPublicKeysRequest req = HOSO__IDENTITY__V1__GET_PUBLIC_KEYS_REQUEST__INIT;
   cli_status st;
@@ -199,7 +200,6 @@ out:
   free(kids);
   free(pems);
   if (out) protobuf_c_message_free_unpacked(out, NULL);
-  cli_close(ch);
   return rc;
 }
 

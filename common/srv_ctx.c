@@ -137,6 +137,10 @@ int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...) {
   return -1;
 }
 
+int srv_fail_internal(srv_ctx *ctx) {
+  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
+}
+
 int srv_failed(const srv_ctx *ctx) { return ctx->priv->failed; }
 
 const char *srv_fail_take(srv_ctx *ctx, grpc_status_code *code) {
@@ -189,8 +193,7 @@ int srv_fail_db(srv_ctx *ctx, const char *what) {
     break;
   }
   log_error("database error in %s (%s): %s", ctx->method, state, dmsg);
-  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                  ctx->request_id ? ctx->request_id : "");
+  return srv_fail_internal(ctx);
 }
 
 const char *srv_metadata(srv_ctx *ctx, const char *key) {
@@ -223,7 +226,7 @@ int srv_audit(srv_ctx *ctx, const audit_entry *fields, json_t *detail) {
     json_decref(detail);
     if (!d) {
       log_error("%s: could not serialize the audit detail of %s", ctx->method, e.action);
-      return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", base.request_id);
+      return srv_fail_internal(ctx);
     }
   }
   e.detail_json = d;
@@ -287,8 +290,7 @@ int srv_tx_scoped(srv_ctx *ctx, int isolation, const char *scope, srv_tx_fn fn, 
   if (srv_failed(ctx)) return -1;
   if (rc == DB_TX_ROLLBACK) {
     log_error("%s: transaction rolled back without a status", ctx->method);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                    ctx->request_id ? ctx->request_id : "");
+    return srv_fail_internal(ctx);
   }
   return srv_fail_db(ctx, NULL);
 }

@@ -19,6 +19,7 @@
 #include "grpc/health/v1/health.pb-c.h"
 #include "log.h"
 #include "srv_int.h"
+#include "unit_tree.h"
 
 #define HEALTH_CHECK "/grpc.health.v1.Health/Check"
 #define MAX_MSG (4 << 20)
@@ -144,7 +145,7 @@ int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg) {
   p->in_msg = NULL;
   if (!(p->flags & SRV_CLIENT_STREAM)) {
     log_error("%s: srv_recv on a method without SRV_CLIENT_STREAM", ctx->method);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    return srv_fail_internal(ctx);
   }
   if (p->in_done) return 0;
   grpc_byte_buffer *bb = NULL;
@@ -169,7 +170,7 @@ int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg) {
   struct srv_call_priv *p = ctx->priv;
   if (!(p->flags & SRV_SERVER_STREAM)) {
     log_error("%s: srv_send on a method without SRV_SERVER_STREAM", ctx->method);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    return srv_fail_internal(ctx);
   }
   if (srv_call_cancelled(ctx)) return stream_broken(ctx, "sending the response stream");
   size_t len = protobuf_c_message_get_packed_size(msg);
@@ -234,14 +235,14 @@ run:
     if (rc != 0 || resp) {
       log_error("%s: streaming handler returned %d %s without a status", ctx->method, rc,
                 resp ? "with a response" : "");
-      srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+      srv_fail_internal(ctx);
     }
     goto out;
   }
   if (rc != 0 || !resp) {
     log_error("%s: handler returned %d %s without a status", ctx->method, rc,
               resp ? "with a response" : "and no response");
-    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    srv_fail_internal(ctx);
     goto out;
   }
   /* Packed before the request is freed: a response may point into the request's strings. */
@@ -405,10 +406,15 @@ static int collect_services(void) {
 
 /* A database that is still starting (containers, ./hoso up) is waited for, not fatal. */
 static int migrate_with_wait(db_conn *db) {
+  /* A module's tables first: the service's own migrations may refer to them. */
+  db_series series[3] = {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
+  size_t n = 0;
+  if (R.cfg->follow_units) series[n++] = (db_series){"unit_tree", unit_tree_migrations};
+  series[n] = (db_series){"service", R.cfg->migrations};
   long wait_s = cfg_int("HOSO_PG_WAIT", 30, 0, 3600);
   double until = now_ms() + wait_s * 1000.0;
   for (;;) {
-    if (db_migrate(db, R.cfg->schema, R.cfg->migrations) == 0) return 0;
+    if (db_migrate_series(db, R.cfg->schema, series) == 0) return 0;
     if (db_err_kind(db) != DB_UNAVAILABLE || now_ms() >= until) return -1;
     log_warn("database not reachable yet; retrying (HOSO_PG_WAIT=%lds)", wait_s);
     sleep(1);
@@ -476,7 +482,7 @@ static void release(int grpc_up) {
 }
 
 /* Settings (environment):
- *   <cfg->addr_env>        listen address, default cfg->addr_default
+ *   HOSO_<SERVICE>_ADDR    listen address (the service table, cfg.h)
  *   HOSO_PG_DSN            libpq DSN, default CFG_PG_DSN_DEFAULT ("dbname=hoso user=hoso")
  *   HOSO_PG_WAIT           seconds to wait for PostgreSQL at start-up (30)
  *   HOSO_WORKERS           worker threads = concurrent calls = connections (8, 1..256)
@@ -503,12 +509,17 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  const char *addr = cfg_str(cfg->addr_env, cfg->addr_default);
+  const char *addr = cfg_service_addr(cfg->service);
   const char *dsn = cfg_str("HOSO_PG_DSN", CFG_PG_DSN_DEFAULT);
   R.n_workers = (int)cfg_int("HOSO_WORKERS", 8, 1, 256);
   R.trusted = cfg_str("HOSO_TRUSTED_PROXIES", NULL);
   R.service_mtls = strcasecmp(cfg_str("HOSO_SERVICE_MTLS", ""), "require") == 0;
 
+  if (!addr) {
+    log_error("no listen address for %s: it is not in common/services.tsv, so set its HOSO_<NAME>_ADDR",
+              cfg->service);
+    goto out;
+  }
   if (collect_services() != 0) goto out;
   R.w = calloc((size_t)R.n_workers, sizeof *R.w);
   if (!R.w) goto out;
@@ -569,8 +580,13 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
     drain(0);
     goto out;
   }
+  if (cfg->follow_units && unit_tree_follow_start(cfg->service, cfg->schema, cfg->follow_units) != 0) {
+    drain(0);
+    goto out;
+  }
   if (cfg->on_serving && cfg->on_serving() != 0) {
     log_error("background start-up step failed; stopping");
+    unit_tree_follow_stop();
     drain(0);
     goto out;
   }
@@ -579,6 +595,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   while (sigwait(&sigs, &sig) != 0) {
   }
   if (cfg->on_stopping) cfg->on_stopping();
+  unit_tree_follow_stop();
   srv_revocations_stop();
   drain(sig);
   log_info("stopped");

@@ -258,6 +258,14 @@ const char *val_code(const char *s) {
   return NULL;
 }
 
+const char *val_request_id(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n > VAL_REQUEST_ID_MAX) return "must be at most 128 characters";
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f) return "must be printable ASCII without spaces";
+  return NULL;
+}
+
 const char *val_id(const char *s) {
   static const char max[] = "9223372036854775807";
   if (!s || !*s) return "must not be empty";

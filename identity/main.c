@@ -46,8 +46,6 @@ static const srv_method methods[] = {
 int main(int argc, char **argv) {
   const srv_config cfg = {
       .service = "identity",
-      .addr_env = "HOSO_IDENTITY_ADDR",
-      .addr_default = CFG_IDENTITY_ADDR_DEFAULT,
       .schema = "identity",
       .migrations = identity_migrations,
       .methods = methods,

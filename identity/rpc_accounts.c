@@ -18,10 +18,6 @@ enum { ST_ACTIVE = 1, ST_DISABLED = 2, ST_REVOKED = 3 };
 #define MAX_NAME_CHARS 255
 #define MAX_REASON_CHARS 1000
 #define MAX_EMAIL_BYTES 254
-#define MAX_REQUEST_ID 128
-
-/* srv_fail inside a transaction body: record the status, then roll back. */
-#define TX_FAIL(ctx, code, ...) (srv_fail((ctx), (code), __VA_ARGS__), DB_TX_ROLLBACK)
 
 static const char *ACCOUNT_NOT_FOUND = "account_id: no such account";
 static const char *OUT_OF_SCOPE =
@@ -29,42 +25,6 @@ static const char *OUT_OF_SCOPE =
     "your own unit and the units below it";
 
 /* ------------------------------------------------------------- input checks ------------- */
-
-/* Text a person typed: valid UTF-8, NFC, trimmed (003 Đ6.5). *out in the arena. */
-static int clean_text(srv_ctx *ctx, const char *field, const char *in, int required,
-                      size_t max_chars, const char **out) {
-  if (!in) in = "";
-  if (!val_utf8(in, strlen(in)))
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: must be valid UTF-8", field);
-  char *c = val_nfc_clean(in);
-  if (!c) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "%s: could not be normalized", field);
-  const char *why = val_text(c, required, max_chars);
-  if (why) {
-    free(c);
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, why);
-  }
-  *out = srv_strdup(ctx, c);
-  free(c);
-  return 0;
-}
-
-static int check_id(srv_ctx *ctx, const char *field, const char *id) {
-  const char *why = val_id(id ? id : "");
-  return why ? srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, why) : 0;
-}
-
-static int check_request_id(srv_ctx *ctx, const char *rid) {
-  if (!rid || !*rid) return 0;
-  size_t n = strlen(rid);
-  if (n > MAX_REQUEST_ID)
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request_id: must be at most %d characters",
-                    MAX_REQUEST_ID);
-  for (size_t i = 0; i < n; i++)
-    if ((unsigned char)rid[i] <= ' ' || (unsigned char)rid[i] >= 0x7f)
-      return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                      "request_id: must be printable ASCII without spaces");
-  return 0;
-}
 
 /* A loose check: something@domain.tld, no spaces. Mail servers are the real judge; this only
  * catches the field being used for something else. */
@@ -116,9 +76,7 @@ static int check_roles(srv_ctx *ctx, const Hoso__Common__V1__Role *roles, size_t
 /* ------------------------------------------------------------- rights ------------------- */
 
 static int need_manage_right(srv_ctx *ctx) {
-  if (scope_rights(ctx->auth->roles) & RIGHT_MANAGE_ACCOUNTS) return 0;
-  return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                  "managing accounts needs the UNIT_ADMIN or SYSTEM_ADMIN role");
+  return srv_need_right(ctx, RIGHT_MANAGE_ACCOUNTS, 0, "managing accounts needs the UNIT_ADMIN or SYSTEM_ADMIN role");
 }
 
 static int is_system_admin(const srv_ctx *ctx) { return (ctx->auth->roles & ROLE_SYSTEM_ADMIN) != 0; }
@@ -169,10 +127,10 @@ static int load_target(srv_ctx *ctx, const char *id, int lock, int allow_self, i
   if (!r) return -1;
   id_account *a = one_account(ctx, r);
   if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
-  if (!a) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  if (!a) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
   if (!(allow_self && is_self(ctx, a->id)) &&
       !scope_allows(ctx->auth, a->unit_path, RIGHT_MANAGE_ACCOUNTS))
-    return TX_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s", OUT_OF_SCOPE);
+    return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s", OUT_OF_SCOPE);
   *out = a;
   return 0;
 }
@@ -224,7 +182,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
   create_st *st = p;
   db_conn *db = ctx->db;
   char first[64];
-  int seen = idem_begin(db, ctx->auth->sub, ctx->method, st->request_id, first, sizeof first);
+  int seen = idem_begin(ctx, st->request_id, first, sizeof first);
   if (seen < 0) return -1;
   if (seen == 1) {
     /* A retry of a call that already succeeded: its account, nothing new. */
@@ -232,7 +190,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
     PGresult *r = sa_account_get(db, first, 0);
     if (!r) return -1;
     st->out = one_account(ctx, r);
-    if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+    if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
     return 0;
   }
 
@@ -243,26 +201,26 @@ static int create_tx(srv_ctx *ctx, void *p) {
   if (!r) return -1;
   if (PQntuples(r) != 1) {
     PQclear(r);
-    return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
+    return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
   }
   char *unit_path = srv_strdup(ctx, PQgetvalue(r, 0, 1));
   int unit_status = atoi(PQgetvalue(r, 0, 2));
   PQclear(r);
   if (!scope_allows(ctx->auth, unit_path, RIGHT_MANAGE_ACCOUNTS))
-    return TX_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
+    return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
                    "unit_id: the unit is outside yours; you create accounts only in your own "
                    "unit and the units below it");
   if (unit_status != 1)
-    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                    "unit_id: the unit is dissolved; create the account in its successor");
   int taken = sa_username_taken(db, st->username);
   if (taken < 0) return -1;
-  if (taken) return TX_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS, "username: already taken");
+  if (taken) return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS, "username: already taken");
   if (*st->person_record_id) {
     taken = sa_person_taken(db, st->person_record_id, NULL);
     if (taken < 0) return -1;
     if (taken)
-      return TX_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
+      return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
                      "person_record_id: this person already has an account (one person, one "
                      "account); revoke it first if the person changed jobs");
   }
@@ -280,8 +238,8 @@ static int create_tx(srv_ctx *ctx, void *p) {
   r = sa_account_insert(db, &n);
   if (!r) return write_failed(ctx);
   st->out = one_account(ctx, r);
-  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "the account was not stored");
-  if (idem_done(db, ctx->auth->sub, ctx->method, st->request_id, st->out->id) != 0) return -1;
+  if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_INTERNAL, "the account was not stored");
+  if (idem_done(ctx, st->request_id, st->out->id) != 0) return -1;
 
   json_t *d = json_object();
   json_object_set_new(d, "username", json_string(st->username));
@@ -303,20 +261,20 @@ int rpc_create_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   const char *why = val_username(user);
   if (why) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "username: %s", why);
   st.username = user;
-  if (clean_text(ctx, "full_name", in->full_name, 1, MAX_NAME_CHARS, &st.full_name) != 0) return -1;
-  if (check_id(ctx, "unit_id", in->unit_id) != 0) return -1;
+  if (srv_clean_text(ctx, "full_name", in->full_name, 1, MAX_NAME_CHARS, &st.full_name) != 0) return -1;
+  if (srv_check_id(ctx, "unit_id", in->unit_id) != 0) return -1;
   st.unit_id = in->unit_id;
   if (check_roles(ctx, in->roles, in->n_roles, &st.roles) != 0) return -1;
   st.person_record_id = in->person_record_id ? in->person_record_id : "";
-  if (*st.person_record_id && check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
+  if (*st.person_record_id && srv_check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
   if ((st.roles & ROLE_SELF) && !*st.person_record_id)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "person_record_id: required with the SELF role (the record the person may read)");
-  if (clean_text(ctx, "email", in->email, 0, MAX_EMAIL_BYTES, &st.email) != 0) return -1;
+  if (srv_clean_text(ctx, "email", in->email, 0, MAX_EMAIL_BYTES, &st.email) != 0) return -1;
   if (check_email(ctx, st.email) != 0) return -1;
   why = pw_policy_check(in->initial_password, st.username);
   if (why) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "initial_password: %s", why);
-  if (check_request_id(ctx, in->request_id) != 0) return -1;
+  if (srv_check_request_id(ctx, in->request_id) != 0) return -1;
   st.request_id = in->request_id ? in->request_id : "";
 
   if (need_manage_right(ctx) != 0 || may_grant(ctx, st.roles) != 0) return -1;
@@ -347,7 +305,7 @@ static int get_tx(srv_ctx *ctx, void *p) {
 
 int rpc_get_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Identity__V1__GetAccountRequest *in = (const void *)req;
-  if (check_id(ctx, "account_id", in->account_id) != 0) return -1;
+  if (srv_check_id(ctx, "account_id", in->account_id) != 0) return -1;
   /* Anyone may read their own account; reading others' is part of managing them. */
   if (!is_self(ctx, in->account_id) && need_manage_right(ctx) != 0) return -1;
   get_st st = {in->account_id, NULL};
@@ -374,12 +332,12 @@ static int list_tx(srv_ctx *ctx, void *p) {
   if (!r) return -1;
   if (PQntuples(r) != 1) {
     PQclear(r);
-    return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
+    return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
   }
   st->q.unit_path = srv_strdup(ctx, PQgetvalue(r, 0, 1));
   PQclear(r);
   if (!scope_allows(ctx->auth, st->q.unit_path, RIGHT_MANAGE_ACCOUNTS))
-    return TX_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
+    return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
                    "unit_id: the unit is outside yours; you list accounts only of your own unit "
                    "and the units below it");
   /* Back to the caller's scope: row-level security filters the list a second time. */
@@ -397,7 +355,7 @@ static int list_tx(srv_ctx *ctx, void *p) {
   PQclear(r);
   if (n > st->page_size && shown > 0) {
     o->next_page_token = srv_page_token(ctx, o->accounts[shown - 1]->username);
-    if (!o->next_page_token) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
+    if (!o->next_page_token) return SRV_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
   }
   return 0;
 }
@@ -407,7 +365,7 @@ int rpc_list_accounts(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   list_st st;
   memset(&st, 0, sizeof st);
   st.q.unit_id = in->unit_id && *in->unit_id ? in->unit_id : ctx->auth->unit_id;
-  if (check_id(ctx, "unit_id", st.q.unit_id) != 0) return -1;
+  if (srv_check_id(ctx, "unit_id", st.q.unit_id) != 0) return -1;
   st.q.direct_only = in->direct_only;
   if ((int)in->status < 0 || (int)in->status > ST_REVOKED)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
@@ -450,7 +408,7 @@ static int status_tx(srv_ctx *ctx, void *p) {
   int from = (int)a->status;
   /* Revocation is permanent (the person changed jobs, 003 Đ5.3): a new job gets a new account. */
   if (from == ST_REVOKED && st->to != ST_REVOKED)
-    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
   if (from == st->to) {
     /* Already so: a retried call changes nothing and records nothing. */
     st->out = a;
@@ -459,7 +417,7 @@ static int status_tx(srv_ctx *ctx, void *p) {
   PGresult *r = sa_account_set_status(ctx->db, a->id, st->to, st->reason);
   if (!r) return -1;
   st->out = one_account(ctx, r);
-  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
 
   const char *action = st->to == ST_DISABLED ? "ACCOUNT_DISABLE"
                        : st->to == ST_ACTIVE ? "ACCOUNT_ENABLE"
@@ -481,8 +439,8 @@ static int status_tx(srv_ctx *ctx, void *p) {
 static int change_status(srv_ctx *ctx, const char *id, const char *reason_in, int reason_required,
                          int to, id_account **out) {
   status_st st = {.id = id, .to = to};
-  if (check_id(ctx, "account_id", id) != 0) return -1;
-  if (clean_text(ctx, "reason", reason_in, reason_required, MAX_REASON_CHARS, &st.reason) != 0)
+  if (srv_check_id(ctx, "account_id", id) != 0) return -1;
+  if (srv_clean_text(ctx, "reason", reason_in, reason_required, MAX_REASON_CHARS, &st.reason) != 0)
     return -1;
   if (need_manage_right(ctx) != 0) return -1;
   if (is_self(ctx, id))
@@ -535,16 +493,16 @@ static int roles_tx(srv_ctx *ctx, void *p) {
   int rc = load_managed(ctx, st->id, &a);
   if (rc != 0) return rc;
   if (st->expected_version && a->version != st->expected_version)
-    return TX_FAIL(ctx, GRPC_STATUS_ABORTED,
+    return SRV_FAIL(ctx, GRPC_STATUS_ABORTED,
                    "account_id: the account was changed meanwhile (version %lld, you had %lld); "
                    "reload it and retry",
                    (long long)a->version, st->expected_version);
   if ((int)a->status == ST_REVOKED)
-    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
   /* An empty person_record_id keeps the account's link to its record. */
   const char *prid = *st->person_record_id ? st->person_record_id : a->person_record_id;
   if ((st->roles & ROLE_SELF) && !*prid)
-    return TX_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+    return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                    "person_record_id: required with the SELF role (the record the person may read)");
   unsigned old = account_roles(a);
   int prid_changed = strcmp(prid, a->person_record_id) != 0;
@@ -557,13 +515,13 @@ static int roles_tx(srv_ctx *ctx, void *p) {
     int taken = sa_person_taken(ctx->db, prid, a->id);
     if (taken < 0 || db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
     if (taken)
-      return TX_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
+      return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
                      "person_record_id: this person already has an account (one person, one account)");
   }
   PGresult *r = sa_account_set_roles(ctx->db, a->id, st->roles, prid);
   if (!r) return write_failed(ctx);
   st->out = one_account(ctx, r);
-  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
   /* Sessions carry the old roles: the person logs in again and gets tokens with the new set. */
   if (session_revoke_account(ctx->db, a->id, "roles changed") < 0) return -1;
 
@@ -582,12 +540,12 @@ int rpc_update_account_roles(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
   const Hoso__Identity__V1__UpdateAccountRolesRequest *in = (const void *)req;
   roles_st st;
   memset(&st, 0, sizeof st);
-  if (check_id(ctx, "account_id", in->account_id) != 0) return -1;
+  if (srv_check_id(ctx, "account_id", in->account_id) != 0) return -1;
   st.id = in->account_id;
   if (check_roles(ctx, in->roles, in->n_roles, &st.roles) != 0) return -1;
   st.person_record_id = in->person_record_id ? in->person_record_id : "";
-  if (*st.person_record_id && check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
-  if (clean_text(ctx, "reason", in->reason, 0, MAX_REASON_CHARS, &st.reason) != 0) return -1;
+  if (*st.person_record_id && srv_check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
+  if (srv_clean_text(ctx, "reason", in->reason, 0, MAX_REASON_CHARS, &st.reason) != 0) return -1;
   if (in->expected_version < 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "expected_version: must not be negative");
   st.expected_version = (long long)in->expected_version;
@@ -618,14 +576,14 @@ static int reset_tx(srv_ctx *ctx, void *p) {
   int rc = load_managed(ctx, st->id, &a);
   if (rc != 0) return rc;
   if ((int)a->status == ST_REVOKED)
-    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
   /* The one rule that needs the account: the password must not contain its username. */
   const char *why = pw_policy_check(st->password, a->username);
-  if (why) return TX_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "new_password: %s", why);
+  if (why) return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "new_password: %s", why);
   PGresult *r = sa_account_set_password(ctx->db, a->id, st->phc);
   if (!r) return -1;
   st->out = one_account(ctx, r);
-  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
   /* The person asked for a reset because they are locked out or forgot: let them in again,
    * and end whatever sessions someone else may hold with the old password. */
   if (throttle_clear(ctx->db, a->username) != 0) return -1;
@@ -639,7 +597,7 @@ int rpc_reset_password(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   const Hoso__Identity__V1__ResetPasswordRequest *in = (const void *)req;
   reset_st st;
   memset(&st, 0, sizeof st);
-  if (check_id(ctx, "account_id", in->account_id) != 0) return -1;
+  if (srv_check_id(ctx, "account_id", in->account_id) != 0) return -1;
   st.id = in->account_id;
   /* Every rule but "not the username" here; that one waits for the account (reset_tx). */
   const char *why = pw_policy_check(in->new_password, NULL);

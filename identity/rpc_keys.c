@@ -54,8 +54,7 @@ static int rotate_tx(srv_ctx *ctx, void *p) {
 
 int rpc_rotate_signing_key(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   (void)req;
-  if (!(scope_rights(ctx->auth->roles) & RIGHT_ADMIN))
-    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "only a system administrator may rotate signing keys");
+  if (srv_need_right(ctx, RIGHT_ADMIN, 0, "only a system administrator may rotate signing keys") != 0) return -1;
   Hoso__Identity__V1__RotateSigningKeyResponse *o =
       srv_new(ctx, &hoso__identity__v1__rotate_signing_key_response__descriptor);
   if (srv_tx(ctx, DB_READ_COMMITTED, rotate_tx, o) != 0) return -1;

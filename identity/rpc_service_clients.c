@@ -19,8 +19,6 @@
 #define MAX_CLIENT_ID 56 /* "svc:" + id must fit tok_claims.sub */
 #define SECRET_BYTES 32
 
-#define TX_FAIL(ctx, code, ...) (srv_fail((ctx), (code), __VA_ARGS__), DB_TX_ROLLBACK)
-
 /* A hash to verify against when the client is unknown, so that answer takes as long as a
  * wrong secret for a real client and timing does not tell which client ids exist. */
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -30,23 +28,6 @@ static void dummy_init(void) {
 }
 
 /* ------------------------------------------------------------- shared checks ------------ */
-
-static int clean_text(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
-                      const char *hint, const char **out) {
-  if (!in) in = "";
-  if (!val_utf8(in, strlen(in)))
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: must be valid UTF-8", field);
-  char *c = val_nfc_clean(in);
-  if (!c) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "%s: could not be normalized", field);
-  const char *why = val_text(c, required, max);
-  if (why) {
-    free(c);
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s%s", field, why, hint ? hint : "");
-  }
-  *out = srv_strdup(ctx, c);
-  free(c);
-  return 0;
-}
 
 /* Client ids are ours ("svc-" and hex), but a caller may type anything: keep it printable. */
 static int check_client_id(srv_ctx *ctx, const char *id) {
@@ -63,9 +44,7 @@ static int check_client_id(srv_ctx *ctx, const char *id) {
 }
 
 static int need_admin(srv_ctx *ctx) {
-  if (scope_rights(ctx->auth->roles) & RIGHT_ADMIN) return 0;
-  return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                  "managing service clients needs the SYSTEM_ADMIN role (004 Đ3.3)");
+  return srv_need_right(ctx, RIGHT_ADMIN, 0, "managing service clients needs the SYSTEM_ADMIN role (004 Đ3.3)");
 }
 
 static int audit_client(srv_ctx *ctx, const char *action, const char *actor_id,
@@ -98,7 +77,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
   create_st *st = p;
   db_conn *db = ctx->db;
   char first[64];
-  int seen = idem_begin(db, ctx->auth->sub, ctx->method, st->request_id, first, sizeof first);
+  int seen = idem_begin(ctx, st->request_id, first, sizeof first);
   if (seen < 0) return -1;
   if (seen == 1) {
     /* A retry of a call that already succeeded. Only the secret's hash was kept, so the retry
@@ -106,7 +85,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
     PGresult *r = sc_get(db, first, 0);
     if (!r) return -1;
     st->out->client = one_client(ctx, r);
-    if (!st->out->client) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
+    if (!st->out->client) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
     st->out->client_secret = "";
     return 0;
   }
@@ -120,11 +99,11 @@ static int create_tx(srv_ctx *ctx, void *p) {
       if (strcmp(PQgetvalue(r, j, 0), st->unit_ids[i]) == 0) row = j;
     if (row < 0) {
       PQclear(r);
-      return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_ids: no such unit %s", st->unit_ids[i]);
+      return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_ids: no such unit %s", st->unit_ids[i]);
     }
     if (atoi(PQgetvalue(r, row, 2)) != 1) {
       PQclear(r);
-      return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+      return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                      "unit_ids: unit %s is dissolved; grant its successor", st->unit_ids[i]);
     }
   }
@@ -139,9 +118,9 @@ static int create_tx(srv_ctx *ctx, void *p) {
     return -1;
   }
   st->out->client = one_client(ctx, r);
-  if (!st->out->client) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "the client was not stored");
+  if (!st->out->client) return SRV_FAIL(ctx, GRPC_STATUS_INTERNAL, "the client was not stored");
   st->out->client_secret = srv_strdup(ctx, st->secret);
-  if (idem_done(db, ctx->auth->sub, ctx->method, st->request_id, st->client_id) != 0) return -1;
+  if (idem_done(ctx, st->request_id, st->client_id) != 0) return -1;
 
   json_t *d = json_object(), *u = json_array();
   for (size_t i = 0; i < st->n_units; i++) json_array_append_new(u, json_string(st->unit_ids[i]));
@@ -155,10 +134,12 @@ int rpc_create_service_client(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   const Hoso__Identity__V1__CreateServiceClientRequest *in = (const void *)req;
   create_st st;
   memset(&st, 0, sizeof st);
-  if (clean_text(ctx, "name", in->name, 1, MAX_TEXT_CHARS, NULL, &st.name) != 0) return -1;
-  if (clean_text(ctx, "approval_reference", in->approval_reference, 1, MAX_TEXT_CHARS,
-                 "; every connection needs a written approval (004 Đ3.3)", &st.approval) != 0)
-    return -1;
+  if (srv_clean_text(ctx, "name", in->name, 1, MAX_TEXT_CHARS, &st.name) != 0) return -1;
+  if (srv_clean_text(ctx, "approval_reference", in->approval_reference, 1, MAX_TEXT_CHARS, &st.approval) != 0) {
+    grpc_status_code code;
+    const char *why = srv_fail_take(ctx, &code);
+    return srv_fail(ctx, code, "%s; every connection needs a written approval (004 Đ3.3)", why);
+  }
   if (in->n_unit_ids == 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "unit_ids: at least one unit is required (the units of the grant)");
@@ -168,8 +149,7 @@ int rpc_create_service_client(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   /* "{4,17}": an array literal passed as one parameter, never pasted into the SQL. */
   size_t len = 3;
   for (size_t i = 0; i < in->n_unit_ids; i++) {
-    const char *why = val_id(in->unit_ids[i] ? in->unit_ids[i] : "");
-    if (why) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unit_ids: %s", why);
+    if (srv_check_id(ctx, "unit_ids", in->unit_ids[i]) != 0) return -1;
     for (size_t j = 0; j < i; j++)
       if (strcmp(in->unit_ids[i], in->unit_ids[j]) == 0)
         return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unit_ids: unit %s is listed twice",
@@ -186,14 +166,8 @@ int rpc_create_service_client(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   st.ids_array = arr;
   st.unit_ids = in->unit_ids;
   st.n_units = in->n_unit_ids;
-  const char *rid = in->request_id ? in->request_id : "";
-  if (strlen(rid) > 128)
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request_id: must be at most 128 characters");
-  for (const char *c = rid; *c; c++)
-    if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f)
-      return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                      "request_id: must be printable ASCII without spaces");
-  st.request_id = rid;
+  if (srv_check_request_id(ctx, in->request_id) != 0) return -1;
+  st.request_id = in->request_id;
   if (need_admin(ctx) != 0) return -1;
 
   unsigned char raw[8];
@@ -232,7 +206,7 @@ static int list_tx(srv_ctx *ctx, void *p) {
   o->next_page_token = "";
   if (n > st->page_size && shown > 0) {
     o->next_page_token = srv_page_token(ctx, o->clients[shown - 1]->client_id);
-    if (!o->next_page_token) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
+    if (!o->next_page_token) return SRV_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
   }
   return 0;
 }
@@ -267,7 +241,7 @@ static int revoke_tx(srv_ctx *ctx, void *p) {
   PGresult *r = sc_get(ctx->db, st->client_id, 1);
   if (!r) return -1;
   Hoso__Identity__V1__ServiceClient *c = one_client(ctx, r);
-  if (!c) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
+  if (!c) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
   if (c->revoked) {
     /* Already revoked: a retried call changes nothing and records nothing. */
     st->out = c;
@@ -276,7 +250,7 @@ static int revoke_tx(srv_ctx *ctx, void *p) {
   r = sc_revoke(ctx->db, st->client_id, st->reason);
   if (!r) return -1;
   st->out = one_client(ctx, r);
-  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
+  if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
   json_t *d = json_object();
   json_object_set_new(d, "reason", json_string(st->reason));
   return audit_client(ctx, "SERVICE_CLIENT_REVOKE", NULL, NULL, st->client_id, "ok", d);
@@ -287,7 +261,7 @@ int rpc_revoke_service_client(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   revoke_st st = {0};
   if (check_client_id(ctx, in->client_id) != 0) return -1;
   st.client_id = in->client_id;
-  if (clean_text(ctx, "reason", in->reason, 1, MAX_REASON_CHARS, NULL, &st.reason) != 0) return -1;
+  if (srv_clean_text(ctx, "reason", in->reason, 1, MAX_REASON_CHARS, &st.reason) != 0) return -1;
   if (need_admin(ctx) != 0) return -1;
   if (srv_tx(ctx, DB_READ_COMMITTED, revoke_tx, &st) != 0) return -1;
   Hoso__Identity__V1__RevokeServiceClientResponse *o =
@@ -384,7 +358,7 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
     return 0;
   }
   if (!fits)
-    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                    "the client's grant is too large for one token; split it into several clients");
 
   char *jwt = NULL;

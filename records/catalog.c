@@ -150,8 +150,7 @@ int catalog_check(srv_ctx *ctx, const char *catalog, const char *code, const cha
   if (idx < 0) {
     log_error("catalog_check: %s names no catalogue (field %s)", catalog ? catalog : "(null)",
               field);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                    ctx->request_id ? ctx->request_id : "");
+    return srv_fail_internal(ctx);
   }
   /* Only text that is a well-formed code is echoed back, so the message stays printable. */
   if (val_code(code) != NULL)

@@ -66,15 +66,12 @@ int main(int argc, char **argv) {
     if (all_methods[i].fn) methods[n++] = all_methods[i];
   const srv_config cfg = {
       .service = "records",
-      .addr_env = "HOSO_RECORDS_ADDR",
-      .addr_default = CFG_RECORDS_ADDR_DEFAULT,
       .schema = "records",
       .migrations = records_migrations,
       .methods = methods,
       .n_methods = n,
       /* Records follow the unit tree (identity's MoveUnit, MergeUnits). */
-      .on_serving = rec_unit_sync_start,
-      .on_stopping = rec_unit_sync_stop,
+      .follow_units = &rec_follow_units,
   };
   return srv_main(&cfg, argc, argv);
 }

@@ -7,6 +7,7 @@
 #include "records.pb-c.h"
 #include "cli.h"
 #include "srv.h"
+#include "unit_tree.h"
 
 typedef Hoso__Records__V1__Record rec_t;
 typedef Hoso__Records__V1__ChangeReason rec_reason;
@@ -56,37 +57,10 @@ enum { REC_COLS = 20 };
   "political_theory_code, party_member, category, recruitment_date, home_town, search_text"
 void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]);
 
-/* The managing unit's ltree path, asked of identity (GetUnit with the caller's token), cached
- * for a short time. NOT_FOUND / PERMISSION_DENIED / UNAVAILABLE mapped. 0 / -1. */
-int rec_unit_path(srv_ctx *ctx, const char *unit_id, char *path, size_t len);
-/* Same, naming `field` in its messages (rec_unit_path names "record.managing_unit_id";
- * SetManagingUnit names "new_unit_id"). A dissolved unit is FAILED_PRECONDITION. */
-int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, char *path,
-                        size_t len);
+/* --- following the unit tree (follow_units.c) ---------------------------------------------- */
 
-/* The process's one channel to identity (HOSO_IDENTITY_ADDR, TLS from the environment), opened
- * on first use; NULL when it cannot be made. Calls forward the caller's authorization. */
-struct cli_chan *rec_identity_channel(void);
-
-/* identity's GetUnit with the caller's own token (so identity applies the caller's scope): the
- * status, and on OK *unit copied into the call's arena. st gets identity's message. */
-struct Hoso__Identity__V1__Unit;
-grpc_status_code rec_get_unit(srv_ctx *ctx, const char *unit_id, struct Hoso__Identity__V1__Unit **unit,
-                              cli_status *st);
-
-/* Forgets every unit path rec_unit_path has cached: after a change of the tree is applied, a
- * path copied from identity before it must not be written into a record again. */
-void rec_unit_path_forget_all(void);
-
-/* --- following the unit tree (unit_sync.c) ------------------------------------------------ */
-
-/* Starts the thread that applies identity's unit-change feed (MoveUnit, MergeUnits) to the
- * records, as the service client HOSO_RECORDS_CLIENT_ID / HOSO_RECORDS_CLIENT_SECRET, every
- * HOSO_UNIT_SYNC_MS (2000); off, with a warning, without those credentials. srv_config's
- * on_serving. 0 / -1. */
-int rec_unit_sync_start(void);
-/* Stops it (srv_config's on_stopping); a change being applied is finished first. */
-void rec_unit_sync_stop(void);
+/* What records do when identity moves or merges units (srv_config.follow_units). */
+extern const unit_tree_follower rec_follow_units;
 
 /* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
 int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);

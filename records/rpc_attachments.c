@@ -99,11 +99,11 @@ static int load_meta(srv_ctx *ctx, const char *id, att_meta **out) {
 static int upload_tx(srv_ctx *ctx, void *arg) {
   upload_st *st = arg;
   char prev[64];
-  int seen = idem_begin(ctx->db, ctx->auth->sub, ctx->method, st->request_id, prev, sizeof prev);
+  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
   if (seen == 1) return load_meta(ctx, prev, &st->out);
   rec_t *rec;
-  REC_TRY(rec_fetch(ctx, st->record_id, RIGHT_UPDATE, 0, &rec));
+  SRV_TRY(rec_fetch(ctx, st->record_id, RIGHT_UPDATE, 0, &rec));
 
   char size[32];
   snprintf(size, sizeof size, "%zu", st->len);
@@ -136,22 +136,22 @@ static int upload_tx(srv_ctx *ctx, void *arg) {
 
   audit_entry e = {.action = "ATTACHMENT_UPLOAD", .target_type = "attachment", .target_id = st->out->id,
                    .unit_path = rec->managing_unit_path};
-  REC_TRY(srv_audit(ctx, &e, json_pack("{s:s, s:s, s:s, s:I, s:s}", "record_id", st->record_id,
+  SRV_TRY(srv_audit(ctx, &e, json_pack("{s:s, s:s, s:s, s:I, s:s}", "record_id", st->record_id,
                                        "file_name", st->file_name, "content_type", st->type, "size",
                                        (json_int_t)st->len, "sha256", st->sha)));
-  return idem_done(ctx->db, ctx->auth->sub, ctx->method, st->request_id, st->out->id) ? -1 : 0;
+  return idem_done(ctx, st->request_id, st->out->id) ? -1 : 0;
 }
 
 /* The first message's metadata, checked before any content is read. */
 static int upload_meta(srv_ctx *ctx, const Hoso__Records__V1__UploadAttachmentRequest *m, upload_st *st) {
-  if (rec_check_id(ctx, "record_id", m->record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", m->record_id)) return -1;
   st->record_id = srv_strdup(ctx, m->record_id);
-  if (rec_text_clean(ctx, "file_name", m->file_name, 1, ATT_NAME_MAX, &st->file_name)) return -1;
+  if (srv_clean_text(ctx, "file_name", m->file_name, 1, ATT_NAME_MAX, &st->file_name)) return -1;
   if (strpbrk(st->file_name, "/\\") || strcmp(st->file_name, ".") == 0 || strcmp(st->file_name, "..") == 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "file_name: a plain file name without '/' or '\\' (no folders)");
-  if (rec_prose_clean(ctx, "description", m->description, 0, REC_TEXT_MAX_CHARS, &st->description)) return -1;
-  if (rec_check_request_id(ctx, m->request_id)) return -1;
+  if (srv_clean_prose(ctx, "description", m->description, 0, REC_TEXT_MAX_CHARS, &st->description)) return -1;
+  if (srv_check_request_id(ctx, m->request_id)) return -1;
   st->request_id = srv_strdup(ctx, m->request_id ? m->request_id : "");
   return 0;
 }
@@ -180,7 +180,7 @@ int rpc_upload_attachment(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
   upload_st st = {0};
   int rc = -1, n = 0;
   ProtobufCMessage *msg;
-  if (rec_need_right(ctx, RIGHT_UPDATE, 0, "uploading attachments needs the UPDATER role")) goto out;
+  if (srv_need_right(ctx, RIGHT_UPDATE, 0, "uploading attachments needs the UPDATER role")) goto out;
   int got;
   while ((got = srv_recv(ctx, &msg)) == 1) {
     const Hoso__Records__V1__UploadAttachmentRequest *m = (const void *)msg;
@@ -212,7 +212,7 @@ int rpc_upload_attachment(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
   unsigned dlen = 0;
   if (!EVP_Digest(st.buf, st.len, dg, &dlen, EVP_sha256(), NULL) || dlen != 32) {
     log_error("%s: SHA-256 failed", ctx->method);
-    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    srv_fail_internal(ctx);
     goto out;
   }
   for (int i = 0; i < 32; i++) snprintf(st.sha + 2 * i, 3, "%02x", dg[i]);
@@ -254,14 +254,14 @@ static int download_tx(srv_ctx *ctx, void *arg) {
   st->meta = meta_from(ctx, r, 0);
   PQclear(r);
   rec_t *rec;
-  REC_TRY(rec_fetch(ctx, st->meta->record_id, RIGHT_READ, 0, &rec));
+  SRV_TRY(rec_fetch(ctx, st->meta->record_id, RIGHT_READ, 0, &rec));
   if (att_exec(ctx, self_unscoped(ctx, rec),
                "SELECT c.content FROM attachment_contents c WHERE c.attachment_id = $1::bigint", 1, p, &r))
     return -1;
   if (PQntuples(r) != 1) {
     PQclear(r);
     log_error("%s: attachment %s has no content row", ctx->method, st->id);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    return srv_fail_internal(ctx);
   }
   if (st->content) PQfreemem(st->content); /* the body may run again after a retry */
   st->content = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &st->len);
@@ -278,8 +278,8 @@ int rpc_download_attachment(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufC
   (void)resp; /* stays NULL: the responses go out through srv_send */
   download_st st = {.id = in->attachment_id};
   int rc = -1;
-  if (rec_check_id(ctx, "attachment_id", in->attachment_id)) goto out;
-  if (rec_need_right(ctx, RIGHT_READ, 1, "reading attachments needs a role with read access")) goto out;
+  if (srv_check_id(ctx, "attachment_id", in->attachment_id)) goto out;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "reading attachments needs a role with read access")) goto out;
   if (srv_tx(ctx, DB_READ_COMMITTED, download_tx, &st) != 0) goto out;
   /* The metadata first, then the bytes in 1 MiB chunks (each message well under 4 MiB). */
   Hoso__Records__V1__DownloadAttachmentResponse o = HOSO__RECORDS__V1__DOWNLOAD_ATTACHMENT_RESPONSE__INIT;
@@ -307,7 +307,7 @@ typedef struct {
 static int list_tx(srv_ctx *ctx, void *arg) {
   list_st *st = arg;
   rec_t *rec;
-  REC_TRY(rec_fetch(ctx, st->record_id, RIGHT_READ, 0, &rec));
+  SRV_TRY(rec_fetch(ctx, st->record_id, RIGHT_READ, 0, &rec));
   const char *p[1] = {st->record_id};
   PGresult *r;
   if (att_exec(ctx, self_unscoped(ctx, rec),
@@ -324,8 +324,8 @@ static int list_tx(srv_ctx *ctx, void *arg) {
 
 int rpc_list_attachments(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__ListAttachmentsRequest *in = (const void *)req;
-  if (rec_check_id(ctx, "record_id", in->record_id)) return -1;
-  if (rec_need_right(ctx, RIGHT_READ, 1, "reading attachments needs a role with read access")) return -1;
+  if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "reading attachments needs a role with read access")) return -1;
   list_st st = {in->record_id, srv_new(ctx, &hoso__records__v1__list_attachments_response__descriptor)};
   if (srv_tx(ctx, DB_READ_COMMITTED, list_tx, &st) != 0) return -1;
   *resp = &st.out->base;

@@ -16,14 +16,6 @@
 #define STEPS_MAX 30
 #define KEY_MAX 512
 
-/* srv_fail inside a transaction body: the status is recorded, the transaction rolled back. */
-#define FAIL(...) (srv_fail(__VA_ARGS__), DB_TX_ROLLBACK)
-
-static int internal(srv_ctx *ctx) {
-  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                  ctx->request_id ? ctx->request_id : "");
-}
-
 /* Every string of the request checked (UTF-8, length) and turned to NFC in place: the request
  * was unpacked with the default allocator, which pbwalk_nfc's NULL allocator matches. */
 static int normalize(srv_ctx *ctx, const ProtobufCMessage *req) {
@@ -64,7 +56,7 @@ static int list_tx(srv_ctx *ctx, void *p) {
     /* The key names the catalogue, so a token is only good for the list it was made for. */
     const cat_entry *last = st->out->entries[take - 1];
     st->out->next_page_token = srv_page_token(ctx, srv_printf(ctx, "%s:%d:%s", st->catalog, last->sort_order, last->code));
-    if (!st->out->next_page_token) rc = (internal(ctx), DB_TX_ROLLBACK);
+    if (!st->out->next_page_token) rc = (srv_fail_internal(ctx), DB_TX_ROLLBACK);
   }
   PQclear(r);
   return rc;
@@ -236,7 +228,7 @@ static int audit_upsert(srv_ctx *ctx, const cat_entry *old, const cat_entry *neu
                  : NULL;
   if (!d) {
     log_error("%s: could not build the audit detail", ctx->method);
-    return (internal(ctx), DB_TX_ROLLBACK);
+    return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
   }
   /* catalogues are deployment-wide: no unit */
   audit_entry e = {.action = "CATALOG_UPSERT", .target_type = "catalog_entry",
@@ -262,7 +254,7 @@ static int check_parent(srv_ctx *ctx, const cat_entry *e) {
   int found = sc_exists(ctx->db, cat, e->parent_code);
   if (found < 0) return -1;
   if (found) return 0;
-  return FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "entry.parent_code: unknown code \"%s\" in catalogue %s",
+  return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "entry.parent_code: unknown code \"%s\" in catalogue %s",
               e->parent_code, cat);
 }
 
@@ -277,16 +269,16 @@ static int upsert_tx(srv_ctx *ctx, void *p) {
   PQclear(r);
 
   if (st->expected == 0 && old)
-    return FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
+    return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
                 "entry.code: catalogue %s already has code \"%s\" (version %lld); send "
                 "expected_version %lld to change it", e->catalog, e->code, (long long)old->version,
                 (long long)old->version);
   if (st->expected > 0 && !old)
-    return FAIL(ctx, GRPC_STATUS_NOT_FOUND,
+    return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND,
                 "entry.code: catalogue %s has no code \"%s\"; send expected_version 0 to create it",
                 e->catalog, e->code);
   if (old && old->version != st->expected)
-    return FAIL(ctx, GRPC_STATUS_ABORTED,
+    return SRV_FAIL(ctx, GRPC_STATUS_ABORTED,
                 "entry was changed by someone else (now version %lld, you sent %lld); reload and retry",
                 (long long)old->version, st->expected);
   int rc = check_parent(ctx, e);

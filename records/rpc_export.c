@@ -96,7 +96,7 @@ static Hoso__Identity__V1__Unit *get_unit(srv_ctx *ctx, const char *unit_id) {
   if (!unit_id || !*unit_id) return NULL;
   Hoso__Identity__V1__Unit *u = NULL;
   cli_status st;
-  grpc_status_code c = rec_get_unit(ctx, unit_id, &u, &st);
+  grpc_status_code c = unit_tree_get(ctx, unit_id, &u, &st);
   if (c != GRPC_STATUS_OK && c != GRPC_STATUS_PERMISSION_DENIED && c != GRPC_STATUS_NOT_FOUND)
     log_warn("records: ExportRecord: GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st.message);
   return u;
@@ -148,14 +148,14 @@ int rpc_export_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   const export_req *in = (const void *)req;
   export_st st = {.in = in};
   const char *e;
-  if (rec_check_id(ctx, "record_id", in->record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
   if (in->format != HOSO__RECORDS__V1__EXPORT_FORMAT__EXPORT_FORMAT_JSON &&
       in->format != HOSO__RECORDS__V1__EXPORT_FORMAT__EXPORT_FORMAT_HTML_2C)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "format: choose EXPORT_FORMAT_JSON or EXPORT_FORMAT_HTML_2C");
   if (in->as_of && *in->as_of && (e = val_date(in->as_of)))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "as_of: %s", e);
-  if (rec_need_right(ctx, RIGHT_READ, 1, "exporting records needs a role with read access")) return -1;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "exporting records needs a role with read access")) return -1;
 
   if (srv_tx(ctx, DB_READ_COMMITTED, export_tx, &st) != 0) return -1;
 

@@ -17,8 +17,6 @@
 typedef Hoso__Records__V1__SearchRecordsRequest search_req;
 typedef Hoso__Records__V1__RecordSummary summary;
 
-static const char *str(const char *s) { return s ? s : ""; }
-
 /* ------------------------------------------------------------ validation ---------------- */
 
 static int check_date(srv_ctx *ctx, const char *field, const char *v) {
@@ -65,7 +63,7 @@ static int clean_query(srv_ctx *ctx, const char *field, const char *in, const ch
   *out = NULL;
   if (!in || !*in) return 0;
   const char *c;
-  if (rec_text_clean(ctx, field, in, 0, QUERY_MAX_CHARS, &c)) return -1;
+  if (srv_clean_text(ctx, field, in, 0, QUERY_MAX_CHARS, &c)) return -1;
   if (*c) *out = c;
   return 0;
 }
@@ -209,7 +207,7 @@ static int search_tx(srv_ctx *ctx, void *p) {
                                      PQgetvalue(r, shown - 1, SS_KEY2), PQgetvalue(r, shown - 1, SS_KEY3));
     if (!o->next_page_token) {
       PQclear(r);
-      srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", str(ctx->request_id));
+      srv_fail_internal(ctx);
       return DB_TX_ROLLBACK;
     }
   }
@@ -221,7 +219,7 @@ static int search_tx(srv_ctx *ctx, void *p) {
 
 /* Where the caller may look: the unit asked for (within the scope), else the whole scope; a
  * caller whose only role is SELF sees its own record and nothing else. */
-static int decide_scope(srv_ctx *ctx, const search_req *in, search_st *st, char *path, size_t len) {
+static int decide_scope(srv_ctx *ctx, const search_req *in, search_st *st, char path[UNIT_TREE_PATH_MAX]) {
   const tok_claims *a = ctx->auth;
   ss_query *q = &st->q;
   if (!(scope_rights(a->roles) & RIGHT_READ)) {
@@ -233,7 +231,7 @@ static int decide_scope(srv_ctx *ctx, const search_req *in, search_st *st, char 
     return 0;
   }
   if (in->unit_id && *in->unit_id) {
-    if (rec_unit_path_field(ctx, "unit_id", in->unit_id, path, len)) return -1;
+    if (unit_tree_path(ctx, "unit_id", in->unit_id, path)) return -1;
     if (!scope_allows(a, path, RIGHT_READ))
       return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "unit_id: unit %s is outside your scope",
                       in->unit_id);
@@ -269,7 +267,7 @@ int rpc_search_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   const search_req *in = (const void *)req;
   search_st st = {.in = in};
   ss_query *q = &st.q;
-  char path[512];
+  char path[UNIT_TREE_PATH_MAX];
 
   int size = val_page_size(in->page_size);
   if (size < 0)
@@ -282,7 +280,7 @@ int rpc_search_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   q->order = in->order == HOSO__RECORDS__V1__SEARCH_ORDER__SEARCH_ORDER_BIRTH_DATE ? SS_ORDER_BIRTH
              : in->order == HOSO__RECORDS__V1__SEARCH_ORDER__SEARCH_ORDER_UPDATED  ? SS_ORDER_UPDATED
                                                                                     : SS_ORDER_NAME;
-  if (in->unit_id && *in->unit_id && rec_check_id(ctx, "unit_id", in->unit_id)) return -1;
+  if (in->unit_id && *in->unit_id && srv_check_id(ctx, "unit_id", in->unit_id)) return -1;
   if (clean_query(ctx, "name", in->name, &q->name) || clean_query(ctx, "text", in->text, &q->text) ||
       check_range(ctx, "birth_date_from", in->birth_date_from, "birth_date_to", in->birth_date_to) ||
       check_range(ctx, "recruited_from", in->recruited_from, "recruited_to", in->recruited_to))
@@ -327,8 +325,8 @@ int rpc_search_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   q->workflow_states = (const int *)in->workflow_states;
   q->n_workflow_states = in->n_workflow_states;
   if (token_read(ctx, in->page_token, q->order, q)) return -1;
-  if (rec_need_right(ctx, RIGHT_READ, 1, "searching records needs the READER role")) return -1;
-  if (decide_scope(ctx, in, &st, path, sizeof path)) return -1;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "searching records needs the READER role")) return -1;
+  if (decide_scope(ctx, in, &st, path)) return -1;
 
   st.out = srv_new(ctx, &hoso__records__v1__search_records_response__descriptor);
   if (srv_tx(ctx, DB_READ_COMMITTED, search_tx, &st) != 0) return -1;

@@ -18,11 +18,6 @@
 enum { C_ID, C_RECORD, C_PATH, C_STATE, C_BASE_VERSION, C_NOTE, C_BY, C_AT, C_DUE, C_DEC_BY, C_DEC_AT,
        C_REASON, C_PROPOSAL, C_BASE };
 
-static int fail_internal(srv_ctx *ctx) {
-  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                  ctx->request_id ? ctx->request_id : "");
-}
-
 /* Stored JSON back into a message in the arena. Fields a later contract dropped are skipped so
  * old requests stay readable; anything else not decoding is a fault worth the log. */
 static ProtobufCMessage *decode(srv_ctx *ctx, const ProtobufCMessageDescriptor *d, const PGresult *r, int row,
@@ -79,7 +74,7 @@ int cr_insert(srv_ctx *ctx, cr_t *cr, const rec_t *base, const char *unit_path) 
   if (!r) return -1;
   int rc = 0;
   if (PQntuples(r) != 1) {
-    rc = fail_internal(ctx);
+    rc = srv_fail_internal(ctx);
   } else {
     cr->id = srv_strdup(ctx, PQgetvalue(r, 0, 0));
     cr->state = (Hoso__Records__V1__ChangeRequestState)atoi(PQgetvalue(r, 0, 1));
@@ -103,7 +98,7 @@ int cr_find(srv_ctx *ctx, const char *id, int lock, cr_row *out) {
     out->cr = cr_from_row(ctx, r, 0);
     out->base = (rec_t *)decode(ctx, &hoso__records__v1__record__descriptor, r, 0, C_BASE);
     out->unit_path = srv_strdup(ctx, PQgetvalue(r, 0, C_PATH));
-    rc = out->cr && out->base ? 1 : fail_internal(ctx);
+    rc = out->cr && out->base ? 1 : srv_fail_internal(ctx);
   }
   PQclear(r);
   return rc;
@@ -165,7 +160,7 @@ int cr_list(srv_ctx *ctx, const cr_filter *f, cr_t ***out, size_t *n, int *more)
     if (cr)
       (*out)[(*n)++] = cr;
     else
-      rc = fail_internal(ctx);
+      rc = srv_fail_internal(ctx);
   }
   *more = rows > f->limit;
   PQclear(r);

@@ -63,11 +63,6 @@ static ProtobufCMessage *unpack_col(srv_ctx *ctx, const ProtobufCMessageDescript
   return m;
 }
 
-static int fail_internal(srv_ctx *ctx) {
-  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                  ctx->request_id ? ctx->request_id : "");
-}
-
 /* ------------------------------------------------------------ scope --------------------- */
 
 /* A person reads their own dossier without anyone's approval (004 Đ12.2), by the record id
@@ -115,7 +110,7 @@ static int look_unscoped(srv_ctx *ctx, const char *sql, int n, const char *const
 
 static int record_from(srv_ctx *ctx, const PGresult *r, int row, int data_col, int path_col, rec_t **out) {
   rec_t *rec = (rec_t *)unpack_col(ctx, &hoso__records__v1__record__descriptor, r, row, data_col);
-  if (!rec) return fail_internal(ctx);
+  if (!rec) return srv_fail_internal(ctx);
   rec->managing_unit_path = srv_strdup(ctx, PQgetvalue(r, row, path_col));
   *out = rec;
   return 0;
@@ -127,7 +122,7 @@ int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, re
       "SELECT data, unit_path::text FROM records WHERE id = $1 FOR NO KEY UPDATE",
   };
   *out = NULL;
-  if (rec_check_id(ctx, "record_id", record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", record_id)) return -1;
   const char *params[1] = {record_id};
   PGresult *r = db_exec(ctx->db, sql[lock ? 1 : 0], 1, params);
   if (!r) return -1;
@@ -162,7 +157,7 @@ int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsi
       "  WHERE record_id = r.id AND changed_at < ($2::date + 1)::timestamptz "
       "  ORDER BY version DESC LIMIT 1) v ON true WHERE r.id = $1";
   *out = NULL;
-  if (rec_check_id(ctx, "record_id", record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", record_id)) return -1;
   const char *e = val_date(as_of);
   if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "as_of: %s", e);
   const char *params[2] = {record_id, as_of};
@@ -221,7 +216,7 @@ int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, i
     if (v)
       (*out)[(*n)++] = v;
     else
-      rc = fail_internal(ctx);
+      rc = srv_fail_internal(ctx);
   }
   *more = rows > limit;
   PQclear(r);
@@ -233,7 +228,7 @@ int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, i
 static int audit(srv_ctx *ctx, const char *action, const rec_t *r, json_t *detail) {
   if (!detail) {
     log_error("%s: could not build the audit detail of %s", ctx->method, action);
-    return fail_internal(ctx);
+    return srv_fail_internal(ctx);
   }
   audit_entry e = {.action = action, .target_type = "record", .target_id = r->id, .unit_path = r->managing_unit_path};
   return srv_audit(ctx, &e, detail);
@@ -331,7 +326,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
       "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
       "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea FROM r";
   const tok_claims *a = ctx->auth;
-  if (!a) return fail_internal(ctx);
+  if (!a) return srv_fail_internal(ctx);
 
   /* The write's time is the transaction's now(), the same the columns get. */
   PGresult *t = old ? db_q(ctx->db, "SELECT " TS_SQL, 0)
@@ -348,7 +343,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
     /* Only a write that keeps the managing unit may leave the path to be copied. */
     if (!old || strcmp(str(old->managing_unit_id), str(neu->managing_unit_id)) != 0) {
       log_error("rec_store: %s of record %s without the managing unit's path", action, str(neu->id));
-      return fail_internal(ctx);
+      return srv_fail_internal(ctx);
     }
     neu->managing_unit_path = old->managing_unit_path;
   }
@@ -357,7 +352,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
 
   Hoso__Records__V1__FieldChange **ch = NULL;
   size_t n_ch = 0, kept = 0;
-  if (rec_diff(ctx, old ? &old->base : NULL, &neu->base, &ch, &n_ch) != 0) return fail_internal(ctx);
+  if (rec_diff(ctx, old ? &old->base : NULL, &neu->base, &ch, &n_ch) != 0) return srv_fail_internal(ctx);
   for (size_t i = 0; i < n_ch; i++)
     if (!bookkeeping(ch[i]->path)) ch[kept++] = ch[i];
 

@@ -1005,7 +1005,7 @@ static int usage(void) {
           "         as JSON, 1 300 as proto), T calls at once (default 2), in ImportRecords' format\n"
           "         IMPORT_FORMAT_JSON (default) or IMPORT_FORMAT_PROTO; FILE must be in that format.\n"
           "Addresses: HOSO_IDENTITY_ADDR, HOSO_RECORDS_ADDR (defaults %s, %s).\n",
-          CFG_IDENTITY_ADDR_DEFAULT, CFG_RECORDS_ADDR_DEFAULT);
+          cfg_service_find("identity")->default_addr, cfg_service_find("records")->default_addr);
   return 2;
 }
 
@@ -1059,8 +1059,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "hoso-gen-records: set HOSO_ADMIN_PASSWORD to the admin's password\n");
     return 2;
   }
-  id_ch = cli_open(cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT));
-  rec_ch = cli_open(cfg_str("HOSO_RECORDS_ADDR", CFG_RECORDS_ADDR_DEFAULT));
+  id_ch = cli_open(cfg_service_addr("identity"));
+  rec_ch = cli_open(cfg_service_addr("records"));
   if (!id_ch || !rec_ch || login() != 0) return 1;
   if (!units_file || load_leaves(units_file) != 0) {
     Hoso__Identity__V1__WhoAmIRequest who = HOSO__IDENTITY__V1__WHO_AM_IREQUEST__INIT;

@@ -39,7 +39,7 @@ static int usage(void) {
           "                                            on standard input)\n"
           "A defaults to HOSO_IDENTITY_ADDR or %s. TLS when HOSO_TLS_CA is set (client\n"
           "certificate from HOSO_TLS_CLIENT_CERT/KEY).\n",
-          CFG_IDENTITY_ADDR_DEFAULT);
+          cfg_service_find("identity")->default_addr);
   return 2;
 }
 
@@ -722,7 +722,7 @@ int main(int argc, char **argv) {
     if (argc != 3) return usage();
     return cmd_health(argv[2]);
   }
-  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  const char *addr = cfg_service_addr("identity");
   const char *out = NULL, *user = NULL;
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc)

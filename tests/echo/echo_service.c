@@ -188,8 +188,6 @@ static const db_migration no_migrations[] = {{0, 0, 0}};
 int main(int argc, char **argv) {
   const srv_config cfg = {
       .service = "echo",
-      .addr_env = "HOSO_ECHO_ADDR",
-      .addr_default = "127.0.0.1:50099",
       .schema = "echo",
       .migrations = no_migrations,
       .methods = methods,

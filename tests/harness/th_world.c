@@ -209,7 +209,7 @@ static int build(th_world *w) {
   if (make_service_client(w, "Dịch vụ điều chuyển (transfers)", w->transfers_client_id, sizeof w->transfers_client_id,
                           NULL, 0, &w->tok_transfers) != 0)
     return -1;
-  /* The records service follows unit moves and merges as this client (unit_sync.c). */
+  /* The records service follows unit moves and merges as this client (common/unit_tree_follow.c). */
   return make_service_client(w, "Dịch vụ hồ sơ (records)", w->records_client_id, sizeof w->records_client_id,
                              w->records_client_secret, sizeof w->records_client_secret, NULL);
 }

@@ -973,16 +973,29 @@ typedef struct {
   int ret; /* what the transaction body returns */
 } idem_arg;
 
+/* A call of /hoso.test/Create by `actor` on connection c, as a handler sees it. The caller
+ * frees it with srv_job_free. */
+static srv_ctx *idem_call(db_conn *c, const char *actor, tok_claims *who) {
+  srv_ctx *ctx = srv_job_new(c, "/hoso.test/Create");
+  assert_non_null(ctx);
+  memset(who, 0, sizeof *who);
+  snprintf(who->sub, sizeof who->sub, "%s", actor);
+  ctx->auth = who;
+  return ctx;
+}
+
 static int idem_fn(db_conn *c, void *arg) {
   idem_arg *a = arg;
-  a->rc = idem_begin(c, a->actor, "/hoso.test/Create", a->rid, a->target, sizeof a->target);
-  if (a->rc < 0) return -1;
-  if (a->claimed) sem_post(a->claimed);
-  if (a->slow_ms) usleep((useconds_t)a->slow_ms * 1000);
-  if (a->rc == 0 && a->done_target &&
-      idem_done(c, a->actor, "/hoso.test/Create", a->rid, a->done_target) < 0)
-    return -1;
-  return a->ret;
+  tok_claims who;
+  srv_ctx *ctx = idem_call(c, a->actor, &who);
+  int ret = a->ret;
+  a->rc = idem_begin(ctx, a->rid, a->target, sizeof a->target);
+  if (a->rc < 0) ret = -1;
+  if (a->rc >= 0 && a->claimed) sem_post(a->claimed);
+  if (a->rc >= 0 && a->slow_ms) usleep((useconds_t)a->slow_ms * 1000);
+  if (a->rc == 0 && a->done_target && idem_done(ctx, a->rid, a->done_target) < 0) ret = -1;
+  srv_job_free(ctx);
+  return ret;
 }
 
 static void *idem_thread(void *arg) {
@@ -1045,9 +1058,12 @@ static void test_idempotency(void **state) {
 
   /* a target that does not fit the caller's buffer is an error, never a cut id */
   char small[2];
+  tok_claims who;
+  srv_ctx *ctx = idem_call(c, "acct-1", &who);
   assert_int_equal(db_cmd(c, "BEGIN", 0), 0);
-  assert_int_equal(idem_begin(c, "acct-1", "/hoso.test/Create", "req-3", small, sizeof small), -1);
+  assert_int_equal(idem_begin(ctx, "req-3", small, sizeof small), -1);
   assert_int_equal(db_cmd(c, "ROLLBACK", 0), 0);
+  srv_job_free(ctx);
   db_close(c);
 }
 
