@@ -16,6 +16,8 @@ extern const db_migration records_migrations[];
 #pragma weak rpc_reject_record
 #pragma weak rpc_change_record_status
 #pragma weak rpc_set_managing_unit
+#pragma weak rpc_set_read_grant
+#pragma weak rpc_list_record_steps
 #pragma weak rpc_create_change_request
 #pragma weak rpc_list_change_requests
 #pragma weak rpc_approve_change_request
@@ -44,6 +46,8 @@ static const srv_method all_methods[] = {
     M("RejectRecord", reject_record, rpc_reject_record),
     M("ChangeRecordStatus", change_record_status, rpc_change_record_status),
     M("SetManagingUnit", set_managing_unit, rpc_set_managing_unit),
+    M("SetReadGrant", set_read_grant, rpc_set_read_grant),
+    MF("ListRecordSteps", list_record_steps, rpc_list_record_steps, SRV_QUIET),
     M("CreateChangeRequest", create_change_request, rpc_create_change_request),
     M("ListChangeRequests", list_change_requests, rpc_list_change_requests),
     M("ApproveChangeRequest", approve_change_request, rpc_approve_change_request),

@@ -216,7 +216,7 @@ int rpc_update_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
 
 typedef struct {
   const char *id, *before; /* before: versions below this one (NULL: from the newest) */
-  int size;
+  int size, with_records;
   Hoso__Records__V1__ListRecordVersionsResponse *out;
 } versions_st;
 
@@ -225,7 +225,7 @@ static int versions_tx(srv_ctx *ctx, void *p) {
   rec_t *cur;
   int more;
   SRV_TRY(rec_fetch(ctx, st->id, RIGHT_READ, 0, &cur));
-  SRV_TRY(rec_versions_page(ctx, st->id, st->before, st->size, &st->out->versions, &st->out->n_versions, &more));
+  SRV_TRY(rec_versions_page(ctx, st->id, st->before, st->size, st->with_records, &st->out->versions, &st->out->n_versions, &more));
   if (more && st->out->n_versions > 0) {
     st->out->next_page_token =
         srv_page_token(ctx, srv_printf(ctx, "v%lld", (long long)st->out->versions[st->out->n_versions - 1]->version));
@@ -237,7 +237,7 @@ static int versions_tx(srv_ctx *ctx, void *p) {
 
 int rpc_list_record_versions(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__ListRecordVersionsRequest *in = (const void *)req;
-  versions_st st = {.id = in->record_id};
+  versions_st st = {.id = in->record_id, .with_records = in->include_records};
   if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
   st.size = val_page_size(in->page_size);
   if (st.size < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_size: must be between 0 and 500");

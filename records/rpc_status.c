@@ -121,7 +121,7 @@ static int status_tx(srv_ctx *ctx, void *p) {
   if (seen < 0) return -1;
   if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
 
-  SRV_TRY(rec_fetch(ctx, st->id, RIGHT_UPDATE, 1, &old));
+  SRV_TRY(rec_fetch(ctx, st->id, RIGHT_UPDATE, REC_LOCK | REC_ANY_STATUS, &old));
   SRV_TRY(rec_check_version(ctx, old, st->expected));
   if (old->workflow_state == WORKFLOW(SUBMITTED))
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
@@ -177,22 +177,35 @@ int rpc_change_record_status(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
 /* ------------------------------------------------------------ SetManagingUnit ----------- */
 
 /* Who may move records between units: the transfers service alone, known by its service
- * client id (HOSO_TRANSFERS_CLIENT_ID). Its token carries only RIGHT_READ within its grant
+ * client id (rec_is_transfers_service). Its token carries only RIGHT_READ within its grant
  * (scope_rights), so the write right of this one RPC comes from being that client, and the
  * unit half of the rule stays the grant's: both the record's current unit and the new unit
  * must lie within it (checked here, and again by row-level security on the rows written). */
-static int is_transfers_service(const srv_ctx *ctx) {
-  const char *id = cfg_str("HOSO_TRANSFERS_CLIENT_ID", "");
-  return ctx->auth && (ctx->auth->roles & ROLE_SERVICE) && *id && strcmp(ctx->auth->username, id) == 0;
-}
-
 typedef struct {
-  const char *id, *unit_id, *transfer_id;
+  const char *id, *unit_id, *transfer_id, *pending_unit_id;
   int status;
   decision_t *decision;
-  char path[UNIT_TREE_PATH_MAX];
+  char path[UNIT_TREE_PATH_MAX], pending_path[UNIT_TREE_PATH_MAX];
   rec_t *out;
 } move_st;
+
+/* While the record is in transit the receiving unit reads it (grant "pending:<transfer>"); any
+ * other step of any transfer ends every such grant of the record. */
+static int pending_grant(srv_ctx *ctx, const move_st *st) {
+  const char *key = srv_printf(ctx, "pending:%s", st->transfer_id);
+  int pending = st->status == STATUS(PENDING_TRANSFER) && *st->pending_path;
+  if (db_cmd(ctx->db,
+             "UPDATE read_grants SET ended_at = now() WHERE record_id = $1 AND kind = 1 AND ended_at IS NULL "
+             "AND ($2 = '' OR key <> $2)",
+             2, st->id, pending ? key : "") != 0)
+    return -1;
+  if (!pending) return 0;
+  return db_cmd(ctx->db,
+                "INSERT INTO read_grants (key, record_id, kind, unit_id, unit_path, transfer_id) "
+                "VALUES ($1, $2, 1, $3, $4::public.ltree, $5) ON CONFLICT (key) DO UPDATE SET "
+                "unit_id = excluded.unit_id, unit_path = excluded.unit_path, ended_at = NULL",
+                5, key, st->id, st->pending_unit_id, st->pending_path, st->transfer_id);
+}
 
 /* The record's transfers history gains the move, with its decision. The unit fields hold unit
  * ids: identity keeps each unit's names over time (001 Đ5.5), so the name a unit had on the
@@ -219,12 +232,12 @@ static int move_tx(srv_ctx *ctx, void *p) {
   /* One transfer moves a record in steps (sent: PENDING_TRANSFER; received: ACTIVE at the new
    * unit; forwarded to the unit that uses the person), so the key is the transfer and the step's
    * target: a retried step changes nothing, the next step of the same transfer applies. */
-  const char *key = srv_printf(ctx, "%s|%s|%d", st->transfer_id, st->unit_id, st->status);
+  const char *key = srv_printf(ctx, "%s|%s|%d|%s", st->transfer_id, st->unit_id, st->status, st->pending_unit_id);
   int seen = idem_begin(ctx, key, prev, sizeof prev);
   if (seen < 0) return -1;
   if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
 
-  SRV_TRY(rec_fetch(ctx, st->id, RIGHT_READ, 1, &old));
+  SRV_TRY(rec_fetch(ctx, st->id, RIGHT_READ, REC_LOCK | REC_ANY_STATUS, &old));
   if (leaving(old->status) && old->status != STATUS(TRANSFERRED_OUT))
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                     "record_id: record %s is %s; a person who left is not transferred", old->id,
@@ -251,13 +264,14 @@ static int move_tx(srv_ctx *ctx, void *p) {
     if (moves && cr_follow_record(ctx, r->id, st->path) != 0) return -1;
     st->out = r;
   }
+  if (pending_grant(ctx, st) != 0) return -1;
   return idem_done(ctx, key, st->out->id) != 0 ? -1 : 0;
 }
 
 int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__SetManagingUnitRequest *in = (const void *)req;
   move_st st = {.id = in->record_id, .unit_id = in->new_unit_id, .transfer_id = in->transfer_id,
-                .status = (int)in->status};
+                .status = (int)in->status, .pending_unit_id = str(in->pending_unit_id)};
   const char *e;
   if (srv_check_id(ctx, "record_id", in->record_id) || srv_check_id(ctx, "new_unit_id", in->new_unit_id))
     return -1;
@@ -267,9 +281,13 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "status: must be RECORD_STATUS_ACTIVE, RECORD_STATUS_PENDING_TRANSFER or "
                     "RECORD_STATUS_TRANSFERRED_OUT (the record's status after this step)");
+  if (*st.pending_unit_id && srv_check_id(ctx, "pending_unit_id", st.pending_unit_id)) return -1;
+  if (*st.pending_unit_id && st.status != STATUS(PENDING_TRANSFER))
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "pending_unit_id: only a step that leaves the record PENDING_TRANSFER names a receiving unit");
   if (decision_clean(ctx, in->decision, &st.decision)) return -1;
   if (!ctx->auth) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "log in first");
-  if (!is_transfers_service(ctx)) {
+  if (!rec_is_transfers_service(ctx)) {
     if (!*cfg_str("HOSO_TRANSFERS_CLIENT_ID", ""))
       log_warn("records: SetManagingUnit refused: HOSO_TRANSFERS_CLIENT_ID is not configured");
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
@@ -281,6 +299,12 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
   if (!scope_allows(ctx->auth, st.path, RIGHT_READ))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "new_unit_id: unit %s is outside the transfers service's grant", in->new_unit_id);
+  if (*st.pending_unit_id) {
+    if (unit_tree_path(ctx, "pending_unit_id", st.pending_unit_id, st.pending_path)) return -1;
+    if (!scope_allows(ctx->auth, st.pending_path, RIGHT_READ))
+      return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                      "pending_unit_id: unit %s is outside the transfers service's grant", st.pending_unit_id);
+  }
 
   if (srv_tx(ctx, DB_READ_COMMITTED, move_tx, &st) != 0) return -1;
   Hoso__Records__V1__SetManagingUnitResponse *o = srv_new(ctx, &hoso__records__v1__set_managing_unit_response__descriptor);

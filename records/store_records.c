@@ -43,8 +43,8 @@ static int hexval(char c) {
 
 /* A bytea column (hex output, PostgreSQL's default) unpacked as a message in the arena. NULL
  * when the bytes are not one (logged: stored data must always unpack). */
-static ProtobufCMessage *unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d,
-                                    const PGresult *r, int row, int col) {
+ProtobufCMessage *rec_unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d,
+                                 const PGresult *r, int row, int col) {
   const char *s = PQgetvalue(r, row, col);
   size_t len = (size_t)PQgetlength(r, row, col);
   ProtobufCMessage *m = NULL;
@@ -63,147 +63,30 @@ static ProtobufCMessage *unpack_col(srv_ctx *ctx, const ProtobufCMessageDescript
   return m;
 }
 
-/* ------------------------------------------------------------ scope --------------------- */
+/* ------------------------------------------------------------ versions ------------------ */
 
 /* A person reads their own dossier without anyone's approval (004 Đ12.2), by the record id
- * their token carries, and nothing else through that role. */
-static int self_reads_own(const srv_ctx *ctx, const char *record_id, unsigned rights) {
+ * their token carries. */
+static int self_reads_own(const srv_ctx *ctx, const char *record_id) {
   const tok_claims *a = ctx->auth;
-  return a && (a->roles & ROLE_SELF) && rights == RIGHT_READ && a->record_id[0] &&
-         strcmp(a->record_id, record_id) == 0;
+  return a && (a->roles & ROLE_SELF) && a->record_id[0] && strcmp(a->record_id, record_id) == 0;
 }
 
-static int allowed(const srv_ctx *ctx, const char *record_id, const char *path, unsigned rights) {
-  return self_reads_own(ctx, record_id, rights) || scope_allows(ctx->auth, path, rights);
-}
-
-/* PERMISSION_DENIED in words that say what is missing: the unit (scope) or the role. */
-static int deny(srv_ctx *ctx, const char *record_id, const char *path, unsigned rights) {
-  if (ctx->auth && (rights & ~RIGHT_READ) && scope_allows(ctx->auth, path, RIGHT_READ)) {
-    if (rights & RIGHT_APPROVE)
-      return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                      "record_id: approving record %s needs the UNIT_ADMIN role of its managing "
-                      "unit or a unit above it", record_id);
-    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                    "record_id: changing record %s needs the UPDATER role in its managing unit or "
-                    "a unit above it", record_id);
-  }
-  return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                  "record_id: record %s is managed by a unit outside your scope", record_id);
-}
-
-/* Looks once more with every unit visible, to tell "no such record" from "not yours"; the
- * caller's scope is set back before anything else runs. *r: the rows, or NULL on error. */
-static int look_unscoped(srv_ctx *ctx, const char *sql, int n, const char *const *params, PGresult **r) {
-  *r = NULL;
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  *r = db_exec(ctx->db, sql, n, params);
-  if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0 || !*r) {
-    PQclear(*r);
-    *r = NULL;
-    return -1;
-  }
-  return 0;
-}
-
-/* ------------------------------------------------------------ reads --------------------- */
-
-static int record_from(srv_ctx *ctx, const PGresult *r, int row, int data_col, int path_col, rec_t **out) {
-  rec_t *rec = (rec_t *)unpack_col(ctx, &hoso__records__v1__record__descriptor, r, row, data_col);
-  if (!rec) return srv_fail_internal(ctx);
-  rec->managing_unit_path = srv_strdup(ctx, PQgetvalue(r, row, path_col));
-  *out = rec;
-  return 0;
-}
-
-int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, rec_t **out) {
-  static const char *const sql[2] = {
-      "SELECT data, unit_path::text FROM records WHERE id = $1",
-      "SELECT data, unit_path::text FROM records WHERE id = $1 FOR NO KEY UPDATE",
-  };
-  *out = NULL;
-  if (srv_check_id(ctx, "record_id", record_id)) return -1;
-  const char *params[1] = {record_id};
-  PGresult *r = db_exec(ctx->db, sql[lock ? 1 : 0], 1, params);
-  if (!r) return -1;
-  int rc;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    /* A SELF caller's own record may lie outside its unit's scope; a read never locks. */
-    if (look_unscoped(ctx, sql[0], 1, params, &r) != 0) return -1;
-    if (PQntuples(r) == 0)
-      rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "record_id: record %s does not exist", record_id);
-    else if (lock || !self_reads_own(ctx, record_id, rights))
-      rc = deny(ctx, record_id, PQgetvalue(r, 0, 1), rights);
-    else
-      rc = record_from(ctx, r, 0, 0, 1, out);
-  } else if (!allowed(ctx, record_id, PQgetvalue(r, 0, 1), rights)) {
-    rc = deny(ctx, record_id, PQgetvalue(r, 0, 1), rights);
-  } else {
-    rc = record_from(ctx, r, 0, 0, 1, out);
-  }
-  PQclear(r);
-  return rc;
-}
-
-int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights, rec_t **out) {
-  /* Transaction time: the last version written before the end of that day (UTC). */
-  static const char version_sql[] =
-      "SELECT data, unit_path::text FROM record_versions WHERE record_id = $1 "
-      "AND changed_at < ($2::date + 1)::timestamptz ORDER BY version DESC LIMIT 1";
-  static const char classify_sql[] =
-      "SELECT v.data, v.unit_path::text, r.unit_path::text, v.data IS NULL FROM records r "
-      "LEFT JOIN LATERAL (SELECT data, unit_path FROM record_versions "
-      "  WHERE record_id = r.id AND changed_at < ($2::date + 1)::timestamptz "
-      "  ORDER BY version DESC LIMIT 1) v ON true WHERE r.id = $1";
-  *out = NULL;
-  if (srv_check_id(ctx, "record_id", record_id)) return -1;
-  const char *e = val_date(as_of);
-  if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "as_of: %s", e);
-  const char *params[2] = {record_id, as_of};
-  PGresult *r = db_exec(ctx->db, version_sql, 2, params);
-  if (!r) return -1;
-  int rc;
-  if (PQntuples(r) == 1) {
-    rc = allowed(ctx, record_id, PQgetvalue(r, 0, 1), rights) ? record_from(ctx, r, 0, 0, 1, out)
-                                                              : deny(ctx, record_id, PQgetvalue(r, 0, 1), rights);
-    PQclear(r);
-    return rc;
-  }
-  PQclear(r);
-  if (look_unscoped(ctx, classify_sql, 2, params, &r) != 0) return -1;
-  if (PQntuples(r) == 0) {
-    rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "record_id: record %s does not exist", record_id);
-  } else if (PQgetvalue(r, 0, 3)[0] == 't') {
-    /* Whether the record existed on a day is itself something only its readers may learn. */
-    rc = allowed(ctx, record_id, PQgetvalue(r, 0, 2), rights)
-             ? srv_fail(ctx, GRPC_STATUS_NOT_FOUND,
-                        "as_of: record %s did not exist yet on %s (the day's end, UTC)", record_id, as_of)
-             : deny(ctx, record_id, PQgetvalue(r, 0, 2), rights);
-  } else if (self_reads_own(ctx, record_id, rights)) {
-    rc = record_from(ctx, r, 0, 0, 1, out);
-  } else {
-    rc = deny(ctx, record_id, PQgetvalue(r, 0, 1), rights);
-  }
-  PQclear(r);
-  return rc;
-}
-
-int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
+int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit, int with_records,
                       rec_version ***out, size_t *n, int *more) {
   char lim[16];
   snprintf(lim, sizeof lim, "%d", limit + 1);
   *out = NULL;
   *n = 0;
   *more = 0;
-  /* A person's own history is theirs wherever the versions were made; everyone else sees the
-   * versions of the units in their scope (row-level security). */
-  int self = self_reads_own(ctx, record_id, RIGHT_READ);
+  /* A person's own history is theirs wherever the record is managed; everyone else sees the
+   * versions of the records they may read (row-level security follows the record, 040). */
+  int self = self_reads_own(ctx, record_id);
   if (self && db_set_scope(ctx->db, "*") != 0) return -1;
   PGresult *r = db_q(ctx->db,
-                     "SELECT meta FROM record_versions WHERE record_id = $1 "
+                     "SELECT meta, CASE WHEN $4 THEN data END FROM record_versions WHERE record_id = $1 "
                      "AND ($2::bigint IS NULL OR version < $2::bigint) ORDER BY version DESC LIMIT $3",
-                     3, record_id, before, lim);
+                     4, record_id, before, lim, with_records ? "true" : "false");
   if (self && db_set_scope(ctx->db, ctx->auth->scope) != 0) {
     PQclear(r);
     return -1;
@@ -212,7 +95,10 @@ int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, i
   int rows = PQntuples(r), take = rows > limit ? limit : rows, rc = 0;
   *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);
   for (int i = 0; i < take && rc == 0; i++) {
-    rec_version *v = (rec_version *)unpack_col(ctx, &hoso__records__v1__record_version__descriptor, r, i, 0);
+    rec_version *v = (rec_version *)rec_unpack_col(ctx, &hoso__records__v1__record_version__descriptor, r, i, 0);
+    if (v && with_records &&
+        !(v->record = (rec_t *)rec_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, i, 1)))
+      v = NULL;
     if (v)
       (*out)[(*n)++] = v;
     else
@@ -304,6 +190,53 @@ void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
 
 #define N_PARAMS 28
 
+#define STATUS(x) HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_##x
+#define WORKFLOW(x) HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_##x
+
+/* The record's own step open after a write (records.proto RecordStepKind; the deadlines of
+ * SPEC §3's table): a record made by CreateRecord awaits approval (NEW_RECORD, counted from
+ * the recruitment date); an approved record changed and not yet verified awaits its unit's
+ * approval (STATE_UPDATE from the decision's effective date, LEAVING from a leaving status's).
+ * Records loaded in bulk (ImportRecords) are old dossiers, not new recruits: no step.
+ * *cont: the write continues the step open before it (kept with its dates). */
+static int open_step(const rec_t *old, const rec_t *neu, const char *action, const rec_reason *reason, int *cont,
+                     const char **eff) {
+  *cont = 0;
+  *eff = NULL;
+  if (neu->status == STATUS(TRANSFERRED_OUT)) return 0;
+  if (neu->workflow_state != WORKFLOW(APPROVED)) {
+    if (!old && strcmp(action, "CREATE") == 0) {
+      const Hoso__Records__V1__Employment *em = neu->employment;
+      if (em && em->recruitment_date && strlen(em->recruitment_date) == 10) *eff = em->recruitment_date;
+      return 1;
+    }
+    *cont = 1;
+    return old && old->workflow_state != WORKFLOW(APPROVED) ? 1 : 0;
+  }
+  if (neu->verified) return 0;
+  int leaving = neu->status == STATUS(RETIRED) || neu->status == STATUS(RESIGNED) || neu->status == STATUS(DECEASED);
+  if (old && old->workflow_state == WORKFLOW(APPROVED) && !old->verified) {
+    *cont = 1;
+    return leaving ? 4 : 2;
+  }
+  if (leaving && strcmp(action, "STATUS") == 0) {
+    *eff = neu->status_date && *neu->status_date ? neu->status_date : NULL;
+    return 4;
+  }
+  if (reason && reason->decision && reason->decision->effective_date && *reason->decision->effective_date)
+    *eff = reason->decision->effective_date;
+  return 2;
+}
+
+/* Queued after the write, in its round trip: records' own step as open_step says. */
+static int note_step(srv_ctx *ctx, const rec_t *old, const rec_t *neu, const char *action, const rec_reason *reason) {
+  int cont;
+  const char *eff;
+  int kind = open_step(old, neu, action, reason, &cont, &eff);
+  const char *p[4] = {neu->id, srv_printf(ctx, "%d", kind), cont ? "t" : "f", eff};
+  return db_cmd_later(ctx->db, "SELECT rec_step_note($1::bigint, $2::smallint, $3::boolean, $4::date)", 4, p);
+}
+
 int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, const rec_reason *reason) {
   static const char insert_sql[] =
       "WITH r AS (INSERT INTO records (id, managing_unit_id, unit_path, version, status, "
@@ -386,6 +319,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
   PQclear(r);
   if (!wrote)
     return srv_fail(ctx, GRPC_STATUS_ABORTED, "record was changed by someone else; reload and retry");
+  if (note_step(ctx, old, neu, action, reason) != 0) return -1;
 
   json_t *d = json_pack("{s:I, s:o, s:I}", "version", (json_int_t)neu->version, "changes",
                         audit_changes(ch, kept), "n_changes", (json_int_t)kept);

@@ -1,5 +1,5 @@
 /* Record-store functions beyond the shared contract of records.h, used by the record handlers:
- * the versions of a record, a page at a time. */
+ * the versions of a record, a page at a time, and stored messages unpacked. */
 #ifndef HOSO_RECORDS_STORE_RECORDS_H
 #define HOSO_RECORDS_STORE_RECORDS_H
 
@@ -7,9 +7,15 @@
 
 /* Versions of record_id, newest first, below version `before` (NULL: from the newest), at most
  * limit of them, under the transaction's scope (a SELF caller's own record: every version);
- * unpacked in the arena. *more is set when further versions exist. Decide first with
- * rec_fetch whether the caller may read the record. 0, or -1 (database error, or status set). */
-int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
+ * unpacked in the arena, with_records: each with the whole record it left. *more is set when
+ * further versions exist. Decide first with rec_fetch whether the caller may read the record.
+ * 0, or -1 (database error, or status set). */
+int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit, int with_records,
                       Hoso__Records__V1__RecordVersion ***out, size_t *n, int *more);
+
+/* A bytea column (PostgreSQL's hex output) of row `row` unpacked as a message of d in the arena;
+ * NULL (logged) when the bytes are not one. */
+ProtobufCMessage *rec_unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d, const PGresult *r, int row,
+                                 int col);
 
 #endif
