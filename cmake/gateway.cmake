@@ -1,9 +1,7 @@
-# Gateway build steps (included by CMakeLists.txt into the hoso_gateway_lib block): the
-# descriptor set of the protos of the services the gateway serves (the service table's "yes"
-# lines: proto/<name>.proto), embedded as bytes (http options, comments, streaming flags), and
-# the list of their protobuf-c service descriptors, so that adding an RPC or a service to
-# proto/ needs no gateway code.
-find_program(PROTOC protoc REQUIRED)
+# Gateway build step (included by CMakeLists.txt into the hoso_gateway_lib block): the list of
+# the protobuf-c service descriptors of the services the gateway serves (the service table's
+# "yes" lines: proto/<name>.proto), so that adding an RPC or a service to proto/ needs no gateway
+# code. Their options and comments come from hoso_descriptor_set (CMakeLists.txt).
 
 # The service table names the protos; a change to any of them re-runs this configure step so
 # that the list follows the files.
@@ -11,9 +9,6 @@ set(GW_TOP_PROTOS "")
 foreach(svc ${HOSO_SERVICES})
   string(TOUPPER ${svc} up)
   if(HOSO_SERVICE_${up}_GATEWAY STREQUAL "yes")
-    if(NOT EXISTS ${PROTO_DIR}/${svc}.proto)
-      message(FATAL_ERROR "common/services.tsv: the gateway serves ${svc}, but there is no proto/${svc}.proto")
-    endif()
     list(APPEND GW_TOP_PROTOS ${PROTO_DIR}/${svc}.proto)
   endif()
 endforeach()
@@ -95,21 +90,4 @@ if(NOT gw_old STREQUAL gw_services_content)
   file(WRITE ${GW_SERVICES_C} "${gw_services_content}")
 endif()
 
-# The descriptor set: every service proto and, through --include_imports, what it imports
-# (common.proto, google/api/*, google/protobuf/descriptor.proto), with comments.
-set(GW_DESC ${PROTO_OUT}/hoso.desc)
-set(GW_DESC_C ${GW_GEN}/gw_descriptor_set.c)
-file(GLOB_RECURSE GW_ALL_PROTOS CONFIGURE_DEPENDS ${PROTO_DIR}/*.proto)
-add_custom_command(
-  OUTPUT ${GW_DESC}
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PROTO_OUT}
-  COMMAND ${PROTOC} --include_imports --include_source_info --descriptor_set_out=${GW_DESC}
-          -I${PROTO_DIR} -I${PROTOBUF_INCLUDE_DIR} ${GW_SERVICE_PROTOS}
-  DEPENDS ${GW_ALL_PROTOS}
-  WORKING_DIRECTORY ${PROTO_DIR})
-add_custom_command(
-  OUTPUT ${GW_DESC_C}
-  COMMAND ${CMAKE_COMMAND} -DIN=${GW_DESC} -DOUT=${GW_DESC_C} -DSYM=gw_descriptor_set
-          -P ${CMAKE_SOURCE_DIR}/cmake/embed_file.cmake
-  DEPENDS ${GW_DESC} ${CMAKE_SOURCE_DIR}/cmake/embed_file.cmake)
-target_sources(hoso_gateway_lib PRIVATE ${GW_SERVICES_C} ${GW_DESC_C})
+target_sources(hoso_gateway_lib PRIVATE ${GW_SERVICES_C})

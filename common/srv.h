@@ -20,27 +20,37 @@ typedef struct srv_ctx srv_ctx;
  * failure it returns the value of srv_fail / srv_fail_db. The runtime packs and sends the
  * response and frees the arena, so handlers never free response memory. */
 typedef int (*srv_handler)(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp);
+/* Declares a handler in a service's header: `SRV_HANDLER(rpc_login);`. */
+#define SRV_HANDLER(name) int name(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp)
 
+/* What a method table line may add to what the .proto says of the method. */
 enum {
-  SRV_PUBLIC = 1u << 0,      /* no token needed (Login, GetPublicKeys, health) */
-  SRV_PWCHANGE_OK = 1u << 1, /* also accepts a pwchange token (ChangePassword) */
-  /* Streaming methods. SRV_CLIENT_STREAM: the handler gets req == NULL and reads the requests
-   * with srv_recv, then sets *resp as a unary handler does. SRV_SERVER_STREAM: the handler
-   * sends each response with srv_send and leaves *resp NULL. The runtime sends the status. */
-  SRV_CLIENT_STREAM = 1u << 2,
-  SRV_SERVER_STREAM = 1u << 3,
+  SRV_PWCHANGE_OK = 1u << 1, /* also accepts a pwchange token (ChangePassword, WhoAmI) */
   /* Polled by other services every few seconds (the revocation list, the unit-change feed): a
    * successful call is logged at debug level, so the log keeps what people did. Failures
    * are logged as usual. */
   SRV_QUIET = 1u << 4,
 };
 
+/* One line of a service's method table: the method's name in the service's proto and its
+ * handler, in one line each:
+ *   SRV_RPC(Login, rpc_login),
+ *   SRV_RPC_FLAGS(ListTokenRevocations, rpc_list_token_revocations, SRV_QUIET),
+ * The request and response types come from protobuf-c's service descriptor (srv_config.api);
+ * who may call it (a token or none) and whether it streams come from the .proto, through the
+ * descriptor set (common.proto's access option; `stream`): declared there once, read by the
+ * runtime and the gateway alike. A client-streaming handler gets req == NULL and reads the
+ * requests with srv_recv, then sets *resp as a unary handler does; a server-streaming handler
+ * sends each response with srv_send and leaves *resp NULL. */
 typedef struct {
-  const char *path; /* "/hoso.identity.v1.Identity/Login" */
-  const ProtobufCMessageDescriptor *in, *out;
+  const char *name; /* "Login" */
   srv_handler fn;
-  unsigned flags;
-} srv_method;
+  unsigned flags;   /* SRV_PWCHANGE_OK, SRV_QUIET */
+} srv_rpc;
+#define SRV_RPC(name, fn) {#name, fn, 0}
+#define SRV_RPC_FLAGS(name, fn, flags) {#name, fn, flags}
+/* The table and its length, for srv_config: `SRV_RPCS(rpcs),`. */
+#define SRV_RPCS(table) .rpcs = (table), .n_rpcs = sizeof(table) / sizeof((table)[0])
 
 /* Loads verification keys into the ring (see tok_refresh_fn). NULL in srv_config means:
  * fetch them from identity's GetPublicKeys at HOSO_IDENTITY_ADDR. */
@@ -59,8 +69,16 @@ typedef struct {
                                    listens), its logs */
   const char *schema;           /* PostgreSQL schema the service owns */
   const db_migration *migrations;
-  const srv_method *methods;
-  size_t n_methods;
+  /* The proto service it serves (&hoso__identity__v1__identity__descriptor) and its handlers,
+   * by method name (SRV_RPCS). A method of the proto without a handler answers UNIMPLEMENTED
+   * (logged at start); a handler naming no method of it stops the start. */
+  const ProtobufCServiceDescriptor *api;
+  const srv_rpc *rpcs;
+  size_t n_rpcs;
+  /* The FileDescriptorSet that holds api's proto (options, streaming). NULL: proto/'s, built
+   * in (apidesc.h); a service outside proto/ (the runtime tests' echo) gives its own. */
+  const unsigned char *descriptor_set;
+  size_t descriptor_set_len;
   srv_keys_fn load_keys;        /* NULL: from identity over gRPC */
   srv_revocations_fn load_revocations; /* NULL: from identity over gRPC */
   /* Runs once after migrations, before serving, on a worker connection (bootstrap data).
@@ -86,7 +104,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv);
 
 struct srv_ctx {
   db_conn *db;                /* this worker's connection */
-  const tok_claims *auth;     /* verified caller; NULL for SRV_PUBLIC methods without token */
+  const tok_claims *auth;     /* verified caller; NULL for a call without token of a method that needs none */
   const char *request_id;     /* x-request-id from the client, or generated */
   const char *client_addr;    /* peer IP, or the forwarded client address from a trusted proxy */
   const char *method;         /* the method path */
@@ -175,13 +193,13 @@ void *srv_msg_copy(srv_ctx *ctx, const ProtobufCMessage *m);
 /* The value of a request metadata key (lowercase), or NULL. */
 const char *srv_metadata(srv_ctx *ctx, const char *key);
 
-/* SRV_CLIENT_STREAM methods: the next request message. Returns 1 with *msg set, 0 at the end
+/* Client-streaming methods: the next request message. Returns 1 with *msg set, 0 at the end
  * of the stream, -1 (status set: CANCELLED, DEADLINE_EXCEEDED, INVALID_ARGUMENT for a malformed
  * message) otherwise. *msg lives until the next srv_recv or the end of the call, whichever comes
  * first, so a long stream holds one message at a time: copy what must outlive it. A message over
  * the 4 MiB limit ends the call (gRPC answers RESOURCE_EXHAUSTED) and srv_recv returns -1. */
 int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg);
-/* SRV_SERVER_STREAM methods: sends one response message (packed now; msg may be freed after).
+/* Server-streaming methods: sends one response message (packed now; msg may be freed after).
  * 0, or -1 with the status set when the client went away or the deadline passed. Arena memory
  * lives until the call ends: a long stream reuses one message (e.g. on the stack) per send. */
 int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg);

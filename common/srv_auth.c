@@ -140,7 +140,7 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
   }
   tok_claims *c = &ctx->priv->claims;
   char why[128] = "";
-  if (flags & SRV_PUBLIC) {
+  if (flags & SRV_NO_TOKEN) {
     /* A public method works without a token; a good one is passed on, a bad one ignored. */
     if (jwt && tok_verify_cached(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) == 0 &&
         (strcmp(c->typ, TOK_TYP_PWCHANGE) != 0 || (flags & SRV_PWCHANGE_OK)) &&

@@ -9,6 +9,20 @@
 #include "cli.h"
 #include "srv.h"
 
+/* A method as the runtime serves it: srv_config's table joined with the proto's types and what
+ * the descriptor set says (srv_loop.c). The flags are srv.h's plus these. */
+enum {
+  SRV_NO_TOKEN = 1u << 0,      /* ACCESS_PUBLIC or ACCESS_INTERNAL_PUBLIC: no token needed */
+  SRV_CLIENT_STREAM = 1u << 2, /* `stream` request */
+  SRV_SERVER_STREAM = 1u << 3, /* `stream` response */
+};
+typedef struct {
+  char *path; /* "/hoso.identity.v1.Identity/Login" */
+  const ProtobufCMessageDescriptor *in, *out;
+  srv_handler fn;
+  unsigned flags;
+} srv_method;
+
 /* One arena block; allocations are carved from the front, the list is freed after the reply. */
 typedef struct srv_block {
   struct srv_block *next;

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "log.h"
+#include "apidesc.h"
 #include "srv_int.h"
 #include "unit_tree.h"
 
@@ -47,8 +48,8 @@ static struct {
   int n_workers;
   const char *trusted;
   int service_mtls;
-  char **services; /* "hoso.identity.v1.Identity", from the method table */
-  size_t n_services;
+  srv_method *methods; /* the method table served (build_methods) */
+  size_t n_methods;
   atomic_int in_call; /* accepted calls whose last batch has not completed */
   atomic_int draining;
 } R;
@@ -79,21 +80,19 @@ static int wait_tag(struct srv_call_priv *p, void *tag) {
 }
 
 static const srv_method *find_method(const char *path) {
-  for (size_t i = 0; i < R.cfg->n_methods; i++)
-    if (strcmp(R.cfg->methods[i].path, path) == 0) return &R.cfg->methods[i];
+  for (size_t i = 0; i < R.n_methods; i++)
+    if (strcmp(R.methods[i].path, path) == 0) return &R.methods[i];
   return NULL;
 }
 
 static const srv_method health_method = {HEALTH_CHECK, &grpc__health__v1__health_check_request__descriptor,
                                          &grpc__health__v1__health_check_response__descriptor, NULL,
-                                         SRV_PUBLIC};
+                                         SRV_NO_TOKEN};
 
 static int health_check(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out) {
   const Grpc__Health__V1__HealthCheckRequest *req = (const void *)in;
   const char *svc = req->service ? req->service : "";
-  int known = *svc == 0;
-  for (size_t i = 0; !known && i < R.n_services; i++) known = strcmp(svc, R.services[i]) == 0;
-  if (!known) return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "unknown service %s", svc);
+  if (*svc && strcmp(svc, R.cfg->api->name) != 0) return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "unknown service %s", svc);
   Grpc__Health__V1__HealthCheckResponse *r =
       srv_new(ctx, &grpc__health__v1__health_check_response__descriptor);
   r->status = atomic_load(&R.draining) ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
@@ -144,7 +143,7 @@ int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg) {
   if (p->in_msg) protobuf_c_message_free_unpacked(p->in_msg, NULL);
   p->in_msg = NULL;
   if (!(p->flags & SRV_CLIENT_STREAM)) {
-    log_error("%s: srv_recv on a method without SRV_CLIENT_STREAM", ctx->method);
+    log_error("%s: srv_recv on a method whose request is not a stream", ctx->method);
     return srv_fail_internal(ctx);
   }
   if (p->in_done) return 0;
@@ -169,7 +168,7 @@ int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg) {
 int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg) {
   struct srv_call_priv *p = ctx->priv;
   if (!(p->flags & SRV_SERVER_STREAM)) {
-    log_error("%s: srv_send on a method without SRV_SERVER_STREAM", ctx->method);
+    log_error("%s: srv_send on a method whose response is not a stream", ctx->method);
     return srv_fail_internal(ctx);
   }
   if (srv_call_cancelled(ctx)) return stream_broken(ctx, "sending the response stream");
@@ -386,22 +385,60 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* Service names for health checks, from the method paths "/<service>/<method>". */
-static int collect_services(void) {
-  R.services = calloc(R.cfg->n_methods + 1, sizeof *R.services);
-  if (!R.services) return -1;
-  for (size_t i = 0; i < R.cfg->n_methods; i++) {
-    const char *pth = R.cfg->methods[i].path, *slash = strchr(pth + 1, '/');
-    if (pth[0] != '/' || !slash) continue;
-    size_t n = (size_t)(slash - pth - 1);
-    int seen = 0;
-    for (size_t j = 0; j < R.n_services && !seen; j++)
-      seen = strlen(R.services[j]) == n && strncmp(R.services[j], pth + 1, n) == 0;
-    if (seen) continue;
-    if (!(R.services[R.n_services] = strndup(pth + 1, n))) return -1;
-    R.n_services++;
+/* The method table served: every method of the proto service (types from protobuf-c), its
+ * handler from srv_config (by name), who may call it and whether it streams from the
+ * descriptor set. 0, or -1 (logged) when the table and the proto disagree. */
+static int build_methods(void) {
+  const srv_config *cfg = R.cfg;
+  const ProtobufCServiceDescriptor *api = cfg->api;
+  apidesc_method *d = NULL;
+  size_t nd = 0;
+  int rc = -1;
+  if (!api) {
+    log_error("srv_config names no proto service (api)");
+    return -1;
   }
-  return 0;
+  if (apidesc_methods(cfg->descriptor_set ? cfg->descriptor_set : hoso_descriptor_set,
+                      cfg->descriptor_set ? cfg->descriptor_set_len : hoso_descriptor_set_len, &d, &nd) != 0)
+    return -1;
+  if (!(R.methods = calloc(api->n_methods ? api->n_methods : 1, sizeof *R.methods))) goto out;
+  for (size_t i = 0; i < cfg->n_rpcs; i++)
+    if (!protobuf_c_service_descriptor_get_method_by_name(api, cfg->rpcs[i].name)) {
+      log_error("the method table names %s, which %s does not declare", cfg->rpcs[i].name, api->name);
+      goto out;
+    }
+  for (unsigned i = 0; i < api->n_methods; i++) {
+    const ProtobufCMethodDescriptor *md = &api->methods[i];
+    const srv_rpc *rpc = NULL;
+    for (size_t k = 0; k < cfg->n_rpcs && !rpc; k++)
+      if (strcmp(cfg->rpcs[k].name, md->name) == 0) rpc = &cfg->rpcs[k];
+    char *path = NULL;
+    if (asprintf(&path, "/%s/%s", api->name, md->name) < 0) goto out;
+    const apidesc_method *x = NULL;
+    for (size_t k = 0; k < nd && !x; k++)
+      if (strcmp(d[k].path, path) == 0) x = &d[k];
+    if (!x) {
+      log_error("%s is not in the descriptor set built into this binary", path);
+      free(path);
+      goto out;
+    }
+    if (!rpc) {
+      log_warn("%s has no handler in the method table: it answers UNIMPLEMENTED", path);
+      free(path);
+      continue;
+    }
+    srv_method *m = &R.methods[R.n_methods++];
+    m->path = path;
+    m->in = md->input;
+    m->out = md->output;
+    m->fn = rpc->fn;
+    m->flags = rpc->flags | (APIDESC_NO_TOKEN(x->access) ? SRV_NO_TOKEN : 0) |
+               (x->client_streaming ? SRV_CLIENT_STREAM : 0) | (x->server_streaming ? SRV_SERVER_STREAM : 0);
+  }
+  rc = 0;
+out:
+  apidesc_free(d, nd);
+  return rc;
 }
 
 /* A database that is still starting (containers, ./hoso up) is waited for, not fatal. */
@@ -472,9 +509,10 @@ static void release(int grpc_up) {
   }
   free(R.w);
   R.w = NULL;
-  for (size_t i = 0; R.services && i < R.n_services; i++) free(R.services[i]);
-  free(R.services);
-  R.services = NULL;
+  for (size_t i = 0; i < R.n_methods; i++) free(R.methods[i].path);
+  free(R.methods);
+  R.methods = NULL;
+  R.n_methods = 0;
   srv_keyring_free();
   srv_revocations_stop(); /* a start-up that failed after the job started */
   srv_revocations_free();
@@ -520,7 +558,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
               cfg->service);
     goto out;
   }
-  if (collect_services() != 0) goto out;
+  if (build_methods() != 0) goto out;
   R.w = calloc((size_t)R.n_workers, sizeof *R.w);
   if (!R.w) goto out;
   for (int i = 0; i < R.n_workers; i++)

@@ -67,42 +67,41 @@ int session_revoke_account(db_conn *db, const char *account_id, const char *reas
 int identity_bootstrap(db_conn *db);
 
 /* --- handlers ------------------------------------------------------------------------- */
-#define ID_HANDLER(name) int name(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp)
 
 /* rpc_session.c */
-ID_HANDLER(rpc_login);
-ID_HANDLER(rpc_refresh);
-ID_HANDLER(rpc_logout);
-ID_HANDLER(rpc_change_password);
-ID_HANDLER(rpc_whoami);
+SRV_HANDLER(rpc_login);
+SRV_HANDLER(rpc_refresh);
+SRV_HANDLER(rpc_logout);
+SRV_HANDLER(rpc_change_password);
+SRV_HANDLER(rpc_whoami);
 /* rpc_keys.c */
-ID_HANDLER(rpc_get_public_keys);
-ID_HANDLER(rpc_list_token_revocations);
-ID_HANDLER(rpc_rotate_signing_key);
+SRV_HANDLER(rpc_get_public_keys);
+SRV_HANDLER(rpc_list_token_revocations);
+SRV_HANDLER(rpc_rotate_signing_key);
 /* rpc_units.c */
-ID_HANDLER(rpc_create_unit);
-ID_HANDLER(rpc_update_unit);
-ID_HANDLER(rpc_move_unit);
-ID_HANDLER(rpc_get_unit);
-ID_HANDLER(rpc_list_child_units);
-ID_HANDLER(rpc_get_unit_subtree);
-ID_HANDLER(rpc_merge_units);
-ID_HANDLER(rpc_list_unit_history);
+SRV_HANDLER(rpc_create_unit);
+SRV_HANDLER(rpc_update_unit);
+SRV_HANDLER(rpc_move_unit);
+SRV_HANDLER(rpc_get_unit);
+SRV_HANDLER(rpc_list_child_units);
+SRV_HANDLER(rpc_get_unit_subtree);
+SRV_HANDLER(rpc_merge_units);
+SRV_HANDLER(rpc_list_unit_history);
 /* rpc_unit_changes.c */
-ID_HANDLER(rpc_list_unit_changes);
+SRV_HANDLER(rpc_list_unit_changes);
 /* rpc_accounts.c */
-ID_HANDLER(rpc_create_account);
-ID_HANDLER(rpc_get_account);
-ID_HANDLER(rpc_list_accounts);
-ID_HANDLER(rpc_disable_account);
-ID_HANDLER(rpc_enable_account);
-ID_HANDLER(rpc_update_account_roles);
-ID_HANDLER(rpc_revoke_account);
-ID_HANDLER(rpc_reset_password);
+SRV_HANDLER(rpc_create_account);
+SRV_HANDLER(rpc_get_account);
+SRV_HANDLER(rpc_list_accounts);
+SRV_HANDLER(rpc_disable_account);
+SRV_HANDLER(rpc_enable_account);
+SRV_HANDLER(rpc_update_account_roles);
+SRV_HANDLER(rpc_revoke_account);
+SRV_HANDLER(rpc_reset_password);
 /* rpc_service_clients.c */
-ID_HANDLER(rpc_service_login);
-ID_HANDLER(rpc_create_service_client);
-ID_HANDLER(rpc_list_service_clients);
-ID_HANDLER(rpc_revoke_service_client);
+SRV_HANDLER(rpc_service_login);
+SRV_HANDLER(rpc_create_service_client);
+SRV_HANDLER(rpc_list_service_clients);
+SRV_HANDLER(rpc_revoke_service_client);
 
 #endif

@@ -377,8 +377,8 @@ static int merge_children(srv_ctx *ctx, merge_st *st, const su_unit *a, const su
   return su_sync_account_paths(ctx->db, a->path, NULL) != 0 ? -1 : 0;
 }
 
-/* A's own accounts are revoked and their sessions ended (SPEC §1: accounts of a dissolved unit
- * are revoked); each revocation is an account change with its own audit row. */
+/* A's own accounts are revoked and their sessions ended (accounts are personal and end with
+ * the job, 003 Đ5.3; a dissolved unit's people have left it); each revocation is an account change with its own audit row. */
 static int merge_revoke_accounts(srv_ctx *ctx, merge_st *st, const su_unit *a, const char *why,
                                  json_t *revoked) {
   PGresult *acc = su_revoke_unit_accounts(ctx->db, a->id, why);

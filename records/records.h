@@ -98,40 +98,39 @@ int catalog_check(srv_ctx *ctx, const char *catalog, const char *code, const cha
                   int retired_ok);
 
 /* --- handlers ----------------------------------------------------------------------------- */
-#define REC_HANDLER(name) int name(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp)
 
 /* rpc_record.c */
-REC_HANDLER(rpc_create_record);
-REC_HANDLER(rpc_get_record);
-REC_HANDLER(rpc_update_record);
-REC_HANDLER(rpc_list_record_versions);
+SRV_HANDLER(rpc_create_record);
+SRV_HANDLER(rpc_get_record);
+SRV_HANDLER(rpc_update_record);
+SRV_HANDLER(rpc_list_record_versions);
 /* rpc_workflow.c */
-REC_HANDLER(rpc_submit_record);
-REC_HANDLER(rpc_approve_record);
-REC_HANDLER(rpc_reject_record);
+SRV_HANDLER(rpc_submit_record);
+SRV_HANDLER(rpc_approve_record);
+SRV_HANDLER(rpc_reject_record);
 /* rpc_status.c */
-REC_HANDLER(rpc_change_record_status);
-REC_HANDLER(rpc_set_managing_unit);
+SRV_HANDLER(rpc_change_record_status);
+SRV_HANDLER(rpc_set_managing_unit);
 /* rpc_transfer_links.c */
-REC_HANDLER(rpc_set_read_grant);
-REC_HANDLER(rpc_list_record_steps);
+SRV_HANDLER(rpc_set_read_grant);
+SRV_HANDLER(rpc_list_record_steps);
 /* rpc_change_requests.c */
-REC_HANDLER(rpc_create_change_request);
-REC_HANDLER(rpc_list_change_requests);
-REC_HANDLER(rpc_approve_change_request);
-REC_HANDLER(rpc_reject_change_request);
+SRV_HANDLER(rpc_create_change_request);
+SRV_HANDLER(rpc_list_change_requests);
+SRV_HANDLER(rpc_approve_change_request);
+SRV_HANDLER(rpc_reject_change_request);
 /* rpc_search.c */
-REC_HANDLER(rpc_search_records);
+SRV_HANDLER(rpc_search_records);
 /* rpc_export.c, rpc_import.c */
-REC_HANDLER(rpc_export_record);
-REC_HANDLER(rpc_import_records);
+SRV_HANDLER(rpc_export_record);
+SRV_HANDLER(rpc_import_records);
 /* rpc_catalog.c */
-REC_HANDLER(rpc_list_catalog);
-REC_HANDLER(rpc_upsert_catalog_entry);
+SRV_HANDLER(rpc_list_catalog);
+SRV_HANDLER(rpc_upsert_catalog_entry);
 /* rpc_attachments.c: UploadAttachment (SRV_CLIENT_STREAM: req is NULL), DownloadAttachment
  * (SRV_SERVER_STREAM: responses through srv_send), ListAttachments */
-REC_HANDLER(rpc_upload_attachment);
-REC_HANDLER(rpc_download_attachment);
-REC_HANDLER(rpc_list_attachments);
+SRV_HANDLER(rpc_upload_attachment);
+SRV_HANDLER(rpc_download_attachment);
+SRV_HANDLER(rpc_list_attachments);
 
 #endif

@@ -27,7 +27,7 @@ static const char *status_name(int s) {
   return v ? v->name : "RECORD_STATUS_UNSPECIFIED";
 }
 
-/* The statuses of a person who left the unit's workforce (SPEC §3 "Leaving", 001 Đ10.3). */
+/* The statuses of a person who left the unit's workforce (001 Đ10.3). */
 static int leaving(int s) {
   return s == STATUS(RETIRED) || s == STATUS(RESIGNED) || s == STATUS(DECEASED) || s == STATUS(TRANSFERRED_OUT);
 }

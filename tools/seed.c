@@ -1,6 +1,7 @@
 /* hoso-seed: the operator's small client of the identity service — health checks, the demo
  * province (units and accounts of every role, loaded through the RPCs), the services' own
  * service clients, login, first password. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -629,15 +630,21 @@ static int cmd_demo(const char *addr, const char *out) {
 
 /* ============================ the services' own clients ================================== */
 
-/* The HỒ SƠ services that call others as service clients, granted the root: records follows
- * the unit tree (ListUnitChanges), transfers moves records (SetManagingUnit). */
-static const struct {
-  const char *svc, *env, *name;
-} own_clients[] = {
-    {"records", "RECORDS", "Dịch vụ hồ sơ HỒ SƠ (records)"},
-    {"transfers", "TRANSFERS", "Dịch vụ điều chuyển HỒ SƠ (transfers)"},
-};
+/* Every service of the service table but identity (which issues the tokens) and the gateway
+ * (which calls as its callers) gets a service client granted the root, to call the others as
+ * itself: records follows the unit tree (ListUnitChanges), transfers moves records
+ * (SetManagingUnit). */
+static int has_own_client(const cfg_service *s) {
+  return s->gateway != CFG_GATEWAY_SELF && strcmp(s->name, "identity") != 0;
+}
 #define OWN_APPROVAL "Thành phần của hệ thống HỒ SƠ (./hoso up)"
+
+/* "RECORDS" for "records". */
+static void upper(const char *s, char *out, size_t n) {
+  size_t i = 0;
+  for (; s[i] && i + 1 < n; i++) out[i] = (char)toupper((unsigned char)s[i]);
+  out[i] = 0;
+}
 
 /* The value of KEY=... in the env file, or "" (buf). */
 static void env_file_get(const char *path, const char *key, char *buf, size_t n) {
@@ -672,15 +679,22 @@ static int client_works(const char *id, const char *secret) {
 /* Makes sure FILE holds working credentials of the services' own clients (KEY=VALUE lines, mode
  * 0600): kept when they still log in, otherwise replaced by new clients granted the root. */
 static int cmd_service_clients(const char *out) {
-  enum { N = sizeof own_clients / sizeof own_clients[0] };
-  char ids[N][128], secrets[N][256];
+  enum { N = 16 };
+  char ids[N][128], secrets[N][256], env[N][32];
   int fresh = 0, logged_in = 0;
   char root[32] = "";
-  for (size_t i = 0; i < N; i++) {
-    char key[64];
-    snprintf(key, sizeof key, "HOSO_%s_CLIENT_ID", own_clients[i].env);
+  if (cfg_services_count > N) {
+    fprintf(stderr, "hoso-seed: more services than %d in common/services.tsv\n", N);
+    return 1;
+  }
+  for (size_t i = 0; i < cfg_services_count; i++) {
+    const cfg_service *svc = &cfg_services[i];
+    if (!has_own_client(svc)) continue;
+    char key[64], name[128];
+    upper(svc->name, env[i], sizeof env[i]);
+    snprintf(key, sizeof key, "HOSO_%.31s_CLIENT_ID", env[i]);
     env_file_get(out, key, ids[i], sizeof ids[i]);
-    snprintf(key, sizeof key, "HOSO_%s_CLIENT_SECRET", own_clients[i].env);
+    snprintf(key, sizeof key, "HOSO_%.31s_CLIENT_SECRET", env[i]);
     env_file_get(out, key, secrets[i], sizeof secrets[i]);
     if (client_works(ids[i], secrets[i])) continue;
     if (!logged_in) {
@@ -689,11 +703,11 @@ static int cmd_service_clients(const char *out) {
       if (rc != 0) return rc;
       logged_in = 1;
     }
-    if (replace_client(own_clients[i].name, root, OWN_APPROVAL,
-                                   "the credentials ./hoso up kept no longer log in: replaced", ids[i], sizeof ids[i],
-                                   secrets[i], sizeof secrets[i]) != 0)
+    snprintf(name, sizeof name, "Dịch vụ %s của HỒ SƠ", svc->name);
+    if (replace_client(name, root, OWN_APPROVAL, "the credentials ./hoso up kept no longer log in: replaced", ids[i],
+                       sizeof ids[i], secrets[i], sizeof secrets[i]) != 0)
       return 1;
-    printf("service client of %s: %s (granted the root unit)\n", own_clients[i].svc, ids[i]);
+    printf("service client of %s: %s (granted the root unit)\n", svc->name, ids[i]);
     fresh = 1;
   }
   if (!fresh) return 0;
@@ -705,9 +719,9 @@ static int cmd_service_clients(const char *out) {
     return 1;
   }
   fprintf(f, "# The HỒ SƠ services' own service clients (ServiceLogin), written by ./hoso up.\n");
-  for (size_t i = 0; i < N; i++)
-    fprintf(f, "HOSO_%s_CLIENT_ID=%s\nHOSO_%s_CLIENT_SECRET=%s\n", own_clients[i].env, ids[i], own_clients[i].env,
-            secrets[i]);
+  for (size_t i = 0; i < cfg_services_count; i++)
+    if (has_own_client(&cfg_services[i]))
+      fprintf(f, "HOSO_%s_CLIENT_ID=%s\nHOSO_%s_CLIENT_SECRET=%s\n", env[i], ids[i], env[i], secrets[i]);
   if (fclose(f) != 0) {
     fprintf(stderr, "hoso-seed: writing %s failed\n", out);
     return 1;
