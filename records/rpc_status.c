@@ -182,7 +182,7 @@ int rpc_change_record_status(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
  * unit half of the rule stays the grant's: both the record's current unit and the new unit
  * must lie within it (checked here, and again by row-level security on the rows written). */
 typedef struct {
-  const char *id, *unit_id, *transfer_id, *pending_unit_id;
+  const char *id, *unit_id, *transfer_id, *pending_unit_id, *step_key;
   int status;
   decision_t *decision;
   char path[UNIT_TREE_PATH_MAX], pending_path[UNIT_TREE_PATH_MAX];
@@ -232,7 +232,9 @@ static int move_tx(srv_ctx *ctx, void *p) {
   /* One transfer moves a record in steps (sent: PENDING_TRANSFER; received: ACTIVE at the new
    * unit; forwarded to the unit that uses the person), so the key is the transfer and the step's
    * target: a retried step changes nothing, the next step of the same transfer applies. */
-  const char *key = srv_printf(ctx, "%s|%s|%d|%s", st->transfer_id, st->unit_id, st->status, st->pending_unit_id);
+  const char *key = *st->step_key ? srv_printf(ctx, "%s|%s", st->transfer_id, st->step_key)
+                                   : srv_printf(ctx, "%s|%s|%d|%s", st->transfer_id, st->unit_id, st->status,
+                                                st->pending_unit_id);
   int seen = idem_begin(ctx, key, prev, sizeof prev);
   if (seen < 0) return -1;
   if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
@@ -271,7 +273,7 @@ static int move_tx(srv_ctx *ctx, void *p) {
 int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__SetManagingUnitRequest *in = (const void *)req;
   move_st st = {.id = in->record_id, .unit_id = in->new_unit_id, .transfer_id = in->transfer_id,
-                .status = (int)in->status, .pending_unit_id = str(in->pending_unit_id)};
+                .status = (int)in->status, .pending_unit_id = str(in->pending_unit_id), .step_key = str(in->step_key)};
   const char *e;
   if (srv_check_id(ctx, "record_id", in->record_id) || srv_check_id(ctx, "new_unit_id", in->new_unit_id))
     return -1;
@@ -282,6 +284,8 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
                     "status: must be RECORD_STATUS_ACTIVE, RECORD_STATUS_PENDING_TRANSFER or "
                     "RECORD_STATUS_TRANSFERRED_OUT (the record's status after this step)");
   if (*st.pending_unit_id && srv_check_id(ctx, "pending_unit_id", st.pending_unit_id)) return -1;
+  if ((e = val_text(st.step_key, 0, TRANSFER_ID_MAX_CHARS)))
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "step_key: %s", e);
   if (*st.pending_unit_id && st.status != STATUS(PENDING_TRANSFER))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "pending_unit_id: only a step that leaves the record PENDING_TRANSFER names a receiving unit");

@@ -23,6 +23,9 @@ static int only_transfers(srv_ctx *ctx, const char *method) {
 
 /* ------------------------------------------------------------ SetReadGrant -------------- */
 
+/* An ended grant stays ended: a late retry of the grant's start, delivered after its end,
+ * must not open it again. */
+
 typedef struct {
   const Hoso__Records__V1__SetReadGrantRequest *in;
   char path[UNIT_TREE_PATH_MAX];
@@ -37,7 +40,7 @@ static int grant_tx(srv_ctx *ctx, void *p) {
              "INSERT INTO read_grants (key, record_id, kind, unit_id, unit_path, until, transfer_id, ended_at) "
              "VALUES ($1, $2, 2, $3, $4::public.ltree, $5::date, $1, CASE WHEN $6 THEN now() END) "
              "ON CONFLICT (key) DO UPDATE SET until = excluded.until, "
-             "ended_at = CASE WHEN $6 THEN coalesce(read_grants.ended_at, now()) END",
+             "ended_at = CASE WHEN $6 THEN coalesce(read_grants.ended_at, now()) ELSE read_grants.ended_at END",
              6, st->in->key, rec->id, st->in->unit_id, st->path, until, st->in->ended ? "true" : "false") != 0)
     return -1;
   audit_entry e = {.action = "RECORD_READ_GRANT", .target_type = "record", .target_id = rec->id,

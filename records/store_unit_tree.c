@@ -6,11 +6,7 @@
 #include "records.h"
 #include "store_unit_tree.h"
 
-/* New prefix for a path under $1 (old), $2 (new). subpath(p, nlevel(p)) is an error rather than
- * the empty path, hence the CASE for the unit itself. */
-#define REPREFIX                                                                           \
-  "CASE WHEN unit_path = $1::public.ltree THEN $2::public.ltree "                          \
-  "ELSE $2::public.ltree || subpath(unit_path, nlevel($1::public.ltree)) END"
+#define REPREFIX UNIT_TREE_REPREFIX("unit_path")
 
 /* A statement's row count into counts[name]. 0 / -1. */
 static int counted(PGresult *r, json_t *counts, const char *name) {
