@@ -298,9 +298,9 @@ int store_step_open(srv_ctx *ctx, tr_row *row, const tr_settings *s, int kind, c
                    9, p) != 0 ||
       db_cmd_later(ctx->db,
                    "INSERT INTO deadlines (source, step, transfer_id, record_id, record_name, unit_id, unit_path, "
-                   "effective_date, previous_date, due_date, estimated) VALUES (1, $3::smallint, $1::bigint, "
-                   "$10::bigint, $11, $4::bigint, $5::public.ltree, $6::date, $7::date, $8::date, $9::boolean)",
-                   11, p) != 0 ||
+                   "effective_date, previous_date, due_date, estimated) VALUES (1, $2::smallint, $1::bigint, "
+                   "$9::bigint, $10, $3::bigint, $4::public.ltree, $5::date, $6::date, $7::date, $8::boolean)",
+                   10, (const char *[]){p[0], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10]}) != 0 ||
       db_cmd_later(ctx->db, "UPDATE transfers SET due_date = coalesce($2::date, 'infinity') WHERE id = $1::bigint", 2,
                    (const char *[]){row->t->id, nul(due)}) != 0)
     return -1;
