@@ -31,7 +31,7 @@ int store_transfer_list(srv_ctx *ctx, list_filter *f, transfer_t ***out, size_t 
       "coalesce(final_unit_id::text, ''), decision_number, coalesce(effective_date::text, ''), destination, "
       "coalesce(start_date::text, ''), coalesce(end_date::text, ''), version, created_by, " UTC("created_at") ", "
       UTC("updated_at") ", CASE WHEN due_date = 'infinity' THEN '' ELSE due_date::text END, undelivered, "
-      "delivery_error, due_date::text FROM transfers "
+      "delivery_error, due_date::text AS due_key FROM transfers "
       "WHERE ($3::smallint[] = '{}' OR state = ANY ($3::smallint[])) AND ($4::bigint IS NULL OR record_id = $4::bigint) "
       "AND ($1 = '' OR CASE $2::int "
       "  WHEN 1 THEN to_path OPERATOR(public.<@) $1::public.ltree OR final_path OPERATOR(public.<@) $1::public.ltree "
@@ -39,7 +39,7 @@ int store_transfer_list(srv_ctx *ctx, list_filter *f, transfer_t ***out, size_t 
       "  ELSE from_path OPERATOR(public.<@) $1::public.ltree OR to_path OPERATOR(public.<@) $1::public.ltree "
       "    OR final_path OPERATOR(public.<@) $1::public.ltree END) "
       "AND ($5::date IS NULL OR due_date > $5::date OR (due_date = $5::date AND id < $6::bigint)) "
-      "ORDER BY due_date, id DESC LIMIT $7::int",
+      "ORDER BY transfers.due_date, transfers.id DESC LIMIT $7::int",
       7, p);
   if (!r) return -1;
   int rows = PQntuples(r), take = rows > f->limit ? f->limit : rows;
