@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cfg.h"
+#include "fault.h"
 #include "idem.h"
 #include "log.h"
 #include "pbwalk.h"
@@ -267,7 +268,9 @@ static int move_tx(srv_ctx *ctx, void *p) {
     st->out = r;
   }
   if (pending_grant(ctx, st) != 0) return -1;
-  return idem_done(ctx, key, st->out->id) != 0 ? -1 : 0;
+  if (idem_done(ctx, key, st->out->id) != 0) return -1;
+  fault_point("SetManagingUnit.before_commit");
+  return 0;
 }
 
 int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -311,6 +314,7 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
   }
 
   if (srv_tx(ctx, DB_READ_COMMITTED, move_tx, &st) != 0) return -1;
+  fault_point("SetManagingUnit.after_commit");
   Hoso__Records__V1__SetManagingUnitResponse *o = srv_new(ctx, &hoso__records__v1__set_managing_unit_response__descriptor);
   o->record = st.out;
   *resp = &o->base;

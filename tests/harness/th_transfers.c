@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "th_transfers.h"
@@ -20,6 +19,8 @@ static void nap_ms(int ms) {
 }
 
 int th_tr_start(th_tr *t, th_world *w, const char *const *extra_env) {
+  /* t is zeroed (static) on the first start; a start after a crash closes the old channel. */
+  if (t->ch) cli_close(t->ch);
   memset(&t->svc, 0, sizeof t->svc);
   t->w = w;
   t->ch = NULL;
@@ -38,11 +39,22 @@ int th_tr_stop(th_tr *t) {
 void th_tr_kill(th_tr *t) {
   if (t->ch) cli_close(t->ch);
   t->ch = NULL;
-  if (t->svc.pid > 0) {
-    kill(t->svc.pid, SIGKILL);
-    waitpid(t->svc.pid, NULL, 0);
-    t->svc.pid = 0;
+  th_tr_wait_gone(&t->svc, 1);
+}
+
+int th_tr_wait_gone(th_svc *s, int kill_it) {
+  if (s->pid <= 0) return 0;
+  if (kill_it) kill(s->pid, SIGKILL);
+  long long until = now_ms() + 30000;
+  while (th_svc_alive(s)) {
+    if (now_ms() > until) {
+      fprintf(stderr, "th_tr: process %d still alive after 30 s\n", (int)s->pid);
+      return -1;
+    }
+    nap_ms(20);
   }
+  s->pid = 0;
+  return 0;
 }
 
 grpc_status_code th_tr_call(th_tr *t, const char *method, const void *req, const ProtobufCMessageDescriptor *resp_desc,

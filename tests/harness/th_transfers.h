@@ -18,12 +18,15 @@ typedef struct {
 } th_tr;
 
 /* Starts hoso-transfers on w's database with its service client (extra_env after: a later
- * entry overrides) and opens a channel to it. 0 / -1. */
+ * entry overrides) and opens a channel to it (t zeroed the first time). 0 / -1. */
 int th_tr_start(th_tr *t, th_world *w, const char *const *extra_env);
 /* Stops it (exit status must be 0) and closes the channel. 0 / -1. */
 int th_tr_stop(th_tr *t);
 /* SIGKILL, wait until it is gone, and close the channel (a crash). */
 void th_tr_kill(th_tr *t);
+/* Waits (30 s at most) until the process of s has ended, after a SIGKILL when kill_it; pid 0
+ * then. 0 / -1. */
+int th_tr_wait_gone(th_svc *s, int kill_it);
 
 /* A unary call to transfers with a bearer token. */
 grpc_status_code th_tr_call(th_tr *t, const char *method, const void *req, const ProtobufCMessageDescriptor *resp_desc,

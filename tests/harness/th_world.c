@@ -216,7 +216,17 @@ static int build(th_world *w) {
                              w->records_client_secret, sizeof w->records_client_secret, NULL);
 }
 
+static int service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int again);
+
 int th_world_service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env) {
+  return service_start(w, name, s, extra_env, 0);
+}
+
+int th_world_service_restart(th_world *w, const char *name, th_svc *s, const char *const *extra_env) {
+  return service_start(w, name, s, extra_env, 1);
+}
+
+static int service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int again) {
   const cfg_service *svc = cfg_service_find(name);
   if (!svc) {
     fprintf(stderr, "th_world_service_start: %s is not in common/services.tsv\n", name);
@@ -241,7 +251,7 @@ int th_world_service_start(th_world *w, const char *name, th_svc *s, const char 
   if (records) env[n++] = rec_secret;
   for (size_t i = 0; extra_env && extra_env[i] && n < 39; i++) env[n++] = extra_env[i];
   env[n] = NULL;
-  return th_svc_start(s, bin, svc->addr_var, &w->pg, env);
+  return again ? th_svc_restart(s, bin, svc->addr_var, &w->pg, env) : th_svc_start(s, bin, svc->addr_var, &w->pg, env);
 }
 
 int th_world_records_start(th_world *w, th_svc *s) { return th_world_service_start(w, "records", s, w->records_env); }
