@@ -190,6 +190,16 @@ int srv_need_right(srv_ctx *ctx, unsigned rights, int self_ok, const char *what)
  * is read-only, the copy may be normalized and changed. NULL for NULL. */
 void *srv_msg_copy(srv_ctx *ctx, const ProtobufCMessage *m);
 
+/* --- bytes as PostgreSQL text (srv_bytea.c) ---------------------------------------------- */
+
+/* n bytes as bytea input text ("\x0a1b..."), in the arena: a text parameter of db_exec. */
+char *srv_bytea_text(srv_ctx *ctx, const void *data, size_t n);
+/* A message packed, as bytea input text. */
+char *srv_bytea_msg(srv_ctx *ctx, const ProtobufCMessage *m);
+/* A bytea column's hex output (s, len: PQgetvalue, PQgetlength) into the arena. 0, or -1 when it
+ * is not hex. */
+int srv_bytea_parse(srv_ctx *ctx, const char *s, size_t len, ProtobufCBinaryData *out);
+
 /* The value of a request metadata key (lowercase), or NULL. */
 const char *srv_metadata(srv_ctx *ctx, const char *key);
 

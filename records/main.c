@@ -16,6 +16,7 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(SetManagingUnit, rpc_set_managing_unit),
     SRV_RPC(SetReadGrant, rpc_set_read_grant),
     SRV_RPC_FLAGS(ListRecordSteps, rpc_list_record_steps, SRV_QUIET),
+    SRV_RPC(ImportRecordHistory, rpc_import_record_history),
     SRV_RPC(CreateChangeRequest, rpc_create_change_request),
     SRV_RPC(ListChangeRequests, rpc_list_change_requests),
     SRV_RPC(ApproveChangeRequest, rpc_approve_change_request),

@@ -114,6 +114,8 @@ SRV_HANDLER(rpc_set_managing_unit);
 /* rpc_transfer_links.c */
 SRV_HANDLER(rpc_set_read_grant);
 SRV_HANDLER(rpc_list_record_steps);
+/* rpc_import_history.c */
+SRV_HANDLER(rpc_import_record_history);
 /* rpc_change_requests.c */
 SRV_HANDLER(rpc_create_change_request);
 SRV_HANDLER(rpc_list_change_requests);

@@ -243,7 +243,9 @@ int rpc_list_record_versions(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
   if (st.size < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_size: must be between 0 and 500");
   if (in->page_token && *in->page_token) {
     char key[VERSIONS_TOKEN_MAX];
-    if (val_page_token_decode(in->page_token, key, sizeof key) != 0 || key[0] != 'v' || val_id(key + 1))
+    /* Versions below 1 are a transfer package's past (rpc_import_history.c). */
+    if (val_page_token_decode(in->page_token, key, sizeof key) != 0 || key[0] != 'v' ||
+        (strcmp(key, "v0") != 0 && val_id(key + 1 + (key[1] == '-'))))
       return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_token: not a token of this list; start again without one");
     st.before = srv_strdup(ctx, key + 1);
   }

@@ -18,47 +18,15 @@ typedef Hoso__Records__V1__RecordVersion rec_version;
 
 /* ------------------------------------------------------------ bytea as text ------------- */
 
-/* The packed message as bytea input text ("\x0a1b..."): db_exec passes text parameters. */
-static char *bytea_hex(srv_ctx *ctx, const ProtobufCMessage *m) {
-  static const char hex[] = "0123456789abcdef";
-  size_t n = protobuf_c_message_get_packed_size(m);
-  uint8_t *raw = srv_alloc(ctx, n ? n : 1);
-  protobuf_c_message_pack(m, raw);
-  char *out = srv_alloc(ctx, 2 * n + 3);
-  out[0] = '\\';
-  out[1] = 'x';
-  for (size_t i = 0; i < n; i++) {
-    out[2 + 2 * i] = hex[raw[i] >> 4];
-    out[3 + 2 * i] = hex[raw[i] & 15];
-  }
-  return out;
-}
-
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 /* A bytea column (hex output, PostgreSQL's default) unpacked as a message in the arena. NULL
  * when the bytes are not one (logged: stored data must always unpack). */
-ProtobufCMessage *rec_unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d,
-                                 const PGresult *r, int row, int col) {
-  const char *s = PQgetvalue(r, row, col);
-  size_t len = (size_t)PQgetlength(r, row, col);
+ProtobufCMessage *rec_unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d, const PGresult *r, int row,
+                                 int col) {
+  ProtobufCBinaryData b;
   ProtobufCMessage *m = NULL;
-  if (len >= 2 && s[0] == '\\' && s[1] == 'x' && len % 2 == 0) {
-    size_t n = (len - 2) / 2;
-    uint8_t *raw = srv_alloc(ctx, n ? n : 1);
-    size_t i = 0;
-    for (; i < n; i++) {
-      int hi = hexval(s[2 + 2 * i]), lo = hexval(s[3 + 2 * i]);
-      if (hi < 0 || lo < 0) break;
-      raw[i] = (uint8_t)(hi << 4 | lo);
-    }
-    if (i == n) m = protobuf_c_message_unpack(d, srv_allocator(ctx), n, raw);
-  }
+  size_t len = (size_t)PQgetlength(r, row, col);
+  if (srv_bytea_parse(ctx, PQgetvalue(r, row, col), len, &b) == 0)
+    m = protobuf_c_message_unpack(d, srv_allocator(ctx), b.len, b.data);
   if (!m) log_error("records: a stored %s does not unpack (%zu bytes of text)", d->name, len);
   return m;
 }
@@ -301,7 +269,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
   meta.workflow_state = neu->workflow_state;
   meta.verified = neu->verified;
 
-  const char *data = bytea_hex(ctx, &neu->base);
+  const char *data = srv_bytea_msg(ctx, &neu->base);
   const char *cols[REC_COLS];
   rec_columns(ctx, neu, cols);
   const char *params[N_PARAMS] = {neu->id};
@@ -311,7 +279,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
   params[23] = str(neu->approved_by);
   params[24] = neu->approved_at && *neu->approved_at ? neu->approved_at : NULL;
   params[25] = action;
-  params[26] = bytea_hex(ctx, &meta.base);
+  params[26] = srv_bytea_msg(ctx, &meta.base);
   params[27] = old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL;
   PGresult *r = db_exec(ctx->db, old ? update_sql : insert_sql, old ? N_PARAMS : N_PARAMS - 1, params);
   if (!r) return -1;
@@ -327,4 +295,39 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
   if (d && reason && reason->decision && reason->decision->number && *reason->decision->number)
     json_object_set_new(d, "decision", json_string(reason->decision->number));
   return audit(ctx, srv_printf(ctx, "RECORD_%s", action), neu, d);
+}
+
+/* ------------------------------------------------------------ a package's past ---------- */
+
+int rec_store_past_version(srv_ctx *ctx, const char *record_id, const char *unit_path,
+                           const Hoso__Records__V1__RecordVersion *meta, const rec_t *data) {
+  const char *p[8] = {record_id, srv_printf(ctx, "%lld", (long long)meta->version), str(meta->action),
+                      meta->changed_at && *meta->changed_at ? meta->changed_at : NULL, str(meta->changed_by),
+                      unit_path, srv_bytea_msg(ctx, &meta->base), srv_bytea_msg(ctx, &data->base)};
+  return db_cmd_later(ctx->db,
+                      "INSERT INTO record_versions (record_id, version, action, changed_at, changed_by, unit_path, meta, "
+                      "data) VALUES ($1::bigint, $2::bigint, $3, coalesce($4::timestamptz, now()), $5, "
+                      "$6::public.ltree, $7::bytea, $8::bytea)",
+                      8, p);
+}
+
+int rec_store_past_attachment(srv_ctx *ctx, const char *record_id, const char *unit_path,
+                              const Hoso__Records__V1__AttachmentMeta *meta, const ProtobufCBinaryData *content) {
+  const char *bytes = srv_bytea_text(ctx, content->data, content->len);
+  const char *p[8] = {record_id, unit_path, str(meta->file_name), val_scan_type(content->data, content->len),
+                      str(meta->description), str(meta->uploaded_by),
+                      meta->uploaded_at && *meta->uploaded_at ? meta->uploaded_at : NULL, bytes};
+  /* Two statements: the contents' policy must see the attachment row, which a row inserted by
+   * the same statement (a CTE) is not. */
+  PGresult *r = db_exec(ctx->db,
+                        "INSERT INTO attachments (record_id, unit_path, file_name, content_type, size, sha256, "
+                        "description, uploaded_by, uploaded_at) VALUES ($1::bigint, $2::public.ltree, $3, $4, "
+                        "length($8::bytea), encode(sha256($8::bytea), 'hex'), $5, $6, coalesce($7::timestamptz, now())) "
+                        "RETURNING id::text",
+                        8, p);
+  if (!r) return -1;
+  const char *q[2] = {srv_strdup(ctx, PQgetvalue(r, 0, 0)), bytes};
+  PQclear(r);
+  return db_cmd_later(ctx->db, "INSERT INTO attachment_contents (attachment_id, content) VALUES ($1::bigint, $2::bytea)",
+                      2, q);
 }

@@ -19,6 +19,8 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(ListTransfers, rpc_list_transfers),
     SRV_RPC(GetTransferDocument, rpc_get_transfer_document),
     SRV_RPC(ListNotices, rpc_list_notices),
+    SRV_RPC(ExportTransferPackage, rpc_export_transfer_package),
+    SRV_RPC(ImportTransferPackage, rpc_import_transfer_package),
     SRV_RPC(ListDeadlines, rpc_list_deadlines),
     SRV_RPC(GetPolicy, rpc_get_policy),
     SRV_RPC(SetPolicy, rpc_set_policy),

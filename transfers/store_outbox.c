@@ -6,10 +6,6 @@
 #include <string.h>
 #include "outbox.h"
 
-static int hexval(char c) {
-  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 int store_outbox_due(srv_ctx *ctx, const char *transfer_id, int max, outbox_row **out, int *n) {
   *out = NULL;
   *n = 0;
@@ -30,11 +26,10 @@ int store_outbox_due(srv_ctx *ctx, const char *transfer_id, int max, outbox_row 
     o->record_id = srv_strdup(ctx, PQgetvalue(r, i, 2));
     o->method = srv_strdup(ctx, PQgetvalue(r, i, 3));
     o->attempts = atoi(PQgetvalue(r, i, 5));
-    const char *s = PQgetvalue(r, i, 4);
-    size_t len = (size_t)PQgetlength(r, i, 4);
-    o->len = len >= 2 ? (len - 2) / 2 : 0;
-    o->request = srv_alloc(ctx, o->len ? o->len : 1);
-    for (size_t k = 0; k < o->len; k++) o->request[k] = (uint8_t)(hexval(s[2 + 2 * k]) << 4 | hexval(s[3 + 2 * k]));
+    ProtobufCBinaryData b = {0};
+    if (srv_bytea_parse(ctx, PQgetvalue(r, i, 4), (size_t)PQgetlength(r, i, 4), &b) != 0) b.len = 0;
+    o->request = b.data;
+    o->len = b.len;
   }
   *n = rows;
   PQclear(r);

@@ -24,39 +24,6 @@ static const char *str(const char *s) { return s ? s : ""; }
 static const char *nul(const char *s) { return s && *s ? s : NULL; }
 static char *col(srv_ctx *ctx, const PGresult *r, int row, int c) { return srv_strdup(ctx, PQgetvalue(r, row, c)); }
 
-/* bytea input text ("\x0a1b...") of n bytes, in the arena. */
-static char *hex_of(srv_ctx *ctx, const uint8_t *b, size_t n) {
-  static const char hex[] = "0123456789abcdef";
-  char *out = srv_alloc(ctx, 2 * n + 3);
-  out[0] = '\\';
-  out[1] = 'x';
-  for (size_t i = 0; i < n; i++) {
-    out[2 + 2 * i] = hex[b[i] >> 4];
-    out[3 + 2 * i] = hex[b[i] & 15];
-  }
-  out[2 * n + 2] = 0;
-  return out;
-}
-
-static int hexval(char c) {
-  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* A bytea column (hex output) into the arena; -1 when it is not hex. */
-static int unhex(srv_ctx *ctx, const PGresult *r, int row, int c, ProtobufCBinaryData *out) {
-  const char *s = PQgetvalue(r, row, c);
-  size_t len = (size_t)PQgetlength(r, row, c);
-  if (len < 2 || s[0] != '\\' || s[1] != 'x' || len % 2) return -1;
-  out->len = (len - 2) / 2;
-  out->data = srv_alloc(ctx, out->len ? out->len : 1);
-  for (size_t i = 0; i < out->len; i++) {
-    int hi = hexval(s[2 + 2 * i]), lo = hexval(s[3 + 2 * i]);
-    if (hi < 0 || lo < 0) return -1;
-    out->data[i] = (uint8_t)(hi << 4 | lo);
-  }
-  return 0;
-}
-
 /* ------------------------------------------------------------ load ---------------------- */
 
 static tr_row *row_from(srv_ctx *ctx, const PGresult *r, int i) {
@@ -210,19 +177,21 @@ int store_transfer_open_of(srv_ctx *ctx, const char *record_id, char id[32], int
 int store_transfer_insert(srv_ctx *ctx, tr_row *row) {
   transfer_t *t = row->t;
   const tr_decision_t *d = t->decision;
-  const char *p[19] = {t->record_id, t->record_name, srv_printf(ctx, "%d", t->kind), srv_printf(ctx, "%d", t->state),
+  const char *p[20] = {t->record_id, t->record_name, srv_printf(ctx, "%d", t->kind), srv_printf(ctx, "%d", t->state),
                        t->from_unit_id, row->from_path, nul(t->to_unit_id), nul(row->to_path), nul(t->final_unit_id),
                        nul(row->final_path), d ? str(d->number) : "", d ? nul(d->date) : NULL,
                        d ? nul(d->effective_date) : NULL, d ? str(d->issuer) : "", str(t->destination),
-                       nul(t->start_date), nul(t->end_date), str(t->note), ctx->auth ? ctx->auth->sub : ""};
+                       nul(t->start_date), nul(t->end_date), str(t->note), ctx->auth ? ctx->auth->sub : "",
+                       nul(t->new_record_id)};
   PGresult *r = db_exec(ctx->db,
                         "INSERT INTO transfers (record_id, record_name, kind, state, from_unit_id, from_path, to_unit_id, "
                         "to_path, final_unit_id, final_path, decision_number, decision_date, effective_date, "
-                        "decision_issuer, destination, start_date, end_date, note, created_by) VALUES ($1::bigint, $2, "
+                        "decision_issuer, destination, start_date, end_date, note, created_by, new_record_id) VALUES ($1::bigint, $2, "
                         "$3::smallint, $4::smallint, $5::bigint, $6::public.ltree, $7::bigint, $8::public.ltree, "
                         "$9::bigint, $10::public.ltree, $11, $12::date, $13::date, $14, $15, $16::date, $17::date, $18, "
-                        "$19) RETURNING id::text, version, created_by, " UTC("created_at") ", " UTC("updated_at"),
-                        19, p);
+                        "$19, $20::bigint) RETURNING id::text, version, created_by, " UTC("created_at") ", "
+                        UTC("updated_at"),
+                        20, p);
   if (!r) return -1;
   t->id = col(ctx, r, 0, 0);
   t->version = atoll(PQgetvalue(r, 0, 1));
@@ -323,7 +292,7 @@ int store_document_add(srv_ctx *ctx, const char *transfer_id, const char *kind, 
   char sum[65];
   for (int i = 0; i < 32; i++) snprintf(sum + 2 * i, 3, "%02x", md[i]);
   const char *p[7] = {transfer_id, kind, file_name, content_type, srv_printf(ctx, "%zu", len), sum,
-                      hex_of(ctx, data, len)};
+                      srv_bytea_text(ctx, data, len)};
   PGresult *r = db_exec(ctx->db,
                         "INSERT INTO documents (transfer_id, kind, file_name, content_type, size, sha256, content, "
                         "uploaded_by) VALUES ($1::bigint, $2, $3, $4, $5::bigint, $6, $7::bytea, current_setting("
@@ -347,7 +316,8 @@ int store_document_get(srv_ctx *ctx, const char *transfer_id, const char *docume
   int rc = 0;
   if (PQntuples(r) == 1) {
     *meta = doc_from(ctx, r, 0);
-    if (unhex(ctx, r, 0, 8, content) != 0) rc = srv_fail_internal(ctx);
+    if (srv_bytea_parse(ctx, PQgetvalue(r, 0, 8), (size_t)PQgetlength(r, 0, 8), content) != 0)
+      rc = srv_fail_internal(ctx);
   }
   PQclear(r);
   return rc;
@@ -366,11 +336,33 @@ int store_outbox_add(srv_ctx *ctx, const tr_row *row, const char *method, const 
   size_t n = protobuf_c_message_get_packed_size(req);
   uint8_t *buf = srv_alloc(ctx, n ? n : 1);
   protobuf_c_message_pack(req, buf);
-  const char *p[4] = {row->t->id, row->t->record_id, method, hex_of(ctx, buf, n)};
+  const char *p[4] = {row->t->id, row->t->record_id, method, srv_bytea_text(ctx, buf, n)};
   if (db_cmd_later(ctx->db,
                    "INSERT INTO outbox (transfer_id, record_id, method, request) VALUES ($1::bigint, $2::bigint, $3, "
                    "$4::bytea)",
                    4, p) != 0)
     return -1;
   return db_cmd_later(ctx->db, "UPDATE transfers SET undelivered = undelivered + 1 WHERE id = $1::bigint", 1, p);
+}
+
+int store_package_put(srv_ctx *ctx, const char *transfer_id, const char *sha, const ProtobufCBinaryData *pkg,
+                      const char *key_id) {
+  const char *p[4] = {transfer_id, sha, srv_bytea_text(ctx, pkg->data, pkg->len), key_id};
+  return db_cmd_later(ctx->db, "INSERT INTO packages (transfer_id, sha256, content, key_id) VALUES ($1::bigint, $2, "
+                               "$3::bytea, $4)", 4, p);
+}
+
+int store_package_get(srv_ctx *ctx, const char *transfer_id, ProtobufCBinaryData *pkg, char sha[65]) {
+  PGresult *r = db_q(ctx->db, "SELECT sha256, content FROM packages WHERE transfer_id = $1::bigint", 1, transfer_id);
+  if (!r) return -1;
+  int rc = 0;
+  if (PQntuples(r) != 1) {
+    log_error("transfers: transfer %s is EXPORTED without its package", transfer_id);
+    rc = srv_fail_internal(ctx);
+  } else {
+    snprintf(sha, 65, "%s", PQgetvalue(r, 0, 0));
+    if (srv_bytea_parse(ctx, PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1), pkg) != 0) rc = srv_fail_internal(ctx);
+  }
+  PQclear(r);
+  return rc;
 }

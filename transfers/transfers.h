@@ -106,6 +106,10 @@ int store_document_get(srv_ctx *ctx, const char *transfer_id, const char *docume
 /* A notice in the inbox of unit (id, path). */
 int store_notice_add(srv_ctx *ctx, const tr_row *r, const char *unit_id, const char *unit_path, const char *kind,
                      const char *text);
+/* The package of an exported transfer: kept (in the transaction that exports it), and read. */
+int store_package_put(srv_ctx *ctx, const char *transfer_id, const char *sha, const ProtobufCBinaryData *pkg,
+                      const char *key_id);
+int store_package_get(srv_ctx *ctx, const char *transfer_id, ProtobufCBinaryData *pkg, char sha[65]);
 /* An outbox row: records' method with the packed request. */
 int store_outbox_add(srv_ctx *ctx, const tr_row *r, const char *method, const ProtobufCMessage *req);
 
