@@ -192,7 +192,7 @@ static int build(srv_ctx *ctx, exp_st *st) {
       add_msg(ctx, parts, "versions.pb", &versions->base) || add_msg(ctx, parts, "attachments.pb", &atts->base))
     return -1;
   for (size_t i = 0; i < atts->n_attachments; i++) {
-    ProtobufCBinaryData b;
+    ProtobufCBinaryData b = {0};
     const Hoso__Records__V1__AttachmentMeta *a = atts->attachments[i];
     if (attachment_bytes(ctx, a->id, &b) ||
         add_part(ctx, parts, srv_printf(ctx, "attachments/%s/%s", a->id, str(a->file_name)), str(a->content_type),
