@@ -122,7 +122,7 @@ typedef struct {
   long long t0, t1;
 } proc_cpu;
 
-static proc_cpu procs[5] = {{"identity"}, {"records"}, {"transfers"}, {"gateway"}, {"postgres"}};
+static proc_cpu procs[5] = {{.name = "identity"}, {.name = "records"}, {.name = "transfers"}, {.name = "gateway"}, {.name = "postgres"}};
 
 /* The PostgreSQL server and every process it started (the backends). */
 static long long pg_ticks(long postmaster) {
