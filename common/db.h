@@ -57,6 +57,10 @@ int db_cmd(db_conn *c, const char *sql, int n, ...);
  * a transaction it runs at once. 0 or -1. */
 int db_cmd_later(db_conn *c, const char *sql, int n, const char *const *params);
 
+/* A timestamptz column as RFC 3339 UTC text ("2026-05-01T08:30:00Z"), the contract's form of
+ * times: `"SELECT " DB_RFC3339("u.created_at") " FROM units u"`. */
+#define DB_RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 db_errkind db_err_kind(const db_conn *c);
 const char *db_err_sqlstate(const db_conn *c);   /* "" when none */
 const char *db_err_constraint(const db_conn *c); /* "" when none */

@@ -190,6 +190,19 @@ int srv_need_right(srv_ctx *ctx, unsigned rights, int self_ok, const char *what)
  * is read-only, the copy may be normalized and changed. NULL for NULL. */
 void *srv_msg_copy(srv_ctx *ctx, const ProtobufCMessage *m);
 
+/* Inside a transaction body: runs fn with every unit visible to row-level security — to tell
+ * NOT_FOUND from PERMISSION_DENIED, or to read what the service's own check has already
+ * allowed outside the caller's units (a person's own record) — and sets the transaction's
+ * scope back before returning, whatever fn returned. The one way to widen the scope; nests.
+ * fn's result, or -1 when the scope could not be set. */
+int srv_all_units(srv_ctx *ctx, srv_tx_fn fn, void *arg);
+/* One statement run with every unit visible (db_exec inside srv_all_units): the rows (PQclear
+ * them), or NULL after a database error. For store code. */
+PGresult *srv_exec_all_units(srv_ctx *ctx, const char *sql, int n, const char *const *params);
+/* Inside a transaction body: the transaction's scope from here on (narrowing it to one unit's
+ * path, e.g. a person's own record's); srv_all_units sets this one back. 0 / -1. */
+int srv_set_scope(srv_ctx *ctx, const char *scope);
+
 /* --- bytes as PostgreSQL text (srv_bytea.c) ---------------------------------------------- */
 
 /* n bytes as bytea input text ("\x0a1b..."), in the arena: a text parameter of db_exec. */
@@ -224,13 +237,6 @@ void srv_audit_base(srv_ctx *ctx, audit_entry *e);
  * INTERNAL set when the detail cannot be serialized). */
 int srv_audit(srv_ctx *ctx, const audit_entry *fields, json_t *detail);
 
-/* True when ip (text form) is one of the comma-separated addresses of list, compared as binary
- * addresses ("::1" equals "0:0::1"): the check behind HOSO_TRUSTED_PROXIES, shared with the
- * gateway's HOSO_GATEWAY_TRUSTED_PROXIES. */
-int srv_ip_in_list(const char *ip, const char *list);
-/* The first element of a forwarding header (X-Forwarded-For) copied to out when it is an IP
- * address: 0, else -1. */
-int srv_forwarded_first(const char *v, char *out, size_t outlen);
 
 /* A context for work outside any call (a service's background job, e.g. records' unit sync),
  * so that the job uses the same helpers as a handler (srv_tx, srv_fail, srv_audit, the arena):

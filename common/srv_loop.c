@@ -18,7 +18,6 @@
 #include "cli.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "log.h"
-#include "apidesc.h"
 #include "srv_int.h"
 #include "unit_tree.h"
 
@@ -385,62 +384,6 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* The method table served: every method of the proto service (types from protobuf-c), its
- * handler from srv_config (by name), who may call it and whether it streams from the
- * descriptor set. 0, or -1 (logged) when the table and the proto disagree. */
-static int build_methods(void) {
-  const srv_config *cfg = R.cfg;
-  const ProtobufCServiceDescriptor *api = cfg->api;
-  apidesc_method *d = NULL;
-  size_t nd = 0;
-  int rc = -1;
-  if (!api) {
-    log_error("srv_config names no proto service (api)");
-    return -1;
-  }
-  if (apidesc_methods(cfg->descriptor_set ? cfg->descriptor_set : hoso_descriptor_set,
-                      cfg->descriptor_set ? cfg->descriptor_set_len : hoso_descriptor_set_len, &d, &nd) != 0)
-    return -1;
-  if (!(R.methods = calloc(api->n_methods ? api->n_methods : 1, sizeof *R.methods))) goto out;
-  for (size_t i = 0; i < cfg->n_rpcs; i++)
-    if (!protobuf_c_service_descriptor_get_method_by_name(api, cfg->rpcs[i].name)) {
-      log_error("the method table names %s, which %s does not declare", cfg->rpcs[i].name, api->name);
-      goto out;
-    }
-  for (unsigned i = 0; i < api->n_methods; i++) {
-    const ProtobufCMethodDescriptor *md = &api->methods[i];
-    const srv_rpc *rpc = NULL;
-    for (size_t k = 0; k < cfg->n_rpcs && !rpc; k++)
-      if (strcmp(cfg->rpcs[k].name, md->name) == 0) rpc = &cfg->rpcs[k];
-    char *path = NULL;
-    if (asprintf(&path, "/%s/%s", api->name, md->name) < 0) goto out;
-    const apidesc_method *x = NULL;
-    for (size_t k = 0; k < nd && !x; k++)
-      if (strcmp(d[k].path, path) == 0) x = &d[k];
-    if (!x) {
-      log_error("%s is not in the descriptor set built into this binary", path);
-      free(path);
-      goto out;
-    }
-    if (!rpc) {
-      log_warn("%s has no handler in the method table: it answers UNIMPLEMENTED", path);
-      free(path);
-      continue;
-    }
-    srv_method *m = &R.methods[R.n_methods++];
-    m->path = path;
-    m->in = md->input;
-    m->out = md->output;
-    m->fn = rpc->fn;
-    m->flags = rpc->flags | (APIDESC_NO_TOKEN(x->access) ? SRV_NO_TOKEN : 0) |
-               (x->client_streaming ? SRV_CLIENT_STREAM : 0) | (x->server_streaming ? SRV_SERVER_STREAM : 0);
-  }
-  rc = 0;
-out:
-  apidesc_free(d, nd);
-  return rc;
-}
-
 /* A database that is still starting (containers, ./hoso up) is waited for, not fatal. */
 static int migrate_with_wait(db_conn *db) {
   /* A module's tables first: the service's own migrations may refer to them. */
@@ -509,8 +452,7 @@ static void release(int grpc_up) {
   }
   free(R.w);
   R.w = NULL;
-  for (size_t i = 0; i < R.n_methods; i++) free(R.methods[i].path);
-  free(R.methods);
+  srv_methods_free(R.methods, R.n_methods);
   R.methods = NULL;
   R.n_methods = 0;
   srv_keyring_free();
@@ -558,7 +500,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
               cfg->service);
     goto out;
   }
-  if (build_methods() != 0) goto out;
+  if (srv_methods_build(cfg, &R.methods, &R.n_methods) != 0) goto out;
   R.w = calloc((size_t)R.n_workers, sizeof *R.w);
   if (!R.w) goto out;
   for (int i = 0; i < R.n_workers; i++)
@@ -572,7 +514,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
     goto out;
   }
 
-  srv_grpc_init();
+  cli_grpc_init();
   grpc_up = 1;
   if (srv_keyring_init(cfg->load_keys) != 0) goto out;
   srv_keyring_load_now(R.w[0].db);

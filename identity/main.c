@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
       .api = &hoso__identity__v1__identity__descriptor,
       SRV_RPCS(rpcs),
       .load_keys = keys_load_ring,
-      .load_revocations = sr_fetch,
+      .load_revocations = token_revocations_fetch,
       .on_start = identity_bootstrap,
       .on_serving = keys_rotation_start,
       .on_stopping = keys_rotation_stop,

@@ -10,6 +10,9 @@
 #include "pw.h"
 #include "scope.h"
 #include "store_accounts.h"
+#include "store_sessions.h"
+#include "store_units.h"
+#include "store_throttle.h"
 #include "val.h"
 
 /* Account status values of proto AccountStatus and of the status column. */
@@ -107,13 +110,6 @@ static int is_self(const srv_ctx *ctx, const char *account_id) {
 
 /* ------------------------------------------------------------- transaction helpers ------ */
 
-/* The account as a message, from a one-row result; NULL when there is no row. */
-static id_account *one_account(srv_ctx *ctx, PGresult *r) {
-  id_account *a = PQntuples(r) == 1 ? account_from_row(ctx, r, 0, 0) : NULL;
-  PQclear(r);
-  return a;
-}
-
 static unsigned account_roles(const id_account *a) { return roles_from_enums(a->roles, a->n_roles); }
 
 /* Loads the target across every scope (row-level security would make an account outside the
@@ -121,12 +117,28 @@ static unsigned account_roles(const id_account *a) { return roles_from_enums(a->
  * caller's scope back so the writes that follow stay under row-level security.
  * allow_self: the caller's own account passes the scope check (GetAccount).
  * Returns 0 with *out, DB_TX_ROLLBACK with the status set, or -1 on a database error. */
+typedef struct {
+  const char *id;
+  int lock;
+  id_account *out;
+} get_any_st;
+
+static int get_any(srv_ctx *ctx, void *p) {
+  get_any_st *g = p;
+  return accounts_get(ctx, g->id, g->lock, &g->out) < 0 ? -1 : 0;
+}
+
+/* The account with this id, looked up with every unit visible; NULL when there is none. */
+static int account_anywhere(srv_ctx *ctx, const char *id, int lock, id_account **out) {
+  get_any_st g = {.id = id, .lock = lock};
+  SRV_TRY(srv_all_units(ctx, get_any, &g));
+  *out = g.out;
+  return 0;
+}
+
 static int load_target(srv_ctx *ctx, const char *id, int lock, int allow_self, id_account **out) {
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = sa_account_get(ctx->db, id, lock);
-  if (!r) return -1;
-  id_account *a = one_account(ctx, r);
-  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+  id_account *a;
+  SRV_TRY(account_anywhere(ctx, id, lock, &a));
   if (!a) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
   if (!(allow_self && is_self(ctx, a->id)) &&
       !scope_allows(ctx->auth, a->unit_path, RIGHT_MANAGE_ACCOUNTS))
@@ -178,34 +190,21 @@ typedef struct {
   id_account *out;
 } create_st;
 
-static int create_tx(srv_ctx *ctx, void *p) {
-  create_st *st = p;
-  db_conn *db = ctx->db;
-  char first[64];
-  int seen = idem_begin(ctx, st->request_id, first, sizeof first);
-  if (seen < 0) return -1;
-  if (seen == 1) {
-    /* A retry of a call that already succeeded: its account, nothing new. */
-    if (db_set_scope(db, "*") != 0) return -1;
-    PGresult *r = sa_account_get(db, first, 0);
-    if (!r) return -1;
-    st->out = one_account(ctx, r);
-    if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
-    return 0;
-  }
+typedef struct {
+  create_st *st;
+  const char **unit_path;
+} create_check_st;
 
-  /* The unit, the username and the person are looked up across every scope: a UNIT_ADMIN
-   * must get "already taken" for a name used in another district, not a constraint error. */
-  if (db_set_scope(db, "*") != 0) return -1;
-  PGresult *r = sa_unit_get(db, st->unit_id, 1);
-  if (!r) return -1;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
-    return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
-  }
-  char *unit_path = srv_strdup(ctx, PQgetvalue(r, 0, 1));
-  int unit_status = atoi(PQgetvalue(r, 0, 2));
-  PQclear(r);
+/* The unit (in the caller's scope and active), a free username and a person without another
+ * account, each looked up with every unit visible. */
+static int create_checks(srv_ctx *ctx, void *p) {
+  create_st *st = ((create_check_st *)p)->st;
+  unit_row u;
+  int found = units_find(ctx, st->unit_id, UNIT_LOCK_SHARE, &u);
+  if (found < 0) return -1;
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
+  char *unit_path = srv_strdup(ctx, u.path);
+  int unit_status = u.status;
   if (!scope_allows(ctx->auth, unit_path, RIGHT_MANAGE_ACCOUNTS))
     return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
                    "unit_id: the unit is outside yours; you create accounts only in your own "
@@ -213,32 +212,49 @@ static int create_tx(srv_ctx *ctx, void *p) {
   if (unit_status != 1)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                    "unit_id: the unit is dissolved; create the account in its successor");
-  int taken = sa_username_taken(db, st->username);
+  int taken = accounts_username_taken(ctx, st->username);
   if (taken < 0) return -1;
   if (taken) return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS, "username: already taken");
   if (*st->person_record_id) {
-    taken = sa_person_taken(db, st->person_record_id, NULL);
+    taken = accounts_person_taken(ctx, st->person_record_id, NULL);
     if (taken < 0) return -1;
     if (taken)
       return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
                      "person_record_id: this person already has an account (one person, one "
                      "account); revoke it first if the person changed jobs");
   }
-  if (db_set_scope(db, ctx->auth->scope) != 0) return -1;
+  *((create_check_st *)p)->unit_path = unit_path;
+  return 0;
+}
 
-  sa_new_account n = {.username = st->username,
-                      .full_name = st->full_name,
-                      .unit_id = st->unit_id,
-                      .unit_path = unit_path,
-                      .person_record_id = st->person_record_id,
-                      .email = st->email,
-                      .password_phc = st->phc,
-                      .created_by = ctx->auth->sub,
-                      .roles = st->roles};
-  r = sa_account_insert(db, &n);
-  if (!r) return write_failed(ctx);
-  st->out = one_account(ctx, r);
-  if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_INTERNAL, "the account was not stored");
+static int create_tx(srv_ctx *ctx, void *p) {
+  create_st *st = p;
+  char first[64];
+  int seen = idem_begin(ctx, st->request_id, first, sizeof first);
+  if (seen < 0) return -1;
+  if (seen == 1) {
+    /* A retry of a call that already succeeded: its account, nothing new. */
+    SRV_TRY(account_anywhere(ctx, first, 0, &st->out));
+    if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+    return 0;
+  }
+
+  /* The unit, the username and the person are looked up across every scope: a UNIT_ADMIN
+   * must get "already taken" for a name used in another district, not a constraint error. */
+  const char *unit_path = NULL;
+  SRV_TRY(srv_all_units(ctx, create_checks, &(create_check_st){st, &unit_path}));
+
+  account_new n = {.username = st->username,
+                    .full_name = st->full_name,
+                    .unit_id = st->unit_id,
+                    .unit_path = unit_path,
+                    .person_record_id = st->person_record_id,
+                    .email = st->email,
+                    .password_phc = st->phc,
+                    .created_by = ctx->auth->sub,
+                    .roles = st->roles,
+                    .must_change_password = 1};
+  if (accounts_insert(ctx, &n, &st->out) < 0) return write_failed(ctx);
   if (idem_done(ctx, st->request_id, st->out->id) != 0) return -1;
 
   json_t *d = json_object();
@@ -317,43 +333,53 @@ int rpc_get_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage 
   return 0;
 }
 
+typedef struct {
+  const char *prid, *exclude;
+  int taken;
+} person_st;
+
+/* Whether another live account belongs to the person, looked up with every unit visible. */
+static int person_taken(srv_ctx *ctx, void *p) {
+  person_st *ps = p;
+  ps->taken = accounts_person_taken(ctx, ps->prid, ps->exclude);
+  return ps->taken < 0 ? -1 : 0;
+}
+
 /* ------------------------------------------------------------- ListAccounts ------------- */
 
 typedef struct {
-  sa_list_query q;
+  account_query q;
   int page_size;
   Hoso__Identity__V1__ListAccountsResponse *out;
 } list_st;
 
-static int list_tx(srv_ctx *ctx, void *p) {
+/* The unit of the list, looked up with every unit visible, and in the caller's scope. */
+static int list_unit(srv_ctx *ctx, void *p) {
   list_st *st = p;
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = sa_unit_get(ctx->db, st->q.unit_id, 0);
-  if (!r) return -1;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
-    return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
-  }
-  st->q.unit_path = srv_strdup(ctx, PQgetvalue(r, 0, 1));
-  PQclear(r);
+  unit_row u;
+  int found = units_find(ctx, st->q.unit_id, UNIT_LOCK_NONE, &u);
+  if (found < 0) return -1;
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
+  st->q.unit_path = srv_strdup(ctx, u.path);
   if (!scope_allows(ctx->auth, st->q.unit_path, RIGHT_MANAGE_ACCOUNTS))
     return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
                    "unit_id: the unit is outside yours; you list accounts only of your own unit "
                    "and the units below it");
-  /* Back to the caller's scope: row-level security filters the list a second time. */
-  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+  return 0;
+}
 
+static int list_tx(srv_ctx *ctx, void *p) {
+  list_st *st = p;
+  /* Then back in the caller's scope: row-level security filters the list a second time. */
+  SRV_TRY(srv_all_units(ctx, list_unit, st));
   st->q.limit = st->page_size + 1; /* one more tells whether another page exists */
-  r = sa_account_list(ctx->db, &st->q);
-  if (!r) return -1;
-  int n = PQntuples(r), shown = n > st->page_size ? st->page_size : n;
   Hoso__Identity__V1__ListAccountsResponse *o = st->out;
-  o->accounts = srv_alloc(ctx, ((size_t)shown + 1) * sizeof *o->accounts);
-  o->n_accounts = 0;
-  for (int i = 0; i < shown; i++) o->accounts[o->n_accounts++] = account_from_row(ctx, r, i, 0);
+  size_t n;
+  SRV_TRY(accounts_list(ctx, &st->q, &o->accounts, &n));
+  size_t shown = n > (size_t)st->page_size ? (size_t)st->page_size : n;
+  o->n_accounts = shown;
   o->next_page_token = "";
-  PQclear(r);
-  if (n > st->page_size && shown > 0) {
+  if (n > shown && shown > 0) {
     o->next_page_token = srv_page_token(ctx, o->accounts[shown - 1]->username);
     if (!o->next_page_token) return SRV_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
   }
@@ -414,10 +440,9 @@ static int status_tx(srv_ctx *ctx, void *p) {
     st->out = a;
     return 0;
   }
-  PGresult *r = sa_account_set_status(ctx->db, a->id, st->to, st->reason);
-  if (!r) return -1;
-  st->out = one_account(ctx, r);
-  if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  int found = accounts_set_status(ctx, a->id, st->to, st->reason, &st->out);
+  if (found < 0) return -1;
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
 
   const char *action = st->to == ST_DISABLED ? "ACCOUNT_DISABLE"
                        : st->to == ST_ACTIVE ? "ACCOUNT_ENABLE"
@@ -427,7 +452,7 @@ static int status_tx(srv_ctx *ctx, void *p) {
   if (st->to != ST_ACTIVE) {
     char why[64];
     snprintf(why, sizeof why, "account %s", st->to == ST_DISABLED ? "disabled" : "revoked");
-    if (session_revoke_account(ctx->db, a->id, why) < 0) return -1;
+    if (sessions_revoke_account(ctx, a->id, why) < 0) return -1;
   }
   json_t *d = json_object();
   json_object_set_new(d, "old_status", json_string(status_word(from)));
@@ -511,19 +536,17 @@ static int roles_tx(srv_ctx *ctx, void *p) {
     return 0;
   }
   if (prid_changed && *prid) {
-    if (db_set_scope(ctx->db, "*") != 0) return -1;
-    int taken = sa_person_taken(ctx->db, prid, a->id);
-    if (taken < 0 || db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
-    if (taken)
+    person_st ps = {.prid = prid, .exclude = a->id};
+    SRV_TRY(srv_all_units(ctx, person_taken, &ps));
+    if (ps.taken)
       return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
                      "person_record_id: this person already has an account (one person, one account)");
   }
-  PGresult *r = sa_account_set_roles(ctx->db, a->id, st->roles, prid);
-  if (!r) return write_failed(ctx);
-  st->out = one_account(ctx, r);
-  if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  int found = accounts_set_roles(ctx, a->id, st->roles, prid, &st->out);
+  if (found < 0) return write_failed(ctx);
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
   /* Sessions carry the old roles: the person logs in again and gets tokens with the new set. */
-  if (session_revoke_account(ctx->db, a->id, "roles changed") < 0) return -1;
+  if (sessions_revoke_account(ctx, a->id, "roles changed") < 0) return -1;
 
   json_t *d = json_object();
   json_object_set_new(d, "old_roles", roles_json(old));
@@ -580,14 +603,13 @@ static int reset_tx(srv_ctx *ctx, void *p) {
   /* The one rule that needs the account: the password must not contain its username. */
   const char *why = pw_policy_check(st->password, a->username);
   if (why) return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "new_password: %s", why);
-  PGresult *r = sa_account_set_password(ctx->db, a->id, st->phc);
-  if (!r) return -1;
-  st->out = one_account(ctx, r);
-  if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  int found = accounts_set_password(ctx, a->id, st->phc, &st->out);
+  if (found < 0) return -1;
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
   /* The person asked for a reset because they are locked out or forgot: let them in again,
    * and end whatever sessions someone else may hold with the old password. */
-  if (throttle_clear(ctx->db, a->username) != 0) return -1;
-  if (session_revoke_account(ctx->db, a->id, "password reset by an administrator") < 0) return -1;
+  if (throttle_clear(ctx, a->username) != 0) return -1;
+  if (sessions_revoke_account(ctx, a->id, "password reset by an administrator") < 0) return -1;
   json_t *d = json_object();
   json_object_set_new(d, "must_change_password", json_true());
   return audit_account(ctx, "PASSWORD_RESET", st->out, d);

@@ -8,6 +8,7 @@
 #include "identity.h"
 #include "log.h"
 #include "scope.h"
+#include "store_sessions.h"
 #include "store_units.h"
 #include "val.h"
 
@@ -37,34 +38,38 @@ static int check_type(srv_ctx *ctx, int type) {
  * hides it, one more look with every unit visible tells NOT_FOUND (no such unit) from
  * PERMISSION_DENIED (a sibling's or a parent's unit), and the scope is set back before
  * anything else runs. 0, DB_TX_ROLLBACK (status set) or -1 (database error). */
+typedef struct {
+  const char *id;
+  unit_row *u;
+  int found;
+} find_any_st;
+
+static int find_any(srv_ctx *ctx, void *p) {
+  find_any_st *f = p;
+  f->found = units_find(ctx, f->id, UNIT_LOCK_NONE, f->u);
+  return f->found < 0 ? -1 : 0;
+}
+
 static int locate(srv_ctx *ctx, const char *field, const char *id, int lock, unsigned rights,
-                  su_unit *u) {
-  int rc = su_find(ctx->db, id, lock, u);
+                  unit_row *u) {
+  int rc = units_find(ctx, id, lock, u);
   if (rc < 0) return -1;
   if (rc == 1) {
     if (scope_allows(ctx->auth, u->path, rights)) return 0;
     return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, id);
   }
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  rc = su_find(ctx->db, id, SU_LOCK_NONE, u);
-  if (rc < 0) return -1;
-  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+  find_any_st f = {.id = id, .u = u};
+  SRV_TRY(srv_all_units(ctx, find_any, &f));
   memset(u, 0, sizeof *u);
-  if (rc == 0) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: unit %s does not exist", field, id);
+  if (f.found == 0) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: unit %s does not exist", field, id);
   return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, id);
 }
 
 /* The unit as a message, read under the caller's scope. */
 static int load_unit(srv_ctx *ctx, const char *field, const char *id, id_unit **out) {
-  PGresult *r = su_get_row(ctx->db, id);
-  if (!r) return -1;
-  int rc = 0;
-  if (PQntuples(r) == 1)
-    *out = unit_from_row(ctx, r, 0, 0);
-  else
-    rc = SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: unit %s does not exist", field, id);
-  PQclear(r);
-  return rc;
+  int found = units_get(ctx, id, out);
+  if (found < 0) return -1;
+  return found ? 0 : SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: unit %s does not exist", field, id);
 }
 
 /* A duplicate code is the one constraint a caller can act on, so it names the field; any
@@ -99,24 +104,23 @@ typedef struct {
 
 static int create_tx(srv_ctx *ctx, void *p) {
   create_st *st = p;
-  db_conn *db = ctx->db;
-  su_unit parent;
+  unit_row parent;
   char prev[64], id[24];
   st->unit = NULL;
-  SRV_TRY(su_lock_tree(db, 0));
+  SRV_TRY(units_lock_tree(ctx, 0));
   int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
   if (seen == 1) return load_unit(ctx, "request_id", prev, &st->unit);
 
-  SRV_TRY(locate(ctx, "parent_id", st->parent_id, SU_LOCK_NONE, RIGHT_MANAGE_UNITS, &parent));
-  if (parent.status != SU_ACTIVE)
+  SRV_TRY(locate(ctx, "parent_id", st->parent_id, UNIT_LOCK_NONE, RIGHT_MANAGE_UNITS, &parent));
+  if (parent.status != UNIT_ACTIVE)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "parent_id: unit %s is dissolved", parent.id);
   if (strlen(parent.path) + 21 >= sizeof parent.path)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "parent_id: the tree is too deep below unit %s",
                 parent.id);
-  if (su_insert(db, &parent, st->code, st->name, st->type, st->quota, id) != 0)
+  if (units_insert(ctx, &parent, st->code, st->name, st->type, st->quota, id) != 0)
     return fail_code_taken(ctx);
-  SRV_TRY(su_history_add(db, id, "CREATED", ctx->auth->sub, "", NULL));
+  SRV_TRY(units_history_add(ctx, id, "CREATED", ctx->auth->sub, "", NULL));
   SRV_TRY(load_unit(ctx, "unit_id", id, &st->unit));
   SRV_TRY(audit_row(ctx, "UNIT_CREATE", "unit", id, st->unit->path,
                 json_pack("{s:s, s:s, s:s, s:i, s:i, s:s}", "parent_id", parent.id, "code", st->code,
@@ -161,10 +165,10 @@ static json_t *change_i(int from, int to) { return json_pack("{s:i, s:i}", "from
 
 static int update_tx(srv_ctx *ctx, void *p) {
   update_st *st = p;
-  su_unit u;
+  unit_row u;
   st->unit = NULL;
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
-  if (u.status != SU_ACTIVE)
+  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
+  if (u.status != UNIT_ACTIVE)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                 "unit_id: unit %s is dissolved; it is kept as history and cannot be changed", u.id);
   if (st->expected != 0 && st->expected != u.version)
@@ -178,9 +182,9 @@ static int update_tx(srv_ctx *ctx, void *p) {
   int quota = (st->fields & F_QUOTA) && st->quota != u.staffing_quota ? st->quota : -1;
   if (!name && !code && !type && quota < 0) return load_unit(ctx, "unit_id", u.id, &st->unit);
 
-  if (su_update(ctx->db, u.id, name, code, type, quota) != 0) return fail_code_taken(ctx);
+  if (units_update(ctx, u.id, name, code, type, quota) != 0) return fail_code_taken(ctx);
   /* RENAMED carries the new name; the earlier entries keep the old one (001 Đ5.5). */
-  SRV_TRY(su_history_add(ctx->db, u.id, name ? "RENAMED" : "UPDATED", ctx->auth->sub, st->reason, NULL));
+  SRV_TRY(units_history_add(ctx, u.id, name ? "RENAMED" : "UPDATED", ctx->auth->sub, st->reason, NULL));
   SRV_TRY(load_unit(ctx, "unit_id", u.id, &st->unit));
 
   json_t *ch = json_object();
@@ -258,36 +262,36 @@ typedef struct {
 
 /* Rewrites the subtree of `u` to lie under `np` and the accounts inside it. The records
  * service owns the records of these units: it follows through the unit-change feed. */
-static int move_subtree(srv_ctx *ctx, const su_unit *u, const su_unit *np, long long *n_units,
+static int move_subtree(srv_ctx *ctx, const unit_row *u, const unit_row *np, long long *n_units,
                         long long *n_accounts, const char **new_path) {
   const char *np_path = srv_printf(ctx, "%s.%s", np->path, u->id);
   if (strlen(np_path) >= sizeof u->path)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "new_parent_id: the tree would be too deep below unit %s",
                 np->id);
-  if (su_move(ctx->db, u->path, np_path, np->id, n_units) != 0) return -1;
-  if (su_sync_account_paths(ctx->db, u->path, n_accounts) != 0) return -1;
+  if (units_move(ctx, u->path, np_path, np->id, n_units) != 0) return -1;
+  if (units_sync_account_paths(ctx, u->path, n_accounts) != 0) return -1;
   if (new_path) *new_path = np_path;
   return 0;
 }
 
 static int move_tx(srv_ctx *ctx, void *p) {
   move_st *st = p;
-  su_unit u, np;
+  unit_row u, np;
   st->unit = NULL;
-  SRV_TRY(su_lock_tree(ctx->db, 1));
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
-  SRV_TRY(locate(ctx, "new_parent_id", st->parent_id, SU_LOCK_NONE, RIGHT_MANAGE_UNITS, &np));
+  SRV_TRY(units_lock_tree(ctx, 1));
+  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
+  SRV_TRY(locate(ctx, "new_parent_id", st->parent_id, UNIT_LOCK_NONE, RIGHT_MANAGE_UNITS, &np));
   if (!u.parent_id[0])
     return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unit_id: unit %s is the root of the tree and cannot be moved",
                 u.id);
-  if (u.status != SU_ACTIVE)
+  if (u.status != UNIT_ACTIVE)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "unit_id: unit %s is dissolved and cannot be moved", u.id);
   if (scope_path_within(np.path, u.path))
     return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                 "new_parent_id: unit %s lies inside the subtree of unit %s; a unit cannot move under "
                 "itself or its descendants",
                 np.id, u.id);
-  if (np.status != SU_ACTIVE)
+  if (np.status != UNIT_ACTIVE)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "new_parent_id: unit %s is dissolved", np.id);
   /* Already there: a retried move changes nothing. */
   if (strcmp(u.parent_id, np.id) == 0) return load_unit(ctx, "unit_id", u.id, &st->unit);
@@ -296,9 +300,9 @@ static int move_tx(srv_ctx *ctx, void *p) {
   const char *new_path = NULL;
   SRV_TRY(move_subtree(ctx, &u, &np, &n_units, &n_accounts, &new_path));
   /* related_unit_id keeps where the unit came from; parent_id is where it is now. */
-  SRV_TRY(su_history_add(ctx->db, u.id, "MOVED", ctx->auth->sub, st->reason, u.parent_id));
+  SRV_TRY(units_history_add(ctx, u.id, "MOVED", ctx->auth->sub, st->reason, u.parent_id));
   /* The feed row for the services that copy unit paths (records), under the tree lock. */
-  SRV_TRY(su_change_add(ctx->db, SU_CHANGE_MOVED, u.id, u.path, new_path, NULL, st->reason, ctx->auth->sub, NULL));
+  SRV_TRY(units_change_add(ctx, UNIT_CHANGE_MOVED, u.id, u.path, new_path, NULL, st->reason, ctx->auth->sub, NULL));
   SRV_TRY(load_unit(ctx, "unit_id", u.id, &st->unit));
   return audit_row(ctx, "UNIT_MOVE", "unit", u.id, new_path,
                    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "from_parent_id", u.parent_id,
@@ -349,79 +353,78 @@ static int merge_replay(srv_ctx *ctx, merge_st *st, const char *prev) {
 
 /* Direct children of A move under B, each with its subtree (paths as in MoveUnit). Only active
  * children move: dissolved ones are history and stay where they were. */
-static int merge_children(srv_ctx *ctx, merge_st *st, const su_unit *a, const su_unit *b, json_t *moved) {
-  PGresult *kids = su_active_children(ctx->db, a->id);
-  if (!kids) return -1;
+static int merge_children(srv_ctx *ctx, merge_st *st, const unit_row *a, const unit_row *b, json_t *moved) {
+  unit_pair *kids;
+  size_t n;
+  SRV_TRY(units_active_children(ctx, a->id, &kids, &n));
   int rc = 0;
-  for (int i = 0; i < PQntuples(kids) && rc == 0; i++) {
-    su_unit k;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    unit_row k;
     memset(&k, 0, sizeof k);
-    snprintf(k.id, sizeof k.id, "%s", PQgetvalue(kids, i, 0));
-    snprintf(k.path, sizeof k.path, "%s", PQgetvalue(kids, i, 1));
+    snprintf(k.id, sizeof k.id, "%s", kids[i].id);
+    snprintf(k.path, sizeof k.path, "%s", kids[i].value);
     long long n_units = 0;
     const char *np_path = srv_printf(ctx, "%s.%s", b->path, k.id);
     if (strlen(np_path) >= sizeof k.path) {
       rc = SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "target_unit_id: the tree would be too deep below unit %s",
                 b->id);
-    } else if (su_move(ctx->db, k.path, np_path, b->id, &n_units) != 0 ||
-               su_history_add(ctx->db, k.id, "MOVED", ctx->auth->sub, st->reason, a->id) != 0) {
+    } else if (units_move(ctx, k.path, np_path, b->id, &n_units) != 0 ||
+               units_history_add(ctx, k.id, "MOVED", ctx->auth->sub, st->reason, a->id) != 0) {
       rc = -1;
     } else {
       json_array_append_new(moved, json_string(k.id));
       st->moved++;
     }
   }
-  PQclear(kids);
   if (rc != 0) return rc;
   /* Accounts inside the moved subtrees follow their units' new paths. */
-  return su_sync_account_paths(ctx->db, a->path, NULL) != 0 ? -1 : 0;
+  return units_sync_account_paths(ctx, a->path, NULL) != 0 ? -1 : 0;
 }
 
 /* A's own accounts are revoked and their sessions ended (accounts are personal and end with
  * the job, 003 Đ5.3; a dissolved unit's people have left it); each revocation is an account change with its own audit row. */
-static int merge_revoke_accounts(srv_ctx *ctx, merge_st *st, const su_unit *a, const char *why,
+static int merge_revoke_accounts(srv_ctx *ctx, merge_st *st, const unit_row *a, const char *why,
                                  json_t *revoked) {
-  PGresult *acc = su_revoke_unit_accounts(ctx->db, a->id, why);
-  if (!acc) return -1;
+  unit_pair *acc;
+  size_t n;
+  SRV_TRY(units_revoke_accounts(ctx, a->id, why, &acc, &n));
   int rc = 0;
-  for (int i = 0; i < PQntuples(acc) && rc == 0; i++) {
-    const char *id = PQgetvalue(acc, i, 0);
-    if (session_revoke_account(ctx->db, id, why) < 0) {
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const char *id = acc[i].id;
+    if (sessions_revoke_account(ctx, id, why) < 0) {
       rc = -1;
       break;
     }
     rc = audit_row(ctx, "ACCOUNT_REVOKE", "account", id, a->path,
-                   json_pack("{s:s, s:s, s:s, s:s}", "username", PQgetvalue(acc, i, 1), "reason", why,
+                   json_pack("{s:s, s:s, s:s, s:s}", "username", acc[i].value, "reason", why,
                              "cause", "UNIT_MERGE", "unit_id", a->id));
     if (rc == 0) {
       json_array_append_new(revoked, json_string(id));
       st->revoked++;
     }
   }
-  PQclear(acc);
   return rc;
 }
 
 static int merge_tx(srv_ctx *ctx, void *p) {
   merge_st *st = p;
-  db_conn *db = ctx->db;
-  su_unit a, b;
+  unit_row a, b;
   char prev[128];
   st->source = st->target = NULL;
   st->moved = st->revoked = 0;
-  SRV_TRY(su_lock_tree(db, 1));
+  SRV_TRY(units_lock_tree(ctx, 1));
   int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
   if (seen == 1) return merge_replay(ctx, st, prev);
 
-  SRV_TRY(locate(ctx, "source_unit_id", st->src, SU_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &a));
-  SRV_TRY(locate(ctx, "target_unit_id", st->dst, SU_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &b));
+  SRV_TRY(locate(ctx, "source_unit_id", st->src, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &a));
+  SRV_TRY(locate(ctx, "target_unit_id", st->dst, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &b));
   if (!a.parent_id[0])
     return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                 "source_unit_id: unit %s is the root of the tree and cannot be merged into another unit", a.id);
-  if (a.status != SU_ACTIVE)
+  if (a.status != UNIT_ACTIVE)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "source_unit_id: unit %s is already dissolved", a.id);
-  if (b.status != SU_ACTIVE)
+  if (b.status != UNIT_ACTIVE)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "target_unit_id: unit %s is dissolved", b.id);
   if (scope_path_within(b.path, a.path))
     return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
@@ -435,12 +438,12 @@ static int merge_tx(srv_ctx *ctx, void *p) {
   if (rc == 0) rc = merge_revoke_accounts(ctx, st, &a, why, revoked);
   /* A stays in the tree, dissolved, so its name and history remain (001 Đ5.5). Its personnel
    * records move to B in the records service, which owns them, from the feed row below. */
-  if (rc == 0 && su_dissolve(db, a.id, b.id) != 0) rc = -1;
-  if (rc == 0 && su_history_add(db, a.id, "MERGED_INTO", ctx->auth->sub, st->reason, b.id) != 0) rc = -1;
-  if (rc == 0 && su_history_add(db, b.id, "ABSORBED", ctx->auth->sub, st->reason, a.id) != 0) rc = -1;
+  if (rc == 0 && units_dissolve(ctx, a.id, b.id) != 0) rc = -1;
+  if (rc == 0 && units_history_add(ctx, a.id, "MERGED_INTO", ctx->auth->sub, st->reason, b.id) != 0) rc = -1;
+  if (rc == 0 && units_history_add(ctx, b.id, "ABSORBED", ctx->auth->sub, st->reason, a.id) != 0) rc = -1;
   /* One feed row says it all: A's records go to B, and everything under A's path now lies under
    * B's (each moved child k went from a.path.k to b.path.k). Taken under the tree lock. */
-  if (rc == 0 && su_change_add(db, SU_CHANGE_MERGED, a.id, a.path, b.path, b.id, st->reason, ctx->auth->sub, NULL) != 0)
+  if (rc == 0 && units_change_add(ctx, UNIT_CHANGE_MERGED, a.id, a.path, b.path, b.id, st->reason, ctx->auth->sub, NULL) != 0)
     rc = -1;
   if (rc == 0) rc = load_unit(ctx, "source_unit_id", a.id, &st->source);
   if (rc == 0) rc = load_unit(ctx, "target_unit_id", b.id, &st->target);
@@ -490,9 +493,9 @@ typedef struct {
 
 static int get_tx(srv_ctx *ctx, void *p) {
   get_st *st = p;
-  su_unit u;
+  unit_row u;
   st->unit = NULL;
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_NONE, RIGHT_READ, &u));
+  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_NONE, RIGHT_READ, &u));
   return load_unit(ctx, "unit_id", u.id, &st->unit);
 }
 
@@ -515,14 +518,11 @@ static int bad_token(srv_ctx *ctx) {
                   "page_token: not a token of this list; start again without one");
 }
 
-/* Fills units[] from at most `size` rows; a further row means another page exists. */
-static size_t rows_to_units(srv_ctx *ctx, const PGresult *r, int size, id_unit ***units, size_t *n) {
-  int rows = PQntuples(r);
-  int take = rows > size ? size : rows;
-  *units = srv_alloc(ctx, (size_t)(take > 0 ? take : 1) * sizeof **units);
-  for (int i = 0; i < take; i++) (*units)[i] = unit_from_row(ctx, r, i, 0);
-  *n = (size_t)take;
-  return rows > size ? (size_t)take : 0;
+/* Keeps at most `size` of the n units read; a further one means another page exists, and then
+ * the last unit shown is returned (its key makes the next token), else NULL. */
+static const id_unit *page_of(id_unit **units, size_t n, int size, size_t *shown) {
+  *shown = n > (size_t)size ? (size_t)size : n;
+  return n > (size_t)size ? units[*shown - 1] : NULL;
 }
 
 static int token_out(srv_ctx *ctx, const char *key, char **out) {
@@ -541,18 +541,14 @@ typedef struct {
 
 static int children_tx(srv_ctx *ctx, void *p) {
   children_st *st = p;
-  su_unit u;
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_NONE, RIGHT_READ, &u));
-  PGresult *r = su_list_children(ctx->db, u.id, st->include_dissolved, st->after_name, st->after_id, st->size + 1);
-  if (!r) return -1;
-  size_t last = rows_to_units(ctx, r, st->size, &st->out->units, &st->out->n_units);
-  int rc = 0;
-  if (last) {
-    const char *key = srv_printf(ctx, "c%s|%s|%s", u.id, PQgetvalue(r, (int)last - 1, 0), PQgetvalue(r, (int)last - 1, 3));
-    rc = token_out(ctx, key, &st->out->next_page_token);
-  }
-  PQclear(r);
-  return rc;
+  unit_row u;
+  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_NONE, RIGHT_READ, &u));
+  size_t n;
+  SRV_TRY(units_children(ctx, u.id, st->include_dissolved, st->after_name, st->after_id, st->size + 1,
+                         &st->out->units, &n));
+  const id_unit *last = page_of(st->out->units, n, st->size, &st->out->n_units);
+  if (!last) return 0;
+  return token_out(ctx, srv_printf(ctx, "c%s|%s|%s", u.id, last->id, last->name), &st->out->next_page_token);
 }
 
 int rpc_list_child_units(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -599,20 +595,19 @@ static int path_chars_ok(const char *p) {
 
 static int subtree_tx(srv_ctx *ctx, void *p) {
   subtree_st *st = p;
-  su_unit u;
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_NONE, RIGHT_READ, &u));
+  unit_row u;
+  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_NONE, RIGHT_READ, &u));
   /* A token of another subtree (or of this one before it moved) would page through the wrong
    * units: refuse it rather than show a confusing list. */
   if (st->after_path && !scope_path_within(st->after_path, u.path)) return (bad_token(ctx), DB_TX_ROLLBACK);
   /* max_depth is relative to the unit; the deepest level must stay representable. */
   int max_level = st->max_depth > 0 ? (st->max_depth > 100000 ? 100000 : st->max_depth) + u.level : 0;
-  PGresult *r = su_list_subtree(ctx->db, u.path, st->after_path, max_level, st->include_dissolved, st->size + 1);
-  if (!r) return -1;
-  size_t last = rows_to_units(ctx, r, st->size, &st->out->units, &st->out->n_units);
-  int rc = 0;
-  if (last) rc = token_out(ctx, srv_printf(ctx, "s%s", PQgetvalue(r, (int)last - 1, 6)), &st->out->next_page_token);
-  PQclear(r);
-  return rc;
+  size_t n;
+  SRV_TRY(units_subtree(ctx, u.path, st->after_path, max_level, st->include_dissolved, st->size + 1,
+                        &st->out->units, &n));
+  const id_unit *last = page_of(st->out->units, n, st->size, &st->out->n_units);
+  if (!last) return 0;
+  return token_out(ctx, srv_printf(ctx, "s%s", last->path), &st->out->next_page_token);
 }
 
 int rpc_get_unit_subtree(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -645,27 +640,9 @@ typedef struct {
 
 static int history_tx(srv_ctx *ctx, void *p) {
   history_st *st = p;
-  su_unit u;
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_NONE, RIGHT_READ, &u));
-  PGresult *r = su_list_history(ctx->db, u.id);
-  if (!r) return -1;
-  int n = PQntuples(r);
-  st->out->entries = srv_alloc(ctx, (size_t)(n > 0 ? n : 1) * sizeof *st->out->entries);
-  st->out->n_entries = (size_t)n;
-  for (int i = 0; i < n; i++) {
-    Hoso__Identity__V1__UnitHistoryEntry *e = srv_new(ctx, &hoso__identity__v1__unit_history_entry__descriptor);
-    e->at = srv_strdup(ctx, PQgetvalue(r, i, 0));
-    e->action = srv_strdup(ctx, PQgetvalue(r, i, 1));
-    e->name = srv_strdup(ctx, PQgetvalue(r, i, 2));
-    e->code = srv_strdup(ctx, PQgetvalue(r, i, 3));
-    e->parent_id = srv_strdup(ctx, PQgetvalue(r, i, 4));
-    e->actor_id = srv_strdup(ctx, PQgetvalue(r, i, 5));
-    e->reason = srv_strdup(ctx, PQgetvalue(r, i, 6));
-    e->related_unit_id = srv_strdup(ctx, PQgetvalue(r, i, 7));
-    st->out->entries[i] = e;
-  }
-  PQclear(r);
-  return 0;
+  unit_row u;
+  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_NONE, RIGHT_READ, &u));
+  return units_history(ctx, u.id, &st->out->entries, &st->out->n_entries);
 }
 
 int rpc_list_unit_history(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {

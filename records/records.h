@@ -14,31 +14,31 @@ typedef Hoso__Records__V1__ChangeReason rec_reason;
 
 /* --- record store (store_records.c) ------------------------------------------------------ */
 
-/* How rec_fetch loads a record. REC_LOCK: for a write, SELECT ... FOR NO KEY UPDATE, and a
+/* How record_fetch loads a record. RECORD_LOCK: for a write, SELECT ... FOR NO KEY UPDATE, and a
  * record in transit (PENDING_TRANSFER) or out of the system (TRANSFERRED_OUT) is refused with
- * FAILED_PRECONDITION when `rights` would change it; REC_ANY_STATUS: not refused for its status
+ * FAILED_PRECONDITION when `rights` would change it; RECORD_ANY_STATUS: not refused for its status
  * (the status change and the transfers service's moves have rules of their own). */
-enum { REC_LOCK = 1, REC_ANY_STATUS = 2 };
+enum { RECORD_LOCK = 1, RECORD_ANY_STATUS = 2 };
 
 /* Inside a transaction: loads the current record, deciding NOT_FOUND (no such id) and
  * PERMISSION_DENIED on the record as it is now (store_access.c): RIGHT_READ within its managing
  * unit's subtree or through a live read grant (the receiving unit while in transit, a host unit
  * during a secondment); a record transferred out of the system only by its last unit's
  * administrators (and services within their grant); a SELF caller reads the record named by
- * its token's record id; other rights on the managing unit only. flags: REC_LOCK,
- * REC_ANY_STATUS. *out lives in the call arena (srv_allocator). 0, or -1 with the status set. */
-int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int flags, rec_t **out);
+ * its token's record id; other rights on the managing unit only. flags: RECORD_LOCK,
+ * RECORD_ANY_STATUS. *out lives in the call arena (srv_allocator). 0, or -1 with the status set. */
+int record_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int flags, rec_t **out);
 
 /* The record as it was at the end of day as_of (YYYY-MM-DD, UTC), from record_versions. Who may
- * read it is decided on the record as it is now, exactly as rec_fetch decides a read: the unit
+ * read it is decided on the record as it is now, exactly as record_fetch decides a read: the unit
  * that managed a past version has no say once the record has moved (003 Đ7.3). NOT_FOUND when
  * it did not exist yet. */
-int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights,
+int record_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights,
                     rec_t **out);
 
 /* The caller is the transfers service (its service client id, HOSO_TRANSFERS_CLIENT_ID): the
  * only one that moves records between units and grants reads (SetManagingUnit, SetReadGrant). */
-int rec_is_transfers_service(const srv_ctx *ctx);
+int record_is_transfers_service(const srv_ctx *ctx);
 
 /* Normalizes every text field of r to NFC (trimmed) and validates the whole record: UTF-8,
  * lengths, dates (YYYY-MM-DD, or YYYY-MM / YYYY where the proto says so), enums, and
@@ -59,18 +59,18 @@ int rec_validate_change(srv_ctx *ctx, rec_t *r, const char *prefix, const rec_t 
  * ("CREATE", "UPDATE", "SUBMIT", "APPROVE", "REJECT", "STATUS", "MANAGING_UNIT",
  * "CHANGE_REQUEST", "IMPORT") and reason; writes the audit row (RECORD_<action>). Inside the
  * transaction. 0 / -1. */
-int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
+int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
               const rec_reason *reason);
 
 /* The columns of a records row copied from the record (001_records.sql), as text parameters
  * in the arena (NULL = SQL NULL), in the order of REC_COLS_SQL; search_text still to be folded
- * by fold() in SQL. The one place that decides them: rec_store and the bulk import use it. */
+ * by fold() in SQL. The one place that decides them: record_store and the bulk import use it. */
 enum { REC_COLS = 20 };
 #define REC_COLS_SQL                                                                         \
   "managing_unit_id, unit_path, version, status, workflow_state, verified, full_name, "     \
   "birth_date, gender, ethnicity_code, religion_code, rank_code, position_code, degree_code, " \
   "political_theory_code, party_member, category, recruitment_date, home_town, search_text"
-void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]);
+void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]);
 
 /* --- following the unit tree (follow_units.c) ---------------------------------------------- */
 
@@ -78,7 +78,7 @@ void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]);
 extern const unit_tree_follower rec_follow_units;
 
 /* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
-int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);
+int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);
 
 /* --- field-level diff (diff.c, pure) ------------------------------------------------------ */
 

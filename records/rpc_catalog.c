@@ -42,23 +42,22 @@ typedef struct {
 static int list_tx(srv_ctx *ctx, void *p) {
   list_st *st = p;
   long long version;
-  if (sc_catalog_version(ctx->db, st->catalog, &version) != 0) return -1;
+  if (catalog_version(ctx, st->catalog, &version) != 0) return -1;
   st->out->catalog_version = version;
-  PGresult *r = sc_list(ctx->db, st->catalog, st->prefix, st->include_inactive, st->after_sort,
-                        st->after_code, st->size + 1);
-  if (!r) return -1;
-  int rows = PQntuples(r), take = rows > st->size ? st->size : rows;
-  st->out->entries = srv_alloc(ctx, (size_t)(take > 0 ? take : 1) * sizeof *st->out->entries);
-  for (int i = 0; i < take; i++) st->out->entries[i] = sc_entry_from_row(ctx, r, i);
-  st->out->n_entries = (size_t)take;
+  cat_entry **entries;
+  size_t rows;
+  SRV_TRY(catalog_list(ctx, st->catalog, st->prefix, st->include_inactive, st->after_sort, st->after_code,
+                       st->size + 1, &entries, &rows));
+  size_t take = rows > (size_t)st->size ? (size_t)st->size : rows;
+  st->out->entries = entries;
+  st->out->n_entries = take;
   int rc = 0;
-  if (rows > st->size) {
+  if (rows > take) {
     /* The key names the catalogue, so a token is only good for the list it was made for. */
     const cat_entry *last = st->out->entries[take - 1];
     st->out->next_page_token = srv_page_token(ctx, srv_printf(ctx, "%s:%d:%s", st->catalog, last->sort_order, last->code));
     if (!st->out->next_page_token) rc = (srv_fail_internal(ctx), DB_TX_ROLLBACK);
   }
-  PQclear(r);
   return rc;
 }
 
@@ -251,7 +250,7 @@ static int same_entry(const cat_entry *a, const cat_entry *b) {
 static int check_parent(srv_ctx *ctx, const cat_entry *e) {
   if (!*e->parent_code) return 0;
   const char *cat = strcmp(e->catalog, "SALARY_STEP") == 0 ? "RANK" : e->catalog;
-  int found = sc_exists(ctx->db, cat, e->parent_code);
+  int found = catalog_entry_state(ctx, cat, e->parent_code);
   if (found < 0) return -1;
   if (found) return 0;
   return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "entry.parent_code: unknown code \"%s\" in catalogue %s",
@@ -263,10 +262,8 @@ static int upsert_tx(srv_ctx *ctx, void *p) {
   const cat_entry *e = st->in;
   st->out = NULL;
   st->changed = 0;
-  PGresult *r = sc_get(ctx->db, e->catalog, e->code, 1);
-  if (!r) return -1;
-  cat_entry *old = PQntuples(r) == 1 ? sc_entry_from_row(ctx, r, 0) : NULL;
-  PQclear(r);
+  cat_entry *old;
+  if (catalog_entry_get(ctx, e->catalog, e->code, 1, &old) < 0) return -1;
 
   if (st->expected == 0 && old)
     return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
@@ -289,8 +286,7 @@ static int upsert_tx(srv_ctx *ctx, void *p) {
     return 0;
   }
 
-  r = sc_write(ctx->db, e, ctx->auth->sub, old != NULL);
-  if (!r) {
+  if (catalog_entry_write(ctx, e, ctx->auth->sub, old != NULL, &st->out) != 0) {
     /* Two administrators creating the same code at once: the second one's insert fails on the
      * primary key, which is the same answer as finding it there. */
     if (db_err_kind(ctx->db) == DB_UNIQUE && strcmp(db_err_constraint(ctx->db), "catalog_entries_pkey") == 0)
@@ -298,8 +294,6 @@ static int upsert_tx(srv_ctx *ctx, void *p) {
               DB_TX_ROLLBACK);
     return -1;
   }
-  st->out = sc_entry_from_row(ctx, r, 0);
-  PQclear(r);
   st->changed = 1;
   return audit_upsert(ctx, old, st->out);
 }

@@ -256,8 +256,8 @@ static int self_only(const srv_ctx *ctx) {
 /* The person's own record, and the transaction's row-level scope narrowed to its unit: a
  * person's account may sit in another unit than the one managing the record. */
 static int own_record_scope(srv_ctx *ctx, rec_t **cur) {
-  SRV_TRY(rec_fetch(ctx, ctx->auth->record_id, RIGHT_READ, 0, cur));
-  return db_set_scope(ctx->db, (*cur)->managing_unit_path) != 0 ? -1 : 0;
+  SRV_TRY(record_fetch(ctx, ctx->auth->record_id, RIGHT_READ, 0, cur));
+  return srv_set_scope(ctx, (*cur)->managing_unit_path) != 0 ? -1 : 0;
 }
 
 static const char *state_word(int s) {
@@ -269,10 +269,10 @@ static const char *state_word(int s) {
  * PERMISSION_DENIED without RIGHT_APPROVE on the record's unit, or FAILED_PRECONDITION when
  * the request was already decided. */
 static int locate(srv_ctx *ctx, const char *id, int lock_record, cr_row *row, rec_t **cur) {
-  int rc = cr_find(ctx, id, 0, row);
+  int rc = change_requests_find(ctx, id, 0, row);
   if (rc < 0) return -1;
   if (rc == 0) {
-    rc = cr_exists_unscoped(ctx, id);
+    rc = change_requests_exist_anywhere(ctx, id);
     if (rc < 0) return -1;
     return rc ? srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                          "change_request_id: change request %s belongs to a record managed outside your scope", id)
@@ -283,8 +283,8 @@ static int locate(srv_ctx *ctx, const char *id, int lock_record, cr_row *row, re
                     "change_request_id: verifying change request %s needs the UNIT_ADMIN role of the managing "
                     "unit of record %s or a unit above it",
                     id, row->cr->record_id);
-  SRV_TRY(rec_fetch(ctx, row->cr->record_id, RIGHT_APPROVE, lock_record, cur));
-  rc = cr_find(ctx, id, 1, row);
+  SRV_TRY(record_fetch(ctx, row->cr->record_id, RIGHT_APPROVE, lock_record, cur));
+  rc = change_requests_find(ctx, id, 1, row);
   if (rc < 0) return -1;
   if (rc == 0 || strcmp(row->unit_path, (*cur)->managing_unit_path) != 0)
     return srv_fail(ctx, GRPC_STATUS_ABORTED, "change_request_id: the record of change request %s moved meanwhile; retry", id);
@@ -313,7 +313,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
   if (seen < 0) return -1;
   SRV_TRY(own_record_scope(ctx, &cur));
   if (seen == 1) {
-    int rc = cr_find(ctx, prev, 0, &row);
+    int rc = change_requests_find(ctx, prev, 0, &row);
     if (rc < 0) return -1;
     if (rc == 0) return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "request_id: change request %s is no longer visible", prev);
     st->out = row.cr;
@@ -351,7 +351,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
   cr->submitted_by = (char *)ctx->auth->sub;
   cr->changes = ch;
   cr->n_changes = n;
-  SRV_TRY(cr_insert(ctx, cr, cur, cur->managing_unit_path));
+  SRV_TRY(change_requests_insert(ctx, cr, cur, cur->managing_unit_path));
   SRV_TRY(audit_cr(ctx, "CHANGE_REQUEST_CREATE", cr->id, cur->managing_unit_path,
                    json_pack("{s:s, s:I, s:o, s:s}", "record_id", cur->id, "base_version", (json_int_t)cur->version,
                              "changes", paths_json(ch, n), "due_at", cr->due_at)));
@@ -404,8 +404,8 @@ static int list_tx(srv_ctx *ctx, void *p) {
   if (st->self)
     SRV_TRY(own_record_scope(ctx, &rec));
   else if (st->f.record_id)
-    SRV_TRY(rec_fetch(ctx, st->f.record_id, RIGHT_READ, 0, &rec));
-  SRV_TRY(cr_list(ctx, &st->f, &st->out->change_requests, &st->out->n_change_requests, &more));
+    SRV_TRY(record_fetch(ctx, st->f.record_id, RIGHT_READ, 0, &rec));
+  SRV_TRY(change_requests_list(ctx, &st->f, &st->out->change_requests, &st->out->n_change_requests, &more));
   size_t n = st->out->n_change_requests;
   if (more && n > 0) {
     st->out->next_page_token = srv_page_token(ctx, srv_printf(ctx, "c%s", st->out->change_requests[n - 1]->id));
@@ -506,10 +506,10 @@ static int approve_tx(srv_ctx *ctx, void *p) {
     rec_reason *why = srv_new(ctx, &hoso__records__v1__change_reason__descriptor);
     why->text = srv_printf(ctx, "change request %s%s%s%s%s", row.cr->id, *str(row.cr->note) ? ": " : "",
                            str(row.cr->note), *st->text ? "; approved: " : "", st->text);
-    SRV_TRY(rec_store(ctx, cur, merged, "CHANGE_REQUEST", why));
+    SRV_TRY(record_store(ctx, cur, merged, "CHANGE_REQUEST", why));
     st->record = merged;
   }
-  SRV_TRY(cr_decide(ctx, &row, CR_STATE(APPROVED), st->text, st->record->version));
+  SRV_TRY(change_requests_decide(ctx, &row, CR_STATE(APPROVED), st->text, st->record->version));
   SRV_TRY(audit_cr(ctx, "CHANGE_REQUEST_APPROVE", row.cr->id, cur->managing_unit_path,
                    json_pack("{s:s, s:I, s:I, s:s}", "record_id", cur->id, "base_version",
                              (json_int_t)row.cr->base_version, "record_version", (json_int_t)st->record->version,
@@ -524,7 +524,7 @@ static int reject_tx(srv_ctx *ctx, void *p) {
   rec_t *cur;
   st->out = NULL;
   SRV_TRY(locate(ctx, st->id, 0, &row, &cur));
-  SRV_TRY(cr_decide(ctx, &row, CR_STATE(REJECTED), st->text, 0));
+  SRV_TRY(change_requests_decide(ctx, &row, CR_STATE(REJECTED), st->text, 0));
   SRV_TRY(audit_cr(ctx, "CHANGE_REQUEST_REJECT", row.cr->id, cur->managing_unit_path,
                    json_pack("{s:s, s:s}", "record_id", cur->id, "reason", st->text)));
   st->out = row.cr;

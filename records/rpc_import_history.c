@@ -35,7 +35,7 @@ static int hist_tx(srv_ctx *ctx, void *p) {
   char prev[64];
   int seen = idem_begin(ctx, in->key, prev, sizeof prev);
   if (seen < 0) return -1;
-  if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
 
   /* The draft: the package's record, managed here, from the beginning of the workflow. */
   rec_t *r = srv_msg_copy(ctx, &in->record->base);
@@ -50,7 +50,7 @@ static int hist_tx(srv_ctx *ctx, void *p) {
   r->managing_unit_path = srv_strdup(ctx, st->path);
   rec_reason *why = srv_new(ctx, &hoso__records__v1__change_reason__descriptor);
   why->text = srv_printf(ctx, "transfer package from %s", in->source ? in->source : "another deployment");
-  SRV_TRY(rec_store(ctx, NULL, r, "IMPORT_PACKAGE", why));
+  SRV_TRY(record_store(ctx, NULL, r, "IMPORT_PACKAGE", why));
 
   /* Its past: every version it had, oldest lowest, below the draft's version 1. */
   size_t n = in->n_versions;
@@ -67,13 +67,13 @@ static int hist_tx(srv_ctx *ctx, void *p) {
     v[i]->record = NULL;
     v[i]->version = (int64_t)i - (int64_t)n; /* -n .. -1 */
     v[i]->action = srv_printf(ctx, "IMPORTED_%s", v[i]->action ? v[i]->action : "");
-    SRV_TRY(rec_store_past_version(ctx, r->id, st->path, v[i], data));
+    SRV_TRY(record_store_past_version(ctx, r->id, st->path, v[i], data));
   }
   for (size_t i = 0; i < in->n_attachments; i++) {
     const Hoso__Records__V1__ImportedAttachment *a = in->attachments[i];
     if (!a->meta || !a->content.len || !val_scan_type(a->content.data, a->content.len))
       return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "attachments[%zu]: a PDF, JPEG or PNG with its metadata", i);
-    SRV_TRY(rec_store_past_attachment(ctx, r->id, st->path, a->meta, &a->content));
+    SRV_TRY(record_store_past_attachment(ctx, r->id, st->path, a->meta, &a->content));
   }
   audit_entry e = {.action = "RECORD_IMPORT_PACKAGE", .target_type = "record", .target_id = r->id,
                    .unit_path = r->managing_unit_path};
@@ -94,7 +94,7 @@ int rpc_import_record_history(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   if ((e = val_text(in->key ? in->key : "", 1, KEY_MAX_CHARS)))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "key: %s", e);
   if (!ctx->auth) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "log in first");
-  if (!rec_is_transfers_service(ctx))
+  if (!record_is_transfers_service(ctx))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "ImportRecordHistory is reserved for the transfers service; a package is taken in with "
                     "ImportTransferPackage");

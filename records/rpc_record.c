@@ -30,7 +30,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
   st->out = NULL;
   int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
-  if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
 
   /* A fresh copy each time: the body runs again after a serialization failure. */
   rec_t *r = srv_msg_copy(ctx, &st->in->base);
@@ -46,7 +46,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
   /* The reply is packed after the handler returns: the path must live in the call's arena,
    * not in st (the handler's stack frame). */
   r->managing_unit_path = srv_strdup(ctx, st->path);
-  SRV_TRY(rec_store(ctx, NULL, r, "CREATE", NULL));
+  SRV_TRY(record_store(ctx, NULL, r, "CREATE", NULL));
   SRV_TRY(idem_done(ctx, st->request_id, r->id));
   st->out = r;
   return 0;
@@ -84,11 +84,11 @@ typedef struct {
 
 static int get_tx(srv_ctx *ctx, void *p) {
   get_st *st = p;
-  int rc = *st->as_of ? rec_fetch_as_of(ctx, st->id, st->as_of, RIGHT_READ, &st->out)
-                      : rec_fetch(ctx, st->id, RIGHT_READ, 0, &st->out);
+  int rc = *st->as_of ? record_fetch_as_of(ctx, st->id, st->as_of, RIGHT_READ, &st->out)
+                      : record_fetch(ctx, st->id, RIGHT_READ, 0, &st->out);
   if (rc) return rc;
   /* The dossiers are confidential: who read whom is recorded, in the same transaction. */
-  return rec_audit_read(ctx, "RECORD_READ", st->out);
+  return record_audit_read(ctx, "RECORD_READ", st->out);
 }
 
 int rpc_get_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -153,9 +153,9 @@ static int update_tx(srv_ctx *ctx, void *p) {
   st->out = NULL;
   int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
-  if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
 
-  SRV_TRY(rec_fetch(ctx, st->in->id, RIGHT_UPDATE, 1, &old));
+  SRV_TRY(record_fetch(ctx, st->in->id, RIGHT_UPDATE, 1, &old));
   SRV_TRY(rec_check_version(ctx, old, st->expected));
   if (old->workflow_state == HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_SUBMITTED)
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
@@ -186,7 +186,7 @@ static int update_tx(srv_ctx *ctx, void *p) {
     return idem_done(ctx, st->request_id, old->id);
   }
   if (old->workflow_state == HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_APPROVED) r->verified = 0;
-  SRV_TRY(rec_store(ctx, old, r, "UPDATE", st->reason));
+  SRV_TRY(record_store(ctx, old, r, "UPDATE", st->reason));
   SRV_TRY(idem_done(ctx, st->request_id, r->id));
   st->out = r;
   return 0;
@@ -224,15 +224,15 @@ static int versions_tx(srv_ctx *ctx, void *p) {
   versions_st *st = p;
   rec_t *cur;
   int more;
-  SRV_TRY(rec_fetch(ctx, st->id, RIGHT_READ, 0, &cur));
-  SRV_TRY(rec_versions_page(ctx, st->id, st->before, st->size, st->with_records, &st->out->versions, &st->out->n_versions, &more));
+  SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, 0, &cur));
+  SRV_TRY(record_versions_page(ctx, st->id, st->before, st->size, st->with_records, &st->out->versions, &st->out->n_versions, &more));
   if (more && st->out->n_versions > 0) {
     st->out->next_page_token =
         srv_page_token(ctx, srv_printf(ctx, "v%lld", (long long)st->out->versions[st->out->n_versions - 1]->version));
     if (!st->out->next_page_token) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
   }
   /* The versions carry the old and new values of every change: a read of the record. */
-  return rec_audit_read(ctx, "RECORD_HISTORY_READ", cur);
+  return record_audit_read(ctx, "RECORD_HISTORY_READ", cur);
 }
 
 int rpc_list_record_versions(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {

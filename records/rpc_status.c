@@ -120,9 +120,9 @@ static int status_tx(srv_ctx *ctx, void *p) {
   st->out = NULL;
   int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
-  if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
 
-  SRV_TRY(rec_fetch(ctx, st->id, RIGHT_UPDATE, REC_LOCK | REC_ANY_STATUS, &old));
+  SRV_TRY(record_fetch(ctx, st->id, RIGHT_UPDATE, RECORD_LOCK | RECORD_ANY_STATUS, &old));
   SRV_TRY(rec_check_version(ctx, old, st->expected));
   if (old->workflow_state == WORKFLOW(SUBMITTED))
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
@@ -142,7 +142,7 @@ static int status_tx(srv_ctx *ctx, void *p) {
   /* The service's one rule for changes an updater enters from a state decision (rpc_record.c):
    * they apply at once, and an approved record awaits the unit's verification again. */
   if (old->workflow_state == WORKFLOW(APPROVED)) r->verified = 0;
-  SRV_TRY(rec_store(ctx, old, r, "STATUS", reason_of(ctx, "", st->decision)));
+  SRV_TRY(record_store(ctx, old, r, "STATUS", reason_of(ctx, "", st->decision)));
   if (idem_done(ctx, st->request_id, r->id) != 0) return -1;
   st->out = r;
   return 0;
@@ -178,7 +178,7 @@ int rpc_change_record_status(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
 /* ------------------------------------------------------------ SetManagingUnit ----------- */
 
 /* Who may move records between units: the transfers service alone, known by its service
- * client id (rec_is_transfers_service). Its token carries only RIGHT_READ within its grant
+ * client id (record_is_transfers_service). Its token carries only RIGHT_READ within its grant
  * (scope_rights), so the write right of this one RPC comes from being that client, and the
  * unit half of the rule stays the grant's: both the record's current unit and the new unit
  * must lie within it (checked here, and again by row-level security on the rows written). */
@@ -238,9 +238,9 @@ static int move_tx(srv_ctx *ctx, void *p) {
                                                 st->pending_unit_id);
   int seen = idem_begin(ctx, key, prev, sizeof prev);
   if (seen < 0) return -1;
-  if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
 
-  SRV_TRY(rec_fetch(ctx, st->id, RIGHT_READ, REC_LOCK | REC_ANY_STATUS, &old));
+  SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, RECORD_LOCK | RECORD_ANY_STATUS, &old));
   if (leaving(old->status) && old->status != STATUS(TRANSFERRED_OUT))
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                     "record_id: record %s is %s; a person who left is not transferred", old->id,
@@ -254,17 +254,17 @@ static int move_tx(srv_ctx *ctx, void *p) {
     r->managing_unit_path = old->managing_unit_path;
     if (moves) {
       r->managing_unit_id = (char *)st->unit_id;
-      /* rec_store writes records.unit_path from it; the response outlives st (arena copy). */
+      /* record_store writes records.unit_path from it; the response outlives st (arena copy). */
       r->managing_unit_path = srv_strdup(ctx, st->path);
     }
     if (moves || goes_out) add_transfer(ctx, r, old->managing_unit_id, moves ? st->unit_id : "", st->decision);
     if ((int)old->status != st->status) SRV_TRY(apply_status(ctx, old, r, st->status, st->decision));
     /* `verified` is kept: the move was decided and checked by both units in the transfers
      * service's workflow, and the dossier's content is what it was. */
-    SRV_TRY(rec_store(ctx, old, r, "MANAGING_UNIT",
+    SRV_TRY(record_store(ctx, old, r, "MANAGING_UNIT",
                       reason_of(ctx, srv_printf(ctx, "transfer %s", st->transfer_id), st->decision)));
     /* Access moves with the record at once (003 Đ7.3), its change requests included. */
-    if (moves && cr_follow_record(ctx, r->id, st->path) != 0) return -1;
+    if (moves && change_requests_follow_record(ctx, r->id, st->path) != 0) return -1;
     st->out = r;
   }
   if (pending_grant(ctx, st) != 0) return -1;
@@ -294,7 +294,7 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
                     "pending_unit_id: only a step that leaves the record PENDING_TRANSFER names a receiving unit");
   if (decision_clean(ctx, in->decision, &st.decision)) return -1;
   if (!ctx->auth) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "log in first");
-  if (!rec_is_transfers_service(ctx)) {
+  if (!record_is_transfers_service(ctx)) {
     if (!*cfg_str("HOSO_TRANSFERS_CLIENT_ID", ""))
       log_warn("records: SetManagingUnit refused: HOSO_TRANSFERS_CLIENT_ID is not configured");
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,

@@ -16,7 +16,7 @@ static const char *str(const char *s) { return s ? s : ""; }
 
 static int only_transfers(srv_ctx *ctx, const char *method) {
   if (!ctx->auth) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "log in first");
-  if (!rec_is_transfers_service(ctx))
+  if (!record_is_transfers_service(ctx))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s is reserved for the transfers service", method);
   return 0;
 }
@@ -34,7 +34,7 @@ typedef struct {
 static int grant_tx(srv_ctx *ctx, void *p) {
   grant_st *st = p;
   rec_t *rec;
-  SRV_TRY(rec_fetch(ctx, st->in->record_id, RIGHT_READ, REC_LOCK | REC_ANY_STATUS, &rec));
+  SRV_TRY(record_fetch(ctx, st->in->record_id, RIGHT_READ, RECORD_LOCK | RECORD_ANY_STATUS, &rec));
   const char *until = *str(st->in->until) ? st->in->until : NULL;
   if (db_cmd(ctx->db,
              "INSERT INTO read_grants (key, record_id, kind, unit_id, unit_path, until, transfer_id, ended_at) "

@@ -42,7 +42,7 @@ static int transition(srv_ctx *ctx, wf_kind k, rec_t *r) {
       r->workflow_state = APPROVED;
       r->verified = 1;
       r->approved_by = (char *)ctx->auth->sub;
-      r->approved_at = ""; /* rec_store stamps it with the write's time */
+      r->approved_at = ""; /* record_store stamps it with the write's time */
       return 0;
     }
     if (s == APPROVED) return refuse(ctx, "record is already approved and verified; nothing awaits approval");
@@ -67,12 +67,12 @@ static int wf_tx(srv_ctx *ctx, void *p) {
   wf_st *st = p;
   rec_t *old;
   st->out = NULL;
-  SRV_TRY(rec_fetch(ctx, st->id, st->kind == WF_SUBMIT ? RIGHT_UPDATE : RIGHT_APPROVE, 1, &old));
+  SRV_TRY(record_fetch(ctx, st->id, st->kind == WF_SUBMIT ? RIGHT_UPDATE : RIGHT_APPROVE, 1, &old));
   SRV_TRY(rec_check_version(ctx, old, st->expected));
   rec_t *r = srv_msg_copy(ctx, &old->base);
   r->managing_unit_path = old->managing_unit_path;
   SRV_TRY(transition(ctx, st->kind, r));
-  SRV_TRY(rec_store(ctx, old, r, action[st->kind], st->reason));
+  SRV_TRY(record_store(ctx, old, r, action[st->kind], st->reason));
   st->out = r;
   return 0;
 }

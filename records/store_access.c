@@ -1,7 +1,7 @@
 /* Who may read or change one record, decided on the record as it is now (migration 040): its
  * managing unit's subtree, a read grant (the receiving unit in transit, a host unit during a
  * secondment), the person themself; a record in transit or out of the system is not changed.
- * rec_fetch and rec_fetch_as_of, the two ways every handler loads a record, live here. */
+ * record_fetch and record_fetch_as_of, the two ways every handler loads a record, live here. */
 #include <stdlib.h>
 #include <string.h>
 #include "cfg.h"
@@ -19,7 +19,7 @@
   "WHERE g.record_id = records.id AND g.ended_at IS NULL "                                     \
   "AND (g.until IS NULL OR g.until >= hoso_today()))"
 
-int rec_is_transfers_service(const srv_ctx *ctx) {
+int record_is_transfers_service(const srv_ctx *ctx) {
   const char *id = cfg_str("HOSO_TRANSFERS_CLIENT_ID", "");
   return ctx->auth && (ctx->auth->roles & ROLE_SERVICE) && *id && strcmp(ctx->auth->username, id) == 0;
 }
@@ -84,7 +84,7 @@ static int decide(srv_ctx *ctx, const char *id, const char *path, int status, co
     return deny(ctx, id, path, rights);
   }
   if (!scope_allows(a, path, rights)) return deny(ctx, id, path, rights);
-  if ((rights & (RIGHT_UPDATE | RIGHT_APPROVE)) && !(flags & REC_ANY_STATUS)) {
+  if ((rights & (RIGHT_UPDATE | RIGHT_APPROVE)) && !(flags & RECORD_ANY_STATUS)) {
     if (status == STATUS(PENDING_TRANSFER))
       return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                       "record_id: record %s is being transferred; it can be changed again once the "
@@ -97,22 +97,8 @@ static int decide(srv_ctx *ctx, const char *id, const char *path, int status, co
   return 0;
 }
 
-/* Looks once more with every unit visible, to tell "no such record" from "not yours"; the
- * caller's scope is set back before anything else runs. *r: the rows, or NULL on error. */
-static int look_unscoped(srv_ctx *ctx, const char *sql, int n, const char *const *params, PGresult **r) {
-  *r = NULL;
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  *r = db_exec(ctx->db, sql, n, params);
-  if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0 || !*r) {
-    PQclear(*r);
-    *r = NULL;
-    return -1;
-  }
-  return 0;
-}
-
 static int record_from(srv_ctx *ctx, const PGresult *r, int row, int data_col, int path_col, rec_t **out) {
-  rec_t *rec = (rec_t *)rec_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, row, data_col);
+  rec_t *rec = (rec_t *)record_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, row, data_col);
   if (!rec) return srv_fail_internal(ctx);
   rec->managing_unit_path = srv_strdup(ctx, PQgetvalue(r, row, path_col));
   *out = rec;
@@ -127,17 +113,18 @@ static int load_current(srv_ctx *ctx, const char *id, const char *const sql[2], 
                         PGresult **r, int *unscoped) {
   const char *params[1] = {id};
   *unscoped = 0;
-  *r = db_exec(ctx->db, sql[flags & REC_LOCK ? 1 : 0], 1, params);
+  *r = db_exec(ctx->db, sql[flags & RECORD_LOCK ? 1 : 0], 1, params);
   if (!*r) return -1;
   int rc = 0;
   if (PQntuples(*r) == 0) {
     PQclear(*r);
-    /* A SELF caller's own record may lie outside its unit's scope; a read never locks. */
-    if (look_unscoped(ctx, sql[0], 1, params, r) != 0) return -1;
+    /* Once more with every unit visible, to tell "no such record" from "not yours"; a SELF
+     * caller's own record may lie outside its unit's scope; a read never locks. */
+    if (!(*r = srv_exec_all_units(ctx, sql[0], 1, params))) return -1;
     *unscoped = 1;
     if (PQntuples(*r) == 0)
       rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "record_id: record %s does not exist", id);
-    else if ((flags & REC_LOCK) || !self_reads_own(ctx, id, rights))
+    else if ((flags & RECORD_LOCK) || !self_reads_own(ctx, id, rights))
       rc = deny(ctx, id, PQgetvalue(*r, 0, 1), rights);
   } else {
     rc = decide(ctx, id, PQgetvalue(*r, 0, 1), atoi(PQgetvalue(*r, 0, 2)), PQgetvalue(*r, 0, 3), rights, flags);
@@ -149,7 +136,7 @@ static int load_current(srv_ctx *ctx, const char *id, const char *const sql[2], 
   return rc;
 }
 
-int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int flags, rec_t **out) {
+int record_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int flags, rec_t **out) {
   static const char *const sql[2] = {
       "SELECT data, " ACCESS_COLS " FROM records WHERE id = $1",
       "SELECT data, " ACCESS_COLS " FROM records WHERE id = $1 FOR NO KEY UPDATE OF records",
@@ -164,7 +151,7 @@ int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int flags, r
   return rc;
 }
 
-int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights, rec_t **out) {
+int record_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights, rec_t **out) {
   static const char *const sql[2] = {
       "SELECT id, " ACCESS_COLS " FROM records WHERE id = $1",
       "SELECT id, " ACCESS_COLS " FROM records WHERE id = $1 FOR NO KEY UPDATE OF records",
@@ -184,12 +171,7 @@ int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsi
   if (load_current(ctx, record_id, sql, rights, 0, &r, &unscoped) != 0) return -1;
   PQclear(r);
   const char *params[2] = {record_id, as_of};
-  if (unscoped && db_set_scope(ctx->db, "*") != 0) return -1;
-  r = db_exec(ctx->db, version_sql, 2, params);
-  if (unscoped && db_set_scope(ctx->db, ctx->auth->scope) != 0) {
-    PQclear(r);
-    return -1;
-  }
+  r = unscoped ? srv_exec_all_units(ctx, version_sql, 2, params) : db_exec(ctx->db, version_sql, 2, params);
   if (!r) return -1;
   int rc = PQntuples(r) == 1 ? record_from(ctx, r, 0, 0, 1, out)
                              : srv_fail(ctx, GRPC_STATUS_NOT_FOUND,

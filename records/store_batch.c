@@ -97,7 +97,7 @@ static void put_packed(buf *blob, buf *off, buf *len, const ProtobufCMessage *m,
   blob->s[blob->len] = '\0';
 }
 
-/* ids: the next n values of records_id_seq, and the transaction's time as rec_store writes it. */
+/* ids: the next n values of records_id_seq, and the transaction's time as record_store writes it. */
 static int reserve_ids(srv_ctx *ctx, size_t n, char ***ids, const char **ts) {
   char cnt[24];
   snprintf(cnt, sizeof cnt, "%zu", n);
@@ -192,7 +192,7 @@ static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const 
     r->version = 1;
     r->created_at = r->updated_at = (char *)ts;
     const char *cols[REC_COLS];
-    rec_columns(ctx, r, cols);
+    record_columns(ctx, r, cols);
     elem(&arr[P_IDS - 1], r->id);
     for (int c = 0; c < REC_COLS; c++) elem(&arr[P_COLS - 1 + c], cols[c]);
     put_packed(&blob, &arr[P_DATA_OFF - 1], &arr[P_DATA_LEN - 1], &r->base, &scratch, &scratch_cap);

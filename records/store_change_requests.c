@@ -55,7 +55,7 @@ static cr_t *cr_from_row(srv_ctx *ctx, const PGresult *r, int row) {
   return cr;
 }
 
-int cr_insert(srv_ctx *ctx, cr_t *cr, const rec_t *base, const char *unit_path) {
+int change_requests_insert(srv_ctx *ctx, cr_t *cr, const rec_t *base, const char *unit_path) {
   /* Only what the columns do not hold goes into the JSON. */
   cr_t stored = HOSO__RECORDS__V1__CHANGE_REQUEST__INIT;
   stored.proposed = cr->proposed;
@@ -85,7 +85,7 @@ int cr_insert(srv_ctx *ctx, cr_t *cr, const rec_t *base, const char *unit_path) 
   return rc;
 }
 
-int cr_find(srv_ctx *ctx, const char *id, int lock, cr_row *out) {
+int change_requests_find(srv_ctx *ctx, const char *id, int lock, cr_row *out) {
   static const char *const sql[2] = {
       "SELECT " CR_COLS ", base::text FROM change_requests WHERE id = $1::bigint",
       "SELECT " CR_COLS ", base::text FROM change_requests WHERE id = $1::bigint FOR UPDATE",
@@ -104,16 +104,26 @@ int cr_find(srv_ctx *ctx, const char *id, int lock, cr_row *out) {
   return rc;
 }
 
-int cr_exists_unscoped(srv_ctx *ctx, const char *id) {
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = db_q(ctx->db, "SELECT 1 FROM change_requests WHERE id = $1::bigint", 1, id);
-  int rc = r ? PQntuples(r) == 1 : -1;
+typedef struct {
+  const char *id;
+  int exists;
+} exists_st;
+
+static int exists_tx(srv_ctx *ctx, void *p) {
+  exists_st *e = p;
+  PGresult *r = db_q(ctx->db, "SELECT 1 FROM change_requests WHERE id = $1::bigint", 1, e->id);
+  if (!r) return -1;
+  e->exists = PQntuples(r) == 1;
   PQclear(r);
-  if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0) return -1;
-  return rc;
+  return 0;
 }
 
-int cr_decide(srv_ctx *ctx, cr_row *row, int state, const char *reason, int64_t applied_version) {
+int change_requests_exist_anywhere(srv_ctx *ctx, const char *id) {
+  exists_st e = {.id = id};
+  return srv_all_units(ctx, exists_tx, &e) != 0 ? -1 : e.exists;
+}
+
+int change_requests_decide(srv_ctx *ctx, cr_row *row, int state, const char *reason, int64_t applied_version) {
   char st[8], av[24];
   snprintf(st, sizeof st, "%d", state);
   snprintf(av, sizeof av, "%lld", (long long)applied_version);
@@ -138,7 +148,7 @@ int cr_decide(srv_ctx *ctx, cr_row *row, int state, const char *reason, int64_t 
   return rc;
 }
 
-int cr_list(srv_ctx *ctx, const cr_filter *f, cr_t ***out, size_t *n, int *more) {
+int change_requests_list(srv_ctx *ctx, const cr_filter *f, cr_t ***out, size_t *n, int *more) {
   char st[8], lim[16];
   snprintf(st, sizeof st, "%d", f->state);
   snprintf(lim, sizeof lim, "%d", f->limit + 1);
@@ -167,7 +177,7 @@ int cr_list(srv_ctx *ctx, const cr_filter *f, cr_t ***out, size_t *n, int *more)
   return rc;
 }
 
-int cr_follow_record(srv_ctx *ctx, const char *record_id, const char *new_path) {
+int change_requests_follow_record(srv_ctx *ctx, const char *record_id, const char *new_path) {
   return db_cmd(ctx->db,
                 "UPDATE change_requests SET unit_path = $2::public.ltree WHERE record_id = $1::bigint "
                 "AND unit_path <> $2::public.ltree",

@@ -20,7 +20,7 @@ typedef Hoso__Records__V1__RecordVersion rec_version;
 
 /* A bytea column (hex output, PostgreSQL's default) unpacked as a message in the arena. NULL
  * when the bytes are not one (logged: stored data must always unpack). */
-ProtobufCMessage *rec_unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d, const PGresult *r, int row,
+ProtobufCMessage *record_unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d, const PGresult *r, int row,
                                  int col) {
   ProtobufCBinaryData b;
   ProtobufCMessage *m = NULL;
@@ -40,7 +40,7 @@ static int self_reads_own(const srv_ctx *ctx, const char *record_id) {
   return a && (a->roles & ROLE_SELF) && a->record_id[0] && strcmp(a->record_id, record_id) == 0;
 }
 
-int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit, int with_records,
+int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit, int with_records,
                       rec_version ***out, size_t *n, int *more) {
   char lim[16];
   snprintf(lim, sizeof lim, "%d", limit + 1);
@@ -50,22 +50,17 @@ int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, i
   /* A person's own history is theirs wherever the record is managed; everyone else sees the
    * versions of the records they may read (row-level security follows the record, 040). */
   int self = self_reads_own(ctx, record_id);
-  if (self && db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = db_q(ctx->db,
-                     "SELECT meta, CASE WHEN $4 THEN data END FROM record_versions WHERE record_id = $1 "
-                     "AND ($2::bigint IS NULL OR version < $2::bigint) ORDER BY version DESC LIMIT $3",
-                     4, record_id, before, lim, with_records ? "true" : "false");
-  if (self && db_set_scope(ctx->db, ctx->auth->scope) != 0) {
-    PQclear(r);
-    return -1;
-  }
+  static const char sql[] = "SELECT meta, CASE WHEN $4 THEN data END FROM record_versions WHERE record_id = $1 "
+                            "AND ($2::bigint IS NULL OR version < $2::bigint) ORDER BY version DESC LIMIT $3";
+  const char *params[4] = {record_id, before, lim, with_records ? "true" : "false"};
+  PGresult *r = self ? srv_exec_all_units(ctx, sql, 4, params) : db_exec(ctx->db, sql, 4, params);
   if (!r) return -1;
   int rows = PQntuples(r), take = rows > limit ? limit : rows, rc = 0;
   *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);
   for (int i = 0; i < take && rc == 0; i++) {
-    rec_version *v = (rec_version *)rec_unpack_col(ctx, &hoso__records__v1__record_version__descriptor, r, i, 0);
+    rec_version *v = (rec_version *)record_unpack_col(ctx, &hoso__records__v1__record_version__descriptor, r, i, 0);
     if (v && with_records &&
-        !(v->record = (rec_t *)rec_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, i, 1)))
+        !(v->record = (rec_t *)record_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, i, 1)))
       v = NULL;
     if (v)
       (*out)[(*n)++] = v;
@@ -88,7 +83,7 @@ static int audit(srv_ctx *ctx, const char *action, const rec_t *r, json_t *detai
   return srv_audit(ctx, &e, detail);
 }
 
-int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r) {
+int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r) {
   /* HOSO_READ_AUDIT_SYNC=0 (the default is 1, durable): a read's transaction, which writes
    * nothing but its audit row, commits without waiting for the WAL flush. The row is still
    * written atomically with the read and chained, but a server crash can lose the last
@@ -127,7 +122,7 @@ static json_t *audit_changes(Hoso__Records__V1__FieldChange **ch, size_t n) {
   return a;
 }
 
-void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
+void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
   const Hoso__Records__V1__PersonalInfo *p = r->personal;
   const Hoso__Records__V1__Employment *em = r->employment;
   const Hoso__Records__V1__Qualifications *q = r->qualifications;
@@ -205,7 +200,7 @@ static int note_step(srv_ctx *ctx, const rec_t *old, const rec_t *neu, const cha
   return db_cmd_later(ctx->db, "SELECT rec_step_note($1::bigint, $2::smallint, $3::boolean, $4::date)", 4, p);
 }
 
-int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, const rec_reason *reason) {
+int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, const rec_reason *reason) {
   static const char insert_sql[] =
       "WITH r AS (INSERT INTO records (id, managing_unit_id, unit_path, version, status, "
       "workflow_state, verified, full_name, birth_date, gender, ethnicity_code, religion_code, "
@@ -243,7 +238,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
   if (!neu->managing_unit_path || !*neu->managing_unit_path) {
     /* Only a write that keeps the managing unit may leave the path to be copied. */
     if (!old || strcmp(str(old->managing_unit_id), str(neu->managing_unit_id)) != 0) {
-      log_error("rec_store: %s of record %s without the managing unit's path", action, str(neu->id));
+      log_error("record_store: %s of record %s without the managing unit's path", action, str(neu->id));
       return srv_fail_internal(ctx);
     }
     neu->managing_unit_path = old->managing_unit_path;
@@ -271,7 +266,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
 
   const char *data = srv_bytea_msg(ctx, &neu->base);
   const char *cols[REC_COLS];
-  rec_columns(ctx, neu, cols);
+  record_columns(ctx, neu, cols);
   const char *params[N_PARAMS] = {neu->id};
   memcpy(params + 1, cols, sizeof cols);
   params[21] = data;
@@ -299,7 +294,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
 
 /* ------------------------------------------------------------ a package's past ---------- */
 
-int rec_store_past_version(srv_ctx *ctx, const char *record_id, const char *unit_path,
+int record_store_past_version(srv_ctx *ctx, const char *record_id, const char *unit_path,
                            const Hoso__Records__V1__RecordVersion *meta, const rec_t *data) {
   const char *p[8] = {record_id, srv_printf(ctx, "%lld", (long long)meta->version), str(meta->action),
                       meta->changed_at && *meta->changed_at ? meta->changed_at : NULL, str(meta->changed_by),
@@ -311,7 +306,7 @@ int rec_store_past_version(srv_ctx *ctx, const char *record_id, const char *unit
                       8, p);
 }
 
-int rec_store_past_attachment(srv_ctx *ctx, const char *record_id, const char *unit_path,
+int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char *unit_path,
                               const Hoso__Records__V1__AttachmentMeta *meta, const ProtobufCBinaryData *content) {
   const char *bytes = srv_bytea_text(ctx, content->data, content->len);
   const char *p[8] = {record_id, unit_path, str(meta->file_name), val_scan_type(content->data, content->len),

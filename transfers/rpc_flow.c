@@ -54,7 +54,36 @@ typedef struct {
   const char *id;
   flow_action a;
   const tr_act *act;
+  tr_row *r;
+  flow_t f;
 } trans_st;
+
+/* What a transition writes once it is allowed: the action's own work, the step closed and the
+ * one opened, the transfer, the move for records, the notices, the audit row. */
+static int transition_writes(srv_ctx *ctx, void *p) {
+  trans_st *st = p;
+  const tr_act *act = st->act;
+  tr_row *r = st->r;
+  transfer_t *t = r->t;
+  const flow_t *f = &st->f;
+  if (act->extra) SRV_TRY(act->extra(ctx, r, act->extra_arg));
+  const char *why_text = act->reason && *act->reason ? act->reason : str(act->note);
+  if (f->outcome) SRV_TRY(store_step_close(ctx, r, f->outcome, why_text));
+  t->state = f->next_state;
+  if (act->note && *act->note) t->note = (char *)act->note;
+  SRV_TRY(store_transfer_save(ctx, r));
+  if (f->open_step) {
+    const tr_settings *s;
+    SRV_TRY(settings_get(ctx, &s));
+    SRV_TRY(store_step_open(ctx, r, s, f->open_step, tr_side_unit(r, f->open_at), tr_side_path(r, f->open_at),
+                            f->open_step == SK(SECONDMENT_END) ? t->end_date : NULL));
+  }
+  SRV_TRY(tr_queue_move(ctx, r, f->move));
+  if (f->notice) SRV_TRY(tr_notify(ctx, r, f->notify, f->notice));
+  return tr_audit(ctx, r, srv_printf(ctx, "TRANSFER_%s", flow_action_name(st->a)),
+                  json_pack("{s:s, s:s, s:I}", "reason", str(act->reason), "note", str(act->note), "version",
+                            (json_int_t)t->version));
+}
 
 static int transition_tx(srv_ctx *ctx, void *p) {
   trans_st *st = p;
@@ -83,27 +112,10 @@ static int transition_tx(srv_ctx *ctx, void *p) {
                     "transfer_id: to %s transfer %s now needs the UPDATER role of %s (unit %s) or a unit above it",
                     flow_action_name(st->a), t->id, side_name(f.actor), tr_side_unit(r, f.actor));
   /* Decided: the writes reach the other side's units too (its step, its deadline, its notice). */
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  if (act->extra) SRV_TRY(act->extra(ctx, r, act->extra_arg));
-
-  const char *why_text = act->reason && *act->reason ? act->reason : str(act->note);
-  if (f.outcome) SRV_TRY(store_step_close(ctx, r, f.outcome, why_text));
-  t->state = f.next_state;
-  if (act->note && *act->note) t->note = (char *)act->note;
-  SRV_TRY(store_transfer_save(ctx, r));
-  if (f.open_step) {
-    const tr_settings *s;
-    SRV_TRY(settings_get(ctx, &s));
-    SRV_TRY(store_step_open(ctx, r, s, f.open_step, tr_side_unit(r, f.open_at), tr_side_path(r, f.open_at),
-                            f.open_step == SK(SECONDMENT_END) ? t->end_date : NULL));
-  }
-  SRV_TRY(tr_queue_move(ctx, r, f.move));
-  if (f.notice) SRV_TRY(tr_notify(ctx, r, f.notify, f.notice));
-  SRV_TRY(tr_audit(ctx, r, srv_printf(ctx, "TRANSFER_%s", flow_action_name(st->a)),
-                   json_pack("{s:s, s:s, s:I}", "reason", str(act->reason), "note", str(act->note), "version",
-                             (json_int_t)t->version)));
+  st->r = r;
+  st->f = f;
+  SRV_TRY(srv_all_units(ctx, transition_writes, st));
   fault_point(srv_printf(ctx, "%s.before_commit", flow_action_name(st->a)));
-  if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0) return -1;
   return idem_done(ctx, act->request_id, t->id);
 }
 

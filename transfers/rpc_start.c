@@ -46,23 +46,11 @@ typedef struct {
   const char *notice, *audit;
 } start_st;
 
-static int start_tx(srv_ctx *ctx, void *p) {
+/* The new transfer's rows, once the caller is known to be allowed (checked before the
+ * transaction): they reach the other side's unit too (its notice). */
+static int start_writes(srv_ctx *ctx, void *p) {
   start_st *st = p;
-  char prev[64], open_id[32];
-  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev), open_state;
-  if (seen < 0) return -1;
-  if (seen == 1) {
-    st->row->t->id = srv_strdup(ctx, prev);
-    return 0;
-  }
   tr_row *r = st->row;
-  SRV_TRY(store_transfer_open_of(ctx, r->t->record_id, open_id, &open_state));
-  /* Decided before the transaction: the writes reach the other side's units too. */
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  if (*open_id)
-    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
-                    "record_id: record %s is already in transfer %s (%s); a record has one open transfer at a time",
-                    r->t->record_id, open_id, flow_state_name(open_state));
   if (store_transfer_insert(ctx, r) != 0) {
     /* Two starts of the same record at once: the index lets one in. */
     if (db_err_kind(ctx->db) == DB_UNIQUE && !strcmp(db_err_constraint(ctx->db), "transfers_one_open"))
@@ -81,10 +69,27 @@ static int start_tx(srv_ctx *ctx, void *p) {
   SRV_TRY(store_step_open(ctx, r, s, st->first_step, tr_side_unit(r, st->first_at), tr_side_path(r, st->first_at),
                           NULL));
   if (st->notice) SRV_TRY(tr_notify(ctx, r, st->notify, st->notice));
-  SRV_TRY(tr_audit(ctx, r, st->audit,
-                   json_pack("{s:i, s:s, s:s}", "kind", r->t->kind, "to_unit_id", str(r->t->to_unit_id), "decision",
-                             r->t->decision ? str(r->t->decision->number) : "")));
-  if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0) return -1;
+  return tr_audit(ctx, r, st->audit,
+                  json_pack("{s:i, s:s, s:s}", "kind", r->t->kind, "to_unit_id", str(r->t->to_unit_id), "decision",
+                            r->t->decision ? str(r->t->decision->number) : ""));
+}
+
+static int start_tx(srv_ctx *ctx, void *p) {
+  start_st *st = p;
+  char prev[64], open_id[32];
+  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev), open_state;
+  if (seen < 0) return -1;
+  if (seen == 1) {
+    st->row->t->id = srv_strdup(ctx, prev);
+    return 0;
+  }
+  tr_row *r = st->row;
+  SRV_TRY(store_transfer_open_of(ctx, r->t->record_id, open_id, &open_state));
+  if (*open_id)
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+                    "record_id: record %s is already in transfer %s (%s); a record has one open transfer at a time",
+                    r->t->record_id, open_id, flow_state_name(open_state));
+  SRV_TRY(srv_all_units(ctx, start_writes, st));
   return idem_done(ctx, st->request_id, r->t->id);
 }
 

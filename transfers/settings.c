@@ -76,10 +76,16 @@ int settings_due(const tr_settings *s, int step, const char *effective, const ch
   return 0;
 }
 
-int settings_recompute(srv_ctx *ctx, const tr_settings *s, int *n) {
-  *n = 0;
-  /* Every unit's deadlines: the caller is the system administrator, whose change it is. */
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
+typedef struct {
+  const tr_settings *s;
+  int *n;
+} recompute_st;
+
+/* Every unit's deadlines: the caller is the system administrator, whose change it is. */
+static int recompute_all(srv_ctx *ctx, void *p) {
+  recompute_st *st = p;
+  const tr_settings *s = st->s;
+  int *n = st->n;
   PGresult *r = db_q(ctx->db,
                      "SELECT id, step, coalesce(effective_date::text, ''), previous_date::text, "
                      "coalesce(due_date::text, ''), estimated FROM deadlines WHERE step <> $1::smallint",
@@ -118,7 +124,12 @@ int settings_recompute(srv_ctx *ctx, const tr_settings *s, int *n) {
                 "UPDATE transfers t SET due_date = coalesce(d.due, 'infinity') FROM d WHERE t.id = d.transfer_id",
                 3, ids, dues, ests);
   }
-  if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0) return -1;
   if (rc == 0 && *n) log_info("transfers: %d open deadlines counted again (settings version %lld)", *n, s->version);
   return rc;
+}
+
+int settings_recompute(srv_ctx *ctx, const tr_settings *s, int *n) {
+  *n = 0;
+  recompute_st st = {s, n};
+  return srv_all_units(ctx, recompute_all, &st);
 }

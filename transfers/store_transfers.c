@@ -135,12 +135,8 @@ int store_transfer_get(srv_ctx *ctx, const char *id, int lock, tr_row **out) {
   if (PQntuples(r) == 0) {
     PQclear(r);
     /* Hidden or missing: a look with every unit visible tells which, and nothing more. */
-    if (db_set_scope(ctx->db, "*") != 0) return -1;
-    r = db_q(ctx->db, "SELECT 1 FROM transfers WHERE id = $1::bigint", 1, id);
-    if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0 || !r) {
-      PQclear(r);
-      return -1;
-    }
+    const char *p[1] = {id};
+    if (!(r = srv_exec_all_units(ctx, "SELECT 1 FROM transfers WHERE id = $1::bigint", 1, p))) return -1;
     int exists = PQntuples(r) > 0;
     PQclear(r);
     return exists ? SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
@@ -157,13 +153,10 @@ int store_transfer_get(srv_ctx *ctx, const char *id, int lock, tr_row **out) {
 int store_transfer_open_of(srv_ctx *ctx, const char *record_id, char id[32], int *state) {
   id[0] = 0;
   *state = 0;
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = db_q(ctx->db, "SELECT id::text, state FROM transfers WHERE record_id = $1::bigint AND state IN " OPEN_STATES,
-                     1, record_id);
-  if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0 || !r) {
-    PQclear(r);
-    return -1;
-  }
+  const char *p[1] = {record_id};
+  PGresult *r = srv_exec_all_units(
+      ctx, "SELECT id::text, state FROM transfers WHERE record_id = $1::bigint AND state IN " OPEN_STATES, 1, p);
+  if (!r) return -1;
   if (PQntuples(r) > 0) {
     snprintf(id, 32, "%s", PQgetvalue(r, 0, 0));
     *state = atoi(PQgetvalue(r, 0, 1));

@@ -21,7 +21,7 @@ CREATE POLICY record_steps_scope ON record_steps
   USING (EXISTS (SELECT 1 FROM records r WHERE r.id = record_id))
   WITH CHECK (EXISTS (SELECT 1 FROM records r WHERE r.id = record_id));
 
--- Called by every record write (rec_store) in its transaction: k is the step open after the
+-- Called by every record write (record_store) in its transaction: k is the step open after the
 -- write (0: none). cont says the write continues a step already open (a second change before
 -- approval, a move): its kind and dates are kept and the row is in the feed again (its unit
 -- may have changed). Otherwise a step opens today, or the open one closes.

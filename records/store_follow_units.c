@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "records.h"
-#include "store_unit_tree.h"
+#include "store_follow_units.h"
 
 #define REPREFIX UNIT_TREE_REPREFIX("unit_path")
 
@@ -16,7 +16,7 @@ static int counted(PGresult *r, json_t *counts, const char *name) {
   return 0;
 }
 
-int rut_reprefix(srv_ctx *ctx, const char *old_path, const char *new_path, json_t *counts) {
+int follow_reprefix(srv_ctx *ctx, const char *old_path, const char *new_path, json_t *counts) {
   /* unit_key ranges, not <@: only a btree range is an index condition under row-level security
    * (003_search.sql), and a move should not read every record of the province. unit_key (the
    * search's subtree key) is generated from unit_path and follows; attachments follow their
@@ -42,7 +42,7 @@ int rut_reprefix(srv_ctx *ctx, const char *old_path, const char *new_path, json_
                  counts, "moved_requests");
 }
 
-int rut_look(srv_ctx *ctx, const char *old_path, int max, char ***units, char ***paths, size_t *n) {
+int follow_look(srv_ctx *ctx, const char *old_path, int max, char ***units, char ***paths, size_t *n) {
   char lim[16];
   snprintf(lim, sizeof lim, "%d", max);
   PGresult *r = db_q(ctx->db,
@@ -61,7 +61,7 @@ int rut_look(srv_ctx *ctx, const char *old_path, int max, char ***units, char **
   return 0;
 }
 
-int rut_refile(srv_ctx *ctx, const char *unit_id, const char *stale, const char *cur, json_t *counts) {
+int follow_refile(srv_ctx *ctx, const char *unit_id, const char *stale, const char *cur, json_t *counts) {
   if (counted(db_q(ctx->db,
                    "UPDATE records SET unit_path = $3::public.ltree "
                    "WHERE managing_unit_id = $1::bigint AND unit_path = $2::public.ltree",
@@ -82,7 +82,7 @@ int rut_refile(srv_ctx *ctx, const char *unit_id, const char *stale, const char 
                  counts, "moved_requests");
 }
 
-int rut_unit_records(srv_ctx *ctx, const char *unit_id, char ***ids, size_t *n) {
+int follow_unit_records(srv_ctx *ctx, const char *unit_id, char ***ids, size_t *n) {
   PGresult *r = db_q(ctx->db, "SELECT id::text FROM records WHERE managing_unit_id = $1::bigint ORDER BY id", 1, unit_id);
   if (!r) return -1;
   *n = (size_t)PQntuples(r);
