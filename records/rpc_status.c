@@ -12,6 +12,7 @@
 #include "rpc_util.h"
 #include "scope.h"
 #include "store_change_requests.h"
+#include "store_grants.h"
 #include "val.h"
 
 #define STATUS(x) HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_##x
@@ -190,24 +191,6 @@ typedef struct {
   rec_t *out;
 } move_st;
 
-/* While the record is in transit the receiving unit reads it (grant "pending:<transfer>"); any
- * other step of any transfer ends every such grant of the record. */
-static int pending_grant(srv_ctx *ctx, const move_st *st) {
-  const char *key = srv_printf(ctx, "pending:%s", st->transfer_id);
-  int pending = st->status == STATUS(PENDING_TRANSFER) && *st->pending_path;
-  if (db_cmd(ctx->db,
-             "UPDATE read_grants SET ended_at = now() WHERE record_id = $1 AND kind = 1 AND ended_at IS NULL "
-             "AND ($2 = '' OR key <> $2)",
-             2, st->id, pending ? key : "") != 0)
-    return -1;
-  if (!pending) return 0;
-  return db_cmd(ctx->db,
-                "INSERT INTO read_grants (key, record_id, kind, unit_id, unit_path, transfer_id) "
-                "VALUES ($1, $2, 1, $3, $4::public.ltree, $5) ON CONFLICT (key) DO UPDATE SET "
-                "unit_id = excluded.unit_id, unit_path = excluded.unit_path, ended_at = NULL",
-                5, key, st->id, st->pending_unit_id, st->pending_path, st->transfer_id);
-}
-
 /* The record's transfers history gains the move, with its decision. The unit fields hold unit
  * ids: identity keeps each unit's names over time (001 Đ5.5), so the name a unit had on the
  * date is found there, never a copy that a rename would leave stale. */
@@ -267,7 +250,9 @@ static int move_tx(srv_ctx *ctx, void *p) {
     if (moves && change_requests_follow_record(ctx, r->id, st->path) != 0) return -1;
     st->out = r;
   }
-  if (pending_grant(ctx, st) != 0) return -1;
+  /* While in transit the receiving unit reads it; any other step ends that. */
+  int pending = st->status == STATUS(PENDING_TRANSFER) && *st->pending_path;
+  SRV_TRY(grants_pending_set(ctx, st->id, st->transfer_id, pending ? st->pending_unit_id : NULL, st->pending_path));
   if (idem_done(ctx, key, st->out->id) != 0) return -1;
   fault_point("SetManagingUnit.before_commit");
   return 0;

@@ -8,25 +8,10 @@
 #include "log.h"
 #include "outbox.h"
 
-#define JOBS_LOCK "hashtext('hoso.transfers.jobs')"
 #define STEP_PAGES_PER_ROUND 20
 
 static srv_periodic *job;
 static tok_claims claims;
-
-/* Holds the lock for this round, or says another process has it. */
-static int take_lock(srv_ctx *ctx) {
-  PGresult *r = db_q(ctx->db, "SELECT pg_try_advisory_lock(" JOBS_LOCK ")", 0);
-  if (!r) return 0;
-  int mine = PQgetvalue(r, 0, 0)[0] == 't';
-  PQclear(r);
-  return mine;
-}
-
-static void drop_lock(srv_ctx *ctx) {
-  PGresult *r = db_q(ctx->db, "SELECT pg_advisory_unlock(" JOBS_LOCK ")", 0);
-  PQclear(r);
-}
 
 static int next_tx(srv_ctx *ctx, void *p) {
   long *ms = p;
@@ -43,7 +28,7 @@ static long round_of_work(srv_ctx *ctx, void *arg) {
   ctx->auth = &claims;
   ctx->request_id = "transfers-jobs";
   if (db_ensure(ctx->db) != 0) return poll;
-  if (!take_lock(ctx)) return poll;
+  if (!jobs_lock_take(ctx)) return poll;
   grpc_status_code code;
   outbox_deliver(ctx, NULL, 256);
   srv_fail_take(ctx, &code);
@@ -60,7 +45,7 @@ static long round_of_work(srv_ctx *ctx, void *arg) {
   long next = poll, due = -1;
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", next_tx, &due) == 0 && due >= 0 && due < next) next = due;
   srv_fail_take(ctx, &code);
-  drop_lock(ctx);
+  jobs_lock_drop(ctx);
   return next;
 }
 

@@ -26,4 +26,8 @@ int store_outbox_retry(srv_ctx *ctx, const outbox_row *o, const char *error, lon
  * database error. */
 long store_outbox_next_ms(srv_ctx *ctx);
 
+/* The round's lock of the background work (jobs.c): 1 when this process holds it now. */
+int jobs_lock_take(srv_ctx *ctx);
+void jobs_lock_drop(srv_ctx *ctx);
+
 #endif

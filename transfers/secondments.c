@@ -17,16 +17,7 @@ typedef struct {
 
 static int ended_tx(srv_ctx *ctx, void *p) {
   due_st *st = p;
-  PGresult *r = db_q(ctx->db,
-                     "SELECT id::text, end_date::text FROM transfers WHERE state = 10 AND end_date < $1::date "
-                     "ORDER BY end_date, id LIMIT $2::int",
-                     2, st->today, srv_printf(ctx, "%d", BATCH));
-  if (!r) return -1;
-  st->n = PQntuples(r);
-  st->ids = srv_alloc(ctx, (size_t)(st->n + 1) * sizeof *st->ids);
-  for (int i = 0; i < st->n; i++) st->ids[i] = srv_strdup(ctx, PQgetvalue(r, i, 0));
-  PQclear(r);
-  return 0;
+  return store_secondments_due(ctx, st->today, 0, BATCH, &st->ids, &st->ends, &st->n);
 }
 
 /* The secondments still on whose alert is due, each alerted once: the notices and the mark in
@@ -35,25 +26,20 @@ static int alert_tx(srv_ctx *ctx, void *p) {
   due_st *st = p;
   const tr_settings *s;
   SRV_TRY(settings_get(ctx, &s));
-  PGresult *r = db_q(ctx->db,
-                     "SELECT id::text, end_date::text FROM transfers WHERE state = 10 AND NOT alerted "
-                     "AND end_date >= $1::date ORDER BY end_date, id LIMIT $2::int FOR UPDATE SKIP LOCKED",
-                     2, st->today, srv_printf(ctx, "%d", BATCH));
-  if (!r) return -1;
+  char **ids, **ends;
+  int n;
+  SRV_TRY(store_secondments_due(ctx, st->today, 1, BATCH, &ids, &ends, &n));
   wd_day today, end;
   wd_parse(st->today, &today);
-  int rc = 0;
-  for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-    if (wd_parse(PQgetvalue(r, i, 1), &end) != 0) continue;
-    if (today < wd_add(s->cal, end, -s->alert_days, NULL)) continue;
+  for (int i = 0; i < n; i++) {
+    if (wd_parse(ends[i], &end) != 0 || today < wd_add(s->cal, end, -s->alert_days, NULL)) continue;
     tr_row *row;
-    if ((rc = store_transfer_get(ctx, PQgetvalue(r, i, 0), 0, &row)) != 0) break;
-    if ((rc = tr_notify(ctx, row, SIDE_FROM | SIDE_TO, "SECONDMENT_ENDING")) != 0) break;
-    rc = db_cmd(ctx->db, "UPDATE transfers SET alerted = true WHERE id = $1::bigint", 1, row->t->id);
-    if (rc == 0) st->n++;
+    SRV_TRY(store_transfer_get(ctx, ids[i], 0, &row));
+    SRV_TRY(tr_notify(ctx, row, SIDE_FROM | SIDE_TO, "SECONDMENT_ENDING"));
+    SRV_TRY(store_secondment_alerted(ctx, row->t->id));
+    st->n++;
   }
-  PQclear(r);
-  return rc;
+  return 0;
 }
 
 int secondments_tick(srv_ctx *ctx) {

@@ -18,10 +18,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static tr_settings *current;
 
 int settings_get(srv_ctx *ctx, const tr_settings **out) {
-  PGresult *r = db_q(ctx->db, "SELECT version FROM settings_version", 0);
-  if (!r) return -1;
-  long long v = atoll(PQgetvalue(r, 0, 0));
-  PQclear(r);
+  long long v;
+  if (store_settings_version(ctx, &v) != 0) return -1;
   return settings_at(ctx, v, out);
 }
 
@@ -84,48 +82,24 @@ typedef struct {
 /* Every unit's deadlines: the caller is the system administrator, whose change it is. */
 static int recompute_all(srv_ctx *ctx, void *p) {
   recompute_st *st = p;
-  const tr_settings *s = st->s;
-  int *n = st->n;
-  PGresult *r = db_q(ctx->db,
-                     "SELECT id, step, coalesce(effective_date::text, ''), previous_date::text, "
-                     "coalesce(due_date::text, ''), estimated FROM deadlines WHERE step <> $1::smallint",
-                     1, srv_printf(ctx, "%d", SK(SECONDMENT_END)));
-  if (!r) return -1;
-  int rows = PQntuples(r);
-  /* The rows whose due date moves, as three array literals for one UPDATE. */
-  size_t cap = (size_t)rows * 24 + 4;
-  char *ids = srv_alloc(ctx, cap), *dues = srv_alloc(ctx, cap), *ests = srv_alloc(ctx, (size_t)rows * 2 + 4);
-  size_t li = 0, ld = 0, le = 0;
-  ids[li++] = dues[ld++] = ests[le++] = '{';
-  for (int i = 0; i < rows; i++) {
-    char due[11] = "";
+  deadline_open *rows;
+  int total;
+  /* A secondment's end is its own date, not the policy's. */
+  SRV_TRY(deadlines_open(ctx, SK(SECONDMENT_END), &rows, &total));
+  deadline_open *moved = srv_alloc(ctx, (size_t)(total + 1) * sizeof *moved);
+  for (int i = 0; i < total; i++) {
+    char *due = srv_alloc(ctx, 11);
     int est = 0;
-    if (settings_due(s, atoi(PQgetvalue(r, i, 1)), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), due, &est) != 0)
-      due[0] = 0;
-    if (strcmp(due, PQgetvalue(r, i, 4)) == 0 && est == (PQgetvalue(r, i, 5)[0] == 't')) continue;
-    li += (size_t)snprintf(ids + li, cap - li, "%s%s", *n ? "," : "", PQgetvalue(r, i, 0));
-    ld += (size_t)snprintf(dues + ld, cap - ld, "%s%s", *n ? "," : "", *due ? due : "NULL");
-    le += (size_t)snprintf(ests + le, (size_t)rows * 2 + 4 - le, "%s%c", *n ? "," : "", est ? 't' : 'f');
-    (*n)++;
+    if (settings_due(st->s, rows[i].step, rows[i].effective_date, rows[i].previous_date, due, &est) != 0) due[0] = 0;
+    if (strcmp(due, rows[i].due_date) == 0 && est == rows[i].estimated) continue;
+    moved[*st->n] = rows[i];
+    moved[*st->n].due_date = due;
+    moved[*st->n].estimated = est;
+    (*st->n)++;
   }
-  PQclear(r);
-  snprintf(ids + li, cap - li, "}");
-  snprintf(dues + ld, cap - ld, "}");
-  snprintf(ests + le, (size_t)rows * 2 + 4 - le, "}");
-  int rc = 0;
-  if (*n) {
-    /* The deadlines, then the copies kept with the transfer steps and the transfers' lists. */
-    rc = db_cmd(ctx->db,
-                "WITH u AS (SELECT * FROM unnest($1::bigint[], $2::date[], $3::boolean[]) AS u(id, due, est)), "
-                "d AS (UPDATE deadlines SET due_date = u.due, estimated = u.est FROM u WHERE deadlines.id = u.id "
-                "  RETURNING deadlines.transfer_id, u.due, u.est), "
-                "s AS (UPDATE transfer_steps ts SET due_date = d.due, due_estimated = d.est FROM d "
-                "  WHERE ts.transfer_id = d.transfer_id AND ts.done_at IS NULL RETURNING ts.transfer_id) "
-                "UPDATE transfers t SET due_date = coalesce(d.due, 'infinity') FROM d WHERE t.id = d.transfer_id",
-                3, ids, dues, ests);
-  }
-  if (rc == 0 && *n) log_info("transfers: %d open deadlines counted again (settings version %lld)", *n, s->version);
-  return rc;
+  SRV_TRY(deadlines_redate(ctx, moved, *st->n));
+  if (*st->n) log_info("transfers: %d open deadlines counted again (settings version %lld)", *st->n, st->s->version);
+  return 0;
 }
 
 int settings_recompute(srv_ctx *ctx, const tr_settings *s, int *n) {

@@ -75,3 +75,17 @@ long store_outbox_next_ms(srv_ctx *ctx) {
   PQclear(r);
   return ms;
 }
+
+/* One process at a time does the background work: a session lock held for a round (released
+ * at its end, or with the connection when the process dies). */
+#define JOBS_LOCK "hashtext('hoso.transfers.jobs')"
+
+int jobs_lock_take(srv_ctx *ctx) {
+  PGresult *r = db_q(ctx->db, "SELECT pg_try_advisory_lock(" JOBS_LOCK ")", 0);
+  if (!r) return 0;
+  int mine = PQgetvalue(r, 0, 0)[0] == 't';
+  PQclear(r);
+  return mine;
+}
+
+void jobs_lock_drop(srv_ctx *ctx) { PQclear(db_q(ctx->db, "SELECT pg_advisory_unlock(" JOBS_LOCK ")", 0)); }

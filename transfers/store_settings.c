@@ -245,3 +245,11 @@ int store_settings_load(srv_ctx *ctx, tr_settings *s) {
   PQclear(r);
   return 0;
 }
+
+int store_settings_version(srv_ctx *ctx, long long *version) {
+  PGresult *r = db_q(ctx->db, "SELECT version FROM settings_version", 0);
+  if (!r) return -1;
+  *version = atoll(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return 0;
+}

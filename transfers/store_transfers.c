@@ -359,3 +359,29 @@ int store_package_get(srv_ctx *ctx, const char *transfer_id, ProtobufCBinaryData
   PQclear(r);
   return rc;
 }
+
+int store_secondments_due(srv_ctx *ctx, const char *today, int alerting, int limit, char ***ids, char ***ends, int *n) {
+  static const char *const sql[2] = {
+      /* over: the day after the end date */
+      "SELECT id::text, end_date::text FROM transfers WHERE state = 10 AND end_date < $1::date "
+      "ORDER BY end_date, id LIMIT $2::int",
+      /* still on, not alerted yet: the caller judges how near the end is */
+      "SELECT id::text, end_date::text FROM transfers WHERE state = 10 AND NOT alerted AND end_date >= $1::date "
+      "ORDER BY end_date, id LIMIT $2::int FOR UPDATE SKIP LOCKED",
+  };
+  PGresult *r = db_q(ctx->db, sql[alerting ? 1 : 0], 2, today, srv_printf(ctx, "%d", limit));
+  if (!r) return -1;
+  *n = PQntuples(r);
+  *ids = srv_alloc(ctx, (size_t)(*n + 1) * sizeof **ids);
+  *ends = srv_alloc(ctx, (size_t)(*n + 1) * sizeof **ends);
+  for (int i = 0; i < *n; i++) {
+    (*ids)[i] = col(ctx, r, i, 0);
+    (*ends)[i] = col(ctx, r, i, 1);
+  }
+  PQclear(r);
+  return 0;
+}
+
+int store_secondment_alerted(srv_ctx *ctx, const char *id) {
+  return db_cmd(ctx->db, "UPDATE transfers SET alerted = true WHERE id = $1::bigint", 1, id);
+}

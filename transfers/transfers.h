@@ -76,6 +76,8 @@ int store_policy_put(srv_ctx *ctx, const Hoso__Transfers__V1__Policy *p);
 int store_calendar_list(srv_ctx *ctx, int from, int to, Hoso__Transfers__V1__CalendarYear ***out, size_t *n);
 /* Replaces one year and bumps the settings version. */
 int store_calendar_put(srv_ctx *ctx, const Hoso__Transfers__V1__CalendarYear *y);
+/* The version of the policy and calendar as the transaction sees them. */
+int store_settings_version(srv_ctx *ctx, long long *version);
 /* Loads a settings copy of version `version` (called by settings_get). */
 int store_settings_load(srv_ctx *ctx, tr_settings *s);
 
@@ -110,8 +112,31 @@ int store_notice_add(srv_ctx *ctx, const tr_row *r, const char *unit_id, const c
 int store_package_put(srv_ctx *ctx, const char *transfer_id, const char *sha, const ProtobufCBinaryData *pkg,
                       const char *key_id);
 int store_package_get(srv_ctx *ctx, const char *transfer_id, ProtobufCBinaryData *pkg, char sha[65]);
+/* Secondments (state SECONDED) whose end date has passed (alerting 0), or still on and not
+ * alerted yet (alerting 1: rows locked, others skipped), oldest end first. */
+int store_secondments_due(srv_ctx *ctx, const char *today, int alerting, int limit, char ***ids, char ***ends, int *n);
+/* The end alert of a secondment was posted. */
+int store_secondment_alerted(srv_ctx *ctx, const char *id);
 /* An outbox row: records' method with the packed request. */
 int store_outbox_add(srv_ctx *ctx, const tr_row *r, const char *method, const ProtobufCMessage *req);
+
+/* --- store_deadlines.c ---------------------------------------------------------------------- */
+
+/* Where the copy of records' steps stands in their feed (lock: FOR UPDATE), and its move. */
+int deadlines_cursor(srv_ctx *ctx, int lock, const char **position);
+int deadlines_cursor_set(srv_ctx *ctx, const char *position);
+/* A page of records' steps replaces what the deadlines held of those records; dues[k] and
+ * estimated[k] go with the page's k-th step (NULL: no deadline). Queued. 0 / -1. */
+int deadlines_replace_records(srv_ctx *ctx, const Hoso__Records__V1__ListRecordStepsResponse *page,
+                              const char *const *dues, const int *estimated);
+typedef struct {
+  const char *id, *effective_date, *previous_date, *due_date; /* "" when none */
+  int step, estimated;
+} deadline_open;
+/* Every open deadline but those of except_step. */
+int deadlines_open(srv_ctx *ctx, int except_step, deadline_open **out, int *n);
+/* New due dates of rows (with the copies kept by transfer steps and transfers). Queued. */
+int deadlines_redate(srv_ctx *ctx, const deadline_open *rows, int n);
 
 /* --- records_link.c: records, asked as the service --------------------------------------- */
 

@@ -1,4 +1,4 @@
-/* Transfers follow identity's unit tree (common/unit_tree.h): every path a transfer files — its
+/* Transfers follow identity's unit tree (common/unit_tree.h), the SQL: every path a transfer files — its
  * three units, its steps, the deadlines, the notices — moves with a moved unit; the open
  * transfers, deadlines and notices of a dissolved unit become its successor's. */
 #include <stdio.h>
