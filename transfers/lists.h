@@ -16,6 +16,9 @@ typedef struct {
   const char *next_key;      /* out: "due|id" of the last row when more follow */
 } list_filter;
 
+/* An int array literal ("{4,5}") of the values, in the arena. */
+const char *store_int_array(srv_ctx *ctx, const int *v, size_t n);
+
 /* Transfers by due date (open steps first, overdue ones first of all), then newest first. */
 int store_transfer_list(srv_ctx *ctx, list_filter *f, transfer_t ***out, size_t *n, int *more);
 

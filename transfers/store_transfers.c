@@ -6,7 +6,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include "log.h"
-#include "transfers.h"
+#include "lists.h"
 
 #define UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define OPEN_STATES "(1, 3, 4, 5, 6, 10)"
@@ -384,4 +384,32 @@ int store_secondments_due(srv_ctx *ctx, const char *today, int alerting, int lim
 
 int store_secondment_alerted(srv_ctx *ctx, const char *id) {
   return db_cmd(ctx->db, "UPDATE transfers SET alerted = true WHERE id = $1::bigint", 1, id);
+}
+
+int store_transfer_list(srv_ctx *ctx, list_filter *f, transfer_t ***out, size_t *n, int *more) {
+  const char *p[7] = {f->unit_path ? f->unit_path : "", srv_printf(ctx, "%d", f->box),
+                      store_int_array(ctx, f->states, f->n_states), nul(f->record_id),
+                      nul(f->after_due), nul(f->after_id), srv_printf(ctx, "%d", f->limit + 1)};
+  PGresult *r = db_exec(
+      ctx->db,
+      "SELECT " T_COLS ", due_date::text AS due_key FROM transfers "
+      "WHERE ($3::smallint[] = '{}' OR state = ANY ($3::smallint[])) AND ($4::bigint IS NULL OR record_id = $4::bigint) "
+      "AND ($1 = '' OR CASE $2::int "
+      "  WHEN 1 THEN to_path OPERATOR(public.<@) $1::public.ltree OR final_path OPERATOR(public.<@) $1::public.ltree "
+      "  WHEN 2 THEN from_path OPERATOR(public.<@) $1::public.ltree "
+      "  ELSE from_path OPERATOR(public.<@) $1::public.ltree OR to_path OPERATOR(public.<@) $1::public.ltree "
+      "    OR final_path OPERATOR(public.<@) $1::public.ltree END) "
+      "AND ($5::date IS NULL OR due_date > $5::date OR (due_date = $5::date AND id < $6::bigint)) "
+      "ORDER BY transfers.due_date, transfers.id DESC LIMIT $7::int",
+      7, p);
+  if (!r) return -1;
+  int rows = PQntuples(r), take = rows > f->limit ? f->limit : rows;
+  *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);
+  *n = 0;
+  for (int i = 0; i < take; i++) (*out)[(*n)++] = row_from(ctx, r, i)->t;
+  *more = rows > f->limit;
+  /* The key of the page's last row: its due date as stored ('infinity' included) and id. */
+  if (*more && take) f->next_key = srv_printf(ctx, "%s|%s", PQgetvalue(r, take - 1, 28), PQgetvalue(r, take - 1, 0));
+  PQclear(r);
+  return 0;
 }

@@ -112,3 +112,15 @@ interop_stop() {
   [ "$rc" -eq 0 ] || { echo "$NAME: $name exited with status $rc after SIGTERM" >&2; exit 1; }
   echo "ok - $name stopped cleanly"
 }
+
+# interop_npm_ci: npm ci once for this folder (@grpc/grpc-js, protobufjs); a lock, because two
+# test runs may share this source tree.
+interop_npm_ci() {
+  (
+    flock 9
+    if [ ! -d "$HERE/node_modules/@grpc/grpc-js" ] || [ ! -d "$HERE/node_modules/protobufjs" ]; then
+      cd "$HERE"
+      npm ci --no-audit --no-fund --loglevel=error
+    fi
+  ) 9>"/tmp/hoso-interop-npm.lock"
+}

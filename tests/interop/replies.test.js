@@ -9,7 +9,7 @@
 
 const assert = require('node:assert/strict');
 
-const { env, strictClient } = require('./strict');
+const { env, strictClient, step, results } = require('./strict');
 
 // ---- phase 1: identity only -------------------------------------------------------------------
 
@@ -43,19 +43,6 @@ async function setup() {
 
 // ---- phase 2: records and the gateway ------------------------------------------------------------
 
-const results = [];
-async function step(name, fn) {
-  try {
-    await fn();
-    results.push(true);
-    console.log(`ok ${results.length} - ${name}`);
-  } catch (e) {
-    results.push(false);
-    console.log(`not ok ${results.length} - ${name}`);
-    console.log(`  # ${String(e && e.stack ? e.stack : e).split('\n').join('\n  # ')}`);
-    throw e;
-  }
-}
 
 const ROUNDS = 30;
 const NAMES = ['Nguyễn Văn An', 'Đặng Thị Hồng Nhung', 'Lê Quốc Việt', 'Phạm Thị Thu Hường', 'Hoàng Đức Thắng'];

@@ -90,4 +90,19 @@ function strictClient(addr) {
   };
 }
 
-module.exports = { root, env, strictWalk, strictClient };
+// One numbered TAP line per step; the first failure ends the run with its stack.
+const results = [];
+async function step(name, fn) {
+  try {
+    await fn();
+    results.push(true);
+    console.log(`ok ${results.length} - ${name}`);
+  } catch (e) {
+    results.push(false);
+    console.log(`not ok ${results.length} - ${name}`);
+    console.log(`  # ${String(e && e.stack ? e.stack : e).split('\n').join('\n  # ')}`);
+    throw e;
+  }
+}
+
+module.exports = { root, env, strictWalk, strictClient, step, results };

@@ -7,7 +7,7 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const { env, strictClient } = require('./strict');
+const { env, strictClient, step, results } = require('./strict');
 
 const I = 'hoso.identity.v1.Identity';
 const R = 'hoso.records.v1.Records';
@@ -46,19 +46,6 @@ async function setup() {
 
 // ---- phase 2: the transfers --------------------------------------------------------------------
 
-const results = [];
-async function step(name, fn) {
-  try {
-    await fn();
-    results.push(true);
-    console.log(`ok ${results.length} - ${name}`);
-  } catch (e) {
-    results.push(false);
-    console.log(`not ok ${results.length} - ${name}`);
-    console.log(`  # ${String(e && e.stack ? e.stack : e).split('\n').join('\n  # ')}`);
-    throw e;
-  }
-}
 
 const PDF = Buffer.from('%PDF-1.4\n% quyet dinh dieu dong\n%%EOF\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
