@@ -167,8 +167,8 @@ static char today[11];
 
 static Hoso__Transfers__V1__Scan the_scan = HOSO__TRANSFERS__V1__SCAN__INIT;
 
+/* "ok" (done, the move delivered), "wait" (done, the move on its way) or "err". */
 static const char *act(const char *method, const char *id) {
-  static __thread char state[4];
   char path[128];
   snprintf(path, sizeof path, TR "%s", method);
   const ProtobufCMethodDescriptor *md =
@@ -186,8 +186,7 @@ static const char *act(const char *method, const char *id) {
     delivered = t->delivered;
     protobuf_c_message_free_unpacked(out, NULL);
   }
-  snprintf(state, sizeof state, "%s", c != GRPC_STATUS_OK ? "err" : delivered ? "ok" : "wait");
-  return state;
+  return c != GRPC_STATUS_OK ? "err" : delivered ? "ok" : "wait";
 }
 
 static int wait_delivered(const char *id) {
