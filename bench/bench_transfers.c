@@ -372,7 +372,7 @@ static const char bare_sql[] =
     "(SELECT version FROM transfers.settings_version) FROM transfers.deadlines WHERE due_date IS NOT NULL "
     "AND (NULL::text IS NULL OR (unit_key >= NULL::text AND unit_key < NULL::text)) "
     "AND ('{}'::smallint[] = '{}' OR step = ANY ('{}'::smallint[])) AND (NULL::date IS NULL OR due_date < NULL::date) "
-    "AND (NULL::date IS NULL OR (due_date, id) > (NULL::date, NULL::bigint)) ORDER BY due_date, id LIMIT 51;\n"
+    "AND (NULL::date IS NULL OR (due_date, id) > (NULL::date, NULL::bigint)) ORDER BY deadlines.due_date, deadlines.id LIMIT 51;\n"
     "COMMIT;\n";
 
 static int deadlines(void) {

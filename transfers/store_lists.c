@@ -26,7 +26,7 @@ int store_notice_list(srv_ctx *ctx, const char *unit_path, const char *before, i
   PGresult *r = db_q(ctx->db,
                      "SELECT id::text, unit_id::text, transfer_id::text, record_id::text, kind, text, " UTC("created_at")
                      " FROM notices WHERE unit_path OPERATOR(public.<@) $1::public.ltree "
-                     "AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3::int",
+                     "AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY notices.id DESC LIMIT $3::int",
                      3, unit_path, before, srv_printf(ctx, "%d", limit + 1));
   if (!r) return -1;
   int rows = PQntuples(r), take = rows > limit ? limit : rows;
@@ -62,7 +62,7 @@ int store_deadline_list(srv_ctx *ctx, const deadline_filter *f, deadline_row **o
                         "AND ($3::smallint[] = '{}' OR step = ANY ($3::smallint[])) "
                         "AND ($4::date IS NULL OR due_date < $4::date) "
                         "AND ($5::date IS NULL OR (due_date, id) > ($5::date, $6::bigint)) "
-                        "ORDER BY due_date, id LIMIT $7::int",
+                        "ORDER BY deadlines.due_date, deadlines.id LIMIT $7::int",
                         7, p);
   if (!r) return -1;
   int rows = PQntuples(r), take = rows > f->limit ? f->limit : rows;

@@ -124,7 +124,7 @@ int store_calendar_list(srv_ctx *ctx, int from, int to, year_t ***out, size_t *n
   if (!ys) return -1;
   PGresult *ds = db_q(ctx->db,
                       "SELECT year, day::text, kind, name FROM calendar_days WHERE year BETWEEN $1::int AND $2::int "
-                      "ORDER BY day",
+                      "ORDER BY calendar_days.day",
                       2, f, t);
   if (!ds) {
     PQclear(ys);
@@ -218,7 +218,7 @@ static void load_year(wd_cal *cal, int year, const char *weekend, const PGresult
 int store_settings_load(srv_ctx *ctx, tr_settings *s) {
   PGresult *ys = db_q(ctx->db, "SELECT year, array_to_string(weekend, ',') FROM calendar_years ORDER BY year", 0);
   if (!ys) return -1;
-  PGresult *ds = db_q(ctx->db, "SELECT year, day::text, kind FROM calendar_days ORDER BY day", 0);
+  PGresult *ds = db_q(ctx->db, "SELECT year, day::text, kind FROM calendar_days ORDER BY calendar_days.day", 0);
   if (!ds) {
     PQclear(ys);
     return -1;

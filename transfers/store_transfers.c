@@ -110,7 +110,7 @@ static tr_document_t *doc_from(srv_ctx *ctx, const PGresult *r, int i) {
 #define DOC_COLS "id::text, kind, file_name, content_type, size, sha256, uploaded_by, " UTC("uploaded_at")
 
 static int load_documents(srv_ctx *ctx, tr_row *row) {
-  PGresult *r = db_q(ctx->db, "SELECT " DOC_COLS " FROM documents WHERE transfer_id = $1::bigint ORDER BY id", 1,
+  PGresult *r = db_q(ctx->db, "SELECT " DOC_COLS " FROM documents WHERE transfer_id = $1::bigint ORDER BY documents.id", 1,
                      row->t->id);
   if (!r) return -1;
   transfer_t *t = row->t;
@@ -364,10 +364,10 @@ int store_secondments_due(srv_ctx *ctx, const char *today, int alerting, int lim
   static const char *const sql[2] = {
       /* over: the day after the end date */
       "SELECT id::text, end_date::text FROM transfers WHERE state = 10 AND end_date < $1::date "
-      "ORDER BY end_date, id LIMIT $2::int",
+      "ORDER BY transfers.end_date, transfers.id LIMIT $2::int",
       /* still on, not alerted yet: the caller judges how near the end is */
       "SELECT id::text, end_date::text FROM transfers WHERE state = 10 AND NOT alerted AND end_date >= $1::date "
-      "ORDER BY end_date, id LIMIT $2::int FOR UPDATE SKIP LOCKED",
+      "ORDER BY transfers.end_date, transfers.id LIMIT $2::int FOR UPDATE SKIP LOCKED",
   };
   PGresult *r = db_q(ctx->db, sql[alerting ? 1 : 0], 2, today, srv_printf(ctx, "%d", limit));
   if (!r) return -1;

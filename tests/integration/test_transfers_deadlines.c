@@ -376,12 +376,84 @@ static void test_policy_presets_and_rules(void **state) {
   set_preset("004-bac-giang", NULL);
 }
 
+/* Paging: small pages, token after token, give exactly the rows of one big page in the same
+ * order (due date, then id as a number: a text order would put id 10 before 9 and lose rows
+ * between pages); notices likewise, newest first. */
+static void test_pages(void **state) {
+  (void)state;
+  /* Rows enough that ids pass from one digit to two within one due date (new records of the
+   * same day), and a notice for each (district 2 asks district 1 for each record). */
+  char rec[32];
+  for (int i = 0; i < 12; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "Người Trang %d", i);
+    assert_int_equal(th_world_record(&w, w.tok_d1_updater, w.d1_id, name, rec), 0);
+    Hoso__Transfers__V1__RequestTransferRequest rq = HOSO__TRANSFERS__V1__REQUEST_TRANSFER_REQUEST__INIT;
+    rq.record_id = rec;
+    rq.to_unit_id = w.d2_id;
+    rq.request_letter = th_tr_scan();
+    cli_status st;
+    if (th_tr_call(&tr, TR "RequestTransfer", &rq, &hoso__transfers__v1__request_transfer_response__descriptor, NULL,
+                   w.tok_d2_updater, &st) != OK)
+      fail_msg("RequestTransfer: %s", st.message);
+  }
+  free_deadline(wait_deadline(rec, SK(NEW_RECORD), NULL));
+  Deadlines *all = deadlines(w.tok_admin, NULL, 0);
+  assert_true(all->n_deadlines >= 12);
+  char token[512] = "";
+  size_t k = 0;
+  for (int page = 0; page < 500; page++) {
+    Hoso__Transfers__V1__ListDeadlinesRequest req = HOSO__TRANSFERS__V1__LIST_DEADLINES_REQUEST__INIT;
+    req.page_size = 3;
+    req.page_token = token;
+    Deadlines *o = NULL;
+    cli_status st;
+    if (th_tr_call(&tr, TR "ListDeadlines", &req, &hoso__transfers__v1__list_deadlines_response__descriptor,
+                   (void **)&o, w.tok_admin, &st) != OK)
+      fail_msg("ListDeadlines page: %s", st.message);
+    for (size_t i = 0; i < o->n_deadlines; i++, k++) {
+      assert_true(k < all->n_deadlines);
+      assert_string_equal(o->deadlines[i]->record_id, all->deadlines[k]->record_id);
+      assert_int_equal(o->deadlines[i]->step, all->deadlines[k]->step);
+    }
+    snprintf(token, sizeof token, "%s", o->next_page_token);
+    protobuf_c_message_free_unpacked(&o->base, NULL);
+    if (!*token) break;
+  }
+  assert_int_equal(k, all->n_deadlines);
+  protobuf_c_message_free_unpacked(&all->base, NULL);
+
+  long long last = -1;
+  int seen = 0;
+  token[0] = 0;
+  for (int page = 0; page < 500; page++) {
+    Hoso__Transfers__V1__ListNoticesRequest req = HOSO__TRANSFERS__V1__LIST_NOTICES_REQUEST__INIT;
+    req.page_size = 2;
+    req.page_token = token;
+    Hoso__Transfers__V1__ListNoticesResponse *o = NULL;
+    cli_status st;
+    if (th_tr_call(&tr, TR "ListNotices", &req, &hoso__transfers__v1__list_notices_response__descriptor, (void **)&o,
+                   w.tok_admin, &st) != OK)
+      fail_msg("ListNotices page: %s", st.message);
+    for (size_t i = 0; i < o->n_notices; i++, seen++) {
+      long long id = atoll(o->notices[i]->id);
+      if (last >= 0 && id >= last) fail_msg("notice %lld after %lld: not newest first", id, last);
+      last = id;
+    }
+    snprintf(token, sizeof token, "%s", o->next_page_token);
+    protobuf_c_message_free_unpacked(&o->base, NULL);
+    if (!*token) break;
+  }
+  assert_true(seen >= 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_one_list_both_kinds),
       cmocka_unit_test(test_declaration_verified),
       cmocka_unit_test(test_calendar),
       cmocka_unit_test(test_policy_presets_and_rules),
+      cmocka_unit_test(test_pages),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
