@@ -37,6 +37,12 @@ int store_outbox_due(srv_ctx *ctx, const char *transfer_id, int max, outbox_row 
 }
 
 int store_outbox_done(srv_ctx *ctx, const outbox_row *o, int refused, const char *error) {
+  /* Not worth a flush of the log: a mark lost in a crash only makes the row delivered again,
+   * which records answers without changing anything (the key). A refusal waits for its flush:
+   * it tells people something. */
+  if (!refused &&
+      db_cmd_later(ctx->db, "SELECT set_config('synchronous_commit', 'off', true)", 0, NULL) != 0)
+    return -1;
   PGresult *r = db_q(ctx->db,
                      "UPDATE outbox SET done_at = now(), refused = $2::boolean, last_error = $3, attempts = attempts + 1 "
                      "WHERE id = $1::bigint AND done_at IS NULL RETURNING id",
