@@ -218,6 +218,25 @@ wd_day wd_add(const wd_cal *c, wd_day from, int n, unsigned *flags) {
   return d;
 }
 
+/* Set bits i..j (inclusive) of a year's bitmap. */
+static int bits_in(const uint64_t *w, int i, int j) {
+  int n = 0;
+  while (i <= j) {
+    int word = i / 64, lo = i % 64, hi = j / 64 == word ? j % 64 : 63;
+    uint64_t mask = (hi == 63 ? ~(uint64_t)0 : (((uint64_t)1 << (hi + 1)) - 1)) & ~(((uint64_t)1 << lo) - 1);
+    n += __builtin_popcountll(w[word] & mask);
+    i = word * 64 + hi + 1;
+  }
+  return n;
+}
+
+/* Monday-to-Friday days in a..b (inclusive): the pattern of a year not entered. */
+static int weekdays_in(wd_day a, wd_day b) {
+  int len = (int)(b - a + 1), n = len / 7 * 5;
+  for (wd_day d = a + len / 7 * 7; d <= b; d++) n += wd_weekday(d) < 5;
+  return n;
+}
+
 int wd_count(const wd_cal *c, wd_day from, wd_day to, unsigned *flags) {
   int sign = 1, n = 0;
   if (to < from) {
@@ -226,7 +245,20 @@ int wd_count(const wd_cal *c, wd_day from, wd_day to, unsigned *flags) {
     to = t;
     sign = -1;
   }
-  for (wd_day d = from + 1; d <= to; d++) n += wd_is_working(c, d, flags);
+  /* A year at a time: a deadline long past is counted in a few steps, not day by day. */
+  for (wd_day d = from + 1; d <= to;) {
+    int y, m, dd;
+    wd_ymd(d, &y, &m, &dd);
+    wd_day year_end = wd_from_ymd(y + 1, 1, 1) - 1, end = to < year_end ? to : year_end;
+    const year_bits *yb = find_year(c, y);
+    if (yb) {
+      n += bits_in(yb->working, d - yb->first, end - yb->first);
+    } else {
+      n += weekdays_in(d, end);
+      if (flags) *flags |= WD_ESTIMATED;
+    }
+    d = end + 1;
+  }
   return sign * n;
 }
 
