@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
+#include "identity.pb-c.h"
 #include "th_transfers.h"
 
 #define K(x) HOSO__TRANSFERS__V1__TRANSFER_KIND__TRANSFER_KIND_##x
@@ -366,12 +368,59 @@ static void test_secondment_ends_by_itself(void **state) {
   assert_non_null(strstr(box, "SECONDMENT_ENDED"));
 }
 
+/* Transfers follow the unit tree: the school moves from district 1 to district 2 (MoveUnit),
+ * and the transfer it sends, with its open step's deadline, is district 2's to see from then on
+ * (the transfers service applies identity's change feed by itself). Last: it changes the tree. */
+static void test_follows_a_unit_move(void **state) {
+  (void)state;
+  char rec[32], id[32];
+  cli_status st;
+  assert_int_equal(th_world_record(&w, w.tok_d1u_updater, w.d1u_id, "Mạc Văn Dời", rec), 0);
+  th_transfer *x = must(th_tr_begin(&tr, w.tok_d1u_updater, rec, K(BETWEEN_UNITS), dep_a, NULL, "2026-01-05", &st),
+                        &st, "start");
+  snprintf(id, sizeof id, "%s", x->id);
+  th_tr_free(x);
+  assert_null(th_tr_get(&tr, w.tok_d2_reader, id, &st));
+  assert_int_equal(st.code, GRPC_STATUS_PERMISSION_DENIED);
+
+  Hoso__Identity__V1__MoveUnitRequest mv = HOSO__IDENTITY__V1__MOVE_UNIT_REQUEST__INIT;
+  mv.unit_id = w.d1u_id;
+  mv.new_parent_id = w.d2_id;
+  mv.reason = "Quyết định sắp xếp đơn vị hành chính (thử nghiệm)";
+  if (th_call(w.id_ch, "/hoso.identity.v1.Identity/MoveUnit", &mv, &hoso__identity__v1__move_unit_response__descriptor,
+              NULL, w.tok_admin, &st) != OK)
+    fail_msg("MoveUnit: %s", st.message);
+  int seen = 0;
+  for (int i = 0; i < 600 && !seen; i++) {
+    x = th_tr_get(&tr, w.tok_d2_reader, id, &st);
+    seen = x != NULL;
+    th_tr_free(x);
+    if (!seen) {
+      struct timespec ts = {0, 100 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+  }
+  assert_true(seen);
+  /* Its send step is district 2's deadline now. */
+  Hoso__Transfers__V1__ListDeadlinesRequest req = HOSO__TRANSFERS__V1__LIST_DEADLINES_REQUEST__INIT;
+  req.unit_id = w.d2_id;
+  req.page_size = 500;
+  Hoso__Transfers__V1__ListDeadlinesResponse *o = NULL;
+  if (th_tr_call(&tr, TR "ListDeadlines", &req, &hoso__transfers__v1__list_deadlines_response__descriptor, (void **)&o,
+                 w.tok_d2_reader, &st) != OK)
+    fail_msg("ListDeadlines: %s", st.message);
+  int found = 0;
+  for (size_t i = 0; i < o->n_deadlines; i++) found |= !strcmp(o->deadlines[i]->transfer_id, id);
+  protobuf_c_message_free_unpacked(&o->base, NULL);
+  assert_true(found);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_between_units_received),  cmocka_unit_test(test_rejected_and_cancelled),
       cmocka_unit_test(test_pull_refused_then_approved), cmocka_unit_test(test_forward_to_final_unit),
       cmocka_unit_test(test_inside_an_agency),        cmocka_unit_test(test_secondment_ended_early),
-      cmocka_unit_test(test_secondment_ends_by_itself),
+      cmocka_unit_test(test_secondment_ends_by_itself), cmocka_unit_test(test_follows_a_unit_move),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
