@@ -44,19 +44,6 @@ static int bad_token(srv_ctx *ctx) {
                   "page_token: not a token of this list; start again without one");
 }
 
-/* Keeps at most `size` of the n units read; a further one means another page exists, and then
- * the last unit shown is returned (its key makes the next token), else NULL. */
-static const id_unit *page_of(id_unit **units, size_t n, int size, size_t *shown) {
-  *shown = n > (size_t)size ? (size_t)size : n;
-  return n > (size_t)size ? units[*shown - 1] : NULL;
-}
-
-static int token_out(srv_ctx *ctx, const char *key, char **out) {
-  *out = srv_page_token(ctx, key);
-  if (!*out) return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
-  return 0;
-}
-
 /* ListChildUnits: the key is "c<parent>|<id>|<name>" of the last unit shown, so a token is
  * only good for the parent it was made for. */
 typedef struct {
@@ -72,9 +59,11 @@ static int children_tx(srv_ctx *ctx, void *p) {
   size_t n;
   SRV_TRY(units_children(ctx, u.id, st->include_dissolved, st->after_name, st->after_id, st->size + 1,
                          &st->out->units, &n));
-  const id_unit *last = page_of(st->out->units, n, st->size, &st->out->n_units);
-  if (!last) return 0;
-  return token_out(ctx, srv_printf(ctx, "c%s|%s|%s", u.id, last->id, last->name), &st->out->next_page_token);
+  int more;
+  st->out->n_units = srv_page_cut(n, st->size, &more);
+  if (!more) return 0;
+  const id_unit *last = st->out->units[st->out->n_units - 1];
+  return srv_page_next(ctx, &st->out->next_page_token, "c%s|%s|%s", u.id, last->id, last->name);
 }
 
 int rpc_list_child_units(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -131,9 +120,10 @@ static int subtree_tx(srv_ctx *ctx, void *p) {
   size_t n;
   SRV_TRY(units_subtree(ctx, u.path, st->after_path, max_level, st->include_dissolved, st->size + 1,
                         &st->out->units, &n));
-  const id_unit *last = page_of(st->out->units, n, st->size, &st->out->n_units);
-  if (!last) return 0;
-  return token_out(ctx, srv_printf(ctx, "s%s", last->path), &st->out->next_page_token);
+  int more;
+  st->out->n_units = srv_page_cut(n, st->size, &more);
+  if (!more) return 0;
+  return srv_page_next(ctx, &st->out->next_page_token, "s%s", st->out->units[st->out->n_units - 1]->path);
 }
 
 int rpc_get_unit_subtree(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {

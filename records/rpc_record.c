@@ -224,11 +224,9 @@ static int versions_tx(srv_ctx *ctx, void *p) {
   int more;
   SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, 0, &cur));
   SRV_TRY(record_versions_page(ctx, st->id, st->before, st->size, &st->out->versions, &st->out->n_versions, &more));
-  if (more && st->out->n_versions > 0) {
-    st->out->next_page_token =
-        srv_page_token(ctx, srv_printf(ctx, "v%lld", (long long)st->out->versions[st->out->n_versions - 1]->version));
-    if (!st->out->next_page_token) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
-  }
+  if (more && st->out->n_versions > 0)
+    SRV_TRY(srv_page_next(ctx, &st->out->next_page_token, "v%lld",
+                          (long long)st->out->versions[st->out->n_versions - 1]->version));
   /* The versions carry the old and new values of every change: a read of the record. */
   return record_audit_read(ctx, "RECORD_HISTORY_READ", cur);
 }
