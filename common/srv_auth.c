@@ -12,7 +12,9 @@
 #include "cli.h"
 #include "identity.pb-c.h"
 #include "log.h"
+#include "peer.h"
 #include "srv_int.h"
+#include "svc_client.h"
 
 #define RID_MAX 64
 
@@ -76,54 +78,16 @@ static char *peer_ip(srv_ctx *ctx, const char *peer) {
   return srv_strdup(ctx, peer);
 }
 
-/* Binary equality of two textual IPs, so "::1" and "0:0::1" match. */
-static int same_ip(const char *a, const char *b) {
-  unsigned char x[16], y[16];
-  if (inet_pton(AF_INET, a, x) == 1) return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
-  if (inet_pton(AF_INET6, a, x) == 1) return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
-  return 0;
-}
-
-int srv_ip_in_list(const char *ip, const char *list) {
-  if (!list || !*list || !*ip) return 0;
-  char item[64];
-  for (const char *s = list; *s;) {
-    while (*s == ',' || isspace((unsigned char)*s)) s++;
-    size_t n = strcspn(s, ",");
-    size_t m = n;
-    while (m > 0 && isspace((unsigned char)s[m - 1])) m--;
-    if (m > 0 && m < sizeof item) {
-      memcpy(item, s, m);
-      item[m] = 0;
-      if (same_ip(ip, item)) return 1;
-    }
-    s += n;
-  }
-  return 0;
-}
-
-int srv_forwarded_first(const char *v, char *out, size_t outlen) {
-  if (!v) return -1;
-  while (isspace((unsigned char)*v)) v++;
-  size_t n = strcspn(v, ",");
-  while (n > 0 && isspace((unsigned char)v[n - 1])) n--;
-  if (n == 0 || n >= 64 || n >= outlen) return -1;
-  unsigned char bin[16];
-  memcpy(out, v, n);
-  out[n] = 0;
-  if (inet_pton(AF_INET, out, bin) != 1 && inet_pton(AF_INET6, out, bin) != 1) return -1;
-  return 0;
-}
 
 /* First element of a forwarding header when it is an IP address, else NULL. */
 static char *forwarded_ip(srv_ctx *ctx, const char *v) {
   char buf[64];
-  return srv_forwarded_first(v, buf, sizeof buf) == 0 ? srv_strdup(ctx, buf) : NULL;
+  return peer_forwarded_first(v, buf, sizeof buf) == 0 ? srv_strdup(ctx, buf) : NULL;
 }
 
 const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const char *trusted) {
   char *ip = peer_ip(ctx, peer);
-  if (!srv_ip_in_list(ip, trusted)) return ip; /* anyone else could claim any address */
+  if (!peer_ip_in_list(ip, trusted)) return ip; /* anyone else could claim any address */
   char *fwd = forwarded_ip(ctx, srv_metadata(ctx, "x-forwarded-for"));
   if (!fwd) fwd = forwarded_ip(ctx, srv_metadata(ctx, "x-client-addr"));
   return fwd ? fwd : ip;
@@ -139,7 +103,7 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
   }
   tok_claims *c = &ctx->priv->claims;
   char why[128] = "";
-  if (flags & SRV_PUBLIC) {
+  if (flags & SRV_NO_TOKEN) {
     /* A public method works without a token; a good one is passed on, a bad one ignored. */
     if (jwt && tok_verify_cached(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) == 0 &&
         (strcmp(c->typ, TOK_TYP_PWCHANGE) != 0 || (flags & SRV_PWCHANGE_OK)) &&
@@ -167,11 +131,11 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
 
 /* Default loader: the published keys of identity, fetched over gRPC. */
 static int load_from_identity(tok_keyring *kr) {
-  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  const char *addr = cfg_service_addr("identity");
   int rc = -1;
   ProtobufCMessage *out = NULL;
   const char **kids = NULL, **pems = NULL;
-  cli_chan *ch = cli_open(addr);
+  cli_chan *ch = svc_channel("identity");
   if (!ch) goto out;
   Hoso__Identity__V1__GetPublicKeysRequest req = HOSO__IDENTITY__V1__GET_PUBLIC_KEYS_REQUEST__INIT;
   cli_status st;
@@ -199,7 +163,6 @@ out:
   free(kids);
   free(pems);
   if (out) protobuf_c_message_free_unpacked(out, NULL);
-  cli_close(ch);
   return rc;
 }
 

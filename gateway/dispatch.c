@@ -11,7 +11,7 @@
 
 #include "gwsrv.h"
 #include "log.h"
-#include "srv.h"
+#include "peer.h"
 
 #define RID_MAX 64
 
@@ -59,13 +59,13 @@ static void pick_request_id(gw_req *r) {
 static void pick_client(gw_req *r) {
   const char *peer = gw_conn_peer(r->conn);
   snprintf(r->client, sizeof r->client, "%s", peer);
-  if (!gw_cfg.trusted_proxies[0] || !srv_ip_in_list(peer, gw_cfg.trusted_proxies)) return;
+  if (!gw_cfg.trusted_proxies[0] || !peer_ip_in_list(peer, gw_cfg.trusted_proxies)) return;
   const http_header *h = http_find(r->h, "x-forwarded-for");
   if (!h) return;
   char v[256];
   snprintf(v, sizeof v, "%.*s", (int)h->value_len, h->value);
   char ip[64];
-  if (srv_forwarded_first(v, ip, sizeof ip) == 0) snprintf(r->client, sizeof r->client, "%s", ip);
+  if (peer_forwarded_first(v, ip, sizeof ip) == 0) snprintf(r->client, sizeof r->client, "%s", ip);
 }
 
 /* Connect-Timeout-Ms (up to 10 digits, positive) lowers the upstream deadline; it never raises
@@ -124,7 +124,7 @@ static void serve_metrics(gw_req *r) {
   unsigned fl = GW_NO_STORE;
   if (!only_get(r, &fl)) return;
   /* The socket peer decides, never a forwarded address: a scraper connects directly. */
-  if (strcmp(gw_cfg.metrics_allow, "*") != 0 && !srv_ip_in_list(gw_conn_peer(r->conn), gw_cfg.metrics_allow)) {
+  if (strcmp(gw_cfg.metrics_allow, "*") != 0 && !peer_ip_in_list(gw_conn_peer(r->conn), gw_cfg.metrics_allow)) {
     gw_reply_rest_error(r, 403, GRPC_STATUS_PERMISSION_DENIED,
                         "metrics are served only to the addresses in HOSO_GATEWAY_METRICS_ALLOW");
     return;

@@ -1,5 +1,5 @@
-/* The backends: one per hoso.<svc>.v1 package, addresses from HOSO_<SVC>_ADDR (comma separated,
- * cfg.h defaults), several gRPC channels per address used in turn, one unary call per request
+/* The backends: one per hoso.<svc>.v1 package, addresses from the service table (cfg.h: its
+ * variable, comma separated, else its default), several gRPC channels per address used in turn, one unary call per request
  * with the caller's metadata and deadline, and the health checks behind /readyz. */
 #include <ctype.h>
 #include <stdatomic.h>
@@ -25,14 +25,6 @@ typedef struct {
 
 static backend *B;
 static size_t NB;
-
-static const char *default_addr(const char *name) {
-  if (!strcmp(name, "identity")) return CFG_IDENTITY_ADDR_DEFAULT;
-  if (!strcmp(name, "records")) return CFG_RECORDS_ADDR_DEFAULT;
-  if (!strcmp(name, "transfers")) return CFG_TRANSFERS_ADDR_DEFAULT;
-  if (!strcmp(name, "reporting")) return CFG_REPORTING_ADDR_DEFAULT;
-  return NULL;
-}
 
 static int add_addrs(backend *b, const char *list) {
   for (const char *s = list; s && *s;) {
@@ -61,21 +53,26 @@ static backend *find(const char *package) {
 static int add_backend(const char *package) {
   const char *svc = package + 5; /* after "hoso." */
   size_t n = strcspn(svc, ".");
-  if (n == 0 || n >= sizeof B->name) return 0;
+  char name[32];
+  if (n == 0 || n >= sizeof name) return 0;
+  memcpy(name, svc, n);
+  name[n] = 0;
+  const cfg_service *s = cfg_service_find(name);
+  if (!s || s->gateway != CFG_GATEWAY_YES) {
+    log_error("backend %s (package %s) is not a service the gateway serves in common/services.tsv", name, package);
+    return -1;
+  }
   backend *nb = realloc(B, (NB + 1) * sizeof *nb);
   if (!nb) return -1;
   B = nb;
   backend *b = &B[NB++];
   memset(b, 0, sizeof *b);
   snprintf(b->package, sizeof b->package, "%s", package);
-  memcpy(b->name, svc, n);
-  b->name[n] = 0;
-  snprintf(b->env, sizeof b->env, "HOSO_");
-  for (size_t i = 0; i < n; i++) b->env[5 + i] = (char)toupper((unsigned char)svc[i]);
-  snprintf(b->env + 5 + n, sizeof b->env - 5 - n, "_ADDR");
+  snprintf(b->name, sizeof b->name, "%s", name);
+  snprintf(b->env, sizeof b->env, "%s", s->addr_var);
   const char *v = cfg_str(b->env, NULL);
   b->explicit_addr = v != NULL;
-  if (!v) v = default_addr(b->name);
+  if (!v) v = s->default_addr;
   if (add_addrs(b, v) != 0) return -1;
   b->per_addr = (size_t)gw_cfg.channels;
   b->n_ch = b->n_addrs * b->per_addr;

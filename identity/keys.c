@@ -11,6 +11,7 @@
 #include "identity.h"
 #include "log.h"
 #include "pw.h"
+#include "store_keys.h"
 
 /* How long a retired key stays published: the longest-lived token it signed, plus clock skew. */
 #define KEY_GRACE_SECONDS (TOK_ACCESS_TTL + 300)
@@ -22,8 +23,18 @@ static char signer_kid[64];
 static char *signer_pem;
 static time_t signer_loaded;
 
+/* Identity's own acts (key rotation) are the system's: the actor of their transactions. */
+static const tok_claims system_actor = {.sub = "system", .username = "system", .scope = "*"};
+
+/* A context for work outside any call, acting as the system on connection db. */
+static srv_ctx *system_job(db_conn *db) {
+  srv_ctx *ctx = srv_job_new(db, "signing-keys");
+  if (ctx) ctx->auth = &system_actor;
+  return ctx;
+}
+
 /* Creates a key pair and stores it as the active signer. Caller holds a transaction. */
-static int key_insert(db_conn *db, char *kid_out, size_t kid_len) {
+static int key_insert(srv_ctx *ctx, char *kid_out, size_t kid_len) {
   char *priv = NULL, *pub = NULL, rnd[16], kid[64];
   int rc = -1;
   if (tok_keygen(&priv, &pub) != 0) goto out;
@@ -32,9 +43,7 @@ static int key_insert(db_conn *db, char *kid_out, size_t kid_len) {
   struct tm tm;
   gmtime_r(&now, &tm);
   snprintf(kid, sizeof kid, "%04d%02d%02d-%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, rnd);
-  if (db_cmd(db, "INSERT INTO signing_keys (kid, private_pem, public_pem) VALUES ($1, $2, $3)", 3,
-             kid, priv, pub) != 0)
-    goto out;
+  if (signing_keys_insert(ctx, kid, priv, pub) != 0) goto out;
   if (kid_out) snprintf(kid_out, kid_len, "%s", kid);
   rc = 0;
 out:
@@ -50,39 +59,26 @@ typedef struct {
   int had_key; /* out: one signed before it */
 } rotate_arg;
 
-static int rotate_tx(db_conn *db, void *p) {
+static int rotate_tx(srv_ctx *ctx, void *p) {
   rotate_arg *a = p;
   /* One rotation at a time across replicas. */
-  if (db_cmd(db, "SELECT pg_advisory_xact_lock(hashtext('identity.signing_keys'))", 0) != 0) return -1;
-  long max_age = cfg_int("HOSO_KEY_ROTATE_DAYS", 30, 1, 3650) * 86400L;
-  char age[32];
-  snprintf(age, sizeof age, "%ld", max_age);
-  PGresult *r = db_q(db,
-                     "SELECT kid, extract(epoch FROM now() - created_at) > $1::bigint FROM signing_keys "
-                     "WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
-                     1, age);
-  if (!r) return -1;
-  int have = PQntuples(r) == 1, old = have && PQgetvalue(r, 0, 1)[0] == 't';
-  if (have) snprintf(a->kid, sizeof a->kid, "%s", PQgetvalue(r, 0, 0));
+  if (signing_keys_lock(ctx) != 0) return -1;
+  signing_key k;
+  int have = signing_keys_current(ctx, cfg_int("HOSO_KEY_ROTATE_DAYS", 30, 1, 3650) * 86400L, &k);
+  if (have < 0) return -1;
+  if (have) snprintf(a->kid, sizeof a->kid, "%s", k.kid);
   a->had_key = have;
-  PQclear(r);
-  if (have && !old && !a->force) return 0;
-  char grace[32];
-  snprintf(grace, sizeof grace, "%d", KEY_GRACE_SECONDS);
-  if (db_cmd(db,
-             "UPDATE signing_keys SET retired_at = now(), expires_at = now() + make_interval(secs => $1::int) "
-             "WHERE retired_at IS NULL",
-             1, grace) != 0)
-    return -1;
-  if (key_insert(db, a->kid, sizeof a->kid) != 0) return -1;
+  if (have && !k.older && !a->force) return 0;
+  if (signing_keys_retire(ctx, KEY_GRACE_SECONDS) != 0) return -1;
+  if (key_insert(ctx, a->kid, sizeof a->kid) != 0) return -1;
   a->rotated = 1;
   return 0;
 }
 
 /* Rotation by age (or the first key), audited as the system's own act in the same transaction. */
-static int rotate_by_age_tx(db_conn *db, void *p) {
+static int rotate_by_age_tx(srv_ctx *ctx, void *p) {
   rotate_arg *a = p;
-  if (rotate_tx(db, a) != 0) return -1;
+  if (rotate_tx(ctx, a) != 0) return -1;
   if (!a->rotated) return 0;
   audit_entry e;
   memset(&e, 0, sizeof e);
@@ -95,7 +91,7 @@ static int rotate_by_age_tx(db_conn *db, void *p) {
   e.client_addr = "";
   e.request_id = "key-rotation";
   e.detail_json = a->had_key ? "{\"why\":\"age\"}" : "{\"why\":\"first key\"}";
-  return audit_write(db, &e);
+  return audit_write(ctx->db, &e);
 }
 
 static void signer_forget(void) {
@@ -106,7 +102,11 @@ static void signer_forget(void) {
 
 int keys_ensure(db_conn *db) {
   rotate_arg a = {.force = 0};
-  if (db_tx(db, DB_READ_COMMITTED, "*", "system", rotate_by_age_tx, &a) != 0) return -1;
+  srv_ctx *ctx = system_job(db);
+  /* A failure is the caller's to log: start-up stops, the periodic check retries. */
+  int rc = ctx ? srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", rotate_by_age_tx, &a) : -1;
+  srv_job_free(ctx);
+  if (rc != 0) return -1;
   if (a.rotated && a.had_key)
     log_info("signing key %s now signs (the previous one was older than HOSO_KEY_ROTATE_DAYS)", a.kid);
   signer_forget();
@@ -136,9 +136,9 @@ void keys_rotation_stop(void) {
   rotation_job = NULL;
 }
 
-int keys_rotate(db_conn *db, char *kid_out, size_t kid_len) {
+int keys_rotate(srv_ctx *ctx, char *kid_out, size_t kid_len) {
   rotate_arg a = {.force = 1};
-  if (rotate_tx(db, &a) != 0) return -1;
+  if (rotate_tx(ctx, &a) != 0) return -1;
   snprintf(kid_out, kid_len, "%s", a.kid);
   signer_forget();
   return 0;
@@ -146,31 +146,24 @@ int keys_rotate(db_conn *db, char *kid_out, size_t kid_len) {
 
 /* Loads the active signer from the database when the cache is empty or stale. The public key
  * goes into this process's keyring too, so tokens we sign verify here at once. */
-static int signer_load(db_conn *db) {
-  PGresult *r = db_q(db,
-                     "SELECT kid, private_pem, public_pem FROM signing_keys WHERE retired_at IS NULL "
-                     "ORDER BY created_at DESC LIMIT 1",
-                     0);
-  if (!r) return -1;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
+static int signer_load(srv_ctx *ctx) {
+  signing_key k;
+  int found = signing_keys_current(ctx, 0, &k);
+  if (found < 0) return -1;
+  if (!found) {
     log_error("no active signing key; restart identity to create one");
     return -1;
   }
   tok_keyring *kr = srv_keyring();
-  if (kr) tok_keyring_add(kr, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2));
-  char *pem = strdup(PQgetvalue(r, 0, 1));
-  if (!pem) {
-    PQclear(r);
-    return -1;
-  }
+  if (kr) tok_keyring_add(kr, k.kid, k.public_pem);
+  char *pem = strdup(k.private_pem);
+  if (!pem) return -1;
   pthread_mutex_lock(&signer_mu);
   free(signer_pem);
   signer_pem = pem;
-  snprintf(signer_kid, sizeof signer_kid, "%s", PQgetvalue(r, 0, 0));
+  snprintf(signer_kid, sizeof signer_kid, "%s", k.kid);
   signer_loaded = time(NULL);
   pthread_mutex_unlock(&signer_mu);
-  PQclear(r);
   return 0;
 }
 
@@ -178,7 +171,7 @@ int keys_sign(srv_ctx *ctx, const tok_claims *claims, int ttl, char **jwt) {
   pthread_mutex_lock(&signer_mu);
   int stale = !signer_pem || time(NULL) - signer_loaded > SIGNER_RECHECK_SECONDS;
   pthread_mutex_unlock(&signer_mu);
-  if (stale && signer_load(ctx->db) != 0) {
+  if (stale && signer_load(ctx) != 0) {
     if (db_err_kind(ctx->db) != DB_OK) return srv_fail_db(ctx, "signing key");
     return srv_fail(ctx, GRPC_STATUS_INTERNAL, "no signing key available");
   }
@@ -196,25 +189,23 @@ int keys_load_ring(tok_keyring *kr, void *arg) {
   (void)arg;
   /* Runs rarely (start, unknown kid): a short-lived connection keeps workers' own untouched. */
   db_conn *db = db_open(cfg_str("HOSO_PG_DSN", CFG_PG_DSN_DEFAULT), "identity");
+  srv_ctx *ctx = db ? system_job(db) : NULL;
+  Hoso__Identity__V1__PublicKey **keys = NULL;
+  size_t n = 0;
   int rc = -1;
-  if (!db || db_ensure(db) != 0) goto out;
-  PGresult *r = db_q(db,
-                     "SELECT kid, public_pem FROM signing_keys WHERE expires_at IS NULL OR expires_at > now()",
-                     0);
-  if (!r) goto out;
-  int n = PQntuples(r);
-  const char **kids = calloc((size_t)n + 1, sizeof *kids), **pems = calloc((size_t)n + 1, sizeof *pems);
+  if (!ctx || db_ensure(db) != 0 || signing_keys_published(ctx, &keys, &n) != 0) goto out;
+  const char **kids = calloc(n + 1, sizeof *kids), **pems = calloc(n + 1, sizeof *pems);
   if (kids && pems) {
-    for (int i = 0; i < n; i++) {
-      kids[i] = PQgetvalue(r, i, 0);
-      pems[i] = PQgetvalue(r, i, 1);
+    for (size_t i = 0; i < n; i++) {
+      kids[i] = keys[i]->kid;
+      pems[i] = keys[i]->public_key_pem;
     }
-    rc = tok_keyring_replace(kr, (size_t)n, kids, pems);
+    rc = tok_keyring_replace(kr, n, kids, pems);
   }
   free(kids);
   free(pems);
-  PQclear(r);
 out:
+  srv_job_free(ctx);
   if (db) db_close(db);
   return rc;
 }

@@ -1,8 +1,9 @@
-/* Failed-login throttling: a growing lockout per typed name (whether or not such an account
- * exists, so answers never reveal it) and per client address, stored in login_throttle. */
+/* Failed-login throttling (store_throttle.h): a growing lockout per typed name (whether or not
+ * such an account exists, so answers never reveal it) and per client address, stored in
+ * login_throttle. */
 #include <stdio.h>
 #include <stdlib.h>
-#include "identity.h"
+#include "store_throttle.h"
 
 /* Five wrong guesses for one name, then 30 s, 60 s, 120 s ... up to an hour. An address gets
  * more room (an office behind one NAT) before the same doubling starts. */
@@ -13,8 +14,8 @@
 /* A failure older than this no longer counts. */
 #define FORGET_AFTER "24 hours"
 
-long throttle_check(db_conn *db, const char *name, const char *addr) {
-  PGresult *r = db_q(db,
+long throttle_check(srv_ctx *ctx, const char *name, const char *addr) {
+  PGresult *r = db_q(ctx->db,
                      "SELECT coalesce(ceil(extract(epoch FROM max(locked_until) - now())), 0)::bigint "
                      "FROM login_throttle WHERE locked_until > now() AND "
                      "((kind = 'u' AND key = $1) OR (kind = 'a' AND key = $2))",
@@ -25,12 +26,12 @@ long throttle_check(db_conn *db, const char *name, const char *addr) {
   return s > 0 ? s : 0;
 }
 
-static int bump(db_conn *db, const char *kind, const char *key, int free_failures) {
+static int bump(srv_ctx *ctx, const char *kind, const char *key, int free_failures) {
   char ff[16], base[16], cap[16];
   snprintf(ff, sizeof ff, "%d", free_failures);
   snprintf(base, sizeof base, "%d", BASE_LOCK_SECONDS);
   snprintf(cap, sizeof cap, "%d", MAX_LOCK_SECONDS);
-  return db_cmd(db,
+  return db_cmd(ctx->db,
                 "INSERT INTO login_throttle AS t (kind, key, failures, last_failure_at) "
                 "VALUES ($1, $2, 1, now()) "
                 "ON CONFLICT (kind, key) DO UPDATE SET "
@@ -45,14 +46,14 @@ static int bump(db_conn *db, const char *kind, const char *key, int free_failure
                 5, kind, key, ff, base, cap);
 }
 
-int throttle_fail(db_conn *db, const char *name, const char *addr) {
-  if (bump(db, "u", name, NAME_FREE_FAILURES) != 0) return -1;
-  if (addr && *addr && bump(db, "a", addr, ADDR_FREE_FAILURES) != 0) return -1;
+int throttle_fail(srv_ctx *ctx, const char *name, const char *addr) {
+  if (bump(ctx, "u", name, NAME_FREE_FAILURES) != 0) return -1;
+  if (addr && *addr && bump(ctx, "a", addr, ADDR_FREE_FAILURES) != 0) return -1;
   return 0;
 }
 
-int throttle_success(db_conn *db, const char *name) {
-  return db_cmd(db, "DELETE FROM login_throttle WHERE kind = 'u' AND key = $1", 1, name);
+int throttle_success(srv_ctx *ctx, const char *name) {
+  return db_cmd(ctx->db, "DELETE FROM login_throttle WHERE kind = 'u' AND key = $1", 1, name);
 }
 
-int throttle_clear(db_conn *db, const char *name) { return throttle_success(db, name); }
+int throttle_clear(srv_ctx *ctx, const char *name) { return throttle_success(ctx, name); }

@@ -1,36 +1,15 @@
-/* hoso-gen-records: realistic generated dossiers (Vietnamese names from real distributions, a
- * Bắc Giang-like province tree of units, ranks, histories), written to a file (JSON lines or
- * length-prefixed Record messages) or loaded through ImportRecords. */
-#include <errno.h>
-#include <pthread.h>
+/* hoso-gen-records, one person: Vietnamese names from real distributions, places of a Bắc
+ * Giang-like province, ranks and salary steps, and the whole dossier (gen_person). */
+#include "gen_records.h"
+
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
-
-#include "cfg.h"
-#include "cli.h"
-#include "identity.pb-c.h"
-#include "pbjson.h"
-#include "records.pb-c.h"
-
-#define IDN "/hoso.identity.v1.Identity/"
-#define REC "/hoso.records.v1.Records/"
-#define TIMEOUT_MS 600000
-
-typedef Hoso__Records__V1__Record Record;
 
 /* ------------------------------------------------------------ randomness ---------------- */
 
-/* xorshift64*: fast, and the same sequence for the same seed on every machine. */
-typedef struct {
-  uint64_t s;
-} rng;
-
-static void rng_seed(rng *r, uint64_t seed) {
+void rng_seed(rng *r, uint64_t seed) {
   r->s = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
   if (!r->s) r->s = 1;
 }
@@ -40,9 +19,9 @@ static uint64_t rnext(rng *r) {
   r->s ^= r->s >> 27;
   return r->s * 0x2545F4914F6CDD1Dull;
 }
-static int uni(rng *r, int n) { return n <= 1 ? 0 : (int)(rnext(r) % (uint64_t)n); }
+int uni(rng *r, int n) { return n <= 1 ? 0 : (int)(rnext(r) % (uint64_t)n); }
 static int between(rng *r, int lo, int hi) { return lo + uni(r, hi - lo + 1); }
-static double unit_f(rng *r) { return (double)(rnext(r) >> 11) / 9007199254740992.0; }
+double unit_f(rng *r) { return (double)(rnext(r) >> 11) / 9007199254740992.0; }
 static int chance(rng *r, double p) { return unit_f(r) < p; }
 
 typedef struct {
@@ -104,13 +83,8 @@ static const char *const GIVEN_F[] = {
     "Huyền", "Lệ", "Ánh", "Bích", "Diệp", "Hảo", "Hoài", "Khánh", "Lụa", "Mến", "Nguyệt"};
 
 /* Bắc Giang's districts (before the 2025 merger); the mountain ones have most minority people. */
-typedef struct {
-  const char *name;
-  int mountain;
-  const char *communes[8];
-} district;
 
-static const district DISTRICTS[] = {
+const district DISTRICTS[] = {
     {"thành phố Bắc Giang", 0, {"Phường Trần Phú", "Phường Ngô Quyền", "Phường Hoàng Văn Thụ", "Phường Lê Lợi", "Xã Song Mai", "Xã Đồng Sơn", "Xã Tân Mỹ", "Phường Dĩnh Kế"}},
     {"huyện Lục Nam", 1, {"Thị trấn Đồi Ngô", "Xã Tiên Hưng", "Xã Bảo Sơn", "Xã Cương Sơn", "Xã Lục Sơn", "Xã Bình Sơn", "Xã Trường Sơn", "Xã Vô Tranh"}},
     {"huyện Lục Ngạn", 1, {"Thị trấn Chũ", "Xã Biên Sơn", "Xã Kiên Thành", "Xã Phượng Sơn", "Xã Tân Quang", "Xã Sơn Hải", "Xã Hộ Đáp", "Xã Phong Vân"}},
@@ -122,30 +96,18 @@ static const district DISTRICTS[] = {
     {"thị xã Việt Yên", 0, {"Phường Bích Động", "Phường Nếnh", "Xã Minh Đức", "Xã Thượng Lan", "Xã Trung Sơn", "Xã Tiên Sơn", "Phường Vân Trung", "Xã Nghĩa Trung"}},
     {"huyện Yên Dũng", 0, {"Thị trấn Tân An", "Thị trấn Nham Biền", "Xã Lãng Sơn", "Xã Trí Yên", "Xã Đồng Phúc", "Xã Tư Mại", "Xã Xuân Phú", "Xã Cảnh Thụy"}},
 };
-enum { N_DISTRICTS = sizeof DISTRICTS / sizeof DISTRICTS[0] };
+const int N_DISTRICTS = sizeof DISTRICTS / sizeof DISTRICTS[0];
 
 static const char *const PROVINCES[] = {"Bắc Giang", "Bắc Ninh", "Hà Nội", "Hải Dương", "Thái Bình", "Nam Định",
                                         "Lạng Sơn", "Thái Nguyên", "Phú Thọ", "Nghệ An", "Thanh Hóa", "Hưng Yên",
                                         "Vĩnh Phúc", "Hà Nam", "Ninh Bình", "Quảng Ninh", "Hải Phòng", "Hà Tĩnh"};
-static const char *const DEPARTMENTS[] = {
-    "Sở Nội vụ", "Sở Tài chính", "Sở Kế hoạch và Đầu tư", "Sở Tư pháp", "Sở Giáo dục và Đào tạo", "Sở Y tế",
-    "Sở Nông nghiệp và Phát triển nông thôn", "Sở Xây dựng", "Sở Giao thông vận tải", "Sở Công Thương",
-    "Sở Tài nguyên và Môi trường", "Sở Lao động – Thương binh và Xã hội", "Sở Văn hóa, Thể thao và Du lịch",
-    "Sở Khoa học và Công nghệ", "Sở Thông tin và Truyền thông", "Thanh tra tỉnh", "Văn phòng UBND tỉnh",
-    "Sở Ngoại vụ", "Ban Dân tộc tỉnh", "Ban Quản lý các khu công nghiệp"};
-static const char *const DISTRICT_AGENCIES[] = {
+
+const char *const DISTRICT_AGENCIES[] = {
     "Văn phòng HĐND và UBND", "Phòng Nội vụ", "Phòng Tài chính – Kế hoạch", "Phòng Tư pháp",
     "Phòng Giáo dục và Đào tạo", "Phòng Y tế", "Phòng Nông nghiệp và PTNT", "Phòng Kinh tế và Hạ tầng",
     "Phòng Tài nguyên và Môi trường", "Phòng Lao động – TB và XH", "Phòng Văn hóa và Thông tin",
     "Thanh tra huyện"};
-static const char *const SCHOOLS[] = {"Trường THCS", "Trường Tiểu học", "Trường Mầm non", "Trường THPT",
-                                      "Trung tâm Y tế", "Trung tâm GDNN – GDTX"};
-static const char *const DEPT_UNITS[] = {"Văn phòng Sở", "Thanh tra Sở", "Phòng Tổ chức cán bộ",
-                                         "Phòng Kế hoạch – Tài chính", "Chi cục", "Trung tâm"};
-static const char *const SUB_UNITS[] = {"Bộ phận Văn phòng – Thống kê", "Bộ phận Tài chính – Kế toán",
-                                        "Tổ chuyên môn", "Bộ phận Địa chính – Xây dựng", "Tổ Hành chính",
-                                        "Bộ phận Tư pháp – Hộ tịch"};
-static const char *const TEAMS[] = {"Tổ Một cửa", "Nhóm nghiệp vụ", "Tổ công tác", "Nhóm chuyên môn"};
+const int N_DISTRICT_AGENCIES = sizeof DISTRICT_AGENCIES / sizeof DISTRICT_AGENCIES[0];
 
 /* ------------------------------------------------------------ ranks and salary tables ---- */
 
@@ -182,13 +144,7 @@ static const rank *rank_of(const char *code) {
 
 /* ------------------------------------------------------------ arena --------------------- */
 
-/* One generated record's memory: a bump allocator reset after each record is encoded. */
-typedef struct {
-  char *buf;
-  size_t used, cap;
-} arena;
-
-static void *A(arena *a, size_t n) {
+void *A(arena *a, size_t n) {
   n = (n + 15) & ~(size_t)15;
   if (a->used + n > a->cap) {
     fprintf(stderr, "hoso-gen-records: record arena exhausted\n");
@@ -200,8 +156,7 @@ static void *A(arena *a, size_t n) {
   return p;
 }
 
-static char *S(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *S(arena *a, const char *fmt, ...) {
+char *S(arena *a, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   char tmp[512];
@@ -223,10 +178,6 @@ static char *S(arena *a, const char *fmt, ...) {
 #define ARR(a, T, n) ((T **)A(a, (size_t)(n) * sizeof(T *) + 1))
 
 /* ------------------------------------------------------------ one person ---------------- */
-
-typedef struct {
-  int year_now;
-} gen_ctx;
 
 static const char *family_for(rng *r, const char *ethn) {
   if (!strcmp(ethn, "02") || !strcmp(ethn, "07")) return PICKW(r, FAMILY_TAY_NUNG);
@@ -331,7 +282,7 @@ static const char *const UNIVERSITIES[] = {"Học viện Hành chính Quốc gia
                                            "Đại học Thái Nguyên", "Trường Đại học Y Hà Nội",
                                            "Trường Đại học Nông nghiệp Hà Nội", "Đại học Quốc gia Hà Nội"};
 
-static Record *gen_person(arena *a, rng *r, const gen_ctx *g, int district_idx) {
+Record *gen_person(arena *a, rng *r, const gen_ctx *g, int district_idx) {
   const district *dist = &DISTRICTS[district_idx];
   Record *rec = NEW(a, Record, hoso__records__v1__record__init);
   int male = chance(r, 0.52);
@@ -544,562 +495,4 @@ static Record *gen_person(arena *a, rng *r, const gen_ctx *g, int district_idx) 
     rec->family[rec->n_family++] = f;
   }
   return rec;
-}
-
-/* ------------------------------------------------------------ calls --------------------- */
-
-static cli_chan *id_ch, *rec_ch;
-static char bearer[8192];
-static pthread_mutex_t bearer_lock = PTHREAD_MUTEX_INITIALIZER;
-static time_t bearer_at;
-static const char *admin_user = "admin", *admin_password;
-
-static int login(void) {
-  Hoso__Identity__V1__LoginRequest req = HOSO__IDENTITY__V1__LOGIN_REQUEST__INIT;
-  req.username = (char *)admin_user;
-  req.password = (char *)admin_password;
-  ProtobufCMessage *out = NULL;
-  cli_status st;
-  grpc_status_code c = cli_call(id_ch, IDN "Login", &req.base, &hoso__identity__v1__login_response__descriptor, &out,
-                                NULL, 0, 30000, &st);
-  if (c != GRPC_STATUS_OK) {
-    fprintf(stderr, "hoso-gen-records: login as %s: %s %s\n", admin_user, cli_status_name(c), st.message);
-    return -1;
-  }
-  Hoso__Identity__V1__LoginResponse *l = (void *)out;
-  snprintf(bearer, sizeof bearer, "Bearer %s", l->access_token);
-  bearer_at = time(NULL);
-  protobuf_c_message_free_unpacked(out, NULL);
-  return 0;
-}
-
-/* A call with the admin's token, logging in again before the 15-minute token runs out. */
-static grpc_status_code call(cli_chan *ch, const char *method, const ProtobufCMessage *req,
-                             const ProtobufCMessageDescriptor *d, ProtobufCMessage **out, cli_status *st) {
-  char b[sizeof bearer];
-  pthread_mutex_lock(&bearer_lock);
-  if (time(NULL) - bearer_at > 600 && login() != 0) {
-    pthread_mutex_unlock(&bearer_lock);
-    return GRPC_STATUS_UNAUTHENTICATED;
-  }
-  memcpy(b, bearer, sizeof b);
-  pthread_mutex_unlock(&bearer_lock);
-  cli_md md = {"authorization", b};
-  return cli_call(ch, method, req, d, out, &md, 1, TIMEOUT_MS, st);
-}
-
-/* ------------------------------------------------------------ the unit tree ------------- */
-
-typedef struct {
-  char id[32];
-  int district; /* for places and ethnicities */
-} leaf;
-
-static leaf *leaves;
-static size_t n_leaves;
-
-typedef struct {
-  char parent[32];
-  char code[96];
-  char name[256];
-  int type, district, level;
-  char id[32];
-} unit_job;
-
-static unit_job *ujobs;
-static size_t n_ujobs, next_ujob;
-static pthread_mutex_t ujob_lock = PTHREAD_MUTEX_INITIALIZER;
-static int ujob_failed;
-
-static void *unit_worker(void *arg) {
-  (void)arg;
-  for (;;) {
-    pthread_mutex_lock(&ujob_lock);
-    size_t i = next_ujob < n_ujobs && !ujob_failed ? next_ujob++ : (size_t)-1;
-    pthread_mutex_unlock(&ujob_lock);
-    if (i == (size_t)-1) return NULL;
-    unit_job *u = &ujobs[i];
-    Hoso__Identity__V1__CreateUnitRequest req = HOSO__IDENTITY__V1__CREATE_UNIT_REQUEST__INIT;
-    req.parent_id = u->parent;
-    req.code = u->code;
-    req.name = u->name;
-    req.type = u->type;
-    req.staffing_quota = 30;
-    req.request_id = u->code; /* a rerun after a failure does not make the unit twice */
-    ProtobufCMessage *out = NULL;
-    cli_status st;
-    grpc_status_code c = call(id_ch, IDN "CreateUnit", &req.base, &hoso__identity__v1__create_unit_response__descriptor,
-                              &out, &st);
-    if (c != GRPC_STATUS_OK) {
-      fprintf(stderr, "hoso-gen-records: CreateUnit %s: %s %s\n", u->code, cli_status_name(c), st.message);
-      pthread_mutex_lock(&ujob_lock);
-      ujob_failed = 1;
-      pthread_mutex_unlock(&ujob_lock);
-      return NULL;
-    }
-    snprintf(u->id, sizeof u->id, "%s", ((Hoso__Identity__V1__CreateUnitResponse *)out)->unit->id);
-    protobuf_c_message_free_unpacked(out, NULL);
-  }
-}
-
-/* Creates one level's units with `threads` callers at once (parents exist already). */
-static int run_level(size_t from, size_t to, int threads) {
-  next_ujob = from;
-  n_ujobs = to;
-  pthread_t t[16];
-  for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, unit_worker, NULL);
-  for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
-  return ujob_failed ? -1 : 0;
-}
-
-/* Codes and names here are short and fixed-size fields suffice; a longer one is cut. */
-static void copy(char *dst, size_t size, const char *src) {
-  size_t n = strlen(src);
-  if (n >= size) n = size - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
-static unit_job *add_unit(size_t *n, const char *parent, int district, int level, int type, const char *code,
-                          const char *name) {
-  unit_job *u = &ujobs[(*n)++];
-  memset(u, 0, sizeof *u);
-  copy(u->parent, sizeof u->parent, parent);
-  copy(u->code, sizeof u->code, code);
-  copy(u->name, sizeof u->name, name);
-  u->type = type;
-  u->district = district;
-  u->level = level;
-  return u;
-}
-
-/* The province: root → 10 districts and 20 departments → communes, agencies, schools and the
- * departments' units → their sections → teams: five levels, about 2 600 units. Leaves (level
- * 5) manage the records. Unit codes carry the seed, so two trees never collide. */
-static int build_tree(const char *root_id, unsigned seed, int threads, int communes_per_district) {
-  size_t cap = 8 + N_DISTRICTS * (size_t)(communes_per_district + 32) * 6 + 20 * 40;
-  ujobs = calloc(cap, sizeof *ujobs);
-  size_t n = 0, l2 = 0, l3, l4, l5;
-  char code[160], name[256];
-  for (int d = 0; d < N_DISTRICTS; d++) {
-    snprintf(code, sizeof code, "G%u.D%02d", seed, d);
-    snprintf(name, sizeof name, "UBND %s", DISTRICTS[d].name);
-    add_unit(&n, root_id, d, 2, 3, code, name);
-  }
-  for (int k = 0; k < 20; k++) {
-    snprintf(code, sizeof code, "G%u.S%02d", seed, k);
-    add_unit(&n, root_id, 0, 2, 2, code, DEPARTMENTS[k]);
-  }
-  l3 = n;
-  fprintf(stderr, "hoso-gen-records: creating the unit tree (level 2: %zu units)\n", l3 - l2);
-  if (run_level(l2, l3, threads)) return -1;
-  for (size_t p = l2; p < l3; p++) {
-    unit_job *par = &ujobs[p];
-    if (par->type == 3) {
-      const district *d = &DISTRICTS[par->district];
-      for (int c = 0; c < communes_per_district; c++) {
-        snprintf(code, sizeof code, "%s.X%02d", par->code, c);
-        snprintf(name, sizeof name, "UBND %s%s", d->communes[c % 8], c >= 8 ? (c >= 16 ? " (khu C)" : " (khu B)") : "");
-        add_unit(&n, par->id, par->district, 3, 6, code, name);
-      }
-      for (size_t g = 0; g < sizeof DISTRICT_AGENCIES / sizeof DISTRICT_AGENCIES[0]; g++) {
-        snprintf(code, sizeof code, "%s.P%02zu", par->code, g);
-        add_unit(&n, par->id, par->district, 3, 4, code, DISTRICT_AGENCIES[g]);
-      }
-      for (int s = 0; s < 6; s++) {
-        snprintf(code, sizeof code, "%s.T%02d", par->code, s);
-        snprintf(name, sizeof name, "%s %s", SCHOOLS[s], d->communes[s % 8] + (d->communes[s % 8][0] == 'X' ? 4 : 0));
-        add_unit(&n, par->id, par->district, 3, 5, code, name);
-      }
-    } else {
-      for (int s = 0; s < 6; s++) {
-        snprintf(code, sizeof code, "%s.U%02d", par->code, s);
-        snprintf(name, sizeof name, "%s", DEPT_UNITS[s]);
-        add_unit(&n, par->id, 0, 3, s < 4 ? 4 : 5, code, name);
-      }
-    }
-  }
-  l4 = n;
-  fprintf(stderr, "hoso-gen-records: level 3: %zu units\n", l4 - l3);
-  if (run_level(l3, l4, threads)) return -1;
-  for (size_t p = l3; p < l4; p++) {
-    for (int s = 0; s < 2; s++) {
-      snprintf(code, sizeof code, "%s.B%d", ujobs[p].code, s);
-      add_unit(&n, ujobs[p].id, ujobs[p].district, 4, 7, code, SUB_UNITS[(p + (size_t)s) % 6]);
-    }
-  }
-  l5 = n;
-  fprintf(stderr, "hoso-gen-records: level 4: %zu units\n", l5 - l4);
-  if (run_level(l4, l5, threads)) return -1;
-  for (size_t p = l4; p < l5; p++) {
-    snprintf(code, sizeof code, "%s.N", ujobs[p].code);
-    add_unit(&n, ujobs[p].id, ujobs[p].district, 5, 7, code, TEAMS[p % 4]);
-  }
-  fprintf(stderr, "hoso-gen-records: level 5: %zu units (%zu in all, with the root)\n", n - l5, n + 1);
-  if (run_level(l5, n, threads)) return -1;
-  n_leaves = n - l5;
-  leaves = calloc(n_leaves, sizeof *leaves);
-  for (size_t i = 0; i < n_leaves; i++) {
-    snprintf(leaves[i].id, sizeof leaves[i].id, "%s", ujobs[l5 + i].id);
-    leaves[i].district = ujobs[l5 + i].district;
-  }
-  free(ujobs);
-  return 0;
-}
-
-static int load_leaves(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  size_t cap = 4096;
-  leaves = calloc(cap, sizeof *leaves);
-  char id[32];
-  int d;
-  while (fscanf(f, "%31s %d", id, &d) == 2) {
-    if (n_leaves == cap) leaves = realloc(leaves, (cap *= 2) * sizeof *leaves);
-    snprintf(leaves[n_leaves].id, sizeof leaves[n_leaves].id, "%s", id);
-    leaves[n_leaves++].district = d;
-  }
-  fclose(f);
-  return n_leaves ? 0 : -1;
-}
-
-static void save_leaves(const char *path) {
-  FILE *f = fopen(path, "w");
-  if (!f) return;
-  for (size_t i = 0; i < n_leaves; i++) fprintf(f, "%s %d\n", leaves[i].id, leaves[i].district);
-  fclose(f);
-}
-
-/* ------------------------------------------------------------ generating and loading ---- */
-
-typedef struct {
-  size_t leaf, count, first; /* records [first, first + count) of the run go to leaf */
-} load_job;
-
-static load_job *jobs;
-static size_t n_jobs, next_job;
-static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
-static FILE *from_file;
-static unsigned g_seed;
-static int g_proto; /* IMPORT_FORMAT_PROTO (length-prefixed Record messages) instead of JSON lines */
-static gen_ctx gctx;
-static long long done_records, failed_calls, n_calls;
-static double t_start;
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-typedef struct {
-  char *s;
-  size_t len, cap;
-} text;
-
-/* Room for n more bytes at the end of t (the caller writes them and adds n to len). */
-static char *text_room(text *t, size_t n) {
-  if (t->len + n + 2 > t->cap) {
-    t->cap = (t->len + n + 2) * 2;
-    t->s = realloc(t->s, t->cap);
-    if (!t->s) {
-      fprintf(stderr, "hoso-gen-records: out of memory\n");
-      exit(1);
-    }
-  }
-  return t->s + t->len;
-}
-
-static void text_put(text *t, const char *s, size_t n) {
-  memcpy(text_room(t, n), s, n);
-  t->len += n;
-  t->s[t->len] = '\0';
-}
-
-/* Record number idx in the run's format: its JSON line, or its packed message preceded by the
- * length as a varint (deterministic: its own generator seeded from the run's seed and idx). */
-static void record_item(arena *a, size_t idx, int district, text *out) {
-  rng r;
-  rng_seed(&r, ((uint64_t)g_seed << 32) ^ (uint64_t)idx);
-  a->used = 0;
-  Record *rec = gen_person(a, &r, &gctx, district);
-  if (g_proto) {
-    size_t n = protobuf_c_message_get_packed_size(&rec->base);
-    uint8_t pre[10];
-    size_t k = 0;
-    for (uint64_t v = n; k == 0 || v; v >>= 7) pre[k++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
-    text_put(out, (const char *)pre, k);
-    uint8_t *buf = A(a, n);
-    protobuf_c_message_pack(&rec->base, buf);
-    text_put(out, (const char *)buf, n);
-    return;
-  }
-  char *j = pbjson_encode(&rec->base, 0);
-  if (!j) {
-    fprintf(stderr, "hoso-gen-records: cannot encode a record\n");
-    exit(1);
-  }
-  text_put(out, j, strlen(j));
-  text_put(out, "\n", 1);
-  free(j);
-}
-
-/* The next record of a file in the run's format appended to t (its line, or its length prefix
- * and message): 1, or 0 at the end of the file. A truncated file ends the run. */
-static int read_item(FILE *f, text *t) {
-  if (!g_proto) {
-    char line[65536];
-    if (!fgets(line, sizeof line, f)) return 0;
-    text_put(t, line, strlen(line));
-    return 1;
-  }
-  uint8_t pre[10];
-  size_t k = 0;
-  uint64_t n = 0;
-  for (int c; k < 5; k++) {
-    if ((c = getc(f)) == EOF) {
-      if (k == 0) return 0;
-      break;
-    }
-    pre[k] = (uint8_t)c;
-    n |= (uint64_t)(c & 0x7f) << (7 * k);
-    if (!(c & 0x80)) {
-      k++;
-      break;
-    }
-  }
-  if (k == 0 || (pre[k - 1] & 0x80) || n > (1u << 20)) {
-    fprintf(stderr, "hoso-gen-records: the input file is not length-prefixed Record messages, or it is truncated\n");
-    exit(1);
-  }
-  text_put(t, (const char *)pre, k);
-  if (fread(text_room(t, n), 1, n, f) != n) {
-    fprintf(stderr, "hoso-gen-records: the input file is truncated\n");
-    exit(1);
-  }
-  t->len += n;
-  return 1;
-}
-
-/* The gRPC limit is 4 MiB per message: a call carries at most this much content. */
-#define CALL_CONTENT_MAX (3800u * 1024u)
-
-/* One ImportRecords call of the records in body (k of them, in the run's format) for the job's
- * leaf. */
-static void send_part(const load_job *jb, size_t ji, int part, const text *body, size_t k) {
-  Hoso__Records__V1__ImportRecordsRequest req = HOSO__RECORDS__V1__IMPORT_RECORDS_REQUEST__INIT;
-  req.unit_id = leaves[jb->leaf].id;
-  req.format = g_proto ? HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_PROTO
-                       : HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_JSON;
-  req.content.data = (uint8_t *)body->s;
-  req.content.len = body->len;
-  char rid[64];
-  snprintf(rid, sizeof rid, "gen-%u-%zu-%d", g_seed, ji, part);
-  req.request_id = rid;
-  ProtobufCMessage *out = NULL;
-  cli_status st;
-  grpc_status_code c = call(rec_ch, REC "ImportRecords", &req.base, &hoso__records__v1__import_records_response__descriptor,
-                            &out, &st);
-  Hoso__Records__V1__ImportRecordsResponse *o = (void *)out;
-  pthread_mutex_lock(&job_lock);
-  n_calls++;
-  if (c != GRPC_STATUS_OK || !o || o->imported != (int)k) {
-    failed_calls++;
-    if (c != GRPC_STATUS_OK)
-      fprintf(stderr, "hoso-gen-records: ImportRecords: %s %s\n", cli_status_name(c), st.message);
-    else if (o && o->n_errors)
-      fprintf(stderr, "hoso-gen-records: ImportRecords: line %d %s: %s\n", o->errors[0]->line, o->errors[0]->field,
-              o->errors[0]->message);
-  } else {
-    long long before = done_records;
-    done_records += (long long)k;
-    if (done_records / 50000 != before / 50000)
-      fprintf(stderr, "hoso-gen-records: %lld records, %.0f records/s\n", done_records,
-              (double)done_records / (now_s() - t_start));
-  }
-  pthread_mutex_unlock(&job_lock);
-  if (out) protobuf_c_message_free_unpacked(out, NULL);
-}
-
-static void *load_worker(void *arg) {
-  (void)arg;
-  arena a = {malloc(1 << 20), 0, 1 << 20};
-  text body = {0}, one = {0}, items = {0};
-  size_t *ends = NULL, ends_cap = 0;
-  for (;;) {
-    pthread_mutex_lock(&job_lock);
-    size_t ji = next_job < n_jobs ? next_job++ : (size_t)-1;
-    items.len = 0;
-    size_t got = 0;
-    if (ji != (size_t)-1 && from_file) {
-      /* Records in file order under the lock: job ji always gets the same ones. */
-      if (ends_cap < jobs[ji].count) ends = realloc(ends, (ends_cap = jobs[ji].count) * sizeof *ends);
-      for (; got < jobs[ji].count && read_item(from_file, &items); got++) ends[got] = items.len;
-    }
-    pthread_mutex_unlock(&job_lock);
-    if (ji == (size_t)-1) break;
-    const load_job *jb = &jobs[ji];
-    size_t n = from_file ? got : jb->count, k = 0;
-    int part = 0;
-    body.len = 0;
-    for (size_t i = 0; i < n; i++) {
-      one.len = 0;
-      if (from_file) {
-        size_t from = i ? ends[i - 1] : 0;
-        text_put(&one, items.s + from, ends[i] - from);
-      } else {
-        record_item(&a, jb->first + i, leaves[jb->leaf].district, &one);
-      }
-      if (k && body.len + one.len > CALL_CONTENT_MAX) {
-        send_part(jb, ji, part++, &body, k);
-        body.len = 0;
-        k = 0;
-      }
-      text_put(&body, one.s, one.len);
-      k++;
-    }
-    if (k) send_part(jb, ji, part, &body, k);
-  }
-  free(body.s);
-  free(one.s);
-  free(items.s);
-  free(ends);
-  free(a.buf);
-  return NULL;
-}
-
-/* Spreads count records over the leaves (a leaf's share varies like real unit sizes) and cuts
- * each leaf's share into calls of at most batch records. */
-static void plan_jobs(size_t count, int batch) {
-  rng r;
-  rng_seed(&r, g_seed ^ 0xA5A5u);
-  double *w = malloc(n_leaves * sizeof *w), sum = 0;
-  for (size_t i = 0; i < n_leaves; i++) sum += w[i] = 0.3 + unit_f(&r) * 1.4;
-  size_t cap = n_leaves + count / (size_t)batch + 16, given = 0;
-  jobs = calloc(cap, sizeof *jobs);
-  for (size_t i = 0; i < n_leaves && given < count; i++) {
-    size_t share = i == n_leaves - 1 ? count - given : (size_t)((double)count * w[i] / sum + 0.5);
-    if (share > count - given) share = count - given;
-    while (share > 0) {
-      size_t k = share < (size_t)batch ? share : (size_t)batch;
-      if (n_jobs == cap) jobs = realloc(jobs, (cap *= 2) * sizeof *jobs);
-      jobs[n_jobs++] = (load_job){i, k, given};
-      given += k;
-      share -= k;
-    }
-  }
-  free(w);
-}
-
-static int usage(void) {
-  fprintf(stderr,
-          "usage: hoso-gen-records [--seed S] [--count N] [--format json|proto] --out FILE\n"
-          "         write N generated dossiers as JSON lines (the proto3 JSON form of Record), or with\n"
-          "         --format proto as Record messages each preceded by its length (a varint)\n"
-          "       hoso-gen-records [--seed S] [--count N] [--batch B] [--threads T] [--units-file F]\n"
-          "                        [--from FILE] [--communes C] [--format json|proto]\n"
-          "         as admin (password in HOSO_ADMIN_PASSWORD): build the province's unit tree\n"
-          "         through identity's CreateUnit (or reuse the leaves listed in F), then load N\n"
-          "         dossiers (generated, or the first N lines of FILE) through ImportRecords,\n"
-          "         B per unit (default 2000; a call is cut at 3.8 MiB of content: about 750 dossiers\n"
-          "         as JSON, 1 300 as proto), T calls at once (default 2), in ImportRecords' format\n"
-          "         IMPORT_FORMAT_JSON (default) or IMPORT_FORMAT_PROTO; FILE must be in that format.\n"
-          "Addresses: HOSO_IDENTITY_ADDR, HOSO_RECORDS_ADDR (defaults %s, %s).\n",
-          CFG_IDENTITY_ADDR_DEFAULT, CFG_RECORDS_ADDR_DEFAULT);
-  return 2;
-}
-
-int main(int argc, char **argv) {
-  size_t count = 1000;
-  int batch = 2000, threads = 2, communes = 22;
-  const char *out = NULL, *units_file = NULL, *from = NULL;
-  g_seed = 1;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp(a, "--seed") && v) g_seed = (unsigned)strtoul(v, NULL, 10), i++;
-    else if (!strcmp(a, "--count") && v) count = (size_t)strtoull(v, NULL, 10), i++;
-    else if (!strcmp(a, "--batch") && v) batch = atoi(v), i++;
-    else if (!strcmp(a, "--threads") && v) threads = atoi(v), i++;
-    else if (!strcmp(a, "--communes") && v) communes = atoi(v), i++;
-    else if (!strcmp(a, "--out") && v) out = v, i++;
-    else if (!strcmp(a, "--units-file") && v) units_file = v, i++;
-    else if (!strcmp(a, "--from") && v) from = v, i++;
-    else if (!strcmp(a, "--format") && v && (!strcmp(v, "json") || !strcmp(v, "proto"))) g_proto = !strcmp(v, "proto"), i++;
-    else return usage();
-  }
-  if (batch < 1 || batch > 20000 || threads < 1 || threads > 16 || communes < 1 || communes > 24) return usage();
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  /* Dates stay in past years: nothing generated lies in the future whatever today is. */
-  gctx.year_now = tm.tm_year + 1900 - 1;
-
-  if (out) {
-    FILE *f = strcmp(out, "-") ? fopen(out, "wb") : stdout;
-    if (!f) {
-      fprintf(stderr, "hoso-gen-records: %s: %s\n", out, strerror(errno));
-      return 1;
-    }
-    arena a = {malloc(1 << 20), 0, 1 << 20};
-    text t = {0};
-    rng r;
-    rng_seed(&r, g_seed);
-    for (size_t i = 0; i < count; i++) {
-      t.len = 0;
-      record_item(&a, i, uni(&r, N_DISTRICTS), &t);
-      fwrite(t.s, 1, t.len, f);
-    }
-    free(t.s);
-    free(a.buf);
-    return f == stdout ? 0 : fclose(f) == 0 ? 0 : 1;
-  }
-
-  admin_password = getenv("HOSO_ADMIN_PASSWORD");
-  if (!admin_password || !*admin_password) {
-    fprintf(stderr, "hoso-gen-records: set HOSO_ADMIN_PASSWORD to the admin's password\n");
-    return 2;
-  }
-  id_ch = cli_open(cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT));
-  rec_ch = cli_open(cfg_str("HOSO_RECORDS_ADDR", CFG_RECORDS_ADDR_DEFAULT));
-  if (!id_ch || !rec_ch || login() != 0) return 1;
-  if (!units_file || load_leaves(units_file) != 0) {
-    Hoso__Identity__V1__WhoAmIRequest who = HOSO__IDENTITY__V1__WHO_AM_IREQUEST__INIT;
-    ProtobufCMessage *me = NULL;
-    cli_status st;
-    if (call(id_ch, IDN "WhoAmI", &who.base, &hoso__identity__v1__who_am_iresponse__descriptor, &me, &st) !=
-        GRPC_STATUS_OK) {
-      fprintf(stderr, "hoso-gen-records: WhoAmI: %s\n", st.message);
-      return 1;
-    }
-    char root[32];
-    snprintf(root, sizeof root, "%s", ((Hoso__Identity__V1__WhoAmIResponse *)me)->account->unit_id);
-    protobuf_c_message_free_unpacked(me, NULL);
-    double t0 = now_s();
-    if (build_tree(root, g_seed, threads, communes) != 0) return 1;
-    fprintf(stderr, "hoso-gen-records: unit tree made in %.1f s\n", now_s() - t0);
-    if (units_file) save_leaves(units_file);
-  }
-  if (from && !(from_file = fopen(from, "rb"))) {
-    fprintf(stderr, "hoso-gen-records: %s: %s\n", from, strerror(errno));
-    return 1;
-  }
-  plan_jobs(count, batch);
-  t_start = now_s();
-  pthread_t t[16];
-  for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, load_worker, NULL);
-  for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
-  double secs = now_s() - t_start;
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-  printf("loaded %lld records in %.1f s: %.0f records/s (%lld calls into %zu units, %d at once, %lld failed); "
-         "this client's CPU: %.0f us per record\n",
-         done_records, secs, secs > 0 ? (double)done_records / secs : 0.0, n_calls, n_leaves, threads, failed_calls,
-         done_records ? cpu / (double)done_records * 1e6 : 0.0);
-  if (from_file) fclose(from_file);
-  free(jobs);
-  free(leaves);
-  cli_close(rec_ch);
-  cli_close(id_ch);
-  return failed_calls ? 1 : 0;
 }
