@@ -56,7 +56,7 @@ static int by_line(const void *a, const void *b) {
 static int validate_rows(srv_ctx *ctx, import_st *st) {
   import_result *res = &st->res;
   /* In the arena, like every field of a message: st lives on the handler's stack. */
-  const char *path = srv_strdup(ctx, st->path);
+  char *path = srv_strdup(ctx, st->path);
   for (size_t i = 0; i < res->n_rows; i++) {
     /* The parsed record itself (in the call's arena): everything done to it here, and the
      * NFC normalization of rec_validate, gives the same result when the body runs again after

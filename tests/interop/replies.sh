@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Driver of replies.test.js: a private PostgreSQL cluster, the real hoso-identity, then (once the
+# test's setup phase has made units, an approver and the transfers service client)
+# hoso-records and hoso-gateway from BUILD_DIR; every reply of the record paths is decoded by
+# foreign decoders; every service must then stop cleanly.
+set -euo pipefail
+
+BUILD="$(cd "${1:?usage: replies.sh BUILD_DIR}" && pwd)"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ADMIN_PASSWORD="Quan-tri-vien-replies-2026!"
+
+command -v node >/dev/null || { echo "replies: node is not installed (./hoso test installs it)" >&2; exit 1; }
+for b in hoso-identity hoso-records hoso-gateway; do
+  [ -x "$BUILD/$b" ] || { echo "replies: $BUILD/$b is not built" >&2; exit 1; }
+done
+
+# npm ci once; a lock, because two test runs may share this source tree.
+(
+  flock 9
+  if [ ! -d "$HERE/node_modules/@grpc/grpc-js" ] || [ ! -d "$HERE/node_modules/protobufjs" ]; then
+    cd "$HERE"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+) 9>"/tmp/hoso-interop-npm.lock"
+
+NAME=replies
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+interop_pg_start
+
+interop_start identity HOSO_IDENTITY_ADDR HOSO_PG_DSN="$PG_DSN" \
+  HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$BUILD/hoso-identity"
+IDN_PID=$SPAWNED
+IDN_ADDR=$STARTED_ADDR
+
+SETUP="$(cd "$HERE" && HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+  node replies.test.js setup)"
+CLIENT_ID="$(node -e 'console.log(JSON.parse(process.argv[1]).clientId)' "$SETUP")"
+
+interop_start records HOSO_RECORDS_ADDR HOSO_PG_DSN="$PG_DSN" HOSO_IDENTITY_ADDR="$IDN_ADDR" \
+  HOSO_TRANSFERS_CLIENT_ID="$CLIENT_ID" "$BUILD/hoso-records"
+REC_PID=$SPAWNED
+REC_ADDR=$STARTED_ADDR
+interop_start gateway HOSO_GATEWAY_ADDR HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_RECORDS_ADDR="$REC_ADDR" \
+  HOSO_GATEWAY_READY_BACKENDS=identity,records "$BUILD/hoso-gateway"
+GW_PID=$SPAWNED
+GW_ADDR=$STARTED_ADDR
+
+# Ready when the gateway's /readyz says both backends serve.
+ready() {
+  (exec 3<>"/dev/tcp/${GW_ADDR%:*}/${GW_ADDR##*:}" &&
+    printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3 &&
+    IFS= read -r -t 2 line <&3 && [[ "$line" == "HTTP/1.1 200 "* ]]) 2>/dev/null
+}
+for ((i = 0; i < 600; i++)); do
+  ready && break
+  for p in "$IDN_PID" "$REC_PID" "$GW_PID"; do
+    kill -0 "$p" 2>/dev/null || { echo "replies: a service exited during start-up" >&2; exit 1; }
+  done
+  sleep 0.1
+done
+ready || { echo "replies: the gateway was not ready within 60 s" >&2; exit 1; }
+
+(cd "$HERE" && HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_RECORDS_ADDR="$REC_ADDR" \
+  HOSO_GATEWAY_URL="http://$GW_ADDR" HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+  HOSO_REPLIES_SETUP="$SETUP" node replies.test.js)
+
+interop_stop "$GW_PID" gateway
+interop_stop "$REC_PID" records
+interop_stop "$IDN_PID" identity
+STATUS=0
