@@ -1,6 +1,7 @@
 /* Static files of the web UI from HOSO_GATEWAY_STATIC_DIR: no way out of that folder (dot
  * segments, encoded ones, symlinks leading out are refused), content types by extension,
- * ETag/Last-Modified revalidation, and long caching only for content-hashed asset names. */
+ * ETag/Last-Modified revalidation, long caching only for content-hashed asset names, and the
+ * page itself for the application's routes (paths without an extension). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -135,6 +136,11 @@ int gw_static(gw_req *r) {
     fl = strlen(full);
     snprintf(full + fl, sizeof full - fl, "/index.html");
   }
+  /* A path of the application's own routes (/records/12/edit: no file, no extension in its
+   * last segment) is the page itself, whose script shows that route: deep links and reloads
+   * work. A missing file with an extension stays a 404. */
+  const char *last = strrchr(rel, '/');
+  if (stat(full, &st) != 0 && last && !strchr(last, '.')) snprintf(full, sizeof full, "%s/index.html", root);
   /* hidden files (.env, .git) are never served, and symlinks may not lead out of the root */
   char real[PATH_MAX];
   const char *base = strrchr(full, '/');

@@ -4,17 +4,24 @@
 // styles) holds without 'unsafe-inline'. No source maps in the production bundle.
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 const cspCss = fileURLToPath(new URL('./src/csp/dynamicCSS.ts', import.meta.url));
 
-export default defineConfig({
-  plugins: [react()],
-  resolve: {
-    alias: [
-      { find: /^rc-util\/(es|lib)\/Dom\/dynamicCSS$/, replacement: cspCss },
-    ],
+/* By resolved file, not by specifier: rc-util also imports it relatively ("./Dom/dynamicCSS"). */
+const cspStyles: Plugin = {
+  name: 'hoso-csp-styles',
+  enforce: 'pre',
+  async resolveId(source, importer, options) {
+    if (!/dynamicCSS(\.js)?$/.test(source)) return null;
+    const r = await this.resolve(source, importer, { ...options, skipSelf: true });
+    if (r && /[\\/]rc-util[\\/](es|lib)[\\/]Dom[\\/]dynamicCSS\.js$/.test(r.id)) return cspCss;
+    return r;
   },
+};
+
+export default defineConfig({
+  plugins: [cspStyles, react()],
   build: {
     outDir: process.env.HOSO_WEB_OUT || 'dist',
     emptyOutDir: true,

@@ -1012,6 +1012,12 @@ static void test_static_files(void **state) {
   call("GET", "/nothing-here.js", NULL, NULL, &r);
   expect_status(&r, 404);
   resp_free(&r);
+  /* a route of the application (no extension): the page, whose script shows that route */
+  call("GET", "/records/12/edit", NULL, NULL, &r);
+  expect_status(&r, 200);
+  assert_string_equal(header(&r, "Content-Type", v, sizeof v), "text/html; charset=utf-8");
+  assert_non_null(strstr(r.body, "<title>HO SO</title>"));
+  resp_free(&r);
   /* security headers are on API replies too */
   call("GET", "/healthz", NULL, NULL, &r);
   assert_non_null(header(&r, "Content-Security-Policy", v, sizeof v));
