@@ -46,7 +46,7 @@ function Shell() {
     .filter((k) => (k === '/' ? loc.pathname === '/' : loc.pathname.startsWith(k)))
     .sort((a, b) => b.length - a.length)[0];
   return (
-    <Layout style={{ minHeight: '100%' }}>
+    <Layout className="hoso-shell">
       <Layout.Header className="hoso-header">
         <span className="hoso-brand">{vi.app.name} · {vi.app.full}</span>
         <span className="hoso-user">

@@ -6,6 +6,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { Role } from './api/gen/common_pb';
 import { Identity, type Account } from './api/gen/identity_pb';
+import { csrfToken } from './api/csrf';
 import { logoutSession, onSessionExpired, refreshSession, transport } from './api/transport';
 import { rightsOf, type Rights } from './lib/roles';
 
@@ -37,6 +38,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     let me = await identity.whoAmI({}).catch(() => null);
     if (!me && (await refreshSession())) me = await identity.whoAmI({}).catch(() => null);
     if (!me) {
+      // the readable CSRF cookie outlives the session: it says there was one, now gone
+      if (csrfToken()) setEnded((e) => e ?? 'expired');
       setAccount(null);
       setRoles([]);
       setState('anonymous');

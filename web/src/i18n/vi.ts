@@ -116,7 +116,7 @@ export const vi = {
   dossier: {
     edit: 'Sửa hồ sơ', submit: 'Gửi phê duyệt', approve: 'Phê duyệt', reject: 'Trả lại', rejectReason: 'Lý do trả lại (bắt buộc)',
     statusChange: 'Thay đổi trạng thái', newStatus: 'Trạng thái mới', print: 'In lý lịch 2C', asOf: 'Xem hồ sơ tại ngày', asOfNow: 'Về hiện tại',
-    asOfBanner: (d: string) => `Hồ sơ như hệ thống lưu vào cuối ngày ${d} (chỉ xem).`, versions: 'Lịch sử thay đổi', attachments: 'Tài liệu đính kèm',
+    asOfBanner: (d: string) => `Hồ sơ như hệ thống lưu vào cuối ngày ${d} (chỉ xem).`, versions: 'Lịch sử thay đổi', attachments: 'Tài liệu',
     version: 'Phiên bản', changedBy: 'Người thay đổi', field: 'Trường', old: 'Giá trị cũ', neu: 'Giá trị mới', unverified: 'Có thay đổi chưa được phê duyệt',
     submitted: 'Đã gửi phê duyệt.', approved: 'Đã phê duyệt hồ sơ.', rejected: 'Đã trả lại hồ sơ.', statusChanged: 'Đã thay đổi trạng thái.',
     upload: 'Tải lên bản quét (PDF, JPEG, PNG, tối đa 20 MB)', uploaded: 'Đã tải lên.', description: 'Mô tả', preview: 'Xem',

@@ -5,7 +5,7 @@
 import { useQuery } from '@connectrpc/connect-query';
 import { EditOutlined, PrinterOutlined } from '@ant-design/icons';
 import { Alert, Button, Form, Input, Modal, Select, Space, Tabs, Tag, App as AntApp } from 'antd';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { errorText } from '../../api/errors';
 import { useInvalidate, useUnitName } from '../../api/hooks';
@@ -38,11 +38,11 @@ export function RecordHeader({ record }: { record: Rec }) {
   );
 }
 
-export function DossierTabs({ record, extra }: { record: Rec; extra?: { key: string; label: string; children: React.ReactNode }[] }) {
+export function DossierTabs({ record, extra }: { record: Rec; extra?: { key: string; label: ReactNode; children: ReactNode }[] }) {
   return (
     <Tabs
       items={[
-        ...SECTIONS.map((s) => ({ key: s.key, label: s.title, children: <SectionView section={s} record={record} /> })),
+        ...SECTIONS.map((s) => ({ key: s.key, label: s.title === s.tab ? s.tab : <span title={s.title}>{s.tab}</span>, children: <SectionView section={s} record={record} /> })),
         ...(extra ?? []),
       ]}
     />

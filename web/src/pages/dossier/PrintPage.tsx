@@ -15,25 +15,25 @@ import { vi } from '../../i18n/vi';
 const KEY = 'hoso-2c';
 
 /* Moves the body of an exported HTML document into host, its <style> text into a stylesheet
- * scoped under host's class, and its style attributes into the CSSOM. Scripts never run. */
+ * scoped under host's class, and its style attributes into the CSSOM. Both are taken out of
+ * the text before it is parsed (parsing them, even in an inert document, is a CSP violation);
+ * the service escapes quotes in the record's text, so ' style="' occurs only as an attribute.
+ * Scripts never run: the parsed nodes come from an inert document, scripting elements dropped. */
 export function mountExport(html: string, host: HTMLElement): void {
-  const doc = new DOMParser().parseFromString(html, 'text/html');
-  const css = Array.from(doc.querySelectorAll('style')).map((s) => s.textContent ?? '').join('\n');
-  doc.querySelectorAll('script, style, link, iframe, object, embed').forEach((n) => n.remove());
-  const styled: [Element, string][] = [];
-  doc.body.querySelectorAll('[style]').forEach((el) => {
-    styled.push([el, el.getAttribute('style') ?? '']);
-    el.removeAttribute('style');
-  });
-  updateCSS(`@scope (.hoso-print) { ${css.replace(/\bbody\b/g, ':scope')} }`, KEY);
+  const css: string[] = [];
+  const text = html
+    .replace(/<style\b[^>]*>([\s\S]*?)<\/style>/gi, (_m, c: string) => {
+      css.push(c);
+      return '';
+    })
+    .replace(/(<[a-z][a-z0-9]*\b[^>]*?\s)style="/gi, '$1data-hoso-style="');
+  const doc = new DOMParser().parseFromString(text, 'text/html');
+  doc.querySelectorAll('script, link, iframe, object, embed').forEach((n) => n.remove());
+  updateCSS(`@scope (.hoso-print) { ${css.join('\n').replace(/\bbody\b/g, ':scope')} }`, KEY);
   host.replaceChildren(...Array.from(doc.body.childNodes).map((n) => document.importNode(n, true)));
-  // the imported copies are in host in the same order as the originals were in doc
-  const copies = host.querySelectorAll('*');
-  const originals = Array.from(doc.body.querySelectorAll('*'));
-  styled.forEach(([el, text]) => {
-    const i = originals.indexOf(el);
-    const copy = copies[i] as HTMLElement | undefined;
-    if (copy) copy.style.cssText = text;
+  host.querySelectorAll<HTMLElement>('[data-hoso-style]').forEach((el) => {
+    el.style.cssText = el.dataset.hosoStyle ?? '';
+    el.removeAttribute('data-hoso-style');
   });
 }
 

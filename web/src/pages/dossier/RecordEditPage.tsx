@@ -118,7 +118,7 @@ export function RecordEditPage() {
       {error !== null && <Alert type="error" showIcon role="alert" message={errorText(error)} style={{ marginBottom: 12 }} />}
       {isNew && <Card size="small" style={{ marginBottom: 12 }}><Space>{vi.dossier.managingUnit}: <UnitSelect value={unitId} onChange={setUnitId} aria-label={vi.dossier.managingUnit} /></Space></Card>}
       <Form form={form} layout="vertical" disabled={!isNew && !base}>
-        <Tabs activeKey={tab} onChange={setTab} items={SECTIONS.map((s) => ({ key: s.key, label: s.title, forceRender: true, children: <SectionEdit section={s} /> }))} />
+        <Tabs activeKey={tab} onChange={setTab} items={SECTIONS.map((s) => ({ key: s.key, label: <span title={s.title}>{s.tab}</span>, forceRender: true, children: <SectionEdit section={s} /> }))} />
         {!isNew && <Form.Item name="changeReason" label={vi.dossier.changeReason}><Input.TextArea rows={2} /></Form.Item>}
       </Form>
     </Page>

@@ -23,6 +23,7 @@ export interface HistoryDef {
 export interface SectionDef {
   key: string;
   title: string;
+  tab: string; /* the short name on its tab: every tab fits at 1366 px */
   fields: FieldDef[];
   histories: HistoryDef[];
 }
@@ -46,7 +47,7 @@ export const CATEGORIES = ['—', 'Cán bộ', 'Công chức', 'Viên chức', '
 
 export const SECTIONS: SectionDef[] = [
   {
-    key: 'personal', title: 'Sơ yếu lý lịch',
+    key: 'personal', title: 'Sơ yếu lý lịch', tab: 'Sơ yếu',
     fields: [
       f('fullName', 'Họ và tên khai sinh', text, true), f('personal.otherNames', 'Tên gọi khác'),
       f('birthDate', 'Ngày sinh', date, true), f('gender', 'Giới tính', { t: 'enum', labels: GENDERS }, true),
@@ -60,7 +61,7 @@ export const SECTIONS: SectionDef[] = [
     histories: [],
   },
   {
-    key: 'employment', title: 'Tuyển dụng, chức vụ, lương',
+    key: 'employment', title: 'Tuyển dụng, chức vụ, lương', tab: 'Tuyển dụng, lương',
     fields: [
       f('employment.category', 'Đối tượng', { t: 'enum', labels: CATEGORIES }, true),
       f('employment.recruitmentDate', 'Ngày tuyển dụng', date), f('employment.recruitmentAgency', 'Cơ quan tuyển dụng'),
@@ -79,7 +80,7 @@ export const SECTIONS: SectionDef[] = [
     ],
   },
   {
-    key: 'qualifications', title: 'Trình độ, đào tạo',
+    key: 'qualifications', title: 'Trình độ, đào tạo', tab: 'Trình độ',
     fields: [
       f('qualifications.generalEducation', 'Giáo dục phổ thông'), f('qualifications.degreeCode', 'Trình độ chuyên môn cao nhất', cat('DEGREE')),
       f('qualifications.major', 'Chuyên ngành'), f('qualifications.politicalTheoryCode', 'Lý luận chính trị', cat('POLITICAL_THEORY')),
@@ -91,7 +92,7 @@ export const SECTIONS: SectionDef[] = [
     ],
   },
   {
-    key: 'party', title: 'Đảng, đoàn thể, sức khỏe',
+    key: 'party', title: 'Đảng, đoàn thể, sức khỏe', tab: 'Đảng, sức khỏe',
     fields: [
       f('party.partyMember', 'Đảng viên', bool), f('party.partyJoinDate', 'Ngày vào Đảng', date), f('party.partyOfficialDate', 'Ngày chính thức', date),
       f('party.socioPoliticalOrgs', 'Tổ chức chính trị – xã hội'), f('party.enlistDate', 'Ngày nhập ngũ', date), f('party.dischargeDate', 'Ngày xuất ngũ', date),
@@ -102,7 +103,7 @@ export const SECTIONS: SectionDef[] = [
     histories: [],
   },
   {
-    key: 'work', title: 'Quá trình công tác',
+    key: 'work', title: 'Quá trình công tác', tab: 'Quá trình công tác',
     fields: [],
     histories: [
       { key: 'workHistory', title: 'Tóm tắt quá trình công tác', columns: [f('from', 'Từ', month), f('to', 'Đến', month), f('unit', 'Đơn vị'), f('position', 'Chức danh, chức vụ'), f('description', 'Ghi chú')] },
@@ -112,7 +113,7 @@ export const SECTIONS: SectionDef[] = [
     ],
   },
   {
-    key: 'rewards', title: 'Khen thưởng, kỷ luật',
+    key: 'rewards', title: 'Khen thưởng, kỷ luật', tab: 'Khen thưởng, kỷ luật',
     fields: [],
     histories: [
       { key: 'rewards', title: 'Khen thưởng', columns: [f('formCode', 'Hình thức', cat('REWARD_FORM')), f('title', 'Danh hiệu'), f('year', 'Năm'), ...decision()] },
@@ -120,7 +121,7 @@ export const SECTIONS: SectionDef[] = [
     ],
   },
   {
-    key: 'family', title: 'Gia đình, lịch sử bản thân',
+    key: 'family', title: 'Gia đình, lịch sử bản thân', tab: 'Gia đình',
     fields: [
       f('personalHistory.arrestedOrDetained', 'Khai rõ: bị bắt, bị tù (thời gian, ở đâu), đã khai báo cho ai', long),
       f('personalHistory.foreignOrgMembership', 'Tham gia hoặc có quan hệ với tổ chức nước ngoài', long),

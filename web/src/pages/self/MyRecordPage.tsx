@@ -72,7 +72,7 @@ export function MyRecordPage({ declare = false }: { declare?: boolean }) {
         <ErrorBanner error={q.error} />
         <Form form={form} layout="vertical" disabled={!r}>
           <Form.Item name="note" label={vi.cr.note} rules={[{ required: true, message: vi.errors.required }]}><Input.TextArea rows={2} /></Form.Item>
-          <Tabs activeKey={tab} onChange={setTab} items={SECTIONS.map((sec) => ({ key: sec.key, label: sec.title, forceRender: true, children: <SectionEdit section={sec} /> }))} />
+          <Tabs activeKey={tab} onChange={setTab} items={SECTIONS.map((sec) => ({ key: sec.key, label: <span title={sec.title}>{sec.tab}</span>, forceRender: true, children: <SectionEdit section={sec} /> }))} />
         </Form>
       </Page>
     );
