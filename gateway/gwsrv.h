@@ -30,7 +30,7 @@ typedef struct {
   int refresh_max_age;        /* HOSO_GATEWAY_REFRESH_MAX_AGE: refresh and CSRF cookies, seconds */
   char trusted_proxies[1024]; /* HOSO_GATEWAY_TRUSTED_PROXIES */
   char metrics_allow[1024];   /* HOSO_GATEWAY_METRICS_ALLOW: peers that may read /metrics, or "*" */
-  char static_dir[PATH_MAX];  /* HOSO_GATEWAY_STATIC_DIR (default web/ when it exists), "" = none */
+  char static_dir[PATH_MAX];  /* HOSO_GATEWAY_STATIC_DIR (default web/dist when it exists), "" = none */
 } gw_config;
 
 extern gw_config gw_cfg;

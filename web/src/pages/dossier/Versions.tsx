@@ -8,12 +8,40 @@ import { vi } from '../../i18n/vi';
 import { dateText, timeText } from '../../lib/format';
 import { labelOfPath } from './schema';
 
-/* A FieldChange value is JSON text: a quoted string shown bare, dates as dd/mm/yyyy. */
+/* Enum names of the proto JSON, as a person reads them. */
+const ENUMS: [RegExp, string[]][] = [
+  [/^WORKFLOW_STATE_/, vi.workflow], [/^RECORD_STATUS_/, vi.recordStatus], [/^GENDER_/, vi.gender], [/^CATEGORY_/, vi.category],
+];
+const ENUM_ORDER: Record<string, string[]> = {
+  WORKFLOW_STATE_: ['UNSPECIFIED', 'DRAFT', 'SUBMITTED', 'APPROVED', 'REJECTED'],
+  RECORD_STATUS_: ['UNSPECIFIED', 'ACTIVE', 'PENDING_TRANSFER', 'TRANSFERRED_OUT', 'RETIRED', 'RESIGNED', 'DECEASED'],
+  GENDER_: ['UNSPECIFIED', 'MALE', 'FEMALE'],
+  CATEGORY_: ['UNSPECIFIED', 'CADRE', 'CIVIL_SERVANT', 'PUBLIC_EMPLOYEE', 'CONTRACT', 'COMMUNE_OFFICIAL'],
+};
+
+function enumText(v: string): string | null {
+  for (const [re, labels] of ENUMS) {
+    const m = re.exec(v);
+    if (m) {
+      const i = ENUM_ORDER[m[0]].indexOf(v.slice(m[0].length));
+      return i > 0 ? labels[i] : '—';
+    }
+  }
+  return null;
+}
+
+/* A FieldChange value is JSON text: a quoted string shown bare, dates as dd/mm/yyyy, times in
+ * the browser's zone, enums and booleans in words. */
 export function changeValue(json: string): string {
   if (!json) return '—';
   try {
     const v: unknown = JSON.parse(json);
-    if (typeof v === 'string') return v === '' ? '—' : dateText(v);
+    if (typeof v === 'string') {
+      if (v === '') return '—';
+      if (/^\d{4}-\d{2}-\d{2}T/.test(v)) return timeText(v);
+      return enumText(v) ?? dateText(v);
+    }
+    if (typeof v === 'boolean') return v ? vi.common.yes : vi.common.no;
     if (v === null) return '—';
     return typeof v === 'object' ? JSON.stringify(v) : String(v);
   } catch {

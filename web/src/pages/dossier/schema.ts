@@ -144,8 +144,18 @@ export function getPath(o: unknown, path: readonly (string | number)[]): unknown
   return cur;
 }
 
+/* Fields the workflow and other RPCs own, which the edit form does not show. */
+const OWN: Record<string, string> = {
+  managingUnitId: 'Đơn vị quản lý', status: 'Trạng thái', statusDate: 'Ngày thay đổi trạng thái',
+  workflowState: 'Phê duyệt', verified: 'Đã xác minh', approvedBy: 'Người phê duyệt (mã tài khoản)',
+  approvedAt: 'Thời điểm phê duyệt', 'statusDecision.number': 'Quyết định thay đổi trạng thái: số',
+  'statusDecision.date': 'Quyết định thay đổi trạng thái: ngày', 'statusDecision.effectiveDate': 'Quyết định thay đổi trạng thái: ngày hiệu lực',
+};
+
 /* "salary.step" / "work_history[2].to" of a FieldChange → the label a person reads. */
 export function labelOfPath(path: string): string {
+  const own = OWN[path.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())];
+  if (own) return own;
   const segs = path.split('.').map((s) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()));
   const head = /^([A-Za-z]+)(?:\[(\d+)\])?$/.exec(segs[0]);
   for (const s of SECTIONS) {
