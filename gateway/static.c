@@ -136,11 +136,11 @@ int gw_static(gw_req *r) {
     fl = strlen(full);
     snprintf(full + fl, sizeof full - fl, "/index.html");
   }
-  /* A path of the application's own routes (/records/12/edit: no file, no extension in its
-   * last segment) is the page itself, whose script shows that route: deep links and reloads
-   * work. A missing file with an extension stays a 404. */
-  const char *last = strrchr(rel, '/');
-  if (stat(full, &st) != 0 && last && !strchr(last, '.')) snprintf(full, sizeof full, "%s/index.html", root);
+  /* A path of the application's own routes (/records/12/edit: no file, no dot in it) is the
+   * page itself, whose script shows that route: deep links and reloads work. A missing file
+   * (a dot: "app.js"), the API's namespace (/v1/...) and Connect-shaped paths stay 404s. */
+  if (stat(full, &st) != 0 && rel[1] && !strchr(rel, '.') && strncmp(rel, "/v1/", 4) != 0)
+    snprintf(full, sizeof full, "%s/index.html", root);
   /* hidden files (.env, .git) are never served, and symlinks may not lead out of the root */
   char real[PATH_MAX];
   const char *base = strrchr(full, '/');

@@ -172,6 +172,14 @@ await check('search without diacritics ("nguyen van an") and open the dossier', 
   await link.waitFor();
   await U.getByText('12/03/1985').waitFor();
   await shot(U, '04-records-search');
+  // the whole result as CSV, read page by page
+  const download = U.waitForEvent('download');
+  await U.getByRole('button', { name: 'Xuất kết quả (CSV)' }).click();
+  const csv = await (await download).path();
+  const text = (await import('node:fs')).readFileSync(csv, 'utf8');
+  assert.match(text, /^\ufeffHọ và tên,Ngày sinh/);
+  assert.match(text, /Nguyễn Văn An,12\/03\/1985,Nam/);
+  assert.equal(text.trim().split('\r\n').length, 3, text);
   await link.click();
   await U.getByRole('heading', { name: /Nguyễn Văn An/ }).waitFor();
   await U.getByText('Lục Nam, Bắc Giang').waitFor();
@@ -233,6 +241,47 @@ await check('submit by the updater, approve by the head of the unit', async () =
   await H.getByTestId('version-1').waitFor();
   await H.getByText('Phê duyệt').first().waitFor();
   await shot(H, '09-versions');
+  // the record as it was at the end of a day: read only, said so
+  await H.getByRole('button', { name: /^Xem hồ sơ tại ngày/ }).first().click();
+  await H.getByText(/Hồ sơ như hệ thống lưu vào cuối ngày/).waitFor();
+  assert.equal(await H.getByRole('button', { name: 'Sửa hồ sơ' }).count(), 0);
+  await H.getByRole('button', { name: 'Về hiện tại' }).click();
+  await noCspViolation(H);
+});
+
+await check('reject with a reason, and a status change with its decision', async () => {
+  const hoa = await U.evaluate(async () => {
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('hoso_csrf='))?.slice(10) ?? '';
+    const r = await fetch('/hoso.records.v1.Records/SearchRecords', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify({ name: 'le thi hoa' }) });
+    return (await r.json()).records[0].id;
+  });
+  await openRecord(U, hoa);
+  await U.getByRole('button', { name: 'Gửi phê duyệt' }).click();
+  await U.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
+  await U.getByText('Đã gửi phê duyệt.').waitFor();
+  await openRecord(H, hoa);
+  await H.getByRole('button', { name: 'Trả lại' }).click();
+  await H.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
+  await H.getByRole('dialog').getByText('Bắt buộc nhập').waitFor(); // no reason, no rejection
+  await H.getByLabel('Lý do trả lại (bắt buộc)').fill('Thiếu quá trình công tác 2010–2015');
+  await H.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
+  await H.getByText('Đã trả lại hồ sơ.').waitFor();
+  await H.getByText('Bị trả lại').first().waitFor();
+  await openRecord(U, hoa);
+  await U.getByRole('button', { name: 'Thay đổi trạng thái' }).click();
+  const dlg = U.getByRole('dialog');
+  await dlg.getByLabel('Trạng thái mới').click();
+  await U.getByTitle('Nghỉ hưu').click();
+  await dlg.getByLabel('Số quyết định').fill('88/QĐ-SYT');
+  await dlg.getByLabel('Ngày quyết định').fill('01/12/2026');
+  await dlg.getByLabel('Ngày quyết định').press('Enter');
+  await dlg.getByLabel('Ngày hiệu lực').fill('01/12/2026');
+  await dlg.getByLabel('Ngày hiệu lực').press('Enter');
+  await shot(U, '10-status-change');
+  await dlg.getByRole('button', { name: 'Xác nhận' }).click();
+  await U.getByText('Đã thay đổi trạng thái.').waitFor();
+  await U.getByText('Nghỉ hưu').first().waitFor();
+  await noCspViolation(U);
   await noCspViolation(H);
 });
 
@@ -251,7 +300,7 @@ await check('upload a PDF with progress and preview it in the page', async () =>
   assert.equal(resp.headers()['content-type'], 'application/pdf');
   assert.match(resp.headers()['content-disposition'], /^inline; filename="quyet-dinh-125.pdf"/);
   await U.locator('iframe.hoso-preview').waitFor();
-  await shot(U, '10-attachment-preview');
+  await shot(U, '11-attachment-preview');
   await U.keyboard.press('Escape');
   const href = await row.getByRole('link', { name: 'Tải về' }).getAttribute('href');
   const dl = await U.evaluate(async (h) => {
@@ -293,7 +342,7 @@ await check('the person declares a change (phiếu bổ sung lý lịch) and the
   await S.getByRole('link', { name: 'Hồ sơ của tôi' }).first().click();
   await S.getByText('Hồ sơ của bạn (chỉ xem)').waitFor();
   await S.getByText('0204 3854 000').waitFor();
-  await shot(S, '11-self-record');
+  await shot(S, '12-self-record');
   await S.getByRole('button', { name: 'Khai bổ sung lý lịch' }).click();
   await S.getByLabel('Giải trình thay đổi').fill('Tôi đổi số điện thoại di động.');
   await S.getByLabel('Điện thoại').fill('0988 111 222');
@@ -302,7 +351,7 @@ await check('the person declares a change (phiếu bổ sung lý lịch) and the
   await H.goto('/change-requests');
   const card = H.locator('.ant-card').filter({ hasText: 'Trần Thị Bình' });
   await card.getByText('0988 111 222').waitFor();
-  await shot(H, '12-change-requests');
+  await shot(H, '13-change-requests');
   await card.getByRole('button', { name: 'Xác minh, chấp thuận' }).click();
   await H.getByText('Đã chấp thuận phiếu.').waitFor();
   await openRecord(S, binh.id);
@@ -318,7 +367,7 @@ await check('units: the tree, a search typed without diacritics, a unit with its
   await A.getByRole('link', { name: 'Bệnh viện Đa khoa tỉnh' }).click();
   await A.getByText('BG.SYT.BVDK').waitFor();
   await A.getByText('80', { exact: true }).first().waitFor();
-  await shot(A, '13-units');
+  await shot(A, '14-units');
   await noCspViolation(A);
 });
 
@@ -326,7 +375,7 @@ await check('accounts: the list of a subtree; the administrator disables the rea
   await A.goto(`/accounts?unit=${syt.id}`);
   const row = A.getByRole('row').filter({ hasText: 'xem.syt' });
   await row.waitFor();
-  await shot(A, '14-accounts');
+  await shot(A, '15-accounts');
   await row.getByRole('button', { name: 'Tạm khóa' }).click();
   await A.getByRole('dialog').getByLabel('Lý do').fill('Chuyển công tác');
   await A.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
@@ -340,19 +389,21 @@ await check('a session ended by the administrator is explained on the login page
   // revocation (2 s polls), and the next call finds out
   await R.getByRole('menu').getByRole('link', { name: 'Tra cứu hồ sơ' }).click();
   const deadline = Date.now() + T;
-  while (!(await R.getByText('Phiên làm việc đã hết hạn hoặc đã bị thu hồi').isVisible())) {
+  // a new name each round: a new query, so a real call (an answer in the cache is no test)
+  for (let i = 0; !(await R.getByText('Phiên làm việc đã hết hạn hoặc đã bị thu hồi').isVisible()); i++) {
     assert.ok(Date.now() < deadline, 'the ended session was not noticed');
+    await R.getByLabel('Họ và tên (gõ có dấu hoặc không dấu)').fill(`hoang ${i}`, { timeout: 2000 }).catch(() => undefined);
     await R.getByRole('button', { name: 'Tìm kiếm' }).click({ timeout: 2000 }).catch(() => undefined);
     await R.waitForTimeout(500);
   }
-  await shot(R, '15-session-ended');
+  await shot(R, '16-session-ended');
 });
 
 await check('the printable 2C résumé shows in the page, styled, within the CSP', async () => {
   await U.goto(`/records/${an.id}/print`);
   await U.getByTestId('print-2c').getByText('SƠ YẾU LÝ LỊCH CÁN BỘ, CÔNG CHỨC').waitFor();
   await U.getByTestId('print-2c').getByText('Nguyễn Văn An', { exact: false }).first().waitFor();
-  await shot(U, '16-print-2c');
+  await shot(U, '17-print-2c');
   await noCspViolation(U);
 });
 

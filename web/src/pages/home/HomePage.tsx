@@ -3,7 +3,7 @@
  * Transfers, deadlines, alerts and review-campaign notices get their sections when the
  * transfers and reporting services exist; until then the place says so, without a fake list. */
 import { useQuery } from '@connectrpc/connect-query';
-import { Card, Col, Empty, List, Row, Tag, Typography } from 'antd';
+import { Card, Col, List, Row, Tag, Typography } from 'antd';
 import { Link } from 'react-router-dom';
 import { ChangeRequestState, Records, WorkflowState } from '../../api/gen/records_pb';
 import { ErrorBanner } from '../../components/ErrorBanner';
@@ -34,8 +34,13 @@ function ChangeRequestList() {
   );
 }
 
-function Later({ title }: { title: string }) {
-  return <Card title={title} size="small"><Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={vi.home.later} /></Card>;
+/* The sections of services still to come: named, so the page's shape is known, with no list. */
+function Later({ titles }: { titles: string[] }) {
+  return (
+    <Card size="small" title={vi.home.comingTitle}>
+      <List size="small" dataSource={titles} renderItem={(t) => <List.Item><span>{t}</span><Typography.Text type="secondary">{vi.home.later}</Typography.Text></List.Item>} />
+    </Card>
+  );
 }
 
 export function HomePage() {
@@ -48,9 +53,7 @@ export function HomePage() {
         {r.approve && <Col xs={24} lg={12}><ChangeRequestList /></Col>}
         {r.update && <Col xs={24} lg={12}><RecordList states={[WorkflowState.DRAFT, WorkflowState.REJECTED]} title={vi.home.drafts} /></Col>}
         {r.self && !r.read && <Col xs={24}><Card size="small"><Typography.Paragraph>{vi.home.selfHint}</Typography.Paragraph><Link to="/me">{vi.menu.myRecord}</Link> · <Link to="/me/declare">{vi.cr.title}</Link></Card></Col>}
-        {r.read && <Col xs={24} lg={8}><Later title={vi.home.transfers} /></Col>}
-        {r.read && <Col xs={24} lg={8}><Later title={vi.home.deadlines} /></Col>}
-        {r.read && <Col xs={24} lg={8}><Later title={vi.home.alerts} /></Col>}
+        {r.read && <Col xs={24} lg={12}><Later titles={[vi.home.transfers, vi.home.deadlines, vi.home.alerts, vi.home.campaigns]} /></Col>}
       </Row>
     </Page>
   );
