@@ -277,6 +277,7 @@ await check('reject with a reason, and a status change with its decision', async
   await dlg.getByLabel('Ngày quyết định').press('Enter');
   await dlg.getByLabel('Ngày hiệu lực').fill('01/12/2026');
   await dlg.getByLabel('Ngày hiệu lực').press('Enter');
+  await dlg.getByLabel('Cơ quan ban hành').fill('Sở Y tế tỉnh Bắc Giang');
   await shot(U, '10-status-change');
   await dlg.getByRole('button', { name: 'Xác nhận' }).click();
   await U.getByText('Đã thay đổi trạng thái.').waitFor();

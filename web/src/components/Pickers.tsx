@@ -90,6 +90,27 @@ export function UnitSelect(props: ValueProps<string> & { allowClear?: boolean; r
     const r = await client.listChildUnits({ unitId: id, pageSize: 500 });
     setNodes((cur) => [...cur.filter((n) => n.pId !== id), ...r.units.map((u) => node(u, id))]);
   };
+  // a value chosen elsewhere (a shared URL): open the branches down to it, so its name shows
+  const value = props.value;
+  const known = nodes.some((n) => n.id === value);
+  useEffect(() => {
+    if (!value || known || !nodes.length) return;
+    let gone = false;
+    void (async () => {
+      const u = (await client.getUnit({ unitId: value }).catch(() => null))?.unit;
+      const ids = u?.path.split('.') ?? [];
+      const from = ids.indexOf(rootId);
+      if (!u || from < 0) return;
+      for (const id of ids.slice(from, -1)) {
+        if (gone) return;
+        const r = await client.listChildUnits({ unitId: id, pageSize: 500 });
+        setNodes((cur) => [...cur.filter((n) => n.pId !== id), ...r.units.map((x) => node(x, id))]);
+      }
+    })();
+    return () => {
+      gone = true;
+    };
+  }, [value, known, nodes.length, client, rootId]);
   return (
     <TreeSelect
       id={props.id}

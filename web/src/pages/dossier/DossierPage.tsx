@@ -32,7 +32,7 @@ export function RecordHeader({ record }: { record: Rec }) {
       <Tag color="blue">{vi.recordStatus[record.status]}</Tag>
       <Tag color={record.workflowState === WorkflowState.APPROVED ? 'green' : record.workflowState === WorkflowState.REJECTED ? 'red' : 'gold'}>{vi.workflow[record.workflowState]}</Tag>
       {!record.verified && record.workflowState === WorkflowState.APPROVED && <Tag color="orange">{vi.dossier.unverified}</Tag>}
-      <span>{vi.dossier.managingUnit}: <b>{unit}</b></span>
+      {unit && <span>{vi.dossier.managingUnit}: <b>{unit}</b></span>}
       <span>{vi.dossier.version} {String(record.version)}</span>
     </Space>
   );

@@ -105,14 +105,15 @@ export function UnitsPage() {
         <Col xs={24} lg={15}>
           <ErrorBanner error={unit.error} />
           {u && (
-            <Card size="small" title={u.name} extra={s.rights.manageUnits && (
-              <Space wrap>
+            <Card size="small" title={u.name}>
+              {s.rights.manageUnits && (
+              <Space wrap style={{ marginBottom: 12 }}>
                 <Button size="small" onClick={() => { form.resetFields(); setOp('create'); }}>{vi.units.create}</Button>
                 <Button size="small" onClick={() => { form.setFieldsValue({ name: u.name, code: u.code, quota: u.staffingQuota }); setOp('rename'); }}>{vi.units.rename}</Button>
                 {u.parentId && <Button size="small" onClick={() => { form.resetFields(); setOp('move'); }}>{vi.units.move}</Button>}
                 {u.parentId && <Button size="small" danger onClick={() => { form.resetFields(); setOp('merge'); }}>{vi.units.merge}</Button>}
-              </Space>)}>
-              <Descriptions size="small" bordered column={{ xs: 1, md: 2 }} items={[
+              </Space>)}
+              <Descriptions size="small" bordered column={{ xs: 1, xl: 2 }} labelStyle={{ width: 170 }} items={[
                 { key: 'code', label: vi.units.code, children: u.code },
                 { key: 'type', label: vi.units.type, children: vi.unitTypes[u.type] },
                 { key: 'level', label: vi.units.level, children: u.level },
