@@ -92,8 +92,8 @@ export function removeCSS(key: string, option: Options = {}): void {
   const e = find(key, option);
   if (!e) return;
   entries.splice(entries.indexOf(e), 1);
+  publish(); // while the sheet is still known as ours, so it is dropped, not kept as someone else's
   ours.delete(e.sheet);
-  publish();
 }
 
 export function updateCSS(css: string, key: string, option: Options = {}): HTMLStyleElement | null {

@@ -97,7 +97,7 @@ export function AccountsPage() {
           options={[{ value: 0, label: 'Mọi trạng thái' }, ...vi.accountStatus.slice(1).map((l, i) => ({ value: i + 1, label: l }))]} />
       </Space>
       <ErrorBanner error={q.error} />
-      <Table<Account> rowKey="id" size="middle" loading={q.isFetching} dataSource={q.data?.accounts ?? []} pagination={false} scroll={{ x: 1000 }}
+      <Table<Account> rowKey="id" size="middle" loading={q.isLoading} dataSource={q.data?.accounts ?? []} pagination={false} scroll={{ x: 1000 }}
         columns={[
           { title: vi.accounts.username, dataIndex: 'username' },
           { title: vi.accounts.fullName, dataIndex: 'fullName' },
