@@ -90,10 +90,25 @@ static int finish_error(gw_req *r, cli_stream *s, const char *what) {
   return gw_reply_rest_error(r, 0, code, st.message);
 }
 
+/* Credentials and CSRF (gw_auth_before), then the stream to records; on a refusal the reply
+ * has been written and NULL is returned. */
+static cli_stream *open_as_client(gw_req *r, ProtobufCMessage *req, int state_changing, int timeout_ms) {
+  char why[512];
+  int refused = gw_auth_before(r, r->rt->method, req, state_changing, why, sizeof why);
+  if (refused) {
+    gw_reply_rest_error(r, refused, refused == 403 ? GRPC_STATUS_PERMISSION_DENIED : GRPC_STATUS_INVALID_ARGUMENT, why);
+    return NULL;
+  }
+  cli_status st;
+  memset(&st, 0, sizeof st);
+  cli_stream *s = gw_stream_open(r, r->rt->method, timeout_ms, &st);
+  if (!s) gw_reply_rest_error(r, 0, st.code, st.message);
+  return s;
+}
+
 int gw_upload(gw_req *r) {
-  const gw_method *m = r->rt->method;
   r->close = r->close ? r->close : 1; /* what the handler leaves unread is drained by lingering */
-  char record_id[ID_MAX + 1], name[1024], desc[4096], rid[128], why[512];
+  char record_id[ID_MAX + 1], name[1024], desc[4096], rid[128];
   if (path_id(r, "/v1/records/", "/attachments", record_id, sizeof record_id) != 0)
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT, "record_id: malformed in the path");
   if (query_param(r->query, "file_name", name, sizeof name) != 1 || !name[0])
@@ -104,14 +119,11 @@ int gw_upload(gw_req *r) {
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT,
                                "description, request_id: malformed percent-encoding");
   Hoso__Records__V1__UploadAttachmentRequest first = HOSO__RECORDS__V1__UPLOAD_ATTACHMENT_REQUEST__INIT;
-  int refused = gw_auth_before(r, m, &first.base, 1, why, sizeof why);
-  if (refused) return gw_reply_rest_error(r, refused, GRPC_STATUS_PERMISSION_DENIED, why);
-
+  /* the body arrives at the client's pace: the deadline covers a slow upload of 20 MiB */
+  cli_stream *s = open_as_client(r, &first.base, 1, gw_cfg.body_timeout_ms + gw_cfg.upstream_timeout_ms);
+  if (!s) return -1;
   cli_status st;
   memset(&st, 0, sizeof st);
-  /* the body arrives at the client's pace: the deadline covers a slow upload of 20 MiB */
-  cli_stream *s = gw_stream_open(r, m, gw_cfg.body_timeout_ms + gw_cfg.upstream_timeout_ms, &st);
-  if (!s) return gw_reply_rest_error(r, 0, st.code, st.message);
   unsigned char *buf = malloc(CHUNK);
   if (!buf) {
     cli_stream_cancel(s);
@@ -210,20 +222,17 @@ static void disposition(gw_req *r, const char *name, int inl) {
 }
 
 int gw_download(gw_req *r) {
-  const gw_method *m = r->rt->method;
   unsigned head = !strcmp(r->verb, "HEAD") ? GW_HEAD : 0;
-  char id[ID_MAX + 1], why[512], inl[8];
+  char id[ID_MAX + 1], inl[8];
   if (path_id(r, "/v1/attachments/", "/content", id, sizeof id) != 0)
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT, "attachment_id: malformed in the path");
   int inline_view = query_param(r->query, "inline", inl, sizeof inl) == 1 && strcmp(inl, "0") != 0;
   Hoso__Records__V1__DownloadAttachmentRequest q = HOSO__RECORDS__V1__DOWNLOAD_ATTACHMENT_REQUEST__INIT;
   q.attachment_id = id;
-  int refused = gw_auth_before(r, m, &q.base, 0, why, sizeof why);
-  if (refused) return gw_reply_rest_error(r, refused, GRPC_STATUS_PERMISSION_DENIED, why);
+  cli_stream *s = open_as_client(r, &q.base, 0, gw_cfg.upstream_timeout_ms + gw_cfg.write_timeout_ms);
+  if (!s) return -1;
   cli_status st;
   memset(&st, 0, sizeof st);
-  cli_stream *s = gw_stream_open(r, m, gw_cfg.upstream_timeout_ms + gw_cfg.write_timeout_ms, &st);
-  if (!s) return gw_reply_rest_error(r, 0, st.code, st.message);
   ProtobufCMessage *msg = NULL;
   if (cli_stream_send(s, &q.base) != 0 || cli_stream_close_send(s) != 0 ||
       cli_stream_recv(s, &hoso__records__v1__download_attachment_response__descriptor, &msg) != 1)
