@@ -95,10 +95,11 @@ async function noCspViolation(page) {
   assert.deepEqual(v, [], `CSP violations: ${v.join('; ')}`);
 }
 
-/* After the page has settled: no spinner, no loading table (bounded wait). */
+/* After the page has settled: no spinner (bounded wait); transitions (the fade after a list
+ * has loaded) are finished at once rather than caught half way. */
 async function shot(page, name) {
   await page.locator('.ant-spin-spinning').first().waitFor({ state: 'detached', timeout: T }).catch(() => undefined);
-  await page.screenshot({ path: join(shots, `${name}.png`) });
+  await page.screenshot({ path: join(shots, `${name}.png`), animations: 'disabled' });
 }
 
 async function login(page, username, password) {
