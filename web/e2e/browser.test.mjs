@@ -132,10 +132,23 @@ const A = await newPage(); // the system administrator
 Object.assign(pages, { U, H, R, S, A });
 
 await check('first-load: the login page of a fresh browser', async () => {
+  const assets = [];
+  U.on('response', (r) => {
+    if (/\/assets\//.test(r.url())) assets.push(r);
+  });
   const t0 = Date.now();
   await U.goto('/');
   await U.getByRole('button', { name: 'Đăng nhập' }).waitFor();
   const visible = Date.now() - t0;
+  // every script and stylesheet came compressed, and these are the bytes a network carries
+  let bytes = 0;
+  for (const r of assets) {
+    const h = await r.allHeaders();
+    assert.equal(h['content-encoding'], 'gzip', `${r.url()} not compressed`);
+    bytes += Number(h['content-length']);
+  }
+  assert.ok(assets.length >= 4, `assets: ${assets.length}`);
+  console.log(`# first load: ${assets.length} assets, ${bytes} bytes on the wire (gzip)`);
   const nav = await U.evaluate(() => JSON.stringify(performance.getEntriesByType('navigation')[0]));
   const n = JSON.parse(nav);
   console.log(`# first load: login form visible after ${visible} ms; DOMContentLoaded ${Math.round(n.domContentLoadedEventEnd)} ms, load ${Math.round(n.loadEventEnd)} ms, ${n.transferSize} bytes of HTML`);

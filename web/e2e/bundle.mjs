@@ -1,10 +1,10 @@
 // The production bundle, checked as the gateway will serve it: no source maps (they would
 // publish the sources) nor sourceMappingURL comments, no inline script or style in the page
 // (the CSP forbids them), nothing that looks like a secret; prints the sizes (raw and gzip)
-// that docs/BENCHMARKS.md records.
+// that docs/BENCHMARKS.md records, and that each pre-compressed copy is its file's.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 
 const dist = process.argv[2];
 const files = [];
@@ -30,15 +30,19 @@ const secret = /(BEGIN [A-Z ]*PRIVATE KEY|eyJ[A-Za-z0-9_-]{8,}\.eyJ|Quan-tri-vie
 const leaks = files.filter((f) => secret.test(readFileSync(f, 'latin1')));
 leaks.length ? fail(`secret-looking text in ${leaks.map((f) => relative(dist, f)).join(', ')}`) : pass('no secret-looking text');
 
-let raw = 0, gz = 0;
-for (const f of files) {
+// sizes of what is served: each file, and the .gz copy the gateway sends instead when there is one
+let raw = 0, gz = 0, n = 0;
+for (const f of files.filter((x) => !x.endsWith('.gz'))) {
   const b = readFileSync(f);
+  const pre = files.includes(`${f}.gz`) ? readFileSync(`${f}.gz`) : null;
+  if (pre && gunzipSync(pre).compare(b) !== 0) fail(`${relative(dist, f)}.gz is not ${relative(dist, f)} compressed`);
   raw += b.length;
-  const g = gzipSync(b, { level: 9 }).length;
+  const g = pre ? pre.length : b.length;
   gz += g;
-  console.log(`# ${relative(dist, f)}: ${b.length} bytes, ${g} gzip`);
+  n++;
+  console.log(`# ${relative(dist, f)}: ${b.length} bytes, ${pre ? `${g} as served gzip` : 'served as is'}`);
 }
-console.log(`# bundle total: ${raw} bytes, ${gz} gzip, ${files.length} files`);
+console.log(`# bundle total: ${raw} bytes, ${gz} as served to a browser taking gzip, ${n} files`);
 if (failed) {
   console.log(`${failed} failed`);
   process.exit(1);

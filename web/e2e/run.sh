@@ -21,7 +21,7 @@ done
 . "$WEB/e2e/npm.sh"
 web_npm_ci "$WEB"
 DIST="$BUILD/web-dist"
-(cd "$WEB" && npx tsc -p . && HOSO_WEB_OUT="$DIST" npx vite build --logLevel warn)
+(cd "$WEB" && npx tsc -p . && HOSO_WEB_OUT="$DIST" npx vite build --logLevel warn && node scripts/compress.mjs "$DIST")
 node "$WEB/e2e/bundle.mjs" "$DIST"
 
 NAME=web-e2e

@@ -48,7 +48,9 @@ export function AccountsPage() {
 
   const run = async () => {
     if (!op) return;
-    const v: Record<string, unknown> = await form.validateFields();
+    // a field left wrong is shown on that field by the form itself: nothing to send
+    const v = (await form.validateFields().catch(() => null)) as Record<string, unknown> | null;
+    if (!v) return;
     setBusy(true);
     setOpError(null);
     try {

@@ -67,7 +67,9 @@ export function DossierPage() {
 
   const run = async () => {
     if (!r) return;
-    const v: Record<string, string> = await form.validateFields();
+    // a field left wrong is shown on that field by the form itself: nothing to send
+    const v = (await form.validateFields().catch(() => null)) as Record<string, string> | null;
+    if (!v) return;
     const client = createClient(Records, transport);
     setBusy(true);
     setActError(null);

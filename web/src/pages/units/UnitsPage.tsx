@@ -63,7 +63,9 @@ export function UnitsPage() {
   const u = unit.data?.unit;
   const run = async () => {
     if (!u) return;
-    const v: Record<string, string | number> = await form.validateFields();
+    // a field left wrong is shown on that field by the form itself: nothing to send
+    const v = (await form.validateFields().catch(() => null)) as Record<string, string | number> | null;
+    if (!v) return;
     setBusy(true);
     setOpError(null);
     try {
