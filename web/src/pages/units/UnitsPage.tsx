@@ -115,7 +115,7 @@ export function UnitsPage() {
                 {u.parentId && <Button size="small" onClick={() => { form.resetFields(); setOp('move'); }}>{vi.units.move}</Button>}
                 {u.parentId && <Button size="small" danger onClick={() => { form.resetFields(); setOp('merge'); }}>{vi.units.merge}</Button>}
               </Space>)}
-              <Descriptions size="small" bordered column={{ xs: 1, xxl: 2 }} labelStyle={{ width: 220 }} items={[
+              <Descriptions size="small" bordered column={1} labelStyle={{ width: 260 }} items={[
                 { key: 'code', label: vi.units.code, children: u.code },
                 { key: 'type', label: vi.units.type, children: vi.unitTypes[u.type] },
                 { key: 'level', label: vi.units.level, children: u.level },
