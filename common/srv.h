@@ -126,6 +126,13 @@ ProtobufCAllocator *srv_allocator(srv_ctx *ctx);
 /* An opaque keyset page token for `key` (val_page_token_encode), in the call's arena; NULL when
  * the key cannot be encoded (too long, out of memory): the caller reports that. */
 char *srv_page_token(srv_ctx *ctx, const char *key);
+/* Keyset paging reads one row more than the page (limit size + 1): of the n rows read, how many
+ * to show; *more is 1 when another page follows (and then at least one row is shown). */
+size_t srv_page_cut(size_t n, int size, int *more);
+/* The next_page_token of a page with more to come, from the key of the last row shown
+ * (printf-style), in the arena. Only when another page follows: the field's default "" marks the
+ * last page. In a transaction: 0, or DB_TX_ROLLBACK with INTERNAL set. */
+int srv_page_next(srv_ctx *ctx, char **token, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Records the status to send and returns -1: `return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
  * "username: must not be empty");`. The message must be one a person can act on. */

@@ -184,14 +184,10 @@ static int list_tx(srv_ctx *ctx, void *p) {
   Hoso__Identity__V1__ListServiceClientsResponse *o = st->out;
   size_t n;
   SRV_TRY(service_clients_list(ctx, st->after, st->page_size + 1, &o->clients, &n));
-  size_t shown = n > (size_t)st->page_size ? (size_t)st->page_size : n;
-  o->n_clients = shown;
-  o->next_page_token = "";
-  if (n > shown && shown > 0) {
-    o->next_page_token = srv_page_token(ctx, o->clients[shown - 1]->client_id);
-    if (!o->next_page_token) return SRV_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
-  }
-  return 0;
+  int more;
+  o->n_clients = srv_page_cut(n, st->page_size, &more);
+  if (!more) return 0;
+  return srv_page_next(ctx, &o->next_page_token, "%s", o->clients[o->n_clients - 1]->client_id);
 }
 
 int rpc_list_service_clients(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "idem.h"
+#include "rpc_util.h"
 #include "records.h"
 #include "scope.h"
 #include "store_records.h"
@@ -32,10 +33,9 @@ static int by_version(const void *a, const void *b) {
 static int hist_tx(srv_ctx *ctx, void *p) {
   hist_st *st = p;
   const Hoso__Records__V1__ImportRecordHistoryRequest *in = st->in;
-  char prev[64];
-  int seen = idem_begin(ctx, in->key, prev, sizeof prev);
-  if (seen < 0) return -1;
-  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  int replayed;
+  SRV_TRY(rec_replay(ctx, in->key, &replayed, &st->out));
+  if (replayed) return 0;
 
   /* The draft: the package's record, managed here, from the beginning of the workflow. */
   rec_t *r = srv_msg_copy(ctx, &in->record->base);

@@ -26,11 +26,10 @@ typedef struct {
 
 static int create_tx(srv_ctx *ctx, void *p) {
   create_st *st = p;
-  char prev[64];
   st->out = NULL;
-  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
-  if (seen < 0) return -1;
-  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  int replayed;
+  SRV_TRY(rec_replay(ctx, st->request_id, &replayed, &st->out));
+  if (replayed) return 0;
 
   /* A fresh copy each time: the body runs again after a serialization failure. */
   rec_t *r = srv_msg_copy(ctx, &st->in->base);
@@ -148,12 +147,11 @@ static int owned_elsewhere(srv_ctx *ctx, const rec_t *n, const rec_t *o) {
 
 static int update_tx(srv_ctx *ctx, void *p) {
   update_st *st = p;
-  char prev[64];
   rec_t *old;
   st->out = NULL;
-  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
-  if (seen < 0) return -1;
-  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  int replayed;
+  SRV_TRY(rec_replay(ctx, st->request_id, &replayed, &st->out));
+  if (replayed) return 0;
 
   SRV_TRY(record_fetch(ctx, st->in->id, RIGHT_UPDATE, 1, &old));
   SRV_TRY(rec_check_version(ctx, old, st->expected));
@@ -225,12 +223,11 @@ static int versions_tx(srv_ctx *ctx, void *p) {
   rec_t *cur;
   int more;
   SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, 0, &cur));
-  SRV_TRY(record_versions_page(ctx, st->id, st->before, st->size, st->with_records, &st->out->versions, &st->out->n_versions, &more));
-  if (more && st->out->n_versions > 0) {
-    st->out->next_page_token =
-        srv_page_token(ctx, srv_printf(ctx, "v%lld", (long long)st->out->versions[st->out->n_versions - 1]->version));
-    if (!st->out->next_page_token) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
-  }
+  SRV_TRY(record_versions_page(ctx, st->id, st->before, st->size, st->with_records, &st->out->versions,
+                               &st->out->n_versions, &more));
+  if (more && st->out->n_versions > 0)
+    SRV_TRY(srv_page_next(ctx, &st->out->next_page_token, "v%lld",
+                          (long long)st->out->versions[st->out->n_versions - 1]->version));
   /* The versions carry the old and new values of every change: a read of the record. */
   return record_audit_read(ctx, "RECORD_HISTORY_READ", cur);
 }

@@ -116,12 +116,11 @@ typedef struct {
 
 static int status_tx(srv_ctx *ctx, void *p) {
   status_st *st = p;
-  char prev[64];
   rec_t *old;
   st->out = NULL;
-  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
-  if (seen < 0) return -1;
-  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  int replayed;
+  SRV_TRY(rec_replay(ctx, st->request_id, &replayed, &st->out));
+  if (replayed) return 0;
 
   SRV_TRY(record_fetch(ctx, st->id, RIGHT_UPDATE, RECORD_LOCK | RECORD_ANY_STATUS, &old));
   SRV_TRY(rec_check_version(ctx, old, st->expected));
@@ -210,7 +209,6 @@ static void add_transfer(srv_ctx *ctx, rec_t *r, const char *from_unit, const ch
 
 static int move_tx(srv_ctx *ctx, void *p) {
   move_st *st = p;
-  char prev[64];
   rec_t *old;
   st->out = NULL;
   /* One transfer moves a record in steps (sent: PENDING_TRANSFER; received: ACTIVE at the new
@@ -219,9 +217,9 @@ static int move_tx(srv_ctx *ctx, void *p) {
   const char *key = *st->step_key ? srv_printf(ctx, "%s|%s", st->transfer_id, st->step_key)
                                    : srv_printf(ctx, "%s|%s|%d|%s", st->transfer_id, st->unit_id, st->status,
                                                 st->pending_unit_id);
-  int seen = idem_begin(ctx, key, prev, sizeof prev);
-  if (seen < 0) return -1;
-  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  int replayed;
+  SRV_TRY(rec_replay(ctx, key, &replayed, &st->out));
+  if (replayed) return 0;
 
   SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, RECORD_LOCK | RECORD_ANY_STATUS, &old));
   if (leaving(old->status) && old->status != STATUS(TRANSFERRED_OUT))

@@ -50,9 +50,7 @@ static int deadlines_tx(srv_ctx *ctx, void *p) {
     }
     o->deadlines[o->n_deadlines++] = d;
   }
-  if (more && n && !(o->next_page_token = srv_page_token(ctx, srv_printf(ctx, "%s|%s", rows[n - 1].due_date, rows[n - 1].id))))
-    return SRV_FAIL(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
-  return 0;
+  return more ? srv_page_next(ctx, &o->next_page_token, "%s|%s", rows[n - 1].due_date, rows[n - 1].id) : 0;
 }
 
 int rpc_list_deadlines(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {

@@ -106,9 +106,7 @@ static int list_tx(srv_ctx *ctx, void *p) {
   char today[11];
   settings_today(today);
   for (size_t i = 0; i < st->out->n_transfers; i++) tr_judge(s, st->out->transfers[i], today);
-  if (more && st->f.next_key && !(st->out->next_page_token = srv_page_token(ctx, st->f.next_key)))
-    return SRV_FAIL(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
-  return 0;
+  return more ? srv_page_next(ctx, &st->out->next_page_token, "%s", st->f.next_key) : 0;
 }
 
 int rpc_list_transfers(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -149,10 +147,7 @@ static int notices_tx(srv_ctx *ctx, void *p) {
   notices_st *st = p;
   int more;
   SRV_TRY(store_notice_list(ctx, st->path, st->before, st->limit, &st->out->notices, &st->out->n_notices, &more));
-  if (more && st->out->n_notices &&
-      !(st->out->next_page_token = srv_page_token(ctx, st->out->notices[st->out->n_notices - 1]->id)))
-    return SRV_FAIL(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
-  return 0;
+  return more ? srv_page_next(ctx, &st->out->next_page_token, "%s", st->out->notices[st->out->n_notices - 1]->id) : 0;
 }
 
 int rpc_list_notices(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {

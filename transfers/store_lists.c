@@ -29,10 +29,10 @@ int store_notice_list(srv_ctx *ctx, const char *unit_path, const char *before, i
                      "AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY notices.id DESC LIMIT $3::int",
                      3, unit_path, before, srv_printf(ctx, "%d", limit + 1));
   if (!r) return -1;
-  int rows = PQntuples(r), take = rows > limit ? limit : rows;
-  *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);
+  size_t take = srv_page_cut((size_t)PQntuples(r), limit, more);
+  *out = srv_alloc(ctx, (take ? take : 1) * sizeof **out);
   *n = 0;
-  for (int i = 0; i < take; i++) {
+  for (int i = 0; i < (int)take; i++) {
     Hoso__Transfers__V1__Notice *x = srv_new(ctx, &hoso__transfers__v1__notice__descriptor);
     x->id = col(ctx, r, i, 0);
     x->unit_id = col(ctx, r, i, 1);
@@ -43,7 +43,6 @@ int store_notice_list(srv_ctx *ctx, const char *unit_path, const char *before, i
     x->created_at = col(ctx, r, i, 6);
     (*out)[(*n)++] = x;
   }
-  *more = rows > limit;
   PQclear(r);
   return 0;
 }
@@ -65,7 +64,7 @@ int store_deadline_list(srv_ctx *ctx, const deadline_filter *f, deadline_row **o
                         "ORDER BY deadlines.due_date, deadlines.id LIMIT $7::int",
                         7, p);
   if (!r) return -1;
-  int rows = PQntuples(r), take = rows > f->limit ? f->limit : rows;
+  int take = (int)srv_page_cut((size_t)PQntuples(r), f->limit, more);
   *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);
   *n = take;
   *settings_version = 0;
@@ -85,7 +84,6 @@ int store_deadline_list(srv_ctx *ctx, const deadline_filter *f, deadline_row **o
     d->estimated = PQgetvalue(r, i, 11)[0] == 't';
     *settings_version = atoll(PQgetvalue(r, i, 12));
   }
-  *more = rows > f->limit;
   PQclear(r);
   return 0;
 }

@@ -403,13 +403,12 @@ int store_transfer_list(srv_ctx *ctx, list_filter *f, transfer_t ***out, size_t 
       "ORDER BY transfers.due_date, transfers.id DESC LIMIT $7::int",
       7, p);
   if (!r) return -1;
-  int rows = PQntuples(r), take = rows > f->limit ? f->limit : rows;
+  int take = (int)srv_page_cut((size_t)PQntuples(r), f->limit, more);
   *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);
   *n = 0;
   for (int i = 0; i < take; i++) (*out)[(*n)++] = row_from(ctx, r, i)->t;
-  *more = rows > f->limit;
   /* The key of the page's last row: its due date as stored ('infinity' included) and id. */
-  if (*more && take) f->next_key = srv_printf(ctx, "%s|%s", PQgetvalue(r, take - 1, 28), PQgetvalue(r, take - 1, 0));
+  if (*more) f->next_key = srv_printf(ctx, "%s|%s", PQgetvalue(r, take - 1, 28), PQgetvalue(r, take - 1, 0));
   PQclear(r);
   return 0;
 }

@@ -310,6 +310,7 @@ static int setup(void **state) {
   write_file(static_dir, "index.html", "<!doctype html><title>HO SO</title>");
   write_file(static_dir, "app.3f9a0c1d.js", "console.log('ho so');");
   write_file(static_dir, "style.css", "body{}");
+  write_file(static_dir, "style.css.gz", "GZ-BYTES"); /* what the build's compression step leaves */
   write_file(static_dir, ".env", "SECRET=1");
   write_file(pg.sock_dir, "secret.txt", "outside the web root");
   char target[600], link[600];
@@ -1012,6 +1013,24 @@ static void test_static_files(void **state) {
   resp_free(&r);
   call("GET", "/nothing-here.js", NULL, NULL, &r);
   expect_status(&r, 404);
+  resp_free(&r);
+  /* the pre-compressed copy to a client that takes gzip, the file to one that does not */
+  call("GET", "/style.css", "Accept-Encoding: br, gzip;q=0.8\r\n", NULL, &r);
+  expect_status(&r, 200);
+  assert_string_equal(header(&r, "Content-Encoding", v, sizeof v), "gzip");
+  assert_string_equal(header(&r, "Content-Type", v, sizeof v), "text/css; charset=utf-8");
+  assert_string_equal(header(&r, "Vary", v, sizeof v), "Accept-Encoding");
+  assert_string_equal(r.body, "GZ-BYTES");
+  resp_free(&r);
+  call("GET", "/style.css", "Accept-Encoding: gzip;q=0\r\n", NULL, &r);
+  assert_null(header(&r, "Content-Encoding", v, sizeof v));
+  assert_string_equal(r.body, "body{}");
+  resp_free(&r);
+  /* a route of the application (no extension): the page, whose script shows that route */
+  call("GET", "/records/12/edit", NULL, NULL, &r);
+  expect_status(&r, 200);
+  assert_string_equal(header(&r, "Content-Type", v, sizeof v), "text/html; charset=utf-8");
+  assert_non_null(strstr(r.body, "<title>HO SO</title>"));
   resp_free(&r);
   /* security headers are on API replies too */
   call("GET", "/healthz", NULL, NULL, &r);
