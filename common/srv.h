@@ -155,14 +155,6 @@ void srv_audit_base(srv_ctx *ctx, audit_entry *e);
  * INTERNAL set when the detail cannot be serialized). */
 int srv_audit(srv_ctx *ctx, const audit_entry *fields, json_t *detail);
 
-/* True when ip (text form) is one of the comma-separated addresses of list, compared as binary
- * addresses ("::1" equals "0:0::1"): the check behind HOSO_TRUSTED_PROXIES, shared with the
- * gateway's HOSO_GATEWAY_TRUSTED_PROXIES. */
-int srv_ip_in_list(const char *ip, const char *list);
-/* The first element of a forwarding header (X-Forwarded-For) copied to out when it is an IP
- * address: 0, else -1. */
-int srv_forwarded_first(const char *v, char *out, size_t outlen);
-
 /* A context for work outside any call (a service's background job, e.g. records' unit sync),
  * so that the job uses the same helpers as a handler (srv_tx, srv_fail, srv_audit, the arena):
  * no metadata, no deadline, no client. The job sets ctx->auth (its own claims, which must

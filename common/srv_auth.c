@@ -1,6 +1,5 @@
 /* Who is calling: the request id, the client address (forwarding headers only from trusted
  * proxies), the bearer token check before each handler, and the process keyring. */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include "cfg.h"
+#include "fwd.h"
 #include "cli.h"
 #include "identity.pb-c.h"
 #include "log.h"
@@ -76,57 +76,36 @@ static char *peer_ip(srv_ctx *ctx, const char *peer) {
   return srv_strdup(ctx, peer);
 }
 
-/* Binary equality of two textual IPs, so "::1" and "0:0::1" match. */
-static int same_ip(const char *a, const char *b) {
-  unsigned char x[16], y[16];
-  if (inet_pton(AF_INET, a, x) == 1) return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
-  if (inet_pton(AF_INET6, a, x) == 1) return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+/* Whether the auth context has property `name` equal to `want`. */
+static int has_property(const grpc_auth_context *ac, const char *name, const char *want) {
+  grpc_auth_property_iterator it = grpc_auth_context_find_properties_by_name(ac, name);
+  for (const grpc_auth_property *p; (p = grpc_auth_property_iterator_next(&it));)
+    if (p->value && strlen(want) == p->value_length && memcmp(p->value, want, p->value_length) == 0)
+      return 1;
   return 0;
 }
 
-int srv_ip_in_list(const char *ip, const char *list) {
-  if (!list || !*list || !*ip) return 0;
-  char item[64];
-  for (const char *s = list; *s;) {
-    while (*s == ',' || isspace((unsigned char)*s)) s++;
-    size_t n = strcspn(s, ",");
-    size_t m = n;
-    while (m > 0 && isspace((unsigned char)s[m - 1])) m--;
-    if (m > 0 && m < sizeof item) {
-      memcpy(item, s, m);
-      item[m] = 0;
-      if (same_ip(ip, item)) return 1;
-    }
-    s += n;
+/* Who may tell us the client's address. Over TLS only the gateway, known by the verified
+ * client certificate that names it (HOSO_GATEWAY_CLIENT_NAME, common name or DNS name): an
+ * address on the network proves nothing, since anyone there (or on the same host) can call us
+ * directly. Plaintext has no certificates: there, peers listed in HOSO_TRUSTED_PROXIES. */
+static int peer_forwards(const grpc_auth_context *ac, const char *ip, const char *trusted) {
+  if (ac && has_property(ac, GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME, GRPC_SSL_TRANSPORT_SECURITY_TYPE)) {
+    if (!grpc_auth_context_peer_is_authenticated(ac)) return 0;
+    const char *gw = cfg_str("HOSO_GATEWAY_CLIENT_NAME", "hoso-gateway");
+    return has_property(ac, GRPC_X509_CN_PROPERTY_NAME, gw) || has_property(ac, GRPC_X509_SAN_PROPERTY_NAME, gw);
   }
-  return 0;
+  return fwd_ip_in_list(ip, trusted);
 }
 
-int srv_forwarded_first(const char *v, char *out, size_t outlen) {
-  if (!v) return -1;
-  while (isspace((unsigned char)*v)) v++;
-  size_t n = strcspn(v, ",");
-  while (n > 0 && isspace((unsigned char)v[n - 1])) n--;
-  if (n == 0 || n >= 64 || n >= outlen) return -1;
-  unsigned char bin[16];
-  memcpy(out, v, n);
-  out[n] = 0;
-  if (inet_pton(AF_INET, out, bin) != 1 && inet_pton(AF_INET6, out, bin) != 1) return -1;
-  return 0;
-}
-
-/* First element of a forwarding header when it is an IP address, else NULL. */
-static char *forwarded_ip(srv_ctx *ctx, const char *v) {
-  char buf[64];
-  return srv_forwarded_first(v, buf, sizeof buf) == 0 ? srv_strdup(ctx, buf) : NULL;
-}
-
-const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const char *trusted) {
+const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const grpc_auth_context *ac,
+                                 const char *trusted) {
   char *ip = peer_ip(ctx, peer);
-  if (!srv_ip_in_list(ip, trusted)) return ip; /* anyone else could claim any address */
-  char *fwd = forwarded_ip(ctx, srv_metadata(ctx, "x-forwarded-for"));
-  if (!fwd) fwd = forwarded_ip(ctx, srv_metadata(ctx, "x-client-addr"));
-  return fwd ? fwd : ip;
+  char out[64];
+  if (fwd_client_addr(ip, peer_forwards(ac, ip, trusted), srv_metadata(ctx, "x-forwarded-for"), trusted,
+                      out, sizeof out) != 0)
+    return ip;
+  return srv_strdup(ctx, out);
 }
 
 int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {

@@ -52,9 +52,12 @@ int srv_call_cancelled(srv_ctx *ctx);
 /* --- srv_auth.c --- */
 /* Request id from x-request-id when acceptable, else a fresh random one (arena). */
 const char *srv_pick_request_id(srv_ctx *ctx);
-/* Client address from the peer string, honouring forwarding headers from trusted proxies.
- * trusted: comma separated IPs (may be NULL). */
-const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const char *trusted);
+/* Client address from the peer string and the call's auth context: x-forwarded-for (read from
+ * the right past the proxies in trusted, fwd.h) only from the gateway, known over TLS by its
+ * client certificate, in plaintext by its address in trusted (comma separated IPs, may be
+ * NULL). */
+const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const grpc_auth_context *ac,
+                                 const char *trusted);
 /* Token check before the handler; 0 to go on, -1 with the status set. */
 int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls);
 /* Keyring of the process; refresh goes through load (NULL: identity's GetPublicKeys). */

@@ -283,9 +283,9 @@ static void serve_call(worker *w, grpc_call *call, grpc_call_details *d, grpc_me
     p->n_md++;
   }
   char *peer = grpc_call_get_peer(call);
-  ctx.client_addr = srv_pick_client_addr(c, peer, R.trusted);
-  gpr_free(peer);
   grpc_auth_context *ac = grpc_call_auth_context(call);
+  ctx.client_addr = srv_pick_client_addr(c, peer, ac, R.trusted);
+  gpr_free(peer);
   /* With TLS, an authenticated peer means a client certificate that verified against the CA. */
   ctx.peer_has_cert = ac && grpc_auth_context_peer_is_authenticated(ac);
   grpc_auth_context_release(ac);
@@ -484,7 +484,8 @@ static void release(int grpc_up) {
  *   HOSO_TLS_CA            PEM file: request client certificates and verify them against it
  *   HOSO_TLS_CLIENT_AUTH   "require": refuse connections without a client certificate
  *   HOSO_SERVICE_MTLS      "require": SERVICE-role tokens only over a verified client cert
- *   HOSO_TRUSTED_PROXIES   comma separated IPs whose x-forwarded-for / x-client-addr count
+ *   HOSO_TRUSTED_PROXIES   proxies skipped in x-forwarded-for; in plaintext, who may send it
+ *   HOSO_GATEWAY_CLIENT_NAME  the gateway's client certificate name (TLS: who may send it)
  *   HOSO_IDENTITY_ADDR     where GetPublicKeys is asked when cfg->load_keys is NULL */
 int srv_main(const srv_config *cfg, int argc, char **argv) {
   (void)argc;

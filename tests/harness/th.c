@@ -834,6 +834,9 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
     env_setf(&env, addr_env, s->addr);
     env_setf(&env, "HOSO_LOG_LEVEL", "info");
     env_setf(&env, "HOSO_ADMIN_PASSWORD", TH_ADMIN_PASSWORD);
+    /* Services refuse plaintext unless told: tests speak it (a test giving certificates gets
+     * TLS all the same) and say so, as a developer must. */
+    env_setf(&env, "HOSO_PLAINTEXT", "1");
     for (size_t i = 0; extra_env && extra_env[i]; i++) env_set(&env, extra_env[i]);
 
     pid_t pid = spawn_service(path, env.v, s->log);

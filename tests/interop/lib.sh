@@ -53,7 +53,7 @@ interop_spawn() {
   local log="$1"
   shift
   env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-    LSAN_OPTIONS="${LSAN_OPTIONS:-}" HOSO_LOG_LEVEL=info "$@" >"$TMP/$log.log" 2>&1 </dev/null &
+    LSAN_OPTIONS="${LSAN_OPTIONS:-}" HOSO_LOG_LEVEL=info HOSO_PLAINTEXT=1 "$@" >"$TMP/$log.log" 2>&1 </dev/null &
   SPAWNED=$!
   INTEROP_PIDS+=("$SPAWNED")
 }
