@@ -47,17 +47,6 @@ int keys_ensure(db_conn *db);
 int keys_rotation_start(void);
 void keys_rotation_stop(void);
 
-/* Failed-login throttling (throttle.c), per typed name and per client address, kept inside
- * the caller's transaction. kind_key is the username (lowercased) or "svc:<client_id>".
- * throttle_check: 0 when allowed, else the seconds until the next try is allowed (> 0);
- * -1 on database error. throttle_fail records a failure (growing lockout);
- * throttle_success clears the name's counter. */
-long throttle_check(db_conn *db, const char *name, const char *addr);
-int throttle_fail(db_conn *db, const char *name, const char *addr);
-int throttle_success(db_conn *db, const char *name);
-/* Clears the name's lockout (after an administrator resets the password). */
-int throttle_clear(db_conn *db, const char *name);
-
 /* Ends every session of an account (revokes its refresh tokens), e.g. when it is disabled,
  * revoked, its roles narrowed or its password reset (session.c). Returns the number of
  * tokens revoked or -1. */

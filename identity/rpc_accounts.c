@@ -10,6 +10,7 @@
 #include "pw.h"
 #include "scope.h"
 #include "store_accounts.h"
+#include "throttle.h"
 #include "val.h"
 
 /* Account status values of proto AccountStatus and of the status column. */

@@ -10,6 +10,7 @@
 #include "pw.h"
 #include "scope.h"
 #include "store_service_clients.h"
+#include "throttle.h"
 #include "val.h"
 
 #define BAD_CLIENT "invalid client credentials"
@@ -303,7 +304,8 @@ typedef struct {
   const char *client_id, *secret;
   char key[64];      /* throttle name: "svc:<client_id>" */
   char subject[64];  /* "svc:<client_id>" */
-  int found, revoked, verified;
+  int found, revoked, verified, busy;
+  thr_try thr;
   long long gen;     /* the client's token generation (013_token_revocations.sql) */
   char phc[PW_PHC_MAX];
   char *ids_array;   /* the grant, "{4,17}" */
@@ -313,7 +315,7 @@ typedef struct {
 /* A failure that must be remembered: the audit row and the throttle count commit while the
  * caller gets the error (srv_tx sends the status fn recorded, after committing). */
 static int login_refuse(srv_ctx *ctx, login_st *st, const char *outcome) {
-  if (throttle_fail(ctx->db, st->key, ctx->client_addr) != 0) return -1;
+  /* counted already, by throttle_begin */
   if (audit_client(ctx, "SERVICE_LOGIN_FAILED", st->found ? st->subject : "", st->client_id,
                    st->found ? st->client_id : "", outcome, NULL) != 0)
     return -1;
@@ -323,7 +325,7 @@ static int login_refuse(srv_ctx *ctx, login_st *st, const char *outcome) {
 
 static int login_lookup_tx(srv_ctx *ctx, void *p) {
   login_st *st = p;
-  long wait = throttle_check(ctx->db, st->key, ctx->client_addr);
+  long wait = throttle_begin(ctx->db, THR_SERVICE, st->key, ctx->client_addr, &st->thr);
   if (wait < 0) return -1;
   if (wait > 0) {
     if (audit_client(ctx, "SERVICE_LOGIN_FAILED", "", st->client_id, "", "locked", NULL) != 0) return -1;
@@ -345,11 +347,18 @@ static int login_lookup_tx(srv_ctx *ctx, void *p) {
 
 static int login_finish_tx(srv_ctx *ctx, void *p) {
   login_st *st = p;
+  if (st->busy) {
+    if (throttle_end(ctx->db, &st->thr, THR_NOT_TRIED) != 0) return -1;
+    if (audit_client(ctx, "SERVICE_LOGIN_FAILED", "", st->client_id, "", "busy", NULL) != 0) return -1;
+    srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED,
+             "too many logins are being checked right now; try again in a few seconds");
+    return 0;
+  }
   if (!st->found) return login_refuse(ctx, st, "unknown_client");
   if (!st->verified) return login_refuse(ctx, st, "bad_secret");
   /* Checked only after the secret, and answered the same: a revoked client learns nothing. */
   if (st->revoked) return login_refuse(ctx, st, "revoked");
-  if (throttle_success(ctx->db, st->key) != 0) return -1;
+  if (throttle_end(ctx->db, &st->thr, THR_OK) != 0) return -1;
 
   /* The token's scope is the grant as it stands now: units dissolved since are left out. */
   PGresult *r = sc_units(ctx->db, st->ids_array, 1);
@@ -417,8 +426,16 @@ int rpc_service_login(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_lookup_tx, &st) != 0) return -1;
   /* argon2id between the transactions, never while one holds the throttle rows. */
   pthread_once(&dummy_once, dummy_init);
-  if (st.found) st.verified = pw_verify(st.phc, st.secret) == 1;
-  else (void)pw_verify(dummy_phc, st.secret);
+  /* From an address the client has not logged in from lately, the check waits its turn
+   * (throttle.h); a service restarted elsewhere retries a refusal. */
+  int gated = !st.thr.known;
+  if (gated && !throttle_gate_enter(3000)) {
+    st.busy = 1;
+  } else {
+    if (st.found) st.verified = pw_verify(st.phc, st.secret) == 1;
+    else (void)pw_verify(dummy_phc, st.secret);
+    if (gated) throttle_gate_leave();
+  }
   st.out = srv_new(ctx, &hoso__identity__v1__service_login_response__descriptor);
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_finish_tx, &st) != 0) return -1;
   *resp = &st.out->base;

@@ -9,10 +9,14 @@
 #include "pw.h"
 #include "scope.h"
 #include "session.h"
+#include "throttle.h"
 #include "val.h"
 
 #define BAD_LOGIN "invalid username or password"
 #define BAD_REFRESH "refresh token is invalid or expired; log in again"
+#define BUSY "too many logins are being checked right now; try again in a few seconds"
+/* How long a password check from an unfamiliar place waits for the gate (throttle.h). */
+#define GATE_WAIT_MS 3000
 
 /* A hash to verify against when the username is unknown, so that answer takes as long as a
  * wrong password for a real account. */
@@ -60,7 +64,8 @@ typedef struct {
   char username[129];
   const char *password;
   long locked;
-  int found, status, must_change, verified;
+  int found, status, must_change, verified, busy;
+  thr_try thr;
   session_subject subj;
   char phc[PW_PHC_MAX], rehash[PW_PHC_MAX];
   Hoso__Identity__V1__LoginResponse *out;
@@ -68,7 +73,7 @@ typedef struct {
 
 static int login_lookup_tx(srv_ctx *ctx, void *p) {
   login_st *st = p;
-  st->locked = throttle_check(ctx->db, st->username, ctx->client_addr);
+  st->locked = throttle_begin(ctx->db, THR_PERSON, st->username, ctx->client_addr, &st->thr);
   if (st->locked < 0) return -1;
   if (st->locked > 0) {
     audit_entry e;
@@ -98,8 +103,18 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
   login_st *st = p;
   audit_entry e;
   const char *id = st->found ? st->subj.id : NULL, *path = st->found ? st->subj.unit_path : NULL;
+  if (st->busy) {
+    /* never checked: the try is not held against anyone */
+    if (throttle_end(ctx->db, &st->thr, THR_NOT_TRIED) != 0) return -1;
+    audit_login(ctx, "LOGIN_FAILED", id, st->username, path, "busy", &e);
+    if (audit_write(ctx->db, &e) != 0) return -1;
+    srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, BUSY);
+    return 0;
+  }
+  /* The right password ends the count, whatever the account's state; a wrong one stays counted
+   * (throttle_begin counted it before the check). */
+  if (throttle_end(ctx->db, &st->thr, st->verified ? THR_OK : THR_FAILED) != 0) return -1;
   if (!st->verified) {
-    if (throttle_fail(ctx->db, st->username, ctx->client_addr) != 0) return -1;
     audit_login(ctx, "LOGIN_FAILED", id, st->username, path, st->found ? "bad_password" : "unknown_user", &e);
     if (audit_write(ctx->db, &e) != 0) return -1;
     srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, BAD_LOGIN);
@@ -113,7 +128,6 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
     srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "account is %s; contact your administrator", why);
     return 0;
   }
-  if (throttle_success(ctx->db, st->username) != 0) return -1;
   if (db_cmd(ctx->db,
              "UPDATE accounts SET last_login_at = now(), "
              "password_phc = CASE WHEN $2 = '' THEN password_phc ELSE $2 END WHERE id = $1::bigint",
@@ -144,11 +158,19 @@ int rpc_login(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp
 
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_lookup_tx, &st) != 0 || srv_failed(ctx)) return -1;
   pthread_once(&dummy_once, dummy_init);
-  if (st.found) {
-    st.verified = pw_verify(st.phc, st.password) == 1;
-    if (st.verified && pw_needs_rehash(st.phc) && pw_hash(st.password, st.rehash) != 0) st.rehash[0] = 0;
+  /* From an unfamiliar place the check waits its turn at the gate, so a flood of guesses
+   * cannot take the CPU from people logging in where they usually do. */
+  int gated = !st.thr.known;
+  if (gated && !throttle_gate_enter(GATE_WAIT_MS)) {
+    st.busy = 1;
   } else {
-    (void)pw_verify(dummy_phc, st.password);
+    if (st.found) {
+      st.verified = pw_verify(st.phc, st.password) == 1;
+      if (st.verified && pw_needs_rehash(st.phc) && pw_hash(st.password, st.rehash) != 0) st.rehash[0] = 0;
+    } else {
+      (void)pw_verify(dummy_phc, st.password);
+    }
+    if (gated) throttle_gate_leave();
   }
   st.out = srv_new(ctx, &hoso__identity__v1__login_response__descriptor);
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_finish_tx, &st) != 0 || srv_failed(ctx)) return -1;
@@ -278,14 +300,17 @@ int rpc_logout(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **res
 typedef struct {
   const char *id, *username;
   long locked;
-  int found, status, verified;
+  int found, status, verified, busy;
+  thr_try thr;
   char phc[PW_PHC_MAX], new_phc[PW_PHC_MAX];
   Hoso__Identity__V1__ChangePasswordResponse *out;
 } chpw_st;
 
 static int chpw_lookup_tx(srv_ctx *ctx, void *p) {
   chpw_st *st = p;
-  st->locked = throttle_check(ctx->db, st->username, ctx->client_addr);
+  /* Counted like a login and in the same counters: a stolen token must not become a way
+   * around the login's limits. */
+  st->locked = throttle_begin(ctx->db, THR_PERSON, st->username, ctx->client_addr, &st->thr);
   if (st->locked < 0) return -1;
   if (st->locked > 0) {
     srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "too many failed attempts; try again in %ld s", st->locked);
@@ -310,9 +335,14 @@ static int chpw_finish_tx(srv_ctx *ctx, void *p) {
   e.target_type = "account";
   e.target_id = st->id;
   e.unit_path = ctx->auth->unit_path;
+  if (st->busy) {
+    if (throttle_end(ctx->db, &st->thr, THR_NOT_TRIED) != 0) return -1;
+    srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, BUSY);
+    return 0; /* commit: the try is taken back */
+  }
+  if (throttle_end(ctx->db, &st->thr, st->verified ? THR_OK : THR_FAILED) != 0) return -1;
   if (!st->verified) {
     /* A stolen first-login or access token must not become a password-guessing oracle. */
-    if (throttle_fail(ctx->db, st->username, ctx->client_addr) != 0) return -1;
     e.action = "PASSWORD_CHANGE_FAILED";
     e.outcome = "bad_password";
     if (audit_write(ctx->db, &e) != 0) return -1;
@@ -325,7 +355,6 @@ static int chpw_finish_tx(srv_ctx *ctx, void *p) {
              2, st->id, st->new_phc) != 0)
     return -1;
   if (session_revoke_account(ctx->db, st->id, "password changed") < 0) return -1;
-  if (throttle_success(ctx->db, st->username) != 0) return -1;
   PGresult *r = db_q(ctx->db, "SELECT " SESSION_SUBJECT_COLS " FROM accounts a WHERE a.id = $1::bigint", 1, st->id);
   if (!r) return -1;
   session_subject s;
@@ -356,9 +385,15 @@ int rpc_change_password(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMess
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", chpw_lookup_tx, &st) != 0 || srv_failed(ctx)) return -1;
   if (!st.found || st.status != 1)
     return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "account is not active; contact your administrator");
-  st.verified = pw_verify(st.phc, in->old_password) == 1;
-  if (st.verified && pw_hash(in->new_password, st.new_phc) != 0)
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "could not hash the new password");
+  int gated = !st.thr.known;
+  if (gated && !throttle_gate_enter(GATE_WAIT_MS)) {
+    st.busy = 1;
+  } else {
+    st.verified = pw_verify(st.phc, in->old_password) == 1;
+    int hashed = !st.verified || pw_hash(in->new_password, st.new_phc) == 0;
+    if (gated) throttle_gate_leave();
+    if (!hashed) return srv_fail(ctx, GRPC_STATUS_INTERNAL, "could not hash the new password");
+  }
   st.out = srv_new(ctx, &hoso__identity__v1__change_password_response__descriptor);
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", chpw_finish_tx, &st) != 0 || srv_failed(ctx)) return -1;
   *resp = &st.out->base;

@@ -1,58 +1,141 @@
-/* Failed-login throttling: a growing lockout per typed name (whether or not such an account
- * exists, so answers never reveal it) and per client address, stored in login_throttle. */
+/* Login throttling (throttle.h): which counters a try is counted in, the growing delays, and
+ * the gate for password checks from unfamiliar places. The SQL is store_throttle.c. */
+#include "throttle.h"
+
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include "identity.h"
+#include <string.h>
+#include <time.h>
+#include "cfg.h"
+#include "log.h"
+#include "store_throttle.h"
 
-/* Five wrong guesses for one name, then 30 s, 60 s, 120 s ... up to an hour. An address gets
- * more room (an office behind one NAT) before the same doubling starts. */
-#define NAME_FREE_FAILURES 5
-#define ADDR_FREE_FAILURES 20
-#define BASE_LOCK_SECONDS 30
-#define MAX_LOCK_SECONDS 3600
-/* A failure older than this no longer counts. */
-#define FORGET_AFTER "24 hours"
+static long delay_base(void) { return cfg_int("HOSO_LOGIN_DELAY_SECONDS", 5, 1, 3600); }
 
-long throttle_check(db_conn *db, const char *name, const char *addr) {
-  PGresult *r = db_q(db,
-                     "SELECT coalesce(ceil(extract(epoch FROM max(locked_until) - now())), 0)::bigint "
-                     "FROM login_throttle WHERE locked_until > now() AND "
-                     "((kind = 'u' AND key = $1) OR (kind = 'a' AND key = $2))",
-                     2, name, addr ? addr : "");
-  if (!r) return -1;
-  long s = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-  PQclear(r);
-  return s > 0 ? s : 0;
+static void add(thr_try *t, char kind, const char *key, int free_tries) {
+  t->kind[t->n] = kind;
+  snprintf(t->key[t->n], sizeof t->key[t->n], "%s", key);
+  t->free_tries[t->n] = free_tries;
+  t->n++;
 }
 
-static int bump(db_conn *db, const char *kind, const char *key, int free_failures) {
-  char ff[16], base[16], cap[16];
-  snprintf(ff, sizeof ff, "%d", free_failures);
-  snprintf(base, sizeof base, "%d", BASE_LOCK_SECONDS);
-  snprintf(cap, sizeof cap, "%d", MAX_LOCK_SECONDS);
-  return db_cmd(db,
-                "INSERT INTO login_throttle AS t (kind, key, failures, last_failure_at) "
-                "VALUES ($1, $2, 1, now()) "
-                "ON CONFLICT (kind, key) DO UPDATE SET "
-                "  failures = CASE WHEN t.last_failure_at < now() - interval '" FORGET_AFTER "' "
-                "             THEN 1 ELSE t.failures + 1 END, "
-                "  last_failure_at = now(), "
-                "  locked_until = CASE "
-                "    WHEN t.last_failure_at < now() - interval '" FORGET_AFTER "' THEN NULL "
-                "    WHEN t.failures + 1 >= $3::int THEN now() + make_interval(secs => "
-                "      least($5::int, $4::int * power(2, least(t.failures + 1 - $3::int, 20)))) "
-                "    ELSE t.locked_until END",
-                5, kind, key, ff, base, cap);
-}
+static long cap_of(const thr_try *t) { return t->who == THR_SERVICE ? THR_SERVICE_CAP_SECONDS : THR_CAP_SECONDS; }
 
-int throttle_fail(db_conn *db, const char *name, const char *addr) {
-  if (bump(db, "u", name, NAME_FREE_FAILURES) != 0) return -1;
-  if (addr && *addr && bump(db, "a", addr, ADDR_FREE_FAILURES) != 0) return -1;
+long throttle_begin(db_conn *db, thr_who who, const char *name, const char *addr, thr_try *t) {
+  memset(t, 0, sizeof *t);
+  t->who = who;
+  snprintf(t->name, sizeof t->name, "%s", name);
+  snprintf(t->addr, sizeof t->addr, "%s", addr ? addr : "");
+  char pair[sizeof t->key[0]];
+  snprintf(pair, sizeof pair, "%s|%s", t->addr, t->name);
+  t->known = *t->addr ? st_known(db, t->name, t->addr, THR_KNOWN_DAYS) : 0;
+  if (t->known < 0) return -1;
+  if (who == THR_SERVICE) {
+    add(t, 's', pair, THR_SERVICE_FREE);
+  } else {
+    add(t, 'p', pair, THR_PAIR_FREE);
+    /* At home, a person answers only for their own mistakes there: guesses at the name from
+     * elsewhere, and at other names from this address, do not lock them out. */
+    if (!t->known) {
+      add(t, 'u', t->name, THR_NAME_FREE);
+      if (*t->addr) add(t, 'a', t->addr, THR_ADDR_FREE);
+    }
+  }
+  const char *kinds[3], *keys[3];
+  char ks[3][2];
+  for (int i = 0; i < t->n; i++) {
+    ks[i][0] = t->kind[i];
+    ks[i][1] = 0;
+    kinds[i] = ks[i];
+    keys[i] = t->key[i];
+  }
+  st_counter c[3];
+  if (st_lock(db, t->n, kinds, keys, THR_FORGET_HOURS, c) != 0) return -1;
+  long wait = 0;
+  for (int i = 0; i < t->n; i++)
+    if (c[i].wait > wait) wait = c[i].wait;
+  if (wait > 0) {
+    t->n = 0; /* nothing counted: nothing to take back */
+    return wait;
+  }
+  long base = delay_base(), cap = cap_of(t);
+  for (int i = 0; i < t->n; i++) {
+    long f = c[i].failures + 1;
+    if (st_set(db, kinds[i], keys[i], f, thr_delay(f, t->free_tries[i], base, cap)) != 0) return -1;
+  }
   return 0;
 }
 
-int throttle_success(db_conn *db, const char *name) {
-  return db_cmd(db, "DELETE FROM login_throttle WHERE kind = 'u' AND key = $1", 1, name);
+int throttle_end(db_conn *db, const thr_try *t, thr_outcome outcome) {
+  if (outcome == THR_FAILED) return 0;
+  for (int i = 0; i < t->n; i++) {
+    char k[2] = {t->kind[i], 0};
+    int rc = outcome == THR_OK && (t->kind[i] == 'p' || t->kind[i] == 's')
+                 ? st_set(db, k, t->key[i], 0, 0)
+                 : st_take_back(db, k, t->key[i], t->free_tries[i]);
+    if (rc != 0) return -1;
+  }
+  /* the address becomes (or stays) the name's own */
+  if (outcome == THR_OK && *t->addr && st_home(db, t->name, t->addr) != 0) return -1;
+  return 0;
 }
 
-int throttle_clear(db_conn *db, const char *name) { return throttle_success(db, name); }
+int throttle_clear(db_conn *db, const char *name) { return st_clear_name(db, name); }
+
+/* Hourly, in a transaction of its own; a failed round is logged and tried again in a minute. */
+static long prune_round(srv_ctx *ctx, void *arg) {
+  (void)arg;
+  if (db_ensure(ctx->db) != 0 || st_prune(ctx->db, THR_FORGET_HOURS, THR_KNOWN_DAYS) != 0) {
+    log_warn("login throttle clean-up failed (%s); retrying in a minute", db_err_message(ctx->db));
+    return 60000;
+  }
+  return 3600 * 1000L;
+}
+
+static srv_periodic *prune_job;
+
+int throttle_prune_start(void) {
+  return (prune_job = srv_periodic_start("login-throttle-prune", "identity", prune_round, NULL, 60000)) ? 0 : -1;
+}
+
+void throttle_prune_stop(void) {
+  srv_periodic_stop(prune_job);
+  prune_job = NULL;
+}
+
+/* ---- the gate ---------------------------------------------------------------------------- */
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_busy;
+
+int throttle_gate_enter(long wait_ms) {
+  int slots = (int)cfg_int("HOSO_LOGIN_UNFAMILIAR_SLOTS", 1, 1, 256);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += wait_ms / 1000;
+  until.tv_nsec += (wait_ms % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&gate_mu);
+  int in = 1;
+  while (gate_busy >= slots) {
+    if (pthread_cond_timedwait(&gate_cv, &gate_mu, &until) == ETIMEDOUT && gate_busy >= slots) {
+      in = 0;
+      break;
+    }
+  }
+  if (in) gate_busy++;
+  pthread_mutex_unlock(&gate_mu);
+  return in;
+}
+
+void throttle_gate_leave(void) {
+  pthread_mutex_lock(&gate_mu);
+  gate_busy--;
+  pthread_cond_signal(&gate_cv);
+  pthread_mutex_unlock(&gate_mu);
+}

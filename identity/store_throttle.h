@@ -1,0 +1,33 @@
+/* The SQL of login throttling (throttle.c): counters in identity.login_throttle and the
+ * addresses names log in from in identity.login_known. Each runs in the caller's transaction. */
+#ifndef HOSO_IDENTITY_STORE_THROTTLE_H
+#define HOSO_IDENTITY_STORE_THROTTLE_H
+
+#include "db.h"
+
+/* 1 when name logged in from addr within `days`, 0 when not, -1 on error. */
+int st_known(db_conn *db, const char *name, const char *addr, int days);
+
+typedef struct {
+  long failures; /* counted failures (0 once forgotten) */
+  long wait;     /* seconds until the next try may be made, 0 when it may be made now */
+} st_counter;
+
+/* Makes the n counters exist and locks them FOR UPDATE, in (kind, key) order, until the
+ * transaction ends; out[i] describes kinds[i]/keys[i]. Failures older than forget_hours read as
+ * 0. 0 / -1. */
+int st_lock(db_conn *db, int n, const char *const *kinds, const char *const *keys, int forget_hours,
+            st_counter *out);
+/* Counts a failure on a locked counter: its new number, and the next try allowed wait_s seconds
+ * from now (0: at once). */
+int st_set(db_conn *db, const char *kind, const char *key, long failures, long wait_s);
+/* Takes one counted try back; the delay ends when fewer than free_tries failures remain. */
+int st_take_back(db_conn *db, const char *kind, const char *key, int free_tries);
+/* Remembers that name logged in from addr now. */
+int st_home(db_conn *db, const char *name, const char *addr);
+/* Deletes a person's name counter and every pair counter of the name. */
+int st_clear_name(db_conn *db, const char *name);
+/* Deletes counters idle for forget_hours and homes unused for known_days. */
+int st_prune(db_conn *db, int forget_hours, int known_days);
+
+#endif
