@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "cfg.h"
 #include "identity.h"
+#include "key_seal.h"
 #include "log.h"
 #include "pw.h"
 
@@ -32,13 +33,21 @@ static int key_insert(db_conn *db, char *kid_out, size_t kid_len) {
   struct tm tm;
   gmtime_r(&now, &tm);
   snprintf(kid, sizeof kid, "%04d%02d%02d-%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, rnd);
-  if (db_cmd(db, "INSERT INTO signing_keys (kid, private_pem, public_pem) VALUES ($1, $2, $3)", 3,
-             kid, priv, pub) != 0)
+  /* Sealed: the database never sees the private key (in the clear only in HOSO_INSECURE_DEV). */
+  if (seal_enabled()) {
+    char *sealed = seal_private(kid, priv);
+    int bad = !sealed || db_cmd(db, "INSERT INTO signing_keys (kid, private_sealed, public_pem) VALUES ($1, $2, $3)",
+                                3, kid, sealed, pub) != 0;
+    free(sealed);
+    if (bad) goto out;
+  } else if (db_cmd(db, "INSERT INTO signing_keys (kid, private_pem, public_pem) VALUES ($1, $2, $3)", 3, kid, priv,
+                    pub) != 0) {
     goto out;
+  }
   if (kid_out) snprintf(kid_out, kid_len, "%s", kid);
   rc = 0;
 out:
-  free(priv);
+  seal_wipe_free(priv);
   free(pub);
   return rc;
 }
@@ -48,12 +57,36 @@ typedef struct {
   int force;   /* rotate even if the current key is young */
   int rotated; /* out: a new key signs */
   int had_key; /* out: one signed before it */
+  int sealed;  /* out: keys found in the clear and sealed now */
 } rotate_arg;
+
+/* Keys an older identity (or the development mode) stored in the clear are sealed as soon as a
+ * key encryption key is there; the active one is then replaced, since its clear copy may live
+ * on in backups. Caller holds the rotation lock. */
+static int seal_clear_keys(db_conn *db, rotate_arg *a) {
+  if (!seal_enabled()) return 0;
+  PGresult *r = db_q(db, "SELECT kid, private_pem, retired_at IS NULL FROM signing_keys WHERE private_pem IS NOT NULL", 0);
+  if (!r) return -1;
+  int rc = 0;
+  for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+    char *sealed = seal_private(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    if (!sealed ||
+        db_cmd(db, "UPDATE signing_keys SET private_sealed = $2, private_pem = NULL WHERE kid = $1", 2,
+               PQgetvalue(r, i, 0), sealed) != 0)
+      rc = -1;
+    free(sealed);
+    a->sealed++;
+    if (PQgetvalue(r, i, 2)[0] == 't') a->force = 1;
+  }
+  PQclear(r);
+  return rc;
+}
 
 static int rotate_tx(db_conn *db, void *p) {
   rotate_arg *a = p;
   /* One rotation at a time across replicas. */
   if (db_cmd(db, "SELECT pg_advisory_xact_lock(hashtext('identity.signing_keys'))", 0) != 0) return -1;
+  if (seal_clear_keys(db, a) != 0) return -1;
   long max_age = cfg_int("HOSO_KEY_ROTATE_DAYS", 30, 1, 3650) * 86400L;
   char age[32];
   snprintf(age, sizeof age, "%ld", max_age);
@@ -94,7 +127,9 @@ static int rotate_by_age_tx(db_conn *db, void *p) {
   e.outcome = "ok";
   e.client_addr = "";
   e.request_id = "key-rotation";
-  e.detail_json = a->had_key ? "{\"why\":\"age\"}" : "{\"why\":\"first key\"}";
+  e.detail_json = !a->had_key ? "{\"why\":\"first key\"}"
+                  : a->sealed  ? "{\"why\":\"the previous key was stored in the clear\"}"
+                               : "{\"why\":\"age\"}";
   return audit_write(db, &e);
 }
 
@@ -107,8 +142,10 @@ static void signer_forget(void) {
 int keys_ensure(db_conn *db) {
   rotate_arg a = {.force = 0};
   if (db_tx(db, DB_READ_COMMITTED, "*", "system", rotate_by_age_tx, &a) != 0) return -1;
+  if (a.sealed) log_info("sealed %d signing key(s) stored in the clear with HOSO_KEY_ENCRYPTION_KEY", a.sealed);
   if (a.rotated && a.had_key)
-    log_info("signing key %s now signs (the previous one was older than HOSO_KEY_ROTATE_DAYS)", a.kid);
+    log_info("signing key %s now signs (the previous one was %s)", a.kid,
+             a.sealed ? "stored in the clear" : "older than HOSO_KEY_ROTATE_DAYS");
   signer_forget();
   return 0;
 }
@@ -148,7 +185,7 @@ int keys_rotate(db_conn *db, char *kid_out, size_t kid_len) {
  * goes into this process's keyring too, so tokens we sign verify here at once. */
 static int signer_load(db_conn *db) {
   PGresult *r = db_q(db,
-                     "SELECT kid, private_pem, public_pem FROM signing_keys WHERE retired_at IS NULL "
+                     "SELECT kid, private_pem, public_pem, private_sealed FROM signing_keys WHERE retired_at IS NULL "
                      "ORDER BY created_at DESC LIMIT 1",
                      0);
   if (!r) return -1;
@@ -157,15 +194,24 @@ static int signer_load(db_conn *db) {
     log_error("no active signing key; restart identity to create one");
     return -1;
   }
-  tok_keyring *kr = srv_keyring();
-  if (kr) tok_keyring_add(kr, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2));
-  char *pem = strdup(PQgetvalue(r, 0, 1));
+  char *pem = NULL;
+  if (!PQgetisnull(r, 0, 3)) {
+    pem = seal_open(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3));
+    if (!pem)
+      log_error("the signing key %s does not open with %s: is HOSO_KEY_ENCRYPTION_KEY the file this "
+                "deployment's keys were sealed with?",
+                PQgetvalue(r, 0, 0), seal_enabled() ? "this key encryption key" : "no key encryption key");
+  } else if (!PQgetisnull(r, 0, 1)) {
+    pem = strdup(PQgetvalue(r, 0, 1));
+  }
   if (!pem) {
     PQclear(r);
     return -1;
   }
+  tok_keyring *kr = srv_keyring();
+  if (kr) tok_keyring_add(kr, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2));
   pthread_mutex_lock(&signer_mu);
-  free(signer_pem);
+  seal_wipe_free(signer_pem);
   signer_pem = pem;
   snprintf(signer_kid, sizeof signer_kid, "%s", PQgetvalue(r, 0, 0));
   signer_loaded = time(NULL);
@@ -173,6 +219,8 @@ static int signer_load(db_conn *db) {
   PQclear(r);
   return 0;
 }
+
+int keys_check_signer(db_conn *db) { return signer_load(db); }
 
 int keys_sign(srv_ctx *ctx, const tok_claims *claims, int ttl, char **jwt) {
   pthread_mutex_lock(&signer_mu);

@@ -428,14 +428,11 @@ int rpc_service_login(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   pthread_once(&dummy_once, dummy_init);
   /* From an address the client has not logged in from lately, the check waits its turn
    * (throttle.h); a service restarted elsewhere retries a refusal. */
-  int gated = !st.thr.known;
-  if (gated && !throttle_gate_enter(3000)) {
-    st.busy = 1;
-  } else {
-    if (st.found) st.verified = pw_verify(st.phc, st.secret) == 1;
-    else (void)pw_verify(dummy_phc, st.secret);
-    if (gated) throttle_gate_leave();
-  }
+  const char *phc = st.found ? st.phc : dummy_phc;
+  int ok = 0;
+  if (st.thr.known) ok = pw_verify(phc, st.secret) == 1;
+  else if (!throttle_gate_verify(phc, st.secret, &ok)) st.busy = 1;
+  st.verified = st.found && ok;
   st.out = srv_new(ctx, &hoso__identity__v1__service_login_response__descriptor);
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_finish_tx, &st) != 0) return -1;
   *resp = &st.out->base;

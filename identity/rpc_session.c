@@ -15,8 +15,6 @@
 #define BAD_LOGIN "invalid username or password"
 #define BAD_REFRESH "refresh token is invalid or expired; log in again"
 #define BUSY "too many logins are being checked right now; try again in a few seconds"
-/* How long a password check from an unfamiliar place waits for the gate (throttle.h). */
-#define GATE_WAIT_MS 3000
 
 /* A hash to verify against when the username is unknown, so that answer takes as long as a
  * wrong password for a real account. */
@@ -158,20 +156,14 @@ int rpc_login(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp
 
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_lookup_tx, &st) != 0 || srv_failed(ctx)) return -1;
   pthread_once(&dummy_once, dummy_init);
-  /* From an unfamiliar place the check waits its turn at the gate, so a flood of guesses
+  /* From an unfamiliar place the check runs at the gate (throttle.h), so a flood of guesses
    * cannot take the CPU from people logging in where they usually do. */
-  int gated = !st.thr.known;
-  if (gated && !throttle_gate_enter(GATE_WAIT_MS)) {
-    st.busy = 1;
-  } else {
-    if (st.found) {
-      st.verified = pw_verify(st.phc, st.password) == 1;
-      if (st.verified && pw_needs_rehash(st.phc) && pw_hash(st.password, st.rehash) != 0) st.rehash[0] = 0;
-    } else {
-      (void)pw_verify(dummy_phc, st.password);
-    }
-    if (gated) throttle_gate_leave();
-  }
+  const char *phc = st.found ? st.phc : dummy_phc;
+  int ok = 0;
+  if (st.thr.known) ok = pw_verify(phc, st.password) == 1;
+  else if (!throttle_gate_verify(phc, st.password, &ok)) st.busy = 1;
+  st.verified = st.found && ok;
+  if (st.verified && pw_needs_rehash(st.phc) && pw_hash(st.password, st.rehash) != 0) st.rehash[0] = 0;
   st.out = srv_new(ctx, &hoso__identity__v1__login_response__descriptor);
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_finish_tx, &st) != 0 || srv_failed(ctx)) return -1;
   *resp = &st.out->base;
@@ -385,15 +377,12 @@ int rpc_change_password(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMess
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", chpw_lookup_tx, &st) != 0 || srv_failed(ctx)) return -1;
   if (!st.found || st.status != 1)
     return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "account is not active; contact your administrator");
-  int gated = !st.thr.known;
-  if (gated && !throttle_gate_enter(GATE_WAIT_MS)) {
-    st.busy = 1;
-  } else {
-    st.verified = pw_verify(st.phc, in->old_password) == 1;
-    int hashed = !st.verified || pw_hash(in->new_password, st.new_phc) == 0;
-    if (gated) throttle_gate_leave();
-    if (!hashed) return srv_fail(ctx, GRPC_STATUS_INTERNAL, "could not hash the new password");
-  }
+  int ok = 0;
+  if (st.thr.known) ok = pw_verify(st.phc, in->old_password) == 1;
+  else if (!throttle_gate_verify(st.phc, in->old_password, &ok)) st.busy = 1;
+  st.verified = ok;
+  if (st.verified && pw_hash(in->new_password, st.new_phc) != 0)
+    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "could not hash the new password");
   st.out = srv_new(ctx, &hoso__identity__v1__change_password_response__descriptor);
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", chpw_finish_tx, &st) != 0 || srv_failed(ctx)) return -1;
   *resp = &st.out->base;

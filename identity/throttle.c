@@ -3,11 +3,18 @@
 #include "throttle.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 #include "cfg.h"
+#include "key_seal.h"
+#include "pw.h"
 #include "log.h"
 #include "store_throttle.h"
 
@@ -104,38 +111,111 @@ void throttle_prune_stop(void) {
   prune_job = NULL;
 }
 
-/* ---- the gate ---------------------------------------------------------------------------- */
+/* ---- the gate ----------------------------------------------------------------------------
+ * Checker threads take one job at a time. A worker hands its job over only to an idle checker
+ * (a worker never queues behind a flood, it is told "busy" instead), then waits for the result;
+ * a job whose worker gave up is finished and freed by its checker. */
+
+typedef struct gate_job {
+  char phc[PW_PHC_MAX];
+  char *password; /* wiped when done */
+  int done, ok, abandoned;
+} gate_job;
 
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
-static int gate_busy;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER; /* jobs, idle checkers, results */
+static gate_job *gate_slot;                               /* handed over, not yet taken */
+static int gate_idle, gate_started;
 
-int throttle_gate_enter(long wait_ms) {
-  int slots = (int)cfg_int("HOSO_LOGIN_UNFAMILIAR_SLOTS", 1, 1, 256);
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += wait_ms / 1000;
-  until.tv_nsec += (wait_ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
-  pthread_mutex_lock(&gate_mu);
-  int in = 1;
-  while (gate_busy >= slots) {
-    if (pthread_cond_timedwait(&gate_cv, &gate_mu, &until) == ETIMEDOUT && gate_busy >= slots) {
-      in = 0;
-      break;
-    }
-  }
-  if (in) gate_busy++;
-  pthread_mutex_unlock(&gate_mu);
-  return in;
+static void job_free(gate_job *j) {
+  seal_wipe_free(j->password);
+  OPENSSL_cleanse(j, sizeof *j);
+  free(j);
 }
 
-void throttle_gate_leave(void) {
+static void *checker_main(void *arg) {
+  (void)arg;
+  /* The lowest priority the kernel offers a thread without privileges: it runs on CPU that
+   * normal work leaves idle. */
+  setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
   pthread_mutex_lock(&gate_mu);
-  gate_busy--;
-  pthread_cond_signal(&gate_cv);
+  for (;;) {
+    gate_idle++;
+    pthread_cond_broadcast(&gate_cv);
+    while (!gate_slot) pthread_cond_wait(&gate_cv, &gate_mu);
+    gate_idle--;
+    gate_job *j = gate_slot;
+    gate_slot = NULL;
+    pthread_mutex_unlock(&gate_mu);
+    int ok = pw_verify(j->phc, j->password) == 1;
+    pthread_mutex_lock(&gate_mu);
+    if (j->abandoned) {
+      job_free(j);
+    } else {
+      j->ok = ok;
+      j->done = 1;
+      pthread_cond_broadcast(&gate_cv);
+    }
+  }
+  return NULL;
+}
+
+/* Starts the checkers on first use (detached: they live as long as the process). */
+static void gate_start(void) {
+  int n = (int)cfg_int("HOSO_LOGIN_UNFAMILIAR_SLOTS", 1, 1, 64);
+  for (int i = 0; i < n; i++) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, checker_main, NULL) == 0) pthread_detach(t);
+    else log_error("login gate: cannot start a checker thread");
+  }
+}
+
+static void deadline(struct timespec *t, long ms) {
+  clock_gettime(CLOCK_REALTIME, t);
+  t->tv_sec += ms / 1000;
+  t->tv_nsec += (ms % 1000) * 1000000L;
+  if (t->tv_nsec >= 1000000000L) {
+    t->tv_sec++;
+    t->tv_nsec -= 1000000000L;
+  }
+}
+
+int throttle_gate_verify(const char *phc, const char *password, int *ok) {
+  *ok = 0;
+  gate_job *j = calloc(1, sizeof *j);
+  if (!j || !(j->password = strdup(password))) {
+    free(j);
+    return 0;
+  }
+  snprintf(j->phc, sizeof j->phc, "%s", phc);
+  struct timespec until;
+  pthread_mutex_lock(&gate_mu);
+  if (!gate_started) {
+    gate_started = 1;
+    gate_start();
+  }
+  deadline(&until, GATE_QUEUE_MS);
+  while (gate_idle == 0 || gate_slot)
+    if (pthread_cond_timedwait(&gate_cv, &gate_mu, &until) == ETIMEDOUT && (gate_idle == 0 || gate_slot)) {
+      pthread_mutex_unlock(&gate_mu);
+      job_free(j);
+      return 0;
+    }
+  gate_slot = j;
+  pthread_cond_broadcast(&gate_cv);
+  deadline(&until, GATE_CHECK_MS);
+  while (!j->done)
+    if (pthread_cond_timedwait(&gate_cv, &gate_mu, &until) == ETIMEDOUT && !j->done) break;
+  int done = j->done;
+  if (done) {
+    *ok = j->ok;
+    job_free(j);
+  } else if (gate_slot == j) {
+    gate_slot = NULL; /* never taken */
+    job_free(j);
+  } else {
+    j->abandoned = 1; /* its checker frees it */
+  }
   pthread_mutex_unlock(&gate_mu);
+  return done;
 }

@@ -68,12 +68,14 @@ int throttle_clear(db_conn *db, const char *name);
 int throttle_prune_start(void);
 void throttle_prune_stop(void);
 
-/* The gate: password checks for tries from unfamiliar places (not thr_try.known) run at most
- * HOSO_LOGIN_UNFAMILIAR_SLOTS (1) at a time per process, so a flood of guesses from many
- * addresses uses about one core while people at their usual addresses log in beside it.
- * throttle_gate_enter waits up to wait_ms: 1 when in (call throttle_gate_leave), 0 when
- * the gate stayed full. */
-int throttle_gate_enter(long wait_ms);
-void throttle_gate_leave(void);
+/* The gate: the password check of a try from an unfamiliar place (not thr_try.known) runs on
+ * one of HOSO_LOGIN_UNFAMILIAR_SLOTS (1) checker threads of the lowest CPU priority, so a flood
+ * of guesses from many addresses uses only CPU that people logging in where they usually do
+ * leave idle. throttle_gate_verify waits up to GATE_QUEUE_MS for a free checker and the check
+ * up to GATE_CHECK_MS: 1 with *ok = pw_verify(phc, password) == 1, or 0 when it could not be
+ * checked in time (the caller answers "try again in a few seconds"). */
+#define GATE_QUEUE_MS 200
+#define GATE_CHECK_MS 3000
+int throttle_gate_verify(const char *phc, const char *password, int *ok);
 
 #endif

@@ -173,6 +173,8 @@ static void pg_prog(char *out, size_t n, const char *prog) {
     snprintf(out, n, "%s", prog);
 }
 
+void th_pg_prog(char *out, size_t n, const char *prog) { pg_prog(out, n, prog); }
+
 /* Runs argv (as the postgres user when as_pg and we are root: initdb and postgres refuse
  * root), stdout and stderr appended to log (or discarded). Returns the exit code or -1.
  * posix_spawn rather than fork: the test process may already run gRPC threads. */
@@ -449,6 +451,27 @@ static void cluster_teardown(reg_cluster *rc) {
   rc->used = 0;
 }
 
+/* 32 random bytes as hex, in a file only its owner reads: what ./hoso up makes in var/keys. */
+static int write_kek(char *path, size_t n, const char *dir) {
+  snprintf(path, n, "%.240s/kek", dir);
+  unsigned char b[32];
+  char hex[66];
+  FILE *r = fopen("/dev/urandom", "rb");
+  size_t got = r ? fread(b, 1, sizeof b, r) : 0;
+  if (r) fclose(r);
+  if (got != sizeof b) return -1;
+  for (size_t i = 0; i < sizeof b; i++) snprintf(hex + 2 * i, 3, "%02x", b[i]);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fprintf(stderr, "th: %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  hex[64] = '\n';
+  int ok = write(fd, hex, 65) == 65;
+  close(fd);
+  return ok ? 0 : -1;
+}
+
 int th_pg_start(th_pg *pg) {
   pthread_once(&hooks_once, install_hooks);
   memset(pg, 0, sizeof *pg);
@@ -495,6 +518,7 @@ int th_pg_start(th_pg *pg) {
   snprintf(pg->admin_dsn, sizeof pg->admin_dsn, "host=%s port=%d dbname=hoso user=postgres",
            pg->sock_dir, pg->port);
   if (pg_admin_exec(pg->dsn, "SELECT 1") != 0) goto fail;
+  if (write_kek(pg->kek, sizeof pg->kek, root) != 0) goto fail;
   return 0;
 
 fail:
@@ -831,6 +855,7 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
       if (v) env_setf(&env, keep[i], v);
     }
     if (pg) env_setf(&env, "HOSO_PG_DSN", pg->dsn);
+    if (pg && pg->kek[0]) env_setf(&env, "HOSO_KEY_ENCRYPTION_KEY", pg->kek);
     env_setf(&env, addr_env, s->addr);
     env_setf(&env, "HOSO_LOG_LEVEL", "info");
     env_setf(&env, "HOSO_ADMIN_PASSWORD", TH_ADMIN_PASSWORD);

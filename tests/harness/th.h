@@ -13,17 +13,21 @@ typedef struct {
   int port;           /* the socket's port number (no TCP listener) */
   char dsn[512];      /* libpq DSN for the non-superuser application role "hoso" */
   char admin_dsn[512];/* DSN as the superuser, for test set-up and inspection only */
+  char kek[300];      /* identity's key encryption key file (HOSO_KEY_ENCRYPTION_KEY), mode 0600 */
 } th_pg;
 
 /* initdb (as the postgres user when running as root) into a fresh temp dir, start the server
  * (fsync off, listen_addresses = ''), create role hoso (LOGIN, not superuser) owning database
- * hoso. 0 / -1 (reason printed). */
+ * hoso, and a key encryption key file beside the cluster (every service started on it gets
+ * HOSO_KEY_ENCRYPTION_KEY). 0 / -1 (reason printed). */
 int th_pg_start(th_pg *pg);
 /* Stop (fast) / start again on the same directory and socket. */
 int th_pg_stop(th_pg *pg);
 int th_pg_restart_server(th_pg *pg);
 /* Stop and delete the cluster. */
 void th_pg_destroy(th_pg *pg);
+/* The path of a PostgreSQL program (pg_dump, psql...) of the server the harness runs. */
+void th_pg_prog(char *out, size_t n, const char *prog);
 
 typedef struct {
   pid_t pid;

@@ -13,6 +13,9 @@ as_pg() {
 TMP="$(mktemp -d "/tmp/hoso-$NAME-XXXXXX")"
 [ "$(id -u)" -ne 0 ] || chown postgres: "$TMP"
 chmod 700 "$TMP"
+# identity's key encryption key, as ./hoso up makes it (every service gets it; identity uses it)
+KEK="$TMP/kek"
+(umask 077 && openssl rand -hex 32 >"$KEK")
 INTEROP_PIDS=()
 STATUS=1
 
@@ -53,7 +56,8 @@ interop_spawn() {
   local log="$1"
   shift
   env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-    LSAN_OPTIONS="${LSAN_OPTIONS:-}" HOSO_LOG_LEVEL=info HOSO_PLAINTEXT=1 "$@" >"$TMP/$log.log" 2>&1 </dev/null &
+    LSAN_OPTIONS="${LSAN_OPTIONS:-}" HOSO_LOG_LEVEL=info HOSO_PLAINTEXT=1 \
+    HOSO_KEY_ENCRYPTION_KEY="$KEK" "$@" >"$TMP/$log.log" 2>&1 </dev/null &
   SPAWNED=$!
   INTEROP_PIDS+=("$SPAWNED")
 }
