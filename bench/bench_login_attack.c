@@ -22,6 +22,10 @@
 
 static cli_chan *ch;
 static char people[PEOPLE][64], homes[PEOPLE][32];
+/* Each run its own people, unknown names and addresses: counters of an earlier run (kept a
+ * day) would refuse the guesses before they are tried. */
+static long stamp;
+static int addr_base;
 
 static double now_s(void) {
   struct timespec t;
@@ -75,7 +79,6 @@ static int make_people(const char *admin_pw) {
   char unit[32];
   snprintf(unit, sizeof unit, "%s", ((Hoso__Identity__V1__WhoAmIResponse *)o)->account->unit_id);
   protobuf_c_message_free_unpacked(o, NULL);
-  long stamp = (long)time(NULL);
   for (int i = 0; i < PEOPLE; i++) {
     snprintf(people[i], sizeof people[i], "bench.that.%ld.%d", stamp, i);
     snprintf(homes[i], sizeof homes[i], "10.20.1.%d", i + 1);
@@ -160,12 +163,13 @@ static void *attacker_main(void *p) {
   (void)p;
   cli_status st;
   for (int g; (g = atomic_fetch_add(&next_guess, 1)) < total_guesses;) {
-    /* 1 000 addresses, ten guesses each; half at 500 names that do not exist, half at the
-     * real accounts */
+    /* 1 000 addresses, ten guesses each, each at another name: half at 500 names that do not
+     * exist, half at the real accounts */
     char addr[32], name[64];
-    snprintf(addr, sizeof addr, "198.18.%d.%d", (g % 1000) / 250, (g % 1000) % 250 + 1);
-    if (g % 2) snprintf(name, sizeof name, "khong.co.%d", (g / 2) % 500);
-    else snprintf(name, sizeof name, "%s", people[(g / 2) % PEOPLE]);
+    int a = g % 1000, round = g / 1000;
+    snprintf(addr, sizeof addr, "198.18.%d.%d", addr_base + a / 250, a % 250 + 1);
+    if (g % 2) snprintf(name, sizeof name, "khong.co.%ld.%d", stamp, (a * 7 + round) % 500);
+    else snprintf(name, sizeof name, "%s", people[(a + round) % PEOPLE]);
     grpc_status_code c = login(addr, name, "doan-mo-mat-khau", NULL, &st);
     if (c == GRPC_STATUS_UNAUTHENTICATED) atomic_fetch_add(&checked, 1);
     else if (c == GRPC_STATUS_RESOURCE_EXHAUSTED && strstr(st.message, "try again in "))
@@ -186,6 +190,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--attackers")) attackers = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--guesses")) total_guesses = atoi(argv[i + 1]);
   }
+  stamp = (long)time(NULL);
+  addr_base = (int)(stamp % 63) * 4;
   if (!admin_pw || attackers < 1 || attackers > 256 || total_guesses < 1) {
     fprintf(stderr, "usage: bench_login_attack [--addr A] [--attackers N] [--guesses G] (HOSO_ADMIN_PASSWORD set)\n");
     return 2;

@@ -7,17 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-int st_known(db_conn *db, const char *name, const char *addr, int days) {
+int st_peek(db_conn *db, const char *name, const char *addr, const char *pair_kind, const char *pair_key,
+            int days, int *known, long *wait_pair, long *wait_others) {
   char d[16];
   snprintf(d, sizeof d, "%d", days);
+  /* Read without locks: most tries of a flood are refused here, at the cost of one query. */
   PGresult *r = db_q(db,
                      "SELECT EXISTS (SELECT 1 FROM login_known WHERE name = $1 AND addr = $2 "
-                     "AND last_ok_at > now() - make_interval(days => $3::int))",
-                     3, name, addr, d);
+                     "  AND last_ok_at > now() - make_interval(days => $5::int)), "
+                     "coalesce((SELECT ceil(extract(epoch FROM locked_until - now()))::bigint FROM login_throttle "
+                     "  WHERE kind = $3 AND key = $4 AND locked_until > now()), 0), "
+                     "coalesce((SELECT max(ceil(extract(epoch FROM locked_until - now())))::bigint FROM login_throttle "
+                     "  WHERE ((kind = 'u' AND key = $1) OR (kind = 'a' AND key = $2)) AND locked_until > now()), 0)",
+                     5, name, addr, pair_kind, pair_key, d);
   if (!r) return -1;
-  int known = PQgetvalue(r, 0, 0)[0] == 't';
+  *known = PQgetvalue(r, 0, 0)[0] == 't';
+  *wait_pair = strtol(PQgetvalue(r, 0, 1), NULL, 10);
+  *wait_others = strtol(PQgetvalue(r, 0, 2), NULL, 10);
   PQclear(r);
-  return known;
+  return 0;
 }
 
 int st_lock(db_conn *db, int n, const char *const *kinds, const char *const *keys, int forget_hours,

@@ -5,8 +5,11 @@
 
 #include "db.h"
 
-/* 1 when name logged in from addr within `days`, 0 when not, -1 on error. */
-int st_known(db_conn *db, const char *name, const char *addr, int days);
+/* Without locks: whether name logged in from addr within `days` (*known), and the seconds left
+ * of the pair counter's wait and of the longest wait of the name's and the address's people
+ * counters ('u', 'a'). 0 / -1. */
+int st_peek(db_conn *db, const char *name, const char *addr, const char *pair_kind, const char *pair_key,
+            int days, int *known, long *wait_pair, long *wait_others);
 
 typedef struct {
   long failures; /* counted failures (0 once forgotten) */

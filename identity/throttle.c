@@ -2,19 +2,11 @@
  * the gate for password checks from unfamiliar places. The SQL is store_throttle.c. */
 #include "throttle.h"
 
-#include <errno.h>
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 #include "cfg.h"
-#include "key_seal.h"
-#include "pw.h"
 #include "log.h"
 #include "store_throttle.h"
 
@@ -36,8 +28,16 @@ long throttle_begin(db_conn *db, thr_who who, const char *name, const char *addr
   snprintf(t->addr, sizeof t->addr, "%s", addr ? addr : "");
   char pair[sizeof t->key[0]];
   snprintf(pair, sizeof pair, "%s|%s", t->addr, t->name);
-  t->known = *t->addr ? st_known(db, t->name, t->addr, THR_KNOWN_DAYS) : 0;
-  if (t->known < 0) return -1;
+  long wait_pair = 0, wait_others = 0;
+  if (st_peek(db, t->name, t->addr, who == THR_SERVICE ? "s" : "p", pair, THR_KNOWN_DAYS, &t->known, &wait_pair,
+              &wait_others) != 0)
+    return -1;
+  if (!*t->addr) t->known = 0;
+  /* A refusal decided on what is already there costs no lock and no write; an allowed try is
+   * decided again below, under the locks. */
+  long seen = wait_pair;
+  if (who == THR_PERSON && !t->known && wait_others > seen) seen = wait_others;
+  if (seen > 0) return seen;
   if (who == THR_SERVICE) {
     add(t, 's', pair, THR_SERVICE_FREE);
   } else {
@@ -111,67 +111,18 @@ void throttle_prune_stop(void) {
   prune_job = NULL;
 }
 
-/* ---- the gate ----------------------------------------------------------------------------
- * Checker threads take one job at a time. A worker hands its job over only to an idle checker
- * (a worker never queues behind a flood, it is told "busy" instead), then waits for the result;
- * a job whose worker gave up is finished and freed by its checker. */
-
-typedef struct gate_job {
-  char phc[PW_PHC_MAX];
-  char *password; /* wiped when done */
-  int done, ok, abandoned;
-} gate_job;
+/* ---- the gate ---------------------------------------------------------------------------- */
 
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER; /* jobs, idle checkers, results */
-static gate_job *gate_slot;                               /* handed over, not yet taken */
-static int gate_idle, gate_started;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_in, gate_waiting;
+static struct timespec gate_next; /* the earliest start of the next check (the rate) */
 
-static void job_free(gate_job *j) {
-  seal_wipe_free(j->password);
-  OPENSSL_cleanse(j, sizeof *j);
-  free(j);
+static int ts_before(const struct timespec *a, const struct timespec *b) {
+  return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-static void *checker_main(void *arg) {
-  (void)arg;
-  /* The lowest priority the kernel offers a thread without privileges: it runs on CPU that
-   * normal work leaves idle. */
-  setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
-  pthread_mutex_lock(&gate_mu);
-  for (;;) {
-    gate_idle++;
-    pthread_cond_broadcast(&gate_cv);
-    while (!gate_slot) pthread_cond_wait(&gate_cv, &gate_mu);
-    gate_idle--;
-    gate_job *j = gate_slot;
-    gate_slot = NULL;
-    pthread_mutex_unlock(&gate_mu);
-    int ok = pw_verify(j->phc, j->password) == 1;
-    pthread_mutex_lock(&gate_mu);
-    if (j->abandoned) {
-      job_free(j);
-    } else {
-      j->ok = ok;
-      j->done = 1;
-      pthread_cond_broadcast(&gate_cv);
-    }
-  }
-  return NULL;
-}
-
-/* Starts the checkers on first use (detached: they live as long as the process). */
-static void gate_start(void) {
-  int n = (int)cfg_int("HOSO_LOGIN_UNFAMILIAR_SLOTS", 1, 1, 64);
-  for (int i = 0; i < n; i++) {
-    pthread_t t;
-    if (pthread_create(&t, NULL, checker_main, NULL) == 0) pthread_detach(t);
-    else log_error("login gate: cannot start a checker thread");
-  }
-}
-
-static void deadline(struct timespec *t, long ms) {
-  clock_gettime(CLOCK_REALTIME, t);
+static void ts_add_ms(struct timespec *t, long ms) {
   t->tv_sec += ms / 1000;
   t->tv_nsec += (ms % 1000) * 1000000L;
   if (t->tv_nsec >= 1000000000L) {
@@ -180,42 +131,42 @@ static void deadline(struct timespec *t, long ms) {
   }
 }
 
-int throttle_gate_verify(const char *phc, const char *password, int *ok) {
-  *ok = 0;
-  gate_job *j = calloc(1, sizeof *j);
-  if (!j || !(j->password = strdup(password))) {
-    free(j);
-    return 0;
-  }
-  snprintf(j->phc, sizeof j->phc, "%s", phc);
-  struct timespec until;
+int throttle_gate_enter(void) {
+  int slots = (int)cfg_int("HOSO_LOGIN_UNFAMILIAR_SLOTS", 1, 1, 256);
+  long rate = cfg_int("HOSO_LOGIN_UNFAMILIAR_RATE", 20, 1, 100000);
+  struct timespec now, until;
+  clock_gettime(CLOCK_REALTIME, &now);
+  until = now;
+  ts_add_ms(&until, GATE_WAIT_MS);
   pthread_mutex_lock(&gate_mu);
-  if (!gate_started) {
-    gate_started = 1;
-    gate_start();
-  }
-  deadline(&until, GATE_QUEUE_MS);
-  while (gate_idle == 0 || gate_slot)
-    if (pthread_cond_timedwait(&gate_cv, &gate_mu, &until) == ETIMEDOUT && (gate_idle == 0 || gate_slot)) {
-      pthread_mutex_unlock(&gate_mu);
-      job_free(j);
-      return 0;
+  int in = 0;
+  if (gate_waiting < 2 * slots || (gate_in < slots && !ts_before(&now, &gate_next))) {
+    gate_waiting++;
+    for (;;) {
+      clock_gettime(CLOCK_REALTIME, &now);
+      if (gate_in < slots && !ts_before(&now, &gate_next)) {
+        in = 1;
+        break;
+      }
+      if (!ts_before(&now, &until)) break;
+      /* woken by a leave, or at the next start the rate allows */
+      const struct timespec *w = gate_in < slots && ts_before(&gate_next, &until) ? &gate_next : &until;
+      pthread_cond_timedwait(&gate_cv, &gate_mu, w);
     }
-  gate_slot = j;
-  pthread_cond_broadcast(&gate_cv);
-  deadline(&until, GATE_CHECK_MS);
-  while (!j->done)
-    if (pthread_cond_timedwait(&gate_cv, &gate_mu, &until) == ETIMEDOUT && !j->done) break;
-  int done = j->done;
-  if (done) {
-    *ok = j->ok;
-    job_free(j);
-  } else if (gate_slot == j) {
-    gate_slot = NULL; /* never taken */
-    job_free(j);
-  } else {
-    j->abandoned = 1; /* its checker frees it */
+    gate_waiting--;
+  }
+  if (in) {
+    gate_in++;
+    gate_next = now;
+    ts_add_ms(&gate_next, 1000 / rate);
   }
   pthread_mutex_unlock(&gate_mu);
-  return done;
+  return in;
+}
+
+void throttle_gate_leave(void) {
+  pthread_mutex_lock(&gate_mu);
+  gate_in--;
+  pthread_cond_broadcast(&gate_cv);
+  pthread_mutex_unlock(&gate_mu);
 }

@@ -68,14 +68,15 @@ int throttle_clear(db_conn *db, const char *name);
 int throttle_prune_start(void);
 void throttle_prune_stop(void);
 
-/* The gate: the password check of a try from an unfamiliar place (not thr_try.known) runs on
- * one of HOSO_LOGIN_UNFAMILIAR_SLOTS (1) checker threads of the lowest CPU priority, so a flood
- * of guesses from many addresses uses only CPU that people logging in where they usually do
- * leave idle. throttle_gate_verify waits up to GATE_QUEUE_MS for a free checker and the check
- * up to GATE_CHECK_MS: 1 with *ok = pw_verify(phc, password) == 1, or 0 when it could not be
- * checked in time (the caller answers "try again in a few seconds"). */
-#define GATE_QUEUE_MS 200
-#define GATE_CHECK_MS 3000
-int throttle_gate_verify(const char *phc, const char *password, int *ok);
+/* The gate: password checks of tries from unfamiliar places (not thr_try.known) run at most
+ * HOSO_LOGIN_UNFAMILIAR_SLOTS (1) at a time per process and start at most
+ * HOSO_LOGIN_UNFAMILIAR_RATE (20) a second, so a flood of guesses from many addresses gets a
+ * bounded share of the CPU while people at their usual addresses log in beside it. Twice as
+ * many may wait their turn, up to GATE_WAIT_MS; any other is refused at once: a flood must not
+ * hold the workers, or people's calls would queue behind it. throttle_gate_enter: 1 when in
+ * (then throttle_gate_leave after the check), 0 when refused ("try again in a few seconds"). */
+#define GATE_WAIT_MS 3000
+int throttle_gate_enter(void);
+void throttle_gate_leave(void);
 
 #endif
