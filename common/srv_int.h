@@ -86,6 +86,12 @@ void srv_grpc_init(void);
 grpc_call *cli_create_call(cli_chan *c, grpc_completion_queue *cq, grpc_slice method,
                            gpr_timespec deadline);
 
+/* --- srv_schema.c --- */
+/* Before serving, on a connection of the services' role (HOSO_PG_DSN): waits for PostgreSQL,
+ * applies the migrations as the owner when HOSO_PG_MIGRATE_DSN is set (then forgets it), and
+ * refuses (-1, logged) a schema missing a migration or a role that could rewrite the audit log. */
+int srv_schema_ready(db_conn *app, const srv_config *cfg);
+
 /* --- srv_tls.c --- */
 /* Server credentials from HOSO_TLS_*; *mode names them for the log. NULL on a bad setup. */
 grpc_server_credentials *srv_tls_credentials(const char **mode);

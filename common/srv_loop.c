@@ -403,18 +403,6 @@ static int collect_services(void) {
   return 0;
 }
 
-/* A database that is still starting (containers, ./hoso up) is waited for, not fatal. */
-static int migrate_with_wait(db_conn *db) {
-  long wait_s = cfg_int("HOSO_PG_WAIT", 30, 0, 3600);
-  double until = now_ms() + wait_s * 1000.0;
-  for (;;) {
-    if (db_migrate(db, R.cfg->schema, R.cfg->migrations) == 0) return 0;
-    if (db_err_kind(db) != DB_UNAVAILABLE || now_ms() >= until) return -1;
-    log_warn("database not reachable yet; retrying (HOSO_PG_WAIT=%lds)", wait_s);
-    sleep(1);
-  }
-}
-
 static void drain_cq(grpc_completion_queue *cq) {
   grpc_completion_queue_shutdown(cq);
   while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type !=
@@ -478,6 +466,8 @@ static void release(int grpc_up) {
 /* Settings (environment):
  *   <cfg->addr_env>        listen address, default cfg->addr_default
  *   HOSO_PG_DSN            libpq DSN, default CFG_PG_DSN_DEFAULT ("dbname=hoso user=hoso")
+ *   HOSO_PG_MIGRATE_DSN    DSN of the owner role: migrations run as it at start-up (or with the
+ *                          argument `migrate`, which then exits); else they must be there
  *   HOSO_PG_WAIT           seconds to wait for PostgreSQL at start-up (30)
  *   HOSO_WORKERS           worker threads = concurrent calls = connections (8, 1..256)
  *   HOSO_TLS_CERT/KEY      PEM files: serve TLS (both or neither)
@@ -488,8 +478,6 @@ static void release(int grpc_up) {
  *   HOSO_GATEWAY_CLIENT_NAME  the gateway's client certificate name (TLS: who may send it)
  *   HOSO_IDENTITY_ADDR     where GetPublicKeys is asked when cfg->load_keys is NULL */
 int srv_main(const srv_config *cfg, int argc, char **argv) {
-  (void)argc;
-  (void)argv;
   int rc = 1, grpc_up = 0;
   memset(&R, 0, sizeof R);
   R.cfg = cfg;
@@ -510,13 +498,23 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   R.trusted = cfg_str("HOSO_TRUSTED_PROXIES", NULL);
   R.service_mtls = strcasecmp(cfg_str("HOSO_SERVICE_MTLS", ""), "require") == 0;
 
+  if (argc > 1 && !strcmp(argv[1], "migrate") && !cfg_str("HOSO_PG_MIGRATE_DSN", NULL)) {
+    log_error("migrate: set HOSO_PG_MIGRATE_DSN to the owner role's connection (and HOSO_PG_DSN to the "
+              "services' role, which is granted its rights)");
+    goto out;
+  }
   if (collect_services() != 0) goto out;
   R.w = calloc((size_t)R.n_workers, sizeof *R.w);
   if (!R.w) goto out;
   for (int i = 0; i < R.n_workers; i++)
     if (!(R.w[i].db = db_open(dsn, cfg->schema))) goto out;
-  if (migrate_with_wait(R.w[0].db) != 0) {
-    log_error("migrations of schema %s failed; not starting", cfg->schema);
+  if (srv_schema_ready(R.w[0].db, cfg) != 0) {
+    log_error("schema %s is not ready; not starting", cfg->schema);
+    goto out;
+  }
+  if (argc > 1 && !strcmp(argv[1], "migrate")) { /* a deployment's migration step: done */
+    log_info("schema %s migrated", cfg->schema);
+    rc = 0;
     goto out;
   }
   if (cfg->on_start && cfg->on_start(R.w[0].db) != 0) {

@@ -304,7 +304,8 @@ static int pg_template(char *tpl, size_t n) {
   /* The major version is part of the name, so an upgraded server never gets an old template. */
   const char *p = strstr(initdb, "/postgresql/");
   if (p) snprintf(ver, sizeof ver, "-%ld", strtol(p + strlen("/postgresql/"), NULL, 10));
-  snprintf(tpl, n, "%s/pg-template%s", HOSO_BIN_DIR, ver);
+  /* -r2: the roles changed (hoso_owner owns the database); an older template is not used */
+  snprintf(tpl, n, "%s/pg-template%s-r2", HOSO_BIN_DIR, ver);
 
   char lock[400], probe[400];
   snprintf(lock, sizeof lock, "%s.lock", tpl);
@@ -345,8 +346,10 @@ static int pg_template(char *tpl, size_t n) {
   {
     char dsn[400];
     snprintf(dsn, sizeof dsn, "host=%s port=5432 dbname=postgres user=postgres", root);
-    int ok = pg_admin_exec(dsn, "CREATE ROLE hoso LOGIN NOSUPERUSER") == 0 &&
-             pg_admin_exec(dsn, "CREATE DATABASE hoso OWNER hoso") == 0;
+    /* As in production: the owner role migrates, the services' role only uses (srv_schema.c). */
+    int ok = pg_admin_exec(dsn, "CREATE ROLE hoso_owner LOGIN NOSUPERUSER") == 0 &&
+             pg_admin_exec(dsn, "CREATE ROLE hoso LOGIN NOSUPERUSER") == 0 &&
+             pg_admin_exec(dsn, "CREATE DATABASE hoso OWNER hoso_owner") == 0;
     if (pg_server_stop(data, "fast") != 0 || !ok) goto out;
   }
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", tpl, (long)getpid());
@@ -516,6 +519,8 @@ int th_pg_start(th_pg *pg) {
   snprintf(pg->dsn, sizeof pg->dsn, "host=%s port=%d dbname=hoso user=hoso", pg->sock_dir,
            pg->port);
   snprintf(pg->admin_dsn, sizeof pg->admin_dsn, "host=%s port=%d dbname=hoso user=postgres",
+           pg->sock_dir, pg->port);
+  snprintf(pg->migrate_dsn, sizeof pg->migrate_dsn, "host=%s port=%d dbname=hoso user=hoso_owner",
            pg->sock_dir, pg->port);
   if (pg_admin_exec(pg->dsn, "SELECT 1") != 0) goto fail;
   if (write_kek(pg->kek, sizeof pg->kek, root) != 0) goto fail;
@@ -856,6 +861,7 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
     }
     if (pg) env_setf(&env, "HOSO_PG_DSN", pg->dsn);
     if (pg && pg->kek[0]) env_setf(&env, "HOSO_KEY_ENCRYPTION_KEY", pg->kek);
+    if (pg) env_setf(&env, "HOSO_PG_MIGRATE_DSN", pg->migrate_dsn);
     env_setf(&env, addr_env, s->addr);
     env_setf(&env, "HOSO_LOG_LEVEL", "info");
     env_setf(&env, "HOSO_ADMIN_PASSWORD", TH_ADMIN_PASSWORD);

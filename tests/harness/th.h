@@ -11,14 +11,16 @@ typedef struct {
   char dir[256];      /* cluster data directory (owned by the postgres user) */
   char sock_dir[256]; /* Unix socket directory */
   int port;           /* the socket's port number (no TCP listener) */
-  char dsn[512];      /* libpq DSN for the non-superuser application role "hoso" */
+  char dsn[512];      /* libpq DSN for the services' role "hoso": not the owner of anything */
+  char migrate_dsn[512]; /* DSN of the owner role "hoso_owner", which migrations run as */
   char admin_dsn[512];/* DSN as the superuser, for test set-up and inspection only */
   char kek[300];      /* identity's key encryption key file (HOSO_KEY_ENCRYPTION_KEY), mode 0600 */
 } th_pg;
 
 /* initdb (as the postgres user when running as root) into a fresh temp dir, start the server
- * (fsync off, listen_addresses = ''), create role hoso (LOGIN, not superuser) owning database
- * hoso, and a key encryption key file beside the cluster (every service started on it gets
+ * (fsync off, listen_addresses = ''), with database hoso owned by role hoso_owner and the
+ * services' role hoso (both LOGIN, not superuser; every service started on the cluster migrates
+ * as the first and runs as the second), and a key encryption key file beside the cluster (every service started on it gets
  * HOSO_KEY_ENCRYPTION_KEY). 0 / -1 (reason printed). */
 int th_pg_start(th_pg *pg);
 /* Stop (fast) / start again on the same directory and socket. */
