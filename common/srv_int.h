@@ -92,6 +92,14 @@ grpc_call *cli_create_call(cli_chan *c, grpc_completion_queue *cq, grpc_slice me
  * refuses (-1, logged) a schema missing a migration or a role that could rewrite the audit log. */
 int srv_schema_ready(db_conn *app, const srv_config *cfg);
 
+/* --- srv_anchor.c --- */
+/* Signed checkpoints of the service's audit chains: init reads HOSO_AUDIT_CHECKPOINT_KEY/_FILE/
+ * _SECONDS at start-up (without them -1, logged: not starting, unless HOSO_INSECURE_DEV=1);
+ * start runs the job once serving; stop ends it. */
+int srv_anchor_init(const char *schema);
+int srv_anchor_start(void);
+void srv_anchor_stop(void);
+
 /* --- srv_tls.c --- */
 /* Server credentials from HOSO_TLS_*; *mode names them for the log. NULL on a bad setup. */
 grpc_server_credentials *srv_tls_credentials(const char **mode);

@@ -459,6 +459,7 @@ static void release(int grpc_up) {
   R.services = NULL;
   srv_keyring_free();
   srv_revocations_stop(); /* a start-up that failed after the job started */
+  srv_anchor_stop();
   srv_revocations_free();
   if (grpc_up) grpc_shutdown();
 }
@@ -517,6 +518,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
     rc = 0;
     goto out;
   }
+  if (srv_anchor_init(cfg->schema) != 0) goto out;
   if (cfg->on_start && cfg->on_start(R.w[0].db) != 0) {
     log_error("start-up step failed; not starting");
     goto out;
@@ -564,7 +566,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   }
   log_info("listening on %s tls=%s workers=%d schema=%s service_mtls=%s", addr, mode,
            R.n_workers, cfg->schema, R.service_mtls ? "require" : "off");
-  if (revocations && srv_revocations_start(cfg->schema) != 0) {
+  if ((revocations && srv_revocations_start(cfg->schema) != 0) || srv_anchor_start() != 0) {
     drain(0);
     goto out;
   }
@@ -579,6 +581,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   }
   if (cfg->on_stopping) cfg->on_stopping();
   srv_revocations_stop();
+  srv_anchor_stop();
   drain(sig);
   log_info("stopped");
   rc = 0;

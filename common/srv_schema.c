@@ -100,12 +100,19 @@ static int check_role(db_conn *db, const srv_config *cfg) {
 int srv_schema_ready(db_conn *app, const srv_config *cfg) {
   if (wait_for(app, "HOSO_PG_DSN") != 0) return -1;
   const char *mdsn = cfg_str("HOSO_PG_MIGRATE_DSN", NULL);
+  PGresult *r = db_q(app, "SELECT current_user, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user", 0);
+  if (!r) return -1;
+  char role[128];
+  snprintf(role, sizeof role, "%s", PQgetvalue(r, 0, 0));
+  int super = PQgetvalue(r, 0, 1)[0] == 't';
+  PQclear(r);
+  /* before anything is granted to it */
+  if (super) {
+    log_error("HOSO_PG_DSN connects as %s, a superuser or a role that bypasses row-level security: "
+              "connect the services as a role without either (docs/SECURITY.md)", role);
+    return -1;
+  }
   if (mdsn) {
-    PGresult *r = db_q(app, "SELECT current_user", 0);
-    if (!r) return -1;
-    char role[128];
-    snprintf(role, sizeof role, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
     if (migrate_as_owner(mdsn, cfg, role) != 0) return -1;
     /* The owner's credentials are not the running service's business. */
     unsetenv("HOSO_PG_MIGRATE_DSN");

@@ -11,7 +11,7 @@ REVOKE ALL ON FUNCTION audit_append(smallint, text, text, text, text, text, text
 -- the lease that makes one instance of a service write it, not every instance.
 CREATE TABLE audit_checkpoint_state (
   id      int PRIMARY KEY CHECK (id = 1),
-  last_at timestamptz NOT NULL DEFAULT '-infinity'
+  last_at timestamptz NOT NULL DEFAULT 'epoch'  -- never
 );
 INSERT INTO audit_checkpoint_state (id) VALUES (1);
 
@@ -23,6 +23,10 @@ DECLARE
   s text := current_schema();
   f text := format('%I.audit_append(smallint, text, text, text, text, text, text, text, text, text, text, text)', s);
 BEGIN
+  -- the owner granting itself would revoke its own rights on the log below
+  IF pg_has_role(p_role, current_user, 'MEMBER') THEN
+    RAISE EXCEPTION 'the services'' role % is (or acts as) the owner of schema %: give the services a role of their own', p_role, s;
+  END IF;
   EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', s, p_role);
   EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I', s, p_role);
   EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO %I', s, p_role);

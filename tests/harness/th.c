@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include "identity.pb-c.h"
 
 extern char **environ;
@@ -475,6 +477,20 @@ static int write_kek(char *path, size_t n, const char *dir) {
   return ok ? 0 : -1;
 }
 
+/* An Ed25519 key in PEM, mode 0600: what ./hoso up makes with openssl genpkey. */
+static int write_audit_key(char *path, size_t n, const char *dir) {
+  snprintf(path, n, "%.240s/audit-checkpoint.key", dir);
+  EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+  int fd = k ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  int ok = f && PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;
+  if (f) fclose(f);
+  else if (fd >= 0) close(fd);
+  EVP_PKEY_free(k);
+  if (!ok) fprintf(stderr, "th: cannot write the audit checkpoint key %s\n", path);
+  return ok ? 0 : -1;
+}
+
 int th_pg_start(th_pg *pg) {
   pthread_once(&hooks_once, install_hooks);
   memset(pg, 0, sizeof *pg);
@@ -524,6 +540,8 @@ int th_pg_start(th_pg *pg) {
            pg->sock_dir, pg->port);
   if (pg_admin_exec(pg->dsn, "SELECT 1") != 0) goto fail;
   if (write_kek(pg->kek, sizeof pg->kek, root) != 0) goto fail;
+  if (write_audit_key(pg->audit_key, sizeof pg->audit_key, root) != 0) goto fail;
+  snprintf(pg->audit_file, sizeof pg->audit_file, "%.200s/audit-checkpoints.log", root);
   return 0;
 
 fail:
@@ -862,6 +880,10 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
     if (pg) env_setf(&env, "HOSO_PG_DSN", pg->dsn);
     if (pg && pg->kek[0]) env_setf(&env, "HOSO_KEY_ENCRYPTION_KEY", pg->kek);
     if (pg) env_setf(&env, "HOSO_PG_MIGRATE_DSN", pg->migrate_dsn);
+    if (pg && pg->audit_key[0]) {
+      env_setf(&env, "HOSO_AUDIT_CHECKPOINT_KEY", pg->audit_key);
+      env_setf(&env, "HOSO_AUDIT_CHECKPOINT_FILE", pg->audit_file);
+    }
     env_setf(&env, addr_env, s->addr);
     env_setf(&env, "HOSO_LOG_LEVEL", "info");
     env_setf(&env, "HOSO_ADMIN_PASSWORD", TH_ADMIN_PASSWORD);

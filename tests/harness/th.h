@@ -15,13 +15,15 @@ typedef struct {
   char migrate_dsn[512]; /* DSN of the owner role "hoso_owner", which migrations run as */
   char admin_dsn[512];/* DSN as the superuser, for test set-up and inspection only */
   char kek[300];      /* identity's key encryption key file (HOSO_KEY_ENCRYPTION_KEY), mode 0600 */
+  char audit_key[300];  /* the Ed25519 key that signs audit checkpoints (HOSO_AUDIT_CHECKPOINT_KEY) */
+  char audit_file[300]; /* where every service appends them (HOSO_AUDIT_CHECKPOINT_FILE) */
 } th_pg;
 
 /* initdb (as the postgres user when running as root) into a fresh temp dir, start the server
  * (fsync off, listen_addresses = ''), with database hoso owned by role hoso_owner and the
  * services' role hoso (both LOGIN, not superuser; every service started on the cluster migrates
- * as the first and runs as the second), and a key encryption key file beside the cluster (every service started on it gets
- * HOSO_KEY_ENCRYPTION_KEY). 0 / -1 (reason printed). */
+ * as the first and runs as the second), and beside the cluster the keys every service started on
+ * it gets: HOSO_KEY_ENCRYPTION_KEY, HOSO_AUDIT_CHECKPOINT_KEY and _FILE. 0 / -1 (reason printed). */
 int th_pg_start(th_pg *pg);
 /* Stop (fast) / start again on the same directory and socket. */
 int th_pg_stop(th_pg *pg);

@@ -16,6 +16,9 @@ chmod 700 "$TMP"
 # identity's key encryption key, as ./hoso up makes it (every service gets it; identity uses it)
 KEK="$TMP/kek"
 (umask 077 && openssl rand -hex 32 >"$KEK")
+# and the key that signs the audit checkpoints, and the file they go to
+AUDIT_KEY="$TMP/audit-checkpoint.key"
+(umask 077 && openssl genpkey -algorithm ed25519 -out "$AUDIT_KEY")
 INTEROP_PIDS=()
 STATUS=1
 
@@ -60,7 +63,9 @@ interop_spawn() {
   shift
   env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
     LSAN_OPTIONS="${LSAN_OPTIONS:-}" HOSO_LOG_LEVEL=info HOSO_PLAINTEXT=1 \
-    HOSO_KEY_ENCRYPTION_KEY="$KEK" ${PG_MIGRATE_DSN:+HOSO_PG_MIGRATE_DSN="$PG_MIGRATE_DSN"} "$@" >"$TMP/$log.log" 2>&1 </dev/null &
+    HOSO_KEY_ENCRYPTION_KEY="$KEK" HOSO_AUDIT_CHECKPOINT_KEY="$AUDIT_KEY" \
+    HOSO_AUDIT_CHECKPOINT_FILE="$TMP/audit-checkpoints.log" \
+    ${PG_MIGRATE_DSN:+HOSO_PG_MIGRATE_DSN="$PG_MIGRATE_DSN"} "$@" >"$TMP/$log.log" 2>&1 </dev/null &
   SPAWNED=$!
   INTEROP_PIDS+=("$SPAWNED")
 }
