@@ -430,14 +430,7 @@ int rpc_service_login(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
    * (throttle.h); a service restarted elsewhere retries a refusal. */
   const char *phc = st.found ? st.phc : dummy_phc;
   int ok = 0;
-  if (st.thr.known) {
-    ok = pw_verify(phc, st.secret) == 1;
-  } else if (throttle_gate_enter()) {
-    ok = pw_verify(phc, st.secret) == 1;
-    throttle_gate_leave();
-  } else {
-    st.busy = 1;
-  }
+  if (!throttle_check_password(&st.thr, phc, st.secret, &ok)) st.busy = 1;
   st.verified = st.found && ok;
   st.out = srv_new(ctx, &hoso__identity__v1__service_login_response__descriptor);
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_finish_tx, &st) != 0) return -1;

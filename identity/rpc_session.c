@@ -160,14 +160,7 @@ int rpc_login(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp
    * cannot take the CPU from people logging in where they usually do. */
   const char *phc = st.found ? st.phc : dummy_phc;
   int ok = 0;
-  if (st.thr.known) {
-    ok = pw_verify(phc, st.password) == 1;
-  } else if (throttle_gate_enter()) {
-    ok = pw_verify(phc, st.password) == 1;
-    throttle_gate_leave();
-  } else {
-    st.busy = 1;
-  }
+  if (!throttle_check_password(&st.thr, phc, st.password, &ok)) st.busy = 1;
   st.verified = st.found && ok;
   if (st.verified && pw_needs_rehash(st.phc) && pw_hash(st.password, st.rehash) != 0) st.rehash[0] = 0;
   st.out = srv_new(ctx, &hoso__identity__v1__login_response__descriptor);
@@ -384,14 +377,7 @@ int rpc_change_password(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMess
   if (!st.found || st.status != 1)
     return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "account is not active; contact your administrator");
   int ok = 0;
-  if (st.thr.known) {
-    ok = pw_verify(st.phc, in->old_password) == 1;
-  } else if (throttle_gate_enter()) {
-    ok = pw_verify(st.phc, in->old_password) == 1;
-    throttle_gate_leave();
-  } else {
-    st.busy = 1;
-  }
+  if (!throttle_check_password(&st.thr, st.phc, in->old_password, &ok)) st.busy = 1;
   st.verified = ok;
   if (st.verified && pw_hash(in->new_password, st.new_phc) != 0)
     return srv_fail(ctx, GRPC_STATUS_INTERNAL, "could not hash the new password");

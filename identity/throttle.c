@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "cfg.h"
+#include "pw.h"
 #include "log.h"
 #include "store_throttle.h"
 
@@ -131,7 +132,7 @@ static void ts_add_ms(struct timespec *t, long ms) {
   }
 }
 
-int throttle_gate_enter(void) {
+static int gate_enter(void) {
   int slots = (int)cfg_int("HOSO_LOGIN_UNFAMILIAR_SLOTS", 1, 1, 256);
   long rate = cfg_int("HOSO_LOGIN_UNFAMILIAR_RATE", 20, 1, 100000);
   struct timespec now, until;
@@ -164,9 +165,21 @@ int throttle_gate_enter(void) {
   return in;
 }
 
-void throttle_gate_leave(void) {
+static void gate_leave(void) {
   pthread_mutex_lock(&gate_mu);
   gate_in--;
   pthread_cond_broadcast(&gate_cv);
   pthread_mutex_unlock(&gate_mu);
+}
+
+int throttle_check_password(const thr_try *t, const char *phc, const char *password, int *ok) {
+  *ok = 0;
+  if (t->known) {
+    *ok = pw_verify(phc, password) == 1;
+    return 1;
+  }
+  if (!gate_enter()) return 0;
+  *ok = pw_verify(phc, password) == 1;
+  gate_leave();
+  return 1;
 }

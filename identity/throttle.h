@@ -73,10 +73,11 @@ void throttle_prune_stop(void);
  * HOSO_LOGIN_UNFAMILIAR_RATE (20) a second, so a flood of guesses from many addresses gets a
  * bounded share of the CPU while people at their usual addresses log in beside it. Twice as
  * many may wait their turn, up to GATE_WAIT_MS; any other is refused at once: a flood must not
- * hold the workers, or people's calls would queue behind it. throttle_gate_enter: 1 when in
- * (then throttle_gate_leave after the check), 0 when refused ("try again in a few seconds"). */
+ * hold the workers, or people's calls would queue behind it. */
 #define GATE_WAIT_MS 3000
-int throttle_gate_enter(void);
-void throttle_gate_leave(void);
+
+/* The password check of try t: pw_verify(phc, password) at once for a familiar place, through
+ * the gate otherwise. 1 with *ok set when checked, 0 when the gate refused (nothing checked). */
+int throttle_check_password(const thr_try *t, const char *phc, const char *password, int *ok);
 
 #endif

@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 rc=0
 "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$art/$name-" "$work" "$corpus" >"$work/log" 2>&1 || rc=$?
-grep -E '^#[0-9]+ *(DONE|INITED)|stat::number_of_executed_units|stat::peak_rss_mb|stat::new_units_added' "$work/log" || true
+grep -E '^#[0-9]+[[:space:]]+(DONE|INITED)|stat::number_of_executed_units|stat::peak_rss_mb|stat::new_units_added' "$work/log" || true
 if [ "$rc" -ne 0 ]; then
   tail -n 60 "$work/log"
   echo "$name: failed (exit $rc); the input is in $art"

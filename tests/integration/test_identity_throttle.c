@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 #include "identity.pb-c.h"
-#include "th.h"
+#include "th_world.h"
 
 static th_pg pg;
 static th_svc svc;
@@ -31,20 +31,7 @@ static char root_id[32];
 
 static grpc_status_code call(const char *addr, const char *method, const void *req,
                              const ProtobufCMessageDescriptor *d, void **resp, const char *token, cli_status *st) {
-  cli_md md[2];
-  size_t n = 0;
-  char bearer[4096];
-  if (token) {
-    snprintf(bearer, sizeof bearer, "Bearer %s", token);
-    md[n++] = (cli_md){"authorization", bearer};
-  }
-  md[n++] = (cli_md){"x-forwarded-for", addr};
-  ProtobufCMessage *out = NULL;
-  cli_status local;
-  grpc_status_code c = cli_call(ch, method, req, d, &out, md, n, 60000, st ? st : &local);
-  if (resp) *resp = out;
-  else if (out) protobuf_c_message_free_unpacked(out, NULL);
-  return c;
+  return th_call_from(ch, addr, method, req, d, resp, token, st);
 }
 
 /* A login from addr; *token (may be NULL) gets the access token on success. */
