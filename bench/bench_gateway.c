@@ -239,7 +239,7 @@ static void show(const char *what, const figures *f) {
 }
 
 int main(int argc, char **argv) {
-  const char *idn = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  const char *idn = cfg_service_addr("identity");
   const char *gw = cfg_str("HOSO_GATEWAY_ADDR", "127.0.0.1:8080");
   const char *password = getenv("HOSO_ADMIN_PASSWORD");
   int conc = 64;

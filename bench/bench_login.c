@@ -56,7 +56,7 @@ static int cmp(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  const char *addr = cfg_service_addr("identity");
   const char *user = "admin", *password = getenv("HOSO_ADMIN_PASSWORD");
   int threads = 4;
   double seconds = 10;

@@ -181,7 +181,7 @@ static void *attacker_main(void *p) {
 }
 
 int main(int argc, char **argv) {
-  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  const char *addr = cfg_service_addr("identity");
   const char *admin_pw = getenv("HOSO_ADMIN_PASSWORD");
   int attackers = 16;
   total_guesses = 10000;

@@ -232,8 +232,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_records: set HOSO_ADMIN_PASSWORD\n");
     return 2;
   }
-  cli_chan *id_ch = cli_open(cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT));
-  rec_ch = cli_open(cfg_str("HOSO_RECORDS_ADDR", CFG_RECORDS_ADDR_DEFAULT));
+  cli_chan *id_ch = cli_open(cfg_service_addr("identity"));
+  rec_ch = cli_open(cfg_service_addr("records"));
   Hoso__Identity__V1__LoginRequest lr = HOSO__IDENTITY__V1__LOGIN_REQUEST__INIT;
   lr.username = "admin";
   lr.password = (char *)pw;

@@ -1,13 +1,17 @@
-# Gateway build steps (included by CMakeLists.txt into the hoso_gateway_lib block): the
-# descriptor set of every proto/*.proto with a service, embedded as bytes (http options, comments,
-# streaming flags), and the list of their protobuf-c service descriptors, so that adding an RPC
-# or a service to proto/ needs no gateway code.
-find_program(PROTOC protoc REQUIRED)
+# Gateway build step (included by CMakeLists.txt into the hoso_gateway_lib block): the list of
+# the protobuf-c service descriptors of the services the gateway serves (the service table's
+# "yes" lines: proto/<name>.proto), so that adding an RPC or a service to proto/ needs no gateway
+# code. Their options and comments come from hoso_descriptor_set (CMakeLists.txt).
 
-# Which top-level protos declare a service, read from their text; a change to any of them
-# re-runs this configure step so that the list follows the files.
-file(GLOB GW_TOP_PROTOS CONFIGURE_DEPENDS ${PROTO_DIR}/*.proto)
-list(SORT GW_TOP_PROTOS)
+# The service table names the protos; a change to any of them re-runs this configure step so
+# that the list follows the files.
+set(GW_TOP_PROTOS "")
+foreach(svc ${HOSO_SERVICES})
+  string(TOUPPER ${svc} up)
+  if(HOSO_SERVICE_${up}_GATEWAY STREQUAL "yes")
+    list(APPEND GW_TOP_PROTOS ${PROTO_DIR}/${svc}.proto)
+  endif()
+endforeach()
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${GW_TOP_PROTOS})
 
 # protoc-c's CamelToLower: '_' before each upper-case letter that follows a non-upper one,
@@ -43,7 +47,8 @@ set(GW_COUNT 0)
 foreach(p ${GW_TOP_PROTOS})
   file(STRINGS ${p} svc_lines REGEX "^[ \t]*service[ \t]+[A-Za-z_][A-Za-z0-9_]*")
   if(NOT svc_lines)
-    continue()
+    get_filename_component(stem ${p} NAME)
+    message(FATAL_ERROR "proto/${stem} declares no service")
   endif()
   file(STRINGS ${p} pkg_line REGEX "^[ \t]*package[ \t]+[A-Za-z0-9_.]+[ \t]*;" LIMIT_COUNT 1)
   set(lower_pkg "")
@@ -76,30 +81,7 @@ ${GW_DESCRIPTORS}  NULL,
 };
 const size_t gw_service_descriptors_count = ${GW_COUNT};
 ")
-if(EXISTS ${GW_SERVICES_C})
-  file(READ ${GW_SERVICES_C} gw_old)
-else()
-  set(gw_old "")
-endif()
-if(NOT gw_old STREQUAL gw_services_content)
-  file(WRITE ${GW_SERVICES_C} "${gw_services_content}")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake)
+hoso_write_if_changed(${GW_SERVICES_C} "${gw_services_content}")
 
-# The descriptor set: every service proto and, through --include_imports, what it imports
-# (common.proto, google/api/*, google/protobuf/descriptor.proto), with comments.
-set(GW_DESC ${PROTO_OUT}/hoso.desc)
-set(GW_DESC_C ${GW_GEN}/gw_descriptor_set.c)
-file(GLOB_RECURSE GW_ALL_PROTOS CONFIGURE_DEPENDS ${PROTO_DIR}/*.proto)
-add_custom_command(
-  OUTPUT ${GW_DESC}
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PROTO_OUT}
-  COMMAND ${PROTOC} --include_imports --include_source_info --descriptor_set_out=${GW_DESC}
-          -I${PROTO_DIR} -I${PROTOBUF_INCLUDE_DIR} ${GW_SERVICE_PROTOS}
-  DEPENDS ${GW_ALL_PROTOS}
-  WORKING_DIRECTORY ${PROTO_DIR})
-add_custom_command(
-  OUTPUT ${GW_DESC_C}
-  COMMAND ${CMAKE_COMMAND} -DIN=${GW_DESC} -DOUT=${GW_DESC_C} -DSYM=gw_descriptor_set
-          -P ${CMAKE_SOURCE_DIR}/cmake/embed_file.cmake
-  DEPENDS ${GW_DESC} ${CMAKE_SOURCE_DIR}/cmake/embed_file.cmake)
-target_sources(hoso_gateway_lib PRIVATE ${GW_SERVICES_C} ${GW_DESC_C})
+target_sources(hoso_gateway_lib PRIVATE ${GW_SERVICES_C})

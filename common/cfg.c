@@ -2,6 +2,7 @@
  * used is logged and replaced by the default, so a typo never stops a service silently. */
 #include "cfg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,4 +42,23 @@ int cfg_bool(const char *name, int def) {
   log_warn("%s=%s is not a yes/no value (1/true/yes/on or 0/false/no/off); using %s", name, v,
            def ? "true" : "false");
   return def != 0;
+}
+
+const cfg_service *cfg_service_find(const char *name) {
+  for (size_t i = 0; name && i < cfg_services_count; i++)
+    if (strcmp(cfg_services[i].name, name) == 0) return &cfg_services[i];
+  return NULL;
+}
+
+const char *cfg_service_addr(const char *name) {
+  const cfg_service *s = cfg_service_find(name);
+  if (s) return cfg_str(s->addr_var, s->default_addr);
+  /* Outside the table (a test service): the same variable name, no default. */
+  char var[64];
+  size_t n = name ? strlen(name) : 0;
+  if (n == 0 || n > sizeof var - sizeof "HOSO__ADDR") return NULL;
+  memcpy(var, "HOSO_", 5);
+  for (size_t i = 0; i < n; i++) var[5 + i] = (char)toupper((unsigned char)name[i]);
+  memcpy(var + 5 + n, "_ADDR", sizeof "_ADDR");
+  return cfg_str(var, NULL);
 }

@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "log.h"
-#include "srv_int.h"
+#include "cli_int.h"
 
 /* Replies (lists, exports) may be larger than the 4 MiB gRPC allows by default. */
 #define CLI_MAX_RECV (64 << 20)
@@ -40,7 +40,40 @@ static cli_chan *open_with(const char *addr, grpc_channel_credentials *creds) {
   return c;
 }
 
-void srv_grpc_init(void) {
+/* PEM files are small; anything past this is not a certificate bundle we want to load. */
+#define PEM_MAX (4 << 20)
+
+char *cli_read_pem(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  for (;;) {
+    if (cap - len < 4096) {
+      cap = cap ? cap * 2 : 8192;
+      if (cap > PEM_MAX) {
+        errno = EFBIG;
+        goto fail;
+      }
+      char *nb = realloc(buf, cap + 1);
+      if (!nb) goto fail;
+      buf = nb;
+    }
+    size_t n = fread(buf + len, 1, cap - len, f);
+    len += n;
+    if (n == 0) break;
+  }
+  if (ferror(f)) goto fail;
+  fclose(f);
+  buf[len] = 0;
+  return buf;
+fail:
+  free(buf);
+  fclose(f);
+  return NULL;
+}
+
+void cli_grpc_init(void) {
   /* gRPC 1.51's c-ares resolver leaks a few bytes per process that resolves a host name
    * ("localhost:50051"), which fails every sanitizer run; the system resolver does not. Only
    * before gRPC is up: no gRPC thread can be reading the environment then. */
@@ -50,20 +83,20 @@ void srv_grpc_init(void) {
 
 cli_chan *cli_open_tls(const char *addr, const char *ca_file, const char *cert_file,
                        const char *key_file) {
-  srv_grpc_init(); /* reference counted; undone by cli_close */
+  cli_grpc_init(); /* reference counted; undone by cli_close */
   if (!ca_file) return open_with(addr, grpc_insecure_credentials_create());
   char *ca = NULL, *cert = NULL, *key = NULL;
   grpc_channel_credentials *creds = NULL;
-  if (!(ca = srv_read_file(ca_file))) {
+  if (!(ca = cli_read_pem(ca_file))) {
     log_error("TLS CA %s: %s", ca_file, strerror(errno));
     goto out;
   }
   if (cert_file && key_file) {
-    if (!(cert = srv_read_file(cert_file))) {
+    if (!(cert = cli_read_pem(cert_file))) {
       log_error("TLS client certificate %s: %s", cert_file, strerror(errno));
       goto out;
     }
-    if (!(key = srv_read_file(key_file))) {
+    if (!(key = cli_read_pem(key_file))) {
       log_error("TLS client key %s: %s", key_file, strerror(errno));
       goto out;
     }

@@ -19,6 +19,12 @@ cli_chan *cli_open_tls(const char *addr, const char *ca_file, const char *cert_f
                        const char *key_file);
 void cli_close(cli_chan *ch);
 
+/* grpc_init with the process-wide settings a client and the service runtime want (the system
+ * resolver); reference counted like grpc_init. */
+void cli_grpc_init(void);
+/* A PEM file (at most 4 MiB) as a NUL-terminated malloc'd string, or NULL (errno set). */
+char *cli_read_pem(const char *path);
+
 typedef struct {
   const char *key;
   const char *value;

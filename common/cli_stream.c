@@ -6,7 +6,7 @@
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/slice.h>
 #include <grpc/support/time.h>
-#include "srv_int.h"
+#include "cli_int.h"
 
 #define TAG_OP ((void *)1)
 #define TAG_STATUS ((void *)2)

@@ -57,6 +57,10 @@ int db_cmd(db_conn *c, const char *sql, int n, ...);
  * a transaction it runs at once. 0 or -1. */
 int db_cmd_later(db_conn *c, const char *sql, int n, const char *const *params);
 
+/* A timestamptz column as RFC 3339 UTC text ("2026-05-01T08:30:00Z"), the contract's form of
+ * times: `"SELECT " DB_RFC3339("u.created_at") " FROM units u"`. */
+#define DB_RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 db_errkind db_err_kind(const db_conn *c);
 const char *db_err_sqlstate(const db_conn *c);   /* "" when none */
 const char *db_err_constraint(const db_conn *c); /* "" when none */
@@ -90,8 +94,19 @@ int db_set_scope(db_conn *c, const char *scope);
 
 /* Applies the migrations not yet applied to `schema` (creating it if needed), each in its own
  * transaction, recorded in <schema>.schema_migrations; serialized across processes with an
- * advisory lock. The common migrations (audit log) are applied first. 0 or -1 (logged). */
+ * advisory lock. The common migrations (audit log) are applied first, then the service's own
+ * (series "service"). 0 or -1 (logged). */
 int db_migrate(db_conn *c, const char *schema, const db_migration *migs);
+
+/* A series of migrations with its own version numbers: the service's own, or a common module's
+ * that only the services using the module get (e.g. "unit_tree"). */
+typedef struct {
+  const char *name;
+  const db_migration *migs;
+} db_series;
+/* db_migrate with the series after the common ones, in the order given (a list ending with a
+ * NULL name): a module's tables exist before the service's own migrations refer to them. */
+int db_migrate_series(db_conn *c, const char *schema, const db_series *series);
 
 /* Common migrations (common/migrations/NNN_name.sql) every service schema gets: the audit log. */
 extern const db_migration common_migrations[];

@@ -1,4 +1,4 @@
-/* Idempotency keys of mutating RPCs: the first use of (actor, method, request_id) claims the
+/* Idempotency keys of mutating RPCs: the first use of (caller, method, request_id) claims the
  * key inside the handler's transaction; a repeat finds it and returns the first result. */
 #include "idem.h"
 
@@ -7,12 +7,15 @@
 
 #include "log.h"
 
-int idem_begin(db_conn *c, const char *actor_id, const char *method, const char *request_id,
-               char *target_out, size_t target_len) {
+/* The caller is the account (or service client) the token names. */
+static const char *actor_of(const srv_ctx *ctx) { return ctx->auth ? ctx->auth->sub : ""; }
+
+int idem_begin(srv_ctx *ctx, const char *request_id, char *target_out, size_t target_len) {
   if (target_out && target_len) target_out[0] = 0;
   if (!request_id || !*request_id) return 0;
-  const char *actor = actor_id ? actor_id : "";
-  const char *meth = method ? method : "";
+  db_conn *c = ctx->db;
+  const char *actor = actor_of(ctx);
+  const char *meth = ctx->method ? ctx->method : "";
   /* A concurrent first call still in flight holds the unique index entry: this insert waits
    * for it and then sees its outcome (claimed if it rolled back, a conflict if it committed). */
   PGresult *r = db_q(c,
@@ -40,12 +43,11 @@ int idem_begin(db_conn *c, const char *actor_id, const char *method, const char 
   return rc;
 }
 
-int idem_done(db_conn *c, const char *actor_id, const char *method, const char *request_id,
-              const char *target_id) {
+int idem_done(srv_ctx *ctx, const char *request_id, const char *target_id) {
   if (!request_id || !*request_id) return 0;
-  return db_cmd(c,
+  return db_cmd(ctx->db,
                 "UPDATE idempotency SET target_id = $4 WHERE actor_id = $1 AND method = $2 "
                 "AND request_id = $3",
-                4, actor_id ? actor_id : "", method ? method : "", request_id,
+                4, actor_of(ctx), ctx->method ? ctx->method : "", request_id,
                 target_id ? target_id : "");
 }

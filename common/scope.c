@@ -9,7 +9,7 @@ unsigned scope_rights(unsigned roles) {
   if (roles & ROLE_SYSTEM_ADMIN)
     r |= RIGHT_READ | RIGHT_UPDATE | RIGHT_APPROVE | RIGHT_MANAGE_ACCOUNTS |
          RIGHT_MANAGE_UNITS | RIGHT_ADMIN;
-  /* SPEC §1 gives the head of a unit accounts and approvals, not editing: editing records is
+  /* The head of a unit gets accounts and approvals, not editing (001 Đ12.2): editing records is
    * the updater's job, and the two roles are granted separately. */
   if (roles & ROLE_UNIT_ADMIN) r |= RIGHT_READ | RIGHT_APPROVE | RIGHT_MANAGE_ACCOUNTS;
   if (roles & ROLE_UPDATER) r |= RIGHT_READ | RIGHT_UPDATE;

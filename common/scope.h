@@ -1,4 +1,4 @@
-/* The unit subtree rule (SPEC §1): a caller acts on its own unit and every unit below it,
+/* The unit subtree rule (001 Đ6, 004 Đ6): a caller acts on its own unit and every unit below it,
  * never a sibling's or a parent's, and only with the rights its roles give. */
 #ifndef HOSO_SCOPE_H
 #define HOSO_SCOPE_H

@@ -20,27 +20,37 @@ typedef struct srv_ctx srv_ctx;
  * failure it returns the value of srv_fail / srv_fail_db. The runtime packs and sends the
  * response and frees the arena, so handlers never free response memory. */
 typedef int (*srv_handler)(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp);
+/* Declares a handler in a service's header: `SRV_HANDLER(rpc_login);`. */
+#define SRV_HANDLER(name) int name(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp)
 
+/* What a method table line may add to what the .proto says of the method. */
 enum {
-  SRV_PUBLIC = 1u << 0,      /* no token needed (Login, GetPublicKeys, health) */
-  SRV_PWCHANGE_OK = 1u << 1, /* also accepts a pwchange token (ChangePassword) */
-  /* Streaming methods. SRV_CLIENT_STREAM: the handler gets req == NULL and reads the requests
-   * with srv_recv, then sets *resp as a unary handler does. SRV_SERVER_STREAM: the handler
-   * sends each response with srv_send and leaves *resp NULL. The runtime sends the status. */
-  SRV_CLIENT_STREAM = 1u << 2,
-  SRV_SERVER_STREAM = 1u << 3,
+  SRV_PWCHANGE_OK = 1u << 1, /* also accepts a pwchange token (ChangePassword, WhoAmI) */
   /* Polled by other services every few seconds (the revocation list, the unit-change feed): a
    * successful call is logged at debug level, so the log keeps what people did. Failures
    * are logged as usual. */
   SRV_QUIET = 1u << 4,
 };
 
+/* One line of a service's method table: the method's name in the service's proto and its
+ * handler, in one line each:
+ *   SRV_RPC(Login, rpc_login),
+ *   SRV_RPC_FLAGS(ListTokenRevocations, rpc_list_token_revocations, SRV_QUIET),
+ * The request and response types come from protobuf-c's service descriptor (srv_config.api);
+ * who may call it (a token or none) and whether it streams come from the .proto, through the
+ * descriptor set (common.proto's access option; `stream`): declared there once, read by the
+ * runtime and the gateway alike. A client-streaming handler gets req == NULL and reads the
+ * requests with srv_recv, then sets *resp as a unary handler does; a server-streaming handler
+ * sends each response with srv_send and leaves *resp NULL. */
 typedef struct {
-  const char *path; /* "/hoso.identity.v1.Identity/Login" */
-  const ProtobufCMessageDescriptor *in, *out;
+  const char *name; /* "Login" */
   srv_handler fn;
-  unsigned flags;
-} srv_method;
+  unsigned flags;   /* SRV_PWCHANGE_OK, SRV_QUIET */
+} srv_rpc;
+#define SRV_RPC(name, fn) {#name, fn, 0}
+#define SRV_RPC_FLAGS(name, fn, flags) {#name, fn, flags}
+/* The table and its length, for srv_config: `SRV_RPCS(rpcs),`. */
+#define SRV_RPCS(table) .rpcs = (table), .n_rpcs = sizeof(table) / sizeof((table)[0])
 
 /* Loads verification keys into the ring (see tok_refresh_fn). NULL in srv_config means:
  * fetch them from identity's GetPublicKeys at HOSO_IDENTITY_ADDR. */
@@ -55,23 +65,34 @@ typedef int (*srv_revocations_fn)(db_conn *db, long long after, rev_list *into, 
                                   long long *last, int *more);
 
 typedef struct {
-  const char *service;          /* "identity": logs, defaults */
-  const char *addr_env;         /* "HOSO_IDENTITY_ADDR" */
-  const char *addr_default;     /* CFG_IDENTITY_ADDR_DEFAULT */
+  const char *service;          /* "identity": its line of the service table (cfg.h: where it
+                                   listens), its logs */
   const char *schema;           /* PostgreSQL schema the service owns */
   const db_migration *migrations;
-  const srv_method *methods;
-  size_t n_methods;
+  /* The proto service it serves (&hoso__identity__v1__identity__descriptor) and its handlers,
+   * by method name (SRV_RPCS). A method of the proto without a handler answers UNIMPLEMENTED
+   * (logged at start); a handler naming no method of it stops the start. */
+  const ProtobufCServiceDescriptor *api;
+  const srv_rpc *rpcs;
+  size_t n_rpcs;
+  /* The FileDescriptorSet that holds api's proto (options, streaming). NULL: proto/'s, built
+   * in (apidesc.h); a service outside proto/ (the runtime tests' echo) gives its own. */
+  const unsigned char *descriptor_set;
+  size_t descriptor_set_len;
   srv_keys_fn load_keys;        /* NULL: from identity over gRPC */
   srv_revocations_fn load_revocations; /* NULL: from identity over gRPC */
   /* Runs once after migrations, before serving, on a worker connection (bootstrap data).
    * Non-zero aborts start-up. May be NULL. */
   int (*on_start)(db_conn *db);
-  /* Work beside the calls (records' unit sync): on_serving runs once the workers serve (gRPC
-   * and the keyring are up; non-zero stops the service), on_stopping when SIGTERM/SIGINT
+  /* Work beside the calls (identity's key rotation): on_serving runs once the workers serve
+   * (gRPC and the keyring are up; non-zero stops the service), on_stopping when SIGTERM/SIGINT
    * arrives, before the calls are drained. Either may be NULL. */
   int (*on_serving)(void);
   void (*on_stopping)(void);
+  /* A service that files rows by unit path follows identity's unit moves and merges with
+   * these callbacks (unit_tree.h): its schema gets the "unit_tree" migrations, and the
+   * follower runs as its service client while it serves. NULL: it does not follow. */
+  const struct unit_tree_follower *follow_units;
 } srv_config;
 
 /* Runs the service until SIGTERM/SIGINT: config from env (HOSO_PG_DSN, HOSO_WORKERS,
@@ -83,7 +104,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv);
 
 struct srv_ctx {
   db_conn *db;                /* this worker's connection */
-  const tok_claims *auth;     /* verified caller; NULL for SRV_PUBLIC methods without token */
+  const tok_claims *auth;     /* verified caller; NULL for a call without token of a method that needs none */
   const char *request_id;     /* x-request-id from the client, or generated */
   const char *client_addr;    /* peer IP, or the forwarded client address from a trusted proxy */
   const char *method;         /* the method path */
@@ -105,11 +126,21 @@ ProtobufCAllocator *srv_allocator(srv_ctx *ctx);
 /* An opaque keyset page token for `key` (val_page_token_encode), in the call's arena; NULL when
  * the key cannot be encoded (too long, out of memory): the caller reports that. */
 char *srv_page_token(srv_ctx *ctx, const char *key);
+/* Keyset paging reads one row more than the page (limit size + 1): of the n rows read, how many
+ * to show; *more is 1 when another page follows (and then at least one row is shown). */
+size_t srv_page_cut(size_t n, int size, int *more);
+/* The next_page_token of a page with more to come, from the key of the last row shown
+ * (printf-style), in the arena. Only when another page follows: the field's default "" marks the
+ * last page. In a transaction: 0, or DB_TX_ROLLBACK with INTERNAL set. */
+int srv_page_next(srv_ctx *ctx, char **token, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Records the status to send and returns -1: `return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
  * "username: must not be empty");`. The message must be one a person can act on. */
 int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* INTERNAL "internal error (request id X)": what went wrong is for the log (the caller writes
+ * it), never for the client. Returns -1 like srv_fail. */
+int srv_fail_internal(srv_ctx *ctx);
 /* Maps the connection's last database error to a status: UNAVAILABLE (database down; retry),
  * ABORTED (concurrent change; retry), ALREADY_EXISTS (with `what`, e.g. "username: already
  * taken"), DEADLINE_EXCEEDED, PERMISSION_DENIED, or INTERNAL (detail logged, not sent). */
@@ -131,16 +162,64 @@ int srv_tx(srv_ctx *ctx, int isolation, srv_tx_fn fn, void *arg);
 /* Same with an explicit scope (e.g. "*" for a login lookup made before anyone is known). */
 int srv_tx_scoped(srv_ctx *ctx, int isolation, const char *scope, srv_tx_fn fn, void *arg);
 
+/* In a transaction body (srv_tx_fn): passes a non-zero result (-1 after a failed db call,
+ * DB_TX_ROLLBACK with the status set) straight up to srv_tx. */
+#define SRV_TRY(x)            \
+  do {                        \
+    int rc_ = (x);            \
+    if (rc_ != 0) return rc_; \
+  } while (0)
+/* srv_fail in a transaction body: records the status and rolls the transaction back. */
+#define SRV_FAIL(ctx, code, ...) (srv_fail((ctx), (code), __VA_ARGS__), DB_TX_ROLLBACK)
+
+/* --- the checks every handler makes before its transaction (srv_check.c) ----------------
+ * Each returns 0, or -1 with INVALID_ARGUMENT "<field>: <rule>" (or the status named). */
+
+/* v is an id: the decimal string of a positive 63-bit integer. */
+int srv_check_id(srv_ctx *ctx, const char *field, const char *v);
+/* The request_id of a mutating RPC: the contract's one rule (val_request_id). */
+int srv_check_request_id(srv_ctx *ctx, const char *request_id);
+/* One line of text as stored: valid UTF-8 without control characters, NFC (TCVN 6909:2001,
+ * 003 Đ6.5), trimmed, inner white space folded, then not empty when required and at most
+ * max_chars characters. *out is a copy in the call's arena. */
+int srv_clean_text(srv_ctx *ctx, const char *field, const char *in, int required, size_t max_chars,
+                   const char **out);
+/* The same for prose that keeps its line breaks (notes, reasons, descriptions). */
+int srv_clean_prose(srv_ctx *ctx, const char *field, const char *in, int required, size_t max_chars,
+                    const char **out);
+/* The role half of the scope rule, before any transaction: UNAUTHENTICATED without a caller,
+ * PERMISSION_DENIED with `what` ("creating units needs the SYSTEM_ADMIN role") when the
+ * caller's roles do not give every right in `rights` anywhere. With self_ok a SELF caller
+ * passes too (a person's reads of their own record are decided per record). The unit half is
+ * the handler's, on the unit it touches (scope_allows). */
+int srv_need_right(srv_ctx *ctx, unsigned rights, int self_ok, const char *what);
+/* A deep copy of m in the call's arena (packed, then unpacked with srv_allocator): the request
+ * is read-only, the copy may be normalized and changed. NULL for NULL. */
+void *srv_msg_copy(srv_ctx *ctx, const ProtobufCMessage *m);
+
+/* Inside a transaction body: runs fn with every unit visible to row-level security — to tell
+ * NOT_FOUND from PERMISSION_DENIED, or to read what the service's own check has already
+ * allowed outside the caller's units (a person's own record) — and sets the transaction's
+ * scope back before returning, whatever fn returned. The one way to widen the scope; nests.
+ * fn's result, or -1 when the scope could not be set. */
+int srv_all_units(srv_ctx *ctx, srv_tx_fn fn, void *arg);
+/* One statement run with every unit visible (db_exec inside srv_all_units): the rows (PQclear
+ * them), or NULL after a database error. For store code. */
+PGresult *srv_exec_all_units(srv_ctx *ctx, const char *sql, int n, const char *const *params);
+/* Inside a transaction body: the transaction's scope from here on (narrowing it to one unit's
+ * path, e.g. a person's own record's); srv_all_units sets this one back. 0 / -1. */
+int srv_set_scope(srv_ctx *ctx, const char *scope);
+
 /* The value of a request metadata key (lowercase), or NULL. */
 const char *srv_metadata(srv_ctx *ctx, const char *key);
 
-/* SRV_CLIENT_STREAM methods: the next request message. Returns 1 with *msg set, 0 at the end
+/* Client-streaming methods: the next request message. Returns 1 with *msg set, 0 at the end
  * of the stream, -1 (status set: CANCELLED, DEADLINE_EXCEEDED, INVALID_ARGUMENT for a malformed
  * message) otherwise. *msg lives until the next srv_recv or the end of the call, whichever comes
  * first, so a long stream holds one message at a time: copy what must outlive it. A message over
  * the 4 MiB limit ends the call (gRPC answers RESOURCE_EXHAUSTED) and srv_recv returns -1. */
 int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg);
-/* SRV_SERVER_STREAM methods: sends one response message (packed now; msg may be freed after).
+/* Server-streaming methods: sends one response message (packed now; msg may be freed after).
  * 0, or -1 with the status set when the client went away or the deadline passed. Arena memory
  * lives until the call ends: a long stream reuses one message (e.g. on the stack) per send. */
 int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg);

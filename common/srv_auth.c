@@ -8,11 +8,12 @@
 #include <sys/random.h>
 #include <time.h>
 #include "cfg.h"
-#include "fwd.h"
 #include "cli.h"
 #include "identity.pb-c.h"
 #include "log.h"
+#include "peer.h"
 #include "srv_int.h"
+#include "svc_client.h"
 
 #define RID_MAX 64
 
@@ -89,21 +90,21 @@ static int has_property(const grpc_auth_context *ac, const char *name, const cha
  * client certificate that names it (HOSO_GATEWAY_CLIENT_NAME, common name or DNS name): an
  * address on the network proves nothing, since anyone there (or on the same host) can call us
  * directly. Plaintext has no certificates: there, peers listed in HOSO_TRUSTED_PROXIES. */
-static int peer_forwards(const grpc_auth_context *ac, const char *ip, const char *trusted) {
+static int may_forward(const grpc_auth_context *ac, const char *ip, const char *trusted) {
   if (ac && has_property(ac, GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME, GRPC_SSL_TRANSPORT_SECURITY_TYPE)) {
     if (!grpc_auth_context_peer_is_authenticated(ac)) return 0;
     const char *gw = cfg_str("HOSO_GATEWAY_CLIENT_NAME", "hoso-gateway");
     return has_property(ac, GRPC_X509_CN_PROPERTY_NAME, gw) || has_property(ac, GRPC_X509_SAN_PROPERTY_NAME, gw);
   }
-  return fwd_ip_in_list(ip, trusted);
+  return peer_ip_in_list(ip, trusted);
 }
 
 const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const grpc_auth_context *ac,
                                  const char *trusted) {
   char *ip = peer_ip(ctx, peer);
   char out[64];
-  if (fwd_client_addr(ip, peer_forwards(ac, ip, trusted), srv_metadata(ctx, "x-forwarded-for"), trusted,
-                      out, sizeof out) != 0)
+  if (peer_client_addr(ip, may_forward(ac, ip, trusted), srv_metadata(ctx, "x-forwarded-for"), trusted,
+                       out, sizeof out) != 0)
     return ip;
   return srv_strdup(ctx, out);
 }
@@ -118,7 +119,7 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
   }
   tok_claims *c = &ctx->priv->claims;
   char why[128] = "";
-  if (flags & SRV_PUBLIC) {
+  if (flags & SRV_NO_TOKEN) {
     /* A public method works without a token; a good one is passed on, a bad one ignored. */
     if (jwt && tok_verify_cached(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) == 0 &&
         (strcmp(c->typ, TOK_TYP_PWCHANGE) != 0 || (flags & SRV_PWCHANGE_OK)) &&
@@ -146,11 +147,11 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
 
 /* Default loader: the published keys of identity, fetched over gRPC. */
 static int load_from_identity(tok_keyring *kr) {
-  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
+  const char *addr = cfg_service_addr("identity");
   int rc = -1;
   ProtobufCMessage *out = NULL;
   const char **kids = NULL, **pems = NULL;
-  cli_chan *ch = cli_open(addr);
+  cli_chan *ch = svc_channel("identity");
   if (!ch) goto out;
   Hoso__Identity__V1__GetPublicKeysRequest req = HOSO__IDENTITY__V1__GET_PUBLIC_KEYS_REQUEST__INIT;
   cli_status st;
@@ -178,7 +179,6 @@ out:
   free(kids);
   free(pems);
   if (out) protobuf_c_message_free_unpacked(out, NULL);
-  cli_close(ch);
   return rc;
 }
 

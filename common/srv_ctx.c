@@ -51,6 +51,8 @@ void *srv_alloc(srv_ctx *ctx, size_t n) {
 
 void srv_arena_reset(struct srv_call_priv *p) {
   srv_block *b = p->arena;
+  p->scope = NULL; /* it lived in the arena */
+  p->all_units_depth = 0;
   if (!b) return;
   /* Keep one standard-sized block (the oldest) for the next call, free the rest. */
   srv_block *keep = NULL, *next;
@@ -125,6 +127,22 @@ char *srv_page_token(srv_ctx *ctx, const char *key) {
   return out;
 }
 
+size_t srv_page_cut(size_t n, int size, int *more) {
+  size_t shown = size > 0 && n > (size_t)size ? (size_t)size : n;
+  *more = n > shown && shown > 0;
+  return shown;
+}
+
+int srv_page_next(srv_ctx *ctx, char **token, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *key = vprintf_arena(ctx, fmt, ap);
+  va_end(ap);
+  *token = srv_page_token(ctx, key);
+  if (!*token) return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
+  return 0;
+}
+
 int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -135,6 +153,10 @@ int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...) {
   ctx->priv->code = code == GRPC_STATUS_OK ? GRPC_STATUS_UNKNOWN : code;
   ctx->priv->message = msg;
   return -1;
+}
+
+int srv_fail_internal(srv_ctx *ctx) {
+  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
 }
 
 int srv_failed(const srv_ctx *ctx) { return ctx->priv->failed; }
@@ -189,8 +211,7 @@ int srv_fail_db(srv_ctx *ctx, const char *what) {
     break;
   }
   log_error("database error in %s (%s): %s", ctx->method, state, dmsg);
-  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                  ctx->request_id ? ctx->request_id : "");
+  return srv_fail_internal(ctx);
 }
 
 const char *srv_metadata(srv_ctx *ctx, const char *key) {
@@ -223,7 +244,7 @@ int srv_audit(srv_ctx *ctx, const audit_entry *fields, json_t *detail) {
     json_decref(detail);
     if (!d) {
       log_error("%s: could not serialize the audit detail of %s", ctx->method, e.action);
-      return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", base.request_id);
+      return srv_fail_internal(ctx);
     }
   }
   e.detail_json = d;
@@ -254,10 +275,14 @@ typedef struct {
   srv_ctx *ctx;
   srv_tx_fn fn;
   void *arg;
+  const char *scope;
 } tx_wrap;
 
 static int tx_body(db_conn *c, void *arg) {
   tx_wrap *w = arg;
+  /* Each attempt starts from the transaction's own scope (db_tx set it). */
+  w->ctx->priv->scope = w->scope;
+  w->ctx->priv->all_units_depth = 0;
   long long left = srv_remaining_ms(w->ctx);
   if (left != LLONG_MAX) {
     /* A query must not outlive the call: the client has given up by then and the worker is
@@ -280,17 +305,58 @@ int srv_tx_scoped(srv_ctx *ctx, int isolation, const char *scope, srv_tx_fn fn, 
     return srv_fail(ctx, GRPC_STATUS_CANCELLED, "call cancelled by the client");
   if (!ctx->db || db_ensure(ctx->db) != 0)
     return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "database unavailable; retry shortly");
-  tx_wrap w = {ctx, fn, arg};
+  tx_wrap w = {ctx, fn, arg, srv_strdup(ctx, scope ? scope : "")};
   const char *actor = ctx->auth ? ctx->auth->sub : "";
-  int rc = db_tx(ctx->db, isolation, scope ? scope : "", actor, tx_body, &w);
+  int rc = db_tx(ctx->db, isolation, w.scope, actor, tx_body, &w);
   if (rc == 0) return srv_failed(ctx) ? -1 : 0; /* committed, but fn chose an error status */
   if (srv_failed(ctx)) return -1;
   if (rc == DB_TX_ROLLBACK) {
     log_error("%s: transaction rolled back without a status", ctx->method);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                    ctx->request_id ? ctx->request_id : "");
+    return srv_fail_internal(ctx);
   }
   return srv_fail_db(ctx, NULL);
+}
+
+int srv_set_scope(srv_ctx *ctx, const char *scope) {
+  if (db_set_scope(ctx->db, scope) != 0) return -1;
+  ctx->priv->scope = srv_strdup(ctx, scope ? scope : "");
+  return 0;
+}
+
+int srv_all_units(srv_ctx *ctx, srv_tx_fn fn, void *arg) {
+  struct srv_call_priv *p = ctx->priv;
+  if (p->all_units_depth == 0 && db_set_scope(ctx->db, "*") != 0) return -1;
+  p->all_units_depth++;
+  int rc = fn(ctx, arg);
+  p->all_units_depth--;
+  /* Set back on every path fn took: a return that skipped this would let the rest of the
+   * transaction see every unit. After a failed statement the transaction is aborted and this
+   * fails too, which no longer matters: nothing more runs in it. */
+  const char *back = p->scope ? p->scope : ctx->auth ? ctx->auth->scope : "";
+  if (p->all_units_depth == 0 && db_set_scope(ctx->db, back) != 0) return -1;
+  return rc;
+}
+
+typedef struct {
+  const char *sql;
+  int n;
+  const char *const *params;
+  PGresult *r;
+} exec_st;
+
+static int exec_fn(srv_ctx *ctx, void *p) {
+  exec_st *e = p;
+  e->r = db_exec(ctx->db, e->sql, e->n, e->params);
+  return e->r ? 0 : -1;
+}
+
+PGresult *srv_exec_all_units(srv_ctx *ctx, const char *sql, int n, const char *const *params) {
+  exec_st e = {sql, n, params, NULL};
+  if (srv_all_units(ctx, exec_fn, &e) != 0) {
+    PQclear(e.r);
+    return NULL;
+  }
+  return e.r;
 }
 
 int srv_tx(srv_ctx *ctx, int isolation, srv_tx_fn fn, void *arg) {
@@ -318,7 +384,7 @@ srv_ctx *srv_job_new(db_conn *db, const char *method) {
 
 void srv_job_reset(srv_ctx *ctx) {
   struct srv_call_priv *p = ctx->priv;
-  srv_arena_reset(p);
+  srv_arena_reset(p); /* the scope too */
   p->failed = 0;
   p->code = GRPC_STATUS_OK;
   p->message = NULL;

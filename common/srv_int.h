@@ -9,6 +9,28 @@
 #include "cli.h"
 #include "srv.h"
 
+/* A method as the runtime serves it: srv_config's table joined with the proto's types and what
+ * the descriptor set says (srv_loop.c). The flags are srv.h's plus these. */
+enum {
+  SRV_NO_TOKEN = 1u << 0,      /* ACCESS_PUBLIC or ACCESS_INTERNAL_PUBLIC: no token needed */
+  SRV_CLIENT_STREAM = 1u << 2, /* `stream` request */
+  SRV_SERVER_STREAM = 1u << 3, /* `stream` response */
+};
+typedef struct {
+  char *path; /* "/hoso.identity.v1.Identity/Login" */
+  const ProtobufCMessageDescriptor *in, *out;
+  srv_handler fn;
+  unsigned flags;
+} srv_method;
+
+/* --- srv_methods.c --- */
+/* The method table served: every method of cfg->api (types from protobuf-c) with its handler
+ * from the table (by name), who may call it and whether it streams from the descriptor set; a
+ * method without a handler is left out (UNIMPLEMENTED, logged). 0, or -1 (logged) when the
+ * table and the proto disagree. */
+int srv_methods_build(const srv_config *cfg, srv_method **out, size_t *n);
+void srv_methods_free(srv_method *m, size_t n);
+
 /* One arena block; allocations are carved from the front, the list is freed after the reply. */
 typedef struct srv_block {
   struct srv_block *next;
@@ -40,6 +62,11 @@ struct srv_call_priv {
   ProtobufCMessage *in_msg;  /* the last srv_recv message (malloc'd), freed by the next one */
   int in_done;               /* srv_recv has seen the end of the stream */
   int md_sent;               /* srv_send has sent the initial metadata */
+  /* Row-level security inside the current transaction (srv_tx_scoped, srv_set_scope): the
+   * scope srv_all_units sets back, in the arena (NULL: the caller's token's), and how deep in
+   * srv_all_units the code runs. */
+  const char *scope;
+  int all_units_depth;
 };
 
 /* --- srv_ctx.c --- */
@@ -53,7 +80,7 @@ int srv_call_cancelled(srv_ctx *ctx);
 /* Request id from x-request-id when acceptable, else a fresh random one (arena). */
 const char *srv_pick_request_id(srv_ctx *ctx);
 /* Client address from the peer string and the call's auth context: x-forwarded-for (read from
- * the right past the proxies in trusted, fwd.h) only from the gateway, known over TLS by its
+ * the right past the proxies in trusted, peer.h) only from the gateway, known over TLS by its
  * client certificate, in plaintext by its address in trusted (comma separated IPs, may be
  * NULL). */
 const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const grpc_auth_context *ac,
@@ -79,12 +106,6 @@ void srv_revocations_stop(void);
 void srv_revocations_free(void);
 int srv_revoked(const tok_claims *c);
 
-/* --- cli.c --- */
-/* grpc_init with the process-wide settings the runtime and the client want. */
-void srv_grpc_init(void);
-/* A call on the channel, bound to cq (cli_call_raw, cli_stream_open). */
-grpc_call *cli_create_call(cli_chan *c, grpc_completion_queue *cq, grpc_slice method,
-                           gpr_timespec deadline);
 
 /* --- srv_schema.c --- */
 /* Before serving, on a connection of the services' role (HOSO_PG_DSN): waits for PostgreSQL,
@@ -103,7 +124,5 @@ void srv_anchor_stop(void);
 /* --- srv_tls.c --- */
 /* Server credentials from HOSO_TLS_*; *mode names them for the log. NULL on a bad setup. */
 grpc_server_credentials *srv_tls_credentials(const char **mode);
-/* Whole file as a NUL-terminated malloc'd string, or NULL (errno set). */
-char *srv_read_file(const char *path);
 
 #endif

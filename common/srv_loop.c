@@ -19,6 +19,7 @@
 #include "grpc/health/v1/health.pb-c.h"
 #include "log.h"
 #include "srv_int.h"
+#include "unit_tree.h"
 
 #define HEALTH_CHECK "/grpc.health.v1.Health/Check"
 #define MAX_MSG (4 << 20)
@@ -46,8 +47,8 @@ static struct {
   int n_workers;
   const char *trusted;
   int service_mtls;
-  char **services; /* "hoso.identity.v1.Identity", from the method table */
-  size_t n_services;
+  srv_method *methods; /* the method table served (build_methods) */
+  size_t n_methods;
   atomic_int in_call; /* accepted calls whose last batch has not completed */
   atomic_int draining;
 } R;
@@ -78,21 +79,19 @@ static int wait_tag(struct srv_call_priv *p, void *tag) {
 }
 
 static const srv_method *find_method(const char *path) {
-  for (size_t i = 0; i < R.cfg->n_methods; i++)
-    if (strcmp(R.cfg->methods[i].path, path) == 0) return &R.cfg->methods[i];
+  for (size_t i = 0; i < R.n_methods; i++)
+    if (strcmp(R.methods[i].path, path) == 0) return &R.methods[i];
   return NULL;
 }
 
 static const srv_method health_method = {HEALTH_CHECK, &grpc__health__v1__health_check_request__descriptor,
                                          &grpc__health__v1__health_check_response__descriptor, NULL,
-                                         SRV_PUBLIC};
+                                         SRV_NO_TOKEN};
 
 static int health_check(srv_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out) {
   const Grpc__Health__V1__HealthCheckRequest *req = (const void *)in;
   const char *svc = req->service ? req->service : "";
-  int known = *svc == 0;
-  for (size_t i = 0; !known && i < R.n_services; i++) known = strcmp(svc, R.services[i]) == 0;
-  if (!known) return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "unknown service %s", svc);
+  if (*svc && strcmp(svc, R.cfg->api->name) != 0) return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "unknown service %s", svc);
   Grpc__Health__V1__HealthCheckResponse *r =
       srv_new(ctx, &grpc__health__v1__health_check_response__descriptor);
   r->status = atomic_load(&R.draining) ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
@@ -143,8 +142,8 @@ int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg) {
   if (p->in_msg) protobuf_c_message_free_unpacked(p->in_msg, NULL);
   p->in_msg = NULL;
   if (!(p->flags & SRV_CLIENT_STREAM)) {
-    log_error("%s: srv_recv on a method without SRV_CLIENT_STREAM", ctx->method);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    log_error("%s: srv_recv on a method whose request is not a stream", ctx->method);
+    return srv_fail_internal(ctx);
   }
   if (p->in_done) return 0;
   grpc_byte_buffer *bb = NULL;
@@ -168,8 +167,8 @@ int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg) {
 int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg) {
   struct srv_call_priv *p = ctx->priv;
   if (!(p->flags & SRV_SERVER_STREAM)) {
-    log_error("%s: srv_send on a method without SRV_SERVER_STREAM", ctx->method);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    log_error("%s: srv_send on a method whose response is not a stream", ctx->method);
+    return srv_fail_internal(ctx);
   }
   if (srv_call_cancelled(ctx)) return stream_broken(ctx, "sending the response stream");
   size_t len = protobuf_c_message_get_packed_size(msg);
@@ -234,14 +233,14 @@ run:
     if (rc != 0 || resp) {
       log_error("%s: streaming handler returned %d %s without a status", ctx->method, rc,
                 resp ? "with a response" : "");
-      srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+      srv_fail_internal(ctx);
     }
     goto out;
   }
   if (rc != 0 || !resp) {
     log_error("%s: handler returned %d %s without a status", ctx->method, rc,
               resp ? "with a response" : "and no response");
-    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    srv_fail_internal(ctx);
     goto out;
   }
   /* Packed before the request is freed: a response may point into the request's strings. */
@@ -385,24 +384,6 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* Service names for health checks, from the method paths "/<service>/<method>". */
-static int collect_services(void) {
-  R.services = calloc(R.cfg->n_methods + 1, sizeof *R.services);
-  if (!R.services) return -1;
-  for (size_t i = 0; i < R.cfg->n_methods; i++) {
-    const char *pth = R.cfg->methods[i].path, *slash = strchr(pth + 1, '/');
-    if (pth[0] != '/' || !slash) continue;
-    size_t n = (size_t)(slash - pth - 1);
-    int seen = 0;
-    for (size_t j = 0; j < R.n_services && !seen; j++)
-      seen = strlen(R.services[j]) == n && strncmp(R.services[j], pth + 1, n) == 0;
-    if (seen) continue;
-    if (!(R.services[R.n_services] = strndup(pth + 1, n))) return -1;
-    R.n_services++;
-  }
-  return 0;
-}
-
 static void drain_cq(grpc_completion_queue *cq) {
   grpc_completion_queue_shutdown(cq);
   while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type !=
@@ -454,9 +435,9 @@ static void release(int grpc_up) {
   }
   free(R.w);
   R.w = NULL;
-  for (size_t i = 0; R.services && i < R.n_services; i++) free(R.services[i]);
-  free(R.services);
-  R.services = NULL;
+  srv_methods_free(R.methods, R.n_methods);
+  R.methods = NULL;
+  R.n_methods = 0;
   srv_keyring_free();
   srv_revocations_stop(); /* a start-up that failed after the job started */
   srv_anchor_stop();
@@ -465,7 +446,7 @@ static void release(int grpc_up) {
 }
 
 /* Settings (environment):
- *   <cfg->addr_env>        listen address, default cfg->addr_default
+ *   HOSO_<SERVICE>_ADDR    listen address (the service table, cfg.h)
  *   HOSO_PG_DSN            libpq DSN, default CFG_PG_DSN_DEFAULT ("dbname=hoso user=hoso")
  *   HOSO_PG_MIGRATE_DSN    DSN of the owner role: migrations run as it at start-up (or with the
  *                          argument `migrate`, which then exits); else they must be there
@@ -493,7 +474,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  const char *addr = cfg_str(cfg->addr_env, cfg->addr_default);
+  const char *addr = cfg_service_addr(cfg->service);
   const char *dsn = cfg_str("HOSO_PG_DSN", CFG_PG_DSN_DEFAULT);
   R.n_workers = (int)cfg_int("HOSO_WORKERS", 8, 1, 256);
   R.trusted = cfg_str("HOSO_TRUSTED_PROXIES", NULL);
@@ -504,7 +485,12 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
               "services' role, which is granted its rights)");
     goto out;
   }
-  if (collect_services() != 0) goto out;
+  if (!addr) {
+    log_error("no listen address for %s: it is not in common/services.tsv, so set its HOSO_<NAME>_ADDR",
+              cfg->service);
+    goto out;
+  }
+  if (srv_methods_build(cfg, &R.methods, &R.n_methods) != 0) goto out;
   R.w = calloc((size_t)R.n_workers, sizeof *R.w);
   if (!R.w) goto out;
   for (int i = 0; i < R.n_workers; i++)
@@ -524,7 +510,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
     goto out;
   }
 
-  srv_grpc_init();
+  cli_grpc_init();
   grpc_up = 1;
   if (srv_keyring_init(cfg->load_keys) != 0) goto out;
   srv_keyring_load_now(R.w[0].db);
@@ -570,8 +556,13 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
     drain(0);
     goto out;
   }
+  if (cfg->follow_units && unit_tree_follow_start(cfg->service, cfg->schema, cfg->follow_units) != 0) {
+    drain(0);
+    goto out;
+  }
   if (cfg->on_serving && cfg->on_serving() != 0) {
     log_error("background start-up step failed; stopping");
+    unit_tree_follow_stop();
     drain(0);
     goto out;
   }
@@ -580,6 +571,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   while (sigwait(&sigs, &sig) != 0) {
   }
   if (cfg->on_stopping) cfg->on_stopping();
+  unit_tree_follow_stop();
   srv_revocations_stop();
   srv_anchor_stop();
   drain(sig);

@@ -7,6 +7,7 @@
 #include "identity.pb-c.h"
 #include "log.h"
 #include "srv_int.h"
+#include "svc_client.h"
 
 #define PAGE 1000
 
@@ -14,23 +15,23 @@ static struct {
   rev_list *list;
   srv_revocations_fn fetch;
   long long after;     /* the last seq read; touched by one thread at a time (start-up, then the job) */
-  cli_chan *chan;      /* to identity, kept between polls (the job's thread only) */
   srv_periodic *job;
   long interval_ms;
   int failing;         /* logged once per outage */
 } V;
 
-/* Default reader: identity over gRPC, on a channel kept open between polls. */
+/* Default reader: identity over gRPC, on the process's channel to it. */
 static int fetch_grpc(db_conn *db, long long after, rev_list *into, long long now, long long *last, int *more) {
   (void)db;
-  const char *addr = cfg_str("HOSO_IDENTITY_ADDR", CFG_IDENTITY_ADDR_DEFAULT);
-  if (!V.chan && !(V.chan = cli_open(addr))) return -1;
+  const char *addr = cfg_service_addr("identity");
+  cli_chan *ch = svc_channel("identity");
+  if (!ch) return -1;
   Hoso__Identity__V1__ListTokenRevocationsRequest req = HOSO__IDENTITY__V1__LIST_TOKEN_REVOCATIONS_REQUEST__INIT;
   req.after_seq = after;
   req.page_size = PAGE;
   ProtobufCMessage *out = NULL;
   cli_status st;
-  if (cli_call(V.chan, "/hoso.identity.v1.Identity/ListTokenRevocations", &req.base,
+  if (cli_call(ch, "/hoso.identity.v1.Identity/ListTokenRevocations", &req.base,
                &hoso__identity__v1__list_token_revocations_response__descriptor, &out, NULL, 0, 3000,
                &st) != GRPC_STATUS_OK) {
     if (!V.failing) log_warn("revocations: ListTokenRevocations at %s failed: %s %s", addr, cli_status_name(st.code), st.message);
@@ -102,8 +103,6 @@ int srv_revocations_start(const char *schema) {
 void srv_revocations_stop(void) {
   srv_periodic_stop(V.job);
   V.job = NULL;
-  cli_close(V.chan);
-  V.chan = NULL;
 }
 
 void srv_revocations_free(void) {

@@ -9,6 +9,16 @@
 #include "cfg.h"
 #include "log.h"
 #include "srv_int.h"
+#include "unit_tree.h"
+
+/* The series of cfg's schema after the common one, in the order they are applied: a module's
+ * tables first (the service's own migrations may refer to them). Ends with a NULL name. */
+static void series_of(const srv_config *cfg, db_series out[3]) {
+  size_t n = 0;
+  if (cfg->follow_units) out[n++] = (db_series){"unit_tree", unit_tree_migrations};
+  out[n++] = (db_series){"service", cfg->migrations};
+  out[n] = (db_series){NULL, NULL};
+}
 
 /* A database that is still starting (containers, ./hoso up) is waited for, not fatal. */
 static int wait_for(db_conn *db, const char *what) {
@@ -30,7 +40,9 @@ static int migrate_as_owner(const char *dsn, const srv_config *cfg, const char *
   db_conn *owner = db_open(dsn, cfg->schema);
   int rc = -1;
   if (!owner || wait_for(owner, "HOSO_PG_MIGRATE_DSN") != 0) goto out;
-  if (db_migrate(owner, cfg->schema, cfg->migrations) != 0) goto out;
+  db_series series[3];
+  series_of(cfg, series);
+  if (db_migrate_series(owner, cfg->schema, series) != 0) goto out;
   if (db_cmd(owner, "SELECT grant_service_role($1)", 1, app_role) != 0) {
     log_error("granting the services' role %s on schema %s failed: %s", app_role, cfg->schema,
               db_err_message(owner));
@@ -49,18 +61,18 @@ static int check_migrated(db_conn *db, const srv_config *cfg) {
   int have = PQgetvalue(r, 0, 0)[0] == 't';
   PQclear(r);
   if (have && !(r = db_q(db, "SELECT series, version FROM schema_migrations", 0))) return -1;
-  const db_migration *series[2] = {common_migrations, cfg->migrations};
-  const char *names[2] = {"common", "service"};
+  db_series series[4] = {{"common", common_migrations}};
+  series_of(cfg, series + 1);
   int missing = 0;
-  for (int s = 0; s < 2 && !missing; s++)
-    for (const db_migration *m = series[s]; m && m->version && !missing; m++) {
+  for (const db_series *x = series; x->name && !missing; x++)
+    for (const db_migration *m = x->migs; m && m->version && !missing; m++) {
       int found = 0;
       for (int i = 0; have && i < PQntuples(r) && !found; i++)
-        found = !strcmp(PQgetvalue(r, i, 0), names[s]) && atoi(PQgetvalue(r, i, 1)) == m->version;
+        found = !strcmp(PQgetvalue(r, i, 0), x->name) && atoi(PQgetvalue(r, i, 1)) == m->version;
       if (!found) {
         log_error("schema %s lacks %s migration %03d_%s: migrate it as the owner role (HOSO_PG_MIGRATE_DSN, "
                   "or `hoso-%s migrate`; docs/OPERATIONS.md)",
-                  cfg->schema, names[s], m->version, m->name, cfg->service);
+                  cfg->schema, x->name, m->version, m->name, cfg->service);
         missing = 1;
       }
     }

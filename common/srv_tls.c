@@ -10,39 +10,6 @@
 #include "log.h"
 #include "srv_int.h"
 
-/* PEM files are small; anything past this is not a certificate bundle we want to load. */
-#define PEM_MAX (4 << 20)
-
-char *srv_read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-  for (;;) {
-    if (cap - len < 4096) {
-      cap = cap ? cap * 2 : 8192;
-      if (cap > PEM_MAX) {
-        errno = EFBIG;
-        goto fail;
-      }
-      char *nb = realloc(buf, cap + 1);
-      if (!nb) goto fail;
-      buf = nb;
-    }
-    size_t n = fread(buf + len, 1, cap - len, f);
-    len += n;
-    if (n == 0) break;
-  }
-  if (ferror(f)) goto fail;
-  fclose(f);
-  buf[len] = 0;
-  return buf;
-fail:
-  free(buf);
-  fclose(f);
-  return NULL;
-}
-
 grpc_server_credentials *srv_tls_credentials(const char **mode) {
   const char *cert = cfg_str("HOSO_TLS_CERT", NULL), *key = cfg_str("HOSO_TLS_KEY", NULL);
   const char *ca = cfg_str("HOSO_TLS_CA", NULL);
@@ -74,15 +41,15 @@ grpc_server_credentials *srv_tls_credentials(const char **mode) {
     log_error("HOSO_TLS_CLIENT_AUTH=require needs HOSO_TLS_CA to verify client certificates");
     return NULL;
   }
-  if (!(cert_pem = srv_read_file(cert))) {
+  if (!(cert_pem = cli_read_pem(cert))) {
     log_error("HOSO_TLS_CERT %s: %s", cert, strerror(errno));
     goto out;
   }
-  if (!(key_pem = srv_read_file(key))) {
+  if (!(key_pem = cli_read_pem(key))) {
     log_error("HOSO_TLS_KEY %s: %s", key, strerror(errno));
     goto out;
   }
-  if (ca && !(ca_pem = srv_read_file(ca))) {
+  if (ca && !(ca_pem = cli_read_pem(ca))) {
     log_error("HOSO_TLS_CA %s: %s", ca, strerror(errno));
     goto out;
   }

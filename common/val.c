@@ -16,41 +16,6 @@
 #define VAL_TOKEN_MAX 4096
 #define VAL_TOKEN_PREFIX "v1:"
 
-int val_utf8(const char *str, size_t n) {
-  const unsigned char *s = (const unsigned char *)str;
-  size_t i = 0;
-  if (!s) return n == 0;
-  while (i < n) {
-    unsigned char c = s[i];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  /* allowed range of the second byte */
-    if (c == 0) return 0;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;       /* below: overlong */
-      else if (c == 0xED) hi = 0x9F;  /* above: UTF-16 surrogates D800..DFFF */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;       /* below: overlong */
-      else if (c == 0xF4) hi = 0x8F;  /* above: beyond U+10FFFF */
-    } else {
-      return 0;  /* C0, C1 (overlong ASCII), F5..FF, or a stray continuation byte */
-    }
-    if (n - i < len) return 0;
-    if (s[i + 1] < lo || s[i + 1] > hi) return 0;
-    for (size_t k = 2; k < len; k++)
-      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return 0;
-    i += len;
-  }
-  return 1;
-}
-
 /* Unicode White_Space: the ASCII blanks, and beyond ASCII NBSP (U+00A0, common in text
  * pasted from office documents), the typographic spaces and the ideographic space. */
 static int is_space(ucs4_t c) {
@@ -255,6 +220,14 @@ const char *val_code(const char *s) {
           c == '.' || c == '_' || c == '-'))
       return "may contain only letters A-Z, a-z, digits, '.', '_' and '-'";
   }
+  return NULL;
+}
+
+const char *val_request_id(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n > VAL_REQUEST_ID_MAX) return "must be at most 128 characters";
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f) return "must be printable ASCII without spaces";
   return NULL;
 }
 

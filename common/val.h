@@ -35,12 +35,15 @@ const char *val_username(const char *s);
 const char *val_code(const char *s);
 /* Ids are decimal strings of a positive 63-bit integer. */
 const char *val_id(const char *s);
+/* A request_id (the idempotency key of a mutating RPC, compared byte for byte): empty (not
+ * tracked) or at most VAL_REQUEST_ID_MAX printable ASCII characters without spaces, so that a
+ * UUID, a ULID or "import-2026-05-01-3" fit and nothing that normalization could change does. */
+#define VAL_REQUEST_ID_MAX 128
+const char *val_request_id(const char *s);
 /* Page size: 0 means the default 50; 1..500 allowed. Returns the effective size or -1. */
 int val_page_size(int requested);
 /* YYYY-MM-DD, a real calendar date. */
 const char *val_date(const char *s);
-
-
 
 /* Opaque keyset page tokens: base64url of the last row's sort key (never an OFFSET).
  * encode: malloc'd token; decode: 0 and the key in out, -1 if the token is not one of ours. */

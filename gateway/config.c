@@ -12,7 +12,7 @@ gw_config gw_cfg;
 void gw_config_load(void) {
   gw_config *c = &gw_cfg;
   memset(c, 0, sizeof *c);
-  snprintf(c->addr, sizeof c->addr, "%s", cfg_str("HOSO_GATEWAY_ADDR", "127.0.0.1:8080"));
+  snprintf(c->addr, sizeof c->addr, "%s", cfg_service_addr("gateway"));
   c->threads = (int)cfg_int("HOSO_GATEWAY_THREADS", 64, 1, 4096);
   c->max_conns = (int)cfg_int("HOSO_GATEWAY_MAX_CONNS", 4096, 1, 1000000);
   c->channels = (int)cfg_int("HOSO_GATEWAY_CHANNELS", 4, 1, 64);
@@ -34,6 +34,6 @@ void gw_config_load(void) {
   struct stat st;
   if (dir)
     snprintf(c->static_dir, sizeof c->static_dir, "%s", dir);
-  else if (stat("web", &st) == 0 && S_ISDIR(st.st_mode))
-    snprintf(c->static_dir, sizeof c->static_dir, "web");
+  else if (stat("web/dist", &st) == 0 && S_ISDIR(st.st_mode)) /* the built bundle, never the sources */
+    snprintf(c->static_dir, sizeof c->static_dir, "web/dist");
 }

@@ -9,10 +9,9 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "fwd.h"
 #include "gwsrv.h"
 #include "log.h"
-#include "srv.h"
+#include "peer.h"
 
 #define RID_MAX 64
 
@@ -56,10 +55,10 @@ static void pick_request_id(gw_req *r) {
 }
 
 /* The socket peer, or, when the peer is a trusted proxy, the right-most X-Forwarded-For address
- * that is not one (fwd.h): a client may prepend anything to the header, never append. */
+ * that is not one (peer.h): a client may prepend anything to the header, never append. */
 static void pick_client(gw_req *r) {
   const char *peer = gw_conn_peer(r->conn);
-  int forwards = gw_cfg.trusted_proxies[0] && fwd_ip_in_list(peer, gw_cfg.trusted_proxies);
+  int forwards = gw_cfg.trusted_proxies[0] && peer_ip_in_list(peer, gw_cfg.trusted_proxies);
   const http_header *h = forwards ? http_find(r->h, "x-forwarded-for") : NULL;
   char v[1024];
   if (h) {
@@ -68,7 +67,7 @@ static void pick_client(gw_req *r) {
     memcpy(v, h->value + h->value_len - k, k);
     v[k] = 0;
   }
-  if (fwd_client_addr(peer, forwards, h ? v : NULL, gw_cfg.trusted_proxies, r->client, sizeof r->client) != 0)
+  if (peer_client_addr(peer, forwards, h ? v : NULL, gw_cfg.trusted_proxies, r->client, sizeof r->client) != 0)
     snprintf(r->client, sizeof r->client, "%s", peer);
 }
 
@@ -128,7 +127,7 @@ static void serve_metrics(gw_req *r) {
   unsigned fl = GW_NO_STORE;
   if (!only_get(r, &fl)) return;
   /* The socket peer decides, never a forwarded address: a scraper connects directly. */
-  if (strcmp(gw_cfg.metrics_allow, "*") != 0 && !fwd_ip_in_list(gw_conn_peer(r->conn), gw_cfg.metrics_allow)) {
+  if (strcmp(gw_cfg.metrics_allow, "*") != 0 && !peer_ip_in_list(gw_conn_peer(r->conn), gw_cfg.metrics_allow)) {
     gw_reply_rest_error(r, 403, GRPC_STATUS_PERMISSION_DENIED,
                         "metrics are served only to the addresses in HOSO_GATEWAY_METRICS_ALLOW");
     return;
@@ -201,6 +200,8 @@ int gw_handle(gw_req *r) {
     case GW_R_REST:
     case GW_R_REST_VERB: gw_rest(r); break;
     case GW_R_STATIC: gw_static(r); break;
+    case GW_R_UPLOAD: gw_upload(r); break;
+    case GW_R_DOWNLOAD: gw_download(r); break;
     default: {
       char msg[200];
       snprintf(msg, sizeof msg, "no route for %s %.150s", r->verb, r->path);

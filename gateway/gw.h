@@ -25,11 +25,14 @@ typedef struct {
   const gw_http_rule *rules;
   size_t n_rules;
   const char *comment;       /* the method's leading comment in the .proto, for OpenAPI; may be "" */
+  int access;                /* APIDESC_NORMAL or APIDESC_PUBLIC (internal methods are not served) */
 } gw_method;
 
-/* Builds the registry from the protobuf-c service descriptors of every proto/ file with a
- * service and the descriptor set embedded at build time (for options, streaming flags and
- * comments). 0 / -1 (logged). Call once at start-up. */
+/* Builds the registry from the protobuf-c service descriptors of the services the gateway
+ * serves (the service table) and the descriptor set built in (apidesc.h: access, http rules,
+ * streaming flags, comments). Methods marked internal are left out: the gateway answers 404
+ * for them as for any unknown path. 0 / -1 (logged: an internal method with an http rule, a
+ * rule that does not parse). Call once at start-up. */
 int gw_registry_init(void);
 void gw_registry_free(void);
 

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "apidesc.h"
 #include "pbjson.h"
 
 #define OPENAPI_VERSION "3.0.3"
@@ -16,19 +17,8 @@
 /* Query parameters are offered down to this depth of nested messages ("record.salary.step"). */
 #define QUERY_DEPTH 3
 
-/* Methods callable without a token: identity's SRV_PUBLIC methods (identity/main.c). The
- * descriptors carry no such mark, so the list is kept here, next to its one use. */
-static const char *const PUBLIC_METHODS[] = {
-    "/hoso.identity.v1.Identity/Login",        "/hoso.identity.v1.Identity/Refresh",
-    "/hoso.identity.v1.Identity/Logout",       "/hoso.identity.v1.Identity/ServiceLogin",
-    "/hoso.identity.v1.Identity/GetPublicKeys",
-};
-
-static int is_public(const gw_method *m) {
-  for (size_t i = 0; i < sizeof PUBLIC_METHODS / sizeof *PUBLIC_METHODS; i++)
-    if (strcmp(m->path, PUBLIC_METHODS[i]) == 0) return 1;
-  return 0;
-}
+/* Methods callable without a token: the .proto's access option says so. */
+static int is_public(const gw_method *m) { return APIDESC_NO_TOKEN(m->access); }
 
 static json_t *ref(const char *name) {
   char buf[512];

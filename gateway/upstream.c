@@ -1,5 +1,5 @@
-/* The backends: one per hoso.<svc>.v1 package, addresses from HOSO_<SVC>_ADDR (comma separated,
- * cfg.h defaults), several gRPC channels per address used in turn, one unary call per request
+/* The backends: one per hoso.<svc>.v1 package, addresses from the service table (cfg.h: its
+ * variable, comma separated, else its default), several gRPC channels per address used in turn, one unary call per request
  * with the caller's metadata and deadline, and the health checks behind /readyz. */
 #include <ctype.h>
 #include <stdatomic.h>
@@ -25,14 +25,6 @@ typedef struct {
 
 static backend *B;
 static size_t NB;
-
-static const char *default_addr(const char *name) {
-  if (!strcmp(name, "identity")) return CFG_IDENTITY_ADDR_DEFAULT;
-  if (!strcmp(name, "records")) return CFG_RECORDS_ADDR_DEFAULT;
-  if (!strcmp(name, "transfers")) return CFG_TRANSFERS_ADDR_DEFAULT;
-  if (!strcmp(name, "reporting")) return CFG_REPORTING_ADDR_DEFAULT;
-  return NULL;
-}
 
 static int add_addrs(backend *b, const char *list) {
   for (const char *s = list; s && *s;) {
@@ -61,21 +53,26 @@ static backend *find(const char *package) {
 static int add_backend(const char *package) {
   const char *svc = package + 5; /* after "hoso." */
   size_t n = strcspn(svc, ".");
-  if (n == 0 || n >= sizeof B->name) return 0;
+  char name[32];
+  if (n == 0 || n >= sizeof name) return 0;
+  memcpy(name, svc, n);
+  name[n] = 0;
+  const cfg_service *s = cfg_service_find(name);
+  if (!s || s->gateway != CFG_GATEWAY_YES) {
+    log_error("backend %s (package %s) is not a service the gateway serves in common/services.tsv", name, package);
+    return -1;
+  }
   backend *nb = realloc(B, (NB + 1) * sizeof *nb);
   if (!nb) return -1;
   B = nb;
   backend *b = &B[NB++];
   memset(b, 0, sizeof *b);
   snprintf(b->package, sizeof b->package, "%s", package);
-  memcpy(b->name, svc, n);
-  b->name[n] = 0;
-  snprintf(b->env, sizeof b->env, "HOSO_");
-  for (size_t i = 0; i < n; i++) b->env[5 + i] = (char)toupper((unsigned char)svc[i]);
-  snprintf(b->env + 5 + n, sizeof b->env - 5 - n, "_ADDR");
+  snprintf(b->name, sizeof b->name, "%s", name);
+  snprintf(b->env, sizeof b->env, "%s", s->addr_var);
   const char *v = cfg_str(b->env, NULL);
   b->explicit_addr = v != NULL;
-  if (!v) v = default_addr(b->name);
+  if (!v) v = s->default_addr;
   if (add_addrs(b, v) != 0) return -1;
   b->per_addr = (size_t)gw_cfg.channels;
   b->n_ch = b->n_addrs * b->per_addr;
@@ -120,29 +117,55 @@ void gw_upstream_free(void) {
   NB = 0;
 }
 
-grpc_status_code gw_call(gw_req *r, const gw_method *m, const ProtobufCMessage *req,
-                         ProtobufCMessage **resp, cli_status *st) {
-  *resp = NULL;
-  backend *b = find(m->package);
-  grpc_status_code code;
+/* The channel for a call of m (addresses used in turn) and the request's metadata in md (3
+ * entries); NULL with st filled (UNAVAILABLE) when the backend has no address. */
+static cli_chan *pick(gw_req *r, const gw_method *m, cli_md md[3], size_t *n_md, backend **bk,
+                      cli_status *st) {
+  backend *b = *bk = find(m->package);
   if (!b || !b->n_ch) {
-    st->code = code = GRPC_STATUS_UNAVAILABLE;
+    st->code = GRPC_STATUS_UNAVAILABLE;
     snprintf(st->message, sizeof st->message, "no backend address for %s: set %s", m->package,
              b ? b->env : "its HOSO_*_ADDR variable");
-    gw_metrics_upstream_error(b ? b->name : m->package, code);
-    r->upstream_code = code;
-    return code;
+    gw_metrics_upstream_error(b ? b->name : m->package, st->code);
+    r->upstream_code = st->code;
+    return NULL;
   }
-  cli_chan *ch = b->ch[atomic_fetch_add_explicit(&b->rr, 1, memory_order_relaxed) % b->n_ch];
-  cli_md md[3];
   size_t n = 0;
   if (r->authz[0]) md[n++] = (cli_md){"authorization", r->authz};
   md[n++] = (cli_md){"x-request-id", r->rid};
   md[n++] = (cli_md){"x-forwarded-for", r->client};
-  code = cli_call(ch, m->path, req, m->output, resp, md, n, r->timeout_ms, st);
+  *n_md = n;
+  return b->ch[atomic_fetch_add_explicit(&b->rr, 1, memory_order_relaxed) % b->n_ch];
+}
+
+grpc_status_code gw_call(gw_req *r, const gw_method *m, const ProtobufCMessage *req,
+                         ProtobufCMessage **resp, cli_status *st) {
+  *resp = NULL;
+  cli_md md[3];
+  size_t n = 0;
+  backend *b;
+  cli_chan *ch = pick(r, m, md, &n, &b, st);
+  if (!ch) return st->code;
+  grpc_status_code code = cli_call(ch, m->path, req, m->output, resp, md, n, r->timeout_ms, st);
   if (code != GRPC_STATUS_OK) gw_metrics_upstream_error(b->name, code);
   r->upstream_code = code;
   return code;
+}
+
+struct cli_stream *gw_stream_open(gw_req *r, const gw_method *m, int timeout_ms, cli_status *st) {
+  cli_md md[3];
+  size_t n = 0;
+  backend *b;
+  cli_chan *ch = pick(r, m, md, &n, &b, st);
+  if (!ch) return NULL;
+  cli_stream *s = cli_stream_open(ch, m->path, md, n, timeout_ms);
+  if (!s) {
+    st->code = GRPC_STATUS_UNAVAILABLE;
+    snprintf(st->message, sizeof st->message, "%s: the call could not be started", b->name);
+    gw_metrics_upstream_error(b->name, st->code);
+    r->upstream_code = st->code;
+  }
+  return s;
 }
 
 /* Whether /readyz checks b: the backends HOSO_GATEWAY_READY_BACKENDS names ("identity,records");

@@ -8,6 +8,8 @@
 #include "key_seal.h"
 #include "log.h"
 #include "pw.h"
+#include "store_accounts.h"
+#include "store_units.h"
 #include "val.h"
 
 typedef struct {
@@ -18,59 +20,37 @@ typedef struct {
   char *root_name;
 } boot_st;
 
-static int boot_tx(db_conn *db, void *p) {
+static int boot_tx(srv_ctx *ctx, void *p) {
   boot_st *st = p;
   /* Several replicas may start together; one bootstraps. */
-  if (db_cmd(db, "SELECT pg_advisory_xact_lock(hashtext('identity.bootstrap'))", 0) != 0) return -1;
-  PGresult *r = db_q(db, "SELECT id::text, path::text FROM units WHERE parent_id IS NULL ORDER BY id LIMIT 1", 0);
-  if (!r) return -1;
-  char root_id[32] = "", root_path[64] = "";
-  if (PQntuples(r) == 1) {
-    snprintf(root_id, sizeof root_id, "%s", PQgetvalue(r, 0, 0));
-    snprintf(root_path, sizeof root_path, "%s", PQgetvalue(r, 0, 1));
-  }
-  PQclear(r);
-  if (!root_id[0]) {
-    r = db_q(db,
-             "WITH n AS (SELECT nextval('units_id_seq') AS id) "
-             "INSERT INTO units (id, code, name, type, level, path) "
-             "SELECT n.id, $1, $2, 1, 1, (n.id::text)::public.ltree FROM n RETURNING id::text, path::text",
-             2, st->root_code, st->root_name);
-    if (!r) return -1;
-    snprintf(root_id, sizeof root_id, "%s", PQgetvalue(r, 0, 0));
-    snprintf(root_path, sizeof root_path, "%s", PQgetvalue(r, 0, 1));
-    PQclear(r);
-    if (db_cmd(db, "INSERT INTO unit_history (unit_id, action, name, code, actor_id, reason) "
-                   "VALUES ($1::bigint, 'CREATED', $2, $3, 'system', 'bootstrap')",
-               3, root_id, st->root_name, st->root_code) != 0)
+  if (units_lock_tree(ctx, 1) != 0) return -1;
+  unit_row root;
+  int have_root = units_root(ctx, &root);
+  if (have_root < 0) return -1;
+  if (!have_root) {
+    char id[24];
+    if (units_insert(ctx, NULL, st->root_code, st->root_name, 1, 0, id) != 0 ||
+        units_history_add(ctx, id, "CREATED", "system", "bootstrap", NULL) != 0 ||
+        units_find(ctx, id, UNIT_LOCK_NONE, &root) != 1)
       return -1;
     audit_entry e = {.actor_id = "system", .action = "UNIT_CREATE", .target_type = "unit",
-                     .target_id = root_id, .unit_path = root_path, .outcome = "ok",
+                     .target_id = root.id, .unit_path = root.path, .outcome = "ok",
                      .detail_json = "{\"reason\":\"bootstrap root unit\"}"};
-    if (audit_write(db, &e) != 0) return -1;
-    log_info("created the root unit %s (%s)", root_id, st->root_name);
+    if (audit_write(ctx->db, &e) != 0) return -1;
+    log_info("created the root unit %s (%s)", root.id, st->root_name);
   }
-  r = db_q(db, "SELECT 1 FROM accounts WHERE username = 'admin'", 0);
-  if (!r) return -1;
-  int have_admin = PQntuples(r) == 1;
-  PQclear(r);
+  int have_admin = accounts_username_taken(ctx, "admin");
+  if (have_admin < 0) return -1;
   if (have_admin) return 0;
-  char roles[16];
-  snprintf(roles, sizeof roles, "%u", (unsigned)ROLE_SYSTEM_ADMIN);
-  r = db_q(db,
-           "INSERT INTO accounts (username, full_name, unit_id, unit_path, roles, password_phc, "
-           "must_change_password, created_by) "
-           "VALUES ('admin', 'Quản trị hệ thống', $1::bigint, $2::public.ltree, $3::int, $4, $5::boolean, 'system') "
-           "RETURNING id::text",
-           5, root_id, root_path, roles, st->phc, st->must_change ? "true" : "false");
-  if (!r) return -1;
-  char id[32];
-  snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
-  PQclear(r);
+  id_account *admin;
+  account_new n = {.username = "admin", .full_name = "Quản trị hệ thống", .unit_id = root.id,
+                   .unit_path = root.path, .password_phc = st->phc, .created_by = "system",
+                   .roles = ROLE_SYSTEM_ADMIN, .must_change_password = st->must_change};
+  if (accounts_insert(ctx, &n, &admin) != 1) return -1;
   audit_entry e = {.actor_id = "system", .action = "ACCOUNT_CREATE", .target_type = "account",
-                   .target_id = id, .unit_path = root_path, .outcome = "ok",
+                   .target_id = admin->id, .unit_path = root.path, .outcome = "ok",
                    .detail_json = "{\"username\":\"admin\",\"roles\":[\"SYSTEM_ADMIN\"],\"reason\":\"bootstrap\"}"};
-  if (audit_write(db, &e) != 0) return -1;
+  if (audit_write(ctx->db, &e) != 0) return -1;
   st->created_admin = 1;
   return 0;
 }
@@ -104,7 +84,11 @@ int identity_bootstrap(db_conn *db) {
   }
   /* Hashing is cheap next to start-up, and keeps the transaction short. */
   int rc = pw_hash(given ? given : generated, st.phc);
-  if (rc == 0) rc = db_tx(db, DB_READ_COMMITTED, "*", "system", boot_tx, &st);
+  srv_ctx *ctx = rc == 0 ? srv_job_new(db, "bootstrap") : NULL;
+  static const tok_claims system_actor = {.sub = "system", .username = "system", .scope = "*"};
+  if (ctx) ctx->auth = &system_actor;
+  if (rc == 0) rc = ctx ? srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", boot_tx, &st) : -1;
+  srv_job_free(ctx);
   if (rc == 0 && st.created_admin) {
     if (given)
       log_info("bootstrap administrator 'admin' created with the password from HOSO_ADMIN_PASSWORD");

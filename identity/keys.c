@@ -12,6 +12,7 @@
 #include "key_seal.h"
 #include "log.h"
 #include "pw.h"
+#include "store_keys.h"
 
 /* How long a retired key stays published: the longest-lived token it signed, plus clock skew. */
 #define KEY_GRACE_SECONDS (TOK_ACCESS_TTL + 300)
@@ -23,8 +24,18 @@ static char signer_kid[64];
 static char *signer_pem;
 static time_t signer_loaded;
 
+/* Identity's own acts (key rotation) are the system's: the actor of their transactions. */
+static const tok_claims system_actor = {.sub = "system", .username = "system", .scope = "*"};
+
+/* A context for work outside any call, acting as the system on connection db. */
+static srv_ctx *system_job(db_conn *db) {
+  srv_ctx *ctx = srv_job_new(db, "signing-keys");
+  if (ctx) ctx->auth = &system_actor;
+  return ctx;
+}
+
 /* Creates a key pair and stores it as the active signer. Caller holds a transaction. */
-static int key_insert(db_conn *db, char *kid_out, size_t kid_len) {
+static int key_insert(srv_ctx *ctx, char *kid_out, size_t kid_len) {
   char *priv = NULL, *pub = NULL, rnd[16], kid[64];
   int rc = -1;
   if (tok_keygen(&priv, &pub) != 0) goto out;
@@ -36,12 +47,10 @@ static int key_insert(db_conn *db, char *kid_out, size_t kid_len) {
   /* Sealed: the database never sees the private key (in the clear only in HOSO_INSECURE_DEV). */
   if (seal_enabled()) {
     char *sealed = seal_private(kid, priv);
-    int bad = !sealed || db_cmd(db, "INSERT INTO signing_keys (kid, private_sealed, public_pem) VALUES ($1, $2, $3)",
-                                3, kid, sealed, pub) != 0;
+    int bad = !sealed || signing_keys_insert(ctx, kid, sealed, NULL, pub) != 0;
     free(sealed);
     if (bad) goto out;
-  } else if (db_cmd(db, "INSERT INTO signing_keys (kid, private_pem, public_pem) VALUES ($1, $2, $3)", 3, kid, priv,
-                    pub) != 0) {
+  } else if (signing_keys_insert(ctx, kid, NULL, priv, pub) != 0) {
     goto out;
   }
   if (kid_out) snprintf(kid_out, kid_len, "%s", kid);
@@ -63,59 +72,43 @@ typedef struct {
 /* Keys an older identity (or the development mode) stored in the clear are sealed as soon as a
  * key encryption key is there; the active one is then replaced, since its clear copy may live
  * on in backups. Caller holds the rotation lock. */
-static int seal_clear_keys(db_conn *db, rotate_arg *a) {
+static int seal_clear_keys(srv_ctx *ctx, rotate_arg *a) {
   if (!seal_enabled()) return 0;
-  PGresult *r = db_q(db, "SELECT kid, private_pem, retired_at IS NULL FROM signing_keys WHERE private_pem IS NOT NULL", 0);
-  if (!r) return -1;
-  int rc = 0;
-  for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-    char *sealed = seal_private(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-    if (!sealed ||
-        db_cmd(db, "UPDATE signing_keys SET private_sealed = $2, private_pem = NULL WHERE kid = $1", 2,
-               PQgetvalue(r, i, 0), sealed) != 0)
-      rc = -1;
+  signing_key_clear *keys;
+  size_t n;
+  if (signing_keys_in_clear(ctx, &keys, &n) != 0) return -1;
+  for (size_t i = 0; i < n; i++) {
+    char *sealed = seal_private(keys[i].kid, keys[i].private_pem);
+    int bad = !sealed || signing_keys_seal(ctx, keys[i].kid, sealed) != 0;
     free(sealed);
+    if (bad) return -1;
     a->sealed++;
-    if (PQgetvalue(r, i, 2)[0] == 't') a->force = 1;
+    if (keys[i].active) a->force = 1;
   }
-  PQclear(r);
-  return rc;
+  return 0;
 }
 
-static int rotate_tx(db_conn *db, void *p) {
+static int rotate_tx(srv_ctx *ctx, void *p) {
   rotate_arg *a = p;
   /* One rotation at a time across replicas. */
-  if (db_cmd(db, "SELECT pg_advisory_xact_lock(hashtext('identity.signing_keys'))", 0) != 0) return -1;
-  if (seal_clear_keys(db, a) != 0) return -1;
-  long max_age = cfg_int("HOSO_KEY_ROTATE_DAYS", 30, 1, 3650) * 86400L;
-  char age[32];
-  snprintf(age, sizeof age, "%ld", max_age);
-  PGresult *r = db_q(db,
-                     "SELECT kid, extract(epoch FROM now() - created_at) > $1::bigint FROM signing_keys "
-                     "WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
-                     1, age);
-  if (!r) return -1;
-  int have = PQntuples(r) == 1, old = have && PQgetvalue(r, 0, 1)[0] == 't';
-  if (have) snprintf(a->kid, sizeof a->kid, "%s", PQgetvalue(r, 0, 0));
+  if (signing_keys_lock(ctx) != 0) return -1;
+  if (seal_clear_keys(ctx, a) != 0) return -1;
+  signing_key k;
+  int have = signing_keys_current(ctx, cfg_int("HOSO_KEY_ROTATE_DAYS", 30, 1, 3650) * 86400L, &k);
+  if (have < 0) return -1;
+  if (have) snprintf(a->kid, sizeof a->kid, "%s", k.kid);
   a->had_key = have;
-  PQclear(r);
-  if (have && !old && !a->force) return 0;
-  char grace[32];
-  snprintf(grace, sizeof grace, "%d", KEY_GRACE_SECONDS);
-  if (db_cmd(db,
-             "UPDATE signing_keys SET retired_at = now(), expires_at = now() + make_interval(secs => $1::int) "
-             "WHERE retired_at IS NULL",
-             1, grace) != 0)
-    return -1;
-  if (key_insert(db, a->kid, sizeof a->kid) != 0) return -1;
+  if (have && !k.older && !a->force) return 0;
+  if (signing_keys_retire(ctx, KEY_GRACE_SECONDS) != 0) return -1;
+  if (key_insert(ctx, a->kid, sizeof a->kid) != 0) return -1;
   a->rotated = 1;
   return 0;
 }
 
 /* Rotation by age (or the first key), audited as the system's own act in the same transaction. */
-static int rotate_by_age_tx(db_conn *db, void *p) {
+static int rotate_by_age_tx(srv_ctx *ctx, void *p) {
   rotate_arg *a = p;
-  if (rotate_tx(db, a) != 0) return -1;
+  if (rotate_tx(ctx, a) != 0) return -1;
   if (!a->rotated) return 0;
   audit_entry e;
   memset(&e, 0, sizeof e);
@@ -130,7 +123,7 @@ static int rotate_by_age_tx(db_conn *db, void *p) {
   e.detail_json = !a->had_key ? "{\"why\":\"first key\"}"
                   : a->sealed  ? "{\"why\":\"the previous key was stored in the clear\"}"
                                : "{\"why\":\"age\"}";
-  return audit_write(db, &e);
+  return audit_write(ctx->db, &e);
 }
 
 static void signer_forget(void) {
@@ -141,7 +134,11 @@ static void signer_forget(void) {
 
 int keys_ensure(db_conn *db) {
   rotate_arg a = {.force = 0};
-  if (db_tx(db, DB_READ_COMMITTED, "*", "system", rotate_by_age_tx, &a) != 0) return -1;
+  srv_ctx *ctx = system_job(db);
+  /* A failure is the caller's to log: start-up stops, the periodic check retries. */
+  int rc = ctx ? srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", rotate_by_age_tx, &a) : -1;
+  srv_job_free(ctx);
+  if (rc != 0) return -1;
   if (a.sealed) log_info("sealed %d signing key(s) stored in the clear with HOSO_KEY_ENCRYPTION_KEY", a.sealed);
   if (a.rotated && a.had_key)
     log_info("signing key %s now signs (the previous one was %s)", a.kid,
@@ -173,9 +170,9 @@ void keys_rotation_stop(void) {
   rotation_job = NULL;
 }
 
-int keys_rotate(db_conn *db, char *kid_out, size_t kid_len) {
+int keys_rotate(srv_ctx *ctx, char *kid_out, size_t kid_len) {
   rotate_arg a = {.force = 1};
-  if (rotate_tx(db, &a) != 0) return -1;
+  if (rotate_tx(ctx, &a) != 0) return -1;
   snprintf(kid_out, kid_len, "%s", a.kid);
   signer_forget();
   return 0;
@@ -183,50 +180,48 @@ int keys_rotate(db_conn *db, char *kid_out, size_t kid_len) {
 
 /* Loads the active signer from the database when the cache is empty or stale. The public key
  * goes into this process's keyring too, so tokens we sign verify here at once. */
-static int signer_load(db_conn *db) {
-  PGresult *r = db_q(db,
-                     "SELECT kid, private_pem, public_pem, private_sealed FROM signing_keys WHERE retired_at IS NULL "
-                     "ORDER BY created_at DESC LIMIT 1",
-                     0);
-  if (!r) return -1;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
+static int signer_load(srv_ctx *ctx) {
+  signing_key k;
+  int found = signing_keys_current(ctx, 0, &k);
+  if (found < 0) return -1;
+  if (!found) {
     log_error("no active signing key; restart identity to create one");
     return -1;
   }
   char *pem = NULL;
-  if (!PQgetisnull(r, 0, 3)) {
-    pem = seal_open(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3));
+  if (k.private_sealed) {
+    pem = seal_open(k.kid, k.private_sealed);
     if (!pem)
       log_error("the signing key %s does not open with %s: is HOSO_KEY_ENCRYPTION_KEY the file this "
                 "deployment's keys were sealed with?",
-                PQgetvalue(r, 0, 0), seal_enabled() ? "this key encryption key" : "no key encryption key");
-  } else if (!PQgetisnull(r, 0, 1)) {
-    pem = strdup(PQgetvalue(r, 0, 1));
+                k.kid, seal_enabled() ? "this key encryption key" : "no key encryption key");
+  } else if (k.private_pem) {
+    pem = strdup(k.private_pem);
   }
-  if (!pem) {
-    PQclear(r);
-    return -1;
-  }
+  if (!pem) return -1;
   tok_keyring *kr = srv_keyring();
-  if (kr) tok_keyring_add(kr, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2));
+  if (kr) tok_keyring_add(kr, k.kid, k.public_pem);
   pthread_mutex_lock(&signer_mu);
   seal_wipe_free(signer_pem);
   signer_pem = pem;
-  snprintf(signer_kid, sizeof signer_kid, "%s", PQgetvalue(r, 0, 0));
+  snprintf(signer_kid, sizeof signer_kid, "%s", k.kid);
   signer_loaded = time(NULL);
   pthread_mutex_unlock(&signer_mu);
-  PQclear(r);
   return 0;
 }
 
-int keys_check_signer(db_conn *db) { return signer_load(db); }
+int keys_check_signer(db_conn *db) {
+  srv_ctx *ctx = system_job(db);
+  int rc = ctx ? signer_load(ctx) : -1;
+  srv_job_free(ctx);
+  return rc;
+}
 
 int keys_sign(srv_ctx *ctx, const tok_claims *claims, int ttl, char **jwt) {
   pthread_mutex_lock(&signer_mu);
   int stale = !signer_pem || time(NULL) - signer_loaded > SIGNER_RECHECK_SECONDS;
   pthread_mutex_unlock(&signer_mu);
-  if (stale && signer_load(ctx->db) != 0) {
+  if (stale && signer_load(ctx) != 0) {
     if (db_err_kind(ctx->db) != DB_OK) return srv_fail_db(ctx, "signing key");
     return srv_fail(ctx, GRPC_STATUS_INTERNAL, "no signing key available");
   }
@@ -244,25 +239,23 @@ int keys_load_ring(tok_keyring *kr, void *arg) {
   (void)arg;
   /* Runs rarely (start, unknown kid): a short-lived connection keeps workers' own untouched. */
   db_conn *db = db_open(cfg_str("HOSO_PG_DSN", CFG_PG_DSN_DEFAULT), "identity");
+  srv_ctx *ctx = db ? system_job(db) : NULL;
+  Hoso__Identity__V1__PublicKey **keys = NULL;
+  size_t n = 0;
   int rc = -1;
-  if (!db || db_ensure(db) != 0) goto out;
-  PGresult *r = db_q(db,
-                     "SELECT kid, public_pem FROM signing_keys WHERE expires_at IS NULL OR expires_at > now()",
-                     0);
-  if (!r) goto out;
-  int n = PQntuples(r);
-  const char **kids = calloc((size_t)n + 1, sizeof *kids), **pems = calloc((size_t)n + 1, sizeof *pems);
+  if (!ctx || db_ensure(db) != 0 || signing_keys_published(ctx, &keys, &n) != 0) goto out;
+  const char **kids = calloc(n + 1, sizeof *kids), **pems = calloc(n + 1, sizeof *pems);
   if (kids && pems) {
-    for (int i = 0; i < n; i++) {
-      kids[i] = PQgetvalue(r, i, 0);
-      pems[i] = PQgetvalue(r, i, 1);
+    for (size_t i = 0; i < n; i++) {
+      kids[i] = keys[i]->kid;
+      pems[i] = keys[i]->public_key_pem;
     }
-    rc = tok_keyring_replace(kr, (size_t)n, kids, pems);
+    rc = tok_keyring_replace(kr, n, kids, pems);
   }
   free(kids);
   free(pems);
-  PQclear(r);
 out:
+  srv_job_free(ctx);
   if (db) db_close(db);
   return rc;
 }

@@ -10,6 +10,8 @@
 #include "pw.h"
 #include "scope.h"
 #include "store_accounts.h"
+#include "store_sessions.h"
+#include "store_units.h"
 #include "throttle.h"
 #include "val.h"
 
@@ -19,10 +21,6 @@ enum { ST_ACTIVE = 1, ST_DISABLED = 2, ST_REVOKED = 3 };
 #define MAX_NAME_CHARS 255
 #define MAX_REASON_CHARS 1000
 #define MAX_EMAIL_BYTES 254
-#define MAX_REQUEST_ID 128
-
-/* srv_fail inside a transaction body: record the status, then roll back. */
-#define TX_FAIL(ctx, code, ...) (srv_fail((ctx), (code), __VA_ARGS__), DB_TX_ROLLBACK)
 
 static const char *ACCOUNT_NOT_FOUND = "account_id: no such account";
 static const char *OUT_OF_SCOPE =
@@ -30,42 +28,6 @@ static const char *OUT_OF_SCOPE =
     "your own unit and the units below it";
 
 /* ------------------------------------------------------------- input checks ------------- */
-
-/* Text a person typed: valid UTF-8, NFC, trimmed (003 Đ6.5). *out in the arena. */
-static int clean_text(srv_ctx *ctx, const char *field, const char *in, int required,
-                      size_t max_chars, const char **out) {
-  if (!in) in = "";
-  if (!val_utf8(in, strlen(in)))
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: must be valid UTF-8", field);
-  char *c = val_nfc_clean(in);
-  if (!c) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "%s: could not be normalized", field);
-  const char *why = val_text(c, required, max_chars);
-  if (why) {
-    free(c);
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, why);
-  }
-  *out = srv_strdup(ctx, c);
-  free(c);
-  return 0;
-}
-
-static int check_id(srv_ctx *ctx, const char *field, const char *id) {
-  const char *why = val_id(id ? id : "");
-  return why ? srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, why) : 0;
-}
-
-static int check_request_id(srv_ctx *ctx, const char *rid) {
-  if (!rid || !*rid) return 0;
-  size_t n = strlen(rid);
-  if (n > MAX_REQUEST_ID)
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request_id: must be at most %d characters",
-                    MAX_REQUEST_ID);
-  for (size_t i = 0; i < n; i++)
-    if ((unsigned char)rid[i] <= ' ' || (unsigned char)rid[i] >= 0x7f)
-      return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                      "request_id: must be printable ASCII without spaces");
-  return 0;
-}
 
 /* A loose check: something@domain.tld, no spaces. Mail servers are the real judge; this only
  * catches the field being used for something else. */
@@ -117,9 +79,7 @@ static int check_roles(srv_ctx *ctx, const Hoso__Common__V1__Role *roles, size_t
 /* ------------------------------------------------------------- rights ------------------- */
 
 static int need_manage_right(srv_ctx *ctx) {
-  if (scope_rights(ctx->auth->roles) & RIGHT_MANAGE_ACCOUNTS) return 0;
-  return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                  "managing accounts needs the UNIT_ADMIN or SYSTEM_ADMIN role");
+  return srv_need_right(ctx, RIGHT_MANAGE_ACCOUNTS, 0, "managing accounts needs the UNIT_ADMIN or SYSTEM_ADMIN role");
 }
 
 static int is_system_admin(const srv_ctx *ctx) { return (ctx->auth->roles & ROLE_SYSTEM_ADMIN) != 0; }
@@ -150,13 +110,6 @@ static int is_self(const srv_ctx *ctx, const char *account_id) {
 
 /* ------------------------------------------------------------- transaction helpers ------ */
 
-/* The account as a message, from a one-row result; NULL when there is no row. */
-static id_account *one_account(srv_ctx *ctx, PGresult *r) {
-  id_account *a = PQntuples(r) == 1 ? account_from_row(ctx, r, 0, 0) : NULL;
-  PQclear(r);
-  return a;
-}
-
 static unsigned account_roles(const id_account *a) { return roles_from_enums(a->roles, a->n_roles); }
 
 /* Loads the target across every scope (row-level security would make an account outside the
@@ -164,16 +117,32 @@ static unsigned account_roles(const id_account *a) { return roles_from_enums(a->
  * caller's scope back so the writes that follow stay under row-level security.
  * allow_self: the caller's own account passes the scope check (GetAccount).
  * Returns 0 with *out, DB_TX_ROLLBACK with the status set, or -1 on a database error. */
+typedef struct {
+  const char *id;
+  int lock;
+  id_account *out;
+} get_any_st;
+
+static int get_any(srv_ctx *ctx, void *p) {
+  get_any_st *g = p;
+  return accounts_get(ctx, g->id, g->lock, &g->out) < 0 ? -1 : 0;
+}
+
+/* The account with this id, looked up with every unit visible; NULL when there is none. */
+static int account_anywhere(srv_ctx *ctx, const char *id, int lock, id_account **out) {
+  get_any_st g = {.id = id, .lock = lock};
+  SRV_TRY(srv_all_units(ctx, get_any, &g));
+  *out = g.out;
+  return 0;
+}
+
 static int load_target(srv_ctx *ctx, const char *id, int lock, int allow_self, id_account **out) {
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = sa_account_get(ctx->db, id, lock);
-  if (!r) return -1;
-  id_account *a = one_account(ctx, r);
-  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
-  if (!a) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  id_account *a;
+  SRV_TRY(account_anywhere(ctx, id, lock, &a));
+  if (!a) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
   if (!(allow_self && is_self(ctx, a->id)) &&
       !scope_allows(ctx->auth, a->unit_path, RIGHT_MANAGE_ACCOUNTS))
-    return TX_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s", OUT_OF_SCOPE);
+    return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s", OUT_OF_SCOPE);
   *out = a;
   return 0;
 }
@@ -221,68 +190,72 @@ typedef struct {
   id_account *out;
 } create_st;
 
+typedef struct {
+  create_st *st;
+  const char **unit_path;
+} create_check_st;
+
+/* The unit (in the caller's scope and active), a free username and a person without another
+ * account, each looked up with every unit visible. */
+static int create_checks(srv_ctx *ctx, void *p) {
+  create_st *st = ((create_check_st *)p)->st;
+  unit_row u;
+  int found = units_find(ctx, st->unit_id, UNIT_LOCK_SHARE, &u);
+  if (found < 0) return -1;
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
+  char *unit_path = srv_strdup(ctx, u.path);
+  int unit_status = u.status;
+  if (!scope_allows(ctx->auth, unit_path, RIGHT_MANAGE_ACCOUNTS))
+    return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                   "unit_id: the unit is outside yours; you create accounts only in your own "
+                   "unit and the units below it");
+  if (unit_status != 1)
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+                   "unit_id: the unit is dissolved; create the account in its successor");
+  int taken = accounts_username_taken(ctx, st->username);
+  if (taken < 0) return -1;
+  if (taken) return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS, "username: already taken");
+  if (*st->person_record_id) {
+    taken = accounts_person_taken(ctx, st->person_record_id, NULL);
+    if (taken < 0) return -1;
+    if (taken)
+      return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
+                     "person_record_id: this person already has an account (one person, one "
+                     "account); revoke it first if the person changed jobs");
+  }
+  *((create_check_st *)p)->unit_path = unit_path;
+  return 0;
+}
+
 static int create_tx(srv_ctx *ctx, void *p) {
   create_st *st = p;
-  db_conn *db = ctx->db;
   char first[64];
-  int seen = idem_begin(db, ctx->auth->sub, ctx->method, st->request_id, first, sizeof first);
+  int seen = idem_begin(ctx, st->request_id, first, sizeof first);
   if (seen < 0) return -1;
   if (seen == 1) {
     /* A retry of a call that already succeeded: its account, nothing new. */
-    if (db_set_scope(db, "*") != 0) return -1;
-    PGresult *r = sa_account_get(db, first, 0);
-    if (!r) return -1;
-    st->out = one_account(ctx, r);
-    if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+    SRV_TRY(account_anywhere(ctx, first, 0, &st->out));
+    if (!st->out) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
     return 0;
   }
 
   /* The unit, the username and the person are looked up across every scope: a UNIT_ADMIN
    * must get "already taken" for a name used in another district, not a constraint error. */
-  if (db_set_scope(db, "*") != 0) return -1;
-  PGresult *r = sa_unit_get(db, st->unit_id, 1);
-  if (!r) return -1;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
-    return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
-  }
-  char *unit_path = srv_strdup(ctx, PQgetvalue(r, 0, 1));
-  int unit_status = atoi(PQgetvalue(r, 0, 2));
-  PQclear(r);
-  if (!scope_allows(ctx->auth, unit_path, RIGHT_MANAGE_ACCOUNTS))
-    return TX_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                   "unit_id: the unit is outside yours; you create accounts only in your own "
-                   "unit and the units below it");
-  if (unit_status != 1)
-    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
-                   "unit_id: the unit is dissolved; create the account in its successor");
-  int taken = sa_username_taken(db, st->username);
-  if (taken < 0) return -1;
-  if (taken) return TX_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS, "username: already taken");
-  if (*st->person_record_id) {
-    taken = sa_person_taken(db, st->person_record_id, NULL);
-    if (taken < 0) return -1;
-    if (taken)
-      return TX_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
-                     "person_record_id: this person already has an account (one person, one "
-                     "account); revoke it first if the person changed jobs");
-  }
-  if (db_set_scope(db, ctx->auth->scope) != 0) return -1;
+  const char *unit_path = NULL;
+  SRV_TRY(srv_all_units(ctx, create_checks, &(create_check_st){st, &unit_path}));
 
-  sa_new_account n = {.username = st->username,
-                      .full_name = st->full_name,
-                      .unit_id = st->unit_id,
-                      .unit_path = unit_path,
-                      .person_record_id = st->person_record_id,
-                      .email = st->email,
-                      .password_phc = st->phc,
-                      .created_by = ctx->auth->sub,
-                      .roles = st->roles};
-  r = sa_account_insert(db, &n);
-  if (!r) return write_failed(ctx);
-  st->out = one_account(ctx, r);
-  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "the account was not stored");
-  if (idem_done(db, ctx->auth->sub, ctx->method, st->request_id, st->out->id) != 0) return -1;
+  account_new n = {.username = st->username,
+                    .full_name = st->full_name,
+                    .unit_id = st->unit_id,
+                    .unit_path = unit_path,
+                    .person_record_id = st->person_record_id,
+                    .email = st->email,
+                    .password_phc = st->phc,
+                    .created_by = ctx->auth->sub,
+                    .roles = st->roles,
+                    .must_change_password = 1};
+  if (accounts_insert(ctx, &n, &st->out) < 0) return write_failed(ctx);
+  if (idem_done(ctx, st->request_id, st->out->id) != 0) return -1;
 
   json_t *d = json_object();
   json_object_set_new(d, "username", json_string(st->username));
@@ -304,20 +277,20 @@ int rpc_create_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   const char *why = val_username(user);
   if (why) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "username: %s", why);
   st.username = user;
-  if (clean_text(ctx, "full_name", in->full_name, 1, MAX_NAME_CHARS, &st.full_name) != 0) return -1;
-  if (check_id(ctx, "unit_id", in->unit_id) != 0) return -1;
+  if (srv_clean_text(ctx, "full_name", in->full_name, 1, MAX_NAME_CHARS, &st.full_name) != 0) return -1;
+  if (srv_check_id(ctx, "unit_id", in->unit_id) != 0) return -1;
   st.unit_id = in->unit_id;
   if (check_roles(ctx, in->roles, in->n_roles, &st.roles) != 0) return -1;
   st.person_record_id = in->person_record_id ? in->person_record_id : "";
-  if (*st.person_record_id && check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
+  if (*st.person_record_id && srv_check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
   if ((st.roles & ROLE_SELF) && !*st.person_record_id)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "person_record_id: required with the SELF role (the record the person may read)");
-  if (clean_text(ctx, "email", in->email, 0, MAX_EMAIL_BYTES, &st.email) != 0) return -1;
+  if (srv_clean_text(ctx, "email", in->email, 0, MAX_EMAIL_BYTES, &st.email) != 0) return -1;
   if (check_email(ctx, st.email) != 0) return -1;
   why = pw_policy_check(in->initial_password, st.username);
   if (why) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "initial_password: %s", why);
-  if (check_request_id(ctx, in->request_id) != 0) return -1;
+  if (srv_check_request_id(ctx, in->request_id) != 0) return -1;
   st.request_id = in->request_id ? in->request_id : "";
 
   if (need_manage_right(ctx) != 0 || may_grant(ctx, st.roles) != 0) return -1;
@@ -348,7 +321,7 @@ static int get_tx(srv_ctx *ctx, void *p) {
 
 int rpc_get_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Identity__V1__GetAccountRequest *in = (const void *)req;
-  if (check_id(ctx, "account_id", in->account_id) != 0) return -1;
+  if (srv_check_id(ctx, "account_id", in->account_id) != 0) return -1;
   /* Anyone may read their own account; reading others' is part of managing them. */
   if (!is_self(ctx, in->account_id) && need_manage_right(ctx) != 0) return -1;
   get_st st = {in->account_id, NULL};
@@ -360,47 +333,53 @@ int rpc_get_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage 
   return 0;
 }
 
+typedef struct {
+  const char *prid, *exclude;
+  int taken;
+} person_st;
+
+/* Whether another live account belongs to the person, looked up with every unit visible. */
+static int person_taken(srv_ctx *ctx, void *p) {
+  person_st *ps = p;
+  ps->taken = accounts_person_taken(ctx, ps->prid, ps->exclude);
+  return ps->taken < 0 ? -1 : 0;
+}
+
 /* ------------------------------------------------------------- ListAccounts ------------- */
 
 typedef struct {
-  sa_list_query q;
+  account_query q;
   int page_size;
   Hoso__Identity__V1__ListAccountsResponse *out;
 } list_st;
 
-static int list_tx(srv_ctx *ctx, void *p) {
+/* The unit of the list, looked up with every unit visible, and in the caller's scope. */
+static int list_unit(srv_ctx *ctx, void *p) {
   list_st *st = p;
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = sa_unit_get(ctx->db, st->q.unit_id, 0);
-  if (!r) return -1;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
-    return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
-  }
-  st->q.unit_path = srv_strdup(ctx, PQgetvalue(r, 0, 1));
-  PQclear(r);
+  unit_row u;
+  int found = units_find(ctx, st->q.unit_id, UNIT_LOCK_NONE, &u);
+  if (found < 0) return -1;
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_id: no such unit");
+  st->q.unit_path = srv_strdup(ctx, u.path);
   if (!scope_allows(ctx->auth, st->q.unit_path, RIGHT_MANAGE_ACCOUNTS))
-    return TX_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
+    return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED,
                    "unit_id: the unit is outside yours; you list accounts only of your own unit "
                    "and the units below it");
-  /* Back to the caller's scope: row-level security filters the list a second time. */
-  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
-
-  st->q.limit = st->page_size + 1; /* one more tells whether another page exists */
-  r = sa_account_list(ctx->db, &st->q);
-  if (!r) return -1;
-  int n = PQntuples(r), shown = n > st->page_size ? st->page_size : n;
-  Hoso__Identity__V1__ListAccountsResponse *o = st->out;
-  o->accounts = srv_alloc(ctx, ((size_t)shown + 1) * sizeof *o->accounts);
-  o->n_accounts = 0;
-  for (int i = 0; i < shown; i++) o->accounts[o->n_accounts++] = account_from_row(ctx, r, i, 0);
-  o->next_page_token = "";
-  PQclear(r);
-  if (n > st->page_size && shown > 0) {
-    o->next_page_token = srv_page_token(ctx, o->accounts[shown - 1]->username);
-    if (!o->next_page_token) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
-  }
   return 0;
+}
+
+static int list_tx(srv_ctx *ctx, void *p) {
+  list_st *st = p;
+  /* Then back in the caller's scope: row-level security filters the list a second time. */
+  SRV_TRY(srv_all_units(ctx, list_unit, st));
+  st->q.limit = st->page_size + 1; /* one more tells whether another page exists */
+  Hoso__Identity__V1__ListAccountsResponse *o = st->out;
+  size_t n;
+  SRV_TRY(accounts_list(ctx, &st->q, &o->accounts, &n));
+  int more;
+  o->n_accounts = srv_page_cut(n, st->page_size, &more);
+  if (!more) return 0;
+  return srv_page_next(ctx, &o->next_page_token, "%s", o->accounts[o->n_accounts - 1]->username);
 }
 
 int rpc_list_accounts(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -408,7 +387,7 @@ int rpc_list_accounts(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   list_st st;
   memset(&st, 0, sizeof st);
   st.q.unit_id = in->unit_id && *in->unit_id ? in->unit_id : ctx->auth->unit_id;
-  if (check_id(ctx, "unit_id", st.q.unit_id) != 0) return -1;
+  if (srv_check_id(ctx, "unit_id", st.q.unit_id) != 0) return -1;
   st.q.direct_only = in->direct_only;
   if ((int)in->status < 0 || (int)in->status > ST_REVOKED)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
@@ -451,16 +430,15 @@ static int status_tx(srv_ctx *ctx, void *p) {
   int from = (int)a->status;
   /* Revocation is permanent (the person changed jobs, 003 Đ5.3): a new job gets a new account. */
   if (from == ST_REVOKED && st->to != ST_REVOKED)
-    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
   if (from == st->to) {
     /* Already so: a retried call changes nothing and records nothing. */
     st->out = a;
     return 0;
   }
-  PGresult *r = sa_account_set_status(ctx->db, a->id, st->to, st->reason);
-  if (!r) return -1;
-  st->out = one_account(ctx, r);
-  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  int found = accounts_set_status(ctx, a->id, st->to, st->reason, &st->out);
+  if (found < 0) return -1;
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
 
   const char *action = st->to == ST_DISABLED ? "ACCOUNT_DISABLE"
                        : st->to == ST_ACTIVE ? "ACCOUNT_ENABLE"
@@ -470,7 +448,7 @@ static int status_tx(srv_ctx *ctx, void *p) {
   if (st->to != ST_ACTIVE) {
     char why[64];
     snprintf(why, sizeof why, "account %s", st->to == ST_DISABLED ? "disabled" : "revoked");
-    if (session_revoke_account(ctx->db, a->id, why) < 0) return -1;
+    if (sessions_revoke_account(ctx, a->id, why) < 0) return -1;
   }
   json_t *d = json_object();
   json_object_set_new(d, "old_status", json_string(status_word(from)));
@@ -482,8 +460,8 @@ static int status_tx(srv_ctx *ctx, void *p) {
 static int change_status(srv_ctx *ctx, const char *id, const char *reason_in, int reason_required,
                          int to, id_account **out) {
   status_st st = {.id = id, .to = to};
-  if (check_id(ctx, "account_id", id) != 0) return -1;
-  if (clean_text(ctx, "reason", reason_in, reason_required, MAX_REASON_CHARS, &st.reason) != 0)
+  if (srv_check_id(ctx, "account_id", id) != 0) return -1;
+  if (srv_clean_text(ctx, "reason", reason_in, reason_required, MAX_REASON_CHARS, &st.reason) != 0)
     return -1;
   if (need_manage_right(ctx) != 0) return -1;
   if (is_self(ctx, id))
@@ -536,16 +514,16 @@ static int roles_tx(srv_ctx *ctx, void *p) {
   int rc = load_managed(ctx, st->id, &a);
   if (rc != 0) return rc;
   if (st->expected_version && a->version != st->expected_version)
-    return TX_FAIL(ctx, GRPC_STATUS_ABORTED,
+    return SRV_FAIL(ctx, GRPC_STATUS_ABORTED,
                    "account_id: the account was changed meanwhile (version %lld, you had %lld); "
                    "reload it and retry",
                    (long long)a->version, st->expected_version);
   if ((int)a->status == ST_REVOKED)
-    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
   /* An empty person_record_id keeps the account's link to its record. */
   const char *prid = *st->person_record_id ? st->person_record_id : a->person_record_id;
   if ((st->roles & ROLE_SELF) && !*prid)
-    return TX_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+    return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                    "person_record_id: required with the SELF role (the record the person may read)");
   unsigned old = account_roles(a);
   int prid_changed = strcmp(prid, a->person_record_id) != 0;
@@ -554,19 +532,17 @@ static int roles_tx(srv_ctx *ctx, void *p) {
     return 0;
   }
   if (prid_changed && *prid) {
-    if (db_set_scope(ctx->db, "*") != 0) return -1;
-    int taken = sa_person_taken(ctx->db, prid, a->id);
-    if (taken < 0 || db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
-    if (taken)
-      return TX_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
+    person_st ps = {.prid = prid, .exclude = a->id};
+    SRV_TRY(srv_all_units(ctx, person_taken, &ps));
+    if (ps.taken)
+      return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
                      "person_record_id: this person already has an account (one person, one account)");
   }
-  PGresult *r = sa_account_set_roles(ctx->db, a->id, st->roles, prid);
-  if (!r) return write_failed(ctx);
-  st->out = one_account(ctx, r);
-  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  int found = accounts_set_roles(ctx, a->id, st->roles, prid, &st->out);
+  if (found < 0) return write_failed(ctx);
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
   /* Sessions carry the old roles: the person logs in again and gets tokens with the new set. */
-  if (session_revoke_account(ctx->db, a->id, "roles changed") < 0) return -1;
+  if (sessions_revoke_account(ctx, a->id, "roles changed") < 0) return -1;
 
   json_t *d = json_object();
   json_object_set_new(d, "old_roles", roles_json(old));
@@ -583,12 +559,12 @@ int rpc_update_account_roles(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
   const Hoso__Identity__V1__UpdateAccountRolesRequest *in = (const void *)req;
   roles_st st;
   memset(&st, 0, sizeof st);
-  if (check_id(ctx, "account_id", in->account_id) != 0) return -1;
+  if (srv_check_id(ctx, "account_id", in->account_id) != 0) return -1;
   st.id = in->account_id;
   if (check_roles(ctx, in->roles, in->n_roles, &st.roles) != 0) return -1;
   st.person_record_id = in->person_record_id ? in->person_record_id : "";
-  if (*st.person_record_id && check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
-  if (clean_text(ctx, "reason", in->reason, 0, MAX_REASON_CHARS, &st.reason) != 0) return -1;
+  if (*st.person_record_id && srv_check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
+  if (srv_clean_text(ctx, "reason", in->reason, 0, MAX_REASON_CHARS, &st.reason) != 0) return -1;
   if (in->expected_version < 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "expected_version: must not be negative");
   st.expected_version = (long long)in->expected_version;
@@ -619,18 +595,17 @@ static int reset_tx(srv_ctx *ctx, void *p) {
   int rc = load_managed(ctx, st->id, &a);
   if (rc != 0) return rc;
   if ((int)a->status == ST_REVOKED)
-    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
   /* The one rule that needs the account: the password must not contain its username. */
   const char *why = pw_policy_check(st->password, a->username);
-  if (why) return TX_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "new_password: %s", why);
-  PGresult *r = sa_account_set_password(ctx->db, a->id, st->phc);
-  if (!r) return -1;
-  st->out = one_account(ctx, r);
-  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
+  if (why) return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "new_password: %s", why);
+  int found = accounts_set_password(ctx, a->id, st->phc, &st->out);
+  if (found < 0) return -1;
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
   /* The person asked for a reset because they are locked out or forgot: let them in again,
    * and end whatever sessions someone else may hold with the old password. */
-  if (throttle_clear(ctx->db, a->username) != 0) return -1;
-  if (session_revoke_account(ctx->db, a->id, "password reset by an administrator") < 0) return -1;
+  if (throttle_clear(ctx, a->username) != 0) return -1;
+  if (sessions_revoke_account(ctx, a->id, "password reset by an administrator") < 0) return -1;
   json_t *d = json_object();
   json_object_set_new(d, "must_change_password", json_true());
   return audit_account(ctx, "PASSWORD_RESET", st->out, d);
@@ -640,7 +615,7 @@ int rpc_reset_password(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   const Hoso__Identity__V1__ResetPasswordRequest *in = (const void *)req;
   reset_st st;
   memset(&st, 0, sizeof st);
-  if (check_id(ctx, "account_id", in->account_id) != 0) return -1;
+  if (srv_check_id(ctx, "account_id", in->account_id) != 0) return -1;
   st.id = in->account_id;
   /* Every rule but "not the username" here; that one waits for the account (reset_tx). */
   const char *why = pw_policy_check(in->new_password, NULL);

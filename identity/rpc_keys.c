@@ -3,29 +3,11 @@
 #include <string.h>
 #include "identity.h"
 #include "scope.h"
+#include "store_keys.h"
 
 static int keys_list_tx(srv_ctx *ctx, void *p) {
   Hoso__Identity__V1__GetPublicKeysResponse *o = p;
-  PGresult *r = db_q(ctx->db,
-                     "SELECT kid, public_pem, "
-                     "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-                     "coalesce(to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') "
-                     "FROM signing_keys WHERE expires_at IS NULL OR expires_at > now() ORDER BY created_at",
-                     0);
-  if (!r) return -1;
-  int n = PQntuples(r);
-  o->keys = srv_alloc(ctx, ((size_t)n + 1) * sizeof *o->keys);
-  for (int i = 0; i < n; i++) {
-    Hoso__Identity__V1__PublicKey *k = srv_new(ctx, &hoso__identity__v1__public_key__descriptor);
-    k->kid = srv_strdup(ctx, PQgetvalue(r, i, 0));
-    k->alg = "ES256";
-    k->public_key_pem = srv_strdup(ctx, PQgetvalue(r, i, 1));
-    k->created_at = srv_strdup(ctx, PQgetvalue(r, i, 2));
-    k->retires_at = srv_strdup(ctx, PQgetvalue(r, i, 3));
-    o->keys[o->n_keys++] = k;
-  }
-  PQclear(r);
-  return 0;
+  return signing_keys_published(ctx, &o->keys, &o->n_keys);
 }
 
 int rpc_get_public_keys(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -40,7 +22,7 @@ int rpc_get_public_keys(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMess
 static int rotate_tx(srv_ctx *ctx, void *p) {
   Hoso__Identity__V1__RotateSigningKeyResponse *o = p;
   char kid[64];
-  if (keys_rotate(ctx->db, kid, sizeof kid) != 0) return -1;
+  if (keys_rotate(ctx, kid, sizeof kid) != 0) return -1;
   o->kid = srv_strdup(ctx, kid);
   audit_entry e;
   memset(&e, 0, sizeof e);
@@ -54,8 +36,7 @@ static int rotate_tx(srv_ctx *ctx, void *p) {
 
 int rpc_rotate_signing_key(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   (void)req;
-  if (!(scope_rights(ctx->auth->roles) & RIGHT_ADMIN))
-    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "only a system administrator may rotate signing keys");
+  if (srv_need_right(ctx, RIGHT_ADMIN, 0, "only a system administrator may rotate signing keys") != 0) return -1;
   Hoso__Identity__V1__RotateSigningKeyResponse *o =
       srv_new(ctx, &hoso__identity__v1__rotate_signing_key_response__descriptor);
   if (srv_tx(ctx, DB_READ_COMMITTED, rotate_tx, o) != 0) return -1;

@@ -1,6 +1,5 @@
 /* ListTokenRevocations: the sessions ended early, read by every service's token check
  * (srv_revocations.c). Public like GetPublicKeys: it names account ids and numbers only. */
-#include <stdlib.h>
 #include "identity.h"
 #include "store_revocations.h"
 
@@ -12,20 +11,9 @@ typedef struct {
 
 static int list_tx(srv_ctx *ctx, void *p) {
   list_st *st = p;
-  PGresult *r = sr_list(ctx->db, st->after, st->limit);
-  if (!r) return -1;
-  int n = sr_rows(r);
-  st->out->last_seq = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
-  st->out->revocations = srv_alloc(ctx, ((size_t)n + 1) * sizeof *st->out->revocations);
-  for (int i = 0; i < n; i++) {
-    Hoso__Identity__V1__TokenRevocation *v = srv_new(ctx, &hoso__identity__v1__token_revocation__descriptor);
-    v->seq = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-    v->subject = srv_strdup(ctx, PQgetvalue(r, i, 2));
-    v->min_generation = strtoll(PQgetvalue(r, i, 3), NULL, 10);
-    v->revoked_at = srv_strdup(ctx, PQgetvalue(r, i, 4));
-    st->out->revocations[st->out->n_revocations++] = v;
-  }
-  PQclear(r);
+  long long last;
+  SRV_TRY(token_revocations_page(ctx, st->after, st->limit, &st->out->revocations, &st->out->n_revocations, &last));
+  st->out->last_seq = last;
   return 0;
 }
 

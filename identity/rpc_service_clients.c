@@ -20,8 +20,6 @@
 #define MAX_CLIENT_ID 56 /* "svc:" + id must fit tok_claims.sub */
 #define SECRET_BYTES 32
 
-#define TX_FAIL(ctx, code, ...) (srv_fail((ctx), (code), __VA_ARGS__), DB_TX_ROLLBACK)
-
 /* A hash to verify against when the client is unknown, so that answer takes as long as a
  * wrong secret for a real client and timing does not tell which client ids exist. */
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -31,23 +29,6 @@ static void dummy_init(void) {
 }
 
 /* ------------------------------------------------------------- shared checks ------------ */
-
-static int clean_text(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
-                      const char *hint, const char **out) {
-  if (!in) in = "";
-  if (!val_utf8(in, strlen(in)))
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: must be valid UTF-8", field);
-  char *c = val_nfc_clean(in);
-  if (!c) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "%s: could not be normalized", field);
-  const char *why = val_text(c, required, max);
-  if (why) {
-    free(c);
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s%s", field, why, hint ? hint : "");
-  }
-  *out = srv_strdup(ctx, c);
-  free(c);
-  return 0;
-}
 
 /* Client ids are ours ("svc-" and hex), but a caller may type anything: keep it printable. */
 static int check_client_id(srv_ctx *ctx, const char *id) {
@@ -64,9 +45,7 @@ static int check_client_id(srv_ctx *ctx, const char *id) {
 }
 
 static int need_admin(srv_ctx *ctx) {
-  if (scope_rights(ctx->auth->roles) & RIGHT_ADMIN) return 0;
-  return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                  "managing service clients needs the SYSTEM_ADMIN role (004 Đ3.3)");
+  return srv_need_right(ctx, RIGHT_ADMIN, 0, "managing service clients needs the SYSTEM_ADMIN role (004 Đ3.3)");
 }
 
 static int audit_client(srv_ctx *ctx, const char *action, const char *actor_id,
@@ -76,13 +55,6 @@ static int audit_client(srv_ctx *ctx, const char *action, const char *actor_id,
                    .target_type = "service_client", .target_id = client_id, .unit_path = "",
                    .outcome = outcome};
   return srv_audit(ctx, &e, detail);
-}
-
-/* The row of a one-row result as a message, or NULL. */
-static Hoso__Identity__V1__ServiceClient *one_client(srv_ctx *ctx, PGresult *r) {
-  Hoso__Identity__V1__ServiceClient *c = PQntuples(r) == 1 ? sc_from_row(ctx, r, 0) : NULL;
-  PQclear(r);
-  return c;
 }
 
 /* ------------------------------------------------------------- CreateServiceClient ------ */
@@ -97,52 +69,44 @@ typedef struct {
 
 static int create_tx(srv_ctx *ctx, void *p) {
   create_st *st = p;
-  db_conn *db = ctx->db;
   char first[64];
-  int seen = idem_begin(db, ctx->auth->sub, ctx->method, st->request_id, first, sizeof first);
+  int seen = idem_begin(ctx, st->request_id, first, sizeof first);
   if (seen < 0) return -1;
   if (seen == 1) {
     /* A retry of a call that already succeeded. Only the secret's hash was kept, so the retry
      * gets the client without it: if the first answer was lost, revoke and create again. */
-    PGresult *r = sc_get(db, first, 0);
-    if (!r) return -1;
-    st->out->client = one_client(ctx, r);
-    if (!st->out->client) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
+    service_client_row c;
+    int found = service_clients_get(ctx, first, 0, &c);
+    if (found < 0) return -1;
+    if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
+    st->out->client = c.client;
     st->out->client_secret = "";
     return 0;
   }
 
-  PGresult *r = sc_units(db, st->ids_array, 0);
-  if (!r) return -1;
-  int n = PQntuples(r);
+  service_client_unit *units;
+  size_t n;
+  SRV_TRY(service_clients_units(ctx, st->ids_array, 0, &units, &n));
   for (size_t i = 0; i < st->n_units; i++) {
-    int row = -1;
-    for (int j = 0; j < n; j++)
-      if (strcmp(PQgetvalue(r, j, 0), st->unit_ids[i]) == 0) row = j;
-    if (row < 0) {
-      PQclear(r);
-      return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_ids: no such unit %s", st->unit_ids[i]);
-    }
-    if (atoi(PQgetvalue(r, row, 2)) != 1) {
-      PQclear(r);
-      return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
-                     "unit_ids: unit %s is dissolved; grant its successor", st->unit_ids[i]);
-    }
+    const service_client_unit *u = NULL;
+    for (size_t j = 0; j < n; j++)
+      if (strcmp(units[j].id, st->unit_ids[i]) == 0) u = &units[j];
+    if (!u) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "unit_ids: no such unit %s", st->unit_ids[i]);
+    if (!u->active)
+      return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "unit_ids: unit %s is dissolved; grant its successor",
+                      st->unit_ids[i]);
   }
-  PQclear(r);
 
-  r = sc_insert(db, st->client_id, st->name, st->phc, st->ids_array, st->approval, ctx->auth->sub);
-  if (!r) {
-    if (db_err_kind(db) == DB_UNIQUE) {
+  if (service_clients_insert(ctx, st->client_id, st->name, st->phc, st->ids_array, st->approval, ctx->auth->sub,
+                             &st->out->client) != 0) {
+    if (db_err_kind(ctx->db) == DB_UNIQUE) {
       srv_fail_db(ctx, "client_id: a client with this id already exists; retry");
       return DB_TX_ROLLBACK;
     }
     return -1;
   }
-  st->out->client = one_client(ctx, r);
-  if (!st->out->client) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "the client was not stored");
   st->out->client_secret = srv_strdup(ctx, st->secret);
-  if (idem_done(db, ctx->auth->sub, ctx->method, st->request_id, st->client_id) != 0) return -1;
+  if (idem_done(ctx, st->request_id, st->client_id) != 0) return -1;
 
   json_t *d = json_object(), *u = json_array();
   for (size_t i = 0; i < st->n_units; i++) json_array_append_new(u, json_string(st->unit_ids[i]));
@@ -156,10 +120,12 @@ int rpc_create_service_client(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   const Hoso__Identity__V1__CreateServiceClientRequest *in = (const void *)req;
   create_st st;
   memset(&st, 0, sizeof st);
-  if (clean_text(ctx, "name", in->name, 1, MAX_TEXT_CHARS, NULL, &st.name) != 0) return -1;
-  if (clean_text(ctx, "approval_reference", in->approval_reference, 1, MAX_TEXT_CHARS,
-                 "; every connection needs a written approval (004 Đ3.3)", &st.approval) != 0)
-    return -1;
+  if (srv_clean_text(ctx, "name", in->name, 1, MAX_TEXT_CHARS, &st.name) != 0) return -1;
+  if (srv_clean_text(ctx, "approval_reference", in->approval_reference, 1, MAX_TEXT_CHARS, &st.approval) != 0) {
+    grpc_status_code code;
+    const char *why = srv_fail_take(ctx, &code);
+    return srv_fail(ctx, code, "%s; every connection needs a written approval (004 Đ3.3)", why);
+  }
   if (in->n_unit_ids == 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "unit_ids: at least one unit is required (the units of the grant)");
@@ -169,8 +135,7 @@ int rpc_create_service_client(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   /* "{4,17}": an array literal passed as one parameter, never pasted into the SQL. */
   size_t len = 3;
   for (size_t i = 0; i < in->n_unit_ids; i++) {
-    const char *why = val_id(in->unit_ids[i] ? in->unit_ids[i] : "");
-    if (why) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unit_ids: %s", why);
+    if (srv_check_id(ctx, "unit_ids", in->unit_ids[i]) != 0) return -1;
     for (size_t j = 0; j < i; j++)
       if (strcmp(in->unit_ids[i], in->unit_ids[j]) == 0)
         return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unit_ids: unit %s is listed twice",
@@ -187,14 +152,8 @@ int rpc_create_service_client(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   st.ids_array = arr;
   st.unit_ids = in->unit_ids;
   st.n_units = in->n_unit_ids;
-  const char *rid = in->request_id ? in->request_id : "";
-  if (strlen(rid) > 128)
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request_id: must be at most 128 characters");
-  for (const char *c = rid; *c; c++)
-    if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f)
-      return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                      "request_id: must be printable ASCII without spaces");
-  st.request_id = rid;
+  if (srv_check_request_id(ctx, in->request_id) != 0) return -1;
+  st.request_id = in->request_id;
   if (need_admin(ctx) != 0) return -1;
 
   unsigned char raw[8];
@@ -222,20 +181,13 @@ typedef struct {
 
 static int list_tx(srv_ctx *ctx, void *p) {
   list_st *st = p;
-  PGresult *r = sc_list(ctx->db, st->after, st->page_size + 1);
-  if (!r) return -1;
-  int n = PQntuples(r), shown = n > st->page_size ? st->page_size : n;
   Hoso__Identity__V1__ListServiceClientsResponse *o = st->out;
-  o->clients = srv_alloc(ctx, ((size_t)shown + 1) * sizeof *o->clients);
-  o->n_clients = 0;
-  for (int i = 0; i < shown; i++) o->clients[o->n_clients++] = sc_from_row(ctx, r, i);
-  PQclear(r);
-  o->next_page_token = "";
-  if (n > st->page_size && shown > 0) {
-    o->next_page_token = srv_page_token(ctx, o->clients[shown - 1]->client_id);
-    if (!o->next_page_token) return TX_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
-  }
-  return 0;
+  size_t n;
+  SRV_TRY(service_clients_list(ctx, st->after, st->page_size + 1, &o->clients, &n));
+  int more;
+  o->n_clients = srv_page_cut(n, st->page_size, &more);
+  if (!more) return 0;
+  return srv_page_next(ctx, &o->next_page_token, "%s", o->clients[o->n_clients - 1]->client_id);
 }
 
 int rpc_list_service_clients(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -265,19 +217,18 @@ typedef struct {
 
 static int revoke_tx(srv_ctx *ctx, void *p) {
   revoke_st *st = p;
-  PGresult *r = sc_get(ctx->db, st->client_id, 1);
-  if (!r) return -1;
-  Hoso__Identity__V1__ServiceClient *c = one_client(ctx, r);
-  if (!c) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
-  if (c->revoked) {
+  service_client_row c;
+  int found = service_clients_get(ctx, st->client_id, 1, &c);
+  if (found < 0) return -1;
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
+  if (c.client->revoked) {
     /* Already revoked: a retried call changes nothing and records nothing. */
-    st->out = c;
+    st->out = c.client;
     return 0;
   }
-  r = sc_revoke(ctx->db, st->client_id, st->reason);
-  if (!r) return -1;
-  st->out = one_client(ctx, r);
-  if (!st->out) return TX_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
+  found = service_clients_revoke(ctx, st->client_id, st->reason, &st->out);
+  if (found < 0) return -1;
+  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "client_id: no such service client");
   json_t *d = json_object();
   json_object_set_new(d, "reason", json_string(st->reason));
   return audit_client(ctx, "SERVICE_CLIENT_REVOKE", NULL, NULL, st->client_id, "ok", d);
@@ -288,7 +239,7 @@ int rpc_revoke_service_client(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   revoke_st st = {0};
   if (check_client_id(ctx, in->client_id) != 0) return -1;
   st.client_id = in->client_id;
-  if (clean_text(ctx, "reason", in->reason, 1, MAX_REASON_CHARS, NULL, &st.reason) != 0) return -1;
+  if (srv_clean_text(ctx, "reason", in->reason, 1, MAX_REASON_CHARS, &st.reason) != 0) return -1;
   if (need_admin(ctx) != 0) return -1;
   if (srv_tx(ctx, DB_READ_COMMITTED, revoke_tx, &st) != 0) return -1;
   Hoso__Identity__V1__RevokeServiceClientResponse *o =
@@ -325,30 +276,29 @@ static int login_refuse(srv_ctx *ctx, login_st *st, const char *outcome) {
 
 static int login_lookup_tx(srv_ctx *ctx, void *p) {
   login_st *st = p;
-  long wait = throttle_begin(ctx->db, THR_SERVICE, st->key, ctx->client_addr, &st->thr);
+  long wait = throttle_begin(ctx, THR_SERVICE, st->key, ctx->client_addr, &st->thr);
   if (wait < 0) return -1;
   if (wait > 0) {
     if (audit_client(ctx, "SERVICE_LOGIN_FAILED", "", st->client_id, "", "locked", NULL) != 0) return -1;
     srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "too many failed attempts; try again in %ld s", wait);
     return 0;
   }
-  PGresult *r = sc_get(ctx->db, st->client_id, 0);
-  if (!r) return -1;
-  st->found = PQntuples(r) == 1;
+  service_client_row c;
+  st->found = service_clients_get(ctx, st->client_id, 0, &c);
+  if (st->found < 0) return -1;
   if (st->found) {
-    snprintf(st->phc, sizeof st->phc, "%s", PQgetvalue(r, 0, SC_COL_SECRET));
-    st->revoked = PQgetvalue(r, 0, 4)[0] == 't';
-    st->gen = strtoll(PQgetvalue(r, 0, SC_COL_TOKEN_GEN), NULL, 10);
-    st->ids_array = srv_printf(ctx, "{%s}", PQgetvalue(r, 0, 2));
+    snprintf(st->phc, sizeof st->phc, "%s", c.secret_phc);
+    st->revoked = c.client->revoked;
+    st->gen = c.token_gen;
+    st->ids_array = (char *)c.ids_array;
   }
-  PQclear(r);
   return 0;
 }
 
 static int login_finish_tx(srv_ctx *ctx, void *p) {
   login_st *st = p;
   if (st->busy) {
-    if (throttle_end(ctx->db, &st->thr, THR_NOT_TRIED) != 0) return -1;
+    if (throttle_end(ctx, &st->thr, THR_NOT_TRIED) != 0) return -1;
     if (audit_client(ctx, "SERVICE_LOGIN_FAILED", "", st->client_id, "", "busy", NULL) != 0) return -1;
     srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED,
              "too many logins are being checked right now; try again in a few seconds");
@@ -358,12 +308,12 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
   if (!st->verified) return login_refuse(ctx, st, "bad_secret");
   /* Checked only after the secret, and answered the same: a revoked client learns nothing. */
   if (st->revoked) return login_refuse(ctx, st, "revoked");
-  if (throttle_end(ctx->db, &st->thr, THR_OK) != 0) return -1;
+  if (throttle_end(ctx, &st->thr, THR_OK) != 0) return -1;
 
   /* The token's scope is the grant as it stands now: units dissolved since are left out. */
-  PGresult *r = sc_units(ctx->db, st->ids_array, 1);
-  if (!r) return -1;
-  int n = PQntuples(r);
+  service_client_unit *units;
+  size_t n;
+  SRV_TRY(service_clients_units(ctx, st->ids_array, 1, &units, &n));
   tok_claims c;
   memset(&c, 0, sizeof c);
   snprintf(c.sub, sizeof c.sub, "%s", st->subject);
@@ -373,17 +323,16 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
   c.gen = st->gen;
   size_t used = 0;
   int fits = 1;
-  for (int i = 0; i < n && fits; i++) {
-    const char *path = PQgetvalue(r, i, 1);
+  for (size_t i = 0; i < n && fits; i++) {
+    const char *path = units[i].path;
     size_t need = strlen(path) + (i ? 1 : 0);
     if (used + need >= sizeof c.scope) fits = 0;
     else used += (size_t)snprintf(c.scope + used, sizeof c.scope - used, "%s%s", i ? "," : "", path);
   }
   if (n > 0) {
-    snprintf(c.unit_id, sizeof c.unit_id, "%s", PQgetvalue(r, 0, 0));
-    snprintf(c.unit_path, sizeof c.unit_path, "%s", PQgetvalue(r, 0, 1));
+    snprintf(c.unit_id, sizeof c.unit_id, "%s", units[0].id);
+    snprintf(c.unit_path, sizeof c.unit_path, "%s", units[0].path);
   }
-  PQclear(r);
   if (n == 0) {
     if (audit_client(ctx, "SERVICE_LOGIN_FAILED", st->subject, st->client_id, st->client_id,
                      "no_active_unit", NULL) != 0)
@@ -393,7 +342,7 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
     return 0;
   }
   if (!fits)
-    return TX_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                    "the client's grant is too large for one token; split it into several clients");
 
   char *jwt = NULL;

@@ -9,6 +9,8 @@
 #include "pw.h"
 #include "scope.h"
 #include "session.h"
+#include "store_accounts.h"
+#include "store_sessions.h"
 #include "throttle.h"
 #include "val.h"
 
@@ -69,9 +71,23 @@ typedef struct {
   Hoso__Identity__V1__LoginResponse *out;
 } login_st;
 
+/* The account st->username names: found, status, first login, hash, what its token says. */
+static int lookup_login(srv_ctx *ctx, login_st *st) {
+  session_login l;
+  st->found = sessions_by_username(ctx, st->username, &l);
+  if (st->found < 0) return -1;
+  if (st->found) {
+    st->subj = l.subj;
+    snprintf(st->phc, sizeof st->phc, "%s", l.phc);
+    st->status = l.status;
+    st->must_change = l.must_change;
+  }
+  return 0;
+}
+
 static int login_lookup_tx(srv_ctx *ctx, void *p) {
   login_st *st = p;
-  st->locked = throttle_begin(ctx->db, THR_PERSON, st->username, ctx->client_addr, &st->thr);
+  st->locked = throttle_begin(ctx, THR_PERSON, st->username, ctx->client_addr, &st->thr);
   if (st->locked < 0) return -1;
   if (st->locked > 0) {
     audit_entry e;
@@ -81,20 +97,7 @@ static int login_lookup_tx(srv_ctx *ctx, void *p) {
              "too many failed attempts; try again in %ld s", st->locked);
     return 0; /* keep the audit row */
   }
-  PGresult *r = db_q(ctx->db,
-                     "SELECT " SESSION_SUBJECT_COLS ", a.password_phc, a.status, a.must_change_password "
-                     "FROM accounts a WHERE a.username = $1",
-                     1, st->username);
-  if (!r) return -1;
-  st->found = PQntuples(r) == 1;
-  if (st->found) {
-    session_subject_from_row(&st->subj, r, 0, 0);
-    snprintf(st->phc, sizeof st->phc, "%s", PQgetvalue(r, 0, SESSION_SUBJECT_NCOLS));
-    st->status = atoi(PQgetvalue(r, 0, SESSION_SUBJECT_NCOLS + 1));
-    st->must_change = PQgetvalue(r, 0, SESSION_SUBJECT_NCOLS + 2)[0] == 't';
-  }
-  PQclear(r);
-  return 0;
+  return lookup_login(ctx, st);
 }
 
 static int login_finish_tx(srv_ctx *ctx, void *p) {
@@ -103,7 +106,7 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
   const char *id = st->found ? st->subj.id : NULL, *path = st->found ? st->subj.unit_path : NULL;
   if (st->busy) {
     /* never checked: the try is not held against anyone */
-    if (throttle_end(ctx->db, &st->thr, THR_NOT_TRIED) != 0) return -1;
+    if (throttle_end(ctx, &st->thr, THR_NOT_TRIED) != 0) return -1;
     audit_login(ctx, "LOGIN_FAILED", id, st->username, path, "busy", &e);
     if (audit_write(ctx->db, &e) != 0) return -1;
     srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, BUSY);
@@ -111,7 +114,7 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
   }
   /* The right password ends the count, whatever the account's state; a wrong one stays counted
    * (throttle_begin counted it before the check). */
-  if (throttle_end(ctx->db, &st->thr, st->verified ? THR_OK : THR_FAILED) != 0) return -1;
+  if (throttle_end(ctx, &st->thr, st->verified ? THR_OK : THR_FAILED) != 0) return -1;
   if (!st->verified) {
     audit_login(ctx, "LOGIN_FAILED", id, st->username, path, st->found ? "bad_password" : "unknown_user", &e);
     if (audit_write(ctx->db, &e) != 0) return -1;
@@ -126,19 +129,12 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
     srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "account is %s; contact your administrator", why);
     return 0;
   }
-  if (db_cmd(ctx->db,
-             "UPDATE accounts SET last_login_at = now(), "
-             "password_phc = CASE WHEN $2 = '' THEN password_phc ELSE $2 END WHERE id = $1::bigint",
-             2, st->subj.id, st->rehash) != 0)
-    return -1;
+  if (sessions_logged_in(ctx, st->subj.id, st->rehash) != 0) return -1;
   Hoso__Identity__V1__LoginResponse *o = st->out;
   if (session_access_token(ctx, &st->subj, st->must_change, &o->access_token) != 0) return -1;
   /* A first-login token only lets the person set a password: no long-lived session for it. */
   if (!st->must_change && session_new_refresh(ctx, st->subj.id, NULL, NULL, &o->refresh_token) != 0) return -1;
-  PGresult *r = db_q(ctx->db, "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.id = $1::bigint", 1, st->subj.id);
-  if (!r) return -1;
-  if (PQntuples(r) == 1) o->account = account_from_row(ctx, r, 0, 0);
-  PQclear(r);
+  if (accounts_get(ctx, st->subj.id, 0, &o->account) < 0) return -1;
   o->expires_in = TOK_ACCESS_TTL;
   o->must_change_password = st->must_change;
   o->token_type = "Bearer";
@@ -179,42 +175,24 @@ typedef struct {
 static int refresh_tx(srv_ctx *ctx, void *p) {
   refresh_st *st = p;
   audit_entry e;
-  PGresult *r = db_q(ctx->db,
-                     "SELECT family_id, account_id::text, used_at IS NOT NULL, "
-                     "revoked_at IS NOT NULL OR expires_at <= now(), family_expires_at::text "
-                     "FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
-                     1, st->hash);
-  if (!r) return -1;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
+  session_refresh t;
+  int found = sessions_refresh_find(ctx, st->hash, &t);
+  if (found < 0) return -1;
+  if (!found) {
     srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, BAD_REFRESH);
     return 0;
   }
-  char fam[64], acct[32], fexp[64];
-  snprintf(fam, sizeof fam, "%s", PQgetvalue(r, 0, 0));
-  snprintf(acct, sizeof acct, "%s", PQgetvalue(r, 0, 1));
-  snprintf(fexp, sizeof fexp, "%s", PQgetvalue(r, 0, 4));
-  int used = PQgetvalue(r, 0, 2)[0] == 't', dead = PQgetvalue(r, 0, 3)[0] == 't';
-  PQclear(r);
-
-  r = db_q(ctx->db,
-           "SELECT " SESSION_SUBJECT_COLS ", a.status, a.must_change_password FROM accounts a WHERE a.id = $1::bigint",
-           1, acct);
-  if (!r) return -1;
-  session_subject s;
-  int active = 0;
-  if (PQntuples(r) == 1) {
-    session_subject_from_row(&s, r, 0, 0);
-    active = atoi(PQgetvalue(r, 0, SESSION_SUBJECT_NCOLS)) == 1 &&
-             PQgetvalue(r, 0, SESSION_SUBJECT_NCOLS + 1)[0] != 't';
-  } else {
-    memset(&s, 0, sizeof s);
-  }
-  PQclear(r);
+  const char *fam = t.family_id, *acct = t.account_id, *fexp = t.family_expires;
+  int used = t.used, dead = t.dead;
+  session_login l;
+  found = sessions_by_id(ctx, acct, &l); /* memset: an unknown account is an empty subject */
+  if (found < 0) return -1;
+  const session_subject s = l.subj;
+  int active = found && l.status == 1 && !l.must_change;
 
   if (used && !dead) {
     /* A used token presented again means it was copied: end the whole family (RFC 6819 5.2.2.3). */
-    if (session_revoke_family(ctx->db, fam, "refresh token reuse detected") != 0) return -1;
+    if (sessions_revoke_family(ctx, fam, "refresh token reuse detected") != 0) return -1;
     audit_login(ctx, "REFRESH_REUSE", acct, s.username, s.unit_path, "family_revoked", &e);
     if (audit_write(ctx->db, &e) != 0) return -1;
     srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED,
@@ -222,11 +200,11 @@ static int refresh_tx(srv_ctx *ctx, void *p) {
     return 0;
   }
   if (used || dead || !active) {
-    if (!active && session_revoke_family(ctx->db, fam, "account not active") != 0) return -1;
+    if (!active && sessions_revoke_family(ctx, fam, "account not active") != 0) return -1;
     srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, BAD_REFRESH);
     return 0;
   }
-  if (db_cmd(ctx->db, "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1", 1, st->hash) != 0) return -1;
+  if (sessions_refresh_used(ctx, st->hash) != 0) return -1;
   if (session_new_refresh(ctx, acct, fam, fexp, &st->out->refresh_token) != 0) return -1;
   if (session_access_token(ctx, &s, 0, &st->out->access_token) != 0) return -1;
   st->out->expires_in = TOK_ACCESS_TTL;
@@ -256,24 +234,16 @@ int rpc_refresh(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **re
 /* ---------------------------------------------------------------- Logout --------------- */
 
 static int logout_tx(srv_ctx *ctx, void *p) {
-  const char *hash = p;
-  PGresult *r = db_q(ctx->db,
-                     "SELECT rt.family_id, rt.account_id::text, a.username, a.unit_path::text "
-                     "FROM refresh_tokens rt JOIN accounts a ON a.id = rt.account_id "
-                     "WHERE rt.token_hash = $1 AND rt.revoked_at IS NULL",
-                     1, hash);
-  if (!r) return -1;
-  int rc = 0;
+  const char *hash = p, *family, *account_id, *username, *unit_path;
+  int found = sessions_refresh_owner(ctx, hash, &family, &account_id, &username, &unit_path);
+  if (found < 0) return -1;
   /* Logging out twice, or with a token that is gone, is not an error (and records nothing):
    * the session is over. */
-  if (PQntuples(r) == 1) {
-    audit_entry e;
-    if (session_revoke_family(ctx->db, PQgetvalue(r, 0, 0), "logout") != 0) rc = -1;
-    audit_login(ctx, "LOGOUT", PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3), "ok", &e);
-    if (rc == 0 && audit_write(ctx->db, &e) != 0) rc = -1;
-  }
-  PQclear(r);
-  return rc;
+  if (!found) return 0;
+  audit_entry e;
+  if (sessions_revoke_family(ctx, family, "logout") != 0) return -1;
+  audit_login(ctx, "LOGOUT", account_id, username, unit_path, "ok", &e);
+  return audit_write(ctx->db, &e) != 0 ? -1 : 0;
 }
 
 int rpc_logout(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -301,20 +271,19 @@ static int chpw_lookup_tx(srv_ctx *ctx, void *p) {
   chpw_st *st = p;
   /* Counted like a login and in the same counters: a stolen token must not become a way
    * around the login's limits. */
-  st->locked = throttle_begin(ctx->db, THR_PERSON, st->username, ctx->client_addr, &st->thr);
+  st->locked = throttle_begin(ctx, THR_PERSON, st->username, ctx->client_addr, &st->thr);
   if (st->locked < 0) return -1;
   if (st->locked > 0) {
     srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "too many failed attempts; try again in %ld s", st->locked);
     return DB_TX_ROLLBACK;
   }
-  PGresult *r = db_q(ctx->db, "SELECT password_phc, status FROM accounts WHERE id = $1::bigint", 1, st->id);
-  if (!r) return -1;
-  st->found = PQntuples(r) == 1;
+  session_login l;
+  st->found = sessions_by_id(ctx, st->id, &l);
+  if (st->found < 0) return -1;
   if (st->found) {
-    snprintf(st->phc, sizeof st->phc, "%s", PQgetvalue(r, 0, 0));
-    st->status = atoi(PQgetvalue(r, 0, 1));
+    snprintf(st->phc, sizeof st->phc, "%s", l.phc);
+    st->status = l.status;
   }
-  PQclear(r);
   return 0;
 }
 
@@ -327,11 +296,11 @@ static int chpw_finish_tx(srv_ctx *ctx, void *p) {
   e.target_id = st->id;
   e.unit_path = ctx->auth->unit_path;
   if (st->busy) {
-    if (throttle_end(ctx->db, &st->thr, THR_NOT_TRIED) != 0) return -1;
+    if (throttle_end(ctx, &st->thr, THR_NOT_TRIED) != 0) return -1;
     srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, BUSY);
     return 0; /* commit: the try is taken back */
   }
-  if (throttle_end(ctx->db, &st->thr, st->verified ? THR_OK : THR_FAILED) != 0) return -1;
+  if (throttle_end(ctx, &st->thr, st->verified ? THR_OK : THR_FAILED) != 0) return -1;
   if (!st->verified) {
     /* A stolen first-login or access token must not become a password-guessing oracle. */
     e.action = "PASSWORD_CHANGE_FAILED";
@@ -340,18 +309,11 @@ static int chpw_finish_tx(srv_ctx *ctx, void *p) {
     srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "old_password: does not match the current password");
     return 0;
   }
-  if (db_cmd(ctx->db,
-             "UPDATE accounts SET password_phc = $2, must_change_password = false, "
-             "password_changed_at = now(), updated_at = now(), version = version + 1 WHERE id = $1::bigint",
-             2, st->id, st->new_phc) != 0)
-    return -1;
-  if (session_revoke_account(ctx->db, st->id, "password changed") < 0) return -1;
-  PGresult *r = db_q(ctx->db, "SELECT " SESSION_SUBJECT_COLS " FROM accounts a WHERE a.id = $1::bigint", 1, st->id);
-  if (!r) return -1;
-  session_subject s;
-  session_subject_from_row(&s, r, 0, 0);
-  PQclear(r);
-  if (session_access_token(ctx, &s, 0, &st->out->access_token) != 0) return -1;
+  if (sessions_set_password(ctx, st->id, st->new_phc) != 0) return -1;
+  if (sessions_revoke_account(ctx, st->id, "password changed") < 0) return -1;
+  session_login l;
+  if (sessions_by_id(ctx, st->id, &l) < 0) return -1;
+  if (session_access_token(ctx, &l.subj, 0, &st->out->access_token) != 0) return -1;
   if (session_new_refresh(ctx, st->id, NULL, NULL, &st->out->refresh_token) != 0) return -1;
   st->out->expires_in = TOK_ACCESS_TTL;
   e.action = "PASSWORD_CHANGE";
@@ -391,11 +353,7 @@ int rpc_change_password(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMess
 
 static int whoami_tx(srv_ctx *ctx, void *p) {
   Hoso__Identity__V1__WhoAmIResponse *o = p;
-  PGresult *r = db_q(ctx->db, "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.id = $1::bigint", 1, ctx->auth->sub);
-  if (!r) return -1;
-  if (PQntuples(r) == 1) o->account = account_from_row(ctx, r, 0, 0);
-  PQclear(r);
-  return 0;
+  return accounts_get(ctx, ctx->auth->sub, 0, &o->account) < 0 ? -1 : 0;
 }
 
 int rpc_whoami(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {

@@ -7,8 +7,6 @@
 #include "store_units.h"
 #include "val.h"
 
-typedef Hoso__Identity__V1__UnitChange id_change;
-
 /* The feed names units of the whole tree: a SYSTEM_ADMIN may read it, and so may a service
  * client whose grant includes the root (its token's scope then covers every unit, so the feed
  * tells it nothing it could not read unit by unit). A narrower grant would see other units'
@@ -25,16 +23,20 @@ typedef struct {
   Hoso__Identity__V1__ListUnitChangesResponse *out;
 } feed_st;
 
+/* The root is the one unit without a parent; it is read with every unit visible because the
+ * decision after it, not row-level security, is what answers a caller outside the rule. */
+static int may_read(srv_ctx *ctx, void *ok) {
+  unit_row root;
+  int found = units_root(ctx, &root);
+  if (found < 0) return -1;
+  *(int *)ok = found && may_read_feed(ctx, root.path);
+  return 0;
+}
+
 static int feed_tx(srv_ctx *ctx, void *p) {
   feed_st *st = p;
-  /* The root is the one unit without a parent; it is read with every unit visible because the
-   * decision below, not row-level security, is what answers a caller outside the rule. */
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = db_q(ctx->db, "SELECT path::text FROM units WHERE parent_id IS NULL", 0);
-  if (!r) return -1;
-  int ok = PQntuples(r) == 1 && may_read_feed(ctx, PQgetvalue(r, 0, 0));
-  PQclear(r);
-  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+  int ok = 0;
+  SRV_TRY(srv_all_units(ctx, may_read, &ok));
   if (!ok) {
     srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
              "reading the unit-change feed needs the SYSTEM_ADMIN role or a service client granted the "
@@ -45,30 +47,12 @@ static int feed_tx(srv_ctx *ctx, void *p) {
   /* The last number first: a change committed between the two reads then shows in changes with
    * a seq above last_seq, which is harmless, whereas the other order could promise a seq the
    * page does not hold. */
-  r = su_changes_last(ctx->db);
-  if (!r) return -1;
-  st->out->last_seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-  PQclear(r);
-  r = su_changes_list(ctx->db, st->after, st->size);
-  if (!r) return -1;
-  int n = PQntuples(r);
-  st->out->changes = srv_alloc(ctx, (size_t)(n > 0 ? n : 1) * sizeof *st->out->changes);
-  st->out->n_changes = (size_t)n;
-  for (int i = 0; i < n; i++) {
-    id_change *c = srv_new(ctx, &hoso__identity__v1__unit_change__descriptor);
-    c->seq = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-    c->kind = (Hoso__Identity__V1__UnitChangeKind)atoi(PQgetvalue(r, i, 1));
-    c->unit_id = srv_strdup(ctx, PQgetvalue(r, i, 2));
-    c->old_path = srv_strdup(ctx, PQgetvalue(r, i, 3));
-    c->new_path = srv_strdup(ctx, PQgetvalue(r, i, 4));
-    c->successor_id = srv_strdup(ctx, PQgetvalue(r, i, 5));
-    c->reason = srv_strdup(ctx, PQgetvalue(r, i, 6));
-    c->actor_id = srv_strdup(ctx, PQgetvalue(r, i, 7));
-    c->at = srv_strdup(ctx, PQgetvalue(r, i, 8));
-    if (c->seq > st->out->last_seq) st->out->last_seq = c->seq;
-    st->out->changes[i] = c;
-  }
-  PQclear(r);
+  long long last;
+  SRV_TRY(units_changes_last(ctx, &last));
+  st->out->last_seq = last;
+  SRV_TRY(units_changes(ctx, st->after, st->size, &st->out->changes, &st->out->n_changes));
+  for (size_t i = 0; i < st->out->n_changes; i++)
+    if (st->out->changes[i]->seq > st->out->last_seq) st->out->last_seq = st->out->changes[i]->seq;
   return 0;
 }
 

@@ -1,5 +1,5 @@
-/* The units RPCs of hoso.identity.v1.Identity (cơ quan, đơn vị): create, update, move and merge
- * units of the tree, read one, list children, a subtree and a unit's history. */
+/* The units RPCs of hoso.identity.v1.Identity (cơ quan, đơn vị) that change the tree: create,
+ * update, move and merge units (the reads are in rpc_units_read.c). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,50 +8,15 @@
 #include "identity.h"
 #include "log.h"
 #include "scope.h"
+#include "store_sessions.h"
 #include "store_units.h"
+#include "units.h"
 #include "val.h"
 
 #define NAME_MAX_CHARS 255
 #define REASON_MAX_CHARS 1000
-#define REQUEST_ID_MAX_CHARS 128
-#define KEY_MAX 4096 /* a page token's key: at most val.c's token size */
-
-/* Inside a transaction body: pass a non-zero result (-1 database error, DB_TX_ROLLBACK status
- * already set) straight up to srv_tx. */
-#define TRY(x)                  \
-  do {                          \
-    int rc_ = (x);              \
-    if (rc_ != 0) return rc_;   \
-  } while (0)
-
-/* srv_fail inside a transaction body: the status is recorded, the transaction rolled back. */
-#define FAIL(...) (srv_fail(__VA_ARGS__), DB_TX_ROLLBACK)
 
 /* ------------------------------------------------------------ validation helpers -------- */
-
-static int check_id(srv_ctx *ctx, const char *field, const char *v) {
-  const char *e = val_id(v);
-  return e ? srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, e) : 0;
-}
-
-/* Text as stored: NFC (TCVN 6909:2001, 003 Đ6.5), trimmed, white space folded, then checked
- * for emptiness and length in characters. *out is in the call's arena. */
-static int clean_text(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
-                      const char **out) {
-  if (!in) in = "";
-  if (!val_utf8(in, strlen(in)))
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: must be valid UTF-8", field);
-  char *c = val_nfc_clean(in);
-  if (!c) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "%s: out of memory; retry", field);
-  const char *e = val_text(c, required, max);
-  if (e) {
-    free(c);
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, e);
-  }
-  *out = srv_strdup(ctx, c);
-  free(c);
-  return 0;
-}
 
 static int check_code(srv_ctx *ctx, const char *code) {
   const char *e = val_code(code);
@@ -66,56 +31,39 @@ static int check_type(srv_ctx *ctx, int type) {
                   "type: must be a unit type (UNIT_TYPE_PROVINCE .. UNIT_TYPE_SUB_UNIT)");
 }
 
-/* Request ids are opaque client keys: compared byte for byte, so not normalized. */
-static int check_request_id(srv_ctx *ctx, const char *rid) {
-  const char *e = val_text(rid ? rid : "", 0, REQUEST_ID_MAX_CHARS);
-  return e ? srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request_id: %s", e) : 0;
-}
-
-/* The role check that needs no data: a caller whose roles never give the right is refused
- * before any transaction. The unit-scope half is in locate(). */
-static int need_right(srv_ctx *ctx, unsigned right, const char *what) {
-  if (!ctx->auth) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "log in first");
-  if ((scope_rights(ctx->auth->roles) & right) != right)
-    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s", what);
-  return 0;
-}
-
 /* ------------------------------------------------------------ transaction helpers ------- */
 
-/* The unit `id` as the caller may use it: visible under the caller's scope (row-level
- * security) and allowed `rights` there by the service's own check. When row-level security
- * hides it, one more look with every unit visible tells NOT_FOUND (no such unit) from
- * PERMISSION_DENIED (a sibling's or a parent's unit), and the scope is set back before
- * anything else runs. 0, DB_TX_ROLLBACK (status set) or -1 (database error). */
-static int locate(srv_ctx *ctx, const char *field, const char *id, int lock, unsigned rights,
-                  su_unit *u) {
-  int rc = su_find(ctx->db, id, lock, u);
+/* unit_in_scope (units.h): the second look runs with every unit visible (srv_all_units). */
+typedef struct {
+  const char *id;
+  unit_row *u;
+  int found;
+} find_any_st;
+
+static int find_any(srv_ctx *ctx, void *p) {
+  find_any_st *f = p;
+  f->found = units_find(ctx, f->id, UNIT_LOCK_NONE, f->u);
+  return f->found < 0 ? -1 : 0;
+}
+
+int unit_in_scope(srv_ctx *ctx, const char *field, const char *id, int lock, unsigned rights, unit_row *u) {
+  int rc = units_find(ctx, id, lock, u);
   if (rc < 0) return -1;
   if (rc == 1) {
     if (scope_allows(ctx->auth, u->path, rights)) return 0;
-    return FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, id);
+    return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, id);
   }
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  rc = su_find(ctx->db, id, SU_LOCK_NONE, u);
-  if (rc < 0) return -1;
-  if (db_set_scope(ctx->db, ctx->auth->scope) != 0) return -1;
+  find_any_st f = {.id = id, .u = u};
+  SRV_TRY(srv_all_units(ctx, find_any, &f));
   memset(u, 0, sizeof *u);
-  if (rc == 0) return FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: unit %s does not exist", field, id);
-  return FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, id);
+  if (f.found == 0) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: unit %s does not exist", field, id);
+  return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, id);
 }
 
-/* The unit as a message, read under the caller's scope. */
-static int load_unit(srv_ctx *ctx, const char *field, const char *id, id_unit **out) {
-  PGresult *r = su_get_row(ctx->db, id);
-  if (!r) return -1;
-  int rc = 0;
-  if (PQntuples(r) == 1)
-    *out = unit_from_row(ctx, r, 0, 0);
-  else
-    rc = FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: unit %s does not exist", field, id);
-  PQclear(r);
-  return rc;
+int unit_read(srv_ctx *ctx, const char *field, const char *id, id_unit **out) {
+  int found = units_get(ctx, id, out);
+  if (found < 0) return -1;
+  return found ? 0 : SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: unit %s does not exist", field, id);
 }
 
 /* A duplicate code is the one constraint a caller can act on, so it names the field; any
@@ -134,16 +82,10 @@ static int audit_row(srv_ctx *ctx, const char *action, const char *target_type,
                      const char *target_id, const char *unit_path, json_t *detail) {
   if (!detail) {
     log_error("%s: could not build the audit detail of %s", ctx->method, action);
-    return FAIL(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                ctx->request_id ? ctx->request_id : "");
+    return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
   }
   audit_entry e = {.action = action, .target_type = target_type, .target_id = target_id, .unit_path = unit_path};
   return srv_audit(ctx, &e, detail);
-}
-
-static int idem_record(srv_ctx *ctx, const char *request_id, const char *target) {
-  if (!request_id || !*request_id) return 0;
-  return idem_done(ctx->db, ctx->auth->sub, ctx->method, request_id, target) != 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ CreateUnit ---------------- */
@@ -156,43 +98,42 @@ typedef struct {
 
 static int create_tx(srv_ctx *ctx, void *p) {
   create_st *st = p;
-  db_conn *db = ctx->db;
-  su_unit parent;
+  unit_row parent;
   char prev[64], id[24];
   st->unit = NULL;
-  TRY(su_lock_tree(db, 0));
-  int seen = idem_begin(db, ctx->auth->sub, ctx->method, st->request_id, prev, sizeof prev);
+  SRV_TRY(units_lock_tree(ctx, 0));
+  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
-  if (seen == 1) return load_unit(ctx, "request_id", prev, &st->unit);
+  if (seen == 1) return unit_read(ctx, "request_id", prev, &st->unit);
 
-  TRY(locate(ctx, "parent_id", st->parent_id, SU_LOCK_NONE, RIGHT_MANAGE_UNITS, &parent));
-  if (parent.status != SU_ACTIVE)
-    return FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "parent_id: unit %s is dissolved", parent.id);
+  SRV_TRY(unit_in_scope(ctx, "parent_id", st->parent_id, UNIT_LOCK_NONE, RIGHT_MANAGE_UNITS, &parent));
+  if (parent.status != UNIT_ACTIVE)
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "parent_id: unit %s is dissolved", parent.id);
   if (strlen(parent.path) + 21 >= sizeof parent.path)
-    return FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "parent_id: the tree is too deep below unit %s",
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "parent_id: the tree is too deep below unit %s",
                 parent.id);
-  if (su_insert(db, &parent, st->code, st->name, st->type, st->quota, id) != 0)
+  if (units_insert(ctx, &parent, st->code, st->name, st->type, st->quota, id) != 0)
     return fail_code_taken(ctx);
-  TRY(su_history_add(db, id, "CREATED", ctx->auth->sub, "", NULL));
-  TRY(load_unit(ctx, "unit_id", id, &st->unit));
-  TRY(audit_row(ctx, "UNIT_CREATE", "unit", id, st->unit->path,
+  SRV_TRY(units_history_add(ctx, id, "CREATED", ctx->auth->sub, "", NULL));
+  SRV_TRY(unit_read(ctx, "unit_id", id, &st->unit));
+  SRV_TRY(audit_row(ctx, "UNIT_CREATE", "unit", id, st->unit->path,
                 json_pack("{s:s, s:s, s:s, s:i, s:i, s:s}", "parent_id", parent.id, "code", st->code,
                           "name", st->name, "type", st->type, "staffing_quota", st->quota, "path",
                           st->unit->path)));
-  return idem_record(ctx, st->request_id, id);
+  return idem_done(ctx, st->request_id, id);
 }
 
 int rpc_create_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Identity__V1__CreateUnitRequest *in = (const void *)req;
   create_st st = {.parent_id = in->parent_id, .code = in->code, .type = (int)in->type,
                   .quota = in->staffing_quota, .request_id = in->request_id};
-  if (check_id(ctx, "parent_id", in->parent_id) || check_code(ctx, in->code) ||
-      clean_text(ctx, "name", in->name, 1, NAME_MAX_CHARS, &st.name) || check_type(ctx, st.type) ||
-      check_request_id(ctx, in->request_id))
+  if (srv_check_id(ctx, "parent_id", in->parent_id) || check_code(ctx, in->code) ||
+      srv_clean_text(ctx, "name", in->name, 1, NAME_MAX_CHARS, &st.name) || check_type(ctx, st.type) ||
+      srv_check_request_id(ctx, in->request_id))
     return -1;
   if (st.quota < 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "staffing_quota: must not be negative");
-  if (need_right(ctx, RIGHT_MANAGE_UNITS, "creating units needs the SYSTEM_ADMIN role") != 0) return -1;
+  if (srv_need_right(ctx, RIGHT_MANAGE_UNITS, 0, "creating units needs the SYSTEM_ADMIN role") != 0) return -1;
 
   if (srv_tx(ctx, DB_READ_COMMITTED, create_tx, &st) != 0) return -1;
   Hoso__Identity__V1__CreateUnitResponse *o = srv_new(ctx, &hoso__identity__v1__create_unit_response__descriptor);
@@ -218,14 +159,14 @@ static json_t *change_i(int from, int to) { return json_pack("{s:i, s:i}", "from
 
 static int update_tx(srv_ctx *ctx, void *p) {
   update_st *st = p;
-  su_unit u;
+  unit_row u;
   st->unit = NULL;
-  TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
-  if (u.status != SU_ACTIVE)
-    return FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+  SRV_TRY(unit_in_scope(ctx, "unit_id", st->unit_id, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
+  if (u.status != UNIT_ACTIVE)
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                 "unit_id: unit %s is dissolved; it is kept as history and cannot be changed", u.id);
   if (st->expected != 0 && st->expected != u.version)
-    return FAIL(ctx, GRPC_STATUS_ABORTED,
+    return SRV_FAIL(ctx, GRPC_STATUS_ABORTED,
                 "unit was changed by someone else (version %lld); reload and retry", u.version);
 
   /* Only real differences count: saving a form unchanged makes no new version or history. */
@@ -233,12 +174,12 @@ static int update_tx(srv_ctx *ctx, void *p) {
   const char *code = (st->fields & F_CODE) && strcmp(st->code, u.code) != 0 ? st->code : NULL;
   int type = (st->fields & F_TYPE) && st->type != u.type ? st->type : 0;
   int quota = (st->fields & F_QUOTA) && st->quota != u.staffing_quota ? st->quota : -1;
-  if (!name && !code && !type && quota < 0) return load_unit(ctx, "unit_id", u.id, &st->unit);
+  if (!name && !code && !type && quota < 0) return unit_read(ctx, "unit_id", u.id, &st->unit);
 
-  if (su_update(ctx->db, u.id, name, code, type, quota) != 0) return fail_code_taken(ctx);
+  if (units_update(ctx, u.id, name, code, type, quota) != 0) return fail_code_taken(ctx);
   /* RENAMED carries the new name; the earlier entries keep the old one (001 Đ5.5). */
-  TRY(su_history_add(ctx->db, u.id, name ? "RENAMED" : "UPDATED", ctx->auth->sub, st->reason, NULL));
-  TRY(load_unit(ctx, "unit_id", u.id, &st->unit));
+  SRV_TRY(units_history_add(ctx, u.id, name ? "RENAMED" : "UPDATED", ctx->auth->sub, st->reason, NULL));
+  SRV_TRY(unit_read(ctx, "unit_id", u.id, &st->unit));
 
   json_t *ch = json_object();
   if (ch && name) json_object_set_new(ch, "name", change_s(u.name, name));
@@ -288,16 +229,16 @@ int rpc_update_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage 
   const Hoso__Identity__V1__UpdateUnitRequest *in = (const void *)req;
   update_st st = {.unit_id = in->unit_id, .code = in->code, .type = (int)in->type,
                   .quota = in->staffing_quota, .expected = in->expected_version};
-  if (check_id(ctx, "unit_id", in->unit_id) || parse_mask(ctx, in, &st.fields)) return -1;
-  if ((st.fields & F_NAME) && clean_text(ctx, "name", in->name, 1, NAME_MAX_CHARS, &st.name)) return -1;
+  if (srv_check_id(ctx, "unit_id", in->unit_id) || parse_mask(ctx, in, &st.fields)) return -1;
+  if ((st.fields & F_NAME) && srv_clean_text(ctx, "name", in->name, 1, NAME_MAX_CHARS, &st.name)) return -1;
   if ((st.fields & F_CODE) && check_code(ctx, in->code)) return -1;
   if ((st.fields & F_TYPE) && check_type(ctx, st.type)) return -1;
   if ((st.fields & F_QUOTA) && st.quota < 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "staffing_quota: must not be negative");
   if (st.expected < 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "expected_version: must not be negative");
-  if (clean_text(ctx, "reason", in->reason, 0, REASON_MAX_CHARS, &st.reason)) return -1;
-  if (need_right(ctx, RIGHT_MANAGE_UNITS, "changing units needs the SYSTEM_ADMIN role") != 0) return -1;
+  if (srv_clean_text(ctx, "reason", in->reason, 0, REASON_MAX_CHARS, &st.reason)) return -1;
+  if (srv_need_right(ctx, RIGHT_MANAGE_UNITS, 0, "changing units needs the SYSTEM_ADMIN role") != 0) return -1;
 
   if (srv_tx(ctx, DB_READ_COMMITTED, update_tx, &st) != 0) return -1;
   Hoso__Identity__V1__UpdateUnitResponse *o = srv_new(ctx, &hoso__identity__v1__update_unit_response__descriptor);
@@ -315,48 +256,48 @@ typedef struct {
 
 /* Rewrites the subtree of `u` to lie under `np` and the accounts inside it. The records
  * service owns the records of these units: it follows through the unit-change feed. */
-static int move_subtree(srv_ctx *ctx, const su_unit *u, const su_unit *np, long long *n_units,
+static int move_subtree(srv_ctx *ctx, const unit_row *u, const unit_row *np, long long *n_units,
                         long long *n_accounts, const char **new_path) {
   const char *np_path = srv_printf(ctx, "%s.%s", np->path, u->id);
   if (strlen(np_path) >= sizeof u->path)
-    return FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "new_parent_id: the tree would be too deep below unit %s",
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "new_parent_id: the tree would be too deep below unit %s",
                 np->id);
-  if (su_move(ctx->db, u->path, np_path, np->id, n_units) != 0) return -1;
-  if (su_sync_account_paths(ctx->db, u->path, n_accounts) != 0) return -1;
+  if (units_move(ctx, u->path, np_path, np->id, n_units) != 0) return -1;
+  if (units_sync_account_paths(ctx, u->path, n_accounts) != 0) return -1;
   if (new_path) *new_path = np_path;
   return 0;
 }
 
 static int move_tx(srv_ctx *ctx, void *p) {
   move_st *st = p;
-  su_unit u, np;
+  unit_row u, np;
   st->unit = NULL;
-  TRY(su_lock_tree(ctx->db, 1));
-  TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
-  TRY(locate(ctx, "new_parent_id", st->parent_id, SU_LOCK_NONE, RIGHT_MANAGE_UNITS, &np));
+  SRV_TRY(units_lock_tree(ctx, 1));
+  SRV_TRY(unit_in_scope(ctx, "unit_id", st->unit_id, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
+  SRV_TRY(unit_in_scope(ctx, "new_parent_id", st->parent_id, UNIT_LOCK_NONE, RIGHT_MANAGE_UNITS, &np));
   if (!u.parent_id[0])
-    return FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unit_id: unit %s is the root of the tree and cannot be moved",
+    return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unit_id: unit %s is the root of the tree and cannot be moved",
                 u.id);
-  if (u.status != SU_ACTIVE)
-    return FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "unit_id: unit %s is dissolved and cannot be moved", u.id);
+  if (u.status != UNIT_ACTIVE)
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "unit_id: unit %s is dissolved and cannot be moved", u.id);
   if (scope_path_within(np.path, u.path))
-    return FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+    return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                 "new_parent_id: unit %s lies inside the subtree of unit %s; a unit cannot move under "
                 "itself or its descendants",
                 np.id, u.id);
-  if (np.status != SU_ACTIVE)
-    return FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "new_parent_id: unit %s is dissolved", np.id);
+  if (np.status != UNIT_ACTIVE)
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "new_parent_id: unit %s is dissolved", np.id);
   /* Already there: a retried move changes nothing. */
-  if (strcmp(u.parent_id, np.id) == 0) return load_unit(ctx, "unit_id", u.id, &st->unit);
+  if (strcmp(u.parent_id, np.id) == 0) return unit_read(ctx, "unit_id", u.id, &st->unit);
 
   long long n_units = 0, n_accounts = 0;
   const char *new_path = NULL;
-  TRY(move_subtree(ctx, &u, &np, &n_units, &n_accounts, &new_path));
+  SRV_TRY(move_subtree(ctx, &u, &np, &n_units, &n_accounts, &new_path));
   /* related_unit_id keeps where the unit came from; parent_id is where it is now. */
-  TRY(su_history_add(ctx->db, u.id, "MOVED", ctx->auth->sub, st->reason, u.parent_id));
+  SRV_TRY(units_history_add(ctx, u.id, "MOVED", ctx->auth->sub, st->reason, u.parent_id));
   /* The feed row for the services that copy unit paths (records), under the tree lock. */
-  TRY(su_change_add(ctx->db, SU_CHANGE_MOVED, u.id, u.path, new_path, NULL, st->reason, ctx->auth->sub, NULL));
-  TRY(load_unit(ctx, "unit_id", u.id, &st->unit));
+  SRV_TRY(units_change_add(ctx, UNIT_CHANGE_MOVED, u.id, u.path, new_path, NULL, st->reason, ctx->auth->sub, NULL));
+  SRV_TRY(unit_read(ctx, "unit_id", u.id, &st->unit));
   return audit_row(ctx, "UNIT_MOVE", "unit", u.id, new_path,
                    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "from_parent_id", u.parent_id,
                              "to_parent_id", np.id, "old_path", u.path, "new_path", new_path,
@@ -367,12 +308,12 @@ static int move_tx(srv_ctx *ctx, void *p) {
 int rpc_move_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Identity__V1__MoveUnitRequest *in = (const void *)req;
   move_st st = {.unit_id = in->unit_id, .parent_id = in->new_parent_id};
-  if (check_id(ctx, "unit_id", in->unit_id) || check_id(ctx, "new_parent_id", in->new_parent_id)) return -1;
+  if (srv_check_id(ctx, "unit_id", in->unit_id) || srv_check_id(ctx, "new_parent_id", in->new_parent_id)) return -1;
   if (strcmp(in->unit_id, in->new_parent_id) == 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "new_parent_id: a unit cannot move under itself or its descendants");
-  if (clean_text(ctx, "reason", in->reason, 0, REASON_MAX_CHARS, &st.reason)) return -1;
-  if (need_right(ctx, RIGHT_MANAGE_UNITS, "moving units needs the SYSTEM_ADMIN role") != 0) return -1;
+  if (srv_clean_text(ctx, "reason", in->reason, 0, REASON_MAX_CHARS, &st.reason)) return -1;
+  if (srv_need_right(ctx, RIGHT_MANAGE_UNITS, 0, "moving units needs the SYSTEM_ADMIN role") != 0) return -1;
 
   if (srv_tx(ctx, DB_READ_COMMITTED, move_tx, &st) != 0) return -1;
   Hoso__Identity__V1__MoveUnitResponse *o = srv_new(ctx, &hoso__identity__v1__move_unit_response__descriptor);
@@ -396,92 +337,91 @@ static int merge_replay(srv_ctx *ctx, merge_st *st, const char *prev) {
   int moved, revoked;
   if (sscanf(prev, "%23[0-9],%23[0-9],%d,%d", a, b, &moved, &revoked) != 4) {
     log_error("MergeUnits: unreadable idempotency record \"%s\"", prev);
-    return FAIL(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
+    return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
   }
   st->moved = moved;
   st->revoked = revoked;
-  TRY(load_unit(ctx, "source_unit_id", a, &st->source));
-  return load_unit(ctx, "target_unit_id", b, &st->target);
+  SRV_TRY(unit_read(ctx, "source_unit_id", a, &st->source));
+  return unit_read(ctx, "target_unit_id", b, &st->target);
 }
 
 /* Direct children of A move under B, each with its subtree (paths as in MoveUnit). Only active
  * children move: dissolved ones are history and stay where they were. */
-static int merge_children(srv_ctx *ctx, merge_st *st, const su_unit *a, const su_unit *b, json_t *moved) {
-  PGresult *kids = su_active_children(ctx->db, a->id);
-  if (!kids) return -1;
+static int merge_children(srv_ctx *ctx, merge_st *st, const unit_row *a, const unit_row *b, json_t *moved) {
+  unit_pair *kids;
+  size_t n;
+  SRV_TRY(units_active_children(ctx, a->id, &kids, &n));
   int rc = 0;
-  for (int i = 0; i < PQntuples(kids) && rc == 0; i++) {
-    su_unit k;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    unit_row k;
     memset(&k, 0, sizeof k);
-    snprintf(k.id, sizeof k.id, "%s", PQgetvalue(kids, i, 0));
-    snprintf(k.path, sizeof k.path, "%s", PQgetvalue(kids, i, 1));
+    snprintf(k.id, sizeof k.id, "%s", kids[i].id);
+    snprintf(k.path, sizeof k.path, "%s", kids[i].value);
     long long n_units = 0;
     const char *np_path = srv_printf(ctx, "%s.%s", b->path, k.id);
     if (strlen(np_path) >= sizeof k.path) {
-      rc = FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "target_unit_id: the tree would be too deep below unit %s",
+      rc = SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "target_unit_id: the tree would be too deep below unit %s",
                 b->id);
-    } else if (su_move(ctx->db, k.path, np_path, b->id, &n_units) != 0 ||
-               su_history_add(ctx->db, k.id, "MOVED", ctx->auth->sub, st->reason, a->id) != 0) {
+    } else if (units_move(ctx, k.path, np_path, b->id, &n_units) != 0 ||
+               units_history_add(ctx, k.id, "MOVED", ctx->auth->sub, st->reason, a->id) != 0) {
       rc = -1;
     } else {
       json_array_append_new(moved, json_string(k.id));
       st->moved++;
     }
   }
-  PQclear(kids);
   if (rc != 0) return rc;
   /* Accounts inside the moved subtrees follow their units' new paths. */
-  return su_sync_account_paths(ctx->db, a->path, NULL) != 0 ? -1 : 0;
+  return units_sync_account_paths(ctx, a->path, NULL) != 0 ? -1 : 0;
 }
 
-/* A's own accounts are revoked and their sessions ended (SPEC §1: accounts of a dissolved unit
- * are revoked); each revocation is an account change with its own audit row. */
-static int merge_revoke_accounts(srv_ctx *ctx, merge_st *st, const su_unit *a, const char *why,
+/* A's own accounts are revoked and their sessions ended (accounts are personal and end with
+ * the job, 003 Đ5.3; a dissolved unit's people have left it); each revocation is an account change with its own audit row. */
+static int merge_revoke_accounts(srv_ctx *ctx, merge_st *st, const unit_row *a, const char *why,
                                  json_t *revoked) {
-  PGresult *acc = su_revoke_unit_accounts(ctx->db, a->id, why);
-  if (!acc) return -1;
+  unit_pair *acc;
+  size_t n;
+  SRV_TRY(units_revoke_accounts(ctx, a->id, why, &acc, &n));
   int rc = 0;
-  for (int i = 0; i < PQntuples(acc) && rc == 0; i++) {
-    const char *id = PQgetvalue(acc, i, 0);
-    if (session_revoke_account(ctx->db, id, why) < 0) {
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const char *id = acc[i].id;
+    if (sessions_revoke_account(ctx, id, why) < 0) {
       rc = -1;
       break;
     }
     rc = audit_row(ctx, "ACCOUNT_REVOKE", "account", id, a->path,
-                   json_pack("{s:s, s:s, s:s, s:s}", "username", PQgetvalue(acc, i, 1), "reason", why,
+                   json_pack("{s:s, s:s, s:s, s:s}", "username", acc[i].value, "reason", why,
                              "cause", "UNIT_MERGE", "unit_id", a->id));
     if (rc == 0) {
       json_array_append_new(revoked, json_string(id));
       st->revoked++;
     }
   }
-  PQclear(acc);
   return rc;
 }
 
 static int merge_tx(srv_ctx *ctx, void *p) {
   merge_st *st = p;
-  db_conn *db = ctx->db;
-  su_unit a, b;
+  unit_row a, b;
   char prev[128];
   st->source = st->target = NULL;
   st->moved = st->revoked = 0;
-  TRY(su_lock_tree(db, 1));
-  int seen = idem_begin(db, ctx->auth->sub, ctx->method, st->request_id, prev, sizeof prev);
+  SRV_TRY(units_lock_tree(ctx, 1));
+  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
   if (seen == 1) return merge_replay(ctx, st, prev);
 
-  TRY(locate(ctx, "source_unit_id", st->src, SU_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &a));
-  TRY(locate(ctx, "target_unit_id", st->dst, SU_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &b));
+  SRV_TRY(unit_in_scope(ctx, "source_unit_id", st->src, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &a));
+  SRV_TRY(unit_in_scope(ctx, "target_unit_id", st->dst, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &b));
   if (!a.parent_id[0])
-    return FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+    return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                 "source_unit_id: unit %s is the root of the tree and cannot be merged into another unit", a.id);
-  if (a.status != SU_ACTIVE)
-    return FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "source_unit_id: unit %s is already dissolved", a.id);
-  if (b.status != SU_ACTIVE)
-    return FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "target_unit_id: unit %s is dissolved", b.id);
+  if (a.status != UNIT_ACTIVE)
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "source_unit_id: unit %s is already dissolved", a.id);
+  if (b.status != UNIT_ACTIVE)
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "target_unit_id: unit %s is dissolved", b.id);
   if (scope_path_within(b.path, a.path))
-    return FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+    return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                 "target_unit_id: unit %s lies inside the subtree of unit %s, which is being dissolved", b.id,
                 a.id);
 
@@ -492,41 +432,41 @@ static int merge_tx(srv_ctx *ctx, void *p) {
   if (rc == 0) rc = merge_revoke_accounts(ctx, st, &a, why, revoked);
   /* A stays in the tree, dissolved, so its name and history remain (001 Đ5.5). Its personnel
    * records move to B in the records service, which owns them, from the feed row below. */
-  if (rc == 0 && su_dissolve(db, a.id, b.id) != 0) rc = -1;
-  if (rc == 0 && su_history_add(db, a.id, "MERGED_INTO", ctx->auth->sub, st->reason, b.id) != 0) rc = -1;
-  if (rc == 0 && su_history_add(db, b.id, "ABSORBED", ctx->auth->sub, st->reason, a.id) != 0) rc = -1;
+  if (rc == 0 && units_dissolve(ctx, a.id, b.id) != 0) rc = -1;
+  if (rc == 0 && units_history_add(ctx, a.id, "MERGED_INTO", ctx->auth->sub, st->reason, b.id) != 0) rc = -1;
+  if (rc == 0 && units_history_add(ctx, b.id, "ABSORBED", ctx->auth->sub, st->reason, a.id) != 0) rc = -1;
   /* One feed row says it all: A's records go to B, and everything under A's path now lies under
    * B's (each moved child k went from a.path.k to b.path.k). Taken under the tree lock. */
-  if (rc == 0 && su_change_add(db, SU_CHANGE_MERGED, a.id, a.path, b.path, b.id, st->reason, ctx->auth->sub, NULL) != 0)
+  if (rc == 0 && units_change_add(ctx, UNIT_CHANGE_MERGED, a.id, a.path, b.path, b.id, st->reason, ctx->auth->sub, NULL) != 0)
     rc = -1;
-  if (rc == 0) rc = load_unit(ctx, "source_unit_id", a.id, &st->source);
-  if (rc == 0) rc = load_unit(ctx, "target_unit_id", b.id, &st->target);
+  if (rc == 0) rc = unit_read(ctx, "source_unit_id", a.id, &st->source);
+  if (rc == 0) rc = unit_read(ctx, "target_unit_id", b.id, &st->target);
   if (rc != 0) {
     json_decref(moved);
     json_decref(revoked);
     return rc;
   }
-  TRY(audit_row(ctx, "UNIT_MERGE", "unit", a.id, a.path,
+  SRV_TRY(audit_row(ctx, "UNIT_MERGE", "unit", a.id, a.path,
                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "source_unit_id", a.id,
                           "source_name", a.name, "source_code", a.code, "target_unit_id", b.id,
                           "target_name", b.name, "target_code", b.code, "moved_children", moved,
                           "revoked_accounts", revoked, "reason", st->reason)));
   char rec[96];
   snprintf(rec, sizeof rec, "%s,%s,%d,%d", a.id, b.id, st->moved, st->revoked);
-  return idem_record(ctx, st->request_id, rec);
+  return idem_done(ctx, st->request_id, rec);
 }
 
 int rpc_merge_units(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Identity__V1__MergeUnitsRequest *in = (const void *)req;
   merge_st st = {.src = in->source_unit_id, .dst = in->target_unit_id, .request_id = in->request_id};
-  if (check_id(ctx, "source_unit_id", in->source_unit_id) || check_id(ctx, "target_unit_id", in->target_unit_id))
+  if (srv_check_id(ctx, "source_unit_id", in->source_unit_id) || srv_check_id(ctx, "target_unit_id", in->target_unit_id))
     return -1;
   if (strcmp(in->source_unit_id, in->target_unit_id) == 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "target_unit_id: must differ from source_unit_id");
   /* The decision that merges the units is what history and the revoked accounts point to. */
-  if (clean_text(ctx, "reason", in->reason, 1, REASON_MAX_CHARS, &st.reason) || check_request_id(ctx, in->request_id))
+  if (srv_clean_text(ctx, "reason", in->reason, 1, REASON_MAX_CHARS, &st.reason) || srv_check_request_id(ctx, in->request_id))
     return -1;
-  if (need_right(ctx, RIGHT_MANAGE_UNITS, "merging units needs the SYSTEM_ADMIN role") != 0) return -1;
+  if (srv_need_right(ctx, RIGHT_MANAGE_UNITS, 0, "merging units needs the SYSTEM_ADMIN role") != 0) return -1;
 
   if (srv_tx(ctx, DB_READ_COMMITTED, merge_tx, &st) != 0) return -1;
   Hoso__Identity__V1__MergeUnitsResponse *o = srv_new(ctx, &hoso__identity__v1__merge_units_response__descriptor);
@@ -535,203 +475,5 @@ int rpc_merge_units(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage 
   o->moved_children = st.moved;
   o->revoked_accounts = st.revoked;
   *resp = &o->base;
-  return 0;
-}
-
-/* ------------------------------------------------------------ GetUnit ------------------- */
-
-typedef struct {
-  const char *unit_id;
-  id_unit *unit;
-} get_st;
-
-static int get_tx(srv_ctx *ctx, void *p) {
-  get_st *st = p;
-  su_unit u;
-  st->unit = NULL;
-  TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_NONE, RIGHT_READ, &u));
-  return load_unit(ctx, "unit_id", u.id, &st->unit);
-}
-
-int rpc_get_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
-  const Hoso__Identity__V1__GetUnitRequest *in = (const void *)req;
-  get_st st = {.unit_id = in->unit_id};
-  if (check_id(ctx, "unit_id", in->unit_id)) return -1;
-  if (need_right(ctx, RIGHT_READ, "reading units needs a role with read access") != 0) return -1;
-  if (srv_tx(ctx, DB_READ_COMMITTED, get_tx, &st) != 0) return -1;
-  Hoso__Identity__V1__GetUnitResponse *o = srv_new(ctx, &hoso__identity__v1__get_unit_response__descriptor);
-  o->unit = st.unit;
-  *resp = &o->base;
-  return 0;
-}
-
-/* ------------------------------------------------------------ lists --------------------- */
-
-static int bad_token(srv_ctx *ctx) {
-  return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                  "page_token: not a token of this list; start again without one");
-}
-
-/* Fills units[] from at most `size` rows; a further row means another page exists. */
-static size_t rows_to_units(srv_ctx *ctx, const PGresult *r, int size, id_unit ***units, size_t *n) {
-  int rows = PQntuples(r);
-  int take = rows > size ? size : rows;
-  *units = srv_alloc(ctx, (size_t)(take > 0 ? take : 1) * sizeof **units);
-  for (int i = 0; i < take; i++) (*units)[i] = unit_from_row(ctx, r, i, 0);
-  *n = (size_t)take;
-  return rows > size ? (size_t)take : 0;
-}
-
-static int token_out(srv_ctx *ctx, const char *key, char **out) {
-  *out = srv_page_token(ctx, key);
-  if (!*out) return FAIL(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
-  return 0;
-}
-
-/* ListChildUnits: the key is "c<parent>|<id>|<name>" of the last unit shown, so a token is
- * only good for the parent it was made for. */
-typedef struct {
-  const char *unit_id, *after_id, *after_name;
-  int include_dissolved, size;
-  Hoso__Identity__V1__ListChildUnitsResponse *out;
-} children_st;
-
-static int children_tx(srv_ctx *ctx, void *p) {
-  children_st *st = p;
-  su_unit u;
-  TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_NONE, RIGHT_READ, &u));
-  PGresult *r = su_list_children(ctx->db, u.id, st->include_dissolved, st->after_name, st->after_id, st->size + 1);
-  if (!r) return -1;
-  size_t last = rows_to_units(ctx, r, st->size, &st->out->units, &st->out->n_units);
-  int rc = 0;
-  if (last) {
-    const char *key = srv_printf(ctx, "c%s|%s|%s", u.id, PQgetvalue(r, (int)last - 1, 0), PQgetvalue(r, (int)last - 1, 3));
-    rc = token_out(ctx, key, &st->out->next_page_token);
-  }
-  PQclear(r);
-  return rc;
-}
-
-int rpc_list_child_units(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
-  const Hoso__Identity__V1__ListChildUnitsRequest *in = (const void *)req;
-  children_st st = {.unit_id = in->unit_id, .include_dissolved = in->include_dissolved};
-  if (check_id(ctx, "unit_id", in->unit_id)) return -1;
-  st.size = val_page_size(in->page_size);
-  if (st.size < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_size: must be between 0 and 500");
-  if (in->page_token && *in->page_token) {
-    char *key = srv_alloc(ctx, KEY_MAX);
-    if (val_page_token_decode(in->page_token, key, KEY_MAX) != 0 || key[0] != 'c') return bad_token(ctx);
-    char *bar1 = strchr(key, '|'), *bar2 = bar1 ? strchr(bar1 + 1, '|') : NULL;
-    if (!bar2) return bad_token(ctx);
-    *bar1 = *bar2 = '\0';
-    if (strcmp(key + 1, in->unit_id) != 0 || val_id(bar1 + 1) || !val_utf8(bar2 + 1, strlen(bar2 + 1)))
-      return bad_token(ctx);
-    st.after_id = bar1 + 1;
-    st.after_name = bar2 + 1;
-  }
-  if (need_right(ctx, RIGHT_READ, "reading units needs a role with read access") != 0) return -1;
-
-  st.out = srv_new(ctx, &hoso__identity__v1__list_child_units_response__descriptor);
-  if (srv_tx(ctx, DB_READ_COMMITTED, children_tx, &st) != 0) return -1;
-  *resp = &st.out->base;
-  return 0;
-}
-
-/* GetUnitSubtree: the key is "s<path>" of the last unit shown; paths order the tree so that a
- * unit comes before everything below it. */
-typedef struct {
-  const char *unit_id, *after_path;
-  int max_depth, include_dissolved, size;
-  Hoso__Identity__V1__GetUnitSubtreeResponse *out;
-} subtree_st;
-
-static int path_chars_ok(const char *p) {
-  if (!*p || *p == '.') return 0;
-  for (; *p; p++) {
-    if (*p == '.' && (p[1] == '.' || p[1] == '\0')) return 0;
-    if (*p != '.' && (*p < '0' || *p > '9')) return 0;
-  }
-  return 1;
-}
-
-static int subtree_tx(srv_ctx *ctx, void *p) {
-  subtree_st *st = p;
-  su_unit u;
-  TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_NONE, RIGHT_READ, &u));
-  /* A token of another subtree (or of this one before it moved) would page through the wrong
-   * units: refuse it rather than show a confusing list. */
-  if (st->after_path && !scope_path_within(st->after_path, u.path)) return (bad_token(ctx), DB_TX_ROLLBACK);
-  /* max_depth is relative to the unit; the deepest level must stay representable. */
-  int max_level = st->max_depth > 0 ? (st->max_depth > 100000 ? 100000 : st->max_depth) + u.level : 0;
-  PGresult *r = su_list_subtree(ctx->db, u.path, st->after_path, max_level, st->include_dissolved, st->size + 1);
-  if (!r) return -1;
-  size_t last = rows_to_units(ctx, r, st->size, &st->out->units, &st->out->n_units);
-  int rc = 0;
-  if (last) rc = token_out(ctx, srv_printf(ctx, "s%s", PQgetvalue(r, (int)last - 1, 6)), &st->out->next_page_token);
-  PQclear(r);
-  return rc;
-}
-
-int rpc_get_unit_subtree(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
-  const Hoso__Identity__V1__GetUnitSubtreeRequest *in = (const void *)req;
-  subtree_st st = {.unit_id = in->unit_id, .max_depth = in->max_depth, .include_dissolved = in->include_dissolved};
-  if (check_id(ctx, "unit_id", in->unit_id)) return -1;
-  if (st.max_depth < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "max_depth: must not be negative (0: unlimited)");
-  st.size = val_page_size(in->page_size);
-  if (st.size < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_size: must be between 0 and 500");
-  if (in->page_token && *in->page_token) {
-    char *key = srv_alloc(ctx, KEY_MAX);
-    if (val_page_token_decode(in->page_token, key, KEY_MAX) != 0 || key[0] != 's' || !path_chars_ok(key + 1))
-      return bad_token(ctx);
-    st.after_path = key + 1;
-  }
-  if (need_right(ctx, RIGHT_READ, "reading units needs a role with read access") != 0) return -1;
-
-  st.out = srv_new(ctx, &hoso__identity__v1__get_unit_subtree_response__descriptor);
-  if (srv_tx(ctx, DB_READ_COMMITTED, subtree_tx, &st) != 0) return -1;
-  *resp = &st.out->base;
-  return 0;
-}
-
-/* ------------------------------------------------------------ ListUnitHistory ----------- */
-
-typedef struct {
-  const char *unit_id;
-  Hoso__Identity__V1__ListUnitHistoryResponse *out;
-} history_st;
-
-static int history_tx(srv_ctx *ctx, void *p) {
-  history_st *st = p;
-  su_unit u;
-  TRY(locate(ctx, "unit_id", st->unit_id, SU_LOCK_NONE, RIGHT_READ, &u));
-  PGresult *r = su_list_history(ctx->db, u.id);
-  if (!r) return -1;
-  int n = PQntuples(r);
-  st->out->entries = srv_alloc(ctx, (size_t)(n > 0 ? n : 1) * sizeof *st->out->entries);
-  st->out->n_entries = (size_t)n;
-  for (int i = 0; i < n; i++) {
-    Hoso__Identity__V1__UnitHistoryEntry *e = srv_new(ctx, &hoso__identity__v1__unit_history_entry__descriptor);
-    e->at = srv_strdup(ctx, PQgetvalue(r, i, 0));
-    e->action = srv_strdup(ctx, PQgetvalue(r, i, 1));
-    e->name = srv_strdup(ctx, PQgetvalue(r, i, 2));
-    e->code = srv_strdup(ctx, PQgetvalue(r, i, 3));
-    e->parent_id = srv_strdup(ctx, PQgetvalue(r, i, 4));
-    e->actor_id = srv_strdup(ctx, PQgetvalue(r, i, 5));
-    e->reason = srv_strdup(ctx, PQgetvalue(r, i, 6));
-    e->related_unit_id = srv_strdup(ctx, PQgetvalue(r, i, 7));
-    st->out->entries[i] = e;
-  }
-  PQclear(r);
-  return 0;
-}
-
-int rpc_list_unit_history(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
-  const Hoso__Identity__V1__ListUnitHistoryRequest *in = (const void *)req;
-  history_st st = {.unit_id = in->unit_id};
-  if (check_id(ctx, "unit_id", in->unit_id)) return -1;
-  if (need_right(ctx, RIGHT_READ, "reading units needs a role with read access") != 0) return -1;
-  st.out = srv_new(ctx, &hoso__identity__v1__list_unit_history_response__descriptor);
-  if (srv_tx(ctx, DB_READ_COMMITTED, history_tx, &st) != 0) return -1;
-  *resp = &st.out->base;
   return 0;
 }

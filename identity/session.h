@@ -16,11 +16,6 @@ typedef struct {
   long long gen; /* token generation: tokens below it are revoked (013_token_revocations.sql) */
 } session_subject;
 
-/* Fills s from the account row (columns of SESSION_SUBJECT_COLS). */
-#define SESSION_SUBJECT_COLS "a.id::text, a.username, a.unit_id::text, a.unit_path::text, a.person_record_id, a.roles, a.token_gen"
-#define SESSION_SUBJECT_NCOLS 7 /* the columns a query adds after them start here */
-void session_subject_from_row(session_subject *s, const PGresult *r, int row, int col0);
-
 /* Signs an access token for s (typ pwchange when pwchange). *jwt in the arena. 0 / -1 (status set). */
 int session_access_token(srv_ctx *ctx, const session_subject *s, int pwchange, char **jwt);
 
@@ -29,8 +24,5 @@ int session_access_token(srv_ctx *ctx, const session_subject *s, int pwchange, c
  * *token (arena) is the opaque token to hand out. Inside a transaction. 0 / -1. */
 int session_new_refresh(srv_ctx *ctx, const char *account_id, const char *family_id,
                         const char *family_expires, char **token);
-
-/* Revokes every live token of a family. 0 / -1. */
-int session_revoke_family(db_conn *db, const char *family_id, const char *reason);
 
 #endif

@@ -1,50 +1,49 @@
-/* The SQL behind the account RPCs (rpc_accounts.c): lookups, inserts and updates of
- * identity.accounts and the unit rows they depend on, all through parameters. */
+/* The SQL behind the account RPCs (rpc_accounts.c, rpc_session.c's WhoAmI, bootstrap.c):
+ * lookups, inserts and updates of identity.accounts, all through parameters. Every function
+ * runs inside the caller's transaction and sees what its row-level scope lets it see; what it
+ * reads is in the call's arena. 0 (1 / 0 when it says found or not), -1 on a database error. */
 #ifndef HOSO_IDENTITY_STORE_ACCOUNTS_H
 #define HOSO_IDENTITY_STORE_ACCOUNTS_H
 
+#include <stddef.h>
 #include "identity.h"
 
-/* Every function runs inside the caller's transaction and sees what hoso.scope lets it see.
- * Functions returning PGresult give rows of ACCOUNT_COLS (freed by the caller with PQclear)
- * or NULL on a database error (db_err_* tells why). */
-
-/* The account with this id (0 or 1 row); lock: SELECT ... FOR UPDATE, so a concurrent change
- * of the same account waits instead of being lost. */
-PGresult *sa_account_get(db_conn *db, const char *id, int lock);
-
-/* A unit as accounts need it, one row of: id, path, status (1 active, 2 dissolved), or no row.
- * lock: FOR SHARE, so a merge or move cannot change the path being copied into an account. */
-PGresult *sa_unit_get(db_conn *db, const char *unit_id, int lock);
+/* The account with this id: 1 with *out, 0 when not visible; lock: SELECT ... FOR UPDATE, so a
+ * concurrent change of the same account waits instead of being lost. */
+int accounts_get(srv_ctx *ctx, const char *id, int lock, id_account **out);
 
 /* 1 when the username is taken (any status: usernames are never reused, so old audit rows
- * keep naming one person), 0 when free, -1 on error. Run it with hoso.scope "*": row-level
- * security would hide the accounts of other units. */
-int sa_username_taken(db_conn *db, const char *username);
+ * keep naming one person), 0 when free. Run it with every unit visible (srv_all_units):
+ * row-level security would hide the accounts of other units. */
+int accounts_username_taken(srv_ctx *ctx, const char *username);
 
 /* 1 when another account that is not revoked belongs to this person record (exclude_id: the
- * account being changed, or NULL), 0 when not, -1 on error. Also with hoso.scope "*". */
-int sa_person_taken(db_conn *db, const char *person_record_id, const char *exclude_id);
+ * account being changed, or NULL), 0 when not. Also with every unit visible. */
+int accounts_person_taken(srv_ctx *ctx, const char *person_record_id, const char *exclude_id);
 
 typedef struct {
   const char *username, *full_name, *unit_id, *unit_path, *person_record_id, *email;
   const char *password_phc, *created_by;
   unsigned roles;
-} sa_new_account;
+  int must_change_password; /* the person must choose a password at first login */
+} account_new;
 
-/* Inserts an active account that must change its password at first login. */
-PGresult *sa_account_insert(db_conn *db, const sa_new_account *n);
+/* Inserts an active account: 1 with *out (may be NULL) as stored; -1 also for a taken username
+ * or person (accounts_username_key, accounts_person_record_key: db_err_constraint). */
+int accounts_insert(srv_ctx *ctx, const account_new *n, id_account **out);
+
+/* The writes below return 1 with *out as stored, 0 when the account is not there (visible). */
 
 /* Sets status (1, 2, 3) and its reason; bumps version. */
-PGresult *sa_account_set_status(db_conn *db, const char *id, int status, const char *reason);
+int accounts_set_status(srv_ctx *ctx, const char *id, int status, const char *reason, id_account **out);
 
 /* Replaces roles and person_record_id; bumps version. */
-PGresult *sa_account_set_roles(db_conn *db, const char *id, unsigned roles,
-                               const char *person_record_id);
+int accounts_set_roles(srv_ctx *ctx, const char *id, unsigned roles, const char *person_record_id,
+                       id_account **out);
 
 /* Stores a new password hash set by an administrator: the person must change it at next
  * login. Bumps version. */
-PGresult *sa_account_set_password(db_conn *db, const char *id, const char *phc);
+int accounts_set_password(srv_ctx *ctx, const char *id, const char *phc, id_account **out);
 
 typedef struct {
   const char *unit_id;   /* with direct_only: accounts of this unit only */
@@ -53,9 +52,9 @@ typedef struct {
   int status;            /* 0: any */
   const char *after;     /* keyset: usernames after this one ("" for the first page) */
   int limit;
-} sa_list_query;
+} account_query;
 
-/* Accounts ordered by username. */
-PGresult *sa_account_list(db_conn *db, const sa_list_query *q);
+/* Accounts ordered by username, at most q->limit. */
+int accounts_list(srv_ctx *ctx, const account_query *q, id_account ***out, size_t *n);
 
 #endif

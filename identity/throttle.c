@@ -22,7 +22,7 @@ static void add(thr_try *t, char kind, const char *key, int free_tries) {
 
 static long cap_of(const thr_try *t) { return t->who == THR_SERVICE ? THR_SERVICE_CAP_SECONDS : THR_CAP_SECONDS; }
 
-long throttle_begin(db_conn *db, thr_who who, const char *name, const char *addr, thr_try *t) {
+long throttle_begin(srv_ctx *ctx, thr_who who, const char *name, const char *addr, thr_try *t) {
   memset(t, 0, sizeof *t);
   t->who = who;
   snprintf(t->name, sizeof t->name, "%s", name);
@@ -30,7 +30,7 @@ long throttle_begin(db_conn *db, thr_who who, const char *name, const char *addr
   char pair[sizeof t->key[0]];
   snprintf(pair, sizeof pair, "%s|%s", t->addr, t->name);
   long wait_pair = 0, wait_others = 0;
-  if (st_peek(db, t->name, t->addr, who == THR_SERVICE ? "s" : "p", pair, THR_KNOWN_DAYS, &t->known, &wait_pair,
+  if (throttle_peek(ctx, t->name, t->addr, who == THR_SERVICE ? "s" : "p", pair, THR_KNOWN_DAYS, &t->known, &wait_pair,
               &wait_others) != 0)
     return -1;
   if (!*t->addr) t->known = 0;
@@ -58,8 +58,8 @@ long throttle_begin(db_conn *db, thr_who who, const char *name, const char *addr
     kinds[i] = ks[i];
     keys[i] = t->key[i];
   }
-  st_counter c[3];
-  if (st_lock(db, t->n, kinds, keys, THR_FORGET_HOURS, c) != 0) return -1;
+  throttle_counter c[3];
+  if (throttle_lock(ctx, t->n, kinds, keys, THR_FORGET_HOURS, c) != 0) return -1;
   long wait = 0;
   for (int i = 0; i < t->n; i++)
     if (c[i].wait > wait) wait = c[i].wait;
@@ -70,31 +70,31 @@ long throttle_begin(db_conn *db, thr_who who, const char *name, const char *addr
   long base = delay_base(), cap = cap_of(t);
   for (int i = 0; i < t->n; i++) {
     long f = c[i].failures + 1;
-    if (st_set(db, kinds[i], keys[i], f, thr_delay(f, t->free_tries[i], base, cap)) != 0) return -1;
+    if (throttle_set(ctx, kinds[i], keys[i], f, thr_delay(f, t->free_tries[i], base, cap)) != 0) return -1;
   }
   return 0;
 }
 
-int throttle_end(db_conn *db, const thr_try *t, thr_outcome outcome) {
+int throttle_end(srv_ctx *ctx, const thr_try *t, thr_outcome outcome) {
   if (outcome == THR_FAILED) return 0;
   for (int i = 0; i < t->n; i++) {
     char k[2] = {t->kind[i], 0};
     int rc = outcome == THR_OK && (t->kind[i] == 'p' || t->kind[i] == 's')
-                 ? st_set(db, k, t->key[i], 0, 0)
-                 : st_take_back(db, k, t->key[i], t->free_tries[i]);
+                 ? throttle_set(ctx, k, t->key[i], 0, 0)
+                 : throttle_take_back(ctx, k, t->key[i], t->free_tries[i]);
     if (rc != 0) return -1;
   }
   /* the address becomes (or stays) the name's own */
-  if (outcome == THR_OK && *t->addr && st_home(db, t->name, t->addr) != 0) return -1;
+  if (outcome == THR_OK && *t->addr && throttle_home(ctx, t->name, t->addr) != 0) return -1;
   return 0;
 }
 
-int throttle_clear(db_conn *db, const char *name) { return st_clear_name(db, name); }
+int throttle_clear(srv_ctx *ctx, const char *name) { return throttle_clear_name(ctx, name); }
 
 /* Hourly, in a transaction of its own; a failed round is logged and tried again in a minute. */
 static long prune_round(srv_ctx *ctx, void *arg) {
   (void)arg;
-  if (db_ensure(ctx->db) != 0 || st_prune(ctx->db, THR_FORGET_HOURS, THR_KNOWN_DAYS) != 0) {
+  if (db_ensure(ctx->db) != 0 || throttle_prune(ctx, THR_FORGET_HOURS, THR_KNOWN_DAYS) != 0) {
     log_warn("login throttle clean-up failed (%s); retrying in a minute", db_err_message(ctx->db));
     return 60000;
   }

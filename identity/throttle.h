@@ -51,17 +51,17 @@ typedef struct {
  * (returns the seconds to wait, > 0, nothing counted) or counts this try as a failure now
  * (returns 0). Counting first is what makes concurrent guesses wait their turn: the check and
  * the count are one step under the counters' row locks. -1 on a database error. */
-long throttle_begin(db_conn *db, thr_who who, const char *name, const char *addr, thr_try *t);
+long throttle_begin(srv_ctx *ctx, thr_who who, const char *name, const char *addr, thr_try *t);
 
 /* After the check, in the caller's second transaction: THR_OK (the password was right) clears
  * the pair, takes the try back from the other counters and remembers the address as the
  * name's own; THR_FAILED keeps the count; THR_NOT_TRIED (the try never reached the password,
  * e.g. the gate was full) takes it back everywhere. 0 / -1. */
 typedef enum { THR_OK, THR_FAILED, THR_NOT_TRIED } thr_outcome;
-int throttle_end(db_conn *db, const thr_try *t, thr_outcome outcome);
+int throttle_end(srv_ctx *ctx, const thr_try *t, thr_outcome outcome);
 
 /* Clears a person's counters (an administrator reset the password). 0 / -1. */
-int throttle_clear(db_conn *db, const char *name);
+int throttle_clear(srv_ctx *ctx, const char *name);
 
 /* The hourly job that forgets counters idle for a day and homes unused for THR_KNOWN_DAYS
  * (an attacker's many addresses would otherwise stay in the table). */

@@ -8,6 +8,7 @@
 #include "catalog.h"
 #include "log.h"
 #include "records.h"
+#include "store_catalog.h"
 #include "val.h"
 
 const char *const catalog_names[CATALOG_COUNT] = {
@@ -73,17 +74,16 @@ static void free_codes(cat_code *codes, size_t n) {
 }
 
 /* Loads one catalogue's codes and swaps them in. The caller holds cache.refresh. 0 / -1. */
-static int load_catalog(db_conn *db, int idx, long long version) {
-  PGresult *r = db_q(db, "SELECT code, active FROM catalog_entries WHERE catalog = $1", 1,
-                     catalog_names[idx]);
-  if (!r) return -1;
+static int load_catalog(srv_ctx *ctx, int idx, long long version) {
+  catalog_code_row *rows;
+  size_t n;
+  if (catalog_codes(ctx, catalog_names[idx], &rows, &n) != 0) return -1;
   int rc = -1;
-  size_t n = (size_t)PQntuples(r);
   cat_code *codes = calloc(n ? n : 1, sizeof *codes);
   if (!codes) goto out;
   for (size_t i = 0; i < n; i++) {
-    codes[i].code = strdup(PQgetvalue(r, (int)i, 0));
-    codes[i].active = PQgetvalue(r, (int)i, 1)[0] == 't';
+    codes[i].code = strdup(rows[i].code);
+    codes[i].active = rows[i].active;
     if (!codes[i].code) {
       free_codes(codes, i);
       goto out;
@@ -99,7 +99,6 @@ static int load_catalog(db_conn *db, int idx, long long version) {
   rc = 0;
 out:
   if (rc != 0) log_error("catalogues: out of memory loading %s", catalog_names[idx]);
-  PQclear(r);
   return rc;
 }
 
@@ -107,24 +106,23 @@ out:
  * each catalogue that moved forward. A caller whose transaction has an older snapshot sees
  * older versions and reloads nothing, so the cache never goes back in time. When another
  * thread is already refreshing, the current cache is used. 0 / -1 (database error). */
-static int maybe_refresh(db_conn *db) {
+static int maybe_refresh(srv_ctx *ctx) {
   long long t = now_ms();
   if (t - atomic_load(&cache.checked_ms) < CHECK_EVERY_MS) return 0;
   if (pthread_mutex_trylock(&cache.refresh) != 0) return 0;
   int rc = 0;
   if (t - atomic_load(&cache.checked_ms) < CHECK_EVERY_MS) goto out;
-  PGresult *r = db_q(db, "SELECT catalog, version FROM catalog_meta", 0);
-  if (!r) {
+  catalog_version_row *vs;
+  size_t n;
+  if (catalog_versions(ctx, &vs, &n) != 0) {
     rc = -1;
     goto out;
   }
-  for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-    int idx = catalog_index(PQgetvalue(r, i, 0));
-    long long v = atoll(PQgetvalue(r, i, 1));
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    int idx = catalog_index(vs[i].catalog);
     /* Only this thread writes slots (it holds cache.refresh), so reading version is safe. */
-    if (idx >= 0 && v > cache.slots[idx].version) rc = load_catalog(db, idx, v);
+    if (idx >= 0 && vs[i].version > cache.slots[idx].version) rc = load_catalog(ctx, idx, vs[i].version);
   }
-  PQclear(r);
   if (rc == 0) atomic_store(&cache.checked_ms, t);
 out:
   pthread_mutex_unlock(&cache.refresh);
@@ -150,26 +148,22 @@ int catalog_check(srv_ctx *ctx, const char *catalog, const char *code, const cha
   if (idx < 0) {
     log_error("catalog_check: %s names no catalogue (field %s)", catalog ? catalog : "(null)",
               field);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                    ctx->request_id ? ctx->request_id : "");
+    return srv_fail_internal(ctx);
   }
   /* Only text that is a well-formed code is echoed back, so the message stays printable. */
   if (val_code(code) != NULL)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "%s: not a code of catalogue %s (codes are 1..64 of A-Z a-z 0-9 . _ -)",
                     field, catalog);
-  if (maybe_refresh(ctx->db) != 0) return srv_fail_db(ctx, NULL);
+  if (maybe_refresh(ctx) != 0) return srv_fail_db(ctx, NULL);
   if (cached(idx, code) == 1) return 0;
 
   /* A miss may be an entry created less than a second ago: ask the table itself before
    * refusing, so an administrator's new code is usable at once. */
-  PGresult *r = db_q(ctx->db, "SELECT active FROM catalog_entries WHERE catalog = $1 AND code = $2",
-                     2, catalog, code);
-  if (!r) return srv_fail_db(ctx, NULL);
-  int found = PQntuples(r) == 1, active = found && PQgetvalue(r, 0, 0)[0] == 't';
-  PQclear(r);
-  if (active || (found && retired_ok)) return 0;
-  if (found)
+  int state = catalog_entry_state(ctx, catalog, code);
+  if (state < 0) return srv_fail_db(ctx, NULL);
+  if (state == 2 || (state == 1 && retired_ok)) return 0;
+  if (state == 1)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "%s: code \"%s\" in catalogue %s is no longer in use; choose a current one",
                     field, code, catalog);

@@ -63,6 +63,8 @@ void import_result_free(import_result *r);
 void import_add_row(import_result *r, Hoso__Records__V1__Record *rec, int line);
 /* 1 (after reporting it at `line`) when IMPORT_MAX_ROWS records were already read: stop. */
 int import_row_cap_reached(import_result *r, int line);
+/* IMPORT_FORMAT_CSV (import_csv.c): a header row of field paths, then one record per row. */
+void import_parse_csv(const char *p, size_t len, import_result *r);
 /* IMPORT_FORMAT_PROTO (import_parse_pb.c): varint-length-prefixed Record messages. */
 void import_parse_proto(const uint8_t *p, size_t len, import_result *r);
 

@@ -7,6 +7,7 @@
 #include "records.pb-c.h"
 #include "cli.h"
 #include "srv.h"
+#include "unit_tree.h"
 
 typedef Hoso__Records__V1__Record rec_t;
 typedef Hoso__Records__V1__ChangeReason rec_reason;
@@ -17,11 +18,11 @@ typedef Hoso__Records__V1__ChangeReason rec_reason;
  * PERMISSION_DENIED (outside the caller's scope or without `rights` on its managing unit; a
  * SELF caller may RIGHT_READ the record named by its token's record id only). lock: SELECT ...
  * FOR UPDATE. *out lives in the call arena (srv_allocator). 0, or -1 with the status set. */
-int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, rec_t **out);
+int record_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, rec_t **out);
 
 /* The record as it was at the end of day as_of (YYYY-MM-DD, UTC), from record_versions; same
- * scope rules as rec_fetch (decided on the version's unit). NOT_FOUND when it did not exist yet. */
-int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights,
+ * scope rules as record_fetch (decided on the version's unit). NOT_FOUND when it did not exist yet. */
+int record_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights,
                     rec_t **out);
 
 /* Normalizes every text field of r to NFC (trimmed) and validates the whole record: UTF-8,
@@ -43,53 +44,26 @@ int rec_validate_change(srv_ctx *ctx, rec_t *r, const char *prefix, const rec_t 
  * ("CREATE", "UPDATE", "SUBMIT", "APPROVE", "REJECT", "STATUS", "MANAGING_UNIT",
  * "CHANGE_REQUEST", "IMPORT") and reason; writes the audit row (RECORD_<action>). Inside the
  * transaction. 0 / -1. */
-int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
+int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
               const rec_reason *reason);
 
 /* The columns of a records row copied from the record (001_records.sql), as text parameters
  * in the arena (NULL = SQL NULL), in the order of REC_COLS_SQL; search_text still to be folded
- * by fold() in SQL. The one place that decides them: rec_store and the bulk import use it. */
+ * by fold() in SQL. The one place that decides them: record_store and the bulk import use it. */
 enum { REC_COLS = 20 };
 #define REC_COLS_SQL                                                                         \
   "managing_unit_id, unit_path, version, status, workflow_state, verified, full_name, "     \
   "birth_date, gender, ethnicity_code, religion_code, rank_code, position_code, degree_code, " \
   "political_theory_code, party_member, category, recruitment_date, home_town, search_text"
-void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]);
+void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]);
 
-/* The managing unit's ltree path, asked of identity (GetUnit with the caller's token), cached
- * for a short time. NOT_FOUND / PERMISSION_DENIED / UNAVAILABLE mapped. 0 / -1. */
-int rec_unit_path(srv_ctx *ctx, const char *unit_id, char *path, size_t len);
-/* Same, naming `field` in its messages (rec_unit_path names "record.managing_unit_id";
- * SetManagingUnit names "new_unit_id"). A dissolved unit is FAILED_PRECONDITION. */
-int rec_unit_path_field(srv_ctx *ctx, const char *field, const char *unit_id, char *path,
-                        size_t len);
+/* --- following the unit tree (follow_units.c) ---------------------------------------------- */
 
-/* The process's one channel to identity (HOSO_IDENTITY_ADDR, TLS from the environment), opened
- * on first use; NULL when it cannot be made. Calls forward the caller's authorization. */
-struct cli_chan *rec_identity_channel(void);
-
-/* identity's GetUnit with the caller's own token (so identity applies the caller's scope): the
- * status, and on OK *unit copied into the call's arena. st gets identity's message. */
-struct Hoso__Identity__V1__Unit;
-grpc_status_code rec_get_unit(srv_ctx *ctx, const char *unit_id, struct Hoso__Identity__V1__Unit **unit,
-                              cli_status *st);
-
-/* Forgets every unit path rec_unit_path has cached: after a change of the tree is applied, a
- * path copied from identity before it must not be written into a record again. */
-void rec_unit_path_forget_all(void);
-
-/* --- following the unit tree (unit_sync.c) ------------------------------------------------ */
-
-/* Starts the thread that applies identity's unit-change feed (MoveUnit, MergeUnits) to the
- * records, as the service client HOSO_RECORDS_CLIENT_ID / HOSO_RECORDS_CLIENT_SECRET, every
- * HOSO_UNIT_SYNC_MS (2000); off, with a warning, without those credentials. srv_config's
- * on_serving. 0 / -1. */
-int rec_unit_sync_start(void);
-/* Stops it (srv_config's on_stopping); a change being applied is finished first. */
-void rec_unit_sync_stop(void);
+/* What records do when identity moves or merges units (srv_config.follow_units). */
+extern const unit_tree_follower rec_follow_units;
 
 /* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
-int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);
+int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);
 
 /* --- field-level diff (diff.c, pure) ------------------------------------------------------ */
 
@@ -109,37 +83,36 @@ int catalog_check(srv_ctx *ctx, const char *catalog, const char *code, const cha
                   int retired_ok);
 
 /* --- handlers ----------------------------------------------------------------------------- */
-#define REC_HANDLER(name) int name(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp)
 
 /* rpc_record.c */
-REC_HANDLER(rpc_create_record);
-REC_HANDLER(rpc_get_record);
-REC_HANDLER(rpc_update_record);
-REC_HANDLER(rpc_list_record_versions);
+SRV_HANDLER(rpc_create_record);
+SRV_HANDLER(rpc_get_record);
+SRV_HANDLER(rpc_update_record);
+SRV_HANDLER(rpc_list_record_versions);
 /* rpc_workflow.c */
-REC_HANDLER(rpc_submit_record);
-REC_HANDLER(rpc_approve_record);
-REC_HANDLER(rpc_reject_record);
+SRV_HANDLER(rpc_submit_record);
+SRV_HANDLER(rpc_approve_record);
+SRV_HANDLER(rpc_reject_record);
 /* rpc_status.c */
-REC_HANDLER(rpc_change_record_status);
-REC_HANDLER(rpc_set_managing_unit);
+SRV_HANDLER(rpc_change_record_status);
+SRV_HANDLER(rpc_set_managing_unit);
 /* rpc_change_requests.c */
-REC_HANDLER(rpc_create_change_request);
-REC_HANDLER(rpc_list_change_requests);
-REC_HANDLER(rpc_approve_change_request);
-REC_HANDLER(rpc_reject_change_request);
+SRV_HANDLER(rpc_create_change_request);
+SRV_HANDLER(rpc_list_change_requests);
+SRV_HANDLER(rpc_approve_change_request);
+SRV_HANDLER(rpc_reject_change_request);
 /* rpc_search.c */
-REC_HANDLER(rpc_search_records);
+SRV_HANDLER(rpc_search_records);
 /* rpc_export.c, rpc_import.c */
-REC_HANDLER(rpc_export_record);
-REC_HANDLER(rpc_import_records);
+SRV_HANDLER(rpc_export_record);
+SRV_HANDLER(rpc_import_records);
 /* rpc_catalog.c */
-REC_HANDLER(rpc_list_catalog);
-REC_HANDLER(rpc_upsert_catalog_entry);
+SRV_HANDLER(rpc_list_catalog);
+SRV_HANDLER(rpc_upsert_catalog_entry);
 /* rpc_attachments.c: UploadAttachment (SRV_CLIENT_STREAM: req is NULL), DownloadAttachment
  * (SRV_SERVER_STREAM: responses through srv_send), ListAttachments */
-REC_HANDLER(rpc_upload_attachment);
-REC_HANDLER(rpc_download_attachment);
-REC_HANDLER(rpc_list_attachments);
+SRV_HANDLER(rpc_upload_attachment);
+SRV_HANDLER(rpc_download_attachment);
+SRV_HANDLER(rpc_list_attachments);
 
 #endif

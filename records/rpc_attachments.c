@@ -9,45 +9,13 @@
 #include "records.h"
 #include "rpc_util.h"
 #include "scope.h"
+#include "store_attachments.h"
 
 #define ATT_MAX (20u << 20)   /* 20 MiB per attachment */
 #define ATT_CHUNK (1u << 20)  /* 1 MiB per stream message, both ways */
 #define ATT_NAME_MAX 255
-#define ATT_META_COLS                                                                        \
-  "a.id::text, a.record_id::text, a.file_name, a.content_type, a.size::text, a.sha256, "     \
-  "a.description, a.uploaded_by, "                                                           \
-  "to_char(a.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
-typedef Hoso__Records__V1__AttachmentMeta att_meta;
-
-static att_meta *meta_from(srv_ctx *ctx, const PGresult *r, int row) {
-  att_meta *m = srv_new(ctx, &hoso__records__v1__attachment_meta__descriptor);
-  m->id = srv_strdup(ctx, PQgetvalue(r, row, 0));
-  m->record_id = srv_strdup(ctx, PQgetvalue(r, row, 1));
-  m->file_name = srv_strdup(ctx, PQgetvalue(r, row, 2));
-  m->content_type = srv_strdup(ctx, PQgetvalue(r, row, 3));
-  m->size = strtoll(PQgetvalue(r, row, 4), NULL, 10);
-  m->sha256 = srv_strdup(ctx, PQgetvalue(r, row, 5));
-  m->description = srv_strdup(ctx, PQgetvalue(r, row, 6));
-  m->uploaded_by = srv_strdup(ctx, PQgetvalue(r, row, 7));
-  m->uploaded_at = srv_strdup(ctx, PQgetvalue(r, row, 8));
-  return m;
-}
-
-/* Attachment rows are read in the caller's scope, except by a SELF caller that rec_fetch has
- * already allowed to read its own record outside that scope. *r NULL on error. */
-static int att_exec(srv_ctx *ctx, int unscoped, const char *sql, int n, const char *const *params,
-                    PGresult **r) {
-  *r = NULL;
-  if (unscoped && db_set_scope(ctx->db, "*") != 0) return -1;
-  *r = db_exec(ctx->db, sql, n, params);
-  if (unscoped && db_set_scope(ctx->db, ctx->auth->scope) != 0) {
-    PQclear(*r);
-    *r = NULL;
-  }
-  return *r ? 0 : -1;
-}
-
+/* Attachment rows are read in the caller's scope, except by a SELF caller that record_fetch has
+ * already allowed to read its own record outside that scope. */
 static int self_unscoped(srv_ctx *ctx, const rec_t *rec) {
   return !scope_allows(ctx->auth, rec->managing_unit_path, RIGHT_READ);
 }
@@ -84,74 +52,43 @@ typedef struct {
 } upload_st;
 
 static int load_meta(srv_ctx *ctx, const char *id, att_meta **out) {
-  const char *p[1] = {id};
-  PGresult *r = db_exec(ctx->db, "SELECT " ATT_META_COLS " FROM attachments a WHERE a.id = $1::bigint", 1, p);
-  if (!r) return -1;
-  int rc = 0;
-  if (PQntuples(r) == 1)
-    *out = meta_from(ctx, r, 0);
-  else
-    rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "request_id: the attachment it made is no longer visible");
-  PQclear(r);
-  return rc;
+  int found = attachments_get(ctx, id, 0, out);
+  if (found < 0) return -1;
+  return found ? 0 : srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "request_id: the attachment it made is no longer visible");
 }
 
 static int upload_tx(srv_ctx *ctx, void *arg) {
   upload_st *st = arg;
   char prev[64];
-  int seen = idem_begin(ctx->db, ctx->auth->sub, ctx->method, st->request_id, prev, sizeof prev);
+  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
   if (seen == 1) return load_meta(ctx, prev, &st->out);
   rec_t *rec;
-  REC_TRY(rec_fetch(ctx, st->record_id, RIGHT_UPDATE, 0, &rec));
+  SRV_TRY(record_fetch(ctx, st->record_id, RIGHT_UPDATE, 0, &rec));
 
-  char size[32];
-  snprintf(size, sizeof size, "%zu", st->len);
-  const char *p[7] = {st->record_id, rec->managing_unit_path, st->file_name, st->type, size, st->sha,
-                      st->description};
-  PGresult *r = db_q(ctx->db,
-                     "INSERT INTO attachments AS a (record_id, unit_path, file_name, content_type, size, "
-                     "sha256, description, uploaded_by) VALUES ($1::bigint, $2::public.ltree, $3, $4, "
-                     "$5::bigint, $6, $7, current_setting('hoso.actor')) RETURNING " ATT_META_COLS,
-                     7, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
-  if (!r) return -1;
-  st->out = meta_from(ctx, r, 0);
-  PQclear(r);
-
-  /* bytea in text form ("\x" + hex): db_exec passes text parameters only. */
-  static const char hexd[] = "0123456789abcdef";
-  char *hex = malloc(2 * st->len + 3);
-  if (!hex) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "content: out of memory; retry");
-  hex[0] = '\\';
-  hex[1] = 'x';
-  for (size_t i = 0; i < st->len; i++) {
-    hex[2 + 2 * i] = hexd[st->buf[i] >> 4];
-    hex[3 + 2 * i] = hexd[st->buf[i] & 15];
-  }
-  hex[2 + 2 * st->len] = 0;
-  int rc = db_cmd(ctx->db, "INSERT INTO attachment_contents (attachment_id, content) VALUES ($1::bigint, $2::bytea)",
-                  2, st->out->id, hex);
-  free(hex);
-  if (rc != 0) return -1;
+  attachment_new n = {.record_id = st->record_id, .unit_path = rec->managing_unit_path, .file_name = st->file_name,
+                      .content_type = st->type, .sha256 = st->sha, .description = st->description,
+                      .content = st->buf, .len = st->len};
+  SRV_TRY(attachments_insert(ctx, &n, &st->out));
 
   audit_entry e = {.action = "ATTACHMENT_UPLOAD", .target_type = "attachment", .target_id = st->out->id,
                    .unit_path = rec->managing_unit_path};
-  REC_TRY(srv_audit(ctx, &e, json_pack("{s:s, s:s, s:s, s:I, s:s}", "record_id", st->record_id,
+  SRV_TRY(srv_audit(ctx, &e, json_pack("{s:s, s:s, s:s, s:I, s:s}", "record_id", st->record_id,
                                        "file_name", st->file_name, "content_type", st->type, "size",
                                        (json_int_t)st->len, "sha256", st->sha)));
-  return idem_done(ctx->db, ctx->auth->sub, ctx->method, st->request_id, st->out->id) ? -1 : 0;
+  return idem_done(ctx, st->request_id, st->out->id) ? -1 : 0;
 }
 
 /* The first message's metadata, checked before any content is read. */
 static int upload_meta(srv_ctx *ctx, const Hoso__Records__V1__UploadAttachmentRequest *m, upload_st *st) {
-  if (rec_check_id(ctx, "record_id", m->record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", m->record_id)) return -1;
   st->record_id = srv_strdup(ctx, m->record_id);
-  if (rec_text_clean(ctx, "file_name", m->file_name, 1, ATT_NAME_MAX, &st->file_name)) return -1;
+  if (srv_clean_text(ctx, "file_name", m->file_name, 1, ATT_NAME_MAX, &st->file_name)) return -1;
   if (strpbrk(st->file_name, "/\\") || strcmp(st->file_name, ".") == 0 || strcmp(st->file_name, "..") == 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "file_name: a plain file name without '/' or '\\' (no folders)");
-  if (rec_prose_clean(ctx, "description", m->description, 0, REC_TEXT_MAX_CHARS, &st->description)) return -1;
-  if (rec_check_request_id(ctx, m->request_id)) return -1;
+  if (srv_clean_prose(ctx, "description", m->description, 0, REC_TEXT_MAX_CHARS, &st->description)) return -1;
+  if (srv_check_request_id(ctx, m->request_id)) return -1;
   st->request_id = srv_strdup(ctx, m->request_id ? m->request_id : "");
   return 0;
 }
@@ -180,7 +117,7 @@ int rpc_upload_attachment(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
   upload_st st = {0};
   int rc = -1, n = 0;
   ProtobufCMessage *msg;
-  if (rec_need_right(ctx, RIGHT_UPDATE, 0, "uploading attachments needs the UPDATER role")) goto out;
+  if (srv_need_right(ctx, RIGHT_UPDATE, 0, "uploading attachments needs the UPDATER role")) goto out;
   int got;
   while ((got = srv_recv(ctx, &msg)) == 1) {
     const Hoso__Records__V1__UploadAttachmentRequest *m = (const void *)msg;
@@ -212,7 +149,7 @@ int rpc_upload_attachment(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
   unsigned dlen = 0;
   if (!EVP_Digest(st.buf, st.len, dg, &dlen, EVP_sha256(), NULL) || dlen != 32) {
     log_error("%s: SHA-256 failed", ctx->method);
-    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    srv_fail_internal(ctx);
     goto out;
   }
   for (int i = 0; i < 32; i++) snprintf(st.sha + 2 * i, 3, "%02x", dg[i]);
@@ -232,41 +169,25 @@ out:
 typedef struct {
   const char *id;
   att_meta *meta;
-  unsigned char *content; /* PQunescapeBytea: PQfreemem */
+  const unsigned char *content; /* in the call's arena */
   size_t len;
 } download_st;
 
 static int download_tx(srv_ctx *ctx, void *arg) {
   download_st *st = arg;
-  const char *p[1] = {st->id};
-  static const char meta_sql[] = "SELECT " ATT_META_COLS " FROM attachments a WHERE a.id = $1::bigint";
-  PGresult *r = db_exec(ctx->db, meta_sql, 1, p);
-  if (!r) return -1;
-  if (PQntuples(r) == 0) {
-    /* Not visible: no such attachment, or another unit's (rec_fetch below says which). */
-    PQclear(r);
-    if (att_exec(ctx, 1, meta_sql, 1, p, &r)) return -1;
-    if (PQntuples(r) == 0) {
-      PQclear(r);
-      return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "attachment_id: attachment %s does not exist", st->id);
-    }
-  }
-  st->meta = meta_from(ctx, r, 0);
-  PQclear(r);
+  int found = attachments_get(ctx, st->id, 0, &st->meta);
+  /* Not visible: no such attachment, or another unit's (record_fetch below says which). */
+  if (found == 0) found = attachments_get(ctx, st->id, 1, &st->meta);
+  if (found < 0) return -1;
+  if (found == 0) return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "attachment_id: attachment %s does not exist", st->id);
   rec_t *rec;
-  REC_TRY(rec_fetch(ctx, st->meta->record_id, RIGHT_READ, 0, &rec));
-  if (att_exec(ctx, self_unscoped(ctx, rec),
-               "SELECT c.content FROM attachment_contents c WHERE c.attachment_id = $1::bigint", 1, p, &r))
-    return -1;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
+  SRV_TRY(record_fetch(ctx, st->meta->record_id, RIGHT_READ, 0, &rec));
+  found = attachments_content(ctx, st->id, self_unscoped(ctx, rec), &st->content, &st->len);
+  if (found < 0) return -1;
+  if (found == 0) {
     log_error("%s: attachment %s has no content row", ctx->method, st->id);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id);
+    return srv_fail_internal(ctx);
   }
-  if (st->content) PQfreemem(st->content); /* the body may run again after a retry */
-  st->content = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &st->len);
-  PQclear(r);
-  if (!st->content) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
   audit_entry e = {.action = "ATTACHMENT_DOWNLOAD", .target_type = "attachment", .target_id = st->id,
                    .unit_path = rec->managing_unit_path};
   return srv_audit(ctx, &e, json_pack("{s:s, s:s}", "record_id", st->meta->record_id, "sha256",
@@ -278,8 +199,8 @@ int rpc_download_attachment(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufC
   (void)resp; /* stays NULL: the responses go out through srv_send */
   download_st st = {.id = in->attachment_id};
   int rc = -1;
-  if (rec_check_id(ctx, "attachment_id", in->attachment_id)) goto out;
-  if (rec_need_right(ctx, RIGHT_READ, 1, "reading attachments needs a role with read access")) goto out;
+  if (srv_check_id(ctx, "attachment_id", in->attachment_id)) goto out;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "reading attachments needs a role with read access")) goto out;
   if (srv_tx(ctx, DB_READ_COMMITTED, download_tx, &st) != 0) goto out;
   /* The metadata first, then the bytes in 1 MiB chunks (each message well under 4 MiB). */
   Hoso__Records__V1__DownloadAttachmentResponse o = HOSO__RECORDS__V1__DOWNLOAD_ATTACHMENT_RESPONSE__INIT;
@@ -287,13 +208,12 @@ int rpc_download_attachment(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufC
   if (srv_send(ctx, &o.base)) goto out;
   o.attachment = NULL;
   for (size_t off = 0; off < st.len; off += ATT_CHUNK) {
-    o.chunk.data = st.content + off;
+    o.chunk.data = (uint8_t *)st.content + off; /* only read: packed by srv_send */
     o.chunk.len = st.len - off < ATT_CHUNK ? st.len - off : ATT_CHUNK;
     if (srv_send(ctx, &o.base)) goto out;
   }
   rc = 0;
 out:
-  if (st.content) PQfreemem(st.content);
   return rc;
 }
 
@@ -307,25 +227,15 @@ typedef struct {
 static int list_tx(srv_ctx *ctx, void *arg) {
   list_st *st = arg;
   rec_t *rec;
-  REC_TRY(rec_fetch(ctx, st->record_id, RIGHT_READ, 0, &rec));
-  const char *p[1] = {st->record_id};
-  PGresult *r;
-  if (att_exec(ctx, self_unscoped(ctx, rec),
-               "SELECT " ATT_META_COLS " FROM attachments a WHERE a.record_id = $1::bigint ORDER BY a.id",
-               1, p, &r))
-    return -1;
-  int n = PQntuples(r);
-  st->out->n_attachments = (size_t)n;
-  st->out->attachments = srv_alloc(ctx, (size_t)(n ? n : 1) * sizeof *st->out->attachments);
-  for (int i = 0; i < n; i++) st->out->attachments[i] = meta_from(ctx, r, i);
-  PQclear(r);
-  return 0;
+  SRV_TRY(record_fetch(ctx, st->record_id, RIGHT_READ, 0, &rec));
+  return attachments_of_record(ctx, st->record_id, self_unscoped(ctx, rec), &st->out->attachments,
+                               &st->out->n_attachments);
 }
 
 int rpc_list_attachments(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__ListAttachmentsRequest *in = (const void *)req;
-  if (rec_check_id(ctx, "record_id", in->record_id)) return -1;
-  if (rec_need_right(ctx, RIGHT_READ, 1, "reading attachments needs a role with read access")) return -1;
+  if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "reading attachments needs a role with read access")) return -1;
   list_st st = {in->record_id, srv_new(ctx, &hoso__records__v1__list_attachments_response__descriptor)};
   if (srv_tx(ctx, DB_READ_COMMITTED, list_tx, &st) != 0) return -1;
   *resp = &st.out->base;

@@ -16,14 +16,6 @@
 #define STEPS_MAX 30
 #define KEY_MAX 512
 
-/* srv_fail inside a transaction body: the status is recorded, the transaction rolled back. */
-#define FAIL(...) (srv_fail(__VA_ARGS__), DB_TX_ROLLBACK)
-
-static int internal(srv_ctx *ctx) {
-  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                  ctx->request_id ? ctx->request_id : "");
-}
-
 /* Every string of the request checked (UTF-8, length) and turned to NFC in place: the request
  * was unpacked with the default allocator, which pbwalk_nfc's NULL allocator matches. */
 static int normalize(srv_ctx *ctx, const ProtobufCMessage *req) {
@@ -50,24 +42,19 @@ typedef struct {
 static int list_tx(srv_ctx *ctx, void *p) {
   list_st *st = p;
   long long version;
-  if (sc_catalog_version(ctx->db, st->catalog, &version) != 0) return -1;
+  if (catalog_version(ctx, st->catalog, &version) != 0) return -1;
   st->out->catalog_version = version;
-  PGresult *r = sc_list(ctx->db, st->catalog, st->prefix, st->include_inactive, st->after_sort,
-                        st->after_code, st->size + 1);
-  if (!r) return -1;
-  int rows = PQntuples(r), take = rows > st->size ? st->size : rows;
-  st->out->entries = srv_alloc(ctx, (size_t)(take > 0 ? take : 1) * sizeof *st->out->entries);
-  for (int i = 0; i < take; i++) st->out->entries[i] = sc_entry_from_row(ctx, r, i);
-  st->out->n_entries = (size_t)take;
-  int rc = 0;
-  if (rows > st->size) {
-    /* The key names the catalogue, so a token is only good for the list it was made for. */
-    const cat_entry *last = st->out->entries[take - 1];
-    st->out->next_page_token = srv_page_token(ctx, srv_printf(ctx, "%s:%d:%s", st->catalog, last->sort_order, last->code));
-    if (!st->out->next_page_token) rc = (internal(ctx), DB_TX_ROLLBACK);
-  }
-  PQclear(r);
-  return rc;
+  cat_entry **entries;
+  size_t rows;
+  SRV_TRY(catalog_list(ctx, st->catalog, st->prefix, st->include_inactive, st->after_sort, st->after_code,
+                       st->size + 1, &entries, &rows));
+  int more;
+  st->out->entries = entries;
+  st->out->n_entries = srv_page_cut(rows, st->size, &more);
+  if (!more) return 0;
+  /* The key names the catalogue, so a token is only good for the list it was made for. */
+  const cat_entry *last = entries[st->out->n_entries - 1];
+  return srv_page_next(ctx, &st->out->next_page_token, "%s:%d:%s", st->catalog, last->sort_order, last->code);
 }
 
 static int parse_token(srv_ctx *ctx, const char *token, list_st *st) {
@@ -236,7 +223,7 @@ static int audit_upsert(srv_ctx *ctx, const cat_entry *old, const cat_entry *neu
                  : NULL;
   if (!d) {
     log_error("%s: could not build the audit detail", ctx->method);
-    return (internal(ctx), DB_TX_ROLLBACK);
+    return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
   }
   /* catalogues are deployment-wide: no unit */
   audit_entry e = {.action = "CATALOG_UPSERT", .target_type = "catalog_entry",
@@ -259,10 +246,10 @@ static int same_entry(const cat_entry *a, const cat_entry *b) {
 static int check_parent(srv_ctx *ctx, const cat_entry *e) {
   if (!*e->parent_code) return 0;
   const char *cat = strcmp(e->catalog, "SALARY_STEP") == 0 ? "RANK" : e->catalog;
-  int found = sc_exists(ctx->db, cat, e->parent_code);
+  int found = catalog_entry_state(ctx, cat, e->parent_code);
   if (found < 0) return -1;
   if (found) return 0;
-  return FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "entry.parent_code: unknown code \"%s\" in catalogue %s",
+  return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "entry.parent_code: unknown code \"%s\" in catalogue %s",
               e->parent_code, cat);
 }
 
@@ -271,22 +258,20 @@ static int upsert_tx(srv_ctx *ctx, void *p) {
   const cat_entry *e = st->in;
   st->out = NULL;
   st->changed = 0;
-  PGresult *r = sc_get(ctx->db, e->catalog, e->code, 1);
-  if (!r) return -1;
-  cat_entry *old = PQntuples(r) == 1 ? sc_entry_from_row(ctx, r, 0) : NULL;
-  PQclear(r);
+  cat_entry *old;
+  if (catalog_entry_get(ctx, e->catalog, e->code, 1, &old) < 0) return -1;
 
   if (st->expected == 0 && old)
-    return FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
+    return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
                 "entry.code: catalogue %s already has code \"%s\" (version %lld); send "
                 "expected_version %lld to change it", e->catalog, e->code, (long long)old->version,
                 (long long)old->version);
   if (st->expected > 0 && !old)
-    return FAIL(ctx, GRPC_STATUS_NOT_FOUND,
+    return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND,
                 "entry.code: catalogue %s has no code \"%s\"; send expected_version 0 to create it",
                 e->catalog, e->code);
   if (old && old->version != st->expected)
-    return FAIL(ctx, GRPC_STATUS_ABORTED,
+    return SRV_FAIL(ctx, GRPC_STATUS_ABORTED,
                 "entry was changed by someone else (now version %lld, you sent %lld); reload and retry",
                 (long long)old->version, st->expected);
   int rc = check_parent(ctx, e);
@@ -297,8 +282,7 @@ static int upsert_tx(srv_ctx *ctx, void *p) {
     return 0;
   }
 
-  r = sc_write(ctx->db, e, ctx->auth->sub, old != NULL);
-  if (!r) {
+  if (catalog_entry_write(ctx, e, ctx->auth->sub, old != NULL, &st->out) != 0) {
     /* Two administrators creating the same code at once: the second one's insert fails on the
      * primary key, which is the same answer as finding it there. */
     if (db_err_kind(ctx->db) == DB_UNIQUE && strcmp(db_err_constraint(ctx->db), "catalog_entries_pkey") == 0)
@@ -306,8 +290,6 @@ static int upsert_tx(srv_ctx *ctx, void *p) {
               DB_TX_ROLLBACK);
     return -1;
   }
-  st->out = sc_entry_from_row(ctx, r, 0);
-  PQclear(r);
   st->changed = 1;
   return audit_upsert(ctx, old, st->out);
 }

@@ -216,7 +216,7 @@ static int merge(srv_ctx *ctx, const cr_row *row, const rec_t *cur, rec_t **out)
                       row->cr->id, (long long)row->cr->base_version, (long long)cur->version,
                       n_clash > 1 ? "fields" : "field", clash);
   }
-  rec_t *m = rec_msg_copy(ctx, &cur->base);
+  rec_t *m = srv_msg_copy(ctx, &cur->base);
   m->managing_unit_path = cur->managing_unit_path;
   for (size_t i = 0; i < declared.n; i++)
     if (apply_key(ctx, m, prop, declared.v[i]) != 0) goto internal;
@@ -224,7 +224,7 @@ static int merge(srv_ctx *ctx, const cr_row *row, const rec_t *cur, rec_t **out)
   return 0;
 internal:
   log_error("%s: change request %s could not be merged", ctx->method, row->cr->id);
-  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", str(ctx->request_id));
+  return srv_fail_internal(ctx);
 }
 
 /* ------------------------------------------------------------ shared pieces ------------- */
@@ -233,7 +233,7 @@ static int audit_cr(srv_ctx *ctx, const char *action, const char *target_id, con
                     json_t *detail) {
   if (!detail) {
     log_error("%s: could not build the audit detail of %s", ctx->method, action);
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", str(ctx->request_id));
+    return srv_fail_internal(ctx);
   }
   audit_entry e = {.action = action, .target_type = "change_request", .target_id = target_id, .unit_path = unit_path};
   return srv_audit(ctx, &e, detail);
@@ -256,8 +256,8 @@ static int self_only(const srv_ctx *ctx) {
 /* The person's own record, and the transaction's row-level scope narrowed to its unit: a
  * person's account may sit in another unit than the one managing the record. */
 static int own_record_scope(srv_ctx *ctx, rec_t **cur) {
-  REC_TRY(rec_fetch(ctx, ctx->auth->record_id, RIGHT_READ, 0, cur));
-  return db_set_scope(ctx->db, (*cur)->managing_unit_path) != 0 ? -1 : 0;
+  SRV_TRY(record_fetch(ctx, ctx->auth->record_id, RIGHT_READ, 0, cur));
+  return srv_set_scope(ctx, (*cur)->managing_unit_path) != 0 ? -1 : 0;
 }
 
 static const char *state_word(int s) {
@@ -269,10 +269,10 @@ static const char *state_word(int s) {
  * PERMISSION_DENIED without RIGHT_APPROVE on the record's unit, or FAILED_PRECONDITION when
  * the request was already decided. */
 static int locate(srv_ctx *ctx, const char *id, int lock_record, cr_row *row, rec_t **cur) {
-  int rc = cr_find(ctx, id, 0, row);
+  int rc = change_requests_find(ctx, id, 0, row);
   if (rc < 0) return -1;
   if (rc == 0) {
-    rc = cr_exists_unscoped(ctx, id);
+    rc = change_requests_exist_anywhere(ctx, id);
     if (rc < 0) return -1;
     return rc ? srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                          "change_request_id: change request %s belongs to a record managed outside your scope", id)
@@ -283,8 +283,8 @@ static int locate(srv_ctx *ctx, const char *id, int lock_record, cr_row *row, re
                     "change_request_id: verifying change request %s needs the UNIT_ADMIN role of the managing "
                     "unit of record %s or a unit above it",
                     id, row->cr->record_id);
-  REC_TRY(rec_fetch(ctx, row->cr->record_id, RIGHT_APPROVE, lock_record, cur));
-  rc = cr_find(ctx, id, 1, row);
+  SRV_TRY(record_fetch(ctx, row->cr->record_id, RIGHT_APPROVE, lock_record, cur));
+  rc = change_requests_find(ctx, id, 1, row);
   if (rc < 0) return -1;
   if (rc == 0 || strcmp(row->unit_path, (*cur)->managing_unit_path) != 0)
     return srv_fail(ctx, GRPC_STATUS_ABORTED, "change_request_id: the record of change request %s moved meanwhile; retry", id);
@@ -309,11 +309,11 @@ static int create_tx(srv_ctx *ctx, void *p) {
   rec_t *cur;
   cr_row row;
   st->out = NULL;
-  int seen = idem_begin(ctx->db, ctx->auth->sub, ctx->method, st->request_id, prev, sizeof prev);
+  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
-  REC_TRY(own_record_scope(ctx, &cur));
+  SRV_TRY(own_record_scope(ctx, &cur));
   if (seen == 1) {
-    int rc = cr_find(ctx, prev, 0, &row);
+    int rc = change_requests_find(ctx, prev, 0, &row);
     if (rc < 0) return -1;
     if (rc == 0) return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "request_id: change request %s is no longer visible", prev);
     st->out = row.cr;
@@ -325,13 +325,13 @@ static int create_tx(srv_ctx *ctx, void *p) {
                     "declare your changes on it",
                     cur->id, (long long)cur->version);
 
-  rec_t *prop = rec_msg_copy(ctx, &st->in->base); /* fresh each run: the body may run again */
+  rec_t *prop = srv_msg_copy(ctx, &st->in->base); /* fresh each run: the body may run again */
   complete(prop, cur);
-  REC_TRY(rec_validate_change(ctx, prop, "proposed", cur));
+  SRV_TRY(rec_validate_change(ctx, prop, "proposed", cur));
   field_change **ch;
   size_t n;
   if (rec_diff(ctx, &cur->base, &prop->base, &ch, &n) != 0)
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", str(ctx->request_id));
+    return srv_fail_internal(ctx);
   for (size_t i = 0; i < n; i++)
     if (!declarable_path(ch[i]->path))
       return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
@@ -351,11 +351,11 @@ static int create_tx(srv_ctx *ctx, void *p) {
   cr->submitted_by = (char *)ctx->auth->sub;
   cr->changes = ch;
   cr->n_changes = n;
-  REC_TRY(cr_insert(ctx, cr, cur, cur->managing_unit_path));
-  REC_TRY(audit_cr(ctx, "CHANGE_REQUEST_CREATE", cr->id, cur->managing_unit_path,
+  SRV_TRY(change_requests_insert(ctx, cr, cur, cur->managing_unit_path));
+  SRV_TRY(audit_cr(ctx, "CHANGE_REQUEST_CREATE", cr->id, cur->managing_unit_path,
                    json_pack("{s:s, s:I, s:o, s:s}", "record_id", cur->id, "base_version", (json_int_t)cur->version,
                              "changes", paths_json(ch, n), "due_at", cr->due_at)));
-  if (idem_done(ctx->db, ctx->auth->sub, ctx->method, st->request_id, cr->id) != 0) return -1;
+  if (idem_done(ctx, st->request_id, cr->id) != 0) return -1;
   st->out = cr;
   return 0;
 }
@@ -365,12 +365,12 @@ int rpc_create_change_request(srv_ctx *ctx, const ProtobufCMessage *req, Protobu
   create_st st = {.in = in->proposed, .base_version = in->base_version, .request_id = in->request_id};
   if (!in->proposed)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "proposed: must be given: your record as it should be");
-  if (rec_check_id(ctx, "proposed.id", in->proposed->id)) return -1;
+  if (srv_check_id(ctx, "proposed.id", in->proposed->id)) return -1;
   if (in->base_version <= 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "base_version: required: the version of your record you read and changed");
-  if (rec_prose_clean(ctx, "note", in->note, 0, REC_TEXT_MAX_CHARS, &st.note) ||
-      rec_check_request_id(ctx, in->request_id))
+  if (srv_clean_prose(ctx, "note", in->note, 0, REC_TEXT_MAX_CHARS, &st.note) ||
+      srv_check_request_id(ctx, in->request_id))
     return -1;
   if (!ctx->auth) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "log in first");
   if (!(ctx->auth->roles & ROLE_SELF) || !ctx->auth->record_id[0])
@@ -402,15 +402,13 @@ static int list_tx(srv_ctx *ctx, void *p) {
   rec_t *rec = NULL;
   int more;
   if (st->self)
-    REC_TRY(own_record_scope(ctx, &rec));
+    SRV_TRY(own_record_scope(ctx, &rec));
   else if (st->f.record_id)
-    REC_TRY(rec_fetch(ctx, st->f.record_id, RIGHT_READ, 0, &rec));
-  REC_TRY(cr_list(ctx, &st->f, &st->out->change_requests, &st->out->n_change_requests, &more));
+    SRV_TRY(record_fetch(ctx, st->f.record_id, RIGHT_READ, 0, &rec));
+  SRV_TRY(change_requests_list(ctx, &st->f, &st->out->change_requests, &st->out->n_change_requests, &more));
   size_t n = st->out->n_change_requests;
-  if (more && n > 0) {
-    st->out->next_page_token = srv_page_token(ctx, srv_printf(ctx, "c%s", st->out->change_requests[n - 1]->id));
-    if (!st->out->next_page_token) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
-  }
+  if (more && n > 0)
+    SRV_TRY(srv_page_next(ctx, &st->out->next_page_token, "c%s", st->out->change_requests[n - 1]->id));
   if (n == 0) return 0;
   /* The proposals are the people's dossiers as they declared them: who read them is recorded. */
   json_t *ids = json_array(), *recs = json_array();
@@ -428,8 +426,8 @@ int rpc_list_change_requests(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
   const Hoso__Records__V1__ListChangeRequestsRequest *in = (const void *)req;
   list_st st = {.f = {.state = (int)in->state}};
   const char *unit_id = str(in->unit_id), *record_id = str(in->record_id);
-  if (*unit_id && rec_check_id(ctx, "unit_id", unit_id)) return -1;
-  if (*record_id && rec_check_id(ctx, "record_id", record_id)) return -1;
+  if (*unit_id && srv_check_id(ctx, "unit_id", unit_id)) return -1;
+  if (*record_id && srv_check_id(ctx, "record_id", record_id)) return -1;
   if (st.f.state < 0 || st.f.state > CR_STATE(REJECTED))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "state: must be CHANGE_REQUEST_STATE_PENDING, _APPROVED, _REJECTED or unset (any)");
@@ -441,7 +439,7 @@ int rpc_list_change_requests(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
       return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_token: not a token of this list; start again without one");
     st.f.after_id = srv_strdup(ctx, key + 1);
   }
-  if (rec_need_right(ctx, RIGHT_READ, 1, "listing change requests needs a role with read access")) return -1;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "listing change requests needs a role with read access")) return -1;
 
   st.self = self_only(ctx);
   if (st.self) {
@@ -456,8 +454,8 @@ int rpc_list_change_requests(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
   } else {
     st.f.record_id = *record_id ? record_id : NULL;
     if (*unit_id) {
-      char path[512];
-      if (rec_unit_path_field(ctx, "unit_id", unit_id, path, sizeof path)) return -1;
+      char path[UNIT_TREE_PATH_MAX];
+      if (unit_tree_path(ctx, "unit_id", unit_id, path)) return -1;
       if (!scope_allows(ctx->auth, path, RIGHT_READ))
         return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "unit_id: unit %s is outside your scope", unit_id);
       st.f.root_path = srv_strdup(ctx, path);
@@ -484,13 +482,13 @@ static int approve_tx(srv_ctx *ctx, void *p) {
   rec_t *cur, *merged;
   st->out = NULL;
   st->record = NULL;
-  REC_TRY(locate(ctx, st->id, 1, &row, &cur));
+  SRV_TRY(locate(ctx, st->id, 1, &row, &cur));
   if (cur->workflow_state == SUBMITTED)
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                     "change_request_id: record %s is awaiting approval; verify this change request once the "
                     "record is approved or sent back",
                     cur->id);
-  REC_TRY(merge(ctx, &row, cur, &merged));
+  SRV_TRY(merge(ctx, &row, cur, &merged));
   /* The unit's approval verifies what the person declared and nothing else: a record that
    * carries an updater's change still awaiting ApproveRecord stays unverified, a verified one
    * stays verified, and a draft stays a draft. */
@@ -498,19 +496,19 @@ static int approve_tx(srv_ctx *ctx, void *p) {
   field_change **ch;
   size_t n;
   if (rec_diff(ctx, &cur->base, &merged->base, &ch, &n) != 0)
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", str(ctx->request_id));
+    return srv_fail_internal(ctx);
   if (n == 0) {
     st->record = cur; /* the unit had already entered exactly this: nothing to write */
   } else {
-    REC_TRY(rec_validate_change(ctx, merged, "proposed", cur));
+    SRV_TRY(rec_validate_change(ctx, merged, "proposed", cur));
     rec_reason *why = srv_new(ctx, &hoso__records__v1__change_reason__descriptor);
     why->text = srv_printf(ctx, "change request %s%s%s%s%s", row.cr->id, *str(row.cr->note) ? ": " : "",
                            str(row.cr->note), *st->text ? "; approved: " : "", st->text);
-    REC_TRY(rec_store(ctx, cur, merged, "CHANGE_REQUEST", why));
+    SRV_TRY(record_store(ctx, cur, merged, "CHANGE_REQUEST", why));
     st->record = merged;
   }
-  REC_TRY(cr_decide(ctx, &row, CR_STATE(APPROVED), st->text, st->record->version));
-  REC_TRY(audit_cr(ctx, "CHANGE_REQUEST_APPROVE", row.cr->id, cur->managing_unit_path,
+  SRV_TRY(change_requests_decide(ctx, &row, CR_STATE(APPROVED), st->text, st->record->version));
+  SRV_TRY(audit_cr(ctx, "CHANGE_REQUEST_APPROVE", row.cr->id, cur->managing_unit_path,
                    json_pack("{s:s, s:I, s:I, s:s}", "record_id", cur->id, "base_version",
                              (json_int_t)row.cr->base_version, "record_version", (json_int_t)st->record->version,
                              "note", st->text)));
@@ -523,9 +521,9 @@ static int reject_tx(srv_ctx *ctx, void *p) {
   cr_row row;
   rec_t *cur;
   st->out = NULL;
-  REC_TRY(locate(ctx, st->id, 0, &row, &cur));
-  REC_TRY(cr_decide(ctx, &row, CR_STATE(REJECTED), st->text, 0));
-  REC_TRY(audit_cr(ctx, "CHANGE_REQUEST_REJECT", row.cr->id, cur->managing_unit_path,
+  SRV_TRY(locate(ctx, st->id, 0, &row, &cur));
+  SRV_TRY(change_requests_decide(ctx, &row, CR_STATE(REJECTED), st->text, 0));
+  SRV_TRY(audit_cr(ctx, "CHANGE_REQUEST_REJECT", row.cr->id, cur->managing_unit_path,
                    json_pack("{s:s, s:s}", "record_id", cur->id, "reason", st->text)));
   st->out = row.cr;
   return 0;
@@ -534,9 +532,9 @@ static int reject_tx(srv_ctx *ctx, void *p) {
 int rpc_approve_change_request(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__ApproveChangeRequestRequest *in = (const void *)req;
   decide_st st = {.id = in->change_request_id};
-  if (rec_check_id(ctx, "change_request_id", in->change_request_id) ||
-      rec_prose_clean(ctx, "note", in->note, 0, REC_TEXT_MAX_CHARS, &st.text) ||
-      rec_need_right(ctx, RIGHT_APPROVE, 0, "approving change requests needs the UNIT_ADMIN role"))
+  if (srv_check_id(ctx, "change_request_id", in->change_request_id) ||
+      srv_clean_prose(ctx, "note", in->note, 0, REC_TEXT_MAX_CHARS, &st.text) ||
+      srv_need_right(ctx, RIGHT_APPROVE, 0, "approving change requests needs the UNIT_ADMIN role"))
     return -1;
   if (srv_tx(ctx, DB_READ_COMMITTED, approve_tx, &st) != 0) return -1;
   Hoso__Records__V1__ApproveChangeRequestResponse *o =
@@ -550,9 +548,9 @@ int rpc_approve_change_request(srv_ctx *ctx, const ProtobufCMessage *req, Protob
 int rpc_reject_change_request(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__RejectChangeRequestRequest *in = (const void *)req;
   decide_st st = {.id = in->change_request_id};
-  if (rec_check_id(ctx, "change_request_id", in->change_request_id) ||
-      rec_prose_clean(ctx, "reason", in->reason, 1, REC_TEXT_MAX_CHARS, &st.text) ||
-      rec_need_right(ctx, RIGHT_APPROVE, 0, "rejecting change requests needs the UNIT_ADMIN role"))
+  if (srv_check_id(ctx, "change_request_id", in->change_request_id) ||
+      srv_clean_prose(ctx, "reason", in->reason, 1, REC_TEXT_MAX_CHARS, &st.text) ||
+      srv_need_right(ctx, RIGHT_APPROVE, 0, "rejecting change requests needs the UNIT_ADMIN role"))
     return -1;
   if (srv_tx(ctx, DB_READ_COMMITTED, reject_tx, &st) != 0) return -1;
   Hoso__Records__V1__RejectChangeRequestResponse *o =

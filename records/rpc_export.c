@@ -9,6 +9,7 @@
 #include "log.h"
 #include "pbjson.h"
 #include "records.h"
+#include "store_catalog.h"
 #include "rpc_util.h"
 #include "scope.h"
 #include "val.h"
@@ -19,12 +20,8 @@ typedef Hoso__Records__V1__ExportRecordRequest export_req;
 /* ------------------------------------------------------------ catalogue names ----------- */
 
 typedef struct {
-  const char *catalog, *code, *name;
-} code_name;
-
-typedef struct {
   srv_ctx *ctx;
-  code_name *v;
+  catalog_code_name *v;
   size_t n, cap;
 } code_list;
 
@@ -34,12 +31,12 @@ static void add_code(void *arg, const char *catalog, const char *code) {
     if (!strcmp(l->v[i].catalog, catalog) && !strcmp(l->v[i].code, code)) return;
   if (l->n == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 32;
-    code_name *v = srv_alloc(l->ctx, cap * sizeof *v);
+    catalog_code_name *v = srv_alloc(l->ctx, cap * sizeof *v);
     if (l->n) memcpy(v, l->v, l->n * sizeof *v);
     l->v = v;
     l->cap = cap;
   }
-  l->v[l->n++] = (code_name){catalog, code, NULL};
+  l->v[l->n++] = (catalog_code_name){catalog, code, NULL};
 }
 
 static const char *lookup(void *arg, const char *catalog, const char *code) {
@@ -47,44 +44,6 @@ static const char *lookup(void *arg, const char *catalog, const char *code) {
   for (size_t i = 0; i < l->n; i++)
     if (!strcmp(l->v[i].catalog, catalog) && !strcmp(l->v[i].code, code)) return l->v[i].name;
   return NULL;
-}
-
-/* A PostgreSQL text[] literal: every element quoted, so no code can break out of it. */
-static char *array_literal(srv_ctx *ctx, const code_list *l, int codes) {
-  size_t len = 3;
-  for (size_t i = 0; i < l->n; i++) len += 2 * strlen(codes ? l->v[i].code : l->v[i].catalog) + 3;
-  char *s = srv_alloc(ctx, len), *o = s;
-  *o++ = '{';
-  for (size_t i = 0; i < l->n; i++) {
-    if (i) *o++ = ',';
-    *o++ = '"';
-    for (const char *p = codes ? l->v[i].code : l->v[i].catalog; *p; p++) {
-      if (*p == '"' || *p == '\\') *o++ = '\\';
-      *o++ = *p;
-    }
-    *o++ = '"';
-  }
-  *o++ = '}';
-  *o = 0;
-  return s;
-}
-
-/* The names of every code the résumé prints, in one read of catalog_entries (inactive entries
- * too: an old record keeps the name its code had). 0 / -1 (database error). */
-static int load_names(srv_ctx *ctx, code_list *l) {
-  if (!l->n) return 0;
-  PGresult *r = db_q(ctx->db,
-                     "SELECT c.catalog, c.code, c.name FROM catalog_entries c "
-                     "JOIN unnest($1::text[], $2::text[]) AS k(catalog, code) "
-                     "ON c.catalog = k.catalog AND c.code = k.code",
-                     2, array_literal(ctx, l, 0), array_literal(ctx, l, 1));
-  if (!r) return -1;
-  for (int i = 0; i < PQntuples(r); i++)
-    for (size_t j = 0; j < l->n; j++)
-      if (!strcmp(l->v[j].catalog, PQgetvalue(r, i, 0)) && !strcmp(l->v[j].code, PQgetvalue(r, i, 1)))
-        l->v[j].name = srv_strdup(ctx, PQgetvalue(r, i, 2));
-  PQclear(r);
-  return 0;
 }
 
 /* ------------------------------------------------------------ unit names ---------------- */
@@ -96,7 +55,7 @@ static Hoso__Identity__V1__Unit *get_unit(srv_ctx *ctx, const char *unit_id) {
   if (!unit_id || !*unit_id) return NULL;
   Hoso__Identity__V1__Unit *u = NULL;
   cli_status st;
-  grpc_status_code c = rec_get_unit(ctx, unit_id, &u, &st);
+  grpc_status_code c = unit_tree_get(ctx, unit_id, &u, &st);
   if (c != GRPC_STATUS_OK && c != GRPC_STATUS_PERMISSION_DENIED && c != GRPC_STATUS_NOT_FOUND)
     log_warn("records: ExportRecord: GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st.message);
   return u;
@@ -123,17 +82,18 @@ typedef struct {
 static int export_tx(srv_ctx *ctx, void *p) {
   export_st *st = p;
   const char *as_of = st->in->as_of ? st->in->as_of : "";
-  int rc = *as_of ? rec_fetch_as_of(ctx, st->in->record_id, as_of, RIGHT_READ, &st->rec)
-                  : rec_fetch(ctx, st->in->record_id, RIGHT_READ, 0, &st->rec);
+  int rc = *as_of ? record_fetch_as_of(ctx, st->in->record_id, as_of, RIGHT_READ, &st->rec)
+                  : record_fetch(ctx, st->in->record_id, RIGHT_READ, 0, &st->rec);
   if (rc) return rc;
   if (st->in->format == HOSO__RECORDS__V1__EXPORT_FORMAT__EXPORT_FORMAT_HTML_2C) {
     /* A fresh list each time: the body runs again after a serialization failure. */
     st->names = (code_list){.ctx = ctx};
     export_2c_codes(st->rec, add_code, &st->names);
-    if (load_names(ctx, &st->names)) return -1;
+    /* inactive entries too: an old record keeps the name its code had */
+    if (catalog_code_names(ctx, st->names.v, st->names.n)) return -1;
   }
   /* Who took a copy of whose dossier is recorded, in the same transaction as the read. */
-  return rec_audit_read(ctx, "RECORD_EXPORT", st->rec);
+  return record_audit_read(ctx, "RECORD_EXPORT", st->rec);
 }
 
 /* The content moves into the arena: the runtime frees it with the response. */
@@ -148,14 +108,14 @@ int rpc_export_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   const export_req *in = (const void *)req;
   export_st st = {.in = in};
   const char *e;
-  if (rec_check_id(ctx, "record_id", in->record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
   if (in->format != HOSO__RECORDS__V1__EXPORT_FORMAT__EXPORT_FORMAT_JSON &&
       in->format != HOSO__RECORDS__V1__EXPORT_FORMAT__EXPORT_FORMAT_HTML_2C)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "format: choose EXPORT_FORMAT_JSON or EXPORT_FORMAT_HTML_2C");
   if (in->as_of && *in->as_of && (e = val_date(in->as_of)))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "as_of: %s", e);
-  if (rec_need_right(ctx, RIGHT_READ, 1, "exporting records needs a role with read access")) return -1;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "exporting records needs a role with read access")) return -1;
 
   if (srv_tx(ctx, DB_READ_COMMITTED, export_tx, &st) != 0) return -1;
 

@@ -23,7 +23,7 @@ typedef Hoso__Records__V1__ImportError import_err;
 
 typedef struct {
   const import_req *in;
-  char path[512];
+  char path[UNIT_TREE_PATH_MAX];
   import_result res;
   size_t parse_errors, parse_dropped; /* what the parser found, before validation adds to it */
   rec_t **recs; /* the parsed rows, ready to store */
@@ -104,7 +104,7 @@ static int replay(srv_ctx *ctx, import_st *st, const char *prev) {
   o->rows = (int32_t)strtol(prev, &end, 10);
   if (!end || *end != ':') {
     log_error("ImportRecords: unreadable idempotency result \"%.40s\"", prev);
-    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
+    srv_fail_internal(ctx);
     return DB_TX_ROLLBACK;
   }
   size_t n = 0;
@@ -138,7 +138,7 @@ static int import_tx(srv_ctx *ctx, void *p) {
   o->n_record_ids = 0;
   o->imported = 0;
 
-  REC_TRY(validate_rows(ctx, st));
+  SRV_TRY(validate_rows(ctx, st));
   if (st->res.n_errors || st->res.errors_dropped || st->in->dry_run) return 0;
 
   /* After validation: a claimed key must only be kept by a batch that is stored. */
@@ -147,7 +147,7 @@ static int import_tx(srv_ctx *ctx, void *p) {
     size_t cap = (size_t)IMPORT_MAX_ROWS * 21 + 32;
     char *prev = malloc(cap);
     if (!prev) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry"), DB_TX_ROLLBACK;
-    int seen = idem_begin(ctx->db, ctx->auth->sub, ctx->method, st->in->request_id, prev, cap);
+    int seen = idem_begin(ctx, st->in->request_id, prev, cap);
     int rc = seen < 0 ? -1 : seen == 1 ? replay(ctx, st, prev) : 0;
     free(prev);
     if (rc != 0 || seen == 1) return rc;
@@ -155,11 +155,11 @@ static int import_tx(srv_ctx *ctx, void *p) {
 
   size_t n = st->res.n_rows;
   if (n == 0) return 0;
-  REC_TRY(batch_insert(ctx, st->recs, n, "IMPORT"));
-  REC_TRY(audit_batch(ctx, st, n));
+  SRV_TRY(batch_insert(ctx, st->recs, n, "IMPORT"));
+  SRV_TRY(audit_batch(ctx, st, n));
   char *ids = ids_text(st, n);
   if (!ids) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry"), DB_TX_ROLLBACK;
-  int rc = idem_done(ctx->db, ctx->auth->sub, ctx->method, st->in->request_id, ids) != 0 ? -1 : 0;
+  int rc = idem_done(ctx, st->in->request_id, ids) != 0 ? -1 : 0;
   free(ids);
   if (rc) return rc;
   o->record_ids = srv_alloc(ctx, n * sizeof *o->record_ids);
@@ -171,7 +171,7 @@ static int import_tx(srv_ctx *ctx, void *p) {
 int rpc_import_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const import_req *in = (const void *)req;
   import_st st = {.in = in};
-  if (rec_check_id(ctx, "unit_id", in->unit_id) || rec_check_request_id(ctx, in->request_id)) return -1;
+  if (srv_check_id(ctx, "unit_id", in->unit_id) || srv_check_request_id(ctx, in->request_id)) return -1;
   if (in->format != HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_CSV &&
       in->format != HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_JSON &&
       in->format != HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_PROTO)
@@ -182,9 +182,9 @@ int rpc_import_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "content: %zu bytes is more than 4 MiB; split the file into several imports",
                     (size_t)in->content.len);
-  if (rec_need_right(ctx, RIGHT_UPDATE, 0, "importing records needs the UPDATER role")) return -1;
+  if (srv_need_right(ctx, RIGHT_UPDATE, 0, "importing records needs the UPDATER role")) return -1;
   /* Asked of identity before the transaction, so no lock waits on another service. */
-  if (rec_unit_path_field(ctx, "unit_id", in->unit_id, st.path, sizeof st.path)) return -1;
+  if (unit_tree_path(ctx, "unit_id", in->unit_id, st.path)) return -1;
   if (!scope_allows(ctx->auth, st.path, RIGHT_UPDATE))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "unit_id: unit %s is outside your scope; records are imported by the updaters of "

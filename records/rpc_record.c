@@ -15,34 +15,24 @@
 
 static const char *str(const char *s) { return s ? s : ""; }
 
-/* The record a repeated request_id made or changed: returned as it is now. */
-static int idem_seen(srv_ctx *ctx, const char *request_id, char *prev, size_t n) {
-  return idem_begin(ctx->db, ctx->auth->sub, ctx->method, request_id, prev, n);
-}
-
-static int idem_record(srv_ctx *ctx, const char *request_id, const char *id) {
-  return idem_done(ctx->db, ctx->auth->sub, ctx->method, request_id, id) != 0 ? -1 : 0;
-}
-
 /* ------------------------------------------------------------ CreateRecord -------------- */
 
 typedef struct {
   const rec_t *in;
   const char *request_id;
-  char path[512];
+  char path[UNIT_TREE_PATH_MAX];
   rec_t *out;
 } create_st;
 
 static int create_tx(srv_ctx *ctx, void *p) {
   create_st *st = p;
-  char prev[64];
   st->out = NULL;
-  int seen = idem_seen(ctx, st->request_id, prev, sizeof prev);
-  if (seen < 0) return -1;
-  if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  int replayed;
+  SRV_TRY(rec_replay(ctx, st->request_id, &replayed, &st->out));
+  if (replayed) return 0;
 
   /* A fresh copy each time: the body runs again after a serialization failure. */
-  rec_t *r = rec_msg_copy(ctx, &st->in->base);
+  rec_t *r = srv_msg_copy(ctx, &st->in->base);
   /* What the workflow owns starts from the beginning, whatever the client sent (004 Đ10). */
   r->id = "";
   r->version = 0;
@@ -51,12 +41,12 @@ static int create_tx(srv_ctx *ctx, void *p) {
   r->approved_by = r->approved_at = r->created_at = r->updated_at = "";
   if (r->status == HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_UNSPECIFIED)
     r->status = HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE;
-  REC_TRY(rec_validate(ctx, r, "record"));
+  SRV_TRY(rec_validate(ctx, r, "record"));
   /* The reply is packed after the handler returns: the path must live in the call's arena,
    * not in st (the handler's stack frame). */
   r->managing_unit_path = srv_strdup(ctx, st->path);
-  REC_TRY(rec_store(ctx, NULL, r, "CREATE", NULL));
-  REC_TRY(idem_record(ctx, st->request_id, r->id));
+  SRV_TRY(record_store(ctx, NULL, r, "CREATE", NULL));
+  SRV_TRY(idem_done(ctx, st->request_id, r->id));
   st->out = r;
   return 0;
 }
@@ -65,12 +55,12 @@ int rpc_create_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   const Hoso__Records__V1__CreateRecordRequest *in = (const void *)req;
   create_st st = {.in = in->record, .request_id = in->request_id};
   if (!in->record) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "record: must be given");
-  if (rec_check_id(ctx, "record.managing_unit_id", in->record->managing_unit_id) ||
-      rec_check_request_id(ctx, in->request_id) ||
-      rec_need_right(ctx, RIGHT_UPDATE, 0, "creating records needs the UPDATER role"))
+  if (srv_check_id(ctx, "record.managing_unit_id", in->record->managing_unit_id) ||
+      srv_check_request_id(ctx, in->request_id) ||
+      srv_need_right(ctx, RIGHT_UPDATE, 0, "creating records needs the UPDATER role"))
     return -1;
   /* Asked of identity before the transaction, so no row lock waits on another service. */
-  if (rec_unit_path(ctx, in->record->managing_unit_id, st.path, sizeof st.path)) return -1;
+  if (unit_tree_path(ctx, "record.managing_unit_id", in->record->managing_unit_id, st.path)) return -1;
   if (!scope_allows(ctx->auth, st.path, RIGHT_UPDATE))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "record.managing_unit_id: unit %s is outside your scope; records are created "
@@ -93,21 +83,21 @@ typedef struct {
 
 static int get_tx(srv_ctx *ctx, void *p) {
   get_st *st = p;
-  int rc = *st->as_of ? rec_fetch_as_of(ctx, st->id, st->as_of, RIGHT_READ, &st->out)
-                      : rec_fetch(ctx, st->id, RIGHT_READ, 0, &st->out);
+  int rc = *st->as_of ? record_fetch_as_of(ctx, st->id, st->as_of, RIGHT_READ, &st->out)
+                      : record_fetch(ctx, st->id, RIGHT_READ, 0, &st->out);
   if (rc) return rc;
   /* The dossiers are confidential: who read whom is recorded, in the same transaction. */
-  return rec_audit_read(ctx, "RECORD_READ", st->out);
+  return record_audit_read(ctx, "RECORD_READ", st->out);
 }
 
 int rpc_get_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__GetRecordRequest *in = (const void *)req;
   get_st st = {.id = in->record_id, .as_of = str(in->as_of)};
   const char *e;
-  if (rec_check_id(ctx, "record_id", in->record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
   if (*st.as_of && (e = val_date(st.as_of)))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "as_of: %s", e);
-  if (rec_need_right(ctx, RIGHT_READ, 1, "reading records needs a role with read access")) return -1;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "reading records needs a role with read access")) return -1;
 
   if (srv_tx(ctx, DB_READ_COMMITTED, get_tx, &st) != 0) return -1;
   Hoso__Records__V1__GetRecordResponse *o = srv_new(ctx, &hoso__records__v1__get_record_response__descriptor);
@@ -157,21 +147,20 @@ static int owned_elsewhere(srv_ctx *ctx, const rec_t *n, const rec_t *o) {
 
 static int update_tx(srv_ctx *ctx, void *p) {
   update_st *st = p;
-  char prev[64];
   rec_t *old;
   st->out = NULL;
-  int seen = idem_seen(ctx, st->request_id, prev, sizeof prev);
-  if (seen < 0) return -1;
-  if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  int replayed;
+  SRV_TRY(rec_replay(ctx, st->request_id, &replayed, &st->out));
+  if (replayed) return 0;
 
-  REC_TRY(rec_fetch(ctx, st->in->id, RIGHT_UPDATE, 1, &old));
-  REC_TRY(rec_check_version(ctx, old, st->expected));
+  SRV_TRY(record_fetch(ctx, st->in->id, RIGHT_UPDATE, 1, &old));
+  SRV_TRY(rec_check_version(ctx, old, st->expected));
   if (old->workflow_state == HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_SUBMITTED)
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                     "record is awaiting approval; it can be edited again once it is approved or rejected");
-  REC_TRY(owned_elsewhere(ctx, st->in, old));
+  SRV_TRY(owned_elsewhere(ctx, st->in, old));
 
-  rec_t *r = rec_msg_copy(ctx, &st->in->base);
+  rec_t *r = srv_msg_copy(ctx, &st->in->base);
   r->managing_unit_id = old->managing_unit_id;
   r->managing_unit_path = old->managing_unit_path;
   r->status = old->status;
@@ -181,7 +170,7 @@ static int update_tx(srv_ctx *ctx, void *p) {
   r->verified = old->verified;
   r->approved_by = old->approved_by;
   r->approved_at = old->approved_at;
-  REC_TRY(rec_validate_change(ctx, r, "record", old));
+  SRV_TRY(rec_validate_change(ctx, r, "record", old));
 
   /* Saving an unchanged form makes no version. Otherwise drafts stay drafts, and a change to
    * an approved record (decided by the state) applies at once but awaits verification. */
@@ -192,11 +181,11 @@ static int update_tx(srv_ctx *ctx, void *p) {
   r->updated_at = old->updated_at;
   if (rec_diff(ctx, &old->base, &r->base, &ch, &n) == 0 && n == 0) {
     st->out = old;
-    return idem_record(ctx, st->request_id, old->id);
+    return idem_done(ctx, st->request_id, old->id);
   }
   if (old->workflow_state == HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_APPROVED) r->verified = 0;
-  REC_TRY(rec_store(ctx, old, r, "UPDATE", st->reason));
-  REC_TRY(idem_record(ctx, st->request_id, r->id));
+  SRV_TRY(record_store(ctx, old, r, "UPDATE", st->reason));
+  SRV_TRY(idem_done(ctx, st->request_id, r->id));
   st->out = r;
   return 0;
 }
@@ -205,13 +194,13 @@ int rpc_update_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   const Hoso__Records__V1__UpdateRecordRequest *in = (const void *)req;
   update_st st = {.in = in->record, .expected = in->expected_version, .request_id = in->request_id};
   if (!in->record) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "record: must be given");
-  if (rec_check_id(ctx, "record.id", in->record->id)) return -1;
+  if (srv_check_id(ctx, "record.id", in->record->id)) return -1;
   if (in->expected_version <= 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "expected_version: required: the version you read (a stale one is refused)");
-  if (rec_check_request_id(ctx, in->request_id) ||
+  if (srv_check_request_id(ctx, in->request_id) ||
       rec_reason_clean(ctx, "reason", in->reason, 0, &st.reason) ||
-      rec_need_right(ctx, RIGHT_UPDATE, 0, "changing records needs the UPDATER role"))
+      srv_need_right(ctx, RIGHT_UPDATE, 0, "changing records needs the UPDATER role"))
     return -1;
 
   if (srv_tx(ctx, DB_READ_COMMITTED, update_tx, &st) != 0) return -1;
@@ -233,21 +222,19 @@ static int versions_tx(srv_ctx *ctx, void *p) {
   versions_st *st = p;
   rec_t *cur;
   int more;
-  REC_TRY(rec_fetch(ctx, st->id, RIGHT_READ, 0, &cur));
-  REC_TRY(rec_versions_page(ctx, st->id, st->before, st->size, &st->out->versions, &st->out->n_versions, &more));
-  if (more && st->out->n_versions > 0) {
-    st->out->next_page_token =
-        srv_page_token(ctx, srv_printf(ctx, "v%lld", (long long)st->out->versions[st->out->n_versions - 1]->version));
-    if (!st->out->next_page_token) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
-  }
+  SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, 0, &cur));
+  SRV_TRY(record_versions_page(ctx, st->id, st->before, st->size, &st->out->versions, &st->out->n_versions, &more));
+  if (more && st->out->n_versions > 0)
+    SRV_TRY(srv_page_next(ctx, &st->out->next_page_token, "v%lld",
+                          (long long)st->out->versions[st->out->n_versions - 1]->version));
   /* The versions carry the old and new values of every change: a read of the record. */
-  return rec_audit_read(ctx, "RECORD_HISTORY_READ", cur);
+  return record_audit_read(ctx, "RECORD_HISTORY_READ", cur);
 }
 
 int rpc_list_record_versions(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__ListRecordVersionsRequest *in = (const void *)req;
   versions_st st = {.id = in->record_id};
-  if (rec_check_id(ctx, "record_id", in->record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
   st.size = val_page_size(in->page_size);
   if (st.size < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_size: must be between 0 and 500");
   if (in->page_token && *in->page_token) {
@@ -256,7 +243,7 @@ int rpc_list_record_versions(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
       return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_token: not a token of this list; start again without one");
     st.before = srv_strdup(ctx, key + 1);
   }
-  if (rec_need_right(ctx, RIGHT_READ, 1, "reading records needs a role with read access")) return -1;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "reading records needs a role with read access")) return -1;
 
   st.out = srv_new(ctx, &hoso__records__v1__list_record_versions_response__descriptor);
   if (srv_tx(ctx, DB_READ_COMMITTED, versions_tx, &st) != 0) return -1;

@@ -17,8 +17,6 @@
 typedef Hoso__Records__V1__SearchRecordsRequest search_req;
 typedef Hoso__Records__V1__RecordSummary summary;
 
-static const char *str(const char *s) { return s ? s : ""; }
-
 /* ------------------------------------------------------------ validation ---------------- */
 
 static int check_date(srv_ctx *ctx, const char *field, const char *v) {
@@ -35,9 +33,9 @@ static int check_range(srv_ctx *ctx, const char *from_field, const char *from, c
   return 0;
 }
 
-static int check_codes(srv_ctx *ctx, const char *field, char **v, size_t n, ss_list *out) {
-  if (n > SS_MAX_LIST)
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: at most %d codes", field, SS_MAX_LIST);
+static int check_codes(srv_ctx *ctx, const char *field, char **v, size_t n, search_list *out) {
+  if (n > SEARCH_MAX_LIST)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: at most %d codes", field, SEARCH_MAX_LIST);
   for (size_t i = 0; i < n; i++) {
     const char *e = val_code(v[i]);
     if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s[%zu]: %s", field, i, e);
@@ -50,8 +48,8 @@ static int check_codes(srv_ctx *ctx, const char *field, char **v, size_t n, ss_l
 /* Enum lists arrive as the wire's int values: anything outside [lo, hi] is not one of ours. */
 static int check_enums(srv_ctx *ctx, const char *field, const int *v, size_t n, int lo, int hi,
                        const char *names) {
-  if (n > SS_MAX_LIST)
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: at most %d values", field, SS_MAX_LIST);
+  if (n > SEARCH_MAX_LIST)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: at most %d values", field, SEARCH_MAX_LIST);
   for (size_t i = 0; i < n; i++)
     if (v[i] < lo || v[i] > hi)
       return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s[%zu]: %d is not one of %s", field, i, v[i],
@@ -65,7 +63,7 @@ static int clean_query(srv_ctx *ctx, const char *field, const char *in, const ch
   *out = NULL;
   if (!in || !*in) return 0;
   const char *c;
-  if (rec_text_clean(ctx, field, in, 0, QUERY_MAX_CHARS, &c)) return -1;
+  if (srv_clean_text(ctx, field, in, 0, QUERY_MAX_CHARS, &c)) return -1;
   if (*c) *out = c;
   return 0;
 }
@@ -74,7 +72,7 @@ static int clean_query(srv_ctx *ctx, const char *field, const char *in, const ch
 
 /* A token is the sort order and the last row's key: ["n", given, folded name, id]. A token of
  * another order, or one this service did not write, is refused rather than guessed at. */
-static int token_read(srv_ctx *ctx, const char *token, int order, ss_query *q) {
+static int token_read(srv_ctx *ctx, const char *token, int order, search_query *q) {
   if (!token || !*token) return 0;
   char key[TOKEN_KEY_MAX];
   json_t *a = NULL;
@@ -88,10 +86,10 @@ static int token_read(srv_ctx *ctx, const char *token, int order, ss_query *q) {
   }
   /* The id is a number; the other parts are read by PostgreSQL as their types and a bad one
    * fails there, so check the shapes here to answer INVALID_ARGUMENT, not INTERNAL. */
-  const char *id = q->after[order == SS_ORDER_NAME ? 2 : 1];
+  const char *id = q->after[order == SEARCH_BY_NAME ? 2 : 1];
   if (ok) ok = id && !val_id(id);
-  if (ok && order == SS_ORDER_BIRTH) ok = !val_date(q->after[0]);
-  if (ok && order == SS_ORDER_UPDATED) ok = strlen(q->after[0]) >= 19 && strlen(q->after[0]) <= 40;
+  if (ok && order == SEARCH_BY_BIRTH) ok = !val_date(q->after[0]);
+  if (ok && order == SEARCH_BY_UPDATED) ok = strlen(q->after[0]) >= 19 && strlen(q->after[0]) <= 40;
   json_decref(a);
   if (ok) return 0;
   q->after[0] = q->after[1] = q->after[2] = NULL;
@@ -114,7 +112,7 @@ static void put_s(json_t *o, const char *k, const char *v) {
   if (v && *v) json_object_set_new(o, k, json_string(v));
 }
 
-static void put_list(json_t *o, const char *k, const ss_list *l) {
+static void put_list(json_t *o, const char *k, const search_list *l) {
   if (!l->n) return;
   json_t *a = json_array();
   for (size_t i = 0; i < l->n; i++) json_array_append_new(a, json_string(l->v[i]));
@@ -129,7 +127,7 @@ static void put_ints(json_t *o, const char *k, const int *v, size_t n) {
 }
 
 /* What was asked, never what was found: the audit says who looked for whom. */
-static json_t *criteria_json(const search_req *in, const ss_query *q, const char *unit_path) {
+static json_t *criteria_json(const search_req *in, const search_query *q, const char *unit_path) {
   json_t *o = json_object();
   if (!o) return NULL;
   put_s(o, "unit_id", in->unit_id);
@@ -162,58 +160,32 @@ static json_t *criteria_json(const search_req *in, const ss_query *q, const char
 
 typedef struct {
   const search_req *in;
-  ss_query q;
+  search_query q;
   const char *unit_path; /* the subtree searched, for the audit row */
   Hoso__Records__V1__SearchRecordsResponse *out;
 } search_st;
 
-static summary *row_summary(srv_ctx *ctx, const PGresult *r, int i) {
-  summary *s = srv_new(ctx, &hoso__records__v1__record_summary__descriptor);
-  s->id = srv_strdup(ctx, PQgetvalue(r, i, SS_ID));
-  s->full_name = srv_strdup(ctx, PQgetvalue(r, i, SS_FULL_NAME));
-  s->birth_date = srv_strdup(ctx, PQgetvalue(r, i, SS_BIRTH_DATE));
-  s->gender = atoi(PQgetvalue(r, i, SS_GENDER));
-  s->managing_unit_id = srv_strdup(ctx, PQgetvalue(r, i, SS_UNIT_ID));
-  s->managing_unit_path = srv_strdup(ctx, PQgetvalue(r, i, SS_UNIT_PATH));
-  s->status = atoi(PQgetvalue(r, i, SS_STATUS));
-  s->workflow_state = atoi(PQgetvalue(r, i, SS_WORKFLOW));
-  s->rank_code = srv_strdup(ctx, PQgetvalue(r, i, SS_RANK));
-  s->position_code = srv_strdup(ctx, PQgetvalue(r, i, SS_POSITION));
-  s->category = atoi(PQgetvalue(r, i, SS_CATEGORY));
-  s->ethnicity_code = srv_strdup(ctx, PQgetvalue(r, i, SS_ETHNICITY));
-  s->degree_code = srv_strdup(ctx, PQgetvalue(r, i, SS_DEGREE));
-  s->home_town = srv_strdup(ctx, PQgetvalue(r, i, SS_HOME_TOWN));
-  s->version = strtoll(PQgetvalue(r, i, SS_VERSION), NULL, 10);
-  s->updated_at = srv_strdup(ctx, PQgetvalue(r, i, SS_UPDATED_AT));
-  return s;
-}
-
 static int search_tx(srv_ctx *ctx, void *p) {
   search_st *st = p;
-  ss_query *q = &st->q;
+  search_query *q = &st->q;
   Hoso__Records__V1__SearchRecordsResponse *o = st->out;
   o->n_records = 0;
   o->next_page_token = "";
 
   long long total = 0;
-  PGresult *r = ss_page(ctx->db, q, &total);
-  if (!r) return -1;
+  search_row *rows;
+  size_t n;
+  SRV_TRY(search_page(ctx, q, &rows, &n, &total));
   o->total = total;
-  int rows = PQntuples(r), size = q->limit - 1;
-  int shown = rows > size ? size : rows;
-  o->records = srv_alloc(ctx, (size_t)(shown ? shown : 1) * sizeof *o->records);
-  for (int i = 0; i < shown; i++) o->records[o->n_records++] = row_summary(ctx, r, i);
+  size_t size = (size_t)q->limit - 1, shown = n > size ? size : n;
+  o->records = srv_alloc(ctx, (shown ? shown : 1) * sizeof *o->records);
+  for (size_t i = 0; i < shown; i++) o->records[o->n_records++] = rows[i].summary;
   /* One row more than the page was asked for: only then is there a next page. */
-  if (rows > size) {
-    o->next_page_token = token_write(ctx, q->order, PQgetvalue(r, shown - 1, SS_KEY1),
-                                     PQgetvalue(r, shown - 1, SS_KEY2), PQgetvalue(r, shown - 1, SS_KEY3));
-    if (!o->next_page_token) {
-      PQclear(r);
-      srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", str(ctx->request_id));
-      return DB_TX_ROLLBACK;
-    }
+  if (n > size) {
+    const search_row *last = &rows[shown - 1];
+    o->next_page_token = token_write(ctx, q->order, last->key[0], last->key[1], last->key[2]);
+    if (!o->next_page_token) return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
   }
-  PQclear(r);
 
   audit_entry e = {.action = "RECORD_SEARCH", .target_type = "record", .target_id = "", .unit_path = st->unit_path};
   return srv_audit(ctx, &e, criteria_json(st->in, q, st->unit_path)) != 0 ? -1 : 0;
@@ -221,9 +193,9 @@ static int search_tx(srv_ctx *ctx, void *p) {
 
 /* Where the caller may look: the unit asked for (within the scope), else the whole scope; a
  * caller whose only role is SELF sees its own record and nothing else. */
-static int decide_scope(srv_ctx *ctx, const search_req *in, search_st *st, char *path, size_t len) {
+static int decide_scope(srv_ctx *ctx, const search_req *in, search_st *st, char path[UNIT_TREE_PATH_MAX]) {
   const tok_claims *a = ctx->auth;
-  ss_query *q = &st->q;
+  search_query *q = &st->q;
   if (!(scope_rights(a->roles) & RIGHT_READ)) {
     /* SELF: the search runs over the one record the token names; unit criteria cannot widen it. */
     if (!(a->roles & ROLE_SELF) || !*a->record_id)
@@ -233,7 +205,7 @@ static int decide_scope(srv_ctx *ctx, const search_req *in, search_st *st, char 
     return 0;
   }
   if (in->unit_id && *in->unit_id) {
-    if (rec_unit_path_field(ctx, "unit_id", in->unit_id, path, len)) return -1;
+    if (unit_tree_path(ctx, "unit_id", in->unit_id, path)) return -1;
     if (!scope_allows(a, path, RIGHT_READ))
       return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "unit_id: unit %s is outside your scope",
                       in->unit_id);
@@ -254,10 +226,10 @@ static int decide_scope(srv_ctx *ctx, const search_req *in, search_st *st, char 
   char *s = srv_strdup(ctx, a->scope), *save = NULL;
   for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
     if (!*t) continue;
-    if (q->n_scope == SS_MAX_PATHS)
+    if (q->n_scope == SEARCH_MAX_PATHS)
       return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                       "your account's scope names more than %d units; search one unit_id at a time",
-                      SS_MAX_PATHS);
+                      SEARCH_MAX_PATHS);
     q->scope[q->n_scope++] = t;
   }
   /* An empty scope sees nothing: make the filter say so rather than drop it. */
@@ -268,8 +240,8 @@ static int decide_scope(srv_ctx *ctx, const search_req *in, search_st *st, char 
 int rpc_search_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const search_req *in = (const void *)req;
   search_st st = {.in = in};
-  ss_query *q = &st.q;
-  char path[512];
+  search_query *q = &st.q;
+  char path[UNIT_TREE_PATH_MAX];
 
   int size = val_page_size(in->page_size);
   if (size < 0)
@@ -279,10 +251,10 @@ int rpc_search_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "order: %d is not one of SEARCH_ORDER_NAME, SEARCH_ORDER_BIRTH_DATE, SEARCH_ORDER_UPDATED",
                     (int)in->order);
-  q->order = in->order == HOSO__RECORDS__V1__SEARCH_ORDER__SEARCH_ORDER_BIRTH_DATE ? SS_ORDER_BIRTH
-             : in->order == HOSO__RECORDS__V1__SEARCH_ORDER__SEARCH_ORDER_UPDATED  ? SS_ORDER_UPDATED
-                                                                                    : SS_ORDER_NAME;
-  if (in->unit_id && *in->unit_id && rec_check_id(ctx, "unit_id", in->unit_id)) return -1;
+  q->order = in->order == HOSO__RECORDS__V1__SEARCH_ORDER__SEARCH_ORDER_BIRTH_DATE ? SEARCH_BY_BIRTH
+             : in->order == HOSO__RECORDS__V1__SEARCH_ORDER__SEARCH_ORDER_UPDATED  ? SEARCH_BY_UPDATED
+                                                                                    : SEARCH_BY_NAME;
+  if (in->unit_id && *in->unit_id && srv_check_id(ctx, "unit_id", in->unit_id)) return -1;
   if (clean_query(ctx, "name", in->name, &q->name) || clean_query(ctx, "text", in->text, &q->text) ||
       check_range(ctx, "birth_date_from", in->birth_date_from, "birth_date_to", in->birth_date_to) ||
       check_range(ctx, "recruited_from", in->recruited_from, "recruited_to", in->recruited_to))
@@ -327,8 +299,8 @@ int rpc_search_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   q->workflow_states = (const int *)in->workflow_states;
   q->n_workflow_states = in->n_workflow_states;
   if (token_read(ctx, in->page_token, q->order, q)) return -1;
-  if (rec_need_right(ctx, RIGHT_READ, 1, "searching records needs the READER role")) return -1;
-  if (decide_scope(ctx, in, &st, path, sizeof path)) return -1;
+  if (srv_need_right(ctx, RIGHT_READ, 1, "searching records needs the READER role")) return -1;
+  if (decide_scope(ctx, in, &st, path)) return -1;
 
   st.out = srv_new(ctx, &hoso__records__v1__search_records_response__descriptor);
   if (srv_tx(ctx, DB_READ_COMMITTED, search_tx, &st) != 0) return -1;

@@ -27,7 +27,7 @@ static const char *status_name(int s) {
   return v ? v->name : "RECORD_STATUS_UNSPECIFIED";
 }
 
-/* The statuses of a person who left the unit's workforce (SPEC §3 "Leaving", 001 Đ10.3). */
+/* The statuses of a person who left the unit's workforce (001 Đ10.3). */
 static int leaving(int s) {
   return s == STATUS(RETIRED) || s == STATUS(RESIGNED) || s == STATUS(DECEASED) || s == STATUS(TRANSFERRED_OUT);
 }
@@ -43,7 +43,7 @@ static int decision_clean(srv_ctx *ctx, const decision_t *in, decision_t **out) 
   if (!in)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "decision: required: the decision (number, date, effective_date) the change rests on");
-  decision_t *d = rec_msg_copy(ctx, &in->base);
+  decision_t *d = srv_msg_copy(ctx, &in->base);
   if (pbwalk_nfc(&d->base, "decision", REC_TEXT_MAX_CHARS, NULL, srv_allocator(ctx), err, sizeof err) != 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
   if ((e = val_text(str(d->number), 1, DECISION_NUMBER_MAX_CHARS)))
@@ -114,15 +114,14 @@ typedef struct {
 
 static int status_tx(srv_ctx *ctx, void *p) {
   status_st *st = p;
-  char prev[64];
   rec_t *old;
   st->out = NULL;
-  int seen = idem_begin(ctx->db, ctx->auth->sub, ctx->method, st->request_id, prev, sizeof prev);
-  if (seen < 0) return -1;
-  if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  int replayed;
+  SRV_TRY(rec_replay(ctx, st->request_id, &replayed, &st->out));
+  if (replayed) return 0;
 
-  REC_TRY(rec_fetch(ctx, st->id, RIGHT_UPDATE, 1, &old));
-  REC_TRY(rec_check_version(ctx, old, st->expected));
+  SRV_TRY(record_fetch(ctx, st->id, RIGHT_UPDATE, 1, &old));
+  SRV_TRY(rec_check_version(ctx, old, st->expected));
   if (old->workflow_state == WORKFLOW(SUBMITTED))
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                     "record_id: record %s is awaiting approval; change its status once it is approved or "
@@ -135,14 +134,14 @@ static int status_tx(srv_ctx *ctx, void *p) {
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION, "status: record %s is already %s", old->id,
                     status_name(st->status));
 
-  rec_t *r = rec_msg_copy(ctx, &old->base);
+  rec_t *r = srv_msg_copy(ctx, &old->base);
   r->managing_unit_path = old->managing_unit_path;
-  REC_TRY(apply_status(ctx, old, r, st->status, st->decision));
+  SRV_TRY(apply_status(ctx, old, r, st->status, st->decision));
   /* The service's one rule for changes an updater enters from a state decision (rpc_record.c):
    * they apply at once, and an approved record awaits the unit's verification again. */
   if (old->workflow_state == WORKFLOW(APPROVED)) r->verified = 0;
-  REC_TRY(rec_store(ctx, old, r, "STATUS", reason_of(ctx, "", st->decision)));
-  if (idem_done(ctx->db, ctx->auth->sub, ctx->method, st->request_id, r->id) != 0) return -1;
+  SRV_TRY(record_store(ctx, old, r, "STATUS", reason_of(ctx, "", st->decision)));
+  if (idem_done(ctx, st->request_id, r->id) != 0) return -1;
   st->out = r;
   return 0;
 }
@@ -151,7 +150,7 @@ int rpc_change_record_status(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
   const Hoso__Records__V1__ChangeRecordStatusRequest *in = (const void *)req;
   status_st st = {.id = in->record_id, .request_id = in->request_id, .status = (int)in->status,
                   .expected = in->expected_version};
-  if (rec_check_id(ctx, "record_id", in->record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
   if (st.status == STATUS(PENDING_TRANSFER))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "status: RECORD_STATUS_PENDING_TRANSFER is set by a transfer (the transfers service), "
@@ -162,8 +161,8 @@ int rpc_change_record_status(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
                     "RECORD_STATUS_TRANSFERRED_OUT or RECORD_STATUS_ACTIVE");
   if (in->expected_version < 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "expected_version: must not be negative");
-  if (decision_clean(ctx, in->decision, &st.decision) || rec_check_request_id(ctx, in->request_id) ||
-      rec_need_right(ctx, RIGHT_UPDATE, 0, "changing a record's status needs the UPDATER role"))
+  if (decision_clean(ctx, in->decision, &st.decision) || srv_check_request_id(ctx, in->request_id) ||
+      srv_need_right(ctx, RIGHT_UPDATE, 0, "changing a record's status needs the UPDATER role"))
     return -1;
 
   if (srv_tx(ctx, DB_READ_COMMITTED, status_tx, &st) != 0) return -1;
@@ -190,7 +189,7 @@ typedef struct {
   const char *id, *unit_id, *transfer_id;
   int status;
   decision_t *decision;
-  char path[512];
+  char path[UNIT_TREE_PATH_MAX];
   rec_t *out;
 } move_st;
 
@@ -213,18 +212,17 @@ static void add_transfer(srv_ctx *ctx, rec_t *r, const char *from_unit, const ch
 
 static int move_tx(srv_ctx *ctx, void *p) {
   move_st *st = p;
-  char prev[64];
   rec_t *old;
   st->out = NULL;
   /* One transfer moves a record in steps (sent: PENDING_TRANSFER; received: ACTIVE at the new
    * unit; forwarded to the unit that uses the person), so the key is the transfer and the step's
    * target: a retried step changes nothing, the next step of the same transfer applies. */
   const char *key = srv_printf(ctx, "%s|%s|%d", st->transfer_id, st->unit_id, st->status);
-  int seen = idem_begin(ctx->db, ctx->auth->sub, ctx->method, key, prev, sizeof prev);
-  if (seen < 0) return -1;
-  if (seen == 1) return rec_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  int replayed;
+  SRV_TRY(rec_replay(ctx, key, &replayed, &st->out));
+  if (replayed) return 0;
 
-  REC_TRY(rec_fetch(ctx, st->id, RIGHT_READ, 1, &old));
+  SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, 1, &old));
   if (leaving(old->status) && old->status != STATUS(TRANSFERRED_OUT))
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                     "record_id: record %s is %s; a person who left is not transferred", old->id,
@@ -234,24 +232,24 @@ static int move_tx(srv_ctx *ctx, void *p) {
   if (!moves && (int)old->status == st->status) {
     st->out = old; /* already where the step puts it */
   } else {
-    rec_t *r = rec_msg_copy(ctx, &old->base);
+    rec_t *r = srv_msg_copy(ctx, &old->base);
     r->managing_unit_path = old->managing_unit_path;
     if (moves) {
       r->managing_unit_id = (char *)st->unit_id;
-      /* rec_store writes records.unit_path from it; the response outlives st (arena copy). */
+      /* record_store writes records.unit_path from it; the response outlives st (arena copy). */
       r->managing_unit_path = srv_strdup(ctx, st->path);
     }
     if (moves || goes_out) add_transfer(ctx, r, old->managing_unit_id, moves ? st->unit_id : "", st->decision);
-    if ((int)old->status != st->status) REC_TRY(apply_status(ctx, old, r, st->status, st->decision));
+    if ((int)old->status != st->status) SRV_TRY(apply_status(ctx, old, r, st->status, st->decision));
     /* `verified` is kept: the move was decided and checked by both units in the transfers
      * service's workflow, and the dossier's content is what it was. */
-    REC_TRY(rec_store(ctx, old, r, "MANAGING_UNIT",
+    SRV_TRY(record_store(ctx, old, r, "MANAGING_UNIT",
                       reason_of(ctx, srv_printf(ctx, "transfer %s", st->transfer_id), st->decision)));
     /* Access moves with the record at once (003 Đ7.3), its change requests included. */
-    if (moves && cr_follow_record(ctx, r->id, st->path) != 0) return -1;
+    if (moves && change_requests_follow_record(ctx, r->id, st->path) != 0) return -1;
     st->out = r;
   }
-  return idem_done(ctx->db, ctx->auth->sub, ctx->method, key, st->out->id) != 0 ? -1 : 0;
+  return idem_done(ctx, key, st->out->id) != 0 ? -1 : 0;
 }
 
 int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -259,7 +257,7 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
   move_st st = {.id = in->record_id, .unit_id = in->new_unit_id, .transfer_id = in->transfer_id,
                 .status = (int)in->status};
   const char *e;
-  if (rec_check_id(ctx, "record_id", in->record_id) || rec_check_id(ctx, "new_unit_id", in->new_unit_id))
+  if (srv_check_id(ctx, "record_id", in->record_id) || srv_check_id(ctx, "new_unit_id", in->new_unit_id))
     return -1;
   if ((e = val_text(str(in->transfer_id), 1, TRANSFER_ID_MAX_CHARS)))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "transfer_id: %s", e);
@@ -277,7 +275,7 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
                     "through a transfer");
   }
   /* Asked of identity (with the service's own token) before the transaction holds a row lock. */
-  if (rec_unit_path_field(ctx, "new_unit_id", in->new_unit_id, st.path, sizeof st.path)) return -1;
+  if (unit_tree_path(ctx, "new_unit_id", in->new_unit_id, st.path)) return -1;
   if (!scope_allows(ctx->auth, st.path, RIGHT_READ))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "new_unit_id: unit %s is outside the transfers service's grant", in->new_unit_id);

@@ -1,46 +1,14 @@
-/* The helpers of rpc_util.h: field checks, the role check before a transaction, arena copies of
- * messages, the optimistic version check and the cleaning of a change's reason. */
+/* The helpers of rpc_util.h: message equality, the optimistic version check, the prose fields,
+ * the cleaning of a change's reason and the replay of a repeated request. */
 #include "rpc_util.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "idem.h"
 #include "pbwalk.h"
 #include "scope.h"
 #include "val.h"
-
-int rec_check_id(srv_ctx *ctx, const char *field, const char *v) {
-  const char *e = val_id(v);
-  return e ? srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, e) : 0;
-}
-
-int rec_check_request_id(srv_ctx *ctx, const char *request_id) {
-  const char *e = val_text(request_id ? request_id : "", 0, REC_REQUEST_ID_MAX_CHARS);
-  return e ? srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request_id: %s", e) : 0;
-}
-
-int rec_need_right(srv_ctx *ctx, unsigned right, int self_ok, const char *what) {
-  if (!ctx->auth) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "log in first");
-  if ((scope_rights(ctx->auth->roles) & right) == right) return 0;
-  if (self_ok && (ctx->auth->roles & ROLE_SELF) && ctx->auth->record_id[0]) return 0;
-  return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s", what);
-}
-
-static uint8_t *packed(srv_ctx *ctx, const ProtobufCMessage *m, size_t *n) {
-  *n = protobuf_c_message_get_packed_size(m);
-  uint8_t *b = srv_alloc(ctx, *n ? *n : 1);
-  protobuf_c_message_pack(m, b);
-  return b;
-}
-
-void *rec_msg_copy(srv_ctx *ctx, const ProtobufCMessage *m) {
-  if (!m) return NULL;
-  size_t n;
-  uint8_t *b = packed(ctx, m, &n);
-  ProtobufCMessage *c = protobuf_c_message_unpack(m->descriptor, srv_allocator(ctx), n, b);
-  if (!c) abort(); /* bytes protobuf-c just packed always unpack; the arena never fails */
-  return c;
-}
 
 int rec_msg_equal(const ProtobufCMessage *a, const ProtobufCMessage *b) {
   size_t na = a ? protobuf_c_message_get_packed_size(a) : 0;
@@ -64,27 +32,6 @@ int rec_check_version(srv_ctx *ctx, const rec_t *r, int64_t expected) {
   return srv_fail(ctx, GRPC_STATUS_ABORTED,
                   "record was changed by someone else (now version %lld); reload and retry",
                   (long long)r->version);
-}
-
-static int text_clean(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
-                      int lines, const char **out) {
-  const char *e = lines ? val_prose(in ? in : "", required, max) : val_text(in ? in : "", required, max);
-  if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", field, e);
-  char *c = lines ? val_nfc_clean_lines(in ? in : "") : val_nfc_clean(in ? in : "");
-  if (!c) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "%s: out of memory; retry", field);
-  *out = srv_strdup(ctx, c);
-  free(c);
-  return 0;
-}
-
-int rec_text_clean(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
-                   const char **out) {
-  return text_clean(ctx, field, in, required, max, 0, out);
-}
-
-int rec_prose_clean(srv_ctx *ctx, const char *field, const char *in, int required, size_t max,
-                    const char **out) {
-  return text_clean(ctx, field, in, required, max, 1, out);
 }
 
 static const ProtobufCFieldDescriptor *prose[8];
@@ -124,7 +71,7 @@ int rec_reason_clean(srv_ctx *ctx, const char *field, const rec_reason *in, int 
     if (text_required) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s.text: must not be empty", field);
     return 0;
   }
-  rec_reason *r = rec_msg_copy(ctx, &in->base);
+  rec_reason *r = srv_msg_copy(ctx, &in->base);
   if (pbwalk_nfc(&r->base, field, REC_TEXT_MAX_CHARS, rec_prose_fields(), srv_allocator(ctx), err, sizeof err) != 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
   if (text_required && (!r->text || !*r->text))
@@ -137,4 +84,13 @@ int rec_reason_clean(srv_ctx *ctx, const char *field, const rec_reason *in, int 
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s.decision.effective_date: %s", field, e);
   *out = r;
   return 0;
+}
+
+int rec_replay(srv_ctx *ctx, const char *request_id, int *replayed, rec_t **out) {
+  char prev[64];
+  *replayed = 0;
+  int seen = idem_begin(ctx, request_id, prev, sizeof prev);
+  if (seen <= 0) return seen;
+  *replayed = 1;
+  return record_fetch(ctx, prev, RIGHT_READ, 0, out);
 }

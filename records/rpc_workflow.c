@@ -42,7 +42,7 @@ static int transition(srv_ctx *ctx, wf_kind k, rec_t *r) {
       r->workflow_state = APPROVED;
       r->verified = 1;
       r->approved_by = (char *)ctx->auth->sub;
-      r->approved_at = ""; /* rec_store stamps it with the write's time */
+      r->approved_at = ""; /* record_store stamps it with the write's time */
       return 0;
     }
     if (s == APPROVED) return refuse(ctx, "record is already approved and verified; nothing awaits approval");
@@ -67,12 +67,12 @@ static int wf_tx(srv_ctx *ctx, void *p) {
   wf_st *st = p;
   rec_t *old;
   st->out = NULL;
-  REC_TRY(rec_fetch(ctx, st->id, st->kind == WF_SUBMIT ? RIGHT_UPDATE : RIGHT_APPROVE, 1, &old));
-  REC_TRY(rec_check_version(ctx, old, st->expected));
-  rec_t *r = rec_msg_copy(ctx, &old->base);
+  SRV_TRY(record_fetch(ctx, st->id, st->kind == WF_SUBMIT ? RIGHT_UPDATE : RIGHT_APPROVE, 1, &old));
+  SRV_TRY(rec_check_version(ctx, old, st->expected));
+  rec_t *r = srv_msg_copy(ctx, &old->base);
   r->managing_unit_path = old->managing_unit_path;
-  REC_TRY(transition(ctx, st->kind, r));
-  REC_TRY(rec_store(ctx, old, r, action[st->kind], st->reason));
+  SRV_TRY(transition(ctx, st->kind, r));
+  SRV_TRY(record_store(ctx, old, r, action[st->kind], st->reason));
   st->out = r;
   return 0;
 }
@@ -87,7 +87,7 @@ static int run(srv_ctx *ctx, wf_st *st, ProtobufCMessage **resp, const ProtobufC
 }
 
 static int check_common(srv_ctx *ctx, const char *id, long long expected) {
-  if (rec_check_id(ctx, "record_id", id)) return -1;
+  if (srv_check_id(ctx, "record_id", id)) return -1;
   if (expected < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "expected_version: must not be negative");
   return 0;
 }
@@ -95,7 +95,7 @@ static int check_common(srv_ctx *ctx, const char *id, long long expected) {
 /* The note of an approval or the reason of a rejection, kept with the version it makes. */
 static int text_reason(srv_ctx *ctx, const char *field, const char *text, int required, rec_reason **out) {
   const char *clean;
-  if (rec_prose_clean(ctx, field, text, required, REC_TEXT_MAX_CHARS, &clean)) return -1;
+  if (srv_clean_prose(ctx, field, text, required, REC_TEXT_MAX_CHARS, &clean)) return -1;
   *out = srv_new(ctx, &hoso__records__v1__change_reason__descriptor);
   (*out)->text = (char *)clean;
   return 0;
@@ -105,7 +105,7 @@ int rpc_submit_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   const Hoso__Records__V1__SubmitRecordRequest *in = (const void *)req;
   wf_st st = {.kind = WF_SUBMIT, .id = in->record_id, .expected = in->expected_version};
   if (check_common(ctx, in->record_id, in->expected_version) ||
-      rec_need_right(ctx, RIGHT_UPDATE, 0, "submitting records needs the UPDATER role"))
+      srv_need_right(ctx, RIGHT_UPDATE, 0, "submitting records needs the UPDATER role"))
     return -1;
   return run(ctx, &st, resp, &hoso__records__v1__submit_record_response__descriptor);
 }
@@ -115,7 +115,7 @@ int rpc_approve_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   wf_st st = {.kind = WF_APPROVE, .id = in->record_id, .expected = in->expected_version};
   if (check_common(ctx, in->record_id, in->expected_version) ||
       text_reason(ctx, "note", in->note, 0, &st.reason) ||
-      rec_need_right(ctx, RIGHT_APPROVE, 0, "approving records needs the UNIT_ADMIN role"))
+      srv_need_right(ctx, RIGHT_APPROVE, 0, "approving records needs the UNIT_ADMIN role"))
     return -1;
   return run(ctx, &st, resp, &hoso__records__v1__approve_record_response__descriptor);
 }
@@ -125,7 +125,7 @@ int rpc_reject_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   wf_st st = {.kind = WF_REJECT, .id = in->record_id, .expected = in->expected_version};
   if (check_common(ctx, in->record_id, in->expected_version) ||
       text_reason(ctx, "reason", in->reason, 1, &st.reason) ||
-      rec_need_right(ctx, RIGHT_APPROVE, 0, "rejecting records needs the UNIT_ADMIN role"))
+      srv_need_right(ctx, RIGHT_APPROVE, 0, "rejecting records needs the UNIT_ADMIN role"))
     return -1;
   return run(ctx, &st, resp, &hoso__records__v1__reject_record_response__descriptor);
 }

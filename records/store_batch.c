@@ -97,7 +97,7 @@ static void put_packed(buf *blob, buf *off, buf *len, const ProtobufCMessage *m,
   blob->s[blob->len] = '\0';
 }
 
-/* ids: the next n values of records_id_seq, and the transaction's time as rec_store writes it. */
+/* ids: the next n values of records_id_seq, and the transaction's time as record_store writes it. */
 static int reserve_ids(srv_ctx *ctx, size_t n, char ***ids, const char **ts) {
   char cnt[24];
   snprintf(cnt, sizeof cnt, "%zu", n);
@@ -110,8 +110,7 @@ static int reserve_ids(srv_ctx *ctx, size_t n, char ***ids, const char **ts) {
   if ((size_t)PQntuples(r) != n) {
     PQclear(r);
     log_error("batch_insert: asked for %zu ids, got %d", n, PQntuples(r));
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                    ctx->request_id ? ctx->request_id : "");
+    return srv_fail_internal(ctx);
   }
   *ids = srv_alloc(ctx, n * sizeof **ids);
   for (size_t i = 0; i < n; i++) (*ids)[i] = srv_strdup(ctx, PQgetvalue(r, (int)i, 0));
@@ -193,7 +192,7 @@ static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const 
     r->version = 1;
     r->created_at = r->updated_at = (char *)ts;
     const char *cols[REC_COLS];
-    rec_columns(ctx, r, cols);
+    record_columns(ctx, r, cols);
     elem(&arr[P_IDS - 1], r->id);
     for (int c = 0; c < REC_COLS; c++) elem(&arr[P_COLS - 1 + c], cols[c]);
     put_packed(&blob, &arr[P_DATA_OFF - 1], &arr[P_DATA_LEN - 1], &r->base, &scratch, &scratch_cap);
@@ -220,7 +219,7 @@ static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const 
   PQclear(res);
   if (wrote != n) {
     log_error("batch_insert: %zu records, %zu first versions written", n, wrote);
-    srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
+    srv_fail_internal(ctx);
     goto out;
   }
   rc = 0;
@@ -234,7 +233,7 @@ out:
 int batch_insert(srv_ctx *ctx, rec_t **recs, size_t n, const char *action) {
   if (n == 0) return 0;
   if (!ctx->auth)
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)", ctx->request_id ? ctx->request_id : "");
+    return srv_fail_internal(ctx);
   char **ids = NULL;
   const char *ts = NULL;
   if (reserve_ids(ctx, n, &ids, &ts) != 0) return -1;

@@ -12,7 +12,7 @@ enum { BATCH_ROWS = 1000 };
 
 /* Inside the transaction: stores recs[0..n) as new records, version 1, in BATCH_ROWS-row
  * statements. Each record must be validated and carry its managing unit and its path; its id,
- * version and timestamps are assigned here (the transaction's now(), the time rec_store uses).
+ * version and timestamps are assigned here (the transaction's now(), the time record_store uses).
  * Each first version is written with `action` and no field list: the whole record is the
  * change. No audit row: the caller writes one for the batch. 0, or -1 (database error). */
 int batch_insert(srv_ctx *ctx, rec_t **recs, size_t n, const char *action);

@@ -18,11 +18,6 @@
 enum { C_ID, C_RECORD, C_PATH, C_STATE, C_BASE_VERSION, C_NOTE, C_BY, C_AT, C_DUE, C_DEC_BY, C_DEC_AT,
        C_REASON, C_PROPOSAL, C_BASE };
 
-static int fail_internal(srv_ctx *ctx) {
-  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                  ctx->request_id ? ctx->request_id : "");
-}
-
 /* Stored JSON back into a message in the arena. Fields a later contract dropped are skipped so
  * old requests stay readable; anything else not decoding is a fault worth the log. */
 static ProtobufCMessage *decode(srv_ctx *ctx, const ProtobufCMessageDescriptor *d, const PGresult *r, int row,
@@ -60,7 +55,7 @@ static cr_t *cr_from_row(srv_ctx *ctx, const PGresult *r, int row) {
   return cr;
 }
 
-int cr_insert(srv_ctx *ctx, cr_t *cr, const rec_t *base, const char *unit_path) {
+int change_requests_insert(srv_ctx *ctx, cr_t *cr, const rec_t *base, const char *unit_path) {
   /* Only what the columns do not hold goes into the JSON. */
   cr_t stored = HOSO__RECORDS__V1__CHANGE_REQUEST__INIT;
   stored.proposed = cr->proposed;
@@ -79,7 +74,7 @@ int cr_insert(srv_ctx *ctx, cr_t *cr, const rec_t *base, const char *unit_path) 
   if (!r) return -1;
   int rc = 0;
   if (PQntuples(r) != 1) {
-    rc = fail_internal(ctx);
+    rc = srv_fail_internal(ctx);
   } else {
     cr->id = srv_strdup(ctx, PQgetvalue(r, 0, 0));
     cr->state = (Hoso__Records__V1__ChangeRequestState)atoi(PQgetvalue(r, 0, 1));
@@ -90,7 +85,7 @@ int cr_insert(srv_ctx *ctx, cr_t *cr, const rec_t *base, const char *unit_path) 
   return rc;
 }
 
-int cr_find(srv_ctx *ctx, const char *id, int lock, cr_row *out) {
+int change_requests_find(srv_ctx *ctx, const char *id, int lock, cr_row *out) {
   static const char *const sql[2] = {
       "SELECT " CR_COLS ", base::text FROM change_requests WHERE id = $1::bigint",
       "SELECT " CR_COLS ", base::text FROM change_requests WHERE id = $1::bigint FOR UPDATE",
@@ -103,22 +98,32 @@ int cr_find(srv_ctx *ctx, const char *id, int lock, cr_row *out) {
     out->cr = cr_from_row(ctx, r, 0);
     out->base = (rec_t *)decode(ctx, &hoso__records__v1__record__descriptor, r, 0, C_BASE);
     out->unit_path = srv_strdup(ctx, PQgetvalue(r, 0, C_PATH));
-    rc = out->cr && out->base ? 1 : fail_internal(ctx);
+    rc = out->cr && out->base ? 1 : srv_fail_internal(ctx);
   }
   PQclear(r);
   return rc;
 }
 
-int cr_exists_unscoped(srv_ctx *ctx, const char *id) {
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = db_q(ctx->db, "SELECT 1 FROM change_requests WHERE id = $1::bigint", 1, id);
-  int rc = r ? PQntuples(r) == 1 : -1;
+typedef struct {
+  const char *id;
+  int exists;
+} exists_st;
+
+static int exists_tx(srv_ctx *ctx, void *p) {
+  exists_st *e = p;
+  PGresult *r = db_q(ctx->db, "SELECT 1 FROM change_requests WHERE id = $1::bigint", 1, e->id);
+  if (!r) return -1;
+  e->exists = PQntuples(r) == 1;
   PQclear(r);
-  if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0) return -1;
-  return rc;
+  return 0;
 }
 
-int cr_decide(srv_ctx *ctx, cr_row *row, int state, const char *reason, int64_t applied_version) {
+int change_requests_exist_anywhere(srv_ctx *ctx, const char *id) {
+  exists_st e = {.id = id};
+  return srv_all_units(ctx, exists_tx, &e) != 0 ? -1 : e.exists;
+}
+
+int change_requests_decide(srv_ctx *ctx, cr_row *row, int state, const char *reason, int64_t applied_version) {
   char st[8], av[24];
   snprintf(st, sizeof st, "%d", state);
   snprintf(av, sizeof av, "%lld", (long long)applied_version);
@@ -143,7 +148,7 @@ int cr_decide(srv_ctx *ctx, cr_row *row, int state, const char *reason, int64_t 
   return rc;
 }
 
-int cr_list(srv_ctx *ctx, const cr_filter *f, cr_t ***out, size_t *n, int *more) {
+int change_requests_list(srv_ctx *ctx, const cr_filter *f, cr_t ***out, size_t *n, int *more) {
   char st[8], lim[16];
   snprintf(st, sizeof st, "%d", f->state);
   snprintf(lim, sizeof lim, "%d", f->limit + 1);
@@ -165,14 +170,14 @@ int cr_list(srv_ctx *ctx, const cr_filter *f, cr_t ***out, size_t *n, int *more)
     if (cr)
       (*out)[(*n)++] = cr;
     else
-      rc = fail_internal(ctx);
+      rc = srv_fail_internal(ctx);
   }
   *more = rows > f->limit;
   PQclear(r);
   return rc;
 }
 
-int cr_follow_record(srv_ctx *ctx, const char *record_id, const char *new_path) {
+int change_requests_follow_record(srv_ctx *ctx, const char *record_id, const char *new_path) {
   return db_cmd(ctx->db,
                 "UPDATE change_requests SET unit_path = $2::public.ltree WHERE record_id = $1::bigint "
                 "AND unit_path <> $2::public.ltree",

@@ -63,11 +63,6 @@ static ProtobufCMessage *unpack_col(srv_ctx *ctx, const ProtobufCMessageDescript
   return m;
 }
 
-static int fail_internal(srv_ctx *ctx) {
-  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error (request id %s)",
-                  ctx->request_id ? ctx->request_id : "");
-}
-
 /* ------------------------------------------------------------ scope --------------------- */
 
 /* A person reads their own dossier without anyone's approval (004 Đ12.2), by the record id
@@ -97,37 +92,23 @@ static int deny(srv_ctx *ctx, const char *record_id, const char *path, unsigned 
                   "record_id: record %s is managed by a unit outside your scope", record_id);
 }
 
-/* Looks once more with every unit visible, to tell "no such record" from "not yours"; the
- * caller's scope is set back before anything else runs. *r: the rows, or NULL on error. */
-static int look_unscoped(srv_ctx *ctx, const char *sql, int n, const char *const *params, PGresult **r) {
-  *r = NULL;
-  if (db_set_scope(ctx->db, "*") != 0) return -1;
-  *r = db_exec(ctx->db, sql, n, params);
-  if (db_set_scope(ctx->db, ctx->auth ? ctx->auth->scope : "") != 0 || !*r) {
-    PQclear(*r);
-    *r = NULL;
-    return -1;
-  }
-  return 0;
-}
-
 /* ------------------------------------------------------------ reads --------------------- */
 
 static int record_from(srv_ctx *ctx, const PGresult *r, int row, int data_col, int path_col, rec_t **out) {
   rec_t *rec = (rec_t *)unpack_col(ctx, &hoso__records__v1__record__descriptor, r, row, data_col);
-  if (!rec) return fail_internal(ctx);
+  if (!rec) return srv_fail_internal(ctx);
   rec->managing_unit_path = srv_strdup(ctx, PQgetvalue(r, row, path_col));
   *out = rec;
   return 0;
 }
 
-int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, rec_t **out) {
+int record_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, rec_t **out) {
   static const char *const sql[2] = {
       "SELECT data, unit_path::text FROM records WHERE id = $1",
       "SELECT data, unit_path::text FROM records WHERE id = $1 FOR NO KEY UPDATE",
   };
   *out = NULL;
-  if (rec_check_id(ctx, "record_id", record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", record_id)) return -1;
   const char *params[1] = {record_id};
   PGresult *r = db_exec(ctx->db, sql[lock ? 1 : 0], 1, params);
   if (!r) return -1;
@@ -135,7 +116,7 @@ int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, re
   if (PQntuples(r) == 0) {
     PQclear(r);
     /* A SELF caller's own record may lie outside its unit's scope; a read never locks. */
-    if (look_unscoped(ctx, sql[0], 1, params, &r) != 0) return -1;
+    if (!(r = srv_exec_all_units(ctx, sql[0], 1, params))) return -1;
     if (PQntuples(r) == 0)
       rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "record_id: record %s does not exist", record_id);
     else if (lock || !self_reads_own(ctx, record_id, rights))
@@ -151,7 +132,7 @@ int rec_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, re
   return rc;
 }
 
-int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights, rec_t **out) {
+int record_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights, rec_t **out) {
   /* Transaction time: the last version written before the end of that day (UTC). */
   static const char version_sql[] =
       "SELECT data, unit_path::text FROM record_versions WHERE record_id = $1 "
@@ -162,7 +143,7 @@ int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsi
       "  WHERE record_id = r.id AND changed_at < ($2::date + 1)::timestamptz "
       "  ORDER BY version DESC LIMIT 1) v ON true WHERE r.id = $1";
   *out = NULL;
-  if (rec_check_id(ctx, "record_id", record_id)) return -1;
+  if (srv_check_id(ctx, "record_id", record_id)) return -1;
   const char *e = val_date(as_of);
   if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "as_of: %s", e);
   const char *params[2] = {record_id, as_of};
@@ -176,7 +157,8 @@ int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsi
     return rc;
   }
   PQclear(r);
-  if (look_unscoped(ctx, classify_sql, 2, params, &r) != 0) return -1;
+  /* Once more with every unit visible, to tell "no such record" from "not yours". */
+  if (!(r = srv_exec_all_units(ctx, classify_sql, 2, params))) return -1;
   if (PQntuples(r) == 0) {
     rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "record_id: record %s does not exist", record_id);
   } else if (PQgetvalue(r, 0, 3)[0] == 't') {
@@ -194,7 +176,7 @@ int rec_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsi
   return rc;
 }
 
-int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
+int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
                       rec_version ***out, size_t *n, int *more) {
   char lim[16];
   snprintf(lim, sizeof lim, "%d", limit + 1);
@@ -204,15 +186,10 @@ int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, i
   /* A person's own history is theirs wherever the versions were made; everyone else sees the
    * versions of the units in their scope (row-level security). */
   int self = self_reads_own(ctx, record_id, RIGHT_READ);
-  if (self && db_set_scope(ctx->db, "*") != 0) return -1;
-  PGresult *r = db_q(ctx->db,
-                     "SELECT meta FROM record_versions WHERE record_id = $1 "
-                     "AND ($2::bigint IS NULL OR version < $2::bigint) ORDER BY version DESC LIMIT $3",
-                     3, record_id, before, lim);
-  if (self && db_set_scope(ctx->db, ctx->auth->scope) != 0) {
-    PQclear(r);
-    return -1;
-  }
+  static const char sql[] = "SELECT meta FROM record_versions WHERE record_id = $1 "
+                            "AND ($2::bigint IS NULL OR version < $2::bigint) ORDER BY version DESC LIMIT $3";
+  const char *params[3] = {record_id, before, lim};
+  PGresult *r = self ? srv_exec_all_units(ctx, sql, 3, params) : db_exec(ctx->db, sql, 3, params);
   if (!r) return -1;
   int rows = PQntuples(r), take = rows > limit ? limit : rows, rc = 0;
   *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);
@@ -221,7 +198,7 @@ int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, i
     if (v)
       (*out)[(*n)++] = v;
     else
-      rc = fail_internal(ctx);
+      rc = srv_fail_internal(ctx);
   }
   *more = rows > limit;
   PQclear(r);
@@ -233,13 +210,13 @@ int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, i
 static int audit(srv_ctx *ctx, const char *action, const rec_t *r, json_t *detail) {
   if (!detail) {
     log_error("%s: could not build the audit detail of %s", ctx->method, action);
-    return fail_internal(ctx);
+    return srv_fail_internal(ctx);
   }
   audit_entry e = {.action = action, .target_type = "record", .target_id = r->id, .unit_path = r->managing_unit_path};
   return srv_audit(ctx, &e, detail);
 }
 
-int rec_audit_read(srv_ctx *ctx, const char *action, const rec_t *r) {
+int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r) {
   /* HOSO_READ_AUDIT_SYNC=0 (the default is 1, durable): a read's transaction, which writes
    * nothing but its audit row, commits without waiting for the WAL flush. The row is still
    * written atomically with the read and chained, but a server crash can lose the last
@@ -278,7 +255,7 @@ static json_t *audit_changes(Hoso__Records__V1__FieldChange **ch, size_t n) {
   return a;
 }
 
-void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
+void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
   const Hoso__Records__V1__PersonalInfo *p = r->personal;
   const Hoso__Records__V1__Employment *em = r->employment;
   const Hoso__Records__V1__Qualifications *q = r->qualifications;
@@ -309,7 +286,7 @@ void rec_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
 
 #define N_PARAMS 28
 
-int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, const rec_reason *reason) {
+int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, const rec_reason *reason) {
   static const char insert_sql[] =
       "WITH r AS (INSERT INTO records (id, managing_unit_id, unit_path, version, status, "
       "workflow_state, verified, full_name, birth_date, gender, ethnicity_code, religion_code, "
@@ -331,7 +308,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
       "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
       "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea FROM r";
   const tok_claims *a = ctx->auth;
-  if (!a) return fail_internal(ctx);
+  if (!a) return srv_fail_internal(ctx);
 
   /* The write's time is the transaction's now(), the same the columns get. */
   PGresult *t = old ? db_q(ctx->db, "SELECT " TS_SQL, 0)
@@ -347,8 +324,8 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
   if (!neu->managing_unit_path || !*neu->managing_unit_path) {
     /* Only a write that keeps the managing unit may leave the path to be copied. */
     if (!old || strcmp(str(old->managing_unit_id), str(neu->managing_unit_id)) != 0) {
-      log_error("rec_store: %s of record %s without the managing unit's path", action, str(neu->id));
-      return fail_internal(ctx);
+      log_error("record_store: %s of record %s without the managing unit's path", action, str(neu->id));
+      return srv_fail_internal(ctx);
     }
     neu->managing_unit_path = old->managing_unit_path;
   }
@@ -357,7 +334,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
 
   Hoso__Records__V1__FieldChange **ch = NULL;
   size_t n_ch = 0, kept = 0;
-  if (rec_diff(ctx, old ? &old->base : NULL, &neu->base, &ch, &n_ch) != 0) return fail_internal(ctx);
+  if (rec_diff(ctx, old ? &old->base : NULL, &neu->base, &ch, &n_ch) != 0) return srv_fail_internal(ctx);
   for (size_t i = 0; i < n_ch; i++)
     if (!bookkeeping(ch[i]->path)) ch[kept++] = ch[i];
 
@@ -375,7 +352,7 @@ int rec_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, co
 
   const char *data = bytea_hex(ctx, &neu->base);
   const char *cols[REC_COLS];
-  rec_columns(ctx, neu, cols);
+  record_columns(ctx, neu, cols);
   const char *params[N_PARAMS] = {neu->id};
   memcpy(params + 1, cols, sizeof cols);
   params[21] = data;

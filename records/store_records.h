@@ -8,8 +8,8 @@
 /* Versions of record_id, newest first, below version `before` (NULL: from the newest), at most
  * limit of them, under the transaction's scope (a SELF caller's own record: every version);
  * unpacked in the arena. *more is set when further versions exist. Decide first with
- * rec_fetch whether the caller may read the record. 0, or -1 (database error, or status set). */
-int rec_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
+ * record_fetch whether the caller may read the record. 0, or -1 (database error, or status set). */
+int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
                       Hoso__Records__V1__RecordVersion ***out, size_t *n, int *more);
 
 #endif

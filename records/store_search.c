@@ -8,9 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Enough for every criterion at once with SS_MAX_PATHS scope paths. */
+/* Columns of a page's rows, in order (select_cols, then the sort key, then the count). */
+enum {
+  SS_ID, SS_FULL_NAME, SS_BIRTH_DATE, SS_GENDER, SS_UNIT_ID, SS_UNIT_PATH, SS_STATUS,
+  SS_WORKFLOW, SS_RANK, SS_POSITION, SS_CATEGORY, SS_ETHNICITY, SS_DEGREE, SS_HOME_TOWN,
+  SS_VERSION, SS_UPDATED_AT, SS_KEY1, SS_KEY2, SS_KEY3, SS_NCOLS
+};
+
+/* Enough for every criterion at once with SEARCH_MAX_PATHS scope paths. */
 #define SQL_MAX 65536
-#define PARAMS_MAX (2 * SS_MAX_PATHS + 40)
+#define PARAMS_MAX (2 * SEARCH_MAX_PATHS + 40)
 
 typedef struct {
   char sql[SQL_MAX];
@@ -58,7 +65,7 @@ static char *owned_buf(sqlb *b, size_t n) {
 
 /* A text[] literal of codes. Codes are [A-Za-z0-9._-] (val_code), but each is quoted and
  * escaped anyway so that the literal never depends on the caller's checks. */
-static int param_text_array(sqlb *b, const ss_list *l) {
+static int param_text_array(sqlb *b, const search_list *l) {
   size_t cap = 3;
   for (size_t i = 0; i < l->n; i++) cap += 2 * strlen(l->v[i]) + 3;
   char *s = owned_buf(b, cap);
@@ -97,7 +104,7 @@ static void sqlb_free(sqlb *b) {
 
 static int set(const char *s) { return s && *s; }
 
-static void codes(sqlb *b, const char *col, const ss_list *l) {
+static void codes(sqlb *b, const char *col, const search_list *l) {
   if (l->n) add(b, " AND r.%s = ANY($%d::text[])", col, param_text_array(b, l));
 }
 
@@ -108,14 +115,14 @@ static void enums(sqlb *b, const char *col, const int *v, size_t n) {
 /* The scope paths as the strings of their unit_key range: "1.4." <= key < "1.4/" holds the
  * unit 1.4 and every unit below it, never 1.41 ('/' follows '.' in byte order). */
 typedef struct {
-  char lo[SS_MAX_PATHS][520], hi[SS_MAX_PATHS][520];
+  char lo[SEARCH_MAX_PATHS][520], hi[SEARCH_MAX_PATHS][520];
 } ranges;
 
-static void where(sqlb *b, const ss_query *q, ranges *rg, int with_name) {
+static void where(sqlb *b, const search_query *q, ranges *rg, int with_name) {
   add(b, " WHERE true");
   if (q->n_scope) {
     add(b, " AND (");
-    for (size_t i = 0; i < q->n_scope && i < SS_MAX_PATHS; i++) {
+    for (size_t i = 0; i < q->n_scope && i < SEARCH_MAX_PATHS; i++) {
       snprintf(rg->lo[i], sizeof rg->lo[i], "%s.", q->scope[i]);
       snprintf(rg->hi[i], sizeof rg->hi[i], "%s/", q->scope[i]);
       int lo = param(b, rg->lo[i]), hi = param(b, rg->hi[i]);
@@ -163,7 +170,7 @@ static void where(sqlb *b, const ss_query *q, ranges *rg, int with_name) {
  * previous page's last row. */
 static void order_parts(int order, const char **keys, const char **keyset, const char **by) {
   switch (order) {
-    case SS_ORDER_BIRTH:
+    case SEARCH_BY_BIRTH:
       /* Plain birth_date: an expression such as COALESCE is not leakproof, so under row-level
        * security an index on it is never used. Every record the service writes has a birth
        * date (rec_validate), and this order lists only records that have one. */
@@ -171,7 +178,7 @@ static void order_parts(int order, const char **keys, const char **keyset, const
       *keyset = " AND r.birth_date IS NOT NULL AND (r.birth_date, r.id) > ($%d::date, $%d::bigint)";
       *by = "r.birth_date, r.id";
       break;
-    case SS_ORDER_UPDATED:
+    case SEARCH_BY_UPDATED:
       /* timestamptz text carries its offset and microseconds: it reads back to the same instant */
       *keys = "r.updated_at::text AS k1, r.id::text AS k2, ''::text AS k3";
       *keyset = " AND (r.updated_at, r.id) < ($%d::timestamptz, $%d::bigint)";
@@ -191,18 +198,20 @@ static const char select_cols[] =
     "r.position_code, r.category, r.ethnicity_code, r.degree_code, r.home_town, r.version, "
     "to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
 
-static void keyset_cond(sqlb *b, const ss_query *q, const char *keyset) {
+static void keyset_cond(sqlb *b, const search_query *q, const char *keyset) {
   if (!q->after[0]) return;
   int k1 = param(b, q->after[0]), k2 = param(b, q->after[1] ? q->after[1] : "");
-  if (q->order == SS_ORDER_BIRTH || q->order == SS_ORDER_UPDATED)
+  if (q->order == SEARCH_BY_BIRTH || q->order == SEARCH_BY_UPDATED)
     add(b, keyset, k1, k2);
   else
     add(b, keyset, k1, k2, param(b, q->after[2] ? q->after[2] : ""));
 }
 
+static int count_all(db_conn *db, const search_query *q, long long *total);
+
 /* The count rides on every row of a page that has rows; past the last page there is no row
  * to carry it, so it is asked for alone and an empty result of the page's shape returned. */
-static PGresult *total_or_count(db_conn *db, const ss_query *q, PGresult *r, long long *total, sqlb *b,
+static PGresult *total_or_count(db_conn *db, const search_query *q, PGresult *r, long long *total, sqlb *b,
                                 const char *keys) {
   if (PQntuples(r) > 0) {
     *total = strtoll(PQgetvalue(r, 0, SS_NCOLS), NULL, 10);
@@ -211,12 +220,12 @@ static PGresult *total_or_count(db_conn *db, const ss_query *q, PGresult *r, lon
   PQclear(r);
   sqlb_free(b);
   memset(b, 0, sizeof *b);
-  if (ss_count(db, q, total) != 0) return NULL;
+  if (count_all(db, q, total) != 0) return NULL;
   add(b, "SELECT %s, %s FROM records r WHERE false", select_cols, keys);
   return db_exec(db, b->sql, 0, NULL);
 }
 
-PGresult *ss_page(db_conn *db, const ss_query *q, long long *total) {
+static PGresult *page_rows(db_conn *db, const search_query *q, long long *total) {
   sqlb *b = calloc(1, sizeof *b);
   ranges *rg = malloc(sizeof *rg);
   PGresult *r = NULL;
@@ -225,7 +234,7 @@ PGresult *ss_page(db_conn *db, const ss_query *q, long long *total) {
   order_parts(q->order, &keys, &keyset, &by);
   char lim[16];
   snprintf(lim, sizeof lim, "%d", q->limit > 0 ? q->limit : 1);
-  if (set(q->name) && q->order == SS_ORDER_NAME) {
+  if (set(q->name) && q->order == SEARCH_BY_NAME) {
     /* A name in name order: each place a match may start (005) is its own index range, read
      * index-only (the indexes carry the sort key and the unit path row-level security checks),
      * so neither the count nor the choice of the page visits the table; only the page's rows
@@ -259,15 +268,15 @@ PGresult *ss_page(db_conn *db, const ss_query *q, long long *total) {
      * index with a filter, which the planner may pick when it misjudges the name's rarity. */
     add(b, "WITH m AS MATERIALIZED (SELECT %s, %s FROM records r", select_cols, keys);
     where(b, q, rg, 1);
-    if (q->order == SS_ORDER_BIRTH) add(b, " AND r.birth_date IS NOT NULL");
+    if (q->order == SEARCH_BY_BIRTH) add(b, " AND r.birth_date IS NOT NULL");
     add(b, ") SELECT r.*, (SELECT count(*) FROM m) FROM m r WHERE true");
     /* The outer query names the CTE's columns as r.*: the keyset fragments are the same. */
-    const char *k = q->order == SS_ORDER_BIRTH     ? " AND (r.k1::date, r.k2::bigint) > ($%d::date, $%d::bigint)"
-                    : q->order == SS_ORDER_UPDATED ? " AND (r.k1::timestamptz, r.k2::bigint) < ($%d::timestamptz, $%d::bigint)"
+    const char *k = q->order == SEARCH_BY_BIRTH     ? " AND (r.k1::date, r.k2::bigint) > ($%d::date, $%d::bigint)"
+                    : q->order == SEARCH_BY_UPDATED ? " AND (r.k1::timestamptz, r.k2::bigint) < ($%d::timestamptz, $%d::bigint)"
                                                    : " AND (r.k1, r.k2 COLLATE \"C\", r.k3::bigint) > ($%d, $%d, $%d::bigint)";
     keyset_cond(b, q, k);
-    const char *o = q->order == SS_ORDER_BIRTH     ? "r.k1::date, r.k2::bigint"
-                    : q->order == SS_ORDER_UPDATED ? "r.k1::timestamptz DESC, r.k2::bigint DESC"
+    const char *o = q->order == SEARCH_BY_BIRTH     ? "r.k1::date, r.k2::bigint"
+                    : q->order == SEARCH_BY_UPDATED ? "r.k1::timestamptz DESC, r.k2::bigint DESC"
                                                    : "r.k1, r.k2 COLLATE \"C\", r.k3::bigint";
     add(b, " ORDER BY %s LIMIT $%d", o, param(b, lim));
     if (b->overflow) goto out;
@@ -275,10 +284,10 @@ PGresult *ss_page(db_conn *db, const ss_query *q, long long *total) {
     if (r) r = total_or_count(db, q, r, total, b, keys);
     goto out;
   }
-  if (ss_count(db, q, total) != 0) goto out;
+  if (count_all(db, q, total) != 0) goto out;
   add(b, "SELECT %s, %s FROM records r", select_cols, keys);
   where(b, q, rg, 1);
-  if (q->order == SS_ORDER_BIRTH) add(b, " AND r.birth_date IS NOT NULL");
+  if (q->order == SEARCH_BY_BIRTH) add(b, " AND r.birth_date IS NOT NULL");
   keyset_cond(b, q, keyset);
   add(b, " ORDER BY %s LIMIT $%d", by, param(b, lim));
   if (!b->overflow) r = db_exec(db, b->sql, b->n, b->params);
@@ -289,7 +298,7 @@ out:
   return r;
 }
 
-int ss_count(db_conn *db, const ss_query *q, long long *total) {
+static int count_all(db_conn *db, const search_query *q, long long *total) {
   sqlb *b = calloc(1, sizeof *b);
   ranges *rg = malloc(sizeof *rg);
   int rc = -1;
@@ -307,4 +316,39 @@ out:
   free(b);
   free(rg);
   return rc;
+}
+
+static Hoso__Records__V1__RecordSummary *row_summary(srv_ctx *ctx, const PGresult *r, int i) {
+  Hoso__Records__V1__RecordSummary *s = srv_new(ctx, &hoso__records__v1__record_summary__descriptor);
+  s->id = srv_strdup(ctx, PQgetvalue(r, i, SS_ID));
+  s->full_name = srv_strdup(ctx, PQgetvalue(r, i, SS_FULL_NAME));
+  s->birth_date = srv_strdup(ctx, PQgetvalue(r, i, SS_BIRTH_DATE));
+  s->gender = atoi(PQgetvalue(r, i, SS_GENDER));
+  s->managing_unit_id = srv_strdup(ctx, PQgetvalue(r, i, SS_UNIT_ID));
+  s->managing_unit_path = srv_strdup(ctx, PQgetvalue(r, i, SS_UNIT_PATH));
+  s->status = atoi(PQgetvalue(r, i, SS_STATUS));
+  s->workflow_state = atoi(PQgetvalue(r, i, SS_WORKFLOW));
+  s->rank_code = srv_strdup(ctx, PQgetvalue(r, i, SS_RANK));
+  s->position_code = srv_strdup(ctx, PQgetvalue(r, i, SS_POSITION));
+  s->category = atoi(PQgetvalue(r, i, SS_CATEGORY));
+  s->ethnicity_code = srv_strdup(ctx, PQgetvalue(r, i, SS_ETHNICITY));
+  s->degree_code = srv_strdup(ctx, PQgetvalue(r, i, SS_DEGREE));
+  s->home_town = srv_strdup(ctx, PQgetvalue(r, i, SS_HOME_TOWN));
+  s->version = strtoll(PQgetvalue(r, i, SS_VERSION), NULL, 10);
+  s->updated_at = srv_strdup(ctx, PQgetvalue(r, i, SS_UPDATED_AT));
+  return s;
+}
+
+int search_page(srv_ctx *ctx, const search_query *q, search_row **rows, size_t *n, long long *total) {
+  PGresult *r = page_rows(ctx->db, q, total);
+  if (!r) return -1;
+  *n = (size_t)PQntuples(r);
+  *rows = srv_alloc(ctx, (*n ? *n : 1) * sizeof **rows);
+  for (size_t i = 0; i < *n; i++) {
+    search_row *x = &(*rows)[i];
+    x->summary = row_summary(ctx, r, (int)i);
+    for (int k = 0; k < 3; k++) x->key[k] = srv_strdup(ctx, PQgetvalue(r, (int)i, SS_KEY1 + k));
+  }
+  PQclear(r);
+  return 0;
 }

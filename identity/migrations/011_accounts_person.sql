@@ -1,4 +1,4 @@
--- One person, one account (SPEC §4, 003 Đ5.3): at most one account that is not revoked per
+-- One person, one account (003 Đ5.3): at most one account that is not revoked per
 -- person record. A revoked account frees the person for the account of a new job; a disabled
 -- one does not, since it can be enabled again. Enforced here so two concurrent CreateAccount
 -- calls cannot both pass the service's own check.

@@ -167,33 +167,33 @@ static int test_keys(tok_keyring *kr, void *arg) {
   return tok_keyring_add(kr, kid, pem);
 }
 
-#define M(name, fn, flags) \
-  {"/hoso.test.v1.Echo/" name, &hoso__test__v1__echo_request__descriptor, \
-   &hoso__test__v1__echo_response__descriptor, fn, flags}
-
-static const srv_method methods[] = {
-    M("Echo", h_echo, SRV_PUBLIC),
-    M("Sleep", h_sleep, SRV_PUBLIC),
-    M("Whoami", h_echo, 0),
-    M("WhoamiPw", h_echo, SRV_PWCHANGE_OK),
-    M("Db", h_db, SRV_PUBLIC),
-    M("Fail", h_fail, SRV_PUBLIC),
-    M("Stats", h_stats, SRV_PUBLIC),
-    M("Collect", h_collect, SRV_PUBLIC | SRV_CLIENT_STREAM),
-    M("Spray", h_spray, SRV_PUBLIC | SRV_SERVER_STREAM),
+static const srv_rpc rpcs[] = {
+    SRV_RPC(Echo, h_echo),
+    SRV_RPC(Sleep, h_sleep),
+    SRV_RPC(Whoami, h_echo),
+    SRV_RPC_FLAGS(WhoamiPw, h_echo, SRV_PWCHANGE_OK),
+    SRV_RPC(Db, h_db),
+    SRV_RPC(Fail, h_fail),
+    SRV_RPC(Stats, h_stats),
+    SRV_RPC(Collect, h_collect),
+    SRV_RPC(Spray, h_spray),
 };
+
+/* echo.proto's descriptor set (tests/CMakeLists.txt): the access options of its methods. */
+extern const unsigned char echo_descriptor_set[];
+extern const size_t echo_descriptor_set_len;
 
 static const db_migration no_migrations[] = {{0, 0, 0}};
 
 int main(int argc, char **argv) {
   const srv_config cfg = {
       .service = "echo",
-      .addr_env = "HOSO_ECHO_ADDR",
-      .addr_default = "127.0.0.1:50099",
       .schema = "echo",
       .migrations = no_migrations,
-      .methods = methods,
-      .n_methods = sizeof methods / sizeof methods[0],
+      .api = &hoso__test__v1__echo__descriptor,
+      SRV_RPCS(rpcs),
+      .descriptor_set = echo_descriptor_set,
+      .descriptor_set_len = echo_descriptor_set_len,
       .load_keys = test_keys,
   };
   return srv_main(&cfg, argc, argv);

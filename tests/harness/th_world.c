@@ -12,6 +12,8 @@
 #include "records.pb-c.h"
 #include "th_world.h"
 
+#include "cfg.h"
+
 #define IDN "/hoso.identity.v1.Identity/"
 #define TEMP_PW "Mat-khau-tam-thoi-2026"
 #define FINAL_PW "Mat-khau-chinh-thuc-2026"
@@ -214,29 +216,42 @@ static int build(th_world *w) {
   for (size_t i = 0; i < sizeof acc / sizeof acc[0]; i++)
     if (!(*acc[i].tok = make_account(w, acc[i].user, acc[i].unit, acc[i].role, NULL))) return -1;
   if (make_service_client(w, "Dịch vụ điều chuyển (transfers)", w->transfers_client_id, sizeof w->transfers_client_id,
-                          NULL, 0, &w->tok_transfers) != 0)
+                          w->transfers_client_secret, sizeof w->transfers_client_secret, &w->tok_transfers) != 0)
     return -1;
-  /* The records service follows unit moves and merges as this client (unit_sync.c). */
+  /* The records service follows unit moves and merges as this client (common/unit_tree_follow.c). */
   return make_service_client(w, "Dịch vụ hồ sơ (records)", w->records_client_id, sizeof w->records_client_id,
                              w->records_client_secret, sizeof w->records_client_secret, NULL);
 }
 
-int th_world_records_start(th_world *w, th_svc *s) {
-  char id_addr[128], client[128], rec_id[128], rec_secret[160];
+int th_world_service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env) {
+  const cfg_service *svc = cfg_service_find(name);
+  if (!svc) {
+    fprintf(stderr, "th_world_service_start: %s is not in common/services.tsv\n", name);
+    return -1;
+  }
+  char bin[64], id_addr[128], rec_addr[128], tr_id[128], tr_secret[160], rec_id[128], rec_secret[160];
+  snprintf(bin, sizeof bin, "hoso-%s", name);
   snprintf(id_addr, sizeof id_addr, "HOSO_IDENTITY_ADDR=%s", w->identity.addr);
-  snprintf(client, sizeof client, "HOSO_TRANSFERS_CLIENT_ID=%s", w->transfers_client_id);
+  snprintf(rec_addr, sizeof rec_addr, "HOSO_RECORDS_ADDR=%s", w->records.addr);
+  snprintf(tr_id, sizeof tr_id, "HOSO_TRANSFERS_CLIENT_ID=%s", w->transfers_client_id);
   snprintf(rec_id, sizeof rec_id, "HOSO_RECORDS_CLIENT_ID=%s", w->records_client_id);
+  snprintf(tr_secret, sizeof tr_secret, "HOSO_TRANSFERS_CLIENT_SECRET=%s", w->transfers_client_secret);
   snprintf(rec_secret, sizeof rec_secret, "HOSO_RECORDS_CLIENT_SECRET=%s", w->records_client_secret);
-  const char *env[32];
+  const char *env[40];
   size_t n = 0;
   env[n++] = id_addr;
-  env[n++] = client;
+  int records = strcmp(name, "records") == 0;
+  if (w->records.pid > 0 && !records) env[n++] = rec_addr;
+  env[n++] = tr_id;
   env[n++] = rec_id;
-  env[n++] = rec_secret;
-  for (size_t i = 0; w->records_env && w->records_env[i] && n < 31; i++) env[n++] = w->records_env[i];
+  if (strcmp(name, "transfers") == 0) env[n++] = tr_secret;
+  if (records) env[n++] = rec_secret;
+  for (size_t i = 0; extra_env && extra_env[i] && n < 39; i++) env[n++] = extra_env[i];
   env[n] = NULL;
-  return th_svc_start(s, "hoso-records", "HOSO_RECORDS_ADDR", &w->pg, env);
+  return th_svc_start(s, bin, svc->addr_var, &w->pg, env);
 }
+
+int th_world_records_start(th_world *w, th_svc *s) { return th_world_service_start(w, "records", s, w->records_env); }
 
 int th_world_start(th_world *w, int start_records, const char *const *records_env) {
   memset(w, 0, sizeof *w);

@@ -26,6 +26,7 @@ typedef struct {
   char *tok_d2_reader;   /* READER of d2 */
   char *tok_transfers;   /* SERVICE token of the transfers service client (grant: root) */
   char transfers_client_id[64];
+  char transfers_client_secret[128]; /* its secret, for a transfers service started here */
   char records_client_id[64];       /* the records service client (grant: root), whose */
   char records_client_secret[128];  /* credentials records gets to follow the unit tree */
   const char *const *records_env;   /* the extra environment th_world_start was given */
@@ -40,6 +41,12 @@ int th_world_start(th_world *w, int start_records, const char *const *records_en
  * w->records): to start records again after th_svc_stop, or a second process on the same
  * database. 0 / -1. */
 int th_world_records_start(th_world *w, th_svc *s);
+/* Starts hoso-<name>, a service of common/services.tsv, into s (the caller stops it with
+ * th_svc_stop before th_world_stop): its address variable set to a free port, the world's
+ * HOSO_IDENTITY_ADDR and HOSO_RECORDS_ADDR (when records runs), the transfers and records client
+ * ids, and for transfers and records their own secret; extra_env ("K=V", NULL-terminated, may be NULL) after
+ * them (a later entry overrides). 0 / -1 (reason printed). */
+int th_world_service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env);
 /* Stops the services (their exit status must be 0) and destroys the cluster. 0 / -1. */
 int th_world_stop(th_world *w);
 

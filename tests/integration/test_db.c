@@ -600,6 +600,122 @@ static void test_rls_scope(void **state) {
   db_close(c);
 }
 
+/* --- widening the scope: srv_all_units ------------------------------------------------------ */
+
+/* Rows of people visible now, and the scope setting, in the current transaction. */
+static long people_seen(srv_ctx *ctx) {
+  PGresult *r = db_q(ctx->db, "SELECT count(*), current_setting('hoso.scope', true) FROM people", 0);
+  if (!r) return -1;
+  long n = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return n;
+}
+
+static const char *scope_now(srv_ctx *ctx) {
+  PGresult *r = db_q(ctx->db, "SELECT current_setting('hoso.scope', true)", 0);
+  if (!r) return "(error)";
+  const char *s = srv_strdup(ctx, PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return s;
+}
+
+typedef struct {
+  int ret;       /* what the widened body returns */
+  int fail;      /* it sets a status first (srv_fail) */
+  int bad_sql;   /* it runs a failing statement first */
+  int nest;      /* it widens again inside */
+  long seen, seen_nested;
+} widen_case;
+
+static int widened(srv_ctx *ctx, void *arg) {
+  widen_case *w = arg;
+  w->seen = people_seen(ctx);
+  if (w->nest) {
+    widen_case inner = {0};
+    if (srv_all_units(ctx, widened, &inner) != 0) return -1;
+    w->seen_nested = people_seen(ctx); /* still widened: the outer call sets it back */
+  }
+  if (w->bad_sql && db_cmd(ctx->db, "SELECT no_such_column FROM people", 0) == 0) return 0;
+  if (w->fail) srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "x: not there");
+  return w->ret;
+}
+
+typedef struct {
+  long before, after[5];
+  const char *scope_after[5];
+  int rc[5];
+  long narrowed_after;
+  const char *narrowed_scope;
+} widen_run;
+
+/* Every way out of the widened body, one after the other in one transaction: after each, the
+ * caller's scope again (one row of two visible). */
+static int widen_tx(srv_ctx *ctx, void *arg) {
+  widen_run *run = arg;
+  widen_case cases[5] = {{.ret = 0}, {.ret = DB_TX_ROLLBACK, .fail = 1}, {.ret = -1, .fail = 1}, {.ret = 1},
+                         {.ret = 0, .nest = 1}};
+  run->before = people_seen(ctx);
+  for (int i = 0; i < 5; i++) {
+    run->rc[i] = srv_all_units(ctx, widened, &cases[i]);
+    grpc_status_code code;
+    srv_fail_take(ctx, &code); /* the test goes on in the same transaction */
+    if (cases[i].seen != 2 || (cases[i].nest && cases[i].seen_nested != 2)) run->rc[i] = 99;
+    run->after[i] = people_seen(ctx);
+    run->scope_after[i] = scope_now(ctx);
+  }
+  /* A scope narrowed on purpose is the one set back. */
+  if (srv_set_scope(ctx, "1.2") != 0) return -1;
+  widen_case c = {.ret = 0};
+  if (srv_all_units(ctx, widened, &c) != 0 || c.seen != 2) return -1;
+  run->narrowed_after = people_seen(ctx);
+  run->narrowed_scope = scope_now(ctx);
+  return 0;
+}
+
+static int widen_bad_sql_tx(srv_ctx *ctx, void *arg) {
+  widen_case c = {.bad_sql = 1};
+  *(int *)arg = srv_all_units(ctx, widened, &c);
+  return *(int *)arg;
+}
+
+static void test_all_units_restores_scope(void **state) {
+  (void)state;
+  db_conn *c = open_migrated("widen", migs_rls);
+  tx_case t = {.sql = "INSERT INTO people VALUES (1, '1.2'), (2, '1.3.5')", .ret = 0};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", tx_fn, &t), 0);
+  tok_claims who;
+  memset(&who, 0, sizeof who);
+  snprintf(who.sub, sizeof who.sub, "acct-9");
+  snprintf(who.scope, sizeof who.scope, "1.3");
+  srv_ctx *ctx = srv_job_new(c, "/hoso.test/Widen");
+  assert_non_null(ctx);
+  ctx->auth = &who;
+  widen_run run;
+  memset(&run, 0, sizeof run);
+  assert_int_equal(srv_tx(ctx, DB_READ_COMMITTED, widen_tx, &run), 0);
+  assert_int_equal(run.before, 1);
+  const int want_rc[5] = {0, DB_TX_ROLLBACK, -1, 1, 0};
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(run.rc[i], want_rc[i]);
+    assert_int_equal(run.after[i], 1);
+    assert_string_equal(run.scope_after[i], "1.3");
+  }
+  assert_int_equal(run.narrowed_after, 1);
+  assert_string_equal(run.narrowed_scope, "1.2");
+  /* A failed statement aborts the transaction: nothing more runs in it, and it is rolled back
+   * with its widened setting; the next transaction has the caller's scope. */
+  srv_job_reset(ctx);
+  ctx->auth = &who;
+  int rc = 0;
+  assert_int_equal(srv_tx(ctx, DB_READ_COMMITTED, widen_bad_sql_tx, &rc), -1);
+  assert_int_equal(rc, -1);
+  srv_job_reset(ctx);
+  ctx->auth = &who;
+  assert_int_equal(visible(c, who.scope), 1);
+  srv_job_free(ctx);
+  db_close(c);
+}
+
 /* --- prepared statements ------------------------------------------------------------------ */
 
 /* How many times this session ran the prepared statement whose text is sql (-1: not prepared). */
@@ -981,16 +1097,29 @@ typedef struct {
   int ret; /* what the transaction body returns */
 } idem_arg;
 
+/* A call of /hoso.test/Create by `actor` on connection c, as a handler sees it. The caller
+ * frees it with srv_job_free. */
+static srv_ctx *idem_call(db_conn *c, const char *actor, tok_claims *who) {
+  srv_ctx *ctx = srv_job_new(c, "/hoso.test/Create");
+  assert_non_null(ctx);
+  memset(who, 0, sizeof *who);
+  snprintf(who->sub, sizeof who->sub, "%s", actor);
+  ctx->auth = who;
+  return ctx;
+}
+
 static int idem_fn(db_conn *c, void *arg) {
   idem_arg *a = arg;
-  a->rc = idem_begin(c, a->actor, "/hoso.test/Create", a->rid, a->target, sizeof a->target);
-  if (a->rc < 0) return -1;
-  if (a->claimed) sem_post(a->claimed);
-  if (a->slow_ms) usleep((useconds_t)a->slow_ms * 1000);
-  if (a->rc == 0 && a->done_target &&
-      idem_done(c, a->actor, "/hoso.test/Create", a->rid, a->done_target) < 0)
-    return -1;
-  return a->ret;
+  tok_claims who;
+  srv_ctx *ctx = idem_call(c, a->actor, &who);
+  int ret = a->ret;
+  a->rc = idem_begin(ctx, a->rid, a->target, sizeof a->target);
+  if (a->rc < 0) ret = -1;
+  if (a->rc >= 0 && a->claimed) sem_post(a->claimed);
+  if (a->rc >= 0 && a->slow_ms) usleep((useconds_t)a->slow_ms * 1000);
+  if (a->rc == 0 && a->done_target && idem_done(ctx, a->rid, a->done_target) < 0) ret = -1;
+  srv_job_free(ctx);
+  return ret;
 }
 
 static void *idem_thread(void *arg) {
@@ -1053,9 +1182,12 @@ static void test_idempotency(void **state) {
 
   /* a target that does not fit the caller's buffer is an error, never a cut id */
   char small[2];
+  tok_claims who;
+  srv_ctx *ctx = idem_call(c, "acct-1", &who);
   assert_int_equal(db_cmd(c, "BEGIN", 0), 0);
-  assert_int_equal(idem_begin(c, "acct-1", "/hoso.test/Create", "req-3", small, sizeof small), -1);
+  assert_int_equal(idem_begin(ctx, "req-3", small, sizeof small), -1);
   assert_int_equal(db_cmd(c, "ROLLBACK", 0), 0);
+  srv_job_free(ctx);
   db_close(c);
 }
 
@@ -1141,8 +1273,9 @@ int main(void) {
       cmocka_unit_test(test_audit_sql_hash_matches_c),
       cmocka_unit_test(test_idempotency),
       cmocka_unit_test(test_reconnect),
-      /* last: its connections would shift the audit chains test_audit_chain counts on */
+      /* last: their connections would shift the audit chains test_audit_chain counts on */
       cmocka_unit_test(test_prepared_statements),
+      cmocka_unit_test(test_all_units_restores_scope),
   };
   return cmocka_run_group_tests(tests, setup_cluster, teardown_cluster);
 }

@@ -644,7 +644,7 @@ static void test_request_id_is_idempotent(void **state) {
   free_msg(first);
 }
 
-/* One person, one account (SPEC §4): a second live account for the same record is refused;
+/* One person, one account (003 Đ5.3): a second live account for the same record is refused;
  * after the first is revoked (the person changed jobs) the new one may be made. */
 static void test_one_person_one_account(void **state) {
   (void)state;

@@ -234,7 +234,7 @@ static int teardown(void **state) {
 
 /* ------------------------------------------------------------- tests -------------------- */
 
-/* A unit administrator creates the accounts of its own people (SPEC §1): in its unit and in
+/* A unit administrator creates the accounts of its own people : in its unit and in
  * every unit below it, with roles it holds itself. */
 static void test_unit_admin_creates_in_subtree(void **state) {
   (void)state;

@@ -670,7 +670,7 @@ static void test_move_refusals(void **state) {
 }
 
 /* MergeUnits A into B: A's child moves under B, A's account is revoked and its session ended
- * (SPEC §1: accounts of a dissolved unit are revoked), A stays dissolved with merged_into_id and
+ * (accounts of a dissolved unit are revoked), A stays dissolved with merged_into_id and
  * its name in history, B records ABSORBED; a repeated request_id returns the first result and
  * changes nothing, and a dissolved unit refuses further changes. */
 static void test_merge(void **state) {
@@ -788,7 +788,7 @@ static void test_merge_refusals(void **state) {
   free_msg(u);
 }
 
-/* A UNIT_ADMIN of district 1 sees its own subtree and nothing beside or above it (SPEC §1:
+/* A UNIT_ADMIN of district 1 sees its own subtree and nothing beside or above it (001 Đ6:
  * never a sibling's or a parent's), and cannot manage units at all (SYSTEM_ADMIN only). */
 static void test_unit_admin_scope(void **state) {
   (void)state;

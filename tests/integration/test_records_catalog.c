@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -17,10 +18,18 @@
 #include "th_world.h"
 
 /* catalog_check lives in the records binary, which is not a library: the cache tests below
- * compile it in, so this process is a second records process sharing the database. */
-#include "../../records/catalog.c"
+ * are built with records/catalog.c and its store (tests/CMakeLists.txt), so this process is a
+ * second records process sharing the database. */
+#include "catalog.h"
+#include "records.h"
 
 #define REC "/hoso.records.v1.Records/"
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 typedef Hoso__Records__V1__CatalogEntry Entry;
 typedef Hoso__Records__V1__ListCatalogResponse ListResp;

@@ -341,7 +341,7 @@ static void test_create_and_get(void **state) {
                    1);
 }
 
-/* Scope (SPEC §1): a unit sees its own records and every unit's below it, never a sibling's;
+/* Scope (001 Đ6): a unit sees its own records and every unit's below it, never a sibling's;
  * rights come from the roles; a person reads their own record only. */
 static void test_roles_and_scope(void **state) {
   (void)state;

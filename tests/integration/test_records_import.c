@@ -376,7 +376,7 @@ static void test_permissions_and_fields(void **state) {
   th_expect(import(NULL, w.d1_id, CSV, good_csv, 0, 0, NULL, &r, &st), &st, GRPC_STATUS_UNAUTHENTICATED, NULL);
   th_expect(import(w.tok_d1_updater, "", CSV, good_csv, 0, 0, NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT, "unit_id");
   th_expect(import(w.tok_d1_updater, w.d1_id, 0, good_csv, 0, 0, NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT, "format");
-  /* rec_unit_path answers an unknown unit as a bad argument naming the field. */
+  /* unit_tree_path answers an unknown unit as a bad argument naming the field. */
   th_expect(import(w.tok_d1_updater, "999999", CSV, good_csv, 0, 0, NULL, &r, &st), &st, GRPC_STATUS_INVALID_ARGUMENT, "unit_id");
   assert_int_equal(n_records(), before);
   /* The UPDATER of d1 may import into d1u below it. */

@@ -1,4 +1,4 @@
-/* Row-level security behind the records service's own scope check (GUIDE: defence in depth):
+/* Row-level security behind the records service's own scope check (defence in depth):
  * every table of schema records with a unit column, found from information_schema so tables
  * added later are covered too, forces RLS, and a query as the service's role with another
  * district's scope set returns none of district 1's rows. */

@@ -1,4 +1,4 @@
-/* Records follow identity's unit tree (records/unit_sync.c): a moved unit's records are found
+/* Records follow identity's unit tree (common/unit_tree_follow.c with records/follow_units.c): a moved unit's records are found
  * and read from the new parent only, a merged unit's records become the successor's with a
  * version and an audit row, and each change is applied once, in order, across restarts. */
 #include <setjmp.h>
@@ -135,12 +135,12 @@ static long long feed_last(void) {
   return last;
 }
 
-static long long cursor(void) { return sql_long("SELECT last_seq FROM records.unit_sync_cursor", NULL, NULL); }
+static long long cursor(void) { return sql_long("SELECT last_seq FROM records.unit_tree_cursor", NULL, NULL); }
 
 /* Waits until records has applied every change identity has made. The cursor advances in the
  * transaction that applies the change, so once it is there every record, version and audit
  * row of the change is committed, and records has emptied its unit-path cache before that
- * commit (unit_sync.c apply()). Up to 60 s: a round that fails (an identity call gives up after
+ * commit (unit_tree_follow.c apply()). Up to 60 s: a round that fails (an identity call gives up after
  * 5 s) is retried only after a pause that doubles up to 6.4 s, so on a loaded machine a couple
  * of failed rounds take well over the 20 s this used to allow. */
 static void wait_synced(void) {
@@ -220,7 +220,7 @@ static void test_move(void **state) {
   /* The unit itself is now outside district 1's scope (identity says so). */
   th_expect(search_status(w.tok_d1_reader, x, &st), &st, GRPC_STATUS_PERMISSION_DENIED, NULL);
   assert_int_equal(versions(rx), 1);
-  assert_int_equal(sql_long("SELECT moved_records FROM records.unit_changes_applied ORDER BY seq DESC LIMIT 1", NULL,
+  assert_int_equal(sql_long("SELECT (counts->>'moved_records')::bigint FROM records.unit_tree_applied ORDER BY seq DESC LIMIT 1", NULL,
                             NULL),
                    2);
 }
@@ -359,7 +359,7 @@ static void test_restart_and_two_processes(void **state) {
   restart_channel();
   wait_synced();
   assert_int_equal(versions(rm), 2);
-  assert_int_equal(sql_long("SELECT count(*) FROM records.unit_changes_applied WHERE unit_id = $1::bigint", m, NULL), 1);
+  assert_int_equal(sql_long("SELECT count(*) FROM records.unit_tree_applied WHERE unit_id = $1::bigint", m, NULL), 1);
   /* The move while stopped: re-filed once, and no version (a move is not a change of the dossier). */
   char want_v[128];
   snprintf(want_v, sizeof want_v, "%s.%s", w.d2_path, v);
@@ -369,7 +369,7 @@ static void test_restart_and_two_processes(void **state) {
   assert_string_equal(moved->managing_unit_path, want_v);
   protobuf_c_message_free_unpacked(&moved->base, NULL);
   assert_int_equal(versions(rv), 1);
-  assert_int_equal(sql_long("SELECT count(*) FROM records.unit_changes_applied WHERE unit_id = $1::bigint", v, NULL), 1);
+  assert_int_equal(sql_long("SELECT count(*) FROM records.unit_tree_applied WHERE unit_id = $1::bigint", v, NULL), 1);
 
   th_svc second;
   assert_int_equal(th_world_records_start(&w, &second), 0);
@@ -378,7 +378,7 @@ static void test_restart_and_two_processes(void **state) {
   usleep(500000); /* several more rounds of both processes */
   assert_int_equal(versions(rm2), 2);
   assert_int_equal(versions(rm), 2);
-  assert_int_equal(sql_long("SELECT count(*) FROM records.unit_changes_applied WHERE unit_id = $1::bigint", m2, NULL), 1);
+  assert_int_equal(sql_long("SELECT count(*) FROM records.unit_tree_applied WHERE unit_id = $1::bigint", m2, NULL), 1);
   assert_int_equal(sql_long("SELECT count(*) FROM records.audit_log WHERE action = 'RECORD_UNIT_MERGED' AND target_id = $1",
                             rm2, NULL),
                    1);
@@ -421,9 +421,9 @@ static void test_two_changes_in_order(void **state) {
   char s1[32];
   snprintf(s1, sizeof s1, "%lld", first);
   /* Applied in number order, each exactly once, the first moving the record, then the second. */
-  assert_int_equal(sql_long("SELECT count(*) FROM records.unit_changes_applied WHERE seq >= $1::bigint", s1, NULL), 2);
-  assert_int_equal(sql_long("SELECT moved_records FROM records.unit_changes_applied WHERE seq = $1::bigint", s1, NULL), 1);
-  assert_int_equal(sql_long("SELECT moved_records FROM records.unit_changes_applied WHERE seq = $1::bigint + 1", s1, NULL),
+  assert_int_equal(sql_long("SELECT count(*) FROM records.unit_tree_applied WHERE seq >= $1::bigint", s1, NULL), 2);
+  assert_int_equal(sql_long("SELECT (counts->>'moved_records')::bigint FROM records.unit_tree_applied WHERE seq = $1::bigint", s1, NULL), 1);
+  assert_int_equal(sql_long("SELECT (counts->>'moved_records')::bigint FROM records.unit_tree_applied WHERE seq = $1::bigint + 1", s1, NULL),
                    1);
 }
 

@@ -124,3 +124,23 @@ interop_stop() {
   [ "$rc" -eq 0 ] || { echo "$NAME: $name exited with status $rc after SIGTERM" >&2; exit 1; }
   echo "ok - $name stopped cleanly"
 }
+
+# interop_wait_gateway ADDR PID...: waits (up to 60 s) until the gateway at ADDR answers /readyz
+# 200 (every backend it checks serves); fails at once when one of the PIDs has exited.
+interop_wait_gateway() {
+  local addr="$1" i p
+  shift
+  ready() {
+    (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}" &&
+      printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3 &&
+      IFS= read -r -t 2 line <&3 && [[ "$line" == "HTTP/1.1 200 "* ]]) 2>/dev/null
+  }
+  for ((i = 0; i < 600; i++)); do
+    ready && return 0
+    for p in "$@"; do
+      kill -0 "$p" 2>/dev/null || { echo "$NAME: a service exited during start-up" >&2; exit 1; }
+    done
+    sleep 0.1
+  done
+  ready || { echo "$NAME: the gateway was not ready within 60 s" >&2; exit 1; }
+}

@@ -139,6 +139,41 @@ static const char *jstr(json_t *o, const char *key) {
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* The service table (common/services.tsv) as the build compiled it: identity first, the
+ * gateway last and marked as such, each address from its variable or its default port on
+ * 127.0.0.1; a service outside the table (a test service) has HOSO_<NAME>_ADDR and no default. */
+static void test_service_table(void **state) {
+  (void)state;
+  assert_true(cfg_services_count >= 3);
+  assert_string_equal(cfg_services[0].name, "identity");
+  assert_string_equal(cfg_services[cfg_services_count - 1].name, "gateway");
+  assert_int_equal(cfg_services[cfg_services_count - 1].gateway, CFG_GATEWAY_SELF);
+  assert_null(cfg_services[cfg_services_count].name);
+  const cfg_service *id = cfg_service_find("identity");
+  assert_non_null(id);
+  assert_string_equal(id->addr_var, "HOSO_IDENTITY_ADDR");
+  assert_int_equal(id->gateway, CFG_GATEWAY_YES);
+  assert_string_equal(id->default_addr, "127.0.0.1:50051");
+  assert_null(cfg_service_find("Identity"));
+  assert_null(cfg_service_find(NULL));
+  unsetenv("HOSO_IDENTITY_ADDR");
+  assert_string_equal(cfg_service_addr("identity"), "127.0.0.1:50051");
+  setenv("HOSO_IDENTITY_ADDR", "10.0.0.7:6000", 1);
+  assert_string_equal(cfg_service_addr("identity"), "10.0.0.7:6000");
+  unsetenv("HOSO_IDENTITY_ADDR");
+  for (size_t i = 0; i < cfg_services_count; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "127.0.0.1:%d", cfg_services[i].port);
+    assert_string_equal(cfg_services[i].default_addr, want);
+  }
+  unsetenv("HOSO_ECHO_ADDR");
+  assert_null(cfg_service_addr("echo"));
+  setenv("HOSO_ECHO_ADDR", "127.0.0.1:1", 1);
+  assert_string_equal(cfg_service_addr("echo"), "127.0.0.1:1");
+  unsetenv("HOSO_ECHO_ADDR");
+  assert_null(cfg_service_addr(""));
+}
+
 static void test_log_escaping(void **state) {
   (void)state;
   setenv("HOSO_LOG_LEVEL", "info", 1);
@@ -324,7 +359,8 @@ static void test_log_threads(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cfg_str),         cmocka_unit_test(test_cfg_int),
-      cmocka_unit_test(test_cfg_bool),        cmocka_unit_test(test_log_escaping),
+      cmocka_unit_test(test_cfg_bool),        cmocka_unit_test(test_service_table),
+      cmocka_unit_test(test_log_escaping),
       cmocka_unit_test(test_log_level_filter), cmocka_unit_test(test_log_long_message),
       cmocka_unit_test(test_log_threads),     cmocka_unit_test(test_log_fields),
   };

@@ -175,6 +175,26 @@ static void test_ids(void **state) {
   assert_non_null(val_id(NULL));
 }
 
+/* One rule for every request_id of the contract: empty (not tracked), or up to 128 printable
+ * ASCII characters without spaces; a UUID fits, text that NFC could change does not. */
+static void test_request_ids(void **state) {
+  (void)state;
+  assert_null(val_request_id(NULL));
+  assert_null(val_request_id(""));
+  assert_null(val_request_id("3f1c9a52-7d4e-4b8a-9c1e-2a6f0b9d8e71"));
+  assert_null(val_request_id("import-2026-05-01:batch#3"));
+  char s[130];
+  memset(s, 'x', 128);
+  s[128] = 0;
+  assert_null(val_request_id(s));
+  s[128] = 'x', s[129] = 0;
+  assert_string_equal(val_request_id(s), "must be at most 128 characters");
+  assert_string_equal(val_request_id("has space"), "must be printable ASCII without spaces");
+  assert_non_null(val_request_id("tab\there"));
+  assert_non_null(val_request_id("Nguy\xe1\xbb\x85n"));
+  assert_non_null(val_request_id("del\x7f"));
+}
+
 static void test_page_size(void **state) {
   (void)state;
   assert_int_equal(val_page_size(0), 50);
@@ -253,6 +273,7 @@ int main(void) {
       cmocka_unit_test(test_text),
       cmocka_unit_test(test_username_code),
       cmocka_unit_test(test_ids),
+      cmocka_unit_test(test_request_ids),
       cmocka_unit_test(test_page_size),
       cmocka_unit_test(test_dates),
       cmocka_unit_test(test_page_tokens),

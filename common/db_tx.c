@@ -1,0 +1,135 @@
+/* Transactions (db_tx): BEGIN and the row-level scope queued with the body's first statement,
+ * COMMIT checked, the whole body retried with jittered back-off on serialization failure. */
+#include "db_int.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+/* Ends whatever transaction is open without touching the recorded error (it says why). */
+void db__rollback_quietly(db_conn *c) {
+  db__later_clear(c); /* queued, never sent: nothing to undo */
+  if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) return;
+  PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+  if (ts == PQTRANS_IDLE) return;
+  if (ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR) {
+    c->broken = 1;
+    return;
+  }
+  PGresult *r = PQexec(c->pg, "ROLLBACK");
+  if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) c->broken = 1;
+  PQclear(r);
+}
+
+/* Per-thread xorshift for retry jitter: two transactions that just collided must not retry
+ * in lock step, and rand() is neither thread-safe nor worth a lock here. */
+static uint32_t jitter(uint32_t bound) {
+  static _Thread_local uint32_t s;
+  if (!s) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    s = (uint32_t)ts.tv_nsec ^ (uint32_t)(uintptr_t)&s ^ 0x9e3779b9u;
+    if (!s) s = 1;
+  }
+  s ^= s << 13;
+  s ^= s >> 17;
+  s ^= s << 5;
+  return bound ? s % bound : 0;
+}
+
+static void backoff(int attempt) {
+  /* 0.5–2 ms after the first collision, doubling: short enough to stay inside a call's
+   * deadline, random enough to break the tie */
+  uint32_t max_us = 2000u << (attempt - 1);
+  uint32_t us = 500 + jitter(max_us);
+  struct timespec ts = {0, (long)us * 1000};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+#define DB_TX_TRIES 5
+
+/* BEGIN and the transaction's settings are queued, not sent: they go out in one pipeline with
+ * the body's first statement (PostgreSQL takes the snapshot at that statement anyway), so a
+ * transaction costs no round trip of its own. Scope and actor stay parameters. */
+static int begin_later(db_conn *c, const char *begin, const char *scope, const char *actor) {
+  static const char set_sql[] =
+      "SELECT set_config('hoso.scope', $1, true), set_config('hoso.actor', $2, true)";
+  const char *p[2] = {scope ? scope : "", actor ? actor : ""};
+  if (!c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+    c->broken = 1;
+    db__set_err(c, DB_UNAVAILABLE, "", "", "not connected to PostgreSQL");
+    return -1;
+  }
+  db__later_clear(c);
+  if (db__later_add(c, begin, 0, NULL) < 0 || db__later_add(c, set_sql, 2, p) < 0) {
+    db__later_clear(c);
+    return -1;
+  }
+  return 0;
+}
+
+int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx_fn fn,
+          void *arg) {
+  static const char *const begin[] = {
+      "BEGIN ISOLATION LEVEL READ COMMITTED",
+      "BEGIN ISOLATION LEVEL REPEATABLE READ",
+      "BEGIN ISOLATION LEVEL SERIALIZABLE",
+  };
+  if (isolation < DB_READ_COMMITTED || isolation > DB_SERIALIZABLE) {
+    db__set_err(c, DB_OTHER, "", "", "db_tx: unknown isolation level");
+    return -1;
+  }
+  if (c->in_tx) {
+    db__set_err(c, DB_OTHER, "", "", "db_tx: nested transaction");
+    return -1;
+  }
+  for (int attempt = 1;; attempt++) {
+    db_err_clear(c);
+    if (db_ensure(c) < 0) return -1;
+    c->in_tx = 1;
+    int rc = -1;
+    if (begin_later(c, begin[isolation], scope, actor) == 0) {
+      rc = fn(c, arg);
+      if (rc == 0) {
+        /* with statements still queued (BEGIN at least) nothing has run unseen: the COMMIT
+         * carries them and fails if any of them does */
+        if (c->n_later == 0 && PQtransactionStatus(c->pg) != PQTRANS_INTRANS) {
+          /* fn ignored a failed statement: COMMIT would silently roll back */
+          if (c->kind == DB_OK)
+            db__set_err(c, DB_OTHER, "", "", "transaction body returned success after an error");
+          rc = -1;
+        } else {
+          PGresult *r = db_exec(c, "COMMIT", 0, NULL);
+          if (!r) {
+            rc = -1;
+          } else {
+            if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+              db__set_err(c, DB_OTHER, "", "", "COMMIT did not commit");
+              rc = -1;
+            }
+            PQclear(r);
+          }
+        }
+      } else if (rc != DB_TX_ROLLBACK) {
+        rc = -1;
+      }
+    }
+    if (rc != 0) db__rollback_quietly(c);
+    c->in_tx = 0;
+    if (rc == 0) return 0;
+    if (rc == DB_TX_ROLLBACK) return DB_TX_ROLLBACK;
+    if (c->kind == DB_SERIALIZATION && attempt < DB_TX_TRIES) {
+      log_debug("transaction retry %d after %s: %s", attempt, c->sqlstate, c->message);
+      backoff(attempt);
+      continue;
+    }
+    return -1;
+  }
+}
+
+int db_set_scope(db_conn *c, const char *scope) {
+  return db_cmd(c, "SELECT set_config('hoso.scope', $1, true)", 1, scope ? scope : "");
+}

@@ -1,0 +1,48 @@
+/* Calls from one service to another: the process's one channel to each service of the service
+ * table, and calls made as the service itself through its service client (ServiceLogin, the
+ * token cached and renewed before it expires, calls retried while the other side is down). */
+#ifndef HOSO_SVC_CLIENT_H
+#define HOSO_SVC_CLIENT_H
+
+#include <grpc/grpc.h>
+#include <protobuf-c/protobuf-c.h>
+#include "cli.h"
+#include "tok.h"
+
+/* The process's channel to `service` (a name of common/services.tsv), opened on first use at
+ * cfg_service_addr(service) with the TLS settings of the environment (cli_open). NULL when it
+ * cannot be made (logged; asked again next time). Thread-safe; kept until the process ends. */
+cli_chan *svc_channel(const char *service);
+
+/* A service client of this process: the account identity issued for it (CreateServiceClient,
+ * ./hoso up's `hoso-seed service-clients`), whose grant is the units it may act on. */
+typedef struct svc_client svc_client;
+
+/* The client named by HOSO_<SERVICE>_CLIENT_ID and HOSO_<SERVICE>_CLIENT_SECRET (service:
+ * "records" → HOSO_RECORDS_CLIENT_ID). NULL when either is unset (the caller says what is off
+ * without it) or on out of memory. Nothing is asked of identity until the first call. */
+svc_client *svc_client_from_env(const char *service);
+void svc_client_free(svc_client *c);
+const char *svc_client_id(const svc_client *c);
+
+/* Makes sure the client holds a token with more than SVC_RENEW_BEFORE_S seconds left, logging in
+ * (ServiceLogin, retried while identity is UNAVAILABLE) when it does not, and copies the token's
+ * claims, verified with identity's public keys like any caller's, to *claims: the actor of what
+ * the caller writes as the service. 0, or -1 (logged: warn for an outage, error for a refusal). */
+#define SVC_RENEW_BEFORE_S 120
+int svc_client_login(svc_client *c, tok_claims *claims);
+
+/* One unary call to `service`'s `method` ("/hoso.identity.v1.Identity/ListUnitChanges") as the
+ * client, with a deadline of SVC_CALL_TIMEOUT_MS per attempt: logs in first when needed; a
+ * refused token (UNAUTHENTICATED: keys rotated, token revoked) makes it log in again and try once
+ * more; UNAVAILABLE is tried again up to SVC_RETRIES times, 100 ms later, then 200, 400 ...
+ * Only for calls that are safe to repeat (reads, or writes keyed by an idempotency key). On OK
+ * *out is the response (free with protobuf_c_message_free_unpacked(*out, NULL)). The status,
+ * with the other side's message in st. An outage is logged as a warning, a refused client
+ * (UNAUTHENTICATED, PERMISSION_DENIED) as an error; other answers are the caller's to judge. */
+#define SVC_CALL_TIMEOUT_MS 5000
+#define SVC_RETRIES 4
+grpc_status_code svc_call(svc_client *c, const char *service, const char *method, const ProtobufCMessage *req,
+                          const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **out, cli_status *st);
+
+#endif
