@@ -244,7 +244,6 @@ void srv_audit_base(srv_ctx *ctx, audit_entry *e);
  * INTERNAL set when the detail cannot be serialized). */
 int srv_audit(srv_ctx *ctx, const audit_entry *fields, json_t *detail);
 
-
 /* A context for work outside any call (a service's background job, e.g. records' unit sync),
  * so that the job uses the same helpers as a handler (srv_tx, srv_fail, srv_audit, the arena):
  * no metadata, no deadline, no client. The job sets ctx->auth (its own claims, which must

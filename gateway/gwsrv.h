@@ -178,7 +178,7 @@ grpc_status_code gw_call_as_client(gw_req *r, const gw_method *m, ProtobufCMessa
 struct cli_stream *gw_stream_open(gw_req *r, const gw_method *m, int timeout_ms, cli_status *st);
 /* 1 when every backend /readyz checks (HOSO_GATEWAY_READY_BACKENDS, else those whose address
  * variable is set, else all) answers SERVING on every address; else 0 and why names the first
- * one that does not. */
+ * one that does not (its name only: the address goes to the log). */
 int gw_ready(char *why, size_t n);
 
 /* ---- browser sessions (auth_cookie.c) ------------------------------------------------------ */
@@ -188,7 +188,9 @@ int gw_ready(char *why, size_t n);
  * request that changes state. 0, or 403 with why. */
 int gw_auth_before(gw_req *r, const gw_method *m, ProtobufCMessage *req, int state_changing,
                    char *why, size_t n);
-/* After the call: session cookies set by Login/Refresh/ChangePassword, cleared by Logout. */
+/* After the call: session cookies set by Login/Refresh/ChangePassword for a browser (Fetch
+ * Metadata or Origin header) or a session already in cookies, and then the tokens taken out of
+ * the reply (resp is changed); cleared by Logout. */
 void gw_auth_after(gw_req *r, const gw_method *m, grpc_status_code code,
                    const ProtobufCMessage *resp);
 /* Constant-time equality of two NUL-terminated strings (length may leak, contents do not). */

@@ -205,13 +205,16 @@ int gw_ready(char *why, size_t n) {
   for (size_t i = 0; i < NB; i++) {
     backend *b = &B[i];
     if (!checked(b, any_explicit)) continue;
+    /* The reason goes to whoever asks /readyz; where the backends live goes to the log. */
     if (!b->n_addrs) {
-      snprintf(why, n, "%s: no address (set %s)", b->name, b->env);
+      log_warn("readiness: backend %s has no address (set %s)", b->name, b->env);
+      snprintf(why, n, "%s is not configured", b->name);
       return 0;
     }
     for (size_t a = 0; a < b->n_addrs; a++) {
       if (!cli_health(b->ch[a * b->per_addr], gw_cfg.ready_timeout_ms)) {
-        snprintf(why, n, "%s at %s is not serving", b->name, b->addrs[a]);
+        log_warn("readiness: backend %s at %s is not serving", b->name, b->addrs[a]);
+        snprintf(why, n, "%s is not serving", b->name);
         return 0;
       }
     }

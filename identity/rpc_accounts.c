@@ -12,7 +12,7 @@
 #include "store_accounts.h"
 #include "store_sessions.h"
 #include "store_units.h"
-#include "store_throttle.h"
+#include "throttle.h"
 #include "val.h"
 
 /* Account status values of proto AccountStatus and of the status column. */

@@ -324,9 +324,18 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
       if (v) env_setf(&env, keep[i], v);
     }
     if (pg) env_setf(&env, "HOSO_PG_DSN", pg->dsn);
+    if (pg && pg->kek[0]) env_setf(&env, "HOSO_KEY_ENCRYPTION_KEY", pg->kek);
+    if (pg) env_setf(&env, "HOSO_PG_MIGRATE_DSN", pg->migrate_dsn);
+    if (pg && pg->audit_key[0]) {
+      env_setf(&env, "HOSO_AUDIT_CHECKPOINT_KEY", pg->audit_key);
+      env_setf(&env, "HOSO_AUDIT_CHECKPOINT_FILE", pg->audit_file);
+    }
     env_setf(&env, addr_env, s->addr);
     env_setf(&env, "HOSO_LOG_LEVEL", "info");
     env_setf(&env, "HOSO_ADMIN_PASSWORD", TH_ADMIN_PASSWORD);
+    /* Services refuse plaintext unless told: tests speak it (a test giving certificates gets
+     * TLS all the same) and say so, as a developer must. */
+    env_setf(&env, "HOSO_PLAINTEXT", "1");
     for (size_t i = 0; extra_env && extra_env[i]; i++) env_set(&env, extra_env[i]);
 
     pid_t pid = spawn_service(path, env.v, s->log);

@@ -21,16 +21,23 @@
 grpc_status_code th_call(cli_chan *ch, const char *method, const void *req,
                          const ProtobufCMessageDescriptor *resp_desc, void **resp,
                          const char *token, cli_status *st) {
+  return th_call_from(ch, NULL, method, req, resp_desc, resp, token, st);
+}
+
+grpc_status_code th_call_from(cli_chan *ch, const char *addr, const char *method, const void *req,
+                              const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
+                              cli_status *st) {
   cli_status local;
   if (!st) st = &local;
   ProtobufCMessage *out = NULL;
   char bearer[4096];
-  cli_md md[1];
+  cli_md md[2];
   size_t n = 0;
   if (token) {
     snprintf(bearer, sizeof bearer, "Bearer %s", token);
     md[n++] = (cli_md){"authorization", bearer};
   }
+  if (addr) md[n++] = (cli_md){"x-forwarded-for", addr};
   grpc_status_code c = cli_call(ch, method, req, resp_desc, &out, md, n, 15000, st);
   if (resp) *resp = out;
   else if (out) protobuf_c_message_free_unpacked(out, NULL);

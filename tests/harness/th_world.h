@@ -70,6 +70,11 @@ char *th_world_account_token(th_world *w, const char *username, const char *unit
 grpc_status_code th_call(cli_chan *ch, const char *method, const void *req,
                          const ProtobufCMessageDescriptor *resp_desc, void **resp,
                          const char *token, cli_status *st);
+/* th_call as if from the client address addr (x-forwarded-for: the service must take the test
+ * for the gateway, e.g. HOSO_TRUSTED_PROXIES=127.0.0.1 in plaintext); NULL: th_call. */
+grpc_status_code th_call_from(cli_chan *ch, const char *addr, const char *method, const void *req,
+                              const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
+                              cli_status *st);
 
 /* The lines of a service log (th_svc.log) that tell of a fault inside the service (an
  * error-level line, a sanitizer report), each printed to stderr; returns how many. A test whose

@@ -7,6 +7,7 @@
 // Every page is also watched for Content-Security-Policy violations. Screenshots at 1366x768.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -34,16 +35,32 @@ async function check(name, fn) {
 }
 
 // ---- setup through the gateway's Connect JSON face, as the administrator ----------------
-async function rpc(svc, method, body, token) {
+// node:http, not fetch: Node's fetch sends Sec-Fetch-Mode like a browser, and a browser's
+// login gets its tokens in cookies only, never in the body this setup reads.
+function rpc(svc, method, body, token) {
   const pkg = svc === 'Identity' ? 'identity' : 'records';
-  const r = await fetch(`${base}/hoso.${pkg}.v1.${svc}/${method}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
+  const data = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}/hoso.${pkg}.v1.${svc}/${method}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          const j = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          if (res.statusCode !== 200) reject(new Error(`${method}: ${res.statusCode} ${JSON.stringify(j)}`));
+          else resolve(j);
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+    req.setTimeout(T, () => req.destroy(new Error(`${method}: no answer within ${T} ms`)));
+    req.on('error', reject);
+    req.end(data);
   });
-  const j = await r.json();
-  if (!r.ok) throw new Error(`${method}: ${r.status} ${JSON.stringify(j)}`);
-  return j;
 }
 
 const admin = (await rpc('Identity', 'Login', { username: 'admin', password: adminPassword })).accessToken;
