@@ -66,10 +66,15 @@ pg_start() {
 }
 psql_su() { psql -X -q -h "$DIR/sock" -p "$PG_PORT" -U postgres "$@"; }
 DSN="host=$DIR/sock port=$PG_PORT dbname=hoso user=hoso"
+MIGRATE_DSN="host=$DIR/sock port=$PG_PORT dbname=hoso user=hoso_owner"
+# no TLS here: services, the generator and the bench say so (they refuse plaintext otherwise)
+export HOSO_PLAINTEXT=1
 
 start_svc() { # name addr_var addr
   (
     export HOSO_PG_DSN="$DSN" "$2=$3" HOSO_IDENTITY_ADDR="$ID_ADDR" HOSO_ADMIN_PASSWORD="$PW"
+    export HOSO_PG_MIGRATE_DSN="$MIGRATE_DSN" HOSO_KEY_ENCRYPTION_KEY="$DIR/kek" \
+      HOSO_AUDIT_CHECKPOINT_KEY="$DIR/audit-checkpoint.key" HOSO_AUDIT_CHECKPOINT_FILE="$DIR/checkpoints.log"
     export HOSO_ROOT_UNIT_NAME="Ủy ban nhân dân tỉnh Bắc Giang" HOSO_ROOT_UNIT_CODE="BG"
     exec setsid nohup "$BUILD/hoso-$1" >>"$DIR/$1.log" 2>&1 </dev/null
   ) &
@@ -106,7 +111,9 @@ mkdir -p "$DIR/sock"
 [ "$(id -u)" = 0 ] && chown postgres "$DIR" "$DIR/sock"
 as_pg "$(pg_bin)/initdb" -D "$DIR/pg" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log"
 pg_start
-psql_su -d postgres -c "CREATE ROLE hoso LOGIN NOSUPERUSER" -c "CREATE DATABASE hoso OWNER hoso"
+psql_su -d postgres -c "CREATE ROLE hoso_owner LOGIN NOSUPERUSER" -c "CREATE ROLE hoso LOGIN NOSUPERUSER" \
+  -c "CREATE DATABASE hoso OWNER hoso_owner"
+(umask 077 && openssl rand -hex 32 >"$DIR/kek" && openssl genpkey -algorithm ed25519 -out "$DIR/audit-checkpoint.key")
 start_services
 
 # CPU time (clock ticks) of the records service and of every PostgreSQL process.

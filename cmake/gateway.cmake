@@ -81,13 +81,7 @@ ${GW_DESCRIPTORS}  NULL,
 };
 const size_t gw_service_descriptors_count = ${GW_COUNT};
 ")
-if(EXISTS ${GW_SERVICES_C})
-  file(READ ${GW_SERVICES_C} gw_old)
-else()
-  set(gw_old "")
-endif()
-if(NOT gw_old STREQUAL gw_services_content)
-  file(WRITE ${GW_SERVICES_C} "${gw_services_content}")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake)
+hoso_write_if_changed(${GW_SERVICES_C} "${gw_services_content}")
 
 target_sources(hoso_gateway_lib PRIVATE ${GW_SERVICES_C})

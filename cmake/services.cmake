@@ -33,11 +33,5 @@ ${svc_rows}    {NULL, NULL, 0, NULL, 0},
 const size_t cfg_services_count = ${n};
 ")
 set(HOSO_SERVICES_C ${CMAKE_BINARY_DIR}/gen/services.c)
-if(EXISTS ${HOSO_SERVICES_C})
-  file(READ ${HOSO_SERVICES_C} old)
-else()
-  set(old "")
-endif()
-if(NOT old STREQUAL content)
-  file(WRITE ${HOSO_SERVICES_C} "${content}")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake)
+hoso_write_if_changed(${HOSO_SERVICES_C} "${content}")

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit_anchor.h"
 #include "log.h"
 
 /* The hashed fields, in the order they are hashed. NULL is hashed (and stored) as "", except
@@ -118,7 +119,22 @@ typedef struct {
   const char *schema;
   int64_t rows, bad;
   int broken, bad_chain;
+  const audit_anchor *anchors; /* signed checkpoints, any order */
+  size_t n_anchors;
+  const audit_anchor *bad_anchor;
 } verify_state;
+
+/* The first checkpoint of `chain` that disagrees with the row at seq (stored hash), or NULL. */
+static const audit_anchor *anchor_mismatch(const verify_state *st, int chain, int64_t seq, const uint8_t hash[32],
+                                           int64_t *vouched) {
+  for (size_t i = 0; i < st->n_anchors; i++) {
+    const audit_anchor *a = &st->anchors[i];
+    if (a->chain != chain || a->seq != seq) continue;
+    if (memcmp(a->hash, hash, 32) != 0) return a;
+    if (seq > *vouched) *vouched = seq;
+  }
+  return NULL;
+}
 
 static int verify_chain(db_conn *c, verify_state *st, int chain);
 
@@ -129,6 +145,7 @@ static int verify_tx(db_conn *c, void *arg) {
   st->rows = 0;
   st->bad = 0;
   st->broken = 0;
+  st->bad_anchor = NULL;
   PGresult *r = db_q(c,
                      "SELECT to_regclass(quote_ident($1) || '.audit_log') IS NOT NULL, "
                      "to_regclass(quote_ident($1) || '.audit_head') IS NOT NULL, "
@@ -157,7 +174,7 @@ static int verify_chain(db_conn *c, verify_state *st, int chain) {
   PGresult *r;
   char chs[8];
   snprintf(chs, sizeof chs, "%d", chain);
-  int64_t rows = 0;
+  int64_t rows = 0, vouched = 0; /* vouched: the last row a matching checkpoint names */
   uint8_t prev[32] = {0};
   int64_t expect = 1;
   for (;;) {
@@ -199,6 +216,16 @@ static int verify_chain(db_conn *c, verify_state *st, int chain) {
         PQclear(r);
         return 0;
       }
+      /* A chain that is whole but not the one a checkpoint saw was rewritten after the last
+       * row a checkpoint vouches for. */
+      const audit_anchor *a = st->n_anchors ? anchor_mismatch(st, chain, seq, stored, &vouched) : NULL;
+      if (a) {
+        st->broken = 1;
+        st->bad = vouched + 1;
+        st->bad_anchor = a;
+        PQclear(r);
+        return 0;
+      }
       memcpy(prev, stored, 32);
       st->rows++;
       rows++;
@@ -217,6 +244,16 @@ static int verify_chain(db_conn *c, verify_state *st, int chain) {
   if (PQntuples(r) == 1 && from_hex32(PQgetvalue(r, 0, 1), head) == 0)
     head_seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
   PQclear(r);
+  /* Rows a checkpoint saw that are gone (the head moved back with them). */
+  for (size_t i = 0; i < st->n_anchors; i++) {
+    const audit_anchor *a = &st->anchors[i];
+    if (a->chain == chain && a->seq > rows && (!st->bad_anchor || a->seq < st->bad_anchor->seq)) {
+      st->broken = 1;
+      st->bad = rows + 1;
+      st->bad_anchor = a;
+    }
+  }
+  if (st->broken) return 0;
   if (head_seq != rows || memcmp(head, prev, 32) != 0) {
     st->broken = 1;
     if (head_seq > rows)
@@ -229,14 +266,20 @@ static int verify_chain(db_conn *c, verify_state *st, int chain) {
   return 0;
 }
 
-int audit_verify_ex(db_conn *c, const char *schema, int64_t *rows, int *bad_chain, int64_t *bad_seq) {
-  verify_state st = {.schema = schema};
+int audit_verify_anchored(db_conn *c, const char *schema, const audit_anchor *anchors, size_t n_anchors,
+                          int64_t *rows, int *bad_chain, int64_t *bad_seq, const audit_anchor **bad_anchor) {
+  verify_state st = {.schema = schema, .anchors = anchors, .n_anchors = n_anchors};
   int rc = db_tx(c, DB_REPEATABLE_READ, "*", "audit-verify", verify_tx, &st);
   if (rows) *rows = st.rows;
   if (bad_seq) *bad_seq = st.bad;
   if (bad_chain) *bad_chain = st.bad_chain;
+  if (bad_anchor) *bad_anchor = st.broken ? st.bad_anchor : NULL;
   if (rc != 0) return -1;
   return st.broken ? 1 : 0;
+}
+
+int audit_verify_ex(db_conn *c, const char *schema, int64_t *rows, int *bad_chain, int64_t *bad_seq) {
+  return audit_verify_anchored(c, schema, NULL, 0, rows, bad_chain, bad_seq, NULL);
 }
 
 int audit_verify(db_conn *c, const char *schema, int64_t *rows, int64_t *bad_seq) {

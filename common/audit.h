@@ -37,6 +37,15 @@ void audit_row_hash(const uint8_t prev[32], int64_t seq, const char *at, const a
  * and *bad_seq name its first bad row), -1 on database error. *rows: rows checked in all. */
 int audit_verify_ex(db_conn *c, const char *schema, int64_t *rows, int *bad_chain, int64_t *bad_seq);
 
+/* audit_verify_ex, and each row that a signed checkpoint (audit_anchor.h) names must hold the
+ * hash the checkpoint saw, and the rows it names must still be there. A rewritten tail (rows
+ * re-hashed and the head moved, which the chain alone cannot show) breaks at the first row no
+ * matching checkpoint vouches for; a deleted tail at the first missing row; *bad_anchor (may be
+ * NULL) then points to the checkpoint that shows it (NULL when the chain itself is broken). */
+struct audit_anchor;
+int audit_verify_anchored(db_conn *c, const char *schema, const struct audit_anchor *anchors, size_t n_anchors,
+                          int64_t *rows, int *bad_chain, int64_t *bad_seq, const struct audit_anchor **bad_anchor);
+
 /* Walks <schema>.audit_log in seq order and recomputes the chain. Returns 0 if intact,
  * 1 if broken (then *bad_seq is the first row whose hash does not match or whose seq breaks
  * the sequence), -1 on database error. *rows gets the number of rows checked. */

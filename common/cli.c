@@ -117,6 +117,13 @@ out:
 
 cli_chan *cli_open(const char *addr) {
   const char *ca = cfg_str("HOSO_TLS_CA", NULL);
+  /* Fail closed: without a CA the call (tokens, secrets, dossiers) would cross the network in
+   * the clear, so plaintext must be asked for by name. */
+  if (!ca && !cfg_bool("HOSO_PLAINTEXT", 0)) {
+    log_error("no TLS CA to verify %s with: set HOSO_TLS_CA (docs/OPERATIONS.md), or "
+              "HOSO_PLAINTEXT=1 to call without TLS (development only)", addr);
+    return NULL;
+  }
   const char *cert = cfg_str("HOSO_TLS_CLIENT_CERT", NULL), *key = cfg_str("HOSO_TLS_CLIENT_KEY", NULL);
   if (!cert || !key) {
     cert = cfg_str("HOSO_TLS_CERT", NULL);

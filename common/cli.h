@@ -11,7 +11,8 @@ typedef struct cli_chan cli_chan;
 
 /* A channel to addr ("127.0.0.1:50051"). TLS when HOSO_TLS_CA is set (peer verified against
  * that CA; client certificate from HOSO_TLS_CLIENT_CERT/KEY, else HOSO_TLS_CERT/KEY, for
- * mutual TLS), plaintext otherwise. Thread-safe; keep it and reuse it for many calls. */
+ * mutual TLS); plaintext only with HOSO_PLAINTEXT=1, else NULL (logged). Thread-safe; keep it
+ * and reuse it for many calls. */
 cli_chan *cli_open(const char *addr);
 /* Explicit security: ca_pem NULL = plaintext; cert/key PEM file paths may be NULL. */
 cli_chan *cli_open_tls(const char *addr, const char *ca_file, const char *cert_file,

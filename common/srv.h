@@ -126,6 +126,13 @@ ProtobufCAllocator *srv_allocator(srv_ctx *ctx);
 /* An opaque keyset page token for `key` (val_page_token_encode), in the call's arena; NULL when
  * the key cannot be encoded (too long, out of memory): the caller reports that. */
 char *srv_page_token(srv_ctx *ctx, const char *key);
+/* Keyset paging reads one row more than the page (limit size + 1): of the n rows read, how many
+ * to show; *more is 1 when another page follows (and then at least one row is shown). */
+size_t srv_page_cut(size_t n, int size, int *more);
+/* The next_page_token of a page with more to come, from the key of the last row shown
+ * (printf-style), in the arena. Only when another page follows: the field's default "" marks the
+ * last page. In a transaction: 0, or DB_TX_ROLLBACK with INTERNAL set. */
+int srv_page_next(srv_ctx *ctx, char **token, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Records the status to send and returns -1: `return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
  * "username: must not be empty");`. The message must be one a person can act on. */
@@ -203,6 +210,16 @@ PGresult *srv_exec_all_units(srv_ctx *ctx, const char *sql, int n, const char *c
  * path, e.g. a person's own record's); srv_all_units sets this one back. 0 / -1. */
 int srv_set_scope(srv_ctx *ctx, const char *scope);
 
+/* --- bytes as PostgreSQL text (srv_bytea.c) ---------------------------------------------- */
+
+/* n bytes as bytea input text ("\x0a1b..."), in the arena: a text parameter of db_exec. */
+char *srv_bytea_text(srv_ctx *ctx, const void *data, size_t n);
+/* A message packed, as bytea input text. */
+char *srv_bytea_msg(srv_ctx *ctx, const ProtobufCMessage *m);
+/* A bytea column's hex output (s, len: PQgetvalue, PQgetlength) into the arena. 0, or -1 when it
+ * is not hex. */
+int srv_bytea_parse(srv_ctx *ctx, const char *s, size_t len, ProtobufCBinaryData *out);
+
 /* The value of a request metadata key (lowercase), or NULL. */
 const char *srv_metadata(srv_ctx *ctx, const char *key);
 
@@ -226,7 +243,6 @@ void srv_audit_base(srv_ctx *ctx, audit_entry *e);
  * with sorted keys. Never put a password, secret or hash in it. 0, or -1 (database error, or
  * INTERNAL set when the detail cannot be serialized). */
 int srv_audit(srv_ctx *ctx, const audit_entry *fields, json_t *detail);
-
 
 /* A context for work outside any call (a service's background job, e.g. records' unit sync),
  * so that the job uses the same helpers as a handler (srv_tx, srv_fail, srv_audit, the arena):

@@ -1,6 +1,5 @@
 /* Who is calling: the request id, the client address (forwarding headers only from trusted
  * proxies), the bearer token check before each handler, and the process keyring. */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,19 +77,36 @@ static char *peer_ip(srv_ctx *ctx, const char *peer) {
   return srv_strdup(ctx, peer);
 }
 
-
-/* First element of a forwarding header when it is an IP address, else NULL. */
-static char *forwarded_ip(srv_ctx *ctx, const char *v) {
-  char buf[64];
-  return peer_forwarded_first(v, buf, sizeof buf) == 0 ? srv_strdup(ctx, buf) : NULL;
+/* Whether the auth context has property `name` equal to `want`. */
+static int has_property(const grpc_auth_context *ac, const char *name, const char *want) {
+  grpc_auth_property_iterator it = grpc_auth_context_find_properties_by_name(ac, name);
+  for (const grpc_auth_property *p; (p = grpc_auth_property_iterator_next(&it));)
+    if (p->value && strlen(want) == p->value_length && memcmp(p->value, want, p->value_length) == 0)
+      return 1;
+  return 0;
 }
 
-const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const char *trusted) {
+/* Who may tell us the client's address. Over TLS only the gateway, known by the verified
+ * client certificate that names it (HOSO_GATEWAY_CLIENT_NAME, common name or DNS name): an
+ * address on the network proves nothing, since anyone there (or on the same host) can call us
+ * directly. Plaintext has no certificates: there, peers listed in HOSO_TRUSTED_PROXIES. */
+static int may_forward(const grpc_auth_context *ac, const char *ip, const char *trusted) {
+  if (ac && has_property(ac, GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME, GRPC_SSL_TRANSPORT_SECURITY_TYPE)) {
+    if (!grpc_auth_context_peer_is_authenticated(ac)) return 0;
+    const char *gw = cfg_str("HOSO_GATEWAY_CLIENT_NAME", "hoso-gateway");
+    return has_property(ac, GRPC_X509_CN_PROPERTY_NAME, gw) || has_property(ac, GRPC_X509_SAN_PROPERTY_NAME, gw);
+  }
+  return peer_ip_in_list(ip, trusted);
+}
+
+const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const grpc_auth_context *ac,
+                                 const char *trusted) {
   char *ip = peer_ip(ctx, peer);
-  if (!peer_ip_in_list(ip, trusted)) return ip; /* anyone else could claim any address */
-  char *fwd = forwarded_ip(ctx, srv_metadata(ctx, "x-forwarded-for"));
-  if (!fwd) fwd = forwarded_ip(ctx, srv_metadata(ctx, "x-client-addr"));
-  return fwd ? fwd : ip;
+  char out[64];
+  if (peer_client_addr(ip, may_forward(ac, ip, trusted), srv_metadata(ctx, "x-forwarded-for"), trusted,
+                       out, sizeof out) != 0)
+    return ip;
+  return srv_strdup(ctx, out);
 }
 
 int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {

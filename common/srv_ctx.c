@@ -127,6 +127,22 @@ char *srv_page_token(srv_ctx *ctx, const char *key) {
   return out;
 }
 
+size_t srv_page_cut(size_t n, int size, int *more) {
+  size_t shown = size > 0 && n > (size_t)size ? (size_t)size : n;
+  *more = n > shown && shown > 0;
+  return shown;
+}
+
+int srv_page_next(srv_ctx *ctx, char **token, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *key = vprintf_arena(ctx, fmt, ap);
+  va_end(ap);
+  *token = srv_page_token(ctx, key);
+  if (!*token) return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
+  return 0;
+}
+
 int srv_fail(srv_ctx *ctx, grpc_status_code code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

@@ -79,9 +79,12 @@ int srv_call_cancelled(srv_ctx *ctx);
 /* --- srv_auth.c --- */
 /* Request id from x-request-id when acceptable, else a fresh random one (arena). */
 const char *srv_pick_request_id(srv_ctx *ctx);
-/* Client address from the peer string, honouring forwarding headers from trusted proxies.
- * trusted: comma separated IPs (may be NULL). */
-const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const char *trusted);
+/* Client address from the peer string and the call's auth context: x-forwarded-for (read from
+ * the right past the proxies in trusted, peer.h) only from the gateway, known over TLS by its
+ * client certificate, in plaintext by its address in trusted (comma separated IPs, may be
+ * NULL). */
+const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const grpc_auth_context *ac,
+                                 const char *trusted);
 /* Token check before the handler; 0 to go on, -1 with the status set. */
 int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls);
 /* Keyring of the process; refresh goes through load (NULL: identity's GetPublicKeys). */
@@ -103,6 +106,20 @@ void srv_revocations_stop(void);
 void srv_revocations_free(void);
 int srv_revoked(const tok_claims *c);
 
+
+/* --- srv_schema.c --- */
+/* Before serving, on a connection of the services' role (HOSO_PG_DSN): waits for PostgreSQL,
+ * applies the migrations as the owner when HOSO_PG_MIGRATE_DSN is set (then forgets it), and
+ * refuses (-1, logged) a schema missing a migration or a role that could rewrite the audit log. */
+int srv_schema_ready(db_conn *app, const srv_config *cfg);
+
+/* --- srv_anchor.c --- */
+/* Signed checkpoints of the service's audit chains: init reads HOSO_AUDIT_CHECKPOINT_KEY/_FILE/
+ * _SECONDS at start-up (without them -1, logged: not starting, unless HOSO_INSECURE_DEV=1);
+ * start runs the job once serving; stop ends it. */
+int srv_anchor_init(const char *schema);
+int srv_anchor_start(void);
+void srv_anchor_stop(void);
 
 /* --- srv_tls.c --- */
 /* Server credentials from HOSO_TLS_*; *mode names them for the log. NULL on a bad setup. */

@@ -282,9 +282,9 @@ static void serve_call(worker *w, grpc_call *call, grpc_call_details *d, grpc_me
     p->n_md++;
   }
   char *peer = grpc_call_get_peer(call);
-  ctx.client_addr = srv_pick_client_addr(c, peer, R.trusted);
-  gpr_free(peer);
   grpc_auth_context *ac = grpc_call_auth_context(call);
+  ctx.client_addr = srv_pick_client_addr(c, peer, ac, R.trusted);
+  gpr_free(peer);
   /* With TLS, an authenticated peer means a client certificate that verified against the CA. */
   ctx.peer_has_cert = ac && grpc_auth_context_peer_is_authenticated(ac);
   grpc_auth_context_release(ac);
@@ -384,23 +384,6 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* A database that is still starting (containers, ./hoso up) is waited for, not fatal. */
-static int migrate_with_wait(db_conn *db) {
-  /* A module's tables first: the service's own migrations may refer to them. */
-  db_series series[3] = {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
-  size_t n = 0;
-  if (R.cfg->follow_units) series[n++] = (db_series){"unit_tree", unit_tree_migrations};
-  series[n] = (db_series){"service", R.cfg->migrations};
-  long wait_s = cfg_int("HOSO_PG_WAIT", 30, 0, 3600);
-  double until = now_ms() + wait_s * 1000.0;
-  for (;;) {
-    if (db_migrate_series(db, R.cfg->schema, series) == 0) return 0;
-    if (db_err_kind(db) != DB_UNAVAILABLE || now_ms() >= until) return -1;
-    log_warn("database not reachable yet; retrying (HOSO_PG_WAIT=%lds)", wait_s);
-    sleep(1);
-  }
-}
-
 static void drain_cq(grpc_completion_queue *cq) {
   grpc_completion_queue_shutdown(cq);
   while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type !=
@@ -457,6 +440,7 @@ static void release(int grpc_up) {
   R.n_methods = 0;
   srv_keyring_free();
   srv_revocations_stop(); /* a start-up that failed after the job started */
+  srv_anchor_stop();
   srv_revocations_free();
   if (grpc_up) grpc_shutdown();
 }
@@ -464,17 +448,18 @@ static void release(int grpc_up) {
 /* Settings (environment):
  *   HOSO_<SERVICE>_ADDR    listen address (the service table, cfg.h)
  *   HOSO_PG_DSN            libpq DSN, default CFG_PG_DSN_DEFAULT ("dbname=hoso user=hoso")
+ *   HOSO_PG_MIGRATE_DSN    DSN of the owner role: migrations run as it at start-up (or with the
+ *                          argument `migrate`, which then exits); else they must be there
  *   HOSO_PG_WAIT           seconds to wait for PostgreSQL at start-up (30)
  *   HOSO_WORKERS           worker threads = concurrent calls = connections (8, 1..256)
  *   HOSO_TLS_CERT/KEY      PEM files: serve TLS (both or neither)
  *   HOSO_TLS_CA            PEM file: request client certificates and verify them against it
  *   HOSO_TLS_CLIENT_AUTH   "require": refuse connections without a client certificate
  *   HOSO_SERVICE_MTLS      "require": SERVICE-role tokens only over a verified client cert
- *   HOSO_TRUSTED_PROXIES   comma separated IPs whose x-forwarded-for / x-client-addr count
+ *   HOSO_TRUSTED_PROXIES   proxies skipped in x-forwarded-for; in plaintext, who may send it
+ *   HOSO_GATEWAY_CLIENT_NAME  the gateway's client certificate name (TLS: who may send it)
  *   HOSO_IDENTITY_ADDR     where GetPublicKeys is asked when cfg->load_keys is NULL */
 int srv_main(const srv_config *cfg, int argc, char **argv) {
-  (void)argc;
-  (void)argv;
   int rc = 1, grpc_up = 0;
   memset(&R, 0, sizeof R);
   R.cfg = cfg;
@@ -495,6 +480,11 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   R.trusted = cfg_str("HOSO_TRUSTED_PROXIES", NULL);
   R.service_mtls = strcasecmp(cfg_str("HOSO_SERVICE_MTLS", ""), "require") == 0;
 
+  if (argc > 1 && !strcmp(argv[1], "migrate") && !cfg_str("HOSO_PG_MIGRATE_DSN", NULL)) {
+    log_error("migrate: set HOSO_PG_MIGRATE_DSN to the owner role's connection (and HOSO_PG_DSN to the "
+              "services' role, which is granted its rights)");
+    goto out;
+  }
   if (!addr) {
     log_error("no listen address for %s: it is not in common/services.tsv, so set its HOSO_<NAME>_ADDR",
               cfg->service);
@@ -505,10 +495,16 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   if (!R.w) goto out;
   for (int i = 0; i < R.n_workers; i++)
     if (!(R.w[i].db = db_open(dsn, cfg->schema))) goto out;
-  if (migrate_with_wait(R.w[0].db) != 0) {
-    log_error("migrations of schema %s failed; not starting", cfg->schema);
+  if (srv_schema_ready(R.w[0].db, cfg) != 0) {
+    log_error("schema %s is not ready; not starting", cfg->schema);
     goto out;
   }
+  if (argc > 1 && !strcmp(argv[1], "migrate")) { /* a deployment's migration step: done */
+    log_info("schema %s migrated", cfg->schema);
+    rc = 0;
+    goto out;
+  }
+  if (srv_anchor_init(cfg->schema) != 0) goto out;
   if (cfg->on_start && cfg->on_start(R.w[0].db) != 0) {
     log_error("start-up step failed; not starting");
     goto out;
@@ -556,7 +552,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   }
   log_info("listening on %s tls=%s workers=%d schema=%s service_mtls=%s", addr, mode,
            R.n_workers, cfg->schema, R.service_mtls ? "require" : "off");
-  if (revocations && srv_revocations_start(cfg->schema) != 0) {
+  if ((revocations && srv_revocations_start(cfg->schema) != 0) || srv_anchor_start() != 0) {
     drain(0);
     goto out;
   }
@@ -577,6 +573,7 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
   if (cfg->on_stopping) cfg->on_stopping();
   unit_tree_follow_stop();
   srv_revocations_stop();
+  srv_anchor_stop();
   drain(sig);
   log_info("stopped");
   rc = 0;

@@ -1,5 +1,6 @@
 /* Listening credentials from the environment: TLS with HOSO_TLS_CERT/KEY, client certificates
- * checked against HOSO_TLS_CA (required with HOSO_TLS_CLIENT_AUTH=require), else plaintext. */
+ * checked against HOSO_TLS_CA (required with HOSO_TLS_CLIENT_AUTH=require); plaintext only
+ * when HOSO_PLAINTEXT=1 says so. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,12 @@ grpc_server_credentials *srv_tls_credentials(const char **mode) {
   if (!cert && !key) {
     if (require) {
       log_error("HOSO_TLS_CLIENT_AUTH=require needs HOSO_TLS_CERT, HOSO_TLS_KEY and HOSO_TLS_CA");
+      return NULL;
+    }
+    /* Fail closed: a forgotten certificate must not quietly become a plaintext service. */
+    if (!cfg_bool("HOSO_PLAINTEXT", 0)) {
+      log_error("no certificate: set HOSO_TLS_CERT and HOSO_TLS_KEY (docs/OPERATIONS.md), or "
+                "HOSO_PLAINTEXT=1 to serve without TLS (development only)");
       return NULL;
     }
     *mode = "plaintext";

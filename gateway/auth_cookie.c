@@ -141,6 +141,21 @@ static void clear_session(gw_req *r) {
   gw_hdr(r, "Set-Cookie: " COOKIE_CSRF "=; Path=/; Max-Age=0; Secure; SameSite=Strict");
 }
 
+/* A browser is known by headers its pages' scripts can neither set nor remove: Fetch Metadata
+ * (Sec-Fetch-Mode, on every request of current browsers) and Origin (on every POST a page
+ * makes). Other clients (curl, other systems, the Connect and gRPC libraries) send neither. */
+static int from_browser(const gw_req *r) {
+  return http_find(r->h, "sec-fetch-mode") != NULL || http_find(r->h, "origin") != NULL;
+}
+
+/* Once the tokens are in HttpOnly cookies, the body must not carry them as well: a script
+ * injected into the page would read them there, and a refresh token lives for hours. The
+ * strings are the reply's own (freed with it): emptied in place, they are left out of the
+ * encoded reply as proto3 defaults. */
+static void forget(char *s) {
+  if (s && *s) memset(s, 0, strlen(s));
+}
+
 void gw_auth_after(gw_req *r, const gw_method *m, grpc_status_code code,
                    const ProtobufCMessage *resp) {
   if (is_method(m, "Logout")) {
@@ -148,16 +163,26 @@ void gw_auth_after(gw_req *r, const gw_method *m, grpc_status_code code,
     return;
   }
   if (code != GRPC_STATUS_OK || !resp) return;
+  /* Cookies for a browser's login, and for a session already held in cookies; the tokens in
+   * the body for everyone else (who has no use for cookies). */
+  int cookies = from_browser(r) || r->cookie_auth;
+  if (!cookies) return;
   if (resp->descriptor == &hoso__identity__v1__login_response__descriptor) {
-    const Hoso__Identity__V1__LoginResponse *l = (const void *)resp;
+    Hoso__Identity__V1__LoginResponse *l = (void *)resp;
     set_session(r, l->access_token, l->expires_in, l->refresh_token, 1);
+    forget(l->access_token);
+    forget(l->refresh_token);
   } else if (resp->descriptor == &hoso__identity__v1__refresh_response__descriptor) {
-    const Hoso__Identity__V1__RefreshResponse *l = (const void *)resp;
+    Hoso__Identity__V1__RefreshResponse *l = (void *)resp;
     set_session(r, l->access_token, l->expires_in, l->refresh_token, 0);
+    forget(l->access_token);
+    forget(l->refresh_token);
   } else if (resp->descriptor == &hoso__identity__v1__change_password_response__descriptor &&
              r->cookie_auth) {
     /* a browser that changed its password keeps working with the fresh tokens */
-    const Hoso__Identity__V1__ChangePasswordResponse *l = (const void *)resp;
+    Hoso__Identity__V1__ChangePasswordResponse *l = (void *)resp;
     set_session(r, l->access_token, l->expires_in, l->refresh_token, 0);
+    forget(l->access_token);
+    forget(l->refresh_token);
   }
 }

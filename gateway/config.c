@@ -34,6 +34,6 @@ void gw_config_load(void) {
   struct stat st;
   if (dir)
     snprintf(c->static_dir, sizeof c->static_dir, "%s", dir);
-  else if (stat("web", &st) == 0 && S_ISDIR(st.st_mode))
-    snprintf(c->static_dir, sizeof c->static_dir, "web");
+  else if (stat("web/dist", &st) == 0 && S_ISDIR(st.st_mode)) /* the built bundle, never the sources */
+    snprintf(c->static_dir, sizeof c->static_dir, "web/dist");
 }

@@ -54,18 +54,21 @@ static void pick_request_id(gw_req *r) {
   r->rid[2 * sizeof b] = 0;
 }
 
-/* The socket peer, or the first X-Forwarded-For address when the peer is a trusted proxy:
- * anyone else could claim any address. */
+/* The socket peer, or, when the peer is a trusted proxy, the right-most X-Forwarded-For address
+ * that is not one (peer.h): a client may prepend anything to the header, never append. */
 static void pick_client(gw_req *r) {
   const char *peer = gw_conn_peer(r->conn);
-  snprintf(r->client, sizeof r->client, "%s", peer);
-  if (!gw_cfg.trusted_proxies[0] || !peer_ip_in_list(peer, gw_cfg.trusted_proxies)) return;
-  const http_header *h = http_find(r->h, "x-forwarded-for");
-  if (!h) return;
-  char v[256];
-  snprintf(v, sizeof v, "%.*s", (int)h->value_len, h->value);
-  char ip[64];
-  if (peer_forwarded_first(v, ip, sizeof ip) == 0) snprintf(r->client, sizeof r->client, "%s", ip);
+  int forwards = gw_cfg.trusted_proxies[0] && peer_ip_in_list(peer, gw_cfg.trusted_proxies);
+  const http_header *h = forwards ? http_find(r->h, "x-forwarded-for") : NULL;
+  char v[1024];
+  if (h) {
+    /* the right end is what counts: a longer header loses its left part */
+    size_t k = h->value_len < sizeof v ? h->value_len : sizeof v - 1;
+    memcpy(v, h->value + h->value_len - k, k);
+    v[k] = 0;
+  }
+  if (peer_client_addr(peer, forwards, h ? v : NULL, gw_cfg.trusted_proxies, r->client, sizeof r->client) != 0)
+    snprintf(r->client, sizeof r->client, "%s", peer);
 }
 
 /* Connect-Timeout-Ms (up to 10 digits, positive) lowers the upstream deadline; it never raises
@@ -197,6 +200,8 @@ int gw_handle(gw_req *r) {
     case GW_R_REST:
     case GW_R_REST_VERB: gw_rest(r); break;
     case GW_R_STATIC: gw_static(r); break;
+    case GW_R_UPLOAD: gw_upload(r); break;
+    case GW_R_DOWNLOAD: gw_download(r); break;
     default: {
       char msg[200];
       snprintf(msg, sizeof msg, "no route for %s %.150s", r->verb, r->path);

@@ -30,7 +30,7 @@ typedef struct {
   int refresh_max_age;        /* HOSO_GATEWAY_REFRESH_MAX_AGE: refresh and CSRF cookies, seconds */
   char trusted_proxies[1024]; /* HOSO_GATEWAY_TRUSTED_PROXIES */
   char metrics_allow[1024];   /* HOSO_GATEWAY_METRICS_ALLOW: peers that may read /metrics, or "*" */
-  char static_dir[PATH_MAX];  /* HOSO_GATEWAY_STATIC_DIR (default web/ when it exists), "" = none */
+  char static_dir[PATH_MAX];  /* HOSO_GATEWAY_STATIC_DIR (default web/dist when it exists), "" = none */
 } gw_config;
 
 extern gw_config gw_cfg;
@@ -50,6 +50,8 @@ enum {
   GW_R_REST,
   GW_R_REST_VERB,       /* a REST template matched, not with this verb: 405 */
   GW_R_STATIC,
+  GW_R_UPLOAD,          /* POST /v1/records/{id}/attachments: the body streamed (files.c) */
+  GW_R_DOWNLOAD,        /* GET /v1/attachments/{id}/content: streamed out (files.c) */
 };
 
 typedef struct {
@@ -109,6 +111,7 @@ void gw_dispatch_free(void);
 enum {
   GW_NO_STORE = 1u << 0, /* Cache-Control: no-store (API replies: they may hold tokens) */
   GW_HEAD = 1u << 1,     /* a HEAD request: headers only */
+  GW_FRAME_SELF = 1u << 2, /* the page itself may frame this reply (a document previewed in place) */
 };
 
 /* Adds a header line ("Name: value") to the reply. */
@@ -116,6 +119,9 @@ void gw_hdr(gw_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* Writes status line, common headers (security, request id, length, connection), the extra
  * lines and the body. 0, or -1 when the client is gone (the connection then closes). */
 int gw_reply(gw_req *r, int status, const char *ctype, const void *body, size_t len, unsigned flags);
+/* Only the status line and headers of a reply whose body of len bytes the caller then writes
+ * with gw_conn_writev (a streamed download). 0 / -1 as gw_reply. */
+int gw_reply_head(gw_req *r, int status, const char *ctype, size_t len, unsigned flags);
 /* Same with the body from a file (sendfile). */
 int gw_reply_file(gw_req *r, int status, const char *ctype, int fd, size_t len, unsigned flags);
 
@@ -140,6 +146,11 @@ size_t gw_format_early_error(char *buf, size_t n, int status, int connect_face, 
 struct iovec;
 int gw_conn_writev(struct gw_conn *c, struct iovec *iov, int n);
 int gw_conn_sendfile(struct gw_conn *c, int fd, size_t len);
+/* For a streaming route (GW_R_UPLOAD), served once its head is read: the next bytes of the
+ * body (Content-Length framing), waiting up to the body timeout for each. The count, 0 at the
+ * end of the body, -1 when the client is gone or too slow. The connection closes after such a
+ * request, so what the handler leaves unread is drained by the lingering close. */
+long gw_conn_body_read(struct gw_conn *c, void *buf, size_t n);
 /* The socket peer's address (text). */
 const char *gw_conn_peer(const struct gw_conn *c);
 
@@ -162,9 +173,12 @@ grpc_status_code gw_call(gw_req *r, const gw_method *m, const ProtobufCMessage *
 grpc_status_code gw_call_as_client(gw_req *r, const gw_method *m, ProtobufCMessage *req,
                                    int state_changing, ProtobufCMessage **resp, cli_status *st,
                                    int *http_status);
+/* Opens a streaming call of m on its backend with the request's metadata (as gw_call) and a
+ * deadline of timeout_ms. NULL with st filled when there is no backend or gRPC refuses. */
+struct cli_stream *gw_stream_open(gw_req *r, const gw_method *m, int timeout_ms, cli_status *st);
 /* 1 when every backend /readyz checks (HOSO_GATEWAY_READY_BACKENDS, else those whose address
  * variable is set, else all) answers SERVING on every address; else 0 and why names the first
- * one that does not. */
+ * one that does not (its name only: the address goes to the log). */
 int gw_ready(char *why, size_t n);
 
 /* ---- browser sessions (auth_cookie.c) ------------------------------------------------------ */
@@ -174,7 +188,9 @@ int gw_ready(char *why, size_t n);
  * request that changes state. 0, or 403 with why. */
 int gw_auth_before(gw_req *r, const gw_method *m, ProtobufCMessage *req, int state_changing,
                    char *why, size_t n);
-/* After the call: session cookies set by Login/Refresh/ChangePassword, cleared by Logout. */
+/* After the call: session cookies set by Login/Refresh/ChangePassword for a browser (Fetch
+ * Metadata or Origin header) or a session already in cookies, and then the tokens taken out of
+ * the reply (resp is changed); cleared by Logout. */
 void gw_auth_after(gw_req *r, const gw_method *m, grpc_status_code code,
                    const ProtobufCMessage *resp);
 /* Constant-time equality of two NUL-terminated strings (length may leak, contents do not). */
@@ -185,6 +201,15 @@ int gw_ct_equal(const char *a, const char *b);
 int gw_static_init(void);
 int gw_static_enabled(void);
 int gw_static(gw_req *r);
+
+/* ---- attachment files (files.c) ------------------------------------------------------------ */
+
+/* Sets rt for the two file routes (upload, download) and returns 1; 0 for any other path. */
+int gw_files_resolve(const char *verb, size_t verb_len, const char *path, gw_route *rt);
+/* The upload route's body limit: the records service's 20 MiB per attachment. */
+size_t gw_files_upload_limit(void);
+int gw_upload(gw_req *r);
+int gw_download(gw_req *r);
 
 /* ---- metrics (metrics.c) -------------------------------------------------------------------- */
 

@@ -12,13 +12,15 @@
 #include "log.h"
 
 /* On every reply, API or not: a browser that renders one must not run or frame anything. */
-#define SECURITY_HEADERS                                                                        \
+#define CSP_POLICY(frame)                                                                       \
   "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "          \
-  "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "         \
+  "img-src 'self' data:; connect-src 'self'; frame-ancestors " frame "; base-uri 'none'; "      \
   "form-action 'self'\r\n"                                                                      \
   "X-Content-Type-Options: nosniff\r\n"                                                         \
-  "Referrer-Policy: no-referrer\r\n"                                                            \
-  "X-Frame-Options: DENY\r\n"
+  "Referrer-Policy: no-referrer\r\n"
+#define SECURITY_HEADERS CSP_POLICY("'none'") "X-Frame-Options: DENY\r\n"
+/* A document the application previews in a frame of its own page (GW_FRAME_SELF). */
+#define SECURITY_HEADERS_FRAME_SELF CSP_POLICY("'self'") "X-Frame-Options: SAMEORIGIN\r\n"
 
 void gw_hdr(gw_req *r, const char *fmt, ...) {
   size_t room = sizeof r->extra - r->extra_len;
@@ -61,7 +63,8 @@ static size_t format_head(gw_req *r, int status, const char *ctype, size_t len, 
   if (ctype) sb_add(&b, "Content-Type: %s\r\n", ctype);
   /* a 304 has no body, and a length there would have to be the 200's */
   if (status != 304) sb_add(&b, "Content-Length: %zu\r\n", len);
-  sb_add(&b, "X-Request-Id: %s\r\n" SECURITY_HEADERS, r->rid);
+  sb_add(&b, "X-Request-Id: %s\r\n%s", r->rid,
+         flags & GW_FRAME_SELF ? SECURITY_HEADERS_FRAME_SELF : SECURITY_HEADERS);
   if (flags & GW_NO_STORE) sb_add(&b, "Cache-Control: no-store\r\n");
   if (closing) sb_add(&b, "Connection: close\r\n");
   else if (r->h->minor == 0) sb_add(&b, "Connection: keep-alive\r\n");
@@ -93,6 +96,10 @@ static int send_reply(gw_req *r, int status, const char *ctype, const void *body
 
 int gw_reply(gw_req *r, int status, const char *ctype, const void *body, size_t len, unsigned flags) {
   return send_reply(r, status, ctype, body, len, flags, -1);
+}
+
+int gw_reply_head(gw_req *r, int status, const char *ctype, size_t len, unsigned flags) {
+  return send_reply(r, status, ctype, NULL, len, flags | GW_HEAD, -1);
 }
 
 int gw_reply_file(gw_req *r, int status, const char *ctype, int fd, size_t len, unsigned flags) {
@@ -182,6 +189,7 @@ size_t gw_format_early_error(char *buf, size_t n, int status, int connect_face, 
     def = "request header section too large (at most 16384 bytes and 100 fields)";
     break;
   case 417: c = GRPC_STATUS_INVALID_ARGUMENT; def = "only the expectation 100-continue is supported"; break;
+  case 411: c = GRPC_STATUS_INVALID_ARGUMENT; def = "Content-Length: required for an upload"; break;
   case 501: c = GRPC_STATUS_UNIMPLEMENTED; def = "method or transfer coding not implemented"; break;
   case 505: c = GRPC_STATUS_UNIMPLEMENTED; def = "HTTP version not supported: use HTTP/1.1"; break;
   case 503: c = GRPC_STATUS_UNAVAILABLE; def = "server busy: retry later"; break;

@@ -46,6 +46,8 @@ struct gw_conn {
   size_t len, cap;
   /* the current request */
   int started, have_head, chunked, sent_continue, rt_set, connect_face;
+  int streaming;     /* a GW_R_UPLOAD request: its handler reads the body (gw_conn_body_read) */
+  size_t body_left;  /* of a streaming request's body, bytes not read yet */
   char verb[8];
   size_t head_len, limit, raw_pos, req_total;
   long long clen;
@@ -100,7 +102,8 @@ static void unlink_conn(struct gw_conn *c) {
 static void reset_request(struct gw_conn *c) {
   if (c->rt_set) gw_route_free(&c->rt);
   c->rt_set = 0;
-  c->started = c->have_head = c->chunked = c->sent_continue = c->connect_face = 0;
+  c->started = c->have_head = c->chunked = c->sent_continue = c->connect_face = c->streaming = 0;
+  c->body_left = 0;
   c->verb[0] = 0;
   c->head_len = c->limit = c->raw_pos = c->req_total = 0;
   c->clen = 0;
@@ -194,6 +197,15 @@ static int advance(struct gw_conn *c) {
     int body_pending = c->chunked ? c->len == c->head_len
                                   : c->len < c->head_len + (size_t)c->clen;
     if (h.expect_continue && body_pending) send_continue(c);
+    if (c->rt.kind == GW_R_UPLOAD) {
+      /* served at once: the handler streams the body to the backend as it arrives, so no
+       * upload is ever held whole in memory here */
+      if (c->chunked) return 411;
+      c->streaming = 1;
+      c->body_left = (size_t)c->clen;
+      c->req_total = c->head_len;
+      return ADV_READY;
+    }
   }
   if (c->chunked) {
     size_t used = 0;
@@ -268,6 +280,33 @@ int gw_conn_sendfile(struct gw_conn *c, int fd, size_t len) {
   return 0;
 }
 
+long gw_conn_body_read(struct gw_conn *c, void *buf, size_t n) {
+  if (!c->streaming || c->body_left == 0 || n == 0) return 0;
+  if (n > c->body_left) n = c->body_left;
+  /* first what arrived with the head */
+  if (c->len > c->raw_pos) {
+    size_t k = c->len - c->raw_pos < n ? c->len - c->raw_pos : n;
+    memcpy(buf, c->in + c->raw_pos, k);
+    c->raw_pos += k;
+    c->body_left -= k;
+    return (long)k;
+  }
+  for (;;) {
+    ssize_t k = recv(c->fd, buf, n, MSG_DONTWAIT);
+    if (k > 0) {
+      c->body_left -= (size_t)k;
+      return (long)k;
+    }
+    if (k == 0) return -1; /* the client left before the body ended */
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) return -1;
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    int pr = poll(&p, 1, gw_cfg.body_timeout_ms);
+    if (pr == 0) return -1; /* too slow: the body timeout counts between reads here */
+    if (pr < 0 && errno != EINTR) return -1;
+  }
+}
+
 /* ---------------------------------------------------------------- connection events ------- */
 
 /* Hands the connection back to epoll, to whichever worker takes its next event. */
@@ -336,7 +375,7 @@ static void serve(struct gw_conn *c, gw_req *r) {
     r->h = &h;
     r->rt = &c->rt;
     r->body = c->chunked ? c->body.p : c->in + c->head_len;
-    r->body_len = c->chunked ? c->body.len : (size_t)c->clen;
+    r->body_len = c->streaming ? 0 : c->chunked ? c->body.len : (size_t)c->clen;
     int keep = gw_handle(r) && h.keep_alive;
     pthread_mutex_lock(&S.mu);
     if (S.stopping) keep = 0;

@@ -1,6 +1,8 @@
 /* Static files of the web UI from HOSO_GATEWAY_STATIC_DIR: no way out of that folder (dot
  * segments, encoded ones, symlinks leading out are refused), content types by extension,
- * ETag/Last-Modified revalidation, and long caching only for content-hashed asset names. */
+ * ETag/Last-Modified revalidation, long caching only for content-hashed asset names, the
+ * build's pre-compressed copies (name.gz) for clients that take gzip, and the page itself for
+ * the application's routes (paths without an extension). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -112,6 +114,45 @@ static int not_modified_since(const http_header *h, time_t mtime) {
   return mtime <= timegm(&tm);
 }
 
+/* Whether Accept-Encoding lists gzip (or "*") with a weight above zero ("gzip;q=0" refuses). */
+static int accepts_gzip(const http_req *h) {
+  const http_header *ae = http_find(h, "accept-encoding");
+  if (!ae) return 0;
+  const char *s = ae->value, *end = ae->value + ae->value_len;
+  while (s < end) {
+    while (s < end && (*s == ' ' || *s == ',')) s++;
+    const char *e = s;
+    while (e < end && *e != ',') e++;
+    const char *semi = memchr(s, ';', (size_t)(e - s));
+    const char *te = semi ? semi : e;
+    while (te > s && te[-1] == ' ') te--;
+    int name = (te - s == 4 && !strncasecmp(s, "gzip", 4)) || (te - s == 1 && *s == '*');
+    double q = 1;
+    const char *qp = semi ? memmem(semi, (size_t)(e - semi), "q=", 2) : NULL;
+    if (qp) {
+      char num[16];
+      snprintf(num, sizeof num, "%.*s", (int)(e - qp - 2 < 15 ? e - qp - 2 : 15), qp + 2);
+      q = strtod(num, NULL);
+    }
+    if (name && q > 0) return 1;
+    s = e;
+  }
+  return 0;
+}
+
+/* The build's pre-compressed copy of real ("app.js" → "app.js.gz"), opened, when the client
+ * takes gzip: fd and *st for it, else -1. */
+static int open_gzip(const gw_req *r, const char *real, struct stat *st) {
+  char gz[PATH_MAX + 4];
+  if (!accepts_gzip(r->h) || snprintf(gz, sizeof gz, "%s.gz", real) >= (int)sizeof gz) return -1;
+  int fd = open(gz, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
+}
+
 int gw_static(gw_req *r) {
   unsigned flags = strcmp(r->verb, "HEAD") == 0 ? GW_HEAD : 0;
   char rel[PATH_MAX];
@@ -135,6 +176,11 @@ int gw_static(gw_req *r) {
     fl = strlen(full);
     snprintf(full + fl, sizeof full - fl, "/index.html");
   }
+  /* A path of the application's own routes (/records/12/edit: no file, no dot in it) is the
+   * page itself, whose script shows that route: deep links and reloads work. A missing file
+   * (a dot: "app.js"), the API's namespace (/v1/...) and Connect-shaped paths stay 404s. */
+  if (stat(full, &st) != 0 && rel[1] && !strchr(rel, '.') && strncmp(rel, "/v1/", 4) != 0)
+    snprintf(full, sizeof full, "%s/index.html", root);
   /* hidden files (.env, .git) are never served, and symlinks may not lead out of the root */
   char real[PATH_MAX];
   const char *base = strrchr(full, '/');
@@ -151,15 +197,27 @@ int gw_static(gw_req *r) {
     snprintf(msg, sizeof msg, "no such file: %.250s", r->path);
     return gw_reply_rest_error(r, 404, GRPC_STATUS_NOT_FOUND, msg);
   }
-  char etag[96], lm[64];
-  snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
-           (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st.st_mtim.tv_nsec);
-  http_date(st.st_mtim.tv_sec, lm, sizeof lm);
   const char *name = strrchr(real, '/') + 1;
+  const char *ctype = type_of(name);
+  /* text assets go as the build compressed them, to clients that take gzip */
+  struct stat gst;
+  int gfd = open_gzip(r, real, &gst);
+  if (gfd >= 0) {
+    close(fd);
+    fd = gfd;
+    st = gst;
+    gw_hdr(r, "Content-Encoding: gzip");
+  }
+  gw_hdr(r, "Vary: Accept-Encoding");
+  char etag[96], lm[64];
+  snprintf(etag, sizeof etag, "\"%llx-%llx%s\"", (unsigned long long)st.st_size,
+           (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st.st_mtim.tv_nsec,
+           gfd >= 0 ? "-gz" : "");
+  http_date(st.st_mtim.tv_sec, lm, sizeof lm);
   gw_hdr(r, "ETag: %s", etag);
   gw_hdr(r, "Last-Modified: %s", lm);
   /* the page itself is always revalidated, so a deploy shows at once; hashed assets never are */
-  gw_hdr(r, "Cache-Control: %s", hashed_name(name) && strcasecmp(type_of(name), types[0].type) != 0
+  gw_hdr(r, "Cache-Control: %s", hashed_name(name) && strcasecmp(ctype, types[0].type) != 0
                                       ? "public, max-age=31536000, immutable"
                                       : "no-cache");
   const http_header *inm = http_find(r->h, "if-none-match");
@@ -168,7 +226,7 @@ int gw_static(gw_req *r) {
   if ((inm && etag_matches(inm, etag)) || (!inm && ims && not_modified_since(ims, st.st_mtim.tv_sec)))
     rc = gw_reply(r, 304, NULL, NULL, 0, flags);
   else
-    rc = gw_reply_file(r, 200, type_of(name), fd, (size_t)st.st_size, flags);
+    rc = gw_reply_file(r, 200, ctype, fd, (size_t)st.st_size, flags);
   close(fd);
   return rc;
 }

@@ -117,29 +117,55 @@ void gw_upstream_free(void) {
   NB = 0;
 }
 
-grpc_status_code gw_call(gw_req *r, const gw_method *m, const ProtobufCMessage *req,
-                         ProtobufCMessage **resp, cli_status *st) {
-  *resp = NULL;
-  backend *b = find(m->package);
-  grpc_status_code code;
+/* The channel for a call of m (addresses used in turn) and the request's metadata in md (3
+ * entries); NULL with st filled (UNAVAILABLE) when the backend has no address. */
+static cli_chan *pick(gw_req *r, const gw_method *m, cli_md md[3], size_t *n_md, backend **bk,
+                      cli_status *st) {
+  backend *b = *bk = find(m->package);
   if (!b || !b->n_ch) {
-    st->code = code = GRPC_STATUS_UNAVAILABLE;
+    st->code = GRPC_STATUS_UNAVAILABLE;
     snprintf(st->message, sizeof st->message, "no backend address for %s: set %s", m->package,
              b ? b->env : "its HOSO_*_ADDR variable");
-    gw_metrics_upstream_error(b ? b->name : m->package, code);
-    r->upstream_code = code;
-    return code;
+    gw_metrics_upstream_error(b ? b->name : m->package, st->code);
+    r->upstream_code = st->code;
+    return NULL;
   }
-  cli_chan *ch = b->ch[atomic_fetch_add_explicit(&b->rr, 1, memory_order_relaxed) % b->n_ch];
-  cli_md md[3];
   size_t n = 0;
   if (r->authz[0]) md[n++] = (cli_md){"authorization", r->authz};
   md[n++] = (cli_md){"x-request-id", r->rid};
   md[n++] = (cli_md){"x-forwarded-for", r->client};
-  code = cli_call(ch, m->path, req, m->output, resp, md, n, r->timeout_ms, st);
+  *n_md = n;
+  return b->ch[atomic_fetch_add_explicit(&b->rr, 1, memory_order_relaxed) % b->n_ch];
+}
+
+grpc_status_code gw_call(gw_req *r, const gw_method *m, const ProtobufCMessage *req,
+                         ProtobufCMessage **resp, cli_status *st) {
+  *resp = NULL;
+  cli_md md[3];
+  size_t n = 0;
+  backend *b;
+  cli_chan *ch = pick(r, m, md, &n, &b, st);
+  if (!ch) return st->code;
+  grpc_status_code code = cli_call(ch, m->path, req, m->output, resp, md, n, r->timeout_ms, st);
   if (code != GRPC_STATUS_OK) gw_metrics_upstream_error(b->name, code);
   r->upstream_code = code;
   return code;
+}
+
+struct cli_stream *gw_stream_open(gw_req *r, const gw_method *m, int timeout_ms, cli_status *st) {
+  cli_md md[3];
+  size_t n = 0;
+  backend *b;
+  cli_chan *ch = pick(r, m, md, &n, &b, st);
+  if (!ch) return NULL;
+  cli_stream *s = cli_stream_open(ch, m->path, md, n, timeout_ms);
+  if (!s) {
+    st->code = GRPC_STATUS_UNAVAILABLE;
+    snprintf(st->message, sizeof st->message, "%s: the call could not be started", b->name);
+    gw_metrics_upstream_error(b->name, st->code);
+    r->upstream_code = st->code;
+  }
+  return s;
 }
 
 /* Whether /readyz checks b: the backends HOSO_GATEWAY_READY_BACKENDS names ("identity,records");
@@ -179,13 +205,16 @@ int gw_ready(char *why, size_t n) {
   for (size_t i = 0; i < NB; i++) {
     backend *b = &B[i];
     if (!checked(b, any_explicit)) continue;
+    /* The reason goes to whoever asks /readyz; where the backends live goes to the log. */
     if (!b->n_addrs) {
-      snprintf(why, n, "%s: no address (set %s)", b->name, b->env);
+      log_warn("readiness: backend %s has no address (set %s)", b->name, b->env);
+      snprintf(why, n, "%s is not configured", b->name);
       return 0;
     }
     for (size_t a = 0; a < b->n_addrs; a++) {
       if (!cli_health(b->ch[a * b->per_addr], gw_cfg.ready_timeout_ms)) {
-        snprintf(why, n, "%s at %s is not serving", b->name, b->addrs[a]);
+        log_warn("readiness: backend %s at %s is not serving", b->name, b->addrs[a]);
+        snprintf(why, n, "%s is not serving", b->name);
         return 0;
       }
     }

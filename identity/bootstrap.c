@@ -5,6 +5,7 @@
 #include <string.h>
 #include "cfg.h"
 #include "identity.h"
+#include "key_seal.h"
 #include "log.h"
 #include "pw.h"
 #include "store_accounts.h"
@@ -55,7 +56,8 @@ static int boot_tx(srv_ctx *ctx, void *p) {
 }
 
 int identity_bootstrap(db_conn *db) {
-  if (keys_ensure(db) != 0) {
+  if (seal_init() != 0) return -1;
+  if (keys_ensure(db) != 0 || keys_check_signer(db) != 0) {
     log_error("could not create or load the token signing key");
     return -1;
   }

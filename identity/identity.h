@@ -20,12 +20,13 @@ int keys_sign(srv_ctx *ctx, const tok_claims *claims, int ttl, char **jwt);
 int keys_rotate(srv_ctx *ctx, char *kid_out, size_t kid_len);
 int keys_load_ring(tok_keyring *kr, void *arg);
 int keys_ensure(db_conn *db);
+/* Loads the active signer now (opening its sealed private key): 0, or -1 logged. Start-up
+ * refuses to serve tokens it could not sign. */
+int keys_check_signer(db_conn *db);
 /* The background check that rotates the signing key by age in a running identity (on_serving /
  * on_stopping). */
 int keys_rotation_start(void);
 void keys_rotation_stop(void);
-
-
 
 /* Start-up: root unit and the bootstrap administrator (bootstrap.c). */
 int identity_bootstrap(db_conn *db);

@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "cfg.h"
 #include "identity.h"
+#include "key_seal.h"
 #include "log.h"
 #include "pw.h"
 #include "store_keys.h"
@@ -43,11 +44,19 @@ static int key_insert(srv_ctx *ctx, char *kid_out, size_t kid_len) {
   struct tm tm;
   gmtime_r(&now, &tm);
   snprintf(kid, sizeof kid, "%04d%02d%02d-%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, rnd);
-  if (signing_keys_insert(ctx, kid, priv, pub) != 0) goto out;
+  /* Sealed: the database never sees the private key (in the clear only in HOSO_INSECURE_DEV). */
+  if (seal_enabled()) {
+    char *sealed = seal_private(kid, priv);
+    int bad = !sealed || signing_keys_insert(ctx, kid, sealed, NULL, pub) != 0;
+    free(sealed);
+    if (bad) goto out;
+  } else if (signing_keys_insert(ctx, kid, NULL, priv, pub) != 0) {
+    goto out;
+  }
   if (kid_out) snprintf(kid_out, kid_len, "%s", kid);
   rc = 0;
 out:
-  free(priv);
+  seal_wipe_free(priv);
   free(pub);
   return rc;
 }
@@ -57,12 +66,33 @@ typedef struct {
   int force;   /* rotate even if the current key is young */
   int rotated; /* out: a new key signs */
   int had_key; /* out: one signed before it */
+  int sealed;  /* out: keys found in the clear and sealed now */
 } rotate_arg;
+
+/* Keys an older identity (or the development mode) stored in the clear are sealed as soon as a
+ * key encryption key is there; the active one is then replaced, since its clear copy may live
+ * on in backups. Caller holds the rotation lock. */
+static int seal_clear_keys(srv_ctx *ctx, rotate_arg *a) {
+  if (!seal_enabled()) return 0;
+  signing_key_clear *keys;
+  size_t n;
+  if (signing_keys_in_clear(ctx, &keys, &n) != 0) return -1;
+  for (size_t i = 0; i < n; i++) {
+    char *sealed = seal_private(keys[i].kid, keys[i].private_pem);
+    int bad = !sealed || signing_keys_seal(ctx, keys[i].kid, sealed) != 0;
+    free(sealed);
+    if (bad) return -1;
+    a->sealed++;
+    if (keys[i].active) a->force = 1;
+  }
+  return 0;
+}
 
 static int rotate_tx(srv_ctx *ctx, void *p) {
   rotate_arg *a = p;
   /* One rotation at a time across replicas. */
   if (signing_keys_lock(ctx) != 0) return -1;
+  if (seal_clear_keys(ctx, a) != 0) return -1;
   signing_key k;
   int have = signing_keys_current(ctx, cfg_int("HOSO_KEY_ROTATE_DAYS", 30, 1, 3650) * 86400L, &k);
   if (have < 0) return -1;
@@ -90,7 +120,9 @@ static int rotate_by_age_tx(srv_ctx *ctx, void *p) {
   e.outcome = "ok";
   e.client_addr = "";
   e.request_id = "key-rotation";
-  e.detail_json = a->had_key ? "{\"why\":\"age\"}" : "{\"why\":\"first key\"}";
+  e.detail_json = !a->had_key ? "{\"why\":\"first key\"}"
+                  : a->sealed  ? "{\"why\":\"the previous key was stored in the clear\"}"
+                               : "{\"why\":\"age\"}";
   return audit_write(ctx->db, &e);
 }
 
@@ -107,8 +139,10 @@ int keys_ensure(db_conn *db) {
   int rc = ctx ? srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", rotate_by_age_tx, &a) : -1;
   srv_job_free(ctx);
   if (rc != 0) return -1;
+  if (a.sealed) log_info("sealed %d signing key(s) stored in the clear with HOSO_KEY_ENCRYPTION_KEY", a.sealed);
   if (a.rotated && a.had_key)
-    log_info("signing key %s now signs (the previous one was older than HOSO_KEY_ROTATE_DAYS)", a.kid);
+    log_info("signing key %s now signs (the previous one was %s)", a.kid,
+             a.sealed ? "stored in the clear" : "older than HOSO_KEY_ROTATE_DAYS");
   signer_forget();
   return 0;
 }
@@ -154,17 +188,33 @@ static int signer_load(srv_ctx *ctx) {
     log_error("no active signing key; restart identity to create one");
     return -1;
   }
+  char *pem = NULL;
+  if (k.private_sealed) {
+    pem = seal_open(k.kid, k.private_sealed);
+    if (!pem)
+      log_error("the signing key %s does not open with %s: is HOSO_KEY_ENCRYPTION_KEY the file this "
+                "deployment's keys were sealed with?",
+                k.kid, seal_enabled() ? "this key encryption key" : "no key encryption key");
+  } else if (k.private_pem) {
+    pem = strdup(k.private_pem);
+  }
+  if (!pem) return -1;
   tok_keyring *kr = srv_keyring();
   if (kr) tok_keyring_add(kr, k.kid, k.public_pem);
-  char *pem = strdup(k.private_pem);
-  if (!pem) return -1;
   pthread_mutex_lock(&signer_mu);
-  free(signer_pem);
+  seal_wipe_free(signer_pem);
   signer_pem = pem;
   snprintf(signer_kid, sizeof signer_kid, "%s", k.kid);
   signer_loaded = time(NULL);
   pthread_mutex_unlock(&signer_mu);
   return 0;
+}
+
+int keys_check_signer(db_conn *db) {
+  srv_ctx *ctx = system_job(db);
+  int rc = ctx ? signer_load(ctx) : -1;
+  srv_job_free(ctx);
+  return rc;
 }
 
 int keys_sign(srv_ctx *ctx, const tok_claims *claims, int ttl, char **jwt) {

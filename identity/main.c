@@ -2,6 +2,7 @@
  * method table and start-up; each RPC group lives in its rpc_*.c. */
 #include "identity.h"
 #include "store_revocations.h"
+#include "throttle.h"
 
 extern const db_migration identity_migrations[];
 
@@ -37,6 +38,13 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(RevokeServiceClient, rpc_revoke_service_client),
 };
 
+/* Beside the calls: key rotation by age, and the clean-up of login throttling. */
+static int on_serving(void) { return keys_rotation_start() != 0 || throttle_prune_start() != 0 ? -1 : 0; }
+static void on_stopping(void) {
+  keys_rotation_stop();
+  throttle_prune_stop();
+}
+
 int main(int argc, char **argv) {
   const srv_config cfg = {
       .service = "identity",
@@ -47,8 +55,8 @@ int main(int argc, char **argv) {
       .load_keys = keys_load_ring,
       .load_revocations = token_revocations_fetch,
       .on_start = identity_bootstrap,
-      .on_serving = keys_rotation_start,
-      .on_stopping = keys_rotation_stop,
+      .on_serving = on_serving,
+      .on_stopping = on_stopping,
   };
   return srv_main(&cfg, argc, argv);
 }

@@ -12,7 +12,7 @@
 #include "store_accounts.h"
 #include "store_sessions.h"
 #include "store_units.h"
-#include "store_throttle.h"
+#include "throttle.h"
 #include "val.h"
 
 /* Account status values of proto AccountStatus and of the status column. */
@@ -376,14 +376,10 @@ static int list_tx(srv_ctx *ctx, void *p) {
   Hoso__Identity__V1__ListAccountsResponse *o = st->out;
   size_t n;
   SRV_TRY(accounts_list(ctx, &st->q, &o->accounts, &n));
-  size_t shown = n > (size_t)st->page_size ? (size_t)st->page_size : n;
-  o->n_accounts = shown;
-  o->next_page_token = "";
-  if (n > shown && shown > 0) {
-    o->next_page_token = srv_page_token(ctx, o->accounts[shown - 1]->username);
-    if (!o->next_page_token) return SRV_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
-  }
-  return 0;
+  int more;
+  o->n_accounts = srv_page_cut(n, st->page_size, &more);
+  if (!more) return 0;
+  return srv_page_next(ctx, &o->next_page_token, "%s", o->accounts[o->n_accounts - 1]->username);
 }
 
 int rpc_list_accounts(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {

@@ -10,7 +10,7 @@
 #include "pw.h"
 #include "scope.h"
 #include "store_service_clients.h"
-#include "store_throttle.h"
+#include "throttle.h"
 #include "val.h"
 
 #define BAD_CLIENT "invalid client credentials"
@@ -184,14 +184,10 @@ static int list_tx(srv_ctx *ctx, void *p) {
   Hoso__Identity__V1__ListServiceClientsResponse *o = st->out;
   size_t n;
   SRV_TRY(service_clients_list(ctx, st->after, st->page_size + 1, &o->clients, &n));
-  size_t shown = n > (size_t)st->page_size ? (size_t)st->page_size : n;
-  o->n_clients = shown;
-  o->next_page_token = "";
-  if (n > shown && shown > 0) {
-    o->next_page_token = srv_page_token(ctx, o->clients[shown - 1]->client_id);
-    if (!o->next_page_token) return SRV_FAIL(ctx, GRPC_STATUS_INTERNAL, "could not make the page token");
-  }
-  return 0;
+  int more;
+  o->n_clients = srv_page_cut(n, st->page_size, &more);
+  if (!more) return 0;
+  return srv_page_next(ctx, &o->next_page_token, "%s", o->clients[o->n_clients - 1]->client_id);
 }
 
 int rpc_list_service_clients(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -259,7 +255,8 @@ typedef struct {
   const char *client_id, *secret;
   char key[64];      /* throttle name: "svc:<client_id>" */
   char subject[64];  /* "svc:<client_id>" */
-  int found, revoked, verified;
+  int found, revoked, verified, busy;
+  thr_try thr;
   long long gen;     /* the client's token generation (013_token_revocations.sql) */
   char phc[PW_PHC_MAX];
   char *ids_array;   /* the grant, "{4,17}" */
@@ -269,7 +266,7 @@ typedef struct {
 /* A failure that must be remembered: the audit row and the throttle count commit while the
  * caller gets the error (srv_tx sends the status fn recorded, after committing). */
 static int login_refuse(srv_ctx *ctx, login_st *st, const char *outcome) {
-  if (throttle_fail(ctx, st->key, ctx->client_addr) != 0) return -1;
+  /* counted already, by throttle_begin */
   if (audit_client(ctx, "SERVICE_LOGIN_FAILED", st->found ? st->subject : "", st->client_id,
                    st->found ? st->client_id : "", outcome, NULL) != 0)
     return -1;
@@ -279,7 +276,7 @@ static int login_refuse(srv_ctx *ctx, login_st *st, const char *outcome) {
 
 static int login_lookup_tx(srv_ctx *ctx, void *p) {
   login_st *st = p;
-  long wait = throttle_check(ctx, st->key, ctx->client_addr);
+  long wait = throttle_begin(ctx, THR_SERVICE, st->key, ctx->client_addr, &st->thr);
   if (wait < 0) return -1;
   if (wait > 0) {
     if (audit_client(ctx, "SERVICE_LOGIN_FAILED", "", st->client_id, "", "locked", NULL) != 0) return -1;
@@ -300,11 +297,18 @@ static int login_lookup_tx(srv_ctx *ctx, void *p) {
 
 static int login_finish_tx(srv_ctx *ctx, void *p) {
   login_st *st = p;
+  if (st->busy) {
+    if (throttle_end(ctx, &st->thr, THR_NOT_TRIED) != 0) return -1;
+    if (audit_client(ctx, "SERVICE_LOGIN_FAILED", "", st->client_id, "", "busy", NULL) != 0) return -1;
+    srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED,
+             "too many logins are being checked right now; try again in a few seconds");
+    return 0;
+  }
   if (!st->found) return login_refuse(ctx, st, "unknown_client");
   if (!st->verified) return login_refuse(ctx, st, "bad_secret");
   /* Checked only after the secret, and answered the same: a revoked client learns nothing. */
   if (st->revoked) return login_refuse(ctx, st, "revoked");
-  if (throttle_success(ctx, st->key) != 0) return -1;
+  if (throttle_end(ctx, &st->thr, THR_OK) != 0) return -1;
 
   /* The token's scope is the grant as it stands now: units dissolved since are left out. */
   service_client_unit *units;
@@ -371,8 +375,12 @@ int rpc_service_login(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_lookup_tx, &st) != 0) return -1;
   /* argon2id between the transactions, never while one holds the throttle rows. */
   pthread_once(&dummy_once, dummy_init);
-  if (st.found) st.verified = pw_verify(st.phc, st.secret) == 1;
-  else (void)pw_verify(dummy_phc, st.secret);
+  /* From an address the client has not logged in from lately, the check waits its turn
+   * (throttle.h); a service restarted elsewhere retries a refusal. */
+  const char *phc = st.found ? st.phc : dummy_phc;
+  int ok = 0;
+  if (!throttle_check_password(&st.thr, phc, st.secret, &ok)) st.busy = 1;
+  st.verified = st.found && ok;
   st.out = srv_new(ctx, &hoso__identity__v1__service_login_response__descriptor);
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_finish_tx, &st) != 0) return -1;
   *resp = &st.out->base;

@@ -11,11 +11,12 @@
 #include "session.h"
 #include "store_accounts.h"
 #include "store_sessions.h"
-#include "store_throttle.h"
+#include "throttle.h"
 #include "val.h"
 
 #define BAD_LOGIN "invalid username or password"
 #define BAD_REFRESH "refresh token is invalid or expired; log in again"
+#define BUSY "too many logins are being checked right now; try again in a few seconds"
 
 /* A hash to verify against when the username is unknown, so that answer takes as long as a
  * wrong password for a real account. */
@@ -63,7 +64,8 @@ typedef struct {
   char username[129];
   const char *password;
   long locked;
-  int found, status, must_change, verified;
+  int found, status, must_change, verified, busy;
+  thr_try thr;
   session_subject subj;
   char phc[PW_PHC_MAX], rehash[PW_PHC_MAX];
   Hoso__Identity__V1__LoginResponse *out;
@@ -85,7 +87,7 @@ static int lookup_login(srv_ctx *ctx, login_st *st) {
 
 static int login_lookup_tx(srv_ctx *ctx, void *p) {
   login_st *st = p;
-  st->locked = throttle_check(ctx, st->username, ctx->client_addr);
+  st->locked = throttle_begin(ctx, THR_PERSON, st->username, ctx->client_addr, &st->thr);
   if (st->locked < 0) return -1;
   if (st->locked > 0) {
     audit_entry e;
@@ -102,8 +104,18 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
   login_st *st = p;
   audit_entry e;
   const char *id = st->found ? st->subj.id : NULL, *path = st->found ? st->subj.unit_path : NULL;
+  if (st->busy) {
+    /* never checked: the try is not held against anyone */
+    if (throttle_end(ctx, &st->thr, THR_NOT_TRIED) != 0) return -1;
+    audit_login(ctx, "LOGIN_FAILED", id, st->username, path, "busy", &e);
+    if (audit_write(ctx->db, &e) != 0) return -1;
+    srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, BUSY);
+    return 0;
+  }
+  /* The right password ends the count, whatever the account's state; a wrong one stays counted
+   * (throttle_begin counted it before the check). */
+  if (throttle_end(ctx, &st->thr, st->verified ? THR_OK : THR_FAILED) != 0) return -1;
   if (!st->verified) {
-    if (throttle_fail(ctx, st->username, ctx->client_addr) != 0) return -1;
     audit_login(ctx, "LOGIN_FAILED", id, st->username, path, st->found ? "bad_password" : "unknown_user", &e);
     if (audit_write(ctx->db, &e) != 0) return -1;
     srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, BAD_LOGIN);
@@ -117,7 +129,6 @@ static int login_finish_tx(srv_ctx *ctx, void *p) {
     srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "account is %s; contact your administrator", why);
     return 0;
   }
-  if (throttle_success(ctx, st->username) != 0) return -1;
   if (sessions_logged_in(ctx, st->subj.id, st->rehash) != 0) return -1;
   Hoso__Identity__V1__LoginResponse *o = st->out;
   if (session_access_token(ctx, &st->subj, st->must_change, &o->access_token) != 0) return -1;
@@ -141,12 +152,13 @@ int rpc_login(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp
 
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_lookup_tx, &st) != 0 || srv_failed(ctx)) return -1;
   pthread_once(&dummy_once, dummy_init);
-  if (st.found) {
-    st.verified = pw_verify(st.phc, st.password) == 1;
-    if (st.verified && pw_needs_rehash(st.phc) && pw_hash(st.password, st.rehash) != 0) st.rehash[0] = 0;
-  } else {
-    (void)pw_verify(dummy_phc, st.password);
-  }
+  /* From an unfamiliar place the check runs at the gate (throttle.h), so a flood of guesses
+   * cannot take the CPU from people logging in where they usually do. */
+  const char *phc = st.found ? st.phc : dummy_phc;
+  int ok = 0;
+  if (!throttle_check_password(&st.thr, phc, st.password, &ok)) st.busy = 1;
+  st.verified = st.found && ok;
+  if (st.verified && pw_needs_rehash(st.phc) && pw_hash(st.password, st.rehash) != 0) st.rehash[0] = 0;
   st.out = srv_new(ctx, &hoso__identity__v1__login_response__descriptor);
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", login_finish_tx, &st) != 0 || srv_failed(ctx)) return -1;
   *resp = &st.out->base;
@@ -249,14 +261,17 @@ int rpc_logout(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **res
 typedef struct {
   const char *id, *username;
   long locked;
-  int found, status, verified;
+  int found, status, verified, busy;
+  thr_try thr;
   char phc[PW_PHC_MAX], new_phc[PW_PHC_MAX];
   Hoso__Identity__V1__ChangePasswordResponse *out;
 } chpw_st;
 
 static int chpw_lookup_tx(srv_ctx *ctx, void *p) {
   chpw_st *st = p;
-  st->locked = throttle_check(ctx, st->username, ctx->client_addr);
+  /* Counted like a login and in the same counters: a stolen token must not become a way
+   * around the login's limits. */
+  st->locked = throttle_begin(ctx, THR_PERSON, st->username, ctx->client_addr, &st->thr);
   if (st->locked < 0) return -1;
   if (st->locked > 0) {
     srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "too many failed attempts; try again in %ld s", st->locked);
@@ -280,9 +295,14 @@ static int chpw_finish_tx(srv_ctx *ctx, void *p) {
   e.target_type = "account";
   e.target_id = st->id;
   e.unit_path = ctx->auth->unit_path;
+  if (st->busy) {
+    if (throttle_end(ctx, &st->thr, THR_NOT_TRIED) != 0) return -1;
+    srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, BUSY);
+    return 0; /* commit: the try is taken back */
+  }
+  if (throttle_end(ctx, &st->thr, st->verified ? THR_OK : THR_FAILED) != 0) return -1;
   if (!st->verified) {
     /* A stolen first-login or access token must not become a password-guessing oracle. */
-    if (throttle_fail(ctx, st->username, ctx->client_addr) != 0) return -1;
     e.action = "PASSWORD_CHANGE_FAILED";
     e.outcome = "bad_password";
     if (audit_write(ctx->db, &e) != 0) return -1;
@@ -291,7 +311,6 @@ static int chpw_finish_tx(srv_ctx *ctx, void *p) {
   }
   if (sessions_set_password(ctx, st->id, st->new_phc) != 0) return -1;
   if (sessions_revoke_account(ctx, st->id, "password changed") < 0) return -1;
-  if (throttle_success(ctx, st->username) != 0) return -1;
   session_login l;
   if (sessions_by_id(ctx, st->id, &l) < 0) return -1;
   if (session_access_token(ctx, &l.subj, 0, &st->out->access_token) != 0) return -1;
@@ -319,7 +338,9 @@ int rpc_change_password(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMess
   if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", chpw_lookup_tx, &st) != 0 || srv_failed(ctx)) return -1;
   if (!st.found || st.status != 1)
     return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "account is not active; contact your administrator");
-  st.verified = pw_verify(st.phc, in->old_password) == 1;
+  int ok = 0;
+  if (!throttle_check_password(&st.thr, st.phc, in->old_password, &ok)) st.busy = 1;
+  st.verified = ok;
   if (st.verified && pw_hash(in->new_password, st.new_phc) != 0)
     return srv_fail(ctx, GRPC_STATUS_INTERNAL, "could not hash the new password");
   st.out = srv_new(ctx, &hoso__identity__v1__change_password_response__descriptor);

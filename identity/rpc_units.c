@@ -1,5 +1,5 @@
-/* The units RPCs of hoso.identity.v1.Identity (cơ quan, đơn vị): create, update, move and merge
- * units of the tree, read one, list children, a subtree and a unit's history. */
+/* The units RPCs of hoso.identity.v1.Identity (cơ quan, đơn vị) that change the tree: create,
+ * update, move and merge units (the reads are in rpc_units_read.c). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +10,11 @@
 #include "scope.h"
 #include "store_sessions.h"
 #include "store_units.h"
+#include "units.h"
 #include "val.h"
 
 #define NAME_MAX_CHARS 255
 #define REASON_MAX_CHARS 1000
-#define KEY_MAX 4096 /* a page token's key: at most val.c's token size */
 
 /* ------------------------------------------------------------ validation helpers -------- */
 
@@ -33,11 +33,7 @@ static int check_type(srv_ctx *ctx, int type) {
 
 /* ------------------------------------------------------------ transaction helpers ------- */
 
-/* The unit `id` as the caller may use it: visible under the caller's scope (row-level
- * security) and allowed `rights` there by the service's own check. When row-level security
- * hides it, one more look with every unit visible tells NOT_FOUND (no such unit) from
- * PERMISSION_DENIED (a sibling's or a parent's unit), and the scope is set back before
- * anything else runs. 0, DB_TX_ROLLBACK (status set) or -1 (database error). */
+/* unit_in_scope (units.h): the second look runs with every unit visible (srv_all_units). */
 typedef struct {
   const char *id;
   unit_row *u;
@@ -50,8 +46,7 @@ static int find_any(srv_ctx *ctx, void *p) {
   return f->found < 0 ? -1 : 0;
 }
 
-static int locate(srv_ctx *ctx, const char *field, const char *id, int lock, unsigned rights,
-                  unit_row *u) {
+int unit_in_scope(srv_ctx *ctx, const char *field, const char *id, int lock, unsigned rights, unit_row *u) {
   int rc = units_find(ctx, id, lock, u);
   if (rc < 0) return -1;
   if (rc == 1) {
@@ -65,8 +60,7 @@ static int locate(srv_ctx *ctx, const char *field, const char *id, int lock, uns
   return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, id);
 }
 
-/* The unit as a message, read under the caller's scope. */
-static int load_unit(srv_ctx *ctx, const char *field, const char *id, id_unit **out) {
+int unit_read(srv_ctx *ctx, const char *field, const char *id, id_unit **out) {
   int found = units_get(ctx, id, out);
   if (found < 0) return -1;
   return found ? 0 : SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s: unit %s does not exist", field, id);
@@ -110,9 +104,9 @@ static int create_tx(srv_ctx *ctx, void *p) {
   SRV_TRY(units_lock_tree(ctx, 0));
   int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
-  if (seen == 1) return load_unit(ctx, "request_id", prev, &st->unit);
+  if (seen == 1) return unit_read(ctx, "request_id", prev, &st->unit);
 
-  SRV_TRY(locate(ctx, "parent_id", st->parent_id, UNIT_LOCK_NONE, RIGHT_MANAGE_UNITS, &parent));
+  SRV_TRY(unit_in_scope(ctx, "parent_id", st->parent_id, UNIT_LOCK_NONE, RIGHT_MANAGE_UNITS, &parent));
   if (parent.status != UNIT_ACTIVE)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "parent_id: unit %s is dissolved", parent.id);
   if (strlen(parent.path) + 21 >= sizeof parent.path)
@@ -121,7 +115,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
   if (units_insert(ctx, &parent, st->code, st->name, st->type, st->quota, id) != 0)
     return fail_code_taken(ctx);
   SRV_TRY(units_history_add(ctx, id, "CREATED", ctx->auth->sub, "", NULL));
-  SRV_TRY(load_unit(ctx, "unit_id", id, &st->unit));
+  SRV_TRY(unit_read(ctx, "unit_id", id, &st->unit));
   SRV_TRY(audit_row(ctx, "UNIT_CREATE", "unit", id, st->unit->path,
                 json_pack("{s:s, s:s, s:s, s:i, s:i, s:s}", "parent_id", parent.id, "code", st->code,
                           "name", st->name, "type", st->type, "staffing_quota", st->quota, "path",
@@ -167,7 +161,7 @@ static int update_tx(srv_ctx *ctx, void *p) {
   update_st *st = p;
   unit_row u;
   st->unit = NULL;
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
+  SRV_TRY(unit_in_scope(ctx, "unit_id", st->unit_id, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
   if (u.status != UNIT_ACTIVE)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                 "unit_id: unit %s is dissolved; it is kept as history and cannot be changed", u.id);
@@ -180,12 +174,12 @@ static int update_tx(srv_ctx *ctx, void *p) {
   const char *code = (st->fields & F_CODE) && strcmp(st->code, u.code) != 0 ? st->code : NULL;
   int type = (st->fields & F_TYPE) && st->type != u.type ? st->type : 0;
   int quota = (st->fields & F_QUOTA) && st->quota != u.staffing_quota ? st->quota : -1;
-  if (!name && !code && !type && quota < 0) return load_unit(ctx, "unit_id", u.id, &st->unit);
+  if (!name && !code && !type && quota < 0) return unit_read(ctx, "unit_id", u.id, &st->unit);
 
   if (units_update(ctx, u.id, name, code, type, quota) != 0) return fail_code_taken(ctx);
   /* RENAMED carries the new name; the earlier entries keep the old one (001 Đ5.5). */
   SRV_TRY(units_history_add(ctx, u.id, name ? "RENAMED" : "UPDATED", ctx->auth->sub, st->reason, NULL));
-  SRV_TRY(load_unit(ctx, "unit_id", u.id, &st->unit));
+  SRV_TRY(unit_read(ctx, "unit_id", u.id, &st->unit));
 
   json_t *ch = json_object();
   if (ch && name) json_object_set_new(ch, "name", change_s(u.name, name));
@@ -279,8 +273,8 @@ static int move_tx(srv_ctx *ctx, void *p) {
   unit_row u, np;
   st->unit = NULL;
   SRV_TRY(units_lock_tree(ctx, 1));
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
-  SRV_TRY(locate(ctx, "new_parent_id", st->parent_id, UNIT_LOCK_NONE, RIGHT_MANAGE_UNITS, &np));
+  SRV_TRY(unit_in_scope(ctx, "unit_id", st->unit_id, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &u));
+  SRV_TRY(unit_in_scope(ctx, "new_parent_id", st->parent_id, UNIT_LOCK_NONE, RIGHT_MANAGE_UNITS, &np));
   if (!u.parent_id[0])
     return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unit_id: unit %s is the root of the tree and cannot be moved",
                 u.id);
@@ -294,7 +288,7 @@ static int move_tx(srv_ctx *ctx, void *p) {
   if (np.status != UNIT_ACTIVE)
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "new_parent_id: unit %s is dissolved", np.id);
   /* Already there: a retried move changes nothing. */
-  if (strcmp(u.parent_id, np.id) == 0) return load_unit(ctx, "unit_id", u.id, &st->unit);
+  if (strcmp(u.parent_id, np.id) == 0) return unit_read(ctx, "unit_id", u.id, &st->unit);
 
   long long n_units = 0, n_accounts = 0;
   const char *new_path = NULL;
@@ -303,7 +297,7 @@ static int move_tx(srv_ctx *ctx, void *p) {
   SRV_TRY(units_history_add(ctx, u.id, "MOVED", ctx->auth->sub, st->reason, u.parent_id));
   /* The feed row for the services that copy unit paths (records), under the tree lock. */
   SRV_TRY(units_change_add(ctx, UNIT_CHANGE_MOVED, u.id, u.path, new_path, NULL, st->reason, ctx->auth->sub, NULL));
-  SRV_TRY(load_unit(ctx, "unit_id", u.id, &st->unit));
+  SRV_TRY(unit_read(ctx, "unit_id", u.id, &st->unit));
   return audit_row(ctx, "UNIT_MOVE", "unit", u.id, new_path,
                    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "from_parent_id", u.parent_id,
                              "to_parent_id", np.id, "old_path", u.path, "new_path", new_path,
@@ -347,8 +341,8 @@ static int merge_replay(srv_ctx *ctx, merge_st *st, const char *prev) {
   }
   st->moved = moved;
   st->revoked = revoked;
-  SRV_TRY(load_unit(ctx, "source_unit_id", a, &st->source));
-  return load_unit(ctx, "target_unit_id", b, &st->target);
+  SRV_TRY(unit_read(ctx, "source_unit_id", a, &st->source));
+  return unit_read(ctx, "target_unit_id", b, &st->target);
 }
 
 /* Direct children of A move under B, each with its subtree (paths as in MoveUnit). Only active
@@ -417,8 +411,8 @@ static int merge_tx(srv_ctx *ctx, void *p) {
   if (seen < 0) return -1;
   if (seen == 1) return merge_replay(ctx, st, prev);
 
-  SRV_TRY(locate(ctx, "source_unit_id", st->src, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &a));
-  SRV_TRY(locate(ctx, "target_unit_id", st->dst, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &b));
+  SRV_TRY(unit_in_scope(ctx, "source_unit_id", st->src, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &a));
+  SRV_TRY(unit_in_scope(ctx, "target_unit_id", st->dst, UNIT_LOCK_UPDATE, RIGHT_MANAGE_UNITS, &b));
   if (!a.parent_id[0])
     return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                 "source_unit_id: unit %s is the root of the tree and cannot be merged into another unit", a.id);
@@ -445,8 +439,8 @@ static int merge_tx(srv_ctx *ctx, void *p) {
    * B's (each moved child k went from a.path.k to b.path.k). Taken under the tree lock. */
   if (rc == 0 && units_change_add(ctx, UNIT_CHANGE_MERGED, a.id, a.path, b.path, b.id, st->reason, ctx->auth->sub, NULL) != 0)
     rc = -1;
-  if (rc == 0) rc = load_unit(ctx, "source_unit_id", a.id, &st->source);
-  if (rc == 0) rc = load_unit(ctx, "target_unit_id", b.id, &st->target);
+  if (rc == 0) rc = unit_read(ctx, "source_unit_id", a.id, &st->source);
+  if (rc == 0) rc = unit_read(ctx, "target_unit_id", b.id, &st->target);
   if (rc != 0) {
     json_decref(moved);
     json_decref(revoked);
@@ -481,177 +475,5 @@ int rpc_merge_units(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage 
   o->moved_children = st.moved;
   o->revoked_accounts = st.revoked;
   *resp = &o->base;
-  return 0;
-}
-
-/* ------------------------------------------------------------ GetUnit ------------------- */
-
-typedef struct {
-  const char *unit_id;
-  id_unit *unit;
-} get_st;
-
-static int get_tx(srv_ctx *ctx, void *p) {
-  get_st *st = p;
-  unit_row u;
-  st->unit = NULL;
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_NONE, RIGHT_READ, &u));
-  return load_unit(ctx, "unit_id", u.id, &st->unit);
-}
-
-int rpc_get_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
-  const Hoso__Identity__V1__GetUnitRequest *in = (const void *)req;
-  get_st st = {.unit_id = in->unit_id};
-  if (srv_check_id(ctx, "unit_id", in->unit_id)) return -1;
-  if (srv_need_right(ctx, RIGHT_READ, 0, "reading units needs a role with read access") != 0) return -1;
-  if (srv_tx(ctx, DB_READ_COMMITTED, get_tx, &st) != 0) return -1;
-  Hoso__Identity__V1__GetUnitResponse *o = srv_new(ctx, &hoso__identity__v1__get_unit_response__descriptor);
-  o->unit = st.unit;
-  *resp = &o->base;
-  return 0;
-}
-
-/* ------------------------------------------------------------ lists --------------------- */
-
-static int bad_token(srv_ctx *ctx) {
-  return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                  "page_token: not a token of this list; start again without one");
-}
-
-/* Keeps at most `size` of the n units read; a further one means another page exists, and then
- * the last unit shown is returned (its key makes the next token), else NULL. */
-static const id_unit *page_of(id_unit **units, size_t n, int size, size_t *shown) {
-  *shown = n > (size_t)size ? (size_t)size : n;
-  return n > (size_t)size ? units[*shown - 1] : NULL;
-}
-
-static int token_out(srv_ctx *ctx, const char *key, char **out) {
-  *out = srv_page_token(ctx, key);
-  if (!*out) return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
-  return 0;
-}
-
-/* ListChildUnits: the key is "c<parent>|<id>|<name>" of the last unit shown, so a token is
- * only good for the parent it was made for. */
-typedef struct {
-  const char *unit_id, *after_id, *after_name;
-  int include_dissolved, size;
-  Hoso__Identity__V1__ListChildUnitsResponse *out;
-} children_st;
-
-static int children_tx(srv_ctx *ctx, void *p) {
-  children_st *st = p;
-  unit_row u;
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_NONE, RIGHT_READ, &u));
-  size_t n;
-  SRV_TRY(units_children(ctx, u.id, st->include_dissolved, st->after_name, st->after_id, st->size + 1,
-                         &st->out->units, &n));
-  const id_unit *last = page_of(st->out->units, n, st->size, &st->out->n_units);
-  if (!last) return 0;
-  return token_out(ctx, srv_printf(ctx, "c%s|%s|%s", u.id, last->id, last->name), &st->out->next_page_token);
-}
-
-int rpc_list_child_units(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
-  const Hoso__Identity__V1__ListChildUnitsRequest *in = (const void *)req;
-  children_st st = {.unit_id = in->unit_id, .include_dissolved = in->include_dissolved};
-  if (srv_check_id(ctx, "unit_id", in->unit_id)) return -1;
-  st.size = val_page_size(in->page_size);
-  if (st.size < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_size: must be between 0 and 500");
-  if (in->page_token && *in->page_token) {
-    char *key = srv_alloc(ctx, KEY_MAX);
-    if (val_page_token_decode(in->page_token, key, KEY_MAX) != 0 || key[0] != 'c') return bad_token(ctx);
-    char *bar1 = strchr(key, '|'), *bar2 = bar1 ? strchr(bar1 + 1, '|') : NULL;
-    if (!bar2) return bad_token(ctx);
-    *bar1 = *bar2 = '\0';
-    if (strcmp(key + 1, in->unit_id) != 0 || val_id(bar1 + 1) || !val_utf8(bar2 + 1, strlen(bar2 + 1)))
-      return bad_token(ctx);
-    st.after_id = bar1 + 1;
-    st.after_name = bar2 + 1;
-  }
-  if (srv_need_right(ctx, RIGHT_READ, 0, "reading units needs a role with read access") != 0) return -1;
-
-  st.out = srv_new(ctx, &hoso__identity__v1__list_child_units_response__descriptor);
-  if (srv_tx(ctx, DB_READ_COMMITTED, children_tx, &st) != 0) return -1;
-  *resp = &st.out->base;
-  return 0;
-}
-
-/* GetUnitSubtree: the key is "s<path>" of the last unit shown; paths order the tree so that a
- * unit comes before everything below it. */
-typedef struct {
-  const char *unit_id, *after_path;
-  int max_depth, include_dissolved, size;
-  Hoso__Identity__V1__GetUnitSubtreeResponse *out;
-} subtree_st;
-
-static int path_chars_ok(const char *p) {
-  if (!*p || *p == '.') return 0;
-  for (; *p; p++) {
-    if (*p == '.' && (p[1] == '.' || p[1] == '\0')) return 0;
-    if (*p != '.' && (*p < '0' || *p > '9')) return 0;
-  }
-  return 1;
-}
-
-static int subtree_tx(srv_ctx *ctx, void *p) {
-  subtree_st *st = p;
-  unit_row u;
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_NONE, RIGHT_READ, &u));
-  /* A token of another subtree (or of this one before it moved) would page through the wrong
-   * units: refuse it rather than show a confusing list. */
-  if (st->after_path && !scope_path_within(st->after_path, u.path)) return (bad_token(ctx), DB_TX_ROLLBACK);
-  /* max_depth is relative to the unit; the deepest level must stay representable. */
-  int max_level = st->max_depth > 0 ? (st->max_depth > 100000 ? 100000 : st->max_depth) + u.level : 0;
-  size_t n;
-  SRV_TRY(units_subtree(ctx, u.path, st->after_path, max_level, st->include_dissolved, st->size + 1,
-                        &st->out->units, &n));
-  const id_unit *last = page_of(st->out->units, n, st->size, &st->out->n_units);
-  if (!last) return 0;
-  return token_out(ctx, srv_printf(ctx, "s%s", last->path), &st->out->next_page_token);
-}
-
-int rpc_get_unit_subtree(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
-  const Hoso__Identity__V1__GetUnitSubtreeRequest *in = (const void *)req;
-  subtree_st st = {.unit_id = in->unit_id, .max_depth = in->max_depth, .include_dissolved = in->include_dissolved};
-  if (srv_check_id(ctx, "unit_id", in->unit_id)) return -1;
-  if (st.max_depth < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "max_depth: must not be negative (0: unlimited)");
-  st.size = val_page_size(in->page_size);
-  if (st.size < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_size: must be between 0 and 500");
-  if (in->page_token && *in->page_token) {
-    char *key = srv_alloc(ctx, KEY_MAX);
-    if (val_page_token_decode(in->page_token, key, KEY_MAX) != 0 || key[0] != 's' || !path_chars_ok(key + 1))
-      return bad_token(ctx);
-    st.after_path = key + 1;
-  }
-  if (srv_need_right(ctx, RIGHT_READ, 0, "reading units needs a role with read access") != 0) return -1;
-
-  st.out = srv_new(ctx, &hoso__identity__v1__get_unit_subtree_response__descriptor);
-  if (srv_tx(ctx, DB_READ_COMMITTED, subtree_tx, &st) != 0) return -1;
-  *resp = &st.out->base;
-  return 0;
-}
-
-/* ------------------------------------------------------------ ListUnitHistory ----------- */
-
-typedef struct {
-  const char *unit_id;
-  Hoso__Identity__V1__ListUnitHistoryResponse *out;
-} history_st;
-
-static int history_tx(srv_ctx *ctx, void *p) {
-  history_st *st = p;
-  unit_row u;
-  SRV_TRY(locate(ctx, "unit_id", st->unit_id, UNIT_LOCK_NONE, RIGHT_READ, &u));
-  return units_history(ctx, u.id, &st->out->entries, &st->out->n_entries);
-}
-
-int rpc_list_unit_history(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
-  const Hoso__Identity__V1__ListUnitHistoryRequest *in = (const void *)req;
-  history_st st = {.unit_id = in->unit_id};
-  if (srv_check_id(ctx, "unit_id", in->unit_id)) return -1;
-  if (srv_need_right(ctx, RIGHT_READ, 0, "reading units needs a role with read access") != 0) return -1;
-  st.out = srv_new(ctx, &hoso__identity__v1__list_unit_history_response__descriptor);
-  if (srv_tx(ctx, DB_READ_COMMITTED, history_tx, &st) != 0) return -1;
-  *resp = &st.out->base;
   return 0;
 }

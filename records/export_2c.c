@@ -1,6 +1,7 @@
 /* The 2C-BNV/2008 résumé renderer of export_2c.h: the form's numbered items 1–26, the tables
- * 27–31, the assessment 32 and the signatures, as one HTML document laid out for A4 paper. */
-#include "export_2c.h"
+ * 27–31 (export_2c_tables.c), the assessment 32 and the signatures, as one HTML document laid
+ * out for A4 paper. This file: the text helpers, the page, items 1–26 and the entry points. */
+#include "export_2c_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,23 +9,14 @@
 #include <unicase.h>
 #include <uninorm.h>
 
-typedef Hoso__Records__V1__Record rec_t;
-
 #define DOTS "……………………"
-#define SALARY_COLUMNS 6 /* entries per row of table 31: what fits across 170 mm */
-#define BLANK_ROWS 3     /* an empty table keeps rows to fill in by hand, as on paper */
-
-typedef struct {
-  FILE *f;
-  const export_2c_opts *o;
-} x2c;
 
 static const char *str(const char *s) { return s ? s : ""; }
 
 /* ------------------------------------------------------------ text ---------------------- */
 
 /* Every value is user data: escaped, line breaks kept as <br>. */
-static void esc(x2c *x, const char *s) {
+void x2c_esc(x2c *x, const char *s) {
   for (const char *p = str(s); *p; p++) {
     switch (*p) {
     case '&': fputs("&amp;", x->f); break;
@@ -43,14 +35,14 @@ static void esc(x2c *x, const char *s) {
 static void val(x2c *x, const char *s) {
   if (s && *s) {
     fputs("<span class=\"v\">", x->f);
-    esc(x, s);
+    x2c_esc(x, s);
     fputs("</span>", x->f);
   } else {
     fputs("<span class=\"dots\">" DOTS "</span>", x->f);
   }
 }
 
-static const char *name_of(x2c *x, const char *catalog, const char *code) {
+const char *x2c_name_of(x2c *x, const char *catalog, const char *code) {
   if (!code || !*code) return "";
   const char *n = x->o && x->o->name ? x->o->name(x->o->name_arg, catalog, code) : NULL;
   return n && *n ? n : code;
@@ -63,7 +55,7 @@ static int digits(const char *s, size_t n) {
 }
 
 /* YYYY-MM-DD → dd/mm/yyyy, YYYY-MM → mm/yyyy; anything else as it is. */
-static const char *date_fmt(const char *s, char out[32]) {
+const char *x2c_date_fmt(const char *s, char out[32]) {
   s = str(s);
   size_t n = strlen(s);
   if (n == 10 && digits(s, 4) && s[4] == '-' && digits(s + 5, 2) && s[7] == '-' && digits(s + 8, 2))
@@ -77,18 +69,18 @@ static const char *date_fmt(const char *s, char out[32]) {
 
 static void date(x2c *x, const char *s) {
   char b[32];
-  val(x, date_fmt(s, b));
+  val(x, x2c_date_fmt(s, b));
 }
 
 /* "09/2001 - 06/2005"; an open end reads `open` ("nay" for a job held today). */
-static void period(x2c *x, const char *from, const char *to, const char *open) {
+void x2c_period(x2c *x, const char *from, const char *to, const char *open) {
   char a[32], b[32];
-  date_fmt(from, a);
-  date_fmt(to, b);
-  esc(x, a);
+  x2c_date_fmt(from, a);
+  x2c_date_fmt(to, b);
+  x2c_esc(x, a);
   if (*a || *b || *open) {
     fputs(" - ", x->f);
-    esc(x, *b ? b : open);
+    x2c_esc(x, *b ? b : open);
   }
 }
 
@@ -160,7 +152,7 @@ static void head(x2c *x, const rec_t *r) {
   fputs("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         "<title>Sơ yếu lý lịch – ", x->f);
-  esc(x, r->full_name);
+  x2c_esc(x, r->full_name);
   fprintf(x->f, "</title><style>%s</style></head><body><div class=\"sheet\">\n", css);
 
   fputs("<table class=\"top\"><tr><td style=\"width:62%\">"
@@ -192,7 +184,7 @@ static void hint(x2c *x, const char *h) {
 }
 
 /* A numbered item of one value (and the form's hint under its label, when it has one). */
-static void item(x2c *x, const char *label, const char *value, const char *h) {
+void x2c_item(x2c *x, const char *label, const char *value, const char *h) {
   p_open(x, label);
   val(x, value);
   if (h) hint(x, h);
@@ -206,7 +198,7 @@ static void items_identity(x2c *x, const rec_t *r) {
   p_open(x, "1) Họ và tên khai sinh (viết chữ in hoa): ");
   upper(x, r->full_name);
   p_close(x);
-  item(x, "2) Tên gọi khác: ", p ? p->other_names : NULL, NULL);
+  x2c_item(x, "2) Tên gọi khác: ", p ? p->other_names : NULL, NULL);
 
   const char *b = str(r->birth_date);
   p_open(x, "3) Sinh ngày: ");
@@ -227,22 +219,22 @@ static void items_identity(x2c *x, const rec_t *r) {
                                                                   : "");
   p_close(x);
 
-  item(x, "4) Nơi sinh: ", p ? p->birth_place : NULL, NULL);
-  item(x, "5) Quê quán: ", p ? p->home_town : NULL, NULL);
+  x2c_item(x, "4) Nơi sinh: ", p ? p->birth_place : NULL, NULL);
+  x2c_item(x, "5) Quê quán: ", p ? p->home_town : NULL, NULL);
   p_open(x, "6) Dân tộc: ");
-  val(x, name_of(x, "ETHNICITY", p ? p->ethnicity_code : NULL));
+  val(x, x2c_name_of(x, "ETHNICITY", p ? p->ethnicity_code : NULL));
   fputs(", 7) Tôn giáo: ", x->f);
-  val(x, name_of(x, "RELIGION", p ? p->religion_code : NULL));
+  val(x, x2c_name_of(x, "RELIGION", p ? p->religion_code : NULL));
   p_close(x);
-  item(x, "8) Nơi đăng ký hộ khẩu thường trú: ", p ? p->permanent_address : NULL,
+  x2c_item(x, "8) Nơi đăng ký hộ khẩu thường trú: ", p ? p->permanent_address : NULL,
        "(Số nhà, đường phố, thành phố, xóm, thôn, xã, huyện, tỉnh)");
-  item(x, "9) Nơi ở hiện nay: ", p ? p->current_address : NULL, NULL);
+  x2c_item(x, "9) Nơi ở hiện nay: ", p ? p->current_address : NULL, NULL);
 }
 
 static void items_employment(x2c *x, const rec_t *r) {
   const Hoso__Records__V1__Employment *e = r->employment;
   const Hoso__Records__V1__SalaryInfo *s = r->salary;
-  item(x, "10) Nghề nghiệp khi được tuyển dụng: ", e ? e->occupation_when_recruited : NULL, NULL);
+  x2c_item(x, "10) Nghề nghiệp khi được tuyển dụng: ", e ? e->occupation_when_recruited : NULL, NULL);
   p_open(x, "11) Ngày tuyển dụng: ");
   date(x, e ? e->recruitment_date : NULL);
   fputs(", Cơ quan tuyển dụng: ", x->f);
@@ -252,10 +244,10 @@ static void items_employment(x2c *x, const rec_t *r) {
   p_open(x, "12) Chức vụ (chức danh) hiện tại: ");
   if (e && ((e->position_code && *e->position_code) || e->n_concurrent_position_codes)) {
     fputs("<span class=\"v\">", x->f);
-    esc(x, name_of(x, "POSITION", e->position_code));
+    x2c_esc(x, x2c_name_of(x, "POSITION", e->position_code));
     for (size_t i = 0; i < e->n_concurrent_position_codes; i++) {
       fputs(i || (e->position_code && *e->position_code) ? ", kiêm " : "Kiêm ", x->f);
-      esc(x, name_of(x, "POSITION", e->concurrent_position_codes[i]));
+      x2c_esc(x, x2c_name_of(x, "POSITION", e->concurrent_position_codes[i]));
     }
     fputs("</span>", x->f);
   } else {
@@ -263,9 +255,9 @@ static void items_employment(x2c *x, const rec_t *r) {
   }
   hint(x, "(Về chính quyền hoặc Đảng, đoàn thể, kể cả chức vụ kiêm nhiệm)");
   p_close(x);
-  item(x, "13) Công việc chính được giao: ", e ? e->main_duties : NULL, NULL);
+  x2c_item(x, "13) Công việc chính được giao: ", e ? e->main_duties : NULL, NULL);
 
-  const char *rank = s && s->rank_code && *s->rank_code ? name_of(x, "RANK", s->rank_code)
+  const char *rank = s && s->rank_code && *s->rank_code ? x2c_name_of(x, "RANK", s->rank_code)
                                                          : e ? str(e->professional_title) : "";
   p_open(x, "14) Ngạch công chức (chức danh nghề nghiệp): ");
   val(x, rank);
@@ -285,17 +277,17 @@ static void items_employment(x2c *x, const rec_t *r) {
   int any = 0;
   if (s && s->seniority_beyond_frame_percent && *s->seniority_beyond_frame_percent) {
     fputs("<span class=\"v\">Thâm niên vượt khung ", x->f);
-    esc(x, s->seniority_beyond_frame_percent);
+    x2c_esc(x, s->seniority_beyond_frame_percent);
     fputs("%</span>", x->f);
     any = 1;
   }
   for (size_t i = 0; s && i < s->n_other_allowances; i++) {
     const Hoso__Records__V1__Allowance *a = s->other_allowances[i];
     fputs(any ? "; <span class=\"v\">" : "<span class=\"v\">", x->f);
-    esc(x, name_of(x, "ALLOWANCE", a->type_code));
+    x2c_esc(x, x2c_name_of(x, "ALLOWANCE", a->type_code));
     if (a->value && *a->value) {
       fputs(" ", x->f);
-      esc(x, a->value);
+      x2c_esc(x, a->value);
     }
     fputs("</span>", x->f);
     any = 1;
@@ -306,15 +298,15 @@ static void items_employment(x2c *x, const rec_t *r) {
 
 static void items_qualifications(x2c *x, const rec_t *r) {
   const Hoso__Records__V1__Qualifications *q = r->qualifications;
-  item(x, "15.1- Trình độ giáo dục phổ thông: ", q ? q->general_education : NULL,
+  x2c_item(x, "15.1- Trình độ giáo dục phổ thông: ", q ? q->general_education : NULL,
        "(đã tốt nghiệp lớp mấy/thuộc hệ nào)");
   p_open(x, "15.2- Trình độ chuyên môn cao nhất: ");
   if (q && ((q->degree_code && *q->degree_code) || (q->major && *q->major))) {
     fputs("<span class=\"v\">", x->f);
-    esc(x, name_of(x, "DEGREE", q->degree_code));
+    x2c_esc(x, x2c_name_of(x, "DEGREE", q->degree_code));
     if (q->major && *q->major) {
       fputs(q->degree_code && *q->degree_code ? ", chuyên ngành " : "Chuyên ngành ", x->f);
-      esc(x, q->major);
+      x2c_esc(x, q->major);
     }
     fputs("</span>", x->f);
   } else {
@@ -323,16 +315,16 @@ static void items_qualifications(x2c *x, const rec_t *r) {
   hint(x, "(TSKH, TS, Ths, cử nhân, kỹ sư, cao đẳng, trung cấp, sơ cấp, chuyên ngành)");
   p_close(x);
   p_open(x, "15.3- Lý luận chính trị: ");
-  val(x, name_of(x, "POLITICAL_THEORY", q ? q->political_theory_code : NULL));
+  val(x, x2c_name_of(x, "POLITICAL_THEORY", q ? q->political_theory_code : NULL));
   fputs(" &nbsp; 15.4- Quản lý nhà nước: ", x->f);
-  val(x, name_of(x, "STATE_MANAGEMENT", q ? q->state_management_code : NULL));
+  val(x, x2c_name_of(x, "STATE_MANAGEMENT", q ? q->state_management_code : NULL));
   p_close(x);
   p_open(x, "15.5- Ngoại ngữ: ");
   if (q && q->n_foreign_languages) {
     fputs("<span class=\"v\">", x->f);
     for (size_t i = 0; i < q->n_foreign_languages; i++) {
       if (i) fputs(", ", x->f);
-      esc(x, q->foreign_languages[i]);
+      x2c_esc(x, q->foreign_languages[i]);
     }
     fputs("</span>", x->f);
   } else {
@@ -354,10 +346,10 @@ static void items_party(x2c *x, const rec_t *r) {
   if (p && ((p->union_join_date && *p->union_join_date) || (p->socio_political_orgs && *p->socio_political_orgs))) {
     char b[32];
     fputs("<span class=\"v\">", x->f);
-    esc(x, date_fmt(p->union_join_date, b));
+    x2c_esc(x, x2c_date_fmt(p->union_join_date, b));
     if (p->socio_political_orgs && *p->socio_political_orgs) {
       if (*b) fputs(", ", x->f);
-      esc(x, p->socio_political_orgs);
+      x2c_esc(x, p->socio_political_orgs);
     }
     fputs("</span>", x->f);
   } else {
@@ -372,11 +364,11 @@ static void items_party(x2c *x, const rec_t *r) {
   fputs(", Quân hàm cao nhất: ", x->f);
   val(x, p ? p->military_rank : NULL);
   p_close(x);
-  item(x, "19) Danh hiệu được phong tặng cao nhất: ", p ? p->highest_title : NULL,
+  x2c_item(x, "19) Danh hiệu được phong tặng cao nhất: ", p ? p->highest_title : NULL,
        "(Anh hùng lao động, anh hùng lực lượng vũ trang; nhà giáo, thầy thuốc, nghệ sĩ nhân dân "
        "và ưu tú, …)");
   /* The record keeps no field for it: the line stays to be filled in by hand. */
-  item(x, "20) Sở trường công tác: ", NULL, NULL);
+  x2c_item(x, "20) Sở trường công tác: ", NULL, NULL);
 }
 
 static void items_rewards(x2c *x, const rec_t *r) {
@@ -386,14 +378,14 @@ static void items_rewards(x2c *x, const rec_t *r) {
     for (size_t i = 0; i < r->n_rewards; i++) {
       const Hoso__Records__V1__RewardEntry *w = r->rewards[i];
       if (i) fputs("; ", x->f);
-      esc(x, name_of(x, "REWARD_FORM", w->form_code));
+      x2c_esc(x, x2c_name_of(x, "REWARD_FORM", w->form_code));
       if (w->title && *w->title) {
         fputs(w->form_code && *w->form_code ? ": " : "", x->f);
-        esc(x, w->title);
+        x2c_esc(x, w->title);
       }
       if (w->year && *w->year) {
         fputs(" (", x->f);
-        esc(x, w->year);
+        x2c_esc(x, w->year);
         fputs(")", x->f);
       }
     }
@@ -410,10 +402,10 @@ static void items_rewards(x2c *x, const rec_t *r) {
       const Hoso__Records__V1__DisciplineEntry *d = r->disciplines[i];
       char b[32];
       if (i) fputs("; ", x->f);
-      esc(x, name_of(x, "DISCIPLINE_FORM", d->form_code));
+      x2c_esc(x, x2c_name_of(x, "DISCIPLINE_FORM", d->form_code));
       if (d->from && *d->from) {
         fputs(" (", x->f);
-        esc(x, date_fmt(d->from, b));
+        x2c_esc(x, x2c_date_fmt(d->from, b));
         fputs(")", x->f);
       }
     }
@@ -448,169 +440,7 @@ static void items_health(x2c *x, const rec_t *r) {
   fputs(", Ngày cấp: ", x->f);
   date(x, p ? p->citizen_id_date : NULL);
   p_close(x);
-  item(x, "26) Số sổ BHXH: ", p ? p->social_insurance_no : NULL, NULL);
-}
-
-/* ------------------------------------------------------------ tables 27–32 ------------- */
-
-static void blank_rows(x2c *x, int cols) {
-  for (int i = 0; i < BLANK_ROWS; i++) {
-    fputs("<tr>", x->f);
-    for (int c = 0; c < cols; c++) fputs("<td class=\"blank\"></td>", x->f);
-    fputs("</tr>", x->f);
-  }
-}
-
-static void cell(x2c *x, const char *s) {
-  fputs("<td>", x->f);
-  esc(x, s);
-  fputs("</td>", x->f);
-}
-
-static void table_training(x2c *x, const rec_t *r) {
-  fputs("<h2>27) ĐÀO TẠO, BỒI DƯỠNG VỀ CHUYÊN MÔN, NGHIỆP VỤ, LÝ LUẬN CHÍNH TRỊ, NGOẠI NGỮ, TIN HỌC</h2>\n"
-        "<table class=\"grid\"><colgroup><col style=\"width:25%\"><col style=\"width:24%\">"
-        "<col style=\"width:18%\"><col style=\"width:14%\"><col style=\"width:19%\"></colgroup>"
-        "<thead><tr><th>Tên trường</th><th>Chuyên ngành đào tạo, bồi dưỡng</th>"
-        "<th>Từ tháng, năm - đến tháng, năm</th><th>Hình thức đào tạo</th>"
-        "<th>Văn bằng, chứng chỉ, trình độ gì</th></tr></thead><tbody>", x->f);
-  for (size_t i = 0; i < r->n_trainings; i++) {
-    const Hoso__Records__V1__TrainingEntry *t = r->trainings[i];
-    fputs("<tr>", x->f);
-    cell(x, t->school);
-    cell(x, t->major);
-    fputs("<td>", x->f);
-    period(x, t->from, t->to, "");
-    fputs("</td>", x->f);
-    cell(x, t->form);
-    cell(x, name_of(x, "DEGREE", t->degree_code));
-    fputs("</tr>", x->f);
-  }
-  if (!r->n_trainings) blank_rows(x, 5);
-  fputs("</tbody></table>\n<p class=\"note\">Ghi chú: Hình thức đào tạo: chính quy, tại chức, chuyên tu, "
-        "bồi dưỡng ...; Văn bằng: TSKH, TS, Ths, Cử nhân, Kỹ sư ...</p>\n", x->f);
-}
-
-static void table_work(x2c *x, const rec_t *r) {
-  fputs("<h2>28) TÓM TẮT QUÁ TRÌNH CÔNG TÁC</h2>\n"
-        "<table class=\"grid\"><colgroup><col style=\"width:26%\"><col style=\"width:74%\"></colgroup>"
-        "<thead><tr><th>Từ tháng, năm đến tháng, năm</th><th>Chức danh, chức vụ, đơn vị công tác "
-        "(đảng, chính quyền, đoàn thể, tổ chức xã hội), kể cả thời gian được đào tạo, bồi dưỡng về "
-        "chuyên môn, nghiệp vụ, ...</th></tr></thead><tbody>", x->f);
-  for (size_t i = 0; i < r->n_work_history; i++) {
-    const Hoso__Records__V1__WorkHistoryEntry *w = r->work_history[i];
-    fputs("<tr><td>", x->f);
-    period(x, w->from, w->to, "nay");
-    fputs("</td><td>", x->f);
-    esc(x, w->position);
-    if (w->position && *w->position && w->unit && *w->unit) fputs(", ", x->f);
-    esc(x, w->unit);
-    if (w->description && *w->description) {
-      fputs("<br>", x->f);
-      esc(x, w->description);
-    }
-    fputs("</td></tr>", x->f);
-  }
-  if (!r->n_work_history) blank_rows(x, 2);
-  fputs("</tbody></table>\n", x->f);
-}
-
-static void history(x2c *x, const rec_t *r) {
-  const Hoso__Records__V1__PersonalHistory *h = r->personal_history;
-  fputs("<h2>29) ĐẶC ĐIỂM LỊCH SỬ BẢN THÂN</h2>\n", x->f);
-  item(x, "a) Khai rõ: bị bắt, bị tù (từ ngày tháng năm nào đến ngày tháng năm nào, ở đâu), đã khai "
-          "báo cho ai, những vấn đề gì? Bản thân có làm việc trong chế độ cũ (cơ quan, đơn vị nào, "
-          "địa điểm, chức danh, chức vụ, thời gian làm việc ...): ",
-       h ? h->arrested_or_detained : NULL, NULL);
-  item(x, "b) Tham gia hoặc có quan hệ với các tổ chức chính trị, kinh tế, xã hội nào ở nước ngoài "
-          "(làm gì, tổ chức nào, đặt trụ sở ở đâu ...?): ",
-       h ? h->foreign_org_membership : NULL, NULL);
-  item(x, "c) Có thân nhân (Cha, Mẹ, Vợ, Chồng, con, anh chị em ruột) ở nước ngoài (làm gì, địa chỉ ...)? ",
-       h ? h->relatives_abroad : NULL, NULL);
-}
-
-static void family_table(x2c *x, const rec_t *r, int spouse_side) {
-  fputs("<table class=\"grid\"><colgroup><col style=\"width:15%\"><col style=\"width:24%\">"
-        "<col style=\"width:10%\"><col style=\"width:51%\"></colgroup>"
-        "<thead><tr><th>Mối quan hệ</th><th>Họ và tên</th><th>Năm sinh</th>"
-        "<th>Quê quán, nghề nghiệp, chức danh, chức vụ, đơn vị công tác, học tập, nơi ở (trong, "
-        "ngoài nước); thành viên các tổ chức chính trị - xã hội ...</th></tr></thead><tbody>", x->f);
-  int n = 0;
-  for (size_t i = 0; i < r->n_family; i++) {
-    const Hoso__Records__V1__FamilyRelation *m = r->family[i];
-    if (!m->spouse_side != !spouse_side) continue;
-    n++;
-    fputs("<tr>", x->f);
-    cell(x, name_of(x, "RELATION", m->relation_code));
-    cell(x, m->full_name);
-    cell(x, m->birth_year);
-    fputs("<td>", x->f);
-    esc(x, m->residence);
-    if (m->residence && *m->residence && m->occupation && *m->occupation) fputs("; ", x->f);
-    esc(x, m->occupation);
-    fputs("</td></tr>", x->f);
-  }
-  if (!n) blank_rows(x, 4);
-  fputs("</tbody></table>\n", x->f);
-}
-
-static void family(x2c *x, const rec_t *r) {
-  fputs("<h2>30) QUAN HỆ GIA ĐÌNH</h2>\n"
-        "<h3>a) Về bản thân: Cha, Mẹ, Vợ (hoặc chồng), các con, anh chị em ruột</h3>\n", x->f);
-  family_table(x, r, 0);
-  fputs("<h3>b) Về bên vợ (hoặc chồng): Cha, Mẹ, anh chị em ruột</h3>\n", x->f);
-  family_table(x, r, 1);
-}
-
-/* Laid across like the form: one column per change, SALARY_COLUMNS to a row of tables. */
-static void salary(x2c *x, const rec_t *r) {
-  fputs("<h2>31) DIỄN BIẾN QUÁ TRÌNH LƯƠNG CỦA CÁN BỘ, CÔNG CHỨC</h2>\n", x->f);
-  size_t n = r->n_salary_history;
-  size_t chunks = n ? (n + SALARY_COLUMNS - 1) / SALARY_COLUMNS : 1;
-  static const char *const rows[3] = {"Tháng/năm", "Mã ngạch/bậc", "Hệ số lương"};
-  for (size_t c = 0; c < chunks; c++) {
-    fputs("<table class=\"grid salary\"><colgroup><col style=\"width:30mm\">", x->f);
-    for (int k = 0; k < SALARY_COLUMNS; k++) fputs("<col>", x->f);
-    fputs("</colgroup><tbody>", x->f);
-    for (int row = 0; row < 3; row++) {
-      fprintf(x->f, "<tr><th class=\"row\">%s</th>", rows[row]);
-      for (size_t k = 0; k < SALARY_COLUMNS; k++) {
-        size_t i = c * SALARY_COLUMNS + k;
-        if (i >= n) {
-          fputs("<td class=\"blank\"></td>", x->f);
-          continue;
-        }
-        const Hoso__Records__V1__SalaryHistoryEntry *s = r->salary_history[i];
-        char b[64];
-        fputs("<td>", x->f);
-        if (row == 0) {
-          esc(x, date_fmt(s->date, b));
-        } else if (row == 1) {
-          esc(x, s->rank_code);
-          if (s->step) {
-            snprintf(b, sizeof b, "/%d", s->step);
-            esc(x, b);
-          }
-        } else {
-          esc(x, s->coefficient);
-        }
-        fputs("</td>", x->f);
-      }
-      fputs("</tr>", x->f);
-    }
-    fputs("</tbody></table>\n", x->f);
-  }
-}
-
-static void assessment(x2c *x) {
-  fputs("<h2>32) NHẬN XÉT, ĐÁNH GIÁ CỦA CƠ QUAN, ĐƠN VỊ QUẢN LÝ VÀ SỬ DỤNG CÁN BỘ, CÔNG CHỨC</h2>\n", x->f);
-  for (int i = 0; i < 5; i++) fputs("<div class=\"line\"></div>", x->f);
-  fputs("\n<table class=\"sign\"><tr><td><p class=\"hint\">&nbsp;</p><p class=\"role\">Người khai</p>"
-        "<p class=\"hint\">Tôi xin cam đoan những lời khai trên đây là đúng sự thật</p>"
-        "<p class=\"hint\">(Ký tên, ghi rõ họ tên)</p><div class=\"space\"></div>"
-        "</td><td><p class=\"hint\">……………, Ngày …… tháng …… năm 20……</p>"
-        "<p class=\"role\">Thủ trưởng cơ quan, đơn vị quản lý và sử dụng CBCC</p>"
-        "<p class=\"hint\">(Ký tên, đóng dấu)</p><div class=\"space\"></div></td></tr></table>\n", x->f);
+  x2c_item(x, "26) Số sổ BHXH: ", p ? p->social_insurance_no : NULL, NULL);
 }
 
 /* ------------------------------------------------------------ entry points ------------- */
@@ -661,12 +491,7 @@ char *export_2c_render(const rec_t *r, const export_2c_opts *o, size_t *len) {
   items_party(&x, r);
   items_rewards(&x, r);
   items_health(&x, r);
-  table_training(&x, r);
-  table_work(&x, r);
-  history(&x, r);
-  family(&x, r);
-  salary(&x, r);
-  assessment(&x);
+  x2c_tables(&x, r);
   fputs("</div></body></html>\n", f);
   int bad = ferror(f);
   if (fclose(f) != 0 || bad) {
@@ -676,3 +501,4 @@ char *export_2c_render(const rec_t *r, const export_2c_opts *o, size_t *len) {
   if (len) *len = n;
   return out;
 }
+

@@ -237,7 +237,7 @@ void rec_facts(srv_ctx *ctx, const rec_t *r, const char *out[REC_N_FACTS]) {
   out[FACT_missing_2c] = srv_printf(ctx, "%d", rec_missing_2c(r));
 }
 
-const char *rec_effective_date(const rec_t *r, const char *action, const rec_reason *reason,
+const char *record_effective_date(const rec_t *r, const char *action, const rec_reason *reason,
                                const char *today) {
   if (reason && reason->decision && !empty(reason->decision->effective_date))
     return reason->decision->effective_date;

@@ -33,7 +33,7 @@ void rec_facts(srv_ctx *ctx, const rec_t *r, const char *out[REC_N_FACTS]);
 /* The effective date (YYYY-MM-DD) of a version written by `action` on `today` (the write's
  * UTC date): the decision's effective date when the reason carries one; for a new record its
  * recruitment date when not later than today; otherwise today. Points into r, reason or today. */
-const char *rec_effective_date(const rec_t *r, const char *action, const rec_reason *reason,
+const char *record_effective_date(const rec_t *r, const char *action, const rec_reason *reason,
                                const char *today);
 
 /* Classification of free text (pure): a foreign language entry ("Tiếng Anh B1", "Cử nhân

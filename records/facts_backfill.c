@@ -11,7 +11,7 @@
 static srv_periodic *job;
 static const tok_claims backfill_claims = {.sub = "records", .username = "records (facts backfill)", .scope = "*"};
 
-static int one_tx(srv_ctx *ctx, void *id) { return rec_facts_refresh(ctx, (const char *)id); }
+static int one_tx(srv_ctx *ctx, void *id) { return record_facts_refresh(ctx, (const char *)id); }
 
 typedef struct {
   char ids[200][24];

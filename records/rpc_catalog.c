@@ -48,17 +48,13 @@ static int list_tx(srv_ctx *ctx, void *p) {
   size_t rows;
   SRV_TRY(catalog_list(ctx, st->catalog, st->prefix, st->include_inactive, st->after_sort, st->after_code,
                        st->size + 1, &entries, &rows));
-  size_t take = rows > (size_t)st->size ? (size_t)st->size : rows;
+  int more;
   st->out->entries = entries;
-  st->out->n_entries = take;
-  int rc = 0;
-  if (rows > take) {
-    /* The key names the catalogue, so a token is only good for the list it was made for. */
-    const cat_entry *last = st->out->entries[take - 1];
-    st->out->next_page_token = srv_page_token(ctx, srv_printf(ctx, "%s:%d:%s", st->catalog, last->sort_order, last->code));
-    if (!st->out->next_page_token) rc = (srv_fail_internal(ctx), DB_TX_ROLLBACK);
-  }
-  return rc;
+  st->out->n_entries = srv_page_cut(rows, st->size, &more);
+  if (!more) return 0;
+  /* The key names the catalogue, so a token is only good for the list it was made for. */
+  const cat_entry *last = entries[st->out->n_entries - 1];
+  return srv_page_next(ctx, &st->out->next_page_token, "%s:%d:%s", st->catalog, last->sort_order, last->code);
 }
 
 static int parse_token(srv_ctx *ctx, const char *token, list_st *st) {

@@ -407,10 +407,8 @@ static int list_tx(srv_ctx *ctx, void *p) {
     SRV_TRY(record_fetch(ctx, st->f.record_id, RIGHT_READ, 0, &rec));
   SRV_TRY(change_requests_list(ctx, &st->f, &st->out->change_requests, &st->out->n_change_requests, &more));
   size_t n = st->out->n_change_requests;
-  if (more && n > 0) {
-    st->out->next_page_token = srv_page_token(ctx, srv_printf(ctx, "c%s", st->out->change_requests[n - 1]->id));
-    if (!st->out->next_page_token) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
-  }
+  if (more && n > 0)
+    SRV_TRY(srv_page_next(ctx, &st->out->next_page_token, "c%s", st->out->change_requests[n - 1]->id));
   if (n == 0) return 0;
   /* The proposals are the people's dossiers as they declared them: who read them is recorded. */
   json_t *ids = json_array(), *recs = json_array();

@@ -26,11 +26,10 @@ typedef struct {
 
 static int create_tx(srv_ctx *ctx, void *p) {
   create_st *st = p;
-  char prev[64];
   st->out = NULL;
-  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
-  if (seen < 0) return -1;
-  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  int replayed;
+  SRV_TRY(rec_replay(ctx, st->request_id, &replayed, &st->out));
+  if (replayed) return 0;
 
   /* A fresh copy each time: the body runs again after a serialization failure. */
   rec_t *r = srv_msg_copy(ctx, &st->in->base);
@@ -148,12 +147,11 @@ static int owned_elsewhere(srv_ctx *ctx, const rec_t *n, const rec_t *o) {
 
 static int update_tx(srv_ctx *ctx, void *p) {
   update_st *st = p;
-  char prev[64];
   rec_t *old;
   st->out = NULL;
-  int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
-  if (seen < 0) return -1;
-  if (seen == 1) return record_fetch(ctx, prev, RIGHT_READ, 0, &st->out);
+  int replayed;
+  SRV_TRY(rec_replay(ctx, st->request_id, &replayed, &st->out));
+  if (replayed) return 0;
 
   SRV_TRY(record_fetch(ctx, st->in->id, RIGHT_UPDATE, 1, &old));
   SRV_TRY(rec_check_version(ctx, old, st->expected));
@@ -216,7 +214,7 @@ int rpc_update_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
 
 typedef struct {
   const char *id, *before; /* before: versions below this one (NULL: from the newest) */
-  int size;
+  int size, with_records;
   Hoso__Records__V1__ListRecordVersionsResponse *out;
 } versions_st;
 
@@ -225,25 +223,26 @@ static int versions_tx(srv_ctx *ctx, void *p) {
   rec_t *cur;
   int more;
   SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, 0, &cur));
-  SRV_TRY(record_versions_page(ctx, st->id, st->before, st->size, &st->out->versions, &st->out->n_versions, &more));
-  if (more && st->out->n_versions > 0) {
-    st->out->next_page_token =
-        srv_page_token(ctx, srv_printf(ctx, "v%lld", (long long)st->out->versions[st->out->n_versions - 1]->version));
-    if (!st->out->next_page_token) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory; retry");
-  }
+  SRV_TRY(record_versions_page(ctx, st->id, st->before, st->size, st->with_records, &st->out->versions,
+                               &st->out->n_versions, &more));
+  if (more && st->out->n_versions > 0)
+    SRV_TRY(srv_page_next(ctx, &st->out->next_page_token, "v%lld",
+                          (long long)st->out->versions[st->out->n_versions - 1]->version));
   /* The versions carry the old and new values of every change: a read of the record. */
   return record_audit_read(ctx, "RECORD_HISTORY_READ", cur);
 }
 
 int rpc_list_record_versions(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__ListRecordVersionsRequest *in = (const void *)req;
-  versions_st st = {.id = in->record_id};
+  versions_st st = {.id = in->record_id, .with_records = in->include_records};
   if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
   st.size = val_page_size(in->page_size);
   if (st.size < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_size: must be between 0 and 500");
   if (in->page_token && *in->page_token) {
     char key[VERSIONS_TOKEN_MAX];
-    if (val_page_token_decode(in->page_token, key, sizeof key) != 0 || key[0] != 'v' || val_id(key + 1))
+    /* Versions below 1 are a transfer package's past (rpc_import_history.c). */
+    if (val_page_token_decode(in->page_token, key, sizeof key) != 0 || key[0] != 'v' ||
+        (strcmp(key, "v0") != 0 && val_id(key + 1 + (key[1] == '-'))))
       return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_token: not a token of this list; start again without one");
     st.before = srv_strdup(ctx, key + 1);
   }

@@ -1,10 +1,11 @@
-/* The helpers of rpc_util.h: message equality, the optimistic version check, the prose fields
- * and the cleaning of a change's reason. */
+/* The helpers of rpc_util.h: message equality, the optimistic version check, the prose fields,
+ * the cleaning of a change's reason and the replay of a repeated request. */
 #include "rpc_util.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "idem.h"
 #include "pbwalk.h"
 #include "scope.h"
 #include "val.h"
@@ -83,4 +84,13 @@ int rec_reason_clean(srv_ctx *ctx, const char *field, const rec_reason *in, int 
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s.decision.effective_date: %s", field, e);
   *out = r;
   return 0;
+}
+
+int rec_replay(srv_ctx *ctx, const char *request_id, int *replayed, rec_t **out) {
+  char prev[64];
+  *replayed = 0;
+  int seen = idem_begin(ctx, request_id, prev, sizeof prev);
+  if (seen <= 0) return seen;
+  *replayed = 1;
+  return record_fetch(ctx, prev, RIGHT_READ, 0, out);
 }

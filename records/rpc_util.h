@@ -1,5 +1,6 @@
 /* What the record handlers (rpc_*.c) share beyond common/srv.h's checks: message equality,
- * the optimistic version check, the prose fields of a record and a change's reason. */
+ * the optimistic version check, the prose fields of a record, a change's reason, the replay of
+ * a repeated request. */
 #ifndef HOSO_RECORDS_RPC_UTIL_H
 #define HOSO_RECORDS_RPC_UTIL_H
 
@@ -25,5 +26,10 @@ const ProtobufCFieldDescriptor *const *rec_prose_fields(void);
  * NULL when in is NULL and the text is not required. 0 / -1. */
 int rec_reason_clean(srv_ctx *ctx, const char *field, const rec_reason *in, int text_required,
                      rec_reason **out);
+
+/* Idempotent replay (common/idem.h) for the handlers that answer with the record: on a repeated
+ * request_id, *replayed is 1 and *out the record the first call made or changed, read again
+ * (RIGHT_READ). In a transaction; 0, DB_TX_ROLLBACK (status set) or -1. */
+int rec_replay(srv_ctx *ctx, const char *request_id, int *replayed, rec_t **out);
 
 #endif

@@ -202,7 +202,7 @@ static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const 
     meta.workflow_state = r->workflow_state;
     meta.verified = r->verified;
     put_packed(&blob, &arr[P_META_OFF - 1], &arr[P_META_LEN - 1], &meta.base, &scratch, &scratch_cap);
-    eff[i] = rec_effective_date(r, action, NULL, srv_printf(ctx, "%.10s", ts));
+    eff[i] = record_effective_date(r, action, NULL, srv_printf(ctx, "%.10s", ts));
     elem(&arr[P_EFF - 1], eff[i]);
   }
   const char *params[N_PARAMS];
@@ -227,7 +227,7 @@ static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const 
     srv_fail_internal(ctx);
     goto out;
   }
-  rc = rec_facts_insert_new(ctx, recs, eff, n);
+  rc = record_facts_insert_new(ctx, recs, eff, n);
 out:
   for (int c = 0; c < N_ARRAYS; c++) free(arr[c].s);
   free(blob.s);

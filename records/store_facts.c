@@ -81,19 +81,21 @@ static int set_scope_back(srv_ctx *ctx, int rc) {
   return rc;
 }
 
-int rec_facts_refresh(srv_ctx *ctx, const char *record_id) {
+int record_facts_refresh(srv_ctx *ctx, const char *record_id) {
   pthread_once(&texts_once, build_texts);
   const char *sql = refresh_text;
   if (db_set_scope(ctx->db, "*") != 0) return -1;
+  /* A transfer package's past (versions 0 and below, ImportRecordHistory) was lived in another
+   * deployment: here the person counts from the version that took them in. */
   PGresult *r = db_q(ctx->db,
                      "SELECT effective_date::text, unit_path::text, data FROM record_versions "
-                     "WHERE record_id = $1::bigint ORDER BY version",
+                     "WHERE record_id = $1::bigint AND version > 0 ORDER BY version",
                      1, record_id);
   if (!r) return set_scope_back(ctx, -1);
   int n = PQntuples(r), rc = 0;
   tl_version *v = srv_alloc(ctx, (size_t)(n ? n : 1) * sizeof *v);
   for (int i = 0; i < n && rc == 0; i++) {
-    rec_t *rec = (rec_t *)rec_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, i, 2);
+    rec_t *rec = (rec_t *)record_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, i, 2);
     if (!rec) {
       rc = srv_fail_internal(ctx);
       break;
@@ -117,7 +119,7 @@ int rec_facts_refresh(srv_ctx *ctx, const char *record_id) {
   json_decref(arr);
   if (!doc || !sql) {
     free(doc);
-    log_error("rec_facts_refresh: record %s: no timeline (%d periods)", record_id, np);
+    log_error("record_facts_refresh: record %s: no timeline (%d periods)", record_id, np);
     return set_scope_back(ctx, srv_fail_internal(ctx));
   }
   rc = db_cmd(ctx->db, sql, 2, record_id, doc) == 0 ? 0 : -1;
@@ -125,7 +127,7 @@ int rec_facts_refresh(srv_ctx *ctx, const char *record_id) {
   return set_scope_back(ctx, rc);
 }
 
-int rec_facts_insert_new(srv_ctx *ctx, rec_t *const *recs, const char *const *eff, size_t n) {
+int record_facts_insert_new(srv_ctx *ctx, rec_t *const *recs, const char *const *eff, size_t n) {
   if (n == 0) return 0;
   pthread_once(&texts_once, build_texts);
   const char *sql = insert_text;

@@ -20,6 +20,9 @@ typedef Hoso__Records__V1__SearchRecordsRequest rp_filters;
  * the caller's scope set for row-level security; inside fn, ctx->db is that connection. Same
  * returns as srv_tx. */
 int rp_read_tx(srv_ctx *ctx, srv_tx_fn fn, void *arg);
+/* At start: -1 (logged) when the read connection's role could see past row-level security or
+ * change records' schema; an unreachable read database is only logged. */
+int rp_read_role_check(void);
 
 /* --- what a report is about (query.c) ------------------------------------------------------- */
 

@@ -55,13 +55,15 @@ static int compliance_tx(srv_ctx *ctx, void *p) {
   PQclear(r);
   char dl[16];
   snprintf(dl, sizeof dl, "%d", j->deadline);
-  /* the versions entered in the period, by the unit that managed the record then */
+  /* the versions entered in the period, by the unit that managed the record then (of the
+   * records the caller may read now: records' policy 040); a transfer package's past (versions
+   * 0 and below) was entered in another deployment */
   r = db_q(ctx->db,
            "SELECT CASE WHEN nlevel(v.unit_path) > nlevel($1::public.ltree) THEN subpath(v.unit_path, nlevel($1::public.ltree), 1)::text "
            "ELSE $2 END, count(*), "
            "count(*) FILTER (WHERE (v.changed_at AT TIME ZONE 'UTC')::date - v.effective_date <= $5::int), "
            "to_char(max(v.changed_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-           "FROM records.report_versions v WHERE v.unit_path OPERATOR(public.<@) $1::public.ltree "
+           "FROM records.report_versions v WHERE v.unit_path OPERATOR(public.<@) $1::public.ltree AND v.version > 0 "
            "AND v.changed_at >= $3::date::timestamptz AND v.changed_at < ($4::date + 1)::timestamptz "
            /* bulk loads of dossiers that already existed on paper are no late changes */
            "AND v.action NOT IN ('SUBMIT', 'APPROVE', 'REJECT', 'IMPORT') GROUP BY 1",

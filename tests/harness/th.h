@@ -11,19 +11,27 @@ typedef struct {
   char dir[256];      /* cluster data directory (owned by the postgres user) */
   char sock_dir[256]; /* Unix socket directory */
   int port;           /* the socket's port number (no TCP listener) */
-  char dsn[512];      /* libpq DSN for the non-superuser application role "hoso" */
+  char dsn[512];      /* libpq DSN for the services' role "hoso": not the owner of anything */
+  char migrate_dsn[512]; /* DSN of the owner role "hoso_owner", which migrations run as */
   char admin_dsn[512];/* DSN as the superuser, for test set-up and inspection only */
+  char kek[300];      /* identity's key encryption key file (HOSO_KEY_ENCRYPTION_KEY), mode 0600 */
+  char audit_key[300];  /* the Ed25519 key that signs audit checkpoints (HOSO_AUDIT_CHECKPOINT_KEY) */
+  char audit_file[300]; /* where every service appends them (HOSO_AUDIT_CHECKPOINT_FILE) */
 } th_pg;
 
 /* initdb (as the postgres user when running as root) into a fresh temp dir, start the server
- * (fsync off, listen_addresses = ''), create role hoso (LOGIN, not superuser) owning database
- * hoso. 0 / -1 (reason printed). */
+ * (fsync off, listen_addresses = ''), with database hoso owned by role hoso_owner and the
+ * services' role hoso (both LOGIN, not superuser; every service started on the cluster migrates
+ * as the first and runs as the second), and beside the cluster the keys every service started on
+ * it gets: HOSO_KEY_ENCRYPTION_KEY, HOSO_AUDIT_CHECKPOINT_KEY and _FILE. 0 / -1 (reason printed). */
 int th_pg_start(th_pg *pg);
 /* Stop (fast) / start again on the same directory and socket. */
 int th_pg_stop(th_pg *pg);
 int th_pg_restart_server(th_pg *pg);
 /* Stop and delete the cluster. */
 void th_pg_destroy(th_pg *pg);
+/* The path of a PostgreSQL program (pg_dump, psql...) of the server the harness runs. */
+void th_pg_prog(char *out, size_t n, const char *prog);
 
 typedef struct {
   pid_t pid;
@@ -36,6 +44,10 @@ typedef struct {
  * and a free port) and waits (up to 30 s) until its health check answers SERVING. */
 int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                  const char *const *extra_env);
+/* Starts a service that was stopped or killed again on the address it had (its callers keep
+ * that address): a crash and a restart, as an orchestrator would restart it. 0 / -1. */
+int th_svc_restart(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
+                   const char *const *extra_env);
 /* Same for an HTTP service (hoso-gateway): waits until GET /healthz answers 200. */
 int th_http_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                   const char *const *extra_env);

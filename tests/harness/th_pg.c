@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include "identity.pb-c.h"
 
 extern char **environ;
@@ -72,6 +74,8 @@ static void pg_prog(char *out, size_t n, const char *prog) {
   else
     snprintf(out, n, "%s", prog);
 }
+
+void th_pg_prog(char *out, size_t n, const char *prog) { pg_prog(out, n, prog); }
 
 static void rm_rf(const char *path) {
   if (!path[0] || strcmp(path, "/") == 0) return;
@@ -168,8 +172,9 @@ static int pg_template(char *tpl, size_t n) {
   /* The major version is part of the name, so an upgraded server never gets an old template. */
   const char *p = strstr(initdb, "/postgresql/");
   if (p) snprintf(ver, sizeof ver, "-%ld", strtol(p + strlen("/postgresql/"), NULL, 10));
-  /* "-2": the template's content changed (role hoso_report), so an older one is not reused */
-  snprintf(tpl, n, "%s/pg-template-2%s", HOSO_BIN_DIR, ver);
+  /* -r3: the roles changed (hoso_owner owns the database, hoso_report reads records' published
+   * views); an older template is not used */
+  snprintf(tpl, n, "%s/pg-template%s-r3", HOSO_BIN_DIR, ver);
 
   char lock[400], probe[400];
   snprintf(lock, sizeof lock, "%s.lock", tpl);
@@ -210,10 +215,12 @@ static int pg_template(char *tpl, size_t n) {
   {
     char dsn[400];
     snprintf(dsn, sizeof dsn, "host=%s port=5432 dbname=postgres user=postgres", root);
-    /* hoso_report: the reporting service's reader of records' published views (031) */
-    int ok = pg_admin_exec(dsn, "CREATE ROLE hoso LOGIN NOSUPERUSER") == 0 &&
+    /* As in production: the owner role migrates, the services' role only uses (srv_schema.c). */
+    int ok = pg_admin_exec(dsn, "CREATE ROLE hoso_owner LOGIN NOSUPERUSER") == 0 &&
+             pg_admin_exec(dsn, "CREATE ROLE hoso LOGIN NOSUPERUSER") == 0 &&
+             /* the reporting service's reader of records' published views (031) */
              pg_admin_exec(dsn, "CREATE ROLE hoso_report LOGIN NOSUPERUSER") == 0 &&
-             pg_admin_exec(dsn, "CREATE DATABASE hoso OWNER hoso") == 0;
+             pg_admin_exec(dsn, "CREATE DATABASE hoso OWNER hoso_owner") == 0;
     if (pg_server_stop(data, "fast") != 0 || !ok) goto out;
   }
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", tpl, (long)getpid());
@@ -318,6 +325,41 @@ void th__cluster_teardown(reg_cluster *rc) {
   rc->used = 0;
 }
 
+/* 32 random bytes as hex, in a file only its owner reads: what ./hoso up makes in var/keys. */
+static int write_kek(char *path, size_t n, const char *dir) {
+  snprintf(path, n, "%.240s/kek", dir);
+  unsigned char b[32];
+  char hex[66];
+  FILE *r = fopen("/dev/urandom", "rb");
+  size_t got = r ? fread(b, 1, sizeof b, r) : 0;
+  if (r) fclose(r);
+  if (got != sizeof b) return -1;
+  for (size_t i = 0; i < sizeof b; i++) snprintf(hex + 2 * i, 3, "%02x", b[i]);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fprintf(stderr, "th: %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  hex[64] = '\n';
+  int ok = write(fd, hex, 65) == 65;
+  close(fd);
+  return ok ? 0 : -1;
+}
+
+/* An Ed25519 key in PEM, mode 0600: what ./hoso up makes with openssl genpkey. */
+static int write_audit_key(char *path, size_t n, const char *dir) {
+  snprintf(path, n, "%.240s/audit-checkpoint.key", dir);
+  EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+  int fd = k ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  int ok = f && PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;
+  if (f) fclose(f);
+  else if (fd >= 0) close(fd);
+  EVP_PKEY_free(k);
+  if (!ok) fprintf(stderr, "th: cannot write the audit checkpoint key %s\n", path);
+  return ok ? 0 : -1;
+}
+
 int th_pg_start(th_pg *pg) {
   pthread_once(&th__hooks_once, th__install_hooks);
   memset(pg, 0, sizeof *pg);
@@ -363,7 +405,12 @@ int th_pg_start(th_pg *pg) {
            pg->port);
   snprintf(pg->admin_dsn, sizeof pg->admin_dsn, "host=%s port=%d dbname=hoso user=postgres",
            pg->sock_dir, pg->port);
+  snprintf(pg->migrate_dsn, sizeof pg->migrate_dsn, "host=%s port=%d dbname=hoso user=hoso_owner",
+           pg->sock_dir, pg->port);
   if (pg_admin_exec(pg->dsn, "SELECT 1") != 0) goto fail;
+  if (write_kek(pg->kek, sizeof pg->kek, root) != 0) goto fail;
+  if (write_audit_key(pg->audit_key, sizeof pg->audit_key, root) != 0) goto fail;
+  snprintf(pg->audit_file, sizeof pg->audit_file, "%.200s/audit-checkpoints.log", root);
   return 0;
 
 fail:

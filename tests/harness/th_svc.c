@@ -291,7 +291,7 @@ static int lost_port(const char *log) {
 
 static int svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                      const char *const *extra_env,
-                     int (*ready)(int port, const char *addr, const char *const *env)) {
+                     int (*ready)(int port, const char *addr, const char *const *env), int fixed_port) {
   memset(s, 0, sizeof *s);
   char path[512];
   snprintf(path, sizeof path, "%s/%s", HOSO_BIN_DIR, binary);
@@ -311,7 +311,7 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
 
   /* A free port can be taken by someone else before the service binds it: then retry. */
   for (int attempt = 0; attempt < 3; attempt++) {
-    int port = th_free_port();
+    int port = fixed_port ? fixed_port : th_free_port();
     if (port <= 0) return -1;
     snprintf(s->addr, sizeof s->addr, "127.0.0.1:%d", port);
     snprintf(s->log, sizeof s->log, "%.160s/%.50s-%d-%d.log", logdir, binary, (int)getpid(), port);
@@ -324,9 +324,18 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
       if (v) env_setf(&env, keep[i], v);
     }
     if (pg) env_setf(&env, "HOSO_PG_DSN", pg->dsn);
+    if (pg && pg->kek[0]) env_setf(&env, "HOSO_KEY_ENCRYPTION_KEY", pg->kek);
+    if (pg) env_setf(&env, "HOSO_PG_MIGRATE_DSN", pg->migrate_dsn);
+    if (pg && pg->audit_key[0]) {
+      env_setf(&env, "HOSO_AUDIT_CHECKPOINT_KEY", pg->audit_key);
+      env_setf(&env, "HOSO_AUDIT_CHECKPOINT_FILE", pg->audit_file);
+    }
     env_setf(&env, addr_env, s->addr);
     env_setf(&env, "HOSO_LOG_LEVEL", "info");
     env_setf(&env, "HOSO_ADMIN_PASSWORD", TH_ADMIN_PASSWORD);
+    /* Services refuse plaintext unless told: tests speak it (a test giving certificates gets
+     * TLS all the same) and say so, as a developer must. */
+    env_setf(&env, "HOSO_PLAINTEXT", "1");
     for (size_t i = 0; extra_env && extra_env[i]; i++) env_set(&env, extra_env[i]);
 
     pid_t pid = spawn_service(path, env.v, s->log);
@@ -358,8 +367,12 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
     if (died) {
       svc_forget(pid);
       s->pid = 0;
-      /* the port taken by another process since th_free_port: not the service's fault */
-      if ((port_open(port) || lost_port(s->log)) && attempt < 2) continue;
+      /* the port taken by another process since th_free_port: not the service's fault (a fixed
+       * port is tried again: an outgoing connection holding it ends soon) */
+      if ((port_open(port) || lost_port(s->log)) && attempt < 2) {
+        if (fixed_port) th__sleep_ms(500);
+        continue;
+      }
       fprintf(stderr, "th: %s exited during start-up with status %d\n", binary,
               exit_code(status));
       th__print_tail(binary, s->log);
@@ -376,12 +389,23 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
 
 int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                  const char *const *extra_env) {
-  return svc_start(s, binary, addr_env, pg, extra_env, grpc_ready);
+  return svc_start(s, binary, addr_env, pg, extra_env, grpc_ready, 0);
+}
+
+int th_svc_restart(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
+                   const char *const *extra_env) {
+  const char *colon = strrchr(s->addr, ':');
+  int port = colon ? atoi(colon + 1) : 0;
+  if (port <= 0 || th_svc_alive(s)) {
+    fprintf(stderr, "th: %s: nothing stopped to start again at '%s'\n", binary, s->addr);
+    return -1;
+  }
+  return svc_start(s, binary, addr_env, pg, extra_env, grpc_ready, port);
 }
 
 int th_http_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                   const char *const *extra_env) {
-  return svc_start(s, binary, addr_env, pg, extra_env, http_ready);
+  return svc_start(s, binary, addr_env, pg, extra_env, http_ready, 0);
 }
 
 int th_http_status(const char *addr, const char *path) {

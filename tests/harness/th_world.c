@@ -21,16 +21,23 @@
 grpc_status_code th_call(cli_chan *ch, const char *method, const void *req,
                          const ProtobufCMessageDescriptor *resp_desc, void **resp,
                          const char *token, cli_status *st) {
+  return th_call_from(ch, NULL, method, req, resp_desc, resp, token, st);
+}
+
+grpc_status_code th_call_from(cli_chan *ch, const char *addr, const char *method, const void *req,
+                              const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
+                              cli_status *st) {
   cli_status local;
   if (!st) st = &local;
   ProtobufCMessage *out = NULL;
   char bearer[4096];
-  cli_md md[1];
+  cli_md md[2];
   size_t n = 0;
   if (token) {
     snprintf(bearer, sizeof bearer, "Bearer %s", token);
     md[n++] = (cli_md){"authorization", bearer};
   }
+  if (addr) md[n++] = (cli_md){"x-forwarded-for", addr};
   grpc_status_code c = cli_call(ch, method, req, resp_desc, &out, md, n, 15000, st);
   if (resp) *resp = out;
   else if (out) protobuf_c_message_free_unpacked(out, NULL);
@@ -216,7 +223,17 @@ static int build(th_world *w) {
                              w->records_client_secret, sizeof w->records_client_secret, NULL);
 }
 
+static int service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int again);
+
 int th_world_service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env) {
+  return service_start(w, name, s, extra_env, 0);
+}
+
+int th_world_service_restart(th_world *w, const char *name, th_svc *s, const char *const *extra_env) {
+  return service_start(w, name, s, extra_env, 1);
+}
+
+static int service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int again) {
   const cfg_service *svc = cfg_service_find(name);
   if (!svc) {
     fprintf(stderr, "th_world_service_start: %s is not in common/services.tsv\n", name);
@@ -241,7 +258,7 @@ int th_world_service_start(th_world *w, const char *name, th_svc *s, const char 
   if (records) env[n++] = rec_secret;
   for (size_t i = 0; extra_env && extra_env[i] && n < 39; i++) env[n++] = extra_env[i];
   env[n] = NULL;
-  return th_svc_start(s, bin, svc->addr_var, &w->pg, env);
+  return again ? th_svc_restart(s, bin, svc->addr_var, &w->pg, env) : th_svc_start(s, bin, svc->addr_var, &w->pg, env);
 }
 
 int th_world_records_start(th_world *w, th_svc *s) { return th_world_service_start(w, "records", s, w->records_env); }

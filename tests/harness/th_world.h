@@ -49,6 +49,8 @@ int th_world_records_start(th_world *w, th_svc *s);
  * ids, and for transfers and records their own secret; extra_env ("K=V", NULL-terminated, may be NULL) after
  * them (a later entry overrides). 0 / -1 (reason printed). */
 int th_world_service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env);
+/* The same on the address s had, after it was stopped or killed (a crash and a restart). */
+int th_world_service_restart(th_world *w, const char *name, th_svc *s, const char *const *extra_env);
 /* th_world_service_start for reporting, with HOSO_REPORTING_PG_DSN as the role hoso_report. */
 int th_world_reporting_start(th_world *w, th_svc *s, const char *const *extra_env);
 /* Stops the services (their exit status must be 0) and destroys the cluster. 0 / -1. */
@@ -72,6 +74,11 @@ char *th_world_account_token(th_world *w, const char *username, const char *unit
 grpc_status_code th_call(cli_chan *ch, const char *method, const void *req,
                          const ProtobufCMessageDescriptor *resp_desc, void **resp,
                          const char *token, cli_status *st);
+/* th_call as if from the client address addr (x-forwarded-for: the service must take the test
+ * for the gateway, e.g. HOSO_TRUSTED_PROXIES=127.0.0.1 in plaintext); NULL: th_call. */
+grpc_status_code th_call_from(cli_chan *ch, const char *addr, const char *method, const void *req,
+                              const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
+                              cli_status *st);
 
 /* The lines of a service log (th_svc.log) that tell of a fault inside the service (an
  * error-level line, a sanitizer report), each printed to stderr; returns how many. A test whose

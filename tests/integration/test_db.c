@@ -26,7 +26,15 @@ static th_pg pg;
 static int setup_cluster(void **state) {
   (void)state;
   log_init("test-db");
-  return th_pg_start(&pg) == 0 ? 0 : -1;
+  if (th_pg_start(&pg) != 0) return -1;
+  /* db.c's own schemas here are made by the connection under test, as the role that then owns
+   * them (the services' schemas are made by their owner role: test_audit_owner.c). */
+  PGconn *a = PQconnectdb(pg.admin_dsn);
+  PGresult *r = PQexec(a, "GRANT CREATE ON DATABASE hoso TO hoso");
+  int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  PQfinish(a);
+  return ok ? 0 : -1;
 }
 
 static int teardown_cluster(void **state) {

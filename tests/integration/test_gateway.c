@@ -310,6 +310,7 @@ static int setup(void **state) {
   write_file(static_dir, "index.html", "<!doctype html><title>HO SO</title>");
   write_file(static_dir, "app.3f9a0c1d.js", "console.log('ho so');");
   write_file(static_dir, "style.css", "body{}");
+  write_file(static_dir, "style.css.gz", "GZ-BYTES"); /* what the build's compression step leaves */
   write_file(static_dir, ".env", "SECRET=1");
   write_file(pg.sock_dir, "secret.txt", "outside the web root");
   char target[600], link[600];
@@ -833,11 +834,58 @@ static void cookie_value(const char *line, char *out, size_t n) {
   snprintf(out, n, "%.*s", (int)k, eq + 1);
 }
 
+/* A browser's login (known by its Fetch Metadata or Origin header, which a page's script can
+ * neither set nor remove) gets the session in HttpOnly cookies and no token in the body, where
+ * an injected script would read it; any other client gets the tokens in the body and no
+ * cookies. */
+static void test_cookie_login_keeps_tokens_out_of_the_body(void **state) {
+  (void)state;
+  static const char *const browsers[] = {
+      "Content-Type: application/json\r\nSec-Fetch-Mode: cors\r\nSec-Fetch-Site: same-origin\r\n",
+      "Content-Type: application/json\r\nOrigin: https://hoso.example\r\n"};
+  char line[4096];
+  for (size_t i = 0; i < 2; i++) {
+    for (int face = 0; face < 2; face++) {
+      char *b = login_json("admin", TH_ADMIN_PASSWORD);
+      resp r;
+      call("POST", face ? LOGIN : "/v1/auth/login", browsers[i], b, &r);
+      free(b);
+      expect_status(&r, 200);
+      json_t *j = body_json(&r);
+      assert_null(json_object_get(j, "accessToken"));
+      assert_null(json_object_get(j, "refreshToken"));
+      assert_string_equal(jstr(json_object_get(j, "account"), "username"), "admin");
+      json_decref(j);
+      /* not even elsewhere in the reply */
+      static const char *const names[] = {"hoso_session", "hoso_refresh"};
+      for (int k = 0; k < 2; k++) {
+        char tok[4096];
+        assert_non_null(set_cookie(&r, names[k], line, sizeof line));
+        cookie_value(line, tok, sizeof tok);
+        assert_true(strlen(tok) > 20);
+        assert_null(strstr(r.body, tok));
+      }
+      resp_free(&r);
+    }
+  }
+  char *b = login_json("admin", TH_ADMIN_PASSWORD);
+  resp r;
+  call("POST", "/v1/auth/login", "Content-Type: application/json\r\n", b, &r);
+  free(b);
+  expect_status(&r, 200);
+  assert_null(set_cookie(&r, "hoso_session", line, sizeof line));
+  json_t *j = body_json(&r);
+  assert_true(strlen(jstr(j, "accessToken")) > 20);
+  assert_true(strlen(jstr(j, "refreshToken")) > 20);
+  json_decref(j);
+  resp_free(&r);
+}
+
 static void test_cookie_session_and_csrf(void **state) {
   (void)state;
   char *b = login_json("admin", TH_ADMIN_PASSWORD);
   resp r;
-  call("POST", "/v1/auth/login", "Content-Type: application/json\r\n", b, &r);
+  call("POST", "/v1/auth/login", "Content-Type: application/json\r\nSec-Fetch-Mode: cors\r\n", b, &r);
   free(b);
   expect_status(&r, 200);
   char sess_line[4096], ref_line[2048], csrf_line[256];
@@ -921,6 +969,11 @@ static void test_cookie_session_and_csrf(void **state) {
            refresh, csrf, csrf);
   call("POST", "/v1/auth/refresh", hdr, "{}", &r);
   expect_status(&r, 200);
+  /* a session in cookies stays there: the renewed tokens are not in the body either */
+  json_t *rj = body_json(&r);
+  assert_null(json_object_get(rj, "accessToken"));
+  assert_null(json_object_get(rj, "refreshToken"));
+  json_decref(rj);
   char new_ref_line[2048], new_sess_line[4096];
   assert_non_null(set_cookie(&r, "hoso_session", new_sess_line, sizeof new_sess_line));
   assert_non_null(set_cookie(&r, "hoso_refresh", new_ref_line, sizeof new_ref_line));
@@ -1013,6 +1066,24 @@ static void test_static_files(void **state) {
   call("GET", "/nothing-here.js", NULL, NULL, &r);
   expect_status(&r, 404);
   resp_free(&r);
+  /* the pre-compressed copy to a client that takes gzip, the file to one that does not */
+  call("GET", "/style.css", "Accept-Encoding: br, gzip;q=0.8\r\n", NULL, &r);
+  expect_status(&r, 200);
+  assert_string_equal(header(&r, "Content-Encoding", v, sizeof v), "gzip");
+  assert_string_equal(header(&r, "Content-Type", v, sizeof v), "text/css; charset=utf-8");
+  assert_string_equal(header(&r, "Vary", v, sizeof v), "Accept-Encoding");
+  assert_string_equal(r.body, "GZ-BYTES");
+  resp_free(&r);
+  call("GET", "/style.css", "Accept-Encoding: gzip;q=0\r\n", NULL, &r);
+  assert_null(header(&r, "Content-Encoding", v, sizeof v));
+  assert_string_equal(r.body, "body{}");
+  resp_free(&r);
+  /* a route of the application (no extension): the page, whose script shows that route */
+  call("GET", "/records/12/edit", NULL, NULL, &r);
+  expect_status(&r, 200);
+  assert_string_equal(header(&r, "Content-Type", v, sizeof v), "text/html; charset=utf-8");
+  assert_non_null(strstr(r.body, "<title>HO SO</title>"));
+  resp_free(&r);
   /* security headers are on API replies too */
   call("GET", "/healthz", NULL, NULL, &r);
   assert_non_null(header(&r, "Content-Security-Policy", v, sizeof v));
@@ -1087,10 +1158,11 @@ static void test_internal_methods_404(void **state) {
 static void test_request_id_and_client_address(void **state) {
   (void)state;
   /* the client's id is echoed and reaches identity, whose audit row of the login keeps it
-   * together with the forwarded client address */
+   * together with the forwarded client address: the one our proxy (the test, trusted) appended
+   * on the right, not the one the client wrote on the left */
   char rid[64], hdr[256];
   snprintf(rid, sizeof rid, "gw-test-%ld", (long)getpid());
-  snprintf(hdr, sizeof hdr, "Content-Type: application/json\r\nX-Request-Id: %s\r\nX-Forwarded-For: 192.0.2.44, 10.9.9.9\r\n", rid);
+  snprintf(hdr, sizeof hdr, "Content-Type: application/json\r\nX-Request-Id: %s\r\nX-Forwarded-For: 192.0.2.44, 198.51.100.23\r\n", rid);
   char *b = login_json("admin", TH_ADMIN_PASSWORD);
   resp r;
   call("POST", LOGIN, hdr, b, &r);
@@ -1106,7 +1178,7 @@ static void test_request_id_and_client_address(void **state) {
                                1, NULL, params, NULL, NULL, 0);
   assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
   if (PQntuples(res) != 1) fail_msg("audit rows with request id %s: %d", rid, PQntuples(res));
-  assert_string_equal(PQgetvalue(res, 0, 0), "192.0.2.44");
+  assert_string_equal(PQgetvalue(res, 0, 0), "198.51.100.23");
   PQclear(res);
   PQfinish(c);
 
@@ -1142,7 +1214,7 @@ static void test_request_id_and_client_address(void **state) {
         found = 1;
         assert_string_equal(jstr(j, "method"), "POST");
         assert_string_equal(jstr(j, "route"), LOGIN);
-        assert_string_equal(jstr(j, "client"), "192.0.2.44");
+        assert_string_equal(jstr(j, "client"), "198.51.100.23");
         assert_int_equal(json_integer_value(json_object_get(j, "status")), 200);
         assert_true(json_is_number(json_object_get(j, "duration_ms")));
         assert_true(json_integer_value(json_object_get(j, "bytes")) > 0);
@@ -1270,6 +1342,10 @@ static void test_readiness_and_unreachable_backend(void **state) {
   json_t *j = body_json(&r);
   assert_non_null(strstr(jstr(j, "reason"), "identity"));
   json_decref(j);
+  /* /readyz is for anyone who can reach the gateway: it names the backend, never where the
+   * backends live (their addresses and ports are in the gateway's log) */
+  const char *idn_port = strrchr(idn.addr, ':') + 1;
+  if (strstr(r.body, idn_port) || strstr(r.body, "127.0.0.1")) fail_msg("/readyz names a backend address: %s", r.body);
   resp_free(&r);
   /* the process itself is fine */
   call("GET", "/healthz", NULL, NULL, &r);
@@ -1351,6 +1427,7 @@ int main(void) {
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_slow_clients),
       cmocka_unit_test(test_keep_alive_and_pipelining),
+      cmocka_unit_test(test_cookie_login_keeps_tokens_out_of_the_body),
       cmocka_unit_test(test_cookie_session_and_csrf),
       cmocka_unit_test(test_static_files),
       cmocka_unit_test(test_openapi),

@@ -1,5 +1,5 @@
 /* Identity sessions over real gRPC against a real PostgreSQL: login, lockout, refresh rotation
- * and reuse detection, logout, first-login password change, key rotation, bad input, and a
+ * and reuse detection, logout (throttling: test_identity_throttle.c), first-login password change, key rotation, bad input, and a
  * PostgreSQL restart under the running service. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -93,23 +93,6 @@ static void create_account(const char *user, const char *password, Hoso__Common_
   free(root);
 }
 
-/* A ready account: created, then first-login password changed; returns nothing, the password
- * afterwards is `final_pw`. */
-static void ready_account(const char *user, const char *final_pw) {
-  create_account(user, "Mat-khau-tam-thoi-1", HOSO__COMMON__V1__ROLE__READER);
-  grpc_status_code c;
-  cli_status st;
-  Hoso__Identity__V1__LoginResponse *r = login_as(user, "Mat-khau-tam-thoi-1", "198.51.100.2", &c, &st);
-  assert_int_equal(c, GRPC_STATUS_OK);
-  Hoso__Identity__V1__ChangePasswordRequest cp = HOSO__IDENTITY__V1__CHANGE_PASSWORD_REQUEST__INIT;
-  cp.old_password = "Mat-khau-tam-thoi-1";
-  cp.new_password = (char *)final_pw;
-  assert_int_equal(call(IDN "ChangePassword", &cp, &hoso__identity__v1__change_password_response__descriptor, NULL,
-                        r->access_token, NULL, &st),
-                   GRPC_STATUS_OK);
-  protobuf_c_message_free_unpacked(&r->base, NULL);
-}
-
 static int setup(void **state) {
   (void)state;
   if (th_pg_start(&pg) != 0) return -1;
@@ -172,76 +155,6 @@ static void test_wrong_password_and_unknown_user_look_alike(void **state) {
   assert_int_equal(c1, GRPC_STATUS_UNAUTHENTICATED);
   assert_int_equal(c2, GRPC_STATUS_UNAUTHENTICATED);
   assert_string_equal(s1.message, s2.message);
-}
-
-/* Five wrong guesses lock the name (even the right password is refused while locked), the
- * lock says when to retry, other accounts are not slowed, and an unknown username locks the
- * same way so lockout does not reveal which names exist. */
-static void test_lockout_per_account(void **state) {
-  (void)state;
-  ready_account("nguoi.bi.khoa", "Mat-khau-dung-123");
-  ready_account("nguoi.ben.canh", "Mat-khau-ben-canh-9");
-  grpc_status_code c;
-  cli_status st;
-  for (int i = 0; i < 5; i++) {
-    assert_null(login_as("nguoi.bi.khoa", "sai-mat-khau-xx", "192.0.2.20", &c, &st));
-    assert_int_equal(c, GRPC_STATUS_UNAUTHENTICATED);
-    assert_null(login_as("ten.khong.co", "sai-mat-khau-xx", "192.0.2.21", &c, &st));
-    assert_int_equal(c, GRPC_STATUS_UNAUTHENTICATED);
-  }
-  assert_null(login_as("nguoi.bi.khoa", "Mat-khau-dung-123", "192.0.2.22", &c, &st));
-  assert_int_equal(c, GRPC_STATUS_RESOURCE_EXHAUSTED);
-  assert_non_null(strstr(st.message, "try again in"));
-  cli_status st2;
-  assert_null(login_as("ten.khong.co", "whatever-pass", "192.0.2.23", &c, &st2));
-  assert_int_equal(c, GRPC_STATUS_RESOURCE_EXHAUSTED);
-  /* The neighbour logs in at once. */
-  Hoso__Identity__V1__LoginResponse *ok = login_as("nguoi.ben.canh", "Mat-khau-ben-canh-9", "192.0.2.24", &c, &st);
-  assert_int_equal(c, GRPC_STATUS_OK);
-  protobuf_c_message_free_unpacked(&ok->base, NULL);
-  /* An administrator's password reset lifts the lock (000 Đ17.4: only an admin resets). */
-  char *tok = admin_token();
-  Hoso__Identity__V1__ListAccountsRequest la = HOSO__IDENTITY__V1__LIST_ACCOUNTS_REQUEST__INIT;
-  la.page_size = 500;
-  Hoso__Identity__V1__ListAccountsResponse *lr = NULL;
-  assert_int_equal(call(IDN "ListAccounts", &la, &hoso__identity__v1__list_accounts_response__descriptor,
-                        (void **)&lr, tok, NULL, &st),
-                   GRPC_STATUS_OK);
-  const char *id = NULL;
-  for (size_t i = 0; i < lr->n_accounts; i++)
-    if (strcmp(lr->accounts[i]->username, "nguoi.bi.khoa") == 0) id = lr->accounts[i]->id;
-  assert_non_null(id);
-  Hoso__Identity__V1__ResetPasswordRequest rp = HOSO__IDENTITY__V1__RESET_PASSWORD_REQUEST__INIT;
-  rp.account_id = (char *)id;
-  rp.new_password = "Mat-khau-cap-lai-77";
-  assert_int_equal(call(IDN "ResetPassword", &rp, &hoso__identity__v1__reset_password_response__descriptor, NULL,
-                        tok, NULL, &st),
-                   GRPC_STATUS_OK);
-  protobuf_c_message_free_unpacked(&lr->base, NULL);
-  free(tok);
-  Hoso__Identity__V1__LoginResponse *again = login_as("nguoi.bi.khoa", "Mat-khau-cap-lai-77", "192.0.2.25", &c, &st);
-  assert_int_equal(c, GRPC_STATUS_OK);
-  assert_true(again->must_change_password);
-  protobuf_c_message_free_unpacked(&again->base, NULL);
-}
-
-/* Many failures from one client address, spread over different names, lock that address,
- * while the same name from another address still gets its normal answer. */
-static void test_lockout_per_address(void **state) {
-  (void)state;
-  grpc_status_code c;
-  cli_status st;
-  char name[32];
-  for (int i = 0; i < 20; i++) {
-    snprintf(name, sizeof name, "rai.ten.%d", i);
-    assert_null(login_as(name, "doan-bua-xyz", "192.0.2.99", &c, &st));
-    assert_int_equal(c, GRPC_STATUS_UNAUTHENTICATED);
-  }
-  assert_null(login_as("admin", TH_ADMIN_PASSWORD, "192.0.2.99", &c, &st));
-  assert_int_equal(c, GRPC_STATUS_RESOURCE_EXHAUSTED);
-  Hoso__Identity__V1__LoginResponse *ok = login_as("admin", TH_ADMIN_PASSWORD, "192.0.2.100", &c, &st);
-  assert_int_equal(c, GRPC_STATUS_OK);
-  protobuf_c_message_free_unpacked(&ok->base, NULL);
 }
 
 static grpc_status_code refresh(const char *rt, char **new_rt, char **new_at, cli_status *st) {
@@ -544,10 +457,10 @@ static void test_audit_trail(void **state) {
   PQclear(r);
   PQfinish(db);
   assert_true(login >= 10);
-  assert_true(failed >= 30);
+  assert_true(failed >= 2); /* the wrong password and the unknown name */
   assert_int_equal(refresh_reuse, 1);
   assert_int_equal(logout, 1);
-  assert_true(pwchange >= 3);
+  assert_true(pwchange >= 1);
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "HOSO_PG_DSN='%s' %s/hoso-audit-verify --schema identity >/dev/null", pg.dsn,
            HOSO_BIN_DIR);
@@ -558,8 +471,6 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_admin_login),
       cmocka_unit_test(test_wrong_password_and_unknown_user_look_alike),
-      cmocka_unit_test(test_lockout_per_account),
-      cmocka_unit_test(test_lockout_per_address),
       cmocka_unit_test(test_refresh_rotation_and_reuse),
       cmocka_unit_test(test_logout),
       cmocka_unit_test(test_first_login_must_change_password),

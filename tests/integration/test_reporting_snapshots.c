@@ -241,8 +241,26 @@ static void test_snapshots_follow_moves(void **state) {
   assert_int_equal(th_svc_stop(&rep), 0);
 }
 
+/* Reporting's reads go through row-level security: it does not start when its read connection
+ * is a superuser's (which ignores it) or the owner's of records' schema (which could change
+ * what it reads), and says why. */
+static void test_refuses_unfit_read_roles(void **state) {
+  (void)state;
+  char dsn[700];
+  th_svc s;
+  snprintf(dsn, sizeof dsn, "HOSO_REPORTING_PG_DSN=%s", w.pg.admin_dsn);
+  const char *as_super[] = {dsn, NULL};
+  assert_int_not_equal(th_world_reporting_start(&w, &s, as_super), 0);
+  assert_true(th_log_count(s.log, "a superuser or a role that bypasses row-level security", NULL) >= 1);
+  snprintf(dsn, sizeof dsn, "HOSO_REPORTING_PG_DSN=%s", w.pg.migrate_dsn);
+  const char *as_owner[] = {dsn, NULL};
+  assert_int_not_equal(th_world_reporting_start(&w, &s, as_owner), 0);
+  assert_true(th_log_count(s.log, "which may change records' schema", NULL) >= 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_refuses_unfit_read_roles),
       cmocka_unit_test(test_automatic_once_and_frozen),
       cmocka_unit_test(test_missed_months),
       cmocka_unit_test(test_snapshots_follow_moves),

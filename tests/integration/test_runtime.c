@@ -435,8 +435,14 @@ static void test_single_worker_instance(void **state) {
   cli_chan *c = cli_open_tls(s.addr, NULL, NULL, NULL);
   cli_status st;
   echo_resp *r = NULL;
+  /* Read from the right: the client may have written "203.0.113.7" itself; the proxy appended
+   * what it saw (10.0.0.1, not a proxy of ours), and only a trusted proxy's entry is skipped. */
   cli_md md[] = {{"x-forwarded-for", " 203.0.113.7 , 10.0.0.1"}};
   assert_int_equal(call(c, "Echo", "", 0, md, 1, CALL_MS, &r, &st), GRPC_STATUS_OK);
+  assert_string_equal(r->client_addr, "10.0.0.1");
+  free_resp(r);
+  cli_md md2[] = {{"x-forwarded-for", " 203.0.113.7 , 10.9.9.9"}};
+  assert_int_equal(call(c, "Echo", "", 0, md2, 1, CALL_MS, &r, &st), GRPC_STATUS_OK);
   assert_string_equal(r->client_addr, "203.0.113.7");
   free_resp(r);
   cli_md junk[] = {{"x-forwarded-for", "not-an-ip"}};
@@ -525,6 +531,7 @@ static void test_drain_on_sigterm(void **state) {
 
 static char tls_dir[256];
 static char ca_pem[300], srv_cert[300], srv_key[300], cli_cert[300], cli_key[300];
+static char gw_cert[300], gw_key[300];
 static char other_ca[300];
 
 static int sh(const char *fmt, ...) {
@@ -547,6 +554,8 @@ static int make_certs(void) {
   snprintf(cli_cert, sizeof cli_cert, "%s/client.pem", tls_dir);
   snprintf(cli_key, sizeof cli_key, "%s/client.key", tls_dir);
   snprintf(other_ca, sizeof other_ca, "%s/other-ca.pem", tls_dir);
+  snprintf(gw_cert, sizeof gw_cert, "%s/gateway.pem", tls_dir);
+  snprintf(gw_key, sizeof gw_key, "%s/gateway.key", tls_dir);
   const char *d = tls_dir;
   return sh("cd %s && "
             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
@@ -562,7 +571,11 @@ static int make_certs(void) {
             " -keyout client.key -out client.csr 2>/dev/null && "
             "printf 'extendedKeyUsage=clientAuth\\n' > client.ext && "
             "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-            " -extfile client.ext -out client.pem 2>/dev/null",
+            " -extfile client.ext -out client.pem 2>/dev/null && "
+            "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=hoso-gateway "
+            " -keyout gateway.key -out gateway.csr 2>/dev/null && "
+            "openssl x509 -req -in gateway.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+            " -extfile client.ext -out gateway.pem 2>/dev/null",
             d) == 0
              ? 0
              : -1;
@@ -575,7 +588,9 @@ static void test_tls(void **state) {
   snprintf(e_cert, sizeof e_cert, "HOSO_TLS_CERT=%s", srv_cert);
   snprintf(e_key, sizeof e_key, "HOSO_TLS_KEY=%s", srv_key);
   snprintf(e_ca, sizeof e_ca, "HOSO_TLS_CA=%s", ca_pem);
-  const char *env[] = {env_pub, env_kid, e_cert, e_key, e_ca, "HOSO_SERVICE_MTLS=require", NULL};
+  /* 127.0.0.1 listed as a proxy: over TLS that is no longer enough to forward an address */
+  const char *env[] = {env_pub, env_kid, e_cert, e_key, e_ca, "HOSO_SERVICE_MTLS=require",
+                       "HOSO_TRUSTED_PROXIES=127.0.0.1", NULL};
   th_svc s;
   assert_int_equal(th_svc_start(&s, "hoso-echo", "HOSO_ECHO_ADDR", &pg, env), 0);
   cli_status st;
@@ -598,6 +613,21 @@ static void test_tls(void **state) {
   assert_int_equal(call(mtls, "Echo", "", 0, NULL, 0, CALL_MS, &r, &st), GRPC_STATUS_OK);
   assert_true(r->peer_has_cert);
   free_resp(r);
+
+  /* Over TLS only the gateway's certificate may name the client's address: another client
+   * certificate, or none, from an address listed as a proxy, is the client itself. */
+  cli_md spoof[] = {{"x-forwarded-for", "203.0.113.66"}};
+  assert_int_equal(call(mtls, "Echo", "", 0, spoof, 1, CALL_MS, &r, &st), GRPC_STATUS_OK);
+  assert_string_equal(r->client_addr, "127.0.0.1");
+  free_resp(r);
+  assert_int_equal(call(tls, "Echo", "", 0, spoof, 1, CALL_MS, &r, &st), GRPC_STATUS_OK);
+  assert_string_equal(r->client_addr, "127.0.0.1");
+  free_resp(r);
+  cli_chan *gw = cli_open_tls(s.addr, ca_pem, gw_cert, gw_key);
+  assert_int_equal(call(gw, "Echo", "", 0, spoof, 1, CALL_MS, &r, &st), GRPC_STATUS_OK);
+  assert_string_equal(r->client_addr, "203.0.113.66");
+  free_resp(r);
+  cli_close(gw);
 
   /* HOSO_SERVICE_MTLS=require: a service account's token needs the client certificate. */
   char *svc = mint(priv_pem, TOK_TYP_ACCESS, ROLE_SERVICE, 300);
@@ -652,6 +682,20 @@ static void test_tls_half_configured(void **state) {
   const char *env[] = {env_pub, env_kid, "HOSO_TLS_CERT=/nonexistent/cert.pem", NULL};
   th_svc s;
   assert_int_not_equal(th_svc_start(&s, "hoso-echo", "HOSO_ECHO_ADDR", &pg, env), 0);
+}
+
+/* Fail closed: no certificate and no HOSO_PLAINTEXT=1 (the harness gives it; taken back here)
+ * is a refusal to start that says what to set, not a plaintext service. */
+static void test_no_certificate_no_plaintext(void **state) {
+  (void)state;
+  const char *env[] = {env_pub, env_kid, "HOSO_PLAINTEXT=0", NULL};
+  th_svc s;
+  assert_int_not_equal(th_svc_start(&s, "hoso-echo", "HOSO_ECHO_ADDR", &pg, env), 0);
+  assert_true(th_log_count(s.log, "HOSO_PLAINTEXT=1 to serve without TLS", NULL) >= 1);
+  /* a client likewise refuses to call without a CA unless told */
+  unsetenv("HOSO_PLAINTEXT");
+  unsetenv("HOSO_TLS_CA");
+  assert_null(cli_open("127.0.0.1:9"));
 }
 
 /* --- streaming (SRV_CLIENT_STREAM / SRV_SERVER_STREAM) --- */
@@ -818,6 +862,7 @@ int main(void) {
       cmocka_unit_test(test_drain_on_sigterm),
       cmocka_unit_test(test_tls),
       cmocka_unit_test(test_tls_half_configured),
+      cmocka_unit_test(test_no_certificate_no_plaintext),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

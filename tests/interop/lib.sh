@@ -13,6 +13,12 @@ as_pg() {
 TMP="$(mktemp -d "/tmp/hoso-$NAME-XXXXXX")"
 [ "$(id -u)" -ne 0 ] || chown postgres: "$TMP"
 chmod 700 "$TMP"
+# identity's key encryption key, as ./hoso up makes it (every service gets it; identity uses it)
+KEK="$TMP/kek"
+(umask 077 && openssl rand -hex 32 >"$KEK")
+# and the key that signs the audit checkpoints, and the file they go to
+AUDIT_KEY="$TMP/audit-checkpoint.key"
+(umask 077 && openssl genpkey -algorithm ed25519 -out "$AUDIT_KEY")
 INTEROP_PIDS=()
 STATUS=1
 
@@ -33,15 +39,18 @@ interop_cleanup() {
 trap interop_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The cluster, its role hoso and database hoso; PG_DSN for the services.
+# The cluster, its roles and database hoso; PG_DSN and PG_MIGRATE_DSN for the services.
 interop_pg_start() {
   as_pg "$PG_BIN/initdb" -D "$TMP/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync \
     >"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log"; exit 1; }
   as_pg "$PG_BIN/pg_ctl" -D "$TMP/data" -w -t 60 -l "$TMP/server.log" \
     -o "-c listen_addresses='' -k '$TMP' -p 5432 -c fsync=off -c synchronous_commit=off" start >/dev/null
+  # as in production: hoso_owner owns and migrates, the services run as hoso (srv_schema.c)
   "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$TMP" -p 5432 -U postgres -d postgres \
-    -c "CREATE ROLE hoso LOGIN NOSUPERUSER" -c "CREATE DATABASE hoso OWNER hoso"
+    -c "CREATE ROLE hoso_owner LOGIN NOSUPERUSER" -c "CREATE ROLE hoso LOGIN NOSUPERUSER" \
+    -c "CREATE DATABASE hoso OWNER hoso_owner"
   PG_DSN="host=$TMP port=5432 dbname=hoso user=hoso"
+  PG_MIGRATE_DSN="host=$TMP port=5432 dbname=hoso user=hoso_owner"
 }
 
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
@@ -53,7 +62,10 @@ interop_spawn() {
   local log="$1"
   shift
   env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-    LSAN_OPTIONS="${LSAN_OPTIONS:-}" HOSO_LOG_LEVEL=info "$@" >"$TMP/$log.log" 2>&1 </dev/null &
+    LSAN_OPTIONS="${LSAN_OPTIONS:-}" HOSO_LOG_LEVEL=info HOSO_PLAINTEXT=1 \
+    HOSO_KEY_ENCRYPTION_KEY="$KEK" HOSO_AUDIT_CHECKPOINT_KEY="$AUDIT_KEY" \
+    HOSO_AUDIT_CHECKPOINT_FILE="$TMP/audit-checkpoints.log" \
+    ${PG_MIGRATE_DSN:+HOSO_PG_MIGRATE_DSN="$PG_MIGRATE_DSN"} "$@" >"$TMP/$log.log" 2>&1 </dev/null &
   SPAWNED=$!
   INTEROP_PIDS+=("$SPAWNED")
 }
@@ -111,4 +123,37 @@ interop_stop() {
   wait "$pid" || rc=$?
   [ "$rc" -eq 0 ] || { echo "$NAME: $name exited with status $rc after SIGTERM" >&2; exit 1; }
   echo "ok - $name stopped cleanly"
+}
+
+# interop_npm_ci: npm ci once for this folder (@grpc/grpc-js, @grpc/proto-loader, protobufjs); a lock, because two
+# test runs may share this source tree.
+interop_npm_ci() {
+  (
+    flock 9
+    if [ ! -d "$HERE/node_modules/@grpc/grpc-js" ] || [ ! -d "$HERE/node_modules/@grpc/proto-loader" ] ||
+      [ ! -d "$HERE/node_modules/protobufjs" ]; then
+      cd "$HERE"
+      npm ci --no-audit --no-fund --loglevel=error
+    fi
+  ) 9>"/tmp/hoso-interop-npm.lock"
+}
+
+# interop_wait_gateway ADDR PID...: waits (up to 60 s) until the gateway at ADDR answers /readyz
+# 200 (every backend it checks serves); fails at once when one of the PIDs has exited.
+interop_wait_gateway() {
+  local addr="$1" i p
+  shift
+  ready() {
+    (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}" &&
+      printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3 &&
+      IFS= read -r -t 2 line <&3 && [[ "$line" == "HTTP/1.1 200 "* ]]) 2>/dev/null
+  }
+  for ((i = 0; i < 600; i++)); do
+    ready && return 0
+    for p in "$@"; do
+      kill -0 "$p" 2>/dev/null || { echo "$NAME: a service exited during start-up" >&2; exit 1; }
+    done
+    sleep 0.1
+  done
+  ready || { echo "$NAME: the gateway was not ready within 60 s" >&2; exit 1; }
 }

@@ -14,18 +14,10 @@ for b in hoso-identity hoso-records hoso-gateway; do
   [ -x "$BUILD/$b" ] || { echo "replies: $BUILD/$b is not built" >&2; exit 1; }
 done
 
-# npm ci once; a lock, because two test runs may share this source tree.
-(
-  flock 9
-  if [ ! -d "$HERE/node_modules/@grpc/grpc-js" ] || [ ! -d "$HERE/node_modules/protobufjs" ]; then
-    cd "$HERE"
-    npm ci --no-audit --no-fund --loglevel=error
-  fi
-) 9>"/tmp/hoso-interop-npm.lock"
-
 NAME=replies
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+interop_npm_ci
 interop_pg_start
 
 interop_start identity HOSO_IDENTITY_ADDR HOSO_PG_DSN="$PG_DSN" \
@@ -46,20 +38,7 @@ interop_start gateway HOSO_GATEWAY_ADDR HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_RECO
 GW_PID=$SPAWNED
 GW_ADDR=$STARTED_ADDR
 
-# Ready when the gateway's /readyz says both backends serve.
-ready() {
-  (exec 3<>"/dev/tcp/${GW_ADDR%:*}/${GW_ADDR##*:}" &&
-    printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3 &&
-    IFS= read -r -t 2 line <&3 && [[ "$line" == "HTTP/1.1 200 "* ]]) 2>/dev/null
-}
-for ((i = 0; i < 600; i++)); do
-  ready && break
-  for p in "$IDN_PID" "$REC_PID" "$GW_PID"; do
-    kill -0 "$p" 2>/dev/null || { echo "replies: a service exited during start-up" >&2; exit 1; }
-  done
-  sleep 0.1
-done
-ready || { echo "replies: the gateway was not ready within 60 s" >&2; exit 1; }
+interop_wait_gateway "$GW_ADDR" "$IDN_PID" "$REC_PID" "$GW_PID"
 
 (cd "$HERE" && HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_RECORDS_ADDR="$REC_ADDR" \
   HOSO_GATEWAY_URL="http://$GW_ADDR" HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD" \

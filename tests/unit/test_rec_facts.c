@@ -59,21 +59,21 @@ static void test_effective_date(void **state) {
   r.employment = &e;
   e.recruitment_date = "2015-09-01";
   /* a new record counts from its recruitment */
-  assert_string_equal(rec_effective_date(&r, "CREATE", NULL, "2026-12-04"), "2015-09-01");
-  assert_string_equal(rec_effective_date(&r, "IMPORT", NULL, "2026-12-04"), "2015-09-01");
+  assert_string_equal(record_effective_date(&r, "CREATE", NULL, "2026-12-04"), "2015-09-01");
+  assert_string_equal(record_effective_date(&r, "IMPORT", NULL, "2026-12-04"), "2015-09-01");
   /* but not from a recruitment still to come, nor for another kind of change */
   e.recruitment_date = "2027-01-01";
-  assert_string_equal(rec_effective_date(&r, "CREATE", NULL, "2026-12-04"), "2026-12-04");
-  assert_string_equal(rec_effective_date(&r, "UPDATE", NULL, "2026-12-04"), "2026-12-04");
+  assert_string_equal(record_effective_date(&r, "CREATE", NULL, "2026-12-04"), "2026-12-04");
+  assert_string_equal(record_effective_date(&r, "UPDATE", NULL, "2026-12-04"), "2026-12-04");
   /* a decision's effective date, past or future */
   why.decision = &d;
   d.effective_date = "2025-12-31";
-  assert_string_equal(rec_effective_date(&r, "STATUS", &why, "2026-01-05"), "2025-12-31");
+  assert_string_equal(record_effective_date(&r, "STATUS", &why, "2026-01-05"), "2025-12-31");
   d.effective_date = "2027-03-01";
-  assert_string_equal(rec_effective_date(&r, "UPDATE", &why, "2026-01-05"), "2027-03-01");
+  assert_string_equal(record_effective_date(&r, "UPDATE", &why, "2026-01-05"), "2027-03-01");
   /* a reason without a decision: the day it was entered */
   d.effective_date = "";
-  assert_string_equal(rec_effective_date(&r, "UPDATE", &why, "2026-01-05"), "2026-01-05");
+  assert_string_equal(record_effective_date(&r, "UPDATE", &why, "2026-01-05"), "2026-01-05");
 }
 
 static void test_facts_of_a_dossier(void **state) {

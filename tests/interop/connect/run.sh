@@ -48,20 +48,7 @@ interop_start gateway HOSO_GATEWAY_ADDR HOSO_IDENTITY_ADDR="$IDN_ADDR" \
 GW_PID=$SPAWNED
 GW_ADDR=$STARTED_ADDR
 
-# Ready when the gateway's /readyz says identity serves.
-ready() {
-  (exec 3<>"/dev/tcp/${GW_ADDR%:*}/${GW_ADDR##*:}" &&
-    printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3 &&
-    IFS= read -r -t 2 line <&3 && [[ "$line" == "HTTP/1.1 200 "* ]]) 2>/dev/null
-}
-for ((i = 0; i < 600; i++)); do
-  ready && break
-  for p in "$IDN_PID" "$GW_PID"; do
-    kill -0 "$p" 2>/dev/null || { echo "connect interop: a service exited during start-up" >&2; exit 1; }
-  done
-  sleep 0.1
-done
-ready || { echo "connect interop: the gateway was not ready within 60 s" >&2; exit 1; }
+interop_wait_gateway "$GW_ADDR" "$IDN_PID" "$GW_PID"
 
 (cd "$HERE" && HOSO_GATEWAY_URL="http://$GW_ADDR" HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD" node connect.test.mjs)
 

@@ -1,0 +1,337 @@
+/* The gateway's file routes over real HTTP, gateway, records and PostgreSQL: an upload whose
+ * body is streamed into UploadAttachment (megabytes across message boundaries, bytes and type
+ * compared on the way back), the download with its type, length and a safe name (inline for
+ * the page's own preview only), and every refusal: too large before the body is read, no
+ * length, no name, no right, no credentials, no CSRF, a body that is not a scan, an unknown
+ * id, a client that leaves halfway. */
+#include <arpa/inet.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "records.pb-c.h"
+#include "th_world.h"
+
+#define MIB (1u << 20)
+
+static th_world w;
+static th_svc gw;
+static int port;
+static char rec_id[32];
+
+typedef struct {
+  int status;
+  char head[8192];
+  char *body;
+  size_t body_len;
+} resp;
+
+static int dial(void) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+static void send_all(int fd, const void *p, size_t n) {
+  for (size_t off = 0; off < n;) {
+    ssize_t k = send(fd, (const char *)p + off, n - off, MSG_NOSIGNAL);
+    if (k <= 0) return; /* the gateway may refuse before the body ends: its reply says why */
+    off += (size_t)k;
+  }
+}
+
+/* Reads one reply to the end of the connection (every request here says Connection: close),
+ * waiting up to 60 s for each piece. */
+static void read_reply(int fd, resp *r) {
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 60000) <= 0) fail_msg("no reply within 60 s");
+    if (len + 65536 > cap) buf = realloc(buf, cap *= 2);
+    ssize_t k = recv(fd, buf + len, cap - len, 0);
+    if (k <= 0) break;
+    len += (size_t)k;
+  }
+  close(fd);
+  buf[len] = 0;
+  char *end = strstr(buf, "\r\n\r\n");
+  assert_non_null(end);
+  size_t hl = (size_t)(end - buf) + 4;
+  assert_true(hl < sizeof r->head);
+  memcpy(r->head, buf, hl);
+  r->head[hl] = 0;
+  r->status = atoi(buf + 9);
+  r->body_len = len - hl;
+  r->body = malloc(r->body_len + 1);
+  memcpy(r->body, buf + hl, r->body_len);
+  r->body[r->body_len] = 0;
+  free(buf);
+}
+
+static const char *header(const resp *r, const char *name, char *out, size_t n) {
+  size_t nl = strlen(name);
+  for (const char *p = strstr(r->head, "\r\n"); p && p[2] != '\r'; p = strstr(p + 2, "\r\n")) {
+    if (!strncasecmp(p + 2, name, nl) && p[2 + nl] == ':') {
+      const char *v = p + 2 + nl + 1;
+      while (*v == ' ') v++;
+      size_t k = strcspn(v, "\r");
+      snprintf(out, n, "%.*s", (int)k, v);
+      return out;
+    }
+  }
+  return NULL;
+}
+
+/* One request: head lines (each ending in CRLF), then body. */
+static void request(const char *head, const void *body, size_t len, resp *r) {
+  int fd = dial();
+  send_all(fd, head, strlen(head));
+  if (len) send_all(fd, body, len);
+  read_reply(fd, r);
+}
+
+static void upload(const char *auth, const char *query, const void *body, size_t len, resp *r) {
+  char head[9000];
+  snprintf(head, sizeof head,
+           "POST /v1/records/%s/attachments?%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n%s\r\n",
+           rec_id, query, len, auth);
+  request(head, body, len, r);
+}
+
+static void bearer(char *out, size_t n, const char *tok) {
+  snprintf(out, n, "Authorization: Bearer %s\r\n", tok);
+}
+
+static long count_attachments(void) {
+  Hoso__Records__V1__ListAttachmentsRequest q = HOSO__RECORDS__V1__LIST_ATTACHMENTS_REQUEST__INIT;
+  q.record_id = rec_id;
+  Hoso__Records__V1__ListAttachmentsResponse *l = NULL;
+  cli_status st;
+  assert_int_equal(th_call(w.rec_ch, "/hoso.records.v1.Records/ListAttachments", &q,
+                           &hoso__records__v1__list_attachments_response__descriptor, (void **)&l,
+                           w.tok_admin, &st),
+                   GRPC_STATUS_OK);
+  long n = (long)l->n_attachments;
+  protobuf_c_message_free_unpacked(&l->base, NULL);
+  return n;
+}
+
+static void resp_free(resp *r) { free(r->body); }
+
+static int setup(void **state) {
+  (void)state;
+  if (th_world_start(&w, 1, NULL) != 0) return -1;
+  if (th_world_record(&w, w.tok_admin, w.d1_id, "Nguyễn Thị Lan", rec_id) != 0) return -1;
+  char idn[96], rec[96];
+  snprintf(idn, sizeof idn, "HOSO_IDENTITY_ADDR=%s", w.identity.addr);
+  snprintf(rec, sizeof rec, "HOSO_RECORDS_ADDR=%s", w.records.addr);
+  const char *env[] = {idn, rec, "HOSO_GATEWAY_READY_BACKENDS=identity,records",
+                       "HOSO_GATEWAY_STATIC_DIR=", NULL};
+  if (th_http_start(&gw, "hoso-gateway", "HOSO_GATEWAY_ADDR", &w.pg, env) != 0) return -1;
+  port = atoi(strrchr(gw.addr, ':') + 1);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  int rc = 0;
+  if (gw.pid > 0 && th_svc_stop(&gw) != 0) rc = -1;
+  if (th_log_errors(gw.log) != 0) rc = -1;
+  if (th_world_stop(&w) != 0) rc = -1;
+  return rc;
+}
+
+/* 2.5 MiB of "PDF": three messages to records, the last one partial. */
+static void test_upload_and_download(void **state) {
+  (void)state;
+  size_t n = 5 * MIB / 2 + 7;
+  char *pdf = malloc(n);
+  memcpy(pdf, "%PDF-1.7\n", 9);
+  for (size_t i = 9; i < n; i++) pdf[i] = (char)('a' + i % 23);
+  char auth[8300];
+  bearer(auth, sizeof auth, w.tok_d1_updater);
+  resp r;
+  /* "Quyết định 125.pdf", its description and a request id, percent-encoded */
+  upload(auth, "file_name=Quy%E1%BA%BFt%20%C4%91%E1%BB%8Bnh%20125.pdf&description=B%E1%BA%A3n+qu%C3%A9t&request_id=gw-files-1",
+         pdf, n, &r);
+  if (r.status != 200) fail_msg("upload: %d %s", r.status, r.body);
+  char v[512], id[64] = "";
+  const char *idp = strstr(r.body, "\"id\":\"");
+  assert_non_null(idp);
+  snprintf(id, sizeof id, "%.*s", (int)strcspn(idp + 6, "\""), idp + 6);
+  assert_non_null(strstr(r.body, "\"contentType\":\"application/pdf\""));
+  char size_json[64];
+  snprintf(size_json, sizeof size_json, "\"size\":\"%zu\"", n);
+  assert_non_null(strstr(r.body, size_json));
+  assert_non_null(strstr(r.body, "\"fileName\":\"Quyết định 125.pdf\""));
+  assert_non_null(strstr(r.body, "\"description\":\"Bản quét\""));
+  resp_free(&r);
+
+  /* the same request id again: the first result, nothing new stored */
+  long before = count_attachments();
+  upload(auth, "file_name=Quy%E1%BA%BFt%20%C4%91%E1%BB%8Bnh%20125.pdf&description=B%E1%BA%A3n+qu%C3%A9t&request_id=gw-files-1",
+         pdf, n, &r);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, id));
+  resp_free(&r);
+  assert_int_equal(count_attachments(), before);
+
+  /* download: the same bytes, its type and length, a name safe in any client */
+  char head[9000];
+  snprintf(head, sizeof head, "GET /v1/attachments/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", id, auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(header(&r, "Content-Type", v, sizeof v), "application/pdf");
+  assert_int_equal(atol(header(&r, "Content-Length", v, sizeof v)), (long)n);
+  assert_string_equal(header(&r, "Content-Disposition", v, sizeof v),
+                      "attachment; filename=\"Quy_t __nh 125.pdf\"; "
+                      "filename*=UTF-8''Quy%E1%BA%BFt%20%C4%91%E1%BB%8Bnh%20125.pdf");
+  assert_string_equal(header(&r, "X-Frame-Options", v, sizeof v), "DENY");
+  assert_int_equal(r.body_len, n);
+  assert_memory_equal(r.body, pdf, n);
+  resp_free(&r);
+
+  /* inline, for the application's own preview: its page may frame it, no one else */
+  snprintf(head, sizeof head, "GET /v1/attachments/%s/content?inline=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", id, auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 200);
+  assert_true(!strncmp(header(&r, "Content-Disposition", v, sizeof v), "inline; ", 8));
+  assert_string_equal(header(&r, "X-Frame-Options", v, sizeof v), "SAMEORIGIN");
+  assert_non_null(strstr(header(&r, "Content-Security-Policy", v, sizeof v), "frame-ancestors 'self'"));
+  resp_free(&r);
+
+  /* HEAD: the headers, no body */
+  snprintf(head, sizeof head, "HEAD /v1/attachments/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", id, auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(atol(header(&r, "Content-Length", v, sizeof v)), (long)n);
+  assert_int_equal(r.body_len, 0);
+  resp_free(&r);
+
+  /* a reader of another district: records refuses, the gateway says so */
+  bearer(auth, sizeof auth, w.tok_d2_reader);
+  snprintf(head, sizeof head, "GET /v1/attachments/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", id, auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 403);
+  resp_free(&r);
+  free(pdf);
+}
+
+static void test_refusals(void **state) {
+  (void)state;
+  char auth[8300], head[9000];
+  bearer(auth, sizeof auth, w.tok_d1_updater);
+  resp r;
+  long before = count_attachments();
+
+  /* too large: refused from the length alone, before a byte of the body is read */
+  snprintf(head, sizeof head,
+           "POST /v1/records/%s/attachments?file_name=big.pdf HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "Content-Length: %u\r\n%s\r\n", rec_id, 20 * MIB + 1, auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 413);
+  resp_free(&r);
+
+  /* chunked: the route needs the length to enforce the limit before reading */
+  snprintf(head, sizeof head,
+           "POST /v1/records/%s/attachments?file_name=a.pdf HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "Transfer-Encoding: chunked\r\n%s\r\n5\r\n%%PDF-\r\n0\r\n\r\n", rec_id, auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 411);
+  resp_free(&r);
+
+  /* no file name */
+  upload(auth, "description=x", "%PDF-1.4\n", 9, &r);
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(r.body, "file_name: must be given"));
+  resp_free(&r);
+
+  /* not a scan: the service tells by the content */
+  upload(auth, "file_name=a.pdf", "hello, world", 12, &r);
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(r.body, "only PDF, JPEG or PNG"));
+  resp_free(&r);
+
+  /* a reader may not upload */
+  char rauth[8300];
+  bearer(rauth, sizeof rauth, w.tok_d1_reader);
+  upload(rauth, "file_name=a.pdf", "%PDF-1.4\n", 9, &r);
+  assert_int_equal(r.status, 403);
+  resp_free(&r);
+
+  /* no credentials */
+  upload("", "file_name=a.pdf", "%PDF-1.4\n", 9, &r);
+  assert_int_equal(r.status, 401);
+  resp_free(&r);
+
+  /* the session cookie without the CSRF header */
+  char cookie[8300];
+  snprintf(cookie, sizeof cookie, "Cookie: hoso_session=%s; hoso_csrf=abc\r\n", w.tok_d1_updater);
+  upload(cookie, "file_name=a.pdf", "%PDF-1.4\n", 9, &r);
+  assert_int_equal(r.status, 403);
+  assert_non_null(strstr(r.body, "X-CSRF-Token"));
+  resp_free(&r);
+  /* and with it: stored */
+  snprintf(cookie, sizeof cookie, "Cookie: hoso_session=%s; hoso_csrf=abc\r\nX-CSRF-Token: abc\r\n", w.tok_d1_updater);
+  upload(cookie, "file_name=b.pdf&request_id=gw-files-cookie", "%PDF-1.4\n", 9, &r);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+  assert_int_equal(count_attachments(), before + 1);
+
+  /* an id nobody has */
+  snprintf(head, sizeof head, "GET /v1/attachments/999999/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 404);
+  resp_free(&r);
+
+  /* another verb on the routes */
+  snprintf(head, sizeof head, "GET /v1/records/%s/attachments HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", rec_id, auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 405);
+  resp_free(&r);
+}
+
+/* A client that sends half of its body and leaves: nothing is stored, the gateway serves on. */
+static void test_client_leaves(void **state) {
+  (void)state;
+  char auth[8300], head[9000];
+  bearer(auth, sizeof auth, w.tok_d1_updater);
+  long before = count_attachments();
+  snprintf(head, sizeof head,
+           "POST /v1/records/%s/attachments?file_name=half.pdf HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "Content-Length: %u\r\n%s\r\n", rec_id, 4 * MIB, auth);
+  int fd = dial();
+  send_all(fd, head, strlen(head));
+  char *half = calloc(1, 2 * MIB);
+  memcpy(half, "%PDF-1.4\n", 9);
+  send_all(fd, half, 2 * MIB);
+  free(half);
+  close(fd);
+  /* the gateway still answers, and what came before the end of the body was not stored */
+  resp r;
+  snprintf(head, sizeof head, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+  assert_int_equal(count_attachments(), before);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_upload_and_download),
+      cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_client_leaves),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,100 @@
+/* The application's shell: the login and password screens until a session is ready, then the
+ * side menu by role (Ant Design Pro's layout), the header with the user and logout, and the
+ * routes. Transfers and reports get their menu entries once those services exist. */
+import {
+  AuditOutlined, FileSearchOutlined, HomeOutlined, IdcardOutlined, LogoutOutlined, ApartmentOutlined,
+  TeamOutlined, FormOutlined,
+} from '@ant-design/icons';
+import { Button, Layout, Menu, Result, Spin } from 'antd';
+import type { ReactNode } from 'react';
+import { Link, Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { vi } from './i18n/vi';
+import { AccountsPage } from './pages/accounts/AccountsPage';
+import { ChangeRequestsPage } from './pages/changes/ChangeRequestsPage';
+import { DossierPage } from './pages/dossier/DossierPage';
+import { HomePage } from './pages/home/HomePage';
+import { ChangePasswordPage } from './pages/login/ChangePasswordPage';
+import { LoginPage } from './pages/login/LoginPage';
+import { PrintPage } from './pages/dossier/PrintPage';
+import { RecordEditPage } from './pages/dossier/RecordEditPage';
+import { RecordsPage } from './pages/records/RecordsPage';
+import { MyRecordPage } from './pages/self/MyRecordPage';
+import { UnitsPage } from './pages/units/UnitsPage';
+import { useSession } from './session';
+
+function menuItems(r: ReturnType<typeof useSession>['rights']) {
+  const items: { key: string; icon: ReactNode; label: ReactNode }[] = [
+    { key: '/', icon: <HomeOutlined />, label: <Link to="/">{vi.menu.home}</Link> },
+  ];
+  if (r.read) items.push({ key: '/records', icon: <FileSearchOutlined />, label: <Link to="/records">{vi.menu.records}</Link> });
+  if (r.approve) items.push({ key: '/change-requests', icon: <AuditOutlined />, label: <Link to="/change-requests">{vi.menu.changeRequests}</Link> });
+  if (r.read || r.manageAccounts) items.push({ key: '/units', icon: <ApartmentOutlined />, label: <Link to="/units">{vi.menu.units}</Link> });
+  if (r.manageAccounts) items.push({ key: '/accounts', icon: <TeamOutlined />, label: <Link to="/accounts">{vi.menu.accounts}</Link> });
+  if (r.self) {
+    items.push({ key: '/me', icon: <IdcardOutlined />, label: <Link to="/me">{vi.menu.myRecord}</Link> });
+    items.push({ key: '/me/declare', icon: <FormOutlined />, label: <Link to="/me/declare">{vi.cr.title}</Link> });
+  }
+  return items;
+}
+
+function Shell() {
+  const s = useSession();
+  const loc = useLocation();
+  const items = menuItems(s.rights);
+  const selected = items
+    .map((i) => i.key)
+    .filter((k) => (k === '/' ? loc.pathname === '/' : loc.pathname.startsWith(k)))
+    .sort((a, b) => b.length - a.length)[0];
+  return (
+    <Layout className="hoso-shell">
+      <Layout.Header className="hoso-header">
+        <span className="hoso-brand">{vi.app.name} · {vi.app.full}</span>
+        <span className="hoso-user">
+          <span data-testid="who">{s.account?.fullName || s.account?.username}</span>
+          <Button size="small" icon={<LogoutOutlined />} onClick={() => void s.logout()}>
+            {vi.session.logout}
+          </Button>
+        </span>
+      </Layout.Header>
+      <Layout>
+        <Layout.Sider width={230} theme="light" breakpoint="lg" collapsedWidth={0}>
+          <Menu mode="inline" selectedKeys={selected ? [selected] : []} items={items} aria-label="Menu" />
+        </Layout.Sider>
+        <Layout.Content>
+          <Routes>
+            <Route path="/" element={<HomePage />} />
+            <Route path="/records" element={<RecordsPage />} />
+            <Route path="/records/new" element={<RecordEditPage />} />
+            <Route path="/records/:id" element={<DossierPage />} />
+            <Route path="/records/:id/edit" element={<RecordEditPage />} />
+            <Route path="/records/:id/print" element={<PrintPage />} />
+            <Route path="/change-requests" element={<ChangeRequestsPage />} />
+            <Route path="/units" element={<UnitsPage />} />
+            <Route path="/units/:id" element={<UnitsPage />} />
+            <Route path="/accounts" element={<AccountsPage />} />
+            <Route path="/me" element={<MyRecordPage />} />
+            <Route path="/me/declare" element={<MyRecordPage declare />} />
+            <Route path="/password" element={<ChangePasswordPage />} />
+            <Route path="/login" element={<Navigate to="/" replace />} />
+            <Route path="*" element={<Result status="404" title="404" subTitle="Không có trang này." />} />
+          </Routes>
+        </Layout.Content>
+      </Layout>
+    </Layout>
+  );
+}
+
+export function App() {
+  const s = useSession();
+  if (s.state === 'loading')
+    return (
+      <div className="hoso-login">
+        <Spin size="large" tip={vi.common.loading}>
+          <div style={{ width: 200, height: 80 }} />
+        </Spin>
+      </div>
+    );
+  if (s.state === 'anonymous') return <LoginPage />;
+  if (s.state === 'mustChange') return <ChangePasswordPage forced />;
+  return <Shell />;
+}

@@ -1,0 +1,42 @@
+/* Entry: Ant Design in Vietnamese, TanStack Query joined to the Connect transport, the session,
+ * the router. */
+import { TransportProvider } from '@connectrpc/connect-query';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { App as AntApp, ConfigProvider } from 'antd';
+import viVN from 'antd/locale/vi_VN';
+import dayjs from 'dayjs';
+import 'dayjs/locale/vi';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter } from 'react-router-dom';
+import { transport } from './api/transport';
+import { App } from './App';
+import './app.css';
+import { SessionProvider } from './session';
+
+dayjs.locale('vi');
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    // a refused or missing thing does not get better by asking again
+    queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 15_000 },
+  },
+});
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <ConfigProvider locale={viVN} theme={{ token: { colorPrimary: '#1f5fa8', borderRadius: 4 } }}>
+      <AntApp>
+        <TransportProvider transport={transport}>
+          <QueryClientProvider client={queryClient}>
+            <SessionProvider>
+              <BrowserRouter>
+                <App />
+              </BrowserRouter>
+            </SessionProvider>
+          </QueryClientProvider>
+        </TransportProvider>
+      </AntApp>
+    </ConfigProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,58 @@
+/* The dossier's labels of changed fields, the words of changed values, the tab of a refused
+ * field, and the 2C print mounted without any inline style left in the markup. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mountExport } from './PrintPage';
+import { sectionOf } from './RecordEditPage';
+import { labelOfPath } from './schema';
+import { changeValue } from './Versions';
+
+describe('versions in words', () => {
+  it('labels paths as form 2C does', () => {
+    expect(labelOfPath('personal.citizen_id')).toBe('Số CCCD/CMND');
+    expect(labelOfPath('work_history[2].to')).toBe('Tóm tắt quá trình công tác 3: Đến');
+    expect(labelOfPath('workflow_state')).toBe('Phê duyệt');
+    expect(labelOfPath('something.new')).toBe('something.new');
+  });
+  it('shows values in words', () => {
+    expect(changeValue('"WORKFLOW_STATE_APPROVED"')).toBe('Đã phê duyệt');
+    expect(changeValue('"GENDER_FEMALE"')).toBe('Nữ');
+    expect(changeValue('"1985-03-12"')).toBe('12/03/1985');
+    expect(changeValue('true')).toBe('Có');
+    expect(changeValue('')).toBe('—');
+    expect(changeValue('3')).toBe('3');
+  });
+  it('opens the tab that holds a refused field', () => {
+    expect(sectionOf(['salary', 'step'])).toBe('employment');
+    expect(sectionOf(['family', 0, 'relationCode'])).toBe('family');
+    expect(sectionOf(['personal', 'citizenId'])).toBe('personal');
+  });
+});
+
+describe('the 2C print', () => {
+  beforeAll(() => {
+    // jsdom has no constructed stylesheets: enough of them for csp/dynamicCSS.ts
+    class Sheet {
+      text = '';
+      replaceSync(t: string) {
+        this.text = t;
+      }
+    }
+    Object.assign(globalThis, { CSSStyleSheet: Sheet });
+    Object.defineProperty(document, 'adoptedStyleSheets', { value: [], writable: true });
+  });
+  it('keeps the look, moves styles out of the markup, runs nothing', async () => {
+    const host = document.createElement('div');
+    const html = '<html><head><style>body{font:12pt serif}.title{font-weight:bold}</style></head><body>' +
+      '<p class="title" style="text-align:right">SƠ YẾU LÝ LỊCH</p><script>window.bad=1</script>' +
+      '<td>style="not an attribute"</td></body></html>';
+    mountExport(html, host);
+    expect(host.querySelector('.title')?.textContent).toBe('SƠ YẾU LÝ LỊCH');
+    expect((host.querySelector('.title') as HTMLElement).style.textAlign).toBe('right');
+    expect(host.innerHTML).not.toMatch(/<script|<style/);
+    expect(host.querySelector('[style]')?.getAttribute('style')).toBe('text-align: right;');
+    expect(host.textContent).toContain('style="not an attribute"');
+    const { injectedCSS } = await import('../../csp/dynamicCSS');
+    expect(injectedCSS().join('')).toContain('@scope (.hoso-print)');
+    expect(injectedCSS().join('')).toContain(':scope{font:12pt serif}');
+  });
+});

@@ -1,0 +1,60 @@
+/* "My work": what waits for this person — records awaiting approval (unit administrators),
+ * change requests to verify with their deadline, drafts and returned records (updaters).
+ * Transfers, deadlines, alerts and review-campaign notices get their sections when the
+ * transfers and reporting services exist; until then the place says so, without a fake list. */
+import { useQuery } from '@connectrpc/connect-query';
+import { Card, Col, List, Row, Tag, Typography } from 'antd';
+import { Link } from 'react-router-dom';
+import { ChangeRequestState, Records, WorkflowState } from '../../api/gen/records_pb';
+import { ErrorBanner } from '../../components/ErrorBanner';
+import { Page } from '../../components/Page';
+import { vi } from '../../i18n/vi';
+import { dateText, numberText, timeText } from '../../lib/format';
+import { useSession } from '../../session';
+
+function RecordList({ states, title }: { states: WorkflowState[]; title: string }) {
+  const q = useQuery(Records.method.searchRecords, { workflowStates: states, order: 3, pageSize: 10 });
+  return (
+    <Card title={<>{title} {q.data && <Tag>{numberText(q.data.total)}</Tag>}</>} size="small" extra={<Link to={`/records?wf=${states.join(',')}&order=3`}>{vi.common.details}</Link>}>
+      <ErrorBanner error={q.error} />
+      <List size="small" loading={q.isLoading} dataSource={q.data?.records ?? []} locale={{ emptyText: vi.home.nothing }}
+        renderItem={(r) => <List.Item><Link to={`/records/${r.id}`}>{r.fullName}</Link><span>{dateText(r.birthDate)} · {timeText(r.updatedAt)}</span></List.Item>} />
+    </Card>
+  );
+}
+
+function ChangeRequestList() {
+  const q = useQuery(Records.method.listChangeRequests, { state: ChangeRequestState.PENDING, pageSize: 10 });
+  return (
+    <Card title={vi.home.changeRequests} size="small" extra={<Link to="/change-requests">{vi.common.details}</Link>}>
+      <ErrorBanner error={q.error} />
+      <List size="small" loading={q.isLoading} dataSource={q.data?.changeRequests ?? []} locale={{ emptyText: vi.home.nothing }}
+        renderItem={(c) => <List.Item><Link to={`/change-requests?id=${c.id}`}>{c.proposed?.fullName ?? c.recordId}</Link><span>{vi.home.due}: {timeText(c.dueAt)}</span></List.Item>} />
+    </Card>
+  );
+}
+
+/* The sections of services still to come: named, so the page's shape is known, with no list. */
+function Later({ titles }: { titles: string[] }) {
+  return (
+    <Card size="small" title={vi.home.comingTitle}>
+      <List size="small" dataSource={titles} renderItem={(t) => <List.Item><span>{t}</span><Typography.Text type="secondary">{vi.home.later}</Typography.Text></List.Item>} />
+    </Card>
+  );
+}
+
+export function HomePage() {
+  const s = useSession();
+  const r = s.rights;
+  return (
+    <Page title={`${vi.home.title} — ${s.account?.fullName ?? ''}`}>
+      <Row gutter={[16, 16]}>
+        {r.approve && <Col xs={24} lg={12}><RecordList states={[WorkflowState.SUBMITTED]} title={vi.home.awaitingApproval} /></Col>}
+        {r.approve && <Col xs={24} lg={12}><ChangeRequestList /></Col>}
+        {r.update && <Col xs={24} lg={12}><RecordList states={[WorkflowState.DRAFT, WorkflowState.REJECTED]} title={vi.home.drafts} /></Col>}
+        {r.self && !r.read && <Col xs={24}><Card size="small"><Typography.Paragraph>{vi.home.selfHint}</Typography.Paragraph><Link to="/me">{vi.menu.myRecord}</Link> · <Link to="/me/declare">{vi.cr.title}</Link></Card></Col>}
+        {r.read && <Col xs={24} lg={12}><Later titles={[vi.home.transfers, vi.home.deadlines, vi.home.alerts, vi.home.campaigns]} /></Col>}
+      </Row>
+    </Page>
+  );
+}
