@@ -177,6 +177,8 @@ int srv_tx_scoped(srv_ctx *ctx, int isolation, const char *scope, srv_tx_fn fn, 
 
 /* v is an id: the decimal string of a positive 63-bit integer. */
 int srv_check_id(srv_ctx *ctx, const char *field, const char *v);
+/* A period of days: `from` and `to` real dates (YYYY-MM-DD), `to` not before `from`. */
+int srv_check_period(srv_ctx *ctx, const char *from, const char *to);
 /* The request_id of a mutating RPC: the contract's one rule (val_request_id). */
 int srv_check_request_id(srv_ctx *ctx, const char *request_id);
 /* One line of text as stored: valid UTF-8 without control characters, NFC (TCVN 6909:2001,

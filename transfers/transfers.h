@@ -220,6 +220,7 @@ SRV_HANDLER(rpc_list_notices);
 SRV_HANDLER(rpc_export_transfer_package);
 SRV_HANDLER(rpc_import_transfer_package);
 SRV_HANDLER(rpc_list_deadlines);
+SRV_HANDLER(rpc_count_steps);
 SRV_HANDLER(rpc_get_policy);
 SRV_HANDLER(rpc_set_policy);
 SRV_HANDLER(rpc_list_policy_presets);
