@@ -160,7 +160,9 @@ void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
  * SPEC §3's table): a record made by CreateRecord awaits approval (NEW_RECORD, counted from
  * the recruitment date); an approved record changed and not yet verified awaits its unit's
  * approval (STATE_UPDATE from the decision's effective date, LEAVING from a leaving status's).
- * Records loaded in bulk (ImportRecords) are old dossiers, not new recruits: no step.
+ * A draft made from a transfer package awaits approval as a new record (NEW_RECORD, from the
+ * day it was taken in). Records loaded in bulk (ImportRecords) are old dossiers, not new
+ * recruits: no step.
  * *cont: the write continues the step open before it (kept with its dates). */
 static int open_step(const rec_t *old, const rec_t *neu, const char *action, const rec_reason *reason, int *cont,
                      const char **eff) {
@@ -173,6 +175,9 @@ static int open_step(const rec_t *old, const rec_t *neu, const char *action, con
       if (em && em->recruitment_date && strlen(em->recruitment_date) == 10) *eff = em->recruitment_date;
       return 1;
     }
+    /* A draft made from a transfer package (ImportRecordHistory) is this unit's new record too,
+     * counted from the day it was taken in: the person's recruitment lies years back, elsewhere. */
+    if (!old && strcmp(action, "IMPORT_PACKAGE") == 0) return 1;
     *cont = 1;
     return old && old->workflow_state != WORKFLOW(APPROVED) ? 1 : 0;
   }

@@ -168,6 +168,33 @@ static int wait_for(th_tr *t, const char *id, int state, int timeout_ms) {
 int th_tr_wait_delivered(th_tr *t, const char *id, int timeout_ms) { return wait_for(t, id, 0, timeout_ms); }
 int th_tr_wait_state(th_tr *t, const char *id, int state, int timeout_ms) { return wait_for(t, id, state, timeout_ms); }
 
+Hoso__Transfers__V1__Deadline *th_tr_wait_deadline(th_tr *t, const char *tok, const char *unit, const char *record,
+                                                    int step, int timeout_ms) {
+  long long until = now_ms() + timeout_ms;
+  for (int pause = 20;; pause = pause < 400 ? pause * 2 : 400) {
+    Hoso__Transfers__V1__ListDeadlinesRequest req = HOSO__TRANSFERS__V1__LIST_DEADLINES_REQUEST__INIT;
+    req.unit_id = (char *)(unit ? unit : "");
+    req.page_size = 500;
+    Hoso__Transfers__V1__ListDeadlinesResponse *o = NULL;
+    Hoso__Transfers__V1__Deadline *d = NULL;
+    if (th_tr_call(t, TR "ListDeadlines", &req, &hoso__transfers__v1__list_deadlines_response__descriptor, (void **)&o,
+                   tok, NULL) == GRPC_STATUS_OK) {
+      for (size_t i = 0; !d && i < o->n_deadlines; i++)
+        if (!strcmp(o->deadlines[i]->record_id, record) && (int)o->deadlines[i]->step == step) {
+          d = o->deadlines[i];
+          o->deadlines[i] = o->deadlines[--o->n_deadlines];
+        }
+      protobuf_c_message_free_unpacked(&o->base, NULL);
+    }
+    if (d) return d;
+    if (now_ms() > until) {
+      fprintf(stderr, "th_tr: no deadline of step %d for record %s within %d ms\n", step, record, timeout_ms);
+      return NULL;
+    }
+    nap_ms(pause);
+  }
+}
+
 Hoso__Records__V1__Record *th_tr_record(th_tr *t, const char *record_id) {
   Hoso__Records__V1__GetRecordRequest req = HOSO__RECORDS__V1__GET_RECORD_REQUEST__INIT;
   req.record_id = (char *)record_id;

@@ -55,6 +55,12 @@ int th_tr_wait_delivered(th_tr *t, const char *transfer_id, int timeout_ms);
 /* Waits (up to timeout_ms) until the transfer is in `state`. 0 / -1. */
 int th_tr_wait_state(th_tr *t, const char *transfer_id, int state, int timeout_ms);
 
+/* Waits (up to timeout_ms) until ListDeadlines of unit (NULL: the caller's whole scope), asked
+ * with tok, shows record's step of kind `step` (records' own steps arrive through the service's
+ * job); that deadline (free with protobuf_c_message_free_unpacked), or NULL. */
+Hoso__Transfers__V1__Deadline *th_tr_wait_deadline(th_tr *t, const char *tok, const char *unit, const char *record,
+                                                    int step, int timeout_ms);
+
 /* The record as records has it now, read as the system administrator (NULL: not found). */
 Hoso__Records__V1__Record *th_tr_record(th_tr *t, const char *record_id);
 

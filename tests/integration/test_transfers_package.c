@@ -206,6 +206,8 @@ static void test_import_back_in(void **state) {
   req.unit_id = w.d2_id;
   Hoso__Transfers__V1__ImportTransferPackageResponse *o = NULL;
   cli_status st;
+  char imported_on[11];
+  th_tr_day(0, imported_on);
   th_expect(th_tr_call(&tr, TR "ImportTransferPackage", &req,
                        &hoso__transfers__v1__import_transfer_package_response__descriptor, NULL, w.tok_d1_updater, &st),
             &st, GRPC_STATUS_PERMISSION_DENIED, "unit_id");
@@ -218,6 +220,20 @@ static void test_import_back_in(void **state) {
   assert_int_equal(o->transfer->kind, K(IMPORT));
   assert_int_equal(o->transfer->state, S(IMPORTED));
   protobuf_c_message_free_unpacked(&o->base, NULL);
+
+  /* The draft is district 2's new record: its NEW_RECORD deadline counts from the day it was
+   * taken in (the person's recruitment lies years back, in the other deployment). */
+  Hoso__Transfers__V1__Deadline *dl =
+      th_tr_wait_deadline(&tr, w.tok_d2_reader, w.d2_id, made, HOSO__TRANSFERS__V1__STEP_KIND__STEP_KIND_NEW_RECORD,
+                          WAIT_MS);
+  assert_non_null(dl);
+  char today[11];
+  th_tr_day(0, today);
+  assert_string_equal(dl->unit_id, w.d2_id);
+  /* taken in today (or yesterday, when midnight passed since the import) */
+  assert_true(!strcmp(dl->start_date, today) || !strcmp(dl->start_date, imported_on));
+  assert_true(strcmp(dl->due_date, dl->start_date) > 0);
+  protobuf_c_message_free_unpacked(&dl->base, NULL);
 
   Hoso__Records__V1__GetRecordRequest g = HOSO__RECORDS__V1__GET_RECORD_REQUEST__INIT;
   g.record_id = made;
