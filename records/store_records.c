@@ -312,9 +312,11 @@ int record_store_past_version(srv_ctx *ctx, const char *record_id, const char *u
 }
 
 int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char *unit_path,
-                              const Hoso__Records__V1__AttachmentMeta *meta, const ProtobufCBinaryData *content) {
-  const char *bytes = srv_bytea_text(ctx, content->data, content->len);
-  const char *p[8] = {record_id, unit_path, str(meta->file_name), val_scan_type(content->data, content->len),
+                                 const Hoso__Records__V1__AttachmentMeta *meta, const uint8_t *content, size_t len) {
+  /* The text form outside the arena: a package brings many scans, each freed once written. */
+  char *bytes = srv_bytea_text_malloc(content, len);
+  if (!bytes) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "attachment: out of memory; retry");
+  const char *p[8] = {record_id, unit_path, str(meta->file_name), val_scan_type(content, len),
                       str(meta->description), str(meta->uploaded_by),
                       meta->uploaded_at && *meta->uploaded_at ? meta->uploaded_at : NULL, bytes};
   /* Two statements: the contents' policy must see the attachment row, which a row inserted by
@@ -325,9 +327,15 @@ int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char
                         "length($8::bytea), encode(sha256($8::bytea), 'hex'), $5, $6, coalesce($7::timestamptz, now())) "
                         "RETURNING id::text",
                         8, p);
-  if (!r) return -1;
-  const char *q[2] = {srv_strdup(ctx, PQgetvalue(r, 0, 0)), bytes};
-  PQclear(r);
-  return db_cmd_later(ctx->db, "INSERT INTO attachment_contents (attachment_id, content) VALUES ($1::bigint, $2::bytea)",
-                      2, q);
+  int rc = -1;
+  if (r) {
+    const char *q[2] = {PQgetvalue(r, 0, 0), bytes};
+    PGresult *c = db_exec(ctx->db, "INSERT INTO attachment_contents (attachment_id, content) VALUES ($1::bigint, $2::bytea)",
+                          2, q);
+    rc = c ? 0 : -1;
+    PQclear(c);
+    PQclear(r);
+  }
+  free(bytes);
+  return rc;
 }

@@ -32,6 +32,24 @@ int th_tr_wait_gone(th_svc *s, int kill_it);
 grpc_status_code th_tr_call(th_tr *t, const char *method, const void *req, const ProtobufCMessageDescriptor *resp_desc,
                             void **resp, const char *token, cli_status *st);
 
+/* A package as ExportTransferPackage streams it: the first message (what it is), the bytes of
+ * the chunks that followed, how many messages and the largest chunk. */
+typedef struct {
+  Hoso__Transfers__V1__ExportTransferPackageResponse *head;
+  uint8_t *bytes;
+  size_t len;
+  int messages;
+  size_t largest_chunk;
+} th_package;
+/* ExportTransferPackage as tok into *out (th_package_free it whatever the status). */
+grpc_status_code th_tr_export(th_tr *t, const char *tok, const char *transfer_id, th_package *out, cli_status *st);
+void th_package_free(th_package *p);
+/* ImportTransferPackage as tok: bytes[0..len) in chunks of 1 MiB, the first message announcing
+ * `size` bytes (len for a whole package) for unit_id; *out (may be NULL) on OK. */
+grpc_status_code th_tr_import(th_tr *t, const char *tok, const uint8_t *bytes, size_t len, long long size,
+                              const char *unit_id, const char *request_id,
+                              Hoso__Transfers__V1__ImportTransferPackageResponse **out, cli_status *st);
+
 /* A small valid PDF, as a scan. */
 Hoso__Transfers__V1__Scan *th_tr_scan(void);
 /* A decision effective on `effective` (number "NN/QĐ-UBND"), signed the same day. */
