@@ -371,7 +371,7 @@ static int first_message(imp_in *in, const Hoso__Transfers__V1__ImportTransferPa
 
 /* The package read to its end and checked: 0, or -1 with the refusal. */
 static int read_package(imp_in *in) {
-  const Hoso__Transfers__V1__ImportTransferPackageRequest *r;
+  const Hoso__Transfers__V1__ImportTransferPackageRequest *r = NULL;
   if (first_message(in, &r) || spool_open(in) || feed(in, &r->chunk)) return -1;
   ProtobufCMessage *m;
   int got;
@@ -389,8 +389,8 @@ int rpc_import_transfer_package(srv_ctx *ctx, const ProtobufCMessage *req, Proto
   imp_in in = {.ctx = ctx, .spool = -1, .file_md = EVP_MD_CTX_new(), .part_md = EVP_MD_CTX_new()};
   pkgs_reader_init(&in.rd);
   int rc = -1;
-  Hoso__Transfers__V1__Transfer *t;
-  Hoso__Records__V1__ImportRecordHistoryResponse *made;
+  Hoso__Transfers__V1__Transfer *t = NULL;
+  Hoso__Records__V1__ImportRecordHistoryResponse *made = NULL;
   if (!in.file_md || !in.part_md || EVP_DigestInit_ex(in.file_md, EVP_sha256(), NULL) != 1) {
     srv_fail_internal(ctx);
     goto out;
