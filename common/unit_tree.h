@@ -88,4 +88,9 @@ int unit_tree_follow_start(const char *service, const char *schema, const unit_t
 /* Stops it; a change being applied is finished (or rolled back) first. */
 void unit_tree_follow_stop(void);
 
+/* The last change of the feed applied to this service's schema (its cursor), read in the
+ * current transaction: what a request to another service names, so that one does not act on a
+ * tree older than the caller's. 0 / -1. */
+int unit_tree_followed(srv_ctx *ctx, long long *seq);
+
 #endif

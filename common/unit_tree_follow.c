@@ -73,6 +73,8 @@ static int cursor_read(srv_ctx *ctx, int lock, long long *seq) {
   return rc;
 }
 
+int unit_tree_followed(srv_ctx *ctx, long long *seq) { return cursor_read(ctx, 0, seq); }
+
 /* ------------------------------------------------------------ one change ---------------- */
 
 typedef struct {

@@ -185,6 +185,7 @@ int rpc_change_record_status(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
 typedef struct {
   const char *id, *unit_id, *transfer_id, *pending_unit_id, *step_key;
   int status;
+  long long tree_seq; /* the unit-tree change the transfers service had applied */
   decision_t *decision;
   char path[UNIT_TREE_PATH_MAX], pending_path[UNIT_TREE_PATH_MAX];
   rec_t *out;
@@ -220,6 +221,17 @@ static int move_tx(srv_ctx *ctx, void *p) {
   int replayed;
   SRV_TRY(rec_replay(ctx, key, &replayed, &st->out));
   if (replayed) return 0;
+  /* The step was decided on the tree as the transfers service had followed it: after a merge,
+   * its units are the successor's. Until records has applied the same change, the record may
+   * still be filed under the dissolved unit, and moving it now would enter the merge in the
+   * work history as a transfer; the outbox tries again. */
+  long long followed = 0;
+  SRV_TRY(unit_tree_followed(ctx, &followed));
+  if (followed < st->tree_seq)
+    return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE,
+                    "unit_tree_seq: records has applied the unit tree's changes up to %lld, the step was "
+                    "decided after change %lld; try again once records has followed it",
+                    followed, st->tree_seq);
 
   SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, RECORD_LOCK | RECORD_ANY_STATUS, &old));
   if (leaving(old->status) && old->status != STATUS(TRANSFERRED_OUT))
@@ -259,7 +271,8 @@ static int move_tx(srv_ctx *ctx, void *p) {
 int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__SetManagingUnitRequest *in = (const void *)req;
   move_st st = {.id = in->record_id, .unit_id = in->new_unit_id, .transfer_id = in->transfer_id,
-                .status = (int)in->status, .pending_unit_id = str(in->pending_unit_id), .step_key = str(in->step_key)};
+                .status = (int)in->status, .pending_unit_id = str(in->pending_unit_id), .step_key = str(in->step_key),
+                .tree_seq = (long long)in->unit_tree_seq};
   const char *e;
   if (srv_check_id(ctx, "record_id", in->record_id) || srv_check_id(ctx, "new_unit_id", in->new_unit_id))
     return -1;
@@ -270,6 +283,7 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
                     "status: must be RECORD_STATUS_ACTIVE, RECORD_STATUS_PENDING_TRANSFER or "
                     "RECORD_STATUS_TRANSFERRED_OUT (the record's status after this step)");
   if (*st.pending_unit_id && srv_check_id(ctx, "pending_unit_id", st.pending_unit_id)) return -1;
+  if (st.tree_seq < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unit_tree_seq: must not be negative");
   if ((e = val_text(st.step_key, 0, TRANSFER_ID_MAX_CHARS)))
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "step_key: %s", e);
   if (*st.pending_unit_id && st.status != STATUS(PENDING_TRANSFER))

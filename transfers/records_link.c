@@ -92,6 +92,11 @@ static int queue_unit(srv_ctx *ctx, const tr_row *r, const char *unit, int statu
   q->pending_unit_id = (char *)(pending ? pending : "");
   /* Each transition of a transfer has its own version: the key of its one step in records. */
   q->step_key = srv_printf(ctx, "v%lld", (long long)r->t->version);
+  /* The units named were read on the tree as this service has followed it: records waits until
+   * it has followed as far (a merge applied here first would otherwise reach records as a move). */
+  long long seq = 0;
+  if (unit_tree_followed(ctx, &seq) != 0) return -1;
+  q->unit_tree_seq = seq;
   return store_outbox_add(ctx, r, "/hoso.records.v1.Records/SetManagingUnit", &q->base);
 }
 

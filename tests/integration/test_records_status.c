@@ -607,6 +607,44 @@ static void test_set_managing_unit_bad_input(void **state) {
   free_msg(r);
 }
 
+/* A step decided on a newer unit tree than records has followed waits (UNAVAILABLE naming
+ * unit_tree_seq, nothing written; the outbox tries again): after a merge, the step's unit is
+ * the successor while records may still file the record under the dissolved unit, and moving it
+ * then would enter the merge as a transfer. Once records has followed as far, the step applies. */
+static void test_set_managing_unit_waits_for_the_tree(void **state) {
+  (void)state;
+  Record *r = new_record(w.d1_id, "Đinh Văn Chờ");
+  long long followed = sql_long("SELECT last_seq FROM records.unit_tree_cursor", NULL);
+  Decision d = decision();
+  d.number = "311/QĐ-UBND";
+  d.issuer = "UBND tỉnh";
+  Hoso__Records__V1__SetManagingUnitRequest req = HOSO__RECORDS__V1__SET_MANAGING_UNIT_REQUEST__INIT;
+  req.record_id = r->id;
+  req.new_unit_id = w.d1_id;
+  req.transfer_id = "tr-5005";
+  req.status = ST(PENDING_TRANSFER);
+  req.decision = &d;
+  Record *out = NULL;
+  cli_status st;
+  req.unit_tree_seq = -1;
+  th_expect(rec_call(w.tok_transfers, REC "SetManagingUnit", &req, &hoso__records__v1__set_managing_unit_response__descriptor,
+                     &out, &st),
+            &st, GRPC_STATUS_INVALID_ARGUMENT, "unit_tree_seq");
+  req.unit_tree_seq = followed + 1;
+  th_expect(rec_call(w.tok_transfers, REC "SetManagingUnit", &req, &hoso__records__v1__set_managing_unit_response__descriptor,
+                     &out, &st),
+            &st, GRPC_STATUS_UNAVAILABLE, "unit_tree_seq");
+  assert_int_equal(n_versions(r->id), 1);
+  req.unit_tree_seq = followed;
+  th_expect(rec_call(w.tok_transfers, REC "SetManagingUnit", &req, &hoso__records__v1__set_managing_unit_response__descriptor,
+                     &out, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  assert_int_equal(out->status, ST(PENDING_TRANSFER));
+  assert_int_equal(out->n_transfers, 0);
+  free_msg(out);
+  free_msg(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_retire_closes_work_and_stays_readable),
@@ -622,6 +660,7 @@ int main(void) {
       cmocka_unit_test(test_set_managing_unit_idempotent_steps),
       cmocka_unit_test(test_set_managing_unit_reserved),
       cmocka_unit_test(test_set_managing_unit_bad_input),
+      cmocka_unit_test(test_set_managing_unit_waits_for_the_tree),
   };
   return cmocka_run_group_tests_name("records_status", tests, setup, teardown);
 }
