@@ -56,12 +56,15 @@ fi
 
 psql_su() { "$(pg_bin)/psql" -X -q -v ON_ERROR_STOP=1 -h "$DIR/sock" -p "$PG_PORT" -U postgres "$@"; }
 DSN="host=$DIR/sock port=$PG_PORT dbname=hoso user=hoso"
+MIGRATE_DSN="host=$DIR/sock port=$PG_PORT dbname=hoso user=hoso_owner"
 READ_DSN="host=$DIR/sock port=$PG_PORT dbname=hoso user=hoso_report"
 
 start_svc() { # name addr_var addr
   (
     export HOSO_PG_DSN="$DSN" "$2=$3" HOSO_IDENTITY_ADDR="$ID_ADDR" HOSO_RECORDS_ADDR="$REC_ADDR"
     export HOSO_REPORTING_ADDR="$REP_ADDR" HOSO_REPORTING_PG_DSN="$READ_DSN" HOSO_ADMIN_PASSWORD="$PW"
+    export HOSO_PG_MIGRATE_DSN="$MIGRATE_DSN" HOSO_KEY_ENCRYPTION_KEY="$DIR/kek" \
+      HOSO_AUDIT_CHECKPOINT_KEY="$DIR/audit-checkpoint.key" HOSO_AUDIT_CHECKPOINT_FILE="$DIR/checkpoints.log"
     export HOSO_PLAINTEXT=1 HOSO_ROOT_UNIT_NAME="Ủy ban nhân dân tỉnh Bắc Giang" HOSO_ROOT_UNIT_CODE="BG"
     exec setsid nohup "$BUILD/hoso-$1" >>"$DIR/$1.log" 2>&1 </dev/null
   ) &
@@ -81,8 +84,9 @@ mkdir -p "$DIR/sock"
 as_pg "$(pg_bin)/initdb" -D "$DIR/pg" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log"
 as_pg "$(pg_bin)/pg_ctl" -D "$DIR/pg" -w -t 60 -l "$DIR/postgres.log" \
   -o "-c listen_addresses='' -k $DIR/sock -p $PG_PORT -c shared_buffers=2GB -c work_mem=64MB" start >/dev/null
-psql_su -d postgres -c "CREATE ROLE hoso LOGIN NOSUPERUSER" -c "CREATE ROLE hoso_report LOGIN NOSUPERUSER" \
-  -c "CREATE DATABASE hoso OWNER hoso"
+psql_su -d postgres -c "CREATE ROLE hoso_owner LOGIN NOSUPERUSER" -c "CREATE ROLE hoso LOGIN NOSUPERUSER" \
+  -c "CREATE ROLE hoso_report LOGIN NOSUPERUSER" -c "CREATE DATABASE hoso OWNER hoso_owner"
+(umask 077 && openssl rand -hex 32 >"$DIR/kek" && openssl genpkey -algorithm ed25519 -out "$DIR/audit-checkpoint.key")
 trap '[ "${KEEP:-0}" = 1 ] || stop_all' EXIT
 : >"$DIR/identity.log" >"$DIR/records.log" >"$DIR/reporting.log"
 start_svc identity HOSO_IDENTITY_ADDR "$ID_ADDR"
