@@ -225,6 +225,7 @@ run:
     goto out;
   }
   if (srv_authenticate(ctx, m->flags, R.service_mtls) != 0) goto out;
+  if (ctx->auth && R.cfg->check_caller && R.cfg->check_caller(ctx, &p->claims) != 0) goto out;
   srv_handler fn = m->fn ? m->fn : health_check;
   int rc = fn(ctx, req, &resp);
   if (srv_failed(ctx)) goto out; /* the recorded status wins over whatever was returned */

@@ -14,6 +14,7 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(RejectRecord, rpc_reject_record),
     SRV_RPC(ChangeRecordStatus, rpc_change_record_status),
     SRV_RPC(SetManagingUnit, rpc_set_managing_unit),
+    SRV_RPC(LinkPerson, rpc_link_person),
     SRV_RPC(CreateChangeRequest, rpc_create_change_request),
     SRV_RPC(ListChangeRequests, rpc_list_change_requests),
     SRV_RPC(ApproveChangeRequest, rpc_approve_change_request),
@@ -37,6 +38,8 @@ int main(int argc, char **argv) {
       SRV_RPCS(rpcs),
       /* Records follow the unit tree (identity's MoveUnit, MergeUnits). */
       .follow_units = &rec_follow_units,
+      /* A SELF token reads its record only through a link LinkPerson made. */
+      .check_caller = rec_check_caller,
   };
   return srv_main(&cfg, argc, argv);
 }

@@ -96,6 +96,10 @@ SRV_HANDLER(rpc_reject_record);
 /* rpc_status.c */
 SRV_HANDLER(rpc_change_record_status);
 SRV_HANDLER(rpc_set_managing_unit);
+/* rpc_person_links.c: LinkPerson, and the check before every call (srv_config.check_caller)
+ * that takes SELF back from a token whose link to its record LinkPerson never made */
+SRV_HANDLER(rpc_link_person);
+int rec_check_caller(srv_ctx *ctx, tok_claims *claims);
 /* rpc_change_requests.c */
 SRV_HANDLER(rpc_create_change_request);
 SRV_HANDLER(rpc_list_change_requests);

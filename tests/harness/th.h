@@ -44,6 +44,11 @@ typedef struct {
  * and a free port) and waits (up to 30 s) until its health check answers SERVING. */
 int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                  const char *const *extra_env);
+/* th_svc_start on a port the caller reserved with th_port_hold (another service was told of the
+ * address before this one could start): *held_fd is closed right before the start (and set to
+ * -1; already -1: the port is simply free now). One attempt. */
+int th_svc_start_held(th_svc *s, int *held_fd, int port, const char *binary, const char *addr_env,
+                      const th_pg *pg, const char *const *extra_env);
 /* Same for an HTTP service (hoso-gateway): waits until GET /healthz answers 200. */
 int th_http_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                   const char *const *extra_env);
@@ -71,6 +76,9 @@ int th_svc_connections_to(const th_svc *s, const char *addr);
 
 /* A free TCP port on 127.0.0.1. */
 int th_free_port(void);
+/* A free TCP port on 127.0.0.1 kept bound by *fd (nobody else can take it) until th_svc_start_held
+ * or close; -1 on failure. */
+int th_port_hold(int *fd);
 
 /* The identity service with the bootstrap admin password TH_ADMIN_PASSWORD. */
 #define TH_ADMIN_PASSWORD "Quan-tri-vien-2026!"

@@ -33,6 +33,14 @@ extern char **environ;
  * ------------------------------------------------------------------------------------ */
 
 int th_free_port(void) {
+  int fd = -1;
+  int port = th_port_hold(&fd);
+  if (fd >= 0) close(fd);
+  return port;
+}
+
+int th_port_hold(int *fd_out) {
+  *fd_out = -1;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   struct sockaddr_in a;
@@ -44,7 +52,10 @@ int th_free_port(void) {
   if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
       getsockname(fd, (struct sockaddr *)&a, &len) == 0)
     port = ntohs(a.sin_port);
-  close(fd);
+  if (port > 0)
+    *fd_out = fd; /* bound without SO_REUSEADDR: nobody else binds it while it is held */
+  else
+    close(fd);
   return port;
 }
 
@@ -289,7 +300,8 @@ static int lost_port(const char *log) {
   return lost;
 }
 
-static int svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
+/* fixed_port > 0: that port (held by the caller until now), one attempt; else free ports. */
+static int svc_start(th_svc *s, int fixed_port, const char *binary, const char *addr_env, const th_pg *pg,
                      const char *const *extra_env,
                      int (*ready)(int port, const char *addr, const char *const *env)) {
   memset(s, 0, sizeof *s);
@@ -310,8 +322,9 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
   }
 
   /* A free port can be taken by someone else before the service binds it: then retry. */
-  for (int attempt = 0; attempt < 3; attempt++) {
-    int port = th_free_port();
+  int attempts = fixed_port > 0 ? 1 : 3;
+  for (int attempt = 0; attempt < attempts; attempt++) {
+    int port = fixed_port > 0 ? fixed_port : th_free_port();
     if (port <= 0) return -1;
     snprintf(s->addr, sizeof s->addr, "127.0.0.1:%d", port);
     snprintf(s->log, sizeof s->log, "%.160s/%.50s-%d-%d.log", logdir, binary, (int)getpid(), port);
@@ -368,7 +381,7 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
       svc_forget(pid);
       s->pid = 0;
       /* the port taken by another process since th_free_port: not the service's fault */
-      if ((port_open(port) || lost_port(s->log)) && attempt < 2) continue;
+      if ((port_open(port) || lost_port(s->log)) && attempt < attempts - 1) continue;
       fprintf(stderr, "th: %s exited during start-up with status %d\n", binary,
               exit_code(status));
       th__print_tail(binary, s->log);
@@ -385,12 +398,19 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
 
 int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                  const char *const *extra_env) {
-  return svc_start(s, binary, addr_env, pg, extra_env, grpc_ready);
+  return svc_start(s, 0, binary, addr_env, pg, extra_env, grpc_ready);
+}
+
+int th_svc_start_held(th_svc *s, int *held_fd, int port, const char *binary, const char *addr_env,
+                      const th_pg *pg, const char *const *extra_env) {
+  if (*held_fd >= 0) close(*held_fd); /* let go only now: the service binds it next */
+  *held_fd = -1;
+  return svc_start(s, port, binary, addr_env, pg, extra_env, grpc_ready);
 }
 
 int th_http_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                   const char *const *extra_env) {
-  return svc_start(s, binary, addr_env, pg, extra_env, http_ready);
+  return svc_start(s, 0, binary, addr_env, pg, extra_env, http_ready);
 }
 
 int th_http_status(const char *addr, const char *path) {
