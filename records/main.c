@@ -29,6 +29,11 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(DownloadAttachment, rpc_download_attachment),
 };
 
+static int on_start(db_conn *db) {
+  (void)db;
+  return rec_duties_init();
+}
+
 int main(int argc, char **argv) {
   const srv_config cfg = {
       .service = "records",
@@ -38,6 +43,7 @@ int main(int argc, char **argv) {
       SRV_RPCS(rpcs),
       /* Records follow the unit tree (identity's MoveUnit, MergeUnits). */
       .follow_units = &rec_follow_units,
+      .on_start = on_start,
       /* A SELF token reads its record only through a link LinkPerson made. */
       .check_caller = rec_check_caller,
   };

@@ -12,4 +12,11 @@
 int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
                       Hoso__Records__V1__RecordVersion ***out, size_t *n, int *more);
 
+/* Whether actor is an author of what an approval of record_id would approve: 1 when actor
+ * created the record, 2 when actor changed its content since its last approval (a version of
+ * its own: not a submission, approval or rejection, nor a person's change request the actor
+ * verified, nor a transfer's move), with *version the newest such version; 0 when
+ * neither. In the approval's transaction. -1 on a database error. */
+int record_authored_by(srv_ctx *ctx, const char *record_id, const char *actor, long long *version);
+
 #endif
