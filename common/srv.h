@@ -215,6 +215,16 @@ PGresult *srv_exec_all_units(srv_ctx *ctx, const char *sql, int n, const char *c
  * path, e.g. a person's own record's); srv_all_units sets this one back. 0 / -1. */
 int srv_set_scope(srv_ctx *ctx, const char *scope);
 
+/* --- bytes as PostgreSQL text (srv_bytea.c) ---------------------------------------------- */
+
+/* n bytes as bytea input text ("\x0a1b..."), in the arena: a text parameter of db_exec. */
+char *srv_bytea_text(srv_ctx *ctx, const void *data, size_t n);
+/* A message packed, as bytea input text. */
+char *srv_bytea_msg(srv_ctx *ctx, const ProtobufCMessage *m);
+/* A bytea column's hex output (s, len: PQgetvalue, PQgetlength) into the arena. 0, or -1 when it
+ * is not hex. */
+int srv_bytea_parse(srv_ctx *ctx, const char *s, size_t len, ProtobufCBinaryData *out);
+
 /* The value of a request metadata key (lowercase), or NULL. */
 const char *srv_metadata(srv_ctx *ctx, const char *key);
 

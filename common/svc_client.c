@@ -247,3 +247,14 @@ grpc_status_code svc_call(svc_client *c, const char *service, const char *method
               cli_status_name(code), st->message);
   return code;
 }
+
+cli_stream *svc_stream_open(svc_client *c, const char *service, const char *method, int timeout_ms) {
+  grpc_status_code why;
+  char *b = bearer(c, NULL, &why);
+  if (!b) return NULL;
+  cli_chan *ch = svc_channel(service);
+  cli_md md[1] = {{"authorization", b}};
+  cli_stream *s = ch ? cli_stream_open(ch, method, md, 1, timeout_ms) : NULL;
+  free(b);
+  return s;
+}

@@ -47,6 +47,10 @@ int svc_client_login(svc_client *c, tok_claims *claims);
 grpc_status_code svc_call(svc_client *c, const char *service, const char *method, const ProtobufCMessage *req,
                           const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **out, cli_status *st);
 
+/* A streaming call to `service`'s `method` as the client (its token attached, logged in first
+ * when needed), for the cli_stream_* functions; NULL when no token or channel can be had (logged
+ * by the login). No retries: a stream is not repeated blindly. */
+cli_stream *svc_stream_open(svc_client *c, const char *service, const char *method, int timeout_ms);
 /* One unary call to `service`'s `method` as the caller of the handler running in ctx: the
  * caller's own bearer token and request id go with it, so the other service decides with the
  * caller's rights, not with ours (identity asks records whether a record lies in the scope of

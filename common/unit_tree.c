@@ -66,13 +66,9 @@ void unit_tree_forget(void) {
   pthread_mutex_unlock(&cache_lock);
 }
 
-int unit_tree_path(srv_ctx *ctx, const char *field, const char *unit_id, char path[UNIT_TREE_PATH_MAX]) {
-  if (srv_check_id(ctx, field, unit_id) != 0) return -1;
-  if (cache_get(unit_id, path)) return 0;
-
-  Hoso__Identity__V1__Unit *u = NULL;
-  cli_status st;
-  grpc_status_code c = unit_tree_get(ctx, unit_id, &u, &st);
+/* The path of an answer of GetUnit, or the refusal naming field. */
+static int path_of(srv_ctx *ctx, const char *field, const char *unit_id, grpc_status_code c, const Hoso__Identity__V1__Unit *u,
+                   const cli_status *st, char path[UNIT_TREE_PATH_MAX]) {
   switch (c) {
   case GRPC_STATUS_OK:
     if (!u || !u->path || !*u->path || strlen(u->path) >= UNIT_TREE_PATH_MAX) {
@@ -87,19 +83,48 @@ int unit_tree_path(srv_ctx *ctx, const char *field, const char *unit_id, char pa
     cache_put(unit_id, u->path);
     return 0;
   case GRPC_STATUS_NOT_FOUND:
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: no such unit %s", field, unit_id);
+    return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "%s: no such unit %s", field, unit_id);
   case GRPC_STATUS_PERMISSION_DENIED:
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, unit_id);
   case GRPC_STATUS_UNAUTHENTICATED:
-    return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "%s", st.message);
+    return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "%s", st->message);
   case GRPC_STATUS_UNAVAILABLE:
   case GRPC_STATUS_DEADLINE_EXCEEDED:
-    log_warn("GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st.message);
+    log_warn("GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st->message);
     return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
   default:
-    log_error("GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st.message);
+    log_error("GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st->message);
     return srv_fail_internal(ctx);
   }
+}
+
+int unit_tree_path(srv_ctx *ctx, const char *field, const char *unit_id, char path[UNIT_TREE_PATH_MAX]) {
+  if (srv_check_id(ctx, field, unit_id) != 0) return -1;
+  if (cache_get(unit_id, path)) return 0;
+  Hoso__Identity__V1__Unit *u = NULL;
+  cli_status st;
+  grpc_status_code c = unit_tree_get(ctx, unit_id, &u, &st);
+  int rc = path_of(ctx, field, unit_id, c, u, &st, path);
+  /* NOT_FOUND to the caller who named the unit is a wrong argument of theirs. */
+  if (c == GRPC_STATUS_NOT_FOUND)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: no such unit %s", field, unit_id);
+  return rc;
+}
+
+int unit_tree_path_as(srv_ctx *ctx, svc_client *as, const char *field, const char *unit_id,
+                      char path[UNIT_TREE_PATH_MAX]) {
+  if (srv_check_id(ctx, field, unit_id) != 0) return -1;
+  if (cache_get(unit_id, path)) return 0;
+  Hoso__Identity__V1__GetUnitRequest req = HOSO__IDENTITY__V1__GET_UNIT_REQUEST__INIT;
+  req.unit_id = (char *)unit_id;
+  ProtobufCMessage *out = NULL;
+  cli_status st;
+  grpc_status_code c = svc_call(as, "identity", "/hoso.identity.v1.Identity/GetUnit", &req.base,
+                                &hoso__identity__v1__get_unit_response__descriptor, &out, &st);
+  const Hoso__Identity__V1__Unit *u = c == GRPC_STATUS_OK ? ((Hoso__Identity__V1__GetUnitResponse *)out)->unit : NULL;
+  int rc = path_of(ctx, field, unit_id, c, u, &st, path);
+  if (out) protobuf_c_message_free_unpacked(out, NULL);
+  return rc;
 }
 
 grpc_status_code unit_tree_get(srv_ctx *ctx, const char *unit_id, Hoso__Identity__V1__Unit **unit, cli_status *st) {

@@ -25,6 +25,14 @@ struct Hoso__Identity__V1__Unit;
  * (scope_allows): a path cached for one caller never widens what another may do. 0 / -1. */
 int unit_tree_path(srv_ctx *ctx, const char *field, const char *unit_id, char path[UNIT_TREE_PATH_MAX]);
 
+/* The same asked as the service itself (its client `as`, granted the units it works with), for a
+ * unit the caller may name without seeing it (a transfer's receiving unit in another district):
+ * NOT_FOUND "<field>: no such unit" for an unknown unit, PERMISSION_DENIED outside the service's
+ * grant. The caller's rights are still the service's to decide on the path. */
+struct svc_client;
+int unit_tree_path_as(srv_ctx *ctx, struct svc_client *as, const char *field, const char *unit_id,
+                      char path[UNIT_TREE_PATH_MAX]);
+
 /* identity's GetUnit with the caller's own token: the status, and on OK *unit copied into the
  * call's arena. st gets identity's message. */
 grpc_status_code unit_tree_get(srv_ctx *ctx, const char *unit_id, struct Hoso__Identity__V1__Unit **unit,
@@ -57,6 +65,13 @@ typedef struct unit_tree_follower {
    * successor's after give). */
   int (*refile)(srv_ctx *ctx, const char *unit_id, const char *stale, const char *cur, json_t *counts);
 } unit_tree_follower;
+
+/* SQL: the path in column `col` moved from under $1 (old_path) to under $2 (new_path), with the
+ * same suffix; for a reprefix callback's UPDATE ... WHERE col <@ $1. subpath(p, nlevel(p)) is an
+ * error rather than the empty path, hence the CASE for the unit itself. */
+#define UNIT_TREE_REPREFIX(col)                                                            \
+  "CASE WHEN " col " = $1::public.ltree THEN $2::public.ltree "                          \
+  "ELSE $2::public.ltree || subpath(" col ", nlevel($1::public.ltree)) END"
 
 /* Adds n to counts[name]. */
 void unit_tree_count(json_t *counts, const char *name, long long n);

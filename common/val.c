@@ -306,3 +306,22 @@ int val_page_token_decode(const char *token, char *out, size_t outlen) {
   out[kn] = '\0';
   return 0;
 }
+
+const char *val_scan_type(const unsigned char *b, size_t n) {
+  static const unsigned char png[8] = {0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A};
+  if (n >= 5 && memcmp(b, "%PDF-", 5) == 0) return "application/pdf";
+  if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return "image/jpeg";
+  if (n >= 8 && memcmp(b, png, 8) == 0) return "image/png";
+  return NULL;
+}
+
+const char *val_scan_describe(const unsigned char *b, size_t n) {
+  if (n == 0) return "nothing: the file is empty";
+  if (n >= 4 && memcmp(b, "\x7f" "ELF", 4) == 0) return "an ELF executable";
+  if (n >= 2 && b[0] == 'M' && b[1] == 'Z') return "a Windows executable";
+  if (n >= 4 && memcmp(b, "PK\x03\x04", 4) == 0) return "a ZIP archive or Office document";
+  if (n >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0)) return "a GIF image";
+  for (size_t i = 0; i < n && i < 512; i++)
+    if (b[i] == '<') return "text or HTML";
+  return "unknown binary data";
+}

@@ -49,4 +49,11 @@ const char *val_date(const char *s);
  * encode: malloc'd token; decode: 0 and the key in out, -1 if the token is not one of ours. */
 char *val_page_token_encode(const char *key);
 int val_page_token_decode(const char *token, char *out, size_t outlen);
+/* A scanned document's type told by its first bytes, never by its name (%PDF-, FF D8 FF, the PNG
+ * signature): "application/pdf", "image/jpeg", "image/png", or NULL for anything else. */
+const char *val_scan_type(const unsigned char *b, size_t n);
+/* What refused content looks like, for the message ("a ZIP archive or Office document"), so a
+ * person can tell they picked the wrong file. */
+const char *val_scan_describe(const unsigned char *b, size_t n);
+
 #endif

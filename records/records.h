@@ -14,16 +14,31 @@ typedef Hoso__Records__V1__ChangeReason rec_reason;
 
 /* --- record store (store_records.c) ------------------------------------------------------ */
 
-/* Inside a transaction: loads the current record, deciding NOT_FOUND (no such id) and
- * PERMISSION_DENIED (outside the caller's scope or without `rights` on its managing unit; a
- * SELF caller may RIGHT_READ the record named by its token's record id only). lock: SELECT ...
- * FOR UPDATE. *out lives in the call arena (srv_allocator). 0, or -1 with the status set. */
-int record_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, rec_t **out);
+/* How record_fetch loads a record. RECORD_LOCK: for a write, SELECT ... FOR NO KEY UPDATE, and a
+ * record in transit (PENDING_TRANSFER) or out of the system (TRANSFERRED_OUT) is refused with
+ * FAILED_PRECONDITION when `rights` would change it; RECORD_ANY_STATUS: not refused for its status
+ * (the status change and the transfers service's moves have rules of their own). */
+enum { RECORD_LOCK = 1, RECORD_ANY_STATUS = 2 };
 
-/* The record as it was at the end of day as_of (YYYY-MM-DD, UTC), from record_versions; same
- * scope rules as record_fetch (decided on the version's unit). NOT_FOUND when it did not exist yet. */
+/* Inside a transaction: loads the current record, deciding NOT_FOUND (no such id) and
+ * PERMISSION_DENIED on the record as it is now (store_access.c): RIGHT_READ within its managing
+ * unit's subtree or through a live read grant (the receiving unit while in transit, a host unit
+ * during a secondment); a record transferred out of the system only by its last unit's
+ * administrators (and services within their grant); a SELF caller reads the record named by
+ * its token's record id; other rights on the managing unit only. flags: RECORD_LOCK,
+ * RECORD_ANY_STATUS. *out lives in the call arena (srv_allocator). 0, or -1 with the status set. */
+int record_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int flags, rec_t **out);
+
+/* The record as it was at the end of day as_of (YYYY-MM-DD, UTC), from record_versions. Who may
+ * read it is decided on the record as it is now, exactly as record_fetch decides a read: the unit
+ * that managed a past version has no say once the record has moved (003 Đ7.3). NOT_FOUND when
+ * it did not exist yet. */
 int record_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights,
                     rec_t **out);
+
+/* The caller is the transfers service (its service client id, HOSO_TRANSFERS_CLIENT_ID): the
+ * only one that moves records between units and grants reads (SetManagingUnit, SetReadGrant). */
+int record_is_transfers_service(const srv_ctx *ctx);
 
 /* Normalizes every text field of r to NFC (trimmed) and validates the whole record: UTF-8,
  * lengths, dates (YYYY-MM-DD, or YYYY-MM / YYYY where the proto says so), enums, and
@@ -107,6 +122,11 @@ SRV_HANDLER(rpc_reject_record);
 /* rpc_status.c */
 SRV_HANDLER(rpc_change_record_status);
 SRV_HANDLER(rpc_set_managing_unit);
+/* rpc_transfer_links.c */
+SRV_HANDLER(rpc_set_read_grant);
+SRV_HANDLER(rpc_list_record_steps);
+/* rpc_import_history.c */
+SRV_HANDLER(rpc_import_record_history);
 /* rpc_person_links.c: LinkPerson, and the check before every call (srv_config.check_caller)
  * that takes SELF back from a token whose link to its record LinkPerson never made */
 SRV_HANDLER(rpc_link_person);

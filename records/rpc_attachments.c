@@ -7,6 +7,7 @@
 #include "idem.h"
 #include "log.h"
 #include "records.h"
+#include "val.h"
 #include "rpc_util.h"
 #include "scope.h"
 #include "store_attachments.h"
@@ -18,26 +19,6 @@
  * already allowed to read its own record outside that scope. */
 static int self_unscoped(srv_ctx *ctx, const rec_t *rec) {
   return !scope_allows(ctx->auth, rec->managing_unit_path, RIGHT_READ);
-}
-
-/* The type from the first bytes (never from the name): NULL when not PDF, JPEG or PNG. */
-static const char *detect_type(const unsigned char *b, size_t n) {
-  static const unsigned char png[8] = {0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A};
-  if (n >= 5 && memcmp(b, "%PDF-", 5) == 0) return "application/pdf";
-  if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return "image/jpeg";
-  if (n >= 8 && memcmp(b, png, 8) == 0) return "image/png";
-  return NULL;
-}
-
-/* What the refused content looks like, for the message: a person can tell a wrong file. */
-static const char *describe(const unsigned char *b, size_t n) {
-  if (n >= 4 && memcmp(b, "\x7f" "ELF", 4) == 0) return "an ELF executable";
-  if (n >= 2 && b[0] == 'M' && b[1] == 'Z') return "a Windows executable";
-  if (n >= 4 && memcmp(b, "PK\x03\x04", 4) == 0) return "a ZIP archive or Office document";
-  if (n >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0)) return "a GIF image";
-  for (size_t i = 0; i < n && i < 512; i++)
-    if (b[i] == '<') return "text or HTML";
-  return "unknown binary data";
 }
 
 /* ------------------------------------------------------------ UploadAttachment ---------- */
@@ -140,9 +121,9 @@ int rpc_upload_attachment(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
     srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "content: empty; send the scanned document in chunk");
     goto out;
   }
-  if (!(st.type = detect_type(st.buf, st.len))) {
+  if (!(st.type = val_scan_type(st.buf, st.len))) {
     srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-             "content: only PDF, JPEG or PNG scans are accepted (detected: %s)", describe(st.buf, st.len));
+             "content: only PDF, JPEG or PNG scans are accepted (detected: %s)", val_scan_describe(st.buf, st.len));
     goto out;
   }
   unsigned char dg[32];

@@ -214,7 +214,7 @@ int rpc_update_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
 
 typedef struct {
   const char *id, *before; /* before: versions below this one (NULL: from the newest) */
-  int size;
+  int size, with_records;
   Hoso__Records__V1__ListRecordVersionsResponse *out;
 } versions_st;
 
@@ -223,7 +223,8 @@ static int versions_tx(srv_ctx *ctx, void *p) {
   rec_t *cur;
   int more;
   SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, 0, &cur));
-  SRV_TRY(record_versions_page(ctx, st->id, st->before, st->size, &st->out->versions, &st->out->n_versions, &more));
+  SRV_TRY(record_versions_page(ctx, st->id, st->before, st->size, st->with_records, &st->out->versions,
+                               &st->out->n_versions, &more));
   if (more && st->out->n_versions > 0)
     SRV_TRY(srv_page_next(ctx, &st->out->next_page_token, "v%lld",
                           (long long)st->out->versions[st->out->n_versions - 1]->version));
@@ -233,13 +234,15 @@ static int versions_tx(srv_ctx *ctx, void *p) {
 
 int rpc_list_record_versions(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__ListRecordVersionsRequest *in = (const void *)req;
-  versions_st st = {.id = in->record_id};
+  versions_st st = {.id = in->record_id, .with_records = in->include_records};
   if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
   st.size = val_page_size(in->page_size);
   if (st.size < 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_size: must be between 0 and 500");
   if (in->page_token && *in->page_token) {
     char key[VERSIONS_TOKEN_MAX];
-    if (val_page_token_decode(in->page_token, key, sizeof key) != 0 || key[0] != 'v' || val_id(key + 1))
+    /* Versions below 1 are a transfer package's past (rpc_import_history.c). */
+    if (val_page_token_decode(in->page_token, key, sizeof key) != 0 || key[0] != 'v' ||
+        (strcmp(key, "v0") != 0 && val_id(key + 1 + (key[1] == '-'))))
       return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "page_token: not a token of this list; start again without one");
     st.before = srv_strdup(ctx, key + 1);
   }

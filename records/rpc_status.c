@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cfg.h"
+#include "fault.h"
 #include "idem.h"
 #include "log.h"
 #include "pbwalk.h"
@@ -11,6 +12,7 @@
 #include "rpc_util.h"
 #include "scope.h"
 #include "store_change_requests.h"
+#include "store_grants.h"
 #include "val.h"
 
 #define STATUS(x) HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_##x
@@ -120,7 +122,7 @@ static int status_tx(srv_ctx *ctx, void *p) {
   SRV_TRY(rec_replay(ctx, st->request_id, &replayed, &st->out));
   if (replayed) return 0;
 
-  SRV_TRY(record_fetch(ctx, st->id, RIGHT_UPDATE, 1, &old));
+  SRV_TRY(record_fetch(ctx, st->id, RIGHT_UPDATE, RECORD_LOCK | RECORD_ANY_STATUS, &old));
   SRV_TRY(rec_check_version(ctx, old, st->expected));
   if (old->workflow_state == WORKFLOW(SUBMITTED))
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
@@ -176,20 +178,15 @@ int rpc_change_record_status(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
 /* ------------------------------------------------------------ SetManagingUnit ----------- */
 
 /* Who may move records between units: the transfers service alone, known by its service
- * client id (HOSO_TRANSFERS_CLIENT_ID). Its token carries only RIGHT_READ within its grant
+ * client id (record_is_transfers_service). Its token carries only RIGHT_READ within its grant
  * (scope_rights), so the write right of this one RPC comes from being that client, and the
  * unit half of the rule stays the grant's: both the record's current unit and the new unit
  * must lie within it (checked here, and again by row-level security on the rows written). */
-static int is_transfers_service(const srv_ctx *ctx) {
-  const char *id = cfg_str("HOSO_TRANSFERS_CLIENT_ID", "");
-  return ctx->auth && (ctx->auth->roles & ROLE_SERVICE) && *id && strcmp(ctx->auth->username, id) == 0;
-}
-
 typedef struct {
-  const char *id, *unit_id, *transfer_id;
+  const char *id, *unit_id, *transfer_id, *pending_unit_id, *step_key;
   int status;
   decision_t *decision;
-  char path[UNIT_TREE_PATH_MAX];
+  char path[UNIT_TREE_PATH_MAX], pending_path[UNIT_TREE_PATH_MAX];
   rec_t *out;
 } move_st;
 
@@ -217,12 +214,14 @@ static int move_tx(srv_ctx *ctx, void *p) {
   /* One transfer moves a record in steps (sent: PENDING_TRANSFER; received: ACTIVE at the new
    * unit; forwarded to the unit that uses the person), so the key is the transfer and the step's
    * target: a retried step changes nothing, the next step of the same transfer applies. */
-  const char *key = srv_printf(ctx, "%s|%s|%d", st->transfer_id, st->unit_id, st->status);
+  const char *key = *st->step_key ? srv_printf(ctx, "%s|%s", st->transfer_id, st->step_key)
+                                   : srv_printf(ctx, "%s|%s|%d|%s", st->transfer_id, st->unit_id, st->status,
+                                                st->pending_unit_id);
   int replayed;
   SRV_TRY(rec_replay(ctx, key, &replayed, &st->out));
   if (replayed) return 0;
 
-  SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, 1, &old));
+  SRV_TRY(record_fetch(ctx, st->id, RIGHT_READ, RECORD_LOCK | RECORD_ANY_STATUS, &old));
   if (leaving(old->status) && old->status != STATUS(TRANSFERRED_OUT))
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                     "record_id: record %s is %s; a person who left is not transferred", old->id,
@@ -249,13 +248,18 @@ static int move_tx(srv_ctx *ctx, void *p) {
     if (moves && change_requests_follow_record(ctx, r->id, st->path) != 0) return -1;
     st->out = r;
   }
-  return idem_done(ctx, key, st->out->id) != 0 ? -1 : 0;
+  /* While in transit the receiving unit reads it; any other step ends that. */
+  int pending = st->status == STATUS(PENDING_TRANSFER) && *st->pending_path;
+  SRV_TRY(grants_pending_set(ctx, st->id, st->transfer_id, pending ? st->pending_unit_id : NULL, st->pending_path));
+  if (idem_done(ctx, key, st->out->id) != 0) return -1;
+  fault_point("SetManagingUnit.before_commit");
+  return 0;
 }
 
 int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__SetManagingUnitRequest *in = (const void *)req;
   move_st st = {.id = in->record_id, .unit_id = in->new_unit_id, .transfer_id = in->transfer_id,
-                .status = (int)in->status};
+                .status = (int)in->status, .pending_unit_id = str(in->pending_unit_id), .step_key = str(in->step_key)};
   const char *e;
   if (srv_check_id(ctx, "record_id", in->record_id) || srv_check_id(ctx, "new_unit_id", in->new_unit_id))
     return -1;
@@ -265,9 +269,15 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "status: must be RECORD_STATUS_ACTIVE, RECORD_STATUS_PENDING_TRANSFER or "
                     "RECORD_STATUS_TRANSFERRED_OUT (the record's status after this step)");
+  if (*st.pending_unit_id && srv_check_id(ctx, "pending_unit_id", st.pending_unit_id)) return -1;
+  if ((e = val_text(st.step_key, 0, TRANSFER_ID_MAX_CHARS)))
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "step_key: %s", e);
+  if (*st.pending_unit_id && st.status != STATUS(PENDING_TRANSFER))
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                    "pending_unit_id: only a step that leaves the record PENDING_TRANSFER names a receiving unit");
   if (decision_clean(ctx, in->decision, &st.decision)) return -1;
   if (!ctx->auth) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "log in first");
-  if (!is_transfers_service(ctx)) {
+  if (!record_is_transfers_service(ctx)) {
     if (!*cfg_str("HOSO_TRANSFERS_CLIENT_ID", ""))
       log_warn("records: SetManagingUnit refused: HOSO_TRANSFERS_CLIENT_ID is not configured");
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
@@ -279,8 +289,15 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
   if (!scope_allows(ctx->auth, st.path, RIGHT_READ))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "new_unit_id: unit %s is outside the transfers service's grant", in->new_unit_id);
+  if (*st.pending_unit_id) {
+    if (unit_tree_path(ctx, "pending_unit_id", st.pending_unit_id, st.pending_path)) return -1;
+    if (!scope_allows(ctx->auth, st.pending_path, RIGHT_READ))
+      return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                      "pending_unit_id: unit %s is outside the transfers service's grant", st.pending_unit_id);
+  }
 
   if (srv_tx(ctx, DB_READ_COMMITTED, move_tx, &st) != 0) return -1;
+  fault_point("SetManagingUnit.after_commit");
   Hoso__Records__V1__SetManagingUnitResponse *o = srv_new(ctx, &hoso__records__v1__set_managing_unit_response__descriptor);
   o->record = st.out;
   *resp = &o->base;

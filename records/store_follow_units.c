@@ -6,11 +6,7 @@
 #include "records.h"
 #include "store_follow_units.h"
 
-/* New prefix for a path under $1 (old), $2 (new). subpath(p, nlevel(p)) is an error rather than
- * the empty path, hence the CASE for the unit itself. */
-#define REPREFIX                                                                           \
-  "CASE WHEN unit_path = $1::public.ltree THEN $2::public.ltree "                          \
-  "ELSE $2::public.ltree || subpath(unit_path, nlevel($1::public.ltree)) END"
+#define REPREFIX UNIT_TREE_REPREFIX("unit_path")
 
 /* A statement's row count into counts[name]. 0 / -1. */
 static int counted(PGresult *r, json_t *counts, const char *name) {
@@ -30,14 +26,16 @@ int follow_reprefix(srv_ctx *ctx, const char *old_path, const char *new_path, js
                    old_path, new_path, lo, hi),
               counts, "moved_records") != 0)
     return -1;
-  /* record_versions.unit_path is the version's access key (row-level security, the scope of
-   * GetRecord as_of and ListRecordVersions): it names where the unit that managed the record
-   * then sits now, so that unit's staff keep its history and, after a merge, its successor's
-   * staff get it. The version itself (data, meta: who, when, why, which unit) is never
-   * rewritten. */
+  /* record_versions.unit_path names where the unit that managed the record then sits now (who
+   * reads a version is decided on its record as it is now, migration 040). The version itself
+   * (data, meta: who, when, why, which unit) is never rewritten. */
   if (counted(db_q(ctx->db, "UPDATE record_versions SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree", 2,
                    old_path, new_path),
               counts, "moved_versions") != 0)
+    return -1;
+  if (counted(db_q(ctx->db, "UPDATE read_grants SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree", 2,
+                   old_path, new_path),
+              counts, "moved_grants") != 0)
     return -1;
   return counted(db_q(ctx->db, "UPDATE change_requests SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree",
                       2, old_path, new_path),
@@ -74,6 +72,10 @@ int follow_refile(srv_ctx *ctx, const char *unit_id, const char *stale, const ch
   if (counted(db_q(ctx->db, "UPDATE record_versions SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
                    2, stale, cur),
               counts, "moved_versions") != 0)
+    return -1;
+  if (counted(db_q(ctx->db, "UPDATE read_grants SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
+                   2, stale, cur),
+              counts, "moved_grants") != 0)
     return -1;
   return counted(db_q(ctx->db, "UPDATE change_requests SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
                       2, stale, cur),

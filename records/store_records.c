@@ -18,183 +18,50 @@ typedef Hoso__Records__V1__RecordVersion rec_version;
 
 /* ------------------------------------------------------------ bytea as text ------------- */
 
-/* The packed message as bytea input text ("\x0a1b..."): db_exec passes text parameters. */
-static char *bytea_hex(srv_ctx *ctx, const ProtobufCMessage *m) {
-  static const char hex[] = "0123456789abcdef";
-  size_t n = protobuf_c_message_get_packed_size(m);
-  uint8_t *raw = srv_alloc(ctx, n ? n : 1);
-  protobuf_c_message_pack(m, raw);
-  char *out = srv_alloc(ctx, 2 * n + 3);
-  out[0] = '\\';
-  out[1] = 'x';
-  for (size_t i = 0; i < n; i++) {
-    out[2 + 2 * i] = hex[raw[i] >> 4];
-    out[3 + 2 * i] = hex[raw[i] & 15];
-  }
-  return out;
-}
-
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 /* A bytea column (hex output, PostgreSQL's default) unpacked as a message in the arena. NULL
  * when the bytes are not one (logged: stored data must always unpack). */
-static ProtobufCMessage *unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d,
-                                    const PGresult *r, int row, int col) {
-  const char *s = PQgetvalue(r, row, col);
-  size_t len = (size_t)PQgetlength(r, row, col);
+ProtobufCMessage *record_unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d, const PGresult *r, int row,
+                                 int col) {
+  ProtobufCBinaryData b;
   ProtobufCMessage *m = NULL;
-  if (len >= 2 && s[0] == '\\' && s[1] == 'x' && len % 2 == 0) {
-    size_t n = (len - 2) / 2;
-    uint8_t *raw = srv_alloc(ctx, n ? n : 1);
-    size_t i = 0;
-    for (; i < n; i++) {
-      int hi = hexval(s[2 + 2 * i]), lo = hexval(s[3 + 2 * i]);
-      if (hi < 0 || lo < 0) break;
-      raw[i] = (uint8_t)(hi << 4 | lo);
-    }
-    if (i == n) m = protobuf_c_message_unpack(d, srv_allocator(ctx), n, raw);
-  }
+  size_t len = (size_t)PQgetlength(r, row, col);
+  if (srv_bytea_parse(ctx, PQgetvalue(r, row, col), len, &b) == 0)
+    m = protobuf_c_message_unpack(d, srv_allocator(ctx), b.len, b.data);
   if (!m) log_error("records: a stored %s does not unpack (%zu bytes of text)", d->name, len);
   return m;
 }
 
-/* ------------------------------------------------------------ scope --------------------- */
+/* ------------------------------------------------------------ versions ------------------ */
 
 /* A person reads their own dossier without anyone's approval (004 Đ12.2), by the record id
- * their token carries, and nothing else through that role. */
-static int self_reads_own(const srv_ctx *ctx, const char *record_id, unsigned rights) {
+ * their token carries. */
+static int self_reads_own(const srv_ctx *ctx, const char *record_id) {
   const tok_claims *a = ctx->auth;
-  return a && (a->roles & ROLE_SELF) && rights == RIGHT_READ && a->record_id[0] &&
-         strcmp(a->record_id, record_id) == 0;
+  return a && (a->roles & ROLE_SELF) && a->record_id[0] && strcmp(a->record_id, record_id) == 0;
 }
 
-static int allowed(const srv_ctx *ctx, const char *record_id, const char *path, unsigned rights) {
-  return self_reads_own(ctx, record_id, rights) || scope_allows(ctx->auth, path, rights);
-}
-
-/* PERMISSION_DENIED in words that say what is missing: the unit (scope) or the role. */
-static int deny(srv_ctx *ctx, const char *record_id, const char *path, unsigned rights) {
-  if (ctx->auth && (rights & ~RIGHT_READ) && scope_allows(ctx->auth, path, RIGHT_READ)) {
-    if (rights & RIGHT_APPROVE)
-      return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                      "record_id: approving record %s needs the UNIT_ADMIN role of its managing "
-                      "unit or a unit above it", record_id);
-    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                    "record_id: changing record %s needs the UPDATER role in its managing unit or "
-                    "a unit above it", record_id);
-  }
-  return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                  "record_id: record %s is managed by a unit outside your scope", record_id);
-}
-
-/* ------------------------------------------------------------ reads --------------------- */
-
-static int record_from(srv_ctx *ctx, const PGresult *r, int row, int data_col, int path_col, rec_t **out) {
-  rec_t *rec = (rec_t *)unpack_col(ctx, &hoso__records__v1__record__descriptor, r, row, data_col);
-  if (!rec) return srv_fail_internal(ctx);
-  rec->managing_unit_path = srv_strdup(ctx, PQgetvalue(r, row, path_col));
-  *out = rec;
-  return 0;
-}
-
-int record_fetch(srv_ctx *ctx, const char *record_id, unsigned rights, int lock, rec_t **out) {
-  static const char *const sql[2] = {
-      "SELECT data, unit_path::text FROM records WHERE id = $1",
-      "SELECT data, unit_path::text FROM records WHERE id = $1 FOR NO KEY UPDATE",
-  };
-  *out = NULL;
-  if (srv_check_id(ctx, "record_id", record_id)) return -1;
-  const char *params[1] = {record_id};
-  PGresult *r = db_exec(ctx->db, sql[lock ? 1 : 0], 1, params);
-  if (!r) return -1;
-  int rc;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    /* A SELF caller's own record may lie outside its unit's scope; a read never locks. */
-    if (!(r = srv_exec_all_units(ctx, sql[0], 1, params))) return -1;
-    if (PQntuples(r) == 0)
-      rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "record_id: record %s does not exist", record_id);
-    else if (lock || !self_reads_own(ctx, record_id, rights))
-      rc = deny(ctx, record_id, PQgetvalue(r, 0, 1), rights);
-    else
-      rc = record_from(ctx, r, 0, 0, 1, out);
-  } else if (!allowed(ctx, record_id, PQgetvalue(r, 0, 1), rights)) {
-    rc = deny(ctx, record_id, PQgetvalue(r, 0, 1), rights);
-  } else {
-    rc = record_from(ctx, r, 0, 0, 1, out);
-  }
-  PQclear(r);
-  return rc;
-}
-
-int record_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, unsigned rights, rec_t **out) {
-  /* Transaction time: the last version written before the end of that day (UTC). */
-  static const char version_sql[] =
-      "SELECT data, unit_path::text FROM record_versions WHERE record_id = $1 "
-      "AND changed_at < ($2::date + 1)::timestamptz ORDER BY version DESC LIMIT 1";
-  static const char classify_sql[] =
-      "SELECT v.data, v.unit_path::text, r.unit_path::text, v.data IS NULL FROM records r "
-      "LEFT JOIN LATERAL (SELECT data, unit_path FROM record_versions "
-      "  WHERE record_id = r.id AND changed_at < ($2::date + 1)::timestamptz "
-      "  ORDER BY version DESC LIMIT 1) v ON true WHERE r.id = $1";
-  *out = NULL;
-  if (srv_check_id(ctx, "record_id", record_id)) return -1;
-  const char *e = val_date(as_of);
-  if (e) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "as_of: %s", e);
-  const char *params[2] = {record_id, as_of};
-  PGresult *r = db_exec(ctx->db, version_sql, 2, params);
-  if (!r) return -1;
-  int rc;
-  if (PQntuples(r) == 1) {
-    rc = allowed(ctx, record_id, PQgetvalue(r, 0, 1), rights) ? record_from(ctx, r, 0, 0, 1, out)
-                                                              : deny(ctx, record_id, PQgetvalue(r, 0, 1), rights);
-    PQclear(r);
-    return rc;
-  }
-  PQclear(r);
-  /* Once more with every unit visible, to tell "no such record" from "not yours". */
-  if (!(r = srv_exec_all_units(ctx, classify_sql, 2, params))) return -1;
-  if (PQntuples(r) == 0) {
-    rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "record_id: record %s does not exist", record_id);
-  } else if (PQgetvalue(r, 0, 3)[0] == 't') {
-    /* Whether the record existed on a day is itself something only its readers may learn. */
-    rc = allowed(ctx, record_id, PQgetvalue(r, 0, 2), rights)
-             ? srv_fail(ctx, GRPC_STATUS_NOT_FOUND,
-                        "as_of: record %s did not exist yet on %s (the day's end, UTC)", record_id, as_of)
-             : deny(ctx, record_id, PQgetvalue(r, 0, 2), rights);
-  } else if (self_reads_own(ctx, record_id, rights)) {
-    rc = record_from(ctx, r, 0, 0, 1, out);
-  } else {
-    rc = deny(ctx, record_id, PQgetvalue(r, 0, 1), rights);
-  }
-  PQclear(r);
-  return rc;
-}
-
-int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
+int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit, int with_records,
                       rec_version ***out, size_t *n, int *more) {
   char lim[16];
   snprintf(lim, sizeof lim, "%d", limit + 1);
   *out = NULL;
   *n = 0;
   *more = 0;
-  /* A person's own history is theirs wherever the versions were made; everyone else sees the
-   * versions of the units in their scope (row-level security). */
-  int self = self_reads_own(ctx, record_id, RIGHT_READ);
-  static const char sql[] = "SELECT meta FROM record_versions WHERE record_id = $1 "
+  /* A person's own history is theirs wherever the record is managed; everyone else sees the
+   * versions of the records they may read (row-level security follows the record, 040). */
+  int self = self_reads_own(ctx, record_id);
+  static const char sql[] = "SELECT meta, CASE WHEN $4 THEN data END FROM record_versions WHERE record_id = $1 "
                             "AND ($2::bigint IS NULL OR version < $2::bigint) ORDER BY version DESC LIMIT $3";
-  const char *params[3] = {record_id, before, lim};
-  PGresult *r = self ? srv_exec_all_units(ctx, sql, 3, params) : db_exec(ctx->db, sql, 3, params);
+  const char *params[4] = {record_id, before, lim, with_records ? "true" : "false"};
+  PGresult *r = self ? srv_exec_all_units(ctx, sql, 4, params) : db_exec(ctx->db, sql, 4, params);
   if (!r) return -1;
   int rows = PQntuples(r), take = rows > limit ? limit : rows, rc = 0;
   *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);
   for (int i = 0; i < take && rc == 0; i++) {
-    rec_version *v = (rec_version *)unpack_col(ctx, &hoso__records__v1__record_version__descriptor, r, i, 0);
+    rec_version *v = (rec_version *)record_unpack_col(ctx, &hoso__records__v1__record_version__descriptor, r, i, 0);
+    if (v && with_records &&
+        !(v->record = (rec_t *)record_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, i, 1)))
+      v = NULL;
     if (v)
       (*out)[(*n)++] = v;
     else
@@ -286,6 +153,53 @@ void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
 
 #define N_PARAMS 28
 
+#define STATUS(x) HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_##x
+#define WORKFLOW(x) HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_##x
+
+/* The record's own step open after a write (records.proto RecordStepKind; the deadlines of
+ * SPEC §3's table): a record made by CreateRecord awaits approval (NEW_RECORD, counted from
+ * the recruitment date); an approved record changed and not yet verified awaits its unit's
+ * approval (STATE_UPDATE from the decision's effective date, LEAVING from a leaving status's).
+ * Records loaded in bulk (ImportRecords) are old dossiers, not new recruits: no step.
+ * *cont: the write continues the step open before it (kept with its dates). */
+static int open_step(const rec_t *old, const rec_t *neu, const char *action, const rec_reason *reason, int *cont,
+                     const char **eff) {
+  *cont = 0;
+  *eff = NULL;
+  if (neu->status == STATUS(TRANSFERRED_OUT)) return 0;
+  if (neu->workflow_state != WORKFLOW(APPROVED)) {
+    if (!old && strcmp(action, "CREATE") == 0) {
+      const Hoso__Records__V1__Employment *em = neu->employment;
+      if (em && em->recruitment_date && strlen(em->recruitment_date) == 10) *eff = em->recruitment_date;
+      return 1;
+    }
+    *cont = 1;
+    return old && old->workflow_state != WORKFLOW(APPROVED) ? 1 : 0;
+  }
+  if (neu->verified) return 0;
+  int leaving = neu->status == STATUS(RETIRED) || neu->status == STATUS(RESIGNED) || neu->status == STATUS(DECEASED);
+  if (old && old->workflow_state == WORKFLOW(APPROVED) && !old->verified) {
+    *cont = 1;
+    return leaving ? 4 : 2;
+  }
+  if (leaving && strcmp(action, "STATUS") == 0) {
+    *eff = neu->status_date && *neu->status_date ? neu->status_date : NULL;
+    return 4;
+  }
+  if (reason && reason->decision && reason->decision->effective_date && *reason->decision->effective_date)
+    *eff = reason->decision->effective_date;
+  return 2;
+}
+
+/* Queued after the write, in its round trip: records' own step as open_step says. */
+static int note_step(srv_ctx *ctx, const rec_t *old, const rec_t *neu, const char *action, const rec_reason *reason) {
+  int cont;
+  const char *eff;
+  int kind = open_step(old, neu, action, reason, &cont, &eff);
+  const char *p[4] = {neu->id, srv_printf(ctx, "%d", kind), cont ? "t" : "f", eff};
+  return db_cmd_later(ctx->db, "SELECT rec_step_note($1::bigint, $2::smallint, $3::boolean, $4::date)", 4, p);
+}
+
 int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action, const rec_reason *reason) {
   static const char insert_sql[] =
       "WITH r AS (INSERT INTO records (id, managing_unit_id, unit_path, version, status, "
@@ -350,7 +264,7 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
   meta.workflow_state = neu->workflow_state;
   meta.verified = neu->verified;
 
-  const char *data = bytea_hex(ctx, &neu->base);
+  const char *data = srv_bytea_msg(ctx, &neu->base);
   const char *cols[REC_COLS];
   record_columns(ctx, neu, cols);
   const char *params[N_PARAMS] = {neu->id};
@@ -360,7 +274,7 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
   params[23] = str(neu->approved_by);
   params[24] = neu->approved_at && *neu->approved_at ? neu->approved_at : NULL;
   params[25] = action;
-  params[26] = bytea_hex(ctx, &meta.base);
+  params[26] = srv_bytea_msg(ctx, &meta.base);
   params[27] = old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL;
   PGresult *r = db_exec(ctx->db, old ? update_sql : insert_sql, old ? N_PARAMS : N_PARAMS - 1, params);
   if (!r) return -1;
@@ -368,6 +282,7 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
   PQclear(r);
   if (!wrote)
     return srv_fail(ctx, GRPC_STATUS_ABORTED, "record was changed by someone else; reload and retry");
+  if (note_step(ctx, old, neu, action, reason) != 0) return -1;
 
   json_t *d = json_pack("{s:I, s:o, s:I}", "version", (json_int_t)neu->version, "changes",
                         audit_changes(ch, kept), "n_changes", (json_int_t)kept);
@@ -375,6 +290,41 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
   if (d && reason && reason->decision && reason->decision->number && *reason->decision->number)
     json_object_set_new(d, "decision", json_string(reason->decision->number));
   return audit(ctx, srv_printf(ctx, "RECORD_%s", action), neu, d);
+}
+
+/* ------------------------------------------------------------ a package's past ---------- */
+
+int record_store_past_version(srv_ctx *ctx, const char *record_id, const char *unit_path,
+                           const Hoso__Records__V1__RecordVersion *meta, const rec_t *data) {
+  const char *p[8] = {record_id, srv_printf(ctx, "%lld", (long long)meta->version), str(meta->action),
+                      meta->changed_at && *meta->changed_at ? meta->changed_at : NULL, str(meta->changed_by),
+                      unit_path, srv_bytea_msg(ctx, &meta->base), srv_bytea_msg(ctx, &data->base)};
+  return db_cmd_later(ctx->db,
+                      "INSERT INTO record_versions (record_id, version, action, changed_at, changed_by, unit_path, meta, "
+                      "data) VALUES ($1::bigint, $2::bigint, $3, coalesce($4::timestamptz, now()), $5, "
+                      "$6::public.ltree, $7::bytea, $8::bytea)",
+                      8, p);
+}
+
+int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char *unit_path,
+                              const Hoso__Records__V1__AttachmentMeta *meta, const ProtobufCBinaryData *content) {
+  const char *bytes = srv_bytea_text(ctx, content->data, content->len);
+  const char *p[8] = {record_id, unit_path, str(meta->file_name), val_scan_type(content->data, content->len),
+                      str(meta->description), str(meta->uploaded_by),
+                      meta->uploaded_at && *meta->uploaded_at ? meta->uploaded_at : NULL, bytes};
+  /* Two statements: the contents' policy must see the attachment row, which a row inserted by
+   * the same statement (a CTE) is not. */
+  PGresult *r = db_exec(ctx->db,
+                        "INSERT INTO attachments (record_id, unit_path, file_name, content_type, size, sha256, "
+                        "description, uploaded_by, uploaded_at) VALUES ($1::bigint, $2::public.ltree, $3, $4, "
+                        "length($8::bytea), encode(sha256($8::bytea), 'hex'), $5, $6, coalesce($7::timestamptz, now())) "
+                        "RETURNING id::text",
+                        8, p);
+  if (!r) return -1;
+  const char *q[2] = {srv_strdup(ctx, PQgetvalue(r, 0, 0)), bytes};
+  PQclear(r);
+  return db_cmd_later(ctx->db, "INSERT INTO attachment_contents (attachment_id, content) VALUES ($1::bigint, $2::bytea)",
+                      2, q);
 }
 
 int record_authored_by(srv_ctx *ctx, const char *record_id, const char *actor, long long *version) {

@@ -1,5 +1,5 @@
 /* Record-store functions beyond the shared contract of records.h, used by the record handlers:
- * the versions of a record, a page at a time. */
+ * the versions of a record, a page at a time, and stored messages unpacked. */
 #ifndef HOSO_RECORDS_STORE_RECORDS_H
 #define HOSO_RECORDS_STORE_RECORDS_H
 
@@ -7,10 +7,24 @@
 
 /* Versions of record_id, newest first, below version `before` (NULL: from the newest), at most
  * limit of them, under the transaction's scope (a SELF caller's own record: every version);
- * unpacked in the arena. *more is set when further versions exist. Decide first with
- * record_fetch whether the caller may read the record. 0, or -1 (database error, or status set). */
-int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit,
+ * unpacked in the arena, with_records: each with the whole record it left. *more is set when
+ * further versions exist. Decide first with record_fetch whether the caller may read the record.
+ * 0, or -1 (database error, or status set). */
+int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit, int with_records,
                       Hoso__Records__V1__RecordVersion ***out, size_t *n, int *more);
+
+/* A bytea column (PostgreSQL's hex output) of row `row` unpacked as a message of d in the arena;
+ * NULL (logged) when the bytes are not one. */
+ProtobufCMessage *record_unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d, const PGresult *r, int row,
+                                 int col);
+
+/* A transfer package's past (rpc_import_history.c), queued in the transaction: one version of
+ * record_id as it was (meta with its version number and action, data the record it left), and
+ * one attachment with its content, both filed at unit_path. 0 / -1. */
+int record_store_past_version(srv_ctx *ctx, const char *record_id, const char *unit_path,
+                           const Hoso__Records__V1__RecordVersion *meta, const rec_t *data);
+int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char *unit_path,
+                              const Hoso__Records__V1__AttachmentMeta *meta, const ProtobufCBinaryData *content);
 
 /* Whether actor is an author of what an approval of record_id would approve: 1 when actor
  * created the record, 2 when actor changed its content since its last approval (a version of

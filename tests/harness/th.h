@@ -49,6 +49,10 @@ int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_p
  * -1; already -1: the port is simply free now). One attempt. */
 int th_svc_start_held(th_svc *s, int *held_fd, int port, const char *binary, const char *addr_env,
                       const th_pg *pg, const char *const *extra_env);
+/* Starts a service that was stopped or killed again on the address it had (its callers keep
+ * that address): a crash and a restart, as an orchestrator would restart it. 0 / -1. */
+int th_svc_restart(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
+                   const char *const *extra_env);
 /* Same for an HTTP service (hoso-gateway): waits until GET /healthz answers 200. */
 int th_http_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                   const char *const *extra_env);

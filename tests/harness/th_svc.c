@@ -300,10 +300,9 @@ static int lost_port(const char *log) {
   return lost;
 }
 
-/* fixed_port > 0: that port (held by the caller until now), one attempt; else free ports. */
-static int svc_start(th_svc *s, int fixed_port, const char *binary, const char *addr_env, const th_pg *pg,
+static int svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                      const char *const *extra_env,
-                     int (*ready)(int port, const char *addr, const char *const *env)) {
+                     int (*ready)(int port, const char *addr, const char *const *env), int fixed_port) {
   memset(s, 0, sizeof *s);
   char path[512];
   snprintf(path, sizeof path, "%s/%s", HOSO_BIN_DIR, binary);
@@ -322,9 +321,8 @@ static int svc_start(th_svc *s, int fixed_port, const char *binary, const char *
   }
 
   /* A free port can be taken by someone else before the service binds it: then retry. */
-  int attempts = fixed_port > 0 ? 1 : 3;
-  for (int attempt = 0; attempt < attempts; attempt++) {
-    int port = fixed_port > 0 ? fixed_port : th_free_port();
+  for (int attempt = 0; attempt < 3; attempt++) {
+    int port = fixed_port ? fixed_port : th_free_port();
     if (port <= 0) return -1;
     snprintf(s->addr, sizeof s->addr, "127.0.0.1:%d", port);
     snprintf(s->log, sizeof s->log, "%.160s/%.50s-%d-%d.log", logdir, binary, (int)getpid(), port);
@@ -380,8 +378,12 @@ static int svc_start(th_svc *s, int fixed_port, const char *binary, const char *
     if (died) {
       svc_forget(pid);
       s->pid = 0;
-      /* the port taken by another process since th_free_port: not the service's fault */
-      if ((port_open(port) || lost_port(s->log)) && attempt < attempts - 1) continue;
+      /* the port taken by another process since th_free_port: not the service's fault (a fixed
+       * port is tried again: an outgoing connection holding it ends soon) */
+      if ((port_open(port) || lost_port(s->log)) && attempt < 2) {
+        if (fixed_port) th__sleep_ms(500);
+        continue;
+      }
       fprintf(stderr, "th: %s exited during start-up with status %d\n", binary,
               exit_code(status));
       th__print_tail(binary, s->log);
@@ -398,19 +400,30 @@ static int svc_start(th_svc *s, int fixed_port, const char *binary, const char *
 
 int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                  const char *const *extra_env) {
-  return svc_start(s, 0, binary, addr_env, pg, extra_env, grpc_ready);
+  return svc_start(s, binary, addr_env, pg, extra_env, grpc_ready, 0);
 }
 
 int th_svc_start_held(th_svc *s, int *held_fd, int port, const char *binary, const char *addr_env,
                       const th_pg *pg, const char *const *extra_env) {
   if (*held_fd >= 0) close(*held_fd); /* let go only now: the service binds it next */
   *held_fd = -1;
-  return svc_start(s, port, binary, addr_env, pg, extra_env, grpc_ready);
+  return svc_start(s, binary, addr_env, pg, extra_env, grpc_ready, port);
+}
+
+int th_svc_restart(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
+                   const char *const *extra_env) {
+  const char *colon = strrchr(s->addr, ':');
+  int port = colon ? atoi(colon + 1) : 0;
+  if (port <= 0 || th_svc_alive(s)) {
+    fprintf(stderr, "th: %s: nothing stopped to start again at '%s'\n", binary, s->addr);
+    return -1;
+  }
+  return svc_start(s, binary, addr_env, pg, extra_env, grpc_ready, port);
 }
 
 int th_http_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                   const char *const *extra_env) {
-  return svc_start(s, 0, binary, addr_env, pg, extra_env, http_ready);
+  return svc_start(s, binary, addr_env, pg, extra_env, http_ready, 0);
 }
 
 int th_http_status(const char *addr, const char *path) {

@@ -230,7 +230,17 @@ static int build(th_world *w) {
                              w->records_client_secret, sizeof w->records_client_secret, NULL);
 }
 
+static int service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int again);
+
 int th_world_service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env) {
+  return service_start(w, name, s, extra_env, 0);
+}
+
+int th_world_service_restart(th_world *w, const char *name, th_svc *s, const char *const *extra_env) {
+  return service_start(w, name, s, extra_env, 1);
+}
+
+static int service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int again) {
   const cfg_service *svc = cfg_service_find(name);
   if (!svc) {
     fprintf(stderr, "th_world_service_start: %s is not in common/services.tsv\n", name);
@@ -259,9 +269,9 @@ int th_world_service_start(th_world *w, const char *name, th_svc *s, const char 
   for (size_t i = 0; extra_env && extra_env[i] && n < 39; i++) env[n++] = extra_env[i];
   env[n] = NULL;
   /* The world's records process listens where identity was told it does. */
-  if (records && s == &w->records && w->records_port > 0)
+  if (!again && records && s == &w->records && w->records_port > 0)
     return th_svc_start_held(s, &w->records_port_fd, w->records_port, bin, svc->addr_var, &w->pg, env);
-  return th_svc_start(s, bin, svc->addr_var, &w->pg, env);
+  return again ? th_svc_restart(s, bin, svc->addr_var, &w->pg, env) : th_svc_start(s, bin, svc->addr_var, &w->pg, env);
 }
 
 int th_world_records_start(th_world *w, th_svc *s) { return th_world_service_start(w, "records", s, w->records_env); }

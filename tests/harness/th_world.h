@@ -50,6 +50,8 @@ int th_world_records_start(th_world *w, th_svc *s);
  * ids, and for transfers and records their own secret; extra_env ("K=V", NULL-terminated, may be NULL) after
  * them (a later entry overrides). 0 / -1 (reason printed). */
 int th_world_service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env);
+/* The same on the address s had, after it was stopped or killed (a crash and a restart). */
+int th_world_service_restart(th_world *w, const char *name, th_svc *s, const char *const *extra_env);
 /* Stops the services (their exit status must be 0) and destroys the cluster. 0 / -1. */
 int th_world_stop(th_world *w);
 

@@ -53,7 +53,8 @@ static Hoso__Records__V1__Record *get(const char *tok, const char *id) {
 /* ------------------------------------------------------------ fill ---------------------- */
 
 /* District 1 gets a row in every table the records RPCs write, through those RPCs: a record
- * (records, record_versions), an update (a second version), a change request of the person. A
+ * (records, record_versions), an update (a second version), a change request of the person, an
+ * attachment, a read grant (the transfers service's). A
  * table added later that none of these fills makes test_unit_tables_hidden fail naming it:
  * add its RPC here. */
 static void fill_district_1(void) {
@@ -108,6 +109,17 @@ static void fill_district_1(void) {
   c = cli_stream_finish(s, &st);
   if (c != GRPC_STATUS_OK && c != GRPC_STATUS_UNIMPLEMENTED)
     fail_msg("UploadAttachment: %s %s", cli_status_name(c), st.message);
+
+  /* A read grant held by district 1 (a secondment's host unit) on district 2's record. */
+  Hoso__Records__V1__SetReadGrantRequest g = HOSO__RECORDS__V1__SET_READ_GRANT_REQUEST__INIT;
+  g.record_id = d2rec;
+  g.unit_id = w.d1_id;
+  g.until = "2099-12-31";
+  g.key = "secondment:rls-test";
+  c = th_call(w.rec_ch, REC "SetReadGrant", &g, &hoso__records__v1__set_read_grant_response__descriptor, NULL,
+              w.tok_transfers, &st);
+  if (c != GRPC_STATUS_OK && c != GRPC_STATUS_UNIMPLEMENTED)
+    fail_msg("SetReadGrant: %s %s", cli_status_name(c), st.message);
 }
 
 /* ------------------------------------------------------------ setup --------------------- */

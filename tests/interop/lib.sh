@@ -160,6 +160,19 @@ interop_stop() {
   echo "ok - $name stopped cleanly"
 }
 
+# interop_npm_ci: npm ci once for this folder (@grpc/grpc-js, @grpc/proto-loader, protobufjs); a lock, because two
+# test runs may share this source tree.
+interop_npm_ci() {
+  (
+    flock 9
+    if [ ! -d "$HERE/node_modules/@grpc/grpc-js" ] || [ ! -d "$HERE/node_modules/@grpc/proto-loader" ] ||
+      [ ! -d "$HERE/node_modules/protobufjs" ]; then
+      cd "$HERE"
+      npm ci --no-audit --no-fund --loglevel=error
+    fi
+  ) 9>"/tmp/hoso-interop-npm.lock"
+}
+
 # interop_wait_gateway ADDR PID...: waits (up to 60 s) until the gateway at ADDR answers /readyz
 # 200 (every backend it checks serves); fails at once when one of the PIDs has exited.
 interop_wait_gateway() {

@@ -14,18 +14,10 @@ for b in hoso-identity hoso-records hoso-gateway; do
   [ -x "$BUILD/$b" ] || { echo "replies: $BUILD/$b is not built" >&2; exit 1; }
 done
 
-# npm ci once; a lock, because two test runs may share this source tree.
-(
-  flock 9
-  if [ ! -d "$HERE/node_modules/@grpc/grpc-js" ] || [ ! -d "$HERE/node_modules/protobufjs" ]; then
-    cd "$HERE"
-    npm ci --no-audit --no-fund --loglevel=error
-  fi
-) 9>"/tmp/hoso-interop-npm.lock"
-
 NAME=replies
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+interop_npm_ci
 interop_pg_start
 
 interop_start identity HOSO_IDENTITY_ADDR HOSO_PG_DSN="$PG_DSN" \

@@ -10,18 +10,10 @@ ADMIN_PASSWORD="Quan-tri-vien-interop-2026!"
 command -v node >/dev/null || { echo "interop: node is not installed (./hoso test installs it)" >&2; exit 1; }
 [ -x "$BUILD/hoso-identity" ] || { echo "interop: $BUILD/hoso-identity is not built" >&2; exit 1; }
 
-# npm ci once; a lock, because two test runs may share this source tree.
-(
-  flock 9
-  if [ ! -d "$HERE/node_modules/@grpc/grpc-js" ] || [ ! -d "$HERE/node_modules/@grpc/proto-loader" ]; then
-    cd "$HERE"
-    npm ci --no-audit --no-fund --loglevel=error
-  fi
-) 9>"/tmp/hoso-interop-npm.lock"
-
 NAME=interop
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+interop_npm_ci
 interop_pg_start
 
 export HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD"

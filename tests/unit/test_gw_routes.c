@@ -15,6 +15,7 @@
 #include "identity.pb-c.h"
 #include "pbjson.h"
 #include "records.pb-c.h"
+#include "transfers.pb-c.h"
 
 static int setup(void **state) {
   (void)state;
@@ -46,7 +47,8 @@ static void test_registry_methods(void **state) {
   apidesc_free(d, nd);
   assert_true(internal >= 3); /* SetManagingUnit, ListUnitChanges, ListTokenRevocations */
   assert_int_equal(n + internal,
-                   hoso__identity__v1__identity__descriptor.n_methods + hoso__records__v1__records__descriptor.n_methods);
+                   hoso__identity__v1__identity__descriptor.n_methods + hoso__records__v1__records__descriptor.n_methods +
+                       hoso__transfers__v1__transfers__descriptor.n_methods);
   for (size_t i = 0; i < n; i++) {
     char want[256];
     snprintf(want, sizeof want, "/%s/%s", ms[i]->service, ms[i]->name);
@@ -94,7 +96,8 @@ static void test_doc_comments(void **state) {
   assert_null(gw_doc_comment(NULL));
 }
 
-/* The rules written in identity.proto and records.proto, as the registry reads them. */
+/* The rules written in identity.proto, records.proto and transfers.proto, as the registry reads
+ * them. */
 static void test_registry_rules(void **state) {
   (void)state;
   static const struct {
@@ -134,6 +137,29 @@ static void test_registry_rules(void **state) {
       {"/hoso.records.v1.Records/ListCatalog", "GET", "/v1/catalogs/{catalog}", ""},
       {"/hoso.records.v1.Records/ExportRecord", "GET", "/v1/records/{record_id}/export", ""},
       {"/hoso.records.v1.Records/ImportRecords", "POST", "/v1/records:import", "*"},
+      {"/hoso.transfers.v1.Transfers/StartTransfer", "POST", "/v1/transfers", "*"},
+      {"/hoso.transfers.v1.Transfers/RequestTransfer", "POST", "/v1/transfers:request", "*"},
+      {"/hoso.transfers.v1.Transfers/ApproveRequest", "POST", "/v1/transfers/{transfer_id}:approve", "*"},
+      {"/hoso.transfers.v1.Transfers/RefuseRequest", "POST", "/v1/transfers/{transfer_id}:refuse", "*"},
+      {"/hoso.transfers.v1.Transfers/SendTransfer", "POST", "/v1/transfers/{transfer_id}:send", "*"},
+      {"/hoso.transfers.v1.Transfers/ReceiveTransfer", "POST", "/v1/transfers/{transfer_id}:receive", "*"},
+      {"/hoso.transfers.v1.Transfers/RejectTransfer", "POST", "/v1/transfers/{transfer_id}:reject", "*"},
+      {"/hoso.transfers.v1.Transfers/ForwardTransfer", "POST", "/v1/transfers/{transfer_id}:forward", "*"},
+      {"/hoso.transfers.v1.Transfers/CancelTransfer", "POST", "/v1/transfers/{transfer_id}:cancel", "*"},
+      {"/hoso.transfers.v1.Transfers/GetTransfer", "GET", "/v1/transfers/{transfer_id}", ""},
+      {"/hoso.transfers.v1.Transfers/ListTransfers", "GET", "/v1/transfers", ""},
+      {"/hoso.transfers.v1.Transfers/GetTransferDocument", "GET", "/v1/transfers/{transfer_id}/documents/{document_id}", ""},
+      {"/hoso.transfers.v1.Transfers/ListNotices", "GET", "/v1/transfers:notices", ""},
+      {"/hoso.transfers.v1.Transfers/ExportTransferPackage", "POST", "/v1/transfers/{transfer_id}:exportPackage", "*"},
+      {"/hoso.transfers.v1.Transfers/ImportTransferPackage", "POST", "/v1/transfers:importPackage", "*"},
+      {"/hoso.transfers.v1.Transfers/ListDeadlines", "GET", "/v1/deadlines", ""},
+      {"/hoso.transfers.v1.Transfers/GetPolicy", "GET", "/v1/policy", ""},
+      {"/hoso.transfers.v1.Transfers/SetPolicy", "PUT", "/v1/policy", "*"},
+      {"/hoso.transfers.v1.Transfers/ListPolicyPresets", "GET", "/v1/policy/presets", ""},
+      {"/hoso.transfers.v1.Transfers/ListCalendar", "GET", "/v1/calendar", ""},
+      {"/hoso.transfers.v1.Transfers/SetCalendarYear", "PUT", "/v1/calendar/{calendar.year}", "*"},
+      {"/hoso.transfers.v1.Transfers/AddWorkingDays", "GET", "/v1/calendar:addWorkingDays", ""},
+      {"/hoso.transfers.v1.Transfers/CountWorkingDays", "GET", "/v1/calendar:countWorkingDays", ""},
   };
   size_t total = 0;
   for (size_t i = 0; i < sizeof want / sizeof *want; i++) {

@@ -1,0 +1,275 @@
+/* Out of the system and back in through a package, over real services: an OUT_OF_SYSTEM
+ * transfer freezes the record, its package (record, every version, attachments, scans, a signed
+ * manifest of SHA-256 sums) makes it TRANSFERRED_OUT — read by its unit's administrators only,
+ * changed by nobody — and the same package again on request; a package with a changed part, a
+ * changed manifest, a cut end or no framing at all is refused naming what is wrong and changes
+ * nothing; the good one becomes a draft of the receiving unit with its history and attachment. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include "th_transfers.h"
+
+#define K(x) HOSO__TRANSFERS__V1__TRANSFER_KIND__TRANSFER_KIND_##x
+#define S(x) HOSO__TRANSFERS__V1__TRANSFER_STATE__TRANSFER_STATE_##x
+#define RS(x) HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_##x
+#define OK GRPC_STATUS_OK
+#define WAIT_MS 60000
+#define REC "/hoso.records.v1.Records/"
+
+static th_world w;
+static th_tr tr;
+static char key_path[256], key_env[300];
+static uint8_t *pkg;
+static size_t pkg_len;
+static char rec[32], transfer[32];
+
+/* The deployment's package key for the test: a fresh P-256 key in a private file. */
+static int make_key(void) {
+  snprintf(key_path, sizeof key_path, "%s/test-logs/package-key-%d.pem", HOSO_BIN_DIR, (int)getpid());
+  EVP_PKEY *k = EVP_EC_gen("P-256");
+  FILE *f = fopen(key_path, "w");
+  int ok = k && f && PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;
+  if (f) fclose(f);
+  EVP_PKEY_free(k);
+  snprintf(key_env, sizeof key_env, "HOSO_PACKAGE_KEY=%s", key_path);
+  return ok ? 0 : -1;
+}
+
+static int setup(void **state) {
+  (void)state;
+  if (make_key() != 0 || th_world_start(&w, 1, NULL) != 0) return -1;
+  const char *env[] = {key_env, NULL};
+  return th_tr_start(&tr, &w, env);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  free(pkg);
+  unlink(key_path);
+  char logs[2][256];
+  snprintf(logs[0], 256, "%s", tr.svc.log);
+  snprintf(logs[1], 256, "%s", w.records.log);
+  int rc = th_tr_stop(&tr) | th_world_stop(&w);
+  for (int i = 0; i < 2; i++) rc |= th_log_errors(logs[i]) != 0;
+  return rc ? -1 : 0;
+}
+
+static long long sql_long(const char *sql) {
+  PGconn *c = PQconnectdb(w.pg.admin_dsn);
+  PGresult *r = PQexec(c, sql);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+  long long n = atoll(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  PQfinish(c);
+  return n;
+}
+
+static grpc_status_code upload(const char *id) {
+  static const char pdf[] = "%PDF-1.4\n% the appointment decision\n%%EOF\n";
+  cli_stream *s = cli_stream_open(w.rec_ch, REC "UploadAttachment", th_bearer(w.tok_d1_updater), 1, 15000);
+  Hoso__Records__V1__UploadAttachmentRequest ua = HOSO__RECORDS__V1__UPLOAD_ATTACHMENT_REQUEST__INIT;
+  ua.record_id = (char *)id;
+  ua.file_name = "quyet-dinh-bo-nhiem.pdf";
+  ua.chunk.data = (uint8_t *)pdf;
+  ua.chunk.len = sizeof pdf - 1;
+  (void)cli_stream_send(s, &ua.base);
+  (void)cli_stream_close_send(s);
+  ProtobufCMessage *m = NULL;
+  if (cli_stream_recv(s, &hoso__records__v1__upload_attachment_response__descriptor, &m) == 1)
+    protobuf_c_message_free_unpacked(m, NULL);
+  cli_status st;
+  return cli_stream_finish(s, &st);
+}
+
+static Hoso__Transfers__V1__ExportTransferPackageResponse *export_pkg(grpc_status_code want, cli_status *st) {
+  Hoso__Transfers__V1__ExportTransferPackageRequest req = HOSO__TRANSFERS__V1__EXPORT_TRANSFER_PACKAGE_REQUEST__INIT;
+  req.transfer_id = transfer;
+  Hoso__Transfers__V1__ExportTransferPackageResponse *o = NULL;
+  grpc_status_code c = th_tr_call(&tr, TR "ExportTransferPackage", &req,
+                                  &hoso__transfers__v1__export_transfer_package_response__descriptor, (void **)&o,
+                                  w.tok_d1_updater, st);
+  if (c != want) fail_msg("ExportTransferPackage: %s %s", cli_status_name(c), st->message);
+  return o;
+}
+
+/* The record goes out: frozen by the send, packaged, then TRANSFERRED_OUT for good. */
+static void test_export(void **state) {
+  (void)state;
+  cli_status st;
+  assert_int_equal(th_world_record(&w, w.tok_d1_updater, w.d1_id, "Trương Thị Ra Đi", rec), 0);
+  assert_int_equal(upload(rec), OK);
+  th_transfer *x = th_tr_begin(&tr, w.tok_d1_updater, rec, K(OUT_OF_SYSTEM), NULL, NULL, "2026-01-05", &st);
+  if (!x) fail_msg("StartTransfer: %s", st.message);
+  snprintf(transfer, sizeof transfer, "%s", x->id);
+  assert_string_equal(x->destination, "Tỉnh ủy Bắc Giang");
+  th_tr_free(x);
+  export_pkg(GRPC_STATUS_FAILED_PRECONDITION, &st); /* not sent yet */
+  th_tr_free(th_tr_act(&tr, w.tok_d1_updater, "SendTransfer", transfer, &st));
+  assert_int_equal(th_tr_wait_delivered(&tr, transfer, WAIT_MS), 0);
+  Hoso__Records__V1__Record *r = th_tr_record(&tr, rec);
+  assert_int_equal(r->status, RS(PENDING_TRANSFER));
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+
+  Hoso__Transfers__V1__ExportTransferPackageResponse *o = export_pkg(OK, &st);
+  assert_int_equal(o->transfer->state, S(EXPORTED));
+  assert_true(o->package.len > 100);
+  assert_int_equal(strlen(o->sha256), 64);
+  assert_string_equal(o->transfer->package_sha256, o->sha256);
+  pkg_len = o->package.len;
+  pkg = malloc(pkg_len);
+  memcpy(pkg, o->package.data, pkg_len);
+  char sha[65];
+  snprintf(sha, sizeof sha, "%s", o->sha256);
+  protobuf_c_message_free_unpacked(&o->base, NULL);
+  assert_int_equal(th_tr_wait_delivered(&tr, transfer, WAIT_MS), 0);
+
+  /* Asked again: the same package. */
+  o = export_pkg(OK, &st);
+  assert_string_equal(o->sha256, sha);
+  assert_int_equal(o->package.len, pkg_len);
+  assert_memory_equal(o->package.data, pkg, pkg_len);
+  protobuf_c_message_free_unpacked(&o->base, NULL);
+
+  /* Out of the system: read-only, read by its last unit's administrators only. */
+  r = th_tr_record(&tr, rec);
+  assert_int_equal(r->status, RS(TRANSFERRED_OUT));
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+  Hoso__Records__V1__GetRecordRequest g = HOSO__RECORDS__V1__GET_RECORD_REQUEST__INIT;
+  g.record_id = rec;
+  assert_int_equal(th_call(w.rec_ch, REC "GetRecord", &g, &hoso__records__v1__get_record_response__descriptor, NULL,
+                           w.tok_d1_admin, NULL),
+                   OK);
+  assert_int_equal(th_call(w.rec_ch, REC "GetRecord", &g, &hoso__records__v1__get_record_response__descriptor, NULL,
+                           w.tok_d1_reader, NULL),
+                   GRPC_STATUS_PERMISSION_DENIED);
+  assert_int_equal(upload(rec), GRPC_STATUS_FAILED_PRECONDITION);
+}
+
+static void import_fails(const uint8_t *bytes, size_t len, const char *field) {
+  long long before = sql_long("SELECT (SELECT count(*) FROM records.records) + (SELECT count(*) FROM transfers.transfers)");
+  Hoso__Transfers__V1__ImportTransferPackageRequest req = HOSO__TRANSFERS__V1__IMPORT_TRANSFER_PACKAGE_REQUEST__INIT;
+  req.package.data = (uint8_t *)bytes;
+  req.package.len = len;
+  req.unit_id = w.d2_id;
+  cli_status st;
+  grpc_status_code c = th_tr_call(&tr, TR "ImportTransferPackage", &req,
+                                  &hoso__transfers__v1__import_transfer_package_response__descriptor, NULL,
+                                  w.tok_d2_updater, &st);
+  fprintf(stderr, "refused: %s %s\n", cli_status_name(c), st.message);
+  assert_int_equal(c, GRPC_STATUS_INVALID_ARGUMENT);
+  /* The message starts with the field it names: the part, the signature, the package. */
+  assert_memory_equal(st.message, field, strlen(field));
+  assert_true(sql_long("SELECT (SELECT count(*) FROM records.records) + (SELECT count(*) FROM transfers.transfers)") ==
+              before);
+}
+
+/* Each damage is named and nothing is made. */
+static void test_tampered_packages_refused(void **state) {
+  (void)state;
+  assert_non_null(pkg);
+  uint8_t *bad = malloc(pkg_len);
+  /* A byte of the attachment changed. */
+  memcpy(bad, pkg, pkg_len);
+  const uint8_t *pdf = memmem(bad, pkg_len, "the appointment decision", 24);
+  assert_non_null(pdf);
+  bad[pdf - bad] ^= 0x20;
+  import_fails(bad, pkg_len, "package.parts[attachments/");
+  /* The manifest changed: the signature no longer holds. */
+  memcpy(bad, pkg, pkg_len);
+  uint8_t *m = memmem(bad, pkg_len, "\"record_name\"", 13);
+  assert_non_null(m);
+  m[2] ^= 0x01;
+  import_fails(bad, pkg_len, "package.signature");
+  /* Cut short. */
+  import_fails(pkg, pkg_len - 7, "package.parts[");
+  /* Not a package at all. */
+  import_fails((const uint8_t *)"%PDF-1.4 not a package", 22, "package");
+  free(bad);
+}
+
+/* The good package comes back in as a draft of district 2: a new record, its versions kept
+ * below the draft's, its attachment with the same bytes; asked again, the same draft. */
+static void test_import_back_in(void **state) {
+  (void)state;
+  assert_non_null(pkg);
+  Hoso__Transfers__V1__ImportTransferPackageRequest req = HOSO__TRANSFERS__V1__IMPORT_TRANSFER_PACKAGE_REQUEST__INIT;
+  req.package.data = pkg;
+  req.package.len = pkg_len;
+  req.unit_id = w.d2_id;
+  Hoso__Transfers__V1__ImportTransferPackageResponse *o = NULL;
+  cli_status st;
+  th_expect(th_tr_call(&tr, TR "ImportTransferPackage", &req,
+                       &hoso__transfers__v1__import_transfer_package_response__descriptor, NULL, w.tok_d1_updater, &st),
+            &st, GRPC_STATUS_PERMISSION_DENIED, "unit_id");
+  if (th_tr_call(&tr, TR "ImportTransferPackage", &req, &hoso__transfers__v1__import_transfer_package_response__descriptor,
+                 (void **)&o, w.tok_d2_updater, &st) != OK)
+    fail_msg("ImportTransferPackage: %s", st.message);
+  char made[32];
+  snprintf(made, sizeof made, "%s", o->record_id);
+  assert_string_not_equal(made, rec);
+  assert_int_equal(o->transfer->kind, K(IMPORT));
+  assert_int_equal(o->transfer->state, S(IMPORTED));
+  protobuf_c_message_free_unpacked(&o->base, NULL);
+
+  Hoso__Records__V1__GetRecordRequest g = HOSO__RECORDS__V1__GET_RECORD_REQUEST__INIT;
+  g.record_id = made;
+  Hoso__Records__V1__GetRecordResponse *got = NULL;
+  assert_int_equal(th_call(w.rec_ch, REC "GetRecord", &g, &hoso__records__v1__get_record_response__descriptor,
+                           (void **)&got, w.tok_d2_reader, NULL),
+                   OK);
+  assert_string_equal(got->record->full_name, "Trương Thị Ra Đi");
+  assert_string_equal(got->record->managing_unit_id, w.d2_id);
+  assert_int_equal(got->record->workflow_state, HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_DRAFT);
+  assert_int_equal(got->record->status, RS(ACTIVE));
+  protobuf_c_message_free_unpacked(&got->base, NULL);
+  Hoso__Records__V1__ListRecordVersionsRequest lv = HOSO__RECORDS__V1__LIST_RECORD_VERSIONS_REQUEST__INIT;
+  lv.record_id = made;
+  Hoso__Records__V1__ListRecordVersionsResponse *vs = NULL;
+  assert_int_equal(th_call(w.rec_ch, REC "ListRecordVersions", &lv,
+                           &hoso__records__v1__list_record_versions_response__descriptor, (void **)&vs, w.tok_d2_reader,
+                           NULL),
+                   OK);
+  /* The draft (version 1) above the record's own past as the package holds it: created, then
+   * frozen for the package (PENDING_TRANSFER). */
+  assert_int_equal(vs->n_versions, 3);
+  assert_string_equal(vs->versions[0]->action, "IMPORT_PACKAGE");
+  assert_int_equal(vs->versions[0]->version, 1);
+  assert_string_equal(vs->versions[1]->action, "IMPORTED_MANAGING_UNIT");
+  assert_string_equal(vs->versions[vs->n_versions - 1]->action, "IMPORTED_CREATE");
+  protobuf_c_message_free_unpacked(&vs->base, NULL);
+  Hoso__Records__V1__ListAttachmentsRequest la = HOSO__RECORDS__V1__LIST_ATTACHMENTS_REQUEST__INIT;
+  la.record_id = made;
+  Hoso__Records__V1__ListAttachmentsResponse *as = NULL;
+  assert_int_equal(th_call(w.rec_ch, REC "ListAttachments", &la, &hoso__records__v1__list_attachments_response__descriptor,
+                           (void **)&as, w.tok_d2_reader, NULL),
+                   OK);
+  assert_int_equal(as->n_attachments, 1);
+  assert_string_equal(as->attachments[0]->file_name, "quyet-dinh-bo-nhiem.pdf");
+  protobuf_c_message_free_unpacked(&as->base, NULL);
+
+  /* The same package again: the same draft, no second record. */
+  long long records = sql_long("SELECT count(*) FROM records.records");
+  if (th_tr_call(&tr, TR "ImportTransferPackage", &req, &hoso__transfers__v1__import_transfer_package_response__descriptor,
+                 (void **)&o, w.tok_d2_updater, &st) != OK)
+    fail_msg("ImportTransferPackage again: %s", st.message);
+  assert_string_equal(o->record_id, made);
+  protobuf_c_message_free_unpacked(&o->base, NULL);
+  assert_true(sql_long("SELECT count(*) FROM records.records") == records);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_export),
+      cmocka_unit_test(test_tampered_packages_refused),
+      cmocka_unit_test(test_import_back_in),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

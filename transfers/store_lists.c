@@ -1,0 +1,89 @@
+/* The SQL of the lists: a unit's notices newest first and the deadlines of a subtree, each one
+ * keyset page under the caller's scope (the transfers' own list is in store_transfers.c, beside
+ * the row it reads). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lists.h"
+
+#define UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+static char *col(srv_ctx *ctx, const PGresult *r, int row, int c) { return srv_strdup(ctx, PQgetvalue(r, row, c)); }
+static const char *nul(const char *s) { return s && *s ? s : NULL; }
+
+const char *store_int_array(srv_ctx *ctx, const int *v, size_t n) {
+  char *s = srv_alloc(ctx, n * 12 + 3);
+  size_t l = 0;
+  s[l++] = '{';
+  for (size_t i = 0; i < n; i++) l += (size_t)sprintf(s + l, "%s%d", i ? "," : "", v[i]);
+  s[l++] = '}';
+  s[l] = 0;
+  return s;
+}
+
+int store_notice_list(srv_ctx *ctx, const char *unit_path, const char *before, int limit,
+                      Hoso__Transfers__V1__Notice ***out, size_t *n, int *more) {
+  PGresult *r = db_q(ctx->db,
+                     "SELECT id::text, unit_id::text, transfer_id::text, record_id::text, kind, text, " UTC("created_at")
+                     " FROM notices WHERE unit_path OPERATOR(public.<@) $1::public.ltree "
+                     "AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY notices.id DESC LIMIT $3::int",
+                     3, unit_path, before, srv_printf(ctx, "%d", limit + 1));
+  if (!r) return -1;
+  size_t take = srv_page_cut((size_t)PQntuples(r), limit, more);
+  *out = srv_alloc(ctx, (take ? take : 1) * sizeof **out);
+  *n = 0;
+  for (int i = 0; i < (int)take; i++) {
+    Hoso__Transfers__V1__Notice *x = srv_new(ctx, &hoso__transfers__v1__notice__descriptor);
+    x->id = col(ctx, r, i, 0);
+    x->unit_id = col(ctx, r, i, 1);
+    x->transfer_id = col(ctx, r, i, 2);
+    x->record_id = col(ctx, r, i, 3);
+    x->kind = col(ctx, r, i, 4);
+    x->text = col(ctx, r, i, 5);
+    x->created_at = col(ctx, r, i, 6);
+    (*out)[(*n)++] = x;
+  }
+  PQclear(r);
+  return 0;
+}
+
+int store_deadline_list(srv_ctx *ctx, const deadline_filter *f, deadline_row **out, int *n, int *more,
+                        long long *settings_version) {
+  const char *lo = f->unit_path ? srv_printf(ctx, "%s.", f->unit_path) : NULL;
+  const char *hi = f->unit_path ? srv_printf(ctx, "%s/", f->unit_path) : NULL;
+  const char *p[8] = {lo, hi, store_int_array(ctx, f->steps, f->n_steps), nul(f->before), nul(f->after_due),
+                      nul(f->after_id), srv_printf(ctx, "%d", f->limit + 1)};
+  PGresult *r = db_exec(ctx->db,
+                        "SELECT id::text, source, step, coalesce(transfer_id::text, ''), record_id::text, record_name, "
+                        "ref, unit_id::text, coalesce(effective_date::text, ''), previous_date::text, due_date::text, "
+                        "estimated, " SETTINGS_VERSION_SQL " FROM deadlines WHERE due_date IS NOT NULL "
+                        "AND ($1::text IS NULL OR (unit_key >= $1::text AND unit_key < $2::text)) "
+                        "AND ($3::smallint[] = '{}' OR step = ANY ($3::smallint[])) "
+                        "AND ($4::date IS NULL OR due_date < $4::date) "
+                        "AND ($5::date IS NULL OR (due_date, id) > ($5::date, $6::bigint)) "
+                        "ORDER BY deadlines.due_date, deadlines.id LIMIT $7::int",
+                        7, p);
+  if (!r) return -1;
+  int take = (int)srv_page_cut((size_t)PQntuples(r), f->limit, more);
+  *out = srv_alloc(ctx, (size_t)(take ? take : 1) * sizeof **out);
+  *n = take;
+  *settings_version = 0;
+  for (int i = 0; i < take; i++) {
+    deadline_row *d = &(*out)[i];
+    d->id = col(ctx, r, i, 0);
+    d->source = atoi(PQgetvalue(r, i, 1));
+    d->step = atoi(PQgetvalue(r, i, 2));
+    d->transfer_id = col(ctx, r, i, 3);
+    d->record_id = col(ctx, r, i, 4);
+    d->record_name = col(ctx, r, i, 5);
+    d->ref = col(ctx, r, i, 6);
+    d->unit_id = col(ctx, r, i, 7);
+    d->effective_date = col(ctx, r, i, 8);
+    d->previous_date = col(ctx, r, i, 9);
+    d->due_date = col(ctx, r, i, 10);
+    d->estimated = PQgetvalue(r, i, 11)[0] == 't';
+    *settings_version = atoll(PQgetvalue(r, i, 12));
+  }
+  PQclear(r);
+  return 0;
+}
