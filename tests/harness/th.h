@@ -28,6 +28,11 @@ int th_pg_start(th_pg *pg);
 /* Stop (fast) / start again on the same directory and socket. */
 int th_pg_stop(th_pg *pg);
 int th_pg_restart_server(th_pg *pg);
+/* SIGKILL the server (a crash) and wait until it is gone. 0 / -1. */
+int th_pg_kill(th_pg *pg);
+/* Starts a killed server again on its directory (crash recovery), retrying while its old
+ * shared memory is still held (up to 15 s). 0 / -1. */
+int th_pg_start_again(th_pg *pg);
 /* Stop and delete the cluster. */
 void th_pg_destroy(th_pg *pg);
 /* The path of a PostgreSQL program (pg_dump, psql...) of the server the harness runs. */
