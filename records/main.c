@@ -49,6 +49,9 @@ int main(int argc, char **argv) {
       .on_start = on_start,
       /* A SELF token reads its record only through a link LinkPerson made. */
       .check_caller = rec_check_caller,
+      /* records of an older release get their reporting facts (030) */
+      .on_serving = rec_facts_backfill_start,
+      .on_stopping = rec_facts_backfill_stop,
   };
   return srv_main(&cfg, argc, argv);
 }

@@ -7,6 +7,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "records.h"
+#include "facts.h"
 #include "rpc_util.h"
 #include "scope.h"
 #include "store_records.h"
@@ -151,7 +152,7 @@ void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
   memcpy(cols, v, sizeof v);
 }
 
-#define N_PARAMS 28
+#define N_PARAMS 29
 
 #define STATUS(x) HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_##x
 #define WORKFLOW(x) HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_##x
@@ -209,8 +210,8 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
       "VALUES ($1, $2, $3::public.ltree, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, "
       "$17, $18, $19::date, $20, fold($21), $22::bytea, $23, $24, $25::timestamptz) "
       "RETURNING id, version, unit_path) "
-      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
-      "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea FROM r";
+      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data, effective_date) "
+      "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea, $28::date FROM r";
   static const char update_sql[] =
       "WITH r AS (UPDATE records SET managing_unit_id = $2, unit_path = $3::public.ltree, version = $4, "
       "status = $5, workflow_state = $6, verified = $7, full_name = $8, birth_date = $9::date, "
@@ -218,9 +219,9 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
       "degree_code = $15, political_theory_code = $16, party_member = $17, category = $18, "
       "recruitment_date = $19::date, home_town = $20, search_text = fold($21), data = $22::bytea, "
       "updated_at = now(), approved_by = $24, approved_at = $25::timestamptz "
-      "WHERE id = $1 AND version = $28 RETURNING id, version, unit_path) "
-      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
-      "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea FROM r";
+      "WHERE id = $1 AND version = $29 RETURNING id, version, unit_path) "
+      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data, effective_date) "
+      "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea, $28::date FROM r";
   const tok_claims *a = ctx->auth;
   if (!a) return srv_fail_internal(ctx);
 
@@ -275,7 +276,9 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
   params[24] = neu->approved_at && *neu->approved_at ? neu->approved_at : NULL;
   params[25] = action;
   params[26] = srv_bytea_msg(ctx, &meta.base);
-  params[27] = old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL;
+  /* valid time: the decision's effective date (facts.c, migrations/030) */
+  params[27] = record_effective_date(neu, action, reason, srv_printf(ctx, "%.10s", ts));
+  params[28] = old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL;
   PGresult *r = db_exec(ctx->db, old ? update_sql : insert_sql, old ? N_PARAMS : N_PARAMS - 1, params);
   if (!r) return -1;
   int wrote = strcmp(PQcmdTuples(r), "1") == 0;
@@ -283,6 +286,7 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
   if (!wrote)
     return srv_fail(ctx, GRPC_STATUS_ABORTED, "record was changed by someone else; reload and retry");
   if (note_step(ctx, old, neu, action, reason) != 0) return -1;
+  if (record_facts_refresh(ctx, neu->id) != 0) return -1;
 
   json_t *d = json_pack("{s:I, s:o, s:I}", "version", (json_int_t)neu->version, "changes",
                         audit_changes(ch, kept), "n_changes", (json_int_t)kept);
@@ -301,8 +305,9 @@ int record_store_past_version(srv_ctx *ctx, const char *record_id, const char *u
                       unit_path, srv_bytea_msg(ctx, &meta->base), srv_bytea_msg(ctx, &data->base)};
   return db_cmd_later(ctx->db,
                       "INSERT INTO record_versions (record_id, version, action, changed_at, changed_by, unit_path, meta, "
-                      "data) VALUES ($1::bigint, $2::bigint, $3, coalesce($4::timestamptz, now()), $5, "
-                      "$6::public.ltree, $7::bytea, $8::bytea)",
+                      "data, effective_date) VALUES ($1::bigint, $2::bigint, $3, coalesce($4::timestamptz, now()), $5, "
+                      "$6::public.ltree, $7::bytea, $8::bytea, "
+                      "(coalesce($4::timestamptz, now()) AT TIME ZONE 'UTC')::date)",
                       8, p);
 }
 

@@ -26,6 +26,16 @@ int record_store_past_version(srv_ctx *ctx, const char *record_id, const char *u
 int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char *unit_path,
                               const Hoso__Records__V1__AttachmentMeta *meta, const ProtobufCBinaryData *content);
 
+/* The reporting facts' periods of record_id (facts.h, timeline.h) made again from all its
+ * versions, after record_store appended one: the periods that changed are closed (known_to)
+ * and their successors added. Reads and writes every unit's rows (the timeline spans the units
+ * the record was managed by), then sets the caller's scope back. Inside the transaction. 0/-1. */
+int record_facts_refresh(srv_ctx *ctx, const char *record_id);
+
+/* The first periods of new records (one version each, effective date eff[i]): one statement
+ * for the batch. 0 / -1. */
+int record_facts_insert_new(srv_ctx *ctx, rec_t *const *recs, const char *const *eff, size_t n);
+
 /* Whether actor is an author of what an approval of record_id would approve: 1 when actor
  * created the record, 2 when actor changed its content since its last approval (a version of
  * its own: not a submission, approval or rejection, nor a person's change request the actor
