@@ -161,7 +161,9 @@ void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
  * SPEC §3's table): a record made by CreateRecord awaits approval (NEW_RECORD, counted from
  * the recruitment date); an approved record changed and not yet verified awaits its unit's
  * approval (STATE_UPDATE from the decision's effective date, LEAVING from a leaving status's).
- * Records loaded in bulk (ImportRecords) are old dossiers, not new recruits: no step.
+ * A draft made from a transfer package awaits approval as a new record (NEW_RECORD, from the
+ * day it was taken in). Records loaded in bulk (ImportRecords) are old dossiers, not new
+ * recruits: no step.
  * *cont: the write continues the step open before it (kept with its dates). */
 static int open_step(const rec_t *old, const rec_t *neu, const char *action, const rec_reason *reason, int *cont,
                      const char **eff) {
@@ -174,6 +176,9 @@ static int open_step(const rec_t *old, const rec_t *neu, const char *action, con
       if (em && em->recruitment_date && strlen(em->recruitment_date) == 10) *eff = em->recruitment_date;
       return 1;
     }
+    /* A draft made from a transfer package (ImportRecordHistory) is this unit's new record too,
+     * counted from the day it was taken in: the person's recruitment lies years back, elsewhere. */
+    if (!old && strcmp(action, "IMPORT_PACKAGE") == 0) return 1;
     *cont = 1;
     return old && old->workflow_state != WORKFLOW(APPROVED) ? 1 : 0;
   }
@@ -312,9 +317,11 @@ int record_store_past_version(srv_ctx *ctx, const char *record_id, const char *u
 }
 
 int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char *unit_path,
-                              const Hoso__Records__V1__AttachmentMeta *meta, const ProtobufCBinaryData *content) {
-  const char *bytes = srv_bytea_text(ctx, content->data, content->len);
-  const char *p[8] = {record_id, unit_path, str(meta->file_name), val_scan_type(content->data, content->len),
+                                 const Hoso__Records__V1__AttachmentMeta *meta, const uint8_t *content, size_t len) {
+  /* The text form outside the arena: a package brings many scans, each freed once written. */
+  char *bytes = srv_bytea_text_malloc(content, len);
+  if (!bytes) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "attachment: out of memory; retry");
+  const char *p[8] = {record_id, unit_path, str(meta->file_name), val_scan_type(content, len),
                       str(meta->description), str(meta->uploaded_by),
                       meta->uploaded_at && *meta->uploaded_at ? meta->uploaded_at : NULL, bytes};
   /* Two statements: the contents' policy must see the attachment row, which a row inserted by
@@ -325,11 +332,17 @@ int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char
                         "length($8::bytea), encode(sha256($8::bytea), 'hex'), $5, $6, coalesce($7::timestamptz, now())) "
                         "RETURNING id::text",
                         8, p);
-  if (!r) return -1;
-  const char *q[2] = {srv_strdup(ctx, PQgetvalue(r, 0, 0)), bytes};
-  PQclear(r);
-  return db_cmd_later(ctx->db, "INSERT INTO attachment_contents (attachment_id, content) VALUES ($1::bigint, $2::bytea)",
-                      2, q);
+  int rc = -1;
+  if (r) {
+    const char *q[2] = {PQgetvalue(r, 0, 0), bytes};
+    PGresult *c = db_exec(ctx->db, "INSERT INTO attachment_contents (attachment_id, content) VALUES ($1::bigint, $2::bytea)",
+                          2, q);
+    rc = c ? 0 : -1;
+    PQclear(c);
+    PQclear(r);
+  }
+  free(bytes);
+  return rc;
 }
 
 int record_authored_by(srv_ctx *ctx, const char *record_id, const char *actor, long long *version) {

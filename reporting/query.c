@@ -10,14 +10,13 @@
 #include "svc_client.h"
 #include "scope.h"
 #include "val.h"
+#include "workdays.h"
 
 /* ------------------------------------------------------------ when ---------------------- */
 
-static rdate today(void) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  rdate d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+rdate rp_today(void) {
+  rdate d;
+  wd_ymd(wd_vietnam_day((int64_t)time(NULL)), &d.y, &d.m, &d.d);
   return d;
 }
 
@@ -27,7 +26,7 @@ static int check_day(srv_ctx *ctx, const char *field, const char *v, rdate *out)
   rdate first = {1945, 1, 1};
   if (rdate_cmp(*out, first) < 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s is before 1945; the records start in 1945", field, v);
-  if (rdate_cmp(*out, today()) > 0)
+  if (rdate_cmp(*out, rp_today()) > 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: %s is in the future; report on today or a past day",
                     field, v);
   return 0;
@@ -35,7 +34,7 @@ static int check_day(srv_ctx *ctx, const char *field, const char *v, rdate *out)
 
 int rp_when_check(srv_ctx *ctx, const Hoso__Reporting__V1__When *when, rp_when *out) {
   memset(out, 0, sizeof *out);
-  out->day = today();
+  out->day = rp_today();
   const char *as_of = when && when->as_of ? when->as_of : "";
   const char *known = when && when->known_on ? when->known_on : "";
   const char *snap = when && when->snapshot_id ? when->snapshot_id : "";
@@ -220,11 +219,11 @@ void rp_from_where(qb *q, const rp_when *w, const rp_unit *u, const rp_filters *
   } else {
     qb_add(q, " FROM records.report_facts f%s WHERE ", join ? join : "");
     if (w->known_on[0]) {
-      /* the end of that day (UTC), as GetRecord's as_of */
-      qb_add(q, "f.known_from <= (");
-      qb_param(q, w->known_on, "::date + 1)::timestamptz");
-      qb_add(q, " AND f.known_to > (");
-      qb_param(q, w->known_on, "::date + 1)::timestamptz");
+      /* the end of that day in Vietnam */
+      qb_add(q, "f.known_from <= ((");
+      qb_param(q, w->known_on, "::date + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')");
+      qb_add(q, " AND f.known_to > ((");
+      qb_param(q, w->known_on, "::date + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')");
     } else {
       qb_add(q, "f.known_to = 'infinity'");
     }

@@ -4,11 +4,13 @@
 #ifndef HOSO_REPORTING_H
 #define HOSO_REPORTING_H
 
+#include "identity.pb-c.h"
 #include "qb.h"
 #include "rdate.h"
 #include "records.pb-c.h"
 #include "reporting.pb-c.h"
 #include "srv.h"
+#include "transfers.pb-c.h"
 #include "unit_tree.h"
 
 typedef Hoso__Records__V1__SearchRecordsRequest rp_filters;
@@ -40,6 +42,9 @@ typedef struct {
   const char *id, *path, *name, *parent_name;
   int quota;
 } rp_unit;
+
+/* Today in Vietnam (UTC+7), the day reports are judged on. */
+rdate rp_today(void);
 
 /* Checks `when` (field names "when.as_of", ...): dates real, not before 1945, not after today.
  * 0 / -1 (INVALID_ARGUMENT). */
@@ -77,6 +82,21 @@ int rp_dim_is_unit(const rp_dim *d);
  * subtree), in tree order, from identity's GetUnitSubtree with the caller's token: ids, names,
  * paths, quotas in the arena. 0 / -1 (status set). */
 int rp_unit_children(srv_ctx *ctx, const rp_unit *u, int depth, rp_unit **out, size_t *n);
+
+/* --- asked of the other services as reporting itself (peers.c) ------------------------------- */
+
+/* Each for a unit the caller was found to read; 0 with *out in the arena, 1 when the service
+ * cannot answer (*note says which columns are missing and why, in the arena), -1 (status set).
+ * *note may also be set with 0 (a partial answer). */
+/* Transfers' open transfer steps of the subtree due on or before `horizon`, overdue first. */
+int rp_peer_deadlines(srv_ctx *ctx, const char *unit_id, const char *horizon, Hoso__Transfers__V1__Deadline ***out,
+                      size_t *n, const char **note);
+/* Transfer steps of the period on time and overdue, by the unit directly below unit_id. */
+int rp_peer_step_counts(srv_ctx *ctx, const char *unit_id, const char *from, const char *to,
+                        Hoso__Transfers__V1__CountStepsResponse **out, const char **note);
+/* Officers' accounts logged in during the period, by the unit directly below unit_id. */
+int rp_peer_account_use(srv_ctx *ctx, const char *unit_id, const char *from, const char *to,
+                        Hoso__Identity__V1__CountAccountUseResponse **out, const char **note);
 
 /* --- handlers ------------------------------------------------------------------------------- */
 #define RP_HANDLER(name) int name(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp)

@@ -1,12 +1,12 @@
 /* ListAlerts (004 Đ5.2h): salary steps and beyond-frame seniority falling due (TT 03/2021),
  * retirements (NĐ 135/2020, to the month), secondments ending, records not updated for a year,
- * declared changes and approvals waiting past their deadline — one list by unit subtree,
- * soonest first. Each is computed from today's facts by rules.c; nothing is stored. */
+ * declared changes and approvals waiting past their deadline, transfer steps due or overdue (the
+ * transfers service's ListDeadlines) — one list by unit subtree, soonest first. Each is computed
+ * from today's facts by rules.c or asked of transfers; nothing is stored. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "cfg.h"
 #include "reporting.h"
 #include "rules.h"
@@ -130,7 +130,7 @@ static int stale_alerts(srv_ctx *ctx, job *j) {
   qb q;
   qb_init(&q);
   qb_add(&q, "SELECT f.record_id::text, f.full_name, f.managing_unit_id::text, f.unit_path::text, "
-             "(max(v.changed_at) AT TIME ZONE 'UTC')::date::text");
+             "(max(v.changed_at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date::text");
   rp_from_where(&q, &j->w, &j->u, NULL, 1, " JOIN records.report_versions v ON v.record_id = f.record_id");
   qb_add(&q, " GROUP BY 1, 2, 3, 4 HAVING max(v.changed_at) < (");
   qb_param(&q, j->w.as_of, "::date");
@@ -138,7 +138,7 @@ static int stale_alerts(srv_ctx *ctx, job *j) {
   char days[16];
   snprintf(days, sizeof days, "%d", j->within);
   qb_param(&q, days, "::int");
-  qb_add(&q, " - 365)::timestamptz");
+  qb_add(&q, " - 365)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh'");
   if (q.oom) return qb_free(&q), srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
   PGresult *r = db_exec(ctx->db, q.sql, q.n, (const char *const *)q.params);
   qb_free(&q);
@@ -163,11 +163,11 @@ static int waiting_alerts(srv_ctx *ctx, job *j) {
   if (j->want[K_REQUEST]) {
     PGresult *r = db_q(ctx->db,
                        "SELECT c.id::text, c.record_id::text, f.full_name, f.managing_unit_id::text, f.unit_path::text, "
-                       "(c.due_at AT TIME ZONE 'UTC')::date::text FROM records.report_change_requests c "
+                       "(c.due_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date::text FROM records.report_change_requests c "
                        "JOIN records.report_facts f ON f.record_id = c.record_id AND f.known_to = 'infinity' "
                        "AND f.valid_from <= $2::date AND f.valid_to > $2::date "
                        "WHERE c.state = 1 AND c.unit_path OPERATOR(public.<@) $1::public.ltree "
-                       "AND c.due_at < ($2::date + $3::int + 1)::timestamptz ORDER BY c.due_at",
+                       "AND c.due_at < (($2::date + $3::int + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh') ORDER BY c.due_at",
                        3, j->u.path, j->w.as_of, days);
     if (!r) return -1;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -183,11 +183,11 @@ static int waiting_alerts(srv_ctx *ctx, job *j) {
   if (j->want[K_APPROVAL]) {
     PGresult *r = db_q(ctx->db,
                        "SELECT f.record_id::text, f.full_name, f.managing_unit_id::text, f.unit_path::text, "
-                       "((max(v.changed_at) AT TIME ZONE 'UTC')::date + $4::int)::text FROM records.report_facts f "
+                       "((max(v.changed_at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + $4::int)::text FROM records.report_facts f "
                        "JOIN records.report_versions v ON v.record_id = f.record_id AND v.action = 'SUBMIT' "
                        "WHERE f.known_to = 'infinity' AND f.valid_from <= $2::date AND f.valid_to > $2::date "
                        "AND f.workflow_state = 2 AND f.unit_path OPERATOR(public.<@) $1::public.ltree "
-                       "GROUP BY 1, 2, 3, 4 HAVING (max(v.changed_at) AT TIME ZONE 'UTC')::date + $4::int <= $2::date + $3::int",
+                       "GROUP BY 1, 2, 3, 4 HAVING (max(v.changed_at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + $4::int <= $2::date + $3::int",
                        4, j->u.path, j->w.as_of, days, deadline);
     if (!r) return -1;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -208,6 +208,39 @@ static int alerts_tx(srv_ctx *ctx, void *p) {
     return srv_failed(ctx) ? DB_TX_ROLLBACK : -1;
   if (j->want[K_STALE] && stale_alerts(ctx, j)) return srv_failed(ctx) ? DB_TX_ROLLBACK : -1;
   if ((j->want[K_REQUEST] || j->want[K_APPROVAL]) && waiting_alerts(ctx, j)) return srv_failed(ctx) ? DB_TX_ROLLBACK : -1;
+  return 0;
+}
+
+/* Transfer steps (transfers' ListDeadlines, asked as reporting for the caller's unit) due within
+ * the window or overdue. Before the read transaction: no transaction waits on another service. */
+static int transfer_alerts(srv_ctx *ctx, job *j, const char **note) {
+  static const char *const what[] = {
+      [5] = "Chuyển hồ sơ sang phòng, ban khác", [6] = "Gửi hồ sơ đến đơn vị mới", [7] = "Tiếp nhận hồ sơ",
+      [8] = "Chuyển tiếp hồ sơ đến đơn vị sử dụng", [9] = "Chuyển hồ sơ ra ngoài hệ thống",
+      [10] = "Trả lời văn bản đề nghị chuyển hồ sơ"};
+  char horizon[11];
+  Hoso__Transfers__V1__Deadline **d;
+  size_t n;
+  int rc = rp_peer_deadlines(ctx, j->u.id, rdate_fmt(j->horizon, horizon), &d, &n, note);
+  if (rc != 0) return rc < 0 ? -1 : 0;
+  for (size_t i = 0; i < n; i++) {
+    rdate due;
+    if (rdate_parse(d[i]->due_date, &due) != 0) continue;
+    int step = (int)d[i]->step;
+    char path[UNIT_TREE_PATH_MAX] = "";
+    if (unit_tree_path(ctx, "unit_id", d[i]->unit_id, path) != 0) { /* cached; a unit since dissolved: no path */
+      srv_fail_take(ctx, NULL);
+      path[0] = 0;
+    }
+    int left = d[i]->working_days_left;
+    const char *when = d[i]->overdue ? srv_printf(ctx, "quá hạn %d ngày làm việc", -left)
+                       : left == 0   ? "đến hạn hôm nay"
+                                     : srv_printf(ctx, "còn %d ngày làm việc", left);
+    add(ctx, j, K_TRANSFER, d[i]->record_id, d[i]->record_name, d[i]->unit_id, path, due,
+        srv_printf(ctx, "%s (hạn %02d/%02d/%04d): %s%s", step >= 5 && step <= 10 ? what[step] : "Bước chuyển hồ sơ",
+                   due.d, due.m, due.y, when, d[i]->estimated ? "; hạn tạm tính, lịch nghỉ năm sau chưa nhập" : ""),
+        d[i]->transfer_id);
+  }
   return 0;
 }
 
@@ -249,7 +282,9 @@ RP_HANDLER(rpc_list_alerts) {
   }
   j.today = j.w.day;
   j.horizon = rdate_add_days(j.today, j.within);
+  const char *transfer_note = NULL;
   if (rp_read_tx(ctx, alerts_tx, &j) != 0) return -1;
+  if (j.want[K_TRANSFER] && transfer_alerts(ctx, &j, &transfer_note) != 0) return -1;
   if (j.n) qsort(j.a, j.n, sizeof *j.a, by_due);
   Hoso__Reporting__V1__ListAlertsResponse *out = srv_new(ctx, &hoso__reporting__v1__list_alerts_response__descriptor);
   int limit = val_page_size(in->page_size);
@@ -259,10 +294,9 @@ RP_HANDLER(rpc_list_alerts) {
   out->alerts = j.a ? j.a + first : NULL;
   out->n_alerts = take;
   if (first + take < j.n) out->next_page_token = srv_page_token(ctx, sort_key(ctx, j.a[first + take - 1]));
-  if (j.want[K_TRANSFER]) {
+  if (transfer_note) {
     out->notes = srv_alloc(ctx, sizeof *out->notes);
-    out->notes[out->n_notes++] =
-        "ALERT_KIND_TRANSFER_OVERDUE: not computed yet — the transfers service's ListDeadlines is not on this release";
+    out->notes[out->n_notes++] = (char *)transfer_note;
   }
   *resp = &out->base;
   return 0;

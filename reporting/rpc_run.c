@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "log.h"
 #include "pred.h"
@@ -287,10 +286,7 @@ RP_HANDLER(rpc_run_report) {
   char *path = NULL;
   if (rp_unit_resolve(ctx, in->unit_id, &j.u) || units_of(ctx, &j)) goto out;
   char today[11];
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(today, sizeof today, "%Y-%m-%d", &tm);
+  rdate_fmt(rp_today(), today);
   tpl_vars v = {.unit_name = j.u.name, .parent_name = "", .as_of = j.w.as_of, .signer_name = signer,
                 .prepared_by = prepared, .place = "", .today = today};
   doc_form form;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "cfg.h"
 #include "idem.h"
 #include "log.h"
@@ -62,7 +61,8 @@ static int take(srv_ctx *ctx, const char *month, const char *known_on, int autom
            "INSERT INTO snapshot_facts (snapshot_id, " COLS ") SELECT $1::bigint, " COLS
            " FROM records.report_facts WHERE valid_from <= $2::date AND valid_to > $2::date AND "
            "CASE WHEN $3::date IS NULL THEN known_to = 'infinity' "
-           "ELSE known_from <= ($3::date + 1)::timestamptz AND known_to > ($3::date + 1)::timestamptz END",
+           "ELSE known_from <= (($3::date + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh') "
+           "AND known_to > (($3::date + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh') END",
            3, id, month, known_on);
   if (!r) return -1;
   const char *n = srv_strdup(ctx, PQcmdTuples(r));
@@ -99,11 +99,9 @@ static long monthly_round(srv_ctx *ctx, void *unused) {
   (void)unused;
   ctx->auth = &job_claims;
   ctx->request_id = "monthly-snapshot";
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
+  rdate now = rp_today();
   char cur[32];
-  snprintf(cur, sizeof cur, "%04d-%02d-01", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
+  snprintf(cur, sizeof cur, "%04d-%02d-01", now.y % 10000, now.m % 100);
   PGresult *r = db_q(ctx->db,
                      "SELECT to_char(m, 'YYYY-MM-DD') FROM generate_series("
                      "COALESCE((SELECT min(month) FROM snapshots), $1::date), $1::date, "
@@ -212,11 +210,9 @@ RP_HANDLER(rpc_create_snapshot) {
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "taking a snapshot needs the SYSTEM_ADMIN role");
   if (srv_check_request_id(ctx, in->request_id)) return -1;
   create_job j = {.request_id = in->request_id};
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
+  rdate now = rp_today();
   char cur[32];
-  snprintf(cur, sizeof cur, "%04d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
+  snprintf(cur, sizeof cur, "%04d-%02d", now.y % 10000, now.m % 100);
   const char *m = in->month && *in->month ? in->month : cur;
   char day[16];
   snprintf(day, sizeof day, "%.7s-01", m);

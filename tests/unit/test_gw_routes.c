@@ -152,8 +152,6 @@ static void test_registry_rules(void **state) {
       {"/hoso.transfers.v1.Transfers/ListTransfers", "GET", "/v1/transfers", ""},
       {"/hoso.transfers.v1.Transfers/GetTransferDocument", "GET", "/v1/transfers/{transfer_id}/documents/{document_id}", ""},
       {"/hoso.transfers.v1.Transfers/ListNotices", "GET", "/v1/transfers:notices", ""},
-      {"/hoso.transfers.v1.Transfers/ExportTransferPackage", "POST", "/v1/transfers/{transfer_id}:exportPackage", "*"},
-      {"/hoso.transfers.v1.Transfers/ImportTransferPackage", "POST", "/v1/transfers:importPackage", "*"},
       {"/hoso.transfers.v1.Transfers/ListDeadlines", "GET", "/v1/deadlines", ""},
       {"/hoso.transfers.v1.Transfers/GetPolicy", "GET", "/v1/policy", ""},
       {"/hoso.transfers.v1.Transfers/SetPolicy", "PUT", "/v1/policy", "*"},
