@@ -25,9 +25,25 @@ grpc_status_code th_call(cli_chan *ch, const char *method, const void *req,
   return th_call_from(ch, NULL, method, req, resp_desc, resp, token, st);
 }
 
+static grpc_status_code call(cli_chan *ch, const char *addr, const char *method, const void *req,
+                             const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
+                             int timeout_ms, cli_status *st);
+
 grpc_status_code th_call_from(cli_chan *ch, const char *addr, const char *method, const void *req,
                               const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
                               cli_status *st) {
+  return call(ch, addr, method, req, resp_desc, resp, token, 15000, st);
+}
+
+grpc_status_code th_call_ms(cli_chan *ch, const char *method, const void *req,
+                            const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
+                            int timeout_ms, cli_status *st) {
+  return call(ch, NULL, method, req, resp_desc, resp, token, timeout_ms, st);
+}
+
+static grpc_status_code call(cli_chan *ch, const char *addr, const char *method, const void *req,
+                             const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
+                             int timeout_ms, cli_status *st) {
   cli_status local;
   if (!st) st = &local;
   ProtobufCMessage *out = NULL;
@@ -39,7 +55,7 @@ grpc_status_code th_call_from(cli_chan *ch, const char *addr, const char *method
     md[n++] = (cli_md){"authorization", bearer};
   }
   if (addr) md[n++] = (cli_md){"x-forwarded-for", addr};
-  grpc_status_code c = cli_call(ch, method, req, resp_desc, &out, md, n, 15000, st);
+  grpc_status_code c = cli_call(ch, method, req, resp_desc, &out, md, n, timeout_ms, st);
   if (resp) *resp = out;
   else if (out) protobuf_c_message_free_unpacked(out, NULL);
   return c;
