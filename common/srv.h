@@ -93,6 +93,11 @@ typedef struct {
    * these callbacks (unit_tree.h): its schema gets the "unit_tree" migrations, and the
    * follower runs as its service client while it serves. NULL: it does not follow. */
   const struct unit_tree_follower *follow_units;
+  /* The service's own word on a caller whose token verified, before every handler (may be
+   * NULL): records takes the SELF role back from a token whose link to its person it never
+   * confirmed. It may narrow `claims` (the call's own copy, which ctx->auth points to): never
+   * widen them. 0 to go on, -1 with the status set (srv_fail). */
+  int (*check_caller)(srv_ctx *ctx, tok_claims *claims);
 } srv_config;
 
 /* Runs the service until SIGTERM/SIGINT: config from env (HOSO_PG_DSN, HOSO_WORKERS,

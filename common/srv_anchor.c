@@ -97,10 +97,11 @@ static long anchor_round(srv_ctx *ctx, void *arg) {
   if (rc != 0) {
     /* The service goes on serving; the gap shows in the verifier's "last checkpoint". */
     if (!A.failing)
-      log_error("audit checkpoint of %s not written: %s; retrying every minute", A.schema,
-                st.file_errno ? strerror(st.file_errno) : db_err_message(ctx->db));
+      log_error("audit checkpoint of %s not written: %s; retrying every %ld s", A.schema,
+                st.file_errno ? strerror(st.file_errno) : db_err_message(ctx->db), A.interval_s < 60 ? A.interval_s : 60);
     A.failing = 1;
-    return 60000;
+    /* every minute, or sooner when checkpoints are due sooner than that */
+    return (A.interval_s < 60 ? A.interval_s : 60) * 1000L;
   }
   if (A.failing && st.written) log_info("audit checkpoint of %s written again to %s", A.schema, A.file);
   if (st.written) A.failing = 0;

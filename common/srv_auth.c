@@ -109,6 +109,37 @@ const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const grpc_auth
   return srv_strdup(ctx, out);
 }
 
+void srv_pick_cert_names(srv_ctx *ctx, const grpc_auth_context *ac) {
+  struct srv_call_priv *p = ctx->priv;
+  if (!ac || !grpc_auth_context_peer_is_authenticated(ac)) return;
+  static const char *const props[] = {GRPC_X509_CN_PROPERTY_NAME, GRPC_X509_SAN_PROPERTY_NAME};
+  size_t n = 0;
+  for (size_t k = 0; k < 2; k++) {
+    grpc_auth_property_iterator it = grpc_auth_context_find_properties_by_name(ac, props[k]);
+    while (grpc_auth_property_iterator_next(&it)) n++;
+  }
+  p->cert_names = srv_alloc(ctx, (n + 1) * sizeof *p->cert_names);
+  for (size_t k = 0; k < 2; k++) {
+    grpc_auth_property_iterator it = grpc_auth_context_find_properties_by_name(ac, props[k]);
+    for (const grpc_auth_property *q; (q = grpc_auth_property_iterator_next(&it)) && p->n_cert_names < n;) {
+      if (!q->value) continue;
+      char *v = srv_alloc(ctx, q->value_length + 1);
+      memcpy(v, q->value, q->value_length);
+      p->cert_names[p->n_cert_names++] = v;
+    }
+  }
+}
+
+/* With HOSO_SERVICE_MTLS=require, a service account's token counts only over a connection whose
+ * verified client certificate names that client (its common name or a subject alternative
+ * name is the client id): a leaked token or secret is of no use without the client's key. */
+static int service_cert_ok(const srv_ctx *ctx, const tok_claims *c) {
+  const struct srv_call_priv *p = ctx->priv;
+  for (size_t i = 0; i < p->n_cert_names; i++)
+    if (strcmp(p->cert_names[i], c->username) == 0) return 1;
+  return 0;
+}
+
 int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
   const char *h = srv_metadata(ctx, "authorization");
   const char *jwt = NULL;
@@ -123,7 +154,7 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
     /* A public method works without a token; a good one is passed on, a bad one ignored. */
     if (jwt && tok_verify_cached(g_kr, jwt, (long long)time(NULL), c, why, sizeof why) == 0 &&
         (strcmp(c->typ, TOK_TYP_PWCHANGE) != 0 || (flags & SRV_PWCHANGE_OK)) &&
-        !(service_mtls && (c->roles & ROLE_SERVICE) && !ctx->peer_has_cert) && !srv_revoked(c))
+        !(service_mtls && (c->roles & ROLE_SERVICE) && !service_cert_ok(ctx, c)) && !srv_revoked(c))
       ctx->auth = c;
     return 0;
   }
@@ -141,6 +172,11 @@ int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls) {
   if (service_mtls && (c->roles & ROLE_SERVICE) && !ctx->peer_has_cert)
     return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED,
                     "service accounts must connect with mutual TLS");
+  if (service_mtls && (c->roles & ROLE_SERVICE) && !service_cert_ok(ctx, c))
+    return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED,
+                    "service account %s must connect with a client certificate that names it (common name "
+                    "or subject alternative name %s)",
+                    c->username, c->username);
   ctx->auth = c;
   return 0;
 }

@@ -67,6 +67,10 @@ struct srv_call_priv {
    * srv_all_units the code runs. */
   const char *scope;
   int all_units_depth;
+  /* The names a verified client certificate gives (common names and subject alternative
+   * names, in the arena): a service account's token must come with one naming its client. */
+  const char **cert_names;
+  size_t n_cert_names;
 };
 
 /* --- srv_ctx.c --- */
@@ -85,6 +89,9 @@ const char *srv_pick_request_id(srv_ctx *ctx);
  * NULL). */
 const char *srv_pick_client_addr(srv_ctx *ctx, const char *peer, const grpc_auth_context *ac,
                                  const char *trusted);
+/* The names of the verified client certificate of the call's connection (none without one),
+ * kept for srv_authenticate. */
+void srv_pick_cert_names(srv_ctx *ctx, const grpc_auth_context *ac);
 /* Token check before the handler; 0 to go on, -1 with the status set. */
 int srv_authenticate(srv_ctx *ctx, unsigned flags, int service_mtls);
 /* Keyring of the process; refresh goes through load (NULL: identity's GetPublicKeys). */

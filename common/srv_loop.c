@@ -225,6 +225,7 @@ run:
     goto out;
   }
   if (srv_authenticate(ctx, m->flags, R.service_mtls) != 0) goto out;
+  if (ctx->auth && R.cfg->check_caller && R.cfg->check_caller(ctx, &p->claims) != 0) goto out;
   srv_handler fn = m->fn ? m->fn : health_check;
   int rc = fn(ctx, req, &resp);
   if (srv_failed(ctx)) goto out; /* the recorded status wins over whatever was returned */
@@ -271,6 +272,8 @@ static void serve_call(worker *w, grpc_call *call, grpc_call_details *d, grpc_me
   p->m_in = NULL;
   p->in_msg = NULL;
   p->in_done = p->md_sent = 0;
+  p->cert_names = NULL;
+  p->n_cert_names = 0;
   srv_ctx ctx = {.db = w->db, .priv = p};
   srv_ctx *c = &ctx;
 
@@ -287,6 +290,7 @@ static void serve_call(worker *w, grpc_call *call, grpc_call_details *d, grpc_me
   gpr_free(peer);
   /* With TLS, an authenticated peer means a client certificate that verified against the CA. */
   ctx.peer_has_cert = ac && grpc_auth_context_peer_is_authenticated(ac);
+  srv_pick_cert_names(c, ac);
   grpc_auth_context_release(ac);
   ctx.request_id = srv_pick_request_id(c);
   log_set_request_id(ctx.request_id);

@@ -12,6 +12,7 @@
 #include "identity.pb-c.h"
 #include "log.h"
 #include "srv.h"
+#include "srv_int.h"
 
 #define SERVICE_LOGIN "/hoso.identity.v1.Identity/ServiceLogin"
 #define MAX_CHANNELS 16
@@ -194,6 +195,30 @@ static void forget(svc_client *c, const char *refused_bearer) {
     memset(&c->claims, 0, sizeof c->claims);
   }
   pthread_mutex_unlock(&c->lock);
+}
+
+grpc_status_code svc_call_as_caller(srv_ctx *ctx, const char *service, const char *method, const ProtobufCMessage *req,
+                                    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **out,
+                                    cli_status *st) {
+  *out = NULL;
+  cli_chan *ch = svc_channel(service);
+  if (!ch) {
+    st->code = GRPC_STATUS_UNAVAILABLE;
+    snprintf(st->message, sizeof st->message, "no channel to %s", service);
+    return GRPC_STATUS_UNAVAILABLE;
+  }
+  cli_md md[2];
+  size_t n = 0;
+  const char *authz = srv_metadata(ctx, "authorization");
+  if (authz) md[n++] = (cli_md){"authorization", authz};
+  if (ctx->request_id) md[n++] = (cli_md){"x-request-id", ctx->request_id};
+  long long left = srv_remaining_ms(ctx);
+  int timeout = left > 0 && left < SVC_CALL_TIMEOUT_MS ? (int)left : SVC_CALL_TIMEOUT_MS;
+  ProtobufCMessage *resp = NULL;
+  grpc_status_code code = cli_call(ch, method, req, out_desc, &resp, md, n, timeout, st);
+  if (code == GRPC_STATUS_OK && resp) *out = srv_msg_copy(ctx, resp);
+  if (resp) protobuf_c_message_free_unpacked(resp, NULL);
+  return code;
 }
 
 grpc_status_code svc_call(svc_client *c, const char *service, const char *method, const ProtobufCMessage *req,

@@ -1,12 +1,14 @@
 /* Calls from one service to another: the process's one channel to each service of the service
- * table, and calls made as the service itself through its service client (ServiceLogin, the
- * token cached and renewed before it expires, calls retried while the other side is down). */
+ * table, calls made as the service itself through its service client (ServiceLogin, the
+ * token cached and renewed before it expires, calls retried while the other side is down), and
+ * calls made as the caller of a handler, with the caller's own token. */
 #ifndef HOSO_SVC_CLIENT_H
 #define HOSO_SVC_CLIENT_H
 
 #include <grpc/grpc.h>
 #include <protobuf-c/protobuf-c.h>
 #include "cli.h"
+#include "srv.h"
 #include "tok.h"
 
 /* The process's channel to `service` (a name of common/services.tsv), opened on first use at
@@ -49,5 +51,14 @@ grpc_status_code svc_call(svc_client *c, const char *service, const char *method
  * when needed), for the cli_stream_* functions; NULL when no token or channel can be had (logged
  * by the login). No retries: a stream is not repeated blindly. */
 cli_stream *svc_stream_open(svc_client *c, const char *service, const char *method, int timeout_ms);
+/* One unary call to `service`'s `method` as the caller of the handler running in ctx: the
+ * caller's own bearer token and request id go with it, so the other service decides with the
+ * caller's rights, not with ours (identity asks records whether a record lies in the scope of
+ * the administrator linking it to an account; records asks identity where a unit is). One try,
+ * with SVC_CALL_TIMEOUT_MS or what is left of the caller's deadline if less. On OK *out is the
+ * response copied into the call's arena (nothing to free); st gets the other side's message. */
+grpc_status_code svc_call_as_caller(srv_ctx *ctx, const char *service, const char *method, const ProtobufCMessage *req,
+                                    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **out,
+                                    cli_status *st);
 
 #endif

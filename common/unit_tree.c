@@ -13,7 +13,6 @@
 
 #define CACHE_SLOTS 512
 #define CACHE_TTL_MS 30000
-#define CALL_TIMEOUT_MS 5000
 
 /* The cache only saves round trips: every caller's right on the unit is still decided by the
  * service's own scope check on the path that comes back, so a path fetched with one caller's
@@ -130,25 +129,12 @@ int unit_tree_path_as(srv_ctx *ctx, svc_client *as, const char *field, const cha
 
 grpc_status_code unit_tree_get(srv_ctx *ctx, const char *unit_id, Hoso__Identity__V1__Unit **unit, cli_status *st) {
   *unit = NULL;
-  cli_chan *ch = svc_channel("identity");
-  if (!ch) {
-    st->code = GRPC_STATUS_UNAVAILABLE;
-    snprintf(st->message, sizeof st->message, "no channel to identity");
-    return GRPC_STATUS_UNAVAILABLE;
-  }
   /* The caller's own token: identity decides what this caller may see of the unit. */
-  const char *authz = srv_metadata(ctx, "authorization");
-  cli_md md[1] = {{"authorization", authz ? authz : ""}};
   Hoso__Identity__V1__GetUnitRequest req = HOSO__IDENTITY__V1__GET_UNIT_REQUEST__INIT;
   req.unit_id = (char *)unit_id;
   ProtobufCMessage *out = NULL;
-  grpc_status_code c = cli_call(ch, "/hoso.identity.v1.Identity/GetUnit", &req.base,
-                                &hoso__identity__v1__get_unit_response__descriptor, &out, md, authz ? 1 : 0,
-                                CALL_TIMEOUT_MS, st);
-  if (c == GRPC_STATUS_OK) {
-    const Hoso__Identity__V1__Unit *u = ((Hoso__Identity__V1__GetUnitResponse *)out)->unit;
-    if (u) *unit = srv_msg_copy(ctx, &u->base);
-  }
-  if (out) protobuf_c_message_free_unpacked(out, NULL);
+  grpc_status_code c = svc_call_as_caller(ctx, "identity", "/hoso.identity.v1.Identity/GetUnit", &req.base,
+                                          &hoso__identity__v1__get_unit_response__descriptor, &out, st);
+  if (c == GRPC_STATUS_OK) *unit = ((Hoso__Identity__V1__GetUnitResponse *)out)->unit;
   return c;
 }

@@ -28,6 +28,12 @@ int keys_check_signer(db_conn *db);
 int keys_rotation_start(void);
 void keys_rotation_stop(void);
 
+/* Before the transaction that links account_id to the person of record_id (CreateAccount,
+ * UpdateAccountRoles): records' LinkPerson with the caller's token proves the record is managed
+ * inside the caller's units and remembers the link (person_link.c). 0, or -1 with the status
+ * set and person_record_id named. */
+int person_link(srv_ctx *ctx, const char *record_id, const char *account_id, const char *request_id);
+
 /* Start-up: root unit and the bootstrap administrator (bootstrap.c). */
 int identity_bootstrap(db_conn *db);
 

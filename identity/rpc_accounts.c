@@ -1,5 +1,6 @@
-/* Account RPCs: CreateAccount, GetAccount, ListAccounts, Disable/Enable/RevokeAccount,
- * UpdateAccountRoles and ResetPassword, each validate → authorize → one transaction → reply. */
+/* Account RPCs: CreateAccount (a person's link proved at records first), GetAccount,
+ * ListAccounts, Disable/Enable/RevokeAccount, each validate → authorize → one transaction →
+ * reply; and the helpers the account RPC files share (accounts.h). */
 #include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -7,22 +8,17 @@
 #include <string.h>
 #include "idem.h"
 #include "log.h"
+#include "accounts.h"
 #include "pw.h"
 #include "scope.h"
-#include "store_accounts.h"
 #include "store_sessions.h"
 #include "store_units.h"
-#include "throttle.h"
 #include "val.h"
-
-/* Account status values of proto AccountStatus and of the status column. */
-enum { ST_ACTIVE = 1, ST_DISABLED = 2, ST_REVOKED = 3 };
 
 #define MAX_NAME_CHARS 255
 #define MAX_REASON_CHARS 1000
 #define MAX_EMAIL_BYTES 254
 
-static const char *ACCOUNT_NOT_FOUND = "account_id: no such account";
 static const char *OUT_OF_SCOPE =
     "account_id: the account belongs to a unit outside yours; you manage accounts only in "
     "your own unit and the units below it";
@@ -59,7 +55,7 @@ static const char *role_names(srv_ctx *ctx, unsigned bits) {
 
 /* The role set a request asks for: not empty, every value known, no SERVICE (service
  * accounts are service clients, with a written approval: 004 Đ3.3). 0 with *bits, or -1. */
-static int check_roles(srv_ctx *ctx, const Hoso__Common__V1__Role *roles, size_t n,
+int account_check_roles(srv_ctx *ctx, const Hoso__Common__V1__Role *roles, size_t n,
                        unsigned *bits) {
   if (n == 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "roles: at least one role is required");
@@ -78,14 +74,14 @@ static int check_roles(srv_ctx *ctx, const Hoso__Common__V1__Role *roles, size_t
 
 /* ------------------------------------------------------------- rights ------------------- */
 
-static int need_manage_right(srv_ctx *ctx) {
+int account_need_manage(srv_ctx *ctx) {
   return srv_need_right(ctx, RIGHT_MANAGE_ACCOUNTS, 0, "managing accounts needs the UNIT_ADMIN or SYSTEM_ADMIN role");
 }
 
 static int is_system_admin(const srv_ctx *ctx) { return (ctx->auth->roles & ROLE_SYSTEM_ADMIN) != 0; }
 
 /* 003 Đ4.1: nobody hands out a right they do not have. A SYSTEM_ADMIN holds every right. */
-static int may_grant(srv_ctx *ctx, unsigned wanted) {
+int account_may_grant(srv_ctx *ctx, unsigned wanted) {
   unsigned extra = wanted & ~ctx->auth->roles;
   if (is_system_admin(ctx) || !extra) return 0;
   return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
@@ -104,13 +100,13 @@ static int may_manage_holder(srv_ctx *ctx, unsigned target_roles) {
                   role_names(ctx, extra));
 }
 
-static int is_self(const srv_ctx *ctx, const char *account_id) {
+int account_is_self(const srv_ctx *ctx, const char *account_id) {
   return strcmp(ctx->auth->sub, account_id) == 0;
 }
 
 /* ------------------------------------------------------------- transaction helpers ------ */
 
-static unsigned account_roles(const id_account *a) { return roles_from_enums(a->roles, a->n_roles); }
+unsigned account_roles(const id_account *a) { return roles_from_enums(a->roles, a->n_roles); }
 
 /* Loads the target across every scope (row-level security would make an account outside the
  * caller's units look missing), tells NOT_FOUND from PERMISSION_DENIED in C, and puts the
@@ -140,7 +136,7 @@ static int load_target(srv_ctx *ctx, const char *id, int lock, int allow_self, i
   id_account *a;
   SRV_TRY(account_anywhere(ctx, id, lock, &a));
   if (!a) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
-  if (!(allow_self && is_self(ctx, a->id)) &&
+  if (!(allow_self && account_is_self(ctx, a->id)) &&
       !scope_allows(ctx->auth, a->unit_path, RIGHT_MANAGE_ACCOUNTS))
     return SRV_FAIL(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s", OUT_OF_SCOPE);
   *out = a;
@@ -148,7 +144,7 @@ static int load_target(srv_ctx *ctx, const char *id, int lock, int allow_self, i
 }
 
 /* A changed account: the target of a management RPC after every rule about it held. */
-static int load_managed(srv_ctx *ctx, const char *id, id_account **out) {
+int account_load_managed(srv_ctx *ctx, const char *id, id_account **out) {
   int rc = load_target(ctx, id, 1, 0, out);
   if (rc != 0) return rc;
   if (may_manage_holder(ctx, account_roles(*out)) != 0) return DB_TX_ROLLBACK;
@@ -157,7 +153,7 @@ static int load_managed(srv_ctx *ctx, const char *id, id_account **out) {
 
 /* A failed write: a unique violation gets a message naming the field, anything else goes
  * back to srv_tx, which maps it (and retries serialization failures). */
-static int write_failed(srv_ctx *ctx) {
+int account_write_failed(srv_ctx *ctx) {
   if (db_err_kind(ctx->db) != DB_UNIQUE) return -1;
   const char *c = db_err_constraint(ctx->db);
   if (strcmp(c, "accounts_username_key") == 0) srv_fail_db(ctx, "username: already taken");
@@ -167,7 +163,7 @@ static int write_failed(srv_ctx *ctx) {
   return DB_TX_ROLLBACK;
 }
 
-static json_t *roles_json(unsigned bits) {
+json_t *account_roles_json(unsigned bits) {
   json_t *a = json_array();
   for (int v = 1; v <= 6; v++)
     if (bits & tok_role_bit(v)) json_array_append_new(a, json_string(tok_role_name(tok_role_bit(v))));
@@ -176,7 +172,7 @@ static json_t *roles_json(unsigned bits) {
 
 /* One audit row about an account, in the current transaction. Takes detail (may be NULL).
  * Never put a password or a hash in detail. */
-static int audit_account(srv_ctx *ctx, const char *action, const id_account *a, json_t *detail) {
+int account_audit(srv_ctx *ctx, const char *action, const id_account *a, json_t *detail) {
   audit_entry e = {.action = action, .target_type = "account", .target_id = a->id, .unit_path = a->unit_path};
   return srv_audit(ctx, &e, detail);
 }
@@ -187,6 +183,7 @@ typedef struct {
   const char *username, *full_name, *unit_id, *person_record_id, *email, *request_id;
   unsigned roles;
   char phc[PW_PHC_MAX];
+  char id[32]; /* taken before the transaction when a person is linked, else "" */
   id_account *out;
 } create_st;
 
@@ -244,7 +241,8 @@ static int create_tx(srv_ctx *ctx, void *p) {
   const char *unit_path = NULL;
   SRV_TRY(srv_all_units(ctx, create_checks, &(create_check_st){st, &unit_path}));
 
-  account_new n = {.username = st->username,
+  account_new n = {.id = *st->id ? st->id : NULL,
+                    .username = st->username,
                     .full_name = st->full_name,
                     .unit_id = st->unit_id,
                     .unit_path = unit_path,
@@ -254,15 +252,15 @@ static int create_tx(srv_ctx *ctx, void *p) {
                     .created_by = ctx->auth->sub,
                     .roles = st->roles,
                     .must_change_password = 1};
-  if (accounts_insert(ctx, &n, &st->out) < 0) return write_failed(ctx);
+  if (accounts_insert(ctx, &n, &st->out) < 0) return account_write_failed(ctx);
   if (idem_done(ctx, st->request_id, st->out->id) != 0) return -1;
 
   json_t *d = json_object();
   json_object_set_new(d, "username", json_string(st->username));
   json_object_set_new(d, "unit_id", json_string(st->unit_id));
-  json_object_set_new(d, "roles", roles_json(st->roles));
+  json_object_set_new(d, "roles", account_roles_json(st->roles));
   if (*st->person_record_id) json_object_set_new(d, "person_record_id", json_string(st->person_record_id));
-  return audit_account(ctx, "ACCOUNT_CREATE", st->out, d);
+  return account_audit(ctx, "ACCOUNT_CREATE", st->out, d);
 }
 
 int rpc_create_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -280,7 +278,7 @@ int rpc_create_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   if (srv_clean_text(ctx, "full_name", in->full_name, 1, MAX_NAME_CHARS, &st.full_name) != 0) return -1;
   if (srv_check_id(ctx, "unit_id", in->unit_id) != 0) return -1;
   st.unit_id = in->unit_id;
-  if (check_roles(ctx, in->roles, in->n_roles, &st.roles) != 0) return -1;
+  if (account_check_roles(ctx, in->roles, in->n_roles, &st.roles) != 0) return -1;
   st.person_record_id = in->person_record_id ? in->person_record_id : "";
   if (*st.person_record_id && srv_check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
   if ((st.roles & ROLE_SELF) && !*st.person_record_id)
@@ -293,7 +291,13 @@ int rpc_create_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   if (srv_check_request_id(ctx, in->request_id) != 0) return -1;
   st.request_id = in->request_id ? in->request_id : "";
 
-  if (need_manage_right(ctx) != 0 || may_grant(ctx, st.roles) != 0) return -1;
+  if (account_need_manage(ctx) != 0 || account_may_grant(ctx, st.roles) != 0) return -1;
+  /* The person's record must lie in the caller's units: records says so, under the id the
+   * account will have, before any lock is held here. */
+  if (*st.person_record_id) {
+    if (accounts_next_id(ctx, st.id, sizeof st.id) != 0) return srv_fail_db(ctx, "a new account id");
+    if (person_link(ctx, st.person_record_id, st.id, st.request_id) != 0) return -1;
+  }
 
   /* argon2id takes tens of milliseconds: never while a transaction holds locks. */
   if (pw_hash(in->initial_password, st.phc) != 0)
@@ -323,7 +327,7 @@ int rpc_get_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage 
   const Hoso__Identity__V1__GetAccountRequest *in = (const void *)req;
   if (srv_check_id(ctx, "account_id", in->account_id) != 0) return -1;
   /* Anyone may read their own account; reading others' is part of managing them. */
-  if (!is_self(ctx, in->account_id) && need_manage_right(ctx) != 0) return -1;
+  if (!account_is_self(ctx, in->account_id) && account_need_manage(ctx) != 0) return -1;
   get_st st = {in->account_id, NULL};
   if (srv_tx(ctx, DB_READ_COMMITTED, get_tx, &st) != 0) return -1;
   Hoso__Identity__V1__GetAccountResponse *o =
@@ -333,14 +337,9 @@ int rpc_get_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage 
   return 0;
 }
 
-typedef struct {
-  const char *prid, *exclude;
-  int taken;
-} person_st;
-
 /* Whether another live account belongs to the person, looked up with every unit visible. */
-static int person_taken(srv_ctx *ctx, void *p) {
-  person_st *ps = p;
+int account_person_taken(srv_ctx *ctx, void *p) {
+  account_person_st *ps = p;
   ps->taken = accounts_person_taken(ctx, ps->prid, ps->exclude);
   return ps->taken < 0 ? -1 : 0;
 }
@@ -402,7 +401,7 @@ int rpc_list_accounts(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                     "page_token: not a token from this list; start again without one");
   st.q.after = after;
-  if (need_manage_right(ctx) != 0) return -1;
+  if (account_need_manage(ctx) != 0) return -1;
 
   st.out = srv_new(ctx, &hoso__identity__v1__list_accounts_response__descriptor);
   if (srv_tx(ctx, DB_READ_COMMITTED, list_tx, &st) != 0) return -1;
@@ -425,7 +424,7 @@ static const char *status_word(int s) {
 static int status_tx(srv_ctx *ctx, void *p) {
   status_st *st = p;
   id_account *a;
-  int rc = load_managed(ctx, st->id, &a);
+  int rc = account_load_managed(ctx, st->id, &a);
   if (rc != 0) return rc;
   int from = (int)a->status;
   /* Revocation is permanent (the person changed jobs, 003 Đ5.3): a new job gets a new account. */
@@ -454,7 +453,7 @@ static int status_tx(srv_ctx *ctx, void *p) {
   json_object_set_new(d, "old_status", json_string(status_word(from)));
   json_object_set_new(d, "new_status", json_string(status_word(st->to)));
   json_object_set_new(d, "reason", json_string(st->reason));
-  return audit_account(ctx, action, st->out, d);
+  return account_audit(ctx, action, st->out, d);
 }
 
 static int change_status(srv_ctx *ctx, const char *id, const char *reason_in, int reason_required,
@@ -463,8 +462,8 @@ static int change_status(srv_ctx *ctx, const char *id, const char *reason_in, in
   if (srv_check_id(ctx, "account_id", id) != 0) return -1;
   if (srv_clean_text(ctx, "reason", reason_in, reason_required, MAX_REASON_CHARS, &st.reason) != 0)
     return -1;
-  if (need_manage_right(ctx) != 0) return -1;
-  if (is_self(ctx, id))
+  if (account_need_manage(ctx) != 0) return -1;
+  if (account_is_self(ctx, id))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "you cannot change your own account status (003 Đ4.1)");
   if (srv_tx(ctx, DB_READ_COMMITTED, status_tx, &st) != 0) return -1;
@@ -495,145 +494,6 @@ int rpc_revoke_account(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   Hoso__Identity__V1__RevokeAccountResponse *o =
       srv_new(ctx, &hoso__identity__v1__revoke_account_response__descriptor);
   if (change_status(ctx, in->account_id, in->reason, 1, ST_REVOKED, &o->account) != 0) return -1;
-  *resp = &o->base;
-  return 0;
-}
-
-/* ------------------------------------------------------------- UpdateAccountRoles ------- */
-
-typedef struct {
-  const char *id, *person_record_id, *reason;
-  unsigned roles;
-  long long expected_version;
-  id_account *out;
-} roles_st;
-
-static int roles_tx(srv_ctx *ctx, void *p) {
-  roles_st *st = p;
-  id_account *a;
-  int rc = load_managed(ctx, st->id, &a);
-  if (rc != 0) return rc;
-  if (st->expected_version && a->version != st->expected_version)
-    return SRV_FAIL(ctx, GRPC_STATUS_ABORTED,
-                   "account_id: the account was changed meanwhile (version %lld, you had %lld); "
-                   "reload it and retry",
-                   (long long)a->version, st->expected_version);
-  if ((int)a->status == ST_REVOKED)
-    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
-  /* An empty person_record_id keeps the account's link to its record. */
-  const char *prid = *st->person_record_id ? st->person_record_id : a->person_record_id;
-  if ((st->roles & ROLE_SELF) && !*prid)
-    return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                   "person_record_id: required with the SELF role (the record the person may read)");
-  unsigned old = account_roles(a);
-  int prid_changed = strcmp(prid, a->person_record_id) != 0;
-  if (old == st->roles && !prid_changed) {
-    st->out = a;
-    return 0;
-  }
-  if (prid_changed && *prid) {
-    person_st ps = {.prid = prid, .exclude = a->id};
-    SRV_TRY(srv_all_units(ctx, person_taken, &ps));
-    if (ps.taken)
-      return SRV_FAIL(ctx, GRPC_STATUS_ALREADY_EXISTS,
-                     "person_record_id: this person already has an account (one person, one account)");
-  }
-  int found = accounts_set_roles(ctx, a->id, st->roles, prid, &st->out);
-  if (found < 0) return write_failed(ctx);
-  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
-  /* Sessions carry the old roles: the person logs in again and gets tokens with the new set. */
-  if (sessions_revoke_account(ctx, a->id, "roles changed") < 0) return -1;
-
-  json_t *d = json_object();
-  json_object_set_new(d, "old_roles", roles_json(old));
-  json_object_set_new(d, "new_roles", roles_json(st->roles));
-  json_object_set_new(d, "reason", json_string(st->reason));
-  if (prid_changed) {
-    json_object_set_new(d, "old_person_record_id", json_string(a->person_record_id));
-    json_object_set_new(d, "new_person_record_id", json_string(prid));
-  }
-  return audit_account(ctx, "ACCOUNT_ROLES", st->out, d);
-}
-
-int rpc_update_account_roles(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
-  const Hoso__Identity__V1__UpdateAccountRolesRequest *in = (const void *)req;
-  roles_st st;
-  memset(&st, 0, sizeof st);
-  if (srv_check_id(ctx, "account_id", in->account_id) != 0) return -1;
-  st.id = in->account_id;
-  if (check_roles(ctx, in->roles, in->n_roles, &st.roles) != 0) return -1;
-  st.person_record_id = in->person_record_id ? in->person_record_id : "";
-  if (*st.person_record_id && srv_check_id(ctx, "person_record_id", st.person_record_id) != 0) return -1;
-  if (srv_clean_text(ctx, "reason", in->reason, 0, MAX_REASON_CHARS, &st.reason) != 0) return -1;
-  if (in->expected_version < 0)
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "expected_version: must not be negative");
-  st.expected_version = (long long)in->expected_version;
-
-  if (need_manage_right(ctx) != 0) return -1;
-  if (is_self(ctx, st.id))
-    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "you cannot change your own roles (003 Đ4.1)");
-  if (may_grant(ctx, st.roles) != 0) return -1;
-  if (srv_tx(ctx, DB_READ_COMMITTED, roles_tx, &st) != 0) return -1;
-  Hoso__Identity__V1__UpdateAccountRolesResponse *o =
-      srv_new(ctx, &hoso__identity__v1__update_account_roles_response__descriptor);
-  o->account = st.out;
-  *resp = &o->base;
-  return 0;
-}
-
-/* ------------------------------------------------------------- ResetPassword ------------ */
-
-typedef struct {
-  const char *id, *password;
-  char phc[PW_PHC_MAX];
-  id_account *out;
-} reset_st;
-
-static int reset_tx(srv_ctx *ctx, void *p) {
-  reset_st *st = p;
-  id_account *a;
-  int rc = load_managed(ctx, st->id, &a);
-  if (rc != 0) return rc;
-  if ((int)a->status == ST_REVOKED)
-    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "account is revoked; revocation is permanent");
-  /* The one rule that needs the account: the password must not contain its username. */
-  const char *why = pw_policy_check(st->password, a->username);
-  if (why) return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "new_password: %s", why);
-  int found = accounts_set_password(ctx, a->id, st->phc, &st->out);
-  if (found < 0) return -1;
-  if (!found) return SRV_FAIL(ctx, GRPC_STATUS_NOT_FOUND, "%s", ACCOUNT_NOT_FOUND);
-  /* The person asked for a reset because they are locked out or forgot: let them in again,
-   * and end whatever sessions someone else may hold with the old password. */
-  if (throttle_clear(ctx, a->username) != 0) return -1;
-  if (sessions_revoke_account(ctx, a->id, "password reset by an administrator") < 0) return -1;
-  json_t *d = json_object();
-  json_object_set_new(d, "must_change_password", json_true());
-  return audit_account(ctx, "PASSWORD_RESET", st->out, d);
-}
-
-int rpc_reset_password(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
-  const Hoso__Identity__V1__ResetPasswordRequest *in = (const void *)req;
-  reset_st st;
-  memset(&st, 0, sizeof st);
-  if (srv_check_id(ctx, "account_id", in->account_id) != 0) return -1;
-  st.id = in->account_id;
-  /* Every rule but "not the username" here; that one waits for the account (reset_tx). */
-  const char *why = pw_policy_check(in->new_password, NULL);
-  if (why) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "new_password: %s", why);
-  st.password = in->new_password;
-
-  /* Only an administrator resets a lost password (000 Đ17.4); a person who knows theirs uses
-   * ChangePassword, which asks for the old one. */
-  if (need_manage_right(ctx) != 0) return -1;
-  if (is_self(ctx, st.id))
-    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
-                    "you cannot reset your own password; use ChangePassword (000 Đ17.4)");
-  if (pw_hash(st.password, st.phc) != 0)
-    return srv_fail(ctx, GRPC_STATUS_INTERNAL, "could not hash the password");
-  if (srv_tx(ctx, DB_READ_COMMITTED, reset_tx, &st) != 0) return -1;
-  Hoso__Identity__V1__ResetPasswordResponse *o =
-      srv_new(ctx, &hoso__identity__v1__reset_password_response__descriptor);
-  o->account = st.out;
   *resp = &o->base;
   return 0;
 }

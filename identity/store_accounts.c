@@ -72,20 +72,29 @@ int accounts_person_taken(srv_ctx *ctx, const char *person_record_id, const char
                 2, person_record_id, exclude_id);
 }
 
+int accounts_next_id(srv_ctx *ctx, char *out, size_t n) {
+  PGresult *r = db_q(ctx->db, "SELECT nextval(pg_get_serial_sequence('accounts', 'id'))::text", 0);
+  if (!r) return -1;
+  snprintf(out, n, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return 0;
+}
+
 int accounts_insert(srv_ctx *ctx, const account_new *n, id_account **out) {
   char roles[16];
   snprintf(roles, sizeof roles, "%u", n->roles);
   const char *p[] = {n->username, n->full_name,    n->unit_id,    n->unit_path,
                      roles,       n->person_record_id ? n->person_record_id : "",
                      n->email ? n->email : "",     n->password_phc,
-                     n->must_change_password ? "true" : "false", n->created_by};
+                     n->must_change_password ? "true" : "false", n->created_by, n->id};
   return one_account(ctx,
                  db_exec(ctx->db,
-                         "INSERT INTO accounts AS a (username, full_name, unit_id, unit_path, roles, "
+                         "INSERT INTO accounts AS a (id, username, full_name, unit_id, unit_path, roles, "
                          "person_record_id, email, password_phc, must_change_password, created_by) "
-                         "VALUES ($1, $2, $3::bigint, $4::ltree, $5::int, $6, $7, $8, $9::boolean, $10) "
+                         "VALUES (coalesce($11::bigint, nextval(pg_get_serial_sequence('accounts', 'id'))), "
+                         "$1, $2, $3::bigint, $4::ltree, $5::int, $6, $7, $8, $9::boolean, $10) "
                          "RETURNING " ACCOUNT_COLS,
-                         10, p),
+                         11, p),
                  out);
 }
 

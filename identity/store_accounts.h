@@ -21,7 +21,12 @@ int accounts_username_taken(srv_ctx *ctx, const char *username);
  * account being changed, or NULL), 0 when not. Also with every unit visible. */
 int accounts_person_taken(srv_ctx *ctx, const char *person_record_id, const char *exclude_id);
 
+/* A new account id from the accounts' own sequence, taken before the account is inserted (its
+ * link to a person is proved at records under that id first). 0 / -1. */
+int accounts_next_id(srv_ctx *ctx, char *out, size_t n);
+
 typedef struct {
+  const char *id; /* from accounts_next_id; NULL: the next one */
   const char *username, *full_name, *unit_id, *unit_path, *person_record_id, *email;
   const char *password_phc, *created_by;
   unsigned roles;

@@ -1,6 +1,6 @@
 /* The bulk import's columns (import_parse.h): a CSV header cell ("work_history[2].from") bound
- * to a Record field, the Vietnamese words a spreadsheet holds for enums and booleans, and one
- * cell's value set into the record. Pure. */
+ * to a Record field, the list entries a row makes (import_slots), the Vietnamese words a
+ * spreadsheet holds for enums and booleans, and one cell's value set into the record. Pure. */
 #include "import_int.h"
 
 #include <ctype.h>
@@ -65,6 +65,8 @@ int import_column_parse(column *c, char *err, size_t errlen) {
     canon_len += (size_t)w;
     c->segs[c->nseg].f = f;
     c->segs[c->nseg].index = index;
+    c->segs[c->nseg].canon_end = (int)canon_len;
+    c->segs[c->nseg].slot = -1;
     c->nseg++;
     d = f->type == PROTOBUF_C_TYPE_MESSAGE ? f->descriptor : NULL;
     if (!more) break;
@@ -90,49 +92,105 @@ static ProtobufCMessage *sub_message(ProtobufCMessage *m, const ProtobufCFieldDe
   return *slot;
 }
 
-/* Element `index` of repeated message field f of m, created when absent; the array grows with
- * NULL holes, which import_compact() removes once the row is complete (so work_history[0] and [2]
- * without [1] give two entries, in index order). */
-static ProtobufCMessage *element(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, int index,
-                                 ProtobufCAllocator *a) {
-  size_t *n = (size_t *)((char *)m + f->quantifier_offset);
-  ProtobufCMessage ***arr = (ProtobufCMessage ***)((char *)m + f->offset);
-  if ((size_t)index >= *n) {
-    ProtobufCMessage **na = import_alloc(a, ((size_t)index + 1) * sizeof *na);
-    for (size_t i = 0; i <= (size_t)index; i++) na[i] = i < *n ? (*arr)[i] : NULL;
-    import_free(a, *arr);
-    *arr = na;
-    *n = (size_t)index + 1;
-  }
-  if (!(*arr)[index]) {
-    const ProtobufCMessageDescriptor *d = f->descriptor;
-    (*arr)[index] = import_alloc(a, d->sizeof_message);
-    d->message_init((*arr)[index]);
-  }
-  return (*arr)[index];
+/* ------------------------------------------------------------ list entries ------------ */
+
+static int find_or_add(char **keys, size_t *n, const char *key, size_t len) {
+  for (size_t i = 0; i < *n; i++)
+    if (strlen(keys[i]) == len && memcmp(keys[i], key, len) == 0) return (int)i;
+  if (!(keys[*n] = strndup(key, len))) return -1;
+  return (int)(*n)++;
 }
 
-/* Removes the NULL holes element() left in every repeated message field, at any depth. */
-void import_compact(ProtobufCMessage *m, ProtobufCAllocator *a) {
-  const ProtobufCMessageDescriptor *d = m->descriptor;
-  for (unsigned i = 0; i < d->n_fields; i++) {
-    const ProtobufCFieldDescriptor *f = &d->fields[i];
-    if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
-    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-      size_t *n = (size_t *)((char *)m + f->quantifier_offset);
-      ProtobufCMessage **arr = *(ProtobufCMessage ***)((char *)m + f->offset);
-      size_t k = 0;
-      for (size_t j = 0; j < *n; j++)
-        if (arr[j]) {
-          import_compact(arr[j], a);
-          arr[k++] = arr[j];
-        }
-      *n = k;
-    } else {
-      ProtobufCMessage *s = *(ProtobufCMessage **)((char *)m + f->offset);
-      if (s) import_compact(s, a);
+static const import_slots *sort_slots;
+static int by_list_then_index(const void *x, const void *y) {
+  int a = *(const int *)x, b = *(const int *)y;
+  int ga = sort_slots->group[a], gb = sort_slots->group[b];
+  if (ga != gb) return (ga > gb) - (ga < gb);
+  return (sort_slots->index[a] > sort_slots->index[b]) - (sort_slots->index[a] < sort_slots->index[b]);
+}
+
+int import_slots_make(column *cols, size_t ncols, import_slots *s) {
+  memset(s, 0, sizeof *s);
+  size_t max = ncols * MAX_DEPTH + 1;
+  char **keys = calloc(max, sizeof *keys), **gkeys = calloc(max, sizeof *gkeys);
+  s->group = calloc(max, sizeof *s->group);
+  s->index = calloc(max, sizeof *s->index);
+  s->group_field = calloc(max, sizeof *s->group_field);
+  int rc = -1;
+  if (!keys || !gkeys || !s->group || !s->index || !s->group_field) goto out;
+  for (size_t c = 0; c < ncols; c++)
+    for (int i = 0; i < cols[c].split; i++) {
+      seg_t *g = &cols[c].segs[i];
+      if (g->index < 0) continue;
+      /* The entry: the canonical path up to and with its index; its list: without the index. */
+      size_t before = s->n;
+      int slot = find_or_add(keys, &s->n, cols[c].canon, (size_t)g->canon_end);
+      if (slot < 0) goto out;
+      g->slot = slot;
+      if (s->n == before) continue;
+      const char *open = memrchr(cols[c].canon, '[', (size_t)g->canon_end);
+      int grp = find_or_add(gkeys, &s->ngroups, cols[c].canon, (size_t)(open - cols[c].canon));
+      if (grp < 0) goto out;
+      s->group[slot] = grp;
+      s->index[slot] = g->index;
+      s->group_field[grp] = g->f;
     }
+  s->order = malloc((s->n + 1) * sizeof *s->order);
+  s->elem = calloc(s->n + 1, sizeof *s->elem);
+  s->parent = calloc(s->ngroups + 1, sizeof *s->parent);
+  if (!s->order || !s->elem || !s->parent) goto out;
+  for (size_t i = 0; i < s->n; i++) s->order[i] = (int)i;
+  sort_slots = s; /* the header is read once per parse, before any row: no other sort runs */
+  qsort(s->order, s->n, sizeof *s->order, by_list_then_index);
+  rc = 0;
+out:
+  for (size_t i = 0; keys && i < s->n; i++) free(keys[i]);
+  for (size_t i = 0; gkeys && i < s->ngroups; i++) free(gkeys[i]);
+  free(keys);
+  free(gkeys);
+  return rc;
+}
+
+void import_slots_free(import_slots *s) {
+  free(s->group);
+  free(s->index);
+  free(s->group_field);
+  free(s->order);
+  free(s->elem);
+  free(s->parent);
+  memset(s, 0, sizeof *s);
+}
+
+/* The entry of `slot` in this row inside m (whose repeated field it belongs to), made when the
+ * row's first cell names it. */
+static ProtobufCMessage *entry(import_slots *s, int slot, ProtobufCMessage *m, ProtobufCAllocator *a) {
+  if (!s->elem[slot]) {
+    const ProtobufCMessageDescriptor *d = s->group_field[s->group[slot]]->descriptor;
+    s->elem[slot] = import_alloc(a, d->sizeof_message);
+    d->message_init(s->elem[slot]);
+    s->parent[s->group[slot]] = m;
   }
+  return s->elem[slot];
+}
+
+void import_slots_finish_row(import_slots *s, ProtobufCAllocator *a) {
+  for (size_t i = 0; i < s->n;) {
+    int g = s->group[s->order[i]];
+    size_t j = i, made = 0;
+    for (; j < s->n && s->group[s->order[j]] == g; j++) made += s->elem[s->order[j]] != NULL;
+    if (made && s->parent[g]) {
+      const ProtobufCFieldDescriptor *f = s->group_field[g];
+      ProtobufCMessage **arr = import_alloc(a, made * sizeof *arr);
+      size_t k = 0;
+      for (size_t q = i; q < j; q++)
+        if (s->elem[s->order[q]]) arr[k++] = s->elem[s->order[q]];
+      *(size_t *)((char *)s->parent[g] + f->quantifier_offset) = k;
+      *(ProtobufCMessage ***)((char *)s->parent[g] + f->offset) = arr;
+    }
+    i = j;
+  }
+  memset(s->elem, 0, s->n * sizeof *s->elem);
+  memset(s->parent, 0, s->ngroups * sizeof *s->parent);
 }
 
 /* ------------------------------------------------------------ friendly values ---------- */
@@ -209,12 +267,12 @@ static const char *bool_value(const char *v) {
 }
 
 /* Binds one non-empty cell to rec. 0, or -1 with err holding the rule broken. */
-int import_bind_cell(const column *col, rec_t *rec, const char *value, ProtobufCAllocator *a,
+int import_bind_cell(const column *col, rec_t *rec, const char *value, ProtobufCAllocator *a, import_slots *s,
                      char *err, size_t errlen) {
   ProtobufCMessage *m = &rec->base;
   for (int i = 0; i < col->split; i++) {
-    const seg_t *s = &col->segs[i];
-    m = s->index >= 0 ? element(m, s->f, s->index, a) : sub_message(m, s->f, a);
+    const seg_t *g = &col->segs[i];
+    m = g->index >= 0 ? entry(s, g->slot, m, a) : sub_message(m, g->f, a);
   }
   const ProtobufCFieldDescriptor *leaf = col->segs[col->nseg - 1].f;
   char buf[128];

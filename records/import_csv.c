@@ -210,10 +210,13 @@ void import_parse_csv(const char *p, size_t len, import_result *r) {
   csv_t h = c;
   column *cols = NULL;
   size_t ncols = 0;
+  import_slots slots;
+  memset(&slots, 0, sizeof slots);
   char err[ERR_LEN];
   if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) h.p += 3;
   /* The header's cells point into its own buffer, kept until the end. */
   if (csv_header(&h, r, &cols, &ncols) < 0) goto out;
+  if (import_slots_make(cols, ncols, &slots) != 0) abort();
   c.p = h.p;
   c.line = h.line;
   for (;;) {
@@ -233,8 +236,11 @@ void import_parse_csv(const char *p, size_t len, import_result *r) {
       continue;
     }
     rec_t *rec = import_new_record(r->a);
-    int bad = 0;
-    for (size_t i = 0; i < ncols; i++) {
+    int bad = 0, stop = 0;
+    for (size_t i = 0; i < ncols && !stop; i++) {
+      char where[320];
+      snprintf(where, sizeof where, "line %d, column %s", line, cols[i].name);
+      if ((stop = import_memory_exhausted(r, where))) break;
       char *raw = c.buf + c.cells[i].off;
       int bl = bad_utf8_line(raw, c.cells[i].len, c.cells[i].line);
       if (bl) {
@@ -244,18 +250,25 @@ void import_parse_csv(const char *p, size_t len, import_result *r) {
       }
       char *v = trim(raw);
       if (!*v) continue;
-      if (import_bind_cell(&cols[i], rec, v, r->a, err, sizeof err) < 0) {
+      if (import_bind_cell(&cols[i], rec, v, r->a, &slots, err, sizeof err) < 0) {
         import_error(r, line, cols[i].name, "%s", import_rule_of(err));
         bad = 1;
       }
     }
-    import_compact(&rec->base, r->a);
-    if (bad)
+    import_slots_finish_row(&slots, r->a);
+    if (bad || stop)
       protobuf_c_message_free_unpacked(&rec->base, r->a);
     else
       import_add_row(r, rec, line);
+    if (stop) break;
+  }
+  {
+    char where[64];
+    snprintf(where, sizeof where, "line %d", c.line);
+    import_memory_exhausted(r, where); /* the last row may have crossed the line */
   }
 out:
+  import_slots_free(&slots);
   free(cols);
   free(h.buf);
   free(h.cells);

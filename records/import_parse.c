@@ -1,6 +1,6 @@
-/* The import parsers of import_parse.h: the results they fill, the JSON reader (array, JSON
- * Lines, one object) and the dispatch by format; the CSV reader is import_csv.c (its columns
- * import_columns.c), the binary reader import_parse_pb.c. */
+/* The import parsers of import_parse.h: the results they fill, the memory they may take, and the
+ * dispatch by format; the CSV reader is import_csv.c (its columns import_columns.c), the JSON
+ * reader import_json.c, the binary reader import_parse_pb.c. */
 #include "import_int.h"
 
 #include <ctype.h>
@@ -19,6 +19,37 @@ typedef Hoso__Records__V1__ImportError imp_err;
 static void *malloc_alloc(void *d, size_t n) { (void)d; return malloc(n); }
 static void malloc_free(void *d, void *p) { (void)d; free(p); }
 static ProtobufCAllocator malloc_allocator = {malloc_alloc, malloc_free, NULL};
+
+/* Every allocation of a parse is counted. Past IMPORT_MAX_MEMORY the parse stops at the next
+ * cell or record (mem_over); past it by more than one cell or record could take, allocations
+ * fail, and protobuf-c and pbjson report them as errors, so no single record can take more. */
+#define MEMORY_HARD_LIMIT (IMPORT_MAX_MEMORY + ((size_t)8 << 20))
+
+static void *budget_alloc(void *d, size_t n) {
+  import_result *r = d;
+  if (n > MEMORY_HARD_LIMIT - r->mem_used) {
+    r->mem_over = 1;
+    return NULL;
+  }
+  r->mem_used += n;
+  if (r->mem_used > IMPORT_MAX_MEMORY) r->mem_over = 1;
+  return r->inner->alloc(r->inner->allocator_data, n);
+}
+
+static void budget_free(void *d, void *p) {
+  import_result *r = d;
+  r->inner->free(r->inner->allocator_data, p);
+}
+
+int import_memory_exhausted(import_result *r, const char *what) {
+  if (!r->mem_over) return 0;
+  if (!r->refused[0])
+    snprintf(r->refused, sizeof r->refused,
+             "content: %s: the records read up to here already take more than %zu MiB of memory; split the "
+             "file into smaller imports",
+             what, IMPORT_MAX_MEMORY >> 20);
+  return 1;
+}
 
 void *import_alloc(ProtobufCAllocator *a, size_t n) {
   void *p = a->alloc(a->allocator_data, n ? n : 1);
@@ -80,6 +111,12 @@ void import_add_row(import_result *r, rec_t *rec, int line) {
   r->n_rows++;
 }
 
+void import_forget(import_result *r) {
+  for (size_t i = 0; i < r->n_rows; i++) protobuf_c_message_free_unpacked(&r->rows[i].record->base, r->a);
+  for (size_t i = 0; i < r->n_errors; i++) protobuf_c_message_free_unpacked(&r->errors[i]->base, r->a);
+  r->n_rows = r->n_errors = r->errors_dropped = r->n_read = 0;
+}
+
 void import_result_free(import_result *r) {
   if (!r || !r->a) return;
   for (size_t i = 0; i < r->n_rows; i++)
@@ -115,125 +152,29 @@ const char *import_rule_of(const char *err) {
   return c + 2;
 }
 
-static void field_of(const char *err, char *out, size_t n) {
-  const char *rule = import_rule_of(err);
-  size_t len = rule == err ? 0 : (size_t)(rule - 2 - err);
-  if (len == 4 && memcmp(err, "body", 4) == 0) len = 0; /* pbjson's name for the whole value */
-  if (len >= n) len = n - 1;
-  memcpy(out, err, len);
-  out[len] = 0;
-}
-
-/* ------------------------------------------------------------ JSON --------------------- */
-
-/* One JSON value to a record, reported at `line`. */
-static void json_record(import_result *r, json_t *v, int line) {
-  char err[ERR_LEN], field[256];
-  r->n_read++;
-  if (!json_is_object(v)) {
-    import_error(r, line, "", "expected a JSON object (one record)");
-    return;
-  }
-  ProtobufCMessage *m = pbjson_from_json(RECORD_DESC, v, 0, r->a, err, sizeof err);
-  if (!m) {
-    field_of(err, field, sizeof field);
-    import_error(r, line, field, "%s", import_rule_of(err));
-    return;
-  }
-  import_add_row(r, (rec_t *)m, line);
-}
-
-static void json_syntax_error(import_result *r, const json_error_t *je, int line_base) {
-  import_error(r, line_base + (je->line > 0 ? je->line - 1 : 0), "",
-               "malformed JSON at column %d: %s", je->column, je->text);
-}
-
-/* Every non-blank line starts with '{': one record per line (JSON Lines). */
-static int looks_like_lines(const char *p, const char *end) {
-  while (p < end) {
-    while (p < end && isspace((unsigned char)*p)) p++;
-    if (p == end) break;
-    if (*p != '{') return 0;
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    p = nl ? nl + 1 : end;
-  }
-  return 1;
-}
-
-static void json_parse(const char *p, size_t len, import_result *r) {
-  const char *end = p + len;
-  if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
-  const char *q = p;
-  int line = 1;
-  while (q < end && isspace((unsigned char)*q)) line += *q++ == '\n';
-  json_error_t je;
-  if (q == end) {
-    import_error(r, 1, "", "the file holds no records");
-    return;
-  }
-  if (*q == '[') {
-    json_t *arr = json_loadb(p, (size_t)(end - p), JSON_REJECT_DUPLICATES, &je);
-    if (!arr) {
-      json_syntax_error(r, &je, 1);
-      return;
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v) {
-      if (import_row_cap_reached(r, (int)i + 1)) break;
-      json_record(r, v, (int)i + 1);
-    }
-    json_decref(arr);
-  } else if (looks_like_lines(q, end)) {
-    line = 1;
-    for (const char *s = p; s < end; line++) {
-      const char *nl = memchr(s, '\n', (size_t)(end - s));
-      const char *e = nl ? nl : end;
-      const char *t = s;
-      while (t < e && isspace((unsigned char)*t)) t++;
-      if (t < e) {
-        if (import_row_cap_reached(r, line)) break;
-        json_t *v = json_loadb(s, (size_t)(e - s), JSON_REJECT_DUPLICATES, &je);
-        if (!v) {
-          r->n_read++;
-          json_syntax_error(r, &je, line);
-        } else {
-          json_record(r, v, line);
-          json_decref(v);
-        }
-      }
-      s = nl ? nl + 1 : end;
-    }
-  } else {
-    /* One record written over several lines, as ExportRecord's JSON pretty-printed. */
-    json_t *v = json_loadb(p, (size_t)(end - p), JSON_REJECT_DUPLICATES, &je);
-    if (!v) {
-      json_syntax_error(r, &je, 1);
-      return;
-    }
-    json_record(r, v, line);
-    json_decref(v);
-  }
-  if (r->n_read == 0 && r->n_errors == 0) import_error(r, 1, "", "the file holds no records");
-}
-
 int import_parse(Hoso__Records__V1__ImportFormat format, const void *content, size_t len,
                  ProtobufCAllocator *a, import_result *out) {
   memset(out, 0, sizeof *out);
-  out->a = a ? a : &malloc_allocator;
+  out->inner = a ? a : &malloc_allocator;
+  out->budget = (ProtobufCAllocator){budget_alloc, budget_free, out};
+  out->a = &out->budget;
+  int rc = 0;
   switch (format) {
   case HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_CSV:
     import_parse_csv(content, len, out);
-    if (out->n_read == 0 && out->n_errors == 0)
+    if (out->n_read == 0 && out->n_errors == 0 && !out->refused[0])
       import_error(out, 2, "", "no records after the header row");
-    return 0;
+    break;
   case HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_JSON:
-    json_parse(content, len, out);
-    return 0;
+    import_parse_json(content, len, out);
+    break;
   case HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_PROTO:
     import_parse_proto(content, len, out);
-    return 0;
+    break;
   default:
-    return -1;
+    rc = -1;
   }
+  /* What comes later (validation's errors) is not the parse's: no budget, no failing alloc. */
+  out->a = out->inner;
+  return rc;
 }

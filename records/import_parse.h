@@ -16,6 +16,16 @@ enum { IMPORT_MAX_ROWS = 100000, IMPORT_MAX_ERRORS = 1000 };
 /* One binary record at most: a whole dossier packs to a few KB; a length prefix beyond this is
  * a corrupt file or not a dossier. */
 enum { IMPORT_MAX_RECORD_BYTES = 1 << 20 };
+/* Values in one JSON record (objects, arrays, members, elements): a dossier with 500 entries
+ * in a list holds a few thousand. A record is parsed alone, so the JSON library's memory is
+ * bounded by this, whatever the file holds. */
+enum { IMPORT_MAX_JSON_VALUES = 20000 };
+/* Memory one import's parsed records may take (everything allocated through the caller's
+ * allocator while parsing): a 4 MiB CSV of real dossiers, ten columns filled, takes about 60 MiB
+ * (a record is a few hundred bytes of structs before its text); a file built of empty list
+ * entries, a few bytes each on the wire and some 80 once read, would take 100-300 MiB. Past it
+ * the parse stops, and the whole import is refused (import_result.refused). */
+#define IMPORT_MAX_MEMORY ((size_t)96 << 20)
 
 /* One record read without error, and where it came from: the physical line where its CSV row
  * starts, its JSON array index + 1, its physical JSON Lines line, or its ordinal (from 1) in
@@ -33,8 +43,14 @@ typedef struct {
   Hoso__Records__V1__ImportError **errors; /* in file order; at most IMPORT_MAX_ERRORS */
   size_t n_errors;
   size_t errors_dropped;                   /* errors found beyond IMPORT_MAX_ERRORS */
+  size_t mem_used;                         /* bytes the parse allocated */
+  /* Not empty when the import as a whole is refused (it needs more than IMPORT_MAX_MEMORY):
+   * what to do, naming the line and column or field where the parse stopped. */
+  char refused[512];
   /* private */
-  ProtobufCAllocator *a;
+  ProtobufCAllocator *a;                   /* while parsing: budget, over the caller's allocator */
+  ProtobufCAllocator budget, *inner;
+  int mem_over;                            /* past IMPORT_MAX_MEMORY: stop */
   size_t cap_rows, cap_errors;
 } import_result;
 
@@ -59,12 +75,17 @@ void import_result_free(import_result *r);
 
 /* --- for the parsers of each format ------------------------------------------------------ */
 
+/* Past the memory of one import (import_result.refused says so, naming where: `what`, e.g.
+ * "line 12, column work_history[3].from"): 1, and the parser stops; else 0. */
+int import_memory_exhausted(import_result *r, const char *what);
 /* Keeps a record read without error, from `line`. */
 void import_add_row(import_result *r, Hoso__Records__V1__Record *rec, int line);
 /* 1 (after reporting it at `line`) when IMPORT_MAX_ROWS records were already read: stop. */
 int import_row_cap_reached(import_result *r, int line);
 /* IMPORT_FORMAT_CSV (import_csv.c): a header row of field paths, then one record per row. */
 void import_parse_csv(const char *p, size_t len, import_result *r);
+/* IMPORT_FORMAT_JSON (import_json.c): an array of records, JSON Lines, or one record. */
+void import_parse_json(const char *p, size_t len, import_result *r);
 /* IMPORT_FORMAT_PROTO (import_parse_pb.c): varint-length-prefixed Record messages. */
 void import_parse_proto(const uint8_t *p, size_t len, import_result *r);
 

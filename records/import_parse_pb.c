@@ -98,7 +98,9 @@ static int wire_check(const uint8_t *p, size_t n, const ProtobufCMessageDescript
 void import_parse_proto(const uint8_t *p, size_t len, import_result *r) {
   const uint8_t *end = p + len;
   for (int line = 1; p < end; line++) {
-    if (import_row_cap_reached(r, line)) return;
+    char where[64];
+    snprintf(where, sizeof where, "record %d", line);
+    if (import_row_cap_reached(r, line) || import_memory_exhausted(r, where)) return;
     r->n_read++;
     uint64_t n;
     size_t k = varint(p, (size_t)(end - p), 5, &n);
@@ -137,5 +139,7 @@ void import_parse_proto(const uint8_t *p, size_t len, import_result *r) {
       import_add_row(r, (Hoso__Records__V1__Record *)m, line);
     p += n;
   }
-  if (r->n_read == 0) import_error(r, 1, "", "the file holds no records");
+  char where[64];
+  snprintf(where, sizeof where, "record %zu", r->n_read);
+  if (!import_memory_exhausted(r, where) && r->n_read == 0) import_error(r, 1, "", "the file holds no records");
 }

@@ -17,6 +17,7 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(SetReadGrant, rpc_set_read_grant),
     SRV_RPC_FLAGS(ListRecordSteps, rpc_list_record_steps, SRV_QUIET),
     SRV_RPC(ImportRecordHistory, rpc_import_record_history),
+    SRV_RPC(LinkPerson, rpc_link_person),
     SRV_RPC(CreateChangeRequest, rpc_create_change_request),
     SRV_RPC(ListChangeRequests, rpc_list_change_requests),
     SRV_RPC(ApproveChangeRequest, rpc_approve_change_request),
@@ -31,6 +32,11 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(DownloadAttachment, rpc_download_attachment),
 };
 
+static int on_start(db_conn *db) {
+  (void)db;
+  return rec_duties_init();
+}
+
 int main(int argc, char **argv) {
   const srv_config cfg = {
       .service = "records",
@@ -40,6 +46,9 @@ int main(int argc, char **argv) {
       SRV_RPCS(rpcs),
       /* Records follow the unit tree (identity's MoveUnit, MergeUnits). */
       .follow_units = &rec_follow_units,
+      .on_start = on_start,
+      /* A SELF token reads its record only through a link LinkPerson made. */
+      .check_caller = rec_check_caller,
       /* records of an older release get their reporting facts (030) */
       .on_serving = rec_facts_backfill_start,
       .on_stopping = rec_facts_backfill_stop,

@@ -85,6 +85,17 @@ void rec_facts_backfill_stop(void);
 /* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
 int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);
 
+/* --- separation of duties (duties.c) ------------------------------------------------------ */
+
+/* Reads HOSO_SEPARATION_OF_DUTIES (on, the default, or off) and
+ * HOSO_SEPARATION_OF_DUTIES_EXEMPT_UNITS (unit ids) at start-up; -1 (logged) on a bad value. */
+int rec_duties_init(void);
+/* In an approval's transaction, before anything is written: the approver (ctx->auth) is not an
+ * author of what is approved (duties.c says who counts). 0 to go on (a SOD_OVERRIDE row written
+ * where the deployment lets it through), DB_TX_ROLLBACK with PERMISSION_DENIED, or -1. */
+int rec_duties_record(srv_ctx *ctx, const rec_t *r);
+int rec_duties_change_request(srv_ctx *ctx, const Hoso__Records__V1__ChangeRequest *cr, const rec_t *r);
+
 /* --- field-level diff (diff.c, pure) ------------------------------------------------------ */
 
 /* Every leaf that differs between a and b (same descriptor; either may be NULL = empty), as
@@ -121,6 +132,10 @@ SRV_HANDLER(rpc_set_read_grant);
 SRV_HANDLER(rpc_list_record_steps);
 /* rpc_import_history.c */
 SRV_HANDLER(rpc_import_record_history);
+/* rpc_person_links.c: LinkPerson, and the check before every call (srv_config.check_caller)
+ * that takes SELF back from a token whose link to its record LinkPerson never made */
+SRV_HANDLER(rpc_link_person);
+int rec_check_caller(srv_ctx *ctx, tok_claims *claims);
 /* rpc_change_requests.c */
 SRV_HANDLER(rpc_create_change_request);
 SRV_HANDLER(rpc_list_change_requests);

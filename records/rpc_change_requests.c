@@ -483,6 +483,7 @@ static int approve_tx(srv_ctx *ctx, void *p) {
   st->out = NULL;
   st->record = NULL;
   SRV_TRY(locate(ctx, st->id, 1, &row, &cur));
+  SRV_TRY(rec_duties_change_request(ctx, row.cr, cur));
   if (cur->workflow_state == SUBMITTED)
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
                     "change_request_id: record %s is awaiting approval; verify this change request once the "

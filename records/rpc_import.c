@@ -193,6 +193,8 @@ int rpc_import_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
 
   if (import_parse(in->format, in->content.data, in->content.len, srv_allocator(ctx), &st.res) != 0)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "format: not a format this service reads");
+  /* A file whose records would take more memory than one import may is refused whole. */
+  if (st.res.refused[0]) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", st.res.refused);
   st.parse_errors = st.res.n_errors;
   st.parse_dropped = st.res.errors_dropped;
   st.recs = srv_alloc(ctx, (st.res.n_rows ? st.res.n_rows : 1) * sizeof *st.recs);

@@ -69,6 +69,7 @@ static int wf_tx(srv_ctx *ctx, void *p) {
   st->out = NULL;
   SRV_TRY(record_fetch(ctx, st->id, st->kind == WF_SUBMIT ? RIGHT_UPDATE : RIGHT_APPROVE, 1, &old));
   SRV_TRY(rec_check_version(ctx, old, st->expected));
+  if (st->kind == WF_APPROVE) SRV_TRY(rec_duties_record(ctx, old));
   rec_t *r = srv_msg_copy(ctx, &old->base);
   r->managing_unit_path = old->managing_unit_path;
   SRV_TRY(transition(ctx, st->kind, r));

@@ -344,3 +344,18 @@ int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char
   free(bytes);
   return rc;
 }
+
+int record_authored_by(srv_ctx *ctx, const char *record_id, const char *actor, long long *version) {
+  PGresult *r = db_q(ctx->db,
+                     "SELECT (SELECT created_by = $2 FROM records WHERE id = $1), "
+                     "(SELECT max(v.version) FROM record_versions v WHERE v.record_id = $1 AND v.changed_by = $2 "
+                     "  AND v.action NOT IN ('SUBMIT', 'APPROVE', 'REJECT', 'CHANGE_REQUEST', 'MANAGING_UNIT') "
+                     "  AND v.version > coalesce("
+                     "    (SELECT max(a.version) FROM record_versions a WHERE a.record_id = $1 AND a.action = 'APPROVE'), 0))",
+                     2, record_id, actor);
+  if (!r) return -1;
+  int created = PQgetvalue(r, 0, 0)[0] == 't', changed = !PQgetisnull(r, 0, 1);
+  *version = changed ? strtoll(PQgetvalue(r, 0, 1), NULL, 10) : 0;
+  PQclear(r);
+  return created ? 1 : changed ? 2 : 0;
+}

@@ -37,4 +37,11 @@ int record_facts_refresh(srv_ctx *ctx, const char *record_id);
  * for the batch. 0 / -1. */
 int record_facts_insert_new(srv_ctx *ctx, rec_t *const *recs, const char *const *eff, size_t n);
 
+/* Whether actor is an author of what an approval of record_id would approve: 1 when actor
+ * created the record, 2 when actor changed its content since its last approval (a version of
+ * its own: not a submission, approval or rejection, nor a person's change request the actor
+ * verified, nor a transfer's move), with *version the newest such version; 0 when
+ * neither. In the approval's transaction. -1 on a database error. */
+int record_authored_by(srv_ctx *ctx, const char *record_id, const char *actor, long long *version);
+
 #endif

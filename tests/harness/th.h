@@ -28,6 +28,11 @@ int th_pg_start(th_pg *pg);
 /* Stop (fast) / start again on the same directory and socket. */
 int th_pg_stop(th_pg *pg);
 int th_pg_restart_server(th_pg *pg);
+/* SIGKILL the server (a crash) and wait until it is gone. 0 / -1. */
+int th_pg_kill(th_pg *pg);
+/* Starts a killed server again on its directory (crash recovery), retrying while its old
+ * shared memory is still held (up to 15 s). 0 / -1. */
+int th_pg_start_again(th_pg *pg);
 /* Stop and delete the cluster. */
 void th_pg_destroy(th_pg *pg);
 /* The path of a PostgreSQL program (pg_dump, psql...) of the server the harness runs. */
@@ -44,6 +49,11 @@ typedef struct {
  * and a free port) and waits (up to 30 s) until its health check answers SERVING. */
 int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                  const char *const *extra_env);
+/* th_svc_start on a port the caller reserved with th_port_hold (another service was told of the
+ * address before this one could start): *held_fd is closed right before the start (and set to
+ * -1; already -1: the port is simply free now). One attempt. */
+int th_svc_start_held(th_svc *s, int *held_fd, int port, const char *binary, const char *addr_env,
+                      const th_pg *pg, const char *const *extra_env);
 /* Starts a service that was stopped or killed again on the address it had (its callers keep
  * that address): a crash and a restart, as an orchestrator would restart it. 0 / -1. */
 int th_svc_restart(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
@@ -75,6 +85,9 @@ int th_svc_connections_to(const th_svc *s, const char *addr);
 
 /* A free TCP port on 127.0.0.1. */
 int th_free_port(void);
+/* A free TCP port on 127.0.0.1 kept bound by *fd (nobody else can take it) until th_svc_start_held
+ * or close; -1 on failure. */
+int th_port_hold(int *fd);
 
 /* The identity service with the bootstrap admin password TH_ADMIN_PASSWORD. */
 #define TH_ADMIN_PASSWORD "Quan-tri-vien-2026!"

@@ -95,11 +95,15 @@ static int pg_server_start(const char *data, const char *sock, int port) {
   snprintf(log, sizeof log, "%.240s/server.log", sock);
   snprintf(ctl_log, sizeof ctl_log, "%.240s/pg_ctl.log", sock);
   /* No TCP listener: the port only names the socket file. fsync off: test data is
-   * disposable and the suite runs several th__clusters at once. */
+   * disposable and the suite runs several th__clusters at once. Commits do not wait for their
+   * WAL either, unless a test that kills the server needs what was acknowledged to survive it
+   * (HOSO_TH_PG_SYNCHRONOUS_COMMIT=on, as production runs: fsync off loses nothing when only
+   * processes die, the operating system's cache holds the WAL). */
+  const char *sync = getenv("HOSO_TH_PG_SYNCHRONOUS_COMMIT");
   snprintf(opts, sizeof opts,
-           "-c listen_addresses='' -k '%s' -p %d -c fsync=off -c synchronous_commit=off "
+           "-c listen_addresses='' -k '%s' -p %d -c fsync=off -c synchronous_commit=%s "
            "-c full_page_writes=off",
-           sock, port);
+           sock, port, sync && !strcmp(sync, "on") ? "on" : "off");
   const char *argv[] = {pg_ctl, "-D", data, "-w", "-t", "60", "-l", log, "-o", opts, "start",
                         NULL};
   if (th__run(1, argv, ctl_log) != 0) {
@@ -440,6 +444,28 @@ int th_pg_restart_server(th_pg *pg) {
   if (r) r->postmaster = read_postmaster_pid(pg->dir);
   pthread_mutex_unlock(&th__reg_mu);
   return 0;
+}
+
+int th_pg_kill(th_pg *pg) {
+  pid_t pid = read_postmaster_pid(pg->dir);
+  if (pid <= 0 || kill(pid, SIGKILL) != 0) return -1;
+  /* gone, and its backends with it (they notice the postmaster's death and exit) */
+  for (int i = 0; i < 3000 && kill(pid, 0) == 0; i++) th__sleep_ms(10);
+  if (kill(pid, 0) == 0) return -1;
+  pthread_mutex_lock(&th__reg_mu);
+  reg_cluster *r = reg_find(pg->dir);
+  if (r) r->postmaster = 0;
+  pthread_mutex_unlock(&th__reg_mu);
+  return 0;
+}
+
+int th_pg_start_again(th_pg *pg) {
+  /* A killed server's backends may hold its shared memory a moment longer: start refuses then. */
+  for (int i = 0; i < 30; i++) {
+    if (th_pg_restart_server(pg) == 0) return 0;
+    th__sleep_ms(500);
+  }
+  return -1;
 }
 
 void th_pg_destroy(th_pg *pg) {

@@ -33,6 +33,14 @@ extern char **environ;
  * ------------------------------------------------------------------------------------ */
 
 int th_free_port(void) {
+  int fd = -1;
+  int port = th_port_hold(&fd);
+  if (fd >= 0) close(fd);
+  return port;
+}
+
+int th_port_hold(int *fd_out) {
+  *fd_out = -1;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   struct sockaddr_in a;
@@ -44,7 +52,10 @@ int th_free_port(void) {
   if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
       getsockname(fd, (struct sockaddr *)&a, &len) == 0)
     port = ntohs(a.sin_port);
-  close(fd);
+  if (port > 0)
+    *fd_out = fd; /* bound without SO_REUSEADDR: nobody else binds it while it is held */
+  else
+    close(fd);
   return port;
 }
 
@@ -390,6 +401,13 @@ static int svc_start(th_svc *s, const char *binary, const char *addr_env, const 
 int th_svc_start(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,
                  const char *const *extra_env) {
   return svc_start(s, binary, addr_env, pg, extra_env, grpc_ready, 0);
+}
+
+int th_svc_start_held(th_svc *s, int *held_fd, int port, const char *binary, const char *addr_env,
+                      const th_pg *pg, const char *const *extra_env) {
+  if (*held_fd >= 0) close(*held_fd); /* let go only now: the service binds it next */
+  *held_fd = -1;
+  return svc_start(s, binary, addr_env, pg, extra_env, grpc_ready, port);
 }
 
 int th_svc_restart(th_svc *s, const char *binary, const char *addr_env, const th_pg *pg,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "identity.pb-c.h"
 #include "records.pb-c.h"
@@ -16,7 +17,7 @@
 
 #define IDN "/hoso.identity.v1.Identity/"
 #define TEMP_PW "Mat-khau-tam-thoi-2026"
-#define FINAL_PW "Mat-khau-chinh-thuc-2026"
+#define FINAL_PW TH_WORLD_PASSWORD
 
 grpc_status_code th_call(cli_chan *ch, const char *method, const void *req,
                          const ProtobufCMessageDescriptor *resp_desc, void **resp,
@@ -24,9 +25,25 @@ grpc_status_code th_call(cli_chan *ch, const char *method, const void *req,
   return th_call_from(ch, NULL, method, req, resp_desc, resp, token, st);
 }
 
+static grpc_status_code call(cli_chan *ch, const char *addr, const char *method, const void *req,
+                             const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
+                             int timeout_ms, cli_status *st);
+
 grpc_status_code th_call_from(cli_chan *ch, const char *addr, const char *method, const void *req,
                               const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
                               cli_status *st) {
+  return call(ch, addr, method, req, resp_desc, resp, token, 15000, st);
+}
+
+grpc_status_code th_call_ms(cli_chan *ch, const char *method, const void *req,
+                            const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
+                            int timeout_ms, cli_status *st) {
+  return call(ch, NULL, method, req, resp_desc, resp, token, timeout_ms, st);
+}
+
+static grpc_status_code call(cli_chan *ch, const char *addr, const char *method, const void *req,
+                             const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
+                             int timeout_ms, cli_status *st) {
   cli_status local;
   if (!st) st = &local;
   ProtobufCMessage *out = NULL;
@@ -38,7 +55,7 @@ grpc_status_code th_call_from(cli_chan *ch, const char *addr, const char *method
     md[n++] = (cli_md){"authorization", bearer};
   }
   if (addr) md[n++] = (cli_md){"x-forwarded-for", addr};
-  grpc_status_code c = cli_call(ch, method, req, resp_desc, &out, md, n, 15000, st);
+  grpc_status_code c = cli_call(ch, method, req, resp_desc, &out, md, n, timeout_ms, st);
   if (resp) *resp = out;
   else if (out) protobuf_c_message_free_unpacked(out, NULL);
   return c;
@@ -97,14 +114,16 @@ int th_world_record(th_world *w, const char *token, const char *unit, const char
 }
 
 /* Creates the account, logs in with the temporary password, changes it, returns the token. */
-static char *make_account(th_world *w, const char *username, const char *unit_id, int role, const char *record_id) {
+char *th_world_account(th_world *w, const char *username, const char *unit_id, const int *role_list, size_t n_roles,
+                       const char *record_id) {
   Hoso__Identity__V1__CreateAccountRequest req = HOSO__IDENTITY__V1__CREATE_ACCOUNT_REQUEST__INIT;
-  Hoso__Common__V1__Role roles[1] = {(Hoso__Common__V1__Role)role};
+  Hoso__Common__V1__Role roles[8];
+  for (size_t i = 0; i < n_roles && i < 8; i++) roles[i] = (Hoso__Common__V1__Role)role_list[i];
   req.username = (char *)username;
   req.full_name = "Người Dùng Thử";
   req.unit_id = (char *)unit_id;
   req.roles = roles;
-  req.n_roles = 1;
+  req.n_roles = n_roles < 8 ? n_roles : 8;
   req.initial_password = TEMP_PW;
   req.person_record_id = (char *)(record_id ? record_id : "");
   cli_status st;
@@ -130,6 +149,10 @@ static char *make_account(th_world *w, const char *username, const char *unit_id
   char *tok = strdup(r->access_token);
   protobuf_c_message_free_unpacked(&r->base, NULL);
   return tok;
+}
+
+static char *make_account(th_world *w, const char *username, const char *unit_id, int role, const char *record_id) {
+  return th_world_account(w, username, unit_id, &role, 1, record_id);
 }
 
 char *th_world_account_token(th_world *w, const char *username, const char *unit_id, int role) {
@@ -251,13 +274,19 @@ static int service_start(th_world *w, const char *name, th_svc *s, const char *c
   size_t n = 0;
   env[n++] = id_addr;
   int records = strcmp(name, "records") == 0;
-  if (w->records.pid > 0 && !records) env[n++] = rec_addr;
+  if (w->records_port > 0 && !records) {
+    snprintf(rec_addr, sizeof rec_addr, "HOSO_RECORDS_ADDR=127.0.0.1:%d", w->records_port);
+    env[n++] = rec_addr;
+  }
   env[n++] = tr_id;
   env[n++] = rec_id;
   if (strcmp(name, "transfers") == 0) env[n++] = tr_secret;
   if (records) env[n++] = rec_secret;
   for (size_t i = 0; extra_env && extra_env[i] && n < 39; i++) env[n++] = extra_env[i];
   env[n] = NULL;
+  /* The world's records process listens where identity was told it does. */
+  if (!again && records && s == &w->records && w->records_port > 0)
+    return th_svc_start_held(s, &w->records_port_fd, w->records_port, bin, svc->addr_var, &w->pg, env);
   return again ? th_svc_restart(s, bin, svc->addr_var, &w->pg, env) : th_svc_start(s, bin, svc->addr_var, &w->pg, env);
 }
 
@@ -288,8 +317,13 @@ int th_world_reporting_start(th_world *w, th_svc *s, const char *const *extra_en
 int th_world_start(th_world *w, int start_records, const char *const *records_env) {
   memset(w, 0, sizeof *w);
   w->records_env = records_env;
+  w->records_port_fd = -1;
   if (th_pg_start(&w->pg) != 0) return -1;
-  if (th_svc_start(&w->identity, "hoso-identity", "HOSO_IDENTITY_ADDR", &w->pg, NULL) != 0) return -1;
+  if ((w->records_port = th_port_hold(&w->records_port_fd)) <= 0) return -1;
+  char rec_addr[64];
+  snprintf(rec_addr, sizeof rec_addr, "HOSO_RECORDS_ADDR=127.0.0.1:%d", w->records_port);
+  const char *id_env[] = {rec_addr, NULL};
+  if (th_svc_start(&w->identity, "hoso-identity", "HOSO_IDENTITY_ADDR", &w->pg, id_env) != 0) return -1;
   w->id_ch = cli_open_tls(w->identity.addr, NULL, NULL, NULL);
   if (!w->id_ch || build(w) != 0) return -1;
   if (!start_records) return 0;
@@ -302,6 +336,8 @@ int th_world_stop(th_world *w) {
   int rc = 0;
   if (w->rec_ch) cli_close(w->rec_ch);
   if (w->id_ch) cli_close(w->id_ch);
+  if (w->records_port_fd >= 0) close(w->records_port_fd);
+  w->records_port_fd = -1;
   if (w->records.pid > 0 && th_svc_stop(&w->records) != 0) rc = -1;
   if (w->identity.pid > 0 && th_svc_stop(&w->identity) != 0) rc = -1;
   th_pg_destroy(&w->pg);

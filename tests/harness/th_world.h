@@ -32,6 +32,9 @@ typedef struct {
   const char *const *records_env;   /* the extra environment th_world_start was given */
   char reporting_client_id[64];     /* reporting's service client (grant: root), made by the */
   char reporting_client_secret[128];/* first th_world_reporting_start */
+  /* records' port, chosen before identity starts: identity calls records (LinkPerson) and is
+   * told the address then; held (records_port_fd) until records first starts on it. */
+  int records_port, records_port_fd;
 } th_world;
 
 /* Starts everything. records_env: extra "K=V" for the records service (NULL-terminated, may be
@@ -64,10 +67,17 @@ int th_world_unit(th_world *w, const char *parent, const char *code, const char 
  * its id. 0 / -1 (reason printed). */
 int th_world_record(th_world *w, const char *token, const char *unit, const char *name, char id[32]);
 
+/* The password of the world's accounts after their first login. */
+#define TH_WORLD_PASSWORD "Mat-khau-chinh-thuc-2026"
+
 /* A SELF account in unit_id linked to record_id; returns its full access token (malloc'd). */
 char *th_world_self_token(th_world *w, const char *unit_id, const char *record_id);
 /* A new account with one role (hoso.common.v1.Role value) in unit_id; returns its token. */
 char *th_world_account_token(th_world *w, const char *username, const char *unit_id, int role);
+/* A new account with roles (hoso.common.v1.Role values) in unit_id, linked to record_id (NULL:
+ * none), made by the world's SYSTEM_ADMIN; its full access token (malloc'd), or NULL. */
+char *th_world_account(th_world *w, const char *username, const char *unit_id, const int *roles, size_t n_roles,
+                       const char *record_id);
 
 /* A unary call to identity or records with a bearer token (NULL: none). *resp (may be NULL
  * to discard) is freed by the caller with protobuf_c_message_free_unpacked. */
@@ -79,6 +89,11 @@ grpc_status_code th_call(cli_chan *ch, const char *method, const void *req,
 grpc_status_code th_call_from(cli_chan *ch, const char *addr, const char *method, const void *req,
                               const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
                               cli_status *st);
+/* th_call with its own deadline (ms) instead of 15 s: for the calls whose work grows with a
+ * loaded machine (a whole 4 MiB import under the sanitizers), which the test waits out. */
+grpc_status_code th_call_ms(cli_chan *ch, const char *method, const void *req,
+                            const ProtobufCMessageDescriptor *resp_desc, void **resp, const char *token,
+                            int timeout_ms, cli_status *st);
 
 /* The lines of a service log (th_svc.log) that tell of a fault inside the service (an
  * error-level line, a sanitizer report), each printed to stderr; returns how many. A test whose

@@ -644,32 +644,6 @@ static void test_request_id_is_idempotent(void **state) {
   free_msg(first);
 }
 
-/* One person, one account (003 Đ5.3): a second live account for the same record is refused;
- * after the first is revoked (the person changed jobs) the new one may be made. */
-static void test_one_person_one_account(void **state) {
-  (void)state;
-  cli_status st;
-  role_t self[1] = {R_SELF};
-  role_t reader[1] = {R_READER};
-  new_account a = {.username = "ca.nhan.mot", .unit_id = d1_id, .roles = self, .n_roles = 1,
-                   .person_record_id = "500123"};
-  Hoso__Identity__V1__Account *acc = NULL;
-  assert_status(create_account(admin_tok, &a, &acc, &st), GRPC_STATUS_OK, st, NULL);
-  assert_string_equal(acc->person_record_id, "500123");
-  char *id = strdup(acc->id);
-  free_msg(acc);
-  /* Another unit, another role: still the same person. */
-  new_account b = {.username = "ca.nhan.hai", .unit_id = d2_id, .roles = reader, .n_roles = 1,
-                   .person_record_id = "500123"};
-  assert_status(create_account(admin_tok, &b, NULL, &st), GRPC_STATUS_ALREADY_EXISTS, st, "person_record_id:");
-  /* A disabled account can be enabled again, so it still counts. */
-  assert_status(set_status(admin_tok, "DisableAccount", id, "tạm dừng", NULL, &st), GRPC_STATUS_OK, st, NULL);
-  assert_status(create_account(admin_tok, &b, NULL, &st), GRPC_STATUS_ALREADY_EXISTS, st, "person_record_id:");
-  assert_status(set_status(admin_tok, "RevokeAccount", id, "chuyển công tác", NULL, &st), GRPC_STATUS_OK, st, NULL);
-  assert_status(create_account(admin_tok, &b, NULL, &st), GRPC_STATUS_OK, st, NULL);
-  free(id);
-}
-
 /* ListAccounts pages by username with opaque tokens: every account once, in order; subtree
  * by default, one unit with direct_only, and a status filter. */
 static void test_list_accounts(void **state) {
@@ -1003,7 +977,6 @@ int main(void) {
       cmocka_unit_test(test_lifecycle),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_request_id_is_idempotent),
-      cmocka_unit_test(test_one_person_one_account),
       cmocka_unit_test(test_list_accounts),
       cmocka_unit_test(test_service_client),
       cmocka_unit_test(test_service_client_request_id),

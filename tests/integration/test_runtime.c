@@ -44,11 +44,12 @@ static double now_ms(void) {
 }
 
 /* A token from the test's own key, which the echo service trusts via HOSO_TEST_PUBKEY_PEM. */
-static char *mint(const char *priv, const char *typ, unsigned roles, int ttl) {
+/* A token named `username` (a service client's id for services). */
+static char *mint_named(const char *priv, const char *typ, unsigned roles, int ttl, const char *username) {
   tok_claims c;
   memset(&c, 0, sizeof c);
   snprintf(c.sub, sizeof c.sub, "%s", "acct-42");
-  snprintf(c.username, sizeof c.username, "%s", "tester");
+  snprintf(c.username, sizeof c.username, "%s", username);
   snprintf(c.unit_id, sizeof c.unit_id, "%s", "1");
   snprintf(c.unit_path, sizeof c.unit_path, "%s", "1");
   snprintf(c.scope, sizeof c.scope, "%s", "1");
@@ -61,6 +62,10 @@ static char *mint(const char *priv, const char *typ, unsigned roles, int ttl) {
   char *jwt = NULL;
   assert_int_equal(tok_sign(&k, &c, (long long)time(NULL), ttl, &jwt), 0);
   return jwt;
+}
+
+static char *mint(const char *priv, const char *typ, unsigned roles, int ttl) {
+  return mint_named(priv, typ, roles, ttl, "tester");
 }
 
 /* One Echo-service call; *out (may be NULL) gets the response on OK. */
@@ -629,12 +634,23 @@ static void test_tls(void **state) {
   free_resp(r);
   cli_close(gw);
 
-  /* HOSO_SERVICE_MTLS=require: a service account's token needs the client certificate. */
-  char *svc = mint(priv_pem, TOK_TYP_ACCESS, ROLE_SERVICE, 300);
+  /* HOSO_SERVICE_MTLS=require: a service account's token needs the client certificate, and one
+   * that names that client (client.pem's common name is records-service). */
+  char *svc = mint_named(priv_pem, TOK_TYP_ACCESS, ROLE_SERVICE, 300, "records-service");
   assert_int_equal(call(tls, "Whoami", "", 0, th_bearer(svc), 1, CALL_MS, NULL, &st), GRPC_STATUS_UNAUTHENTICATED);
   assert_string_equal(st.message, "service accounts must connect with mutual TLS");
   assert_int_equal(call(mtls, "Whoami", "", 0, th_bearer(svc), 1, CALL_MS, NULL, &st), GRPC_STATUS_OK);
+  /* the same token over another verified certificate (the gateway's) is somebody else's */
+  cli_chan *gw2 = cli_open_tls(s.addr, ca_pem, gw_cert, gw_key);
+  assert_int_equal(call(gw2, "Whoami", "", 0, th_bearer(svc), 1, CALL_MS, NULL, &st), GRPC_STATUS_UNAUTHENTICATED);
+  assert_non_null(strstr(st.message, "names it"));
+  cli_close(gw2);
   free(svc);
+  /* another client's token over records-service's certificate: refused too */
+  char *other = mint_named(priv_pem, TOK_TYP_ACCESS, ROLE_SERVICE, 300, "transfers-service");
+  assert_int_equal(call(mtls, "Whoami", "", 0, th_bearer(other), 1, CALL_MS, NULL, &st), GRPC_STATUS_UNAUTHENTICATED);
+  assert_non_null(strstr(st.message, "transfers-service"));
+  free(other);
   char *person = mint(priv_pem, TOK_TYP_ACCESS, ROLE_READER, 300);
   assert_int_equal(call(tls, "Whoami", "", 0, th_bearer(person), 1, CALL_MS, NULL, &st), GRPC_STATUS_OK);
   free(person);

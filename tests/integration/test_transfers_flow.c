@@ -414,6 +414,20 @@ static void test_follows_a_unit_merge(void **state) {
   assert_int_equal(x->n_steps, 1);
   assert_string_equal(x->steps[0]->unit_id, w.d1u_id); /* the open step is the successor's work */
   th_tr_free(x);
+  /* Records follows the merge by itself too, on its own poll (every 2 s), which may come after
+   * transfers' (seen: the send 0.25 s after the merge found the record still at the school and
+   * moved it, a second entry in its transfers history): the send waits for it, bounded. */
+  int moved = 0;
+  for (int i = 0; i < WAIT_MS / 100 && !moved; i++) {
+    Hoso__Records__V1__Record *cur = th_tr_record(&tr, rec);
+    moved = cur && !strcmp(cur->managing_unit_id, w.d1u_id);
+    if (cur) protobuf_c_message_free_unpacked(&cur->base, NULL);
+    if (!moved) {
+      struct timespec ts = {0, 100 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+  }
+  if (!moved) fail_msg("records did not follow the merge within %d ms", WAIT_MS);
   Hoso__Transfers__V1__Deadline *d = th_tr_wait_deadline(&tr, w.tok_d1u_updater, w.d1u_id, rec, SK(SEND), WAIT_MS);
   assert_non_null(d);
   assert_string_equal(d->transfer_id, id);

@@ -84,32 +84,67 @@ owns_listener() {
   return 1
 }
 
+# wait_listening LOGNAME PORT: 0 once $SPAWNED itself listens on 127.0.0.1:PORT; 1 when it
+# exited during start-up having lost the port to someone else; exits the script otherwise.
+wait_listening() {
+  local log="$1" port="$2" i
+  for ((i = 0; i < 600; i++)); do
+    if owns_listener "$SPAWNED" "$port"; then
+      STARTED_ADDR="127.0.0.1:$port"
+      return 0
+    fi
+    kill -0 "$SPAWNED" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$SPAWNED" 2>/dev/null && { echo "$NAME: $log did not listen within 60 s" >&2; exit 1; }
+  grep -qE 'cannot listen on|Address already in use' "$TMP/$log.log" ||
+    { echo "$NAME: $log exited during start-up" >&2; exit 1; }
+  return 1
+}
+
 # interop_start LOGNAME ADDR_VAR VAR=value... BINARY: interop_spawn on a free port given as
 # ADDR_VAR=127.0.0.1:PORT, ready once that process itself listens there (another test running
 # beside this one may have been handed the same free port: its service would answer a health
 # check just as well). A start that lost the port to someone else is made again on another.
 # Leaves the pid in SPAWNED and the address in STARTED_ADDR.
 interop_start() {
-  local log="$1" var="$2" attempt port i
+  local log="$1" var="$2" attempt port
   shift 2
   for attempt in 1 2 3; do
     port="$(free_port)"
     interop_spawn "$log" "$var=127.0.0.1:$port" "$@"
-    for ((i = 0; i < 600; i++)); do
-      if owns_listener "$SPAWNED" "$port"; then
-        STARTED_ADDR="127.0.0.1:$port"
-        return 0
-      fi
-      kill -0 "$SPAWNED" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -0 "$SPAWNED" 2>/dev/null && { echo "$NAME: $log did not listen within 60 s" >&2; exit 1; }
-    grep -qE 'cannot listen on|Address already in use' "$TMP/$log.log" ||
-      { echo "$NAME: $log exited during start-up" >&2; exit 1; }
+    wait_listening "$log" "$port" && return 0
     mv "$TMP/$log.log" "$TMP/$log.lost-port-$attempt.log"
   done
   echo "$NAME: $log lost its port three times" >&2
   exit 1
+}
+
+# interop_hold_port: a free port kept by a listener of ours (HELD_PORT; its pid HELD_PID) until
+# interop_start_held starts a service there: for a service whose address another one must be
+# given first (identity calls records, and starts before it).
+interop_hold_port() {
+  local f="$TMP/held-port-$RANDOM" i
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{require("fs").writeFileSync(process.argv[1],String(s.address().port))})' "$f" &
+  HELD_PID=$!
+  INTEROP_PIDS+=("$HELD_PID")
+  for ((i = 0; i < 300; i++)); do
+    [ -s "$f" ] && break
+    sleep 0.1
+  done
+  [ -s "$f" ] || { echo "$NAME: could not hold a port" >&2; exit 1; }
+  HELD_PORT="$(cat "$f")"
+}
+
+# interop_start_held LOGNAME ADDR_VAR VAR=value... BINARY: interop_start on the port
+# interop_hold_port kept (released just before), one attempt.
+interop_start_held() {
+  local log="$1" var="$2"
+  shift 2
+  kill "$HELD_PID" 2>/dev/null || true
+  wait "$HELD_PID" 2>/dev/null || true
+  interop_spawn "$log" "$var=127.0.0.1:$HELD_PORT" "$@"
+  wait_listening "$log" "$HELD_PORT" || { echo "$NAME: $log lost the port held for it" >&2; exit 1; }
 }
 
 # interop_stop PID NAME: SIGTERM, wait up to 20 s, fail unless it exits 0 (drained, and no

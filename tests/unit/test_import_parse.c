@@ -366,6 +366,230 @@ static void test_unknown_format(void **state) {
   assert_int_equal(import_parse(HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_UNSPECIFIED, "x", 1, NULL, &r), -1);
 }
 
+/* ---- memory bombs: what a file costs in memory follows what it holds ------------------- */
+
+#define PROTO HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_PROTO
+
+/* A bump allocator for the big files, as the service's call arena is one: a hundred megabytes in
+ * a few hundred blocks, not in a million mallocs (slow under the sanitizers), freed at once. */
+typedef struct block {
+  struct block *next;
+  size_t used, size;
+  _Alignas(16) unsigned char data[];
+} block;
+static void *bump_alloc(void *d, size_t n) {
+  block **head = d;
+  n = (n + 15) & ~(size_t)15;
+  if (!*head || (*head)->used + n > (*head)->size) {
+    size_t size = n > (1u << 20) ? n : 1u << 20;
+    block *b = malloc(sizeof *b + size);
+    if (!b) return NULL;
+    b->next = *head;
+    b->used = 0;
+    b->size = size;
+    *head = b;
+  }
+  void *p = (*head)->data + (*head)->used;
+  (*head)->used += n;
+  return p;
+}
+static void bump_free(void *d, void *p) {
+  (void)d;
+  (void)p;
+}
+static void bump_release(block **head) {
+  while (*head) {
+    block *b = *head;
+    *head = b->next;
+    free(b);
+  }
+}
+
+/* head, then n copies of row, exact size. */
+static char *repeat(const char *head, const char *row, size_t n, size_t *len) {
+  size_t hl = strlen(head), rl = strlen(row);
+  char *t = malloc(hl + n * rl + 1);
+  memcpy(t, head, hl);
+  for (size_t i = 0; i < n; i++) memcpy(t + hl + i * rl, row, rl);
+  *len = hl + n * rl;
+  t[*len] = 0;
+  return t;
+}
+
+static size_t entry_size(const char *list) {
+  const ProtobufCFieldDescriptor *f =
+      protobuf_c_message_descriptor_get_field_by_name(&hoso__records__v1__record__descriptor, list);
+  return ((const ProtobufCMessageDescriptor *)f->descriptor)->sizeof_message;
+}
+
+/* A list index costs nothing by itself: 10 000 two-byte rows naming work_history[499] take what
+ * the same rows naming work_history[0] take (the records process grew to 147 MB on such a file
+ * when an index made that many slots in every row), and an index past what validation allows
+ * (500 entries) is refused in the header, naming the column. */
+static void test_index_costs_nothing(void **state) {
+  (void)state;
+  size_t len;
+  import_result r0, r499, r999;
+  char *t0 = repeat("work_history[0].from\n", "x\n", 10000, &len);
+  parse_n(CSV, t0, len, &r0);
+  char *t499 = repeat("work_history[499].from\n", "x\n", 10000, &len);
+  parse_n(CSV, t499, len, &r499);
+  fprintf(stderr, "# 10 000 rows: work_history[0] %zu bytes, work_history[499] %zu bytes\n", r0.mem_used,
+          r499.mem_used);
+  assert_int_equal(r499.n_read, 10000);
+  assert_int_equal(r499.rows[9999].record->n_work_history, 1);
+  assert_int_equal(r499.mem_used, r0.mem_used);
+  char *t999 = repeat("work_history[999].from\n", "x\n", 10000, &len);
+  parse_n(CSV, t999, len, &r999);
+  expect_one_error(&r999, 1, "work_history[999].from", "from 0 to 499");
+  assert_int_equal(r999.n_read, 0);
+  import_result_free(&r0);
+  import_result_free(&r499);
+  import_result_free(&r999);
+  free(t0);
+  free(t499);
+  free(t999);
+}
+
+/* Ascending index columns: each row's list is built once, not copied at every index (1 000
+ * such columns on 40 rows took 309 MB); 1 000 is past the bound anyway, refused by column. */
+static void test_ascending_indexes_linear(void **state) {
+  (void)state;
+  char *head = malloc(500 * 32 + 2), *row = malloc(500 * 9 + 2);
+  size_t h = 0, w = 0;
+  for (int i = 0; i < 500; i++) {
+    h += (size_t)sprintf(head + h, "%swork_history[%d].from", i ? "," : "", i);
+    w += (size_t)sprintf(row + w, "%s2001-09", i ? "," : "");
+  }
+  sprintf(head + h, "\n");
+  sprintf(row + w, "\n");
+  size_t len;
+  char *t = repeat(head, row, 40, &len);
+  import_result r;
+  parse_n(CSV, t, len, &r);
+  expect_no_errors(&r);
+  assert_int_equal(r.rows[39].record->n_work_history, 500);
+  /* the entries, their pointers, their texts and the records: nothing grows with the square */
+  size_t need = 40 * (sizeof(Hoso__Records__V1__Record) + 500 * (entry_size("work_history") + 8 + 8));
+  fprintf(stderr, "# 40 rows x 500 ascending entries: %zu bytes (entries alone %zu)\n", r.mem_used, need);
+  assert_true(r.mem_used < need * 3 / 2);
+  import_result_free(&r);
+  free(t);
+  /* the 1 000 columns: the header names the first one too far */
+  char *big = malloc(1000 * 32 + 8);
+  h = 0;
+  for (int i = 0; i < 1000; i++) h += (size_t)sprintf(big + h, "%swork_history[%d].from", i ? "," : "", i);
+  sprintf(big + h, "\n");
+  parse(CSV, big, &r);
+  assert_true(r.n_errors >= 1);
+  assert_string_equal(r.errors[0]->field, "work_history[500].from");
+  import_result_free(&r);
+  free(big);
+  free(head);
+  free(row);
+}
+
+/* A JSON record of 30 000 empty entries: refused by its count of values before the JSON library
+ * reads it (read whole, every value of the file took a library object of its own). */
+static void test_json_values_per_record(void **state) {
+  (void)state;
+  size_t len;
+  char *t = repeat("[{\"fullName\":\"A\",\"family\":[{}", ",{}", 30000, &len);
+  t = realloc(t, len + 8);
+  strcpy(t + len, "]}]");
+  import_result r;
+  parse(JSON, t, &r);
+  expect_one_error(&r, 1, "", "more than 20000 values");
+  assert_true(r.mem_used < 64 * 1024);
+  import_result_free(&r);
+  free(t);
+}
+
+/* Files of the most a record may hold, record after record: the parse stops when they take
+ * IMPORT_MAX_MEMORY and the import is refused whole, naming where; it never takes much more. */
+static void check_refused(import_result *r, const char *where) {
+  fprintf(stderr, "# refused after %zu records, %zu bytes: %s\n", r->n_rows, r->mem_used, r->refused);
+  assert_true(strncmp(r->refused, where, strlen(where)) == 0);
+  assert_non_null(strstr(r->refused, "split the file"));
+  assert_true(r->mem_used <= IMPORT_MAX_MEMORY + ((size_t)8 << 20));
+}
+
+static void test_memory_of_one_import(void **state) {
+  (void)state;
+  size_t len;
+  import_result r;
+  block *arena = NULL;
+  ProtobufCAllocator bump = {bump_alloc, bump_free, &arena};
+  /* JSON: 9 000 empty family entries per record (under the values per record) */
+  char *one = repeat("{\"fullName\":\"A\",\"family\":[{}", ",{}", 8999, &len);
+  one = realloc(one, len + 4);
+  strcpy(one + len, "]}\n");
+  char *t = repeat("", one, (4u << 20) / (len + 2), &len);
+  assert_int_equal(import_parse(JSON, t, len, &bump, &r), 0);
+  check_refused(&r, "content: line ");
+  bump_release(&arena);
+  free(t);
+  free(one);
+  /* CSV: 500 family entries a row, one byte each */
+  char *head = malloc(500 * 32 + 2), *row = malloc(500 * 2 + 2);
+  size_t h = 0, w = 0;
+  for (int i = 0; i < 500; i++) {
+    h += (size_t)sprintf(head + h, "%sfamily[%d].full_name", i ? "," : "", i);
+    w += (size_t)sprintf(row + w, "%sx", i ? "," : "");
+  }
+  sprintf(head + h, "\n");
+  sprintf(row + w, "\n");
+  t = repeat(head, row, (4u << 20) / (w + 1), &len);
+  assert_int_equal(import_parse(CSV, t, len, &bump, &r), 0);
+  check_refused(&r, "content: line ");
+  assert_non_null(strstr(r.refused, "column family["));
+  bump_release(&arena);
+  free(t);
+  free(head);
+  free(row);
+  /* PROTO: records of 1 000 empty family entries (as many as the wire check lets through) */
+  const ProtobufCFieldDescriptor *fam =
+      protobuf_c_message_descriptor_get_field_by_name(&hoso__records__v1__record__descriptor, "family");
+  uint8_t rec[3 * 1000];
+  size_t rn = 0;
+  for (int i = 0; i < 1000; i++) {
+    for (uint32_t tag = fam->id << 3 | 2; tag; tag >>= 7) rec[rn++] = (uint8_t)((tag & 0x7f) | (tag > 0x7f ? 0x80 : 0));
+    rec[rn++] = 0;
+  }
+  size_t per = 2 + rn, count = (4u << 20) / per;
+  uint8_t *pb = malloc(count * per);
+  for (size_t i = 0; i < count; i++) {
+    pb[i * per] = (uint8_t)(0x80 | (rn & 0x7f));
+    pb[i * per + 1] = (uint8_t)(rn >> 7);
+    memcpy(pb + i * per + 2, rec, rn);
+  }
+  assert_int_equal(import_parse(PROTO, pb, count * per, &bump, &r), 0);
+  if (r.n_errors) dump_errors(&r);
+  check_refused(&r, "content: record ");
+  bump_release(&arena);
+  free(pb);
+}
+
+/* A real 4 MiB file fits: 58 000 rows of ten filled columns. */
+static void test_real_file_fits(void **state) {
+  (void)state;
+  size_t len;
+  char *t = repeat("full_name,birthDate,gender,personal.ethnicity_code,employment.category,salary.rank_code,"
+                   "salary.step,salary.coefficient,qualifications.degree_code,party.party_member\n",
+                   "Nguyễn Văn An,1980-05-02,Nam,01,CIVIL_SERVANT,01.003,3,2.67,DH,true\n", 58000, &len);
+  import_result r;
+  block *arena = NULL;
+  ProtobufCAllocator bump = {bump_alloc, bump_free, &arena};
+  assert_int_equal(import_parse(CSV, t, len, &bump, &r), 0);
+  expect_no_errors(&r);
+  fprintf(stderr, "# %zu bytes of CSV, %zu records: %zu bytes\n", len, r.n_rows, r.mem_used);
+  assert_true(len > (39u << 20) / 10 && len <= 4u << 20);
+  assert_int_equal(r.n_rows, 58000);
+  assert_true(r.mem_used < IMPORT_MAX_MEMORY * 3 / 4);
+  bump_release(&arena);
+  free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csv_basic_fields),
@@ -382,6 +606,11 @@ int main(void) {
       cmocka_unit_test(test_json_lines),
       cmocka_unit_test(test_json_one_object),
       cmocka_unit_test(test_unknown_format),
+      cmocka_unit_test(test_index_costs_nothing),
+      cmocka_unit_test(test_ascending_indexes_linear),
+      cmocka_unit_test(test_json_values_per_record),
+      cmocka_unit_test(test_memory_of_one_import),
+      cmocka_unit_test(test_real_file_fits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

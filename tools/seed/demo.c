@@ -1,6 +1,7 @@
-/* hoso-seed demo: a province-shaped tree of units, accounts of every role and one service
- * client of another government system, loaded through identity's RPCs as admin; the
- * passwords go to a file of mode 0600. */
+/* hoso-seed demo: a province-shaped tree of units, accounts of every role (the person with a
+ * SELF account gets her dossier in records first: a link is made only to a record that exists
+ * in the linker's units) and one service client of another government system, loaded through
+ * the services' RPCs as admin; the passwords go to a file of mode 0600. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "pw.h"
+#include "records.pb-c.h"
 #include "seed.h"
 
 enum {
@@ -73,6 +75,10 @@ enum {
   R_SELF = HOSO__COMMON__V1__ROLE__SELF,
 };
 
+/* The record_id of the demo person's account: her dossier, entered by demo_person_record. */
+static const char PERSON_RECORD[] = "(her dossier)";
+static char person_record_id[32];
+
 typedef struct {
   const char *username;
   const char *full_name;
@@ -99,7 +105,7 @@ static const demo_account accounts[] = {
      "head of UBND huyện Yên Thế; sees nothing of Lục Nam"},
     {"yenthe.pnv", "Đỗ Thị Lan", "BG.YT.PNV", {R_UPD}, NULL, NULL},
     {"yenthe.pgddt", "Dương Văn Khánh", "BG.YT.PGDDT", {R_READ}, NULL, NULL},
-    {"nguyenthimai.bd", "Nguyễn Thị Mai", "BG.LN.THCSBD", {R_SELF}, "100001",
+    {"nguyenthimai.bd", "Nguyễn Thị Mai", "BG.LN.THCSBD", {R_SELF}, PERSON_RECORD,
      "teacher; may read her own record only"},
 };
 #define N_ACCOUNTS (sizeof accounts / sizeof accounts[0])
@@ -218,6 +224,40 @@ static int find_account(const char *unit_id, const char *username, char *id, siz
 
 static char passwords[N_ACCOUNTS][64];
 
+/* The dossier of the demo's SELF account, entered in records as admin (a repeated run gets the
+ * same one back: the request id is fixed). 0 / -1. */
+static int demo_person_record(void) {
+  const unit_ref *u = unit_by_code("BG.LN.THCSBD");
+  const char *addr = cfg_service_addr("records");
+  cli_chan *rec = addr && u ? cli_open(addr) : NULL;
+  if (!rec) {
+    fprintf(stderr, "hoso-seed: no channel to records%s%s\n", addr ? " at " : "", addr ? addr : "");
+    return -1;
+  }
+  Hoso__Records__V1__Record r = HOSO__RECORDS__V1__RECORD__INIT;
+  Hoso__Records__V1__Employment e = HOSO__RECORDS__V1__EMPLOYMENT__INIT;
+  Hoso__Records__V1__CreateRecordRequest req = HOSO__RECORDS__V1__CREATE_RECORD_REQUEST__INIT;
+  r.managing_unit_id = (char *)u->id;
+  r.full_name = "Nguyễn Thị Mai";
+  r.birth_date = "1988-09-02";
+  r.gender = HOSO__RECORDS__V1__GENDER__GENDER_FEMALE;
+  e.category = HOSO__RECORDS__V1__CATEGORY__CATEGORY_PUBLIC_EMPLOYEE;
+  r.employment = &e;
+  req.record = &r;
+  req.request_id = "hoso-seed-demo-person-nguyenthimai";
+  cli_md md = {"authorization", bearer};
+  cli_status st;
+  Hoso__Records__V1__CreateRecordResponse *out = NULL;
+  grpc_status_code c = cli_call(rec, "/hoso.records.v1.Records/CreateRecord", &req.base,
+                                &hoso__records__v1__create_record_response__descriptor, (ProtobufCMessage **)&out,
+                                &md, 1, TIMEOUT_MS, &st);
+  if (c == GRPC_STATUS_OK) snprintf(person_record_id, sizeof person_record_id, "%s", out->record->id);
+  else fprintf(stderr, "hoso-seed: CreateRecord (the demo person's dossier): %s: %s\n", cli_status_name(c), st.message);
+  seed_free(out);
+  cli_close(rec);
+  return c == GRPC_STATUS_OK ? 0 : -1;
+}
+
 static int load_accounts(void) {
   for (size_t i = 0; i < N_ACCOUNTS; i++) {
     const demo_account *a = &accounts[i];
@@ -237,7 +277,7 @@ static int load_accounts(void) {
     req.roles = roles;
     req.n_roles = nr;
     req.initial_password = passwords[i];
-    if (a->record_id) req.person_record_id = (char *)a->record_id;
+    if (a->record_id) req.person_record_id = a->record_id == PERSON_RECORD ? person_record_id : (char *)a->record_id;
     Hoso__Identity__V1__CreateAccountResponse *resp = NULL;
     grpc_status_code c = seed_rpc("CreateAccount", &req,
                              &hoso__identity__v1__create_account_response__descriptor, &resp,
@@ -316,7 +356,8 @@ static int write_file(const char *path, const char *addr, const char *admin_pw,
     for (size_t k = 0; k < N_UNITS; k++)
       if (strcmp(units[k].code, a->unit) == 0) du = &units[k];
     if (a->record_id)
-      snprintf(note, sizeof note, "%s; person_record_id %s", a->note ? a->note : "", a->record_id);
+      snprintf(note, sizeof note, "%s; person_record_id %s", a->note ? a->note : "",
+               a->record_id == PERSON_RECORD ? person_record_id : a->record_id);
     else
       snprintf(note, sizeof note, "%s", a->note ? a->note : "");
     fprintf(f, "%s | %s | %s (%s) | %s | %s\n", a->username, roles, du ? du->name : a->unit,
@@ -351,7 +392,7 @@ int seed_demo(const char *addr, const char *out) {
   seed_free(g);
 
   char client_id[128] = "", secret[256] = "";
-  if (load_units(root.id) != 0 || load_accounts() != 0 ||
+  if (load_units(root.id) != 0 || demo_person_record() != 0 || load_accounts() != 0 ||
       load_service_client(client_id, sizeof client_id, secret, sizeof secret) != 0)
     return 1;
   if (write_file(out, addr, admin_pw, &root, client_id, secret) != 0) return 1;

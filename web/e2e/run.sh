@@ -29,12 +29,14 @@ NAME=web-e2e
 . "$INTEROP/lib.sh"
 interop_pg_start
 
-interop_start identity HOSO_IDENTITY_ADDR HOSO_PG_DSN="$PG_DSN" \
+# identity is told where records will listen: it asks records to confirm a person's link
+interop_hold_port
+interop_start identity HOSO_IDENTITY_ADDR HOSO_PG_DSN="$PG_DSN" HOSO_RECORDS_ADDR="127.0.0.1:$HELD_PORT" \
   HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD" HOSO_TRUSTED_PROXIES=127.0.0.1 \
   HOSO_ROOT_UNIT_NAME="Ủy ban nhân dân tỉnh Bắc Giang" HOSO_ROOT_UNIT_CODE=BG "$BUILD/hoso-identity"
 IDN_PID=$SPAWNED
 IDN_ADDR=$STARTED_ADDR
-interop_start records HOSO_RECORDS_ADDR HOSO_PG_DSN="$PG_DSN" HOSO_IDENTITY_ADDR="$IDN_ADDR" \
+interop_start_held records HOSO_RECORDS_ADDR HOSO_PG_DSN="$PG_DSN" HOSO_IDENTITY_ADDR="$IDN_ADDR" \
   HOSO_TRUSTED_PROXIES=127.0.0.1 "$BUILD/hoso-records"
 REC_PID=$SPAWNED
 REC_ADDR=$STARTED_ADDR
