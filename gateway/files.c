@@ -1,6 +1,7 @@
 /* The two routes browsers need for scanned documents, which gRPC streams and the unary faces
  * cannot carry: POST /v1/records/{id}/attachments streams the request body into records'
- * UploadAttachment as it arrives (1 MiB messages, the 20 MiB limit enforced while reading), and
+ * UploadAttachment as it arrives (1 MiB messages, the 20 MiB limit enforced while reading;
+ * ?change_request_id= for a person's papers of their own change request), and
  * GET /v1/attachments/{id}/content streams DownloadAttachment out with its type, length and a
  * safe file name (inline for the page's own preview, else as a download). */
 #include <stdio.h>
@@ -108,16 +109,17 @@ static cli_stream *open_as_client(gw_req *r, ProtobufCMessage *req, int state_ch
 
 int gw_upload(gw_req *r) {
   r->close = r->close ? r->close : 1; /* what the handler leaves unread is drained by lingering */
-  char record_id[ID_MAX + 1], name[1024], desc[4096], rid[128];
+  char record_id[ID_MAX + 1], name[1024], desc[4096], rid[128], crid[ID_MAX + 1];
   if (path_id(r, "/v1/records/", "/attachments", record_id, sizeof record_id) != 0)
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT, "record_id: malformed in the path");
   if (query_param(r->query, "file_name", name, sizeof name) != 1 || !name[0])
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT,
                                "file_name: must be given as a query parameter (the file's own name)");
   if (query_param(r->query, "description", desc, sizeof desc) < 0 ||
-      query_param(r->query, "request_id", rid, sizeof rid) < 0)
+      query_param(r->query, "request_id", rid, sizeof rid) < 0 ||
+      query_param(r->query, "change_request_id", crid, sizeof crid) < 0)
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT,
-                               "description, request_id: malformed percent-encoding");
+                               "description, request_id, change_request_id: malformed or too long");
   Hoso__Records__V1__UploadAttachmentRequest first = HOSO__RECORDS__V1__UPLOAD_ATTACHMENT_REQUEST__INIT;
   /* the body arrives at the client's pace: the deadline covers a slow upload of 20 MiB */
   cli_stream *s = open_as_client(r, &first.base, 1, gw_cfg.body_timeout_ms + gw_cfg.upstream_timeout_ms);
@@ -158,6 +160,7 @@ int gw_upload(gw_req *r) {
       q.file_name = name;
       q.description = desc;
       q.request_id = rid;
+      q.change_request_id = crid; /* a person's papers for their own change request */
     }
     q.chunk.data = buf;
     q.chunk.len = have;
