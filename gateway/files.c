@@ -1,9 +1,11 @@
-/* The two routes browsers need for scanned documents, which gRPC streams and the unary faces
+/* The routes browsers need for scanned documents, which gRPC streams and the unary faces
  * cannot carry: POST /v1/records/{id}/attachments streams the request body into records'
  * UploadAttachment as it arrives (1 MiB messages, the 20 MiB limit enforced while reading;
- * ?change_request_id= for a person's papers of their own change request), and
+ * ?change_request_id= for a person's papers of their own change request),
  * GET /v1/attachments/{id}/content streams DownloadAttachment out with its type, length and a
- * safe file name (inline for the page's own preview, else as a download). */
+ * safe file name (inline for the page's own preview, else as a download), and
+ * GET /v1/transfers/{id}/documents/{id}/content gives a transfer's scan (GetTransferDocument)
+ * as the file itself, the same way, where the JSON face would give it as base64. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +15,13 @@
 #include "log.h"
 #include "pbjson.h"
 #include "records.pb-c.h"
+#include "transfers.pb-c.h"
 
 #define UPLOAD_PATH "/hoso.records.v1.Records/UploadAttachment"
 #define DOWNLOAD_PATH "/hoso.records.v1.Records/DownloadAttachment"
+#define DOCUMENT_PATH "/hoso.transfers.v1.Transfers/GetTransferDocument"
+#define DOC_PRE "/v1/transfers/"
+#define DOC_MID "/documents/"
 #define CHUNK (1u << 20)       /* the records service's largest message chunk */
 #define UPLOAD_MAX (20u << 20) /* and its limit per attachment */
 #define ID_MAX 128
@@ -31,9 +37,23 @@ static int match_id(const char *path, const char *pre, const char *post, const c
   return *n > 0 && *n <= ID_MAX && !memchr(*id, '/', *n);
 }
 
+/* "/v1/transfers/{tid}/documents/{did}/content": the two ids' spans, else 0. */
+static int match_doc(const char *path, const char **tid, size_t *tn, const char **did, size_t *dn) {
+  static const char post[] = "/content";
+  size_t pl = strlen(DOC_PRE), ml = strlen(DOC_MID), ql = strlen(post), len = strlen(path);
+  if (len <= pl + ml + ql || strncmp(path, DOC_PRE, pl) != 0 || strcmp(path + len - ql, post) != 0) return 0;
+  const char *end = path + len - ql, *mid = strstr(path + pl, DOC_MID);
+  if (!mid || mid + ml > end) return 0;
+  *tid = path + pl;
+  *tn = (size_t)(mid - *tid);
+  *did = mid + ml;
+  *dn = (size_t)(end - *did);
+  return *tn > 0 && *tn <= ID_MAX && !memchr(*tid, '/', *tn) && *dn > 0 && *dn <= ID_MAX && !memchr(*did, '/', *dn);
+}
+
 int gw_files_resolve(const char *verb, size_t verb_len, const char *path, gw_route *rt) {
-  const char *id;
-  size_t n;
+  const char *id, *id2;
+  size_t n, n2;
   int post = verb_len == 4 && !memcmp(verb, "POST", 4);
   int get = (verb_len == 3 && !memcmp(verb, "GET", 3)) || (verb_len == 4 && !memcmp(verb, "HEAD", 4));
   if (match_id(path, "/v1/records/", "/attachments", &id, &n)) {
@@ -47,6 +67,13 @@ int gw_files_resolve(const char *verb, size_t verb_len, const char *path, gw_rou
     rt->kind = get ? GW_R_DOWNLOAD : GW_R_REST_VERB;
     rt->method = gw_find_method(DOWNLOAD_PATH);
     rt->label = "/v1/attachments/{attachment_id}/content";
+    rt->allow = "GET, HEAD";
+    return rt->method != NULL;
+  }
+  if (match_doc(path, &id, &n, &id2, &n2)) {
+    rt->kind = get ? GW_R_DOCUMENT : GW_R_REST_VERB;
+    rt->method = gw_find_method(DOCUMENT_PATH);
+    rt->label = "/v1/transfers/{transfer_id}/documents/{document_id}/content";
     rt->allow = "GET, HEAD";
     return rt->method != NULL;
   }
@@ -286,4 +313,39 @@ int gw_download(gw_req *r) {
     return -1;
   }
   return 0;
+}
+
+int gw_document(gw_req *r) {
+  unsigned head = !strcmp(r->verb, "HEAD") ? GW_HEAD : 0;
+  char tid[ID_MAX + 1], did[ID_MAX + 1], inl[8];
+  const char *t, *d;
+  size_t tn, dn;
+  if (!match_doc(r->path, &t, &tn, &d, &dn) || http_pct_decode(t, tn, tid, sizeof tid, 0) <= 0 ||
+      http_pct_decode(d, dn, did, sizeof did, 0) <= 0)
+    return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT, "transfer_id, document_id: malformed in the path");
+  int inline_view = query_param(r->query, "inline", inl, sizeof inl) == 1 && strcmp(inl, "0") != 0;
+  Hoso__Transfers__V1__GetTransferDocumentRequest q = HOSO__TRANSFERS__V1__GET_TRANSFER_DOCUMENT_REQUEST__INIT;
+  q.transfer_id = tid;
+  q.document_id = did;
+  ProtobufCMessage *resp = NULL;
+  cli_status st;
+  memset(&st, 0, sizeof st);
+  int http = 0;
+  grpc_status_code code = gw_call_as_client(r, r->rt->method, &q.base, 0, &resp, &st, &http);
+  r->upstream_code = code;
+  if (code != GRPC_STATUS_OK) {
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return gw_reply_rest_error(r, http, code, st.message);
+  }
+  Hoso__Transfers__V1__GetTransferDocumentResponse *doc = (void *)resp;
+  if (!doc->document) {
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return gw_reply_rest_error(r, 502, GRPC_STATUS_INTERNAL, "document: the reply carried no metadata");
+  }
+  disposition(r, doc->document->file_name, inline_view);
+  gw_hdr(r, "Cache-Control: private, no-store");
+  int rc = gw_reply(r, 200, safe_type(doc->document->content_type), doc->content.data, doc->content.len,
+                    (inline_view ? GW_FRAME_SELF : 0) | head);
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return rc;
 }

@@ -52,6 +52,7 @@ enum {
   GW_R_STATIC,
   GW_R_UPLOAD,          /* POST /v1/records/{id}/attachments: the body streamed (files.c) */
   GW_R_DOWNLOAD,        /* GET /v1/attachments/{id}/content: streamed out (files.c) */
+  GW_R_DOCUMENT,        /* GET /v1/transfers/{id}/documents/{id}/content: a transfer's scan (files.c) */
 };
 
 typedef struct {
@@ -210,6 +211,7 @@ int gw_files_resolve(const char *verb, size_t verb_len, const char *path, gw_rou
 size_t gw_files_upload_limit(void);
 int gw_upload(gw_req *r);
 int gw_download(gw_req *r);
+int gw_document(gw_req *r);
 
 /* ---- metrics (metrics.c) -------------------------------------------------------------------- */
 
