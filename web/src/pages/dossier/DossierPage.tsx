@@ -3,7 +3,7 @@
  * held it then (read only). The workflow actions (submit, approve, reject with a reason, a
  * status change with its decision) are offered by role and state; the service decides. */
 import { useQuery } from '@connectrpc/connect-query';
-import { EditOutlined, PrinterOutlined } from '@ant-design/icons';
+import { EditOutlined, PrinterOutlined, SendOutlined } from '@ant-design/icons';
 import { Alert, Button, Form, Input, Modal, Select, Space, Tabs, Tag, App as AntApp } from 'antd';
 import { useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
@@ -20,6 +20,7 @@ import { Attachments } from './Attachments';
 import { SECTIONS } from './schema';
 import { SectionView } from './view';
 import { Versions } from './Versions';
+import { RecordTransfers } from '../transfers/RecordTransfers';
 import { createClient } from '@connectrpc/connect';
 import { useTransport } from '@connectrpc/connect-query';
 
@@ -109,6 +110,7 @@ export function DossierPage() {
           {canApprove && <Button type="primary" onClick={() => setAction('approve')}>{vi.dossier.approve}</Button>}
           {canApprove && <Button danger onClick={() => setAction('reject')}>{vi.dossier.reject}</Button>}
           {editable && <Button onClick={() => setAction('status')}>{vi.dossier.statusChange}</Button>}
+          {editable && r.status === RecordStatus.ACTIVE && <Button icon={<SendOutlined />} onClick={() => nav(`/transfers/new?record=${r.id}`)}>{vi.tr.start}</Button>}
           <Link to={`/records/${r.id}/print`}><Button icon={<PrinterOutlined />}>{vi.dossier.print}</Button></Link>
           <span>{vi.dossier.asOf}:</span>
           <div style={{ width: 150 }}><DateField aria-label={vi.dossier.asOf} value={asOf} onChange={(d) => setParams(d ? { asOf: d } : {})} /></div>
@@ -122,6 +124,7 @@ export function DossierPage() {
         <DossierTabs record={r} extra={[
           { key: 'attachments', label: vi.dossier.attachments, children: <Attachments recordId={r.id} canUpload={!asOf && s.rights.update} /> },
           { key: 'versions', label: vi.dossier.versions, children: <Versions recordId={r.id} onAsOf={(d) => setParams({ asOf: d })} /> },
+          ...(s.rights.read ? [{ key: 'transfers', label: vi.menu.transfers, children: <RecordTransfers recordId={r.id} /> }] : []),
         ]} />
       )}
       <Modal open={action !== null} title={action && { submit: vi.dossier.submit, approve: vi.dossier.approve, reject: vi.dossier.reject, status: vi.dossier.statusChange }[action]}

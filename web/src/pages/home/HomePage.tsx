@@ -1,16 +1,21 @@
 /* "My work": what waits for this person — records awaiting approval (unit administrators),
- * change requests to verify with their deadline, drafts and returned records (updaters).
- * Transfers, deadlines, alerts and review-campaign notices get their sections when the
- * transfers and reporting services exist; until then the place says so, without a fake list. */
+ * change requests to verify with their deadline, drafts and returned records (updaters), the
+ * transfers in the unit's inbox and the deadlines due this week or overdue (ListDeadlines).
+ * Alerts and review-campaign notices get their sections when the reporting service and the
+ * campaigns exist; until then the place says so, without a fake list. */
 import { useQuery } from '@connectrpc/connect-query';
 import { Card, Col, List, Row, Tag, Typography } from 'antd';
 import { Link } from 'react-router-dom';
 import { ChangeRequestState, Records, WorkflowState } from '../../api/gen/records_pb';
+import { Box, Transfers } from '../../api/gen/transfers_pb';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
 import { vi } from '../../i18n/vi';
 import { dateText, numberText, timeText } from '../../lib/format';
+import { dueByWeekEnd, OPEN_STATES } from '../../lib/transfers';
 import { useSession } from '../../session';
+import { deadlineLink } from '../transfers/DeadlinesPage';
+import { DaysLeft, StateTag } from '../transfers/parts';
 
 function RecordList({ states, title }: { states: WorkflowState[]; title: string }) {
   const q = useQuery(Records.method.searchRecords, { workflowStates: states, order: 3, pageSize: 10 });
@@ -34,6 +39,41 @@ function ChangeRequestList() {
   );
 }
 
+function TransferInbox() {
+  const q = useQuery(Transfers.method.listTransfers, { box: Box.INBOX, states: OPEN_STATES, pageSize: 10 });
+  return (
+    <Card title={vi.home.inbox} size="small" extra={<Link to="/transfers">{vi.common.details}</Link>}>
+      <ErrorBanner error={q.error} />
+      <List size="small" loading={q.isLoading} dataSource={q.data?.transfers ?? []} locale={{ emptyText: vi.home.nothing }}
+        renderItem={(t) => (
+          <List.Item>
+            <span><Link to={`/transfers/${t.id}`}>{t.recordName || t.recordId}</Link> <StateTag state={t.state} /></span>
+            <DaysLeft dueDate={t.dueDate} left={t.workingDaysLeft} overdue={t.overdue} />
+          </List.Item>
+        )} />
+    </Card>
+  );
+}
+
+/* Open steps are listed by due date, overdue first: the first page holds this week's. */
+function WeekDeadlines() {
+  const q = useQuery(Transfers.method.listDeadlines, { pageSize: 100 });
+  const due = q.data ? dueByWeekEnd(q.data.deadlines, q.data.today) : [];
+  return (
+    <Card title={<>{vi.deadlines.week} {q.data && <Tag color={due.some((d) => d.overdue) ? 'red' : 'default'}>{due.length}{q.data.nextPageToken && due.length === q.data.deadlines.length ? '+' : ''}</Tag>}</>}
+      size="small" extra={<Link to="/deadlines">{vi.common.details}</Link>}>
+      <ErrorBanner error={q.error} />
+      <List size="small" loading={q.isLoading} dataSource={due.slice(0, 10)} locale={{ emptyText: vi.deadlines.none }}
+        renderItem={(d) => (
+          <List.Item>
+            <span><Link to={deadlineLink(d)}>{vi.stepKind[d.step]}</Link>: {d.recordName}</span>
+            <DaysLeft dueDate={d.dueDate} left={d.workingDaysLeft} overdue={d.overdue} estimated={d.estimated} />
+          </List.Item>
+        )} />
+    </Card>
+  );
+}
+
 /* The sections of services still to come: named, so the page's shape is known, with no list. */
 function Later({ titles }: { titles: string[] }) {
   return (
@@ -53,7 +93,9 @@ export function HomePage() {
         {r.approve && <Col xs={24} lg={12}><ChangeRequestList /></Col>}
         {r.update && <Col xs={24} lg={12}><RecordList states={[WorkflowState.DRAFT, WorkflowState.REJECTED]} title={vi.home.drafts} /></Col>}
         {r.self && !r.read && <Col xs={24}><Card size="small"><Typography.Paragraph>{vi.home.selfHint}</Typography.Paragraph><Link to="/me">{vi.menu.myRecord}</Link> · <Link to="/me/declare">{vi.cr.title}</Link></Card></Col>}
-        {r.read && <Col xs={24} lg={12}><Later titles={[vi.home.transfers, vi.home.deadlines, vi.home.alerts, vi.home.campaigns]} /></Col>}
+        {r.read && <Col xs={24} lg={12}><WeekDeadlines /></Col>}
+        {r.read && <Col xs={24} lg={12}><TransferInbox /></Col>}
+        {r.read && <Col xs={24} lg={12}><Later titles={[vi.home.alerts, vi.home.campaigns]} /></Col>}
       </Row>
     </Page>
   );
