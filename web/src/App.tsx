@@ -7,7 +7,7 @@ import {
   CalendarOutlined, ApiOutlined,
 } from '@ant-design/icons';
 import { Button, Layout, Menu, Result, Spin } from 'antd';
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { vi } from './i18n/vi';
 import { AccountsPage } from './pages/accounts/AccountsPage';
@@ -74,13 +74,18 @@ function Shell() {
         <span className="hoso-user">
           <span data-testid="who">{s.account?.fullName || s.account?.username}</span>
           <Button size="small" icon={<LogoutOutlined />} onClick={() => void s.logout()}>
+  // Below the lg breakpoint (a tablet held upright) the menu folds away and, opened, lies over
+  // the page instead of narrowing it; choosing an entry folds it again.
+  const [narrow, setNarrow] = useState(false);
+  const [collapsed, setCollapsed] = useState(false);
             {vi.session.logout}
           </Button>
         </span>
       </Layout.Header>
       <Layout>
-        <Layout.Sider width={230} theme="light" breakpoint="lg" collapsedWidth={0}>
-          <Menu mode="inline" selectedKeys={selected ? [selected] : []} items={items} aria-label="Menu" />
+        <Layout.Sider width={230} theme="light" breakpoint="lg" collapsedWidth={0} collapsed={collapsed} onCollapse={setCollapsed}
+          onBreakpoint={(b) => { setNarrow(b); setCollapsed(b); }} className={narrow ? 'hoso-sider-over' : undefined}>
+          <Menu mode="inline" selectedKeys={selected ? [selected] : []} items={items} aria-label="Menu" onClick={() => narrow && setCollapsed(true)} />
         </Layout.Sider>
         <Layout.Content>
           <Routes>

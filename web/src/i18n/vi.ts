@@ -81,7 +81,7 @@ export const vi = {
     campaigns: 'Thông báo rà soát hồ sơ',
     selfHint: 'Bạn xem được hồ sơ của mình và gửi phiếu bổ sung lý lịch để đơn vị xác minh.',
     due: 'Hạn xác minh',
-    inbox: 'Hồ sơ điều chuyển đến đơn vị',
+    inbox: 'Hồ sơ điều chuyển cần xử lý',
   },
   units: {
     title: 'Cơ quan, đơn vị', search: 'Tìm đơn vị theo tên (gõ không dấu được)', code: 'Mã đơn vị', name: 'Tên đơn vị', type: 'Loại đơn vị',
@@ -126,7 +126,7 @@ export const vi = {
   dossier: {
     edit: 'Sửa hồ sơ', submit: 'Gửi phê duyệt', approve: 'Phê duyệt', reject: 'Trả lại', rejectReason: 'Lý do trả lại (bắt buộc)',
     statusChange: 'Thay đổi trạng thái', newStatus: 'Trạng thái mới', print: 'In lý lịch 2C', asOf: 'Xem hồ sơ tại ngày', asOfNow: 'Về hiện tại',
-    asOfBanner: (d: string) => `Hồ sơ như hệ thống lưu vào cuối ngày ${d} (chỉ xem).`, versions: 'Lịch sử thay đổi', attachments: 'Tài liệu',
+    asOfBanner: (d: string) => `Hồ sơ như hệ thống lưu vào cuối ngày ${d} (chỉ xem).`, versions: 'Lịch sử thay đổi', versionsTab: 'Lịch sử', attachments: 'Tài liệu',
     version: 'Phiên bản', changedBy: 'Người thay đổi', field: 'Trường', old: 'Giá trị cũ', neu: 'Giá trị mới', unverified: 'Có thay đổi chưa được phê duyệt',
     submitted: 'Đã gửi phê duyệt.', approved: 'Đã phê duyệt hồ sơ.', rejected: 'Đã trả lại hồ sơ.', statusChanged: 'Đã thay đổi trạng thái.',
     upload: 'Tải lên bản quét (PDF, JPEG, PNG, tối đa 20 MB)', uploaded: 'Đã tải lên.', description: 'Mô tả', preview: 'Xem',
@@ -153,7 +153,7 @@ export const vi = {
     REFUSED: 'Từ chối đề nghị', ENDED: 'Kết thúc', EXPORTED: 'Đã xuất gói', MOVED: 'Đã chuyển', REQUESTED: 'Đề nghị', IMPORTED: 'Đã nhập',
   } as Record<string, string>,
   tr: {
-    title: 'Điều chuyển hồ sơ', inbox: 'Hồ sơ đến (cần tiếp nhận, trả lời)', outbox: 'Hồ sơ đi (đơn vị gửi)', all: 'Tất cả', openOnly: 'Đang xử lý', state: 'Trạng thái',
+    title: 'Điều chuyển hồ sơ', inbox: 'Hồ sơ đến (cần tiếp nhận)', outbox: 'Hồ sơ đi (gửi đi, đề nghị cần trả lời)', all: 'Tất cả', openOnly: 'Đang xử lý', state: 'Trạng thái',
     start: 'Điều chuyển hồ sơ', request: 'Đề nghị chuyển hồ sơ về', importPkg: 'Nhập gói hồ sơ', record: 'Hồ sơ', person: 'Cán bộ, công chức', kind: 'Hình thức',
     from: 'Đơn vị gửi', to: 'Đơn vị nhận', final: 'Đơn vị sử dụng (chuyển tiếp)', due: 'Hạn xử lý', left: 'Thời hạn', created: 'Ngày lập', decision: 'Quyết định',
     scan: 'Bản quét quyết định (PDF, JPEG, PNG, tối đa 3 MB)', letter: 'Bản quét văn bản đề nghị (PDF, JPEG, PNG, tối đa 3 MB)', chooseFile: 'Chọn tệp',
@@ -168,7 +168,7 @@ export const vi = {
     toMe: 'Đơn vị đề nghị nhận', pickRecord: 'Chọn hồ sơ (gõ họ tên, có dấu hoặc không dấu)', pickUnit: 'Gõ tên hoặc mã đơn vị (không dấu được)',
     none: 'Không có hồ sơ điều chuyển nào.', notices: 'Thông báo gần đây', package: 'Gói hồ sơ (.hspkg)', packageSum: 'Mã kiểm tra SHA-256 của gói',
     importUnit: 'Đơn vị tiếp nhận', importHint: 'Gói hồ sơ do hệ thống khác (hoặc hệ thống này) xuất; chữ ký và từng phần được kiểm tra trước khi lập hồ sơ nháp.',
-    deliveredNo: 'chưa chuyển xong', newRecord: 'Hồ sơ nháp đã lập', ofRecord: 'Điều chuyển của hồ sơ', overdue: 'Quá hạn', estimated: 'ước tính',
+    deliveredNo: 'chưa chuyển xong', whose: (u: string) => `việc của ${u}`, newRecord: 'Hồ sơ nháp đã lập', ofRecord: 'Điều chuyển của hồ sơ', overdue: 'Quá hạn', estimated: 'ước tính',
     sendHint: 'Khi gửi, hồ sơ chuyển sang trạng thái “Đang điều chuyển”: hai bên cùng xem được, không bên nào sửa được cho đến khi đơn vị nhận tiếp nhận.',
     receiveHint: 'Tiếp nhận: hồ sơ thuộc đơn vị bạn quản lý; đơn vị gửi không còn xem được hồ sơ.',
     kindHelp: 'Trong cơ quan: giữa các phòng của cùng một cơ quan. Giữa các đơn vị: gửi, đơn vị nhận tiếp nhận. Biệt phái: đơn vị nơi đến được xem hồ sơ đến hết ngày kết thúc.',

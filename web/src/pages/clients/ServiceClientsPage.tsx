@@ -22,13 +22,13 @@ interface NewValues {
 }
 
 /* Several units, each chosen in the tree. */
-function UnitsField(props: { value?: string[]; onChange?: (v: string[]) => void }) {
+function UnitsField(props: { value?: string[]; onChange?: (v: string[]) => void; id?: string }) {
   const v = props.value ?? [];
   const names = useUnitNames(v);
   return (
     <Space direction="vertical" style={{ width: '100%' }}>
       <Space wrap>{v.map((id) => <Tag key={id} closable onClose={() => props.onChange?.(v.filter((x) => x !== id))}>{names.get(id) ?? id}</Tag>)}</Space>
-      <UnitSelect aria-label={vi.clients.units} value="" onChange={(id) => id && !v.includes(id) && props.onChange?.([...v, id])} />
+      <UnitSelect id={props.id} value="" onChange={(id) => id && !v.includes(id) && props.onChange?.([...v, id])} />
     </Space>
   );
 }

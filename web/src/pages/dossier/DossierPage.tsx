@@ -42,6 +42,7 @@ export function RecordHeader({ record }: { record: Rec }) {
 export function DossierTabs({ record, extra }: { record: Rec; extra?: { key: string; label: ReactNode; children: ReactNode }[] }) {
   return (
     <Tabs
+      tabBarGutter={20} /* every tab of the dossier fits at 1366 px, the transfers' too */
       items={[
         ...SECTIONS.map((s) => ({ key: s.key, label: s.title === s.tab ? s.tab : <span title={s.title}>{s.tab}</span>, children: <SectionView section={s} record={record} /> })),
         ...(extra ?? []),
@@ -123,7 +124,7 @@ export function DossierPage() {
       {r && (
         <DossierTabs record={r} extra={[
           { key: 'attachments', label: vi.dossier.attachments, children: <Attachments recordId={r.id} canUpload={!asOf && s.rights.update} /> },
-          { key: 'versions', label: vi.dossier.versions, children: <Versions recordId={r.id} onAsOf={(d) => setParams({ asOf: d })} /> },
+          { key: 'versions', label: <span title={vi.dossier.versions}>{vi.dossier.versionsTab}</span>, children: <Versions recordId={r.id} onAsOf={(d) => setParams({ asOf: d })} /> },
           ...(s.rights.read ? [{ key: 'transfers', label: vi.menu.transfers, children: <RecordTransfers recordId={r.id} /> }] : []),
         ]} />
       )}

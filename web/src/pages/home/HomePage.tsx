@@ -7,12 +7,12 @@ import { useQuery } from '@connectrpc/connect-query';
 import { Card, Col, List, Row, Tag, Typography } from 'antd';
 import { Link } from 'react-router-dom';
 import { ChangeRequestState, Records, WorkflowState } from '../../api/gen/records_pb';
-import { Box, Transfers } from '../../api/gen/transfers_pb';
+import { Box, Transfers, TransferState } from '../../api/gen/transfers_pb';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
 import { vi } from '../../i18n/vi';
 import { dateText, numberText, timeText } from '../../lib/format';
-import { dueByWeekEnd, OPEN_STATES } from '../../lib/transfers';
+import { dueByWeekEnd } from '../../lib/transfers';
 import { useSession } from '../../session';
 import { deadlineLink } from '../transfers/DeadlinesPage';
 import { DaysLeft, StateTag } from '../transfers/parts';
@@ -39,12 +39,19 @@ function ChangeRequestList() {
   );
 }
 
+const INBOX_WORK = [TransferState.SENT, TransferState.RECEIVED, TransferState.FORWARDED];
+
 function TransferInbox() {
-  const q = useQuery(Transfers.method.listTransfers, { box: Box.INBOX, states: OPEN_STATES, pageSize: 10 });
+  // what the unit itself must do: receive or forward what was sent to it (not what still waits
+  // on a sender), and answer the pulls asked of it — which ListTransfers files in the asked
+  // unit's outbox (it is the sending side), not its inbox
+  const q = useQuery(Transfers.method.listTransfers, { box: Box.INBOX, states: INBOX_WORK, pageSize: 10 });
+  const pulls = useQuery(Transfers.method.listTransfers, { box: Box.OUTBOX, states: [TransferState.REQUESTED], pageSize: 10 });
+  const rows = [...(pulls.data?.transfers ?? []), ...(q.data?.transfers ?? [])].sort((a, b) => (a.dueDate || '9') < (b.dueDate || '9') ? -1 : 1).slice(0, 10);
   return (
     <Card title={vi.home.inbox} size="small" extra={<Link to="/transfers">{vi.common.details}</Link>}>
-      <ErrorBanner error={q.error} />
-      <List size="small" loading={q.isLoading} dataSource={q.data?.transfers ?? []} locale={{ emptyText: vi.home.nothing }}
+      <ErrorBanner error={q.error ?? pulls.error} />
+      <List size="small" loading={q.isLoading || pulls.isLoading} dataSource={rows} locale={{ emptyText: vi.home.nothing }}
         renderItem={(t) => (
           <List.Item>
             <span><Link to={`/transfers/${t.id}`}>{t.recordName || t.recordId}</Link> <StateTag state={t.state} /></span>

@@ -114,7 +114,7 @@ export function ImportPage() {
       <Typography.Paragraph type="secondary">{vi.imports.hint}</Typography.Paragraph>
       <Card size="small" style={{ marginBottom: 12 }}>
         <Form layout="vertical">
-          <Form.Item label={vi.imports.unit} required><UnitSelect value={unitId} onChange={setUnitId} aria-label={vi.imports.unit} /></Form.Item>
+          <Form.Item label={vi.imports.unit} htmlFor="import-unit" required><UnitSelect id="import-unit" value={unitId} onChange={setUnitId} /></Form.Item>
           <Form.Item label={vi.imports.file} required>
             <Space wrap>
               <Upload accept=".csv,.json,.jsonl,.ndjson,text/csv,application/json" showUploadList={false}

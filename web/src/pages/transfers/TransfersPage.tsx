@@ -72,8 +72,14 @@ export function TransfersPage() {
             <span>{names.get(t.fromUnitId) ?? t.fromUnitId} → {t.toUnitId ? names.get(t.toUnitId) ?? t.toUnitId : t.destination}
               {t.finalUnitId && <Typography.Text type="secondary"> → {names.get(t.finalUnitId) ?? t.finalUnitId}</Typography.Text>}</span>) },
           { title: vi.tr.state, dataIndex: 'state', width: 190, render: (st: TransferState) => <StateTag state={st} /> },
-          { title: vi.tr.due, key: 'due', width: 250, render: (_: unknown, t) => (OPEN_STATES.includes(t.state)
-            ? <DaysLeft dueDate={t.dueDate} left={t.workingDaysLeft} overdue={t.overdue} /> : <Typography.Text type="secondary">{vi.common.none}</Typography.Text>) },
+          { title: vi.tr.due, key: 'due', width: 250, render: (_: unknown, t) => {
+            if (!OPEN_STATES.includes(t.state)) return <Typography.Text type="secondary">{vi.common.none}</Typography.Text>;
+            const step = t.steps.find((x) => !x.doneAt); // whose work it is, the other side's or ours
+            return <>
+              <DaysLeft dueDate={t.dueDate} left={t.workingDaysLeft} overdue={t.overdue} />
+              {step && <div><Typography.Text type="secondary">{vi.tr.whose(names.get(step.unitId) ?? step.unitId)}</Typography.Text></div>}
+            </>;
+          } },
           { title: vi.tr.created, dataIndex: 'createdAt', width: 140, render: (v: string) => timeText(v) },
         ]}
         footer={() => (
