@@ -77,6 +77,11 @@ void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]);
 /* What records do when identity moves or merges units (srv_config.follow_units). */
 extern const unit_tree_follower rec_follow_units;
 
+/* The background job giving records written before migration 030 their reporting facts
+ * (facts_backfill.c): srv_config's on_serving / on_stopping. */
+int rec_facts_backfill_start(void);
+void rec_facts_backfill_stop(void);
+
 /* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
 int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);
 

@@ -92,7 +92,17 @@ int rec_replay(srv_ctx *ctx, const char *request_id, int *replayed, rec_t **out)
   int seen = idem_begin(ctx, request_id, prev, sizeof prev);
   if (seen <= 0) return seen;
   *replayed = 1;
-  return record_fetch(ctx, prev, RIGHT_READ, 0, out);
+  int rc = record_fetch(ctx, prev, RIGHT_READ, 0, out);
+  if (rc == 0 || !srv_failed(ctx)) return rc;
+  /* The caller may no longer read the record its first call changed (that call made it
+   * TRANSFERRED_OUT, read by administrators only, or it has moved since): the replay still
+   * answers as the first call did, with the record's id only, which that caller was given. */
+  grpc_status_code code;
+  const char *why = srv_fail_take(ctx, &code);
+  if (code != GRPC_STATUS_PERMISSION_DENIED) return SRV_FAIL(ctx, code, "%s", why);
+  *out = srv_new(ctx, &hoso__records__v1__record__descriptor);
+  (*out)->id = srv_strdup(ctx, prev);
+  return 0;
 }
 
 int rec_self_only(const srv_ctx *ctx) {

@@ -29,7 +29,8 @@ int rec_reason_clean(srv_ctx *ctx, const char *field, const rec_reason *in, int 
 
 /* Idempotent replay (common/idem.h) for the handlers that answer with the record: on a repeated
  * request_id, *replayed is 1 and *out the record the first call made or changed, read again
- * (RIGHT_READ). In a transaction; 0, DB_TX_ROLLBACK (status set) or -1. */
+ * (RIGHT_READ); a caller who may no longer read it (transferred out, moved away) gets the
+ * record's id only, never a refusal. In a transaction; 0, DB_TX_ROLLBACK (status set) or -1. */
 int rec_replay(srv_ctx *ctx, const char *request_id, int *replayed, rec_t **out);
 
 /* A person acting on their own record: the SELF role with a record id, and no unit-wide right
