@@ -89,7 +89,7 @@ static int path_id(const gw_req *r, const char *pre, const char *post, char *out
 }
 
 /* A query parameter, percent-decoded ('+' as a space). 1 found, 0 absent, -1 malformed. */
-static int query_param(const char *q, const char *name, char *out, size_t cap) {
+int gw_query_param(const char *q, const char *name, char *out, size_t cap) {
   size_t nl = strlen(name);
   for (const char *s = q; s && *s;) {
     size_t k = strcspn(s, "&");
@@ -105,22 +105,22 @@ static int query_param(const char *q, const char *name, char *out, size_t cap) {
   return 0;
 }
 
-static int finish_error(gw_req *r, cli_stream *s, const char *what) {
+int gw_stream_failed(gw_req *r, cli_stream *s, const char *backend, const char *what) {
   cli_status st;
   memset(&st, 0, sizeof st);
   grpc_status_code code = cli_stream_finish(s, &st);
   r->upstream_code = code;
   if (code == GRPC_STATUS_OK) {
     code = GRPC_STATUS_INTERNAL;
-    snprintf(st.message, sizeof st.message, "%s: the records service ended the call without a reply", what);
+    snprintf(st.message, sizeof st.message, "%s: the %s service ended the call without a reply", what, backend);
   }
-  gw_metrics_upstream_error("records", code);
+  gw_metrics_upstream_error(backend, code);
   return gw_reply_rest_error(r, 0, code, st.message);
 }
 
 /* Credentials and CSRF (gw_auth_before), then the stream to records; on a refusal the reply
  * has been written and NULL is returned. */
-static cli_stream *open_as_client(gw_req *r, ProtobufCMessage *req, int state_changing, int timeout_ms) {
+cli_stream *gw_stream_as_client(gw_req *r, ProtobufCMessage *req, int state_changing, int timeout_ms) {
   char why[512];
   int refused = gw_auth_before(r, r->rt->method, req, state_changing, why, sizeof why);
   if (refused) {
@@ -139,17 +139,17 @@ int gw_upload(gw_req *r) {
   char record_id[ID_MAX + 1], name[1024], desc[4096], rid[128], crid[ID_MAX + 1];
   if (path_id(r, "/v1/records/", "/attachments", record_id, sizeof record_id) != 0)
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT, "record_id: malformed in the path");
-  if (query_param(r->query, "file_name", name, sizeof name) != 1 || !name[0])
+  if (gw_query_param(r->query, "file_name", name, sizeof name) != 1 || !name[0])
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT,
                                "file_name: must be given as a query parameter (the file's own name)");
-  if (query_param(r->query, "description", desc, sizeof desc) < 0 ||
-      query_param(r->query, "request_id", rid, sizeof rid) < 0 ||
-      query_param(r->query, "change_request_id", crid, sizeof crid) < 0)
+  if (gw_query_param(r->query, "description", desc, sizeof desc) < 0 ||
+      gw_query_param(r->query, "request_id", rid, sizeof rid) < 0 ||
+      gw_query_param(r->query, "change_request_id", crid, sizeof crid) < 0)
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT,
                                "description, request_id, change_request_id: malformed or too long");
   Hoso__Records__V1__UploadAttachmentRequest first = HOSO__RECORDS__V1__UPLOAD_ATTACHMENT_REQUEST__INIT;
   /* the body arrives at the client's pace: the deadline covers a slow upload of 20 MiB */
-  cli_stream *s = open_as_client(r, &first.base, 1, gw_cfg.body_timeout_ms + gw_cfg.upstream_timeout_ms);
+  cli_stream *s = gw_stream_as_client(r, &first.base, 1, gw_cfg.body_timeout_ms + gw_cfg.upstream_timeout_ms);
   if (!s) return -1;
   cli_status st;
   memset(&st, 0, sizeof st);
@@ -202,7 +202,7 @@ int gw_upload(gw_req *r) {
   if (sent_ok) cli_stream_close_send(s);
   ProtobufCMessage *resp = NULL;
   if (cli_stream_recv(s, &hoso__records__v1__upload_attachment_response__descriptor, &resp) != 1)
-    return finish_error(r, s, "upload");
+    return gw_stream_failed(r, s, "records", "upload");
   grpc_status_code code = cli_stream_finish(s, &st);
   r->upstream_code = code;
   if (code != GRPC_STATUS_OK) {
@@ -217,7 +217,7 @@ int gw_upload(gw_req *r) {
   return rc;
 }
 
-static const char *safe_type(const char *t) {
+const char *gw_safe_type(const char *t) {
   static const char *ok[] = {"application/pdf", "image/jpeg", "image/png"};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
     if (t && !strcmp(t, ok[i])) return ok[i];
@@ -226,7 +226,7 @@ static const char *safe_type(const char *t) {
 
 /* Content-Disposition with a plain ASCII name for old clients (anything else → '_') and the
  * exact UTF-8 name in RFC 5987 form. */
-static void disposition(gw_req *r, const char *name, int inl) {
+void gw_disposition(gw_req *r, const char *name, int inl) {
   char ascii[256], ext[1024];
   size_t a = 0, e = 0;
   for (const unsigned char *p = (const unsigned char *)(name && *name ? name : "tai-lieu"); *p && a + 1 < sizeof ascii; p++) {
@@ -256,17 +256,17 @@ int gw_download(gw_req *r) {
   char id[ID_MAX + 1], inl[8];
   if (path_id(r, "/v1/attachments/", "/content", id, sizeof id) != 0)
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT, "attachment_id: malformed in the path");
-  int inline_view = query_param(r->query, "inline", inl, sizeof inl) == 1 && strcmp(inl, "0") != 0;
+  int inline_view = gw_query_param(r->query, "inline", inl, sizeof inl) == 1 && strcmp(inl, "0") != 0;
   Hoso__Records__V1__DownloadAttachmentRequest q = HOSO__RECORDS__V1__DOWNLOAD_ATTACHMENT_REQUEST__INIT;
   q.attachment_id = id;
-  cli_stream *s = open_as_client(r, &q.base, 0, gw_cfg.upstream_timeout_ms + gw_cfg.write_timeout_ms);
+  cli_stream *s = gw_stream_as_client(r, &q.base, 0, gw_cfg.upstream_timeout_ms + gw_cfg.write_timeout_ms);
   if (!s) return -1;
   cli_status st;
   memset(&st, 0, sizeof st);
   ProtobufCMessage *msg = NULL;
   if (cli_stream_send(s, &q.base) != 0 || cli_stream_close_send(s) != 0 ||
       cli_stream_recv(s, &hoso__records__v1__download_attachment_response__descriptor, &msg) != 1)
-    return finish_error(r, s, "download");
+    return gw_stream_failed(r, s, "records", "download");
   Hoso__Records__V1__DownloadAttachmentResponse *d = (void *)msg;
   if (!d->attachment) {
     protobuf_c_message_free_unpacked(msg, NULL);
@@ -275,8 +275,8 @@ int gw_download(gw_req *r) {
     return gw_reply_rest_error(r, 502, GRPC_STATUS_INTERNAL, "download: the first message carried no metadata");
   }
   size_t size = (size_t)d->attachment->size;
-  const char *type = safe_type(d->attachment->content_type);
-  disposition(r, d->attachment->file_name, inline_view);
+  const char *type = gw_safe_type(d->attachment->content_type);
+  gw_disposition(r, d->attachment->file_name, inline_view);
   gw_hdr(r, "Cache-Control: private, no-store");
   /* a preview in the application's own page may frame it; nothing else may */
   int rc = gw_reply_head(r, 200, type, size, (inline_view ? GW_FRAME_SELF : 0) | head);
@@ -323,7 +323,7 @@ int gw_document(gw_req *r) {
   if (!match_doc(r->path, &t, &tn, &d, &dn) || http_pct_decode(t, tn, tid, sizeof tid, 0) <= 0 ||
       http_pct_decode(d, dn, did, sizeof did, 0) <= 0)
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT, "transfer_id, document_id: malformed in the path");
-  int inline_view = query_param(r->query, "inline", inl, sizeof inl) == 1 && strcmp(inl, "0") != 0;
+  int inline_view = gw_query_param(r->query, "inline", inl, sizeof inl) == 1 && strcmp(inl, "0") != 0;
   Hoso__Transfers__V1__GetTransferDocumentRequest q = HOSO__TRANSFERS__V1__GET_TRANSFER_DOCUMENT_REQUEST__INIT;
   q.transfer_id = tid;
   q.document_id = did;
@@ -342,9 +342,9 @@ int gw_document(gw_req *r) {
     protobuf_c_message_free_unpacked(resp, NULL);
     return gw_reply_rest_error(r, 502, GRPC_STATUS_INTERNAL, "document: the reply carried no metadata");
   }
-  disposition(r, doc->document->file_name, inline_view);
+  gw_disposition(r, doc->document->file_name, inline_view);
   gw_hdr(r, "Cache-Control: private, no-store");
-  int rc = gw_reply(r, 200, safe_type(doc->document->content_type), doc->content.data, doc->content.len,
+  int rc = gw_reply(r, 200, gw_safe_type(doc->document->content_type), doc->content.data, doc->content.len,
                     (inline_view ? GW_FRAME_SELF : 0) | head);
   protobuf_c_message_free_unpacked(resp, NULL);
   return rc;

@@ -10,9 +10,11 @@
 // keyboard-only use; logout, the printable 2C. Every page is also watched for
 // Content-Security-Policy violations. Screenshots at 1366x768.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const base = process.env.HOSO_GATEWAY_URL;
@@ -114,6 +116,27 @@ const trThu = await startTransfer(thu, day(0), 301);
 await rpc('Transfers', 'SendTransfer', { transferId: trThu.id }, admin);
 await startTransfer(han, day(-40), 302); // its send was due weeks ago
 await startTransfer(phim, day(0), 303); // sent by keyboard below
+// out of the system: its package exported in the browser, then taken in by the other department
+const goi = await record('Vi Văn Gói', '1984-08-08', 'GENDER_MALE', bv.id);
+const trGoi = (await rpc('Transfers', 'StartTransfer', {
+  recordId: goi.id, kind: 'TRANSFER_KIND_OUT_OF_SYSTEM', destination: 'Tỉnh ủy Bắc Giang', decisionScan: scan,
+  decision: { number: '304/QĐ-UBND', date: day(0), effectiveDate: day(0), issuer: 'Ủy ban nhân dân tỉnh Bắc Giang' },
+}, admin)).transfer;
+await rpc('Transfers', 'SendTransfer', { transferId: trGoi.id }, admin);
+
+// ---- reports: a unit whose people the statistics, the form, the alerts and the export count ---
+const cdc = (await rpc('Identity', 'CreateUnit', { parentId: syt.id, code: 'BG.SYT.CDC', name: 'Trung tâm Kiểm soát bệnh tật', type: 'UNIT_TYPE_PUBLIC_SERVICE', staffingQuota: 30 }, admin)).unit;
+await account('baocao.syt', 'Lương Thị Kê', syt.id, ['READER']);
+/* Born `years` years (and `days` days) before today in Vietnam: ages that stay in their band. */
+const bornAgo = (years, days = 0) => {
+  const d = new Date(Date.now() + 7 * 3600_000 - days * 86400_000);
+  d.setUTCFullYear(d.getUTCFullYear() - years);
+  return d.toISOString().slice(0, 10);
+};
+await record('Hà Văn Kê', bornAgo(45), 'GENDER_MALE', cdc.id);
+await record('Hà Thị Số', bornAgo(35, 10), 'GENDER_FEMALE', cdc.id);
+await record('Hà Thị Thống', bornAgo(44), 'GENDER_FEMALE', cdc.id);
+await record('Hà Thị Hưu', bornAgo(57, -40), 'GENDER_FEMALE', cdc.id); // 57 in 40 days: her retirement falls due within the year
 
 const csvHead = 'full_name,birth_date,gender,employment.category,personal.ethnicity_code\n';
 const badCsv = join(tmp, 'nhap-ho-so-loi.csv');
@@ -812,6 +835,188 @@ await check('keyboard only: log in, reach the outbox, open a transfer and send i
   await noCspViolation(K);
   delete pages.K;
   await K.context().close();
+});
+
+await check('transfers: a package exported with its progress and sum, taken in by the other department as a draft', async () => {
+  await U.goto(`/transfers/${trGoi.id}`);
+  await U.getByText('Hệ thống đang chuyển hồ sơ').waitFor({ state: 'detached' }); // records has the send
+  await U.getByRole('heading').getByText('Đã gửi, chờ tiếp nhận').waitFor();
+  await U.getByRole('button', { name: 'Xuất gói hồ sơ' }).click();
+  const [dl] = await Promise.all([U.waitForEvent('download'), U.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click()]);
+  assert.match(dl.suggestedFilename(), /^hoso-.*\.hspkg$/);
+  const pkgPath = join(tmp, dl.suggestedFilename());
+  await dl.saveAs(pkgPath);
+  const bytes = readFileSync(pkgPath);
+  await U.getByText('Đã xuất gói hồ sơ; hồ sơ đã chuyển ra ngoài hệ thống.').waitFor();
+  await U.getByRole('heading').getByText('Đã xuất gói, chuyển ra ngoài').waitFor();
+  // the sum the page shows is the file's
+  const sum = createHash('sha256').update(bytes).digest('hex');
+  await U.getByText(sum, { exact: true }).waitFor();
+  await shot(U, '41-package-exported');
+  await G.goto('/transfers');
+  await G.getByRole('button', { name: 'Nhập gói hồ sơ' }).click();
+  const dlg = G.getByRole('dialog');
+  await dlg.locator('input[type=file]').setInputFiles(pkgPath);
+  await dlg.getByText(new RegExp(`${dl.suggestedFilename().replace(/\./g, '\\.')} \\(`)).waitFor();
+  await dlg.getByLabel('Đơn vị tiếp nhận').click();
+  await G.locator('.ant-select-tree-title', { hasText: 'Sở Giáo dục và Đào tạo' }).click();
+  await dlg.getByRole('button', { name: 'Xác nhận' }).click();
+  await G.getByText('Đã nhập gói hồ sơ thành hồ sơ nháp.').waitFor();
+  await G.waitForURL(/\/records\/\d+$/);
+  assert.notEqual(/\/records\/(\d+)$/.exec(G.url())[1], goi.id, 'a new dossier');
+  await G.getByRole('heading', { name: /Vi Văn Gói/ }).waitFor();
+  await G.getByText('Sở Giáo dục và Đào tạo').first().waitFor();
+  await shot(G, '42-package-imported');
+  await noCspViolation(U);
+  await noCspViolation(G);
+});
+
+// ---- reports ------------------------------------------------------------------------------
+const Q = await newPage(); // a reader of the Department of Health
+pages.Q = Q;
+/* RFC 4180 rows of a CSV text. */
+function csvRows(text) {
+  const rows = [];
+  let row = [], field = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field); rows.push(row); row = []; field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+/* One file of a zip (an XLSX) as text, found through the central directory. */
+function zipEntry(buf, name) {
+  let eocd = buf.length - 22;
+  while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
+  assert.ok(eocd >= 0, 'a zip has its end record');
+  let p = buf.readUInt32LE(eocd + 16);
+  for (let i = buf.readUInt16LE(eocd + 10); i > 0; i--) {
+    const method = buf.readUInt16LE(p + 10), size = buf.readUInt32LE(p + 20), nl = buf.readUInt16LE(p + 28);
+    const xl = buf.readUInt16LE(p + 30), cl = buf.readUInt16LE(p + 32), at = buf.readUInt32LE(p + 42);
+    if (buf.subarray(p + 46, p + 46 + nl).toString() === name) {
+      const data = at + 30 + buf.readUInt16LE(at + 26) + buf.readUInt16LE(at + 28);
+      const raw = buf.subarray(data, data + size);
+      return (method === 8 ? inflateRawSync(raw) : raw).toString('utf8');
+    }
+    p += 46 + nl + xl + cl;
+  }
+  throw new Error(`${name} is not in the zip`);
+}
+
+await check('reports: statistics of a unit by gender and age, each count opens the people counted', async () => {
+  await firstLogin(Q, 'baocao.syt', 'Bao-cao-Syt-2026');
+  await Q.getByRole('menu').getByRole('link', { name: 'Thống kê' }).click();
+  await Q.getByRole('heading', { name: 'Thống kê' }).waitFor();
+  await Q.goto(`/reports/statistics?unit=${cdc.id}&by=gender`); // (the table's address, as shared)
+  const card = Q.locator('.ant-card').filter({ hasText: 'Trung tâm Kiểm soát bệnh tật — số liệu tại ngày' });
+  await card.getByTestId('stats-total').filter({ hasText: /^4$/ }).waitFor();
+  await card.getByRole('button', { name: 'Nam: 1' }).waitFor();
+  await card.getByRole('button', { name: 'Nữ: 3' }).click();
+  const dlg = Q.getByRole('dialog');
+  await dlg.getByText('Danh sách: 3 người').waitFor();
+  for (const n of ['Hà Thị Số', 'Hà Thị Thống', 'Hà Thị Hưu']) await dlg.getByRole('link', { name: n }).waitFor();
+  assert.equal(await dlg.getByRole('link', { name: 'Hà Văn Kê' }).count(), 0, 'a man is not among the women');
+  await shot(Q, '36-statistics-drill-down');
+  await Q.locator('.ant-modal-close').click();
+  // a second dimension chosen in the form: the 45-year-old man is the one man of 41-50
+  await Q.getByLabel('và theo').click();
+  await Q.getByTitle('Độ tuổi', { exact: true }).click();
+  await Q.waitForURL(/by=gender%2Cage_band/);
+  await card.getByRole('button', { name: /^Nam — .*41.*50.*: 1$/ }).click();
+  await dlg.getByText('Danh sách: 1 người').waitFor();
+  await dlg.getByRole('link', { name: 'Hà Văn Kê' }).waitFor();
+  await Q.locator('.ant-modal-close').click();
+  await card.getByRole('button', { name: /^Nữ — .*51.*60.*: 1$/ }).waitFor();
+  await shot(Q, '37-statistics-two-dimensions');
+  await noCspViolation(Q);
+});
+
+await check('reports: BM01/BNV for the unit today, downloaded as CSV, counts what the unit has', async () => {
+  await Q.getByRole('menu').getByRole('link', { name: 'Báo cáo theo biểu mẫu' }).click();
+  await Q.getByLabel('Biểu mẫu').click();
+  await Q.getByTitle(/^BM01\/BNV — /).click();
+  await Q.getByLabel('Đơn vị (gồm các đơn vị trực thuộc)').click();
+  await Q.locator('.ant-select-tree-treenode').filter({ hasText: 'Sở Y tế' }).locator('.ant-select-tree-switcher').click();
+  await Q.locator('.ant-select-tree-title', { hasText: 'Trung tâm Kiểm soát bệnh tật' }).click();
+  await Q.getByLabel('Số liệu tại ngày').fill(dmy(day(0)));
+  await Q.getByLabel('Số liệu tại ngày').press('Enter');
+  await Q.getByLabel('CSV').check();
+  await Q.getByLabel('Thủ trưởng đơn vị (ký)').fill('Trần Văn Hùng');
+  await shot(Q, '38-official-report');
+  const [dl] = await Promise.all([Q.waitForEvent('download'), Q.getByRole('button', { name: 'Lập và tải báo cáo' }).click()]);
+  assert.match(dl.suggestedFilename(), /\.csv$/);
+  const bytes = readFileSync(await dl.path());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a UTF-8 byte order mark');
+  const rows = csvRows(bytes.subarray(3).toString('utf8'));
+  const total = rows.find((r) => r.includes('Tổng cộng'));
+  assert.ok(total, 'the form has its total row');
+  const col = total.indexOf('Tổng cộng') + 2; // STT, name, quota, then the civil servants present
+  assert.equal(Number(total[col]), 4, 'four civil servants in the unit');
+  assert.equal(Number(total[col + 1]), 3, 'of whom three women');
+  assert.ok(rows.some((r) => r.includes('Trần Văn Hùng')), 'the signer is printed');
+  await Q.getByText(/^Đã tải .*\.csv \([\d.]+ byte\)\.$/).waitFor();
+  await noCspViolation(Q);
+});
+
+await check('reports: the alerts list a retirement falling due and an overdue transfer step', async () => {
+  await Q.getByRole('menu').getByRole('link', { name: 'Cảnh báo' }).click();
+  const huu = Q.getByRole('row').filter({ hasText: 'Hà Thị Hưu' });
+  await huu.getByText('Đến tuổi nghỉ hưu').waitFor();
+  await huu.getByText(/^Còn \d+ ngày$/).waitFor();
+  const han = Q.getByRole('row').filter({ hasText: 'Đinh Văn Hạn' });
+  await han.getByText('Điều chuyển quá hạn').waitFor();
+  await han.getByText(/^Quá hạn \d+ ngày$/).waitFor();
+  await shot(Q, '39-alerts');
+  // only retirements: the transfer goes from the list (the filter is in the address)
+  await Q.getByLabel('Loại cảnh báo').click();
+  await Q.getByTitle('Đến tuổi nghỉ hưu', { exact: true }).click();
+  await Q.waitForURL(/k=3/);
+  await han.first().waitFor({ state: 'detached' });
+  await huu.getByText('Đến tuổi nghỉ hưu').waitFor();
+  // the transfer's alert opens the transfer
+  await Q.goto('/reports/alerts?k=8');
+  await han.getByRole('link', { name: 'Điều chuyển quá hạn' }).click();
+  await Q.getByRole('heading').getByText('Chờ gửi').waitFor();
+  // the home page shows them too
+  await Q.goto('/');
+  await Q.locator('.ant-card').filter({ hasText: 'Cảnh báo sắp đến hạn' }).getByText('Đinh Văn Hạn').first().waitFor();
+  await noCspViolation(Q);
+});
+
+await check('reports: the compliance report of the half-year so far counts the unit\'s records', async () => {
+  const now = new Date(Date.now() + 7 * 3600_000);
+  const period = `${now.getUTCFullYear()}-H${now.getUTCMonth() >= 6 ? 2 : 1}`;
+  await Q.goto(`/reports/compliance?p=${period}`);
+  const row = Q.getByRole('row').filter({ hasText: 'Trung tâm Kiểm soát bệnh tật' });
+  await row.getByRole('cell', { name: '4', exact: true }).first().waitFor();
+  assert.equal(await row.getByRole('cell').nth(1).innerText(), '4', 'records at the period\'s end');
+  await Q.getByRole('row').filter({ hasText: 'Bệnh viện Đa khoa tỉnh' }).waitFor();
+  await Q.getByText(/Hạn nộp báo cáo: \d\d\/\d\d\/\d{4}/).waitFor();
+  await shot(Q, '40-compliance');
+  await noCspViolation(Q);
+});
+
+await check('reports: a search result exported whole as a workbook by the server', async () => {
+  await Q.goto(`/records?unit=${cdc.id}`);
+  await Q.getByRole('link', { name: 'Hà Thị Số' }).waitFor();
+  const [dl] = await Promise.all([Q.waitForEvent('download'), Q.getByRole('button', { name: 'Xuất Excel (toàn bộ kết quả)' }).click()]);
+  assert.match(dl.suggestedFilename(), /\.xlsx$/);
+  const bytes = readFileSync(await dl.path());
+  assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'an XLSX is a zip');
+  const strings = zipEntry(bytes, 'xl/sharedStrings.xml');
+  for (const n of ['Hà Văn Kê', 'Hà Thị Số', 'Hà Thị Thống', 'Hà Thị Hưu']) assert.ok(strings.includes(n), `${n} is in the workbook`);
+  assert.ok(!strings.includes('Nguyễn Văn An'), 'only the unit searched');
+  await Q.getByText(/^Đã xuất .*\.xlsx \([\d.]+ byte\)\.$/).waitFor();
+  await noCspViolation(Q);
 });
 
 await check('logout ends the session and says so', async () => {

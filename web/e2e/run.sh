@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser end-to-end driver, run by ctest: builds the production bundle (npm ci, generated
 # clients, vite build into BUILD_DIR/web-dist), checks it (bundle.mjs), starts a private
-# PostgreSQL and the real identity, records, transfers (with the services' own service
+# PostgreSQL and the real identity, records, transfers, reporting (with the services' own service
 # clients, made by hoso-seed as ./hoso up makes them, and a package signing key) and gateway
 # (serving that bundle) from BUILD_DIR, runs the scenarios in Debian's Chromium
 # (browser.test.mjs), stops everything cleanly. Screenshots go to BUILD_DIR/screenshots.
@@ -15,7 +15,7 @@ CHROMIUM="${HOSO_CHROMIUM:-/usr/bin/chromium}"
 
 command -v node >/dev/null || { echo "web e2e: node is not installed (./hoso test installs it)" >&2; exit 1; }
 [ -x "$CHROMIUM" ] || { echo "web e2e: $CHROMIUM is missing (Debian package chromium; ./hoso test installs it)" >&2; exit 1; }
-for b in hoso-identity hoso-records hoso-transfers hoso-gateway hoso-seed; do
+for b in hoso-identity hoso-records hoso-transfers hoso-reporting hoso-gateway hoso-seed; do
   [ -x "$BUILD/$b" ] || { echo "web e2e: $BUILD/$b is not built" >&2; exit 1; }
 done
 
@@ -56,19 +56,26 @@ interop_start transfers HOSO_TRANSFERS_ADDR HOSO_PG_DSN="$PG_DSN" HOSO_IDENTITY_
   "$BUILD/hoso-transfers"
 TR_PID=$SPAWNED
 TR_ADDR=$STARTED_ADDR
+interop_start reporting HOSO_REPORTING_ADDR HOSO_PG_DSN="$PG_DSN" HOSO_REPORTING_PG_DSN="$PG_REPORT_DSN" \
+  HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_RECORDS_ADDR="$REC_ADDR" HOSO_TRANSFERS_ADDR="$TR_ADDR" HOSO_TRUSTED_PROXIES=127.0.0.1 \
+  HOSO_REPORTING_CLIENT_ID="$(svc_env HOSO_REPORTING_CLIENT_ID)" HOSO_REPORTING_CLIENT_SECRET="$(svc_env HOSO_REPORTING_CLIENT_SECRET)" \
+  "$BUILD/hoso-reporting"
+RP_PID=$SPAWNED
+RP_ADDR=$STARTED_ADDR
 interop_start gateway HOSO_GATEWAY_ADDR HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_RECORDS_ADDR="$REC_ADDR" \
-  HOSO_TRANSFERS_ADDR="$TR_ADDR" HOSO_GATEWAY_READY_BACKENDS=identity,records,transfers \
+  HOSO_TRANSFERS_ADDR="$TR_ADDR" HOSO_REPORTING_ADDR="$RP_ADDR" HOSO_GATEWAY_READY_BACKENDS=identity,records,transfers,reporting \
   HOSO_GATEWAY_STATIC_DIR="$DIST" "$BUILD/hoso-gateway"
 GW_PID=$SPAWNED
 GW_ADDR=$STARTED_ADDR
 
-interop_wait_gateway "$GW_ADDR" "$IDN_PID" "$REC_PID" "$TR_PID" "$GW_PID"
+interop_wait_gateway "$GW_ADDR" "$IDN_PID" "$REC_PID" "$TR_PID" "$RP_PID" "$GW_PID"
 
 mkdir -p "$BUILD/screenshots"
 (cd "$WEB" && HOSO_GATEWAY_URL="http://$GW_ADDR" HOSO_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
   HOSO_CHROMIUM="$CHROMIUM" HOSO_SHOTS="$BUILD/screenshots" HOSO_TMP="$TMP" node e2e/browser.test.mjs)
 
 interop_stop "$GW_PID" gateway
+interop_stop "$RP_PID" reporting
 interop_stop "$TR_PID" transfers
 interop_stop "$REC_PID" records
 interop_stop "$IDN_PID" identity

@@ -1,10 +1,10 @@
 /* The application's shell: the login and password screens until a session is ready, then the
  * side menu by role (Ant Design Pro's layout), the header with the user and logout, and the
- * routes. Reports get their menu entries once that service exists. */
+ * routes, reports among them. */
 import {
   AuditOutlined, FileSearchOutlined, HomeOutlined, IdcardOutlined, LogoutOutlined, ApartmentOutlined,
   TeamOutlined, FormOutlined, SwapOutlined, FieldTimeOutlined, ImportOutlined, DatabaseOutlined, ScheduleOutlined,
-  CalendarOutlined, ApiOutlined,
+  CalendarOutlined, ApiOutlined, BarChartOutlined, FileExcelOutlined, BellOutlined, SafetyCertificateOutlined,
 } from '@ant-design/icons';
 import { Button, Layout, Menu, Result, Spin } from 'antd';
 import { useState, type ReactNode } from 'react';
@@ -30,6 +30,10 @@ import { DeadlinesPage } from './pages/transfers/DeadlinesPage';
 import { RequestTransferPage, StartTransferPage } from './pages/transfers/StartTransferPage';
 import { TransferPage } from './pages/transfers/TransferPage';
 import { TransfersPage } from './pages/transfers/TransfersPage';
+import { AlertsPage } from './pages/reports/AlertsPage';
+import { CompliancePage } from './pages/reports/CompliancePage';
+import { OfficialReportPage } from './pages/reports/OfficialReportPage';
+import { StatisticsPage } from './pages/reports/StatisticsPage';
 import { useSession } from './session';
 
 type MenuEntry = { key: string; icon: ReactNode; label: ReactNode; children?: undefined } | { key: string; type: 'group'; label: ReactNode; children: MenuEntry[] };
@@ -45,6 +49,13 @@ function menuItems(r: ReturnType<typeof useSession>['rights']) {
   if (r.approve) items.push({ key: '/change-requests', icon: <AuditOutlined />, label: <Link to="/change-requests">{vi.menu.changeRequests}</Link> });
   if (r.read || r.manageAccounts) items.push({ key: '/units', icon: <ApartmentOutlined />, label: <Link to="/units">{vi.menu.units}</Link> });
   if (r.manageAccounts) items.push({ key: '/accounts', icon: <TeamOutlined />, label: <Link to="/accounts">{vi.menu.accounts}</Link> });
+  if (r.read)
+    items.push({ key: 'reports', type: 'group', label: vi.menu.reports, children: [
+      { key: '/reports/statistics', icon: <BarChartOutlined />, label: <Link to="/reports/statistics">{vi.menu.statistics}</Link> },
+      { key: '/reports/forms', icon: <FileExcelOutlined />, label: <Link to="/reports/forms">{vi.menu.officialReports}</Link> },
+      { key: '/reports/alerts', icon: <BellOutlined />, label: <Link to="/reports/alerts">{vi.menu.alerts}</Link> },
+      { key: '/reports/compliance', icon: <SafetyCertificateOutlined />, label: <Link to="/reports/compliance">{vi.menu.compliance}</Link> },
+    ] });
   if (r.self) {
     items.push({ key: '/me', icon: <IdcardOutlined />, label: <Link to="/me">{vi.menu.myRecord}</Link> });
     items.push({ key: '/me/declare', icon: <FormOutlined />, label: <Link to="/me/declare">{vi.cr.title}</Link> });
@@ -63,6 +74,10 @@ function Shell() {
   const s = useSession();
   const loc = useLocation();
   const items = menuItems(s.rights);
+  // Below the lg breakpoint (a tablet held upright) the menu folds away and, opened, lies over
+  // the page instead of narrowing it; choosing an entry folds it again.
+  const [narrow, setNarrow] = useState(false);
+  const [collapsed, setCollapsed] = useState(false);
   const selected = items
     .flatMap((i) => (i.children ? i.children.map((c) => c.key) : [i.key]))
     .filter((k) => (k === '/' ? loc.pathname === '/' : loc.pathname.startsWith(k)))
@@ -74,10 +89,6 @@ function Shell() {
         <span className="hoso-user">
           <span data-testid="who">{s.account?.fullName || s.account?.username}</span>
           <Button size="small" icon={<LogoutOutlined />} onClick={() => void s.logout()}>
-  // Below the lg breakpoint (a tablet held upright) the menu folds away and, opened, lies over
-  // the page instead of narrowing it; choosing an entry folds it again.
-  const [narrow, setNarrow] = useState(false);
-  const [collapsed, setCollapsed] = useState(false);
             {vi.session.logout}
           </Button>
         </span>
@@ -102,6 +113,10 @@ function Shell() {
             <Route path="/transfers/:id" element={<TransferPage />} />
             <Route path="/deadlines" element={<DeadlinesPage />} />
             <Route path="/import" element={<ImportPage />} />
+            <Route path="/reports/statistics" element={<StatisticsPage />} />
+            <Route path="/reports/forms" element={<OfficialReportPage />} />
+            <Route path="/reports/alerts" element={<AlertsPage />} />
+            <Route path="/reports/compliance" element={<CompliancePage />} />
             <Route path="/catalogs" element={<CatalogsPage />} />
             <Route path="/settings/policy" element={<PolicyPage />} />
             <Route path="/settings/calendar" element={<CalendarPage />} />

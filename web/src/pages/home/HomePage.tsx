@@ -7,6 +7,7 @@ import { useQuery } from '@connectrpc/connect-query';
 import { Card, Col, List, Row, Tag, Typography } from 'antd';
 import { Link } from 'react-router-dom';
 import { ChangeRequestState, Records, WorkflowState } from '../../api/gen/records_pb';
+import { Reporting } from '../../api/gen/reporting_pb';
 import { Box, Transfers, TransferState } from '../../api/gen/transfers_pb';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
@@ -14,6 +15,7 @@ import { vi } from '../../i18n/vi';
 import { dateText, numberText, timeText } from '../../lib/format';
 import { dueByWeekEnd } from '../../lib/transfers';
 import { useSession } from '../../session';
+import { AlertDays, alertLink } from '../reports/AlertsPage';
 import { deadlineLink } from '../transfers/DeadlinesPage';
 import { DaysLeft, StateTag } from '../transfers/parts';
 
@@ -81,6 +83,23 @@ function WeekDeadlines() {
   );
 }
 
+/* The alerts falling due soonest (and the overdue ones) of the viewer's unit. */
+function HomeAlerts() {
+  const q = useQuery(Reporting.method.listAlerts, { pageSize: 8 });
+  return (
+    <Card title={vi.rep.homeAlerts} size="small" extra={<Link to="/reports/alerts">{vi.common.details}</Link>}>
+      <ErrorBanner error={q.error} />
+      <List size="small" loading={q.isLoading} dataSource={q.data?.alerts ?? []} locale={{ emptyText: vi.rep.noAlerts }}
+        renderItem={(a) => (
+          <List.Item>
+            <span><Link to={alertLink(a)}>{vi.rep.alertKind[a.kind]}</Link>: {a.fullName}</span>
+            <AlertDays a={a} />
+          </List.Item>
+        )} />
+    </Card>
+  );
+}
+
 /* The sections of services still to come: named, so the page's shape is known, with no list. */
 function Later({ titles }: { titles: string[] }) {
   return (
@@ -102,7 +121,8 @@ export function HomePage() {
         {r.self && !r.read && <Col xs={24}><Card size="small"><Typography.Paragraph>{vi.home.selfHint}</Typography.Paragraph><Link to="/me">{vi.menu.myRecord}</Link> · <Link to="/me/declare">{vi.cr.title}</Link></Card></Col>}
         {r.read && <Col xs={24} lg={12}><WeekDeadlines /></Col>}
         {r.read && <Col xs={24} lg={12}><TransferInbox /></Col>}
-        {r.read && <Col xs={24} lg={12}><Later titles={[vi.home.alerts, vi.home.campaigns]} /></Col>}
+        {r.read && <Col xs={24} lg={12}><HomeAlerts /></Col>}
+        {r.read && <Col xs={24} lg={12}><Later titles={[vi.home.campaigns]} /></Col>}
       </Row>
     </Page>
   );

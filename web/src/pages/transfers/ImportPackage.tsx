@@ -1,22 +1,19 @@
 /* Taking in a transfer package from outside the system (000 Đ9.3, 004 Đ9.2): the file chosen
  * here, its signature and every part checked by the transfers service, then the person's
  * dossier made as a draft of the chosen unit, with its history. */
-import { useTransport } from '@connectrpc/connect-query';
-import { createClient } from '@connectrpc/connect';
 import { UploadOutlined } from '@ant-design/icons';
-import { Alert, Button, Form, Input, Modal, Typography, Upload, App as AntApp } from 'antd';
+import { Alert, Button, Form, Input, Modal, Progress, Typography, Upload, App as AntApp } from 'antd';
 import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
-import { errorText } from '../../api/errors';
 import { useInvalidate } from '../../api/hooks';
 import { Transfers } from '../../api/gen/transfers_pb';
 import { Records } from '../../api/gen/records_pb';
 import { UnitSelect } from '../../components/Pickers';
 import { vi } from '../../i18n/vi';
 import { numberText } from '../../lib/format';
+import { fileErrorText, importPackage } from '../../lib/streams';
 
 export function ImportPackage({ open, onClose }: { open: boolean; onClose: () => void }) {
-  const transport = useTransport();
   const invalidate = useInvalidate();
   const nav = useNavigate();
   const { message } = AntApp.useApp();
@@ -24,6 +21,7 @@ export function ImportPackage({ open, onClose }: { open: boolean; onClose: () =>
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [pct, setPct] = useState<number | null>(null);
 
   const run = async () => {
     const v = await form.validateFields().catch(() => null);
@@ -31,9 +29,8 @@ export function ImportPackage({ open, onClose }: { open: boolean; onClose: () =>
     setBusy(true);
     setError(null);
     try {
-      const r = await createClient(Transfers, transport).importTransferPackage({
-        package: new Uint8Array(await file.arrayBuffer()), unitId: v.unitId, note: (v.note ?? '').normalize('NFC'), requestId: crypto.randomUUID(),
-      });
+      setPct(0);
+      const r = await importPackage(file, v.unitId, v.note ?? '', setPct);
       void message.success(vi.tr.imported);
       await invalidate(Transfers, Records);
       onClose();
@@ -42,6 +39,7 @@ export function ImportPackage({ open, onClose }: { open: boolean; onClose: () =>
       setError(e);
     } finally {
       setBusy(false);
+      setPct(null);
     }
   };
 
@@ -49,7 +47,8 @@ export function ImportPackage({ open, onClose }: { open: boolean; onClose: () =>
     <Modal open={open} title={vi.tr.importPkg} okText={vi.common.confirm} cancelText={vi.common.cancel} confirmLoading={busy}
       okButtonProps={{ disabled: !file }} onOk={() => void run()} onCancel={onClose} destroyOnClose>
       <Typography.Paragraph type="secondary">{vi.tr.importHint}</Typography.Paragraph>
-      {error !== null && <Alert type="error" showIcon role="alert" message={errorText(error)} style={{ marginBottom: 12 }} />}
+      {error !== null && <Alert type="error" showIcon role="alert" message={fileErrorText(error, vi.files.packageTooLarge)} style={{ marginBottom: 12 }} />}
+      {pct !== null && <Progress aria-label={vi.tr.package} percent={pct} status="active" format={(p) => vi.files.sent(p ?? 0)} />}
       <Form form={form} layout="vertical" preserve={false}>
         <Form.Item label={vi.tr.package} required>
           <Upload accept=".hspkg,application/octet-stream" showUploadList={false} beforeUpload={(f) => { setFile(f); return false; }}>

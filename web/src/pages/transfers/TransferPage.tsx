@@ -6,10 +6,9 @@
 import { useQuery, useTransport } from '@connectrpc/connect-query';
 import { createClient } from '@connectrpc/connect';
 import { DownloadOutlined, EyeOutlined } from '@ant-design/icons';
-import { Alert, Button, Card, Descriptions, Form, Input, Modal, Space, Table, Typography, App as AntApp } from 'antd';
+import { Alert, Button, Card, Descriptions, Form, Input, Modal, Progress, Space, Table, Typography, App as AntApp } from 'antd';
 import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { errorText } from '../../api/errors';
 import { useInvalidate, useUnitNames } from '../../api/hooks';
 import { Identity } from '../../api/gen/identity_pb';
 import { Records } from '../../api/gen/records_pb';
@@ -21,6 +20,7 @@ import { ScanField } from '../../components/ScanField';
 import { vi } from '../../i18n/vi';
 import { dateText, numberText, timeText } from '../../lib/format';
 import { actionsFor, isOpen, needsReason, type Side, type TrAction } from '../../lib/transfers';
+import { exportPackage, fileErrorText, saveFile } from '../../lib/streams';
 import { readScan, transferDocumentUrl } from '../../lib/upload';
 import { useSession } from '../../session';
 import { DaysLeft, DecisionText, StateTag } from './parts';
@@ -51,12 +51,11 @@ function useSides(t: Transfer | undefined): Set<Side> {
   }, [from.data, to.data, fin.data]);
 }
 
-function download(bytes: Uint8Array, name: string) {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([new Uint8Array(bytes)], { type: 'application/octet-stream' }));
-  a.download = name;
-  a.click();
-  URL.revokeObjectURL(a.href);
+/* The bytes of a package received so far, of its known length. */
+function PackageProgress({ received }: { received: { done: number; total: number | null } | null }) {
+  if (!received) return null;
+  return <Progress aria-label={vi.tr.exportPkg} percent={received.total ? Math.round((received.done * 100) / received.total) : 0} status="active"
+    format={() => vi.files.received(numberText(received.done), received.total === null ? null : numberText(received.total))} />;
 }
 
 export function TransferPage() {
@@ -77,6 +76,8 @@ export function TransferPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [preview, setPreview] = useState<Document | null>(null);
+  const [received, setReceived] = useState<{ done: number; total: number | null } | null>(null);
+  const progress = (done: number, total: number | null) => setReceived({ done, total });
   const [form] = Form.useForm();
 
   const actions = t && s.rights.update ? actionsFor(t.kind, t.state, sides) : [];
@@ -105,11 +106,7 @@ export function TransferPage() {
           await client.approveRequest({ ...base, note, decisionScan: scan,
             decision: { number: String(v.number).normalize('NFC'), date: String(v.date), effectiveDate: String(v.effectiveDate), issuer: String(v.issuer ?? '').normalize('NFC') } });
           break;
-        case 'export': {
-          const r = await client.exportTransferPackage({ transferId: t.id, requestId: base.requestId });
-          download(r.package, r.fileName);
-          break;
-        }
+        case 'export': saveFile(await exportPackage(t.id, base.requestId, progress)); break;
       }
       void message.success(ACTION_DONE[action]);
       setAction(null);
@@ -118,16 +115,19 @@ export function TransferPage() {
       setError(e);
     } finally {
       setBusy(false);
+      setReceived(null);
     }
   };
 
   const again = async () => {
     if (!t) return;
     try {
-      const r = await client.exportTransferPackage({ transferId: t.id, requestId: crypto.randomUUID() });
-      download(r.package, r.fileName);
+      saveFile(await exportPackage(t.id, crypto.randomUUID(), progress));
+      void message.success(vi.tr.downloaded);
     } catch (e) {
-      void message.error(errorText(e));
+      void message.error(fileErrorText(e, vi.files.packageTooLarge));
+    } finally {
+      setReceived(null);
     }
   };
 
@@ -152,6 +152,7 @@ export function TransferPage() {
         </Space>
       )}>
       <ErrorBanner error={q.error} />
+      {action === null && <PackageProgress received={received} />}
       {t && !t.delivered && !t.deliveryError && <Alert type="info" showIcon message={vi.tr.delivering} style={{ marginBottom: 12 }} />}
       {t?.deliveryError && <Alert type="error" showIcon role="alert" message={vi.tr.deliveryError} description={t.deliveryError} style={{ marginBottom: 12 }} />}
       {t && (
@@ -203,7 +204,8 @@ export function TransferPage() {
         okButtonProps={{ danger: !!action && needsReason(action) }} onOk={() => void run()} onCancel={() => setAction(null)} destroyOnClose>
         {action === 'send' && <Alert type="info" showIcon message={vi.tr.sendHint} style={{ marginBottom: 12 }} />}
         {action === 'receive' && <Alert type="info" showIcon message={vi.tr.receiveHint} style={{ marginBottom: 12 }} />}
-        {error !== null && <Alert type="error" showIcon role="alert" message={errorText(error)} style={{ marginBottom: 12 }} />}
+        {error !== null && <Alert type="error" showIcon role="alert" message={fileErrorText(error, vi.files.packageTooLarge)} style={{ marginBottom: 12 }} />}
+        {action === 'export' && <PackageProgress received={received} />}
         <Form form={form} layout="vertical" preserve={false}>
           {action === 'approve' && <>
             <Form.Item name="number" label={vi.common.decisionNumber} rules={[{ required: true, whitespace: true, message: vi.errors.required }]}><Input placeholder="125/QĐ-UBND" /></Form.Item>
