@@ -1,8 +1,8 @@
 /* "My work": what waits for this person — records awaiting approval (unit administrators),
  * change requests to verify with their deadline, drafts and returned records (updaters), the
- * transfers in the unit's inbox and the deadlines due this week or overdue (ListDeadlines).
- * Alerts and review-campaign notices get their sections when the reporting service and the
- * campaigns exist; until then the place says so, without a fake list. */
+ * transfers in the unit's inbox, the deadlines due this week or overdue (ListDeadlines) and the
+ * alerts falling due (ListAlerts). Review-campaign notices get their section when campaigns
+ * exist; until then the place says so, without a fake list. */
 import { useQuery } from '@connectrpc/connect-query';
 import { Card, Col, List, Row, Tag, Typography } from 'antd';
 import { Link } from 'react-router-dom';
