@@ -202,6 +202,10 @@ int gw_handle(gw_req *r) {
     case GW_R_STATIC: gw_static(r); break;
     case GW_R_UPLOAD: gw_upload(r); break;
     case GW_R_DOWNLOAD: gw_download(r); break;
+    case GW_R_DOCUMENT: gw_document(r); break;
+    case GW_R_PACKAGE_OUT: gw_package_export(r); break;
+    case GW_R_PACKAGE_IN: gw_package_import(r); break;
+    case GW_R_REPORT_FILE: gw_report_file(r); break;
     default: {
       char msg[200];
       snprintf(msg, sizeof msg, "no route for %s %.150s", r->verb, r->path);

@@ -1,8 +1,11 @@
-/* The two routes browsers need for scanned documents, which gRPC streams and the unary faces
+/* The routes browsers need for scanned documents, which gRPC streams and the unary faces
  * cannot carry: POST /v1/records/{id}/attachments streams the request body into records'
- * UploadAttachment as it arrives (1 MiB messages, the 20 MiB limit enforced while reading), and
+ * UploadAttachment as it arrives (1 MiB messages, the 20 MiB limit enforced while reading;
+ * ?change_request_id= for a person's papers of their own change request),
  * GET /v1/attachments/{id}/content streams DownloadAttachment out with its type, length and a
- * safe file name (inline for the page's own preview, else as a download). */
+ * safe file name (inline for the page's own preview, else as a download), and
+ * GET /v1/transfers/{id}/documents/{id}/content gives a transfer's scan (GetTransferDocument)
+ * as the file itself, the same way, where the JSON face would give it as base64. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +15,13 @@
 #include "log.h"
 #include "pbjson.h"
 #include "records.pb-c.h"
+#include "transfers.pb-c.h"
 
 #define UPLOAD_PATH "/hoso.records.v1.Records/UploadAttachment"
 #define DOWNLOAD_PATH "/hoso.records.v1.Records/DownloadAttachment"
+#define DOCUMENT_PATH "/hoso.transfers.v1.Transfers/GetTransferDocument"
+#define DOC_PRE "/v1/transfers/"
+#define DOC_MID "/documents/"
 #define CHUNK (1u << 20)       /* the records service's largest message chunk */
 #define UPLOAD_MAX (20u << 20) /* and its limit per attachment */
 #define ID_MAX 128
@@ -30,9 +37,23 @@ static int match_id(const char *path, const char *pre, const char *post, const c
   return *n > 0 && *n <= ID_MAX && !memchr(*id, '/', *n);
 }
 
+/* "/v1/transfers/{tid}/documents/{did}/content": the two ids' spans, else 0. */
+static int match_doc(const char *path, const char **tid, size_t *tn, const char **did, size_t *dn) {
+  static const char post[] = "/content";
+  size_t pl = strlen(DOC_PRE), ml = strlen(DOC_MID), ql = strlen(post), len = strlen(path);
+  if (len <= pl + ml + ql || strncmp(path, DOC_PRE, pl) != 0 || strcmp(path + len - ql, post) != 0) return 0;
+  const char *end = path + len - ql, *mid = strstr(path + pl, DOC_MID);
+  if (!mid || mid + ml > end) return 0;
+  *tid = path + pl;
+  *tn = (size_t)(mid - *tid);
+  *did = mid + ml;
+  *dn = (size_t)(end - *did);
+  return *tn > 0 && *tn <= ID_MAX && !memchr(*tid, '/', *tn) && *dn > 0 && *dn <= ID_MAX && !memchr(*did, '/', *dn);
+}
+
 int gw_files_resolve(const char *verb, size_t verb_len, const char *path, gw_route *rt) {
-  const char *id;
-  size_t n;
+  const char *id, *id2;
+  size_t n, n2;
   int post = verb_len == 4 && !memcmp(verb, "POST", 4);
   int get = (verb_len == 3 && !memcmp(verb, "GET", 3)) || (verb_len == 4 && !memcmp(verb, "HEAD", 4));
   if (match_id(path, "/v1/records/", "/attachments", &id, &n)) {
@@ -49,6 +70,13 @@ int gw_files_resolve(const char *verb, size_t verb_len, const char *path, gw_rou
     rt->allow = "GET, HEAD";
     return rt->method != NULL;
   }
+  if (match_doc(path, &id, &n, &id2, &n2)) {
+    rt->kind = get ? GW_R_DOCUMENT : GW_R_REST_VERB;
+    rt->method = gw_find_method(DOCUMENT_PATH);
+    rt->label = "/v1/transfers/{transfer_id}/documents/{document_id}/content";
+    rt->allow = "GET, HEAD";
+    return rt->method != NULL;
+  }
   return 0;
 }
 
@@ -61,7 +89,7 @@ static int path_id(const gw_req *r, const char *pre, const char *post, char *out
 }
 
 /* A query parameter, percent-decoded ('+' as a space). 1 found, 0 absent, -1 malformed. */
-static int query_param(const char *q, const char *name, char *out, size_t cap) {
+int gw_query_param(const char *q, const char *name, char *out, size_t cap) {
   size_t nl = strlen(name);
   for (const char *s = q; s && *s;) {
     size_t k = strcspn(s, "&");
@@ -77,22 +105,22 @@ static int query_param(const char *q, const char *name, char *out, size_t cap) {
   return 0;
 }
 
-static int finish_error(gw_req *r, cli_stream *s, const char *what) {
+int gw_stream_failed(gw_req *r, cli_stream *s, const char *backend, const char *what) {
   cli_status st;
   memset(&st, 0, sizeof st);
   grpc_status_code code = cli_stream_finish(s, &st);
   r->upstream_code = code;
   if (code == GRPC_STATUS_OK) {
     code = GRPC_STATUS_INTERNAL;
-    snprintf(st.message, sizeof st.message, "%s: the records service ended the call without a reply", what);
+    snprintf(st.message, sizeof st.message, "%s: the %s service ended the call without a reply", what, backend);
   }
-  gw_metrics_upstream_error("records", code);
+  gw_metrics_upstream_error(backend, code);
   return gw_reply_rest_error(r, 0, code, st.message);
 }
 
 /* Credentials and CSRF (gw_auth_before), then the stream to records; on a refusal the reply
  * has been written and NULL is returned. */
-static cli_stream *open_as_client(gw_req *r, ProtobufCMessage *req, int state_changing, int timeout_ms) {
+cli_stream *gw_stream_as_client(gw_req *r, ProtobufCMessage *req, int state_changing, int timeout_ms) {
   char why[512];
   int refused = gw_auth_before(r, r->rt->method, req, state_changing, why, sizeof why);
   if (refused) {
@@ -108,19 +136,20 @@ static cli_stream *open_as_client(gw_req *r, ProtobufCMessage *req, int state_ch
 
 int gw_upload(gw_req *r) {
   r->close = r->close ? r->close : 1; /* what the handler leaves unread is drained by lingering */
-  char record_id[ID_MAX + 1], name[1024], desc[4096], rid[128];
+  char record_id[ID_MAX + 1], name[1024], desc[4096], rid[128], crid[ID_MAX + 1];
   if (path_id(r, "/v1/records/", "/attachments", record_id, sizeof record_id) != 0)
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT, "record_id: malformed in the path");
-  if (query_param(r->query, "file_name", name, sizeof name) != 1 || !name[0])
+  if (gw_query_param(r->query, "file_name", name, sizeof name) != 1 || !name[0])
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT,
                                "file_name: must be given as a query parameter (the file's own name)");
-  if (query_param(r->query, "description", desc, sizeof desc) < 0 ||
-      query_param(r->query, "request_id", rid, sizeof rid) < 0)
+  if (gw_query_param(r->query, "description", desc, sizeof desc) < 0 ||
+      gw_query_param(r->query, "request_id", rid, sizeof rid) < 0 ||
+      gw_query_param(r->query, "change_request_id", crid, sizeof crid) < 0)
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT,
-                               "description, request_id: malformed percent-encoding");
+                               "description, request_id, change_request_id: malformed or too long");
   Hoso__Records__V1__UploadAttachmentRequest first = HOSO__RECORDS__V1__UPLOAD_ATTACHMENT_REQUEST__INIT;
   /* the body arrives at the client's pace: the deadline covers a slow upload of 20 MiB */
-  cli_stream *s = open_as_client(r, &first.base, 1, gw_cfg.body_timeout_ms + gw_cfg.upstream_timeout_ms);
+  cli_stream *s = gw_stream_as_client(r, &first.base, 1, gw_cfg.body_timeout_ms + gw_cfg.upstream_timeout_ms);
   if (!s) return -1;
   cli_status st;
   memset(&st, 0, sizeof st);
@@ -158,6 +187,7 @@ int gw_upload(gw_req *r) {
       q.file_name = name;
       q.description = desc;
       q.request_id = rid;
+      q.change_request_id = crid; /* a person's papers for their own change request */
     }
     q.chunk.data = buf;
     q.chunk.len = have;
@@ -172,7 +202,7 @@ int gw_upload(gw_req *r) {
   if (sent_ok) cli_stream_close_send(s);
   ProtobufCMessage *resp = NULL;
   if (cli_stream_recv(s, &hoso__records__v1__upload_attachment_response__descriptor, &resp) != 1)
-    return finish_error(r, s, "upload");
+    return gw_stream_failed(r, s, "records", "upload");
   grpc_status_code code = cli_stream_finish(s, &st);
   r->upstream_code = code;
   if (code != GRPC_STATUS_OK) {
@@ -187,7 +217,7 @@ int gw_upload(gw_req *r) {
   return rc;
 }
 
-static const char *safe_type(const char *t) {
+const char *gw_safe_type(const char *t) {
   static const char *ok[] = {"application/pdf", "image/jpeg", "image/png"};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
     if (t && !strcmp(t, ok[i])) return ok[i];
@@ -196,7 +226,7 @@ static const char *safe_type(const char *t) {
 
 /* Content-Disposition with a plain ASCII name for old clients (anything else → '_') and the
  * exact UTF-8 name in RFC 5987 form. */
-static void disposition(gw_req *r, const char *name, int inl) {
+void gw_disposition(gw_req *r, const char *name, int inl) {
   char ascii[256], ext[1024];
   size_t a = 0, e = 0;
   for (const unsigned char *p = (const unsigned char *)(name && *name ? name : "tai-lieu"); *p && a + 1 < sizeof ascii; p++) {
@@ -226,17 +256,17 @@ int gw_download(gw_req *r) {
   char id[ID_MAX + 1], inl[8];
   if (path_id(r, "/v1/attachments/", "/content", id, sizeof id) != 0)
     return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT, "attachment_id: malformed in the path");
-  int inline_view = query_param(r->query, "inline", inl, sizeof inl) == 1 && strcmp(inl, "0") != 0;
+  int inline_view = gw_query_param(r->query, "inline", inl, sizeof inl) == 1 && strcmp(inl, "0") != 0;
   Hoso__Records__V1__DownloadAttachmentRequest q = HOSO__RECORDS__V1__DOWNLOAD_ATTACHMENT_REQUEST__INIT;
   q.attachment_id = id;
-  cli_stream *s = open_as_client(r, &q.base, 0, gw_cfg.upstream_timeout_ms + gw_cfg.write_timeout_ms);
+  cli_stream *s = gw_stream_as_client(r, &q.base, 0, gw_cfg.upstream_timeout_ms + gw_cfg.write_timeout_ms);
   if (!s) return -1;
   cli_status st;
   memset(&st, 0, sizeof st);
   ProtobufCMessage *msg = NULL;
   if (cli_stream_send(s, &q.base) != 0 || cli_stream_close_send(s) != 0 ||
       cli_stream_recv(s, &hoso__records__v1__download_attachment_response__descriptor, &msg) != 1)
-    return finish_error(r, s, "download");
+    return gw_stream_failed(r, s, "records", "download");
   Hoso__Records__V1__DownloadAttachmentResponse *d = (void *)msg;
   if (!d->attachment) {
     protobuf_c_message_free_unpacked(msg, NULL);
@@ -245,8 +275,8 @@ int gw_download(gw_req *r) {
     return gw_reply_rest_error(r, 502, GRPC_STATUS_INTERNAL, "download: the first message carried no metadata");
   }
   size_t size = (size_t)d->attachment->size;
-  const char *type = safe_type(d->attachment->content_type);
-  disposition(r, d->attachment->file_name, inline_view);
+  const char *type = gw_safe_type(d->attachment->content_type);
+  gw_disposition(r, d->attachment->file_name, inline_view);
   gw_hdr(r, "Cache-Control: private, no-store");
   /* a preview in the application's own page may frame it; nothing else may */
   int rc = gw_reply_head(r, 200, type, size, (inline_view ? GW_FRAME_SELF : 0) | head);
@@ -283,4 +313,39 @@ int gw_download(gw_req *r) {
     return -1;
   }
   return 0;
+}
+
+int gw_document(gw_req *r) {
+  unsigned head = !strcmp(r->verb, "HEAD") ? GW_HEAD : 0;
+  char tid[ID_MAX + 1], did[ID_MAX + 1], inl[8];
+  const char *t, *d;
+  size_t tn, dn;
+  if (!match_doc(r->path, &t, &tn, &d, &dn) || http_pct_decode(t, tn, tid, sizeof tid, 0) <= 0 ||
+      http_pct_decode(d, dn, did, sizeof did, 0) <= 0)
+    return gw_reply_rest_error(r, 400, GRPC_STATUS_INVALID_ARGUMENT, "transfer_id, document_id: malformed in the path");
+  int inline_view = gw_query_param(r->query, "inline", inl, sizeof inl) == 1 && strcmp(inl, "0") != 0;
+  Hoso__Transfers__V1__GetTransferDocumentRequest q = HOSO__TRANSFERS__V1__GET_TRANSFER_DOCUMENT_REQUEST__INIT;
+  q.transfer_id = tid;
+  q.document_id = did;
+  ProtobufCMessage *resp = NULL;
+  cli_status st;
+  memset(&st, 0, sizeof st);
+  int http = 0;
+  grpc_status_code code = gw_call_as_client(r, r->rt->method, &q.base, 0, &resp, &st, &http);
+  r->upstream_code = code;
+  if (code != GRPC_STATUS_OK) {
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return gw_reply_rest_error(r, http, code, st.message);
+  }
+  Hoso__Transfers__V1__GetTransferDocumentResponse *doc = (void *)resp;
+  if (!doc->document) {
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return gw_reply_rest_error(r, 502, GRPC_STATUS_INTERNAL, "document: the reply carried no metadata");
+  }
+  gw_disposition(r, doc->document->file_name, inline_view);
+  gw_hdr(r, "Cache-Control: private, no-store");
+  int rc = gw_reply(r, 200, gw_safe_type(doc->document->content_type), doc->content.data, doc->content.len,
+                    (inline_view ? GW_FRAME_SELF : 0) | head);
+  protobuf_c_message_free_unpacked(resp, NULL);
+  return rc;
 }

@@ -52,6 +52,10 @@ enum {
   GW_R_STATIC,
   GW_R_UPLOAD,          /* POST /v1/records/{id}/attachments: the body streamed (files.c) */
   GW_R_DOWNLOAD,        /* GET /v1/attachments/{id}/content: streamed out (files.c) */
+  GW_R_DOCUMENT,        /* GET /v1/transfers/{id}/documents/{id}/content: a transfer's scan (files.c) */
+  GW_R_PACKAGE_OUT,     /* POST /v1/transfers/{id}/package: ExportTransferPackage streamed out (streams.c) */
+  GW_R_PACKAGE_IN,      /* POST /v1/transfer-packages: the body streamed into ImportTransferPackage */
+  GW_R_REPORT_FILE,     /* POST /v1/reports:run, /v1/records:exportSearch: a report's file streamed out */
 };
 
 typedef struct {
@@ -122,6 +126,9 @@ int gw_reply(gw_req *r, int status, const char *ctype, const void *body, size_t 
 /* Only the status line and headers of a reply whose body of len bytes the caller then writes
  * with gw_conn_writev (a streamed download). 0 / -1 as gw_reply. */
 int gw_reply_head(gw_req *r, int status, const char *ctype, size_t len, unsigned flags);
+/* gw_reply_head's len for a body of unknown length: no Content-Length (the caller says
+ * Transfer-Encoding: chunked, or closes the connection at its end). */
+#define GW_NO_LENGTH ((size_t)-1)
 /* Same with the body from a file (sendfile). */
 int gw_reply_file(gw_req *r, int status, const char *ctype, int fd, size_t len, unsigned flags);
 
@@ -210,6 +217,30 @@ int gw_files_resolve(const char *verb, size_t verb_len, const char *path, gw_rou
 size_t gw_files_upload_limit(void);
 int gw_upload(gw_req *r);
 int gw_download(gw_req *r);
+int gw_document(gw_req *r);
+/* Shared by the file routes (files.c, streams.c). A query parameter, percent-decoded ('+' as a
+ * space): 1 found, 0 absent, -1 malformed. */
+int gw_query_param(const char *q, const char *name, char *out, size_t cap);
+/* Credentials and CSRF (gw_auth_before), then a stream of the route's method; on a refusal
+ * the reply has been written and NULL is returned. */
+struct cli_stream *gw_stream_as_client(gw_req *r, ProtobufCMessage *req, int state_changing, int timeout_ms);
+/* A stream that ended without its reply: the status as the REST error reply. */
+int gw_stream_failed(gw_req *r, struct cli_stream *s, const char *backend, const char *what);
+/* Content-Disposition (inline or attachment) with an ASCII and an RFC 5987 UTF-8 name. */
+void gw_disposition(gw_req *r, const char *name, int inl);
+/* A scan's type as served: PDF, JPEG, PNG, anything else application/octet-stream. */
+const char *gw_safe_type(const char *t);
+
+/* ---- the other streamed methods (streams.c) ------------------------------------------------- */
+
+/* Sets rt for the routes of transfer packages (out and in) and of report and search files, and
+ * returns 1; 0 for any other path. */
+int gw_streams_resolve(const char *verb, size_t verb_len, const char *path, gw_route *rt);
+/* The package import route's body limit (HOSO_PACKAGE_MAX_MB, as the transfers service). */
+size_t gw_streams_package_limit(void);
+int gw_package_export(gw_req *r);
+int gw_package_import(gw_req *r);
+int gw_report_file(gw_req *r);
 
 /* ---- metrics (metrics.c) -------------------------------------------------------------------- */
 

@@ -62,7 +62,7 @@ static size_t format_head(gw_req *r, int status, const char *ctype, size_t len, 
   sb_add(&b, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
   if (ctype) sb_add(&b, "Content-Type: %s\r\n", ctype);
   /* a 304 has no body, and a length there would have to be the 200's */
-  if (status != 304) sb_add(&b, "Content-Length: %zu\r\n", len);
+  if (status != 304 && len != GW_NO_LENGTH) sb_add(&b, "Content-Length: %zu\r\n", len);
   sb_add(&b, "X-Request-Id: %s\r\n%s", r->rid,
          flags & GW_FRAME_SELF ? SECURITY_HEADERS_FRAME_SELF : SECURITY_HEADERS);
   if (flags & GW_NO_STORE) sb_add(&b, "Cache-Control: no-store\r\n");

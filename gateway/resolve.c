@@ -55,6 +55,7 @@ static int is_upload(const gw_method *m) {
 
 size_t gw_route_body_limit(const gw_route *rt) {
   if (rt->kind == GW_R_UPLOAD) return gw_files_upload_limit();
+  if (rt->kind == GW_R_PACKAGE_IN) return gw_streams_package_limit();
   if ((rt->kind == GW_R_CONNECT || rt->kind == GW_R_REST) && is_upload(rt->method))
     return gw_cfg.max_upload;
   return gw_cfg.max_body;
@@ -105,6 +106,7 @@ void gw_route_resolve(const char *verb, size_t verb_len, const char *path, size_
   }
 
   if (gw_files_resolve(verb, verb_len, p, rt)) return;
+  if (gw_streams_resolve(verb, verb_len, p, rt)) return;
 
   char v[16];
   snprintf(v, sizeof v, "%.*s", (int)verb_len, verb);

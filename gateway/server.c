@@ -46,7 +46,7 @@ struct gw_conn {
   size_t len, cap;
   /* the current request */
   int started, have_head, chunked, sent_continue, rt_set, connect_face;
-  int streaming;     /* a GW_R_UPLOAD request: its handler reads the body (gw_conn_body_read) */
+  int streaming;     /* a GW_R_UPLOAD or GW_R_PACKAGE_IN request: its handler reads the body (gw_conn_body_read) */
   size_t body_left;  /* of a streaming request's body, bytes not read yet */
   char verb[8];
   size_t head_len, limit, raw_pos, req_total;
@@ -197,7 +197,7 @@ static int advance(struct gw_conn *c) {
     int body_pending = c->chunked ? c->len == c->head_len
                                   : c->len < c->head_len + (size_t)c->clen;
     if (h.expect_continue && body_pending) send_continue(c);
-    if (c->rt.kind == GW_R_UPLOAD) {
+    if (c->rt.kind == GW_R_UPLOAD || c->rt.kind == GW_R_PACKAGE_IN) {
       /* served at once: the handler streams the body to the backend as it arrives, so no
        * upload is ever held whole in memory here */
       if (c->chunked) return 411;

@@ -58,6 +58,7 @@ SRV_HANDLER(rpc_list_child_units);
 SRV_HANDLER(rpc_get_unit_subtree);
 SRV_HANDLER(rpc_merge_units);
 SRV_HANDLER(rpc_list_unit_history);
+SRV_HANDLER(rpc_list_unit_directory);
 /* rpc_unit_changes.c */
 SRV_HANDLER(rpc_list_unit_changes);
 /* rpc_accounts.c */

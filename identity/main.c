@@ -24,6 +24,7 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(GetUnitSubtree, rpc_get_unit_subtree),
     SRV_RPC(MergeUnits, rpc_merge_units),
     SRV_RPC(ListUnitHistory, rpc_list_unit_history),
+    SRV_RPC(ListUnitDirectory, rpc_list_unit_directory),
     SRV_RPC_FLAGS(ListUnitChanges, rpc_list_unit_changes, SRV_QUIET),
     SRV_RPC(CreateAccount, rpc_create_account),
     SRV_RPC(GetAccount, rpc_get_account),

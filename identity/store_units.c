@@ -239,6 +239,41 @@ int units_subtree(srv_ctx *ctx, const char *root_path, const char *after_path, i
                   out, n);
 }
 
+int units_directory(srv_ctx *ctx, const char *query, const char *ids, const char *after_name, const char *after_id,
+                    int limit, id_dir_entry ***out, size_t *n) {
+  char lim[16];
+  snprintf(lim, sizeof lim, "%d", limit);
+  const char *p[5] = {query, ids, after_name, after_name ? after_id : NULL, lim};
+  /* strpos, not LIKE: what a person types is text, never a pattern */
+  PGresult *r = srv_exec_all_units(
+      ctx,
+      "SELECT u.id::text, u.code, u.name, u.type, coalesce(u.parent_id::text, ''), coalesce(p.name, ''), u.status "
+      "FROM units u LEFT JOIN units p ON p.id = u.parent_id "
+      "WHERE CASE WHEN $2::bigint[] IS NOT NULL THEN u.id = ANY ($2::bigint[]) "
+      "ELSE u.status = 1 AND ($1 = '' OR strpos(unit_fold(u.name), unit_fold($1)) > 0 "
+      "OR strpos(lower(u.code), lower($1)) > 0) END "
+      "AND ($3::text IS NULL OR (u.name COLLATE \"C\", u.id) > ($3::text COLLATE \"C\", $4::bigint)) "
+      "ORDER BY u.name COLLATE \"C\", u.id LIMIT $5::int",
+      5, p);
+  if (!r) return -1;
+  *n = (size_t)PQntuples(r);
+  *out = srv_alloc(ctx, (*n ? *n : 1) * sizeof **out);
+  for (size_t i = 0; i < *n; i++) {
+    id_dir_entry *e = srv_new(ctx, &hoso__identity__v1__unit_directory_entry__descriptor);
+    int row = (int)i;
+    e->id = srv_strdup(ctx, PQgetvalue(r, row, 0));
+    e->code = srv_strdup(ctx, PQgetvalue(r, row, 1));
+    e->name = srv_strdup(ctx, PQgetvalue(r, row, 2));
+    e->type = (Hoso__Identity__V1__UnitType)col_ll(r, row, 3);
+    e->parent_id = srv_strdup(ctx, PQgetvalue(r, row, 4));
+    e->parent_name = srv_strdup(ctx, PQgetvalue(r, row, 5));
+    e->status = (Hoso__Identity__V1__UnitStatus)col_ll(r, row, 6);
+    (*out)[i] = e;
+  }
+  PQclear(r);
+  return 0;
+}
+
 int units_history(srv_ctx *ctx, const char *unit_id, Hoso__Identity__V1__UnitHistoryEntry ***out, size_t *n) {
   PGresult *r = db_q(ctx->db,
                      "SELECT " DB_RFC3339("h.at") ", h.action, h.name, h.code, coalesce(h.parent_id::text, ''), "

@@ -75,6 +75,15 @@ int units_children(srv_ctx *ctx, const char *parent_id, int include_dissolved, c
 int units_subtree(srv_ctx *ctx, const char *root_path, const char *after_path, int max_level,
                   int include_dissolved, int limit, id_unit ***out, size_t *n);
 
+/* The unit directory, read with every unit visible (the names of the state's agencies are
+ * public): active units whose folded name contains the folded query or whose code contains it
+ * (query "" matches all), by name then id, after (after_name, after_id) when after_name is not
+ * NULL; or, when ids is not NULL (a PostgreSQL bigint[] literal), exactly those units, dissolved
+ * ones too. At most limit entries in the call's arena. 0 / -1. */
+typedef Hoso__Identity__V1__UnitDirectoryEntry id_dir_entry;
+int units_directory(srv_ctx *ctx, const char *query, const char *ids, const char *after_name, const char *after_id,
+                    int limit, id_dir_entry ***out, size_t *n);
+
 /* The history of a unit in time order. */
 int units_history(srv_ctx *ctx, const char *unit_id, Hoso__Identity__V1__UnitHistoryEntry ***out, size_t *n);
 

@@ -1,5 +1,6 @@
 /* UploadAttachment (client stream), DownloadAttachment (server stream) and ListAttachments of
- * hoso.records.v1.Records: scanned PDF/JPEG/PNG files of a record, typed by content, SHA-256. */
+ * hoso.records.v1.Records: scanned PDF/JPEG/PNG files of a record, typed by content, SHA-256;
+ * an updater's, or a person's papers for their own pending change request. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "rpc_util.h"
 #include "scope.h"
 #include "store_attachments.h"
+#include "store_change_requests.h"
 
 #define ATT_MAX (20u << 20)   /* 20 MiB per attachment */
 #define ATT_CHUNK (1u << 20)  /* 1 MiB per stream message, both ways */
@@ -25,6 +27,7 @@ static int self_unscoped(srv_ctx *ctx, const rec_t *rec) {
 
 typedef struct {
   const char *record_id, *file_name, *description, *request_id;
+  const char *change_request_id; /* NULL: an updater's attachment */
   unsigned char *buf; /* malloc'd content, owned by the handler */
   size_t len, cap;
   const char *type;
@@ -38,25 +41,48 @@ static int load_meta(srv_ctx *ctx, const char *id, att_meta **out) {
   return found ? 0 : srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "request_id: the attachment it made is no longer visible");
 }
 
+/* The person's own record, with the transaction narrowed to its unit, and their change
+ * request cr_id on it, locked (an approval waits for the document, or the document for the
+ * approval, which then refuses it): a request of theirs, still awaiting verification. */
+static int own_pending_request(srv_ctx *ctx, const char *cr_id, rec_t **rec) {
+  SRV_TRY(rec_own_record_scope(ctx, rec));
+  cr_row row;
+  int found = change_requests_find(ctx, cr_id, 1, &row);
+  if (found < 0) return -1;
+  if (found == 0 && (found = change_requests_exist_anywhere(ctx, cr_id)) <= 0)
+    return found < 0 ? -1 : srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "change_request_id: change request %s does not exist", cr_id);
+  if (found == 0 || strcmp(row.cr->record_id, (*rec)->id) != 0 || strcmp(row.cr->submitted_by, ctx->auth->sub) != 0)
+    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                    "change_request_id: change request %s is not one you declared on your own record", cr_id);
+  if (row.cr->state != HOSO__RECORDS__V1__CHANGE_REQUEST_STATE__CHANGE_REQUEST_STATE_PENDING)
+    return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+                    "change_request_id: change request %s was already decided; papers go with a request the "
+                    "unit has not verified yet (declare again with them)", cr_id);
+  return 0;
+}
+
 static int upload_tx(srv_ctx *ctx, void *arg) {
   upload_st *st = arg;
   char prev[64];
+  rec_t *rec = NULL;
+  /* the person's scope first: a repeated request reads back what it made there */
+  if (st->change_request_id) SRV_TRY(own_pending_request(ctx, st->change_request_id, &rec));
   int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
   if (seen == 1) return load_meta(ctx, prev, &st->out);
-  rec_t *rec;
-  SRV_TRY(record_fetch(ctx, st->record_id, RIGHT_UPDATE, 0, &rec));
+  if (!rec) SRV_TRY(record_fetch(ctx, st->record_id, RIGHT_UPDATE, 0, &rec));
 
   attachment_new n = {.record_id = st->record_id, .unit_path = rec->managing_unit_path, .file_name = st->file_name,
                       .content_type = st->type, .sha256 = st->sha, .description = st->description,
-                      .content = st->buf, .len = st->len};
+                      .change_request_id = st->change_request_id, .content = st->buf, .len = st->len};
   SRV_TRY(attachments_insert(ctx, &n, &st->out));
 
   audit_entry e = {.action = "ATTACHMENT_UPLOAD", .target_type = "attachment", .target_id = st->out->id,
                    .unit_path = rec->managing_unit_path};
-  SRV_TRY(srv_audit(ctx, &e, json_pack("{s:s, s:s, s:s, s:I, s:s}", "record_id", st->record_id,
+  SRV_TRY(srv_audit(ctx, &e, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "record_id", st->record_id,
                                        "file_name", st->file_name, "content_type", st->type, "size",
-                                       (json_int_t)st->len, "sha256", st->sha)));
+                                       (json_int_t)st->len, "sha256", st->sha, "change_request_id",
+                                       st->change_request_id ? st->change_request_id : "")));
   return idem_done(ctx, st->request_id, st->out->id) ? -1 : 0;
 }
 
@@ -71,6 +97,19 @@ static int upload_meta(srv_ctx *ctx, const Hoso__Records__V1__UploadAttachmentRe
   if (srv_clean_prose(ctx, "description", m->description, 0, REC_TEXT_MAX_CHARS, &st->description)) return -1;
   if (srv_check_request_id(ctx, m->request_id)) return -1;
   st->request_id = srv_strdup(ctx, m->request_id ? m->request_id : "");
+  if (!m->change_request_id || !*m->change_request_id)
+    return srv_need_right(ctx, RIGHT_UPDATE, 0,
+                          "uploading attachments needs the UPDATER role; a person adds papers to their own "
+                          "change request (change_request_id)");
+  if (srv_check_id(ctx, "change_request_id", m->change_request_id)) return -1;
+  st->change_request_id = srv_strdup(ctx, m->change_request_id);
+  if (!ctx->auth || !(ctx->auth->roles & ROLE_SELF) || !ctx->auth->record_id[0])
+    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                    "change_request_id: the papers of a change request are added by the person who declared it, "
+                    "with their own account");
+  if (strcmp(st->record_id, ctx->auth->record_id) != 0)
+    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                    "record_id: you add papers to your own record (%s) only", ctx->auth->record_id);
   return 0;
 }
 
@@ -98,16 +137,16 @@ int rpc_upload_attachment(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
   upload_st st = {0};
   int rc = -1, n = 0;
   ProtobufCMessage *msg;
-  if (srv_need_right(ctx, RIGHT_UPDATE, 0, "uploading attachments needs the UPDATER role")) goto out;
-  int got;
+  int got; /* who may upload is decided on the first message (upload_meta) */
   while ((got = srv_recv(ctx, &msg)) == 1) {
     const Hoso__Records__V1__UploadAttachmentRequest *m = (const void *)msg;
     if (n++ == 0) {
       if (upload_meta(ctx, m, &st)) goto out;
     } else if ((m->record_id && *m->record_id) || (m->file_name && *m->file_name) ||
-               (m->description && *m->description) || (m->request_id && *m->request_id)) {
+               (m->description && *m->description) || (m->request_id && *m->request_id) ||
+               (m->change_request_id && *m->change_request_id)) {
       srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-               "record_id, file_name, description, request_id: only in the first message");
+               "record_id, file_name, description, request_id, change_request_id: only in the first message");
       goto out;
     }
     if (upload_chunk(ctx, &m->chunk, &st)) goto out;

@@ -246,20 +246,6 @@ static json_t *paths_json(field_change **ch, size_t n) {
   return a;
 }
 
-/* A person acting on their own record: the SELF role with a record id, and no unit-wide right
- * that would make the call one of a unit's. */
-static int self_only(const srv_ctx *ctx) {
-  return ctx->auth && (ctx->auth->roles & ROLE_SELF) && ctx->auth->record_id[0] &&
-         !(scope_rights(ctx->auth->roles) & RIGHT_READ);
-}
-
-/* The person's own record, and the transaction's row-level scope narrowed to its unit: a
- * person's account may sit in another unit than the one managing the record. */
-static int own_record_scope(srv_ctx *ctx, rec_t **cur) {
-  SRV_TRY(record_fetch(ctx, ctx->auth->record_id, RIGHT_READ, 0, cur));
-  return srv_set_scope(ctx, (*cur)->managing_unit_path) != 0 ? -1 : 0;
-}
-
 static const char *state_word(int s) {
   return s == CR_STATE(APPROVED) ? "approved" : s == CR_STATE(REJECTED) ? "rejected" : "pending";
 }
@@ -311,7 +297,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
   st->out = NULL;
   int seen = idem_begin(ctx, st->request_id, prev, sizeof prev);
   if (seen < 0) return -1;
-  SRV_TRY(own_record_scope(ctx, &cur));
+  SRV_TRY(rec_own_record_scope(ctx, &cur));
   if (seen == 1) {
     int rc = change_requests_find(ctx, prev, 0, &row);
     if (rc < 0) return -1;
@@ -402,7 +388,7 @@ static int list_tx(srv_ctx *ctx, void *p) {
   rec_t *rec = NULL;
   int more;
   if (st->self)
-    SRV_TRY(own_record_scope(ctx, &rec));
+    SRV_TRY(rec_own_record_scope(ctx, &rec));
   else if (st->f.record_id)
     SRV_TRY(record_fetch(ctx, st->f.record_id, RIGHT_READ, 0, &rec));
   SRV_TRY(change_requests_list(ctx, &st->f, &st->out->change_requests, &st->out->n_change_requests, &more));
@@ -441,7 +427,7 @@ int rpc_list_change_requests(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
   }
   if (srv_need_right(ctx, RIGHT_READ, 1, "listing change requests needs a role with read access")) return -1;
 
-  st.self = self_only(ctx);
+  st.self = rec_self_only(ctx);
   if (st.self) {
     if (*unit_id)
       return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,

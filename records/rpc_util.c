@@ -1,5 +1,5 @@
 /* The helpers of rpc_util.h: message equality, the optimistic version check, the prose fields,
- * the cleaning of a change's reason and the replay of a repeated request. */
+ * the cleaning of a change's reason, the replay of a repeated request, a person's own record. */
 #include "rpc_util.h"
 
 #include <pthread.h>
@@ -103,4 +103,14 @@ int rec_replay(srv_ctx *ctx, const char *request_id, int *replayed, rec_t **out)
   *out = srv_new(ctx, &hoso__records__v1__record__descriptor);
   (*out)->id = srv_strdup(ctx, prev);
   return 0;
+}
+
+int rec_self_only(const srv_ctx *ctx) {
+  return ctx->auth && (ctx->auth->roles & ROLE_SELF) && ctx->auth->record_id[0] &&
+         !(scope_rights(ctx->auth->roles) & RIGHT_READ);
+}
+
+int rec_own_record_scope(srv_ctx *ctx, rec_t **cur) {
+  SRV_TRY(record_fetch(ctx, ctx->auth->record_id, RIGHT_READ, 0, cur));
+  return srv_set_scope(ctx, (*cur)->managing_unit_path) != 0 ? -1 : 0;
 }

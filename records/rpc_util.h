@@ -1,6 +1,6 @@
 /* What the record handlers (rpc_*.c) share beyond common/srv.h's checks: message equality,
  * the optimistic version check, the prose fields of a record, a change's reason, the replay of
- * a repeated request. */
+ * a repeated request, a person acting on their own record. */
 #ifndef HOSO_RECORDS_RPC_UTIL_H
 #define HOSO_RECORDS_RPC_UTIL_H
 
@@ -32,5 +32,14 @@ int rec_reason_clean(srv_ctx *ctx, const char *field, const rec_reason *in, int 
  * (RIGHT_READ); a caller who may no longer read it (transferred out, moved away) gets the
  * record's id only, never a refusal. In a transaction; 0, DB_TX_ROLLBACK (status set) or -1. */
 int rec_replay(srv_ctx *ctx, const char *request_id, int *replayed, rec_t **out);
+
+/* A person acting on their own record: the SELF role with a record id, and no unit-wide right
+ * that would make the call one of a unit's. */
+int rec_self_only(const srv_ctx *ctx);
+
+/* In a transaction: the caller's own record (the SELF token's record id), and the
+ * transaction's row-level scope narrowed to its managing unit (a person's account may sit in
+ * another unit than the one managing the record). 0, or -1 (status set). */
+int rec_own_record_scope(srv_ctx *ctx, rec_t **cur);
 
 #endif

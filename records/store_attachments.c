@@ -9,7 +9,8 @@
 #define META_COLS                                                                            \
   "a.id::text, a.record_id::text, a.file_name, a.content_type, a.size::text, a.sha256, "     \
   "a.description, a.uploaded_by, "                                                           \
-  "to_char(a.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+  "to_char(a.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "               \
+  "COALESCE(a.change_request_id::text, '')"
 
 static att_meta *meta_from(srv_ctx *ctx, const PGresult *r, int row) {
   att_meta *m = srv_new(ctx, &hoso__records__v1__attachment_meta__descriptor);
@@ -22,6 +23,7 @@ static att_meta *meta_from(srv_ctx *ctx, const PGresult *r, int row) {
   m->description = srv_strdup(ctx, PQgetvalue(r, row, 6));
   m->uploaded_by = srv_strdup(ctx, PQgetvalue(r, row, 7));
   m->uploaded_at = srv_strdup(ctx, PQgetvalue(r, row, 8));
+  m->change_request_id = srv_strdup(ctx, PQgetvalue(r, row, 9));
   return m;
 }
 
@@ -44,9 +46,11 @@ int attachments_insert(srv_ctx *ctx, const attachment_new *n, att_meta **out) {
   snprintf(size, sizeof size, "%zu", n->len);
   PGresult *r = db_q(ctx->db,
                      "INSERT INTO attachments AS a (record_id, unit_path, file_name, content_type, size, "
-                     "sha256, description, uploaded_by) VALUES ($1::bigint, $2::public.ltree, $3, $4, "
-                     "$5::bigint, $6, $7, current_setting('hoso.actor')) RETURNING " META_COLS,
-                     7, n->record_id, n->unit_path, n->file_name, n->content_type, size, n->sha256, n->description);
+                     "sha256, description, uploaded_by, change_request_id) VALUES ($1::bigint, "
+                     "$2::public.ltree, $3, $4, $5::bigint, $6, $7, current_setting('hoso.actor'), "
+                     "NULLIF($8, '')::bigint) RETURNING " META_COLS,
+                     8, n->record_id, n->unit_path, n->file_name, n->content_type, size, n->sha256, n->description,
+                     n->change_request_id ? n->change_request_id : "");
   if (!r) return -1;
   *out = meta_from(ctx, r, 0);
   PQclear(r);

@@ -13,9 +13,10 @@ typedef Hoso__Records__V1__AttachmentMeta att_meta;
 int attachments_get(srv_ctx *ctx, const char *id, int anywhere, att_meta **out);
 
 /* A new attachment of record_id, filed at unit_path, uploaded by the transaction's actor, with
- * its bytes. *out: its metadata as stored. 0 / -1. */
+ * its bytes; change_request_id (NULL or "": none) the person's request it supports. *out: its
+ * metadata as stored. 0 / -1. */
 typedef struct {
-  const char *record_id, *unit_path, *file_name, *content_type, *sha256, *description;
+  const char *record_id, *unit_path, *file_name, *content_type, *sha256, *description, *change_request_id;
   const unsigned char *content;
   size_t len;
 } attachment_new;

@@ -1,9 +1,10 @@
-/* The gateway's file routes over real HTTP, gateway, records and PostgreSQL: an upload whose
- * body is streamed into UploadAttachment (megabytes across message boundaries, bytes and type
- * compared on the way back), the download with its type, length and a safe name (inline for
- * the page's own preview only), and every refusal: too large before the body is read, no
- * length, no name, no right, no credentials, no CSRF, a body that is not a scan, an unknown
- * id, a client that leaves halfway. */
+/* The gateway's file routes over real HTTP, gateway, records, transfers and PostgreSQL: an
+ * upload whose body is streamed into UploadAttachment (megabytes across message boundaries,
+ * bytes and type compared on the way back), the download with its type, length and a safe name
+ * (inline for the page's own preview only), and every refusal: too large before the body is
+ * read, no length, no name, no right, no credentials, no CSRF, a body that is not a scan, an
+ * unknown id, a client that leaves halfway; a person's papers for their own change request;
+ * a transfer's scan as the file itself. */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -17,12 +18,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "records.pb-c.h"
+#include "th_transfers.h"
 #include "th_world.h"
 
 #define MIB (1u << 20)
 
 static th_world w;
 static th_svc gw;
+static th_tr tr;
 static int port;
 static char rec_id[32];
 
@@ -133,10 +136,12 @@ static int setup(void **state) {
   (void)state;
   if (th_world_start(&w, 1, NULL) != 0) return -1;
   if (th_world_record(&w, w.tok_admin, w.d1_id, "Nguyễn Thị Lan", rec_id) != 0) return -1;
-  char idn[96], rec[96];
+  if (th_tr_start(&tr, &w, NULL) != 0) return -1;
+  char idn[96], rec[96], trs[96];
   snprintf(idn, sizeof idn, "HOSO_IDENTITY_ADDR=%s", w.identity.addr);
   snprintf(rec, sizeof rec, "HOSO_RECORDS_ADDR=%s", w.records.addr);
-  const char *env[] = {idn, rec, "HOSO_GATEWAY_READY_BACKENDS=identity,records",
+  snprintf(trs, sizeof trs, "HOSO_TRANSFERS_ADDR=%s", tr.svc.addr);
+  const char *env[] = {idn, rec, trs, "HOSO_GATEWAY_READY_BACKENDS=identity,records,transfers",
                        "HOSO_GATEWAY_STATIC_DIR=", NULL};
   if (th_http_start(&gw, "hoso-gateway", "HOSO_GATEWAY_ADDR", &w.pg, env) != 0) return -1;
   port = atoi(strrchr(gw.addr, ':') + 1);
@@ -148,6 +153,7 @@ static int teardown(void **state) {
   int rc = 0;
   if (gw.pid > 0 && th_svc_stop(&gw) != 0) rc = -1;
   if (th_log_errors(gw.log) != 0) rc = -1;
+  if (th_tr_stop(&tr) != 0) rc = -1;
   if (th_world_stop(&w) != 0) rc = -1;
   return rc;
 }
@@ -327,11 +333,111 @@ static void test_client_leaves(void **state) {
   assert_int_equal(count_attachments(), before);
 }
 
+/* A person adds a paper to their own pending change request through the upload route: the
+ * query's change_request_id reaches records, and the stored attachment names the request. */
+static void test_self_papers(void **state) {
+  (void)state;
+  char *self = th_world_self_token(&w, w.d1_id, rec_id);
+  assert_non_null(self);
+  Hoso__Records__V1__GetRecordRequest g = HOSO__RECORDS__V1__GET_RECORD_REQUEST__INIT;
+  g.record_id = rec_id;
+  Hoso__Records__V1__GetRecordResponse *got = NULL;
+  cli_status st;
+  assert_int_equal(th_call(w.rec_ch, "/hoso.records.v1.Records/GetRecord", &g,
+                           &hoso__records__v1__get_record_response__descriptor, (void **)&got, self, &st),
+                   GRPC_STATUS_OK);
+  Hoso__Records__V1__PersonalInfo p = HOSO__RECORDS__V1__PERSONAL_INFO__INIT, *was = got->record->personal;
+  p.phone = "0912 678 123";
+  got->record->personal = &p;
+  Hoso__Records__V1__CreateChangeRequestRequest c = HOSO__RECORDS__V1__CREATE_CHANGE_REQUEST_REQUEST__INIT;
+  c.proposed = got->record;
+  c.base_version = got->record->version;
+  Hoso__Records__V1__CreateChangeRequestResponse *cr = NULL;
+  grpc_status_code code = th_call(w.rec_ch, "/hoso.records.v1.Records/CreateChangeRequest", &c,
+                                  &hoso__records__v1__create_change_request_response__descriptor, (void **)&cr, self, &st);
+  got->record->personal = was;
+  protobuf_c_message_free_unpacked(&got->base, NULL);
+  if (code != GRPC_STATUS_OK) fail_msg("CreateChangeRequest: %s", st.message);
+  char auth[8300], query[128], want[96];
+  bearer(auth, sizeof auth, self);
+  snprintf(query, sizeof query, "file_name=so-dien-thoai.pdf&change_request_id=%s", cr->change_request->id);
+  resp r;
+  upload(auth, query, "%PDF-1.4\n", 9, &r);
+  if (r.status != 200) fail_msg("upload: %d %s", r.status, r.body);
+  snprintf(want, sizeof want, "\"changeRequestId\":\"%s\"", cr->change_request->id);
+  assert_non_null(strstr(r.body, want));
+  resp_free(&r);
+  /* without it, the person is no updater */
+  upload(auth, "file_name=so-dien-thoai.pdf", "%PDF-1.4\n", 9, &r);
+  assert_int_equal(r.status, 403);
+  resp_free(&r);
+  protobuf_c_message_free_unpacked(&cr->base, NULL);
+  free(self);
+}
+
+/* A transfer's scan as the file: the same bytes, its type and a safe name, inline for the
+ * page's preview; refused to a unit on neither side, unknown documents, other verbs. */
+static void test_transfer_document(void **state) {
+  (void)state;
+  char rec[32], today[11], auth[8300], head[9000], v[512];
+  assert_int_equal(th_world_record(&w, w.tok_d1_updater, w.d1_id, "Trần Văn Chuyển", rec), 0);
+  th_tr_day(0, today);
+  cli_status st;
+  th_transfer *t = th_tr_begin(&tr, w.tok_d1_updater, rec, HOSO__TRANSFERS__V1__TRANSFER_KIND__TRANSFER_KIND_BETWEEN_UNITS,
+                               w.d2_id, NULL, today, &st);
+  if (!t) fail_msg("StartTransfer: %s", st.message);
+  assert_non_null(t->decision);
+  const char *doc = t->decision->scan_document_id;
+  assert_true(doc && *doc);
+  const Hoso__Transfers__V1__Scan *scan = th_tr_scan();
+  bearer(auth, sizeof auth, w.tok_d1_updater);
+  resp r;
+  snprintf(head, sizeof head, "GET /v1/transfers/%s/documents/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n",
+           t->id, doc, auth);
+  request(head, NULL, 0, &r);
+  if (r.status != 200) fail_msg("document: %d %s", r.status, r.body);
+  assert_string_equal(header(&r, "Content-Type", v, sizeof v), "application/pdf");
+  assert_string_equal(header(&r, "Content-Disposition", v, sizeof v),
+                      "attachment; filename=\"quyet-dinh-dieu-dong.pdf\"; filename*=UTF-8''quyet-dinh-dieu-dong.pdf");
+  assert_string_equal(header(&r, "X-Frame-Options", v, sizeof v), "DENY");
+  assert_int_equal(r.body_len, scan->content.len);
+  assert_memory_equal(r.body, scan->content.data, scan->content.len);
+  resp_free(&r);
+  snprintf(head, sizeof head, "GET /v1/transfers/%s/documents/%s/content?inline=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n",
+           t->id, doc, auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 200);
+  assert_true(!strncmp(header(&r, "Content-Disposition", v, sizeof v), "inline; ", 8));
+  assert_string_equal(header(&r, "X-Frame-Options", v, sizeof v), "SAMEORIGIN");
+  resp_free(&r);
+  /* the school below d1 is on neither side */
+  bearer(auth, sizeof auth, w.tok_d1u_updater);
+  snprintf(head, sizeof head, "GET /v1/transfers/%s/documents/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n",
+           t->id, doc, auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 403);
+  resp_free(&r);
+  bearer(auth, sizeof auth, w.tok_d1_updater);
+  snprintf(head, sizeof head, "GET /v1/transfers/%s/documents/999999/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n",
+           t->id, auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 404);
+  resp_free(&r);
+  snprintf(head, sizeof head, "POST /v1/transfers/%s/documents/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "Content-Length: 0\r\n%s\r\n", t->id, doc, auth);
+  request(head, NULL, 0, &r);
+  assert_int_equal(r.status, 405);
+  resp_free(&r);
+  th_tr_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_upload_and_download),
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_client_leaves),
+      cmocka_unit_test(test_self_papers),
+      cmocka_unit_test(test_transfer_document),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

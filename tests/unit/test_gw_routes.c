@@ -119,6 +119,7 @@ static void test_registry_rules(void **state) {
       {"/hoso.identity.v1.Identity/MoveUnit", "POST", "/v1/units/{unit_id}:move", "*"},
       {"/hoso.identity.v1.Identity/MergeUnits", "POST", "/v1/units/{source_unit_id}:merge", "*"},
       {"/hoso.identity.v1.Identity/ListUnitHistory", "GET", "/v1/units/{unit_id}/history", ""},
+      {"/hoso.identity.v1.Identity/ListUnitDirectory", "GET", "/v1/unit-directory", ""},
       {"/hoso.identity.v1.Identity/CreateAccount", "POST", "/v1/accounts", "*"},
       {"/hoso.identity.v1.Identity/GetAccount", "GET", "/v1/accounts/{account_id}", ""},
       {"/hoso.identity.v1.Identity/ListAccounts", "GET", "/v1/accounts", ""},

@@ -1,21 +1,27 @@
 // End-to-end scenarios of the web application in Debian's Chromium (playwright-core), against
-// the real gateway, identity and records started by run.sh: first login and password change,
-// search without diacritics, the dossier, an edit refused on one field, a stale edit seen from
-// two browser contexts, submit and approve by two people, a PDF uploaded and previewed, a
+// the real gateway, identity, records and transfers started by run.sh: first login and password
+// change, search without diacritics, the dossier, an edit refused on one field, a stale edit seen
+// from two browser contexts, submit and approve by two people, a PDF uploaded and previewed, a
 // reader who can neither see nor call an edit, a person's change request verified by the unit,
-// units and accounts screens, a session ended by the administrator, logout, the printable 2C.
-// Every page is also watched for Content-Security-Policy violations. Screenshots at 1366x768.
+// units and accounts screens, a session ended by the administrator; transfers (started with the
+// decision's scan, received in a second browser context, rejected with a reason, a pull refused),
+// deadlines on the home page, the policy and calendar, a person's papers with a declaration, a
+// role change, an import with a bad row, catalogues, service clients, tablet widths and
+// keyboard-only use; logout, the printable 2C. Every page is also watched for
+// Content-Security-Policy violations. Screenshots at 1366x768.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const base = process.env.HOSO_GATEWAY_URL;
 const adminPassword = process.env.HOSO_ADMIN_PASSWORD;
 const shots = process.env.HOSO_SHOTS;
 const tmp = process.env.HOSO_TMP;
-const T = 30_000; // bound of every wait: the machine may be loaded
+const T = 60_000; // bound of every wait: the machine may be loaded (ASan services, four builds at once)
 
 let passed = 0;
 let failed = 0;
@@ -38,7 +44,7 @@ async function check(name, fn) {
 // node:http, not fetch: Node's fetch sends Sec-Fetch-Mode like a browser, and a browser's
 // login gets its tokens in cookies only, never in the body this setup reads.
 function rpc(svc, method, body, token) {
-  const pkg = svc === 'Identity' ? 'identity' : 'records';
+  const pkg = svc.toLowerCase();
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(`${base}/hoso.${pkg}.v1.${svc}/${method}`, {
@@ -86,7 +92,57 @@ await account('canhan.binh', 'Trần Thị Bình', bv.id, ['SELF'], { personReco
 
 // a small but real PDF (what a scanner's PDF starts with is what the service checks)
 const pdfPath = join(tmp, 'quyet-dinh-125.pdf');
-writeFileSync(pdfPath, '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj 3 0 obj<</Type/Page/MediaBox[0 0 595 842]/Parent 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
+const pdfText = '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj 3 0 obj<</Type/Page/MediaBox[0 0 595 842]/Parent 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n';
+writeFileSync(pdfPath, pdfText);
+
+// ---- transfers: a second department, its updater, dossiers to move, transfers made ahead ---
+const sgd = (await rpc('Identity', 'CreateUnit', { parentId: root, code: 'BG.SGD', name: 'Sở Giáo dục và Đào tạo', type: 'UNIT_TYPE_DEPARTMENT', staffingQuota: 60 }, admin)).unit;
+await account('capnhat.sgd', 'Ngô Thị Lan', sgd.id, ['UPDATER', 'READER']);
+await account('nhanvien.syt', 'Đặng Văn Quyền', syt.id, ['READER']);
+const chuyen = await record('Đỗ Văn Chuyển', '1983-06-15', 'GENDER_MALE', bv.id);
+const thu = await record('Phan Thị Thu', '1987-09-09', 'GENDER_FEMALE', bv.id);
+const nghi = await record('Mai Văn Nghị', '1979-04-04', 'GENDER_MALE', bv.id);
+const han = await record('Đinh Văn Hạn', '1975-01-01', 'GENDER_MALE', bv.id);
+const phim = await record('Lý Thị Phím', '1991-11-11', 'GENDER_FEMALE', bv.id);
+/* Today in Vietnam plus n days, as ISO and as a person types it. */
+const day = (n) => new Date(Date.now() + 7 * 3600_000 + n * 86400_000).toISOString().slice(0, 10);
+const dmy = (iso) => iso.split('-').reverse().join('/');
+const scan = { fileName: 'quyet-dinh-dieu-dong.pdf', content: Buffer.from(pdfText).toString('base64') };
+const startTransfer = async (rec, effective, n) => (await rpc('Transfers', 'StartTransfer', {
+  recordId: rec.id, kind: 'TRANSFER_KIND_BETWEEN_UNITS', toUnitId: sgd.id, decisionScan: scan,
+  decision: { number: `${n}/QĐ-UBND`, date: effective, effectiveDate: effective, issuer: 'Ủy ban nhân dân tỉnh Bắc Giang' },
+}, admin)).transfer;
+const trThu = await startTransfer(thu, day(0), 301);
+await rpc('Transfers', 'SendTransfer', { transferId: trThu.id }, admin);
+await startTransfer(han, day(-40), 302); // its send was due weeks ago
+await startTransfer(phim, day(0), 303); // sent by keyboard below
+// out of the system: its package exported in the browser, then taken in by the other department
+const goi = await record('Vi Văn Gói', '1984-08-08', 'GENDER_MALE', bv.id);
+const trGoi = (await rpc('Transfers', 'StartTransfer', {
+  recordId: goi.id, kind: 'TRANSFER_KIND_OUT_OF_SYSTEM', destination: 'Tỉnh ủy Bắc Giang', decisionScan: scan,
+  decision: { number: '304/QĐ-UBND', date: day(0), effectiveDate: day(0), issuer: 'Ủy ban nhân dân tỉnh Bắc Giang' },
+}, admin)).transfer;
+await rpc('Transfers', 'SendTransfer', { transferId: trGoi.id }, admin);
+
+// ---- reports: a unit whose people the statistics, the form, the alerts and the export count ---
+const cdc = (await rpc('Identity', 'CreateUnit', { parentId: syt.id, code: 'BG.SYT.CDC', name: 'Trung tâm Kiểm soát bệnh tật', type: 'UNIT_TYPE_PUBLIC_SERVICE', staffingQuota: 30 }, admin)).unit;
+await account('baocao.syt', 'Lương Thị Kê', syt.id, ['READER']);
+/* Born `years` years (and `days` days) before today in Vietnam: ages that stay in their band. */
+const bornAgo = (years, days = 0) => {
+  const d = new Date(Date.now() + 7 * 3600_000 - days * 86400_000);
+  d.setUTCFullYear(d.getUTCFullYear() - years);
+  return d.toISOString().slice(0, 10);
+};
+await record('Hà Văn Kê', bornAgo(45), 'GENDER_MALE', cdc.id);
+await record('Hà Thị Số', bornAgo(35, 10), 'GENDER_FEMALE', cdc.id);
+await record('Hà Thị Thống', bornAgo(44), 'GENDER_FEMALE', cdc.id);
+await record('Hà Thị Hưu', bornAgo(57, -40), 'GENDER_FEMALE', cdc.id); // 57 in 40 days: her retirement falls due within the year
+
+const csvHead = 'full_name,birth_date,gender,employment.category,personal.ethnicity_code\n';
+const badCsv = join(tmp, 'nhap-ho-so-loi.csv');
+writeFileSync(badCsv, `${csvHead}Vương Văn Nhập,1990-02-02,Nam,Công chức,01\nTạ Thị Lỗi,1991-03-03,Nữ,Công chức,99\n`);
+const goodCsv = join(tmp, 'nhap-ho-so.csv');
+writeFileSync(goodCsv, `${csvHead}Vương Văn Nhập,1990-02-02,Nam,Công chức,01\nTạ Thị Đúng,1991-03-03,Nữ,Công chức,02\n`);
 
 // ---- the browser ------------------------------------------------------------------------
 const browser = await chromium.launch({
@@ -95,8 +151,8 @@ const browser = await chromium.launch({
     '--disable-component-update', '--disable-sync'],
 });
 
-async function newPage() {
-  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh', baseURL: base });
+async function newPage(viewport = { width: 1366, height: 768 }) {
+  const ctx = await browser.newContext({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh', baseURL: base });
   ctx.setDefaultTimeout(T);
   await ctx.addInitScript(() => {
     window.__csp = [];
@@ -268,7 +324,7 @@ await check('submit by the updater, approve by the head of the unit', async () =
   await H.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
   await H.getByText('Đã phê duyệt hồ sơ.').waitFor();
   await H.getByText('Đã phê duyệt', { exact: true }).first().waitFor();
-  await H.getByRole('tab', { name: 'Lịch sử thay đổi' }).click();
+  await H.getByRole('tab', { name: 'Lịch sử', exact: true }).click();
   await H.getByTestId('version-1').waitFor();
   await H.getByText('Phê duyệt').first().waitFor();
   await shot(H, '09-versions');
@@ -437,6 +493,533 @@ await check('the printable 2C résumé shows in the page, styled, within the CSP
   await U.getByTestId('print-2c').getByText('Nguyễn Văn An', { exact: false }).first().waitFor();
   await shot(U, '17-print-2c');
   await noCspViolation(U);
+});
+
+// ---- transfers ---------------------------------------------------------------------------
+const G = await newPage(); // the updater of the Department of Education (the receiving unit)
+pages.G = G;
+let trChuyen = '';
+let trNghi = '';
+
+await check('transfers: the sender starts a transfer with its decision and scan, and sends it', async () => {
+  await openRecord(U, chuyen.id);
+  await U.getByRole('button', { name: 'Điều chuyển hồ sơ' }).click();
+  await U.getByRole('heading', { name: 'Điều chuyển hồ sơ' }).waitFor();
+  await U.getByText('Đỗ Văn Chuyển (15/06/1983)').waitFor(); // the dossier it came from
+  // the receiving unit lies outside the sender's scope: found in the unit directory, no diacritics
+  await U.getByLabel('Đơn vị nhận', { exact: true }).fill('giao duc');
+  await U.getByTitle(/^Sở Giáo dục và Đào tạo/).click();
+  await U.getByLabel('Số quyết định').fill('215/QĐ-UBND');
+  await U.getByLabel('Ngày quyết định').fill(dmy(day(0)));
+  await U.getByLabel('Ngày quyết định').press('Enter');
+  await U.getByLabel('Ngày hiệu lực').fill(dmy(day(0)));
+  await U.getByLabel('Ngày hiệu lực').press('Enter');
+  await U.getByLabel('Cơ quan ban hành').fill('Ủy ban nhân dân tỉnh Bắc Giang');
+  await U.locator('input[type=file]').setInputFiles(pdfPath);
+  await U.getByText('quyet-dinh-125.pdf').waitFor();
+  await shot(U, '18-transfer-start');
+  await U.getByRole('button', { name: 'Lưu' }).click();
+  await U.getByText('Đã lập điều chuyển.').waitFor();
+  await U.getByRole('heading').getByText('Chờ gửi').waitFor();
+  trChuyen = /\/transfers\/(\d+)/.exec(U.url())[1];
+  await U.getByRole('button', { name: 'Gửi hồ sơ' }).click();
+  await U.getByRole('dialog').getByText('hai bên cùng xem được').waitFor();
+  await U.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
+  await U.getByText('Đã gửi hồ sơ.').waitFor();
+  await U.getByRole('heading').getByText('Đã gửi, chờ tiếp nhận').waitFor();
+  await U.getByRole('cell', { name: 'Tiếp nhận hồ sơ', exact: true }).waitFor(); // the step now open
+  await shot(U, '19-transfer-sent');
+  await noCspViolation(U);
+});
+
+await check('transfers: the receiving unit finds it in its inbox, previews the scan, receives it (second browser)', async () => {
+  await firstLogin(G, 'capnhat.sgd', 'Cap-nhat-Sgd-2026');
+  const inbox = G.locator('.ant-card').filter({ hasText: 'Hồ sơ điều chuyển cần xử lý' });
+  await inbox.getByRole('link', { name: 'Đỗ Văn Chuyển' }).waitFor();
+  await inbox.getByText(/Còn \d+ ngày làm việc/).first().waitFor();
+  await shot(G, '20-home-inbox');
+  await G.getByRole('menu').getByRole('link', { name: 'Điều chuyển' }).click();
+  const row = G.getByRole('row').filter({ hasText: 'Đỗ Văn Chuyển' });
+  await row.getByText('Bệnh viện Đa khoa tỉnh → Sở Giáo dục và Đào tạo').waitFor();
+  await shot(G, '21-transfers-inbox');
+  await row.getByRole('link', { name: 'Đỗ Văn Chuyển' }).click();
+  // (together: a click that fails must not leave the wait to fail on its own later)
+  const [resp] = await Promise.all([
+    G.waitForResponse((r) => r.url().includes(`/v1/transfers/${trChuyen}/documents/`) && r.url().includes('inline=1')),
+    G.getByRole('button', { name: 'Xem' }).click(),
+  ]);
+  assert.equal(resp.status(), 200);
+  assert.equal(resp.headers()['content-type'], 'application/pdf');
+  await G.locator('iframe.hoso-preview').waitFor();
+  await G.locator('.ant-modal-close').click(); // (Escape would go to the framed document)
+  await G.getByRole('button', { name: 'Tiếp nhận hồ sơ' }).click();
+  await G.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
+  await G.getByText('Đã tiếp nhận hồ sơ.').waitFor();
+  await G.getByRole('heading').getByText('Hoàn thành').waitFor();
+  // records has the move once the page stops saying it is on its way
+  await G.getByText('Hệ thống đang chuyển hồ sơ').waitFor({ state: 'detached' });
+  await shot(G, '22-transfer-received');
+  // the dossier is the receiving unit's now; the sending unit no longer reads it (003 Đ7.3)
+  await G.getByRole('link', { name: 'Đỗ Văn Chuyển' }).first().click();
+  await G.getByRole('tab', { name: 'Sơ yếu', exact: true }).waitFor();
+  await G.getByText('Sở Giáo dục và Đào tạo').first().waitFor();
+  await U.goto(`/records/${chuyen.id}`);
+  await U.getByRole('alert').filter({ hasText: 'Bạn không có quyền' }).waitFor();
+  await noCspViolation(G);
+});
+
+await check('transfers: the receiving unit rejects one with a reason; the sender reads why', async () => {
+  await G.goto(`/transfers/${trThu.id}`);
+  await G.getByRole('button', { name: 'Từ chối tiếp nhận' }).click();
+  await G.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
+  await G.getByRole('dialog').getByText('Bắt buộc nhập').waitFor(); // no reason, no rejection
+  await G.getByRole('dialog').getByLabel('Lý do (bắt buộc)').fill('Đơn vị chưa có vị trí việc làm phù hợp');
+  await G.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
+  await G.getByText('Đã từ chối tiếp nhận.').waitFor();
+  await G.getByRole('heading').getByText('Bị từ chối tiếp nhận').waitFor();
+  await U.goto('/transfers?box=out&st=all');
+  const row = U.getByRole('row').filter({ hasText: 'Phan Thị Thu' });
+  await row.getByText('Bị từ chối tiếp nhận').waitFor();
+  await row.getByRole('link', { name: 'Phan Thị Thu' }).click();
+  await U.getByRole('cell', { name: 'Đơn vị chưa có vị trí việc làm phù hợp' }).waitFor();
+  await shot(U, '23-transfer-rejected');
+  await noCspViolation(U);
+});
+
+await check('transfers: a unit asks for a dossier with its letter (pull); the managing unit refuses with a reason', async () => {
+  await G.goto('/transfers');
+  await G.getByRole('button', { name: 'Đề nghị chuyển hồ sơ về' }).click();
+  await G.getByLabel('Mã hồ sơ (ghi trong văn bản của đơn vị đang quản lý)').fill(nghi.id);
+  await G.locator('input[type=file]').setInputFiles(pdfPath);
+  await G.getByText('quyet-dinh-125.pdf').waitFor();
+  await G.getByRole('button', { name: 'Lưu' }).click();
+  await G.getByText('Đã gửi đề nghị.').waitFor();
+  await G.getByRole('heading').getByText('Chờ trả lời đề nghị').waitFor();
+  trNghi = /\/transfers\/(\d+)/.exec(G.url())[1];
+  // the asked unit is the sending side: the request waits on its home page and in its outbox
+  await U.goto('/');
+  await U.locator('.ant-card').filter({ hasText: 'Hồ sơ điều chuyển cần xử lý' }).getByRole('link', { name: 'Mai Văn Nghị' }).waitFor();
+  await U.goto('/transfers?box=out');
+  const row = U.getByRole('row').filter({ hasText: 'Mai Văn Nghị' });
+  await row.getByRole('link', { name: 'Mai Văn Nghị' }).click();
+  await U.getByRole('button', { name: 'Từ chối đề nghị' }).click();
+  await U.getByRole('dialog').getByLabel('Lý do (bắt buộc)').fill('Cán bộ đang giữ chức vụ Trưởng khoa, chưa bố trí được người thay');
+  await U.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
+  await U.getByText('Đã từ chối đề nghị.').waitFor();
+  await G.goto(`/transfers/${trNghi}`);
+  await G.getByRole('heading').getByText('Đề nghị bị từ chối').waitFor();
+  await G.getByRole('cell', { name: /chưa bố trí được người thay/ }).waitFor();
+  await shot(G, '24-pull-refused');
+  await noCspViolation(U);
+  await noCspViolation(G);
+});
+
+await check('home: the deadlines due this week and the overdue ones, and the deadlines page', async () => {
+  await U.goto('/');
+  const card = U.locator('.ant-card').filter({ hasText: 'Đến hạn trong tuần và quá hạn' });
+  const item = card.getByRole('listitem').filter({ hasText: 'Đinh Văn Hạn' });
+  await item.getByText(/Quá hạn \d+ ngày làm việc/).waitFor();
+  await item.getByRole('link', { name: 'Gửi hồ sơ cho đơn vị mới' }).waitFor();
+  await shot(U, '25-home-deadlines');
+  await card.getByRole('link', { name: 'Chi tiết' }).click();
+  await U.getByLabel('Chỉ việc quá hạn').click();
+  await U.waitForURL(/overdue=1/);
+  const row = U.getByRole('row').filter({ hasText: 'Đinh Văn Hạn' });
+  await row.getByText(/Quá hạn \d+ ngày làm việc/).waitFor();
+  // not overdue, not listed (once the filtered page has replaced the one shown meanwhile)
+  await U.getByRole('row').filter({ hasText: 'Lý Thị Phím' }).first().waitFor({ state: 'detached' });
+  await shot(U, '26-deadlines');
+  await noCspViolation(U);
+});
+
+await check('the system administrator: the deadline policy (a preset) and the working-day calendar', async () => {
+  await A.goto('/settings/policy');
+  const send = A.getByRole('row').filter({ hasText: 'Gửi hồ sơ cho đơn vị mới' });
+  await send.getByLabel('Số ngày: Gửi hồ sơ cho đơn vị mới').waitFor();
+  await shot(A, '27-policy');
+  await A.getByRole('combobox', { name: 'Áp dụng quy định mẫu' }).click();
+  await A.getByTitle('Tỉnh Bắc Giang (Quy chế 2022)').click();
+  await A.getByRole('button', { name: 'Áp dụng', exact: true }).click();
+  await A.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
+  await A.getByText(/Đã lưu; \d+ thời hạn đang mở được tính lại\./).waitFor();
+  await A.locator('b', { hasText: 'Tỉnh Bắc Giang (Quy chế 2022)' }).waitFor();
+  // 2026's days off are entered (REFERENCE §1); the planned culture day is added as data
+  await A.goto('/settings/calendar?year=2026');
+  await A.locator('input[value="16/02/2026"]').waitFor();
+  await A.getByRole('checkbox', { name: 'Chủ nhật' }).isChecked().then((v) => assert.ok(v));
+  const off = A.locator('.ant-card').filter({ hasText: 'Ngày nghỉ (lễ, Tết, nghỉ bù, hoán đổi)' });
+  await off.getByRole('button', { name: 'Thêm ngày' }).click();
+  const n = await off.locator('input[placeholder="Tết Nguyên đán"]').count();
+  await A.locator(`#daysOff_${n - 1}_date`).fill('24/11/2026');
+  await A.locator(`#daysOff_${n - 1}_date`).press('Enter');
+  await A.locator(`#daysOff_${n - 1}_name`).fill('Ngày Văn hóa Việt Nam');
+  await A.getByRole('button', { name: 'Lưu lịch năm' }).click();
+  await A.getByText(/Đã lưu lịch; \d+ thời hạn đang mở được tính lại\./).waitFor();
+  await shot(A, '28-calendar');
+  await noCspViolation(A);
+});
+
+await check('the person declares a change with a supporting paper; the unit reads the paper', async () => {
+  await S.goto('/me/declare');
+  await S.getByLabel('Giải trình thay đổi').fill('Tôi đổi số điện thoại; kèm hợp đồng thuê bao.');
+  await S.getByLabel('Điện thoại').fill('0988 333 444');
+  await S.locator('input[type=file]').setInputFiles(pdfPath);
+  await S.getByText('quyet-dinh-125.pdf').waitFor();
+  await S.getByRole('button', { name: 'Gửi phiếu' }).click();
+  await S.getByText('Đã gửi phiếu; đơn vị sẽ xác minh.').waitFor();
+  await S.getByRole('tab', { name: 'Phiếu đã gửi' }).click();
+  await S.locator('[data-testid^="papers-"]').getByText('quyet-dinh-125.pdf').first().waitFor();
+  await H.goto('/change-requests');
+  const card = H.locator('.ant-card').filter({ hasText: '0988 333 444' });
+  await card.getByText('quyet-dinh-125.pdf').waitFor();
+  const [viewed] = await Promise.all([
+    H.waitForResponse((r) => r.url().includes('/content?inline=1')),
+    card.getByRole('button', { name: 'Xem' }).click(),
+  ]);
+  assert.equal(viewed.status(), 200);
+  await H.locator('iframe.hoso-preview').waitFor();
+  await shot(H, '29-declaration-papers');
+  await H.locator('.ant-modal-close').click();
+  await noCspViolation(S);
+  await noCspViolation(H);
+});
+
+await check('accounts: the administrator changes an account\'s roles', async () => {
+  await A.goto(`/accounts?unit=${syt.id}`);
+  const row = A.getByRole('row').filter({ hasText: 'nhanvien.syt' });
+  await row.getByRole('button', { name: 'Đổi quyền' }).click();
+  const dlg = A.getByRole('dialog');
+  await dlg.getByRole('checkbox', { name: 'Cập nhật hồ sơ' }).check();
+  await dlg.getByLabel('Lý do, căn cứ').fill('Quyết định 45/QĐ-SYT giao nhiệm vụ cập nhật hồ sơ');
+  await shot(A, '30-role-change');
+  await dlg.getByRole('button', { name: 'Xác nhận' }).click();
+  await A.getByText('Đã đổi quyền; tài khoản cần đăng nhập lại.').waitFor();
+  await row.getByText('Cập nhật hồ sơ').waitFor();
+  await noCspViolation(A);
+});
+
+await check('import: a bad row is shown on its line; the corrected file is imported with its progress', async () => {
+  await U.getByRole('menu').getByRole('link', { name: 'Nhập hồ sơ' }).click();
+  await U.getByLabel('Đơn vị quản lý các hồ sơ nhập').click();
+  await U.locator('.ant-select-tree-title', { hasText: 'Sở Y tế' }).click();
+  await U.locator('input[type=file]').setInputFiles(badCsv);
+  await U.getByRole('button', { name: 'Kiểm tra tệp' }).click();
+  await U.getByText('Có 1 lỗi: sửa tệp rồi kiểm tra lại. Chưa hồ sơ nào được nhập.').waitFor();
+  const err = U.getByRole('row').filter({ hasText: 'personal.ethnicity_code' });
+  await err.getByRole('cell', { name: '3', exact: true }).waitFor();
+  await err.getByText('mã "99" không có trong danh mục Dân tộc').waitFor();
+  assert.ok(await U.getByRole('button', { name: 'Nhập hồ sơ' }).isDisabled());
+  await shot(U, '31-import-errors');
+  await U.locator('input[type=file]').setInputFiles(goodCsv);
+  await U.getByRole('button', { name: 'Kiểm tra tệp' }).click();
+  await U.getByText('Tệp hợp lệ: 2 hồ sơ sẵn sàng để nhập.').waitFor();
+  await U.getByRole('button', { name: 'Nhập hồ sơ' }).click();
+  await U.getByText('Đã nhập 2 hồ sơ (trạng thái nháp).').first().waitFor();
+  await U.goto('/records?name=ta+thi+dung');
+  await U.getByRole('link', { name: 'Tạ Thị Đúng' }).waitFor();
+  await noCspViolation(U);
+});
+
+await check('catalogues: the administrator adds an entry, found again typed without diacritics', async () => {
+  await A.goto('/catalogs?c=REWARD_FORM');
+  await A.getByRole('button', { name: 'Thêm mục' }).click();
+  const dlg = A.getByRole('dialog');
+  await dlg.locator('#code').fill('KNC_NOI_VU');
+  await dlg.locator('#name').fill('Kỷ niệm chương Vì sự nghiệp xây dựng tổ chức nhà nước');
+  await dlg.getByRole('button', { name: 'Lưu' }).click();
+  await A.getByText('Đã lưu mục danh mục.').waitFor();
+  await A.getByLabel('Lọc theo mã hoặc tên (không dấu được)').fill('ky niem chuong');
+  await A.getByLabel('Lọc theo mã hoặc tên (không dấu được)').press('Enter');
+  await A.waitForURL(/q=ky/);
+  await A.getByRole('row').filter({ hasText: 'KNC_NOI_VU' }).getByText('Kỷ niệm chương Vì sự nghiệp xây dựng tổ chức nhà nước').waitFor();
+  // the filter keeps only what matches (once the filtered page has replaced the one shown meanwhile)
+  await A.getByRole('row').filter({ hasText: 'Huân chương' }).first().waitFor({ state: 'detached' });
+  await shot(A, '32-catalogs');
+  await noCspViolation(A);
+});
+
+await check('service clients: a new one shows its secret once; revoked with a reason', async () => {
+  await A.goto('/service-clients');
+  await A.getByRole('button', { name: 'Cấp quyền kết nối' }).click();
+  const dlg = A.getByRole('dialog');
+  await dlg.getByLabel('Tên hệ thống').fill('Cơ sở dữ liệu quốc gia về CBCCVC');
+  await dlg.getByLabel('Phạm vi đơn vị được cấp').click();
+  await A.locator('.ant-select-tree-title', { hasText: 'Ủy ban nhân dân tỉnh Bắc Giang' }).click();
+  await dlg.locator('.ant-tag').filter({ hasText: 'Ủy ban nhân dân tỉnh Bắc Giang' }).waitFor();
+  await dlg.getByLabel('Văn bản chấp thuận kết nối (số, ngày)').fill('Công văn 125/SNV-CNTT ngày 02/03/2026');
+  await dlg.getByRole('button', { name: 'Xác nhận' }).click();
+  const secret = A.getByTestId('client-secret');
+  await secret.waitFor();
+  assert.ok((await secret.innerText()).trim().length >= 20);
+  await shot(A, '33-service-client-secret');
+  await A.getByRole('dialog').filter({ hasText: 'chỉ hiển thị một lần' }).getByRole('button', { name: 'Đóng' }).click();
+  const row = A.getByRole('row').filter({ hasText: 'Cơ sở dữ liệu quốc gia về CBCCVC' });
+  await row.getByRole('button', { name: 'Thu hồi' }).click();
+  await A.getByRole('dialog').getByLabel('Lý do').fill('Hết thời hạn thử nghiệm kết nối');
+  await A.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click();
+  await A.getByText('Đã thu hồi quyền kết nối.').waitFor();
+  await row.getByText('Đã thu hồi').waitFor();
+  await noCspViolation(A);
+});
+
+await check('tablet: 1024x768 and 768x1024, the pages fit and the folded menu opens', async () => {
+  for (const [width, height, name] of [[1024, 768, '34-tablet-landscape'], [768, 1024, '35-tablet-portrait']]) {
+    const P = await newPage({ width, height });
+    pages.P = P;
+    await login(P, 'capnhat.sgd', 'Cap-nhat-Sgd-2026');
+    await P.getByRole('heading', { name: /Việc của tôi/ }).waitFor();
+    const fits = () => P.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+    assert.ok(await fits(), `home overflows at ${width}px`);
+    if (width < 992) {
+      // the menu is folded away; its button opens it over the page, a choice folds it again
+      // (what a person sees: the menu's column has no width; the breakpoint folds it once the
+      // page has measured itself, so this waits, bounded, for it)
+      const siderWidth = (w) => P.waitForFunction((x) => document.querySelector('.ant-layout-sider')?.getBoundingClientRect().width === x, w, { timeout: T });
+      await siderWidth(0);
+      await P.locator('.ant-layout-sider-zero-width-trigger').click();
+      await siderWidth(230);
+      await P.getByRole('menu').getByRole('link', { name: 'Điều chuyển' }).click();
+      await P.getByRole('heading', { name: 'Điều chuyển hồ sơ' }).waitFor();
+      await siderWidth(0);
+    } else {
+      await P.getByRole('menu').getByRole('link', { name: 'Điều chuyển' }).click();
+    }
+    await P.goto(`/transfers/${trChuyen}`);
+    await P.getByRole('heading').getByText('Hoàn thành').waitFor();
+    assert.ok(await fits(), `the transfer page overflows at ${width}px`);
+    await shot(P, name);
+    await noCspViolation(P);
+    delete pages.P;
+    await P.context().close();
+  }
+});
+
+await check('keyboard only: log in, reach the outbox, open a transfer and send it', async () => {
+  const K = await newPage();
+  pages.K = K;
+  const focused = () => K.evaluate(() => {
+    const e = document.activeElement;
+    return `${e?.tagName ?? ''}|${e?.getAttribute('type') ?? ''}|${(e?.textContent ?? '').trim().slice(0, 60)}|${e?.getAttribute('aria-label') ?? ''}`;
+  });
+  /* Tab (bounded) until the focused element matches. */
+  const tabTo = async (re, max = 80) => {
+    for (let i = 0; i < max; i++) {
+      await K.keyboard.press('Tab');
+      if (re.test(await focused())) return;
+    }
+    throw new Error(`no focus on ${re} after ${max} tabs (at ${await focused()})`);
+  };
+  await K.goto('/');
+  await K.getByRole('button', { name: 'Đăng nhập' }).waitFor();
+  assert.match(await focused(), /^INPUT\|/); // the user name has the focus at once
+  await K.keyboard.type('capnhat.syt');
+  await K.keyboard.press('Tab');
+  await K.keyboard.type('Cap-nhat-Syt-2026');
+  await K.keyboard.press('Enter');
+  await K.getByRole('heading', { name: /Việc của tôi/ }).waitFor();
+  await tabTo(/^A\|\|Điều chuyển\|/);
+  await K.keyboard.press('Enter');
+  await K.getByRole('heading', { name: 'Điều chuyển hồ sơ' }).waitFor();
+  await tabTo(/^INPUT\|radio\|/); // the box switch: arrows choose
+  await K.keyboard.press('ArrowRight');
+  await K.waitForURL(/box=out/);
+  await tabTo(/^A\|\|Lý Thị Phím\|/);
+  await K.keyboard.press('Enter');
+  await K.getByRole('heading').getByText('Chờ gửi').waitFor();
+  await tabTo(/^BUTTON\|button\|Gửi hồ sơ\|/);
+  await K.keyboard.press('Enter');
+  await K.getByRole('dialog').waitFor();
+  await tabTo(/^BUTTON\|button\|Xác nhận\|/, 20);
+  await K.keyboard.press('Enter');
+  await K.getByText('Đã gửi hồ sơ.').waitFor();
+  await K.getByRole('heading').getByText('Đã gửi, chờ tiếp nhận').waitFor();
+  await noCspViolation(K);
+  delete pages.K;
+  await K.context().close();
+});
+
+await check('transfers: a package exported with its progress and sum, taken in by the other department as a draft', async () => {
+  await U.goto(`/transfers/${trGoi.id}`);
+  await U.getByText('Hệ thống đang chuyển hồ sơ').waitFor({ state: 'detached' }); // records has the send
+  await U.getByRole('heading').getByText('Đã gửi, chờ tiếp nhận').waitFor();
+  await U.getByRole('button', { name: 'Xuất gói hồ sơ' }).click();
+  const [dl] = await Promise.all([U.waitForEvent('download'), U.getByRole('dialog').getByRole('button', { name: 'Xác nhận' }).click()]);
+  assert.match(dl.suggestedFilename(), /^hoso-.*\.hspkg$/);
+  const pkgPath = join(tmp, dl.suggestedFilename());
+  await dl.saveAs(pkgPath);
+  const bytes = readFileSync(pkgPath);
+  await U.getByText('Đã xuất gói hồ sơ; hồ sơ đã chuyển ra ngoài hệ thống.').waitFor();
+  await U.getByRole('heading').getByText('Đã xuất gói, chuyển ra ngoài').waitFor();
+  // the sum the page shows is the file's
+  const sum = createHash('sha256').update(bytes).digest('hex');
+  await U.getByText(sum, { exact: true }).waitFor();
+  await shot(U, '41-package-exported');
+  await G.goto('/transfers');
+  await G.getByRole('button', { name: 'Nhập gói hồ sơ' }).click();
+  const dlg = G.getByRole('dialog');
+  await dlg.locator('input[type=file]').setInputFiles(pkgPath);
+  await dlg.getByText(new RegExp(`${dl.suggestedFilename().replace(/\./g, '\\.')} \\(`)).waitFor();
+  await dlg.getByLabel('Đơn vị tiếp nhận').click();
+  await G.locator('.ant-select-tree-title', { hasText: 'Sở Giáo dục và Đào tạo' }).click();
+  await dlg.getByRole('button', { name: 'Xác nhận' }).click();
+  await G.getByText('Đã nhập gói hồ sơ thành hồ sơ nháp.').waitFor();
+  await G.waitForURL(/\/records\/\d+$/);
+  assert.notEqual(/\/records\/(\d+)$/.exec(G.url())[1], goi.id, 'a new dossier');
+  await G.getByRole('heading', { name: /Vi Văn Gói/ }).waitFor();
+  await G.getByText('Sở Giáo dục và Đào tạo').first().waitFor();
+  await shot(G, '42-package-imported');
+  await noCspViolation(U);
+  await noCspViolation(G);
+});
+
+// ---- reports ------------------------------------------------------------------------------
+const Q = await newPage(); // a reader of the Department of Health
+pages.Q = Q;
+/* RFC 4180 rows of a CSV text. */
+function csvRows(text) {
+  const rows = [];
+  let row = [], field = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field); rows.push(row); row = []; field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+/* One file of a zip (an XLSX) as text, found through the central directory; '' when absent. */
+function zipEntry(buf, name) {
+  let eocd = buf.length - 22;
+  while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
+  assert.ok(eocd >= 0, 'a zip has its end record');
+  let p = buf.readUInt32LE(eocd + 16);
+  for (let i = buf.readUInt16LE(eocd + 10); i > 0; i--) {
+    const method = buf.readUInt16LE(p + 10), size = buf.readUInt32LE(p + 20), nl = buf.readUInt16LE(p + 28);
+    const xl = buf.readUInt16LE(p + 30), cl = buf.readUInt16LE(p + 32), at = buf.readUInt32LE(p + 42);
+    if (buf.subarray(p + 46, p + 46 + nl).toString() === name) {
+      const data = at + 30 + buf.readUInt16LE(at + 26) + buf.readUInt16LE(at + 28);
+      const raw = buf.subarray(data, data + size);
+      return (method === 8 ? inflateRawSync(raw) : raw).toString('utf8');
+    }
+    p += 46 + nl + xl + cl;
+  }
+  return ''; // (not every workbook has every part: strings may be inline in the sheet)
+}
+
+await check('reports: statistics of a unit by gender and age, each count opens the people counted', async () => {
+  await firstLogin(Q, 'baocao.syt', 'Bao-cao-Syt-2026');
+  await Q.getByRole('menu').getByRole('link', { name: 'Thống kê' }).click();
+  await Q.getByRole('heading', { name: 'Thống kê' }).waitFor();
+  await Q.goto(`/reports/statistics?unit=${cdc.id}&by=gender`); // (the table's address, as shared)
+  const card = Q.locator('.ant-card').filter({ hasText: 'Trung tâm Kiểm soát bệnh tật — số liệu tại ngày' });
+  await card.getByTestId('stats-total').filter({ hasText: /^4$/ }).waitFor();
+  await card.getByRole('button', { name: 'Nam: 1' }).waitFor();
+  await card.getByRole('button', { name: 'Nữ: 3' }).click();
+  const dlg = Q.getByRole('dialog');
+  await dlg.getByText('Danh sách: 3 người').waitFor();
+  for (const n of ['Hà Thị Số', 'Hà Thị Thống', 'Hà Thị Hưu']) await dlg.getByRole('link', { name: n }).waitFor();
+  assert.equal(await dlg.getByRole('link', { name: 'Hà Văn Kê' }).count(), 0, 'a man is not among the women');
+  await shot(Q, '36-statistics-drill-down');
+  await Q.locator('.ant-modal-close').click();
+  await dlg.waitFor({ state: 'hidden' }); // (its fading cover takes the clicks until it is gone)
+  // a second dimension chosen in the form: the 45-year-old man is the one man of 41-50
+  await Q.locator('.ant-select').filter({ has: Q.locator('#stats-by2') }).click(); // (its chosen value lies over the input)
+  await Q.getByTitle('Độ tuổi', { exact: true }).click();
+  await Q.waitForURL(/by=gender%2Cage_band/);
+  await card.getByRole('button', { name: /^Nam — .*41.*50.*: 1$/ }).click();
+  await dlg.getByText('Danh sách: 1 người').waitFor();
+  await dlg.getByRole('link', { name: 'Hà Văn Kê' }).waitFor();
+  await Q.locator('.ant-modal-close').click();
+  await dlg.waitFor({ state: 'hidden' });
+  await card.getByRole('button', { name: /^Nữ — .*51.*60.*: 1$/ }).waitFor();
+  await shot(Q, '37-statistics-two-dimensions');
+  await noCspViolation(Q);
+});
+
+await check('reports: BM01/BNV for the unit today, downloaded as CSV, counts what the unit has', async () => {
+  await Q.getByRole('menu').getByRole('link', { name: 'Báo cáo theo biểu mẫu' }).click();
+  await Q.getByLabel('Biểu mẫu').click();
+  await Q.getByTitle(/^BM01\/BNV — /).click();
+  await Q.getByLabel('Đơn vị (gồm các đơn vị trực thuộc)').click();
+  await Q.locator('.ant-select-tree-treenode').filter({ hasText: 'Sở Y tế' }).locator('.ant-select-tree-switcher').click();
+  await Q.locator('.ant-select-tree-title', { hasText: 'Trung tâm Kiểm soát bệnh tật' }).click();
+  await Q.getByLabel('Số liệu tại ngày').fill(dmy(day(0)));
+  await Q.getByLabel('Số liệu tại ngày').press('Enter');
+  await Q.getByLabel('CSV').check();
+  await Q.getByLabel('Thủ trưởng đơn vị (ký)').fill('Trần Văn Hùng');
+  await shot(Q, '38-official-report');
+  const [dl] = await Promise.all([Q.waitForEvent('download'), Q.getByRole('button', { name: 'Lập và tải báo cáo' }).click()]);
+  assert.match(dl.suggestedFilename(), /\.csv$/);
+  const bytes = readFileSync(await dl.path());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a UTF-8 byte order mark');
+  const rows = csvRows(bytes.subarray(3).toString('utf8'));
+  const total = rows.find((r) => r.includes('Tổng cộng'));
+  assert.ok(total, 'the form has its total row');
+  const col = total.indexOf('Tổng cộng') + 2; // STT, name, quota, then the civil servants present
+  assert.equal(Number(total[col]), 4, 'four civil servants in the unit');
+  assert.equal(Number(total[col + 1]), 3, 'of whom three women');
+  assert.ok(rows.some((r) => r.some((c) => c.includes('Trung tâm Kiểm soát bệnh tật'))), 'the unit is named');
+  await Q.getByText(/^Đã tải .*\.csv \([\d.]+ byte\)\.$/).waitFor();
+  await noCspViolation(Q);
+});
+
+await check('reports: the alerts list a retirement falling due and an overdue transfer step', async () => {
+  await Q.getByRole('menu').getByRole('link', { name: 'Cảnh báo' }).click();
+  const huu = Q.getByRole('row').filter({ hasText: 'Hà Thị Hưu' });
+  await huu.getByRole('link', { name: 'Đến tuổi nghỉ hưu' }).waitFor();
+  await huu.getByText(/^Còn \d+ ngày$/).waitFor();
+  const han = Q.getByRole('row').filter({ hasText: 'Đinh Văn Hạn' });
+  await han.getByRole('link', { name: 'Điều chuyển quá hạn' }).waitFor();
+  await han.getByText(/^Quá hạn \d+ ngày$/).waitFor();
+  await shot(Q, '39-alerts');
+  // only retirements: the transfer goes from the list (the filter is in the address)
+  await Q.getByLabel('Loại cảnh báo').click();
+  await Q.getByTitle('Đến tuổi nghỉ hưu', { exact: true }).click();
+  await Q.waitForURL(/k=3/);
+  await han.first().waitFor({ state: 'detached' });
+  await huu.getByRole('link', { name: 'Đến tuổi nghỉ hưu' }).waitFor();
+  // the transfer's alert opens the transfer
+  await Q.goto('/reports/alerts?k=8');
+  await han.getByRole('link', { name: 'Điều chuyển quá hạn' }).click();
+  await Q.getByRole('heading').getByText('Chờ gửi').waitFor();
+  // the home page shows them too
+  await Q.goto('/');
+  await Q.locator('.ant-card').filter({ hasText: 'Cảnh báo sắp đến hạn' }).getByText('Đinh Văn Hạn').first().waitFor();
+  await noCspViolation(Q);
+});
+
+await check('reports: the compliance report of the half-year so far counts the unit\'s records', async () => {
+  const now = new Date(Date.now() + 7 * 3600_000);
+  const period = `${now.getUTCFullYear()}-H${now.getUTCMonth() >= 6 ? 2 : 1}`;
+  await Q.goto(`/reports/compliance?p=${period}`);
+  const row = Q.getByRole('row').filter({ hasText: 'Trung tâm Kiểm soát bệnh tật' });
+  await row.getByRole('cell', { name: '4', exact: true }).first().waitFor();
+  assert.equal(await row.getByRole('cell').nth(1).innerText(), '4', 'records at the period\'s end');
+  await Q.getByRole('row').filter({ hasText: 'Bệnh viện Đa khoa tỉnh' }).waitFor();
+  await Q.getByText(/Hạn nộp báo cáo: \d\d\/\d\d\/\d{4}/).waitFor();
+  await shot(Q, '40-compliance');
+  await noCspViolation(Q);
+});
+
+await check('reports: a search result exported whole as a workbook by the server', async () => {
+  await Q.goto(`/records?unit=${cdc.id}`);
+  await Q.getByRole('link', { name: 'Hà Thị Số' }).waitFor();
+  const [dl] = await Promise.all([Q.waitForEvent('download'), Q.getByRole('button', { name: 'Xuất Excel (toàn bộ kết quả)' }).click()]);
+  assert.match(dl.suggestedFilename(), /\.xlsx$/);
+  const bytes = readFileSync(await dl.path());
+  assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'an XLSX is a zip');
+  const strings = zipEntry(bytes, 'xl/worksheets/sheet1.xml') + zipEntry(bytes, 'xl/sharedStrings.xml');
+  for (const n of ['Hà Văn Kê', 'Hà Thị Số', 'Hà Thị Thống', 'Hà Thị Hưu']) assert.ok(strings.includes(n), `${n} is in the workbook`);
+  assert.ok(!strings.includes('Nguyễn Văn An'), 'only the unit searched');
+  await Q.getByText(/^Đã xuất .*\.xlsx \([\d.]+ byte\)\.$/).waitFor();
+  await noCspViolation(Q);
 });
 
 await check('logout ends the session and says so', async () => {

@@ -16,5 +16,5 @@ TMP="$OUT.tmp.$$"
 rm -rf "$TMP" && mkdir -p "$TMP"
 protoc -I "$PROTO" -I "$PB_INC" --plugin=protoc-gen-es="$HERE/node_modules/.bin/protoc-gen-es" \
   --es_out="$TMP" --es_opt=target=ts,import_extension=none \
-  common.proto identity.proto records.proto google/api/annotations.proto google/api/http.proto
+  common.proto identity.proto records.proto transfers.proto reporting.proto google/api/annotations.proto google/api/http.proto
 rm -rf "$OUT" && mv "$TMP" "$OUT"

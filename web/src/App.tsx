@@ -1,12 +1,13 @@
 /* The application's shell: the login and password screens until a session is ready, then the
  * side menu by role (Ant Design Pro's layout), the header with the user and logout, and the
- * routes. Transfers and reports get their menu entries once those services exist. */
+ * routes, reports among them. */
 import {
   AuditOutlined, FileSearchOutlined, HomeOutlined, IdcardOutlined, LogoutOutlined, ApartmentOutlined,
-  TeamOutlined, FormOutlined,
+  TeamOutlined, FormOutlined, SwapOutlined, FieldTimeOutlined, ImportOutlined, DatabaseOutlined, ScheduleOutlined,
+  CalendarOutlined, ApiOutlined, BarChartOutlined, FileExcelOutlined, BellOutlined, SafetyCertificateOutlined,
 } from '@ant-design/icons';
 import { Button, Layout, Menu, Result, Spin } from 'antd';
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { vi } from './i18n/vi';
 import { AccountsPage } from './pages/accounts/AccountsPage';
@@ -20,20 +21,52 @@ import { RecordEditPage } from './pages/dossier/RecordEditPage';
 import { RecordsPage } from './pages/records/RecordsPage';
 import { MyRecordPage } from './pages/self/MyRecordPage';
 import { UnitsPage } from './pages/units/UnitsPage';
+import { CatalogsPage } from './pages/catalogs/CatalogsPage';
+import { ServiceClientsPage } from './pages/clients/ServiceClientsPage';
+import { ImportPage } from './pages/imports/ImportPage';
+import { CalendarPage } from './pages/settings/CalendarPage';
+import { PolicyPage } from './pages/settings/PolicyPage';
+import { DeadlinesPage } from './pages/transfers/DeadlinesPage';
+import { RequestTransferPage, StartTransferPage } from './pages/transfers/StartTransferPage';
+import { TransferPage } from './pages/transfers/TransferPage';
+import { TransfersPage } from './pages/transfers/TransfersPage';
+import { AlertsPage } from './pages/reports/AlertsPage';
+import { CompliancePage } from './pages/reports/CompliancePage';
+import { OfficialReportPage } from './pages/reports/OfficialReportPage';
+import { StatisticsPage } from './pages/reports/StatisticsPage';
 import { useSession } from './session';
 
+type MenuEntry = { key: string; icon: ReactNode; label: ReactNode; children?: undefined } | { key: string; type: 'group'; label: ReactNode; children: MenuEntry[] };
+
 function menuItems(r: ReturnType<typeof useSession>['rights']) {
-  const items: { key: string; icon: ReactNode; label: ReactNode }[] = [
+  const items: MenuEntry[] = [
     { key: '/', icon: <HomeOutlined />, label: <Link to="/">{vi.menu.home}</Link> },
   ];
   if (r.read) items.push({ key: '/records', icon: <FileSearchOutlined />, label: <Link to="/records">{vi.menu.records}</Link> });
+  if (r.read) items.push({ key: '/transfers', icon: <SwapOutlined />, label: <Link to="/transfers">{vi.menu.transfers}</Link> });
+  if (r.read) items.push({ key: '/deadlines', icon: <FieldTimeOutlined />, label: <Link to="/deadlines">{vi.menu.deadlines}</Link> });
+  if (r.update) items.push({ key: '/import', icon: <ImportOutlined />, label: <Link to="/import">{vi.menu.imports}</Link> });
   if (r.approve) items.push({ key: '/change-requests', icon: <AuditOutlined />, label: <Link to="/change-requests">{vi.menu.changeRequests}</Link> });
   if (r.read || r.manageAccounts) items.push({ key: '/units', icon: <ApartmentOutlined />, label: <Link to="/units">{vi.menu.units}</Link> });
   if (r.manageAccounts) items.push({ key: '/accounts', icon: <TeamOutlined />, label: <Link to="/accounts">{vi.menu.accounts}</Link> });
+  if (r.read)
+    items.push({ key: 'reports', type: 'group', label: vi.menu.reports, children: [
+      { key: '/reports/statistics', icon: <BarChartOutlined />, label: <Link to="/reports/statistics">{vi.menu.statistics}</Link> },
+      { key: '/reports/forms', icon: <FileExcelOutlined />, label: <Link to="/reports/forms">{vi.menu.officialReports}</Link> },
+      { key: '/reports/alerts', icon: <BellOutlined />, label: <Link to="/reports/alerts">{vi.menu.alerts}</Link> },
+      { key: '/reports/compliance', icon: <SafetyCertificateOutlined />, label: <Link to="/reports/compliance">{vi.menu.compliance}</Link> },
+    ] });
   if (r.self) {
     items.push({ key: '/me', icon: <IdcardOutlined />, label: <Link to="/me">{vi.menu.myRecord}</Link> });
     items.push({ key: '/me/declare', icon: <FormOutlined />, label: <Link to="/me/declare">{vi.cr.title}</Link> });
   }
+  if (r.manageUnits)
+    items.push({ key: 'admin', type: 'group', label: vi.menu.admin, children: [
+      { key: '/catalogs', icon: <DatabaseOutlined />, label: <Link to="/catalogs">{vi.menu.catalogs}</Link> },
+      { key: '/settings/policy', icon: <ScheduleOutlined />, label: <Link to="/settings/policy">{vi.menu.policy}</Link> },
+      { key: '/settings/calendar', icon: <CalendarOutlined />, label: <Link to="/settings/calendar">{vi.menu.calendar}</Link> },
+      { key: '/service-clients', icon: <ApiOutlined />, label: <Link to="/service-clients">{vi.menu.clients}</Link> },
+    ] });
   return items;
 }
 
@@ -41,8 +74,12 @@ function Shell() {
   const s = useSession();
   const loc = useLocation();
   const items = menuItems(s.rights);
+  // Below the lg breakpoint (a tablet held upright) the menu folds away and, opened, lies over
+  // the page instead of narrowing it; choosing an entry folds it again.
+  const [narrow, setNarrow] = useState(false);
+  const [collapsed, setCollapsed] = useState(false);
   const selected = items
-    .map((i) => i.key)
+    .flatMap((i) => (i.children ? i.children.map((c) => c.key) : [i.key]))
     .filter((k) => (k === '/' ? loc.pathname === '/' : loc.pathname.startsWith(k)))
     .sort((a, b) => b.length - a.length)[0];
   return (
@@ -57,8 +94,9 @@ function Shell() {
         </span>
       </Layout.Header>
       <Layout>
-        <Layout.Sider width={230} theme="light" breakpoint="lg" collapsedWidth={0}>
-          <Menu mode="inline" selectedKeys={selected ? [selected] : []} items={items} aria-label="Menu" />
+        <Layout.Sider width={230} theme="light" breakpoint="lg" collapsedWidth={0} collapsed={collapsed} onCollapse={setCollapsed}
+          onBreakpoint={(b) => { setNarrow(b); setCollapsed(b); }} className={narrow ? 'hoso-sider-over' : undefined}>
+          <Menu mode="inline" selectedKeys={selected ? [selected] : []} items={items} aria-label="Menu" onClick={() => narrow && setCollapsed(true)} />
         </Layout.Sider>
         <Layout.Content>
           <Routes>
@@ -69,6 +107,20 @@ function Shell() {
             <Route path="/records/:id/edit" element={<RecordEditPage />} />
             <Route path="/records/:id/print" element={<PrintPage />} />
             <Route path="/change-requests" element={<ChangeRequestsPage />} />
+            <Route path="/transfers" element={<TransfersPage />} />
+            <Route path="/transfers/new" element={<StartTransferPage />} />
+            <Route path="/transfers/request" element={<RequestTransferPage />} />
+            <Route path="/transfers/:id" element={<TransferPage />} />
+            <Route path="/deadlines" element={<DeadlinesPage />} />
+            <Route path="/import" element={<ImportPage />} />
+            <Route path="/reports/statistics" element={<StatisticsPage />} />
+            <Route path="/reports/forms" element={<OfficialReportPage />} />
+            <Route path="/reports/alerts" element={<AlertsPage />} />
+            <Route path="/reports/compliance" element={<CompliancePage />} />
+            <Route path="/catalogs" element={<CatalogsPage />} />
+            <Route path="/settings/policy" element={<PolicyPage />} />
+            <Route path="/settings/calendar" element={<CalendarPage />} />
+            <Route path="/service-clients" element={<ServiceClientsPage />} />
             <Route path="/units" element={<UnitsPage />} />
             <Route path="/units/:id" element={<UnitsPage />} />
             <Route path="/accounts" element={<AccountsPage />} />

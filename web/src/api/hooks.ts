@@ -1,6 +1,7 @@
 /* Shared reads and the write helper: catalogues (loaded whole, they are small, and matched
- * without diacritics in the page), unit names, and invalidation of a service's cached reads
- * after a write (keys come from connect-query, per service and method). */
+ * without diacritics in the page), unit names (in scope by GetUnit, anywhere by the unit
+ * directory, which gives names only), and invalidation of a service's cached reads after a
+ * write (keys come from connect-query, per service and method). */
 import { createConnectQueryKey, useQuery } from '@connectrpc/connect-query';
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo } from 'react';
@@ -31,4 +32,12 @@ export function useInvalidate(): (...services: DescService[]) => Promise<void> {
     },
     [qc],
   );
+}
+
+/* Names of units wherever they are (the other side of a transfer), from the unit directory:
+ * one call for the ids of a page, cached. */
+export function useUnitNames(ids: readonly string[]): Map<string, string> {
+  const want = useMemo(() => [...new Set(ids.filter(Boolean))].sort(), [ids]);
+  const q = useQuery(Identity.method.listUnitDirectory, { unitIds: want }, { enabled: want.length > 0 && want.length <= 100, staleTime: 300_000 });
+  return useMemo(() => new Map((q.data?.units ?? []).map((u) => [u.id, u.name])), [q.data]);
 }

@@ -1,13 +1,15 @@
 /* Form controls shared by the screens: a catalogue code chosen by its Vietnamese name (typed
- * with or without diacritics), a unit chosen in the lazily loaded tree, and a date typed or
- * picked as dd/mm/yyyy whose value stays the ISO text the services take. */
+ * with or without diacritics), a unit chosen in the lazily loaded tree, a unit anywhere in the
+ * deployment chosen from the unit directory by name, a record of one's scope chosen by name,
+ * and a date typed or picked as dd/mm/yyyy whose value stays the ISO text the services take. */
 import { useQuery, useTransport } from '@connectrpc/connect-query';
 import { createClient } from '@connectrpc/connect';
 import { DatePicker, Select, TreeSelect } from 'antd';
 import dayjs from 'dayjs';
 import customParseFormat from 'dayjs/plugin/customParseFormat';
 import { useEffect, useMemo, useState } from 'react';
-import { useCatalog } from '../api/hooks';
+import { useCatalog, useUnitNames } from '../api/hooks';
+import { Records } from '../api/gen/records_pb';
 import { Identity, type Unit } from '../api/gen/identity_pb';
 import { fold } from '../lib/fold';
 import { useSession } from '../session';
@@ -146,6 +148,70 @@ export function DateField(props: ValueProps<string> & { allowClear?: boolean }) 
       disabled={props.disabled}
       allowClear={props.allowClear ?? true}
       onChange={(d) => props.onChange?.(d ? d.format('YYYY-MM-DD') : '')}
+      style={{ width: '100%' }}
+    />
+  );
+}
+
+/* A unit anywhere in the deployment (a transfer's receiving unit in another district), found in
+ * the unit directory by its name or code as typed; shown with its parent's name, since two
+ * communes of different districts may share a name. */
+export function UnitDirectorySelect(props: ValueProps<string> & { allowClear?: boolean; exclude?: string[] }) {
+  const [query, setQuery] = useState('');
+  const q = useQuery(Identity.method.listUnitDirectory, { query: query.trim().normalize('NFC'), pageSize: 30 }, { placeholderData: (p) => p });
+  const names = useUnitNames(props.value ? [props.value] : []);
+  const options = useMemo(() => {
+    const found = (q.data?.units ?? []).filter((u) => !props.exclude?.includes(u.id))
+      .map((u) => ({ value: u.id, label: u.parentName ? `${u.name} — ${u.parentName}` : u.name }));
+    if (props.value && !found.some((o) => o.value === props.value)) found.unshift({ value: props.value, label: names.get(props.value) ?? props.value });
+    return found;
+  }, [q.data, props.value, props.exclude, names]);
+  return (
+    <Select
+      id={props.id}
+      aria-label={props['aria-label']}
+      showSearch
+      filterOption={false}
+      onSearch={setQuery}
+      value={props.value || undefined}
+      onChange={(v: string | undefined) => props.onChange?.(v ?? '')}
+      options={options}
+      loading={q.isFetching}
+      allowClear={props.allowClear ?? true}
+      placeholder={props.placeholder}
+      disabled={props.disabled}
+      popupMatchSelectWidth={false}
+      style={{ minWidth: 280 }}
+    />
+  );
+}
+
+/* A record of the caller's scope, found by name (with or without diacritics). */
+export function RecordSelect(props: ValueProps<string> & { label?: string }) {
+  const [query, setQuery] = useState('');
+  const q = useQuery(Records.method.searchRecords, { name: query.trim().normalize('NFC'), statuses: [1], pageSize: 20 }, { enabled: query.trim().length > 1, placeholderData: (p) => p });
+  const one = useQuery(Records.method.getRecord, { recordId: props.value ?? '' }, { enabled: !!props.value && !query });
+  const options = useMemo(() => {
+    const found = (q.data?.records ?? []).map((r) => ({ value: r.id, label: `${r.fullName} (${r.birthDate.split('-').reverse().join('/')})` }));
+    const cur = one.data?.record;
+    if (props.value && cur && !found.some((o) => o.value === props.value))
+      found.unshift({ value: cur.id, label: `${cur.fullName} (${cur.birthDate.split('-').reverse().join('/')})` });
+    return found;
+  }, [q.data, one.data, props.value]);
+  return (
+    <Select
+      id={props.id}
+      aria-label={props['aria-label']}
+      showSearch
+      filterOption={false}
+      onSearch={setQuery}
+      value={props.value || undefined}
+      onChange={(v: string | undefined) => props.onChange?.(v ?? '')}
+      options={options}
+      loading={q.isFetching}
+      placeholder={props.placeholder}
+      disabled={props.disabled}
+      notFoundContent={null}
       style={{ width: '100%' }}
     />
   );

@@ -20,10 +20,11 @@ export interface UploadError {
   message: string;
 }
 
-export function uploadAttachment(recordId: string, file: File, description: string, onProgress: (pct: number) => void): Promise<unknown> {
+export function uploadAttachment(recordId: string, file: File, description: string, onProgress: (pct: number) => void, changeRequestId = ''): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
     const q = new URLSearchParams({ file_name: file.name.normalize('NFC'), description: description.normalize('NFC'), request_id: crypto.randomUUID() });
+    if (changeRequestId) q.set('change_request_id', changeRequestId);
     x.open('POST', `/v1/records/${encodeURIComponent(recordId)}/attachments?${q.toString()}`);
     x.setRequestHeader('Content-Type', 'application/octet-stream');
     x.setRequestHeader('X-CSRF-Token', csrfToken());
@@ -47,4 +48,27 @@ export function uploadAttachment(recordId: string, file: File, description: stri
 
 export function attachmentUrl(id: string, inline: boolean): string {
   return `/v1/attachments/${encodeURIComponent(id)}/content${inline ? '?inline=1' : ''}`;
+}
+
+/* A scan sent inside a transfers request (Scan.content): PDF, JPEG or PNG up to 3 MiB, the
+ * transfers service's limit; read whole into memory, its name in NFC. */
+export const MAX_SCAN = 3 * 1024 * 1024;
+
+export function precheckScan(file: { size: number; type: string; name: string }): 'scanTooLarge' | 'badType' | null {
+  if (file.size > MAX_SCAN) return 'scanTooLarge';
+  return precheck(file) === 'badType' ? 'badType' : null;
+}
+
+export async function readScan(file: File): Promise<{ fileName: string; content: Uint8Array }> {
+  return { fileName: file.name.normalize('NFC'), content: new Uint8Array(await file.arrayBuffer()) };
+}
+
+/* A person's supporting paper for their own pending change request: the same upload route,
+ * tied to the request (records files it with the record, for the unit that verifies it). */
+export function uploadPaper(recordId: string, changeRequestId: string, file: File, onProgress: (pct: number) => void): Promise<unknown> {
+  return uploadAttachment(recordId, file, '', onProgress, changeRequestId);
+}
+
+export function transferDocumentUrl(transferId: string, documentId: string, inline: boolean): string {
+  return `/v1/transfers/${encodeURIComponent(transferId)}/documents/${encodeURIComponent(documentId)}/content${inline ? '?inline=1' : ''}`;
 }

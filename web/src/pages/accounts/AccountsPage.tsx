@@ -1,6 +1,7 @@
 /* Accounts of a unit's subtree, server paged; create with roles (only those the viewer may
- * grant), disable, enable, revoke, reset a password — each offered only when the viewer's
- * roles allow it on that account (003 Đ4.1); the identity service decides. */
+ * grant), change an account's roles, disable, enable, revoke, reset a password — each offered
+ * only when the viewer's roles allow it on that account (003 Đ4.1; nobody changes their own);
+ * the identity service decides. */
 import { useQuery, useTransport } from '@connectrpc/connect-query';
 import { createClient } from '@connectrpc/connect';
 import { PlusOutlined } from '@ant-design/icons';
@@ -19,7 +20,7 @@ import { timeText } from '../../lib/format';
 import { grantableRoles, mayManageHolder } from '../../lib/roles';
 import { useSession } from '../../session';
 
-type Op = { kind: 'create' } | { kind: 'disable' | 'enable' | 'revoke' | 'reset'; account: Account } | null;
+type Op = { kind: 'create' } | { kind: 'disable' | 'enable' | 'revoke' | 'reset' | 'roles'; account: Account } | null;
 
 export function AccountsPage() {
   const s = useSession();
@@ -65,7 +66,9 @@ export function AccountsPage() {
         if (op.kind === 'enable') await client.enableAccount({ accountId: id, reason });
         if (op.kind === 'revoke') await client.revokeAccount({ accountId: id, reason });
         if (op.kind === 'reset') await client.resetPassword({ accountId: id, newPassword: String(v.password) });
-        void message.success(vi.accounts.done);
+        if (op.kind === 'roles')
+          await client.updateAccountRoles({ accountId: id, roles: v.roles as Role[], personRecordId: String(v.personRecordId ?? '').trim(), reason: reason.normalize('NFC'), expectedVersion: op.account.version });
+        void message.success(op.kind === 'roles' ? vi.roleChange.done : vi.accounts.done);
       }
       setOp(null);
       await invalidate(Identity);
@@ -82,13 +85,14 @@ export function AccountsPage() {
       <Space size={4} wrap>
         {a.status === AccountStatus.ACTIVE && <Button size="small" onClick={() => setOp({ kind: 'disable', account: a })}>{vi.accounts.disable}</Button>}
         {a.status === AccountStatus.DISABLED && <Button size="small" onClick={() => setOp({ kind: 'enable', account: a })}>{vi.accounts.enable}</Button>}
+        <Button size="small" onClick={() => { form.resetFields(); form.setFieldsValue({ roles: a.roles, personRecordId: a.personRecordId }); setOp({ kind: 'roles', account: a }); }}>{vi.roleChange.title}</Button>
         <Button size="small" onClick={() => setOp({ kind: 'reset', account: a })}>{vi.accounts.resetPassword}</Button>
         <Button size="small" danger onClick={() => setOp({ kind: 'revoke', account: a })}>{vi.accounts.revoke}</Button>
       </Space>
     );
   };
 
-  const title = op && (op.kind === 'create' ? vi.accounts.create : `${{ disable: vi.accounts.disable, enable: vi.accounts.enable, revoke: vi.accounts.revoke, reset: vi.accounts.resetPassword }[op.kind]}: ${op.account.username}`);
+  const title = op && (op.kind === 'create' ? vi.accounts.create : `${{ disable: vi.accounts.disable, enable: vi.accounts.enable, revoke: vi.accounts.revoke, reset: vi.accounts.resetPassword, roles: vi.roleChange.title }[op.kind]}: ${op.account.username}`);
   return (
     <Page crumbs={[{ title: vi.menu.home, to: '/' }, { title: vi.accounts.title }]} title={vi.accounts.title}
       extra={<Button type="primary" icon={<PlusOutlined />} onClick={() => { form.resetFields(); form.setFieldsValue({ unitId }); setOp({ kind: 'create' }); }}>{vi.accounts.create}</Button>}>
@@ -128,6 +132,13 @@ export function AccountsPage() {
             </Form.Item>
             <Form.Item name="personRecordId" label={vi.accounts.personRecord}><Input /></Form.Item>
             <Form.Item name="email" label={vi.accounts.email}><Input /></Form.Item>
+          </>}
+          {op?.kind === 'roles' && <>
+            <Form.Item name="roles" label={vi.accounts.roles} rules={[{ required: true, message: vi.errors.required }]}>
+              <Checkbox.Group options={grantable.map((r) => ({ value: r, label: vi.roles[r] }))} />
+            </Form.Item>
+            <Form.Item name="personRecordId" label={vi.accounts.personRecord}><Input /></Form.Item>
+            <Form.Item name="reason" label={vi.roleChange.reason} rules={[{ required: true, whitespace: true, message: vi.errors.required }]}><Input.TextArea rows={2} /></Form.Item>
           </>}
           {(op?.kind === 'create' || op?.kind === 'reset') && (
             <Form.Item name="password" label={op.kind === 'create' ? vi.accounts.initialPassword : vi.accounts.newPassword} extra={vi.session.policy}

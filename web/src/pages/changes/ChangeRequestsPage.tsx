@@ -1,6 +1,7 @@
 /* Change requests declared by people (phiếu bổ sung lý lịch, 001 Đ9.2a) for the unit to
- * verify: pending first, each with the field changes it asks for and its deadline; approve
- * (the record takes the proposed content) or reject with a reason. */
+ * verify: pending first, each with the field changes it asks for, the papers the person sent
+ * with it, and its deadline; approve (the record takes the proposed content) or reject with a
+ * reason. */
 import { useQuery, useTransport } from '@connectrpc/connect-query';
 import { createClient } from '@connectrpc/connect';
 import { Alert, Button, Card, Input, Modal, Select, Space, Tag, App as AntApp, Empty } from 'antd';
@@ -15,8 +16,9 @@ import { vi } from '../../i18n/vi';
 import { timeText } from '../../lib/format';
 import { useSession } from '../../session';
 import { ChangeList } from '../dossier/Versions';
+import { Papers } from './Papers';
 
-export function ChangeRequestCard({ c, actions }: { c: ChangeRequest; actions?: React.ReactNode }) {
+export function ChangeRequestCard({ c, actions, canAddPapers = false }: { c: ChangeRequest; actions?: React.ReactNode; canAddPapers?: boolean }) {
   return (
     <Card size="small" style={{ marginBottom: 12 }} data-testid={`cr-${c.id}`}
       title={<Space><Link to={`/records/${c.recordId}`}>{c.proposed?.fullName ?? c.recordId}</Link><Tag color={c.state === ChangeRequestState.PENDING ? 'gold' : c.state === ChangeRequestState.APPROVED ? 'green' : 'red'}>{vi.crState[c.state]}</Tag></Space>}
@@ -25,6 +27,7 @@ export function ChangeRequestCard({ c, actions }: { c: ChangeRequest; actions?: 
       {c.note && <div>{vi.cr.note}: {c.note}</div>}
       {c.decisionReason && <div>{vi.common.reason}: {c.decisionReason}</div>}
       <ChangeList changes={c.changes} />
+      <Papers recordId={c.recordId} changeRequestId={c.id} canAdd={canAddPapers && c.state === ChangeRequestState.PENDING} />
     </Card>
   );
 }

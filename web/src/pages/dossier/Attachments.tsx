@@ -14,7 +14,7 @@ import { numberText, timeText } from '../../lib/format';
 import { attachmentUrl, precheck, uploadAttachment, type UploadError } from '../../lib/upload';
 import type { Code } from '@connectrpc/connect';
 
-function uploadErrorText(e: UploadError): string {
+export function uploadErrorText(e: UploadError): string {
   if (e.status === 413) return vi.dossier.tooLarge;
   const code = Number(e.code);
   const head = Number.isInteger(code) && code > 0 ? codeText(code as Code) : vi.codes.Unavailable;

@@ -3,7 +3,7 @@
  * held it then (read only). The workflow actions (submit, approve, reject with a reason, a
  * status change with its decision) are offered by role and state; the service decides. */
 import { useQuery } from '@connectrpc/connect-query';
-import { EditOutlined, PrinterOutlined } from '@ant-design/icons';
+import { EditOutlined, PrinterOutlined, SendOutlined } from '@ant-design/icons';
 import { Alert, Button, Form, Input, Modal, Select, Space, Tabs, Tag, App as AntApp } from 'antd';
 import { useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
@@ -20,6 +20,7 @@ import { Attachments } from './Attachments';
 import { SECTIONS } from './schema';
 import { SectionView } from './view';
 import { Versions } from './Versions';
+import { RecordTransfers } from '../transfers/RecordTransfers';
 import { createClient } from '@connectrpc/connect';
 import { useTransport } from '@connectrpc/connect-query';
 
@@ -41,6 +42,7 @@ export function RecordHeader({ record }: { record: Rec }) {
 export function DossierTabs({ record, extra }: { record: Rec; extra?: { key: string; label: ReactNode; children: ReactNode }[] }) {
   return (
     <Tabs
+      tabBarGutter={20} /* every tab of the dossier fits at 1366 px, the transfers' too */
       items={[
         ...SECTIONS.map((s) => ({ key: s.key, label: s.title === s.tab ? s.tab : <span title={s.title}>{s.tab}</span>, children: <SectionView section={s} record={record} /> })),
         ...(extra ?? []),
@@ -109,6 +111,7 @@ export function DossierPage() {
           {canApprove && <Button type="primary" onClick={() => setAction('approve')}>{vi.dossier.approve}</Button>}
           {canApprove && <Button danger onClick={() => setAction('reject')}>{vi.dossier.reject}</Button>}
           {editable && <Button onClick={() => setAction('status')}>{vi.dossier.statusChange}</Button>}
+          {editable && r.status === RecordStatus.ACTIVE && <Button icon={<SendOutlined />} onClick={() => nav(`/transfers/new?record=${r.id}`)}>{vi.tr.start}</Button>}
           <Link to={`/records/${r.id}/print`}><Button icon={<PrinterOutlined />}>{vi.dossier.print}</Button></Link>
           <span>{vi.dossier.asOf}:</span>
           <div style={{ width: 150 }}><DateField aria-label={vi.dossier.asOf} value={asOf} onChange={(d) => setParams(d ? { asOf: d } : {})} /></div>
@@ -121,7 +124,8 @@ export function DossierPage() {
       {r && (
         <DossierTabs record={r} extra={[
           { key: 'attachments', label: vi.dossier.attachments, children: <Attachments recordId={r.id} canUpload={!asOf && s.rights.update} /> },
-          { key: 'versions', label: vi.dossier.versions, children: <Versions recordId={r.id} onAsOf={(d) => setParams({ asOf: d })} /> },
+          { key: 'versions', label: <span title={vi.dossier.versions}>{vi.dossier.versionsTab}</span>, children: <Versions recordId={r.id} onAsOf={(d) => setParams({ asOf: d })} /> },
+          ...(s.rights.read ? [{ key: 'transfers', label: vi.menu.transfers, children: <RecordTransfers recordId={r.id} /> }] : []),
         ]} />
       )}
       <Modal open={action !== null} title={action && { submit: vi.dossier.submit, approve: vi.dossier.approve, reject: vi.dossier.reject, status: vi.dossier.statusChange }[action]}

@@ -10,11 +10,15 @@ import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { errorText } from '../../api/errors';
 import { useCatalog } from '../../api/hooks';
 import { Records, type RecordSummary } from '../../api/gen/records_pb';
+import { ExportSearchRequestSchema, Format } from '../../api/gen/reporting_pb';
+import { create, toJson } from '@bufbuild/protobuf';
+import { FileExcelOutlined } from '@ant-design/icons';
 import { CatalogMultiSelect, DateField, UnitSelect } from '../../components/Pickers';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
 import { vi } from '../../i18n/vi';
 import { dateText, numberText, timeText } from '../../lib/format';
+import { fileErrorText, postForFile, saveFile } from '../../lib/streams';
 import { csvLine, emptyFilters, filtersToParams, parseFilters, toRequest, type Filters } from '../../lib/searchQuery';
 import { useSession } from '../../session';
 
@@ -71,6 +75,22 @@ export function RecordsPage() {
     }
   };
 
+  // the whole result as a workbook made by the reporting service (ExportSearch), streamed
+  const [serverExport, setServerExport] = useState<number | null>(null);
+  const exportXlsx = async () => {
+    setServerExport(0);
+    try {
+      const req = create(ExportSearchRequestSchema, { criteria: { ...toRequest(filters), pageSize: 0, pageToken: '' }, format: Format.XLSX });
+      const f = await postForFile('/v1/records:exportSearch', toJson(ExportSearchRequestSchema, req), (n) => setServerExport(n));
+      saveFile(f);
+      void message.success(vi.rep.exportDone(f.fileName, numberText(f.size)));
+    } catch (e) {
+      void message.error(fileErrorText(e, vi.files.cut));
+    } finally {
+      setServerExport(null);
+    }
+  };
+
   const columns = [
     { title: 'Họ và tên', dataIndex: 'fullName', render: (v: string, r: RecordSummary) => <Link to={`/records/${r.id}`}>{v}</Link> },
     { title: vi.records.birthDate, dataIndex: 'birthDate', width: 110, render: (v: string) => dateText(v) },
@@ -91,6 +111,7 @@ export function RecordsPage() {
         <Space>
           {s.rights.update && <Button icon={<PlusOutlined />} onClick={() => nav('/records/new')}>{vi.records.create}</Button>}
           <Button icon={<DownloadOutlined />} onClick={() => void exportCsv()} disabled={!!exporting || !q.data?.records.length}>{vi.records.export}</Button>
+          {s.rights.read && <Button icon={<FileExcelOutlined />} onClick={() => void exportXlsx()} loading={serverExport !== null} disabled={!q.data?.records.length}>{vi.rep.exportXlsx}</Button>}
         </Space>
       }
     >
@@ -124,6 +145,7 @@ export function RecordsPage() {
         </Space>
       </Form>
       {exporting && <Progress percent={q.data && q.data.total > 0n ? Math.round((exporting.done * 100) / Number(q.data.total)) : 0} status="active" format={() => vi.records.exporting(exporting.done, exporting.total)} />}
+      {serverExport !== null && <div role="status" style={{ marginBottom: 12 }}>{serverExport ? vi.files.received(numberText(serverExport), null) : vi.rep.exporting}</div>}
       <ErrorBanner error={q.error} />
       <Table<RecordSummary>
         rowKey="id"

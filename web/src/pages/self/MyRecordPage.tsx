@@ -1,9 +1,11 @@
 /* The individual's own record, read only (004 Đ12.2), and the change request form (phiếu bổ
- * sung lý lịch): the person edits a copy of the record and explains; the unit verifies it. */
+ * sung lý lịch): the person edits a copy of the record, explains, and adds the papers that
+ * prove it (sent once the request exists, tied to it); the unit verifies it. */
 import { useQuery, useTransport } from '@connectrpc/connect-query';
 import { createClient } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
-import { Alert, Button, Form, Input, Tabs, App as AntApp } from 'antd';
+import { PaperClipOutlined, UploadOutlined } from '@ant-design/icons';
+import { Alert, Button, Card, Form, Input, List, Space, Tabs, Typography, Upload, App as AntApp } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { errorText, fieldErrors } from '../../api/errors';
@@ -12,6 +14,8 @@ import { Records, RecordSchema, type Record as Rec } from '../../api/gen/records
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
 import { vi } from '../../i18n/vi';
+import { numberText } from '../../lib/format';
+import { precheck, uploadPaper } from '../../lib/upload';
 import { useSession } from '../../session';
 import { DossierTabs, RecordHeader } from '../dossier/DossierPage';
 import { SectionEdit } from '../dossier/fields';
@@ -33,6 +37,8 @@ export function MyRecordPage({ declare = false }: { declare?: boolean }) {
   const [tab, setTab] = useState(SECTIONS[0].key);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [papers, setPapers] = useState<File[]>([]);
+  const [paperError, setPaperError] = useState<string | null>(null);
   const r = q.data?.record;
 
   useEffect(() => {
@@ -47,7 +53,12 @@ export function MyRecordPage({ declare = false }: { declare?: boolean }) {
     const { note, ...v } = form.getFieldsValue(true) as Rec & { note?: string };
     setBusy(true);
     try {
-      await client.createChangeRequest({ proposed: create(RecordSchema, { ...r, ...v, id: r.id }), baseVersion: r.version, note: note ?? '', requestId: crypto.randomUUID() });
+      const made = await client.createChangeRequest({ proposed: create(RecordSchema, { ...r, ...v, id: r.id }), baseVersion: r.version, note: note ?? '', requestId: crypto.randomUUID() });
+      const crId = made.changeRequest?.id ?? '';
+      // the papers go with the request now that it exists; one that fails is added again later
+      const failed: string[] = [];
+      for (const f of papers) await uploadPaper(r.id, crId, f, () => undefined).catch(() => failed.push(f.name));
+      if (failed.length) void message.warning(vi.crDocs.uploadFailed(failed.join(', ')), 8);
       void message.success(vi.cr.sent);
       await invalidate(Records);
       nav('/me');
@@ -72,6 +83,20 @@ export function MyRecordPage({ declare = false }: { declare?: boolean }) {
         <ErrorBanner error={q.error} />
         <Form form={form} layout="vertical" disabled={!r}>
           <Form.Item name="note" label={vi.cr.note} rules={[{ required: true, message: vi.errors.required }]}><Input.TextArea rows={2} /></Form.Item>
+          <Card size="small" title={vi.crDocs.title} style={{ marginBottom: 12 }}>
+            <Typography.Paragraph type="secondary">{vi.crDocs.hint}</Typography.Paragraph>
+            <List size="small" dataSource={papers} locale={{ emptyText: vi.crDocs.none }} renderItem={(f) => (
+              <List.Item actions={[<Button key="x" size="small" onClick={() => setPapers(papers.filter((p) => p !== f))}>{vi.calendar.remove}</Button>]}>
+                <span><PaperClipOutlined /> {f.name} ({numberText(f.size)} byte)</span>
+              </List.Item>)} />
+            <Space direction="vertical">
+              <Upload accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png" multiple showUploadList={false}
+                beforeUpload={(f) => { const bad = precheck(f); setPaperError(bad ? vi.dossier[bad] : null); if (!bad) setPapers((ps) => [...ps, f]); return false; }}>
+                <Button icon={<UploadOutlined />}>{vi.crDocs.add}</Button>
+              </Upload>
+              {paperError && <Typography.Text type="danger" role="alert">{paperError}</Typography.Text>}
+            </Space>
+          </Card>
           <Tabs activeKey={tab} onChange={setTab} items={SECTIONS.map((sec) => ({ key: sec.key, label: <span title={sec.title}>{sec.tab}</span>, forceRender: true, children: <SectionEdit section={sec} /> }))} />
         </Form>
       </Page>
@@ -83,7 +108,7 @@ export function MyRecordPage({ declare = false }: { declare?: boolean }) {
       <Alert type="info" showIcon message={vi.dossier.readOnly} style={{ marginBottom: 12 }} />
       <ErrorBanner error={q.error} />
       {r && <RecordHeader record={r} />}
-      {r && <DossierTabs record={r} extra={[{ key: 'cr', label: vi.cr.mine, children: (mine.data?.changeRequests ?? []).map((c) => <ChangeRequestCard key={c.id} c={c} />) }]} />}
+      {r && <DossierTabs record={r} extra={[{ key: 'cr', label: vi.cr.mine, children: (mine.data?.changeRequests ?? []).map((c) => <ChangeRequestCard key={c.id} c={c} canAddPapers />) }]} />}
     </Page>
   );
 }

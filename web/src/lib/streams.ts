@@ -1,0 +1,150 @@
+/* The gateway's routes for the streamed methods a browser cannot call over Connect: a transfer
+ * package out (POST /v1/transfers/{id}/package) and in (POST /v1/transfer-packages, the file as
+ * the body), a report's file (POST /v1/reports:run) and a search export (POST
+ * /v1/records:exportSearch). Downloads are read as they arrive, with their progress; the
+ * upload goes by XMLHttpRequest, because fetch reports no upload progress. */
+import type { Code } from '@connectrpc/connect';
+import { csrfToken } from '../api/csrf';
+import { codeText, errorText, ruleText } from '../api/errors';
+import { refreshSession } from '../api/transport';
+import { vi } from '../i18n/vi';
+import type { UploadError } from './upload';
+
+export interface FileDownload {
+  blob: Blob;
+  fileName: string;
+  sha256: string; // a package's (X-Package-Sha256), else ''
+  size: number;
+}
+
+/* Content-Disposition's name: the exact UTF-8 one (RFC 5987) when given, else the plain one. */
+export function fileNameOf(cd: string | null, fallback: string): string {
+  const ext = /filename\*=UTF-8''([^;]+)/i.exec(cd ?? '');
+  if (ext) {
+    try {
+      return decodeURIComponent(ext[1]).normalize('NFC');
+    } catch {
+      /* a malformed escape: the plain name below */
+    }
+  }
+  const plain = /filename="([^"]*)"/i.exec(cd ?? '');
+  return plain ? plain[1] : fallback;
+}
+
+async function replyError(res: Response): Promise<UploadError> {
+  let body: { code?: number | string; message?: string } = {};
+  try {
+    body = (await res.json()) as typeof body;
+  } catch {
+    /* not JSON: the status says enough */
+  }
+  return { status: res.status, code: String(body.code ?? ''), message: body.message ?? res.statusText };
+}
+
+const NETWORK: UploadError = { status: 0, code: 'unavailable', message: 'network' };
+
+/* POSTs body (JSON, or nothing) and reads the file that comes back; onProgress(bytes, total),
+ * total null when the length is not known ahead (a report is streamed as it is made). A reply
+ * cut short is an error, never a truncated file. */
+export async function postForFile(url: string, body: unknown, onProgress: (done: number, total: number | null) => void): Promise<FileDownload> {
+  const send = () => fetch(url, {
+    method: 'POST', credentials: 'same-origin',
+    headers: { 'X-CSRF-Token': csrfToken(), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let res: Response;
+  try {
+    res = await send();
+    // a session that ran out is renewed once, as the Connect calls do (api/transport.ts)
+    if (res.status === 401 && await refreshSession()) res = await send();
+  } catch {
+    throw NETWORK;
+  }
+  if (!res.ok) throw await replyError(res);
+  const total = res.headers.get('Content-Length') === null ? null : Number(res.headers.get('Content-Length'));
+  const parts: BlobPart[] = [];
+  let done = 0;
+  onProgress(0, total);
+  try {
+    const reader = res.body?.getReader();
+    for (;;) {
+      if (!reader) throw new Error('no body');
+      const r = await reader.read();
+      if (r.done) break;
+      parts.push(new Uint8Array(r.value));
+      done += r.value.length;
+      onProgress(done, total);
+    }
+  } catch {
+    throw NETWORK;
+  }
+  if (total !== null && done !== total) throw NETWORK;
+  const type = res.headers.get('Content-Type') ?? 'application/octet-stream';
+  return {
+    blob: new Blob(parts, { type }), fileName: fileNameOf(res.headers.get('Content-Disposition'), 'tep-tin'),
+    sha256: res.headers.get('X-Package-Sha256') ?? '', size: done,
+  };
+}
+
+/* Hands a downloaded file to the browser's own download. */
+export function saveFile(f: { blob: Blob; fileName: string }): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(f.blob);
+  a.download = f.fileName;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+}
+
+/* The package of an OUT_OF_SYSTEM transfer (made once; asked again, the same bytes). */
+export function exportPackage(transferId: string, requestId: string, onProgress: (done: number, total: number | null) => void): Promise<FileDownload> {
+  const q = new URLSearchParams({ request_id: requestId });
+  return postForFile(`/v1/transfers/${encodeURIComponent(transferId)}/package?${q.toString()}`, undefined, onProgress);
+}
+
+export interface ImportedPackage {
+  recordId: string;
+  transfer?: { id?: string };
+}
+
+/* A package taken in by unitId: the file streamed as the body, upload progress in percent. */
+export function importPackage(file: Blob, unitId: string, note: string, onProgress: (pct: number) => void): Promise<ImportedPackage> {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    const q = new URLSearchParams({ unit_id: unitId, note: note.normalize('NFC'), request_id: crypto.randomUUID() });
+    x.open('POST', `/v1/transfer-packages?${q.toString()}`);
+    x.setRequestHeader('Content-Type', 'application/octet-stream');
+    x.setRequestHeader('X-CSRF-Token', csrfToken());
+    x.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(Math.round((e.loaded * 100) / e.total));
+    };
+    x.onload = () => {
+      let body: { code?: number | string; message?: string; recordId?: string; transfer?: { id?: string } } = {};
+      try {
+        body = JSON.parse(x.responseText) as typeof body;
+      } catch {
+        /* not JSON: the status says enough */
+      }
+      if (x.status >= 200 && x.status < 300 && body.recordId) resolve({ recordId: body.recordId, transfer: body.transfer });
+      else reject({ status: x.status, code: String(body.code ?? ''), message: body.message ?? x.statusText } satisfies UploadError);
+    };
+    x.onerror = () => reject(NETWORK);
+    x.send(file);
+  });
+}
+
+function isUploadError(e: unknown): e is UploadError {
+  return typeof e === 'object' && e !== null && typeof (e as UploadError).status === 'number' && typeof (e as UploadError).message === 'string';
+}
+
+/* What a person reads of a failed route call: the code's sentence and the service's rule
+ * (a 413 is tooLarge; a reply cut short says the file did not arrive whole). */
+export function fileErrorText(e: unknown, tooLarge: string): string {
+  if (!isUploadError(e)) return errorText(e);
+  if (e.status === 413) return tooLarge;
+  if (e.status === 0) return vi.files.cut;
+  const code = Number(e.code);
+  const head = Number.isInteger(code) && code > 0 ? codeText(code as Code) : vi.codes.Unknown;
+  return e.message ? `${head}: ${ruleText(e.message)}` : head;
+}
