@@ -77,8 +77,11 @@ void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]);
 /* What records do when identity moves or merges units (srv_config.follow_units). */
 extern const unit_tree_follower rec_follow_units;
 
-/* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
-int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);
+/* Audit of a read or an export of a record (who read whom is recorded), made durable before the
+ * record leaves the service: after the read's own (read-only) transaction, through the batched
+ * read audit (srv_audit_read). detail: {"version", "updated_at"} of what was read, plus the keys
+ * of `more` (consumed; may be NULL). 0, or -1 with the status set (UNAVAILABLE: send nothing). */
+int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r, json_t *more);
 
 /* --- field-level diff (diff.c, pure) ------------------------------------------------------ */
 

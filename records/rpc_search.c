@@ -126,8 +126,10 @@ static void put_ints(json_t *o, const char *k, const int *v, size_t n) {
   json_object_set_new(o, k, a);
 }
 
-/* What was asked, never what was found: the audit says who looked for whom. */
-static json_t *criteria_json(const search_req *in, const search_query *q, const char *unit_path) {
+/* What was asked and which records were shown (their ids, not their content): who looked for
+ * whom, and whom they saw. */
+static json_t *criteria_json(const search_req *in, const search_query *q, const char *unit_path,
+                             const Hoso__Records__V1__SearchRecordsResponse *out) {
   json_t *o = json_object();
   if (!o) return NULL;
   put_s(o, "unit_id", in->unit_id);
@@ -153,6 +155,10 @@ static json_t *criteria_json(const search_req *in, const search_query *q, const 
   json_object_set_new(o, "order", json_integer(q->order));
   json_object_set_new(o, "page_size", json_integer(q->limit - 1));
   if (q->after[0]) json_object_set_new(o, "next_page", json_true());
+  json_t *ids = json_array();
+  for (size_t i = 0; ids && i < out->n_records; i++) json_array_append_new(ids, json_string(out->records[i]->id));
+  json_object_set_new(o, "ids", ids);
+  json_object_set_new(o, "total", json_integer(out->total));
   return o;
 }
 
@@ -186,9 +192,7 @@ static int search_tx(srv_ctx *ctx, void *p) {
     o->next_page_token = token_write(ctx, q->order, last->key[0], last->key[1], last->key[2]);
     if (!o->next_page_token) return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
   }
-
-  audit_entry e = {.action = "RECORD_SEARCH", .target_type = "record", .target_id = "", .unit_path = st->unit_path};
-  return srv_audit(ctx, &e, criteria_json(st->in, q, st->unit_path)) != 0 ? -1 : 0;
+  return 0;
 }
 
 /* Where the caller may look: the unit asked for (within the scope), else the whole scope; a
@@ -303,7 +307,10 @@ int rpc_search_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   if (decide_scope(ctx, in, &st, path)) return -1;
 
   st.out = srv_new(ctx, &hoso__records__v1__search_records_response__descriptor);
-  if (srv_tx(ctx, DB_READ_COMMITTED, search_tx, &st) != 0) return -1;
+  if (srv_tx(ctx, DB_READ_COMMITTED | DB_READ_ONLY, search_tx, &st) != 0) return -1;
+  /* The summaries are personal data: the read is durable before they are sent. */
+  audit_entry e = {.action = "RECORD_SEARCH", .target_type = "record", .target_id = "", .unit_path = st.unit_path};
+  if (srv_audit_read(ctx, &e, criteria_json(in, q, st.unit_path, st.out)) != 0) return -1;
   *resp = &st.out->base;
   return 0;
 }

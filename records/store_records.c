@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cfg.h"
 #include "log.h"
 #include "records.h"
 #include "rpc_util.h"
@@ -72,6 +71,25 @@ int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before
   return rc;
 }
 
+int record_version_get(srv_ctx *ctx, const char *record_id, const char *version, rec_t **out) {
+  const char *p[2] = {record_id, version};
+  *out = NULL;
+  PGresult *r = db_exec(ctx->db, "SELECT data, unit_path::text FROM record_versions WHERE record_id = $1 AND version = $2::bigint",
+                        2, p);
+  if (!r) return -1;
+  int rc;
+  if (PQntuples(r) != 1) {
+    rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "record_id: record %s has no version %s", record_id, version);
+  } else if (!(*out = (rec_t *)record_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, 0, 0))) {
+    rc = srv_fail_internal(ctx);
+  } else {
+    (*out)->managing_unit_path = srv_strdup(ctx, PQgetvalue(r, 0, 1));
+    rc = 0;
+  }
+  PQclear(r);
+  return rc;
+}
+
 /* ------------------------------------------------------------ audit --------------------- */
 
 static int audit(srv_ctx *ctx, const char *action, const rec_t *r, json_t *detail) {
@@ -81,20 +99,6 @@ static int audit(srv_ctx *ctx, const char *action, const rec_t *r, json_t *detai
   }
   audit_entry e = {.action = action, .target_type = "record", .target_id = r->id, .unit_path = r->managing_unit_path};
   return srv_audit(ctx, &e, detail);
-}
-
-int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r) {
-  /* HOSO_READ_AUDIT_SYNC=0 (the default is 1, durable): a read's transaction, which writes
-   * nothing but its audit row, commits without waiting for the WAL flush. The row is still
-   * written atomically with the read and chained, but a server crash can lose the last
-   * fraction of a second of read rows. That wait (2-3.5 ms per flush on the bench machine's
-   * disk) is most of a read's latency; BENCHMARKS.md has the figures. Queued, so no round
-   * trip of its own. */
-  if (!cfg_bool("HOSO_READ_AUDIT_SYNC", 1) &&
-      db_cmd_later(ctx->db, "SELECT set_config('synchronous_commit', 'off', true)", 0, NULL) != 0)
-    return -1;
-  return audit(ctx, action, r, json_pack("{s:I, s:s}", "version", (json_int_t)r->version, "updated_at",
-                                         r->updated_at ? r->updated_at : ""));
 }
 
 /* ------------------------------------------------------------ writes -------------------- */

@@ -565,8 +565,9 @@ static void test_bad_input_names_the_field(void **state) {
 
 /* ------------------------------------------------------------ audit ---------------------- */
 
-/* One RECORD_SEARCH row per search, in the same transaction, holding the criteria and not
- * what was found (who looked for whom is recorded, not a copy of the results). */
+/* One RECORD_SEARCH row per search, durable before the page is sent, holding the criteria and
+ * the ids of the records shown (who looked for whom and whom they saw; not a copy of the
+ * summaries). */
 static void test_one_audit_row_per_search(void **state) {
   (void)state;
   const char *count_sql = "SELECT count(*) FROM records.audit_log WHERE action = 'RECORD_SEARCH'";
@@ -593,7 +594,10 @@ static void test_one_audit_row_per_search(void **state) {
   const char *detail = PQgetvalue(r, 0, 0);
   assert_non_null(strstr(detail, "\"name\":\"Đặng\""));
   assert_non_null(strstr(detail, w.d1_id));
-  assert_null(strstr(detail, ha_d1)); /* the id found is not in the row */
+  char ids[64];
+  snprintf(ids, sizeof ids, "\"ids\":[\"%s\"]", ha_d1);
+  assert_non_null(strstr(detail, ids)); /* the record shown is named */
+  assert_non_null(strstr(detail, "\"total\":1"));
   assert_string_equal(PQgetvalue(r, 0, 1), w.d1_path);
   assert_string_equal(PQgetvalue(r, 0, 2), "ln.xem");
   PQclear(r);
