@@ -70,39 +70,45 @@ static int clean_query(srv_ctx *ctx, const char *field, const char *in, const ch
 
 /* ------------------------------------------------------------ page tokens --------------- */
 
-/* A token is the sort order and the last row's key: ["n", given, folded name, id]. A token of
- * another order, or one this service did not write, is refused rather than guessed at. */
+/* A token is the sort order and the last row's key: [order, key parts...] (search_keys(order)
+ * of them; the name order: given name, folded name, id). A token of another order, or one this
+ * service did not write, is refused rather than guessed at. */
 static int token_read(srv_ctx *ctx, const char *token, int order, search_query *q) {
   if (!token || !*token) return 0;
   char key[TOKEN_KEY_MAX];
   json_t *a = NULL;
+  size_t parts = (size_t)search_keys(order);
   int ok = val_page_token_decode(token, key, sizeof key) == 0 && (a = json_loads(key, 0, NULL)) &&
-           json_is_array(a) && json_array_size(a) == 4 && json_is_integer(json_array_get(a, 0)) &&
+           json_is_array(a) && json_array_size(a) == parts + 1 && json_is_integer(json_array_get(a, 0)) &&
            json_integer_value(json_array_get(a, 0)) == order;
-  for (size_t i = 1; ok && i < 4; i++) {
+  for (size_t i = 1; ok && i <= parts; i++) {
     json_t *v = json_array_get(a, i);
     ok = json_is_string(v);
     if (ok) q->after[i - 1] = srv_strdup(ctx, json_string_value(v));
   }
   /* The id is a number; the other parts are read by PostgreSQL as their types and a bad one
    * fails there, so check the shapes here to answer INVALID_ARGUMENT, not INTERNAL. */
-  const char *id = q->after[order == SEARCH_BY_NAME ? 2 : 1];
+  const char *id = ok ? q->after[parts - 1] : NULL;
   if (ok) ok = id && !val_id(id);
   if (ok && order == SEARCH_BY_BIRTH) ok = !val_date(q->after[0]);
   if (ok && order == SEARCH_BY_UPDATED) ok = strlen(q->after[0]) >= 19 && strlen(q->after[0]) <= 40;
+  if (ok && order == SEARCH_BY_RANK)
+    ok = strlen(q->after[0]) == 1 && q->after[0][0] >= '0' && q->after[0][0] <= '2' &&
+         (!strcmp(q->after[3], "infinity") || !val_date(q->after[3]));
   json_decref(a);
   if (ok) return 0;
-  q->after[0] = q->after[1] = q->after[2] = NULL;
+  for (int i = 0; i < SEARCH_KEYS; i++) q->after[i] = NULL;
   return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                   "page_token: not a token of this search and order; start again without one");
 }
 
-static char *token_write(srv_ctx *ctx, int order, const char *k1, const char *k2, const char *k3) {
-  json_t *a = json_pack("[i, s, s, s]", order, k1, k2, k3);
-  char *key = a ? json_dumps(a, JSON_COMPACT) : NULL;
+static char *token_write(srv_ctx *ctx, int order, const char *const *key) {
+  json_t *a = json_pack("[i]", order);
+  for (int i = 0; a && i < search_keys(order); i++) json_array_append_new(a, json_string(key[i]));
+  char *k = a ? json_dumps(a, JSON_COMPACT) : NULL;
   json_decref(a);
-  char *out = srv_page_token(ctx, key);
-  free(key);
+  char *out = srv_page_token(ctx, k);
+  free(k);
   return out;
 }
 
@@ -189,7 +195,7 @@ static int search_tx(srv_ctx *ctx, void *p) {
   /* One row more than the page was asked for: only then is there a next page. */
   if (n > size) {
     const search_row *last = &rows[shown - 1];
-    o->next_page_token = token_write(ctx, q->order, last->key[0], last->key[1], last->key[2]);
+    o->next_page_token = token_write(ctx, q->order, last->key);
     if (!o->next_page_token) return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
   }
   return 0;
@@ -302,6 +308,8 @@ int rpc_search_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   q->n_statuses = in->n_statuses;
   q->workflow_states = (const int *)in->workflow_states;
   q->n_workflow_states = in->n_workflow_states;
+  /* A name query in name order lists the best matches first (store_search.h). */
+  if (q->order == SEARCH_BY_NAME && q->name) q->order = SEARCH_BY_RANK;
   if (token_read(ctx, in->page_token, q->order, q)) return -1;
   if (srv_need_right(ctx, RIGHT_READ, 1, "searching records needs the READER role")) return -1;
   if (decide_scope(ctx, in, &st, path)) return -1;
