@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "fault.h"
 #include "log.h"
 
 #define MAX_WRITERS 8
@@ -58,7 +59,10 @@ static int batch_body(db_conn *c, void *arg) {
   /* Queued: they travel with the append in one round trip. */
   const char *p1[1] = {t->timeout};
   if (db_cmd_later(c, "SELECT set_config('statement_timeout', $1, true)", 1, p1) != 0) return -1;
-  if (!t->sync && db_cmd_later(c, "SELECT set_config('synchronous_commit', 'off', true)", 0, NULL) != 0) return -1;
+  /* Named either way: a server (or a role) set to commit without waiting must not make a read's
+   * row vanish in a crash after the read was answered. */
+  const char *p0[1] = {t->sync ? "on" : "off"};
+  if (db_cmd_later(c, "SELECT set_config('synchronous_commit', $1, true)", 1, p0) != 0) return -1;
   const char *p2[2] = {chain, t->json};
   PGresult *r = db_exec(c, "SELECT audit_append_batch($1::smallint, $2::json)", 2, p2);
   if (!r) return -1;
@@ -111,6 +115,8 @@ static void *writer_main(void *arg) {
       json[o] = 0;
       batch_tx t = {json, b->timeout, b->sync};
       rc = db_tx(w->db, DB_READ_COMMITTED, "*", "", batch_body, &t);
+      /* the crash tests: the rows are durable, their callers not yet answered */
+      if (rc == 0) fault_point("audit_batch.committed");
       if (rc != 0)
         log_error("audit batch of %zu rows not written: %s; those reads fail", n, db_err_message(w->db));
       free(json);

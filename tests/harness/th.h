@@ -28,6 +28,10 @@ int th_pg_start(th_pg *pg);
 /* Stop (fast) / start again on the same directory and socket. */
 int th_pg_stop(th_pg *pg);
 int th_pg_restart_server(th_pg *pg);
+/* SIGKILL of the server and every process of it (a crash, as an out-of-memory kill or a power
+ * cut would leave it), waiting (up to 20 s) until none is left; th_pg_restart_server then runs
+ * crash recovery. 0 / -1. */
+int th_pg_kill(th_pg *pg);
 /* Stop and delete the cluster. */
 void th_pg_destroy(th_pg *pg);
 /* The path of a PostgreSQL program (pg_dump, psql...) of the server the harness runs. */
