@@ -119,7 +119,8 @@ SELECT data, unit_path::text, status, (SELECT string_agg(g.unit_path::text, ',')
 \endpipeline
 COMMIT;
 EOF
-  local cols="r.id::text, r.full_name, COALESCE(r.birth_date::text, ''), r.gender, r.managing_unit_id::text, r.unit_path::text, r.status, r.workflow_state, r.rank_code, r.position_code, r.category, r.ethnicity_code, r.degree_code, r.home_town, r.version, to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+  # (pgbench takes every ":word" for a variable, even in a literal: the time's colons as chr(58))
+  local cols="r.id::text, r.full_name, COALESCE(r.birth_date::text, ''), r.gender, r.managing_unit_id::text, r.unit_path::text, r.status, r.workflow_state, r.rank_code, r.position_code, r.category, r.ethnicity_code, r.degree_code, r.home_town, r.version, replace(to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24#MI#SS\"Z\"'), '#', chr(58))"
   local begin="\\startpipeline
 BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
 SELECT set_config('hoso.scope', '*', true), set_config('hoso.actor', '1', true);
@@ -185,6 +186,14 @@ run_benches() {
   awk -F'\t' '{ n[$1]++; print $1 "\t" n[$1] "\t" $2 }' "$DIR/queries.tsv" |
     psql_su -d hoso -c "COPY bench.q FROM STDIN"
   for round in $(seq 1 "$ROUNDS"); do
+    # Round 1 on the table of search words as the load left it; then it is put in name order
+    # (what docs/OPERATIONS.md asks after a bulk load) and the next rounds run on that.
+    if [ "$round" = 2 ] && [ "${CLUSTER:-1}" = 1 ]; then
+      local t0
+      t0=$(date +%s)
+      psql_su -d hoso -c "CLUSTER records.record_search USING record_search_by_name" -c "ANALYZE records.record_search"
+      echo "CLUSTER records.record_search (name order) in $(($(date +%s) - t0)) s; the rounds below run on it" | tee -a "$out"
+    fi
     "$BUILD/bench_records" --seconds "$SECS" --only get | tee -a "$out" >"$svc"
     local s_rate s_p99
     s_rate=$(rate "GetRecord" "$svc"); s_p99=$(figure "GetRecord" p99 "$svc")
