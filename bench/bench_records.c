@@ -130,23 +130,24 @@ static char *name_query(const char *full, int mode) {
   return strdup(q);
 }
 
-/* Free text: a name and a place of the person, without marks: the given name and the commune
- * of the home town ("duc tien hung"), or the family and given names and the district ("dang duc
- * luc nam"), or the commune with the start of the given name still being typed ("tien hung du"). */
+/* Free text: a name and a place of the person, without marks, as an officer narrows a search
+ * down: the family and given names and the commune of the home town ("dang duc tien hung"),
+ * the given name, the commune and the district ("duc tien hung luc nam"), or the commune and
+ * the family name with the given name still being typed ("tien hung dang du"). */
 static char *text_query(const char *full, const char *town, int mode) {
   char plain[512], place[512], q[512];
   strip_marks(full, plain, sizeof plain);
   strip_marks(town, place, sizeof place);
   char *w[8], *p[16];
   int n = words(plain, w, 8), m = words(place, p, 16);
-  /* the commune: the words before the first comma's district word ("Xa Tien Hung, huyen ...") */
-  const char *given = n ? w[n - 1] : "";
-  if (m >= 3 && mode == 1)
-    snprintf(q, sizeof q, "%s %s %s %s", w[0], given, p[m >= 5 ? 4 : 1], p[m >= 6 ? 5 : 2]);
+  const char *family = n ? w[0] : "", *given = n ? w[n - 1] : "";
+  /* "Xa Tien Hung, huyen Luc Nam, tinh Bac Giang": the commune is p[1] p[2], the district p[4] p[5] */
+  if (m >= 6 && mode == 1)
+    snprintf(q, sizeof q, "%s %s %s %s %s", given, p[1], p[2], p[4], p[5]);
   else if (m >= 3 && mode == 2)
-    snprintf(q, sizeof q, "%s %s %.2s", p[1], p[2], given);
+    snprintf(q, sizeof q, "%s %s %s %.2s", p[1], p[2], family, given);
   else if (m >= 3)
-    snprintf(q, sizeof q, "%s %s %s", given, p[1], p[2]);
+    snprintf(q, sizeof q, "%s %s %s %s", family, given, p[1], p[2]);
   else
     snprintf(q, sizeof q, "%s", plain);
   return strdup(q);
