@@ -177,6 +177,8 @@ int srv_tx_scoped(srv_ctx *ctx, int isolation, const char *scope, srv_tx_fn fn, 
 
 /* v is an id: the decimal string of a positive 63-bit integer. */
 int srv_check_id(srv_ctx *ctx, const char *field, const char *v);
+/* A period of days: `from` and `to` real dates (YYYY-MM-DD), `to` not before `from`. */
+int srv_check_period(srv_ctx *ctx, const char *from, const char *to);
 /* The request_id of a mutating RPC: the contract's one rule (val_request_id). */
 int srv_check_request_id(srv_ctx *ctx, const char *request_id);
 /* One line of text as stored: valid UTF-8 without control characters, NFC (TCVN 6909:2001,
@@ -219,6 +221,11 @@ char *srv_bytea_msg(srv_ctx *ctx, const ProtobufCMessage *m);
 /* A bytea column's hex output (s, len: PQgetvalue, PQgetlength) into the arena. 0, or -1 when it
  * is not hex. */
 int srv_bytea_parse(srv_ctx *ctx, const char *s, size_t len, ProtobufCBinaryData *out);
+/* The same two outside the arena, for bytes that must not stay until the call ends (a stream's
+ * chunks, one scan of many): the text malloc'd (free it; NULL on out of memory), and the hex
+ * decoded into out (room for (len - 2) / 2 bytes): the byte count, or -1 when it is not hex. */
+char *srv_bytea_text_malloc(const void *data, size_t n);
+long srv_bytea_decode(const char *s, size_t len, uint8_t *out);
 
 /* The value of a request metadata key (lowercase), or NULL. */
 const char *srv_metadata(srv_ctx *ctx, const char *key);

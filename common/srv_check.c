@@ -2,6 +2,7 @@
  * stored, the role half of the scope rule, and arena copies of messages. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "scope.h"
 #include "srv.h"
 #include "val.h"
@@ -14,6 +15,15 @@ int srv_check_id(srv_ctx *ctx, const char *field, const char *v) {
 int srv_check_request_id(srv_ctx *ctx, const char *request_id) {
   const char *e = val_request_id(request_id);
   return e ? srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "request_id: %s", e) : 0;
+}
+
+int srv_check_period(srv_ctx *ctx, const char *from, const char *to) {
+  const char *e;
+  if ((e = val_date(from ? from : ""))) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "from: %s", e);
+  if ((e = val_date(to ? to : ""))) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "to: %s", e);
+  /* dates are YYYY-MM-DD: text order is date order */
+  if (strcmp(from, to) > 0) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "to: %s is before from (%s)", to, from);
+  return 0;
 }
 
 static int clean(srv_ctx *ctx, const char *field, const char *in, int lines, int required, size_t max,

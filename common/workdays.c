@@ -15,6 +15,11 @@ wd_day wd_from_ymd(int y, int m, int d) {
   return (wd_day)(era * 146097 + (int)doe - 719468);
 }
 
+wd_day wd_vietnam_day(int64_t unix_seconds) {
+  int64_t s = unix_seconds + 7 * 3600;
+  return (wd_day)(s >= 0 ? s / 86400 : -((-s + 86399) / 86400));
+}
+
 void wd_ymd(wd_day day, int *y, int *m, int *d) {
   const int z = day + 719468;
   const int era = (z >= 0 ? z : z - 146096) / 146097;

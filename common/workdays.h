@@ -19,6 +19,9 @@ void wd_ymd(wd_day day, int *y, int *m, int *d);
 int wd_parse(const char *s, wd_day *out);
 /* "YYYY-MM-DD" into out (11 bytes). */
 void wd_format(wd_day day, char out[11]);
+/* The day in Vietnam (UTC+7 all year, no daylight saving) at the moment unix_seconds: the day
+ * deadlines, read grants and reports are judged on, whatever the server's time zone. */
+wd_day wd_vietnam_day(int64_t unix_seconds);
 /* 0 = Monday .. 6 = Sunday. */
 int wd_weekday(wd_day day);
 

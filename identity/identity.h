@@ -58,6 +58,7 @@ SRV_HANDLER(rpc_list_unit_changes);
 SRV_HANDLER(rpc_create_account);
 SRV_HANDLER(rpc_get_account);
 SRV_HANDLER(rpc_list_accounts);
+SRV_HANDLER(rpc_count_account_use);
 SRV_HANDLER(rpc_disable_account);
 SRV_HANDLER(rpc_enable_account);
 SRV_HANDLER(rpc_update_account_roles);

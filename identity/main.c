@@ -28,6 +28,7 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(CreateAccount, rpc_create_account),
     SRV_RPC(GetAccount, rpc_get_account),
     SRV_RPC(ListAccounts, rpc_list_accounts),
+    SRV_RPC(CountAccountUse, rpc_count_account_use),
     SRV_RPC(DisableAccount, rpc_disable_account),
     SRV_RPC(EnableAccount, rpc_enable_account),
     SRV_RPC(UpdateAccountRoles, rpc_update_account_roles),

@@ -147,3 +147,30 @@ int accounts_list(srv_ctx *ctx, const account_query *q, id_account ***out, size_
   PQclear(r);
   return 0;
 }
+
+int accounts_use_count(srv_ctx *ctx, const char *unit_id, const char *path, const char *from, const char *to,
+                       Hoso__Identity__V1__UnitAccountUse ***out, size_t *n) {
+  char self[16];
+  snprintf(self, sizeof self, "%u", (unsigned)ROLE_SELF);
+  PGresult *r = db_q(ctx->db,
+                     "SELECT CASE WHEN nlevel(a.unit_path) > nlevel($2::public.ltree) "
+                     "THEN subpath(a.unit_path, nlevel($2::public.ltree), 1)::text ELSE $1 END, "
+                     "count(*) FILTER (WHERE a.status = 1), "
+                     "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM account_use u WHERE u.account_id = a.id "
+                     "AND u.month BETWEEN date_trunc('month', $3::date)::date AND $4::date)) "
+                     "FROM accounts a WHERE a.unit_path OPERATOR(public.<@) $2::public.ltree "
+                     "AND a.roles & ~$5::int <> 0 GROUP BY 1 ORDER BY 1",
+                     5, unit_id, path, from, to, self);
+  if (!r) return -1;
+  *n = (size_t)PQntuples(r);
+  *out = srv_alloc(ctx, (*n ? *n : 1) * sizeof **out);
+  for (size_t i = 0; i < *n; i++) {
+    Hoso__Identity__V1__UnitAccountUse *u = srv_new(ctx, &hoso__identity__v1__unit_account_use__descriptor);
+    u->unit_id = srv_strdup(ctx, PQgetvalue(r, (int)i, 0));
+    u->active = col_ll(r, (int)i, 1);
+    u->in_use = col_ll(r, (int)i, 2);
+    (*out)[i] = u;
+  }
+  PQclear(r);
+  return 0;
+}

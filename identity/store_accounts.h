@@ -57,4 +57,10 @@ typedef struct {
 /* Accounts ordered by username, at most q->limit. */
 int accounts_list(srv_ctx *ctx, const account_query *q, id_account ***out, size_t *n);
 
+/* Officers' accounts (a role beyond SELF) of the subtree at path (unit unit_id), by the unit
+ * directly below it that holds them (unit_id itself for its own): active now, and logged in
+ * during a month from `from` to `to` (account_use). Rows in the arena. */
+int accounts_use_count(srv_ctx *ctx, const char *unit_id, const char *path, const char *from, const char *to,
+                       Hoso__Identity__V1__UnitAccountUse ***out, size_t *n);
+
 #endif

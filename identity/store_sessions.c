@@ -41,9 +41,13 @@ int sessions_by_id(srv_ctx *ctx, const char *account_id, session_login *out) {
 }
 
 int sessions_logged_in(srv_ctx *ctx, const char *account_id, const char *rehash) {
+  /* and the month is one the account was used in (030_account_use.sql), in the same statement */
   return db_cmd(ctx->db,
-                "UPDATE accounts SET last_login_at = now(), "
-                "password_phc = CASE WHEN $2 = '' THEN password_phc ELSE $2 END WHERE id = $1::bigint",
+                "WITH a AS (UPDATE accounts SET last_login_at = now(), "
+                "password_phc = CASE WHEN $2 = '' THEN password_phc ELSE $2 END WHERE id = $1::bigint RETURNING id) "
+                "INSERT INTO account_use (account_id, month) "
+                "SELECT id, date_trunc('month', now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date FROM a "
+                "ON CONFLICT DO NOTHING",
                 2, account_id, rehash);
 }
 

@@ -40,6 +40,9 @@ int main(int argc, char **argv) {
       SRV_RPCS(rpcs),
       /* Records follow the unit tree (identity's MoveUnit, MergeUnits). */
       .follow_units = &rec_follow_units,
+      /* records of an older release get their reporting facts (030) */
+      .on_serving = rec_facts_backfill_start,
+      .on_stopping = rec_facts_backfill_stop,
   };
   return srv_main(&cfg, argc, argv);
 }

@@ -79,6 +79,11 @@ void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]);
 /* What records do when identity moves or merges units (srv_config.follow_units). */
 extern const unit_tree_follower rec_follow_units;
 
+/* The background job giving records written before migration 030 their reporting facts
+ * (facts_backfill.c): srv_config's on_serving / on_stopping. */
+int rec_facts_backfill_start(void);
+void rec_facts_backfill_stop(void);
+
 /* Audit of a read or an export of a record (who read whom is recorded), made durable before the
  * record leaves the service: after the read's own (read-only) transaction, through the batched
  * read audit (srv_audit_read). detail: {"version", "updated_at"} of what was read, plus the keys

@@ -113,12 +113,23 @@ int rec_replay(srv_ctx *ctx, const char *request_id, int *replayed, rec_t **out)
   if (seen <= 0) return seen;
   *replayed = 1;
   /* The first call's result, never the record as it is now: the repeated request's body was not
-   * looked at, so it must not buy a fresh copy of the dossier. Whoever may not read the record
-   * now gets nothing (record_fetch decides, on the record as it is now). */
+   * looked at, so it must not buy a fresh copy of the dossier. */
   char *at = strchr(prev, '@');
   if (at) *at = 0;
   rec_t *cur;
-  SRV_TRY(record_fetch(ctx, prev, RIGHT_READ, 0, &cur));
+  int rc = record_fetch(ctx, prev, RIGHT_READ, 0, &cur);
+  if (rc != 0) {
+    if (!srv_failed(ctx)) return rc;
+    /* The caller may no longer read the record its first call changed (that call made it
+     * TRANSFERRED_OUT, read by administrators only, or it has moved since): the replay still
+     * answers as the first call did, with the record's id only, which that caller was given. */
+    grpc_status_code code;
+    const char *why = srv_fail_take(ctx, &code);
+    if (code != GRPC_STATUS_PERMISSION_DENIED) return SRV_FAIL(ctx, code, "%s", why);
+    *out = srv_new(ctx, &hoso__records__v1__record__descriptor);
+    (*out)->id = srv_strdup(ctx, prev);
+    return 0;
+  }
   long long version = at ? strtoll(at + 1, NULL, 10) : 0;
   if (version != 0) {
     SRV_TRY(record_version_get(ctx, prev, at + 1, out));

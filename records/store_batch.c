@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "facts.h"
 #include "log.h"
+#include "store_records.h"
 
 /* The SQL types of REC_COLS_SQL's columns, in its order, for the unnest() arrays. */
 static const char *const col_types[REC_COLS] = {
@@ -121,8 +123,8 @@ static int reserve_ids(srv_ctx *ctx, size_t n, char ***ids, const char **ts) {
 
 /* Parameters of the statement: the ids, the columns, the starts and lengths of each record's
  * dossier and first version's meta inside the one bytea value, that value, created_by, action. */
-enum { P_IDS = 1, P_COLS = 2, P_DATA_OFF = P_COLS + REC_COLS, P_DATA_LEN, P_META_OFF, P_META_LEN, P_BLOB, P_BY,
-       P_ACTION, N_PARAMS = P_ACTION };
+enum { P_IDS = 1, P_COLS = 2, P_DATA_OFF = P_COLS + REC_COLS, P_DATA_LEN, P_META_OFF, P_META_LEN, P_EFF, P_BLOB,
+       P_BY, P_ACTION, N_PARAMS = P_ACTION };
 enum { N_ARRAYS = P_BLOB - 1 }; /* $1 .. $(P_BLOB-1) are arrays unnested side by side */
 
 /* The statement: records from the arrays, then their first versions from the same rows. The
@@ -137,12 +139,12 @@ static char *insert_sql(void) {
     int w = snprintf(tmp, sizeof tmp, ", $%d::%s[]", P_COLS + i, col_types[i]);
     put(&b, tmp, (size_t)w);
   }
-  int w = snprintf(tmp, sizeof tmp, ", $%d::int[], $%d::int[], $%d::int[], $%d::int[]) AS u(id, ", P_DATA_OFF,
-                   P_DATA_LEN, P_META_OFF, P_META_LEN);
+  int w = snprintf(tmp, sizeof tmp, ", $%d::int[], $%d::int[], $%d::int[], $%d::int[], $%d::date[]) AS u(id, ",
+                   P_DATA_OFF, P_DATA_LEN, P_META_OFF, P_META_LEN, P_EFF);
   put(&b, tmp, (size_t)w);
   put(&b, REC_COLS_SQL, strlen(REC_COLS_SQL));
   w = snprintf(tmp, sizeof tmp,
-               ", data_off, data_len, meta_off, meta_len)), "
+               ", data_off, data_len, meta_off, meta_len, eff)), "
                "v AS (SELECT u.*, substring($%d::bytea FROM data_off FOR data_len) AS data, "
                "substring($%d::bytea FROM meta_off FOR meta_len) AS meta FROM u), ",
                P_BLOB, P_BLOB);
@@ -158,8 +160,8 @@ static char *insert_sql(void) {
    * is checked at the end of the statement, after both inserts. */
   w = snprintf(tmp, sizeof tmp,
                "$%d FROM v RETURNING 1) "
-               "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
-               "SELECT id, version, $%d, $%d, unit_path, meta, data FROM v",
+               "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data, "
+               "effective_date) SELECT id, version, $%d, $%d, unit_path, meta, data, eff FROM v",
                P_BY, P_ACTION, P_BY);
   put(&b, tmp, (size_t)w);
   if (b.oom) {
@@ -186,6 +188,7 @@ static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const 
   meta.changed_by = (char *)a->sub;
   meta.changed_by_name = (char *)a->username;
   meta.action = (char *)action;
+  const char **eff = srv_alloc(ctx, n * sizeof *eff);
   for (size_t i = 0; i < n; i++) {
     rec_t *r = recs[i];
     r->id = ids[i];
@@ -199,6 +202,8 @@ static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const 
     meta.workflow_state = r->workflow_state;
     meta.verified = r->verified;
     put_packed(&blob, &arr[P_META_OFF - 1], &arr[P_META_LEN - 1], &meta.base, &scratch, &scratch_cap);
+    eff[i] = record_effective_date(r, action, NULL, srv_printf(ctx, "%.10s", ts));
+    elem(&arr[P_EFF - 1], eff[i]);
   }
   const char *params[N_PARAMS];
   for (int c = 0; c < N_ARRAYS; c++) {
@@ -222,7 +227,7 @@ static int insert_chunk(srv_ctx *ctx, rec_t **recs, size_t n, char **ids, const 
     srv_fail_internal(ctx);
     goto out;
   }
-  rc = 0;
+  rc = record_facts_insert_new(ctx, recs, eff, n);
 out:
   for (int c = 0; c < N_ARRAYS; c++) free(arr[c].s);
   free(blob.s);

@@ -1,5 +1,5 @@
 /* The SQL of records' part in following the unit tree (follow_units.c): what records file under
- * a unit path — records, the versions' access paths, change requests — moved to a new prefix,
+ * a unit path — records, the versions' access paths, the reporting facts, change requests — moved to a new prefix,
  * looked for under an old one, re-filed from a stale path. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +36,12 @@ int follow_reprefix(srv_ctx *ctx, const char *old_path, const char *new_path, js
   if (counted(db_q(ctx->db, "UPDATE read_grants SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree", 2,
                    old_path, new_path),
               counts, "moved_grants") != 0)
+    return -1;
+  /* The reporting facts' periods likewise (030_report_facts.sql): a subtree's report, of today
+   * or of a past day, counts the people its units managed, wherever those units now sit. */
+  if (counted(db_q(ctx->db, "UPDATE fact_periods SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree", 2,
+                   old_path, new_path),
+              counts, "moved_fact_periods") != 0)
     return -1;
   return counted(db_q(ctx->db, "UPDATE change_requests SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree",
                       2, old_path, new_path),
@@ -76,6 +82,10 @@ int follow_refile(srv_ctx *ctx, const char *unit_id, const char *stale, const ch
   if (counted(db_q(ctx->db, "UPDATE read_grants SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
                    2, stale, cur),
               counts, "moved_grants") != 0)
+    return -1;
+  if (counted(db_q(ctx->db, "UPDATE fact_periods SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
+                   2, stale, cur),
+              counts, "moved_fact_periods") != 0)
     return -1;
   return counted(db_q(ctx->db, "UPDATE change_requests SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
                       2, stale, cur),

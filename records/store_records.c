@@ -6,6 +6,7 @@
 #include <string.h>
 #include "log.h"
 #include "records.h"
+#include "facts.h"
 #include "rpc_util.h"
 #include "scope.h"
 #include "store_records.h"
@@ -205,7 +206,7 @@ void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
   memcpy(cols, v, sizeof v);
 }
 
-#define N_PARAMS 29
+#define N_PARAMS (9 + REC_COLS) /* id, the columns, 8 more; the old version last */
 
 #define STATUS(x) HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_##x
 #define WORKFLOW(x) HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_##x
@@ -214,7 +215,9 @@ void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
  * SPEC §3's table): a record made by CreateRecord awaits approval (NEW_RECORD, counted from
  * the recruitment date); an approved record changed and not yet verified awaits its unit's
  * approval (STATE_UPDATE from the decision's effective date, LEAVING from a leaving status's).
- * Records loaded in bulk (ImportRecords) are old dossiers, not new recruits: no step.
+ * A draft made from a transfer package awaits approval as a new record (NEW_RECORD, from the
+ * day it was taken in). Records loaded in bulk (ImportRecords) are old dossiers, not new
+ * recruits: no step.
  * *cont: the write continues the step open before it (kept with its dates). */
 static int open_step(const rec_t *old, const rec_t *neu, const char *action, const rec_reason *reason, int *cont,
                      const char **eff) {
@@ -227,6 +230,9 @@ static int open_step(const rec_t *old, const rec_t *neu, const char *action, con
       if (em && em->recruitment_date && strlen(em->recruitment_date) == 10) *eff = em->recruitment_date;
       return 1;
     }
+    /* A draft made from a transfer package (ImportRecordHistory) is this unit's new record too,
+     * counted from the day it was taken in: the person's recruitment lies years back, elsewhere. */
+    if (!old && strcmp(action, "IMPORT_PACKAGE") == 0) return 1;
     *cont = 1;
     return old && old->workflow_state != WORKFLOW(APPROVED) ? 1 : 0;
   }
@@ -263,8 +269,8 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
       "VALUES ($1, $2, $3::public.ltree, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, "
       "$17, $18, $19::date, $20, fold($21), $22, $23::bytea, $24, $25, $26::timestamptz) "
       "RETURNING id, version, unit_path) "
-      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
-      "SELECT id, version, $27, $24, unit_path, $28::bytea, $23::bytea FROM r";
+      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data, effective_date) "
+      "SELECT id, version, $27, $24, unit_path, $28::bytea, $23::bytea, $29::date FROM r";
   static const char update_sql[] =
       "WITH r AS (UPDATE records SET managing_unit_id = $2, unit_path = $3::public.ltree, version = $4, "
       "status = $5, workflow_state = $6, verified = $7, full_name = $8, birth_date = $9::date, "
@@ -272,9 +278,9 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
       "degree_code = $15, political_theory_code = $16, party_member = $17, category = $18, "
       "recruitment_date = $19::date, home_town = $20, search_text = fold($21), other_names = $22, "
       "data = $23::bytea, updated_at = now(), approved_by = $25, approved_at = $26::timestamptz "
-      "WHERE id = $1 AND version = $29 RETURNING id, version, unit_path) "
-      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data) "
-      "SELECT id, version, $27, $24, unit_path, $28::bytea, $23::bytea FROM r";
+      "WHERE id = $1 AND version = $30 RETURNING id, version, unit_path) "
+      "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data, effective_date) "
+      "SELECT id, version, $27, $24, unit_path, $28::bytea, $23::bytea, $29::date FROM r";
   const tok_claims *a = ctx->auth;
   if (!a) return srv_fail_internal(ctx);
 
@@ -329,7 +335,9 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
   params[4 + REC_COLS] = neu->approved_at && *neu->approved_at ? neu->approved_at : NULL;
   params[5 + REC_COLS] = action;
   params[6 + REC_COLS] = srv_bytea_msg(ctx, &meta.base);
-  params[7 + REC_COLS] = old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL;
+  /* valid time: the decision's effective date (facts.c, migrations/030) */
+  params[7 + REC_COLS] = record_effective_date(neu, action, reason, srv_printf(ctx, "%.10s", ts));
+  params[8 + REC_COLS] = old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL;
   PGresult *r = db_exec(ctx->db, old ? update_sql : insert_sql, old ? N_PARAMS : N_PARAMS - 1, params);
   if (!r) return -1;
   int wrote = strcmp(PQcmdTuples(r), "1") == 0;
@@ -337,6 +345,7 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
   if (!wrote)
     return srv_fail(ctx, GRPC_STATUS_ABORTED, "record was changed by someone else; reload and retry");
   if (note_step(ctx, old, neu, action, reason) != 0) return -1;
+  if (record_facts_refresh(ctx, neu->id) != 0) return -1;
 
   json_t *d = json_pack("{s:I, s:o, s:I}", "version", (json_int_t)neu->version, "changes",
                         audit_changes(ch, kept), "n_changes", (json_int_t)kept);
@@ -355,15 +364,18 @@ int record_store_past_version(srv_ctx *ctx, const char *record_id, const char *u
                       unit_path, srv_bytea_msg(ctx, &meta->base), srv_bytea_msg(ctx, &data->base)};
   return db_cmd_later(ctx->db,
                       "INSERT INTO record_versions (record_id, version, action, changed_at, changed_by, unit_path, meta, "
-                      "data) VALUES ($1::bigint, $2::bigint, $3, coalesce($4::timestamptz, now()), $5, "
-                      "$6::public.ltree, $7::bytea, $8::bytea)",
+                      "data, effective_date) VALUES ($1::bigint, $2::bigint, $3, coalesce($4::timestamptz, now()), $5, "
+                      "$6::public.ltree, $7::bytea, $8::bytea, "
+                      "(coalesce($4::timestamptz, now()) AT TIME ZONE 'UTC')::date)",
                       8, p);
 }
 
 int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char *unit_path,
-                              const Hoso__Records__V1__AttachmentMeta *meta, const ProtobufCBinaryData *content) {
-  const char *bytes = srv_bytea_text(ctx, content->data, content->len);
-  const char *p[8] = {record_id, unit_path, str(meta->file_name), val_scan_type(content->data, content->len),
+                                 const Hoso__Records__V1__AttachmentMeta *meta, const uint8_t *content, size_t len) {
+  /* The text form outside the arena: a package brings many scans, each freed once written. */
+  char *bytes = srv_bytea_text_malloc(content, len);
+  if (!bytes) return srv_fail(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "attachment: out of memory; retry");
+  const char *p[8] = {record_id, unit_path, str(meta->file_name), val_scan_type(content, len),
                       str(meta->description), str(meta->uploaded_by),
                       meta->uploaded_at && *meta->uploaded_at ? meta->uploaded_at : NULL, bytes};
   /* Two statements: the contents' policy must see the attachment row, which a row inserted by
@@ -374,9 +386,15 @@ int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char
                         "length($8::bytea), encode(sha256($8::bytea), 'hex'), $5, $6, coalesce($7::timestamptz, now())) "
                         "RETURNING id::text",
                         8, p);
-  if (!r) return -1;
-  const char *q[2] = {srv_strdup(ctx, PQgetvalue(r, 0, 0)), bytes};
-  PQclear(r);
-  return db_cmd_later(ctx->db, "INSERT INTO attachment_contents (attachment_id, content) VALUES ($1::bigint, $2::bytea)",
-                      2, q);
+  int rc = -1;
+  if (r) {
+    const char *q[2] = {PQgetvalue(r, 0, 0), bytes};
+    PGresult *c = db_exec(ctx->db, "INSERT INTO attachment_contents (attachment_id, content) VALUES ($1::bigint, $2::bytea)",
+                          2, q);
+    rc = c ? 0 : -1;
+    PQclear(c);
+    PQclear(r);
+  }
+  free(bytes);
+  return rc;
 }

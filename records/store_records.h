@@ -23,12 +23,23 @@ int record_version_get(srv_ctx *ctx, const char *record_id, const char *version,
 ProtobufCMessage *record_unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d, const PGresult *r, int row,
                                  int col);
 
-/* A transfer package's past (rpc_import_history.c), queued in the transaction: one version of
- * record_id as it was (meta with its version number and action, data the record it left), and
- * one attachment with its content, both filed at unit_path. 0 / -1. */
+/* A transfer package's past (rpc_import_history.c), in the transaction: one version of
+ * record_id as it was (meta with its version number and action, data the record it left;
+ * queued), and one attachment with its content (len bytes: written at once, nothing of it kept
+ * in the arena), both filed at unit_path. 0 / -1. */
 int record_store_past_version(srv_ctx *ctx, const char *record_id, const char *unit_path,
                            const Hoso__Records__V1__RecordVersion *meta, const rec_t *data);
 int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char *unit_path,
-                              const Hoso__Records__V1__AttachmentMeta *meta, const ProtobufCBinaryData *content);
+                                 const Hoso__Records__V1__AttachmentMeta *meta, const uint8_t *content, size_t len);
+
+/* The reporting facts' periods of record_id (facts.h, timeline.h) made again from all its
+ * versions, after record_store appended one: the periods that changed are closed (known_to)
+ * and their successors added. Reads and writes every unit's rows (the timeline spans the units
+ * the record was managed by), then sets the caller's scope back. Inside the transaction. 0/-1. */
+int record_facts_refresh(srv_ctx *ctx, const char *record_id);
+
+/* The first periods of new records (one version each, effective date eff[i]): one statement
+ * for the batch. 0 / -1. */
+int record_facts_insert_new(srv_ctx *ctx, rec_t *const *recs, const char *const *eff, size_t n);
 
 #endif

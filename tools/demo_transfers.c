@@ -189,28 +189,77 @@ static int pull(const char *rec, const char *to, int refuse) {
   return rc;
 }
 
+/* ExportTransferPackage streams the package out and ImportTransferPackage takes it in as a
+ * stream: the demo's small package passes through memory. */
+static int export_package(const char *transfer_id, uint8_t **pkg, size_t *len) {
+  cli_md md = {"authorization", bearer};
+  cli_stream *s = cli_stream_open(tr_ch, TR "ExportTransferPackage", &md, 1, TIMEOUT_MS);
+  if (!s) return -1;
+  Hoso__Transfers__V1__ExportTransferPackageRequest e = HOSO__TRANSFERS__V1__EXPORT_TRANSFER_PACKAGE_REQUEST__INIT;
+  e.transfer_id = (char *)transfer_id;
+  (void)cli_stream_send(s, &e.base);
+  (void)cli_stream_close_send(s);
+  *pkg = NULL;
+  *len = 0;
+  ProtobufCMessage *m;
+  int ok = 1;
+  while (cli_stream_recv(s, &hoso__transfers__v1__export_transfer_package_response__descriptor, &m) == 1) {
+    const ProtobufCBinaryData *c = &((Hoso__Transfers__V1__ExportTransferPackageResponse *)m)->chunk;
+    uint8_t *nb = c->len ? realloc(*pkg, *len + c->len) : *pkg;
+    if (c->len && !nb) ok = 0;
+    if (c->len && nb) {
+      memcpy(nb + *len, c->data, c->len);
+      *pkg = nb;
+      *len += c->len;
+    }
+    protobuf_c_message_free_unpacked(m, NULL);
+  }
+  cli_status st;
+  grpc_status_code c = cli_stream_finish(s, &st);
+  if (c != GRPC_STATUS_OK || !ok) {
+    fprintf(stderr, "hoso-demo-transfers: ExportTransferPackage: %s %s\n", cli_status_name(c), st.message);
+    return -1;
+  }
+  return 0;
+}
+
+static int import_package(const uint8_t *pkg, size_t len, const char *unit) {
+  cli_md md = {"authorization", bearer};
+  cli_stream *s = cli_stream_open(tr_ch, TR "ImportTransferPackage", &md, 1, TIMEOUT_MS);
+  if (!s) return -1;
+  Hoso__Transfers__V1__ImportTransferPackageRequest i = HOSO__TRANSFERS__V1__IMPORT_TRANSFER_PACKAGE_REQUEST__INIT;
+  i.unit_id = (char *)unit;
+  i.note = "Tiếp nhận lại từ gói hồ sơ (dữ liệu minh họa)";
+  i.size = (int64_t)len;
+  for (size_t off = 0; off < len; off += 1u << 20) {
+    i.chunk.data = (uint8_t *)pkg + off;
+    i.chunk.len = len - off < (1u << 20) ? len - off : 1u << 20;
+    if (cli_stream_send(s, &i.base)) break;
+    i = (Hoso__Transfers__V1__ImportTransferPackageRequest)HOSO__TRANSFERS__V1__IMPORT_TRANSFER_PACKAGE_REQUEST__INIT;
+  }
+  (void)cli_stream_close_send(s);
+  ProtobufCMessage *m = NULL;
+  if (cli_stream_recv(s, &hoso__transfers__v1__import_transfer_package_response__descriptor, &m) == 1)
+    protobuf_c_message_free_unpacked(m, NULL);
+  cli_status st;
+  grpc_status_code c = cli_stream_finish(s, &st);
+  if (c != GRPC_STATUS_OK) fprintf(stderr, "hoso-demo-transfers: ImportTransferPackage: %s %s\n", cli_status_name(c), st.message);
+  return c == GRPC_STATUS_OK ? 0 : -1;
+}
+
 static int out_and_back(const char *rec, const char *back_to) {
   char today[11];
   day(0, today);
   transfer *t = start(rec, K(OUT_OF_SYSTEM), NULL, NULL, today, NULL);
   if (act(t, "SendTransfer") || delivered(t)) return -1;
-  Hoso__Transfers__V1__ExportTransferPackageRequest e = HOSO__TRANSFERS__V1__EXPORT_TRANSFER_PACKAGE_REQUEST__INIT;
-  e.transfer_id = t->id;
-  Hoso__Transfers__V1__ExportTransferPackageResponse *p = NULL;
-  grpc_status_code c = call(tr_ch, TR "ExportTransferPackage", &e,
-                            &hoso__transfers__v1__export_transfer_package_response__descriptor, &p);
+  uint8_t *pkg = NULL;
+  size_t len = 0;
+  int rc = export_package(t->id, &pkg, &len);
   protobuf_c_message_free_unpacked(&t->base, NULL);
-  if (c != GRPC_STATUS_OK) return -1;
-  Hoso__Transfers__V1__ImportTransferPackageRequest i = HOSO__TRANSFERS__V1__IMPORT_TRANSFER_PACKAGE_REQUEST__INIT;
-  i.package = p->package;
-  i.unit_id = (char *)back_to;
-  i.note = "Tiếp nhận lại từ gói hồ sơ (dữ liệu minh họa)";
-  Hoso__Transfers__V1__ImportTransferPackageResponse *o = NULL;
-  c = call(tr_ch, TR "ImportTransferPackage", &i, &hoso__transfers__v1__import_transfer_package_response__descriptor, &o);
-  protobuf_c_message_free_unpacked(&p->base, NULL);
-  if (o) protobuf_c_message_free_unpacked(&o->base, NULL);
-  made += c == GRPC_STATUS_OK;
-  return c == GRPC_STATUS_OK ? 0 : -1;
+  if (rc == 0) rc = import_package(pkg, len, back_to);
+  free(pkg);
+  made += rc == 0;
+  return rc;
 }
 
 /* ------------------------------------------------------------ main ---------------------- */

@@ -46,4 +46,10 @@ typedef struct {
 int store_deadline_list(srv_ctx *ctx, const deadline_filter *f, deadline_row **out, int *n, int *more,
                         long long *settings_version);
 
+/* Transfer steps with a deadline of the subtree at path (unit unit_id), by the unit directly
+ * below it whose work they were: done from `from` to `to` (Vietnam's days) by their due date, and
+ * done then after it or open at `to` past it. Rows in the arena. */
+int store_step_counts(srv_ctx *ctx, const char *unit_id, const char *path, const char *from, const char *to,
+                      Hoso__Transfers__V1__UnitStepCount ***out, size_t *n);
+
 #endif

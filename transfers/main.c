@@ -22,6 +22,7 @@ static const srv_rpc rpcs[] = {
     SRV_RPC(ExportTransferPackage, rpc_export_transfer_package),
     SRV_RPC(ImportTransferPackage, rpc_import_transfer_package),
     SRV_RPC(ListDeadlines, rpc_list_deadlines),
+    SRV_RPC(CountSteps, rpc_count_steps),
     SRV_RPC(GetPolicy, rpc_get_policy),
     SRV_RPC(SetPolicy, rpc_set_policy),
     SRV_RPC(ListPolicyPresets, rpc_list_policy_presets),

@@ -1,6 +1,7 @@
 /* ListDeadlines: every open step of a unit subtree that has a deadline — transfer steps and
  * records' own steps alike — by due date, overdue first, with the working days left counted on
- * the calendar in force. One indexed query per page (the settings version rides along). */
+ * the calendar in force. One indexed query per page (the settings version rides along).
+ * CountSteps: the steps of a period on time and overdue, for the reporting service. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,34 @@ int rpc_list_deadlines(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   settings_today(st.out->today);
   if (in->overdue_only) st.f.before = st.out->today;
   if (srv_tx(ctx, DB_READ_COMMITTED, deadlines_tx, &st) != 0) return -1;
+  *resp = &st.out->base;
+  return 0;
+}
+
+typedef struct {
+  const Hoso__Transfers__V1__CountStepsRequest *in;
+  const char *path;
+  Hoso__Transfers__V1__CountStepsResponse *out;
+} count_st;
+
+static int count_tx(srv_ctx *ctx, void *p) {
+  count_st *st = p;
+  return store_step_counts(ctx, st->in->unit_id, st->path, st->in->from, st->in->to, &st->out->units,
+                           &st->out->n_units);
+}
+
+int rpc_count_steps(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+  const Hoso__Transfers__V1__CountStepsRequest *in = (const void *)req;
+  if (srv_check_id(ctx, "unit_id", in->unit_id) || srv_check_period(ctx, in->from, in->to)) return -1;
+  if (srv_need_right(ctx, RIGHT_READ, 0, "counting steps needs a role with read access of the units concerned"))
+    return -1;
+  char p[UNIT_TREE_PATH_MAX];
+  if (unit_tree_path(ctx, "unit_id", in->unit_id, p)) return -1;
+  if (!scope_allows(ctx->auth, p, RIGHT_READ))
+    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "unit_id: unit %s is outside your scope", in->unit_id);
+  count_st st = {.in = in, .path = p,
+                 .out = srv_new(ctx, &hoso__transfers__v1__count_steps_response__descriptor)};
+  if (srv_tx(ctx, DB_READ_COMMITTED, count_tx, &st) != 0) return -1;
   *resp = &st.out->base;
   return 0;
 }

@@ -48,12 +48,7 @@ int settings_at(srv_ctx *ctx, long long v, const tr_settings **out) {
   return rc;
 }
 
-void settings_today(char out[11]) {
-  time_t t = time(NULL) + 7 * 3600;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  wd_format(wd_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday), out);
-}
+void settings_today(char out[11]) { wd_format(wd_vietnam_day((int64_t)time(NULL)), out); }
 
 int settings_due(const tr_settings *s, int step, const char *effective, const char *previous, char due[11],
                  int *estimated) {

@@ -1,6 +1,6 @@
 /* Transfers follow identity's unit tree (common/unit_tree.h), the SQL: every path a transfer files — its
  * three units, its steps, the deadlines, the notices — moves with a moved unit; the open
- * transfers, deadlines and notices of a dissolved unit become its successor's. */
+ * transfers, their open steps, deadlines and notices of a dissolved unit become its successor's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "transfers.h"
@@ -22,6 +22,9 @@ static int give(srv_ctx *ctx, const char *unit, const char *successor, const cha
       "WHERE to_unit_id = $1::bigint AND state IN (1, 3, 4, 5, 6, 10)",
       "UPDATE transfers SET final_unit_id = $2::bigint, final_path = $3::public.ltree "
       "WHERE final_unit_id = $1::bigint AND state IN (1, 3, 4, 5, 6, 10)",
+      /* the open step is the successor's work now; done steps keep who did them */
+      "UPDATE transfer_steps SET unit_id = $2::bigint, unit_path = $3::public.ltree "
+      "WHERE unit_id = $1::bigint AND done_at IS NULL",
       "UPDATE deadlines SET unit_id = $2::bigint, unit_path = $3::public.ltree WHERE unit_id = $1::bigint",
       "UPDATE notices SET unit_id = $2::bigint, unit_path = $3::public.ltree WHERE unit_id = $1::bigint",
   };

@@ -87,3 +87,32 @@ int store_deadline_list(srv_ctx *ctx, const deadline_filter *f, deadline_row **o
   PQclear(r);
   return 0;
 }
+
+int store_step_counts(srv_ctx *ctx, const char *unit_id, const char *path, const char *from, const char *to,
+                      Hoso__Transfers__V1__UnitStepCount ***out, size_t *n) {
+#define DONE_DAY "(s.done_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
+  PGresult *r = db_q(ctx->db,
+                     "SELECT CASE WHEN nlevel(s.unit_path) > nlevel($2::public.ltree) "
+                     "THEN subpath(s.unit_path, nlevel($2::public.ltree), 1)::text ELSE $1 END, "
+                     "count(*) FILTER (WHERE s.done_at IS NOT NULL AND " DONE_DAY " BETWEEN $3::date AND $4::date "
+                     "AND " DONE_DAY " <= s.due_date), "
+                     "count(*) FILTER (WHERE (s.done_at IS NOT NULL AND " DONE_DAY " BETWEEN $3::date AND $4::date "
+                     "AND " DONE_DAY " > s.due_date) OR ((s.done_at IS NULL OR " DONE_DAY " > $4::date) "
+                     "AND s.due_date < $4::date AND (s.opened_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= $4::date)) "
+                     "FROM transfer_steps s WHERE s.unit_path OPERATOR(public.<@) $2::public.ltree "
+                     "AND s.kind BETWEEN 5 AND 10 AND s.due_date IS NOT NULL GROUP BY 1 ORDER BY 1",
+                     4, unit_id, path, from, to);
+#undef DONE_DAY
+  if (!r) return -1;
+  *n = 0;
+  *out = srv_alloc(ctx, (size_t)(PQntuples(r) ? PQntuples(r) : 1) * sizeof **out);
+  for (int i = 0; i < PQntuples(r); i++) {
+    Hoso__Transfers__V1__UnitStepCount *u = srv_new(ctx, &hoso__transfers__v1__unit_step_count__descriptor);
+    u->unit_id = col(ctx, r, i, 0);
+    u->on_time = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+    u->overdue = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+    if (u->on_time || u->overdue) (*out)[(*n)++] = u;
+  }
+  PQclear(r);
+  return 0;
+}

@@ -338,28 +338,6 @@ int store_outbox_add(srv_ctx *ctx, const tr_row *row, const char *method, const 
   return db_cmd_later(ctx->db, "UPDATE transfers SET undelivered = undelivered + 1 WHERE id = $1::bigint", 1, p);
 }
 
-int store_package_put(srv_ctx *ctx, const char *transfer_id, const char *sha, const ProtobufCBinaryData *pkg,
-                      const char *key_id) {
-  const char *p[4] = {transfer_id, sha, srv_bytea_text(ctx, pkg->data, pkg->len), key_id};
-  return db_cmd_later(ctx->db, "INSERT INTO packages (transfer_id, sha256, content, key_id) VALUES ($1::bigint, $2, "
-                               "$3::bytea, $4)", 4, p);
-}
-
-int store_package_get(srv_ctx *ctx, const char *transfer_id, ProtobufCBinaryData *pkg, char sha[65]) {
-  PGresult *r = db_q(ctx->db, "SELECT sha256, content FROM packages WHERE transfer_id = $1::bigint", 1, transfer_id);
-  if (!r) return -1;
-  int rc = 0;
-  if (PQntuples(r) != 1) {
-    log_error("transfers: transfer %s is EXPORTED without its package", transfer_id);
-    rc = srv_fail_internal(ctx);
-  } else {
-    snprintf(sha, 65, "%s", PQgetvalue(r, 0, 0));
-    if (srv_bytea_parse(ctx, PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1), pkg) != 0) rc = srv_fail_internal(ctx);
-  }
-  PQclear(r);
-  return rc;
-}
-
 int store_secondments_due(srv_ctx *ctx, const char *today, int alerting, int limit, char ***ids, char ***ends, int *n) {
   static const char *const sql[2] = {
       /* over: the day after the end date */

@@ -108,10 +108,20 @@ int store_document_get(srv_ctx *ctx, const char *transfer_id, const char *docume
 /* A notice in the inbox of unit (id, path). */
 int store_notice_add(srv_ctx *ctx, const tr_row *r, const char *unit_id, const char *unit_path, const char *kind,
                      const char *text);
-/* The package of an exported transfer: kept (in the transaction that exports it), and read. */
-int store_package_put(srv_ctx *ctx, const char *transfer_id, const char *sha, const ProtobufCBinaryData *pkg,
-                      const char *key_id);
-int store_package_get(srv_ctx *ctx, const char *transfer_id, ProtobufCBinaryData *pkg, char sha[65]);
+/* --- store_packages.c: the package of an exported transfer, kept to be given again ------- */
+
+/* A package is stored as its bytes in order: pieces (part, seq) of at most TR_CHUNK bytes, part
+ * 0 the head, then each part's framing (seq 0, written once its length is known) and content
+ * (seq 1...). One piece, written at once (nothing of it kept in the arena). 0 / -1. */
+#define TR_CHUNK (1u << 20)
+int store_package_chunk_put(srv_ctx *ctx, const char *transfer_id, int part, int seq, const uint8_t *data, size_t len);
+/* The package's row (in the transaction that exports it), and read: 0, or -1 (INTERNAL when an
+ * EXPORTED transfer has none). */
+int store_package_put(srv_ctx *ctx, const char *transfer_id, const char *sha, long long size, const char *key_id);
+int store_package_get(srv_ctx *ctx, const char *transfer_id, char sha[65], long long *size);
+/* The piece after (*part, *seq) in the package's order ((0, -1) before the first): 1 with its
+ * bytes in buf (room for TR_CHUNK) and *part, *seq moved to it, 0 after the last, -1. */
+int store_package_chunk_next(srv_ctx *ctx, const char *transfer_id, int *part, int *seq, uint8_t *buf, size_t *len);
 /* Secondments (state SECONDED) whose end date has passed (alerting 0), or still on and not
  * alerted yet (alerting 1: rows locked, others skipped), oldest end first. */
 int store_secondments_due(srv_ctx *ctx, const char *today, int alerting, int limit, char ***ids, char ***ends, int *n);
@@ -220,6 +230,7 @@ SRV_HANDLER(rpc_list_notices);
 SRV_HANDLER(rpc_export_transfer_package);
 SRV_HANDLER(rpc_import_transfer_package);
 SRV_HANDLER(rpc_list_deadlines);
+SRV_HANDLER(rpc_count_steps);
 SRV_HANDLER(rpc_get_policy);
 SRV_HANDLER(rpc_set_policy);
 SRV_HANDLER(rpc_list_policy_presets);

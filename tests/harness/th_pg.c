@@ -165,7 +165,7 @@ static int make_pg_root(char *out, size_t n, const char *pattern) {
   return 0;
 }
 
-/* The template cluster of this build (role hoso and database hoso already made), created
+/* The template cluster of this build (roles hoso and hoso_report, database hoso already made), created
  * once under a lock so parallel tests share it. initdb costs seconds; a copy, milliseconds. */
 static int pg_template(char *tpl, size_t n) {
   char initdb[300], ver[32] = "";
@@ -173,8 +173,9 @@ static int pg_template(char *tpl, size_t n) {
   /* The major version is part of the name, so an upgraded server never gets an old template. */
   const char *p = strstr(initdb, "/postgresql/");
   if (p) snprintf(ver, sizeof ver, "-%ld", strtol(p + strlen("/postgresql/"), NULL, 10));
-  /* -r2: the roles changed (hoso_owner owns the database); an older template is not used */
-  snprintf(tpl, n, "%s/pg-template%s-r2", HOSO_BIN_DIR, ver);
+  /* -r3: the roles changed (hoso_owner owns the database, hoso_report reads records' published
+   * views); an older template is not used */
+  snprintf(tpl, n, "%s/pg-template%s-r3", HOSO_BIN_DIR, ver);
 
   char lock[400], probe[400];
   snprintf(lock, sizeof lock, "%s.lock", tpl);
@@ -218,6 +219,8 @@ static int pg_template(char *tpl, size_t n) {
     /* As in production: the owner role migrates, the services' role only uses (srv_schema.c). */
     int ok = pg_admin_exec(dsn, "CREATE ROLE hoso_owner LOGIN NOSUPERUSER") == 0 &&
              pg_admin_exec(dsn, "CREATE ROLE hoso LOGIN NOSUPERUSER") == 0 &&
+             /* the reporting service's reader of records' published views (031) */
+             pg_admin_exec(dsn, "CREATE ROLE hoso_report LOGIN NOSUPERUSER") == 0 &&
              pg_admin_exec(dsn, "CREATE DATABASE hoso OWNER hoso_owner") == 0;
     if (pg_server_stop(data, "fast") != 0 || !ok) goto out;
   }

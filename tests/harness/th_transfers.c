@@ -62,6 +62,70 @@ grpc_status_code th_tr_call(th_tr *t, const char *method, const void *req, const
   return th_call(t->ch, method, req, resp_desc, resp, token, st);
 }
 
+grpc_status_code th_tr_export(th_tr *t, const char *tok, const char *transfer_id, th_package *out, cli_status *st) {
+  memset(out, 0, sizeof *out);
+  cli_stream *s = cli_stream_open(t->ch, TR "ExportTransferPackage", th_bearer(tok), 1, 120000);
+  if (!s) return GRPC_STATUS_UNAVAILABLE;
+  Hoso__Transfers__V1__ExportTransferPackageRequest req = HOSO__TRANSFERS__V1__EXPORT_TRANSFER_PACKAGE_REQUEST__INIT;
+  req.transfer_id = (char *)transfer_id;
+  (void)cli_stream_send(s, &req.base);
+  (void)cli_stream_close_send(s);
+  ProtobufCMessage *m;
+  size_t cap = 0;
+  while (cli_stream_recv(s, &hoso__transfers__v1__export_transfer_package_response__descriptor, &m) == 1) {
+    Hoso__Transfers__V1__ExportTransferPackageResponse *o = (void *)m;
+    out->messages++;
+    if (o->chunk.len > out->largest_chunk) out->largest_chunk = o->chunk.len;
+    if (!out->head) {
+      out->head = o; /* what the package is: kept */
+      continue;
+    }
+    if (out->len + o->chunk.len > cap) {
+      cap = 2 * cap + o->chunk.len + (1u << 20);
+      out->bytes = realloc(out->bytes, cap);
+    }
+    memcpy(out->bytes + out->len, o->chunk.data, o->chunk.len);
+    out->len += o->chunk.len;
+    protobuf_c_message_free_unpacked(m, NULL);
+  }
+  cli_status local;
+  return cli_stream_finish(s, st ? st : &local);
+}
+
+void th_package_free(th_package *p) {
+  if (p->head) protobuf_c_message_free_unpacked(&p->head->base, NULL);
+  free(p->bytes);
+  memset(p, 0, sizeof *p);
+}
+
+grpc_status_code th_tr_import(th_tr *t, const char *tok, const uint8_t *bytes, size_t len, long long size,
+                              const char *unit_id, const char *request_id,
+                              Hoso__Transfers__V1__ImportTransferPackageResponse **out, cli_status *st) {
+  if (out) *out = NULL;
+  cli_stream *s = cli_stream_open(t->ch, TR "ImportTransferPackage", th_bearer(tok), 1, 120000);
+  if (!s) return GRPC_STATUS_UNAVAILABLE;
+  Hoso__Transfers__V1__ImportTransferPackageRequest req = HOSO__TRANSFERS__V1__IMPORT_TRANSFER_PACKAGE_REQUEST__INIT;
+  req.unit_id = (char *)unit_id;
+  req.request_id = (char *)(request_id ? request_id : "");
+  req.size = size;
+  size_t off = 0;
+  do {
+    req.chunk.data = (uint8_t *)bytes + off;
+    req.chunk.len = len - off < (1u << 20) ? len - off : 1u << 20;
+    off += req.chunk.len;
+    if (cli_stream_send(s, &req.base)) break; /* the service answered already (a refusal) */
+    req = (Hoso__Transfers__V1__ImportTransferPackageRequest)HOSO__TRANSFERS__V1__IMPORT_TRANSFER_PACKAGE_REQUEST__INIT;
+  } while (off < len);
+  (void)cli_stream_close_send(s);
+  ProtobufCMessage *m = NULL;
+  if (cli_stream_recv(s, &hoso__transfers__v1__import_transfer_package_response__descriptor, &m) != 1) m = NULL;
+  cli_status local;
+  grpc_status_code c = cli_stream_finish(s, st ? st : &local);
+  if (out && c == GRPC_STATUS_OK) *out = (void *)m;
+  else if (m) protobuf_c_message_free_unpacked(m, NULL);
+  return c;
+}
+
 Hoso__Transfers__V1__Scan *th_tr_scan(void) {
   static const char pdf[] = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
   static Hoso__Transfers__V1__Scan s = HOSO__TRANSFERS__V1__SCAN__INIT;
@@ -167,6 +231,33 @@ static int wait_for(th_tr *t, const char *id, int state, int timeout_ms) {
 
 int th_tr_wait_delivered(th_tr *t, const char *id, int timeout_ms) { return wait_for(t, id, 0, timeout_ms); }
 int th_tr_wait_state(th_tr *t, const char *id, int state, int timeout_ms) { return wait_for(t, id, state, timeout_ms); }
+
+Hoso__Transfers__V1__Deadline *th_tr_wait_deadline(th_tr *t, const char *tok, const char *unit, const char *record,
+                                                    int step, int timeout_ms) {
+  long long until = now_ms() + timeout_ms;
+  for (int pause = 20;; pause = pause < 400 ? pause * 2 : 400) {
+    Hoso__Transfers__V1__ListDeadlinesRequest req = HOSO__TRANSFERS__V1__LIST_DEADLINES_REQUEST__INIT;
+    req.unit_id = (char *)(unit ? unit : "");
+    req.page_size = 500;
+    Hoso__Transfers__V1__ListDeadlinesResponse *o = NULL;
+    Hoso__Transfers__V1__Deadline *d = NULL;
+    if (th_tr_call(t, TR "ListDeadlines", &req, &hoso__transfers__v1__list_deadlines_response__descriptor, (void **)&o,
+                   tok, NULL) == GRPC_STATUS_OK) {
+      for (size_t i = 0; !d && i < o->n_deadlines; i++)
+        if (!strcmp(o->deadlines[i]->record_id, record) && (int)o->deadlines[i]->step == step) {
+          d = o->deadlines[i];
+          o->deadlines[i] = o->deadlines[--o->n_deadlines];
+        }
+      protobuf_c_message_free_unpacked(&o->base, NULL);
+    }
+    if (d) return d;
+    if (now_ms() > until) {
+      fprintf(stderr, "th_tr: no deadline of step %d for record %s within %d ms\n", step, record, timeout_ms);
+      return NULL;
+    }
+    nap_ms(pause);
+  }
+}
 
 Hoso__Records__V1__Record *th_tr_record(th_tr *t, const char *record_id) {
   Hoso__Records__V1__GetRecordRequest req = HOSO__RECORDS__V1__GET_RECORD_REQUEST__INIT;

@@ -32,6 +32,24 @@ int th_tr_wait_gone(th_svc *s, int kill_it);
 grpc_status_code th_tr_call(th_tr *t, const char *method, const void *req, const ProtobufCMessageDescriptor *resp_desc,
                             void **resp, const char *token, cli_status *st);
 
+/* A package as ExportTransferPackage streams it: the first message (what it is), the bytes of
+ * the chunks that followed, how many messages and the largest chunk. */
+typedef struct {
+  Hoso__Transfers__V1__ExportTransferPackageResponse *head;
+  uint8_t *bytes;
+  size_t len;
+  int messages;
+  size_t largest_chunk;
+} th_package;
+/* ExportTransferPackage as tok into *out (th_package_free it whatever the status). */
+grpc_status_code th_tr_export(th_tr *t, const char *tok, const char *transfer_id, th_package *out, cli_status *st);
+void th_package_free(th_package *p);
+/* ImportTransferPackage as tok: bytes[0..len) in chunks of 1 MiB, the first message announcing
+ * `size` bytes (len for a whole package) for unit_id; *out (may be NULL) on OK. */
+grpc_status_code th_tr_import(th_tr *t, const char *tok, const uint8_t *bytes, size_t len, long long size,
+                              const char *unit_id, const char *request_id,
+                              Hoso__Transfers__V1__ImportTransferPackageResponse **out, cli_status *st);
+
 /* A small valid PDF, as a scan. */
 Hoso__Transfers__V1__Scan *th_tr_scan(void);
 /* A decision effective on `effective` (number "NN/QĐ-UBND"), signed the same day. */
@@ -54,6 +72,12 @@ void th_tr_free(th_transfer *x);
 int th_tr_wait_delivered(th_tr *t, const char *transfer_id, int timeout_ms);
 /* Waits (up to timeout_ms) until the transfer is in `state`. 0 / -1. */
 int th_tr_wait_state(th_tr *t, const char *transfer_id, int state, int timeout_ms);
+
+/* Waits (up to timeout_ms) until ListDeadlines of unit (NULL: the caller's whole scope), asked
+ * with tok, shows record's step of kind `step` (records' own steps arrive through the service's
+ * job); that deadline (free with protobuf_c_message_free_unpacked), or NULL. */
+Hoso__Transfers__V1__Deadline *th_tr_wait_deadline(th_tr *t, const char *tok, const char *unit, const char *record,
+                                                    int step, int timeout_ms);
 
 /* The record as records has it now, read as the system administrator (NULL: not found). */
 Hoso__Records__V1__Record *th_tr_record(th_tr *t, const char *record_id);

@@ -263,6 +263,28 @@ static int service_start(th_world *w, const char *name, th_svc *s, const char *c
 
 int th_world_records_start(th_world *w, th_svc *s) { return th_world_service_start(w, "records", s, w->records_env); }
 
+int th_world_reporting_start(th_world *w, th_svc *s, const char *const *extra_env) {
+  char dsn[600], id[128], secret[200];
+  /* the published views, read as the reporting role (records/migrations/031) */
+  snprintf(dsn, sizeof dsn, "HOSO_REPORTING_PG_DSN=host=%s port=%d dbname=hoso user=hoso_report", w->pg.sock_dir,
+           w->pg.port);
+  /* reporting follows the unit tree (its snapshots) as a service client of its own, made once */
+  if (!w->reporting_client_id[0] &&
+      make_service_client(w, "Dịch vụ báo cáo (reporting)", w->reporting_client_id, sizeof w->reporting_client_id,
+                          w->reporting_client_secret, sizeof w->reporting_client_secret, NULL) != 0)
+    return -1;
+  snprintf(id, sizeof id, "HOSO_REPORTING_CLIENT_ID=%s", w->reporting_client_id);
+  snprintf(secret, sizeof secret, "HOSO_REPORTING_CLIENT_SECRET=%s", w->reporting_client_secret);
+  const char *env[32];
+  size_t n = 0;
+  env[n++] = dsn;
+  env[n++] = id;
+  env[n++] = secret;
+  for (size_t i = 0; extra_env && extra_env[i] && n < 31; i++) env[n++] = extra_env[i];
+  env[n] = NULL;
+  return th_world_service_start(w, "reporting", s, env);
+}
+
 int th_world_start(th_world *w, int start_records, const char *const *records_env) {
   memset(w, 0, sizeof *w);
   w->records_env = records_env;

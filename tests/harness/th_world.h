@@ -30,6 +30,8 @@ typedef struct {
   char records_client_id[64];       /* the records service client (grant: root), whose */
   char records_client_secret[128];  /* credentials records gets to follow the unit tree */
   const char *const *records_env;   /* the extra environment th_world_start was given */
+  char reporting_client_id[64];     /* reporting's service client (grant: root), made by the */
+  char reporting_client_secret[128];/* first th_world_reporting_start */
 } th_world;
 
 /* Starts everything. records_env: extra "K=V" for the records service (NULL-terminated, may be
@@ -49,6 +51,8 @@ int th_world_records_start(th_world *w, th_svc *s);
 int th_world_service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env);
 /* The same on the address s had, after it was stopped or killed (a crash and a restart). */
 int th_world_service_restart(th_world *w, const char *name, th_svc *s, const char *const *extra_env);
+/* th_world_service_start for reporting, with HOSO_REPORTING_PG_DSN as the role hoso_report. */
+int th_world_reporting_start(th_world *w, th_svc *s, const char *const *extra_env);
 /* Stops the services (their exit status must be 0) and destroys the cluster. 0 / -1. */
 int th_world_stop(th_world *w);
 

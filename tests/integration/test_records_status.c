@@ -396,6 +396,28 @@ static void test_status_version_and_idempotency(void **state) {
   free_msg(r);
 }
 
+/* The updater's status change that makes a record TRANSFERRED_OUT, sent again with the same
+ * request_id (its reply was lost): the record is now read by its unit's administrators only,
+ * yet the replay answers as the first call did — OK with the record's id — and writes nothing. */
+static void test_status_replay_after_transferred_out(void **state) {
+  (void)state;
+  Record *r = new_record(w.d1_id, "Đỗ Văn Ra Đi");
+  Decision d = decision();
+  Record *out = NULL, *again = NULL;
+  cli_status st;
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(TRANSFERRED_OUT), &d, r->version, "status-out-1", &out, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  assert_int_equal(out->status, ST(TRANSFERRED_OUT));
+  th_expect(get(w.tok_d1_updater, r->id, &again, &st), &st, GRPC_STATUS_PERMISSION_DENIED, "record_id");
+  th_expect(change_status(w.tok_d1_updater, r->id, ST(TRANSFERRED_OUT), &d, r->version, "status-out-1", &again, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  assert_string_equal(again->id, r->id);
+  assert_int_equal(n_versions(r->id), 2);
+  free_msg(out);
+  free_msg(again);
+  free_msg(r);
+}
+
 /* The service's one rule for changes an updater enters from a decision (rpc_record.c): they
  * apply at once and an approved record awaits verification again. The status change and its
  * audit row are written together. */
@@ -594,6 +616,7 @@ int main(void) {
       cmocka_unit_test(test_status_values),
       cmocka_unit_test(test_who_may_change_status),
       cmocka_unit_test(test_status_version_and_idempotency),
+      cmocka_unit_test(test_status_replay_after_transferred_out),
       cmocka_unit_test(test_status_unverifies_approved_record),
       cmocka_unit_test(test_set_managing_unit_moves_access),
       cmocka_unit_test(test_set_managing_unit_idempotent_steps),

@@ -368,6 +368,74 @@ static void test_secondment_ends_by_itself(void **state) {
   assert_non_null(strstr(box, "SECONDMENT_ENDED"));
 }
 
+/* Polls GetTransfer as tok until the transfer's sending unit is `from` (the follower applies
+ * identity's feed by itself); the transfer then, or NULL. */
+static th_transfer *wait_from(const char *tok, const char *id, const char *from) {
+  for (int i = 0; i < 600; i++) {
+    th_transfer *x = th_tr_get(&tr, tok, id, NULL);
+    if (x && !strcmp(x->from_unit_id, from)) return x;
+    th_tr_free(x);
+    struct timespec ts = {0, 100 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  return NULL;
+}
+
+/* Transfers follow a merge (001 Đ5.5, the 2025 reorganisation): a school of district 1 starts a
+ * transfer to district 2, then is dissolved into the other school (MergeUnits). The open
+ * transfer, its open step and that step's deadline become the successor's: the successor's
+ * updater sees it as its own and sends it, district 2 receives it, and the record (which records
+ * moved to the successor meanwhile) ends in district 2. */
+static void test_follows_a_unit_merge(void **state) {
+  (void)state;
+  char school[32], rec[32], id[32];
+  cli_status st;
+  assert_int_equal(th_world_unit(&w, w.d1_id, "LN-TH-SN", "Trường Tiểu học Song Nhận", 5, school, NULL), 0);
+  char *school_updater = th_world_account_token(&w, "thsn.capnhat", school, HOSO__COMMON__V1__ROLE__UPDATER);
+  assert_non_null(school_updater);
+  assert_int_equal(th_world_record(&w, school_updater, school, "Hà Văn Sáp", rec), 0);
+  th_transfer *x = must(th_tr_begin(&tr, school_updater, rec, K(BETWEEN_UNITS), w.d2_id, NULL, "2026-01-05", &st), &st,
+                        "start");
+  snprintf(id, sizeof id, "%s", x->id);
+  th_tr_free(x);
+  assert_null(th_tr_get(&tr, w.tok_d1u_updater, id, &st));
+  assert_int_equal(st.code, GRPC_STATUS_PERMISSION_DENIED);
+
+  Hoso__Identity__V1__MergeUnitsRequest mr = HOSO__IDENTITY__V1__MERGE_UNITS_REQUEST__INIT;
+  mr.source_unit_id = school;
+  mr.target_unit_id = w.d1u_id;
+  mr.reason = "Quyết định hợp nhất trường (thử nghiệm)";
+  if (th_call(w.id_ch, "/hoso.identity.v1.Identity/MergeUnits", &mr, &hoso__identity__v1__merge_units_response__descriptor,
+              NULL, w.tok_admin, &st) != OK)
+    fail_msg("MergeUnits: %s", st.message);
+  x = wait_from(w.tok_d1u_updater, id, w.d1u_id);
+  assert_non_null(x);
+  assert_int_equal(x->state, S(STARTED));
+  assert_int_equal(x->n_steps, 1);
+  assert_string_equal(x->steps[0]->unit_id, w.d1u_id); /* the open step is the successor's work */
+  th_tr_free(x);
+  Hoso__Transfers__V1__Deadline *d = th_tr_wait_deadline(&tr, w.tok_d1u_updater, w.d1u_id, rec, SK(SEND), WAIT_MS);
+  assert_non_null(d);
+  assert_string_equal(d->transfer_id, id);
+  assert_string_equal(d->unit_id, w.d1u_id);
+  protobuf_c_message_free_unpacked(&d->base, NULL);
+
+  /* The successor sends, district 2 receives: the record ends there. */
+  x = must(th_tr_act(&tr, w.tok_d1u_updater, "SendTransfer", id, &st), &st, "SendTransfer by the successor");
+  assert_int_equal(x->state, S(SENT));
+  th_tr_free(x);
+  assert_int_equal(th_tr_wait_delivered(&tr, id, WAIT_MS), 0);
+  record_is(rec, w.d1u_id, RS(PENDING_TRANSFER));
+  th_tr_free(must(th_tr_act(&tr, w.tok_d2_updater, "ReceiveTransfer", id, &st), &st, "ReceiveTransfer"));
+  assert_int_equal(th_tr_wait_delivered(&tr, id, WAIT_MS), 0);
+  record_is(rec, w.d2_id, RS(ACTIVE));
+  Hoso__Records__V1__Record *r = th_tr_record(&tr, rec);
+  assert_int_equal(r->n_transfers, 1);
+  assert_string_equal(r->transfers[0]->from_unit, w.d1u_id);
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+  free(school_updater);
+}
+
 /* Transfers follow the unit tree: the school moves from district 1 to district 2 (MoveUnit),
  * and the transfer it sends, with its open step's deadline, is district 2's to see from then on
  * (the transfers service applies identity's change feed by itself). Last: it changes the tree. */
@@ -420,7 +488,8 @@ int main(void) {
       cmocka_unit_test(test_between_units_received),  cmocka_unit_test(test_rejected_and_cancelled),
       cmocka_unit_test(test_pull_refused_then_approved), cmocka_unit_test(test_forward_to_final_unit),
       cmocka_unit_test(test_inside_an_agency),        cmocka_unit_test(test_secondment_ended_early),
-      cmocka_unit_test(test_secondment_ends_by_itself), cmocka_unit_test(test_follows_a_unit_move),
+      cmocka_unit_test(test_secondment_ends_by_itself), cmocka_unit_test(test_follows_a_unit_merge),
+      cmocka_unit_test(test_follows_a_unit_move),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

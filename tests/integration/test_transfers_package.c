@@ -1,9 +1,11 @@
 /* Out of the system and back in through a package, over real services: an OUT_OF_SYSTEM
  * transfer freezes the record, its package (record, every version, attachments, scans, a signed
  * manifest of SHA-256 sums) makes it TRANSFERRED_OUT — read by its unit's administrators only,
- * changed by nobody — and the same package again on request; a package with a changed part, a
- * changed manifest, a cut end or no framing at all is refused naming what is wrong and changes
- * nothing; the good one becomes a draft of the receiving unit with its history and attachment. */
+ * changed by nobody — and the same package again on request, streamed in chunks of at most
+ * 1 MiB; a package with a changed part, a changed manifest, a cut end, a stream that stops early
+ * or no framing at all is refused naming what is wrong and changes nothing; the good one becomes
+ * a draft of the receiving unit with its history, attachments and NEW_RECORD deadline. A dossier
+ * with 30 MiB of scans (past gRPC's 4 MiB message) goes out and back in the same way. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,15 +91,21 @@ static grpc_status_code upload(const char *id) {
   return cli_stream_finish(s, &st);
 }
 
-static Hoso__Transfers__V1__ExportTransferPackageResponse *export_pkg(grpc_status_code want, cli_status *st) {
-  Hoso__Transfers__V1__ExportTransferPackageRequest req = HOSO__TRANSFERS__V1__EXPORT_TRANSFER_PACKAGE_REQUEST__INIT;
-  req.transfer_id = transfer;
-  Hoso__Transfers__V1__ExportTransferPackageResponse *o = NULL;
-  grpc_status_code c = th_tr_call(&tr, TR "ExportTransferPackage", &req,
-                                  &hoso__transfers__v1__export_transfer_package_response__descriptor, (void **)&o,
-                                  w.tok_d1_updater, st);
+/* The package of `transfer` as the sending unit's updater gets it: the status wanted, else the
+ * test fails; chunks never above 1 MiB, the first message's size and sum those of the bytes. */
+static void export_pkg(const char *id, grpc_status_code want, th_package *p, cli_status *st) {
+  grpc_status_code c = th_tr_export(&tr, w.tok_d1_updater, id, p, st);
   if (c != want) fail_msg("ExportTransferPackage: %s %s", cli_status_name(c), st->message);
-  return o;
+  if (c != OK) return;
+  assert_non_null(p->head);
+  assert_true(p->largest_chunk <= (1u << 20));
+  assert_int_equal(p->head->size, (long long)p->len);
+  unsigned char md[32];
+  unsigned n = 0;
+  char hex[65];
+  EVP_Digest(p->bytes, p->len, md, &n, EVP_sha256(), NULL);
+  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  assert_string_equal(p->head->sha256, hex);
 }
 
 /* The record goes out: frozen by the send, packaged, then TRANSFERRED_OUT for good. */
@@ -111,32 +119,35 @@ static void test_export(void **state) {
   snprintf(transfer, sizeof transfer, "%s", x->id);
   assert_string_equal(x->destination, "Tỉnh ủy Bắc Giang");
   th_tr_free(x);
-  export_pkg(GRPC_STATUS_FAILED_PRECONDITION, &st); /* not sent yet */
+  th_package p;
+  export_pkg(transfer, GRPC_STATUS_FAILED_PRECONDITION, &p, &st); /* not sent yet */
+  th_package_free(&p);
   th_tr_free(th_tr_act(&tr, w.tok_d1_updater, "SendTransfer", transfer, &st));
   assert_int_equal(th_tr_wait_delivered(&tr, transfer, WAIT_MS), 0);
   Hoso__Records__V1__Record *r = th_tr_record(&tr, rec);
   assert_int_equal(r->status, RS(PENDING_TRANSFER));
   protobuf_c_message_free_unpacked(&r->base, NULL);
 
-  Hoso__Transfers__V1__ExportTransferPackageResponse *o = export_pkg(OK, &st);
-  assert_int_equal(o->transfer->state, S(EXPORTED));
-  assert_true(o->package.len > 100);
-  assert_int_equal(strlen(o->sha256), 64);
-  assert_string_equal(o->transfer->package_sha256, o->sha256);
-  pkg_len = o->package.len;
+  export_pkg(transfer, OK, &p, &st);
+  assert_int_equal(p.head->transfer->state, S(EXPORTED));
+  assert_true(p.len > 100);
+  assert_string_equal(p.head->transfer->package_sha256, p.head->sha256);
+  pkg_len = p.len;
   pkg = malloc(pkg_len);
-  memcpy(pkg, o->package.data, pkg_len);
+  memcpy(pkg, p.bytes, pkg_len);
   char sha[65];
-  snprintf(sha, sizeof sha, "%s", o->sha256);
-  protobuf_c_message_free_unpacked(&o->base, NULL);
+  snprintf(sha, sizeof sha, "%s", p.head->sha256);
+  th_package_free(&p);
   assert_int_equal(th_tr_wait_delivered(&tr, transfer, WAIT_MS), 0);
 
-  /* Asked again: the same package. */
-  o = export_pkg(OK, &st);
-  assert_string_equal(o->sha256, sha);
-  assert_int_equal(o->package.len, pkg_len);
-  assert_memory_equal(o->package.data, pkg, pkg_len);
-  protobuf_c_message_free_unpacked(&o->base, NULL);
+  /* Asked again: the same package, and the copy handed out is in the audit log. */
+  long long reads = sql_long("SELECT count(*) FROM transfers.audit_log WHERE action = 'TRANSFER_PACKAGE_READ'");
+  export_pkg(transfer, OK, &p, &st);
+  assert_string_equal(p.head->sha256, sha);
+  assert_int_equal(p.len, pkg_len);
+  assert_memory_equal(p.bytes, pkg, pkg_len);
+  th_package_free(&p);
+  assert_true(sql_long("SELECT count(*) FROM transfers.audit_log WHERE action = 'TRANSFER_PACKAGE_READ'") == reads + 1);
 
   /* Out of the system: read-only, read by its last unit's administrators only. */
   r = th_tr_record(&tr, rec);
@@ -153,22 +164,23 @@ static void test_export(void **state) {
   assert_int_equal(upload(rec), GRPC_STATUS_FAILED_PRECONDITION);
 }
 
-static void import_fails(const uint8_t *bytes, size_t len, const char *field) {
-  long long before = sql_long("SELECT (SELECT count(*) FROM records.records) + (SELECT count(*) FROM transfers.transfers)");
-  Hoso__Transfers__V1__ImportTransferPackageRequest req = HOSO__TRANSFERS__V1__IMPORT_TRANSFER_PACKAGE_REQUEST__INIT;
-  req.package.data = (uint8_t *)bytes;
-  req.package.len = len;
-  req.unit_id = w.d2_id;
+static long long made_count(void) {
+  return sql_long("SELECT (SELECT count(*) FROM records.records) + (SELECT count(*) FROM transfers.transfers) + "
+                  "(SELECT count(*) FROM records.attachments)");
+}
+
+/* A package sent as `size` bytes of which the first len come, refused with INVALID_ARGUMENT
+ * whose message starts with `field` (and holds `also` when given); nothing is made. */
+static void import_fails(const uint8_t *bytes, size_t len, long long size, const char *field, const char *also) {
+  long long before = made_count();
   cli_status st;
-  grpc_status_code c = th_tr_call(&tr, TR "ImportTransferPackage", &req,
-                                  &hoso__transfers__v1__import_transfer_package_response__descriptor, NULL,
-                                  w.tok_d2_updater, &st);
+  grpc_status_code c = th_tr_import(&tr, w.tok_d2_updater, bytes, len, size, w.d2_id, NULL, NULL, &st);
   fprintf(stderr, "refused: %s %s\n", cli_status_name(c), st.message);
   assert_int_equal(c, GRPC_STATUS_INVALID_ARGUMENT);
   /* The message starts with the field it names: the part, the signature, the package. */
   assert_memory_equal(st.message, field, strlen(field));
-  assert_true(sql_long("SELECT (SELECT count(*) FROM records.records) + (SELECT count(*) FROM transfers.transfers)") ==
-              before);
+  if (also) assert_non_null(strstr(st.message, also));
+  assert_true(made_count() == before);
 }
 
 /* Each damage is named and nothing is made. */
@@ -181,17 +193,18 @@ static void test_tampered_packages_refused(void **state) {
   const uint8_t *pdf = memmem(bad, pkg_len, "the appointment decision", 24);
   assert_non_null(pdf);
   bad[pdf - bad] ^= 0x20;
-  import_fails(bad, pkg_len, "package.parts[attachments/");
+  import_fails(bad, pkg_len, (long long)pkg_len, "package.parts[attachments/", "SHA-256");
   /* The manifest changed: the signature no longer holds. */
   memcpy(bad, pkg, pkg_len);
   uint8_t *m = memmem(bad, pkg_len, "\"record_name\"", 13);
   assert_non_null(m);
   m[2] ^= 0x01;
-  import_fails(bad, pkg_len, "package.signature");
-  /* Cut short. */
-  import_fails(pkg, pkg_len - 7, "package.parts[");
+  import_fails(bad, pkg_len, (long long)pkg_len, "package.signature", NULL);
+  /* Cut short: the file itself (its size as announced), and the stream stopping early. */
+  import_fails(pkg, pkg_len - 7, (long long)pkg_len - 7, "package.parts[", "truncated");
+  import_fails(pkg, pkg_len - 7, (long long)pkg_len, "package.parts[", "the stream ended after");
   /* Not a package at all. */
-  import_fails((const uint8_t *)"%PDF-1.4 not a package", 22, "package");
+  import_fails((const uint8_t *)"%PDF-1.4 not a package", 22, 22, "package", NULL);
   free(bad);
 }
 
@@ -200,17 +213,13 @@ static void test_tampered_packages_refused(void **state) {
 static void test_import_back_in(void **state) {
   (void)state;
   assert_non_null(pkg);
-  Hoso__Transfers__V1__ImportTransferPackageRequest req = HOSO__TRANSFERS__V1__IMPORT_TRANSFER_PACKAGE_REQUEST__INIT;
-  req.package.data = pkg;
-  req.package.len = pkg_len;
-  req.unit_id = w.d2_id;
   Hoso__Transfers__V1__ImportTransferPackageResponse *o = NULL;
   cli_status st;
-  th_expect(th_tr_call(&tr, TR "ImportTransferPackage", &req,
-                       &hoso__transfers__v1__import_transfer_package_response__descriptor, NULL, w.tok_d1_updater, &st),
-            &st, GRPC_STATUS_PERMISSION_DENIED, "unit_id");
-  if (th_tr_call(&tr, TR "ImportTransferPackage", &req, &hoso__transfers__v1__import_transfer_package_response__descriptor,
-                 (void **)&o, w.tok_d2_updater, &st) != OK)
+  char imported_on[11];
+  th_tr_day(0, imported_on);
+  th_expect(th_tr_import(&tr, w.tok_d1_updater, pkg, pkg_len, (long long)pkg_len, w.d2_id, NULL, NULL, &st), &st,
+            GRPC_STATUS_PERMISSION_DENIED, "unit_id");
+  if (th_tr_import(&tr, w.tok_d2_updater, pkg, pkg_len, (long long)pkg_len, w.d2_id, NULL, &o, &st) != OK)
     fail_msg("ImportTransferPackage: %s", st.message);
   char made[32];
   snprintf(made, sizeof made, "%s", o->record_id);
@@ -218,6 +227,19 @@ static void test_import_back_in(void **state) {
   assert_int_equal(o->transfer->kind, K(IMPORT));
   assert_int_equal(o->transfer->state, S(IMPORTED));
   protobuf_c_message_free_unpacked(&o->base, NULL);
+  /* The draft is district 2's new record: its NEW_RECORD deadline counts from the day it was
+   * taken in (the person's recruitment lies years back, in the other deployment). */
+  Hoso__Transfers__V1__Deadline *dl =
+      th_tr_wait_deadline(&tr, w.tok_d2_reader, w.d2_id, made, HOSO__TRANSFERS__V1__STEP_KIND__STEP_KIND_NEW_RECORD,
+                          WAIT_MS);
+  assert_non_null(dl);
+  char today[11];
+  th_tr_day(0, today);
+  assert_string_equal(dl->unit_id, w.d2_id);
+  /* taken in today (or yesterday, when midnight passed since the import) */
+  assert_true(!strcmp(dl->start_date, today) || !strcmp(dl->start_date, imported_on));
+  assert_true(strcmp(dl->due_date, dl->start_date) > 0);
+  protobuf_c_message_free_unpacked(&dl->base, NULL);
 
   Hoso__Records__V1__GetRecordRequest g = HOSO__RECORDS__V1__GET_RECORD_REQUEST__INIT;
   g.record_id = made;
@@ -257,12 +279,106 @@ static void test_import_back_in(void **state) {
 
   /* The same package again: the same draft, no second record. */
   long long records = sql_long("SELECT count(*) FROM records.records");
-  if (th_tr_call(&tr, TR "ImportTransferPackage", &req, &hoso__transfers__v1__import_transfer_package_response__descriptor,
-                 (void **)&o, w.tok_d2_updater, &st) != OK)
+  if (th_tr_import(&tr, w.tok_d2_updater, pkg, pkg_len, (long long)pkg_len, w.d2_id, NULL, &o, &st) != OK)
     fail_msg("ImportTransferPackage again: %s", st.message);
   assert_string_equal(o->record_id, made);
   protobuf_c_message_free_unpacked(&o->base, NULL);
   assert_true(sql_long("SELECT count(*) FROM records.records") == records);
+}
+
+/* ------------------------------------------------------------ 30 MiB of scans ---------- */
+
+#define BIG_FILES 3
+#define BIG_FILE (10u << 20)
+
+/* A scanned PDF of n bytes (the header, then pseudo-random "pages"), uploaded in 1 MiB chunks. */
+static void upload_big(const char *id, int k, char sha[65]) {
+  uint8_t *b = malloc(BIG_FILE);
+  memcpy(b, "%PDF-1.4\n", 9);
+  uint32_t x = 2463534242u + (uint32_t)k;
+  for (size_t i = 9; i < BIG_FILE; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b[i] = (uint8_t)x;
+  }
+  unsigned char md[32];
+  unsigned n = 0;
+  EVP_Digest(b, BIG_FILE, md, &n, EVP_sha256(), NULL);
+  for (int i = 0; i < 32; i++) snprintf(sha + 2 * i, 3, "%02x", md[i]);
+  cli_stream *s = cli_stream_open(w.rec_ch, REC "UploadAttachment", th_bearer(w.tok_d1_updater), 1, 120000);
+  Hoso__Records__V1__UploadAttachmentRequest ua = HOSO__RECORDS__V1__UPLOAD_ATTACHMENT_REQUEST__INIT;
+  ua.record_id = (char *)id;
+  char name[64];
+  snprintf(name, sizeof name, "ho-so-quet-%d.pdf", k);
+  ua.file_name = name;
+  for (size_t off = 0; off < BIG_FILE; off += 1u << 20) {
+    ua.chunk.data = b + off;
+    ua.chunk.len = 1u << 20;
+    assert_int_equal(cli_stream_send(s, &ua.base), 0);
+    ua = (Hoso__Records__V1__UploadAttachmentRequest)HOSO__RECORDS__V1__UPLOAD_ATTACHMENT_REQUEST__INIT;
+  }
+  (void)cli_stream_close_send(s);
+  ProtobufCMessage *m = NULL;
+  if (cli_stream_recv(s, &hoso__records__v1__upload_attachment_response__descriptor, &m) == 1)
+    protobuf_c_message_free_unpacked(m, NULL);
+  cli_status st;
+  if (cli_stream_finish(s, &st) != OK) fail_msg("UploadAttachment: %s", st.message);
+  free(b);
+}
+
+/* A dossier with three 10 MiB scans goes out in a package of more than 30 MiB, streamed in
+ * chunks of at most 1 MiB; a byte changed in the second scan, or the stream stopping halfway,
+ * is refused naming the part and makes nothing; the whole package comes back in as a draft
+ * whose three scans have the sums they left with. */
+static void test_thirty_mib_of_scans(void **state) {
+  (void)state;
+  char big[32], id[32], sums[BIG_FILES][65];
+  cli_status st;
+  assert_int_equal(th_world_record(&w, w.tok_d1_updater, w.d1_id, "Phùng Văn Nhiều Trang", big), 0);
+  for (int k = 0; k < BIG_FILES; k++) upload_big(big, k, sums[k]);
+  th_transfer *x = th_tr_begin(&tr, w.tok_d1_updater, big, K(OUT_OF_SYSTEM), NULL, NULL, "2026-01-05", &st);
+  if (!x) fail_msg("StartTransfer: %s", st.message);
+  snprintf(id, sizeof id, "%s", x->id);
+  th_tr_free(x);
+  th_tr_free(th_tr_act(&tr, w.tok_d1_updater, "SendTransfer", id, &st));
+  assert_int_equal(th_tr_wait_delivered(&tr, id, WAIT_MS), 0);
+  th_package p;
+  export_pkg(id, OK, &p, &st);
+  assert_true(p.len > (size_t)BIG_FILES * BIG_FILE);
+  assert_true(p.messages > BIG_FILES * 10);
+  fprintf(stderr, "package: %zu bytes in %d messages, largest chunk %zu\n", p.len, p.messages, p.largest_chunk);
+
+  /* A byte of the second scan changed: its name's last occurrence is its part's framing (the
+   * manifest names it before), its content follows. */
+  const char *mark = "/ho-so-quet-1.pdf";
+  uint8_t *second = NULL;
+  for (uint8_t *q = p.bytes, *end = p.bytes + p.len; (q = memmem(q, (size_t)(end - q), mark, strlen(mark))); q++)
+    second = q;
+  assert_non_null(second);
+  second[4096] ^= 0x01; /* inside its content, past the framing */
+  import_fails(p.bytes, p.len, (long long)p.len, "package.parts[attachments/", "ho-so-quet-1.pdf");
+  second[4096] ^= 0x01;
+  /* The stream stops halfway through (the second scan). */
+  import_fails(p.bytes, p.len / 2, (long long)p.len, "package.parts[attachments/", "truncated");
+
+  Hoso__Transfers__V1__ImportTransferPackageResponse *o = NULL;
+  if (th_tr_import(&tr, w.tok_d2_updater, p.bytes, p.len, (long long)p.len, w.d2_id, "import-big-1", &o, &st) != OK)
+    fail_msg("ImportTransferPackage: %s", st.message);
+  th_package_free(&p);
+  Hoso__Records__V1__ListAttachmentsRequest la = HOSO__RECORDS__V1__LIST_ATTACHMENTS_REQUEST__INIT;
+  la.record_id = o->record_id;
+  Hoso__Records__V1__ListAttachmentsResponse *as = NULL;
+  assert_int_equal(th_call(w.rec_ch, REC "ListAttachments", &la, &hoso__records__v1__list_attachments_response__descriptor,
+                           (void **)&as, w.tok_d2_reader, NULL),
+                   OK);
+  assert_int_equal(as->n_attachments, BIG_FILES);
+  for (int k = 0; k < BIG_FILES; k++) {
+    assert_int_equal(as->attachments[k]->size, BIG_FILE);
+    assert_string_equal(as->attachments[k]->sha256, sums[k]);
+  }
+  protobuf_c_message_free_unpacked(&as->base, NULL);
+  protobuf_c_message_free_unpacked(&o->base, NULL);
 }
 
 int main(void) {
@@ -270,6 +386,7 @@ int main(void) {
       cmocka_unit_test(test_export),
       cmocka_unit_test(test_tampered_packages_refused),
       cmocka_unit_test(test_import_back_in),
+      cmocka_unit_test(test_thirty_mib_of_scans),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

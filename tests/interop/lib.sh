@@ -45,12 +45,14 @@ interop_pg_start() {
     >"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log"; exit 1; }
   as_pg "$PG_BIN/pg_ctl" -D "$TMP/data" -w -t 60 -l "$TMP/server.log" \
     -o "-c listen_addresses='' -k '$TMP' -p 5432 -c fsync=off -c synchronous_commit=off" start >/dev/null
-  # as in production: hoso_owner owns and migrates, the services run as hoso (srv_schema.c)
+  # as in production: hoso_owner owns and migrates, the services run as hoso (srv_schema.c),
+  # reporting reads records' published views as hoso_report (records/migrations/031)
   "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$TMP" -p 5432 -U postgres -d postgres \
     -c "CREATE ROLE hoso_owner LOGIN NOSUPERUSER" -c "CREATE ROLE hoso LOGIN NOSUPERUSER" \
-    -c "CREATE DATABASE hoso OWNER hoso_owner"
+    -c "CREATE ROLE hoso_report LOGIN NOSUPERUSER" -c "CREATE DATABASE hoso OWNER hoso_owner"
   PG_DSN="host=$TMP port=5432 dbname=hoso user=hoso"
   PG_MIGRATE_DSN="host=$TMP port=5432 dbname=hoso user=hoso_owner"
+  PG_REPORT_DSN="host=$TMP port=5432 dbname=hoso user=hoso_report"
 }
 
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }

@@ -13,7 +13,7 @@ const protoDirs = [path.resolve(__dirname, '..', '..', 'proto'), '/usr/include']
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) =>
   protoDirs.map((d) => path.join(d, target)).find((f) => fs.existsSync(f)) || target;
-root.loadSync(['identity.proto', 'records.proto', 'transfers.proto'], { keepCase: true });
+root.loadSync(['identity.proto', 'records.proto', 'transfers.proto', 'reporting.proto'], { keepCase: true });
 root.resolveAll();
 
 const creds = grpc.credentials.createInsecure();
@@ -90,6 +90,34 @@ function strictClient(addr) {
   };
 }
 
+// A server-streaming call: every message walked strictly, then decoded; resolves with them all
+// in order once the server ends the stream with OK.
+function strictStreamClient(addr) {
+  const client = new grpc.Client(addr, creds);
+  return (service, method, req, token) => {
+    const svc = root.lookupService(service);
+    const m = svc.methods[method];
+    const reqType = m.resolvedRequestType;
+    const respType = m.resolvedResponseType;
+    const md = new grpc.Metadata();
+    if (token) md.set('authorization', `Bearer ${token}`);
+    return new Promise((resolve, reject) => {
+      const got = [];
+      const call = client.makeServerStreamRequest(
+        `/${svc.fullName.slice(1)}/${method}`,
+        (o) => Buffer.from(reqType.encode(reqType.fromObject(o)).finish()),
+        (buf) => {
+          strictWalk(respType, buf, `${method} message ${got.length + 1}`);
+          return respType.toObject(respType.decode(buf), { longs: String, enums: String, defaults: true });
+        },
+        req, md, { deadline: new Date(Date.now() + 60000) });
+      call.on('data', (msg) => got.push(msg));
+      call.on('error', reject);
+      call.on('status', (st) => { if (st.code === grpc.status.OK) resolve(got); });
+    });
+  };
+}
+
 // One numbered TAP line per step; the first failure ends the run with its stack.
 const results = [];
 async function step(name, fn) {
@@ -105,4 +133,4 @@ async function step(name, fn) {
   }
 }
 
-module.exports = { root, env, strictWalk, strictClient, step, results };
+module.exports = { root, env, strictWalk, strictClient, strictStreamClient, step, results };

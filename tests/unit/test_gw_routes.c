@@ -16,6 +16,7 @@
 #include "pbjson.h"
 #include "records.pb-c.h"
 #include "transfers.pb-c.h"
+#include "reporting.pb-c.h"
 
 static int setup(void **state) {
   (void)state;
@@ -48,7 +49,8 @@ static void test_registry_methods(void **state) {
   assert_true(internal >= 3); /* SetManagingUnit, ListUnitChanges, ListTokenRevocations */
   assert_int_equal(n + internal,
                    hoso__identity__v1__identity__descriptor.n_methods + hoso__records__v1__records__descriptor.n_methods +
-                       hoso__transfers__v1__transfers__descriptor.n_methods);
+                       hoso__transfers__v1__transfers__descriptor.n_methods +
+                       hoso__reporting__v1__reporting__descriptor.n_methods);
   for (size_t i = 0; i < n; i++) {
     char want[256];
     snprintf(want, sizeof want, "/%s/%s", ms[i]->service, ms[i]->name);
@@ -150,8 +152,6 @@ static void test_registry_rules(void **state) {
       {"/hoso.transfers.v1.Transfers/ListTransfers", "GET", "/v1/transfers", ""},
       {"/hoso.transfers.v1.Transfers/GetTransferDocument", "GET", "/v1/transfers/{transfer_id}/documents/{document_id}", ""},
       {"/hoso.transfers.v1.Transfers/ListNotices", "GET", "/v1/transfers:notices", ""},
-      {"/hoso.transfers.v1.Transfers/ExportTransferPackage", "POST", "/v1/transfers/{transfer_id}:exportPackage", "*"},
-      {"/hoso.transfers.v1.Transfers/ImportTransferPackage", "POST", "/v1/transfers:importPackage", "*"},
       {"/hoso.transfers.v1.Transfers/ListDeadlines", "GET", "/v1/deadlines", ""},
       {"/hoso.transfers.v1.Transfers/GetPolicy", "GET", "/v1/policy", ""},
       {"/hoso.transfers.v1.Transfers/SetPolicy", "PUT", "/v1/policy", "*"},
@@ -160,6 +160,15 @@ static void test_registry_rules(void **state) {
       {"/hoso.transfers.v1.Transfers/SetCalendarYear", "PUT", "/v1/calendar/{calendar.year}", "*"},
       {"/hoso.transfers.v1.Transfers/AddWorkingDays", "GET", "/v1/calendar:addWorkingDays", ""},
       {"/hoso.transfers.v1.Transfers/CountWorkingDays", "GET", "/v1/calendar:countWorkingDays", ""},
+      {"/hoso.reporting.v1.Reporting/GetStatistics", "POST", "/v1/statistics:query", "*"},
+      {"/hoso.reporting.v1.Reporting/DrillDown", "POST", "/v1/statistics:drillDown", "*"},
+      {"/hoso.reporting.v1.Reporting/ListReportTemplates", "GET", "/v1/report-templates", ""},
+      {"/hoso.reporting.v1.Reporting/GetReportTemplate", "GET", "/v1/report-templates/{code}", ""},
+      {"/hoso.reporting.v1.Reporting/UpsertReportTemplate", "PUT", "/v1/report-templates/{template.code}", "*"},
+      {"/hoso.reporting.v1.Reporting/GetComplianceReport", "GET", "/v1/compliance-report", ""},
+      {"/hoso.reporting.v1.Reporting/ListAlerts", "GET", "/v1/alerts", ""},
+      {"/hoso.reporting.v1.Reporting/ListSnapshots", "GET", "/v1/snapshots", ""},
+      {"/hoso.reporting.v1.Reporting/CreateSnapshot", "POST", "/v1/snapshots", "*"},
   };
   size_t total = 0;
   for (size_t i = 0; i < sizeof want / sizeof *want; i++) {

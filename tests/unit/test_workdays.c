@@ -85,6 +85,18 @@ static void test_dates_round_trip(void **state) {
   assert_int_equal(wd_weekday(D("1900-01-01")), 0);  /* a Monday */
 }
 
+/* Vietnam's day is UTC+7 all year: 17:00 UTC is already tomorrow there; before 1970 too. */
+static void test_vietnam_day(void **state) {
+  (void)state;
+  int64_t dec4 = (int64_t)D("2026-12-04") * 86400; /* 2026-12-04 00:00 UTC */
+  assert_int_equal(wd_vietnam_day(dec4), D("2026-12-04"));
+  assert_int_equal(wd_vietnam_day(dec4 + 16 * 3600 + 3599), D("2026-12-04")); /* 23:59:59 in Hà Nội */
+  assert_int_equal(wd_vietnam_day(dec4 + 17 * 3600), D("2026-12-05"));        /* midnight in Hà Nội */
+  assert_int_equal(wd_vietnam_day(dec4 - 7 * 3600 - 1), D("2026-12-03"));
+  assert_int_equal(wd_vietnam_day((int64_t)D("1969-12-31") * 86400 + 17 * 3600 - 1), D("1969-12-31"));
+  assert_int_equal(wd_vietnam_day((int64_t)D("1969-12-31") * 86400 + 17 * 3600), D("1970-01-01"));
+}
+
 /* Leap years: 2024 and 2000 have 29 February, 2100 and 2025 do not. Only real dates parse. */
 static void test_parse_refuses_what_is_not_a_date(void **state) {
   (void)state;
@@ -336,7 +348,7 @@ int main(void) {
       cmocka_unit_test(test_leap_years),           cmocka_unit_test(test_years_not_entered),
       cmocka_unit_test(test_year_replaced),        cmocka_unit_test(test_calendar_refusals),
       cmocka_unit_test(test_add_and_count_agree),  cmocka_unit_test(test_allowances),
-      cmocka_unit_test(test_days_left),
+      cmocka_unit_test(test_days_left),            cmocka_unit_test(test_vietnam_day),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,6 +168,10 @@ static int read_item(FILE *f, text *t) {
   return 1;
 }
 
+/* --submit N: the first N records loaded are submitted for approval (SubmitRecord), so that a
+ * demo has records waiting for it. Counted down under job_lock. */
+static long g_submit;
+
 /* The gRPC limit is 4 MiB per message: a call carries at most this much content. */
 #define CALL_CONTENT_MAX (3800u * 1024u)
 
@@ -198,6 +202,16 @@ static void send_part(const load_job *jb, size_t ji, int part, const text *body,
       fprintf(stderr, "hoso-gen-records: ImportRecords: line %d %s: %s\n", o->errors[0]->line, o->errors[0]->field,
               o->errors[0]->message);
   } else {
+    for (size_t i = 0; i < o->n_record_ids && g_submit > 0; i++, g_submit--) {
+      Hoso__Records__V1__SubmitRecordRequest sr = HOSO__RECORDS__V1__SUBMIT_RECORD_REQUEST__INIT;
+      sr.record_id = o->record_ids[i];
+      cli_status sst;
+      ProtobufCMessage *sout = NULL;
+      if (call(rec_ch, REC "SubmitRecord", &sr.base, &hoso__records__v1__submit_record_response__descriptor, &sout, &sst) !=
+          GRPC_STATUS_OK)
+        fprintf(stderr, "hoso-gen-records: SubmitRecord %s: %s\n", sr.record_id, sst.message);
+      if (sout) protobuf_c_message_free_unpacked(sout, NULL);
+    }
     long long before = done_records;
     done_records += (long long)k;
     if (done_records / 50000 != before / 50000)
@@ -284,13 +298,14 @@ static int usage(void) {
           "         write N generated dossiers as JSON lines (the proto3 JSON form of Record), or with\n"
           "         --format proto as Record messages each preceded by its length (a varint)\n"
           "       hoso-gen-records [--seed S] [--count N] [--batch B] [--threads T] [--units-file F]\n"
-          "                        [--from FILE] [--communes C] [--format json|proto]\n"
+          "                        [--from FILE] [--communes C] [--format json|proto] [--submit S]\n"
           "         as admin (password in HOSO_ADMIN_PASSWORD): build the province's unit tree\n"
           "         through identity's CreateUnit (or reuse the leaves listed in F), then load N\n"
           "         dossiers (generated, or the first N lines of FILE) through ImportRecords,\n"
           "         B per unit (default 2000; a call is cut at 3.8 MiB of content: about 750 dossiers\n"
           "         as JSON, 1 300 as proto), T calls at once (default 2), in ImportRecords' format\n"
           "         IMPORT_FORMAT_JSON (default) or IMPORT_FORMAT_PROTO; FILE must be in that format.\n"
+          "         --submit S: the first S records loaded are submitted for approval (a demo's queue).\n"
           "Addresses: HOSO_IDENTITY_ADDR, HOSO_RECORDS_ADDR (defaults %s, %s).\n",
           cfg_service_find("identity")->default_addr, cfg_service_find("records")->default_addr);
   return 2;
@@ -311,6 +326,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--out") && v) out = v, i++;
     else if (!strcmp(a, "--units-file") && v) units_file = v, i++;
     else if (!strcmp(a, "--from") && v) from = v, i++;
+    else if (!strcmp(a, "--submit") && v) g_submit = atol(v), i++;
     else if (!strcmp(a, "--format") && v && (!strcmp(v, "json") || !strcmp(v, "proto"))) g_proto = !strcmp(v, "proto"), i++;
     else return usage();
   }

@@ -494,5 +494,24 @@ Record *gen_person(arena *a, rng *r, const gen_ctx *g, int district_idx) {
     f->residence = (char *)place(a, r, district_idx);
     rec->family[rec->n_family++] = f;
   }
+  /* A few secondments (biệt phái) ending in the coming two years and a few reprimands of the
+   * last two: what the reporting service's alerts look for. */
+  if (chance(r, 0.02)) {
+    Hoso__Records__V1__TransferEntry *t = NEW(a, Hoso__Records__V1__TransferEntry, hoso__records__v1__transfer_entry__init);
+    t->kind = "SECONDMENT";
+    t->to_unit = S(a, "%s, %s", PICK(r, DISTRICT_AGENCIES), DISTRICTS[uni(r, N_DISTRICTS)].name);
+    t->from = S(a, "%04d-%02d-01", g->year_now, between(r, 1, 12));
+    t->to = S(a, "%04d-%02d-%02d", g->year_now + between(r, 1, 2), between(r, 1, 12), between(r, 1, 28));
+    rec->transfers = ARR(a, Hoso__Records__V1__TransferEntry, 1);
+    rec->transfers[rec->n_transfers++] = t;
+  }
+  if (chance(r, 0.02)) {
+    Hoso__Records__V1__DisciplineEntry *d = NEW(a, Hoso__Records__V1__DisciplineEntry, hoso__records__v1__discipline_entry__init);
+    d->form_code = chance(r, 0.7) ? "KHIEN_TRACH" : "CANH_CAO";
+    d->reason = "Vi phạm quy định về thời gian làm việc";
+    d->from = S(a, "%04d-%02d-01", g->year_now - between(r, 0, 1), between(r, 1, 12));
+    rec->disciplines = ARR(a, Hoso__Records__V1__DisciplineEntry, 1);
+    rec->disciplines[rec->n_disciplines++] = d;
+  }
   return rec;
 }
