@@ -381,6 +381,20 @@ static th_transfer *wait_from(const char *tok, const char *id, const char *from)
   return NULL;
 }
 
+/* Polls the record until records has moved it to `unit` (records follows identity's feed by
+ * itself, as transfers does, each at its own pace); 0, or -1 after timeout_ms. */
+static int wait_record_unit(const char *id, const char *unit, int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 100) {
+    Hoso__Records__V1__Record *r = th_tr_record(&tr, id);
+    int there = r && !strcmp(r->managing_unit_id, unit);
+    if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
+    if (there) return 0;
+    struct timespec ts = {0, 100 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  return -1;
+}
+
 /* Transfers follow a merge (001 Đ5.5, the 2025 reorganisation): a school of district 1 starts a
  * transfer to district 2, then is dissolved into the other school (MergeUnits). The open
  * transfer, its open step and that step's deadline become the successor's: the successor's
@@ -419,6 +433,9 @@ static void test_follows_a_unit_merge(void **state) {
   assert_string_equal(d->transfer_id, id);
   assert_string_equal(d->unit_id, w.d1u_id);
   protobuf_c_message_free_unpacked(&d->base, NULL);
+  /* Records follows the merge on its own: until it has, the record is still the dissolved
+   * school's, and a step sent now would move it from there (a second entry in its transfers). */
+  assert_int_equal(wait_record_unit(rec, w.d1u_id, WAIT_MS), 0);
 
   /* The successor sends, district 2 receives: the record ends there. */
   x = must(th_tr_act(&tr, w.tok_d1u_updater, "SendTransfer", id, &st), &st, "SendTransfer by the successor");
