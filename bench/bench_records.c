@@ -1,5 +1,7 @@
 /* Latency of a running records service (./hoso up, or bench/records_1m.sh's 1 M records):
- * GetRecord at 32 concurrent calls and diacritics-insensitive name searches; prints p50/p95/p99. */
+ * GetRecord at 32 concurrent calls, name searches as officers type them (any order, with or
+ * without marks) and free text over names and places; prints p50/p95/p99. --queries FILE writes
+ * the searches it makes (kind TAB query), for bench/records_1m.sh to replay them with pgbench. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +17,11 @@
 
 static cli_chan *rec_ch;
 static char bearer[8192];
-static char *ids[SAMPLE_MAX], *names[SAMPLE_MAX];
+static char *ids[SAMPLE_MAX], *names[SAMPLE_MAX], *towns[SAMPLE_MAX];
 static size_t n_sample;
+/* The searches, made once from the sample: the same list for every phase and for pgbench. */
+#define QUERIES 2000
+static char *name_q[QUERIES], *text_q[QUERIES];
 
 static double now_s(void) {
   struct timespec t;
@@ -91,6 +96,7 @@ static int sample(unsigned seed) {
     Hoso__Records__V1__SearchRecordsResponse *r = (void *)out;
     for (size_t i = 0; i < r->n_records && n_sample < SAMPLE_MAX; i++) {
       ids[n_sample] = strdup(r->records[i]->id);
+      towns[n_sample] = strdup(r->records[i]->home_town);
       names[n_sample++] = strdup(r->records[i]->full_name);
     }
     protobuf_c_message_free_unpacked(out, NULL);
@@ -98,8 +104,74 @@ static int sample(unsigned seed) {
   return n_sample ? 0 : -1;
 }
 
+/* The words of s (split on spaces) into w (at most max); how many. s is changed. */
+static int words(char *s, char **w, int max) {
+  int n = 0;
+  for (char *save = NULL, *t = strtok_r(s, " ,", &save); t && n < max; t = strtok_r(NULL, " ,", &save)) w[n++] = t;
+  return n;
+}
+
+/* A name as officers type it (issue 10): mostly without marks, the words in any order, the
+ * middle name often left out or reduced to its first letter. */
+static char *name_query(const char *full, int mode) {
+  char plain[512], q[512];
+  strip_marks(full, plain, sizeof plain);
+  char *w[8];
+  int n = words(plain, w, 8);
+  if (n < 2 || mode == 3) {
+    snprintf(q, sizeof q, "%s", full); /* as written, marks and all */
+  } else if (mode == 0) {
+    snprintf(q, sizeof q, "%s %s", w[0], w[n - 1]); /* family and given: "dang duc" */
+  } else if (mode == 1) {
+    snprintf(q, sizeof q, "%s %s", w[n - 1], w[0]); /* given first: "duc dang" */
+  } else {
+    snprintf(q, sizeof q, "%s %.1s %s", w[0], w[1], w[n - 1]); /* the middle name's initial: "dang v duc" */
+  }
+  return strdup(q);
+}
+
+/* Free text: a name and a place of the person, without marks, as an officer narrows a search
+ * down: the family and given names and the commune of the home town ("dang duc tien hung"),
+ * the given name, the commune and the district ("duc tien hung luc nam"), or the commune and
+ * the family name with the given name still being typed ("tien hung dang du"). */
+static char *text_query(const char *full, const char *town, int mode) {
+  char plain[512], place[512], q[512];
+  strip_marks(full, plain, sizeof plain);
+  strip_marks(town, place, sizeof place);
+  char *w[8], *p[16];
+  int n = words(plain, w, 8), m = words(place, p, 16);
+  const char *family = n ? w[0] : "", *given = n ? w[n - 1] : "";
+  /* "Xa Tien Hung, huyen Luc Nam, tinh Bac Giang": the commune is p[1] p[2], the district p[4] p[5] */
+  if (m >= 6 && mode == 1)
+    snprintf(q, sizeof q, "%s %s %s %s %s", given, p[1], p[2], p[4], p[5]);
+  else if (m >= 3 && mode == 2)
+    snprintf(q, sizeof q, "%s %s %s %.2s", p[1], p[2], family, given);
+  else if (m >= 3)
+    snprintf(q, sizeof q, "%s %s %s %s", family, given, p[1], p[2]);
+  else
+    snprintf(q, sizeof q, "%s", plain);
+  return strdup(q);
+}
+
+static int make_queries(const char *file) {
+  FILE *f = file ? fopen(file, "w") : NULL;
+  if (file && !f) {
+    fprintf(stderr, "bench_records: cannot write %s\n", file);
+    return -1;
+  }
+  srand(4242);
+  for (int i = 0; i < QUERIES; i++) {
+    size_t k = (size_t)rand() % n_sample;
+    name_q[i] = name_query(names[k], i % 4);
+    text_q[i] = text_query(names[k], towns[k], i % 3);
+    if (f) fprintf(f, "name\t%s\ntext\t%s\n", name_q[i], text_q[i]);
+  }
+  if (f) fclose(f);
+  return 0;
+}
+
 typedef struct {
-  int kind; /* 0 GetRecord, 1 name search */
+  int kind; /* 0 GetRecord, 1 name search, 2 free text */
   double until;
   unsigned seed;
   double *lat;
@@ -109,25 +181,12 @@ typedef struct {
 } worker;
 
 static void one_search(worker *w, unsigned *seed) {
-  const char *full = names[rand_r(seed) % n_sample];
-  char q[512], plain[512];
-  int mode = (int)(rand_r(seed) % 4);
-  /* Half the queries without marks, a quarter as written, a quarter the last two words. */
-  if (mode == 0) {
-    snprintf(q, sizeof q, "%s", full);
-  } else {
-    strip_marks(full, plain, sizeof plain);
-    const char *sp = strchr(plain, ' ');
-    const char *two = plain;
-    if (mode == 3 && sp) {
-      const char *last = strrchr(plain, ' ');
-      for (const char *p = plain; p < last; p++)
-        if (*p == ' ') two = p + 1;
-    }
-    snprintf(q, sizeof q, "%s", two);
-  }
+  const char *q = (w->kind == 1 ? name_q : text_q)[rand_r(seed) % QUERIES];
   Hoso__Records__V1__SearchRecordsRequest req = HOSO__RECORDS__V1__SEARCH_RECORDS_REQUEST__INIT;
-  req.name = q;
+  if (w->kind == 1)
+    req.name = (char *)q;
+  else
+    req.text = (char *)q;
   req.page_size = 20;
   ProtobufCMessage *out = NULL;
   cli_status st;
@@ -136,7 +195,7 @@ static void one_search(worker *w, unsigned *seed) {
                             &out, &st);
   double ms = (now_s() - t0) * 1000.0;
   if (c != GRPC_STATUS_OK || ((Hoso__Records__V1__SearchRecordsResponse *)out)->total < 1) {
-    /* The name comes from an existing record: it must find at least that one. */
+    /* The query comes from an existing record: it must find at least that one. */
     if (w->errors++ == 0) fprintf(stderr, "bench_records: search \"%s\": %s %s\n", q, cli_status_name(c), st.message);
   } else {
     w->matches += ((Hoso__Records__V1__SearchRecordsResponse *)out)->total;
@@ -205,7 +264,7 @@ static int phase(const char *label, int kind, int conc, double secs) {
 #define PCT(p) (total ? all[(size_t)((double)(total - 1) * (p))] : 0.0)
   printf("%-44s %7zu calls %8.0f/s  p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms  max %7.2f ms  errors %d",
          label, total, (double)total / el, PCT(0.50), PCT(0.95), PCT(0.99), total ? all[total - 1] : 0.0, errors);
-  if (kind == 1 && total) printf("  (mean matches %.0f)", (double)matches / (double)total);
+  if (kind != 0 && total) printf("  (mean matches %.0f)", (double)matches / (double)total);
   printf("\n");
   free(all);
   free(ws);
@@ -215,15 +274,17 @@ static int phase(const char *label, int kind, int conc, double secs) {
 
 int main(int argc, char **argv) {
   double secs = 20;
-  const char *only = "";
+  const char *only = "", *queries = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
       secs = atof(argv[++i]);
     else if (!strcmp(argv[i], "--only") && i + 1 < argc)
       only = argv[++i];
+    else if (!strcmp(argv[i], "--queries") && i + 1 < argc)
+      queries = argv[++i];
     else {
-      fprintf(stderr, "usage: bench_records [--seconds S] [--only get|search]  (HOSO_RECORDS_ADDR, HOSO_IDENTITY_ADDR, "
-                      "HOSO_ADMIN_PASSWORD)\n");
+      fprintf(stderr, "usage: bench_records [--seconds S] [--only get|name|text|search] [--queries FILE]  "
+                      "(HOSO_RECORDS_ADDR, HOSO_IDENTITY_ADDR, HOSO_ADMIN_PASSWORD)\n");
       return 2;
     }
   }
@@ -261,12 +322,17 @@ int main(int argc, char **argv) {
     printf("bench_records: the records service holds no records; nothing to measure\n");
     return 0;
   }
+  if (make_queries(queries) != 0) return 1;
   printf("records in the database: %lld (sample of %zu for the calls)\n", total, n_sample);
-  int rc = 0;
-  if (strcmp(only, "search") != 0) rc |= phase("GetRecord, 32 concurrent calls", 0, 32, secs);
-  if (strcmp(only, "get") != 0) {
-    rc |= phase("name search (no marks / marks / 2 words), 1 caller", 1, 1, secs);
+  int rc = 0, all_phases = !*only, search = !strcmp(only, "search");
+  if (all_phases || !strcmp(only, "get")) rc |= phase("GetRecord, 32 concurrent calls", 0, 32, secs);
+  if (all_phases || search || !strcmp(only, "name")) {
+    rc |= phase("name search (any order, marks or none), 1 caller", 1, 1, secs);
     rc |= phase("name search, 4 concurrent callers", 1, 4, secs);
+  }
+  if (all_phases || search || !strcmp(only, "text")) {
+    rc |= phase("free text (names and places), 1 caller", 2, 1, secs);
+    rc |= phase("free text, 4 concurrent callers", 2, 4, secs);
   }
   cli_close(rec_ch);
   cli_close(id_ch);

@@ -85,20 +85,25 @@ static int from_hex32(const char *s, uint8_t out[32]) {
   return 0;
 }
 
-/* One statement: audit_append (common migration 003) locks the chain's head and inserts the
- * row with the same hash audit_row_hash would give, which the verifier below re-checks. */
-int audit_write(db_conn *c, const audit_entry *e) {
-  char chain[8];
-  snprintf(chain, sizeof chain, "%d", db_audit_chain(c));
-
-  /* produced once, stored exactly as hashed */
+/* One statement: audit_append (common migrations 003, 005) locks the chain's head, inserts the
+ * row with the same hash audit_row_hash would give (the verifier below re-checks it) and moves
+ * the head. */
+void audit_at_now(char out[40]) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm;
   gmtime_r(&ts.tv_sec, &tm);
-  char at[80];
-  snprintf(at, sizeof at, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+  char buf[80]; /* room for any int the compiler imagines; the result is 27 bytes */
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+  snprintf(out, 40, "%.39s", buf);
+}
+
+int audit_write(db_conn *c, const audit_entry *e) {
+  char chain[8];
+  snprintf(chain, sizeof chain, "%d", db_audit_chain(c));
+  char at[40]; /* produced once, stored exactly as hashed */
+  audit_at_now(at);
 
   const char *f[10];
   entry_fields(e, f);

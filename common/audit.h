@@ -26,6 +26,9 @@ typedef struct {
  * 0 or -1 (db_err_* tells why; the caller's transaction then fails as a whole). */
 int audit_write(db_conn *c, const audit_entry *e);
 
+/* The time of a row as stored and hashed: RFC 3339 UTC with microseconds. */
+void audit_at_now(char out[40]);
+
 /* The canonical hash of one row: SHA-256 over prev_hash (32 bytes) followed by the row's
  * fields, each length-prefixed, in a fixed order (seq, at, and the audit_entry fields). Pure;
  * shared by the writer and the verifier. */

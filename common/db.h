@@ -68,6 +68,9 @@ const char *db_err_message(const db_conn *c);    /* server's message: for logs o
 void db_err_clear(db_conn *c);
 
 enum { DB_READ_COMMITTED = 0, DB_REPEATABLE_READ = 1, DB_SERIALIZABLE = 2 };
+/* Or'd with an isolation level: the transaction may not write (BEGIN ... READ ONLY). A read whose
+ * audit row goes through the batch (audit_batch.h) commits without writing anything. */
+#define DB_READ_ONLY 8
 
 /* The body of a transaction. Returns 0 to commit, DB_TX_ROLLBACK to roll back (the caller
  * has recorded why), or -1 after a failed db_* call (rolled back; retried if the failure was a

@@ -73,11 +73,14 @@ static int begin_later(db_conn *c, const char *begin, const char *scope, const c
 
 int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx_fn fn,
           void *arg) {
-  static const char *const begin[] = {
-      "BEGIN ISOLATION LEVEL READ COMMITTED",
-      "BEGIN ISOLATION LEVEL REPEATABLE READ",
-      "BEGIN ISOLATION LEVEL SERIALIZABLE",
+  static const char *const begin[2][3] = {
+      {"BEGIN ISOLATION LEVEL READ COMMITTED", "BEGIN ISOLATION LEVEL REPEATABLE READ",
+       "BEGIN ISOLATION LEVEL SERIALIZABLE"},
+      {"BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+       "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"},
   };
+  int ro = (isolation & DB_READ_ONLY) != 0;
+  isolation &= ~DB_READ_ONLY;
   if (isolation < DB_READ_COMMITTED || isolation > DB_SERIALIZABLE) {
     db__set_err(c, DB_OTHER, "", "", "db_tx: unknown isolation level");
     return -1;
@@ -91,7 +94,7 @@ int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx
     if (db_ensure(c) < 0) return -1;
     c->in_tx = 1;
     int rc = -1;
-    if (begin_later(c, begin[isolation], scope, actor) == 0) {
+    if (begin_later(c, begin[ro][isolation], scope, actor) == 0) {
       rc = fn(c, arg);
       if (rc == 0) {
         /* with statements still queued (BEGIN at least) nothing has run unseen: the COMMIT

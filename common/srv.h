@@ -256,6 +256,15 @@ void srv_audit_base(srv_ctx *ctx, audit_entry *e);
  * INTERNAL set when the detail cannot be serialized). */
 int srv_audit(srv_ctx *ctx, const audit_entry *fields, json_t *detail);
 
+/* The audit row of a read of personal data, made durable before the data is sent (the rule for
+ * confidential dossiers), at a fraction of a transaction's cost: call it after the read's own
+ * transaction (read-only: srv_tx with DB_READ_ONLY) has committed, outside any transaction. The
+ * row (fields and detail as srv_audit) joins the rows of concurrent reads in one batch: one
+ * statement, one chain-head update, one commit flush (audit_batch.h); the call returns once that
+ * batch is durable. 0, or -1 with UNAVAILABLE set when the batch could not be written: the
+ * handler then sends no data. */
+int srv_audit_read(srv_ctx *ctx, const audit_entry *fields, json_t *detail);
+
 /* A context for work outside any call (a service's background job, e.g. records' unit sync),
  * so that the job uses the same helpers as a handler (srv_tx, srv_fail, srv_audit, the arena):
  * no metadata, no deadline, no client. The job sets ctx->auth (its own claims, which must

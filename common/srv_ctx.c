@@ -228,29 +228,56 @@ void srv_audit_base(srv_ctx *ctx, audit_entry *e) {
   e->request_id = ctx->request_id ? ctx->request_id : "";
 }
 
-int srv_audit(srv_ctx *ctx, const audit_entry *fields, json_t *detail) {
-  audit_entry e = *fields;
+/* The row srv_audit and srv_audit_read write: the call's fields where fields leaves them NULL,
+ * the detail serialized (consumed) into *d (malloc'd, the caller frees). 0 / -1 (INTERNAL set). */
+static int audit_row(srv_ctx *ctx, const audit_entry *fields, json_t *detail, audit_entry *e, char **d) {
+  *e = *fields;
   audit_entry base;
   srv_audit_base(ctx, &base);
-  if (!e.actor_id) e.actor_id = base.actor_id;
-  if (!e.actor_name) e.actor_name = base.actor_name;
-  if (!e.client_addr) e.client_addr = base.client_addr;
-  if (!e.request_id) e.request_id = base.request_id;
-  if (!e.outcome) e.outcome = "ok";
-  char *d = NULL;
+  if (!e->actor_id) e->actor_id = base.actor_id;
+  if (!e->actor_name) e->actor_name = base.actor_name;
+  if (!e->client_addr) e->client_addr = base.client_addr;
+  if (!e->request_id) e->request_id = base.request_id;
+  if (!e->outcome) e->outcome = "ok";
+  *d = NULL;
   if (detail) {
     /* Sorted keys: the same change always reads (and hashes) the same way. */
-    d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+    *d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(detail);
-    if (!d) {
-      log_error("%s: could not serialize the audit detail of %s", ctx->method, e.action);
+    if (!*d) {
+      log_error("%s: could not serialize the audit detail of %s", ctx->method, e->action);
       return srv_fail_internal(ctx);
     }
   }
-  e.detail_json = d;
+  e->detail_json = *d;
+  return 0;
+}
+
+int srv_audit(srv_ctx *ctx, const audit_entry *fields, json_t *detail) {
+  audit_entry e;
+  char *d;
+  if (audit_row(ctx, fields, detail, &e, &d) != 0) return -1;
   int rc = audit_write(ctx->db, &e);
   free(d);
   return rc != 0 ? -1 : 0;
+}
+
+int srv_audit_read(srv_ctx *ctx, const audit_entry *fields, json_t *detail) {
+  audit_batch *b = srv__audit_batch();
+  audit_entry e;
+  char *d;
+  if (!b) {
+    json_decref(detail);
+    log_error("%s: no audit batcher in this process", ctx->method);
+    return srv_fail_internal(ctx);
+  }
+  if (audit_row(ctx, fields, detail, &e, &d) != 0) return -1;
+  int rc = audit_batch_write(b, &e);
+  free(d);
+  if (rc != 0)
+    return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE,
+                    "the audit log could not record this read, so nothing is sent; retry shortly");
+  return 0;
 }
 
 long long srv_remaining_ms(const srv_ctx *ctx) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
+#include "audit_batch.h"
 #include "cli.h"
 #include "srv.h"
 
@@ -72,6 +73,10 @@ struct srv_call_priv {
   const char **cert_names;
   size_t n_cert_names;
 };
+
+/* --- srv_loop.c --- */
+/* The process's read audit batcher (NULL outside srv_main). */
+audit_batch *srv__audit_batch(void);
 
 /* --- srv_ctx.c --- */
 void srv_arena_reset(struct srv_call_priv *p);

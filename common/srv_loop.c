@@ -51,7 +51,10 @@ static struct {
   size_t n_methods;
   atomic_int in_call; /* accepted calls whose last batch has not completed */
   atomic_int draining;
+  audit_batch *audit;  /* the read audit rows' writers (srv_audit_read) */
 } R;
+
+audit_batch *srv__audit_batch(void) { return R.audit; }
 
 static double now_ms(void) {
   struct timespec ts;
@@ -426,6 +429,9 @@ static void drain(int sig) {
 }
 
 static void release(int grpc_up) {
+  /* after the drain: a handler still in a call may be waiting for its batch */
+  audit_batch_stop(R.audit);
+  R.audit = NULL;
   if (R.server) {
     /* Start-up failed after the server existed but before it started. */
     grpc_server_destroy(R.server);
@@ -456,6 +462,9 @@ static void release(int grpc_up) {
  *                          argument `migrate`, which then exits); else they must be there
  *   HOSO_PG_WAIT           seconds to wait for PostgreSQL at start-up (30)
  *   HOSO_WORKERS           worker threads = concurrent calls = connections (8, 1..256)
+ *   HOSO_AUDIT_BATCH_WRITERS  threads (and connections) appending read audit rows in batches (2)
+ *   HOSO_AUDIT_BATCH_TIMEOUT_MS  a batch that takes longer fails its reads (10000; 0 none)
+ *   HOSO_READ_AUDIT_SYNC   0: a batch commits without waiting for the WAL flush (1)
  *   HOSO_TLS_CERT/KEY      PEM files: serve TLS (both or neither)
  *   HOSO_TLS_CA            PEM file: request client certificates and verify them against it
  *   HOSO_TLS_CLIENT_AUTH   "require": refuse connections without a client certificate
@@ -509,6 +518,11 @@ int srv_main(const srv_config *cfg, int argc, char **argv) {
     goto out;
   }
   if (srv_anchor_init(cfg->schema) != 0) goto out;
+  /* Before any call: a read waits for its audit row's batch (srv_audit_read). */
+  if (!(R.audit = audit_batch_start(dsn, cfg->schema, (int)cfg_int("HOSO_AUDIT_BATCH_WRITERS", 2, 1, 8),
+                                    cfg_bool("HOSO_READ_AUDIT_SYNC", 1),
+                                    cfg_int("HOSO_AUDIT_BATCH_TIMEOUT_MS", 10000, 0, 3600L * 1000))))
+    goto out;
   if (cfg->on_start && cfg->on_start(R.w[0].db) != 0) {
     log_error("start-up step failed; not starting");
     goto out;

@@ -62,14 +62,16 @@ int rec_validate_change(srv_ctx *ctx, rec_t *r, const char *prefix, const rec_t 
 int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
               const rec_reason *reason);
 
-/* The columns of a records row copied from the record (001_records.sql), as text parameters
- * in the arena (NULL = SQL NULL), in the order of REC_COLS_SQL; search_text still to be folded
- * by fold() in SQL. The one place that decides them: record_store and the bulk import use it. */
-enum { REC_COLS = 20 };
+/* The columns of a records row copied from the record (001_records.sql, 020_search_index.sql),
+ * as text parameters in the arena (NULL = SQL NULL), in the order of REC_COLS_SQL; search_text
+ * still to be folded by fold() in SQL. The one place that decides them: record_store and the
+ * bulk import use it. */
+enum { REC_COLS = 21 };
 #define REC_COLS_SQL                                                                         \
   "managing_unit_id, unit_path, version, status, workflow_state, verified, full_name, "     \
   "birth_date, gender, ethnicity_code, religion_code, rank_code, position_code, degree_code, " \
-  "political_theory_code, party_member, category, recruitment_date, home_town, search_text"
+  "political_theory_code, party_member, category, recruitment_date, home_town, search_text, "  \
+  "other_names"
 void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]);
 
 /* --- following the unit tree (follow_units.c) ---------------------------------------------- */
@@ -82,8 +84,11 @@ extern const unit_tree_follower rec_follow_units;
 int rec_facts_backfill_start(void);
 void rec_facts_backfill_stop(void);
 
-/* Audit of a read or an export of a record (who read whom is recorded). 0 / -1. */
-int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r);
+/* Audit of a read or an export of a record (who read whom is recorded), made durable before the
+ * record leaves the service: after the read's own (read-only) transaction, through the batched
+ * read audit (srv_audit_read). detail: {"version", "updated_at"} of what was read, plus the keys
+ * of `more` (consumed; may be NULL). 0, or -1 with the status set (UNAVAILABLE: send nothing). */
+int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r, json_t *more);
 
 /* --- separation of duties (duties.c) ------------------------------------------------------ */
 

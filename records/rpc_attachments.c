@@ -191,6 +191,7 @@ typedef struct {
   att_meta *meta;
   const unsigned char *content; /* in the call's arena */
   size_t len;
+  const char *unit_path; /* the record's */
 } download_st;
 
 static int download_tx(srv_ctx *ctx, void *arg) {
@@ -208,10 +209,8 @@ static int download_tx(srv_ctx *ctx, void *arg) {
     log_error("%s: attachment %s has no content row", ctx->method, st->id);
     return srv_fail_internal(ctx);
   }
-  audit_entry e = {.action = "ATTACHMENT_DOWNLOAD", .target_type = "attachment", .target_id = st->id,
-                   .unit_path = rec->managing_unit_path};
-  return srv_audit(ctx, &e, json_pack("{s:s, s:s}", "record_id", st->meta->record_id, "sha256",
-                                      st->meta->sha256));
+  st->unit_path = rec->managing_unit_path;
+  return 0;
 }
 
 int rpc_download_attachment(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -221,7 +220,12 @@ int rpc_download_attachment(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufC
   int rc = -1;
   if (srv_check_id(ctx, "attachment_id", in->attachment_id)) goto out;
   if (srv_need_right(ctx, RIGHT_READ, 1, "reading attachments needs a role with read access")) goto out;
-  if (srv_tx(ctx, DB_READ_COMMITTED, download_tx, &st) != 0) goto out;
+  if (srv_tx(ctx, DB_READ_COMMITTED | DB_READ_ONLY, download_tx, &st) != 0) goto out;
+  /* A scanned decision is part of the dossier: its read is durable before a byte is sent. */
+  audit_entry e = {.action = "ATTACHMENT_DOWNLOAD", .target_type = "attachment", .target_id = st.id,
+                   .unit_path = st.unit_path};
+  if (srv_audit_read(ctx, &e, json_pack("{s:s, s:s}", "record_id", st.meta->record_id, "sha256", st.meta->sha256)))
+    goto out;
   /* The metadata first, then the bytes in 1 MiB chunks (each message well under 4 MiB). */
   Hoso__Records__V1__DownloadAttachmentResponse o = HOSO__RECORDS__V1__DOWNLOAD_ATTACHMENT_RESPONSE__INIT;
   o.attachment = st.meta;
@@ -242,22 +246,36 @@ out:
 typedef struct {
   const char *record_id;
   Hoso__Records__V1__ListAttachmentsResponse *out;
+  const char *unit_path; /* the record's */
 } list_st;
 
 static int list_tx(srv_ctx *ctx, void *arg) {
   list_st *st = arg;
   rec_t *rec;
   SRV_TRY(record_fetch(ctx, st->record_id, RIGHT_READ, 0, &rec));
+  st->unit_path = rec->managing_unit_path;
   return attachments_of_record(ctx, st->record_id, self_unscoped(ctx, rec), &st->out->attachments,
                                &st->out->n_attachments);
+}
+
+/* The list names the person's documents (file names, descriptions): a read of the record, with
+ * the attachments it showed. */
+static json_t *list_read(const list_st *st) {
+  json_t *ids = json_array();
+  for (size_t i = 0; ids && i < st->out->n_attachments; i++)
+    json_array_append_new(ids, json_string(st->out->attachments[i]->id));
+  return json_pack("{s:o}", "attachment_ids", ids);
 }
 
 int rpc_list_attachments(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const Hoso__Records__V1__ListAttachmentsRequest *in = (const void *)req;
   if (srv_check_id(ctx, "record_id", in->record_id)) return -1;
   if (srv_need_right(ctx, RIGHT_READ, 1, "reading attachments needs a role with read access")) return -1;
-  list_st st = {in->record_id, srv_new(ctx, &hoso__records__v1__list_attachments_response__descriptor)};
-  if (srv_tx(ctx, DB_READ_COMMITTED, list_tx, &st) != 0) return -1;
+  list_st st = {in->record_id, srv_new(ctx, &hoso__records__v1__list_attachments_response__descriptor), NULL};
+  if (srv_tx(ctx, DB_READ_COMMITTED | DB_READ_ONLY, list_tx, &st) != 0) return -1;
+  audit_entry e = {.action = "ATTACHMENT_LIST", .target_type = "record", .target_id = in->record_id,
+                   .unit_path = st.unit_path};
+  if (srv_audit_read(ctx, &e, list_read(&st)) != 0) return -1;
   *resp = &st.out->base;
   return 0;
 }

@@ -381,6 +381,7 @@ typedef struct {
   cr_filter f;
   int self;
   Hoso__Records__V1__ListChangeRequestsResponse *out;
+  const char *where; /* the unit path of the audit row */
 } list_st;
 
 static int list_tx(srv_ctx *ctx, void *p) {
@@ -395,17 +396,29 @@ static int list_tx(srv_ctx *ctx, void *p) {
   size_t n = st->out->n_change_requests;
   if (more && n > 0)
     SRV_TRY(srv_page_next(ctx, &st->out->next_page_token, "c%s", st->out->change_requests[n - 1]->id));
+  st->where = st->f.root_path ? st->f.root_path : st->self ? rec->managing_unit_path : ctx->auth->unit_path;
+  return 0;
+}
+
+/* The proposals are the people's dossiers as they declared them: who read which is recorded,
+ * durable before the page is sent (the batched read audit). */
+static int list_audit(srv_ctx *ctx, const list_st *st) {
+  size_t n = st->out->n_change_requests;
   if (n == 0) return 0;
-  /* The proposals are the people's dossiers as they declared them: who read them is recorded. */
   json_t *ids = json_array(), *recs = json_array();
   for (size_t i = 0; ids && recs && i < n; i++) {
     json_array_append_new(ids, json_string(st->out->change_requests[i]->id));
     json_array_append_new(recs, json_string(st->out->change_requests[i]->record_id));
   }
-  const char *where = st->f.root_path ? st->f.root_path : st->self ? rec->managing_unit_path : ctx->auth->unit_path;
-  return audit_cr(ctx, "CHANGE_REQUEST_LIST", "", where,
-                  ids && recs ? json_pack("{s:o, s:o}", "change_request_ids", ids, "record_ids", recs)
-                              : (json_decref(ids), json_decref(recs), NULL));
+  json_t *d = ids && recs ? json_pack("{s:o, s:o}", "change_request_ids", ids, "record_ids", recs)
+                          : (json_decref(ids), json_decref(recs), NULL);
+  if (!d) {
+    log_error("%s: could not build the audit detail of CHANGE_REQUEST_LIST", ctx->method);
+    return srv_fail_internal(ctx);
+  }
+  audit_entry e = {.action = "CHANGE_REQUEST_LIST", .target_type = "change_request", .target_id = "",
+                   .unit_path = st->where};
+  return srv_audit_read(ctx, &e, d);
 }
 
 int rpc_list_change_requests(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -449,7 +462,7 @@ int rpc_list_change_requests(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
   }
 
   st.out = srv_new(ctx, &hoso__records__v1__list_change_requests_response__descriptor);
-  if (srv_tx(ctx, DB_READ_COMMITTED, list_tx, &st) != 0) return -1;
+  if (srv_tx(ctx, DB_READ_COMMITTED | DB_READ_ONLY, list_tx, &st) != 0 || list_audit(ctx, &st) != 0) return -1;
   *resp = &st.out->base;
   return 0;
 }

@@ -92,8 +92,7 @@ static int export_tx(srv_ctx *ctx, void *p) {
     /* inactive entries too: an old record keeps the name its code had */
     if (catalog_code_names(ctx, st->names.v, st->names.n)) return -1;
   }
-  /* Who took a copy of whose dossier is recorded, in the same transaction as the read. */
-  return record_audit_read(ctx, "RECORD_EXPORT", st->rec);
+  return 0;
 }
 
 /* The content moves into the arena: the runtime frees it with the response. */
@@ -117,7 +116,13 @@ int rpc_export_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "as_of: %s", e);
   if (srv_need_right(ctx, RIGHT_READ, 1, "exporting records needs a role with read access")) return -1;
 
-  if (srv_tx(ctx, DB_READ_COMMITTED, export_tx, &st) != 0) return -1;
+  /* Who took a copy of whose dossier is recorded, durable before the copy leaves. */
+  if (srv_tx(ctx, DB_READ_COMMITTED | DB_READ_ONLY, export_tx, &st) != 0 ||
+      record_audit_read(ctx, "RECORD_EXPORT", st.rec,
+                        json_pack("{s:s, s:s}", "format",
+                                  in->format == HOSO__RECORDS__V1__EXPORT_FORMAT__EXPORT_FORMAT_JSON ? "json" : "html_2c",
+                                  "as_of", in->as_of ? in->as_of : "")) != 0)
+    return -1;
 
   Hoso__Records__V1__ExportRecordResponse *o = srv_new(ctx, &hoso__records__v1__export_record_response__descriptor);
   char *text;

@@ -166,7 +166,7 @@ static int hist_tx(srv_ctx *ctx, void *p) {
   SRV_TRY(srv_audit(ctx, &e,
                     json_pack("{s:s, s:s, s:i, s:i}", "source", in->source ? in->source : "", "key", in->key,
                               "versions", (int)st->n_v, "attachments", st->n_attachments)));
-  SRV_TRY(idem_done(ctx, in->key, r->id));
+  SRV_TRY(rec_idem_done(ctx, in->key, r));
   st->out = r;
   return 0;
 }

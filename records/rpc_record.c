@@ -46,7 +46,7 @@ static int create_tx(srv_ctx *ctx, void *p) {
    * not in st (the handler's stack frame). */
   r->managing_unit_path = srv_strdup(ctx, st->path);
   SRV_TRY(record_store(ctx, NULL, r, "CREATE", NULL));
-  SRV_TRY(idem_done(ctx, st->request_id, r->id));
+  SRV_TRY(rec_idem_done(ctx, st->request_id, r));
   st->out = r;
   return 0;
 }
@@ -85,9 +85,7 @@ static int get_tx(srv_ctx *ctx, void *p) {
   get_st *st = p;
   int rc = *st->as_of ? record_fetch_as_of(ctx, st->id, st->as_of, RIGHT_READ, &st->out)
                       : record_fetch(ctx, st->id, RIGHT_READ, 0, &st->out);
-  if (rc) return rc;
-  /* The dossiers are confidential: who read whom is recorded, in the same transaction. */
-  return record_audit_read(ctx, "RECORD_READ", st->out);
+  return rc;
 }
 
 int rpc_get_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -99,7 +97,11 @@ int rpc_get_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "as_of: %s", e);
   if (srv_need_right(ctx, RIGHT_READ, 1, "reading records needs a role with read access")) return -1;
 
-  if (srv_tx(ctx, DB_READ_COMMITTED, get_tx, &st) != 0) return -1;
+  /* The read writes nothing; the dossiers are confidential, so who read whom is recorded and
+   * durable before the record is sent (the batched read audit). */
+  if (srv_tx(ctx, DB_READ_COMMITTED | DB_READ_ONLY, get_tx, &st) != 0 ||
+      record_audit_read(ctx, "RECORD_READ", st.out, *st.as_of ? json_pack("{s:s}", "as_of", st.as_of) : NULL) != 0)
+    return -1;
   Hoso__Records__V1__GetRecordResponse *o = srv_new(ctx, &hoso__records__v1__get_record_response__descriptor);
   o->record = st.out;
   *resp = &o->base;
@@ -181,11 +183,11 @@ static int update_tx(srv_ctx *ctx, void *p) {
   r->updated_at = old->updated_at;
   if (rec_diff(ctx, &old->base, &r->base, &ch, &n) == 0 && n == 0) {
     st->out = old;
-    return idem_done(ctx, st->request_id, old->id);
+    return rec_idem_done(ctx, st->request_id, old);
   }
   if (old->workflow_state == HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_APPROVED) r->verified = 0;
   SRV_TRY(record_store(ctx, old, r, "UPDATE", st->reason));
-  SRV_TRY(idem_done(ctx, st->request_id, r->id));
+  SRV_TRY(rec_idem_done(ctx, st->request_id, r));
   st->out = r;
   return 0;
 }
@@ -216,6 +218,7 @@ typedef struct {
   const char *id, *before; /* before: versions below this one (NULL: from the newest) */
   int size, with_records;
   Hoso__Records__V1__ListRecordVersionsResponse *out;
+  rec_t *cur;
 } versions_st;
 
 static int versions_tx(srv_ctx *ctx, void *p) {
@@ -228,8 +231,16 @@ static int versions_tx(srv_ctx *ctx, void *p) {
   if (more && st->out->n_versions > 0)
     SRV_TRY(srv_page_next(ctx, &st->out->next_page_token, "v%lld",
                           (long long)st->out->versions[st->out->n_versions - 1]->version));
-  /* The versions carry the old and new values of every change: a read of the record. */
-  return record_audit_read(ctx, "RECORD_HISTORY_READ", cur);
+  st->cur = cur;
+  return 0;
+}
+
+/* The versions carry the old and new values of every change: a read of the record, and of
+ * exactly these versions. */
+static json_t *versions_read(const Hoso__Records__V1__ListRecordVersionsResponse *o, int with_records) {
+  json_t *a = json_array();
+  for (size_t i = 0; a && i < o->n_versions; i++) json_array_append_new(a, json_integer(o->versions[i]->version));
+  return json_pack("{s:o, s:b}", "versions", a, "with_records", with_records);
 }
 
 int rpc_list_record_versions(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
@@ -249,7 +260,9 @@ int rpc_list_record_versions(srv_ctx *ctx, const ProtobufCMessage *req, Protobuf
   if (srv_need_right(ctx, RIGHT_READ, 1, "reading records needs a role with read access")) return -1;
 
   st.out = srv_new(ctx, &hoso__records__v1__list_record_versions_response__descriptor);
-  if (srv_tx(ctx, DB_READ_COMMITTED, versions_tx, &st) != 0) return -1;
+  if (srv_tx(ctx, DB_READ_COMMITTED | DB_READ_ONLY, versions_tx, &st) != 0 ||
+      record_audit_read(ctx, "RECORD_HISTORY_READ", st.cur, versions_read(st.out, st.with_records)) != 0)
+    return -1;
   *resp = &st.out->base;
   return 0;
 }

@@ -70,39 +70,45 @@ static int clean_query(srv_ctx *ctx, const char *field, const char *in, const ch
 
 /* ------------------------------------------------------------ page tokens --------------- */
 
-/* A token is the sort order and the last row's key: ["n", given, folded name, id]. A token of
- * another order, or one this service did not write, is refused rather than guessed at. */
+/* A token is the sort order and the last row's key: [order, key parts...] (search_keys(order)
+ * of them; the name order: given name, folded name, id). A token of another order, or one this
+ * service did not write, is refused rather than guessed at. */
 static int token_read(srv_ctx *ctx, const char *token, int order, search_query *q) {
   if (!token || !*token) return 0;
   char key[TOKEN_KEY_MAX];
   json_t *a = NULL;
+  size_t parts = (size_t)search_keys(order);
   int ok = val_page_token_decode(token, key, sizeof key) == 0 && (a = json_loads(key, 0, NULL)) &&
-           json_is_array(a) && json_array_size(a) == 4 && json_is_integer(json_array_get(a, 0)) &&
+           json_is_array(a) && json_array_size(a) == parts + 1 && json_is_integer(json_array_get(a, 0)) &&
            json_integer_value(json_array_get(a, 0)) == order;
-  for (size_t i = 1; ok && i < 4; i++) {
+  for (size_t i = 1; ok && i <= parts; i++) {
     json_t *v = json_array_get(a, i);
     ok = json_is_string(v);
     if (ok) q->after[i - 1] = srv_strdup(ctx, json_string_value(v));
   }
   /* The id is a number; the other parts are read by PostgreSQL as their types and a bad one
    * fails there, so check the shapes here to answer INVALID_ARGUMENT, not INTERNAL. */
-  const char *id = q->after[order == SEARCH_BY_NAME ? 2 : 1];
+  const char *id = ok ? q->after[parts - 1] : NULL;
   if (ok) ok = id && !val_id(id);
   if (ok && order == SEARCH_BY_BIRTH) ok = !val_date(q->after[0]);
   if (ok && order == SEARCH_BY_UPDATED) ok = strlen(q->after[0]) >= 19 && strlen(q->after[0]) <= 40;
+  if (ok && order == SEARCH_BY_RANK)
+    ok = strlen(q->after[0]) == 1 && q->after[0][0] >= '0' && q->after[0][0] <= '2' &&
+         (!strcmp(q->after[3], "infinity") || !val_date(q->after[3]));
   json_decref(a);
   if (ok) return 0;
-  q->after[0] = q->after[1] = q->after[2] = NULL;
+  for (int i = 0; i < SEARCH_KEYS; i++) q->after[i] = NULL;
   return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                   "page_token: not a token of this search and order; start again without one");
 }
 
-static char *token_write(srv_ctx *ctx, int order, const char *k1, const char *k2, const char *k3) {
-  json_t *a = json_pack("[i, s, s, s]", order, k1, k2, k3);
-  char *key = a ? json_dumps(a, JSON_COMPACT) : NULL;
+static char *token_write(srv_ctx *ctx, int order, const char *const *key) {
+  json_t *a = json_pack("[i]", order);
+  for (int i = 0; a && i < search_keys(order); i++) json_array_append_new(a, json_string(key[i]));
+  char *k = a ? json_dumps(a, JSON_COMPACT) : NULL;
   json_decref(a);
-  char *out = srv_page_token(ctx, key);
-  free(key);
+  char *out = srv_page_token(ctx, k);
+  free(k);
   return out;
 }
 
@@ -126,8 +132,10 @@ static void put_ints(json_t *o, const char *k, const int *v, size_t n) {
   json_object_set_new(o, k, a);
 }
 
-/* What was asked, never what was found: the audit says who looked for whom. */
-static json_t *criteria_json(const search_req *in, const search_query *q, const char *unit_path) {
+/* What was asked and which records were shown (their ids, not their content): who looked for
+ * whom, and whom they saw. */
+static json_t *criteria_json(const search_req *in, const search_query *q, const char *unit_path,
+                             const Hoso__Records__V1__SearchRecordsResponse *out) {
   json_t *o = json_object();
   if (!o) return NULL;
   put_s(o, "unit_id", in->unit_id);
@@ -153,6 +161,10 @@ static json_t *criteria_json(const search_req *in, const search_query *q, const 
   json_object_set_new(o, "order", json_integer(q->order));
   json_object_set_new(o, "page_size", json_integer(q->limit - 1));
   if (q->after[0]) json_object_set_new(o, "next_page", json_true());
+  json_t *ids = json_array();
+  for (size_t i = 0; ids && i < out->n_records; i++) json_array_append_new(ids, json_string(out->records[i]->id));
+  json_object_set_new(o, "ids", ids);
+  json_object_set_new(o, "total", json_integer(out->total));
   return o;
 }
 
@@ -183,12 +195,10 @@ static int search_tx(srv_ctx *ctx, void *p) {
   /* One row more than the page was asked for: only then is there a next page. */
   if (n > size) {
     const search_row *last = &rows[shown - 1];
-    o->next_page_token = token_write(ctx, q->order, last->key[0], last->key[1], last->key[2]);
+    o->next_page_token = token_write(ctx, q->order, last->key);
     if (!o->next_page_token) return (srv_fail_internal(ctx), DB_TX_ROLLBACK);
   }
-
-  audit_entry e = {.action = "RECORD_SEARCH", .target_type = "record", .target_id = "", .unit_path = st->unit_path};
-  return srv_audit(ctx, &e, criteria_json(st->in, q, st->unit_path)) != 0 ? -1 : 0;
+  return 0;
 }
 
 /* Where the caller may look: the unit asked for (within the scope), else the whole scope; a
@@ -298,12 +308,17 @@ int rpc_search_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   q->n_statuses = in->n_statuses;
   q->workflow_states = (const int *)in->workflow_states;
   q->n_workflow_states = in->n_workflow_states;
+  /* A name query in name order lists the best matches first (store_search.h). */
+  if (q->order == SEARCH_BY_NAME && q->name) q->order = SEARCH_BY_RANK;
   if (token_read(ctx, in->page_token, q->order, q)) return -1;
   if (srv_need_right(ctx, RIGHT_READ, 1, "searching records needs the READER role")) return -1;
   if (decide_scope(ctx, in, &st, path)) return -1;
 
   st.out = srv_new(ctx, &hoso__records__v1__search_records_response__descriptor);
-  if (srv_tx(ctx, DB_READ_COMMITTED, search_tx, &st) != 0) return -1;
+  if (srv_tx(ctx, DB_READ_COMMITTED | DB_READ_ONLY, search_tx, &st) != 0) return -1;
+  /* The summaries are personal data: the read is durable before they are sent. */
+  audit_entry e = {.action = "RECORD_SEARCH", .target_type = "record", .target_id = "", .unit_path = st.unit_path};
+  if (srv_audit_read(ctx, &e, criteria_json(in, q, st.unit_path, st.out)) != 0) return -1;
   *resp = &st.out->base;
   return 0;
 }

@@ -143,7 +143,7 @@ static int status_tx(srv_ctx *ctx, void *p) {
    * they apply at once, and an approved record awaits the unit's verification again. */
   if (old->workflow_state == WORKFLOW(APPROVED)) r->verified = 0;
   SRV_TRY(record_store(ctx, old, r, "STATUS", reason_of(ctx, "", st->decision)));
-  if (idem_done(ctx, st->request_id, r->id) != 0) return -1;
+  if (rec_idem_done(ctx, st->request_id, r) != 0) return -1;
   st->out = r;
   return 0;
 }
@@ -263,7 +263,7 @@ static int move_tx(srv_ctx *ctx, void *p) {
   /* While in transit the receiving unit reads it; any other step ends that. */
   int pending = st->status == STATUS(PENDING_TRANSFER) && *st->pending_path;
   SRV_TRY(grants_pending_set(ctx, st->id, st->transfer_id, pending ? st->pending_unit_id : NULL, st->pending_path));
-  if (idem_done(ctx, key, st->out->id) != 0) return -1;
+  if (rec_idem_done(ctx, key, st->out) != 0) return -1;
   fault_point("SetManagingUnit.before_commit");
   return 0;
 }

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "idem.h"
+#include "log.h"
 #include "pbwalk.h"
 #include "scope.h"
+#include "store_records.h"
 #include "val.h"
 
 int rec_msg_equal(const ProtobufCMessage *a, const ProtobufCMessage *b) {
@@ -86,23 +88,60 @@ int rec_reason_clean(srv_ctx *ctx, const char *field, const rec_reason *in, int 
   return 0;
 }
 
+int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r, json_t *more) {
+  json_t *d = json_pack("{s:I, s:s}", "version", (json_int_t)r->version, "updated_at", r->updated_at ? r->updated_at : "");
+  if (d && more) json_object_update(d, more);
+  json_decref(more);
+  if (!d) {
+    log_error("%s: could not build the audit detail of %s", ctx->method, action);
+    return srv_fail_internal(ctx);
+  }
+  audit_entry e = {.action = action, .target_type = "record", .target_id = r->id, .unit_path = r->managing_unit_path};
+  return srv_audit_read(ctx, &e, d);
+}
+
+/* The key's target for a call that answers with a record: the record and the version the call
+ * left it at, so that a replay can answer with exactly that. */
+int rec_idem_done(srv_ctx *ctx, const char *request_id, const rec_t *r) {
+  return idem_done(ctx, request_id, srv_printf(ctx, "%s@%lld", r->id, (long long)r->version));
+}
+
 int rec_replay(srv_ctx *ctx, const char *request_id, int *replayed, rec_t **out) {
   char prev[64];
   *replayed = 0;
   int seen = idem_begin(ctx, request_id, prev, sizeof prev);
   if (seen <= 0) return seen;
   *replayed = 1;
-  int rc = record_fetch(ctx, prev, RIGHT_READ, 0, out);
-  if (rc == 0 || !srv_failed(ctx)) return rc;
-  /* The caller may no longer read the record its first call changed (that call made it
-   * TRANSFERRED_OUT, read by administrators only, or it has moved since): the replay still
-   * answers as the first call did, with the record's id only, which that caller was given. */
-  grpc_status_code code;
-  const char *why = srv_fail_take(ctx, &code);
-  if (code != GRPC_STATUS_PERMISSION_DENIED) return SRV_FAIL(ctx, code, "%s", why);
-  *out = srv_new(ctx, &hoso__records__v1__record__descriptor);
-  (*out)->id = srv_strdup(ctx, prev);
-  return 0;
+  /* The first call's result, never the record as it is now: the repeated request's body was not
+   * looked at, so it must not buy a fresh copy of the dossier. */
+  char *at = strchr(prev, '@');
+  if (at) *at = 0;
+  rec_t *cur;
+  int rc = record_fetch(ctx, prev, RIGHT_READ, 0, &cur);
+  if (rc != 0) {
+    if (!srv_failed(ctx)) return rc;
+    /* The caller may no longer read the record its first call changed (that call made it
+     * TRANSFERRED_OUT, read by administrators only, or it has moved since): the replay still
+     * answers as the first call did, with the record's id only, which that caller was given. */
+    grpc_status_code code;
+    const char *why = srv_fail_take(ctx, &code);
+    if (code != GRPC_STATUS_PERMISSION_DENIED) return SRV_FAIL(ctx, code, "%s", why);
+    *out = srv_new(ctx, &hoso__records__v1__record__descriptor);
+    (*out)->id = srv_strdup(ctx, prev);
+    return 0;
+  }
+  long long version = at ? strtoll(at + 1, NULL, 10) : 0;
+  if (version != 0) {
+    SRV_TRY(record_version_get(ctx, prev, at + 1, out));
+  } else {
+    /* A key kept before versions were recorded with it: the id only. */
+    *out = srv_new(ctx, &hoso__records__v1__record__descriptor);
+    (*out)->id = srv_strdup(ctx, prev);
+  }
+  /* A replay hands out a dossier as a read does: recorded as one, in this transaction. */
+  audit_entry e = {.action = "RECORD_READ", .target_type = "record", .target_id = cur->id,
+                   .unit_path = cur->managing_unit_path};
+  return srv_audit(ctx, &e, json_pack("{s:I, s:s}", "version", (json_int_t)version, "replay_of", request_id));
 }
 
 int rec_self_only(const srv_ctx *ctx) {

@@ -28,10 +28,14 @@ int rec_reason_clean(srv_ctx *ctx, const char *field, const rec_reason *in, int 
                      rec_reason **out);
 
 /* Idempotent replay (common/idem.h) for the handlers that answer with the record: on a repeated
- * request_id, *replayed is 1 and *out the record the first call made or changed, read again
- * (RIGHT_READ); a caller who may no longer read it (transferred out, moved away) gets the
- * record's id only, never a refusal. In a transaction; 0, DB_TX_ROLLBACK (status set) or -1. */
+ * request_id, *replayed is 1 and *out the result of the first call, the record as that call left
+ * it (its version, recorded by rec_idem_done), never as it is now, to a caller who may read the
+ * record now (RIGHT_READ), audited as a read (RECORD_READ, in the transaction); a caller who may
+ * no longer read it (transferred out, moved away) gets the record's id only, which the first call
+ * gave, never a refusal. In a transaction; 0, DB_TX_ROLLBACK (status set) or -1. */
 int rec_replay(srv_ctx *ctx, const char *request_id, int *replayed, rec_t **out);
+/* idem_done for those handlers: the record r the call answers with, and its version. */
+int rec_idem_done(srv_ctx *ctx, const char *request_id, const rec_t *r);
 
 /* A person acting on their own record: the SELF role with a record id, and no unit-wide right
  * that would make the call one of a unit's. */

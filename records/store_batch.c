@@ -13,7 +13,7 @@
 static const char *const col_types[REC_COLS] = {
     "bigint", "public.ltree", "bigint", "smallint", "smallint", "boolean", "text",
     "date",   "smallint",     "text",   "text",     "text",     "text",    "text",
-    "text",   "boolean",      "smallint", "date",   "text",     "text",
+    "text",   "boolean",      "smallint", "date",   "text",     "text",     "text",
 };
 
 /* A growing text buffer: an array literal being written. */
@@ -153,7 +153,7 @@ static char *insert_sql(void) {
                                  "SELECT id, managing_unit_id, unit_path, version, status, workflow_state, verified, "
                                  "full_name, birth_date, gender, ethnicity_code, religion_code, rank_code, "
                                  "position_code, degree_code, political_theory_code, party_member, category, "
-                                 "recruitment_date, home_town, fold(search_text), data, ";
+                                 "recruitment_date, home_town, fold(search_text), other_names, data, ";
   put(&b, ins_head, sizeof ins_head - 1);
   /* From v, not from r: a join of the two CTE scans is a nested loop over the whole batch
    * (quadratic, measured); a data-modifying CTE runs whether read or not, and the foreign key

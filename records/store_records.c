@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cfg.h"
 #include "log.h"
 #include "records.h"
 #include "facts.h"
@@ -73,6 +72,25 @@ int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before
   return rc;
 }
 
+int record_version_get(srv_ctx *ctx, const char *record_id, const char *version, rec_t **out) {
+  const char *p[2] = {record_id, version};
+  *out = NULL;
+  PGresult *r = db_exec(ctx->db, "SELECT data, unit_path::text FROM record_versions WHERE record_id = $1 AND version = $2::bigint",
+                        2, p);
+  if (!r) return -1;
+  int rc;
+  if (PQntuples(r) != 1) {
+    rc = srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "record_id: record %s has no version %s", record_id, version);
+  } else if (!(*out = (rec_t *)record_unpack_col(ctx, &hoso__records__v1__record__descriptor, r, 0, 0))) {
+    rc = srv_fail_internal(ctx);
+  } else {
+    (*out)->managing_unit_path = srv_strdup(ctx, PQgetvalue(r, 0, 1));
+    rc = 0;
+  }
+  PQclear(r);
+  return rc;
+}
+
 /* ------------------------------------------------------------ audit --------------------- */
 
 static int audit(srv_ctx *ctx, const char *action, const rec_t *r, json_t *detail) {
@@ -82,20 +100,6 @@ static int audit(srv_ctx *ctx, const char *action, const rec_t *r, json_t *detai
   }
   audit_entry e = {.action = action, .target_type = "record", .target_id = r->id, .unit_path = r->managing_unit_path};
   return srv_audit(ctx, &e, detail);
-}
-
-int record_audit_read(srv_ctx *ctx, const char *action, const rec_t *r) {
-  /* HOSO_READ_AUDIT_SYNC=0 (the default is 1, durable): a read's transaction, which writes
-   * nothing but its audit row, commits without waiting for the WAL flush. The row is still
-   * written atomically with the read and chained, but a server crash can lose the last
-   * fraction of a second of read rows. That wait (2-3.5 ms per flush on the bench machine's
-   * disk) is most of a read's latency; BENCHMARKS.md has the figures. Queued, so no round
-   * trip of its own. */
-  if (!cfg_bool("HOSO_READ_AUDIT_SYNC", 1) &&
-      db_cmd_later(ctx->db, "SELECT set_config('synchronous_commit', 'off', true)", 0, NULL) != 0)
-    return -1;
-  return audit(ctx, action, r, json_pack("{s:I, s:s}", "version", (json_int_t)r->version, "updated_at",
-                                         r->updated_at ? r->updated_at : ""));
 }
 
 /* ------------------------------------------------------------ writes -------------------- */
@@ -108,12 +112,61 @@ static int bookkeeping(const char *path) {
          !strcmp(path, "updated_at");
 }
 
-/* Names and places a free-text search looks through (folded in SQL by fold()). */
+/* A growing text of distinct pieces joined by spaces (a person's current and permanent address
+ * are often the same; work periods repeat units). */
+typedef struct {
+  srv_ctx *ctx;
+  char *s;
+  size_t len, cap;
+} words;
+
+static void words_add(words *w, const char *piece) {
+  if (!piece || !*piece) return;
+  size_t n = strlen(piece);
+  /* the same piece already there, bounded by spaces (or the ends) */
+  for (const char *p = w->s; p && (p = strstr(p, piece)); p++)
+    if ((p == w->s || p[-1] == ' ') && (p[n] == 0 || p[n] == ' ')) return;
+  if (w->len + n + 2 > w->cap) {
+    size_t cap = (w->cap ? w->cap * 2 : 512) + n;
+    char *s = srv_alloc(w->ctx, cap);
+    if (w->len) memcpy(s, w->s, w->len);
+    w->s = s;
+    w->cap = cap;
+  }
+  if (w->len) w->s[w->len++] = ' ';
+  memcpy(w->s + w->len, piece, n);
+  w->len += n;
+  w->s[w->len] = 0;
+}
+
+/* What a free-text search looks through (folded in SQL by fold(), indexed word by word in
+ * record_search, 020): the names, other names, places of birth and origin, addresses, positions
+ * and units (the department, the recruiting agency, the units and positions of the work history
+ * and appointments). Reports read the same text (report_search_text). */
 static const char *search_text(srv_ctx *ctx, const rec_t *r) {
+  words w = {.ctx = ctx};
   const Hoso__Records__V1__PersonalInfo *p = r->personal;
-  if (!p) return str(r->full_name);
-  return srv_printf(ctx, "%s %s %s %s %s %s", str(r->full_name), str(p->other_names), str(p->birth_place),
-                    str(p->home_town), str(p->permanent_address), str(p->current_address));
+  const Hoso__Records__V1__Employment *em = r->employment;
+  words_add(&w, str(r->full_name));
+  if (p) {
+    words_add(&w, p->other_names);
+    words_add(&w, p->birth_place);
+    words_add(&w, p->home_town);
+    words_add(&w, p->permanent_address);
+    words_add(&w, p->current_address);
+  }
+  if (em) {
+    words_add(&w, em->department);
+    words_add(&w, em->job_position);
+    words_add(&w, em->professional_title);
+    words_add(&w, em->recruitment_agency);
+  }
+  for (size_t i = 0; i < r->n_work_history; i++) {
+    words_add(&w, r->work_history[i]->position);
+    words_add(&w, r->work_history[i]->unit);
+  }
+  for (size_t i = 0; i < r->n_appointments; i++) words_add(&w, r->appointments[i]->unit);
+  return w.s ? w.s : "";
 }
 
 static json_t *audit_changes(Hoso__Records__V1__FieldChange **ch, size_t n) {
@@ -148,11 +201,12 @@ void record_columns(srv_ctx *ctx, const rec_t *r, const char *cols[REC_COLS]) {
       em && em->recruitment_date && *em->recruitment_date ? em->recruitment_date : NULL,
       p ? str(p->home_town) : "",
       search_text(ctx, r),
+      p ? str(p->other_names) : "",
   };
   memcpy(cols, v, sizeof v);
 }
 
-#define N_PARAMS 29
+#define N_PARAMS (9 + REC_COLS) /* id, the columns, 8 more; the old version last */
 
 #define STATUS(x) HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_##x
 #define WORKFLOW(x) HOSO__RECORDS__V1__WORKFLOW_STATE__WORKFLOW_STATE_##x
@@ -211,22 +265,22 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
       "WITH r AS (INSERT INTO records (id, managing_unit_id, unit_path, version, status, "
       "workflow_state, verified, full_name, birth_date, gender, ethnicity_code, religion_code, "
       "rank_code, position_code, degree_code, political_theory_code, party_member, category, "
-      "recruitment_date, home_town, search_text, data, created_by, approved_by, approved_at) "
+      "recruitment_date, home_town, search_text, other_names, data, created_by, approved_by, approved_at) "
       "VALUES ($1, $2, $3::public.ltree, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, "
-      "$17, $18, $19::date, $20, fold($21), $22::bytea, $23, $24, $25::timestamptz) "
+      "$17, $18, $19::date, $20, fold($21), $22, $23::bytea, $24, $25, $26::timestamptz) "
       "RETURNING id, version, unit_path) "
       "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data, effective_date) "
-      "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea, $28::date FROM r";
+      "SELECT id, version, $27, $24, unit_path, $28::bytea, $23::bytea, $29::date FROM r";
   static const char update_sql[] =
       "WITH r AS (UPDATE records SET managing_unit_id = $2, unit_path = $3::public.ltree, version = $4, "
       "status = $5, workflow_state = $6, verified = $7, full_name = $8, birth_date = $9::date, "
       "gender = $10, ethnicity_code = $11, religion_code = $12, rank_code = $13, position_code = $14, "
       "degree_code = $15, political_theory_code = $16, party_member = $17, category = $18, "
-      "recruitment_date = $19::date, home_town = $20, search_text = fold($21), data = $22::bytea, "
-      "updated_at = now(), approved_by = $24, approved_at = $25::timestamptz "
-      "WHERE id = $1 AND version = $29 RETURNING id, version, unit_path) "
+      "recruitment_date = $19::date, home_town = $20, search_text = fold($21), other_names = $22, "
+      "data = $23::bytea, updated_at = now(), approved_by = $25, approved_at = $26::timestamptz "
+      "WHERE id = $1 AND version = $30 RETURNING id, version, unit_path) "
       "INSERT INTO record_versions (record_id, version, action, changed_by, unit_path, meta, data, effective_date) "
-      "SELECT id, version, $26, $23, unit_path, $27::bytea, $22::bytea, $28::date FROM r";
+      "SELECT id, version, $27, $24, unit_path, $28::bytea, $23::bytea, $29::date FROM r";
   const tok_claims *a = ctx->auth;
   if (!a) return srv_fail_internal(ctx);
 
@@ -275,15 +329,15 @@ int record_store(srv_ctx *ctx, const rec_t *old, rec_t *neu, const char *action,
   record_columns(ctx, neu, cols);
   const char *params[N_PARAMS] = {neu->id};
   memcpy(params + 1, cols, sizeof cols);
-  params[21] = data;
-  params[22] = a->sub;
-  params[23] = str(neu->approved_by);
-  params[24] = neu->approved_at && *neu->approved_at ? neu->approved_at : NULL;
-  params[25] = action;
-  params[26] = srv_bytea_msg(ctx, &meta.base);
+  params[1 + REC_COLS] = data;
+  params[2 + REC_COLS] = a->sub;
+  params[3 + REC_COLS] = str(neu->approved_by);
+  params[4 + REC_COLS] = neu->approved_at && *neu->approved_at ? neu->approved_at : NULL;
+  params[5 + REC_COLS] = action;
+  params[6 + REC_COLS] = srv_bytea_msg(ctx, &meta.base);
   /* valid time: the decision's effective date (facts.c, migrations/030) */
-  params[27] = record_effective_date(neu, action, reason, srv_printf(ctx, "%.10s", ts));
-  params[28] = old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL;
+  params[7 + REC_COLS] = record_effective_date(neu, action, reason, srv_printf(ctx, "%.10s", ts));
+  params[8 + REC_COLS] = old ? srv_printf(ctx, "%lld", (long long)old->version) : NULL;
   PGresult *r = db_exec(ctx->db, old ? update_sql : insert_sql, old ? N_PARAMS : N_PARAMS - 1, params);
   if (!r) return -1;
   int wrote = strcmp(PQcmdTuples(r), "1") == 0;

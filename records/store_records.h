@@ -13,6 +13,11 @@
 int record_versions_page(srv_ctx *ctx, const char *record_id, const char *before, int limit, int with_records,
                       Hoso__Records__V1__RecordVersion ***out, size_t *n, int *more);
 
+/* Version `version` of record_id as it was written (its record, with the unit path it was filed
+ * at), under the transaction's scope: decide first with record_fetch whether the caller may read
+ * the record. NOT_FOUND when there is no such version. 0 / -1. */
+int record_version_get(srv_ctx *ctx, const char *record_id, const char *version, rec_t **out);
+
 /* A bytea column (PostgreSQL's hex output) of row `row` unpacked as a message of d in the arena;
  * NULL (logged) when the bytes are not one. */
 ProtobufCMessage *record_unpack_col(srv_ctx *ctx, const ProtobufCMessageDescriptor *d, const PGresult *r, int row,

@@ -1,5 +1,6 @@
 /* SearchRecords' SQL: the WHERE clause of every criterion as btree ranges and equalities (the
  * only conditions row-level security lets PostgreSQL serve from an index, see 003_search.sql),
+ * a name or free-text query through the word indexes of search_match (020_search_index.sql),
  * the keyset order of each sort, the page query and the count. */
 #include "store_search.h"
 
@@ -12,7 +13,7 @@
 enum {
   SS_ID, SS_FULL_NAME, SS_BIRTH_DATE, SS_GENDER, SS_UNIT_ID, SS_UNIT_PATH, SS_STATUS,
   SS_WORKFLOW, SS_RANK, SS_POSITION, SS_CATEGORY, SS_ETHNICITY, SS_DEGREE, SS_HOME_TOWN,
-  SS_VERSION, SS_UPDATED_AT, SS_KEY1, SS_KEY2, SS_KEY3, SS_NCOLS
+  SS_VERSION, SS_UPDATED_AT, SS_KEY1, SS_NCOLS = SS_KEY1 + SEARCH_KEYS
 };
 
 /* Enough for every criterion at once with SEARCH_MAX_PATHS scope paths. */
@@ -112,43 +113,35 @@ static void enums(sqlb *b, const char *col, const int *v, size_t n) {
   if (n) add(b, " AND r.%s = ANY($%d::smallint[])", col, param_int_array(b, v, n));
 }
 
+int search_keys(int order) {
+  return order == SEARCH_BY_RANK ? 5 : order == SEARCH_BY_NAME ? 3 : 2;
+}
+
 /* The scope paths as the strings of their unit_key range: "1.4." <= key < "1.4/" holds the
  * unit 1.4 and every unit below it, never 1.41 ('/' follows '.' in byte order). */
 typedef struct {
   char lo[SEARCH_MAX_PATHS][520], hi[SEARCH_MAX_PATHS][520];
 } ranges;
 
-static void where(sqlb *b, const search_query *q, ranges *rg, int with_name) {
-  add(b, " WHERE true");
+/* The service's own scope rule (the caller's units, or the unit asked for) on column key_col,
+ * and the SELF caller's one record on id_col. */
+static void where_scope(sqlb *b, const search_query *q, ranges *rg, const char *key_col, const char *id_col) {
   if (q->n_scope) {
     add(b, " AND (");
     for (size_t i = 0; i < q->n_scope && i < SEARCH_MAX_PATHS; i++) {
       snprintf(rg->lo[i], sizeof rg->lo[i], "%s.", q->scope[i]);
       snprintf(rg->hi[i], sizeof rg->hi[i], "%s/", q->scope[i]);
       int lo = param(b, rg->lo[i]), hi = param(b, rg->hi[i]);
-      add(b, "%s(r.unit_key >= $%d AND r.unit_key < $%d)", i ? " OR " : "", lo, hi);
+      add(b, "%s(%s >= $%d AND %s < $%d)", i ? " OR " : "", key_col, lo, key_col, hi);
     }
     add(b, ")");
   }
+  if (set(q->record_id)) add(b, " AND %s = $%d::bigint", id_col, param(b, q->record_id));
+}
+
+/* Every other criterion, on the records row r. */
+static void where_record(sqlb *b, const search_query *q) {
   if (set(q->unit_id)) add(b, " AND r.managing_unit_id = $%d::bigint", param(b, q->unit_id));
-  if (set(q->record_id)) add(b, " AND r.id = $%d::bigint", param(b, q->record_id));
-  if (with_name && set(q->name)) {
-    /* fold($n) of a bound parameter is computed once, when the statement is planned, so each
-     * arm is a plain btree range; chr(1114111) (U+10FFFF) sorts after every other character,
-     * so [q, q || U+10FFFF) holds exactly the strings that start with q. */
-    int n = param(b, q->name);
-    add(b,
-        " AND ((r.name_folded COLLATE \"C\" >= fold($%d) AND r.name_folded COLLATE \"C\" < fold($%d) || chr(1114111))"
-        " OR (r.name_w2 >= fold($%d) AND r.name_w2 < fold($%d) || chr(1114111))"
-        " OR (r.name_w3 >= fold($%d) AND r.name_w3 < fold($%d) || chr(1114111))"
-        " OR (r.given_folded >= fold($%d) AND r.given_folded < fold($%d) || chr(1114111)))",
-        n, n, n, n, n, n, n, n);
-  }
-  if (set(q->text)) {
-    /* No index can serve a free-text condition under row-level security (003_search.sql): it
-     * filters the rows the other criteria and the scope leave, at the start of any word. */
-    add(b, " AND strpos(' ' || r.search_text, ' ' || fold($%d)) > 0", param(b, q->text));
-  }
   if (set(q->birth_from)) add(b, " AND r.birth_date >= $%d::date", param(b, q->birth_from));
   if (set(q->birth_to)) add(b, " AND r.birth_date <= $%d::date", param(b, q->birth_to));
   if (set(q->recruited_from)) add(b, " AND r.recruitment_date >= $%d::date", param(b, q->recruited_from));
@@ -166,21 +159,29 @@ static void where(sqlb *b, const search_query *q, ranges *rg, int with_name) {
   enums(b, "workflow_state", q->workflow_states, q->n_workflow_states);
 }
 
-/* The page's SELECT list and ORDER BY for the sort asked, and the keyset condition after the
- * previous page's last row. */
+/* Any criterion where_record writes: the matches of a word query must then be joined to their
+ * records rows. */
+static int has_record_criteria(const search_query *q) {
+  return set(q->unit_id) || set(q->birth_from) || set(q->birth_to) || set(q->recruited_from) ||
+         set(q->recruited_to) || q->gender || q->party || q->ethnicity.n || q->religion.n || q->rank.n ||
+         q->position.n || q->degree.n || q->political.n || q->n_categories || q->n_statuses || q->n_workflow_states;
+}
+
+/* The page's SELECT list and ORDER BY for the sort asked over records r, and the keyset
+ * condition after the previous page's last row. */
 static void order_parts(int order, const char **keys, const char **keyset, const char **by) {
   switch (order) {
     case SEARCH_BY_BIRTH:
       /* Plain birth_date: an expression such as COALESCE is not leakproof, so under row-level
        * security an index on it is never used. Every record the service writes has a birth
        * date (rec_validate), and this order lists only records that have one. */
-      *keys = "r.birth_date::text AS k1, r.id::text AS k2, ''::text AS k3";
+      *keys = "r.birth_date::text AS k1, r.id::text AS k2";
       *keyset = " AND r.birth_date IS NOT NULL AND (r.birth_date, r.id) > ($%d::date, $%d::bigint)";
       *by = "r.birth_date, r.id";
       break;
     case SEARCH_BY_UPDATED:
       /* timestamptz text carries its offset and microseconds: it reads back to the same instant */
-      *keys = "r.updated_at::text AS k1, r.id::text AS k2, ''::text AS k3";
+      *keys = "r.updated_at::text AS k1, r.id::text AS k2";
       *keyset = " AND (r.updated_at, r.id) < ($%d::timestamptz, $%d::bigint)";
       *by = "r.updated_at DESC, r.id DESC";
       break;
@@ -198,98 +199,76 @@ static const char select_cols[] =
     "r.position_code, r.category, r.ethnicity_code, r.degree_code, r.home_town, r.version, "
     "to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
 
+/* The keyset condition `keyset` (printf with one %d per part) after q->after. */
 static void keyset_cond(sqlb *b, const search_query *q, const char *keyset) {
   if (!q->after[0]) return;
-  int k1 = param(b, q->after[0]), k2 = param(b, q->after[1] ? q->after[1] : "");
-  if (q->order == SEARCH_BY_BIRTH || q->order == SEARCH_BY_UPDATED)
-    add(b, keyset, k1, k2);
-  else
-    add(b, keyset, k1, k2, param(b, q->after[2] ? q->after[2] : ""));
-}
-
-static int count_all(db_conn *db, const search_query *q, long long *total);
-
-/* The count rides on every row of a page that has rows; past the last page there is no row
- * to carry it, so it is asked for alone and an empty result of the page's shape returned. */
-static PGresult *total_or_count(db_conn *db, const search_query *q, PGresult *r, long long *total, sqlb *b,
-                                const char *keys) {
-  if (PQntuples(r) > 0) {
-    *total = strtoll(PQgetvalue(r, 0, SS_NCOLS), NULL, 10);
-    return r;
+  int k[SEARCH_KEYS];
+  for (int i = 0; i < search_keys(q->order); i++) k[i] = param(b, q->after[i] ? q->after[i] : "");
+  switch (search_keys(q->order)) {
+    case 2: add(b, keyset, k[0], k[1]); break;
+    case 3: add(b, keyset, k[0], k[1], k[2]); break;
+    default: add(b, keyset, k[0], k[1], k[2], k[3], k[4]); break;
   }
-  PQclear(r);
-  sqlb_free(b);
-  memset(b, 0, sizeof *b);
-  if (count_all(db, q, total) != 0) return NULL;
-  add(b, "SELECT %s, %s FROM records r WHERE false", select_cols, keys);
-  return db_exec(db, b->sql, 0, NULL);
 }
 
-static PGresult *page_rows(db_conn *db, const search_query *q, long long *total) {
+/* A name or free-text query: search_match gives the matches the transaction's scope may see
+ * (the database's scope rule, as row-level security would apply it) with their sort keys, from
+ * the word indexes; the service's own unit ranges and every other criterion are applied to
+ * them, each match read once for both the count and the choice of the page, and only the
+ * page's rows are read from records. One statement whatever the page: the count comes on a
+ * row of its own when the page is empty (past the last page). */
+static PGresult *word_rows(db_conn *db, const search_query *q) {
   sqlb *b = calloc(1, sizeof *b);
   ranges *rg = malloc(sizeof *rg);
   PGresult *r = NULL;
   if (!b || !rg) goto out;
+  int join = has_record_criteria(q) || q->order == SEARCH_BY_UPDATED;
+  int n = param(b, set(q->name) ? q->name : ""), t = param(b, set(q->text) ? q->text : "");
+  add(b, "WITH m AS MATERIALIZED (SELECT s.record_id AS id, s.rank AS rk, s.given_folded AS g, "
+         "s.name_folded AS nf, s.birth_date AS bd%s FROM search_match($%d, $%d) s%s WHERE true",
+      join ? ", r.updated_at AS up" : "", n, t, join ? " JOIN records r ON r.id = s.record_id" : "");
+  where_scope(b, q, rg, "s.unit_key", "s.record_id");
+  if (join) where_record(b, q);
+  if (q->order == SEARCH_BY_BIRTH) add(b, " AND s.birth_date IS NOT NULL");
+  /* the matches' keys: text in the function's output, so "C" is named for byte order */
   const char *keys, *keyset, *by;
-  order_parts(q->order, &keys, &keyset, &by);
+  switch (q->order) {
+    case SEARCH_BY_RANK:
+      keys = "p.rk::text, p.g, p.nf, coalesce(p.bd, 'infinity')::text, p.id::text";
+      keyset = " AND (m.rk, m.g COLLATE \"C\", m.nf COLLATE \"C\", coalesce(m.bd, 'infinity'), m.id) > "
+               "($%d::smallint, $%d, $%d, $%d::date, $%d::bigint)";
+      by = "rk, g COLLATE \"C\", nf COLLATE \"C\", coalesce(bd, 'infinity'), id";
+      break;
+    case SEARCH_BY_BIRTH:
+      keys = "p.bd::text, p.id::text, '', '', ''";
+      keyset = " AND (m.bd, m.id) > ($%d::date, $%d::bigint)";
+      by = "bd, id";
+      break;
+    case SEARCH_BY_UPDATED:
+      keys = "p.up::text, p.id::text, '', '', ''";
+      keyset = " AND (m.up, m.id) < ($%d::timestamptz, $%d::bigint)";
+      by = "up DESC, id DESC";
+      break;
+    default:
+      keys = "p.g, p.nf, p.id::text, '', ''";
+      keyset = " AND (m.g COLLATE \"C\", m.nf COLLATE \"C\", m.id) > ($%d, $%d, $%d::bigint)";
+      by = "g COLLATE \"C\", nf COLLATE \"C\", id";
+      break;
+  }
   char lim[16];
   snprintf(lim, sizeof lim, "%d", q->limit > 0 ? q->limit : 1);
-  if (set(q->name) && q->order == SEARCH_BY_NAME) {
-    /* A name in name order: each place a match may start (005) is its own index range, read
-     * index-only (the indexes carry the sort key and the unit path row-level security checks),
-     * so neither the count nor the choice of the page visits the table; only the page's rows
-     * are read. UNION drops a record found twice (a 3-word name's third word is its given name). */
-    static const char *const arm[4] = {"r.name_folded COLLATE \"C\"", "r.name_w2", "r.name_w3", "r.given_folded"};
-    int n = param(b, q->name);
-    size_t mark = b->len;
-    where(b, q, rg, 0);
-    char *rest = b->overflow ? NULL : strdup(b->sql + mark + strlen(" WHERE true"));
-    b->len = mark;
-    b->sql[mark] = '\0';
-    if (!rest) goto out;
-    add(b, "WITH m AS MATERIALIZED (");
-    for (int i = 0; i < 4; i++)
-      add(b, "%sSELECT r.id, r.given_folded, r.name_folded FROM records r WHERE %s >= fold($%d) AND %s < fold($%d) || chr(1114111)%s",
-          i ? " UNION " : "", arm[i], n, arm[i], n, rest);
-    free(rest);
-    add(b, "), p AS (SELECT m.id FROM m WHERE true");
-    keyset_cond(b, q, " AND (m.given_folded, m.name_folded COLLATE \"C\", m.id) > ($%d, $%d, $%d::bigint)");
-    add(b, " ORDER BY m.given_folded, m.name_folded COLLATE \"C\", m.id LIMIT $%d) ", param(b, lim));
-    add(b, "SELECT %s, %s, (SELECT count(*) FROM m) FROM records r JOIN p ON p.id = r.id ORDER BY %s", select_cols,
-        keys, by);
-    if (b->overflow) goto out;
-    r = db_exec(db, b->sql, b->n, b->params);
-    if (r) r = total_or_count(db, q, r, total, b, keys);
-    goto out;
-  }
-  if (set(q->name)) {
-    /* A name finds few people (a full name hundreds of a million, a given name tens of
-     * thousands): reading them once for both the count and the page beats walking an order
-     * index with a filter, which the planner may pick when it misjudges the name's rarity. */
-    add(b, "WITH m AS MATERIALIZED (SELECT %s, %s FROM records r", select_cols, keys);
-    where(b, q, rg, 1);
-    if (q->order == SEARCH_BY_BIRTH) add(b, " AND r.birth_date IS NOT NULL");
-    add(b, ") SELECT r.*, (SELECT count(*) FROM m) FROM m r WHERE true");
-    /* The outer query names the CTE's columns as r.*: the keyset fragments are the same. */
-    const char *k = q->order == SEARCH_BY_BIRTH     ? " AND (r.k1::date, r.k2::bigint) > ($%d::date, $%d::bigint)"
-                    : q->order == SEARCH_BY_UPDATED ? " AND (r.k1::timestamptz, r.k2::bigint) < ($%d::timestamptz, $%d::bigint)"
-                                                   : " AND (r.k1, r.k2 COLLATE \"C\", r.k3::bigint) > ($%d, $%d, $%d::bigint)";
-    keyset_cond(b, q, k);
-    const char *o = q->order == SEARCH_BY_BIRTH     ? "r.k1::date, r.k2::bigint"
-                    : q->order == SEARCH_BY_UPDATED ? "r.k1::timestamptz DESC, r.k2::bigint DESC"
-                                                   : "r.k1, r.k2 COLLATE \"C\", r.k3::bigint";
-    add(b, " ORDER BY %s LIMIT $%d", o, param(b, lim));
-    if (b->overflow) goto out;
-    r = db_exec(db, b->sql, b->n, b->params);
-    if (r) r = total_or_count(db, q, r, total, b, keys);
-    goto out;
-  }
-  if (count_all(db, q, total) != 0) goto out;
-  add(b, "SELECT %s, %s FROM records r", select_cols, keys);
-  where(b, q, rg, 1);
-  if (q->order == SEARCH_BY_BIRTH) add(b, " AND r.birth_date IS NOT NULL");
+  add(b, "), p AS (SELECT * FROM m WHERE true");
   keyset_cond(b, q, keyset);
-  add(b, " ORDER BY %s LIMIT $%d", by, param(b, lim));
+  add(b, " ORDER BY %s LIMIT $%d) ", by, param(b, lim));
+  add(b, "SELECT %s, %s, c.n FROM (SELECT count(*) AS n FROM m) c "
+         "LEFT JOIN (p JOIN records r ON r.id = p.id) ON true ORDER BY ",
+      select_cols, keys);
+  /* the same order, on p's columns */
+  const char *pby = q->order == SEARCH_BY_RANK ? "p.rk, p.g COLLATE \"C\", p.nf COLLATE \"C\", coalesce(p.bd, 'infinity'), p.id"
+                    : q->order == SEARCH_BY_BIRTH   ? "p.bd, p.id"
+                    : q->order == SEARCH_BY_UPDATED ? "p.up DESC, p.id DESC"
+                                                    : "p.g COLLATE \"C\", p.nf COLLATE \"C\", p.id";
+  add(b, "%s", pby);
   if (!b->overflow) r = db_exec(db, b->sql, b->n, b->params);
 out:
   if (b) sqlb_free(b);
@@ -303,8 +282,9 @@ static int count_all(db_conn *db, const search_query *q, long long *total) {
   ranges *rg = malloc(sizeof *rg);
   int rc = -1;
   if (!b || !rg) goto out;
-  add(b, "SELECT count(*) FROM records r");
-  where(b, q, rg, 1);
+  add(b, "SELECT count(*) FROM records r WHERE true");
+  where_scope(b, q, rg, "r.unit_key", "r.id");
+  where_record(b, q);
   if (b->overflow) goto out;
   PGresult *r = db_exec(db, b->sql, b->n, b->params);
   if (!r) goto out;
@@ -316,6 +296,33 @@ out:
   free(b);
   free(rg);
   return rc;
+}
+
+/* Every record in scope that meets the criteria, in an order an index gives (003, 005): the
+ * count, then the page. */
+static PGresult *list_rows(db_conn *db, const search_query *q, long long *total) {
+  sqlb *b = calloc(1, sizeof *b);
+  ranges *rg = malloc(sizeof *rg);
+  PGresult *r = NULL;
+  if (!b || !rg) goto out;
+  const char *keys, *keyset, *by;
+  order_parts(q->order, &keys, &keyset, &by);
+  char lim[16];
+  snprintf(lim, sizeof lim, "%d", q->limit > 0 ? q->limit : 1);
+  if (count_all(db, q, total) != 0) goto out;
+  add(b, "SELECT %s, %s%s FROM records r WHERE true", select_cols, keys,
+      q->order == SEARCH_BY_NAME ? ", '', ''" : ", '', '', ''");
+  where_scope(b, q, rg, "r.unit_key", "r.id");
+  where_record(b, q);
+  if (q->order == SEARCH_BY_BIRTH) add(b, " AND r.birth_date IS NOT NULL");
+  keyset_cond(b, q, keyset);
+  add(b, " ORDER BY %s LIMIT $%d", by, param(b, lim));
+  if (!b->overflow) r = db_exec(db, b->sql, b->n, b->params);
+out:
+  if (b) sqlb_free(b);
+  free(b);
+  free(rg);
+  return r;
 }
 
 static Hoso__Records__V1__RecordSummary *row_summary(srv_ctx *ctx, const PGresult *r, int i) {
@@ -340,14 +347,21 @@ static Hoso__Records__V1__RecordSummary *row_summary(srv_ctx *ctx, const PGresul
 }
 
 int search_page(srv_ctx *ctx, const search_query *q, search_row **rows, size_t *n, long long *total) {
-  PGresult *r = page_rows(ctx->db, q, total);
+  int words = set(q->name) || set(q->text);
+  PGresult *r = words ? word_rows(ctx->db, q) : list_rows(ctx->db, q, total);
   if (!r) return -1;
-  *n = (size_t)PQntuples(r);
+  size_t got = (size_t)PQntuples(r);
+  if (words) {
+    /* one row at least, which carries the count; an empty page is that row with no record */
+    *total = got ? strtoll(PQgetvalue(r, 0, SS_NCOLS), NULL, 10) : 0;
+    if (got == 1 && PQgetisnull(r, 0, SS_ID)) got = 0;
+  }
+  *n = got;
   *rows = srv_alloc(ctx, (*n ? *n : 1) * sizeof **rows);
   for (size_t i = 0; i < *n; i++) {
     search_row *x = &(*rows)[i];
     x->summary = row_summary(ctx, r, (int)i);
-    for (int k = 0; k < 3; k++) x->key[k] = srv_strdup(ctx, PQgetvalue(r, (int)i, SS_KEY1 + k));
+    for (int k = 0; k < SEARCH_KEYS; k++) x->key[k] = srv_strdup(ctx, PQgetvalue(r, (int)i, SS_KEY1 + k));
   }
   PQclear(r);
   return 0;

@@ -28,7 +28,9 @@ int th_pg_start(th_pg *pg);
 /* Stop (fast) / start again on the same directory and socket. */
 int th_pg_stop(th_pg *pg);
 int th_pg_restart_server(th_pg *pg);
-/* SIGKILL the server (a crash) and wait until it is gone. 0 / -1. */
+/* SIGKILL of the server and every process of it (a crash, as an out-of-memory kill or a power
+ * cut would leave it), waiting (up to 20 s) until none is left; th_pg_restart_server then runs
+ * crash recovery. 0 / -1. */
 int th_pg_kill(th_pg *pg);
 /* Starts a killed server again on its directory (crash recovery), retrying while its old
  * shared memory is still held (up to 15 s). 0 / -1. */

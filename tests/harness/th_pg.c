@@ -3,6 +3,7 @@
 #include "th_int.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -446,17 +447,79 @@ int th_pg_restart_server(th_pg *pg) {
   return 0;
 }
 
+/* The processes whose parent is pid (/proc), into out (at most max); how many. */
+static int children_of(pid_t pid, pid_t *out, int max) {
+  DIR *d = opendir("/proc");
+  int n = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d)) && n < max) {
+    char path[64], buf[512];
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    snprintf(path, sizeof path, "/proc/%.20s/stat", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = 0;
+    /* pid (comm) state ppid ...: comm may hold spaces, so read after its closing ')' */
+    char *close = strrchr(buf, ')');
+    char state;
+    long ppid;
+    if (close && sscanf(close + 1, " %c %ld", &state, &ppid) == 2 && ppid == (long)pid && state != 'Z')
+      out[n++] = (pid_t)atol(e->d_name);
+  }
+  if (d) closedir(d);
+  return n;
+}
+
+/* Running and not a zombie (the postmaster is not our child: init reaps it). */
+static int alive(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t got = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[got] = 0;
+  char *close = strrchr(buf, ')');
+  char state = 0;
+  return close && sscanf(close + 1, " %c", &state) == 1 && state != 'Z';
+}
+
 int th_pg_kill(th_pg *pg) {
-  pid_t pid = read_postmaster_pid(pg->dir);
-  if (pid <= 0 || kill(pid, SIGKILL) != 0) return -1;
-  /* gone, and its backends with it (they notice the postmaster's death and exit) */
-  for (int i = 0; i < 3000 && kill(pid, 0) == 0; i++) th__sleep_ms(10);
-  if (kill(pid, 0) == 0) return -1;
+  if (!pg->dir[0]) return -1;
+  pid_t pm = read_postmaster_pid(pg->dir);
+  if (pm <= 0) return -1;
+  pid_t kids[256];
+  int n = children_of(pm, kids, 256);
+  kill(pm, SIGKILL);
+  for (int i = 0; i < n; i++) kill(kids[i], SIGKILL);
+  long long until = th__now_ms() + 20000;
+  int left = 1;
+  while (left && th__now_ms() < until) {
+    left = alive(pm);
+    for (int i = 0; i < n && !left; i++) left = alive(kids[i]);
+    if (left) th__sleep_ms(20);
+  }
   pthread_mutex_lock(&th__reg_mu);
   reg_cluster *r = reg_find(pg->dir);
-  if (r) r->postmaster = 0;
+  if (r && !left) r->postmaster = 0;
   pthread_mutex_unlock(&th__reg_mu);
-  return 0;
+  if (left) {
+    fprintf(stderr, "th: PostgreSQL of %s still running 20 s after SIGKILL\n", pg->dir);
+  } else {
+    /* The dead postmaster stays a zombie where nothing reaps orphans (a container's init), and
+     * a new server takes lock files naming a pid that "exists" for the one still running: it is
+     * gone, so are its locks (data directory and socket), as an operator would remove them. */
+    char lock[320];
+    snprintf(lock, sizeof lock, "%.280s/postmaster.pid", pg->dir);
+    unlink(lock);
+    snprintf(lock, sizeof lock, "%.280s/.s.PGSQL.%d.lock", pg->sock_dir, pg->port);
+    unlink(lock);
+    snprintf(lock, sizeof lock, "%.280s/.s.PGSQL.%d", pg->sock_dir, pg->port);
+    unlink(lock);
+  }
+  return left ? -1 : 0;
 }
 
 int th_pg_start_again(th_pg *pg) {

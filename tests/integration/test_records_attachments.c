@@ -172,6 +172,9 @@ static void test_roundtrip(void **state) {
     seen += !strcmp(l->attachments[i]->id, a->id) + !strcmp(l->attachments[i]->id, b->id);
   assert_int_equal(seen, 2);
   protobuf_c_message_free_unpacked(&l->base, NULL);
+  /* The list names the person's documents: a read, recorded with the attachments it showed. */
+  assert_true(sql_long("SELECT count(*) FROM records.audit_log WHERE action = 'ATTACHMENT_LIST' AND target_id = $1 "
+                       "AND detail LIKE '%\"' || $2 || '\"%'", rec_d1, b->id) >= 1);
 
   unsigned char *got;
   size_t len;

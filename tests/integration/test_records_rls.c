@@ -168,6 +168,9 @@ static void test_find_unit_tables(void **state) {
      * caller's scope too (a person reading their own record), and read by no records RPC. Not
      * a table of unit data, so not under the scope policy; every other table is. */
     if (strcmp(PQgetvalue(r, i, 0), "audit_log") == 0) continue;
+    /* The search words (020) are read by no one but search_match, which applies this scope
+     * rule itself: the services' role sees none of them (test_record_search_unreadable). */
+    if (strcmp(PQgetvalue(r, i, 0), "record_search") == 0) continue;
     unit_table *t = &tables[n_tables++];
     snprintf(t->name, sizeof t->name, "%s", PQgetvalue(r, i, 0));
     t->has_path = PQgetvalue(r, i, 1)[0] == 't';
@@ -254,6 +257,21 @@ static void test_unit_tables_hidden(void **state) {
   }
 }
 
+/* The words of the search are no table of the service's: row-level security without a policy
+ * for it, so its role reads none of them whatever the scope, and writes none; the function that
+ * reads them for a search applies the scope rule itself (test_records_search_words.c). */
+static void test_record_search_unreadable(void **state) {
+  (void)state;
+  unit_table t = {.name = "record_search", .has_path = 1};
+  assert_true(d1_rows(admin_db, &t) > 0);
+  assert_int_equal(d1_rows_as_service(&t, w.d1_path), 0);
+  assert_int_equal(d1_rows_as_service(&t, "*"), 0);
+  PGresult *r = PQexec(svc_db, "UPDATE records.record_search SET name_folded = 'x'");
+  assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+  assert_string_equal(PQcmdTuples(r), "0");
+  PQclear(r);
+}
+
 /* The policies also refuse writes out of scope: the service's role cannot move a district-1
  * row into view, nor write a row for a unit outside the scope. */
 static void test_writes_checked(void **state) {
@@ -282,6 +300,7 @@ int main(void) {
       cmocka_unit_test(test_rls_forced),
       cmocka_unit_test(test_unit_tables_hidden),
       cmocka_unit_test(test_writes_checked),
+      cmocka_unit_test(test_record_search_unreadable),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,5 +1,5 @@
 /* SearchRecords over real gRPC and PostgreSQL: Vietnamese names with and without diacritics
- * (NFD too, đ/Đ), prefix against whole word, every filter and combinations, sort orders, the
+ * (NFD too, đ/Đ), word starts, every filter and combinations, sort orders, the
  * caller's scope (never a sibling's records, not even in the total), SELF, keyset pages that
  * stay stable while records are inserted, bad input naming the field, one audit row a search. */
 #include <setjmp.h>
@@ -197,8 +197,8 @@ static void test_name_d_stroke(void **state) {
   expect_names(w.tok_d1_reader, &q, "Đặng Thị Hà", 1);
 }
 
-/* Every word but the last must be whole; the last may be the start of a word; a match starts
- * at the start of a word, never inside one. */
+/* Every word typed is the start of a word of the name, in any order; never a piece from inside
+ * a word. (The any-order cases and the ranking: test_records_search_words.c.) */
 static void test_name_prefix_and_whole_word(void **state) {
   (void)state;
   SearchReq q = in_unit(w.d1_id);
@@ -206,11 +206,13 @@ static void test_name_prefix_and_whole_word(void **state) {
   expect_names(w.tok_d1_reader, &q, "Nguyễn Văn An|Nguyễn Văn Anh", 2);
   q.name = "Ngu"; /* the start of Nguyễn */
   expect_names(w.tok_d1_reader, &q, "Nguyễn Văn An|Nguyễn Văn Anh|Nguyễn Thị Hường", 3);
-  q.name = "Ngu Van"; /* "Ngu" is not a whole word, so nothing */
-  expect_names(w.tok_d1_reader, &q, "", 0);
-  q.name = "van an"; /* a match may start at the middle name */
+  q.name = "Ngu Van"; /* two starts */
   expect_names(w.tok_d1_reader, &q, "Nguyễn Văn An|Nguyễn Văn Anh", 2);
-  q.name = "Van An Nguyen"; /* words out of order are not the name */
+  q.name = "van an"; /* from the middle name */
+  expect_names(w.tok_d1_reader, &q, "Nguyễn Văn An|Nguyễn Văn Anh", 2);
+  q.name = "Van An Nguyen"; /* out of order: found, after any in order would be */
+  expect_names(w.tok_d1_reader, &q, "Nguyễn Văn An|Nguyễn Văn Anh", 2);
+  q.name = "guyen"; /* inside a word: nothing */
   expect_names(w.tok_d1_reader, &q, "", 0);
   q.name = "lan";
   expect_names(w.tok_d1_reader, &q, "Trần Thị Lan", 1);
@@ -391,6 +393,17 @@ static void test_self_sees_only_own(void **state) {
 
 /* ------------------------------------------------------------ pages ---------------------- */
 
+/* The i-th name of the walk's records (inserted: during the walk): "Hoàng Văn K<nn>[m<i>]", every
+ * third "Văn Hoàng K<nn>..." (the query's words the other way round: ranked after the names in
+ * the order typed), and among the inserted every fifth "Hoàng Văn" itself (ranked first). */
+static const char *walk_name(char *buf, size_t size, int i, int inserted) {
+  const char *words = i % 3 == 0 ? "Văn Hoàng" : "Hoàng Văn";
+  if (!inserted) snprintf(buf, size, "%s K%02d", words, i);
+  else if (i % 5 == 0) snprintf(buf, size, "Hoàng Văn");
+  else snprintf(buf, size, "%s K%02dm%d", words, (i * 7) % 40, i);
+  return buf;
+}
+
 typedef struct {
   const char *unit;
   atomic_int stop;
@@ -401,12 +414,14 @@ static void *insert_loop(void *p) {
   inserter *in = p;
   cli_chan *ch = cli_open_tls(w.records.addr, NULL, NULL, NULL);
   for (int i = 0; !atomic_load(&in->stop) && i < 200; i++) {
-    char line[256];
-    /* Given names spread over the whole order: some land before the walk's cursor, some after. */
+    char line[256], name[64];
+    /* Given names spread over the whole order: some land before the walk's cursor, some after;
+     * every third with its words the other way round (ranked after those in the order typed),
+     * every fifth the query's words exactly (ranked first). */
     snprintf(line, sizeof line,
-             "{\"fullName\":\"Hoàng Văn K%02dm%d\",\"birthDate\":\"1980-01-01\",\"gender\":\"GENDER_MALE\","
+             "{\"fullName\":\"%s\",\"birthDate\":\"1980-01-01\",\"gender\":\"GENDER_MALE\","
              "\"employment\":{\"category\":\"CATEGORY_CIVIL_SERVANT\"}}\n",
-             (i * 7) % 40, i);
+             walk_name(name, sizeof name, i, 1));
     Hoso__Records__V1__ImportRecordsRequest req = HOSO__RECORDS__V1__IMPORT_RECORDS_REQUEST__INIT;
     req.unit_id = (char *)in->unit;
     req.format = HOSO__RECORDS__V1__IMPORT_FORMAT__IMPORT_FORMAT_JSON;
@@ -427,16 +442,17 @@ static void *insert_loop(void *p) {
 }
 
 /* A walk of pages of 10 while another caller inserts: keyset pages never show a record twice
- * and never skip one that existed when the walk began (new ones may or may not appear). */
+ * and never skip one that existed when the walk began (new ones may or may not appear). A name
+ * query: pages in the ranked order (rank, then the name), records of every rank inserted. */
 static void test_pages_stable_while_inserting(void **state) {
   (void)state;
   char lines[8192] = "";
   for (int i = 0; i < 35; i++) {
-    char l[256];
+    char l[256], name[64];
     snprintf(l, sizeof l,
-             "{\"fullName\":\"Hoàng Văn K%02d\",\"birthDate\":\"1981-01-01\",\"gender\":\"GENDER_MALE\","
+             "{\"fullName\":\"%s\",\"birthDate\":\"1981-01-01\",\"gender\":\"GENDER_MALE\","
              "\"employment\":{\"category\":\"CATEGORY_CIVIL_SERVANT\"}}\n",
-             i);
+             walk_name(name, sizeof name, i, 0));
     strcat(lines, l);
   }
   char before[35][32];
@@ -460,7 +476,7 @@ static void test_pages_stable_while_inserting(void **state) {
   char seen[400][32];
   size_t n_seen = 0;
   char token[1024] = "";
-  int pages = 0;
+  int pages = 0, last_rank = 0;
   do {
     SearchReq q = in_unit(w.d2_id);
     q.name = "Hoang Van";
@@ -474,6 +490,11 @@ static void test_pages_stable_while_inserting(void **state) {
     for (size_t i = 0; i < r->n_records; i++) {
       for (size_t j = 0; j < n_seen; j++)
         if (strcmp(seen[j], r->records[i]->id) == 0) fail_msg("record %s returned twice", r->records[i]->id);
+      /* each page after the last one's cursor: the ranks seen never go back */
+      const char *nm = r->records[i]->full_name;
+      int rank = !strcmp(nm, "Hoàng Văn") ? 0 : !strncmp(nm, "Hoàng Văn ", strlen("Hoàng Văn ")) ? 1 : 2;
+      if (rank < last_rank) fail_msg("page %d: \"%s\" (rank %d) after rank %d", pages, nm, rank, last_rank);
+      last_rank = rank;
       assert_true(n_seen < 400);
       snprintf(seen[n_seen++], 32, "%s", r->records[i]->id);
     }
@@ -565,8 +586,9 @@ static void test_bad_input_names_the_field(void **state) {
 
 /* ------------------------------------------------------------ audit ---------------------- */
 
-/* One RECORD_SEARCH row per search, in the same transaction, holding the criteria and not
- * what was found (who looked for whom is recorded, not a copy of the results). */
+/* One RECORD_SEARCH row per search, durable before the page is sent, holding the criteria and
+ * the ids of the records shown (who looked for whom and whom they saw; not a copy of the
+ * summaries). */
 static void test_one_audit_row_per_search(void **state) {
   (void)state;
   const char *count_sql = "SELECT count(*) FROM records.audit_log WHERE action = 'RECORD_SEARCH'";
@@ -593,7 +615,10 @@ static void test_one_audit_row_per_search(void **state) {
   const char *detail = PQgetvalue(r, 0, 0);
   assert_non_null(strstr(detail, "\"name\":\"Đặng\""));
   assert_non_null(strstr(detail, w.d1_id));
-  assert_null(strstr(detail, ha_d1)); /* the id found is not in the row */
+  char ids[64];
+  snprintf(ids, sizeof ids, "\"ids\":[\"%s\"]", ha_d1);
+  assert_non_null(strstr(detail, ids)); /* the record shown is named */
+  assert_non_null(strstr(detail, "\"total\":1"));
   assert_string_equal(PQgetvalue(r, 0, 1), w.d1_path);
   assert_string_equal(PQgetvalue(r, 0, 2), "ln.xem");
   PQclear(r);
