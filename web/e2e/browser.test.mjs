@@ -152,7 +152,10 @@ const browser = await chromium.launch({
 });
 
 async function newPage(viewport = { width: 1366, height: 768 }) {
-  const ctx = await browser.newContext({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh', baseURL: base });
+  // reducedMotion: the application then runs without Ant Design's animations (main.tsx), so a
+  // click never lands on a dialog still growing (seen: an approval's "Xác nhận" clicked, the
+  // dialog still open a minute later)
+  const ctx = await browser.newContext({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh', baseURL: base, reducedMotion: 'reduce' });
   ctx.setDefaultTimeout(T);
   await ctx.addInitScript(() => {
     window.__csp = [];

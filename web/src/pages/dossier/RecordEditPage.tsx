@@ -46,8 +46,14 @@ export function RecordEditPage() {
   const base = q.data?.record;
   const client = useMemo(() => createClient(Records, transport), [transport]);
 
+  // The form opens for typing only once the record's values are in it: enabled a render earlier,
+  // what a person (or a browser test) typed first was kept and the loaded value put before it
+  // ("Bắc GiangThành phố Bắc Giang", seen in the stale-edit scenario).
+  const [ready, setReady] = useState(false);
   useEffect(() => {
-    if (base) form.setFieldsValue(base);
+    if (!base) return;
+    form.setFieldsValue(base);
+    setReady(true);
   }, [base, form]);
 
   const save = async () => {
@@ -117,7 +123,7 @@ export function RecordEditPage() {
       )}
       {error !== null && <Alert type="error" showIcon role="alert" message={errorText(error)} style={{ marginBottom: 12 }} />}
       {isNew && <Card size="small" style={{ marginBottom: 12 }}><Space>{vi.dossier.managingUnit}: <UnitSelect value={unitId} onChange={setUnitId} aria-label={vi.dossier.managingUnit} /></Space></Card>}
-      <Form form={form} layout="vertical" disabled={!isNew && !base}>
+      <Form form={form} layout="vertical" disabled={!isNew && !ready}>
         <Tabs activeKey={tab} onChange={setTab} items={SECTIONS.map((s) => ({ key: s.key, label: <span title={s.title}>{s.tab}</span>, forceRender: true, children: <SectionEdit section={s} /> }))} />
         {!isNew && <Form.Item name="changeReason" label={vi.dossier.changeReason}><Input.TextArea rows={2} /></Form.Item>}
       </Form>
