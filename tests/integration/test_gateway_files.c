@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "records.pb-c.h"
+#include "th_http.h"
 #include "th_transfers.h"
 #include "th_world.h"
 
@@ -29,81 +30,16 @@ static th_tr tr;
 static int port;
 static char rec_id[32];
 
-typedef struct {
-  int status;
-  char head[8192];
-  char *body;
-  size_t body_len;
-} resp;
-
-static int dial(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-  return fd;
-}
-
-static void send_all(int fd, const void *p, size_t n) {
-  for (size_t off = 0; off < n;) {
-    ssize_t k = send(fd, (const char *)p + off, n - off, MSG_NOSIGNAL);
-    if (k <= 0) return; /* the gateway may refuse before the body ends: its reply says why */
-    off += (size_t)k;
-  }
-}
-
-/* Reads one reply to the end of the connection (every request here says Connection: close),
- * waiting up to 60 s for each piece. */
-static void read_reply(int fd, resp *r) {
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  for (;;) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, 60000) <= 0) fail_msg("no reply within 60 s");
-    if (len + 65536 > cap) buf = realloc(buf, cap *= 2);
-    ssize_t k = recv(fd, buf + len, cap - len, 0);
-    if (k <= 0) break;
-    len += (size_t)k;
-  }
-  close(fd);
-  buf[len] = 0;
-  char *end = strstr(buf, "\r\n\r\n");
-  assert_non_null(end);
-  size_t hl = (size_t)(end - buf) + 4;
-  assert_true(hl < sizeof r->head);
-  memcpy(r->head, buf, hl);
-  r->head[hl] = 0;
-  r->status = atoi(buf + 9);
-  r->body_len = len - hl;
-  r->body = malloc(r->body_len + 1);
-  memcpy(r->body, buf + hl, r->body_len);
-  r->body[r->body_len] = 0;
-  free(buf);
-}
-
-static const char *header(const resp *r, const char *name, char *out, size_t n) {
-  size_t nl = strlen(name);
-  for (const char *p = strstr(r->head, "\r\n"); p && p[2] != '\r'; p = strstr(p + 2, "\r\n")) {
-    if (!strncasecmp(p + 2, name, nl) && p[2 + nl] == ':') {
-      const char *v = p + 2 + nl + 1;
-      while (*v == ' ') v++;
-      size_t k = strcspn(v, "\r");
-      snprintf(out, n, "%.*s", (int)k, v);
-      return out;
-    }
-  }
-  return NULL;
-}
 
 /* One request: head lines (each ending in CRLF), then body. */
-static void request(const char *head, const void *body, size_t len, resp *r) {
-  int fd = dial();
-  send_all(fd, head, strlen(head));
-  if (len) send_all(fd, body, len);
-  read_reply(fd, r);
+static void request(const char *head, const void *body, size_t len, th_http_resp *r) {
+  int fd = th_http_dial(port);
+  th_http_send_all(fd, head, strlen(head));
+  if (len) th_http_send_all(fd, body, len);
+  th_http_read_reply(fd, r);
 }
 
-static void upload(const char *auth, const char *query, const void *body, size_t len, resp *r) {
+static void upload(const char *auth, const char *query, const void *body, size_t len, th_http_resp *r) {
   char head[9000];
   snprintf(head, sizeof head,
            "POST /v1/records/%s/attachments?%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
@@ -130,7 +66,6 @@ static long count_attachments(void) {
   return n;
 }
 
-static void resp_free(resp *r) { free(r->body); }
 
 static int setup(void **state) {
   (void)state;
@@ -167,7 +102,7 @@ static void test_upload_and_download(void **state) {
   for (size_t i = 9; i < n; i++) pdf[i] = (char)('a' + i % 23);
   char auth[8300];
   bearer(auth, sizeof auth, w.tok_d1_updater);
-  resp r;
+  th_http_resp r;
   /* "Quyết định 125.pdf", its description and a request id, percent-encoded */
   upload(auth, "file_name=Quy%E1%BA%BFt%20%C4%91%E1%BB%8Bnh%20125.pdf&description=B%E1%BA%A3n+qu%C3%A9t&request_id=gw-files-1",
          pdf, n, &r);
@@ -182,7 +117,7 @@ static void test_upload_and_download(void **state) {
   assert_non_null(strstr(r.body, size_json));
   assert_non_null(strstr(r.body, "\"fileName\":\"Quyết định 125.pdf\""));
   assert_non_null(strstr(r.body, "\"description\":\"Bản quét\""));
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* the same request id again: the first result, nothing new stored */
   long before = count_attachments();
@@ -190,7 +125,7 @@ static void test_upload_and_download(void **state) {
          pdf, n, &r);
   assert_int_equal(r.status, 200);
   assert_non_null(strstr(r.body, id));
-  resp_free(&r);
+  th_http_resp_free(&r);
   assert_int_equal(count_attachments(), before);
 
   /* download: the same bytes, its type and length, a name safe in any client */
@@ -198,39 +133,39 @@ static void test_upload_and_download(void **state) {
   snprintf(head, sizeof head, "GET /v1/attachments/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", id, auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 200);
-  assert_string_equal(header(&r, "Content-Type", v, sizeof v), "application/pdf");
-  assert_int_equal(atol(header(&r, "Content-Length", v, sizeof v)), (long)n);
-  assert_string_equal(header(&r, "Content-Disposition", v, sizeof v),
+  assert_string_equal(th_http_header(&r, "Content-Type", v, sizeof v), "application/pdf");
+  assert_int_equal(atol(th_http_header(&r, "Content-Length", v, sizeof v)), (long)n);
+  assert_string_equal(th_http_header(&r, "Content-Disposition", v, sizeof v),
                       "attachment; filename=\"Quy_t __nh 125.pdf\"; "
                       "filename*=UTF-8''Quy%E1%BA%BFt%20%C4%91%E1%BB%8Bnh%20125.pdf");
-  assert_string_equal(header(&r, "X-Frame-Options", v, sizeof v), "DENY");
+  assert_string_equal(th_http_header(&r, "X-Frame-Options", v, sizeof v), "DENY");
   assert_int_equal(r.body_len, n);
   assert_memory_equal(r.body, pdf, n);
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* inline, for the application's own preview: its page may frame it, no one else */
   snprintf(head, sizeof head, "GET /v1/attachments/%s/content?inline=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", id, auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 200);
-  assert_true(!strncmp(header(&r, "Content-Disposition", v, sizeof v), "inline; ", 8));
-  assert_string_equal(header(&r, "X-Frame-Options", v, sizeof v), "SAMEORIGIN");
-  assert_non_null(strstr(header(&r, "Content-Security-Policy", v, sizeof v), "frame-ancestors 'self'"));
-  resp_free(&r);
+  assert_true(!strncmp(th_http_header(&r, "Content-Disposition", v, sizeof v), "inline; ", 8));
+  assert_string_equal(th_http_header(&r, "X-Frame-Options", v, sizeof v), "SAMEORIGIN");
+  assert_non_null(strstr(th_http_header(&r, "Content-Security-Policy", v, sizeof v), "frame-ancestors 'self'"));
+  th_http_resp_free(&r);
 
   /* HEAD: the headers, no body */
   snprintf(head, sizeof head, "HEAD /v1/attachments/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", id, auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 200);
-  assert_int_equal(atol(header(&r, "Content-Length", v, sizeof v)), (long)n);
+  assert_int_equal(atol(th_http_header(&r, "Content-Length", v, sizeof v)), (long)n);
   assert_int_equal(r.body_len, 0);
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* a reader of another district: records refuses, the gateway says so */
   bearer(auth, sizeof auth, w.tok_d2_reader);
   snprintf(head, sizeof head, "GET /v1/attachments/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", id, auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 403);
-  resp_free(&r);
+  th_http_resp_free(&r);
   free(pdf);
 }
 
@@ -238,7 +173,7 @@ static void test_refusals(void **state) {
   (void)state;
   char auth[8300], head[9000];
   bearer(auth, sizeof auth, w.tok_d1_updater);
-  resp r;
+  th_http_resp r;
   long before = count_attachments();
 
   /* too large: refused from the length alone, before a byte of the body is read */
@@ -247,7 +182,7 @@ static void test_refusals(void **state) {
            "Content-Length: %u\r\n%s\r\n", rec_id, 20 * MIB + 1, auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 413);
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* chunked: the route needs the length to enforce the limit before reading */
   snprintf(head, sizeof head,
@@ -255,31 +190,31 @@ static void test_refusals(void **state) {
            "Transfer-Encoding: chunked\r\n%s\r\n5\r\n%%PDF-\r\n0\r\n\r\n", rec_id, auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 411);
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* no file name */
   upload(auth, "description=x", "%PDF-1.4\n", 9, &r);
   assert_int_equal(r.status, 400);
   assert_non_null(strstr(r.body, "file_name: must be given"));
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* not a scan: the service tells by the content */
   upload(auth, "file_name=a.pdf", "hello, world", 12, &r);
   assert_int_equal(r.status, 400);
   assert_non_null(strstr(r.body, "only PDF, JPEG or PNG"));
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* a reader may not upload */
   char rauth[8300];
   bearer(rauth, sizeof rauth, w.tok_d1_reader);
   upload(rauth, "file_name=a.pdf", "%PDF-1.4\n", 9, &r);
   assert_int_equal(r.status, 403);
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* no credentials */
   upload("", "file_name=a.pdf", "%PDF-1.4\n", 9, &r);
   assert_int_equal(r.status, 401);
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* the session cookie without the CSRF header */
   char cookie[8300];
@@ -287,25 +222,25 @@ static void test_refusals(void **state) {
   upload(cookie, "file_name=a.pdf", "%PDF-1.4\n", 9, &r);
   assert_int_equal(r.status, 403);
   assert_non_null(strstr(r.body, "X-CSRF-Token"));
-  resp_free(&r);
+  th_http_resp_free(&r);
   /* and with it: stored */
   snprintf(cookie, sizeof cookie, "Cookie: hoso_session=%s; hoso_csrf=abc\r\nX-CSRF-Token: abc\r\n", w.tok_d1_updater);
   upload(cookie, "file_name=b.pdf&request_id=gw-files-cookie", "%PDF-1.4\n", 9, &r);
   assert_int_equal(r.status, 200);
-  resp_free(&r);
+  th_http_resp_free(&r);
   assert_int_equal(count_attachments(), before + 1);
 
   /* an id nobody has */
   snprintf(head, sizeof head, "GET /v1/attachments/999999/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 404);
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* another verb on the routes */
   snprintf(head, sizeof head, "GET /v1/records/%s/attachments HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", rec_id, auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 405);
-  resp_free(&r);
+  th_http_resp_free(&r);
 }
 
 /* A client that sends half of its body and leaves: nothing is stored, the gateway serves on. */
@@ -317,19 +252,19 @@ static void test_client_leaves(void **state) {
   snprintf(head, sizeof head,
            "POST /v1/records/%s/attachments?file_name=half.pdf HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
            "Content-Length: %u\r\n%s\r\n", rec_id, 4 * MIB, auth);
-  int fd = dial();
-  send_all(fd, head, strlen(head));
+  int fd = th_http_dial(port);
+  th_http_send_all(fd, head, strlen(head));
   char *half = calloc(1, 2 * MIB);
   memcpy(half, "%PDF-1.4\n", 9);
-  send_all(fd, half, 2 * MIB);
+  th_http_send_all(fd, half, 2 * MIB);
   free(half);
   close(fd);
   /* the gateway still answers, and what came before the end of the body was not stored */
-  resp r;
+  th_http_resp r;
   snprintf(head, sizeof head, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 200);
-  resp_free(&r);
+  th_http_resp_free(&r);
   assert_int_equal(count_attachments(), before);
 }
 
@@ -361,16 +296,16 @@ static void test_self_papers(void **state) {
   char auth[8300], query[128], want[96];
   bearer(auth, sizeof auth, self);
   snprintf(query, sizeof query, "file_name=so-dien-thoai.pdf&change_request_id=%s", cr->change_request->id);
-  resp r;
+  th_http_resp r;
   upload(auth, query, "%PDF-1.4\n", 9, &r);
   if (r.status != 200) fail_msg("upload: %d %s", r.status, r.body);
   snprintf(want, sizeof want, "\"changeRequestId\":\"%s\"", cr->change_request->id);
   assert_non_null(strstr(r.body, want));
-  resp_free(&r);
+  th_http_resp_free(&r);
   /* without it, the person is no updater */
   upload(auth, "file_name=so-dien-thoai.pdf", "%PDF-1.4\n", 9, &r);
   assert_int_equal(r.status, 403);
-  resp_free(&r);
+  th_http_resp_free(&r);
   protobuf_c_message_free_unpacked(&cr->base, NULL);
   free(self);
 }
@@ -391,43 +326,43 @@ static void test_transfer_document(void **state) {
   assert_true(doc && *doc);
   const Hoso__Transfers__V1__Scan *scan = th_tr_scan();
   bearer(auth, sizeof auth, w.tok_d1_updater);
-  resp r;
+  th_http_resp r;
   snprintf(head, sizeof head, "GET /v1/transfers/%s/documents/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n",
            t->id, doc, auth);
   request(head, NULL, 0, &r);
   if (r.status != 200) fail_msg("document: %d %s", r.status, r.body);
-  assert_string_equal(header(&r, "Content-Type", v, sizeof v), "application/pdf");
-  assert_string_equal(header(&r, "Content-Disposition", v, sizeof v),
+  assert_string_equal(th_http_header(&r, "Content-Type", v, sizeof v), "application/pdf");
+  assert_string_equal(th_http_header(&r, "Content-Disposition", v, sizeof v),
                       "attachment; filename=\"quyet-dinh-dieu-dong.pdf\"; filename*=UTF-8''quyet-dinh-dieu-dong.pdf");
-  assert_string_equal(header(&r, "X-Frame-Options", v, sizeof v), "DENY");
+  assert_string_equal(th_http_header(&r, "X-Frame-Options", v, sizeof v), "DENY");
   assert_int_equal(r.body_len, scan->content.len);
   assert_memory_equal(r.body, scan->content.data, scan->content.len);
-  resp_free(&r);
+  th_http_resp_free(&r);
   snprintf(head, sizeof head, "GET /v1/transfers/%s/documents/%s/content?inline=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n",
            t->id, doc, auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 200);
-  assert_true(!strncmp(header(&r, "Content-Disposition", v, sizeof v), "inline; ", 8));
-  assert_string_equal(header(&r, "X-Frame-Options", v, sizeof v), "SAMEORIGIN");
-  resp_free(&r);
+  assert_true(!strncmp(th_http_header(&r, "Content-Disposition", v, sizeof v), "inline; ", 8));
+  assert_string_equal(th_http_header(&r, "X-Frame-Options", v, sizeof v), "SAMEORIGIN");
+  th_http_resp_free(&r);
   /* the school below d1 is on neither side */
   bearer(auth, sizeof auth, w.tok_d1u_updater);
   snprintf(head, sizeof head, "GET /v1/transfers/%s/documents/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n",
            t->id, doc, auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 403);
-  resp_free(&r);
+  th_http_resp_free(&r);
   bearer(auth, sizeof auth, w.tok_d1_updater);
   snprintf(head, sizeof head, "GET /v1/transfers/%s/documents/999999/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n",
            t->id, auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 404);
-  resp_free(&r);
+  th_http_resp_free(&r);
   snprintf(head, sizeof head, "POST /v1/transfers/%s/documents/%s/content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
            "Content-Length: 0\r\n%s\r\n", t->id, doc, auth);
   request(head, NULL, 0, &r);
   assert_int_equal(r.status, 405);
-  resp_free(&r);
+  th_http_resp_free(&r);
   th_tr_free(t);
 }
 

@@ -20,6 +20,7 @@
 #include <openssl/pem.h>
 #include "reporting.pb-c.h"
 #include "th_files.h"
+#include "th_http.h"
 #include "th_transfers.h"
 #include "th_world.h"
 
@@ -46,93 +47,27 @@ static int make_key(void) {
   return ok ? 0 : -1;
 }
 
-typedef struct {
-  int status;
-  char head[8192];
-  char *body;
-  size_t body_len;
-} resp;
 
-static int dial(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-  return fd;
-}
-
-static void send_all(int fd, const void *p, size_t n) {
-  for (size_t off = 0; off < n;) {
-    ssize_t k = send(fd, (const char *)p + off, n - off, MSG_NOSIGNAL);
-    if (k <= 0) return; /* the gateway may refuse before the body ends: its reply says why */
-    off += (size_t)k;
-  }
-}
-
-/* Reads one reply to the end of the connection (every request here says Connection: close),
- * waiting up to 60 s for each piece. */
-static void read_reply(int fd, resp *r) {
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  for (;;) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, 60000) <= 0) fail_msg("no reply within 60 s");
-    if (len + 65536 > cap) buf = realloc(buf, cap *= 2);
-    ssize_t k = recv(fd, buf + len, cap - len, 0);
-    if (k <= 0) break;
-    len += (size_t)k;
-  }
-  close(fd);
-  buf[len] = 0;
-  char *end = strstr(buf, "\r\n\r\n");
-  assert_non_null(end);
-  size_t hl = (size_t)(end - buf) + 4;
-  assert_true(hl < sizeof r->head);
-  memcpy(r->head, buf, hl);
-  r->head[hl] = 0;
-  r->status = atoi(buf + 9);
-  r->body_len = len - hl;
-  r->body = malloc(r->body_len + 1);
-  memcpy(r->body, buf + hl, r->body_len);
-  r->body[r->body_len] = 0;
-  free(buf);
-}
-
-static const char *header(const resp *r, const char *name, char *out, size_t n) {
-  size_t nl = strlen(name);
-  for (const char *p = strstr(r->head, "\r\n"); p && p[2] != '\r'; p = strstr(p + 2, "\r\n")) {
-    if (!strncasecmp(p + 2, name, nl) && p[2 + nl] == ':') {
-      const char *v = p + 2 + nl + 1;
-      while (*v == ' ') v++;
-      size_t k = strcspn(v, "\r");
-      snprintf(out, n, "%.*s", (int)k, v);
-      return out;
-    }
-  }
-  return NULL;
-}
-
-static void resp_free(resp *r) { free(r->body); }
 
 /* One request: head lines (each ending in CRLF) after the request line, then body. */
-static void request(const char *line, const char *auth, const char *extra, const void *body, size_t len, resp *r) {
+static void request(const char *line, const char *auth, const char *extra, const void *body, size_t len, th_http_resp *r) {
   char head[10000];
   snprintf(head, sizeof head, "%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n%s%s\r\n", line, len,
            auth ? auth : "", extra ? extra : "");
-  int fd = dial();
-  send_all(fd, head, strlen(head));
-  if (len) send_all(fd, body, len);
-  read_reply(fd, r);
+  int fd = th_http_dial(port);
+  th_http_send_all(fd, head, strlen(head));
+  if (len) th_http_send_all(fd, body, len);
+  th_http_read_reply(fd, r);
 }
 
 static void bearer(char *out, size_t n, const char *tok) { snprintf(out, n, "Authorization: Bearer %s\r\n", tok); }
 
 /* The body of a chunked reply put back together; the last chunk must be there. */
-static void dechunk(resp *r) {
+static void dechunk(th_http_resp *r) {
   char v[64];
-  assert_non_null(header(r, "Transfer-Encoding", v, sizeof v));
+  assert_non_null(th_http_header(r, "Transfer-Encoding", v, sizeof v));
   assert_string_equal(v, "chunked");
-  assert_null(header(r, "Content-Length", v, sizeof v));
+  assert_null(th_http_header(r, "Content-Length", v, sizeof v));
   char *out = malloc(r->body_len + 1);
   size_t o = 0, i = 0;
   int last = 0;
@@ -225,34 +160,34 @@ static void test_package_out_and_in(void **state) {
   th_tr_free(th_tr_act(&tr, w.tok_d1_updater, "SendTransfer", tid, &st));
   assert_int_equal(th_tr_wait_delivered(&tr, tid, WAIT_MS), 0);
 
-  resp r;
+  th_http_resp r;
   snprintf(line, sizeof line, "POST /v1/transfers/%s/package?request_id=pkg-1", tid);
   request(line, NULL, NULL, NULL, 0, &r); /* no credentials */
   assert_int_equal(r.status, 401);
-  resp_free(&r);
+  th_http_resp_free(&r);
   snprintf(line, sizeof line, "GET /v1/transfers/%s/package", tid);
   bearer(auth, sizeof auth, w.tok_d1_updater);
   request(line, auth, NULL, NULL, 0, &r);
   assert_int_equal(r.status, 405);
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   snprintf(line, sizeof line, "POST /v1/transfers/%s/package?request_id=pkg-1", tid);
   request(line, auth, NULL, NULL, 0, &r);
   if (r.status != 200) {
     print_error("package export: %d %s\n", r.status, r.body);
-    resp_free(&r);
+    th_http_resp_free(&r);
     fail();
   }
-  assert_string_equal(header(&r, "Content-Type", v, sizeof v), "application/octet-stream");
-  assert_true(!strncmp(header(&r, "Content-Disposition", v, sizeof v), "attachment; filename=\"hoso-", 27));
+  assert_string_equal(th_http_header(&r, "Content-Type", v, sizeof v), "application/octet-stream");
+  assert_true(!strncmp(th_http_header(&r, "Content-Disposition", v, sizeof v), "attachment; filename=\"hoso-", 27));
   assert_non_null(strstr(v, ".hspkg\""));
-  assert_int_equal(atol(header(&r, "Content-Length", v, sizeof v)), (long)r.body_len);
+  assert_int_equal(atol(th_http_header(&r, "Content-Length", v, sizeof v)), (long)r.body_len);
   unsigned char md[32];
   unsigned mdn = 0;
   char hex[65];
   EVP_Digest(r.body, r.body_len, md, &mdn, EVP_sha256(), NULL);
   for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
-  assert_string_equal(header(&r, "X-Package-Sha256", v, sizeof v), hex);
+  assert_string_equal(th_http_header(&r, "X-Package-Sha256", v, sizeof v), hex);
   /* the same bytes as the gRPC stream gives (asked again: the same package) */
   th_package p;
   assert_int_equal(th_tr_export(&tr, w.tok_d1_updater, tid, &p, &st), GRPC_STATUS_OK);
@@ -267,12 +202,12 @@ static void test_package_out_and_in(void **state) {
   request("POST /v1/transfer-packages?request_id=in-1", auth, "Content-Type: application/octet-stream\r\n", pkg, pkg_len, &r);
   assert_int_equal(r.status, 400); /* no unit */
   assert_non_null(strstr(r.body, "unit_id"));
-  resp_free(&r);
+  th_http_resp_free(&r);
   pkg[pkg_len / 2] ^= 0x5a; /* a changed byte: refused, nothing made */
   snprintf(line, sizeof line, "POST /v1/transfer-packages?unit_id=%s&request_id=in-2", w.d2_id);
   request(line, auth, "Content-Type: application/octet-stream\r\n", pkg, pkg_len, &r);
   assert_int_equal(r.status, 400);
-  resp_free(&r);
+  th_http_resp_free(&r);
   pkg[pkg_len / 2] ^= 0x5a;
   snprintf(line, sizeof line, "POST /v1/transfer-packages?unit_id=%s&note=Ti%%E1%%BA%%BFp+nh%%E1%%BA%%ADn&request_id=in-3", w.d2_id);
   request(line, auth, "Content-Type: application/octet-stream\r\n", pkg, pkg_len, &r);
@@ -292,7 +227,7 @@ static void test_package_out_and_in(void **state) {
   assert_string_equal(got->record->full_name, "Trương Thị Ra Đi");
   protobuf_c_message_free_unpacked(&got->base, NULL);
   json_decref(j);
-  resp_free(&r);
+  th_http_resp_free(&r);
   free(pkg);
 
   /* past HOSO_PACKAGE_MAX_MB: refused on its Content-Length, before the body is read */
@@ -300,11 +235,11 @@ static void test_package_out_and_in(void **state) {
   char head[9000];
   snprintf(head, sizeof head, "%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %u\r\n%s\r\n", line,
            (1u << 20) + 1, auth);
-  int fd = dial();
-  send_all(fd, head, strlen(head));
-  read_reply(fd, &r);
+  int fd = th_http_dial(port);
+  th_http_send_all(fd, head, strlen(head));
+  th_http_read_reply(fd, &r);
   assert_int_equal(r.status, 413);
-  resp_free(&r);
+  th_http_resp_free(&r);
 }
 
 static grpc_status_code grpc_file(const char *method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *d,
@@ -323,13 +258,13 @@ static void test_report_and_search_files(void **state) {
   char rec[32], auth[8300], v[512], path[128];
   assert_int_equal(th_world_record(&w, w.tok_admin, w.d1_id, "Lê Thị Xuất Tệp", rec), 0);
   bearer(auth, sizeof auth, w.tok_admin);
-  resp r;
+  th_http_resp r;
   /* BM01 as CSV: what RunReport gives over gRPC, streamed in chunks */
   static const char body[] = "{\"template\":\"BM01/BNV\",\"format\":\"FORMAT_CSV\",\"signerName\":\"Trần Văn Trưởng\"}";
   request("POST /v1/reports:run", auth, "Content-Type: application/json\r\n", body, strlen(body), &r);
   if (r.status != 200) fail_msg("report: %d %s", r.status, r.body);
-  assert_true(!strncmp(header(&r, "Content-Type", v, sizeof v), "text/csv", 8));
-  assert_true(!strncmp(header(&r, "Content-Disposition", v, sizeof v), "attachment; ", 12));
+  assert_true(!strncmp(th_http_header(&r, "Content-Type", v, sizeof v), "text/csv", 8));
+  assert_true(!strncmp(th_http_header(&r, "Content-Disposition", v, sizeof v), "attachment; ", 12));
   dechunk(&r);
   Hoso__Reporting__V1__RunReportRequest q = HOSO__REPORTING__V1__RUN_REPORT_REQUEST__INIT;
   q.template_ = "BM01/BNV";
@@ -343,22 +278,22 @@ static void test_report_and_search_files(void **state) {
   assert_int_equal(r.body_len, n);
   assert_memory_equal(r.body, want, n);
   free(want);
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* an unknown template: the JSON error, no file */
   static const char bad[] = "{\"template\":\"BM99/BNV\",\"format\":\"FORMAT_XLSX\"}";
   request("POST /v1/reports:run", auth, "Content-Type: application/json\r\n", bad, strlen(bad), &r);
   assert_int_equal(r.status, 400);
   assert_non_null(strstr(r.body, "template"));
-  assert_true(!strncmp(header(&r, "Content-Type", v, sizeof v), "application/json", 16));
-  resp_free(&r);
+  assert_true(!strncmp(th_http_header(&r, "Content-Type", v, sizeof v), "application/json", 16));
+  th_http_resp_free(&r);
   static const char malformed[] = "{\"templat\":1}";
   request("POST /v1/reports:run", auth, "Content-Type: application/json\r\n", malformed, strlen(malformed), &r);
   assert_int_equal(r.status, 400);
-  resp_free(&r);
+  th_http_resp_free(&r);
   request("POST /v1/reports:run", NULL, "Content-Type: application/json\r\n", body, strlen(body), &r);
   assert_int_equal(r.status, 401);
-  resp_free(&r);
+  th_http_resp_free(&r);
 
   /* a search export as CSV: the progress goes by, the file is ExportSearch's */
   char sbody[256];
@@ -380,7 +315,7 @@ static void test_report_and_search_files(void **state) {
   assert_int_equal(r.body_len, n);
   assert_memory_equal(r.body, want, n);
   free(want);
-  resp_free(&r);
+  th_http_resp_free(&r);
 }
 
 int main(void) {
