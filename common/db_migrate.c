@@ -36,11 +36,15 @@ static int apply_one(db_conn *c, const char *schema, const char *path, const cha
   snprintf(ver, sizeof ver, "%d", m->version);
   PGresult *r = NULL;
   /* search_path is transaction-local, so the SQL files name no schema and the session keeps
-   * its own path afterwards; a migration may build indexes for as long as it takes */
+   * its own path afterwards; a migration may build indexes for as long as it takes. The scope
+   * is every unit: tables FORCE row-level security even for their owner, and a migration that
+   * fills a new column or index from the rows already there must see them all (without it an
+   * UPDATE of existing data saw no row: found upgrading a deployment with data to records 030,
+   * whose NOT NULL then failed; 020's search words would have stayed empty silently). */
   if (db_cmd(c, "BEGIN", 0) < 0 ||
       db_cmd(c,
              "SELECT set_config('search_path', $1, true), "
-             "set_config('statement_timeout', '0', true)",
+             "set_config('statement_timeout', '0', true), set_config('hoso.scope', '*', true)",
              1, path) < 0 ||
       !(r = db__exec_script(c, m->sql)) || db_cmd(c, ins, 3, series, ver, m->name) < 0 ||
       db_cmd(c, "COMMIT", 0) < 0) {
