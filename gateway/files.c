@@ -134,6 +134,52 @@ cli_stream *gw_stream_as_client(gw_req *r, ProtobufCMessage *req, int state_chan
   return s;
 }
 
+/* The request body into client stream s, a message per CHUNK bytes (see gwsrv.h). */
+int gw_body_to_stream(gw_req *r, cli_stream *s, const gw_body_pump *p) {
+  unsigned char *buf = malloc(CHUNK);
+  if (!buf) {
+    cli_stream_cancel(s);
+    cli_stream_finish(s, NULL);
+    return GW_BODY_NOMEM;
+  }
+  size_t total = 0;
+  int msgs = 0, sent_ok = 1;
+  for (;;) {
+    size_t have = 0;
+    long k = 0;
+    while (have < CHUNK && (k = gw_conn_body_read(r->conn, buf + have, CHUNK - have)) > 0) have += (size_t)k;
+    if (k < 0) { /* the client left or stalled: the service keeps nothing of a cut stream */
+      cli_stream_cancel(s);
+      cli_stream_finish(s, NULL);
+      free(buf);
+      r->close = 2;
+      log_warn("%s abandoned by the client after %zu bytes", p->what, total);
+      return GW_BODY_CUT;
+    }
+    total += have;
+    if (p->max && total > p->max) { /* Content-Length was checked; this is the belt to those braces */
+      cli_stream_cancel(s);
+      cli_stream_finish(s, NULL);
+      free(buf);
+      return GW_BODY_TOO_LARGE;
+    }
+    if (have == 0 && msgs > 0) break;
+    ProtobufCBinaryData *chunk = msgs == 0 ? p->first_chunk : p->rest_chunk;
+    chunk->data = buf;
+    chunk->len = have;
+    if (cli_stream_send(s, msgs == 0 ? p->first : p->rest) != 0) {
+      sent_ok = 0; /* the service ended the call early: its status says why */
+      break;
+    }
+    msgs++;
+    if (have < CHUNK) break;
+  }
+  free(buf);
+  p->first_chunk->data = p->rest_chunk->data = NULL;
+  if (sent_ok) cli_stream_close_send(s);
+  return 0;
+}
+
 int gw_upload(gw_req *r) {
   r->close = r->close ? r->close : 1; /* what the handler leaves unread is drained by lingering */
   char record_id[ID_MAX + 1], name[1024], desc[4096], rid[128], crid[ID_MAX + 1];
@@ -153,53 +199,20 @@ int gw_upload(gw_req *r) {
   if (!s) return -1;
   cli_status st;
   memset(&st, 0, sizeof st);
-  unsigned char *buf = malloc(CHUNK);
-  if (!buf) {
-    cli_stream_cancel(s);
-    cli_stream_finish(s, NULL);
-    return gw_reply_rest_error(r, 503, GRPC_STATUS_UNAVAILABLE, "out of memory: retry later");
-  }
-  size_t total = 0;
-  int msgs = 0, sent_ok = 1, rc;
-  for (;;) {
-    size_t have = 0;
-    long k = 0;
-    while (have < CHUNK && (k = gw_conn_body_read(r->conn, buf + have, CHUNK - have)) > 0) have += (size_t)k;
-    if (k < 0) { /* the client left or stalled: nothing is stored */
-      cli_stream_cancel(s);
-      cli_stream_finish(s, NULL);
-      free(buf);
-      r->close = 2;
-      log_warn("upload of %s abandoned by the client after %zu bytes", record_id, total);
-      return -1;
-    }
-    total += have;
-    if (total > UPLOAD_MAX) { /* Content-Length was checked; this is the belt to those braces */
-      cli_stream_cancel(s);
-      cli_stream_finish(s, NULL);
-      free(buf);
-      return gw_reply_rest_error(r, 413, GRPC_STATUS_RESOURCE_EXHAUSTED, "content: at most 20 MiB per attachment");
-    }
-    if (have == 0 && msgs > 0) break;
-    Hoso__Records__V1__UploadAttachmentRequest q = HOSO__RECORDS__V1__UPLOAD_ATTACHMENT_REQUEST__INIT;
-    if (msgs == 0) {
-      q.record_id = record_id;
-      q.file_name = name;
-      q.description = desc;
-      q.request_id = rid;
-      q.change_request_id = crid; /* a person's papers for their own change request */
-    }
-    q.chunk.data = buf;
-    q.chunk.len = have;
-    if (cli_stream_send(s, &q.base) != 0) {
-      sent_ok = 0; /* the service ended the call early: its status says why */
-      break;
-    }
-    msgs++;
-    if (have < CHUNK) break;
-  }
-  free(buf);
-  if (sent_ok) cli_stream_close_send(s);
+  first.record_id = record_id;
+  first.file_name = name;
+  first.description = desc;
+  first.request_id = rid;
+  first.change_request_id = crid; /* a person's papers for their own change request */
+  Hoso__Records__V1__UploadAttachmentRequest rest = HOSO__RECORDS__V1__UPLOAD_ATTACHMENT_REQUEST__INIT;
+  char what[ID_MAX + 16];
+  snprintf(what, sizeof what, "upload of %s", record_id);
+  gw_body_pump pump = {&first.base, &rest.base, &first.chunk, &rest.chunk, UPLOAD_MAX, what};
+  int rc = gw_body_to_stream(r, s, &pump);
+  if (rc == GW_BODY_NOMEM) return gw_reply_rest_error(r, 503, GRPC_STATUS_UNAVAILABLE, "out of memory: retry later");
+  if (rc == GW_BODY_CUT) return -1;
+  if (rc == GW_BODY_TOO_LARGE)
+    return gw_reply_rest_error(r, 413, GRPC_STATUS_RESOURCE_EXHAUSTED, "content: at most 20 MiB per attachment");
   ProtobufCMessage *resp = NULL;
   if (cli_stream_recv(s, &hoso__records__v1__upload_attachment_response__descriptor, &resp) != 1)
     return gw_stream_failed(r, s, "records", "upload");

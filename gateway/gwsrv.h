@@ -224,6 +224,21 @@ int gw_query_param(const char *q, const char *name, char *out, size_t cap);
 /* Credentials and CSRF (gw_auth_before), then a stream of the route's method; on a refusal
  * the reply has been written and NULL is returned. */
 struct cli_stream *gw_stream_as_client(gw_req *r, ProtobufCMessage *req, int state_changing, int timeout_ms);
+/* The request body into a client stream, a message per chunk of 1 MiB: `first` (carrying the
+ * call's own fields) with the first chunk, `rest` (a chunk alone) with each further one; at
+ * least one message even for an empty body. On 0 the body went out and the stream is
+ * half-closed (unless the service ended the call early: its status says why). Otherwise the
+ * stream is cancelled and finished: GW_BODY_CUT the client left or stalled (logged with `what`,
+ * the connection to close; nothing to reply), GW_BODY_TOO_LARGE past `max` (0: no bound here),
+ * GW_BODY_NOMEM no buffer. */
+typedef struct {
+  ProtobufCMessage *first, *rest;
+  ProtobufCBinaryData *first_chunk, *rest_chunk;
+  size_t max;
+  const char *what;
+} gw_body_pump;
+enum { GW_BODY_CUT = -1, GW_BODY_TOO_LARGE = -2, GW_BODY_NOMEM = -3 };
+int gw_body_to_stream(gw_req *r, struct cli_stream *s, const gw_body_pump *p);
 /* A stream that ended without its reply: the status as the REST error reply. */
 int gw_stream_failed(gw_req *r, struct cli_stream *s, const char *backend, const char *what);
 /* Content-Disposition (inline or attachment) with an ASCII and an RFC 5987 UTF-8 name. */

@@ -26,7 +26,6 @@
 #define SEARCH_PATH "/hoso.reporting.v1.Reporting/ExportSearch"
 #define PKG_PRE "/v1/transfers/"
 #define PKG_POST "/package"
-#define CHUNK (1u << 20) /* the transfers service's largest chunk per message */
 #define ID_MAX 128
 
 size_t gw_streams_package_limit(void) {
@@ -154,46 +153,15 @@ int gw_package_import(gw_req *r) {
   /* the body arrives at the client's pace, then every part is checked */
   cli_stream *s = gw_stream_as_client(r, &first.base, 1, gw_cfg.body_timeout_ms + gw_cfg.upstream_timeout_ms);
   if (!s) return -1;
-  unsigned char *buf = malloc(CHUNK);
-  if (!buf) {
-    cli_stream_cancel(s);
-    cli_stream_finish(s, NULL);
-    return gw_reply_rest_error(r, 503, GRPC_STATUS_UNAVAILABLE, "out of memory: retry later");
-  }
-  size_t total = 0;
-  int msgs = 0, sent_ok = 1;
-  for (;;) {
-    size_t have = 0;
-    long k = 0;
-    while (have < CHUNK && (k = gw_conn_body_read(r->conn, buf + have, CHUNK - have)) > 0) have += (size_t)k;
-    if (k < 0) { /* the client left or stalled: the service keeps nothing of a cut stream */
-      cli_stream_cancel(s);
-      cli_stream_finish(s, NULL);
-      free(buf);
-      r->close = 2;
-      log_warn("package import abandoned by the client after %zu bytes", total);
-      return -1;
-    }
-    total += have;
-    if (have == 0 && msgs > 0) break;
-    Hoso__Transfers__V1__ImportTransferPackageRequest q = HOSO__TRANSFERS__V1__IMPORT_TRANSFER_PACKAGE_REQUEST__INIT;
-    if (msgs == 0) {
-      q.unit_id = unit;
-      q.note = note;
-      q.request_id = rid;
-      q.size = size;
-    }
-    q.chunk.data = buf;
-    q.chunk.len = have;
-    if (cli_stream_send(s, &q.base) != 0) {
-      sent_ok = 0; /* the service ended the call early: its status says why */
-      break;
-    }
-    msgs++;
-    if (have < CHUNK) break;
-  }
-  free(buf);
-  if (sent_ok) cli_stream_close_send(s);
+  first.unit_id = unit;
+  first.note = note;
+  first.request_id = rid;
+  first.size = size;
+  Hoso__Transfers__V1__ImportTransferPackageRequest rest = HOSO__TRANSFERS__V1__IMPORT_TRANSFER_PACKAGE_REQUEST__INIT;
+  gw_body_pump pump = {&first.base, &rest.base, &first.chunk, &rest.chunk, 0, "package import"};
+  int rc = gw_body_to_stream(r, s, &pump);
+  if (rc == GW_BODY_NOMEM) return gw_reply_rest_error(r, 503, GRPC_STATUS_UNAVAILABLE, "out of memory: retry later");
+  if (rc != 0) return -1;
   ProtobufCMessage *resp = NULL;
   if (cli_stream_recv(s, &hoso__transfers__v1__import_transfer_package_response__descriptor, &resp) != 1)
     return gw_stream_failed(r, s, "transfers", "package import");
@@ -208,7 +176,7 @@ int gw_package_import(gw_req *r) {
   char *json = pbjson_encode(resp, 0);
   protobuf_c_message_free_unpacked(resp, NULL);
   if (!json) return gw_reply_rest_error(r, 500, GRPC_STATUS_INTERNAL, "reply could not be encoded");
-  int rc = gw_reply(r, 200, "application/json", json, strlen(json), GW_NO_STORE);
+  rc = gw_reply(r, 200, "application/json", json, strlen(json), GW_NO_STORE);
   free(json);
   return rc;
 }
