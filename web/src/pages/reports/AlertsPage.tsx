@@ -7,6 +7,7 @@ import { Alert as Banner, Button, Card, Form, InputNumber, Select, Space, Table,
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { AlertKind, Reporting, type Alert } from '../../api/gen/reporting_pb';
+import { useUnitNames } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
 import { UnitSelect } from '../../components/Pickers';
@@ -34,6 +35,8 @@ export function AlertsPage() {
   const pageToken = params.get('pt') ?? '';
   const [history, setHistory] = useState<string[]>([]);
   const q = useQuery(Reporting.method.listAlerts, { unitId, kinds, withinDays, pageSize: 50, pageToken }, { placeholderData: (p) => p });
+  // units by name, as an officer knows them (the path is ids)
+  const units = useUnitNames((q.data?.alerts ?? []).map((a) => a.managingUnitId));
   const set = (k: string, v: string) => {
     const n = new URLSearchParams(params);
     if (v) n.set(k, v);
@@ -65,7 +68,7 @@ export function AlertsPage() {
         columns={[
           { title: vi.rep.kind, dataIndex: 'kind', width: 230, render: (k: AlertKind, a) => <Link to={alertLink(a)}><Tag color={a.daysLeft < 0 ? 'red' : 'blue'}>{vi.rep.alertKind[k]}</Tag></Link> },
           { title: vi.rep.person, dataIndex: 'fullName', render: (v: string, a) => (a.recordId ? <Link to={`/records/${a.recordId}`}>{v}</Link> : v) },
-          { title: vi.deadlines.unit, dataIndex: 'managingUnitPath' },
+          { title: vi.deadlines.unit, dataIndex: 'managingUnitId', render: (u: string) => units.get(u) ?? '' },
           { title: vi.rep.due, dataIndex: 'dueDate', width: 120, render: (v: string) => dateText(v) },
           { title: vi.rep.left, key: 'left', width: 150, render: (_: unknown, a) => <AlertDays a={a} /> },
           { title: vi.rep.detail, dataIndex: 'detail' },

@@ -6,6 +6,7 @@ import { Button, Card, Form, Modal, Select, Space, Table, Typography } from 'ant
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { Reporting, type GetStatisticsResponse, type Person } from '../../api/gen/reporting_pb';
+import { useUnitNames } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
 import { DateField, UnitSelect } from '../../components/Pickers';
@@ -26,6 +27,7 @@ function People({ unitId, asOf, drill, onClose }: { unitId: string; asOf: string
   const pageToken = tokens[tokens.length - 1];
   const q = useQuery(Reporting.method.drillDown, { unitId, when: { asOf }, dimensions: drill?.dimensions ?? [], cell: drill?.cell ?? [], pageSize: 20, pageToken },
     { enabled: !!drill, placeholderData: (p) => p });
+  const units = useUnitNames((q.data?.people ?? []).map((p) => p.managingUnitId));
   return (
     <Modal open={!!drill} title={drill?.title} width={980} footer={null} onCancel={() => { setTokens(['']); onClose(); }} destroyOnClose>
       <ErrorBanner error={q.error} />
@@ -35,7 +37,7 @@ function People({ unitId, asOf, drill, onClose }: { unitId: string; asOf: string
           { title: vi.rep.person, dataIndex: 'fullName', render: (v: string, p) => <Link to={`/records/${p.recordId}`}>{v}</Link> },
           { title: vi.rep.birth, dataIndex: 'birthDate', width: 120, render: (v: string) => dateText(v) },
           { title: vi.rep.dims.gender, dataIndex: 'gender', width: 90, render: (g: number) => vi.gender[g] ?? '' },
-          { title: vi.deadlines.unit, dataIndex: 'managingUnitPath' },
+          { title: vi.deadlines.unit, dataIndex: 'managingUnitId', render: (u: string) => units.get(u) ?? '' },
         ]}
         footer={() => (
           <Space>
