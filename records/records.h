@@ -39,6 +39,12 @@ int record_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, u
 /* The caller is the transfers service (its service client id, HOSO_TRANSFERS_CLIENT_ID): the
  * only one that moves records between units and grants reads (SetManagingUnit, SetReadGrant). */
 int record_is_transfers_service(const srv_ctx *ctx);
+/* unit_tree_path for a unit named by a step of the transfers service (SetManagingUnit,
+ * SetReadGrant): a dissolved unit is ABORTED, not FAILED_PRECONDITION. The transfers service
+ * decided the step on the tree before the merge and re-targets its undelivered steps to the
+ * successor once it follows the merge; its outbox retries ABORTED, and a refusal for good
+ * would leave the record where it was. (rpc_transfer_links.c) */
+int record_step_unit_path(srv_ctx *ctx, const char *field, const char *unit_id, char path[UNIT_TREE_PATH_MAX]);
 
 /* Normalizes every text field of r to NFC (trimmed) and validates the whole record: UTF-8,
  * lengths, dates (YYYY-MM-DD, or YYYY-MM / YYYY where the proto says so), enums, and

@@ -299,12 +299,12 @@ int rpc_set_managing_unit(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
                     "through a transfer");
   }
   /* Asked of identity (with the service's own token) before the transaction holds a row lock. */
-  if (unit_tree_path(ctx, "new_unit_id", in->new_unit_id, st.path)) return -1;
+  if (record_step_unit_path(ctx, "new_unit_id", in->new_unit_id, st.path)) return -1;
   if (!scope_allows(ctx->auth, st.path, RIGHT_READ))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                     "new_unit_id: unit %s is outside the transfers service's grant", in->new_unit_id);
   if (*st.pending_unit_id) {
-    if (unit_tree_path(ctx, "pending_unit_id", st.pending_unit_id, st.pending_path)) return -1;
+    if (record_step_unit_path(ctx, "pending_unit_id", st.pending_unit_id, st.pending_path)) return -1;
     if (!scope_allows(ctx->auth, st.pending_path, RIGHT_READ))
       return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
                       "pending_unit_id: unit %s is outside the transfers service's grant", st.pending_unit_id);

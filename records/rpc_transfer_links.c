@@ -22,6 +22,17 @@ static int only_transfers(srv_ctx *ctx, const char *method) {
   return 0;
 }
 
+int record_step_unit_path(srv_ctx *ctx, const char *field, const char *unit_id, char path[UNIT_TREE_PATH_MAX]) {
+  if (unit_tree_path(ctx, field, unit_id, path) == 0) return 0;
+  grpc_status_code code = GRPC_STATUS_INTERNAL;
+  const char *m = srv_fail_take(ctx, &code);
+  if (code != GRPC_STATUS_FAILED_PRECONDITION) return srv_fail(ctx, code, "%s", m);
+  return srv_fail(ctx, GRPC_STATUS_ABORTED,
+                  "%s; the step was decided before the merge: the transfers service gives it to the successor once "
+                  "it has followed the merge, then sends it again",
+                  m);
+}
+
 /* ------------------------------------------------------------ SetReadGrant -------------- */
 
 typedef struct {
@@ -51,7 +62,7 @@ int rpc_set_read_grant(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "until: %s", e);
   if ((e = val_text(str(in->key), 1, KEY_MAX_CHARS))) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "key: %s", e);
   if (only_transfers(ctx, "SetReadGrant")) return -1;
-  if (unit_tree_path(ctx, "unit_id", in->unit_id, st.path)) return -1;
+  if (record_step_unit_path(ctx, "unit_id", in->unit_id, st.path)) return -1;
   if (!scope_allows(ctx->auth, st.path, RIGHT_READ))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "unit_id: unit %s is outside the transfers service's grant",
                     in->unit_id);

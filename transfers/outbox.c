@@ -121,3 +121,50 @@ int outbox_deliver(srv_ctx *ctx, const char *transfer_id, int max) {
   }
   return waiting;
 }
+
+/* ------------------------------------------------------------ a merge ------------------- */
+
+static int names(const char *field, const char *unit) { return field && strcmp(field, unit) == 0; }
+
+int outbox_give_unit(srv_ctx *ctx, const char *unit_id, const char *successor_id, json_t *counts) {
+  outbox_row *rows;
+  int n;
+  if (store_outbox_undelivered(ctx, &rows, &n) != 0) return -1;
+  long long seq = -1;
+  for (int i = 0; i < n; i++) {
+    const outbox_row *o = &rows[i];
+    const ProtobufCMessageDescriptor *resp_desc = NULL, *desc = request_desc(o->method, &resp_desc);
+    ProtobufCMessage *req = desc ? protobuf_c_message_unpack(desc, NULL, o->len, o->request) : NULL;
+    if (!req) continue; /* the deliverer logs it */
+    int changed = 0;
+    if (desc == &hoso__records__v1__set_managing_unit_request__descriptor) {
+      Hoso__Records__V1__SetManagingUnitRequest *q = (void *)req;
+      int to = names(q->new_unit_id, unit_id), pending = names(q->pending_unit_id, unit_id);
+      if (to || pending) {
+        if (seq < 0 && store_outbox_merge_seq(ctx, unit_id, &seq) != 0) {
+          protobuf_c_message_free_unpacked(req, NULL);
+          return -1;
+        }
+        /* The pointers go into the arena copy below, never into freed memory. */
+        q = srv_msg_copy(ctx, req);
+        if (to) q->new_unit_id = (char *)successor_id;
+        if (pending) q->pending_unit_id = (char *)successor_id;
+        /* Records moves it once it has followed the merge too: before, the record may still be
+         * filed under the dissolved unit, and the move would enter the merge as a transfer. */
+        if (q->unit_tree_seq < seq) q->unit_tree_seq = seq;
+        changed = store_outbox_rewrite(ctx, o, &q->base) == 0 ? 1 : -1;
+      }
+    } else if (desc == &hoso__records__v1__set_read_grant_request__descriptor) {
+      Hoso__Records__V1__SetReadGrantRequest *q = (void *)req;
+      if (names(q->unit_id, unit_id)) {
+        q = srv_msg_copy(ctx, req);
+        q->unit_id = (char *)successor_id;
+        changed = store_outbox_rewrite(ctx, o, &q->base) == 0 ? 1 : -1;
+      }
+    }
+    protobuf_c_message_free_unpacked(req, NULL);
+    if (changed < 0) return -1;
+    if (changed) unit_tree_count(counts, "given_outbox_rows", 1);
+  }
+  return 0;
+}

@@ -8,10 +8,24 @@
 
 typedef struct {
   const char *id, *transfer_id, *record_id, *method;
+  const char *rev; /* the row's version as read: a rewrite since makes its mark a no-op */
   uint8_t *request;
   size_t len;
   int attempts;
 } outbox_row;
+
+/* Every undelivered row, locked until commit (the merge that rewrites them), oldest first. */
+int store_outbox_undelivered(srv_ctx *ctx, outbox_row **out, int *n);
+/* The row's request replaced by `req` (a new rev). */
+int store_outbox_rewrite(srv_ctx *ctx, const outbox_row *o, const ProtobufCMessage *req);
+/* The position in identity's unit-change feed from which a step naming successor_id may go to
+ * records: the merge that dissolved unit_id (applied here already, or being applied now). */
+int store_outbox_merge_seq(srv_ctx *ctx, const char *unit_id, long long *seq);
+
+/* A merge (the follower's give, store_follow_units.c): each undelivered step that names the
+ * dissolved unit `unit_id` names `successor_id` instead, and waits in records until records has
+ * followed the merge; `counts` gets how many. 0, or -1 after a failed db call. */
+int outbox_give_unit(srv_ctx *ctx, const char *unit_id, const char *successor_id, json_t *counts);
 
 /* Up to max rows due now (of transfer_id only when not NULL), each with no earlier undelivered
  * row of its record, oldest first. */

@@ -1,8 +1,10 @@
 /* Transfers follow identity's unit tree (common/unit_tree.h), the SQL: every path a transfer files — its
  * three units, its steps, the deadlines, the notices — moves with a moved unit; the open
- * transfers, their open steps, deadlines and notices of a dissolved unit become its successor's. */
+ * transfers, their open steps, deadlines and notices of a dissolved unit become its successor's,
+ * and so do the undelivered steps to records that name it (outbox_give_unit). */
 #include <stdio.h>
 #include <stdlib.h>
+#include "outbox.h"
 #include "transfers.h"
 
 static int counted(PGresult *r, json_t *counts, const char *name) {
@@ -31,7 +33,7 @@ static int give(srv_ctx *ctx, const char *unit, const char *successor, const cha
   for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
     if (counted(db_q(ctx->db, sql[i], 3, unit, successor, successor_path), counts, i < 3 ? "given_transfers" : "given_rows"))
       return -1;
-  return 0;
+  return outbox_give_unit(ctx, unit, successor, counts);
 }
 
 #define MOVE(table, col)                                                                 \

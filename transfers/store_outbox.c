@@ -6,16 +6,7 @@
 #include <string.h>
 #include "outbox.h"
 
-int store_outbox_due(srv_ctx *ctx, const char *transfer_id, int max, outbox_row **out, int *n) {
-  *out = NULL;
-  *n = 0;
-  PGresult *r = db_q(ctx->db,
-                     "SELECT o.id::text, o.transfer_id::text, o.record_id::text, o.method, o.request, o.attempts "
-                     "FROM outbox o WHERE o.done_at IS NULL AND o.next_attempt_at <= now() "
-                     "AND ($1::bigint IS NULL OR o.transfer_id = $1::bigint) "
-                     "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.record_id = o.record_id AND p.done_at IS NULL "
-                     "  AND p.id < o.id) ORDER BY o.id LIMIT $2::int",
-                     2, transfer_id, srv_printf(ctx, "%d", max));
+static int rows_of(srv_ctx *ctx, PGresult *r, outbox_row **out, int *n) {
   if (!r) return -1;
   int rows = PQntuples(r);
   *out = srv_alloc(ctx, (size_t)(rows ? rows : 1) * sizeof **out);
@@ -26,12 +17,57 @@ int store_outbox_due(srv_ctx *ctx, const char *transfer_id, int max, outbox_row 
     o->record_id = srv_strdup(ctx, PQgetvalue(r, i, 2));
     o->method = srv_strdup(ctx, PQgetvalue(r, i, 3));
     o->attempts = atoi(PQgetvalue(r, i, 5));
+    o->rev = srv_strdup(ctx, PQgetvalue(r, i, 6));
     ProtobufCBinaryData b = {0};
     if (srv_bytea_parse(ctx, PQgetvalue(r, i, 4), (size_t)PQgetlength(r, i, 4), &b) != 0) b.len = 0;
     o->request = b.data;
     o->len = b.len;
   }
   *n = rows;
+  PQclear(r);
+  return 0;
+}
+
+int store_outbox_due(srv_ctx *ctx, const char *transfer_id, int max, outbox_row **out, int *n) {
+  *out = NULL;
+  *n = 0;
+  PGresult *r = db_q(ctx->db,
+                     "SELECT o.id::text, o.transfer_id::text, o.record_id::text, o.method, o.request, o.attempts, "
+                     "o.rev::text FROM outbox o WHERE o.done_at IS NULL AND o.next_attempt_at <= now() "
+                     "AND ($1::bigint IS NULL OR o.transfer_id = $1::bigint) "
+                     "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.record_id = o.record_id AND p.done_at IS NULL "
+                     "  AND p.id < o.id) ORDER BY o.id LIMIT $2::int",
+                     2, transfer_id, srv_printf(ctx, "%d", max));
+  return rows_of(ctx, r, out, n);
+}
+
+int store_outbox_undelivered(srv_ctx *ctx, outbox_row **out, int *n) {
+  *out = NULL;
+  *n = 0;
+  PGresult *r = db_q(ctx->db,
+                     "SELECT o.id::text, o.transfer_id::text, o.record_id::text, o.method, o.request, o.attempts, "
+                     "o.rev::text FROM outbox o WHERE o.done_at IS NULL ORDER BY o.id FOR UPDATE",
+                     0);
+  return rows_of(ctx, r, out, n);
+}
+
+int store_outbox_rewrite(srv_ctx *ctx, const outbox_row *o, const ProtobufCMessage *req) {
+  size_t n = protobuf_c_message_get_packed_size(req);
+  uint8_t *buf = srv_alloc(ctx, n ? n : 1);
+  protobuf_c_message_pack(req, buf);
+  return db_cmd(ctx->db, "UPDATE outbox SET request = $2::bytea, rev = rev + 1 WHERE id = $1::bigint", 2, o->id,
+                srv_bytea_text(ctx, buf, n));
+}
+
+int store_outbox_merge_seq(srv_ctx *ctx, const char *unit_id, long long *seq) {
+  /* Applied before (a late writer's row, re-filed by the follower's sweep): that merge's seq.
+   * Being applied now: the change after the cursor, which the follower applies in order. */
+  PGresult *r = db_q(ctx->db,
+                     "SELECT coalesce((SELECT max(seq) FROM unit_tree_applied WHERE unit_id = $1::bigint "
+                     "AND successor_id IS NOT NULL), (SELECT last_seq + 1 FROM unit_tree_cursor))",
+                     1, unit_id);
+  if (!r) return -1;
+  *seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
   PQclear(r);
   return 0;
 }
@@ -45,10 +81,12 @@ int store_outbox_done(srv_ctx *ctx, const outbox_row *o, int refused, const char
     return -1;
   PGresult *r = db_q(ctx->db,
                      "UPDATE outbox SET done_at = now(), refused = $2::boolean, last_error = $3, attempts = attempts + 1 "
-                     "WHERE id = $1::bigint AND done_at IS NULL RETURNING id",
-                     3, o->id, refused ? "t" : "f", error ? error : "");
+                     "WHERE id = $1::bigint AND done_at IS NULL AND rev = $4::int RETURNING id",
+                     4, o->id, refused ? "t" : "f", error ? error : "", o->rev);
   if (!r) return -1;
-  int mine = PQntuples(r) == 1; /* another deliverer may have marked it first */
+  /* Another deliverer may have marked it first, or a merge rewritten it since it was read (then
+   * it goes again as it is now). */
+  int mine = PQntuples(r) == 1;
   PQclear(r);
   if (!mine) return 0;
   if (db_cmd(ctx->db,
@@ -67,8 +105,9 @@ int store_outbox_done(srv_ctx *ctx, const outbox_row *o, int refused, const char
 int store_outbox_retry(srv_ctx *ctx, const outbox_row *o, const char *error, long delay_ms) {
   return db_cmd(ctx->db,
                 "UPDATE outbox SET attempts = attempts + 1, last_error = $2, "
-                "next_attempt_at = now() + $3::bigint * interval '1 millisecond' WHERE id = $1::bigint AND done_at IS NULL",
-                3, o->id, error ? error : "", srv_printf(ctx, "%ld", delay_ms));
+                "next_attempt_at = now() + $3::bigint * interval '1 millisecond' "
+                "WHERE id = $1::bigint AND done_at IS NULL AND rev = $4::int",
+                4, o->id, error ? error : "", srv_printf(ctx, "%ld", delay_ms), o->rev);
 }
 
 long store_outbox_next_ms(srv_ctx *ctx) {

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include "identity.pb-c.h"
 #include "th_transfers.h"
 
 #define K(x) HOSO__TRANSFERS__V1__TRANSFER_KIND__TRANSFER_KIND_##x
@@ -270,12 +271,89 @@ static void test_postgres_restarted_mid_delivery(void **state) {
   moved_once(rec, id);
 }
 
+/* ------------------------------------------------------------ a merge meanwhile --------- */
+
+/* Rows of transfers' own schema, counted as the administrator (no row-level security). */
+static long long count_of(const char *sql, const char *arg) {
+  PGconn *c = PQconnectdb(w.pg.admin_dsn);
+  const char *p[1] = {arg};
+  PGresult *r = PQexecParams(c, sql, 1, NULL, p, NULL, NULL, 0);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("count: %s", PQresultErrorMessage(r));
+  long long n = atoll(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  PQfinish(c);
+  return n;
+}
+
+/* The receiving unit is dissolved into its district (MergeUnits) while the receipt waits in the
+ * outbox (records down): its step names the dissolved school. Transfers gives it to the
+ * successor when it follows the merge, records (started again) makes it once it has followed the
+ * merge too, and the record ends active at the district, moved once by the send and once by the
+ * receipt, with no delivery error. Before: records refused the step for good (the unit is
+ * dissolved) and the record stayed in transit at district 1 for ever. */
+static void test_receiver_merged_before_delivery(void **state) {
+  (void)state;
+  th_svc_resume(&w.records);
+  char school[32], rec[32], id[32];
+  cli_status st;
+  assert_int_equal(th_world_unit(&w, w.d2_id, "LNG-TH-HM", "Trường Tiểu học Hợp Mới", 5, school, NULL), 0);
+  char *school_updater = th_world_account_token(&w, "thhm.capnhat", school, HOSO__COMMON__V1__ROLE__UPDATER);
+  assert_non_null(school_updater);
+  assert_int_equal(th_world_record(&w, w.tok_d1_updater, w.d1_id, "Người Sáp Nhập", rec), 0);
+  th_transfer *x = th_tr_begin(&tr, w.tok_d1_updater, rec, K(BETWEEN_UNITS), school, NULL, "2026-01-05", &st);
+  if (!x) fail_msg("StartTransfer: %s", st.message);
+  snprintf(id, sizeof id, "%s", x->id);
+  th_tr_free(x);
+
+  x = th_tr_act(&tr, w.tok_d1_updater, "SendTransfer", id, &st);
+  if (!x) fail_msg("SendTransfer: %s", st.message);
+  th_tr_free(x);
+  assert_int_equal(th_tr_wait_delivered(&tr, id, WAIT_MS), 0);
+  assert_int_equal(th_tr_wait_gone(&w.records, 1), 0);
+  x = th_tr_act(&tr, school_updater, "ReceiveTransfer", id, &st);
+  if (!x) fail_msg("ReceiveTransfer with records down: %s", st.message);
+  assert_int_equal(x->state, S(COMPLETED));
+  assert_false(x->delivered);
+  th_tr_free(x);
+
+  Hoso__Identity__V1__MergeUnitsRequest mr = HOSO__IDENTITY__V1__MERGE_UNITS_REQUEST__INIT;
+  mr.source_unit_id = school;
+  mr.target_unit_id = w.d2_id;
+  mr.reason = "Quyết định hợp nhất trường vào huyện (thử nghiệm)";
+  if (th_call(w.id_ch, "/hoso.identity.v1.Identity/MergeUnits", &mr, &hoso__identity__v1__merge_units_response__descriptor,
+              NULL, w.tok_admin, &st) != OK)
+    fail_msg("MergeUnits: %s", st.message);
+  int followed = 0;
+  for (int i = 0; i < 1200 && !followed; i++) {
+    followed = count_of("SELECT count(*) FROM transfers.unit_tree_applied WHERE unit_id = $1::bigint", school) == 1;
+    if (!followed) nap_ms(50);
+  }
+  assert_true(followed);
+
+  restart_records(NULL);
+  assert_int_equal(th_tr_wait_delivered(&tr, id, WAIT_MS), 0);
+  x = th_tr_get(&tr, w.tok_admin, id, &st);
+  assert_non_null(x);
+  if (x->delivery_error && *x->delivery_error) fail_msg("refused: %s", x->delivery_error);
+  th_tr_free(x);
+  Hoso__Records__V1__Record *r = th_tr_record(&tr, rec);
+  assert_non_null(r);
+  assert_string_equal(r->managing_unit_id, w.d2_id);
+  assert_int_equal(r->status, HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE);
+  assert_int_equal(r->n_transfers, 1);
+  assert_string_equal(r->transfers[0]->to_unit, w.d2_id);
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+  assert_int_equal(moves_of(rec), 2);
+  free(school_updater);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_transfers_killed_at_each_step),
       cmocka_unit_test(test_transfers_killed_during_delivery),
       cmocka_unit_test(test_records_killed),
       cmocka_unit_test(test_postgres_restarted_mid_delivery),
+      cmocka_unit_test(test_receiver_merged_before_delivery),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
