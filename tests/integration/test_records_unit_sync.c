@@ -248,6 +248,27 @@ static void test_merge(void **state) {
   merge_units(a, b);
   wait_synced();
 
+  /* A transfer step decided before the merge names the dissolved unit: ABORTED, which the
+   * transfers service's outbox retries (it gives the step to the successor once it follows the
+   * merge), not FAILED_PRECONDITION, which it would take as a refusal for good. */
+  {
+    Hoso__Records__V1__Decision d = HOSO__RECORDS__V1__DECISION__INIT;
+    d.number = "45/QĐ-UBND";
+    d.date = "2025-12-15";
+    d.effective_date = "2026-01-01";
+    d.issuer = "UBND huyện Lục Nam";
+    Hoso__Records__V1__SetManagingUnitRequest mv = HOSO__RECORDS__V1__SET_MANAGING_UNIT_REQUEST__INIT;
+    mv.record_id = rc;
+    mv.new_unit_id = a;
+    mv.transfer_id = "tr-merged-9";
+    mv.status = HOSO__RECORDS__V1__RECORD_STATUS__RECORD_STATUS_ACTIVE;
+    mv.decision = &d;
+    cli_status ms;
+    th_expect(th_call(w.rec_ch, REC "SetManagingUnit", &mv, &hoso__records__v1__set_managing_unit_response__descriptor,
+                      NULL, w.tok_transfers, &ms),
+              &ms, GRPC_STATUS_ABORTED, "new_unit_id");
+  }
+
   Record *r = NULL;
   th_expect(get(b_admin, ra, NULL, &r, &st), &st, GRPC_STATUS_OK, NULL);
   assert_string_equal(r->managing_unit_id, b);
