@@ -167,7 +167,10 @@ int rp_kept_rows(srv_ctx *ctx, db_conn *own, const tpl *t, const rp_when *w, con
       return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "template: %s", err);
     }
     if (ns < n) {
-      qb_add(&q, " AND f.unit_path = ANY(");
+      /* leaf_key (records 033) is what an index can find under row-level security */
+      qb_add(&q, " AND f.leaf_key = ANY(ARRAY(SELECT hashtextextended(p, 0) FROM unnest(");
+      qb_param_array(&q, stale, ns, "::text[]");
+      qb_add(&q, ") p)) AND f.unit_path = ANY(");
       qb_param_array(&q, stale, ns, "::public.ltree[]");
       qb_add(&q, ")");
     }

@@ -10,6 +10,15 @@
 -- catalogue entry moves one more mark, the catalogue's, which every kept count also carries.
 CREATE SEQUENCE report_mark_seq;
 
+-- A report re-counts the current periods of a few leaves, found by an index rather than a scan of
+-- every period (105-354 ms at 100 000 people: docs/BENCHMARKS.md). Not by unit_path itself:
+-- under row-level security PostgreSQL uses a condition for an index only when its operator is
+-- leakproof, which ltree's = is not (and only a superuser may declare it so); bigint's = is. So
+-- each period carries a 64-bit hash of its path, and a re-count asks for the hashes of its
+-- leaves AND for the paths themselves (a collision costs a row read, never a wrong count).
+ALTER TABLE fact_periods ADD COLUMN leaf_key bigint GENERATED ALWAYS AS (hashtextextended(unit_path::text, 0)) STORED;
+CREATE INDEX fact_periods_leaf ON fact_periods (leaf_key) WHERE known_to = 'infinity';
+
 CREATE TABLE report_leaf_marks (
   unit_path public.ltree PRIMARY KEY,
   mark      bigint NOT NULL
@@ -65,7 +74,18 @@ END $$;
 CREATE TRIGGER catalog_entries_mark AFTER INSERT OR UPDATE OR DELETE ON catalog_entries
   FOR EACH STATEMENT EXECUTE FUNCTION report_catalog_mark_bump();
 
--- The contract (031): the marks as reporting reads them.
+-- The contract (031): the facts with their leaf key (a column added at the end), the marks.
+CREATE OR REPLACE VIEW report_facts AS
+SELECT record_id, valid_from, valid_to, known_from, known_to, managing_unit_id, unit_path, status,
+       workflow_state, category, full_name, name_folded, birth_date, gender, ethnicity_code,
+       religion_code, party_member, party_join_date, rank_code, salary_step, salary_coefficient,
+       salary_date, position_allowance, seniority_percent, responsibility_allowance,
+       regional_allowance, other_allowances, position_code, position_date, degree_code,
+       political_theory_code, state_management_code, it_class, english_class,
+       other_language_class, ethnic_language, general_education, staffing_code,
+       recruitment_date, official_date, home_town, professional_title, secondment_until,
+       disciplines, missing_2c, leaf_key
+  FROM fact_periods;
 CREATE VIEW report_marks AS
 SELECT unit_path, mark FROM report_leaf_marks;
 CREATE VIEW report_catalog_marks AS
