@@ -1,6 +1,8 @@
-/* RunReport: a template filled for a unit and a day — one query on the read connection (one
- * row per unit below, or one per person), written row by row into an XLSX, PDF or CSV file
- * that is then streamed in chunks and removed; audited with the template's version. */
+/* RunReport: a template filled for a unit and a day — the rows read on the read connection (one
+ * row per unit below: kept per-leaf counts with the changed leaves re-counted, kept.c, or one
+ * aggregation; or one row per person), written row by row into an XLSX, PDF or CSV file that
+ * is then streamed in chunks and removed; audited with the template's version (and the leaves
+ * counted, kept in the audit row's transaction). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
