@@ -1,6 +1,8 @@
-/* RunReport: a template filled for a unit and a day — one query on the read connection (one
- * row per unit below, or one per person), written row by row into an XLSX, PDF or CSV file
- * that is then streamed in chunks and removed; audited with the template's version. */
+/* RunReport: a template filled for a unit and a day — the rows read on the read connection (one
+ * row per unit below: kept per-leaf counts with the changed leaves re-counted, kept.c, or one
+ * aggregation; or one row per person), written row by row into an XLSX, PDF or CSV file that
+ * is then streamed in chunks and removed; audited with the template's version (and the leaves
+ * counted, kept in the audit row's transaction). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "pred.h"
 #include "reporting.h"
 #include "scope.h"
+#include "kept.h"
 #include "tpl.h"
 
 typedef Hoso__Reporting__V1__RunReportRequest run_req;
@@ -26,6 +29,8 @@ typedef struct {
   size_t n_units;
   doc_writer *out;
   long long rows;
+  db_conn *own;  /* reporting's own connection: the kept counts */
+  rp_kept kept;  /* leaves counted by this report, kept with the audit row */
   char err[300];
 } run_job;
 
@@ -43,41 +48,55 @@ static PGresult *run(srv_ctx *ctx, qb *q) {
   return db_exec(ctx->db, q->sql, q->n, (const char *const *)q->params);
 }
 
-/* The WHERE of the template's population on the report's day. */
+/* The population's WHERE (a list of people). */
 static int population(run_job *j, qb *q) {
   rp_from_where(q, &j->w, &j->u, NULL, 0, NULL);
   qb_add(q, " AND ");
   return pred_sql(q, j->t->population, j->w.day, "definition.population", j->err, sizeof j->err);
 }
 
-static int units_tx(srv_ctx *ctx, void *p) {
-  run_job *j = p;
+/* The plain aggregation: every person of the day visited, grouped by the unit below. */
+static int plain_rows(srv_ctx *ctx, run_job *j, rp_rows *out) {
   qb q;
   qb_init(&q);
   qb_add(&q, "SELECT ");
   rp_unit_key_sql(&q, &j->u);
-  for (size_t c = 0; c < j->t->n_cols; c++) {
-    const tpl_col *col = &j->t->cols[c];
-    if (col->kind != TPL_COUNT && col->kind != TPL_SUM) continue;
-    if (col->kind == TPL_COUNT)
-      qb_add(&q, ", count(*)");
-    else
-      qb_add(&q, ", sum(%s)", tpl_find_field(col->field)->sql);
-    if (col->when) {
-      qb_add(&q, " FILTER (WHERE ");
-      if (pred_sql(&q, col->when, j->w.day, "definition.columns", j->err, sizeof j->err) != 0) break;
-      qb_add(&q, ")");
-    }
-  }
-  if (!j->err[0] && population(j, &q) != 0) j->err[0] = j->err[0] ? j->err[0] : '?';
+  int bad = rp_counts_sql(&q, j->t, &j->w, &j->u, j->err, sizeof j->err);
   qb_add(&q, " GROUP BY 1");
-  if (j->err[0]) {
+  if (bad) {
     qb_free(&q);
     return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "template: %s", j->err);
   }
   PGresult *r = run(ctx, &q);
   qb_free(&q);
   if (!r) return srv_failed(ctx) ? DB_TX_ROLLBACK : -1;
+  memset(out, 0, sizeof *out);
+  for (size_t c = 0; c < j->t->n_cols; c++) out->n_vals += j->t->cols[c].kind == TPL_COUNT || j->t->cols[c].kind == TPL_SUM;
+  out->n = (size_t)PQntuples(r);
+  out->key = srv_alloc(ctx, (out->n ? out->n : 1) * sizeof *out->key);
+  out->v = srv_alloc(ctx, (out->n ? out->n : 1) * (out->n_vals ? out->n_vals : 1) * sizeof *out->v);
+  for (size_t i = 0; i < out->n; i++) {
+    out->key[i] = srv_strdup(ctx, PQgetvalue(r, (int)i, 0));
+    for (size_t c = 0; c < out->n_vals; c++)
+      out->v[i * out->n_vals + c] =
+          PQgetisnull(r, (int)i, (int)c + 1) ? 0 : strtod(PQgetvalue(r, (int)i, (int)c + 1), NULL);
+  }
+  PQclear(r);
+  return 0;
+}
+
+static int units_tx(srv_ctx *ctx, void *p) {
+  run_job *j = p;
+  rp_rows rows;
+  int rc = 1;
+  j->kept.n = 0;
+  if (rp_kept_applies(j->t, &j->w) && (rc = rp_kept_rows(ctx, j->own, j->t, &j->w, &j->u, &j->kept, &rows, j->err,
+                                                          sizeof j->err)) < 0)
+    return rc;
+  if (rc == 1) {
+    j->kept.n = 0;
+    if ((rc = plain_rows(ctx, j, &rows)) != 0) return rc;
+  }
   /* rows in the tree's order: the units below, then the unit's own people when it has any */
   size_t n = j->t->n_cols;
   doc_cell *cells = srv_alloc(ctx, n * sizeof *cells);
@@ -90,8 +109,8 @@ static int units_tx(srv_ctx *ctx, void *p) {
       int self = !strcmp(un->id, j->u.id);
       if ((pass == 0) == self) continue;
       int row = -1;
-      for (int i = 0; i < PQntuples(r) && row < 0; i++)
-        if (!strcmp(PQgetvalue(r, i, 0), un->id)) row = i;
+      for (size_t i = 0; i < rows.n && row < 0; i++)
+        if (!strcmp(rows.key[i], un->id)) row = (int)i;
       if (self && row < 0) continue;
       char *stt = srv_printf(ctx, "%d", ++seq);
       int k = 1;
@@ -111,20 +130,17 @@ static int units_tx(srv_ctx *ctx, void *p) {
         case TPL_COUNT:
         case TPL_SUM:
           x->kind = DOC_NUM;
-          x->num = row >= 0 && !PQgetisnull(r, row, k) ? strtod(PQgetvalue(r, row, k), NULL) : 0;
+          x->num = row >= 0 ? rows.v[(size_t)row * rows.n_vals + (size_t)(k - 1)] : 0;
           total[c] += x->num;
           k++;
           break;
         default: break;
         }
       }
-      if (j->out->row(j->out, cells, DOC_ROW) != 0) {
-        PQclear(r);
+      if (j->out->row(j->out, cells, DOC_ROW) != 0)
         return SRV_FAIL(ctx, GRPC_STATUS_INTERNAL, "internal error writing the report (request id %s)", ctx->request_id);
-      }
       j->rows++;
     }
-  PQclear(r);
   for (size_t c = 0; c < n; c++) {
     const tpl_col *col = &j->t->cols[c];
     memset(&cells[c], 0, sizeof cells[c]);
@@ -260,6 +276,13 @@ static int audit_tx(srv_ctx *ctx, void *p) {
                         (json_int_t)a->t->version, "as_of", a->j->w.as_of, "format", exts[a->format], "rows",
                         (json_int_t)a->j->rows, "snapshot_id", (json_int_t)a->j->w.snapshot);
   if (d && a->j->w.known_on[0]) json_object_set_new(d, "known_on", json_string(a->j->w.known_on));
+  if (d && a->j->kept.code) {
+    json_object_set_new(d, "counted_leaves", json_integer((json_int_t)a->j->kept.n));
+    if (rp_kept_save(ctx, &a->j->w, &a->j->kept) != 0) {
+      json_decref(d);
+      return srv_failed(ctx) ? DB_TX_ROLLBACK : -1;
+    }
+  }
   return srv_audit(ctx, &e, d);
 }
 
@@ -285,6 +308,8 @@ RP_HANDLER(rpc_run_report) {
   int rc = -1;
   char *path = NULL;
   if (rp_unit_resolve(ctx, in->unit_id, &j.u) || units_of(ctx, &j)) goto out;
+  j.own = ctx->db;
+  if (rp_kept_applies(j.t, &j.w)) j.kept = (rp_kept){.code = t->code, .version = t->version};
   char today[11];
   rdate_fmt(rp_today(), today);
   tpl_vars v = {.unit_name = j.u.name, .parent_name = "", .as_of = j.w.as_of, .signer_name = signer,

@@ -12,9 +12,17 @@ command -v protoc >/dev/null || { echo "gen: protoc is missing (Debian package p
 PB_INC=/usr/include
 [ -f "$PB_INC/google/protobuf/descriptor.proto" ] || { echo "gen: $PB_INC/google/protobuf/descriptor.proto is missing (Debian package libprotobuf-dev)" >&2; exit 1; }
 OUT="$HERE/src/api/gen"
-TMP="$OUT.tmp.$$"
-rm -rf "$TMP" && mkdir -p "$TMP"
+# web/unit and web/e2e run this at the same time under ctest -j2 while the other one's tsc may
+# read src/ (a directory appearing there, or gen/ gone for a moment, failed its type check:
+# TS6053). So one generation at a time (flock), made outside src/, and put in place only when
+# it differs from what is there: the second run of a build finds it the same and leaves it.
+exec 9>"$HERE/.gen.lock"
+flock 9
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/hoso-web-gen.XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
 protoc -I "$PROTO" -I "$PB_INC" --plugin=protoc-gen-es="$HERE/node_modules/.bin/protoc-gen-es" \
   --es_out="$TMP" --es_opt=target=ts,import_extension=none \
   common.proto identity.proto records.proto transfers.proto reporting.proto google/api/annotations.proto google/api/http.proto
-rm -rf "$OUT" && mv "$TMP" "$OUT"
+if ! diff -r "$TMP" "$OUT" >/dev/null 2>&1; then
+  rm -rf "$OUT" && cp -R "$TMP" "$OUT"
+fi
