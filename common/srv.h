@@ -251,6 +251,11 @@ int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg);
  * lives until the call ends: a long stream reuses one message (e.g. on the stack) per send. */
 int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg);
 
+/* 1 when the call's client has cancelled it or its deadline has passed (a non-blocking look):
+ * long work (an import's parse) asks now and then and stops, freeing the worker, instead of
+ * finishing an answer nobody will read. 0 otherwise, and always 0 outside a call. */
+int srv_client_gone(srv_ctx *ctx);
+
 /* Fills the common audit fields from the context (actor, client address, request id). */
 void srv_audit_base(srv_ctx *ctx, audit_entry *e);
 
