@@ -194,6 +194,20 @@ static void fresh_transfer(int s, char out[32]) {
   th_tr_free(x);
 }
 
+/* A transfer sent from the other district to side s's unit and delivered to records (in
+ * transit): what the receiving end's steps (ReceiveTransfer, RejectTransfer, ForwardTransfer)
+ * take, so their rows prove the success path for the roles that may, not only refusals. */
+static void fresh_incoming(int s, char out[32]) {
+  char id[32];
+  fresh_transfer(1 - s, id);
+  cli_status st;
+  th_transfer *x = th_tr_act(&tr, side[1 - s].updater, "SendTransfer", id, &st);
+  if (!x) fail_msg("fresh incoming transfer: SendTransfer %s %s", cli_status_name(st.code), st.message);
+  th_tr_free(x);
+  if (th_tr_wait_delivered(&tr, id, 60000) != 0) fail_msg("fresh incoming transfer %s: not delivered in 60 s", id);
+  snprintf(out, 32, "%s", id);
+}
+
 static char *who_am_i(const char *token, char id[32]) {
   json_t *r = must(IDN "WhoAmI", &hoso__identity__v1__who_am_irequest__descriptor,
                    &hoso__identity__v1__who_am_iresponse__descriptor, token, "{}");
@@ -430,6 +444,7 @@ static char *fill(const char *tmpl, int s, int cheap) {
     else if (!strcmp(name, "fresh_client")) fresh_client(s, v);
     else if (!strcmp(name, "fresh_change_request")) fresh_change_request(s, v);
     else if (!strcmp(name, "fresh_transfer")) fresh_transfer(s, v);
+    else if (!strcmp(name, "fresh_incoming")) fresh_incoming(s, v);
     else if (!strcmp(name, "proposal")) big = proposal(s);
     else fail_msg("unknown placeholder ${%s} in tests/authz/matrix.tsv", name);
     const char *val = big ? big : v;
