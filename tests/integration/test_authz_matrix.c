@@ -59,12 +59,17 @@ static struct {
 static int seq;
 
 static int setup_sides(void);
+static char package_key[256], package_key_env[300];
 
 static int setup(void **state) {
   (void)state;
   static const char *const env[] = {"HOSO_REVOCATION_POLL_MS=200", NULL};
+  /* transfers with a package key, so ExportTransferPackage's row reaches its success path */
+  const char *tr_env[] = {"HOSO_REVOCATION_POLL_MS=200", package_key_env, NULL};
   if (apidesc_methods(hoso_descriptor_set, hoso_descriptor_set_len, &ms, &nm) != 0) return -1;
-  if (th_world_start(&w, 1, env) != 0 || th_tr_start(&tr, &w, env) != 0 ||
+  if (th_tr_package_key("matrix", package_key, sizeof package_key, package_key_env, sizeof package_key_env) != 0)
+    return -1;
+  if (th_world_start(&w, 1, env) != 0 || th_tr_start(&tr, &w, tr_env) != 0 ||
       th_world_reporting_start(&w, &rep_svc, env) != 0 || !(rep_ch = cli_open_tls(rep_svc.addr, NULL, NULL, NULL)))
     return -1;
   return setup_sides();
@@ -77,7 +82,9 @@ static int teardown(void **state) {
   for (int s = 0; s < 2; s++) free(side[s].self);
   apidesc_free(ms, nm);
   cli_close(rep_ch);
-  return th_svc_stop(&rep_svc) | th_tr_stop(&tr) | th_world_stop(&w);
+  int rc = th_svc_stop(&rep_svc) | th_tr_stop(&tr) | th_world_stop(&w);
+  unlink(package_key);
+  return rc;
 }
 
 /* ------------------------------------------------------------ fixtures ------------------ */
@@ -206,6 +213,22 @@ static void fresh_incoming(int s, char out[32]) {
   th_tr_free(x);
   if (th_tr_wait_delivered(&tr, id, 60000) != 0) fail_msg("fresh incoming transfer %s: not delivered in 60 s", id);
   snprintf(out, 32, "%s", id);
+}
+
+/* An OUT_OF_SYSTEM transfer of side s, sent and delivered: what ExportTransferPackage takes. */
+static void fresh_outgoing(int s, char out[32]) {
+  char rec[32];
+  fresh_record(s, rec);
+  cli_status st;
+  th_transfer *x = th_tr_begin(&tr, side[s].updater, rec, HOSO__TRANSFERS__V1__TRANSFER_KIND__TRANSFER_KIND_OUT_OF_SYSTEM,
+                               NULL, NULL, "2026-01-05", &st);
+  if (!x) fail_msg("fresh outgoing transfer: %s %s", cli_status_name(st.code), st.message);
+  snprintf(out, 32, "%s", x->id);
+  th_tr_free(x);
+  if (!(x = th_tr_act(&tr, side[s].updater, "SendTransfer", out, &st)))
+    fail_msg("fresh outgoing transfer: SendTransfer %s %s", cli_status_name(st.code), st.message);
+  th_tr_free(x);
+  if (th_tr_wait_delivered(&tr, out, 60000) != 0) fail_msg("fresh outgoing transfer %s: not delivered in 60 s", out);
 }
 
 static char *who_am_i(const char *token, char id[32]) {
@@ -445,6 +468,7 @@ static char *fill(const char *tmpl, int s, int cheap) {
     else if (!strcmp(name, "fresh_change_request")) fresh_change_request(s, v);
     else if (!strcmp(name, "fresh_transfer")) fresh_transfer(s, v);
     else if (!strcmp(name, "fresh_incoming")) fresh_incoming(s, v);
+    else if (!strcmp(name, "fresh_outgoing")) fresh_outgoing(s, v);
     else if (!strcmp(name, "proposal")) big = proposal(s);
     else fail_msg("unknown placeholder ${%s} in tests/authz/matrix.tsv", name);
     const char *val = big ? big : v;
