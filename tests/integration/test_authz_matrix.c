@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include "apidesc.h"
+#include "b64.h"
 #include "identity.pb-c.h"
 #include "key_seal.h"
 #include "pbjson.h"
@@ -229,6 +230,25 @@ static void fresh_outgoing(int s, char out[32]) {
     fail_msg("fresh outgoing transfer: SendTransfer %s %s", cli_status_name(st.code), st.message);
   th_tr_free(x);
   if (th_tr_wait_delivered(&tr, out, 60000) != 0) fail_msg("fresh outgoing transfer %s: not delivered in 60 s", out);
+}
+
+/* `"size":"N","chunk":"<base64>"`: a real package (a fresh outgoing transfer of side s, exported
+ * with the test's key, which the deployment trusts as its own) for ImportTransferPackage's one
+ * message. Malloc'd. */
+static char *fresh_package(int s) {
+  char id[32];
+  fresh_outgoing(s, id);
+  th_package p;
+  cli_status st;
+  if (th_tr_export(&tr, side[s].updater, id, &p, &st) != GRPC_STATUS_OK)
+    fail_msg("fresh package: ExportTransferPackage %s %s", cli_status_name(st.code), st.message);
+  size_t cap = p.len / 3 * 4 + 64;
+  char *b = malloc(cap), *out = malloc(cap + 64);
+  b64url_encode(p.bytes, p.len, b, cap);
+  snprintf(out, cap + 64, "\"size\":\"%zu\",\"chunk\":\"%s\"", p.len, b);
+  free(b);
+  th_package_free(&p);
+  return out;
 }
 
 static char *who_am_i(const char *token, char id[32]) {
@@ -470,6 +490,7 @@ static char *fill(const char *tmpl, int s, int cheap) {
     else if (!strcmp(name, "fresh_incoming")) fresh_incoming(s, v);
     else if (!strcmp(name, "fresh_outgoing")) fresh_outgoing(s, v);
     else if (!strcmp(name, "proposal")) big = proposal(s);
+    else if (!strcmp(name, "package")) big = cheap ? strdup("\"size\":\"4\",\"chunk\":\"UEsDBA==\"") : fresh_package(s);
     else fail_msg("unknown placeholder ${%s} in tests/authz/matrix.tsv", name);
     const char *val = big ? big : v;
     size_t vl = strlen(val);
