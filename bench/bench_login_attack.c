@@ -4,7 +4,8 @@
  * Against a running identity (./hoso bench); the client addresses travel as x-forwarded-for,
  * so the bench calls as the gateway does: with the gateway's client certificate
  * (HOSO_BENCH_FORWARDER_CERT/KEY, set by ./hoso bench) over TLS, or from a trusted proxy
- * address in plaintext. */
+ * address in plaintext. Also run small by ./hoso test (tests/ops/login_attack.sh: --guesses 1000
+ * and a generous --max-ratio, the machine being shared). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -184,16 +185,19 @@ int main(int argc, char **argv) {
   const char *addr = cfg_service_addr("identity");
   const char *admin_pw = getenv("HOSO_ADMIN_PASSWORD");
   int attackers = 16;
+  double max_ratio = 2;
   total_guesses = 10000;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--addr")) addr = argv[i + 1];
     else if (!strcmp(argv[i], "--attackers")) attackers = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--guesses")) total_guesses = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--max-ratio")) max_ratio = atof(argv[i + 1]);
   }
   stamp = (long)time(NULL);
   addr_base = (int)(stamp % 63) * 4;
-  if (!admin_pw || attackers < 1 || attackers > 256 || total_guesses < 1) {
-    fprintf(stderr, "usage: bench_login_attack [--addr A] [--attackers N] [--guesses G] (HOSO_ADMIN_PASSWORD set)\n");
+  if (!admin_pw || attackers < 1 || attackers > 256 || total_guesses < 1 || !(max_ratio >= 1)) {
+    fprintf(stderr, "usage: bench_login_attack [--addr A] [--attackers N] [--guesses G] [--max-ratio R]"
+                    " (HOSO_ADMIN_PASSWORD set)\n");
     return 2;
   }
   /* The forwarder's certificate, when given, is what lets the bench name client addresses. */
@@ -226,9 +230,12 @@ int main(int argc, char **argv) {
   printf("  people unloaded   %d logins, %d failed; p50 %.1f ms  p95 %.1f ms\n", calm.n, calm.failed, c50, c95);
   printf("  people attacked   %d logins, %d failed; p50 %.1f ms  p95 %.1f ms  (p50 x%.2f)\n", busy.n, busy.failed,
          b50, b95, c50 > 0 ? b50 / c50 : 0);
-  int ok = busy.failed == 0 && calm.failed == 0 && b50 <= 2 * c50;
-  printf("  verdict           %s\n", ok ? "every real login succeeded, p50 within 2x of unloaded"
-                                        : "NOT MET: a real login failed or p50 more than doubled");
+  /* the attack must also have been an attack: most guesses answered, none let in */
+  int ok = busy.failed == 0 && calm.failed == 0 && busy.n > 0 && b50 <= max_ratio * c50 && atomic_load(&other) == 0;
+  printf("  verdict           %s (p50 bound x%.1f)\n",
+         ok ? "every real login succeeded, p50 within the bound of unloaded"
+            : "NOT MET: a real login failed, p50 past the bound, or a guess got an unexpected answer",
+         max_ratio);
   free(calm.lat);
   free(busy.lat);
   free(at);

@@ -200,6 +200,11 @@ int srv_clean_prose(srv_ctx *ctx, const char *field, const char *in, int require
  * passes too (a person's reads of their own record are decided per record). The unit half is
  * the handler's, on the unit it touches (scope_allows). */
 int srv_need_right(srv_ctx *ctx, unsigned rights, int self_ok, const char *what);
+/* For methods that exist for another service (ACCESS_INTERNAL) and answer about a whole unit
+ * subtree in ways no person's screen needs: UNAUTHENTICATED without a caller,
+ * PERMISSION_DENIED with `what` unless the caller is a service account (role SERVICE). The unit
+ * half stays the handler's (the service's grant). */
+int srv_need_service(srv_ctx *ctx, const char *what);
 /* A deep copy of m in the call's arena (packed, then unpacked with srv_allocator): the request
  * is read-only, the copy may be normalized and changed. NULL for NULL. */
 void *srv_msg_copy(srv_ctx *ctx, const ProtobufCMessage *m);
@@ -245,6 +250,11 @@ int srv_recv(srv_ctx *ctx, ProtobufCMessage **msg);
  * 0, or -1 with the status set when the client went away or the deadline passed. Arena memory
  * lives until the call ends: a long stream reuses one message (e.g. on the stack) per send. */
 int srv_send(srv_ctx *ctx, const ProtobufCMessage *msg);
+
+/* 1 when the call's client has cancelled it or its deadline has passed (a non-blocking look):
+ * long work (an import's parse) asks now and then and stops, freeing the worker, instead of
+ * finishing an answer nobody will read. 0 otherwise, and always 0 outside a call. */
+int srv_client_gone(srv_ctx *ctx);
 
 /* Fills the common audit fields from the context (actor, client address, request id). */
 void srv_audit_base(srv_ctx *ctx, audit_entry *e);

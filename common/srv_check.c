@@ -53,6 +53,12 @@ int srv_need_right(srv_ctx *ctx, unsigned rights, int self_ok, const char *what)
   return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s", what);
 }
 
+int srv_need_service(srv_ctx *ctx, const char *what) {
+  if (!ctx->auth) return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "log in first");
+  if (ctx->auth->roles & ROLE_SERVICE) return 0;
+  return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s", what);
+}
+
 void *srv_msg_copy(srv_ctx *ctx, const ProtobufCMessage *m) {
   if (!m) return NULL;
   size_t n = protobuf_c_message_get_packed_size(m);

@@ -298,6 +298,11 @@ int srv_call_cancelled(srv_ctx *ctx) {
   return p->cancelled;
 }
 
+int srv_client_gone(srv_ctx *ctx) {
+  if (!ctx->priv) return 0;
+  return srv_call_cancelled(ctx) || srv_remaining_ms(ctx) <= 0;
+}
+
 typedef struct {
   srv_ctx *ctx;
   srv_tx_fn fn;

@@ -136,6 +136,8 @@ rec_t *import_new_record(ProtobufCAllocator *a) {
 
 /* Too many rows is the one limit that ends the parse: one error, nothing more read. */
 int import_row_cap_reached(import_result *r, int line) {
+  if (r->stop && r->n_read % IMPORT_STOP_EVERY == 0 && r->n_read > 0 && r->stop(r->stop_arg)) r->stopped = 1;
+  if (r->stopped) return 1;
   if (r->n_read < IMPORT_MAX_ROWS) return 0;
   import_error(r, line, "", "more than %d records in one file: split it into smaller files",
                IMPORT_MAX_ROWS);
@@ -154,7 +156,14 @@ const char *import_rule_of(const char *err) {
 
 int import_parse(Hoso__Records__V1__ImportFormat format, const void *content, size_t len,
                  ProtobufCAllocator *a, import_result *out) {
+  return import_parse_until(format, content, len, a, NULL, NULL, out);
+}
+
+int import_parse_until(Hoso__Records__V1__ImportFormat format, const void *content, size_t len, ProtobufCAllocator *a,
+                       int (*stop)(void *), void *stop_arg, import_result *out) {
   memset(out, 0, sizeof *out);
+  out->stop = stop;
+  out->stop_arg = stop_arg;
   out->inner = a ? a : &malloc_allocator;
   out->budget = (ProtobufCAllocator){budget_alloc, budget_free, out};
   out->a = &out->budget;

@@ -47,7 +47,10 @@ typedef struct {
   /* Not empty when the import as a whole is refused (it needs more than IMPORT_MAX_MEMORY):
    * what to do, naming the line and column or field where the parse stopped. */
   char refused[512];
+  int stopped;                             /* the caller's stop hook ended the parse early */
   /* private */
+  int (*stop)(void *);
+  void *stop_arg;
   ProtobufCAllocator *a;                   /* while parsing: budget, over the caller's allocator */
   ProtobufCAllocator budget, *inner;
   int mem_over;                            /* past IMPORT_MAX_MEMORY: stop */
@@ -63,6 +66,13 @@ typedef struct {
  * Returns 0 (errors, if any, are in out), or -1 for an unknown format. */
 int import_parse(Hoso__Records__V1__ImportFormat format, const void *content, size_t len,
                  ProtobufCAllocator *a, import_result *out);
+
+/* import_parse, asking stop(stop_arg) every IMPORT_STOP_EVERY records read: when it answers 1
+ * (the handler's client has gone), the parse ends there with out->stopped set, so a worker is not
+ * kept busy reading a file for nobody. */
+enum { IMPORT_STOP_EVERY = 256 };
+int import_parse_until(Hoso__Records__V1__ImportFormat format, const void *content, size_t len, ProtobufCAllocator *a,
+                       int (*stop)(void *), void *stop_arg, import_result *out);
 
 /* Appends an ImportError to r (field may be "" for a whole row or file), respecting
  * IMPORT_MAX_ERRORS: the one way to report an error of an import, also for the errors the
@@ -80,7 +90,8 @@ void import_result_free(import_result *r);
 int import_memory_exhausted(import_result *r, const char *what);
 /* Keeps a record read without error, from `line`. */
 void import_add_row(import_result *r, Hoso__Records__V1__Record *rec, int line);
-/* 1 (after reporting it at `line`) when IMPORT_MAX_ROWS records were already read: stop. */
+/* 1 (after reporting it at `line`) when IMPORT_MAX_ROWS records were already read, or when the
+ * stop hook says so (stopped, nothing reported): stop. The parsers ask it before each record. */
 int import_row_cap_reached(import_result *r, int line);
 /* IMPORT_FORMAT_CSV (import_csv.c): a header row of field paths, then one record per row. */
 void import_parse_csv(const char *p, size_t len, import_result *r);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "idem.h"
+#include "import_gate.h"
 #include "import_parse.h"
 #include "log.h"
 #include "records.h"
@@ -58,6 +59,11 @@ static int validate_rows(srv_ctx *ctx, import_st *st) {
   /* In the arena, like every field of a message: st lives on the handler's stack. */
   char *path = srv_strdup(ctx, st->path);
   for (size_t i = 0; i < res->n_rows; i++) {
+    if (i % IMPORT_STOP_EVERY == 0 && i > 0 && srv_client_gone(ctx)) {
+      log_info("ImportRecords: stopped validating at row %zu of %zu: the client has gone", i, res->n_rows);
+      srv_fail(ctx, GRPC_STATUS_CANCELLED, "the client gave up; nothing was imported");
+      return DB_TX_ROLLBACK;
+    }
     /* The parsed record itself (in the call's arena): everything done to it here, and the
      * NFC normalization of rec_validate, gives the same result when the body runs again after
      * a serialization failure. The workflow fields are the service's, whatever the file said
@@ -168,6 +174,27 @@ static int import_tx(srv_ctx *ctx, void *p) {
   return 0;
 }
 
+static int client_gone(void *ctx) { return srv_client_gone(ctx); }
+
+/* The parse and the transaction, inside the gate. 0 / -1 (status set). */
+static int parse_and_store(srv_ctx *ctx, import_st *st) {
+  const import_req *in = st->in;
+  if (import_parse_until(in->format, in->content.data, in->content.len, srv_allocator(ctx), client_gone, ctx,
+                         &st->res) != 0)
+    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "format: not a format this service reads");
+  if (st->res.stopped) {
+    log_info("ImportRecords: stopped reading at row %zu: the client has gone", st->res.n_read);
+    return srv_fail(ctx, GRPC_STATUS_CANCELLED, "the client gave up; nothing was imported");
+  }
+  /* A file whose records would take more memory than one import may is refused whole. */
+  if (st->res.refused[0]) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", st->res.refused);
+  st->parse_errors = st->res.n_errors;
+  st->parse_dropped = st->res.errors_dropped;
+  st->recs = srv_alloc(ctx, (st->res.n_rows ? st->res.n_rows : 1) * sizeof *st->recs);
+  st->out = srv_new(ctx, &hoso__records__v1__import_records_response__descriptor);
+  return srv_tx(ctx, DB_READ_COMMITTED, import_tx, st) != 0 ? -1 : 0;
+}
+
 int rpc_import_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {
   const import_req *in = (const void *)req;
   import_st st = {.in = in};
@@ -191,15 +218,11 @@ int rpc_import_records(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
                     "their own unit or a unit above it",
                     in->unit_id);
 
-  if (import_parse(in->format, in->content.data, in->content.len, srv_allocator(ctx), &st.res) != 0)
-    return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "format: not a format this service reads");
-  /* A file whose records would take more memory than one import may is refused whole. */
-  if (st.res.refused[0]) return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", st.res.refused);
-  st.parse_errors = st.res.n_errors;
-  st.parse_dropped = st.res.errors_dropped;
-  st.recs = srv_alloc(ctx, (st.res.n_rows ? st.res.n_rows : 1) * sizeof *st.recs);
-  st.out = srv_new(ctx, &hoso__records__v1__import_records_response__descriptor);
-  if (srv_tx(ctx, DB_READ_COMMITTED, import_tx, &st) != 0) return -1;
+  /* One import may take IMPORT_MAX_MEMORY; the gate bounds how many do at once in this process. */
+  if (import_gate_enter(ctx) != 0) return -1;
+  int rc = parse_and_store(ctx, &st);
+  import_gate_leave();
+  if (rc != 0) return -1;
 
   import_resp *o = st.out;
   if (!o->rows) o->rows = (int32_t)st.res.n_read;

@@ -38,6 +38,13 @@ static snap_t *snap_from(srv_ctx *ctx, PGresult *r, int i) {
 #define SNAP_SELECT                                                                                         \
   "SELECT id::text, to_char(month, 'YYYY-MM'), to_char(taken_at AT TIME ZONE 'UTC', "                       \
   "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), records::text, automatic FROM snapshots "
+/* The same columns for a caller who sees only part of the tree: the records of the snapshot in
+ * the units row-level security shows it, never the whole
+ * system's count (a district's reader learns nothing of the other districts' sizes). */
+#define SNAP_SELECT_SCOPED                                                                                  \
+  "SELECT id::text, to_char(month, 'YYYY-MM'), to_char(taken_at AT TIME ZONE 'UTC', "                       \
+  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), (SELECT COALESCE(sum(c.records), 0) FROM snapshot_unit_counts c "      \
+  "WHERE c.snapshot_id = snapshots.id)::text, automatic FROM snapshots "
 
 /* Inside a transaction on the service's database with every unit in scope: the snapshot of
  * month (YYYY-MM-01), as known at the end of known_on (NULL: now). *out: the new snapshot, or
@@ -68,6 +75,11 @@ static int take(srv_ctx *ctx, const char *month, const char *known_on, int autom
   const char *n = srv_strdup(ctx, PQcmdTuples(r));
   PQclear(r);
   if (db_cmd(ctx->db, "UPDATE snapshots SET records = $2::bigint WHERE id = $1::bigint", 2, id, n) != 0) return -1;
+  if (db_cmd(ctx->db,
+             "INSERT INTO snapshot_unit_counts (snapshot_id, unit_path, records) SELECT $1::bigint, unit_path, "
+             "count(*) FROM snapshot_facts WHERE snapshot_id = $1::bigint GROUP BY unit_path",
+             1, id) != 0)
+    return -1;
   audit_entry e = {.action = "SNAPSHOT_TAKE", .target_type = "snapshot", .target_id = id};
   SRV_TRY(srv_audit(ctx, &e, json_pack("{s:s, s:b, s:s}", "month", month, "automatic", automatic, "records", n)));
   r = db_q(ctx->db, SNAP_SELECT "WHERE id = $1::bigint", 1, id);
@@ -153,8 +165,13 @@ static int list_tx(srv_ctx *ctx, void *p) {
   list_job *j = p;
   char lim[16];
   snprintf(lim, sizeof lim, "%d", j->limit + 1);
-  PGresult *r = db_q(ctx->db, SNAP_SELECT "WHERE ($1::date IS NULL OR month < $1::date) ORDER BY month DESC LIMIT $2::int", 2,
-                     j->after, lim);
+  /* the stored total is the whole tree's: only a caller whose scope is the whole tree gets it */
+  int whole = ctx->auth && strcmp(ctx->auth->scope, "*") == 0;
+  PGresult *r = db_q(ctx->db,
+                     whole ? SNAP_SELECT "WHERE ($1::date IS NULL OR month < $1::date) ORDER BY month DESC LIMIT $2::int"
+                           : SNAP_SELECT_SCOPED
+                     "WHERE ($1::date IS NULL OR month < $1::date) ORDER BY month DESC LIMIT $2::int",
+                     2, j->after, lim);
   if (!r) return -1;
   int n = PQntuples(r), take_n = n > j->limit ? j->limit : n;
   j->out->snapshots = srv_alloc(ctx, (size_t)(take_n ? take_n : 1) * sizeof *j->out->snapshots);

@@ -17,10 +17,27 @@ static int counted(PGresult *r, json_t *counts, const char *name) {
   return 0;
 }
 
+/* snapshot_unit_counts (ListSnapshots' count within a caller's units) counted again from the
+ * facts under both paths, once the facts have moved: the facts are the truth, and a recount
+ * cannot collide with a row a merge already filed under the new path. */
+static int recount(srv_ctx *ctx, const char *a, const char *b) {
+  if (db_cmd(ctx->db,
+             "DELETE FROM snapshot_unit_counts WHERE unit_path <@ $1::public.ltree OR unit_path <@ $2::public.ltree", 2,
+             a, b) != 0)
+    return -1;
+  return db_cmd(ctx->db,
+                "INSERT INTO snapshot_unit_counts (snapshot_id, unit_path, records) SELECT snapshot_id, unit_path, "
+                "count(*) FROM snapshot_facts WHERE unit_path <@ $1::public.ltree OR unit_path <@ $2::public.ltree "
+                "GROUP BY snapshot_id, unit_path",
+                2, a, b);
+}
+
 static int snapshot_reprefix(srv_ctx *ctx, const char *old_path, const char *new_path, json_t *counts) {
-  return counted(db_q(ctx->db, "UPDATE snapshot_facts SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree", 2,
-                      old_path, new_path),
-                 counts, "moved_snapshot_facts");
+  if (counted(db_q(ctx->db, "UPDATE snapshot_facts SET unit_path = " REPREFIX " WHERE unit_path <@ $1::public.ltree", 2,
+                   old_path, new_path),
+              counts, "moved_snapshot_facts") != 0)
+    return -1;
+  return recount(ctx, old_path, new_path);
 }
 
 static int snapshot_look(srv_ctx *ctx, const char *old_path, int max, char ***units, char ***paths, size_t *n) {
@@ -44,9 +61,11 @@ static int snapshot_look(srv_ctx *ctx, const char *old_path, int max, char ***un
 
 static int snapshot_refile(srv_ctx *ctx, const char *unit_id, const char *stale, const char *cur, json_t *counts) {
   (void)unit_id;
-  return counted(db_q(ctx->db, "UPDATE snapshot_facts SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
-                      2, stale, cur),
-                 counts, "moved_snapshot_facts");
+  if (counted(db_q(ctx->db, "UPDATE snapshot_facts SET unit_path = $2::public.ltree WHERE unit_path = $1::public.ltree",
+                   2, stale, cur),
+              counts, "moved_snapshot_facts") != 0)
+    return -1;
+  return recount(ctx, stale, cur);
 }
 
 /* A snapshot freezes who was where: a dissolved unit's people stay under it (its path follows

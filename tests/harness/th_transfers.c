@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include "th_transfers.h"
 
 static long long now_ms(void) {
@@ -277,4 +279,15 @@ void th_tr_day(int days, char out[11]) {
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+int th_tr_package_key(const char *tag, char *path, size_t n, char *env, size_t env_n) {
+  snprintf(path, n, "%s/test-logs/package-key-%s-%d.pem", HOSO_BIN_DIR, tag, (int)getpid());
+  EVP_PKEY *k = EVP_EC_gen("P-256");
+  FILE *f = fopen(path, "w");
+  int ok = k && f && PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;
+  if (f) fclose(f);
+  EVP_PKEY_free(k);
+  snprintf(env, env_n, "HOSO_PACKAGE_KEY=%s", path);
+  return ok ? 0 : -1;
 }

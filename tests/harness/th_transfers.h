@@ -82,6 +82,11 @@ Hoso__Transfers__V1__Deadline *th_tr_wait_deadline(th_tr *t, const char *tok, co
 /* The record as records has it now, read as the system administrator (NULL: not found). */
 Hoso__Records__V1__Record *th_tr_record(th_tr *t, const char *record_id);
 
+/* The deployment's package key for a test: a fresh P-256 key in a private file under the build's
+ * test-logs/ (named with tag and the pid), its path in path; env gets "HOSO_PACKAGE_KEY=<path>"
+ * for th_tr_start. 0 / -1. The caller unlinks it. */
+int th_tr_package_key(const char *tag, char *path, size_t n, char *env, size_t env_n);
+
 /* Today in Vietnam plus `days` (YYYY-MM-DD). */
 void th_tr_day(int days, char out[11]);
 

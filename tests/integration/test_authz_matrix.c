@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include "apidesc.h"
+#include "b64.h"
 #include "identity.pb-c.h"
 #include "key_seal.h"
 #include "pbjson.h"
@@ -59,12 +60,17 @@ static struct {
 static int seq;
 
 static int setup_sides(void);
+static char package_key[256], package_key_env[300];
 
 static int setup(void **state) {
   (void)state;
   static const char *const env[] = {"HOSO_REVOCATION_POLL_MS=200", NULL};
+  /* transfers with a package key, so ExportTransferPackage's row reaches its success path */
+  const char *tr_env[] = {"HOSO_REVOCATION_POLL_MS=200", package_key_env, NULL};
   if (apidesc_methods(hoso_descriptor_set, hoso_descriptor_set_len, &ms, &nm) != 0) return -1;
-  if (th_world_start(&w, 1, env) != 0 || th_tr_start(&tr, &w, env) != 0 ||
+  if (th_tr_package_key("matrix", package_key, sizeof package_key, package_key_env, sizeof package_key_env) != 0)
+    return -1;
+  if (th_world_start(&w, 1, env) != 0 || th_tr_start(&tr, &w, tr_env) != 0 ||
       th_world_reporting_start(&w, &rep_svc, env) != 0 || !(rep_ch = cli_open_tls(rep_svc.addr, NULL, NULL, NULL)))
     return -1;
   return setup_sides();
@@ -77,7 +83,9 @@ static int teardown(void **state) {
   for (int s = 0; s < 2; s++) free(side[s].self);
   apidesc_free(ms, nm);
   cli_close(rep_ch);
-  return th_svc_stop(&rep_svc) | th_tr_stop(&tr) | th_world_stop(&w);
+  int rc = th_svc_stop(&rep_svc) | th_tr_stop(&tr) | th_world_stop(&w);
+  unlink(package_key);
+  return rc;
 }
 
 /* ------------------------------------------------------------ fixtures ------------------ */
@@ -192,6 +200,55 @@ static void fresh_transfer(int s, char out[32]) {
   if (!x) fail_msg("fresh transfer: %s %s", cli_status_name(st.code), st.message);
   snprintf(out, 32, "%s", x->id);
   th_tr_free(x);
+}
+
+/* A transfer sent from the other district to side s's unit and delivered to records (in
+ * transit): what the receiving end's steps (ReceiveTransfer, RejectTransfer, ForwardTransfer)
+ * take, so their rows prove the success path for the roles that may, not only refusals. */
+static void fresh_incoming(int s, char out[32]) {
+  char id[32];
+  fresh_transfer(1 - s, id);
+  cli_status st;
+  th_transfer *x = th_tr_act(&tr, side[1 - s].updater, "SendTransfer", id, &st);
+  if (!x) fail_msg("fresh incoming transfer: SendTransfer %s %s", cli_status_name(st.code), st.message);
+  th_tr_free(x);
+  if (th_tr_wait_delivered(&tr, id, 60000) != 0) fail_msg("fresh incoming transfer %s: not delivered in 60 s", id);
+  snprintf(out, 32, "%s", id);
+}
+
+/* An OUT_OF_SYSTEM transfer of side s, sent and delivered: what ExportTransferPackage takes. */
+static void fresh_outgoing(int s, char out[32]) {
+  char rec[32];
+  fresh_record(s, rec);
+  cli_status st;
+  th_transfer *x = th_tr_begin(&tr, side[s].updater, rec, HOSO__TRANSFERS__V1__TRANSFER_KIND__TRANSFER_KIND_OUT_OF_SYSTEM,
+                               NULL, NULL, "2026-01-05", &st);
+  if (!x) fail_msg("fresh outgoing transfer: %s %s", cli_status_name(st.code), st.message);
+  snprintf(out, 32, "%s", x->id);
+  th_tr_free(x);
+  if (!(x = th_tr_act(&tr, side[s].updater, "SendTransfer", out, &st)))
+    fail_msg("fresh outgoing transfer: SendTransfer %s %s", cli_status_name(st.code), st.message);
+  th_tr_free(x);
+  if (th_tr_wait_delivered(&tr, out, 60000) != 0) fail_msg("fresh outgoing transfer %s: not delivered in 60 s", out);
+}
+
+/* `"size":"N","chunk":"<base64>"`: a real package (a fresh outgoing transfer of side s, exported
+ * with the test's key, which the deployment trusts as its own) for ImportTransferPackage's one
+ * message. Malloc'd. */
+static char *fresh_package(int s) {
+  char id[32];
+  fresh_outgoing(s, id);
+  th_package p;
+  cli_status st;
+  if (th_tr_export(&tr, side[s].updater, id, &p, &st) != GRPC_STATUS_OK)
+    fail_msg("fresh package: ExportTransferPackage %s %s", cli_status_name(st.code), st.message);
+  size_t cap = p.len / 3 * 4 + 64;
+  char *b = malloc(cap), *out = malloc(cap + 64);
+  b64url_encode(p.bytes, p.len, b, cap);
+  snprintf(out, cap + 64, "\"size\":\"%zu\",\"chunk\":\"%s\"", p.len, b);
+  free(b);
+  th_package_free(&p);
+  return out;
 }
 
 static char *who_am_i(const char *token, char id[32]) {
@@ -430,7 +487,10 @@ static char *fill(const char *tmpl, int s, int cheap) {
     else if (!strcmp(name, "fresh_client")) fresh_client(s, v);
     else if (!strcmp(name, "fresh_change_request")) fresh_change_request(s, v);
     else if (!strcmp(name, "fresh_transfer")) fresh_transfer(s, v);
+    else if (!strcmp(name, "fresh_incoming")) fresh_incoming(s, v);
+    else if (!strcmp(name, "fresh_outgoing")) fresh_outgoing(s, v);
     else if (!strcmp(name, "proposal")) big = proposal(s);
+    else if (!strcmp(name, "package")) big = cheap ? strdup("\"size\":\"4\",\"chunk\":\"UEsDBA==\"") : fresh_package(s);
     else fail_msg("unknown placeholder ${%s} in tests/authz/matrix.tsv", name);
     const char *val = big ? big : v;
     size_t vl = strlen(val);

@@ -32,15 +32,33 @@ static void free_msg(void *m) {
   if (m) protobuf_c_message_free_unpacked((ProtobufCMessage *)m, NULL);
 }
 
-static Hoso__Reporting__V1__ListSnapshotsResponse *list(cli_chan *ch) {
+static Hoso__Reporting__V1__ListSnapshotsResponse *list_as(cli_chan *ch, const char *tok) {
   Hoso__Reporting__V1__ListSnapshotsRequest req = HOSO__REPORTING__V1__LIST_SNAPSHOTS_REQUEST__INIT;
   req.page_size = 100;
   Hoso__Reporting__V1__ListSnapshotsResponse *out = NULL;
   cli_status st;
   th_expect(th_call(ch, REP "ListSnapshots", &req, &hoso__reporting__v1__list_snapshots_response__descriptor, (void **)&out,
-                    w.tok_d1_reader, &st),
+                    tok, &st),
             &st, GRPC_STATUS_OK, NULL);
   return out;
+}
+
+static Hoso__Reporting__V1__ListSnapshotsResponse *list(cli_chan *ch) { return list_as(ch, w.tok_admin); }
+
+/* The people generated into units[u] for u in [lo, hi]. */
+static long long people_in(int lo, int hi) {
+  long long n = 0;
+  for (int i = 0; i < N; i++) n += P[i].unit >= lo && P[i].unit <= hi;
+  return n;
+}
+
+/* The newest snapshot's record count as the caller sees it. */
+static long long newest_count(cli_chan *ch, const char *tok) {
+  Hoso__Reporting__V1__ListSnapshotsResponse *l = list_as(ch, tok);
+  assert_true(l->n_snapshots >= 1);
+  long long n = l->snapshots[0]->records;
+  free_msg(l);
+  return n;
 }
 
 /* Waits (up to 60 s) until ListSnapshots shows at least n snapshots. */
@@ -130,6 +148,12 @@ static void test_automatic_once_and_frozen(void **state) {
   char id[32];
   snprintf(id, sizeof id, "%s", l->snapshots[0]->id);
   free_msg(l);
+  /* a district's reader counts its own district only (d1 and its school d1u), never the whole
+   * system's N, which would tell it the other districts' sizes */
+  long long d1 = people_in(0, 1), d2 = people_in(2, 2);
+  assert_true(d1 > 0 && d2 > 0);
+  assert_int_equal(newest_count(ch, w.tok_d1_reader), d1);
+  assert_int_equal(newest_count(ch, w.tok_d2_reader), d2);
   /* both instances keep checking (every 200 ms here): still one */
   usleep(1000000);
   l = list(ch);
@@ -237,6 +261,10 @@ static void test_snapshots_follow_moves(void **state) {
   PGresult *r = PQexec(admin_db, q);
   assert_true(atol(PQgetvalue(r, 0, 0)) > 0);
   PQclear(r);
+  /* the counts ListSnapshots gives a district moved with the school, in the same transaction */
+  assert_int_equal(newest_count(ch, w.tok_d1_reader), people_in(0, 0));
+  assert_int_equal(newest_count(ch, w.tok_d2_reader), people_in(1, 2));
+  assert_int_equal(newest_count(ch, w.tok_admin), N);
   cli_close(ch);
   assert_int_equal(th_svc_stop(&rep), 0);
 }

@@ -33,17 +33,7 @@ static uint8_t *pkg;
 static size_t pkg_len;
 static char rec[32], transfer[32];
 
-/* The deployment's package key for the test: a fresh P-256 key in a private file. */
-static int make_key(void) {
-  snprintf(key_path, sizeof key_path, "%s/test-logs/package-key-%d.pem", HOSO_BIN_DIR, (int)getpid());
-  EVP_PKEY *k = EVP_EC_gen("P-256");
-  FILE *f = fopen(key_path, "w");
-  int ok = k && f && PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;
-  if (f) fclose(f);
-  EVP_PKEY_free(k);
-  snprintf(key_env, sizeof key_env, "HOSO_PACKAGE_KEY=%s", key_path);
-  return ok ? 0 : -1;
-}
+static int make_key(void) { return th_tr_package_key("package", key_path, sizeof key_path, key_env, sizeof key_env); }
 
 static int setup(void **state) {
   (void)state;

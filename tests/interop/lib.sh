@@ -2,6 +2,7 @@
 # dir, service processes started with a clean environment, and a clean stop. Source it after
 # setting NAME (for messages); then call interop_pg_start.
 
+INTEROP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PG_BIN="${HOSO_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
 [ -n "$PG_BIN" ] || { echo "$NAME: no PostgreSQL server binaries" >&2; exit 1; }
 
@@ -63,11 +64,14 @@ free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0
 interop_spawn() {
   local log="$1"
   shift
-  env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+  # a fresh log for each start, made 0640 as ./hoso up makes a service's (tools/run-logged.sh)
+  : >"$TMP/$log.log"
+  "$INTEROP_ROOT/tools/run-logged.sh" "$TMP/$log.log" \
+    env -i PATH="$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
     LSAN_OPTIONS="${LSAN_OPTIONS:-}" HOSO_LOG_LEVEL=info HOSO_PLAINTEXT=1 \
     HOSO_KEY_ENCRYPTION_KEY="$KEK" HOSO_AUDIT_CHECKPOINT_KEY="$AUDIT_KEY" \
     HOSO_AUDIT_CHECKPOINT_FILE="$TMP/audit-checkpoints.log" \
-    ${PG_MIGRATE_DSN:+HOSO_PG_MIGRATE_DSN="$PG_MIGRATE_DSN"} "$@" >"$TMP/$log.log" 2>&1 </dev/null &
+    ${PG_MIGRATE_DSN:+HOSO_PG_MIGRATE_DSN="$PG_MIGRATE_DSN"} "$@" </dev/null &
   SPAWNED=$!
   INTEROP_PIDS+=("$SPAWNED")
 }
