@@ -63,7 +63,7 @@ export const vi = {
   },
   common: {
     save: 'Lưu', cancel: 'Hủy', close: 'Đóng', search: 'Tìm kiếm', reset: 'Xóa điều kiện', yes: 'Có', no: 'Không',
-    next: 'Trang sau', prev: 'Trang trước', first: 'Trang đầu', total: (n: string) => `Tổng số: ${n} hồ sơ`, totalMore: (n: string) => `Tổng số: hơn ${n} hồ sơ`,
+    next: 'Trang sau', prev: 'Trang trước', first: 'Trang đầu', total: (n: string) => `Tổng số: ${n} hồ sơ`,
     reason: 'Lý do', note: 'Ghi chú', confirm: 'Xác nhận', saved: 'Đã lưu.', actions: 'Thao tác', none: '—',
     loading: 'Đang tải…', empty: 'Không có dữ liệu', details: 'Chi tiết', create: 'Thêm mới', open: 'Mở', download: 'Tải về',
     decisionNumber: 'Số quyết định', decisionDate: 'Ngày quyết định', effectiveDate: 'Ngày hiệu lực', issuer: 'Cơ quan ban hành',
