@@ -158,7 +158,7 @@ static int place_words(char *s, char **w, int max) {
  * the family name with the given name still being typed ("tien hung dang du"). The place's
  * words never include the kinds of unit ("xa", "huyen", "tinh": place_words). */
 static char *text_query(const char *full, const char *town, int mode) {
-  char plain[512], place[512], q[512];
+  char plain[512], place[512], q[1200]; /* room for a whole name and both place parts */
   strip_marks(full, plain, sizeof plain);
   strip_marks(town, place, sizeof place);
   char *w[8], *c[8], *d[8];
