@@ -363,9 +363,12 @@ static int fill(void) {
   return 0;
 }
 
-/* The service's query, as its statement text, for pgbench (the deployment's whole scope). */
+/* The service's query, as its statement text, for pgbench (the deployment's whole scope), sent
+ * as the service sends it: BEGIN, the settings, the SELECT and the COMMIT in one pipeline
+ * (db_commit_with_next), prepared. */
 static const char bare_sql[] =
-    "BEGIN;\n"
+    "\\startpipeline\n"
+    "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;\n"
     "SELECT set_config('hoso.scope', '*', true), set_config('hoso.actor', 'bench', true);\n"
     "SELECT id::text, source, step, coalesce(transfer_id::text, ''), record_id::text, record_name, ref, unit_id::text, "
     "coalesce(effective_date::text, ''), previous_date::text, due_date::text, estimated, "
@@ -373,7 +376,8 @@ static const char bare_sql[] =
     "AND (NULL::text IS NULL OR (unit_key >= NULL::text AND unit_key < NULL::text)) "
     "AND ('{}'::smallint[] = '{}' OR step = ANY ('{}'::smallint[])) AND (NULL::date IS NULL OR due_date < NULL::date) "
     "AND (NULL::date IS NULL OR (due_date, id) > (NULL::date, NULL::bigint)) ORDER BY deadlines.due_date, deadlines.id LIMIT 51;\n"
-    "COMMIT;\n";
+    "COMMIT;\n"
+    "\\endpipeline\n";
 
 static int deadlines(void) {
   if (getenv("HOSO_BENCH_FILL") && atoi(getenv("HOSO_BENCH_FILL")) && fill() != 0) return -1;
@@ -432,7 +436,7 @@ static int deadlines(void) {
   FILE *f = fopen(file, "w");
   fputs(bare_sql, f);
   fclose(f);
-  snprintf(cmd, sizeof cmd, "cd %s && pgbench -n -c 1 -t %d -f deadlines.sql -l '%s' >pgbench.out 2>&1",
+  snprintf(cmd, sizeof cmd, "cd %s && pgbench -n -M prepared -c 1 -t %d -f deadlines.sql -l '%s' >pgbench.out 2>&1",
            dir, DEADLINE_CALLS, getenv("HOSO_PG_DSN") ? getenv("HOSO_PG_DSN") : "dbname=hoso");
   if (system(cmd) != 0) {
     fprintf(stderr, "bench_transfers: pgbench failed (%s/pgbench.out)\n", dir);

@@ -129,7 +129,7 @@ SELECT set_config('statement_timeout', '29000', true);"
 \\set n random(1, :nq)
 SELECT q FROM bench.q WHERE kind = 'name' AND id = :n \\gset
 $begin
-WITH m AS MATERIALIZED (SELECT s.record_id AS id, s.rank AS rk, s.given_folded AS g, s.name_folded AS nf, s.birth_date AS bd FROM search_match(:q, '') s WHERE true), p AS (SELECT * FROM m WHERE true ORDER BY rk, g COLLATE "C", nf COLLATE "C", coalesce(bd, 'infinity'), id LIMIT 21) SELECT $cols, p.rk::text, p.g, p.nf, coalesce(p.bd, 'infinity')::text, p.id::text, c.n FROM (SELECT count(*) AS n FROM m) c LEFT JOIN (p JOIN records r ON r.id = p.id) ON true ORDER BY p.rk, p.g COLLATE "C", p.nf COLLATE "C", coalesce(p.bd, 'infinity'), p.id;
+WITH m AS MATERIALIZED (SELECT s.record_id AS id, s.rank AS rk, s.given_folded AS g, s.name_folded AS nf, s.birth_date AS bd FROM search_match(:q, '') s WHERE true), p AS (SELECT * FROM m WHERE true ORDER BY rk, g COLLATE "C", nf COLLATE "C", coalesce(bd, 'infinity'), id LIMIT 21) SELECT $cols, p.rk::text, p.g, p.nf, coalesce(p.bd, 'infinity')::text, p.id::text, c.n FROM (SELECT count(*) AS n FROM (SELECT 1 FROM m LIMIT 1001) x) c LEFT JOIN (p JOIN records r ON r.id = p.id) ON true ORDER BY p.rk, p.g COLLATE "C", p.nf COLLATE "C", coalesce(p.bd, 'infinity'), p.id;
 \\endpipeline
 COMMIT;
 EOF
@@ -137,7 +137,7 @@ EOF
 \\set n random(1, :nq)
 SELECT q FROM bench.q WHERE kind = 'text' AND id = :n \\gset
 $begin
-WITH m AS MATERIALIZED (SELECT s.record_id AS id, s.rank AS rk, s.given_folded AS g, s.name_folded AS nf, s.birth_date AS bd FROM search_match('', :q) s WHERE true), p AS (SELECT * FROM m WHERE true ORDER BY g COLLATE "C", nf COLLATE "C", id LIMIT 21) SELECT $cols, p.g, p.nf, p.id::text, '', '', c.n FROM (SELECT count(*) AS n FROM m) c LEFT JOIN (p JOIN records r ON r.id = p.id) ON true ORDER BY p.g COLLATE "C", p.nf COLLATE "C", p.id;
+WITH m AS MATERIALIZED (SELECT s.record_id AS id, s.rank AS rk, s.given_folded AS g, s.name_folded AS nf, s.birth_date AS bd FROM search_match('', :q) s WHERE true), p AS (SELECT * FROM m WHERE true ORDER BY g COLLATE "C", nf COLLATE "C", id LIMIT 21) SELECT $cols, p.g, p.nf, p.id::text, '', '', c.n FROM (SELECT count(*) AS n FROM (SELECT 1 FROM m LIMIT 1001) x) c LEFT JOIN (p JOIN records r ON r.id = p.id) ON true ORDER BY p.g COLLATE "C", p.nf COLLATE "C", p.id;
 \\endpipeline
 COMMIT;
 EOF
@@ -170,6 +170,18 @@ floor() {
   rm -rf "$d"
 }
 
+# CPU time (clock ticks) of the records service and of every PostgreSQL process.
+ticks() { awk '{ t += $14 + $15 } END { print t + 0 }' "$@" 2>/dev/null || echo 0; }
+pg_procs() { local pm; pm=$(head -1 "$DIR/pg/postmaster.pid"); echo "/proc/$pm/stat"; for c in $(pgrep -P "$pm"); do echo "/proc/$c/stat"; done; }
+# PostgreSQL's CPU including its backends that have ended (the postmaster's reaped children:
+# pgbench's connections end with it).
+pg_ticks() {
+  local pm; pm=$(head -1 "$DIR/pg/postmaster.pid")
+  echo $(( $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat") + $(ticks $(for c in $(pgrep -P "$pm"); do echo "/proc/$c/stat"; done)) ))
+}
+# The CPU of the whole machine (user + system + softirq ... of every core), in clock ticks.
+cpu_all() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+
 # The figure after `key` (e.g. "p95") on the line of bench_records' output that names `label`.
 figure() { grep -F "$1" "$3" | tail -1 | awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
 rate() { grep -F "$1" "$2" | tail -1 | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /\/s$/) { sub(/\/s$/, "", $i); print $i; exit } }'; }
@@ -194,11 +206,24 @@ run_benches() {
       psql_su -d hoso -c "CLUSTER records.record_search USING record_search_by_name" -c "ANALYZE records.record_search"
       echo "CLUSTER records.record_search (name order) in $(($(date +%s) - t0)) s; the rounds below run on it" | tee -a "$out"
     fi
+    # CPU per call: the records service, PostgreSQL and the whole machine (the client's share is
+    # the rest) over the GetRecord phase, and PostgreSQL and the machine over the floor's
+    local rec_stat="/proc/$(cat "$DIR/records.pid")/stat" r0 p0 a0 r1 p1 a1
+    r0=$(ticks "$rec_stat"); p0=$(pg_ticks); a0=$(cpu_all)
     "$BUILD/bench_records" --seconds "$SECS" --only get | tee -a "$out" >"$svc"
-    local s_rate s_p99
+    r1=$(ticks "$rec_stat"); p1=$(pg_ticks); a1=$(cpu_all)
+    local s_rate s_p99 s_calls
     s_rate=$(rate "GetRecord" "$svc"); s_p99=$(figure "GetRecord" p99 "$svc")
+    s_calls=$(grep -F "GetRecord" "$svc" | tail -1 | awk '{ for (i = 2; i <= NF; i++) if ($i == "calls" && $(i - 1) ~ /^[0-9]+$/) { print $(i - 1); exit } }')
+    local fp0 fa0 fp1 fa1
+    fp0=$(pg_ticks); fa0=$(cpu_all)
     floor "floor: GetRecord's read-only transaction, 32" 32 "$DIR/floor_get.sql" | tee -a "$out"
+    fp1=$(pg_ticks); fa1=$(cpu_all)
     read -r f_tps _ f_p99 <"$DIR/last_floor"
+    awk -v n="$s_calls" -v r=$((r1 - r0)) -v p=$((p1 - p0)) -v a=$((a1 - a0)) -v fn="$(awk -v t="$f_tps" -v s="$SECS" 'BEGIN { print t * s }')" \
+      -v fp=$((fp1 - fp0)) -v fa=$((fa1 - fa0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
+      if (n > 0 && fn > 0) printf "CPU per GetRecord: records service %.0f us, PostgreSQL %.0f us, whole machine %.0f us; per floor transaction: PostgreSQL %.0f us, whole machine %.0f us\n",
+        r / hz / n * 1e6, p / hz / n * 1e6, a / hz / n * 1e6, fp / hz / fn * 1e6, fa / hz / fn * 1e6 }' | tee -a "$out"
     awk -v a="$s_rate" -v b="$f_tps" -v p="$s_p99" -v fp="$f_p99" -v r="$round" 'BEGIN {
       printf "round %d: GetRecord with durable read audit %.0f calls/s (p99 %.2f ms) = %.0f %% of the bare read-only transaction (%.0f/s, p99 %.2f ms); target >= 70 %%\n", r, a, p, 100 * a / b, b, fp }' | tee -a "$out"
     for kind in name text; do
@@ -236,9 +261,6 @@ psql_su -d postgres -c "CREATE ROLE hoso_owner LOGIN NOSUPERUSER" -c "CREATE ROL
 (umask 077 && openssl rand -hex 32 >"$DIR/kek" && openssl genpkey -algorithm ed25519 -out "$DIR/audit-checkpoint.key")
 start_services
 
-# CPU time (clock ticks) of the records service and of every PostgreSQL process.
-ticks() { awk '{ t += $14 + $15 } END { print t + 0 }' "$@" 2>/dev/null || echo 0; }
-pg_procs() { local pm; pm=$(head -1 "$DIR/pg/postmaster.pid"); echo "/proc/$pm/stat"; for c in $(pgrep -P "$pm"); do echo "/proc/$c/stat"; done; }
 
 case "$FORMAT" in proto) FILE="$DIR/records.pb" ;; json) FILE="$DIR/records.jsonl" ;; *) say "FORMAT must be proto or json"; exit 2 ;; esac
 say "generating $COUNT dossiers (seed $SEED) into $FILE"

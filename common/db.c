@@ -179,6 +179,8 @@ void db_close(db_conn *c) {
   db__stmts_forget(c);
   db__later_clear(c);
   free(c->stmts);
+  free(c->tx_scope);
+  free(c->tx_actor);
   free(c->dsn);
   free(c->schema);
   free(c);
@@ -230,10 +232,17 @@ static PGresult *run(db_conn *c, const char *sql, int n, const char *const *para
     db__set_err(c, DB_UNAVAILABLE, "", "", "not connected to PostgreSQL");
     return NULL;
   }
-  if (c->n_later > 0) {
+  if (c->in_tx && c->tx_ended && db__tx_again(c) != 0) return NULL;
+  if (c->n_later > 0 || (c->commit_next && !raw)) {
     PGresult *r = NULL;
-    if (!raw) return db__pipe_run(c, sql, n, params, &r) == 0 ? r : NULL;
-    if (db__pipe_run(c, NULL, 0, NULL, NULL) < 0) return NULL; /* a script goes out on its own */
+    if (!raw) {
+      int commit = c->commit_next;
+      c->commit_next = 0;
+      if (db__pipe_run(c, sql, n, params, &r, commit) != 0) return NULL;
+      c->tx_ended = commit;
+      return r;
+    }
+    if (db__pipe_run(c, NULL, 0, NULL, NULL, 0) < 0) return NULL; /* a script goes out on its own */
   }
   PGresult *r = raw ? PQexec(c->pg, sql) : db__exec_params(c, sql, n, params, 1);
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;

@@ -57,6 +57,13 @@ int db_cmd(db_conn *c, const char *sql, int n, ...);
  * a transaction it runs at once. 0 or -1. */
 int db_cmd_later(db_conn *c, const char *sql, int n, const char *const *params);
 
+/* Inside a DB_READ_ONLY transaction: the next statement is likely the transaction's last, so it
+ * goes out with the COMMIT in one pipeline (one round trip for a one-statement read). Should the
+ * body run another statement after it all the same (a refusal looking further), that one
+ * begins the transaction again with the same isolation, scope and actor (a new snapshot).
+ * Ignored outside a read-only transaction. */
+void db_commit_with_next(db_conn *c);
+
 /* A timestamptz column as RFC 3339 UTC text ("2026-05-01T08:30:00Z"), the contract's form of
  * times: `"SELECT " DB_RFC3339("u.created_at") " FROM units u"`. */
 #define DB_RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"

@@ -45,6 +45,12 @@ struct db_conn {
   int n_dead;
   db_later later[DB_LATER_MAX]; /* queued by db_cmd_later, sent with the next statement */
   int n_later;
+  /* db_commit_with_next: the next statement of this read-only transaction goes out with its
+   * COMMIT (commit_next); once it has (tx_ended), a further statement begins the transaction
+   * again with the same settings (tx_begin, tx_scope, tx_actor: db_tx's). */
+  int read_only, commit_next, tx_ended;
+  const char *tx_begin;
+  char *tx_scope, *tx_actor;
   db_errkind kind;
   char sqlstate[6];
   char constraint[128];
@@ -68,9 +74,11 @@ PGresult *db__exec_params(db_conn *c, const char *sql, int n, const char *const 
 /* db_pipe.c: statements queued inside a transaction and the pipeline that sends them. */
 void db__later_clear(db_conn *c);
 int db__later_add(db_conn *c, const char *sql, int n, const char *const *params);
-int db__pipe_run(db_conn *c, const char *sql, int n, const char *const *params, PGresult **out);
+int db__pipe_run(db_conn *c, const char *sql, int n, const char *const *params, PGresult **out, int then_commit);
 
-/* db_tx.c: ends whatever transaction is open without touching the recorded error. */
+/* db_tx.c: ends whatever transaction is open without touching the recorded error; after an
+ * early COMMIT (db_commit_with_next), queues the transaction's BEGIN and settings again. */
 void db__rollback_quietly(db_conn *c);
+int db__tx_again(db_conn *c);
 
 #endif

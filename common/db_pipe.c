@@ -115,10 +115,11 @@ static PGresult *pipe_read(db_conn *c, const sent_stmt *it, int *failed) {
   return pipe_result(c, PGRES_TUPLES_OK, it->slot ? it : NULL, failed);
 }
 
-/* Sends the queued statements, then sql when given, in one pipeline ending in one Sync.
- * 0 with *out = sql's result (PGRES_TUPLES_OK/COMMAND_OK), or -1 (db_err_* say why). */
-int db__pipe_run(db_conn *c, const char *sql, int n, const char *const *params, PGresult **out) {
-  sent_stmt sent[DB_LATER_MAX + 1];
+/* Sends the queued statements, then sql when given (then COMMIT when then_commit), in one
+ * pipeline ending in one Sync. 0 with *out = sql's result (PGRES_TUPLES_OK/COMMAND_OK), or -1
+ * (db_err_* say why). */
+int db__pipe_run(db_conn *c, const char *sql, int n, const char *const *params, PGresult **out, int then_commit) {
+  sent_stmt sent[DB_LATER_MAX + 2];
   int k = 0, failed = 0;
   if (out) *out = NULL;
   if (PQenterPipelineMode(c->pg) != 1) {
@@ -130,7 +131,9 @@ int db__pipe_run(db_conn *c, const char *sql, int n, const char *const *params, 
   for (int i = 0; i < c->n_later && !failed; i++)
     failed = pipe_send(c, c->later[i].sql, c->later[i].n, (const char *const *)c->later[i].params,
                        &sent[k++]) < 0;
+  int sql_at = k;
   if (!failed && sql) failed = pipe_send(c, sql, n, params, &sent[k++]) < 0;
+  if (!failed && then_commit) failed = pipe_send(c, "COMMIT", 0, NULL, &sent[k++]) < 0;
   db__later_clear(c); /* libpq has copied what it sends */
   if (failed || PQpipelineSync(c->pg) != 1) {
     db__classify(c, NULL);
@@ -140,7 +143,11 @@ int db__pipe_run(db_conn *c, const char *sql, int n, const char *const *params, 
   PGresult *last = NULL;
   for (int i = 0; i < k && !c->broken; i++) {
     PGresult *r = pipe_read(c, &sent[i], &failed);
-    if (sql && i == k - 1)
+    if (then_commit && i == k - 1 && r && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+      db__set_err(c, DB_OTHER, "", "", "COMMIT did not commit");
+      failed = 1;
+    }
+    if (sql && i == sql_at)
       last = r;
     else
       PQclear(r);
@@ -169,6 +176,11 @@ int db_cmd_later(db_conn *c, const char *sql, int n, const char *const *params) 
     PQclear(r);
     return r ? 0 : -1;
   }
-  if (c->n_later == DB_LATER_MAX && db__pipe_run(c, NULL, 0, NULL, NULL) < 0) return -1;
+  if (c->tx_ended && db__tx_again(c) != 0) return -1;
+  if (c->n_later == DB_LATER_MAX && db__pipe_run(c, NULL, 0, NULL, NULL, 0) < 0) return -1;
   return db__later_add(c, sql, n, params);
+}
+
+void db_commit_with_next(db_conn *c) {
+  if (c->in_tx && c->read_only && !c->tx_ended) c->commit_next = 1;
 }

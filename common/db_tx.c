@@ -3,6 +3,7 @@
 #include "db_int.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -71,6 +72,23 @@ static int begin_later(db_conn *c, const char *begin, const char *scope, const c
   return 0;
 }
 
+int db__tx_again(db_conn *c) {
+  c->tx_ended = 0;
+  return begin_later(c, c->tx_begin, c->tx_scope, c->tx_actor);
+}
+
+/* Keeps what db__tx_again needs to begin the transaction again. */
+static int tx_remember(db_conn *c, const char *begin, const char *scope, const char *actor) {
+  free(c->tx_scope);
+  free(c->tx_actor);
+  c->tx_begin = begin;
+  c->tx_scope = strdup(scope ? scope : "");
+  c->tx_actor = strdup(actor ? actor : "");
+  if (c->tx_scope && c->tx_actor) return 0;
+  db__set_err(c, DB_OTHER, "", "", "out of memory");
+  return -1;
+}
+
 int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx_fn fn,
           void *arg) {
   static const char *const begin[2][3] = {
@@ -93,10 +111,14 @@ int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx
     db_err_clear(c);
     if (db_ensure(c) < 0) return -1;
     c->in_tx = 1;
+    c->read_only = ro;
+    c->commit_next = c->tx_ended = 0;
     int rc = -1;
-    if (begin_later(c, begin[ro][isolation], scope, actor) == 0) {
+    if (tx_remember(c, begin[ro][isolation], scope, actor) == 0 && begin_later(c, begin[ro][isolation], scope, actor) == 0) {
       rc = fn(c, arg);
-      if (rc == 0) {
+      if (rc == 0 && c->tx_ended && c->n_later == 0) {
+        /* committed with its last statement (db_commit_with_next) */
+      } else if (rc == 0) {
         /* with statements still queued (BEGIN at least) nothing has run unseen: the COMMIT
          * carries them and fails if any of them does */
         if (c->n_later == 0 && PQtransactionStatus(c->pg) != PQTRANS_INTRANS) {
@@ -121,7 +143,7 @@ int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx
       }
     }
     if (rc != 0) db__rollback_quietly(c);
-    c->in_tx = 0;
+    c->in_tx = c->read_only = c->commit_next = c->tx_ended = 0;
     if (rc == 0) return 0;
     if (rc == DB_TX_ROLLBACK) return DB_TX_ROLLBACK;
     if (c->kind == DB_SERIALIZATION && attempt < DB_TX_TRIES) {

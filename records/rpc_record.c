@@ -83,9 +83,10 @@ typedef struct {
 
 static int get_tx(srv_ctx *ctx, void *p) {
   get_st *st = p;
-  int rc = *st->as_of ? record_fetch_as_of(ctx, st->id, st->as_of, RIGHT_READ, &st->out)
-                      : record_fetch(ctx, st->id, RIGHT_READ, 0, &st->out);
-  return rc;
+  if (*st->as_of) return record_fetch_as_of(ctx, st->id, st->as_of, RIGHT_READ, &st->out);
+  /* one statement when the read is allowed: it and the COMMIT in one round trip */
+  db_commit_with_next(ctx->db);
+  return record_fetch(ctx, st->id, RIGHT_READ, 0, &st->out);
 }
 
 int rpc_get_record(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp) {

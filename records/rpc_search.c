@@ -165,6 +165,7 @@ static json_t *criteria_json(const search_req *in, const search_query *q, const 
   for (size_t i = 0; ids && i < out->n_records; i++) json_array_append_new(ids, json_string(out->records[i]->id));
   json_object_set_new(o, "ids", ids);
   json_object_set_new(o, "total", json_integer(out->total));
+  if (out->total_is_lower_bound) json_object_set_new(o, "total_is_lower_bound", json_true());
   return o;
 }
 
@@ -185,10 +186,12 @@ static int search_tx(srv_ctx *ctx, void *p) {
   o->next_page_token = "";
 
   long long total = 0;
+  int more = 0;
   search_row *rows;
   size_t n;
-  SRV_TRY(search_page(ctx, q, &rows, &n, &total));
+  SRV_TRY(search_page(ctx, q, &rows, &n, &total, &more));
   o->total = total;
+  o->total_is_lower_bound = more != 0;
   size_t size = (size_t)q->limit - 1, shown = n > size ? size : n;
   o->records = srv_alloc(ctx, (shown ? shown : 1) * sizeof *o->records);
   for (size_t i = 0; i < shown; i++) o->records[o->n_records++] = rows[i].summary;

@@ -1,10 +1,11 @@
 /* SearchRecords' SQL: the WHERE clause of every criterion as btree ranges and equalities (the
  * only conditions row-level security lets PostgreSQL serve from an index, see 003_search.sql),
  * a name or free-text query through the word indexes of search_match (020_search_index.sql),
- * the keyset order of each sort, the page query and the count. */
+ * the keyset order of each sort, the page query and the count (exact up to a cap). */
 #include "store_search.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,15 +261,19 @@ static PGresult *word_rows(db_conn *db, const search_query *q) {
   add(b, "), p AS (SELECT * FROM m WHERE true");
   keyset_cond(b, q, keyset);
   add(b, " ORDER BY %s LIMIT $%d) ", by, param(b, lim));
-  add(b, "SELECT %s, %s, c.n FROM (SELECT count(*) AS n FROM m) c "
+  /* counted up to one past the cap: search_page reports more than that as "more than cap" */
+  char cap1[24];
+  snprintf(cap1, sizeof cap1, "%d", search_count_cap() + 1);
+  add(b, "SELECT %s, %s, c.n FROM (SELECT count(*) AS n FROM (SELECT 1 FROM m LIMIT $%d) x) c "
          "LEFT JOIN (p JOIN records r ON r.id = p.id) ON true ORDER BY ",
-      select_cols, keys);
+      select_cols, keys, param(b, cap1));
   /* the same order, on p's columns */
   const char *pby = q->order == SEARCH_BY_RANK ? "p.rk, p.g COLLATE \"C\", p.nf COLLATE \"C\", coalesce(p.bd, 'infinity'), p.id"
                     : q->order == SEARCH_BY_BIRTH   ? "p.bd, p.id"
                     : q->order == SEARCH_BY_UPDATED ? "p.up DESC, p.id DESC"
                                                     : "p.g COLLATE \"C\", p.nf COLLATE \"C\", p.id";
   add(b, "%s", pby);
+  db_commit_with_next(db); /* the only statement: it and its COMMIT in one round trip */
   if (!b->overflow) r = db_exec(db, b->sql, b->n, b->params);
 out:
   if (b) sqlb_free(b);
@@ -282,9 +287,13 @@ static int count_all(db_conn *db, const search_query *q, long long *total) {
   ranges *rg = malloc(sizeof *rg);
   int rc = -1;
   if (!b || !rg) goto out;
-  add(b, "SELECT count(*) FROM records r WHERE true");
+  /* stops at one past the cap: a province's whole list is not counted row by row */
+  char cap1[24];
+  snprintf(cap1, sizeof cap1, "%d", search_count_cap() + 1);
+  add(b, "SELECT count(*) FROM (SELECT 1 FROM records r WHERE true");
   where_scope(b, q, rg, "r.unit_key", "r.id");
   where_record(b, q);
+  add(b, " LIMIT $%d) x", param(b, cap1));
   if (b->overflow) goto out;
   PGresult *r = db_exec(db, b->sql, b->n, b->params);
   if (!r) goto out;
@@ -317,6 +326,7 @@ static PGresult *list_rows(db_conn *db, const search_query *q, long long *total)
   if (q->order == SEARCH_BY_BIRTH) add(b, " AND r.birth_date IS NOT NULL");
   keyset_cond(b, q, keyset);
   add(b, " ORDER BY %s LIMIT $%d", by, param(b, lim));
+  db_commit_with_next(db); /* the transaction's last statement: it and its COMMIT in one round trip */
   if (!b->overflow) r = db_exec(db, b->sql, b->n, b->params);
 out:
   if (b) sqlb_free(b);
@@ -346,7 +356,19 @@ static Hoso__Records__V1__RecordSummary *row_summary(srv_ctx *ctx, const PGresul
   return s;
 }
 
-int search_page(srv_ctx *ctx, const search_query *q, search_row **rows, size_t *n, long long *total) {
+int search_count_cap(void) {
+  static atomic_int cap;
+  int c = atomic_load(&cap);
+  if (!c) {
+    const char *e = getenv("HOSO_SEARCH_COUNT_CAP");
+    long v = e && *e ? strtol(e, NULL, 10) : 0;
+    c = v >= 1 && v <= 1000000 ? (int)v : SEARCH_COUNT_CAP;
+    atomic_store(&cap, c);
+  }
+  return c;
+}
+
+int search_page(srv_ctx *ctx, const search_query *q, search_row **rows, size_t *n, long long *total, int *more) {
   int words = set(q->name) || set(q->text);
   PGresult *r = words ? word_rows(ctx->db, q) : list_rows(ctx->db, q, total);
   if (!r) return -1;
@@ -364,5 +386,7 @@ int search_page(srv_ctx *ctx, const search_query *q, search_row **rows, size_t *
     for (int k = 0; k < SEARCH_KEYS; k++) x->key[k] = srv_strdup(ctx, PQgetvalue(r, (int)i, SS_KEY1 + k));
   }
   PQclear(r);
+  *more = *total > search_count_cap();
+  if (*more) *total = search_count_cap();
   return 0;
 }

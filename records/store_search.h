@@ -57,10 +57,17 @@ typedef struct {
   const char *key[SEARCH_KEYS];
 } search_row;
 
+/* The count of a search is exact up to this many matches; beyond it the answer is "more than
+ * this many" (counting a province's every match costs as much as the matches, and nobody pages
+ * through more). HOSO_SEARCH_COUNT_CAP (1 to 1 000 000) sets another, read once. */
+enum { SEARCH_COUNT_CAP = 1000 };
+int search_count_cap(void);
+
 /* At most q->limit matching rows after q->after in the order asked, under the transaction's
  * row-level security (a name or text query through search_match, which applies the same scope
- * rule), into *rows (n of them), and in *total the number of every match (the keyset ignored).
- * 0 / -1 on a database error. */
-int search_page(srv_ctx *ctx, const search_query *q, search_row **rows, size_t *n, long long *total);
+ * rule), into *rows (n of them), and in *total the number of every match (the keyset ignored)
+ * up to search_count_cap(); past it *total is the cap and *more 1. The transaction's last
+ * statement goes out with its COMMIT (db_commit_with_next). 0 / -1 on a database error. */
+int search_page(srv_ctx *ctx, const search_query *q, search_row **rows, size_t *n, long long *total, int *more);
 
 #endif

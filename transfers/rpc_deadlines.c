@@ -22,6 +22,10 @@ static int deadlines_tx(srv_ctx *ctx, void *p) {
   deadline_row *rows;
   int n, more;
   long long version;
+  /* Usually the only statement (the settings of its version are cached): it goes out with its
+   * COMMIT, one round trip. A settings load after it reads in a transaction begun again, which
+   * READ COMMITTED's per-statement snapshot already allowed. */
+  db_commit_with_next(ctx->db);
   SRV_TRY(store_deadline_list(ctx, &st->f, &rows, &n, &more, &version));
   const tr_settings *s = NULL;
   if (n) SRV_TRY(settings_at(ctx, version, &s));
@@ -88,7 +92,7 @@ int rpc_list_deadlines(srv_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
   st.out->today = srv_alloc(ctx, 11);
   settings_today(st.out->today);
   if (in->overdue_only) st.f.before = st.out->today;
-  if (srv_tx(ctx, DB_READ_COMMITTED, deadlines_tx, &st) != 0) return -1;
+  if (srv_tx(ctx, DB_READ_COMMITTED | DB_READ_ONLY, deadlines_tx, &st) != 0) return -1;
   *resp = &st.out->base;
   return 0;
 }

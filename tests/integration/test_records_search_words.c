@@ -43,11 +43,12 @@ static void import_lines(const char *tok, const char *unit, const char *lines, s
   protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
-/* "name/birth date" of each record found, in order, joined by '|'; the total. */
-static char *found(const char *tok, const SearchReq *req, long long *total) {
+/* "name/birth date" of each record found through ch, in order, joined by '|'; the total and
+ * whether it is a lower bound (lower may be NULL). */
+static char *found_on(cli_chan *ch, const char *tok, const SearchReq *req, long long *total, int *lower) {
   SearchResp *r = NULL;
   cli_status st;
-  grpc_status_code c = th_call(w.rec_ch, REC "SearchRecords", req, &hoso__records__v1__search_records_response__descriptor,
+  grpc_status_code c = th_call(ch, REC "SearchRecords", req, &hoso__records__v1__search_records_response__descriptor,
                                (void **)&r, tok, &st);
   if (c != GRPC_STATUS_OK) fail_msg("SearchRecords: %s %s", cli_status_name(c), st.message);
   static char buf[4096];
@@ -58,8 +59,13 @@ static char *found(const char *tok, const SearchReq *req, long long *total) {
     strncat(buf, one, sizeof buf - strlen(buf) - 1);
   }
   if (total) *total = r->total;
+  if (lower) *lower = r->total_is_lower_bound;
   protobuf_c_message_free_unpacked(&r->base, NULL);
   return buf;
+}
+
+static char *found(const char *tok, const SearchReq *req, long long *total) {
+  return found_on(w.rec_ch, tok, req, total, NULL);
 }
 
 static void expect(const char *tok, const SearchReq *req, const char *want, long long want_total) {
@@ -256,6 +262,12 @@ static void test_free_text(void **state) {
   expect(w.tok_admin, &q, "Nguyễn Thị Minh Khai/1988", 1);
   q.text = "ti hung"; /* only the last word may be a start */
   expect(w.tok_admin, &q, "", 0);
+  q.text = "dang ph"; /* a name's word in full, the start of the department's */
+  expect(w.tok_admin, &q, "Đặng Văn Đức/1980", 1);
+  q.text = "dang phx";
+  expect(w.tok_admin, &q, "", 0);
+  q.text = "Kha"; /* one word: a start, any case */
+  expect(w.tok_admin, &q, "Nguyễn Thị Minh Khai/1988", 1);
   /* with a name and with another criterion */
   q = name_in(d3_id, "dang duc");
   q.text = "luc nam";
@@ -323,12 +335,69 @@ static void test_scope_database(void **state) {
                    -1);
 }
 
+/* ------------------------------------------------------------ the capped count ---------- */
+
+/* A records process whose count stops at 3: what it finds, page by page and in rank order, is
+ * what the uncapped one finds; the total is exact up to 3 and "more than 3" after, for name,
+ * text and plain lists, and counts only what the caller's scope holds. */
+static void cap_case(cli_chan *ch, const char *tok, const SearchReq *q, long long want_total, int want_lower) {
+  long long total = -1, full_total = -1;
+  int lower = -1;
+  char got[4096];
+  snprintf(got, sizeof got, "%s", found_on(ch, tok, q, &total, &lower));
+  const char *full = found(tok, q, &full_total);
+  if (strcmp(got, full) != 0) fail_msg("capped service found \"%s\", the other \"%s\"", got, full);
+  if (total != want_total || lower != want_lower)
+    fail_msg("\"%s / %s\": total %lld%s, expected %lld%s (uncapped: %lld)", q->name ? q->name : "", q->text ? q->text : "",
+             total, lower ? "+" : "", want_total, want_lower ? "+" : "", full_total);
+}
+
+static void test_count_cap(void **state) {
+  (void)state;
+  th_svc capped;
+  const char *env[] = {"HOSO_SEARCH_COUNT_CAP=3", NULL};
+  assert_int_equal(th_world_service_start(&w, "records", &capped, env), 0);
+  cli_chan *ch = cli_open_tls(capped.addr, NULL, NULL, NULL);
+  assert_non_null(ch);
+  /* two more Đặng in another district, for the scope-limited counts */
+  char id[32];
+  assert_int_equal(th_world_record(&w, w.tok_admin, w.d1_id, "Đặng Thị Một", id), 0);
+  assert_int_equal(th_world_record(&w, w.tok_admin, w.d1_id, "Đặng Thị Hai", id), 0);
+
+  SearchReq q = name_in(d3_id, "dang van"); /* exactly the cap: the two Đặng Văn Đức, Đặng Văn Hùng */
+  cap_case(ch, w.tok_admin, &q, 3, 0);
+  q.name = "dang duc"; /* one more than the cap, ranked as ever */
+  cap_case(ch, w.tok_admin, &q, 3, 1);
+  q.name = "dang"; /* five in d3 */
+  cap_case(ch, w.tok_admin, &q, 3, 1);
+  q.page_size = 2; /* the pages across the cap: the first two in rank order */
+  cap_case(ch, w.tok_admin, &q, 3, 1);
+  q = name_in(NULL, "dang"); /* the d1 reader sees its two only: exact */
+  cap_case(ch, w.tok_d1_reader, &q, 2, 0);
+  q.name = NULL;
+  q.text = "dang";
+  cap_case(ch, w.tok_d1_reader, &q, 2, 0);
+  cap_case(ch, w.tok_admin, &q, 3, 1); /* seven in the province */
+  cap_case(ch, w.tok_d2_reader, &q, 0, 0);
+  /* a list without words: d3's seven, and by birth date up to the cap and one past it */
+  q = name_in(d3_id, NULL);
+  cap_case(ch, w.tok_admin, &q, 3, 1);
+  q.birth_date_to = "1979-12-31"; /* 1970, 1975, 1979 */
+  cap_case(ch, w.tok_admin, &q, 3, 0);
+  q.birth_date_to = "1980-12-31";
+  cap_case(ch, w.tok_admin, &q, 3, 1);
+  q = name_in(NULL, NULL);
+  cap_case(ch, w.tok_d1_reader, &q, 2, 0);
+  cli_close(ch);
+  assert_int_equal(th_svc_stop(&capped), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_any_order_word_starts), cmocka_unit_test(test_marks_case_and_nfd),
       cmocka_unit_test(test_ranking_and_pages),     cmocka_unit_test(test_free_text),
       cmocka_unit_test(test_scope_service),         cmocka_unit_test(test_scope_database),
-      cmocka_unit_test(test_other_names),
+      cmocka_unit_test(test_other_names),           cmocka_unit_test(test_count_cap),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -46,7 +46,8 @@ svc_env() { sed -n "s/^$1=//p" "$SVC_ENV"; }
 PKG_KEY="$TMP/package-signing.pem"
 (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKG_KEY" 2>/dev/null)
 
-interop_start_held records HOSO_RECORDS_ADDR HOSO_PG_DSN="$PG_DSN" HOSO_IDENTITY_ADDR="$IDN_ADDR" \
+# the search's count capped at 1 (1 000 in a deployment), so that a screen shows "more than"
+interop_start_held records HOSO_RECORDS_ADDR HOSO_PG_DSN="$PG_DSN" HOSO_IDENTITY_ADDR="$IDN_ADDR" HOSO_SEARCH_COUNT_CAP=1 \
   HOSO_TRUSTED_PROXIES=127.0.0.1 HOSO_TRANSFERS_CLIENT_ID="$(svc_env HOSO_TRANSFERS_CLIENT_ID)" \
   HOSO_RECORDS_CLIENT_ID="$(svc_env HOSO_RECORDS_CLIENT_ID)" HOSO_RECORDS_CLIENT_SECRET="$(svc_env HOSO_RECORDS_CLIENT_SECRET)" \
   "$BUILD/hoso-records"

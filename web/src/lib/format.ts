@@ -41,6 +41,11 @@ export function numberText(n: number | bigint | string): string {
   return s.replace(/\B(?=(\d{3})+(?!\d))/g, '.');
 }
 
+/* A search's total as counted: exact, or past the service's cap "hơn 1.000" (more than). */
+export function totalText(r: { total: bigint; totalIsLowerBound: boolean }): string {
+  return (r.totalIsLowerBound ? 'hơn ' : '') + numberText(r.total);
+}
+
 /* Days since 1970 of an ISO day in UTC, for "days left" arithmetic without time zones. */
 export function dayNumber(iso: string): number {
   const m = ISO_DAY.exec(iso);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { csrfToken } from '../api/csrf';
 import { errorText, fieldErrors, fieldPathOf, ruleText } from '../api/errors';
 import { Role } from '../api/gen/common_pb';
-import { dateText, isoOf, numberText, timeText } from './format';
+import { dateText, isoOf, numberText, timeText, totalText } from './format';
 import { fold, matchesWords } from './fold';
 import { grantableRoles, mayManageHolder, rightsOf } from './roles';
 import { emptyFilters, filtersToParams, parseFilters, toRequest, csvLine } from './searchQuery';
@@ -54,6 +54,8 @@ describe('dates and numbers', () => {
   it('groups thousands with dots', () => {
     expect(numberText(2340000n)).toBe('2.340.000');
     expect(numberText(12)).toBe('12');
+    expect(totalText({ total: 1000n, totalIsLowerBound: true })).toBe('hơn 1.000');
+    expect(totalText({ total: 1000n, totalIsLowerBound: false })).toBe('1.000');
   });
 });
 

@@ -12,7 +12,7 @@ import { Box, Transfers, TransferState } from '../../api/gen/transfers_pb';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
 import { vi } from '../../i18n/vi';
-import { dateText, numberText, timeText } from '../../lib/format';
+import { dateText, timeText, totalText } from '../../lib/format';
 import { dueByWeekEnd } from '../../lib/transfers';
 import { useSession } from '../../session';
 import { AlertDays, alertLink } from '../reports/AlertsPage';
@@ -22,7 +22,7 @@ import { DaysLeft, StateTag } from '../transfers/parts';
 function RecordList({ states, title }: { states: WorkflowState[]; title: string }) {
   const q = useQuery(Records.method.searchRecords, { workflowStates: states, order: 3, pageSize: 10 });
   return (
-    <Card title={<>{title} {q.data && <Tag>{numberText(q.data.total)}</Tag>}</>} size="small" extra={<Link to={`/records?wf=${states.join(',')}&order=3`}>{vi.common.details}</Link>}>
+    <Card title={<>{title} {q.data && <Tag>{totalText(q.data)}</Tag>}</>} size="small" extra={<Link to={`/records?wf=${states.join(',')}&order=3`}>{vi.common.details}</Link>}>
       <ErrorBanner error={q.error} />
       <List size="small" loading={q.isLoading} dataSource={q.data?.records ?? []} locale={{ emptyText: vi.home.nothing }}
         renderItem={(r) => <List.Item><Link to={`/records/${r.id}`}>{r.fullName}</Link><span>{dateText(r.birthDate)} · {timeText(r.updatedAt)}</span></List.Item>} />

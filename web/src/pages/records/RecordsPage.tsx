@@ -17,7 +17,7 @@ import { CatalogMultiSelect, DateField, UnitSelect } from '../../components/Pick
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
 import { vi } from '../../i18n/vi';
-import { dateText, numberText, timeText } from '../../lib/format';
+import { dateText, numberText, timeText, totalText } from '../../lib/format';
 import { fileErrorText, postForFile, saveFile } from '../../lib/streams';
 import { csvLine, emptyFilters, filtersToParams, parseFilters, toRequest, type Filters } from '../../lib/searchQuery';
 import { useSession } from '../../session';
@@ -47,7 +47,7 @@ export function RecordsPage() {
 
   const exportCsv = async () => {
     const client = createClient(Records, transport);
-    const total = q.data ? numberText(q.data.total) : '?';
+    const total = q.data ? totalText(q.data) : '?';
     let token = '';
     let n = 0;
     let out = '\ufeff' + csvLine(['Họ và tên', 'Ngày sinh', 'Giới tính', 'Đối tượng', 'Ngạch', 'Chức vụ', 'Quê quán', 'Trạng thái', 'Phê duyệt', 'Mã hồ sơ']);
@@ -144,7 +144,7 @@ export function RecordsPage() {
           <Button onClick={() => { setHistory([]); setParams(new URLSearchParams()); }}>{vi.common.reset}</Button>
         </Space>
       </Form>
-      {exporting && <Progress percent={q.data && q.data.total > 0n ? Math.round((exporting.done * 100) / Number(q.data.total)) : 0} status="active" format={() => vi.records.exporting(exporting.done, exporting.total)} />}
+      {exporting && <Progress percent={q.data && q.data.total > 0n ? Math.min(99, Math.round((exporting.done * 100) / Number(q.data.total))) : 0} status="active" format={() => vi.records.exporting(exporting.done, exporting.total)} />}
       {serverExport !== null && <div role="status" style={{ marginBottom: 12 }}>{serverExport ? vi.files.received(numberText(serverExport), null) : vi.rep.exporting}</div>}
       <ErrorBanner error={q.error} />
       <Table<RecordSummary>
@@ -155,7 +155,7 @@ export function RecordsPage() {
         columns={columns}
         pagination={false}
         scroll={{ x: 1000 }}
-        title={() => (q.data ? vi.common.total(numberText(q.data.total)) : null)}
+        title={() => (q.data ? vi.common.total(totalText(q.data)) : null)}
         footer={() => (
           <Space>
             <Button disabled={!filters.pageToken} onClick={() => { setHistory([]); go({ ...filters, pageToken: '' }); }}>{vi.common.first}</Button>

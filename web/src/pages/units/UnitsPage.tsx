@@ -15,7 +15,7 @@ import { UnitSelect } from '../../components/Pickers';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
 import { vi } from '../../i18n/vi';
-import { numberText, timeText } from '../../lib/format';
+import { numberText, timeText, totalText } from '../../lib/format';
 import { matchesWords } from '../../lib/fold';
 import { useSession } from '../../session';
 
@@ -121,7 +121,7 @@ export function UnitsPage() {
                 { key: 'level', label: vi.units.level, children: u.level },
                 { key: 'status', label: vi.units.status, children: u.status === UnitStatus.DISSOLVED ? vi.units.dissolved : vi.units.active },
                 { key: 'quota', label: vi.units.quota, children: numberText(quota) },
-                { key: 'present', label: vi.units.present, children: present.data ? `${numberText(present.data.total)}${quota ? ` / ${numberText(quota)}` : ''}` : vi.common.none },
+                { key: 'present', label: vi.units.present, children: present.data ? `${totalText(present.data)}${quota ? ` / ${numberText(quota)}` : ''}` : vi.common.none },
                 { key: 'children', label: vi.units.children, children: u.childCount },
                 { key: 'links', label: vi.common.details, children: <Space><Link to={`/records?unit=${u.id}`}>{vi.units.records}</Link>{s.rights.manageAccounts && <Link to={`/accounts?unit=${u.id}`}>{vi.units.accounts}</Link>}</Space> },
               ]} />
