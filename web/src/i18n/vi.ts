@@ -156,7 +156,7 @@ export const vi = {
   rep: {
     unit: 'Đơn vị (gồm các đơn vị trực thuộc)', asOf: 'Số liệu tại ngày', asOfHint: 'Để trống: hôm nay', by: 'Thống kê theo', then: 'và theo',
     none: '(không chia)', total: 'Tổng số', birth: 'Ngày sinh', count: 'Số người', show: 'Xem danh sách', people: (n: string) => `Danh sách: ${n} người`,
-    statsOf: (u: string, d: string) => `${u} — số liệu tại ngày ${d}`,
+    statsOf: (u: string, d: string) => `${u} — số liệu tại ngày ${d}`, chartOf: (by: string) => `Biểu đồ số người theo ${by.toLowerCase()}`,
     dims: {
       gender: 'Giới tính', category: 'Đối tượng', age_band: 'Độ tuổi', over_retirement_age: 'Quá tuổi nghỉ hưu', ethnicity: 'Dân tộc (Kinh / thiểu số)',
       religion: 'Tôn giáo', party: 'Đảng viên', rank_group: 'Nhóm ngạch', degree: 'Trình độ chuyên môn', political_theory: 'Lý luận chính trị',

@@ -3,7 +3,7 @@
  * server paged). The unit, day and dimensions live in the URL, so a table can be shared. */
 import { useQuery } from '@connectrpc/connect-query';
 import { Button, Card, Form, Modal, Select, Space, Table, Typography } from 'antd';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { Reporting, type GetStatisticsResponse, type Person } from '../../api/gen/reporting_pb';
 import { useUnitNames } from '../../api/hooks';
@@ -12,7 +12,8 @@ import { Page } from '../../components/Page';
 import { DateField, UnitSelect } from '../../components/Pickers';
 import { vi } from '../../i18n/vi';
 import { dateText, numberText } from '../../lib/format';
-import { cellCount, rowTotal } from '../../lib/reports';
+import { cellCount, chartText, rowTotal, statsChart } from '../../lib/reports';
+import { BarChart } from '../../components/BarChart';
 
 const DIMS = Object.keys(vi.rep.dims);
 
@@ -50,6 +51,20 @@ function People({ unitId, asOf, drill, onClose }: { unitId: string; asOf: string
 }
 
 type Row = { key: string; label: string };
+
+/* The same counts drawn as bars; a bar opens the people its count is made of. */
+function StatsChart({ data, dims, onDrill }: { data: GetStatisticsResponse; dims: string[]; onDrill: (d: Drill) => void }) {
+  const chart = useMemo(() => statsChart(data, dims.length, vi.rep.count), [data, dims.length]);
+  if (chart.series.length === 0) return null;
+  const title = vi.rep.chartOf(dims.map((d) => vi.rep.dims[d] ?? d).join(' — '));
+  return (
+    <div className="hoso-chart-box">
+      <Typography.Text strong>{title}</Typography.Text>
+      <BarChart data={chart} testId="stats-chart" label={`${title}. ${chartText(chart, numberText)}`}
+        onBar={(keys, cat, ser) => onDrill({ dimensions: dims.slice(0, keys.length), cell: keys, title: keys.length > 1 ? `${cat} — ${ser}` : cat })} />
+    </div>
+  );
+}
 
 function StatsTable({ data, dims, onDrill }: { data: GetStatisticsResponse; dims: string[]; onDrill: (d: Drill) => void }) {
   const count = (n: bigint, d: Drill) => (n > 0n
@@ -118,6 +133,7 @@ export function StatisticsPage() {
       <ErrorBanner error={q.error} />
       {q.data && (
         <Card size="small" loading={q.isFetching && !q.data} title={vi.rep.statsOf(q.data.unitName, dateText(q.data.asOf))}>
+          <StatsChart data={q.data} dims={dims} onDrill={setDrill} />
           <StatsTable data={q.data} dims={dims} onDrill={setDrill} />
         </Card>
       )}
