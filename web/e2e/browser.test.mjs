@@ -988,6 +988,9 @@ await check('reports: BM01/BNV for the unit today, downloaded as CSV, counts wha
   assert.equal(Number(total[col + 1]), 3, 'of whom three women');
   assert.ok(rows.some((r) => r.some((c) => c.includes('Trung tâm Kiểm soát bệnh tật'))), 'the unit is named');
   await Q.getByText(/^Đã tải .*\.csv \([\d.]+ byte\)\.$/).waitFor();
+  // another format chosen: the message of the file already saved goes
+  await Q.getByLabel('PDF').check();
+  await Q.getByText(/^Đã tải .*\.csv/).waitFor({ state: 'detached' });
   await noCspViolation(Q);
 });
 
@@ -1026,6 +1029,13 @@ await check('reports: the compliance report of the half-year so far counts the u
   await Q.getByRole('row').filter({ hasText: 'Bệnh viện Đa khoa tỉnh' }).waitFor();
   await Q.getByText(/Hạn nộp báo cáo: \d\d\/\d\d\/\d{4}/).waitFor();
   await shot(Q, '40-compliance');
+  // at 1366x768 every column shows whole: the last one ends inside the page, nothing to scroll
+  const last = Q.getByRole('columnheader', { name: 'Cập nhật gần nhất' });
+  const lb = await last.boundingBox();
+  assert.ok(lb.x + lb.width <= 1366 - 16, `the last column ends at ${lb.x + lb.width}`);
+  const over = await Q.locator('.ant-table-content').evaluate((e) => e.scrollWidth - e.clientWidth);
+  assert.ok(over <= 0, `the table overflows by ${over} px`);
+  await row.getByText(/^\d\d\/\d\d\/\d{4}/).waitFor(); // the latest update's day, not cut
   await noCspViolation(Q);
 });
 

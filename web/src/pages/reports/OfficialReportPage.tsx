@@ -56,7 +56,7 @@ export function OfficialReportPage() {
       <Typography.Paragraph type="secondary">{vi.rep.formHint}</Typography.Paragraph>
       <ErrorBanner error={templates.error} />
       <Card size="small" style={{ maxWidth: 760 }}>
-        <Form form={form} layout="vertical" onFinish={(v) => void run(v)}
+        <Form form={form} layout="vertical" onFinish={(v) => void run(v)} onValuesChange={() => setDone(null)}
           initialValues={{ asOf: lastYearEnd(new Date()), format: Format.XLSX }}>
           <Form.Item name="template" label={vi.rep.template} rules={[{ required: true, message: vi.errors.required }]}>
             <Select loading={templates.isLoading} showSearch optionFilterProp="label"
