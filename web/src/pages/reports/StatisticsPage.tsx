@@ -3,7 +3,7 @@
  * server paged). The unit, day and dimensions live in the URL, so a table can be shared. */
 import { useQuery } from '@connectrpc/connect-query';
 import { Button, Card, Form, Modal, Select, Space, Table, Typography } from 'antd';
-import { useMemo, useState } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { Reporting, type GetStatisticsResponse, type Person } from '../../api/gen/reporting_pb';
 import { useUnitNames } from '../../api/hooks';
@@ -13,9 +13,10 @@ import { DateField, UnitSelect } from '../../components/Pickers';
 import { vi } from '../../i18n/vi';
 import { dateText, numberText } from '../../lib/format';
 import { cellCount, chartText, rowTotal, statsChart } from '../../lib/reports';
-import { BarChart } from '../../components/BarChart';
 
 const DIMS = Object.keys(vi.rep.dims);
+// ECharts (~400 kB) is fetched with the first chart, not with the login page.
+const BarChart = lazy(() => import('../../components/BarChart').then((m) => ({ default: m.BarChart })));
 
 interface Drill {
   dimensions: string[];
@@ -60,8 +61,10 @@ function StatsChart({ data, dims, onDrill }: { data: GetStatisticsResponse; dims
   return (
     <div className="hoso-chart-box">
       <Typography.Text strong>{title}</Typography.Text>
-      <BarChart data={chart} testId="stats-chart" label={`${title}. ${chartText(chart, numberText)}`}
-        onBar={(keys, cat, ser) => onDrill({ dimensions: dims.slice(0, keys.length), cell: keys, title: keys.length > 1 ? `${cat} — ${ser}` : cat })} />
+      <Suspense fallback={<div className="hoso-chart" />}>
+        <BarChart data={chart} testId="stats-chart" label={`${title}. ${chartText(chart, numberText)}`}
+          onBar={(keys, cat, ser) => onDrill({ dimensions: dims.slice(0, keys.length), cell: keys, title: keys.length > 1 ? `${cat} — ${ser}` : cat })} />
+      </Suspense>
     </div>
   );
 }
