@@ -313,9 +313,11 @@ static const file_route FILE_ROUTES[] = {
      {NULL}, "", FB_JSON, FR_FILE, XLSX_TYPE "|application/pdf|text/csv", 0},
     {"/v1/records:exportSearch", "post", "/hoso.reporting.v1.Reporting/ExportSearch", "Reporting.ExportSearch_File",
      "Export a search result whole as a file (XLSX or CSV)",
-     "ExportSearch's file streamed out in HTTP chunks once it is made (its progress messages are not sent; its "
-     "length is not known ahead). Errors as for /v1/reports:run.",
-     {NULL}, "", FB_JSON, FR_FILE, XLSX_TYPE "|text/csv", 0},
+     "ExportSearch's file streamed out in HTTP chunks once it is made (its length is not known ahead); errors as "
+     "for /v1/reports:run. With progress=1, every ExportSearchResponse instead, as a line of JSON "
+     "(application/x-ndjson): the rows counted, then the file's chunks in base64; a late error as a last line "
+     "{\"error\":{\"code\",\"message\"}}.",
+     {NULL}, "progress", FB_JSON, FR_FILE, XLSX_TYPE "|text/csv|application/x-ndjson", 0},
 };
 
 static json_t *string_param(const char *name, const char *in, int required) {
