@@ -991,6 +991,24 @@ await check('reports: BM01/BNV for the unit today, downloaded as CSV, counts wha
   // another format chosen: the message of the file already saved goes
   await Q.getByLabel('PDF').check();
   await Q.getByText(/^Đã tải .*\.csv/).waitFor({ state: 'detached' });
+  // on a slow network (Chromium's own throttling, the real gateway behind it) the bytes are
+  // counted as they come, and the download can be cancelled: nothing is saved
+  const cdp = await Q.context().newCDPSession(Q);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 512, uploadThroughput: -1 });
+  let saved = 0;
+  const onDownload = () => saved++;
+  Q.on('download', onDownload);
+  await Q.getByRole('button', { name: 'Lập và tải báo cáo' }).click();
+  await Q.getByTestId('download-progress').filter({ hasText: /^Đã nhận [\d.]+ byte$/ }).waitFor();
+  await shot(Q, '38b-report-downloading');
+  await Q.getByRole('button', { name: 'Hủy tải' }).click();
+  await Q.getByRole('alert').filter({ hasText: 'Đã hủy tải tệp.' }).waitFor();
+  await Q.getByTestId('download-progress').waitFor({ state: 'detached' });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.detach();
+  Q.off('download', onDownload);
+  assert.equal(saved, 0, 'a cancelled download saves nothing');
   await noCspViolation(Q);
 });
 
@@ -1042,14 +1060,23 @@ await check('reports: the compliance report of the half-year so far counts the u
 await check('reports: a search result exported whole as a workbook by the server', async () => {
   await Q.goto(`/records?unit=${cdc.id}`);
   await Q.getByRole('link', { name: 'Hà Thị Số' }).waitFor();
-  const [dl] = await Promise.all([Q.waitForEvent('download'), Q.getByRole('button', { name: 'Xuất Excel (toàn bộ kết quả)' }).click()]);
+  // the officer picks the columns: the home town added, the degree's code left out
+  await Q.getByRole('button', { name: 'Xuất Excel (toàn bộ kết quả)' }).click();
+  const dlg = Q.getByRole('dialog');
+  await dlg.getByLabel('Quê quán').check();
+  await dlg.getByLabel('Mã trình độ').uncheck();
+  await shot(Q, '43-export-columns');
+  const [dl] = await Promise.all([Q.waitForEvent('download'), dlg.getByRole('button', { name: 'Xuất tệp' }).click()]);
   assert.match(dl.suggestedFilename(), /\.xlsx$/);
   const bytes = readFileSync(await dl.path());
   assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'an XLSX is a zip');
   const strings = zipEntry(bytes, 'xl/worksheets/sheet1.xml') + zipEntry(bytes, 'xl/sharedStrings.xml');
   for (const n of ['Hà Văn Kê', 'Hà Thị Số', 'Hà Thị Thống', 'Hà Thị Hưu']) assert.ok(strings.includes(n), `${n} is in the workbook`);
   assert.ok(!strings.includes('Nguyễn Văn An'), 'only the unit searched');
-  await Q.getByText(/^Đã xuất .*\.xlsx \([\d.]+ byte\)\.$/).waitFor();
+  assert.ok(strings.includes('Quê quán'), 'the column chosen is there');
+  assert.ok(!strings.includes('Mã trình độ'), 'the column left out is not');
+  // the rows the export counted (its progress lines) are in the message
+  await Q.getByText(/^Đã xuất 4 hồ sơ: .*\.xlsx \([\d.]+ byte\)\.$/).waitFor();
   await noCspViolation(Q);
 });
 

@@ -175,7 +175,16 @@ export const vi = {
     complianceHint: 'Báo cáo 6 tháng về tình hình quản lý hồ sơ: hồ sơ đủ thông tin, cập nhật biến động đúng hạn, điều chuyển đúng hạn, tài khoản đang sử dụng.',
     records: 'Số hồ sơ', complete: 'Đủ thông tin (2C)', changes: 'Biến động cập nhật', onTime: 'Đúng hạn', late: 'Chậm', trOnTime: 'Điều chuyển đúng hạn',
     trOverdue: 'Điều chuyển quá hạn', accounts: 'Tài khoản sử dụng', lastUpdate: 'Cập nhật gần nhất', dueBy: (d: string, n: number) => `Hạn nộp báo cáo: ${d}; hạn cập nhật biến động: ${n} ngày.`,
-    exportXlsx: 'Xuất Excel (toàn bộ kết quả)', exportCsv: 'Xuất CSV (toàn bộ kết quả)', exportDone: (name: string, size: string) => `Đã xuất ${name} (${size} byte).`,
+    exportXlsx: 'Xuất Excel (toàn bộ kết quả)', exportCsv: 'Xuất CSV (toàn bộ kết quả)', exportDone: (rows: string, name: string, size: string) => `Đã xuất ${rows} hồ sơ: ${name} (${size} byte).`,
+    exportTitle: 'Xuất toàn bộ kết quả tìm kiếm', exportRun: 'Xuất tệp', exportColumns: 'Các cột (theo thứ tự dưới đây)', exportNoColumn: 'Chọn ít nhất một cột',
+    exportHint: 'Tệp do hệ thống lập từ toàn bộ kết quả (không chỉ trang đang xem); có thể hủy trong khi tải.',
+    // ExportSearch's columns, in the service's order (reporting/rpc_export.c)
+    columns: {
+      record_id: 'Mã hồ sơ', full_name: 'Họ và tên', birth_date: 'Ngày sinh', gender: 'Giới tính', unit: 'Đơn vị', category: 'Loại', status: 'Tình trạng',
+      ethnicity: 'Dân tộc', religion: 'Tôn giáo', party_member: 'Đảng viên', rank_code: 'Mã ngạch', rank_name: 'Ngạch', salary_step: 'Bậc',
+      salary_coefficient: 'Hệ số lương', position_code: 'Mã chức vụ', position_name: 'Chức vụ', degree_code: 'Mã trình độ', degree_name: 'Trình độ chuyên môn',
+      political_theory: 'Lý luận chính trị', state_management: 'Quản lý nhà nước', recruitment_date: 'Ngày tuyển dụng', home_town: 'Quê quán',
+    } as Record<string, string>,
     homeAlerts: 'Cảnh báo sắp đến hạn', exporting: 'Đang đọc hồ sơ và lập tệp…',
   },
   files: {
@@ -183,6 +192,8 @@ export const vi = {
     packageTooLarge: 'Gói hồ sơ vượt quá dung lượng hệ thống cho phép.',
     received: (done: string, total: string | null) => (total ? `Đã nhận ${done}/${total} byte` : `Đã nhận ${done} byte`),
     sent: (pct: number) => `Đã gửi ${pct}%`,
+    cancel: 'Hủy tải', cancelled: 'Đã hủy tải tệp.', rows: (done: string, total: string) => `Đã đọc ${done}/${total} hồ sơ`,
+    making: (done: string) => `Đang lập tệp: đã nhận ${done} byte`,
   },
   tr: {
     title: 'Điều chuyển hồ sơ', inbox: 'Hồ sơ đến (cần tiếp nhận)', outbox: 'Hồ sơ đi (gửi đi, đề nghị cần trả lời)', all: 'Tất cả', openOnly: 'Đang xử lý', state: 'Trạng thái',
