@@ -1,6 +1,6 @@
 /* The statistics table's arithmetic and the reports' default days and periods. */
 import { describe, expect, it } from 'vitest';
-import { cellCount, chartText, lastYearEnd, recentPeriods, rowTotal, statsChart } from './reports';
+import { cellCount, chartText, jsonProblem, lastYearEnd, monthText, recentPeriods, rowTotal, statsChart, trendChart } from './reports';
 
 const data = {
   cells: [
@@ -58,5 +58,30 @@ describe('statistics chart', () => {
   });
   it('no dimension: nothing to draw', () => {
     expect(statsChart({ dimensions: [], cells: [] }, 0, 'x').series).toEqual([]);
+  });
+});
+
+describe('snapshots over the months', () => {
+  it('reads a month as mm/yyyy', () => {
+    expect(monthText('2026-01')).toBe('01/2026');
+    expect(monthText('bad')).toBe('bad');
+  });
+  it('draws the totals oldest first, each point opening its snapshot', () => {
+    const c = trendChart([{ month: '2026-10', id: '7', total: 40 }, { month: '2026-11', id: '9', total: 42 }], 'Số người');
+    expect(c.categories).toEqual(['10/2026', '11/2026']);
+    expect(c.series).toEqual([{ name: 'Số người', data: [40, 42] }]);
+    expect(c.keys[0][1]).toEqual(['9']);
+    expect(chartText(c, String)).toBe('10/2026: 40; 11/2026: 42');
+    expect(trendChart([], 'x').series).toEqual([]);
+    // a month with nobody is still a point of the line
+    expect(chartText(trendChart([{ month: '2026-12', id: '1', total: 0 }], 'x'), String)).toBe('12/2026: 0');
+  });
+});
+
+describe('a template definition', () => {
+  it('is a JSON object', () => {
+    expect(jsonProblem('{"rows":[]}')).toBe('');
+    expect(jsonProblem('[1]')).not.toBe('');
+    expect(jsonProblem('{"rows":')).not.toBe('');
   });
 });

@@ -1,5 +1,6 @@
 /* An official report form (BM01/BNV and the others, ListReportTemplates) filled for a unit on a
- * day and downloaded as XLSX, PDF or CSV: RunReport streamed through the gateway's file route,
+ * day (as known on a later day, to reproduce a report sent then, or from a monthly snapshot) and
+ * downloaded as XLSX, PDF or CSV: RunReport streamed through the gateway's file route,
  * the bytes received shown as they come (the file is made as it is sent, its size unknown
  * ahead), and the download can be cancelled. */
 import { useQuery } from '@connectrpc/connect-query';
@@ -14,13 +15,15 @@ import { Page } from '../../components/Page';
 import { DateField, UnitSelect } from '../../components/Pickers';
 import { vi } from '../../i18n/vi';
 import { numberText } from '../../lib/format';
-import { lastYearEnd } from '../../lib/reports';
+import { lastYearEnd, monthText } from '../../lib/reports';
 import { fileErrorText, isCancelled, postForFile, saveFile } from '../../lib/streams';
 
 interface Values {
   template: string;
   unitId?: string;
   asOf?: string;
+  knownOn?: string;
+  snapshotId?: string;
   format: Format;
   signerName?: string;
   preparedBy?: string;
@@ -28,6 +31,7 @@ interface Values {
 
 export function OfficialReportPage() {
   const templates = useQuery(Reporting.method.listReportTemplates, { pageSize: 100 });
+  const snapshots = useQuery(Reporting.method.listSnapshots, { pageSize: 36 });
   const [form] = Form.useForm<Values>();
   const dl = useDownload();
   const [done, setDone] = useState<string | null>(null);
@@ -38,7 +42,9 @@ export function OfficialReportPage() {
     setDone(null);
     try {
       const req = create(RunReportRequestSchema, {
-        template: v.template, unitId: v.unitId ?? '', when: { asOf: v.asOf ?? '' }, format: v.format,
+        template: v.template, unitId: v.unitId ?? '', format: v.format,
+        // a snapshot stands for the day and the knowledge both (the service takes one or the other)
+        when: v.snapshotId ? { snapshotId: v.snapshotId } : { asOf: v.asOf ?? '', knownOn: v.knownOn ?? '' },
         signerName: (v.signerName ?? '').normalize('NFC'), preparedBy: (v.preparedBy ?? '').normalize('NFC'),
       });
       const f = await dl.run((signal, progress) => postForFile('/v1/reports:run', toJson(RunReportRequestSchema, req),
@@ -62,7 +68,16 @@ export function OfficialReportPage() {
               options={(templates.data?.templates ?? []).map((t) => ({ value: t.code, label: `${t.code} — ${t.name}` }))} />
           </Form.Item>
           <Form.Item name="unitId" label={vi.rep.unit}><UnitSelect /></Form.Item>
-          <Form.Item name="asOf" label={vi.rep.asOf}><DateField /></Form.Item>
+          <Form.Item name="snapshotId" label={vi.snap.source}>
+            <Select allowClear placeholder={vi.snap.live} loading={snapshots.isLoading}
+              options={(snapshots.data?.snapshots ?? []).map((x) => ({ value: x.id, label: `${vi.snap.snapshot} ${monthText(x.month)}` }))} />
+          </Form.Item>
+          <Form.Item noStyle shouldUpdate={(a, b) => a.snapshotId !== b.snapshotId}>
+            {() => !form.getFieldValue('snapshotId') && <>
+              <Form.Item name="asOf" label={vi.rep.asOf}><DateField /></Form.Item>
+              <Form.Item name="knownOn" label={vi.snap.knownOn} extra={vi.snap.knownOnHint}><DateField /></Form.Item>
+            </>}
+          </Form.Item>
           <Form.Item name="format" label={vi.rep.format}>
             <Radio.Group options={[{ value: Format.XLSX, label: 'Excel (XLSX)' }, { value: Format.PDF, label: 'PDF' }, { value: Format.CSV, label: 'CSV' }]} />
           </Form.Item>

@@ -5,7 +5,8 @@ import { useQuery } from '@connectrpc/connect-query';
 import { Button, Card, Form, Modal, Select, Space, Table, Typography } from 'antd';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { Reporting, type GetStatisticsResponse, type Person } from '../../api/gen/reporting_pb';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { Reporting, type GetStatisticsResponse, type Person, type WhenSchema } from '../../api/gen/reporting_pb';
 import { useUnitNames } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
@@ -15,6 +16,7 @@ import { dateText, numberText } from '../../lib/format';
 import { cellCount, chartText, rowTotal, statsChart } from '../../lib/reports';
 
 const DIMS = Object.keys(vi.rep.dims);
+type When = MessageInitShape<typeof WhenSchema>;
 // ECharts (~400 kB) is fetched with the first chart, not with the login page.
 const BarChart = lazy(() => import('../../components/BarChart').then((m) => ({ default: m.BarChart })));
 
@@ -24,10 +26,10 @@ interface Drill {
   title: string;
 }
 
-function People({ unitId, asOf, drill, onClose }: { unitId: string; asOf: string; drill: Drill | null; onClose: () => void }) {
+function People({ unitId, when, drill, onClose }: { unitId: string; when: When; drill: Drill | null; onClose: () => void }) {
   const [tokens, setTokens] = useState<string[]>(['']);
   const pageToken = tokens[tokens.length - 1];
-  const q = useQuery(Reporting.method.drillDown, { unitId, when: { asOf }, dimensions: drill?.dimensions ?? [], cell: drill?.cell ?? [], pageSize: 20, pageToken },
+  const q = useQuery(Reporting.method.drillDown, { unitId, when, dimensions: drill?.dimensions ?? [], cell: drill?.cell ?? [], pageSize: 20, pageToken },
     { enabled: !!drill, placeholderData: (p) => p });
   const units = useUnitNames((q.data?.people ?? []).map((p) => p.managingUnitId));
   return (
@@ -107,9 +109,12 @@ export function StatisticsPage() {
   const [params, setParams] = useSearchParams();
   const unitId = params.get('unit') ?? '';
   const asOf = params.get('d') ?? '';
+  const snap = params.get('snap') ?? '';
+  // a snapshot (from the snapshots page) replaces the day: its facts are those of its month's first day
+  const when = useMemo<When>(() => (snap ? { snapshotId: snap } : { asOf }), [snap, asOf]);
   const dims = (params.get('by') ?? 'gender').split(',').filter((d) => DIMS.includes(d)).slice(0, 2);
   const [drill, setDrill] = useState<Drill | null>(null);
-  const q = useQuery(Reporting.method.getStatistics, { unitId, when: { asOf }, dimensions: dims }, { placeholderData: (p) => p });
+  const q = useQuery(Reporting.method.getStatistics, { unitId, when, dimensions: dims }, { placeholderData: (p) => p });
   const set = (k: string, v: string) => {
     const n = new URLSearchParams(params);
     if (v) n.set(k, v);
@@ -122,7 +127,7 @@ export function StatisticsPage() {
       <Card size="small" style={{ marginBottom: 12 }}>
         <Form layout="inline">
           <Form.Item label={vi.rep.unit} htmlFor="stats-unit"><UnitSelect id="stats-unit" value={unitId} onChange={(v) => set('unit', v)} /></Form.Item>
-          <Form.Item label={vi.rep.asOf} htmlFor="stats-day" tooltip={vi.rep.asOfHint}><DateField id="stats-day" value={asOf} onChange={(v) => set('d', v)} /></Form.Item>
+          <Form.Item label={vi.rep.asOf} htmlFor="stats-day" tooltip={vi.rep.asOfHint}><DateField id="stats-day" value={snap ? '' : asOf} onChange={(v) => { const n = new URLSearchParams(params); n.delete('snap'); if (v) n.set('d', v); else n.delete('d'); setParams(n); }} /></Form.Item>
           <Form.Item label={vi.rep.by} htmlFor="stats-by1">
             <Select id="stats-by1" style={{ width: 200 }} value={dims[0] ?? ''} options={dimOptions}
               onChange={(v: string) => set('by', [v, dims[1]].filter(Boolean).join(',') || 'none')} />
@@ -140,7 +145,7 @@ export function StatisticsPage() {
           <StatsTable data={q.data} dims={dims} onDrill={setDrill} />
         </Card>
       )}
-      <People unitId={unitId} asOf={asOf} drill={drill} onClose={() => setDrill(null)} />
+      <People unitId={unitId} when={when} drill={drill} onClose={() => setDrill(null)} />
     </Page>
   );
 }
