@@ -1166,7 +1166,7 @@ await check('report templates: everyone reads them; the administrator saves a ne
   await dlg.getByLabel('Phiên bản').click();
   await Z.getByTitle('Phiên bản 1', { exact: true }).click();
   await dlg.getByText(/^Phiên bản cũ, chỉ để xem/).waitFor();
-  await Z.waitForFunction((b) => document.querySelector('.ant-modal input#name')?.value === b || [...document.querySelectorAll('.ant-modal input')].some((i) => i.value === b), before);
+  await dlg.getByLabel('Tên biểu mẫu').and(Z.locator(`[value=${JSON.stringify(before)}]`)).waitFor();
   await noCspViolation(Z);
   delete pages.Z;
   await Z.context().close();

@@ -27,8 +27,11 @@ interface Edit {
 function TemplateModal({ code, adding, onClose }: { code: string; adding: boolean; onClose: () => void }) {
   const s = useSession();
   const [version, setVersion] = useState(0n); // 0: the current one
-  const q = useQuery(Reporting.method.getReportTemplate, { code, version }, { enabled: !adding && !!code });
+  const cur = useQuery(Reporting.method.getReportTemplate, { code, version: 0n }, { enabled: !adding && !!code });
+  const old = useQuery(Reporting.method.getReportTemplate, { code, version }, { enabled: !adding && !!code && version !== 0n });
+  const q = version === 0n ? cur : old;
   const t = q.data?.template;
+  const latest = cur.data?.template?.version ?? 0n;
   const [form] = Form.useForm<Edit>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -60,16 +63,16 @@ function TemplateModal({ code, adding, onClose }: { code: string; adding: boolea
     }
   };
 
-  const versions = t ? Array.from({ length: Number(t.version) }, (_, i) => BigInt(Number(t.version) - i)) : [];
+  const versions = Array.from({ length: Number(latest) }, (_, i) => latest - BigInt(i)); // newest first
   return (
     <Modal open title={adding ? vi.tpl.add : `${code} — ${t?.name ?? ''}`} width={900} onCancel={onClose} destroyOnClose
       okText={vi.tpl.save} cancelText={vi.common.close} okButtonProps={{ hidden: !editable }} confirmLoading={busy} onOk={() => form.submit()}>
       <ErrorBanner error={q.error} />
-      {!adding && t && (
+      {!adding && latest > 0n && (
         <Form.Item label={vi.tpl.version} htmlFor="tpl-version">
-          <Select id="tpl-version" style={{ width: 260 }} value={version === 0n ? t.version.toString() : version.toString()}
-            onChange={(v: string) => setVersion(BigInt(v) === versions[0] ? 0n : BigInt(v))}
-            options={versions.map((n) => ({ value: n.toString(), label: n === versions[0] ? vi.tpl.currentVersion(numberText(n)) : vi.tpl.oldVersion(numberText(n)) }))} />
+          <Select id="tpl-version" style={{ width: 260 }} value={(version === 0n ? latest : version).toString()}
+            onChange={(v: string) => setVersion(BigInt(v) === latest ? 0n : BigInt(v))}
+            options={versions.map((n) => ({ value: n.toString(), label: n === latest ? vi.tpl.currentVersion(numberText(n)) : vi.tpl.oldVersion(numberText(n)) }))} />
         </Form.Item>
       )}
       {!current && t && <Alert type="info" showIcon message={vi.tpl.readOnly(timeText(t.updatedAt), t.updatedBy)} style={{ marginBottom: 12 }} />}
