@@ -110,8 +110,9 @@ export function StatisticsPage() {
   const unitId = params.get('unit') ?? '';
   const asOf = params.get('d') ?? '';
   const snap = params.get('snap') ?? '';
+  const knownOn = params.get('k') ?? '';
   // a snapshot (from the snapshots page) replaces the day: its facts are those of its month's first day
-  const when = useMemo<When>(() => (snap ? { snapshotId: snap } : { asOf }), [snap, asOf]);
+  const when = useMemo<When>(() => (snap ? { snapshotId: snap } : { asOf, knownOn }), [snap, asOf, knownOn]);
   const dims = (params.get('by') ?? 'gender').split(',').filter((d) => DIMS.includes(d)).slice(0, 2);
   const [drill, setDrill] = useState<Drill | null>(null);
   const q = useQuery(Reporting.method.getStatistics, { unitId, when, dimensions: dims }, { placeholderData: (p) => p });
@@ -128,6 +129,7 @@ export function StatisticsPage() {
         <Form layout="inline">
           <Form.Item label={vi.rep.unit} htmlFor="stats-unit"><UnitSelect id="stats-unit" value={unitId} onChange={(v) => set('unit', v)} /></Form.Item>
           <Form.Item label={vi.rep.asOf} htmlFor="stats-day" tooltip={vi.rep.asOfHint}><DateField id="stats-day" value={snap ? '' : asOf} onChange={(v) => { const n = new URLSearchParams(params); n.delete('snap'); if (v) n.set('d', v); else n.delete('d'); setParams(n); }} /></Form.Item>
+          {!snap && <Form.Item label={vi.snap.knownOn} htmlFor="stats-known" tooltip={vi.snap.knownOnHint}><DateField id="stats-known" value={knownOn} onChange={(v) => set('k', v)} /></Form.Item>}
           <Form.Item label={vi.rep.by} htmlFor="stats-by1">
             <Select id="stats-by1" style={{ width: 200 }} value={dims[0] ?? ''} options={dimOptions}
               onChange={(v: string) => set('by', [v, dims[1]].filter(Boolean).join(',') || 'none')} />
