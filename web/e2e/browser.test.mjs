@@ -1129,12 +1129,19 @@ await check('reports: a search result exported whole as a workbook by the server
   await noCspViolation(Q);
 });
 
+/* A form control's value once it matches re (a form filled after its data has come). */
+async function filled(loc, re) {
+  const el = await loc.elementHandle();
+  await loc.page().waitForFunction(({ e, src }) => new RegExp(src).test(e.value), { e: el, src: re.source });
+  return loc.inputValue();
+}
+
 await check('report templates: everyone reads them; the administrator saves a new version, the old one stays readable', async () => {
   await Q.goto('/reports/templates');
   await Q.getByRole('button', { name: 'BM04/BNV' }).click();
   let dlg = Q.getByRole('dialog');
   await dlg.getByLabel('Định nghĩa (JSON)').and(Q.locator('[disabled]')).waitFor(); // a reader cannot change it
-  assert.match(await dlg.getByLabel('Định nghĩa (JSON)').inputValue(), /"title": "DANH SÁCH VÀ TIỀN LƯƠNG CÁN BỘ, CÔNG CHỨC CẤP XÃ"/);
+  await filled(dlg.getByLabel('Định nghĩa (JSON)'), /"title": "DANH SÁCH VÀ TIỀN LƯƠNG CÁN BỘ, CÔNG CHỨC CẤP XÃ"/);
   await Q.keyboard.press('Escape');
   await dlg.waitFor({ state: 'hidden' });
   const Z = await newPage();
@@ -1145,11 +1152,10 @@ await check('report templates: everyone reads them; the administrator saves a ne
   await Z.getByRole('button', { name: 'BM04/BNV' }).click();
   dlg = Z.getByRole('dialog');
   const name = dlg.getByLabel('Tên biểu mẫu');
-  const before = await name.inputValue();
-  assert.ok(before.length > 0);
-  // a definition that is not JSON is refused on its field, before the service is asked
   const def = dlg.getByLabel('Định nghĩa (JSON)');
-  const text = await def.inputValue();
+  const text = await filled(def, /"title"/); // (the form is filled once the template has come)
+  const before = await filled(name, /./);
+  // a definition that is not JSON is refused on its field, before the service is asked
   await def.fill('{"title": ');
   await dlg.getByRole('button', { name: 'Lưu phiên bản mới' }).click();
   await dlg.getByText(/^Định nghĩa không phải JSON hợp lệ/).waitFor();

@@ -84,7 +84,7 @@ function TemplateModal({ code, adding, onClose }: { code: string; adding: boolea
         <Form.Item name="name" label={vi.tpl.name} rules={[{ required: true, whitespace: true, message: vi.errors.required }]}><Input /></Form.Item>
         <Form.Item name="definition" label={vi.tpl.definition} extra={vi.tpl.definitionHint}
           rules={[{ validator: async (_, v: string) => { const p = jsonProblem(v ?? ''); if (p) throw new Error(vi.tpl.badJson(p)); } }]}>
-          <Input.TextArea rows={16} className="hoso-code" spellCheck={false} />
+          <Input.TextArea rows={12} className="hoso-code" spellCheck={false} />
         </Form.Item>
       </Form>
     </Modal>
