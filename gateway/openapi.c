@@ -1,5 +1,6 @@
 /* The OpenAPI 3.0.3 document of the gateway, generated from the registry: the Connect face and
- * every resource route of each method, and a schema for every message and enum reachable. */
+ * every resource route of each method, the file routes of files.c and streams.c (a table here,
+ * since no http rule declares them), and a schema for every message and enum reachable. */
 #include "gw.h"
 
 #include <stdio.h>
@@ -264,6 +265,131 @@ static void add_connect_path(json_t *paths, json_t *schemas, const gw_method *m)
   json_object_set_new(paths, m->path, json_pack("{s:o}", "post", op));
 }
 
+/* ---- the file routes (gateway/files.c, gateway/streams.c) ----------------------------------- */
+
+/* How a file route takes its request and gives its answer. */
+enum { FB_NONE, FB_BINARY, FB_JSON };       /* body: none, the file's bytes, the method's request */
+enum { FR_FILE, FR_JSON };                  /* reply: the file, or the method's reply as JSON */
+
+typedef struct {
+  const char *path, *verb, *method, *op, *summary, *description;
+  const char *path_params[2]; /* each a string id */
+  const char *query;          /* "name,name!": query parameters, '!' when required */
+  int body, reply;
+  const char *types;          /* the file's content types ("a|b"), for FR_FILE */
+  int length_known;           /* Content-Length sent (else HTTP chunks: made as it is sent) */
+} file_route;
+
+#define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+static const file_route FILE_ROUTES[] = {
+    {"/v1/records/{record_id}/attachments", "post", "/hoso.records.v1.Records/UploadAttachment", "Records.UploadAttachment_File",
+     "Upload a scanned document (the body is the file)",
+     "The request body is the file itself (PDF, JPEG or PNG, at most 20 MiB, enforced while reading), streamed into "
+     "UploadAttachment. change_request_id attaches a person's paper to their own change request.",
+     {"record_id"}, "file_name!,description,request_id,change_request_id", FB_BINARY, FR_JSON, NULL, 1},
+    {"/v1/attachments/{attachment_id}/content", "get", "/hoso.records.v1.Records/DownloadAttachment",
+     "Records.DownloadAttachment_File", "Download an attachment as the file itself",
+     "DownloadAttachment streamed out with its content type, length and a safe file name; inline=1 for a preview "
+     "in the page (Content-Disposition inline), else as a download.",
+     {"attachment_id"}, "inline", FB_NONE, FR_FILE, "application/pdf|image/jpeg|image/png", 1},
+    {"/v1/transfers/{transfer_id}/documents/{document_id}/content", "get", "/hoso.transfers.v1.Transfers/GetTransferDocument",
+     "Transfers.GetTransferDocument_File", "A transfer's scanned document as the file itself",
+     "GetTransferDocument's content as the file (the JSON face gives it as base64).",
+     {"transfer_id", "document_id"}, "inline", FB_NONE, FR_FILE, "application/pdf|image/jpeg|image/png", 1},
+    {"/v1/transfers/{transfer_id}/package", "post", "/hoso.transfers.v1.Transfers/ExportTransferPackage",
+     "Transfers.ExportTransferPackage_File", "Export an out-of-system transfer's package (.hspkg)",
+     "ExportTransferPackage streamed out as the package file; its length is known ahead (Content-Length) and its "
+     "SHA-256 is in the X-Package-Sha256 header. The same request_id gives the same bytes again.",
+     {"transfer_id"}, "request_id", FB_NONE, FR_FILE, "application/octet-stream", 1},
+    {"/v1/transfer-packages", "post", "/hoso.transfers.v1.Transfers/ImportTransferPackage",
+     "Transfers.ImportTransferPackage_File", "Take in a package (.hspkg) as a draft record (the body is the file)",
+     "The request body is the package, streamed into ImportTransferPackage as it arrives; the transfers service's "
+     "size limit (HOSO_PACKAGE_MAX_MB) is enforced before and while reading (413 beyond it).",
+     {NULL}, "unit_id!,note,request_id", FB_BINARY, FR_JSON, NULL, 1},
+    {"/v1/reports:run", "post", "/hoso.reporting.v1.Reporting/RunReport", "Reporting.RunReport_File",
+     "Run an official report form and download its file (XLSX, PDF or CSV)",
+     "RunReport's file streamed out in HTTP chunks as it is made (its length is not known ahead). An error before "
+     "the file starts is the usual JSON error; one after leaves the reply without its last chunk.",
+     {NULL}, "", FB_JSON, FR_FILE, XLSX_TYPE "|application/pdf|text/csv", 0},
+    {"/v1/records:exportSearch", "post", "/hoso.reporting.v1.Reporting/ExportSearch", "Reporting.ExportSearch_File",
+     "Export a search result whole as a file (XLSX or CSV)",
+     "ExportSearch's file streamed out in HTTP chunks once it is made (its length is not known ahead); errors as "
+     "for /v1/reports:run. With progress=1, every ExportSearchResponse instead, as a line of JSON "
+     "(application/x-ndjson): the rows counted, then the file's chunks in base64; a late error as a last line "
+     "{\"error\":{\"code\",\"message\"}}.",
+     {NULL}, "progress", FB_JSON, FR_FILE, XLSX_TYPE "|text/csv|application/x-ndjson", 0},
+};
+
+static json_t *string_param(const char *name, const char *in, int required) {
+  return json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", name, "in", in, "required", required, "schema", "type", "string");
+}
+
+static json_t *file_params(const file_route *f) {
+  json_t *params = json_array();
+  for (size_t i = 0; i < 2 && f->path_params[i]; i++) json_array_append_new(params, string_param(f->path_params[i], "path", 1));
+  for (const char *p = f->query; *p;) {
+    size_t n = strcspn(p, ",");
+    char name[64];
+    int required = n > 0 && p[n - 1] == '!';
+    snprintf(name, sizeof name, "%.*s", (int)(n - (size_t)required), p);
+    json_array_append_new(params, string_param(name, "query", required));
+    p += n + (p[n] == ',');
+  }
+  return params;
+}
+
+static json_t *file_reply(const file_route *f, json_t *schemas, const gw_method *m) {
+  if (f->reply == FR_JSON) {
+    add_message_schema(schemas, m->output);
+    return json_pack("{s:s, s:{s:{s:o}}}", "description", "OK", "content", "application/json", "schema", ref(m->output->name));
+  }
+  json_t *content = json_object();
+  for (const char *t = f->types; *t;) {
+    size_t n = strcspn(t, "|");
+    char type[128];
+    snprintf(type, sizeof type, "%.*s", (int)n, t);
+    json_object_set_new(content, type, json_pack("{s:{s:s, s:s}}", "schema", "type", "string", "format", "binary"));
+    t += n + (t[n] == '|');
+  }
+  json_t *headers = json_pack("{s:{s:s, s:{s:s}}}", "Content-Disposition", "description",
+                              "attachment (or inline) with the file's name, plain and as RFC 5987 UTF-8", "schema", "type", "string");
+  if (f->length_known)
+    json_object_set_new(headers, "Content-Length", json_pack("{s:s, s:{s:s}}", "description", "the file's size in bytes, known ahead",
+                                                             "schema", "type", "integer"));
+  if (strstr(f->path, "/package"))
+    json_object_set_new(headers, "X-Package-Sha256", json_pack("{s:s, s:{s:s}}", "description", "the package's SHA-256, hex",
+                                                               "schema", "type", "string"));
+  return json_pack("{s:s, s:o, s:o}", "description", "The file", "headers", headers, "content", content);
+}
+
+static void add_file_routes(json_t *paths, json_t *schemas) {
+  for (size_t i = 0; i < sizeof FILE_ROUTES / sizeof FILE_ROUTES[0]; i++) {
+    const file_route *f = &FILE_ROUTES[i];
+    const gw_method *m = gw_find_method(f->method);
+    if (!m) continue; /* a service not built into this gateway */
+    json_t *op = json_pack("{s:s, s:s, s:s, s:[s]}", "summary", f->summary, "description", f->description, "operationId", f->op,
+                           "tags", m->service);
+    security(op, m);
+    json_object_set_new(op, "parameters", file_params(f));
+    if (f->body == FB_BINARY)
+      json_object_set_new(op, "requestBody", json_pack("{s:b, s:{s:{s:{s:s, s:s}}}}", "required", 1, "content",
+                                                       "application/octet-stream", "schema", "type", "string", "format", "binary"));
+    if (f->body == FB_JSON) {
+      add_message_schema(schemas, m->input);
+      json_object_set_new(op, "requestBody", json_pack("{s:b, s:{s:{s:o}}}", "required", 1, "content", "application/json",
+                                                       "schema", ref(m->input->name)));
+    }
+    json_object_set_new(op, "responses", json_pack("{s:o, s:o}", "200", file_reply(f, schemas, m), "default",
+                                                   error_response("RestError")));
+    json_t *item = json_object_get(paths, f->path);
+    if (!item) {
+      item = json_object();
+      json_object_set_new(paths, f->path, item);
+    }
+    json_object_set_new(item, f->verb, op);
+  }
+}
+
 char *gw_openapi_json(void) {
   const gw_method *const *ms;
   const gw_rest_route *const *rs;
@@ -288,6 +414,7 @@ char *gw_openapi_json(void) {
     int index = (int)(rs[i]->rule - rs[i]->method->rules);
     add_rest_route(paths, schemas, rs[i], index);
   }
+  add_file_routes(paths, schemas);
   json_t *doc = json_pack(
       "{s:s, s:{s:s, s:s, s:s}, s:o, s:o, s:{s:o, s:{s:{s:s, s:s, s:s, s:s}}}}", "openapi", OPENAPI_VERSION, "info",
       "title", API_TITLE, "version", API_VERSION, "description",

@@ -7,11 +7,17 @@
  * POST /v1/reports:run (a RunReportRequest as JSON) and POST /v1/records:exportSearch (an
  * ExportSearchRequest) stream the report's file out as it is made, in HTTP chunks (its length
  * is not known ahead): an error before the file starts is the usual JSON error; one after it
- * leaves the reply without its last chunk, which a browser reports as a failed download. */
+ * leaves the reply without its last chunk, which a browser reports as a failed download.
+ * POST /v1/records:exportSearch?progress=1 answers instead with every ExportSearchResponse as a
+ * line of proto3 JSON (application/x-ndjson, grpc-gateway's form for a server stream): the rows
+ * counted as the file is made, then the file's chunks (base64); an error after the first line is
+ * a last line {"error":{"code","message"}}, so a browser can show the export's progress. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+
+#include <jansson.h>
 
 #include "cfg.h"
 #include "gwsrv.h"
@@ -204,6 +210,56 @@ static int write_chunk(gw_req *r, int chunked, const void *p, size_t n) {
   return 0;
 }
 
+/* One message as a line of JSON, in one HTTP chunk. 0 / -1. */
+static int write_line(gw_req *r, int chunked, char *json) {
+  if (!json) return -1;
+  size_t n = strlen(json);
+  char *line = malloc(n + 2);
+  int rc = -1;
+  if (line) {
+    memcpy(line, json, n);
+    line[n] = '\n';
+    rc = write_chunk(r, chunked, line, n + 1);
+  }
+  free(line);
+  free(json);
+  return rc;
+}
+
+/* The ?progress=1 form of a search export: msg (the first message, owned) and every later one
+ * as lines; the upstream's final status, when not OK, as the last line. */
+static int search_lines(gw_req *r, cli_stream *s, ProtobufCMessage *msg) {
+  int chunked = r->h && r->h->minor >= 1;
+  if (!chunked) r->close = 1;
+  gw_hdr(r, "Cache-Control: private, no-store");
+  if (chunked) gw_hdr(r, "Transfer-Encoding: chunked");
+  int rc = gw_reply_head(r, 200, "application/x-ndjson", GW_NO_LENGTH, 0);
+  while (rc == 0 && msg) {
+    rc = write_line(r, chunked, pbjson_encode(msg, 0));
+    protobuf_c_message_free_unpacked(msg, NULL);
+    msg = NULL;
+    if (rc == 0 && cli_stream_recv(s, &hoso__reporting__v1__export_search_response__descriptor, &msg) != 1) msg = NULL;
+  }
+  if (msg) protobuf_c_message_free_unpacked(msg, NULL);
+  if (rc != 0) cli_stream_cancel(s);
+  cli_status st;
+  memset(&st, 0, sizeof st);
+  grpc_status_code code = cli_stream_finish(s, &st);
+  r->upstream_code = code;
+  if (rc == 0 && code != GRPC_STATUS_OK) {
+    log_warn("%s: %s: %s", r->rt->method->path, cli_status_name(code), st.message);
+    json_t *e = json_pack("{s:{s:i, s:s}}", "error", "code", (int)code, "message", st.message[0] ? st.message : cli_status_name(code));
+    rc = write_line(r, chunked, e ? json_dumps(e, JSON_COMPACT) : NULL);
+    json_decref(e);
+  }
+  if (rc == 0) rc = write_chunk(r, chunked, NULL, 0);
+  if (rc != 0) {
+    r->close = 2;
+    return -1;
+  }
+  return 0;
+}
+
 int gw_report_file(gw_req *r) {
   const gw_method *m = r->rt->method;
   int search = !strcmp(m->path, SEARCH_PATH);
@@ -221,6 +277,12 @@ int gw_report_file(gw_req *r) {
   protobuf_c_message_free_unpacked(q, NULL);
   ProtobufCMessage *msg = NULL;
   Hoso__Reporting__V1__FileChunk *f = NULL;
+  char pv[8];
+  if (search && !bad && gw_query_param(r->query, "progress", pv, sizeof pv) == 1 && strcmp(pv, "0") != 0) {
+    /* the first message answers whether the export started: a refusal is the usual error */
+    if (cli_stream_recv(s, out, &msg) != 1) return gw_stream_failed(r, s, "reporting", "search export");
+    return search_lines(r, s, msg);
+  }
   /* the progress of a search export goes by before the file: its first chunk starts the reply */
   while (!bad) {
     if (cli_stream_recv(s, out, &msg) != 1) {

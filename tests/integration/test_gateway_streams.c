@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include "pbjson.h"
 #include "reporting.pb-c.h"
 #include "th_files.h"
 #include "th_http.h"
@@ -314,7 +315,47 @@ static void test_report_and_search_files(void **state) {
   want = slurp(path, &n);
   assert_int_equal(r.body_len, n);
   assert_memory_equal(r.body, want, n);
+  th_http_resp_free(&r);
+
+  /* ?progress=1: every message as a line of JSON, the rows counted before the file, whose
+   * chunks put together are the same file */
+  request("POST /v1/records:exportSearch?progress=1", auth, "Content-Type: application/json\r\n", sbody, strlen(sbody), &r);
+  if (r.status != 200) fail_msg("search export with progress: %d %s", r.status, r.body);
+  assert_string_equal(th_http_header(&r, "Content-Type", v, sizeof v), "application/x-ndjson");
+  dechunk(&r);
+  assert_true(r.body_len > 0 && r.body[r.body_len - 1] == '\n');
+  char *file = malloc(n + 1);
+  size_t got = 0;
+  int progress = 0, in_file = 0;
+  for (char *line = r.body, *nl; (nl = memchr(line, '\n', (size_t)(r.body + r.body_len - line))); line = nl + 1) {
+    char err[256];
+    ProtobufCMessage *m = pbjson_decode(&hoso__reporting__v1__export_search_response__descriptor, line, (size_t)(nl - line), 0, NULL, err, sizeof err);
+    if (!m) fail_msg("line %.*s: %s", (int)(nl - line), line, err);
+    Hoso__Reporting__V1__ExportSearchResponse *x = (void *)m;
+    if (x->progress) {
+      assert_false(in_file); /* the rows are counted before the file comes */
+      assert_int_equal(x->progress->rows_total, 1);
+      assert_true(x->progress->rows_done <= 1);
+      progress++;
+    }
+    if (x->file) {
+      in_file = 1;
+      assert_true(got + x->file->chunk.len <= n);
+      memcpy(file + got, x->file->chunk.data, x->file->chunk.len);
+      got += x->file->chunk.len;
+    }
+    protobuf_c_message_free_unpacked(m, NULL);
+  }
+  assert_true(progress >= 1);
+  assert_int_equal(got, n);
+  assert_memory_equal(file, want, n);
+  free(file);
   free(want);
+  th_http_resp_free(&r);
+  /* a refusal before the export starts is still the usual JSON error with its status */
+  request("POST /v1/records:exportSearch?progress=1", auth, "Content-Type: application/json\r\n", "{\"format\":\"FORMAT_PDF\"}", 23, &r);
+  assert_int_equal(r.status, 400);
+  assert_true(!strncmp(th_http_header(&r, "Content-Type", v, sizeof v), "application/json", 16));
   th_http_resp_free(&r);
 }
 

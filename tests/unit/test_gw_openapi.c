@@ -263,6 +263,56 @@ static void test_descriptions(void **state) {
                       "id, version, workflow fields are ignored; managing_unit_id required");
 }
 
+/* The file routes of files.c and streams.c, which no http rule declares, are listed too: each
+ * with its verb, its path parameters, its body (the file's bytes, or the method's request as
+ * JSON) and its answer (the file with its headers, or the method's reply). */
+static void test_file_routes(void **state) {
+  (void)state;
+  static const struct {
+    const char *path, *verb, *body, *reply;
+    int path_params;
+  } want[] = {
+      {"/v1/records/{record_id}/attachments", "post", "application/octet-stream", "application/json", 1},
+      {"/v1/attachments/{attachment_id}/content", "get", NULL, "application/pdf", 1},
+      {"/v1/transfers/{transfer_id}/documents/{document_id}/content", "get", NULL, "image/png", 2},
+      {"/v1/transfers/{transfer_id}/package", "post", NULL, "application/octet-stream", 1},
+      {"/v1/transfer-packages", "post", "application/octet-stream", "application/json", 0},
+      {"/v1/reports:run", "post", "application/json", "application/pdf", 0},
+      {"/v1/records:exportSearch", "post", "application/json", "text/csv", 0},
+  };
+  json_t *paths = at(doc, "paths");
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    json_t *item = json_object_get(paths, want[i].path);
+    if (!item) fail_msg("no file route %s", want[i].path);
+    json_t *op = json_object_get(item, want[i].verb);
+    if (!op) fail_msg("no %s under %s", want[i].verb, want[i].path);
+    assert_non_null(json_object_get(json_array_get(at(op, "security"), 0), "bearerAuth"));
+    int declared = 0;
+    size_t pi;
+    json_t *p;
+    json_array_foreach(at(op, "parameters"), pi, p) declared += strcmp(json_string_value(at(p, "in")), "path") == 0;
+    assert_int_equal(declared, want[i].path_params);
+    json_t *body = json_object_get(op, "requestBody");
+    if (want[i].body) assert_non_null(json_object_get(at(body, "content"), want[i].body));
+    else assert_null(body);
+    json_t *ok = at(at(op, "responses"), "200");
+    assert_non_null(json_object_get(at(ok, "content"), want[i].reply));
+    if (strcmp(want[i].reply, "application/json") != 0)
+      assert_non_null(json_object_get(at(ok, "headers"), "Content-Disposition"));
+  }
+  /* a package's sum, in its header */
+  json_t *pkg = at(at(at(at(at(paths, "/v1/transfers/{transfer_id}/package"), "post"), "responses"), "200"), "headers");
+  assert_non_null(json_object_get(pkg, "X-Package-Sha256"));
+  assert_non_null(json_object_get(pkg, "Content-Length"));
+  /* the import names the unit that takes the person in, required */
+  size_t pi;
+  json_t *p;
+  int unit = 0;
+  json_array_foreach(at(at(at(paths, "/v1/transfer-packages"), "post"), "parameters"), pi, p)
+    unit |= strcmp(json_string_value(at(p, "name")), "unit_id") == 0 && json_is_true(at(p, "required"));
+  assert_true(unit);
+}
+
 /* Operation ids are unique across the document (code generators key on them). */
 static void test_operation_ids_unique(void **state) {
   (void)state;
@@ -337,7 +387,7 @@ int main(void) {
       cmocka_unit_test(test_rest_paths),       cmocka_unit_test(test_query_parameters),
       cmocka_unit_test(test_refs_resolve),     cmocka_unit_test(test_schema_types),
       cmocka_unit_test(test_descriptions),     cmocka_unit_test(test_operation_ids_unique),
-      cmocka_unit_test(test_external_validator),
+      cmocka_unit_test(test_file_routes),      cmocka_unit_test(test_external_validator),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

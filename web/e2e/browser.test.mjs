@@ -927,14 +927,27 @@ await check('reports: statistics of a unit by gender and age, each count opens t
   const card = Q.locator('.ant-card').filter({ hasText: 'Trung tâm Kiểm soát bệnh tật — số liệu tại ngày' });
   await card.getByTestId('stats-total').filter({ hasText: /^4$/ }).waitFor();
   await card.getByRole('button', { name: 'Nam: 1' }).waitFor();
-  await card.getByRole('button', { name: 'Nữ: 3' }).click();
+  // the chart draws what the table counts (read from its label, not its pixels) ...
+  const chart = card.getByTestId('stats-chart');
+  assert.equal(await chart.getAttribute('aria-label'), 'Biểu đồ số người theo giới tính. Nam: 1; Nữ: 3');
+  await shot(Q, '35-statistics-chart');
+  // ... and its second bar (Nữ) opens the same people as the table's count: the plot's margins
+  // are fixed (CHART_GRID), so the bar's foot is at a known place
+  const box = await chart.boundingBox();
+  const grid = { left: 48, right: 16, bottom: 56 };
+  await Q.mouse.click(box.x + grid.left + 1.5 * (box.width - grid.left - grid.right) / 2, box.y + box.height - grid.bottom - 6);
   const dlg = Q.getByRole('dialog');
   await dlg.getByText('Danh sách: 3 người').waitFor();
   for (const n of ['Hà Thị Số', 'Hà Thị Thống', 'Hà Thị Hưu']) await dlg.getByRole('link', { name: n }).waitFor();
   assert.equal(await dlg.getByRole('link', { name: 'Hà Văn Kê' }).count(), 0, 'a man is not among the women');
-  await shot(Q, '36-statistics-drill-down');
   await Q.locator('.ant-modal-close').click();
   await dlg.waitFor({ state: 'hidden' }); // (its fading cover takes the clicks until it is gone)
+  await card.getByRole('button', { name: 'Nữ: 3' }).click();
+  await dlg.getByText('Danh sách: 3 người').waitFor();
+  for (const n of ['Hà Thị Số', 'Hà Thị Thống', 'Hà Thị Hưu']) await dlg.getByRole('link', { name: n }).waitFor();
+  await shot(Q, '36-statistics-drill-down');
+  await Q.locator('.ant-modal-close').click();
+  await dlg.waitFor({ state: 'hidden' });
   // a second dimension chosen in the form: the 45-year-old man is the one man of 41-50
   await Q.locator('.ant-select').filter({ has: Q.locator('#stats-by2') }).click(); // (its chosen value lies over the input)
   await Q.getByTitle('Độ tuổi', { exact: true }).click();
@@ -945,6 +958,11 @@ await check('reports: statistics of a unit by gender and age, each count opens t
   await Q.locator('.ant-modal-close').click();
   await dlg.waitFor({ state: 'hidden' });
   await card.getByRole('button', { name: /^Nữ — .*51.*60.*: 1$/ }).waitFor();
+  // the chart stacks the age bands on each sex
+  const label = await chart.getAttribute('aria-label');
+  assert.match(label, /^Biểu đồ số người theo giới tính — độ tuổi\. /);
+  assert.match(label, /Nam — [^;]*41[^;]*50[^;]*: 1(;|$)/);
+  assert.match(label, /Nữ — [^;]*51[^;]*60[^;]*: 1(;|$)/);
   await shot(Q, '37-statistics-two-dimensions');
   await noCspViolation(Q);
 });
@@ -973,6 +991,27 @@ await check('reports: BM01/BNV for the unit today, downloaded as CSV, counts wha
   assert.equal(Number(total[col + 1]), 3, 'of whom three women');
   assert.ok(rows.some((r) => r.some((c) => c.includes('Trung tâm Kiểm soát bệnh tật'))), 'the unit is named');
   await Q.getByText(/^Đã tải .*\.csv \([\d.]+ byte\)\.$/).waitFor();
+  // another format chosen: the message of the file already saved goes
+  await Q.getByLabel('PDF').check();
+  await Q.getByText(/^Đã tải .*\.csv/).waitFor({ state: 'detached' });
+  // on a slow network (Chromium's own throttling, the real gateway behind it) the bytes are
+  // counted as they come, and the download can be cancelled: nothing is saved
+  const cdp = await Q.context().newCDPSession(Q);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 512, uploadThroughput: -1 });
+  let saved = 0;
+  const onDownload = () => saved++;
+  Q.on('download', onDownload);
+  await Q.getByRole('button', { name: 'Lập và tải báo cáo' }).click();
+  await Q.getByTestId('download-progress').filter({ hasText: /^Đã nhận [1-9][\d.]* byte$/ }).waitFor(); // bytes counted as they come
+  await shot(Q, '38b-report-downloading');
+  await Q.getByRole('button', { name: 'Hủy tải' }).click();
+  await Q.getByRole('alert').filter({ hasText: 'Đã hủy tải tệp.' }).waitFor();
+  await Q.getByTestId('download-progress').waitFor({ state: 'detached' });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.detach();
+  Q.off('download', onDownload);
+  assert.equal(saved, 0, 'a cancelled download saves nothing');
   await noCspViolation(Q);
 });
 
@@ -1011,21 +1050,135 @@ await check('reports: the compliance report of the half-year so far counts the u
   await Q.getByRole('row').filter({ hasText: 'Bệnh viện Đa khoa tỉnh' }).waitFor();
   await Q.getByText(/Hạn nộp báo cáo: \d\d\/\d\d\/\d{4}/).waitFor();
   await shot(Q, '40-compliance');
+  // at 1366x768 every column shows whole: the last one ends inside the page, nothing to scroll
+  const last = Q.getByRole('columnheader', { name: 'Cập nhật gần nhất' });
+  const lb = await last.boundingBox();
+  assert.ok(lb.x + lb.width <= 1366 - 16, `the last column ends at ${lb.x + lb.width}`);
+  const over = await Q.locator('.ant-table-content').evaluate((e) => e.scrollWidth - e.clientWidth);
+  assert.ok(over <= 0, `the table overflows by ${over} px`);
+  await row.getByText(/^\d\d\/\d\d\/\d{4}/).waitFor(); // the latest update's day, not cut
+  await noCspViolation(Q);
+});
+
+await check('reports: a monthly snapshot taken, its total drawn over the months and opened; a form as known on yesterday', async () => {
+  const Z = await newPage(); // the system administrator, who alone takes snapshots
+  pages.Z = Z;
+  await login(Z, 'admin', adminPassword);
+  await Z.getByRole('heading', { name: /Việc của tôi/ }).waitFor();
+  await Z.getByRole('menu').getByRole('link', { name: 'Số liệu chốt hằng tháng' }).click();
+  await Z.getByRole('button', { name: 'Chốt số liệu' }).click();
+  // last month: this month's is taken by the service's own job when it starts
+  const [ty, tm] = day(0).split('-').map(Number);
+  const month = tm === 1 ? `${ty - 1}-12` : `${ty}-${String(tm - 1).padStart(2, '0')}`;
+  const mm = `${month.slice(5)}/${month.slice(0, 4)}`;
+  await Z.getByRole('dialog').getByLabel('Tháng chốt (năm-tháng)').fill(month);
+  await Z.getByRole('dialog').getByRole('button', { name: 'Chốt số liệu' }).click();
+  await Z.getByText(new RegExp(`^Đã chốt số liệu tháng ${mm.replace('/', '\\/')}: [\\d.]+ hồ sơ\\.$`)).waitFor();
+  const snap = (await rpc('Reporting', 'ListSnapshots', {}, admin)).snapshots.find((x) => x.month === month);
+  assert.ok(snap, 'the snapshot is listed by the service');
+  const total = Number((await rpc('Reporting', 'GetStatistics', { when: { snapshotId: snap.id } }, admin)).total ?? 0);
+  // the line over the months says the unit's total in that snapshot, as the service counts it
+  const trend = Z.getByTestId('trend-chart');
+  await trend.waitFor();
+  assert.match(await trend.getAttribute('aria-label'), new RegExp(`^Số người qua các tháng \\(theo số liệu chốt\\)\\. ${mm.replace('/', '\\/')}: ${total.toLocaleString('de-DE')}(;|$)`));
+  await shot(Z, '44-snapshots');
+  // the month opens its statistics, counted on the snapshot
+  await Z.getByRole('row').filter({ hasText: 'Thủ công' }).getByRole('link', { name: mm }).click();
+  await Z.waitForURL(new RegExp(`snap=${snap.id}`));
+  await Z.getByTestId('stats-total').filter({ hasText: new RegExp(`^${total.toLocaleString('de-DE').replace('.', '\\.')}$`) }).waitFor();
+  await noCspViolation(Z);
+  delete pages.Z;
+  await Z.context().close();
+  // BM01 for the centre as the system knew it at the end of yesterday: its four people were
+  // entered today, so the form counts none of them
+  await Q.goto('/reports/forms');
+  await Q.getByLabel('Biểu mẫu').click();
+  await Q.getByTitle(/^BM01\/BNV — /).click();
+  await Q.getByLabel('Đơn vị (gồm các đơn vị trực thuộc)').click();
+  await Q.locator('.ant-select-tree-treenode').filter({ hasText: 'Sở Y tế' }).locator('.ant-select-tree-switcher').click();
+  await Q.locator('.ant-select-tree-title', { hasText: 'Trung tâm Kiểm soát bệnh tật' }).click();
+  await Q.getByLabel('Số liệu tại ngày').fill(dmy(day(0)));
+  await Q.getByLabel('Số liệu tại ngày').press('Enter');
+  await Q.getByLabel('Như hệ thống biết vào ngày').fill(dmy(day(-1)));
+  await Q.getByLabel('Như hệ thống biết vào ngày').press('Enter');
+  await Q.getByLabel('CSV').check();
+  const [dl] = await Promise.all([Q.waitForEvent('download'), Q.getByRole('button', { name: 'Lập và tải báo cáo' }).click()]);
+  const rows = csvRows(readFileSync(await dl.path()).subarray(3).toString('utf8'));
+  const row = rows.find((r) => r.includes('Tổng cộng'));
+  assert.equal(Number(row[row.indexOf('Tổng cộng') + 2] || 0), 0, 'nobody was known yesterday');
   await noCspViolation(Q);
 });
 
 await check('reports: a search result exported whole as a workbook by the server', async () => {
   await Q.goto(`/records?unit=${cdc.id}`);
   await Q.getByRole('link', { name: 'Hà Thị Số' }).waitFor();
-  const [dl] = await Promise.all([Q.waitForEvent('download'), Q.getByRole('button', { name: 'Xuất Excel (toàn bộ kết quả)' }).click()]);
+  // the officer picks the columns: the home town added, the degree's code left out
+  await Q.getByRole('button', { name: 'Xuất Excel (toàn bộ kết quả)' }).click();
+  const dlg = Q.getByRole('dialog');
+  await dlg.getByLabel('Quê quán').check();
+  await dlg.getByLabel('Mã trình độ').uncheck();
+  await shot(Q, '43-export-columns');
+  const [dl] = await Promise.all([Q.waitForEvent('download'), dlg.getByRole('button', { name: 'Xuất tệp' }).click()]);
   assert.match(dl.suggestedFilename(), /\.xlsx$/);
   const bytes = readFileSync(await dl.path());
   assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'an XLSX is a zip');
   const strings = zipEntry(bytes, 'xl/worksheets/sheet1.xml') + zipEntry(bytes, 'xl/sharedStrings.xml');
   for (const n of ['Hà Văn Kê', 'Hà Thị Số', 'Hà Thị Thống', 'Hà Thị Hưu']) assert.ok(strings.includes(n), `${n} is in the workbook`);
   assert.ok(!strings.includes('Nguyễn Văn An'), 'only the unit searched');
-  await Q.getByText(/^Đã xuất .*\.xlsx \([\d.]+ byte\)\.$/).waitFor();
+  assert.ok(strings.includes('Quê quán'), 'the column chosen is there');
+  assert.ok(!strings.includes('Mã trình độ'), 'the column left out is not');
+  // the rows the export counted (its progress lines) are in the message
+  await Q.getByText(/^Đã xuất 4 hồ sơ: .*\.xlsx \([\d.]+ byte\)\.$/).waitFor();
   await noCspViolation(Q);
+});
+
+/* A form control's value once it matches re (a form filled after its data has come). */
+async function filled(loc, re) {
+  const el = await loc.elementHandle();
+  await loc.page().waitForFunction(({ e, src }) => new RegExp(src).test(e.value), { e: el, src: re.source });
+  return loc.inputValue();
+}
+
+await check('report templates: everyone reads them; the administrator saves a new version, the old one stays readable', async () => {
+  await Q.goto('/reports/templates');
+  await Q.getByRole('button', { name: 'BM04/BNV' }).click();
+  let dlg = Q.getByRole('dialog');
+  await dlg.getByLabel('Định nghĩa (JSON)').and(Q.locator('[disabled]')).waitFor(); // a reader cannot change it
+  await filled(dlg.getByLabel('Định nghĩa (JSON)'), /"title": "DANH SÁCH VÀ TIỀN LƯƠNG CÁN BỘ, CÔNG CHỨC CẤP XÃ"/);
+  await Q.keyboard.press('Escape');
+  await dlg.waitFor({ state: 'hidden' });
+  const Z = await newPage();
+  pages.Z = Z;
+  await login(Z, 'admin', adminPassword);
+  await Z.getByRole('heading', { name: /Việc của tôi/ }).waitFor();
+  await Z.getByRole('menu').getByRole('link', { name: 'Quản lý biểu mẫu' }).click();
+  await Z.getByRole('button', { name: 'BM04/BNV' }).click();
+  dlg = Z.getByRole('dialog');
+  const name = dlg.getByLabel('Tên biểu mẫu');
+  const def = dlg.getByLabel('Định nghĩa (JSON)');
+  const text = await filled(def, /"title"/); // (the form is filled once the template has come)
+  const before = await filled(name, /./);
+  // a definition that is not JSON is refused on its field, before the service is asked
+  await def.fill('{"title": ');
+  await dlg.getByRole('button', { name: 'Lưu phiên bản mới' }).click();
+  await dlg.getByText(/^Định nghĩa không phải JSON hợp lệ/).waitFor();
+  await def.fill(text);
+  await name.fill(`${before} (sửa đổi 2026)`);
+  await shot(Z, '45-template-edit');
+  await dlg.getByRole('button', { name: 'Lưu phiên bản mới' }).click();
+  await Z.getByText('Đã lưu biểu mẫu, phiên bản 2.').waitFor();
+  const row = Z.getByRole('row').filter({ hasText: 'BM04/BNV' });
+  await row.getByText(`${before} (sửa đổi 2026)`).waitFor();
+  await row.getByRole('cell', { name: '2', exact: true }).waitFor();
+  // version 1 is kept, read-only
+  await row.getByRole('button', { name: 'BM04/BNV' }).click();
+  await dlg.locator('.ant-select').filter({ has: Z.locator('#tpl-version') }).click(); // (its chosen value lies over the input)
+  await Z.getByTitle('Phiên bản 1', { exact: true }).click();
+  await dlg.getByText(/^Phiên bản cũ, chỉ để xem/).waitFor();
+  await dlg.getByLabel('Tên biểu mẫu').and(Z.locator(`[value=${JSON.stringify(before)}]`)).waitFor();
+  await noCspViolation(Z);
+  delete pages.Z;
+  await Z.context().close();
 });
 
 await check('logout ends the session and says so', async () => {

@@ -4,7 +4,7 @@
 import {
   AuditOutlined, FileSearchOutlined, HomeOutlined, IdcardOutlined, LogoutOutlined, ApartmentOutlined,
   TeamOutlined, FormOutlined, SwapOutlined, FieldTimeOutlined, ImportOutlined, DatabaseOutlined, ScheduleOutlined,
-  CalendarOutlined, ApiOutlined, BarChartOutlined, FileExcelOutlined, BellOutlined, SafetyCertificateOutlined,
+  CalendarOutlined, ApiOutlined, BarChartOutlined, FileExcelOutlined, BellOutlined, SafetyCertificateOutlined, CameraOutlined, ProfileOutlined,
 } from '@ant-design/icons';
 import { Button, Layout, Menu, Result, Spin } from 'antd';
 import { useState, type ReactNode } from 'react';
@@ -32,6 +32,8 @@ import { TransferPage } from './pages/transfers/TransferPage';
 import { TransfersPage } from './pages/transfers/TransfersPage';
 import { AlertsPage } from './pages/reports/AlertsPage';
 import { CompliancePage } from './pages/reports/CompliancePage';
+import { SnapshotsPage } from './pages/reports/SnapshotsPage';
+import { TemplatesPage } from './pages/reports/TemplatesPage';
 import { OfficialReportPage } from './pages/reports/OfficialReportPage';
 import { StatisticsPage } from './pages/reports/StatisticsPage';
 import { useSession } from './session';
@@ -55,6 +57,8 @@ function menuItems(r: ReturnType<typeof useSession>['rights']) {
       { key: '/reports/forms', icon: <FileExcelOutlined />, label: <Link to="/reports/forms">{vi.menu.officialReports}</Link> },
       { key: '/reports/alerts', icon: <BellOutlined />, label: <Link to="/reports/alerts">{vi.menu.alerts}</Link> },
       { key: '/reports/compliance', icon: <SafetyCertificateOutlined />, label: <Link to="/reports/compliance">{vi.menu.compliance}</Link> },
+      { key: '/reports/snapshots', icon: <CameraOutlined />, label: <Link to="/reports/snapshots">{vi.menu.snapshots}</Link> },
+      { key: '/reports/templates', icon: <ProfileOutlined />, label: <Link to="/reports/templates">{vi.menu.templates}</Link> },
     ] });
   if (r.self) {
     items.push({ key: '/me', icon: <IdcardOutlined />, label: <Link to="/me">{vi.menu.myRecord}</Link> });
@@ -117,6 +121,8 @@ function Shell() {
             <Route path="/reports/forms" element={<OfficialReportPage />} />
             <Route path="/reports/alerts" element={<AlertsPage />} />
             <Route path="/reports/compliance" element={<CompliancePage />} />
+            <Route path="/reports/snapshots" element={<SnapshotsPage />} />
+            <Route path="/reports/templates" element={<TemplatesPage />} />
             <Route path="/catalogs" element={<CatalogsPage />} />
             <Route path="/settings/policy" element={<PolicyPage />} />
             <Route path="/settings/calendar" element={<CalendarPage />} />

@@ -37,3 +37,73 @@ export function recentPeriods(today: Date, n: number): string[] {
   }
   return out;
 }
+
+/* A statistics answer as a bar chart: one bar per value of the first dimension; with a second
+ * dimension, one stacked series per value of it. `keys[s][c]` are the cell keys a bar segment
+ * drills into, so a click on the chart opens the same people as the table's count. */
+export interface ChartData {
+  categories: string[];
+  series: { name: string; data: number[] }[];
+  keys: string[][][];
+}
+
+export interface StatsShape extends StatsLike {
+  dimensions: { values: { key: string; label: string }[] }[];
+}
+
+export function statsChart(data: StatsShape, ndims: number, countLabel: string): ChartData {
+  const [d1, d2] = data.dimensions.slice(0, ndims);
+  if (!d1) return { categories: [], series: [], keys: [] };
+  const categories = d1.values.map((v) => v.label);
+  if (!d2 || ndims < 2)
+    return {
+      categories,
+      series: [{ name: countLabel, data: d1.values.map((v) => Number(rowTotal(data, v.key))) }],
+      keys: [d1.values.map((v) => [v.key])],
+    };
+  return {
+    categories,
+    series: d2.values.map((c) => ({ name: c.label, data: d1.values.map((v) => Number(cellCount(data, [v.key, c.key]))) })),
+    keys: d2.values.map((c) => d1.values.map((v) => [v.key, c.key])),
+  };
+}
+
+/* What a screen reader (and the browser test) reads of a chart: every bar with its count,
+ * "Nam: 1; Nữ: 3" or "Nam — 31-40: 2; …", empty stacked segments left out. */
+export function chartText(c: ChartData, number: (n: number) => string): string {
+  const parts: string[] = [];
+  c.categories.forEach((cat, i) => {
+    for (const s of c.series) {
+      const n = s.data[i];
+      if (!n && c.series.length > 1) continue; // an empty stacked segment; a lone series shows its zeros
+      parts.push(c.series.length > 1 || c.keys[0]?.[i]?.length === 2 ? `${cat} — ${s.name}: ${number(n)}` : `${cat}: ${number(n)}`);
+    }
+  });
+  return parts.join('; ');
+}
+
+/* "2026-12" as a person reads it: "12/2026". */
+export function monthText(m: string): string {
+  const x = /^(\d{4})-(\d{2})$/.exec(m);
+  return x ? `${x[2]}/${x[1]}` : m;
+}
+
+/* Totals over the months (oldest first) as a one-series chart; a point drills into its snapshot. */
+export function trendChart(points: { month: string; id: string; total: number }[], countLabel: string): ChartData {
+  return {
+    categories: points.map((p) => monthText(p.month)),
+    series: points.length ? [{ name: countLabel, data: points.map((p) => p.total) }] : [],
+    keys: [points.map((p) => [p.id])],
+  };
+}
+
+/* Why a template's definition is not a JSON object ('' when it is): said before the service is
+ * asked, which checks the rest (docs/REPORT_TEMPLATES.md). */
+export function jsonProblem(text: string): string {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? '' : 'không phải một đối tượng { … }';
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}

@@ -1,6 +1,7 @@
 /* Record search: every criterion of SearchRecords in a form whose values live in the URL, a
  * server-paged table (keyset page tokens, never the whole list), and an export of the whole
- * result to CSV, read page by page with its progress shown. */
+ * result to CSV, read page by page with its progress shown; or as a file the reporting service
+ * makes (ServerExport). */
 import { useQuery, useTransport } from '@connectrpc/connect-query';
 import { createClient } from '@connectrpc/connect';
 import { DownloadOutlined, PlusOutlined, SearchOutlined } from '@ant-design/icons';
@@ -10,17 +11,14 @@ import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { errorText } from '../../api/errors';
 import { useCatalog } from '../../api/hooks';
 import { Records, type RecordSummary } from '../../api/gen/records_pb';
-import { ExportSearchRequestSchema, Format } from '../../api/gen/reporting_pb';
-import { create, toJson } from '@bufbuild/protobuf';
-import { FileExcelOutlined } from '@ant-design/icons';
 import { CatalogMultiSelect, DateField, UnitSelect } from '../../components/Pickers';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
 import { vi } from '../../i18n/vi';
-import { dateText, numberText, timeText, totalText } from '../../lib/format';
-import { fileErrorText, postForFile, saveFile } from '../../lib/streams';
+import { dateText, timeText, totalText } from '../../lib/format';
 import { csvLine, emptyFilters, filtersToParams, parseFilters, toRequest, type Filters } from '../../lib/searchQuery';
 import { useSession } from '../../session';
+import { ServerExport } from './ServerExport';
 
 const opts = (labels: string[]) => labels.slice(1).map((label, i) => ({ value: i + 1, label }));
 const wfColor = ['default', 'default', 'gold', 'green', 'red'];
@@ -75,22 +73,6 @@ export function RecordsPage() {
     }
   };
 
-  // the whole result as a workbook made by the reporting service (ExportSearch), streamed
-  const [serverExport, setServerExport] = useState<number | null>(null);
-  const exportXlsx = async () => {
-    setServerExport(0);
-    try {
-      const req = create(ExportSearchRequestSchema, { criteria: { ...toRequest(filters), pageSize: 0, pageToken: '' }, format: Format.XLSX });
-      const f = await postForFile('/v1/records:exportSearch', toJson(ExportSearchRequestSchema, req), (n) => setServerExport(n));
-      saveFile(f);
-      void message.success(vi.rep.exportDone(f.fileName, numberText(f.size)));
-    } catch (e) {
-      void message.error(fileErrorText(e, vi.files.cut));
-    } finally {
-      setServerExport(null);
-    }
-  };
-
   const columns = [
     { title: 'Họ và tên', dataIndex: 'fullName', render: (v: string, r: RecordSummary) => <Link to={`/records/${r.id}`}>{v}</Link> },
     { title: vi.records.birthDate, dataIndex: 'birthDate', width: 110, render: (v: string) => dateText(v) },
@@ -111,7 +93,7 @@ export function RecordsPage() {
         <Space>
           {s.rights.update && <Button icon={<PlusOutlined />} onClick={() => nav('/records/new')}>{vi.records.create}</Button>}
           <Button icon={<DownloadOutlined />} onClick={() => void exportCsv()} disabled={!!exporting || !q.data?.records.length}>{vi.records.export}</Button>
-          {s.rights.read && <Button icon={<FileExcelOutlined />} onClick={() => void exportXlsx()} loading={serverExport !== null} disabled={!q.data?.records.length}>{vi.rep.exportXlsx}</Button>}
+          {s.rights.read && <ServerExport criteria={toRequest(filters)} disabled={!q.data?.records.length} />}
         </Space>
       }
     >
@@ -145,7 +127,6 @@ export function RecordsPage() {
         </Space>
       </Form>
       {exporting && <Progress percent={q.data && q.data.total > 0n ? Math.min(99, Math.round((exporting.done * 100) / Number(q.data.total))) : 0} status="active" format={() => vi.records.exporting(exporting.done, exporting.total)} />}
-      {serverExport !== null && <div role="status" style={{ marginBottom: 12 }}>{serverExport ? vi.files.received(numberText(serverExport), null) : vi.rep.exporting}</div>}
       <ErrorBanner error={q.error} />
       <Table<RecordSummary>
         rowKey="id"

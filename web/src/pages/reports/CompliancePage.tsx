@@ -14,6 +14,10 @@ import { vi } from '../../i18n/vi';
 import { dateText, numberText, timeText } from '../../lib/format';
 import { recentPeriods } from '../../lib/reports';
 
+// The columns' widths add up to this: the whole table fits the page at 1366 px beside the menu,
+// and scrolls sideways (its unit column held) on a narrower screen.
+const TABLE_WIDTH = 1060;
+
 export function CompliancePage() {
   const [params, setParams] = useSearchParams();
   const unitId = params.get('unit') ?? '';
@@ -44,19 +48,19 @@ export function CompliancePage() {
       <ErrorBanner error={q.error} />
       {d && <Typography.Paragraph>{`${vi.rep.periodText(d.period)}: ${dateText(d.from)} – ${dateText(d.to)}. `}{vi.rep.dueBy(dateText(d.dueDate), d.updateDeadlineDays)}</Typography.Paragraph>}
       {d?.notes.map((n) => <Alert key={n} type="warning" showIcon message={`${vi.rep.notes}: ${n}`} style={{ marginBottom: 8 }} />)}
-      <Table<UnitCompliance> rowKey="unitId" size="small" bordered loading={q.isFetching} dataSource={rows} pagination={false} scroll={{ x: 1200 }}
+      <Table<UnitCompliance> rowKey="unitId" size="small" bordered loading={q.isFetching} dataSource={rows} pagination={false} scroll={{ x: TABLE_WIDTH }} tableLayout="fixed"
         rowClassName={(r) => (r.unitId === 'total' ? 'hoso-total-row' : '')}
         columns={[
-          { title: vi.deadlines.unit, dataIndex: 'unitName', fixed: 'left', width: 240 },
-          { title: vi.rep.records, dataIndex: 'records', align: 'right', render: num },
-          { title: vi.rep.complete, dataIndex: 'complete', align: 'right', render: num },
+          { title: vi.deadlines.unit, dataIndex: 'unitName', fixed: 'left', width: 220 },
+          { title: vi.rep.records, dataIndex: 'records', align: 'right', width: 98, render: num },
+          { title: vi.rep.complete, dataIndex: 'complete', align: 'right', width: 98, render: num },
           { title: vi.rep.changes, children: [
-            { title: vi.rep.onTime, dataIndex: 'changesOnTime', align: 'right', render: num },
-            { title: vi.rep.late, dataIndex: 'changesLate', align: 'right', render: num },
+            { title: vi.rep.onTime, dataIndex: 'changesOnTime', align: 'right', width: 98, render: num },
+            { title: vi.rep.late, dataIndex: 'changesLate', align: 'right', width: 98, render: num },
           ] },
-          { title: vi.rep.trOnTime, dataIndex: 'transfersOnTime', align: 'right', render: num },
-          { title: vi.rep.trOverdue, dataIndex: 'transfersOverdue', align: 'right', render: num },
-          { title: vi.rep.accounts, dataIndex: 'accountsInUse', align: 'right', render: num },
+          { title: vi.rep.trOnTime, dataIndex: 'transfersOnTime', align: 'right', width: 98, render: num },
+          { title: vi.rep.trOverdue, dataIndex: 'transfersOverdue', align: 'right', width: 98, render: num },
+          { title: vi.rep.accounts, dataIndex: 'accountsInUse', align: 'right', width: 98, render: num },
           { title: vi.rep.lastUpdate, dataIndex: 'lastUpdate', width: 150, render: (v: string) => (v ? timeText(v) : vi.common.none) },
         ]} />
     </Page>

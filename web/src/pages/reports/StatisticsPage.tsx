@@ -3,18 +3,22 @@
  * server paged). The unit, day and dimensions live in the URL, so a table can be shared. */
 import { useQuery } from '@connectrpc/connect-query';
 import { Button, Card, Form, Modal, Select, Space, Table, Typography } from 'antd';
-import { useState } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { Reporting, type GetStatisticsResponse, type Person } from '../../api/gen/reporting_pb';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { Reporting, type GetStatisticsResponse, type Person, type WhenSchema } from '../../api/gen/reporting_pb';
 import { useUnitNames } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
 import { DateField, UnitSelect } from '../../components/Pickers';
 import { vi } from '../../i18n/vi';
 import { dateText, numberText } from '../../lib/format';
-import { cellCount, rowTotal } from '../../lib/reports';
+import { cellCount, chartText, rowTotal, statsChart } from '../../lib/reports';
 
 const DIMS = Object.keys(vi.rep.dims);
+type When = MessageInitShape<typeof WhenSchema>;
+// ECharts (~400 kB) is fetched with the first chart, not with the login page.
+const BarChart = lazy(() => import('../../components/BarChart').then((m) => ({ default: m.BarChart })));
 
 interface Drill {
   dimensions: string[];
@@ -22,10 +26,10 @@ interface Drill {
   title: string;
 }
 
-function People({ unitId, asOf, drill, onClose }: { unitId: string; asOf: string; drill: Drill | null; onClose: () => void }) {
+function People({ unitId, when, drill, onClose }: { unitId: string; when: When; drill: Drill | null; onClose: () => void }) {
   const [tokens, setTokens] = useState<string[]>(['']);
   const pageToken = tokens[tokens.length - 1];
-  const q = useQuery(Reporting.method.drillDown, { unitId, when: { asOf }, dimensions: drill?.dimensions ?? [], cell: drill?.cell ?? [], pageSize: 20, pageToken },
+  const q = useQuery(Reporting.method.drillDown, { unitId, when, dimensions: drill?.dimensions ?? [], cell: drill?.cell ?? [], pageSize: 20, pageToken },
     { enabled: !!drill, placeholderData: (p) => p });
   const units = useUnitNames((q.data?.people ?? []).map((p) => p.managingUnitId));
   return (
@@ -50,6 +54,22 @@ function People({ unitId, asOf, drill, onClose }: { unitId: string; asOf: string
 }
 
 type Row = { key: string; label: string };
+
+/* The same counts drawn as bars; a bar opens the people its count is made of. */
+function StatsChart({ data, dims, onDrill }: { data: GetStatisticsResponse; dims: string[]; onDrill: (d: Drill) => void }) {
+  const chart = useMemo(() => statsChart(data, dims.length, vi.rep.count), [data, dims.length]);
+  if (chart.series.length === 0) return null;
+  const title = vi.rep.chartOf(dims.map((d) => vi.rep.dims[d] ?? d).join(' — '));
+  return (
+    <div className="hoso-chart-box">
+      <Typography.Text strong>{title}</Typography.Text>
+      <Suspense fallback={<div className="hoso-chart" />}>
+        <BarChart data={chart} testId="stats-chart" label={`${title}. ${chartText(chart, numberText)}`}
+          onBar={(keys, cat, ser) => onDrill({ dimensions: dims.slice(0, keys.length), cell: keys, title: keys.length > 1 ? `${cat} — ${ser}` : cat })} />
+      </Suspense>
+    </div>
+  );
+}
 
 function StatsTable({ data, dims, onDrill }: { data: GetStatisticsResponse; dims: string[]; onDrill: (d: Drill) => void }) {
   const count = (n: bigint, d: Drill) => (n > 0n
@@ -89,9 +109,13 @@ export function StatisticsPage() {
   const [params, setParams] = useSearchParams();
   const unitId = params.get('unit') ?? '';
   const asOf = params.get('d') ?? '';
+  const snap = params.get('snap') ?? '';
+  const knownOn = params.get('k') ?? '';
+  // a snapshot (from the snapshots page) replaces the day: its facts are those of its month's first day
+  const when = useMemo<When>(() => (snap ? { snapshotId: snap } : { asOf, knownOn }), [snap, asOf, knownOn]);
   const dims = (params.get('by') ?? 'gender').split(',').filter((d) => DIMS.includes(d)).slice(0, 2);
   const [drill, setDrill] = useState<Drill | null>(null);
-  const q = useQuery(Reporting.method.getStatistics, { unitId, when: { asOf }, dimensions: dims }, { placeholderData: (p) => p });
+  const q = useQuery(Reporting.method.getStatistics, { unitId, when, dimensions: dims }, { placeholderData: (p) => p });
   const set = (k: string, v: string) => {
     const n = new URLSearchParams(params);
     if (v) n.set(k, v);
@@ -104,7 +128,8 @@ export function StatisticsPage() {
       <Card size="small" style={{ marginBottom: 12 }}>
         <Form layout="inline">
           <Form.Item label={vi.rep.unit} htmlFor="stats-unit"><UnitSelect id="stats-unit" value={unitId} onChange={(v) => set('unit', v)} /></Form.Item>
-          <Form.Item label={vi.rep.asOf} htmlFor="stats-day" tooltip={vi.rep.asOfHint}><DateField id="stats-day" value={asOf} onChange={(v) => set('d', v)} /></Form.Item>
+          <Form.Item label={vi.rep.asOf} htmlFor="stats-day" tooltip={vi.rep.asOfHint}><DateField id="stats-day" value={snap ? '' : asOf} onChange={(v) => { const n = new URLSearchParams(params); n.delete('snap'); if (v) n.set('d', v); else n.delete('d'); setParams(n); }} /></Form.Item>
+          {!snap && <Form.Item label={vi.snap.knownOn} htmlFor="stats-known" tooltip={vi.snap.knownOnHint}><DateField id="stats-known" value={knownOn} onChange={(v) => set('k', v)} /></Form.Item>}
           <Form.Item label={vi.rep.by} htmlFor="stats-by1">
             <Select id="stats-by1" style={{ width: 200 }} value={dims[0] ?? ''} options={dimOptions}
               onChange={(v: string) => set('by', [v, dims[1]].filter(Boolean).join(',') || 'none')} />
@@ -118,10 +143,11 @@ export function StatisticsPage() {
       <ErrorBanner error={q.error} />
       {q.data && (
         <Card size="small" loading={q.isFetching && !q.data} title={vi.rep.statsOf(q.data.unitName, dateText(q.data.asOf))}>
+          <StatsChart data={q.data} dims={dims} onDrill={setDrill} />
           <StatsTable data={q.data} dims={dims} onDrill={setDrill} />
         </Card>
       )}
-      <People unitId={unitId} asOf={asOf} drill={drill} onClose={() => setDrill(null)} />
+      <People unitId={unitId} when={when} drill={drill} onClose={() => setDrill(null)} />
     </Page>
   );
 }

@@ -6,7 +6,7 @@
 import { useQuery, useTransport } from '@connectrpc/connect-query';
 import { createClient } from '@connectrpc/connect';
 import { DownloadOutlined, EyeOutlined } from '@ant-design/icons';
-import { Alert, Button, Card, Descriptions, Form, Input, Modal, Progress, Space, Table, Typography, App as AntApp } from 'antd';
+import { Alert, Button, Card, Descriptions, Form, Input, Modal, Space, Table, Typography, App as AntApp } from 'antd';
 import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { useInvalidate, useUnitNames } from '../../api/hooks';
@@ -20,7 +20,8 @@ import { ScanField } from '../../components/ScanField';
 import { vi } from '../../i18n/vi';
 import { dateText, numberText, timeText } from '../../lib/format';
 import { actionsFor, isOpen, needsReason, type Side, type TrAction } from '../../lib/transfers';
-import { exportPackage, fileErrorText, saveFile } from '../../lib/streams';
+import { exportPackage, fileErrorText, isCancelled, saveFile } from '../../lib/streams';
+import { DownloadProgress, useDownload } from '../../components/DownloadProgress';
 import { readScan, transferDocumentUrl } from '../../lib/upload';
 import { useSession } from '../../session';
 import { DaysLeft, DecisionText, StateTag } from './parts';
@@ -51,13 +52,6 @@ function useSides(t: Transfer | undefined): Set<Side> {
   }, [from.data, to.data, fin.data]);
 }
 
-/* The bytes of a package received so far, of its known length. */
-function PackageProgress({ received }: { received: { done: number; total: number | null } | null }) {
-  if (!received) return null;
-  return <Progress aria-label={vi.tr.exportPkg} percent={received.total ? Math.round((received.done * 100) / received.total) : 0} status="active"
-    format={() => vi.files.received(numberText(received.done), received.total === null ? null : numberText(received.total))} />;
-}
-
 export function TransferPage() {
   const { id = '' } = useParams();
   const s = useSession();
@@ -76,8 +70,10 @@ export function TransferPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [preview, setPreview] = useState<Document | null>(null);
-  const [received, setReceived] = useState<{ done: number; total: number | null } | null>(null);
-  const progress = (done: number, total: number | null) => setReceived({ done, total });
+  const dl = useDownload();
+  // the package's bytes of its known length (Content-Length), in the shared progress bar
+  const pkg = (id: string, requestId: string) => dl.run((signal, progress) => exportPackage(id, requestId,
+    (done, total) => progress({ done, total, text: vi.files.received(numberText(done), total === null ? null : numberText(total)) }), signal));
   const [form] = Form.useForm();
 
   const actions = t && s.rights.update ? actionsFor(t.kind, t.state, sides) : [];
@@ -106,7 +102,7 @@ export function TransferPage() {
           await client.approveRequest({ ...base, note, decisionScan: scan,
             decision: { number: String(v.number).normalize('NFC'), date: String(v.date), effectiveDate: String(v.effectiveDate), issuer: String(v.issuer ?? '').normalize('NFC') } });
           break;
-        case 'export': saveFile(await exportPackage(t.id, base.requestId, progress)); break;
+        case 'export': saveFile(await pkg(t.id, base.requestId)); break;
       }
       void message.success(ACTION_DONE[action]);
       setAction(null);
@@ -115,19 +111,17 @@ export function TransferPage() {
       setError(e);
     } finally {
       setBusy(false);
-      setReceived(null);
     }
   };
 
   const again = async () => {
     if (!t) return;
     try {
-      saveFile(await exportPackage(t.id, crypto.randomUUID(), progress));
+      saveFile(await pkg(t.id, crypto.randomUUID()));
       void message.success(vi.tr.downloaded);
     } catch (e) {
-      void message.error(fileErrorText(e, vi.files.packageTooLarge));
-    } finally {
-      setReceived(null);
+      if (isCancelled(e)) void message.info(vi.files.cancelled);
+      else void message.error(fileErrorText(e, vi.files.packageTooLarge));
     }
   };
 
@@ -152,7 +146,7 @@ export function TransferPage() {
         </Space>
       )}>
       <ErrorBanner error={q.error} />
-      {action === null && <PackageProgress received={received} />}
+      {action === null && <DownloadProgress state={dl.state} onCancel={dl.cancel} label={vi.tr.exportPkg} waiting={vi.tr.exportPkg} />}
       {t && !t.delivered && !t.deliveryError && <Alert type="info" showIcon message={vi.tr.delivering} style={{ marginBottom: 12 }} />}
       {t?.deliveryError && <Alert type="error" showIcon role="alert" message={vi.tr.deliveryError} description={t.deliveryError} style={{ marginBottom: 12 }} />}
       {t && (
@@ -205,7 +199,7 @@ export function TransferPage() {
         {action === 'send' && <Alert type="info" showIcon message={vi.tr.sendHint} style={{ marginBottom: 12 }} />}
         {action === 'receive' && <Alert type="info" showIcon message={vi.tr.receiveHint} style={{ marginBottom: 12 }} />}
         {error !== null && <Alert type="error" showIcon role="alert" message={fileErrorText(error, vi.files.packageTooLarge)} style={{ marginBottom: 12 }} />}
-        {action === 'export' && <PackageProgress received={received} />}
+        {action === 'export' && <DownloadProgress state={dl.state} onCancel={dl.cancel} label={vi.tr.exportPkg} waiting={vi.tr.exportPkg} />}
         <Form form={form} layout="vertical" preserve={false}>
           {action === 'approve' && <>
             <Form.Item name="number" label={vi.common.decisionNumber} rules={[{ required: true, whitespace: true, message: vi.errors.required }]}><Input placeholder="125/QĐ-UBND" /></Form.Item>
