@@ -185,7 +185,8 @@ static void test_compliance_columns(void **state) {
   free_msg(c);
 }
 
-/* The services' own checks of the two questions. */
+/* The services' own checks of the two questions: the period is checked first, and a person (even
+ * the unit's reader) is refused: only the reporting service asks them. */
 static void test_count_refusals(void **state) {
   (void)state;
   Hoso__Identity__V1__CountAccountUseRequest a = HOSO__IDENTITY__V1__COUNT_ACCOUNT_USE_REQUEST__INIT;
@@ -205,7 +206,8 @@ static void test_count_refusals(void **state) {
   a.to = today;
   th_expect(th_call(w.id_ch, "/hoso.identity.v1.Identity/CountAccountUse", &a,
                     &hoso__identity__v1__count_account_use_response__descriptor, NULL, w.tok_d2_reader, &st),
-            &st, GRPC_STATUS_PERMISSION_DENIED, "unit_id");
+            &st, GRPC_STATUS_PERMISSION_DENIED, NULL);
+  assert_non_null(strstr(st.message, "CountAccountUse is asked by the reporting service"));
   Hoso__Transfers__V1__CountStepsRequest s = HOSO__TRANSFERS__V1__COUNT_STEPS_REQUEST__INIT;
   s.unit_id = w.d1_id;
   s.from = "2020-01-01";
@@ -216,7 +218,8 @@ static void test_count_refusals(void **state) {
   s.to = today;
   th_expect(th_tr_call(&tr, TR "CountSteps", &s, &hoso__transfers__v1__count_steps_response__descriptor, NULL,
                        w.tok_d2_reader, &st),
-            &st, GRPC_STATUS_PERMISSION_DENIED, "unit_id");
+            &st, GRPC_STATUS_PERMISSION_DENIED, NULL);
+  assert_non_null(strstr(st.message, "CountSteps is asked by the reporting service"));
 }
 
 /* Transfers stopped: the alerts of the facts and the records' columns still come, with a note
