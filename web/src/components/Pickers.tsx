@@ -148,6 +148,9 @@ export function DateField(props: ValueProps<string> & { allowClear?: boolean }) 
       disabled={props.disabled}
       allowClear={props.allowClear ?? true}
       onChange={(d) => props.onChange?.(d ? d.format('YYYY-MM-DD') : '')}
+      // Enter takes the typed date; it must not also submit the form around the field (a report
+      // form would start a download with the fields not yet filled)
+      onKeyDown={(e) => { if (e.key === 'Enter') e.preventDefault(); }}
       style={{ width: '100%' }}
     />
   );
