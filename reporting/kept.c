@@ -102,13 +102,16 @@ static char *counts_literal(srv_ctx *ctx, const double *v, size_t n) {
 
 /* In this snapshot: its text, whether the set stamped h can be used here (h's transactions all
  * visible here, the marks since h not pruned, no catalogue change since h), and if so the leaves
- * below root marked by transactions h does not see. -1 / DB_TX_ROLLBACK; 0 with *ok set. */
+ * below root marked by transactions h does not see. -1 / DB_TX_ROLLBACK; 0 with *ok set.
+ * Never on a hot standby (pg_is_in_recovery): there a snapshot's running transactions are kept
+ * apart from its xip list, which pg_current_snapshot() reports, so the test of H's in-progress
+ * transactions is not known to hold; every leaf is counted (exact, the plain path's cost). */
 static int since(srv_ctx *ctx, const char *h, const char *root, const char **now, int *ok, size_t *n,
                  const char ***paths) {
   *ok = 0;
   *n = 0;
   PGresult *r = db_q(ctx->db,
-                     "SELECT pg_current_snapshot()::text, $1::text IS NOT NULL AND "
+                     "SELECT pg_current_snapshot()::text, $1::text IS NOT NULL AND NOT pg_is_in_recovery() AND "
                      "pg_snapshot_xmax($1::pg_snapshot) <= pg_snapshot_xmax(pg_current_snapshot()) AND NOT EXISTS "
                      "(SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot()) x WHERE x < pg_snapshot_xmax($1::pg_snapshot) "
                      "AND x NOT IN (SELECT pg_snapshot_xip($1::pg_snapshot))) "
