@@ -150,10 +150,8 @@ SELECT f.record_id, f.valid_to, 'infinity', now() - interval '200 days', l.id, l
   FROM fact_periods f JOIN leaves l ON l.n = 1 + (f.record_id % (SELECT count(*) FROM leaves))
  WHERE f.valid_to <> 'infinity';
 SET session_replication_role = origin;
--- the change marks records' triggers would have written (033): one per leaf path
-INSERT INTO report_leaf_marks (unit_path, mark)
-SELECT unit_path, nextval('report_mark_seq') FROM (SELECT DISTINCT unit_path FROM fact_periods) p
-ON CONFLICT (unit_path) DO UPDATE SET mark = EXCLUDED.mark;
+-- no change marks (records 051) for rows written with the triggers off: no kept set exists yet,
+-- so the first report of a day counts every leaf anyway
 VACUUM ANALYZE records;
 VACUUM ANALYZE fact_periods;
 SQL

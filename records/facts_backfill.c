@@ -1,6 +1,7 @@
 /* The reporting facts of records written before migration 030 (an upgraded deployment): a
  * background job makes their periods from their versions, 200 records a round, until none is
- * left; a record written meanwhile gets its periods from rec_store as usual. */
+ * left; a record written meanwhile gets its periods from rec_store as usual. The same job prunes
+ * reporting's change marks (051_report_mark_log.sql) when idle, so the log stays bounded. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "cfg.h"
@@ -17,6 +18,10 @@ typedef struct {
   char ids[200][24];
   int n;
 } batch;
+
+static int prune_tx(srv_ctx *ctx, void *n) {
+  return (*(long *)n = record_marks_prune(ctx, cfg_int("HOSO_REPORT_MARKS_KEEP_HOURS", 24, 1, 8760))) < 0 ? -1 : 0;
+}
 
 static int list_tx(srv_ctx *ctx, void *p) {
   batch *b = p;
@@ -48,6 +53,14 @@ static long backfill_round(srv_ctx *ctx, void *unused) {
     ctx->request_id = "facts-backfill";
   }
   if (b.n) log_info("facts backfill: %d of %d records given their reporting facts", done, b.n);
+  if (b.n < 200) {
+    long pruned = 0;
+    if (srv_tx_scoped(ctx, DB_READ_COMMITTED, "*", prune_tx, &pruned) != 0)
+      log_warn("reporting's change marks: the prune did not run; trying again at the next round");
+    else if (pruned > 0)
+      log_info("reporting's change marks: %ld older than the horizon pruned", pruned);
+    srv_job_reset(ctx);
+  }
   /* until every record has its facts; then rarely (only an older release writes a record
    * without them) */
   return b.n == 200 ? 0 : b.n ? 1000 : cfg_int("HOSO_FACTS_BACKFILL_IDLE_MS", 3600000, 100, 86400000);

@@ -145,3 +145,13 @@ int record_facts_insert_new(srv_ctx *ctx, rec_t *const *recs, const char *const 
   free(doc);
   return rc;
 }
+
+long record_marks_prune(srv_ctx *ctx, int keep_hours) {
+  char h[16];
+  snprintf(h, sizeof h, "%d", keep_hours);
+  PGresult *r = db_q(ctx->db, "SELECT report_marks_prune(make_interval(hours => $1::int))", 1, h);
+  if (!r) return -1;
+  long n = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return n;
+}

@@ -37,6 +37,10 @@ int record_store_past_attachment(srv_ctx *ctx, const char *record_id, const char
  * and their successors added. Reads and writes every unit's rows (the timeline spans the units
  * the record was managed by), then sets the caller's scope back. Inside the transaction. 0/-1. */
 int record_facts_refresh(srv_ctx *ctx, const char *record_id);
+/* Prunes reporting's change marks (051_report_mark_log.sql: report_marks_prune) below the horizon
+ * taken by the previous prune once it is keep_hours old; inside a transaction of scope "*".
+ * The marks deleted, -1 on error. */
+long record_marks_prune(srv_ctx *ctx, int keep_hours);
 
 /* The first periods of new records (one version each, effective date eff[i]): one statement
  * for the batch. 0 / -1. */

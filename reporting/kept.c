@@ -1,10 +1,13 @@
-/* Kept counts: a template's count columns per leaf unit path for a day, kept on reporting's own
- * connection with the change marks records writes in the same transaction as the facts (records
- * 033). A report reads the marks in its own snapshot: a leaf whose mark still equals the kept
- * one cannot have changed since (marks never repeat), every other leaf is counted now over the
- * facts of that same snapshot, so the sum is what the plain aggregation would give. Row-level
- * security decides marks and facts by unit_path alone, so a caller gets a leaf's kept counts
- * only when its scope reads that leaf's mark, i.e. its people. */
+/* Kept counts: a template's count columns per leaf unit path below a unit for a day, kept on
+ * reporting's own connection as a set stamped with the read database's snapshot they were
+ * counted in. Records logs, in the same transaction as any write of a leaf's periods, the leaf
+ * and the writer's transaction id (records 051). A report checks in its own snapshot C that the
+ * set's snapshot H is contained in C, counts now the leaves marked by transactions visible in C
+ * but not in H, and takes the others from the set: no transaction between H and C touched them,
+ * so their counts in C are those in H, and the sum is what the plain aggregation gives
+ * (records/migrations/051_report_mark_log.sql has the argument). A unit's subtree is wholly in a caller's scope when
+ * the unit is (scope is a set of subtrees, checked by rp_unit_resolve), so counts below it are
+ * the same for every caller allowed to ask. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +43,7 @@ int rp_kept_applies(const tpl *t, const rp_when *w) {
 }
 
 typedef struct {
-  const char *path, *mark;
+  const char *path;
   double *v;
 } kept_leaf;
 
@@ -49,7 +52,7 @@ static int by_path(const void *a, const void *b) {
 }
 
 static kept_leaf *find(kept_leaf *xs, size_t n, const char *path) {
-  kept_leaf key = {path, NULL, NULL};
+  kept_leaf key = {path, NULL};
   return n ? bsearch(&key, xs, n, sizeof *xs, by_path) : NULL;
 }
 
@@ -97,6 +100,100 @@ static char *counts_literal(srv_ctx *ctx, const double *v, size_t n) {
   return s;
 }
 
+/* In this snapshot: its text, whether the set stamped h can be used here (h's transactions all
+ * visible here, the marks since h not pruned, no catalogue change since h), and if so the leaves
+ * below root marked by transactions h does not see. -1 / DB_TX_ROLLBACK; 0 with *ok set.
+ * Never on a hot standby (pg_is_in_recovery): there a snapshot's running transactions are kept
+ * apart from its xip list, which pg_current_snapshot() reports, so the test of H's in-progress
+ * transactions is not known to hold; every leaf is counted (exact, the plain path's cost). */
+static int since(srv_ctx *ctx, const char *h, const char *root, const char **now, int *ok, size_t *n,
+                 const char ***paths) {
+  *ok = 0;
+  *n = 0;
+  PGresult *r = db_q(ctx->db,
+                     "SELECT pg_current_snapshot()::text, $1::text IS NOT NULL AND NOT pg_is_in_recovery() AND "
+                     "pg_snapshot_xmax($1::pg_snapshot) <= pg_snapshot_xmax(pg_current_snapshot()) AND NOT EXISTS "
+                     "(SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot()) x WHERE x < pg_snapshot_xmax($1::pg_snapshot) "
+                     "AND x NOT IN (SELECT pg_snapshot_xip($1::pg_snapshot))) "
+                     "AND pg_snapshot_xmin($1::pg_snapshot) >= m.pruned_below::text::xid8 "
+                     "AND pg_visible_in_snapshot(m.catalog_xid::text::xid8, $1::pg_snapshot) "
+                     "FROM records.report_mark_state m",
+                     1, h);
+  if (!r) return srv_failed(ctx) ? DB_TX_ROLLBACK : -1;
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "records' report_mark_state has no row; records' "
+                    "migrations are incomplete");
+  }
+  *now = srv_strdup(ctx, PQgetvalue(r, 0, 0));
+  *ok = !strcmp(PQgetvalue(r, 0, 1), "t");
+  PQclear(r);
+  if (!*ok) return 0;
+  /* bigint's >= on xid is what an index can use under row-level security (leakproof) */
+  r = db_q(ctx->db,
+           "SELECT DISTINCT k.unit_path::text FROM records.report_marks k "
+           "WHERE k.xid >= pg_snapshot_xmin($1::pg_snapshot)::text::bigint "
+           "AND k.unit_path OPERATOR(public.<@) $2::public.ltree "
+           "AND NOT pg_visible_in_snapshot(k.xid::text::xid8, $1::pg_snapshot)",
+           2, h, root);
+  if (!r) return srv_failed(ctx) ? DB_TX_ROLLBACK : -1;
+  *n = (size_t)PQntuples(r);
+  *paths = srv_alloc(ctx, (*n ? *n : 1) * sizeof **paths);
+  for (size_t i = 0; i < *n; i++) (*paths)[i] = srv_strdup(ctx, PQgetvalue(r, (int)i, 0));
+  PQclear(r);
+  return 0;
+}
+
+/* Counts the leaves below u (only `only` of them when only_n > 0, all when only == NULL) in
+ * this snapshot; each counted leaf's values go to its place in *leaves (added when missing). */
+static int count_now(srv_ctx *ctx, const tpl *t, const rp_when *w, const rp_unit *u, const char **only, size_t only_n,
+                     kept_leaf **leaves, size_t *n, size_t *cap, size_t nv, size_t *counted, char *err, size_t errlen) {
+  size_t nv1 = nv ? nv : 1;
+  qb q;
+  qb_init(&q);
+  qb_add(&q, "SELECT f.unit_path::text");
+  if (rp_counts_sql(&q, t, w, u, err, errlen) != 0) {
+    qb_free(&q);
+    return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "template: %s", err);
+  }
+  if (only) {
+    /* leaf_key (records 033) is what an index can find under row-level security */
+    qb_add(&q, " AND f.leaf_key = ANY(ARRAY(SELECT hashtextextended(p, 0) FROM unnest(");
+    qb_param_array(&q, only, only_n, "::text[]");
+    qb_add(&q, ") p)) AND f.unit_path = ANY(");
+    qb_param_array(&q, only, only_n, "::public.ltree[]");
+    qb_add(&q, ")");
+  }
+  qb_add(&q, " GROUP BY 1");
+  if (q.oom) {
+    qb_free(&q);
+    return SRV_FAIL(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "the report's query is too large");
+  }
+  PGresult *r = db_exec(ctx->db, q.sql, q.n, (const char *const *)q.params);
+  qb_free(&q);
+  if (!r) return srv_failed(ctx) ? DB_TX_ROLLBACK : -1;
+  size_t sorted = *n;
+  for (int i = 0; i < PQntuples(r); i++) {
+    kept_leaf *x = find(*leaves, sorted, PQgetvalue(r, i, 0));
+    if (!x) {
+      if (*n == *cap) {
+        size_t nc = *cap * 2 + 16;
+        kept_leaf *g = srv_alloc(ctx, nc * sizeof *g);
+        memcpy(g, *leaves, *n * sizeof *g);
+        *leaves = g, *cap = nc;
+      }
+      x = &(*leaves)[(*n)++];
+      x->path = srv_strdup(ctx, PQgetvalue(r, i, 0));
+      x->v = srv_alloc(ctx, nv1 * sizeof(double));
+    }
+    for (size_t c = 0; c < nv; c++) x->v[c] = strtod(PQgetvalue(r, i, (int)c + 1), NULL);
+  }
+  *counted = (size_t)PQntuples(r);
+  PQclear(r);
+  qsort(*leaves, *n, sizeof **leaves, by_path);
+  return 0;
+}
+
 int rp_kept_rows(srv_ctx *ctx, db_conn *own, const tpl *t, const rp_when *w, const rp_unit *u, rp_kept *k,
                  rp_rows *out, char *err, size_t errlen) {
   size_t nv = 0;
@@ -104,143 +201,70 @@ int rp_kept_rows(srv_ctx *ctx, db_conn *own, const tpl *t, const rp_when *w, con
   size_t nv1 = nv ? nv : 1;
   memset(out, 0, sizeof *out);
   out->n_vals = nv;
-  PGresult *m = db_q(ctx->db,
-                     "SELECT m.unit_path::text, m.mark::text, (SELECT c.mark::text FROM records.report_catalog_marks c) "
-                     "FROM records.report_marks m WHERE m.unit_path OPERATOR(public.<@) $1::public.ltree",
-                     1, u->path);
-  if (!m) return srv_failed(ctx) ? DB_TX_ROLLBACK : -1;
-  size_t n = (size_t)PQntuples(m);
-  kept_leaf *leaves = srv_alloc(ctx, (n ? n : 1) * sizeof *leaves);
-  for (size_t i = 0; i < n; i++)
-    leaves[i] = (kept_leaf){srv_strdup(ctx, PQgetvalue(m, (int)i, 0)), srv_strdup(ctx, PQgetvalue(m, (int)i, 1)), NULL};
-  k->catalog_mark = n && !PQgetisnull(m, 0, 2) ? srv_strdup(ctx, PQgetvalue(m, 0, 2)) : "0";
-  PQclear(m);
-  qsort(leaves, n, sizeof *leaves, by_path);
+  k->root = u->path, k->was = NULL, k->replace = 1, k->counted = 0, k->n = 0;
 
-  /* the kept counts of those leaves at this catalogue; none when reporting's own database does
-   * not answer (then every leaf is counted: nothing is lost but time) */
-  char ver[24];
-  snprintf(ver, sizeof ver, "%lld", k->version);
-  PGresult *kr = n ? db_q(own,
-                          "SELECT unit_path::text, mark::text, counts::text FROM kept_counts WHERE template = $1 "
-                          "AND version = $2::bigint AND day = $3::date AND catalog_mark = $4::bigint "
-                          "AND unit_path OPERATOR(public.<@) $5::public.ltree",
-                          5, k->code, ver, w->as_of, k->catalog_mark, u->path)
-                   : NULL;
-  if (n && !kr) log_warn("reporting: kept counts unreadable (%s); counting every leaf", db_err_message(own));
-  size_t nk = kr ? (size_t)PQntuples(kr) : 0;
-  kept_leaf *kept = srv_alloc(ctx, (nk ? nk : 1) * sizeof *kept);
-  for (size_t i = 0; i < nk; i++) {
-    kept[i] = (kept_leaf){srv_strdup(ctx, PQgetvalue(kr, (int)i, 0)), srv_strdup(ctx, PQgetvalue(kr, (int)i, 1)),
-                          srv_alloc(ctx, nv1 * sizeof(double))};
-    if (parse_counts(PQgetvalue(kr, (int)i, 2), kept[i].v, nv) != 0) kept[i].mark = ""; /* another shape: stale */
-  }
-  PQclear(kr);
-  qsort(kept, nk, sizeof *kept, by_path);
-  const char **stale = srv_alloc(ctx, (n ? n : 1) * sizeof *stale);
-  size_t ns = 0;
-  for (size_t i = 0; i < n; i++) {
-    kept_leaf *x = find(kept, nk, leaves[i].path);
-    if (x && !strcmp(x->mark, leaves[i].mark))
-      leaves[i].v = x->v;
-    else
-      stale[ns++] = leaves[i].path;
-  }
+  /* the set to start from (none when reporting's own database does not answer: then every
+   * leaf is counted; nothing is lost but time) */
+  const char *h = NULL, **kp = NULL, **kc = NULL;
+  int is_own = 0;
+  size_t nk = 0;
+  if (rp_kept_load(ctx, own, k->code, k->version, w->as_of, u->path, &h, &is_own, &nk, &kp, &kc) != 0) h = NULL;
+  if (h && is_own) k->was = h;
 
-  /* the stale leaves counted now, in this snapshot (all of them the first time a day is asked);
-   * a stale leaf without people counts zero and is kept as such */
-  k->n = 0;
-  k->path = srv_alloc(ctx, (ns ? ns : 1) * sizeof *k->path);
-  k->mark = srv_alloc(ctx, (ns ? ns : 1) * sizeof *k->mark);
-  k->counts = srv_alloc(ctx, (ns ? ns : 1) * sizeof *k->counts);
-  for (size_t i = 0; i < n; i++)
-    if (!leaves[i].v) {
-      leaves[i].v = srv_alloc(ctx, nv1 * sizeof(double));
-      memset(leaves[i].v, 0, nv1 * sizeof(double));
-    }
-  if (ns) {
-    qb q;
-    qb_init(&q);
-    qb_add(&q, "SELECT f.unit_path::text");
-    if (rp_counts_sql(&q, t, w, u, err, errlen) != 0) {
-      qb_free(&q);
-      return SRV_FAIL(ctx, GRPC_STATUS_FAILED_PRECONDITION, "template: %s", err);
-    }
-    if (ns < n) {
-      /* leaf_key (records 033) is what an index can find under row-level security */
-      qb_add(&q, " AND f.leaf_key = ANY(ARRAY(SELECT hashtextextended(p, 0) FROM unnest(");
-      qb_param_array(&q, stale, ns, "::text[]");
-      qb_add(&q, ") p)) AND f.unit_path = ANY(");
-      qb_param_array(&q, stale, ns, "::public.ltree[]");
-      qb_add(&q, ")");
-    }
-    qb_add(&q, " GROUP BY 1");
-    if (q.oom) {
-      qb_free(&q);
-      return SRV_FAIL(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "the report's query is too large");
-    }
-    PGresult *r = db_exec(ctx->db, q.sql, q.n, (const char *const *)q.params);
-    qb_free(&q);
-    if (!r) return srv_failed(ctx) ? DB_TX_ROLLBACK : -1;
-    for (int i = 0; i < PQntuples(r); i++) {
-      kept_leaf *x = find(leaves, n, PQgetvalue(r, i, 0));
-      kept_leaf *was = x ? find(kept, nk, x->path) : NULL;
-      if (!x || (was && x->v == was->v)) {
-        /* people this caller reads in a leaf whose mark it does not read, or in a leaf it did
-         * not ask for: the rule that a scope holds whole leaves, or 033's triggers, bypassed */
-        log_error("reporting: kept counts: leaf %s has people but no change mark it may read; "
-                  "counting without kept counts", PQgetvalue(r, i, 0));
-        PQclear(r);
-        return 1;
+  int ok = 0;
+  size_t nm = 0;
+  const char **marked = NULL;
+  int rc = since(ctx, h, u->path, &k->snap, &ok, &nm, &marked);
+  if (rc != 0) return rc;
+
+  size_t n = 0, cap = ok ? nk + nm + 1 : 64;
+  kept_leaf *leaves = srv_alloc(ctx, cap * sizeof *leaves);
+  if (ok) {
+    for (size_t i = 0; i < nk; i++) {
+      leaves[n] = (kept_leaf){kp[i], srv_alloc(ctx, nv1 * sizeof(double))};
+      if (parse_counts(kc[i], leaves[n].v, nv) != 0) { /* another shape: count everything */
+        ok = 0;
+        n = 0;
+        break;
       }
-      for (size_t c = 0; c < nv; c++) x->v[c] = strtod(PQgetvalue(r, i, (int)c + 1), NULL);
+      n++;
     }
-    PQclear(r);
-    for (size_t i = 0; i < n; i++) {
-      kept_leaf *was = find(kept, nk, leaves[i].path);
-      if (was && leaves[i].v == was->v) continue; /* fresh */
-      k->path[k->n] = leaves[i].path;
-      k->mark[k->n] = leaves[i].mark;
-      k->counts[k->n++] = counts_literal(ctx, leaves[i].v, nv);
+  }
+  if (ok) {
+    qsort(leaves, n, sizeof *leaves, by_path);
+    /* the leaves marked since: zero first (a leaf left empty counts zero), then counted */
+    for (size_t i = 0; i < nm; i++) {
+      kept_leaf *x = find(leaves, n, marked[i]);
+      if (!x) {
+        x = &leaves[n++];
+        x->path = marked[i];
+        x->v = srv_alloc(ctx, nv1 * sizeof(double));
+        qsort(leaves, n, sizeof *leaves, by_path);
+        x = find(leaves, n, marked[i]);
+      }
+      memset(x->v, 0, nv1 * sizeof(double));
     }
+    if (nm && (rc = count_now(ctx, t, w, u, marked, nm, &leaves, &n, &cap, nv, &k->counted, err, errlen)) != 0)
+      return rc;
+    k->counted = nm;
+    k->replace = !is_own;
+  } else if ((rc = count_now(ctx, t, w, u, NULL, 0, &leaves, &n, &cap, nv, &k->counted, err, errlen)) != 0) {
+    return rc;
+  }
+
+  /* what to keep: every leaf for a new or replaced set, else only the marked ones */
+  size_t nkeep = k->replace ? n : nm;
+  k->path = srv_alloc(ctx, (nkeep ? nkeep : 1) * sizeof *k->path);
+  k->counts = srv_alloc(ctx, (nkeep ? nkeep : 1) * sizeof *k->counts);
+  for (size_t i = 0; i < nkeep; i++) {
+    kept_leaf *x = k->replace ? &leaves[i] : find(leaves, n, marked[i]);
+    k->path[k->n] = x->path;
+    k->counts[k->n++] = counts_literal(ctx, x->v, nv);
   }
 
   /* rolled up by the unit directly below u */
   out->key = srv_alloc(ctx, (n ? n : 1) * sizeof *out->key);
   out->v = srv_alloc(ctx, (n ? n : 1) * nv1 * sizeof *out->v);
   for (size_t i = 0; i < n; i++) add_to(out, n, unit_key(ctx, u, leaves[i].path), leaves[i].v);
-  return 0;
-}
-
-int rp_kept_save(srv_ctx *ctx, const rp_when *w, const rp_kept *k) {
-  if (!k->n) return 0;
-  char ver[24];
-  snprintf(ver, sizeof ver, "%lld", k->version);
-  qb q;
-  qb_init(&q);
-  qb_add(&q, "INSERT INTO kept_counts (template, version, day, unit_path, mark, catalog_mark, counts) SELECT ");
-  qb_param(&q, k->code, "::text");
-  qb_add(&q, ", ");
-  qb_param(&q, ver, "::bigint");
-  qb_add(&q, ", ");
-  qb_param(&q, w->as_of, "::date");
-  qb_add(&q, ", x.p::public.ltree, x.m::bigint, ");
-  qb_param(&q, k->catalog_mark, "::bigint");
-  qb_add(&q, ", x.c::bigint[] FROM unnest(");
-  qb_param_array(&q, k->path, k->n, "::text[]");
-  qb_add(&q, ", ");
-  qb_param_array(&q, k->mark, k->n, "::text[]");
-  qb_add(&q, ", ");
-  qb_param_array(&q, k->counts, k->n, "::text[]");
-  qb_add(&q, ") AS x(p, m, c) ON CONFLICT (template, version, day, unit_path) DO UPDATE SET mark = EXCLUDED.mark, "
-             "catalog_mark = EXCLUDED.catalog_mark, counts = EXCLUDED.counts, kept_at = now()");
-  if (q.oom) {
-    qb_free(&q);
-    return SRV_FAIL(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory keeping the report's counts");
-  }
-  PGresult *r = db_exec(ctx->db, q.sql, q.n, (const char *const *)q.params);
-  qb_free(&q);
-  if (!r) return -1;
-  PQclear(r);
   return 0;
 }

@@ -1,5 +1,6 @@
 /* The reporting service: statistics of any unit subtree on any day, the official forms as data,
  * alerts, snapshots and exports, read from records' published views. Method table and start. */
+#include "kept.h"
 #include "reporting.h"
 
 extern const db_migration reporting_migrations[];
@@ -20,6 +21,13 @@ static const srv_rpc rpcs[] = {
 
 /* Before serving: a read role that could see past row-level security refuses the start; the
  * shipped templates are installed. */
+/* Background work: the monthly snapshots (001 Đ11.5) and the kept counts' warm-up and pruning. */
+static int on_serving(void) { return rp_snapshots_start() == 0 && rp_kept_job_start() == 0 ? 0 : -1; }
+static void on_stopping(void) {
+  rp_kept_job_stop();
+  rp_snapshots_stop();
+}
+
 static int on_start(db_conn *db) { return rp_read_role_check() == 0 && rp_templates_install(db) == 0 ? 0 : -1; }
 
 int main(int argc, char **argv) {
@@ -30,9 +38,8 @@ int main(int argc, char **argv) {
       .api = &hoso__reporting__v1__reporting__descriptor,
       SRV_RPCS(rpcs),
       .on_start = on_start,
-      /* the monthly snapshots are taken without anyone asking (001 Đ11.5) */
-      .on_serving = rp_snapshots_start,
-      .on_stopping = rp_snapshots_stop,
+      .on_serving = on_serving,
+      .on_stopping = on_stopping,
       /* snapshots are filed by unit path: they follow the tree's moves and merges */
       .follow_units = &rp_follow_units,
   };

@@ -130,5 +130,7 @@ int rp_send_file(srv_ctx *ctx, const char *path, const char *file_name, const ch
 
 /* The shipped templates, upserted at start when missing (templates.c). */
 int rp_templates_install(db_conn *db);
+/* The code of the i-th shipped template, NULL past the last. */
+const char *rp_template_shipped(size_t i);
 
 #endif

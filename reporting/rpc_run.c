@@ -88,15 +88,13 @@ static int plain_rows(srv_ctx *ctx, run_job *j, rp_rows *out) {
 static int units_tx(srv_ctx *ctx, void *p) {
   run_job *j = p;
   rp_rows rows;
-  int rc = 1;
+  int rc;
   j->kept.n = 0;
-  if (rp_kept_applies(j->t, &j->w) && (rc = rp_kept_rows(ctx, j->own, j->t, &j->w, &j->u, &j->kept, &rows, j->err,
-                                                          sizeof j->err)) < 0)
-    return rc;
-  if (rc == 1) {
-    j->kept.n = 0;
-    if ((rc = plain_rows(ctx, j, &rows)) != 0) return rc;
-  }
+  if (rp_kept_applies(j->t, &j->w))
+    rc = rp_kept_rows(ctx, j->own, j->t, &j->w, &j->u, &j->kept, &rows, j->err, sizeof j->err);
+  else
+    rc = plain_rows(ctx, j, &rows);
+  if (rc != 0) return rc;
   /* rows in the tree's order: the units below, then the unit's own people when it has any */
   size_t n = j->t->n_cols;
   doc_cell *cells = srv_alloc(ctx, n * sizeof *cells);
@@ -277,8 +275,8 @@ static int audit_tx(srv_ctx *ctx, void *p) {
                         (json_int_t)a->j->rows, "snapshot_id", (json_int_t)a->j->w.snapshot);
   if (d && a->j->w.known_on[0]) json_object_set_new(d, "known_on", json_string(a->j->w.known_on));
   if (d && a->j->kept.code) {
-    json_object_set_new(d, "counted_leaves", json_integer((json_int_t)a->j->kept.n));
-    if (rp_kept_save(ctx, &a->j->w, &a->j->kept) != 0) {
+    json_object_set_new(d, "counted_leaves", json_integer((json_int_t)a->j->kept.counted));
+    if (rp_kept_save(ctx, a->j->w.as_of, &a->j->kept) != 0) {
       json_decref(d);
       return srv_failed(ctx) ? DB_TX_ROLLBACK : -1;
     }

@@ -6,7 +6,11 @@
  * another unit, a record closed (retired), a unit moved to another district, a unit merged into
  * another. After each, the kept service must have re-counted some leaves (so the mark moved)
  * and the reports must still be equal (so a missed mark fails). Then reports counted in a loop
- * while changes commit: every report asked after a change returned has it. */
+ * while changes commit: every report asked after a change returned has it; a report counted
+ * while an older transaction is still open and a younger one has committed (marks committing
+ * out of order) is followed by an exact one once the older commits; and the background warm-up
+ * of a day's kept sets (a restarted service) answers the day's first report without counting,
+ * exactly, while the sets no report used for 35 days are dropped. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -271,7 +275,9 @@ static int setup(void **state) {
   snprintf(dir, sizeof dir, "/tmp/hoso-kept-XXXXXX");
   if (!mkdtemp(dir)) return -1;
   static const char *const plain_env[] = {"HOSO_REPORTING_KEPT=0", NULL};
-  if (th_world_start(&w, 1, NULL) != 0 || th_world_reporting_start(&w, &kept_svc, NULL) != 0 ||
+  /* no warm-up until test_warm_up restarts it: the first tests count from nothing */
+  static const char *const kept_env[] = {"HOSO_REPORTING_KEPT_FIRST_MS=3600000", NULL};
+  if (th_world_start(&w, 1, NULL) != 0 || th_world_reporting_start(&w, &kept_svc, kept_env) != 0 ||
       th_world_reporting_start(&w, &plain_svc, plain_env) != 0)
     return -1;
   kept_ch = cli_open_tls(kept_svc.addr, NULL, NULL, NULL);
@@ -307,14 +313,14 @@ static int teardown(void **state) {
 
 static void test_kept_equals_plain_through_changes(void **state) {
   (void)state;
-  /* district 2's reader first: its leaves kept; the province then counts only the others,
-   * and district 1's reader after it counts nothing (its leaves kept by the province's
-   * report): kept counts cross scopes only as whole leaves */
+  /* district 2's reader first: its leaves kept in district 2's set; the province then counts
+   * all its leaves (a set is used only for the unit it was counted for and the units below),
+   * and district 1's reader after it counts nothing (its leaves from the province's set) */
   long counted = -1;
   free(same("district 2 first", w.tok_d2_reader, w.d2_id, today, &counted));
   assert_int_equal(counted, 2); /* d2 and d2a */
   char *before = same("province after", w.tok_admin, w.root_id, today, &counted);
-  assert_int_equal(counted, 4); /* d1, d1u, d1a, d1b */
+  assert_int_equal(counted, 6); /* d1, d1u, d1a, d1b, d2, d2a */
   free(same("district 1 after", w.tok_d1_reader, w.d1_id, today, &counted));
   assert_int_equal(counted, 0);
   /* the numbers are real: the file has people in it */
@@ -440,10 +446,113 @@ static void test_change_during_counting(void **state) {
   assert_true(a.runs > 0);
 }
 
+/* A connection as records' role, as records writes: the scope of the whole deployment. */
+static PGconn *writer(void) {
+  PGconn *c = PQconnectdb(w.pg.dsn);
+  assert_int_equal(PQstatus(c), CONNECTION_OK);
+  PGresult *r = PQexec(c, "SET search_path = records, public; SET hoso.scope = '*'");
+  assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+  PQclear(r);
+  return c;
+}
+
+static void sql_ok(PGconn *c, const char *sql) {
+  PGresult *r = PQexec(c, sql);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+    fail_msg("%s: %s", sql, PQerrorMessage(c));
+  PQclear(r);
+}
+
+/* A civil servant's current period made a public employee's (out of BM01) in c's transaction. */
+static void out_of_bm01(PGconn *c, th_person *p) {
+  const char *v[1] = {p->id};
+  PGresult *r = PQexecParams(c, "UPDATE fact_periods SET category = 3 WHERE record_id = $1::bigint AND known_to = "
+                                "'infinity' AND valid_to = 'infinity'", 1, NULL, v, NULL, NULL, 0);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK || atoi(PQcmdTuples(r)) < 1) fail_msg("%s: %s", p->id, PQerrorMessage(c));
+  PQclear(r);
+  p->category = 3;
+}
+
+/* Marks committing out of order: T1 writes (its id is the lower), T2 writes another leaf and
+ * commits, a report counts and keeps its set while T1 is still open, then T1 commits. A scheme
+ * that keeps "the newest mark seen" misses T1 (its mark is older than T2's); the report after
+ * T1's commit must count it. */
+static void test_out_of_order_commits(void **state) {
+  (void)state;
+  th_person *x = civil_servant(0, 0), *y = civil_servant(4, 0);
+  assert_non_null(x);
+  assert_non_null(y);
+  PGconn *t1 = writer(), *t2 = writer();
+  sql_ok(t1, "BEGIN");
+  out_of_bm01(t1, x);
+  sql_ok(t2, "BEGIN");
+  out_of_bm01(t2, y);
+  sql_ok(t2, "COMMIT");
+  long counted = -1;
+  char *mid = same("T2 committed, T1 open", w.tok_admin, w.root_id, today, &counted);
+  assert_true(counted >= 1);
+  free(same("T2 committed, T1 open, again", w.tok_admin, w.root_id, today, &counted));
+  assert_int_equal(counted, 0);
+  sql_ok(t1, "COMMIT");
+  char *after = same("T1 committed after", w.tok_admin, w.root_id, today, &counted);
+  assert_true(counted >= 1);
+  assert_true(strcmp(mid, after) != 0);
+  free(mid);
+  free(after);
+  PQfinish(t1);
+  PQfinish(t2);
+}
+
+static long count_of(const char *sql) {
+  PGresult *r = PQexec(admin_db, sql);
+  long n = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : -1;
+  PQclear(r);
+  return n;
+}
+
+/* The service restarted with its warm-up: today's sets made in the background for the whole
+ * deployment, so the first report of the day (the province's and a district's) counts nothing
+ * and equals the plain aggregation; a set no report used for 35 days is dropped, recent ones
+ * stay. */
+static void test_warm_up(void **state) {
+  (void)state;
+  char q[300];
+  snprintf(q, sizeof q, "DELETE FROM reporting.kept_sets WHERE day = '%s'", today);
+  assert_int_equal(count_of("SELECT 0"), 0);
+  PQclear(PQexec(admin_db, q));
+  snprintf(q, sizeof q, "UPDATE reporting.kept_sets SET used_at = now() - interval '36 days' WHERE day = '%s' "
+           "AND root = '%s'", past, w.d2_path);
+  PGresult *r = PQexec(admin_db, q);
+  assert_int_equal(atoi(PQcmdTuples(r)), 1);
+  PQclear(r);
+  assert_int_equal(th_svc_stop(&kept_svc), 0);
+  cli_close(kept_ch);
+  static const char *const warm_env[] = {"HOSO_REPORTING_KEPT_FIRST_MS=0", NULL};
+  assert_int_equal(th_world_reporting_start(&w, &kept_svc, warm_env), 0);
+  kept_ch = cli_open_tls(kept_svc.addr, NULL, NULL, NULL);
+  assert_non_null(kept_ch);
+  /* the warm-up's end: the old set dropped (after every template was warmed) */
+  snprintf(q, sizeof q, "SELECT count(*) FROM reporting.kept_sets WHERE day = '%s' AND root = '%s'", past, w.d2_path);
+  wait_zero(q);
+  snprintf(q, sizeof q, "SELECT count(*) FROM reporting.kept_sets WHERE day = '%s' AND template = 'BM01/BNV' "
+           "AND root = '%s'", today, w.root_path);
+  assert_int_equal(count_of(q), 1);
+  snprintf(q, sizeof q, "SELECT count(*) FROM reporting.kept_sets WHERE day = '%s' AND root = '%s'", past,
+           w.root_path);
+  assert_int_equal(count_of(q), 1); /* used recently: kept */
+  long counted = -1;
+  free(same("first of the day after the warm-up", w.tok_admin, w.root_id, today, &counted));
+  assert_int_equal(counted, 0);
+  free(same("a district's first after the warm-up", w.tok_d2_reader, w.d2_id, today, &counted));
+  assert_int_equal(counted, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kept_equals_plain_through_changes),
       cmocka_unit_test(test_change_during_counting),
+      cmocka_unit_test(test_out_of_order_commits),
+      cmocka_unit_test(test_warm_up),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
