@@ -7,7 +7,8 @@
 # the ratio the targets are stated in (docs/BENCHMARKS.md, "Records (1 M)").
 #
 #   SECONDS_EACH=20 ROUNDS=2 ... the length of each measurement, and how many times the pairs
-#   (service, floor) run one after the other; REC_WORKERS=32 the records service's workers
+#   (service, floor) run one after the other; REC_WORKERS=32 the records service's workers;
+#   PAIRS="get name text" which pairs run (e.g. PAIRS=get: GetRecord and its floor only)
 #
 #   bench/records_1m.sh            # 1 000 000 records (COUNT=... for another size)
 #   FORMAT=json bench/records_1m.sh   # load JSON Lines instead of binary Record messages
@@ -105,6 +106,8 @@ start_services() {
 
 SECS="${SECONDS_EACH:-20}"
 ROUNDS="${ROUNDS:-2}"
+PAIRS="${PAIRS:-get name text}"
+has_pair() { case " $PAIRS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # The floors: the service's own statements, bare, by pgbench as the services' role (row-level
 # security applies) with the administrator's scope, prepared as the service prepares them.
@@ -209,6 +212,7 @@ run_benches() {
     # CPU per call: the records service, PostgreSQL and the whole machine (the client's share is
     # the rest) over the GetRecord phase, and PostgreSQL and the machine over the floor's
     local rec_stat="/proc/$(cat "$DIR/records.pid")/stat" r0 p0 a0 r1 p1 a1
+    if has_pair get; then
     r0=$(ticks "$rec_stat"); p0=$(pg_ticks); a0=$(cpu_all)
     "$BUILD/bench_records" --seconds "$SECS" --only get | tee -a "$out" >"$svc"
     r1=$(ticks "$rec_stat"); p1=$(pg_ticks); a1=$(cpu_all)
@@ -226,7 +230,9 @@ run_benches() {
         r / hz / n * 1e6, p / hz / n * 1e6, a / hz / n * 1e6, fp / hz / fn * 1e6, fa / hz / fn * 1e6 }' | tee -a "$out"
     awk -v a="$s_rate" -v b="$f_tps" -v p="$s_p99" -v fp="$f_p99" -v r="$round" 'BEGIN {
       printf "round %d: GetRecord with durable read audit %.0f calls/s (p99 %.2f ms) = %.0f %% of the bare read-only transaction (%.0f/s, p99 %.2f ms); target >= 70 %%\n", r, a, p, 100 * a / b, b, fp }' | tee -a "$out"
+    fi
     for kind in name text; do
+      has_pair "$kind" || continue
       "$BUILD/bench_records" --seconds "$SECS" --only "$kind" --queries "$DIR/queries.tsv" >"$svc.all"
       for c in 1 4; do
         if [ "$c" = 1 ]; then grep -F ", 1 caller" "$svc.all" >"$svc"; else grep -F "4 concurrent" "$svc.all" >"$svc"; fi
