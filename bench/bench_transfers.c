@@ -369,7 +369,8 @@ static int fill(void) {
 static const char bare_sql[] =
     "\\startpipeline\n"
     "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;\n"
-    "SELECT set_config('hoso.scope', '*', true), set_config('hoso.actor', 'bench', true);\n"
+    "SELECT set_config('hoso.scope', '*', true), set_config('hoso.actor', 'bench', true), "
+    "set_config('statement_timeout', '29000', true);\n"
     "SELECT id::text, source, step, coalesce(transfer_id::text, ''), record_id::text, record_name, ref, unit_id::text, "
     "coalesce(effective_date::text, ''), previous_date::text, due_date::text, estimated, "
     "(SELECT version FROM transfers.settings_version) FROM transfers.deadlines WHERE due_date IS NOT NULL "

@@ -38,7 +38,7 @@ struct audit_batch {
   slot *head, *tail;   /* waiting to be taken, in arrival order */
   int stop;
   int sync;
-  char timeout[24];
+  long timeout_ms;
   long long rows, batches;
   int n_writers;
   writer w[MAX_WRITERS];
@@ -48,7 +48,6 @@ struct audit_batch {
 
 typedef struct {
   const char *json;
-  const char *timeout;
   int sync;
 } batch_tx;
 
@@ -56,9 +55,8 @@ static int batch_body(db_conn *c, void *arg) {
   batch_tx *t = arg;
   char chain[8];
   snprintf(chain, sizeof chain, "%d", db_audit_chain(c));
-  /* Queued: they travel with the append in one round trip. */
-  const char *p1[1] = {t->timeout};
-  if (db_cmd_later(c, "SELECT set_config('statement_timeout', $1, true)", 1, p1) != 0) return -1;
+  /* Queued: it travels with the append in one round trip (the timeout with the BEGIN's
+   * settings, db_tx_timeout). */
   /* Named either way: a server (or a role) set to commit without waiting must not make a read's
    * row vanish in a crash after the read was answered. */
   const char *p0[1] = {t->sync ? "on" : "off"};
@@ -113,7 +111,8 @@ static void *writer_main(void *arg) {
       }
       json[o++] = ']';
       json[o] = 0;
-      batch_tx t = {json, b->timeout, b->sync};
+      batch_tx t = {json, b->sync};
+      if (b->timeout_ms > 0) db_tx_timeout(w->db, b->timeout_ms);
       rc = db_tx(w->db, DB_READ_COMMITTED, "*", "", batch_body, &t);
       /* the crash tests: the rows are durable, their callers not yet answered */
       if (rc == 0) fault_point("audit_batch.committed");
@@ -209,7 +208,7 @@ audit_batch *audit_batch_start(const char *dsn, const char *schema, int writers,
   pthread_mutex_init(&b->mu, NULL);
   pthread_cond_init(&b->work, NULL);
   b->sync = sync;
-  snprintf(b->timeout, sizeof b->timeout, "%ld", timeout_ms > 0 ? timeout_ms : 0);
+  b->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
   if (writers < 1) writers = 1;
   if (writers > MAX_WRITERS) writers = MAX_WRITERS;
   for (int i = 0; i < writers; i++) {

@@ -98,6 +98,12 @@ int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx
 #define DB_AUDIT_CHAINS 16
 int db_audit_chain(const db_conn *c);
 
+/* The statement timeout of the next db_tx on this connection: its statements may run until
+ * timeout_ms from now (each attempt gets what is left), set with the scope and actor in the one
+ * statement that begins the transaction instead of a statement of its own. Used by that db_tx
+ * only (forgotten when it returns); without it the server's own statement_timeout applies. */
+void db_tx_timeout(db_conn *c, long long timeout_ms);
+
 /* Changes hoso.scope inside the current transaction (e.g. to "*" to look a target up before
  * the service's own scope check decides PERMISSION_DENIED vs NOT_FOUND, then back). 0 / -1. */
 int db_set_scope(db_conn *c, const char *scope);

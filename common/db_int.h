@@ -49,6 +49,7 @@ struct db_conn {
    * COMMIT (commit_next); once it has (tx_ended), a further statement begins the transaction
    * again with the same settings (tx_begin, tx_scope, tx_actor: db_tx's). */
   int read_only, commit_next, tx_ended;
+  long long tx_deadline; /* db_tx_timeout: CLOCK_MONOTONIC ms, 0 none */
   const char *tx_begin;
   char *tx_scope, *tx_actor;
   db_errkind kind;

@@ -52,20 +52,43 @@ static void backoff(int attempt) {
 
 #define DB_TX_TRIES 5
 
+static long long mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void db_tx_timeout(db_conn *c, long long timeout_ms) {
+  /* 0 means none: a deadline of "now" still times the statements out at once (1 ms below) */
+  long long d = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+  c->tx_deadline = d > 0 ? d : 1;
+}
+
 /* BEGIN and the transaction's settings are queued, not sent: they go out in one pipeline with
  * the body's first statement (PostgreSQL takes the snapshot at that statement anyway), so a
- * transaction costs no round trip of its own. Scope and actor stay parameters. */
+ * transaction costs no round trip of its own. Scope, actor and the statement timeout are set by
+ * one statement (each statement of a pipeline is a portal and an executor run of its own), and
+ * stay parameters. */
 static int begin_later(db_conn *c, const char *begin, const char *scope, const char *actor) {
   static const char set_sql[] =
       "SELECT set_config('hoso.scope', $1, true), set_config('hoso.actor', $2, true)";
-  const char *p[2] = {scope ? scope : "", actor ? actor : ""};
+  static const char set_timeout_sql[] =
+      "SELECT set_config('hoso.scope', $1, true), set_config('hoso.actor', $2, true), "
+      "set_config('statement_timeout', $3, true)";
+  char ms[24];
+  const char *p[3] = {scope ? scope : "", actor ? actor : "", ms};
+  if (c->tx_deadline) {
+    long long left = c->tx_deadline - mono_ms();
+    snprintf(ms, sizeof ms, "%lld", left > 0 ? left : 1); /* 0 would mean no timeout at all */
+  }
   if (!c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
     c->broken = 1;
     db__set_err(c, DB_UNAVAILABLE, "", "", "not connected to PostgreSQL");
     return -1;
   }
   db__later_clear(c);
-  if (db__later_add(c, begin, 0, NULL) < 0 || db__later_add(c, set_sql, 2, p) < 0) {
+  if (db__later_add(c, begin, 0, NULL) < 0 ||
+      db__later_add(c, c->tx_deadline ? set_timeout_sql : set_sql, c->tx_deadline ? 3 : 2, p) < 0) {
     db__later_clear(c);
     return -1;
   }
@@ -89,8 +112,8 @@ static int tx_remember(db_conn *c, const char *begin, const char *scope, const c
   return -1;
 }
 
-int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx_fn fn,
-          void *arg) {
+static int tx_run(db_conn *c, int isolation, const char *scope, const char *actor, db_tx_fn fn,
+                  void *arg) {
   static const char *const begin[2][3] = {
       {"BEGIN ISOLATION LEVEL READ COMMITTED", "BEGIN ISOLATION LEVEL REPEATABLE READ",
        "BEGIN ISOLATION LEVEL SERIALIZABLE"},
@@ -153,6 +176,13 @@ int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx
     }
     return -1;
   }
+}
+
+int db_tx(db_conn *c, int isolation, const char *scope, const char *actor, db_tx_fn fn,
+          void *arg) {
+  int rc = tx_run(c, isolation, scope, actor, fn, arg);
+  c->tx_deadline = 0; /* db_tx_timeout is for this transaction only, however it ended */
+  return rc;
 }
 
 int db_set_scope(db_conn *c, const char *scope) {

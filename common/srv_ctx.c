@@ -315,19 +315,12 @@ static int tx_body(db_conn *c, void *arg) {
   /* Each attempt starts from the transaction's own scope (db_tx set it). */
   w->ctx->priv->scope = w->scope;
   w->ctx->priv->all_units_depth = 0;
-  long long left = srv_remaining_ms(w->ctx);
-  if (left != LLONG_MAX) {
-    /* A query must not outlive the call: the client has given up by then and the worker is
-     * needed for the next one. set_config(..., true) is SET LOCAL for this transaction. */
-    if (left <= 0) {
-      srv_fail(w->ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
-      return DB_TX_ROLLBACK;
-    }
-    char ms[32];
-    snprintf(ms, sizeof ms, "%lld", left);
-    /* queued: it goes out with the body's first statement, no round trip of its own */
-    const char *p[1] = {ms};
-    if (db_cmd_later(c, "SELECT set_config('statement_timeout', $1, true)", 1, p) != 0) return -1;
+  /* Each attempt checks the call's deadline; the statements' timeout (what is left of it: a
+   * query must not outlive the call, whose client has given up by then, and the worker is
+   * needed for the next one) was given to db_tx by srv_tx_scoped and set with the scope. */
+  if (srv_remaining_ms(w->ctx) <= 0) {
+    srv_fail(w->ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+    return DB_TX_ROLLBACK;
   }
   return w->fn(w->ctx, w->arg);
 }
@@ -339,6 +332,8 @@ int srv_tx_scoped(srv_ctx *ctx, int isolation, const char *scope, srv_tx_fn fn, 
     return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "database unavailable; retry shortly");
   tx_wrap w = {ctx, fn, arg, srv_strdup(ctx, scope ? scope : "")};
   const char *actor = ctx->auth ? ctx->auth->sub : "";
+  long long left = srv_remaining_ms(ctx);
+  if (left != LLONG_MAX) db_tx_timeout(ctx->db, left);
   int rc = db_tx(ctx->db, isolation, w.scope, actor, tx_body, &w);
   if (rc == 0) return srv_failed(ctx) ? -1 : 0; /* committed, but fn chose an error status */
   if (srv_failed(ctx)) return -1;

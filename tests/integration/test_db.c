@@ -583,6 +583,14 @@ static void test_tx_commit_rollback(void **state) {
   assert_int_equal(db_err_kind(c), DB_TIMEOUT);
   assert_int_equal(t.calls, 1);
   assert_int_equal(db_cmd(c, "SELECT set_config('statement_timeout', '0', false)", 0), 0);
+  /* db_tx_timeout: set with the transaction's scope (one statement), for that transaction only:
+   * the next one, given none, runs as long as it needs */
+  db_tx_timeout(c, 50);
+  t = (tx_case){.sql = "SELECT pg_sleep(0.3)", .ret = 0};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", tx_fn, &t), -1);
+  assert_int_equal(db_err_kind(c), DB_TIMEOUT);
+  t = (tx_case){.sql = "SELECT pg_sleep(0.3)", .ret = 0};
+  assert_int_equal(db_tx(c, DB_READ_COMMITTED, "*", "", tx_fn, &t), 0);
   db_err_clear(c);
   assert_int_equal(db_err_kind(c), DB_OK);
   assert_string_equal(db_err_sqlstate(c), "");
