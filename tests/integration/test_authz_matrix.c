@@ -216,6 +216,42 @@ static void fresh_incoming(int s, char out[32]) {
   snprintf(out, 32, "%s", id);
 }
 
+/* A pull of side s's record asked for by the other district (RequestTransfer: REQUESTED, its
+ * answer due at side s): what ApproveRequest and RefuseRequest take. */
+static void fresh_requested(int s, char out[32]) {
+  char rec[32];
+  fresh_record(s, rec);
+  json_t *r = must(TR "RequestTransfer", &hoso__transfers__v1__request_transfer_request__descriptor,
+                   &hoso__transfers__v1__request_transfer_response__descriptor, side[1 - s].updater,
+                   "{\"record_id\":\"%s\",\"to_unit_id\":\"%s\",\"request_letter\":{\"file_name\":\"cv.pdf\","
+                   "\"content\":\"JVBERi0xLjQKJSVFT0YK\"},\"request_id\":\"mx-%s\"}",
+                   rec, side[1 - s].unit, uniq());
+  snprintf(out, 32, "%s", str_at(r, "transfer", "id"));
+  json_decref(r);
+}
+
+/* A transfer from the other district to side s's unit naming side s's child unit as the one
+ * that will use the person, sent, received by side s and delivered (RECEIVED, its forward due
+ * at side s): what ForwardTransfer takes. */
+static void fresh_received(int s, char out[32]) {
+  char rec[32];
+  fresh_record(1 - s, rec);
+  cli_status st;
+  th_transfer *x = th_tr_begin(&tr, side[1 - s].updater, rec, HOSO__TRANSFERS__V1__TRANSFER_KIND__TRANSFER_KIND_BETWEEN_UNITS,
+                               side[s].unit, side[s].child, "2026-01-05", &st);
+  if (!x) fail_msg("fresh received transfer: %s %s", cli_status_name(st.code), st.message);
+  snprintf(out, 32, "%s", x->id);
+  th_tr_free(x);
+  if (!(x = th_tr_act(&tr, side[1 - s].updater, "SendTransfer", out, &st)))
+    fail_msg("fresh received transfer: SendTransfer %s %s", cli_status_name(st.code), st.message);
+  th_tr_free(x);
+  if (th_tr_wait_delivered(&tr, out, 60000) != 0) fail_msg("fresh received transfer %s: not delivered in 60 s", out);
+  if (!(x = th_tr_act(&tr, side[s].updater, "ReceiveTransfer", out, &st)))
+    fail_msg("fresh received transfer: ReceiveTransfer %s %s", cli_status_name(st.code), st.message);
+  th_tr_free(x);
+  if (th_tr_wait_delivered(&tr, out, 60000) != 0) fail_msg("fresh received transfer %s: not received in 60 s", out);
+}
+
 /* An OUT_OF_SYSTEM transfer of side s, sent and delivered: what ExportTransferPackage takes. */
 static void fresh_outgoing(int s, char out[32]) {
   char rec[32];
@@ -489,6 +525,8 @@ static char *fill(const char *tmpl, int s, int cheap) {
     else if (!strcmp(name, "fresh_transfer")) fresh_transfer(s, v);
     else if (!strcmp(name, "fresh_incoming")) fresh_incoming(s, v);
     else if (!strcmp(name, "fresh_outgoing")) fresh_outgoing(s, v);
+    else if (!strcmp(name, "fresh_requested")) fresh_requested(s, v);
+    else if (!strcmp(name, "fresh_received")) fresh_received(s, v);
     else if (!strcmp(name, "proposal")) big = proposal(s);
     else if (!strcmp(name, "package")) big = cheap ? strdup("\"size\":\"4\",\"chunk\":\"UEsDBA==\"") : fresh_package(s);
     else fail_msg("unknown placeholder ${%s} in tests/authz/matrix.tsv", name);
