@@ -133,10 +133,26 @@ void srv_pick_cert_names(srv_ctx *ctx, const grpc_auth_context *ac) {
 /* With HOSO_SERVICE_MTLS=require, a service account's token counts only over a connection whose
  * verified client certificate names that client (its common name or a subject alternative
  * name is the client id): a leaked token or secret is of no use without the client's key. */
+static int in_list(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; n && *p;) {
+    while (*p == ',' || *p == ' ') p++;
+    const char *e = p;
+    while (*e && *e != ',' && *e != ' ') e++;
+    if ((size_t)(e - p) == n && strncmp(p, name, n) == 0) return 1;
+    p = e;
+  }
+  return 0;
+}
+
+/* HOSO_SERVICE_MTLS_RELAYS names the certificates of the deployment's own services, which pass
+ * a caller's token on to another service (svc_call_as_caller) after checking it themselves under
+ * the same rule: over their connection a service account's token is the one they were given. */
 static int service_cert_ok(const srv_ctx *ctx, const tok_claims *c) {
   const struct srv_call_priv *p = ctx->priv;
+  const char *relays = cfg_str("HOSO_SERVICE_MTLS_RELAYS", "");
   for (size_t i = 0; i < p->n_cert_names; i++)
-    if (strcmp(p->cert_names[i], c->username) == 0) return 1;
+    if (strcmp(p->cert_names[i], c->username) == 0 || in_list(relays, p->cert_names[i])) return 1;
   return 0;
 }
 

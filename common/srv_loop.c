@@ -469,6 +469,8 @@ static void release(int grpc_up) {
  *   HOSO_TLS_CA            PEM file: request client certificates and verify them against it
  *   HOSO_TLS_CLIENT_AUTH   "require": refuse connections without a client certificate
  *   HOSO_SERVICE_MTLS      "require": SERVICE-role tokens only over a verified client cert
+ *                          naming the client, or naming one of HOSO_SERVICE_MTLS_RELAYS (the
+ *                          deployment's own services passing their caller's token on)
  *   HOSO_TRUSTED_PROXIES   proxies skipped in x-forwarded-for; in plaintext, who may send it
  *   HOSO_GATEWAY_CLIENT_NAME  the gateway's client certificate name (TLS: who may send it)
  *   HOSO_IDENTITY_ADDR     where GetPublicKeys is asked when cfg->load_keys is NULL */

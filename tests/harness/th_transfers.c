@@ -1,10 +1,12 @@
 /* th_transfers.h: the transfers service started in a test world, and the calls its tests share. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include "th_transfers.h"
@@ -283,6 +285,8 @@ void th_tr_day(int days, char out[11]) {
 
 int th_tr_package_key(const char *tag, char *path, size_t n, char *env, size_t env_n) {
   snprintf(path, n, "%s/test-logs/package-key-%s-%d.pem", HOSO_BIN_DIR, tag, (int)getpid());
+  /* made here too: a test run alone on a fresh build has started no service yet */
+  if (mkdir(HOSO_BIN_DIR "/test-logs", 0755) != 0 && errno != EEXIST) return -1;
   EVP_PKEY *k = EVP_EC_gen("P-256");
   FILE *f = fopen(path, "w");
   int ok = k && f && PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;

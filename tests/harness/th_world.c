@@ -246,17 +246,24 @@ static int build(th_world *w) {
                              w->records_client_secret, sizeof w->records_client_secret, NULL);
 }
 
-static int service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int again);
+static int service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int again,
+                         int *held_fd, int port);
 
 int th_world_service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env) {
-  return service_start(w, name, s, extra_env, 0);
+  return service_start(w, name, s, extra_env, 0, NULL, 0);
+}
+
+int th_world_service_start_held(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int *held_fd,
+                                int port) {
+  return service_start(w, name, s, extra_env, 0, held_fd, port);
 }
 
 int th_world_service_restart(th_world *w, const char *name, th_svc *s, const char *const *extra_env) {
-  return service_start(w, name, s, extra_env, 1);
+  return service_start(w, name, s, extra_env, 1, NULL, 0);
 }
 
-static int service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int again) {
+static int service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int again,
+                         int *held_fd, int port) {
   const cfg_service *svc = cfg_service_find(name);
   if (!svc) {
     fprintf(stderr, "th_world_service_start: %s is not in common/services.tsv\n", name);
@@ -287,6 +294,7 @@ static int service_start(th_world *w, const char *name, th_svc *s, const char *c
   /* The world's records process listens where identity was told it does. */
   if (!again && records && s == &w->records && w->records_port > 0)
     return th_svc_start_held(s, &w->records_port_fd, w->records_port, bin, svc->addr_var, &w->pg, env);
+  if (held_fd) return th_svc_start_held(s, held_fd, port, bin, svc->addr_var, &w->pg, env);
   return again ? th_svc_restart(s, bin, svc->addr_var, &w->pg, env) : th_svc_start(s, bin, svc->addr_var, &w->pg, env);
 }
 

@@ -52,6 +52,10 @@ int th_world_records_start(th_world *w, th_svc *s);
  * ids, and for transfers and records their own secret; extra_env ("K=V", NULL-terminated, may be NULL) after
  * them (a later entry overrides). 0 / -1 (reason printed). */
 int th_world_service_start(th_world *w, const char *name, th_svc *s, const char *const *extra_env);
+/* th_world_service_start on a port the caller reserved with th_port_hold (another service was
+ * told of the address first): *held_fd is closed right before the start. 0 / -1. */
+int th_world_service_start_held(th_world *w, const char *name, th_svc *s, const char *const *extra_env, int *held_fd,
+                                int port);
 /* The same on the address s had, after it was stopped or killed (a crash and a restart). */
 int th_world_service_restart(th_world *w, const char *name, th_svc *s, const char *const *extra_env);
 /* th_world_service_start for reporting, with HOSO_REPORTING_PG_DSN as the role hoso_report. */

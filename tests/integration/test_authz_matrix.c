@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include "apidesc.h"
+#include "authz_mtls.h"
 #include "b64.h"
 #include "identity.pb-c.h"
 #include "key_seal.h"
@@ -51,6 +52,11 @@ static cli_chan *rep_ch;
 static apidesc_method *ms;
 static size_t nm;
 static char *tok[N_CALLERS];
+/* The SERVICE caller's client id, and the set run with HOSO_SERVICE_MTLS=require; while a call
+ * of the second pass is made, via names the connections (by service) it goes over. */
+static char service_client[64];
+static authz_mtls mtls;
+static cli_chan **via;
 /* Per side (0: district 1, inside; 1: district 2, outside): what the requests name. */
 static struct {
   const char *unit, *updater, *head;
@@ -216,6 +222,42 @@ static void fresh_incoming(int s, char out[32]) {
   snprintf(out, 32, "%s", id);
 }
 
+/* A pull of side s's record asked for by the other district (RequestTransfer: REQUESTED, its
+ * answer due at side s): what ApproveRequest and RefuseRequest take. */
+static void fresh_requested(int s, char out[32]) {
+  char rec[32];
+  fresh_record(s, rec);
+  json_t *r = must(TR "RequestTransfer", &hoso__transfers__v1__request_transfer_request__descriptor,
+                   &hoso__transfers__v1__request_transfer_response__descriptor, side[1 - s].updater,
+                   "{\"record_id\":\"%s\",\"to_unit_id\":\"%s\",\"request_letter\":{\"file_name\":\"cv.pdf\","
+                   "\"content\":\"JVBERi0xLjQKJSVFT0YK\"},\"request_id\":\"mx-%s\"}",
+                   rec, side[1 - s].unit, uniq());
+  snprintf(out, 32, "%s", str_at(r, "transfer", "id"));
+  json_decref(r);
+}
+
+/* A transfer from the other district to side s's unit naming side s's child unit as the one
+ * that will use the person, sent, received by side s and delivered (RECEIVED, its forward due
+ * at side s): what ForwardTransfer takes. */
+static void fresh_received(int s, char out[32]) {
+  char rec[32];
+  fresh_record(1 - s, rec);
+  cli_status st;
+  th_transfer *x = th_tr_begin(&tr, side[1 - s].updater, rec, HOSO__TRANSFERS__V1__TRANSFER_KIND__TRANSFER_KIND_BETWEEN_UNITS,
+                               side[s].unit, side[s].child, "2026-01-05", &st);
+  if (!x) fail_msg("fresh received transfer: %s %s", cli_status_name(st.code), st.message);
+  snprintf(out, 32, "%s", x->id);
+  th_tr_free(x);
+  if (!(x = th_tr_act(&tr, side[1 - s].updater, "SendTransfer", out, &st)))
+    fail_msg("fresh received transfer: SendTransfer %s %s", cli_status_name(st.code), st.message);
+  th_tr_free(x);
+  if (th_tr_wait_delivered(&tr, out, 60000) != 0) fail_msg("fresh received transfer %s: not delivered in 60 s", out);
+  if (!(x = th_tr_act(&tr, side[s].updater, "ReceiveTransfer", out, &st)))
+    fail_msg("fresh received transfer: ReceiveTransfer %s %s", cli_status_name(st.code), st.message);
+  th_tr_free(x);
+  if (th_tr_wait_delivered(&tr, out, 60000) != 0) fail_msg("fresh received transfer %s: not received in 60 s", out);
+}
+
 /* An OUT_OF_SYSTEM transfer of side s, sent and delivered: what ExportTransferPackage takes. */
 static void fresh_outgoing(int s, char out[32]) {
   char rec[32];
@@ -338,6 +380,7 @@ static int setup_sides(void) {
                    &hoso__identity__v1__service_login_response__descriptor, NULL,
                    "{\"client_id\":\"%s\",\"client_secret\":\"%s\"}", str_at(c, "client", "client_id"),
                    str_at(c, "client_secret", NULL));
+  snprintf(service_client, sizeof service_client, "%s", str_at(c, "client", "client_id"));
   tok[C_SERVICE] = strdup(str_at(l, "access_token", NULL));
   json_decref(c);
   json_decref(l);
@@ -379,10 +422,10 @@ static int setup_sides(void) {
 /* ------------------------------------------------------------ calls --------------------- */
 
 static cli_chan *channel_of(const char *method) {
-  if (strncmp(method, IDN, strlen(IDN)) == 0) return w.id_ch;
-  if (strncmp(method, REC, strlen(REC)) == 0) return w.rec_ch;
-  if (strncmp(method, TR, strlen(TR)) == 0) return tr.ch;
-  if (strncmp(method, REP, strlen(REP)) == 0) return rep_ch;
+  if (strncmp(method, IDN, strlen(IDN)) == 0) return via ? via[MTLS_IDENTITY] : w.id_ch;
+  if (strncmp(method, REC, strlen(REC)) == 0) return via ? via[MTLS_RECORDS] : w.rec_ch;
+  if (strncmp(method, TR, strlen(TR)) == 0) return via ? via[MTLS_TRANSFERS] : tr.ch;
+  if (strncmp(method, REP, strlen(REP)) == 0) return via ? via[MTLS_REPORTING] : rep_ch;
   return NULL;
 }
 
@@ -489,6 +532,8 @@ static char *fill(const char *tmpl, int s, int cheap) {
     else if (!strcmp(name, "fresh_transfer")) fresh_transfer(s, v);
     else if (!strcmp(name, "fresh_incoming")) fresh_incoming(s, v);
     else if (!strcmp(name, "fresh_outgoing")) fresh_outgoing(s, v);
+    else if (!strcmp(name, "fresh_requested")) fresh_requested(s, v);
+    else if (!strcmp(name, "fresh_received")) fresh_received(s, v);
     else if (!strcmp(name, "proposal")) big = proposal(s);
     else if (!strcmp(name, "package")) big = cheap ? strdup("\"size\":\"4\",\"chunk\":\"UEsDBA==\"") : fresh_package(s);
     else fail_msg("unknown placeholder ${%s} in tests/authz/matrix.tsv", name);
@@ -631,7 +676,71 @@ static void test_every_rpc_as_every_caller(void **state) {
   assert_int_equal(differ, 0);
 }
 
+/* The SERVICE caller again, every method, against the set of services run as production runs
+ * them for service accounts (HOSO_SERVICE_MTLS=require, authz_mtls.c): over a connection with the
+ * client certificate naming its client it must get what the table's SERVICE cells say, in and
+ * out; with no client certificate, or with one naming somebody else (the gateway's), its token
+ * counts for nothing, so it gets what a call without a token gets (the table's "none" cell). */
+static void test_service_tokens_over_mtls(void **state) {
+  (void)state;
+  if (!n_rows) load_table();
+  /* two workers each: the calls come one at a time, and eight services share the cluster's
+   * connections */
+  const char *env[] = {"HOSO_REVOCATION_POLL_MS=200", "HOSO_WORKERS=2", package_key_env, NULL};
+  assert_int_equal(authz_mtls_start(&mtls, &w, service_client, env), 0);
+  const struct {
+    cli_chan **ch;
+    const char *name;
+  } ways[] = {{mtls.own, "its own certificate"}, {mtls.none, "no certificate"}, {mtls.other, "the gateway's"}};
+  int differ = 0, bad_ok = 0;
+  size_t calls = 0;
+  for (size_t i = 0; i < nm; i++) {
+    char key[160];
+    key_of(ms[i].path, key, sizeof key);
+    const ProtobufCMethodDescriptor *md = method_of(ms[i].path);
+    row *r = find_row(key);
+    if (!strcmp(key, "health.Check") || !md || !r) continue; /* the first test names these */
+    char cells[N_CALLERS * 2][8], e[256], *sv, *c;
+    int n = 0;
+    snprintf(e, sizeof e, "%s", r->expect);
+    for (c = strtok_r(e, " /", &sv); c && n < N_CALLERS * 2; c = strtok_r(NULL, " /", &sv))
+      snprintf(cells[n++], sizeof cells[0], "%s", c);
+    if (n != 2 * N_ROLES + N_CALLERS - N_ROLES) fail_msg("%s: the row has %d cells", key, n);
+    /* Login, Refresh and ServiceLogin carry credentials, not a token: no certificate decides
+     * them, and more wrong logins from this address would only be throttled (RE) */
+    int credentials = !strcmp(key, "identity.Login") || !strcmp(key, "identity.Refresh") ||
+                      !strcmp(key, "identity.ServiceLogin");
+    for (size_t k = 0; k < (credentials ? 1 : sizeof ways / sizeof ways[0]); k++)
+      for (int s = 0; s < 2; s++) {
+        const char *want = k == 0 ? cells[2 * C_SERVICE + s] : cells[2 * N_ROLES];
+        char *req = fill(r->tmpl, s, k != 0);
+        cli_status st;
+        via = ways[k].ch;
+        json_t *j = call_json(ms[i].path, md->input, md->output, req, tok[C_SERVICE], &st);
+        via = NULL;
+        free(req);
+        calls++;
+        const char *got = short_code(j ? GRPC_STATUS_OK : st.code);
+        int ok = j != NULL;
+        json_decref(j);
+        if (strcmp(got, want) == 0) continue;
+        differ++;
+        fprintf(stderr, "not ok - %s as SERVICE over mutual TLS with %s (%s): expected %s, got %s%s%s\n", key,
+                ways[k].name, s ? "out" : "in", want, got, ok ? "" : ": ", ok ? "" : st.message);
+        if (!strcmp(got, "OK")) {
+          fprintf(stderr, "    UNEXPECTED OK\n");
+          bad_ok++;
+        }
+      }
+  }
+  fprintf(stderr, "# over mutual TLS: %zu calls as SERVICE; %d differing, %d unexpected OK\n", calls, differ, bad_ok);
+  assert_int_equal(authz_mtls_stop(&mtls), 0);
+  assert_int_equal(bad_ok, 0);
+  assert_int_equal(differ, 0);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_rpc_as_every_caller)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_rpc_as_every_caller),
+                                     cmocka_unit_test(test_service_tokens_over_mtls)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }

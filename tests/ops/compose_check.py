@@ -91,6 +91,61 @@ for s in WHOLE:
 if not re.search(r"^USER hoso$", docker, re.M):
     fail("Dockerfile: the image does not run as the unprivileged user hoso")
 
+
+
+# The web application in the image: a stage that builds it as ./hoso up does (build_web's own
+# command line, read from ./hoso, so the two cannot drift apart), its dist/ copied into the final
+# image, and the gateway pointed at that copy; the host's node_modules and dist never sent.
+def stages(text):
+    out, cur = {}, None
+    lines = re.sub(r"\\\n", " ", text).splitlines()
+    for line in lines:
+        m = re.match(r"FROM\s+\S+(?:\s+AS\s+(\S+))?\s*$", line, re.I)
+        if m:
+            cur = m.group(1) or f"#{len(out)}"
+            out[cur] = []
+        elif cur and line.strip() and not line.lstrip().startswith("#"):
+            out[cur].append(line.strip())
+    return out
+
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(compose_path)))
+hoso = open(os.path.join(root, "hoso"), encoding="utf-8").read()
+m = re.search(r"^build_web\(\) \{.*?\(cd \"\$ROOT/web\" && (.*?)\);", hoso, re.M | re.S)
+if not m:
+    fail("./hoso: build_web's command line (cd web && ...) not found: the image's web stage has nothing to match")
+else:
+    want = m.group(1).strip()
+    st = stages(docker)
+    web = [n for n, body in st.items() if any("npm ci" in x for x in body)]
+    if not web:
+        fail("Dockerfile: no stage runs npm ci: the image carries no web application")
+    else:
+        body = st[web[0]]
+        runs = " && ".join(x[4:] for x in body if x.startswith("RUN "))
+        if "scripts/gen.sh" not in runs:
+            fail(f"Dockerfile: stage {web[0]} does not generate the clients (scripts/gen.sh) before building")
+        if want not in runs:
+            fail(f"Dockerfile: stage {web[0]} does not build as ./hoso up does ({want})")
+        final = list(st.values())[-1]
+        workdir = next((x.split()[1] for x in body if x.startswith("WORKDIR ")), "/")
+        dist = os.path.join(workdir, "web/dist")
+        copied = [x.split()[-1] for x in final if re.match(rf"COPY --from={re.escape(web[0])} {re.escape(dist)}/? ", x)]
+        if not copied:
+            fail(f"Dockerfile: the final image does not copy {dist} from stage {web[0]}")
+        else:
+            env_line = " ".join(x for x in final if x.startswith("ENV "))
+            gw_dir = env_of("gateway").get("HOSO_GATEWAY_STATIC_DIR") if "gateway" in services else None
+            m2 = re.search(r"HOSO_GATEWAY_STATIC_DIR=(\S+)", env_line)
+            served = gw_dir or (m2.group(1) if m2 else None)
+            if served != copied[0].rstrip("/"):
+                fail(f"gateway: serves the web application from {served}, not {copied[0]} where the image has it")
+ignore_path = os.path.join(root, ".dockerignore")
+ignored = open(ignore_path, encoding="utf-8").read().split() if os.path.exists(ignore_path) else []
+for d in ("web/node_modules/", "web/dist/"):
+    if d not in ignored:
+        fail(f".dockerignore: does not keep the host's {d} out of the image's build")
+
 initdb = os.path.join(os.path.dirname(compose_path), "initdb")
 mounted = any(v.endswith(":/docker-entrypoint-initdb.d:ro") and v.startswith("./initdb")
               for v in services["postgres"].get("volumes", []))
@@ -100,6 +155,7 @@ if not mounted:
 if failures:
     sys.exit(1)
 print("ok - compose.yaml: the whole system; services as hoso, reports as hoso_report, the gateway without secrets")
+print("ok - Dockerfile: the web application built as ./hoso up builds it, served by the gateway from the image")
 
 
 # The migration jobs as compose runs them, in the order their depends_on gives, with compose's
