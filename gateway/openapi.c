@@ -277,7 +277,7 @@ typedef struct {
   const char *query;          /* "name,name!": query parameters, '!' when required */
   int body, reply;
   const char *types;          /* the file's content types ("a|b"), for FR_FILE */
-  int length_known;           /* Content-Length sent (else HTTP chunks: made as it is sent) */
+  int length_known;           /* Content-Length sent (else HTTP chunks) */
 } file_route;
 
 #define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -308,14 +308,16 @@ static const file_route FILE_ROUTES[] = {
      {NULL}, "unit_id!,note,request_id", FB_BINARY, FR_JSON, NULL, 1},
     {"/v1/reports:run", "post", "/hoso.reporting.v1.Reporting/RunReport", "Reporting.RunReport_File",
      "Run an official report form and download its file (XLSX, PDF or CSV)",
-     "RunReport's file streamed out in HTTP chunks as it is made (its length is not known ahead). An error before "
-     "the file starts is the usual JSON error; one after leaves the reply without its last chunk.",
-     {NULL}, "", FB_JSON, FR_FILE, XLSX_TYPE "|application/pdf|text/csv", 0},
+     "RunReport's file, made whole by the service and streamed out with its length (Content-Length, from the "
+     "first chunk's size). An error before the file starts is the usual JSON error; one after leaves the reply "
+     "short of its length on a closed connection.",
+     {NULL}, "", FB_JSON, FR_FILE, XLSX_TYPE "|application/pdf|text/csv", 1},
     {"/v1/records:exportSearch", "post", "/hoso.reporting.v1.Reporting/ExportSearch", "Reporting.ExportSearch_File",
      "Export a search result whole as a file (XLSX or CSV)",
-     "ExportSearch's file streamed out in HTTP chunks once it is made (its length is not known ahead); errors as "
+     "ExportSearch's file streamed out once it is made, with its length (Content-Length); errors as "
      "for /v1/reports:run. With progress=1, every ExportSearchResponse instead, as a line of JSON "
-     "(application/x-ndjson): the rows counted, then the file's chunks in base64; a late error as a last line "
+     "(application/x-ndjson, in HTTP chunks): the rows counted, then the file's chunks in base64 (the first with the "
+     "file's size); a late error as a last line "
      "{\"error\":{\"code\",\"message\"}}.",
      {NULL}, "progress", FB_JSON, FR_FILE, XLSX_TYPE "|text/csv|application/x-ndjson", 0},
 };

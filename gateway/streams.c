@@ -5,9 +5,11 @@
  * ImportTransferPackage as it arrives (1 MiB messages, the size announced first, the transfers
  * service's HOSO_PACKAGE_MAX_MB enforced before and while reading);
  * POST /v1/reports:run (a RunReportRequest as JSON) and POST /v1/records:exportSearch (an
- * ExportSearchRequest) stream the report's file out as it is made, in HTTP chunks (its length
- * is not known ahead): an error before the file starts is the usual JSON error; one after it
- * leaves the reply without its last chunk, which a browser reports as a failed download.
+ * ExportSearchRequest) stream the report's file out as its chunks come, with the size its first
+ * chunk announces as Content-Length (in HTTP chunks when it announces none): an error before
+ * the file starts is the usual JSON error; one after it leaves the reply short of its length
+ * (or without its last chunk) on a closed connection, which a browser reports as a failed
+ * download.
  * POST /v1/records:exportSearch?progress=1 answers instead with every ExportSearchResponse as a
  * line of proto3 JSON (application/x-ndjson, grpc-gateway's form for a server stream): the rows
  * counted as the file is made, then the file's chunks (base64); an error after the first line is
@@ -295,14 +297,24 @@ int gw_report_file(gw_req *r) {
     msg = NULL;
   }
   if (bad) return gw_stream_failed(r, s, "reporting", search ? "search export" : "report");
-  int chunked = r->h && r->h->minor >= 1;
-  if (!chunked) r->close = 1;
+  /* a size in the first chunk is the Content-Length (a download's percentage); else chunks */
+  size_t size = f->size > 0 ? (size_t)f->size : GW_NO_LENGTH, sent = 0;
+  int chunked = size == GW_NO_LENGTH && r->h && r->h->minor >= 1;
+  if (!chunked && size == GW_NO_LENGTH) r->close = 1;
   gw_disposition(r, f->file_name && *f->file_name ? f->file_name : "bao-cao", 0);
   gw_hdr(r, "Cache-Control: private, no-store");
   if (chunked) gw_hdr(r, "Transfer-Encoding: chunked");
-  int rc = gw_reply_head(r, 200, report_type(f->content_type), GW_NO_LENGTH, 0);
+  int rc = gw_reply_head(r, 200, report_type(f->content_type), size, 0);
   for (;;) {
-    if (rc == 0 && f && f->chunk.len) rc = write_chunk(r, chunked, f->chunk.data, f->chunk.len);
+    if (rc == 0 && f && f->chunk.len) {
+      if (size != GW_NO_LENGTH && sent + f->chunk.len > size) {
+        log_error("%s: more bytes than the size %zu announced", m->path, size);
+        rc = -1;
+      } else {
+        rc = write_chunk(r, chunked, f->chunk.data, f->chunk.len);
+        sent += f->chunk.len;
+      }
+    }
     protobuf_c_message_free_unpacked(msg, NULL);
     msg = NULL;
     if (rc != 0) break;
@@ -314,13 +326,13 @@ int gw_report_file(gw_req *r) {
   memset(&st, 0, sizeof st);
   grpc_status_code code = cli_stream_finish(s, &st);
   r->upstream_code = code;
-  if (rc != 0 || code != GRPC_STATUS_OK) {
-    /* no last chunk: the browser knows the file is not whole */
+  if (rc != 0 || code != GRPC_STATUS_OK || (size != GW_NO_LENGTH && sent != size)) {
+    /* no last chunk, or fewer bytes than announced: the browser knows the file is not whole */
     if (code != GRPC_STATUS_OK) log_warn("%s: %s: %s", m->path, cli_status_name(code), st.message);
     r->close = 2;
     return -1;
   }
-  if (write_chunk(r, chunked, NULL, 0) != 0) {
+  if (size == GW_NO_LENGTH && write_chunk(r, chunked, NULL, 0) != 0) {
     r->close = 2;
     return -1;
   }

@@ -2,11 +2,12 @@
  * row per unit below: kept per-leaf counts with the changed leaves re-counted, kept.c, or one
  * aggregation; or one row per person), written row by row into an XLSX, PDF or CSV file that
  * is then streamed in chunks and removed; audited with the template's version (and the leaves
- * counted, kept in the audit row's transaction). */
+ * counted, kept in the audit row's transaction). The first chunk says the file's size. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "log.h"
 #include "pred.h"
@@ -227,6 +228,9 @@ int rp_send_file(srv_ctx *ctx, const char *path, const char *file_name, const ch
     unlink(path);
     return srv_fail_internal(ctx);
   }
+  /* the file is whole before its first byte goes: its length travels with the first chunk */
+  struct stat sb;
+  int64_t size = fstat(fileno(f), &sb) == 0 && sb.st_size > 0 ? (int64_t)sb.st_size : 0;
   enum { CHUNK = 256 * 1024 };
   uint8_t *buf = srv_alloc(ctx, CHUNK);
   int first = 1, rc = 0;
@@ -237,6 +241,7 @@ int rp_send_file(srv_ctx *ctx, const char *path, const char *file_name, const ch
     if (first) {
       c.file_name = (char *)file_name;
       c.content_type = (char *)content_type;
+      c.size = size;
     }
     c.chunk.data = buf;
     c.chunk.len = got;

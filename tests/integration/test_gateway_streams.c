@@ -2,8 +2,9 @@
  * transfers, reporting and PostgreSQL: a transfer package out (the bytes, length and sum the
  * gRPC stream gives) and back in as a draft of another unit, with the refusals (no credentials,
  * no unit, a changed byte, too large before the body is read, the wrong verb); a report and a
- * search export streamed out in HTTP chunks, byte for byte what RunReport and ExportSearch
- * give over gRPC, and an unknown template refused as JSON before any file. */
+ * search export streamed out with the Content-Length their first chunk announces, byte for
+ * byte what RunReport and ExportSearch give over gRPC (the progress lines chunked, the size in
+ * the first file line), and an unknown template refused as JSON before any file. */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -93,6 +94,15 @@ static void dechunk(th_http_resp *r) {
   free(r->body);
   r->body = out;
   r->body_len = o;
+}
+
+/* A file reply of known length: Content-Length is the body's, no chunks (the reporting service
+ * announces the file's size in its first chunk, so a browser shows a percentage). */
+static void sized(th_http_resp *r) {
+  char v[64];
+  assert_null(th_http_header(r, "Transfer-Encoding", v, sizeof v));
+  assert_non_null(th_http_header(r, "Content-Length", v, sizeof v));
+  assert_int_equal(strtoull(v, NULL, 10), r->body_len);
 }
 
 static char *slurp(const char *path, size_t *len) {
@@ -260,13 +270,13 @@ static void test_report_and_search_files(void **state) {
   assert_int_equal(th_world_record(&w, w.tok_admin, w.d1_id, "Lê Thị Xuất Tệp", rec), 0);
   bearer(auth, sizeof auth, w.tok_admin);
   th_http_resp r;
-  /* BM01 as CSV: what RunReport gives over gRPC, streamed in chunks */
+  /* BM01 as CSV: what RunReport gives over gRPC, its length announced */
   static const char body[] = "{\"template\":\"BM01/BNV\",\"format\":\"FORMAT_CSV\",\"signerName\":\"Trần Văn Trưởng\"}";
   request("POST /v1/reports:run", auth, "Content-Type: application/json\r\n", body, strlen(body), &r);
   if (r.status != 200) fail_msg("report: %d %s", r.status, r.body);
   assert_true(!strncmp(th_http_header(&r, "Content-Type", v, sizeof v), "text/csv", 8));
   assert_true(!strncmp(th_http_header(&r, "Content-Disposition", v, sizeof v), "attachment; ", 12));
-  dechunk(&r);
+  sized(&r);
   Hoso__Reporting__V1__RunReportRequest q = HOSO__REPORTING__V1__RUN_REPORT_REQUEST__INIT;
   q.template_ = "BM01/BNV";
   q.format = HOSO__REPORTING__V1__FORMAT__FORMAT_CSV;
@@ -301,7 +311,7 @@ static void test_report_and_search_files(void **state) {
   snprintf(sbody, sizeof sbody, "{\"criteria\":{\"unitId\":\"%s\",\"name\":\"xuat tep\"},\"format\":\"FORMAT_CSV\"}", w.d1_id);
   request("POST /v1/records:exportSearch", auth, "Content-Type: application/json\r\n", sbody, strlen(sbody), &r);
   if (r.status != 200) fail_msg("search export: %d %s", r.status, r.body);
-  dechunk(&r);
+  sized(&r);
   assert_non_null(strstr(r.body, "Lê Thị Xuất Tệp"));
   Hoso__Reporting__V1__ExportSearchRequest e = HOSO__REPORTING__V1__EXPORT_SEARCH_REQUEST__INIT;
   Hoso__Records__V1__SearchRecordsRequest c = HOSO__RECORDS__V1__SEARCH_RECORDS_REQUEST__INIT;
@@ -339,6 +349,7 @@ static void test_report_and_search_files(void **state) {
       progress++;
     }
     if (x->file) {
+      assert_int_equal(x->file->size, in_file ? 0 : (int64_t)n); /* the size comes with the first chunk */
       in_file = 1;
       assert_true(got + x->file->chunk.len <= n);
       memcpy(file + got, x->file->chunk.data, x->file->chunk.len);

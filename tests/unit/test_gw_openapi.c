@@ -304,6 +304,8 @@ static void test_file_routes(void **state) {
   json_t *pkg = at(at(at(at(at(paths, "/v1/transfers/{transfer_id}/package"), "post"), "responses"), "200"), "headers");
   assert_non_null(json_object_get(pkg, "X-Package-Sha256"));
   assert_non_null(json_object_get(pkg, "Content-Length"));
+  /* a report's file says its length too (the service announces it with the first chunk) */
+  assert_non_null(json_object_get(at(at(at(at(at(paths, "/v1/reports:run"), "post"), "responses"), "200"), "headers"), "Content-Length"));
   /* the import names the unit that takes the person in, required */
   size_t pi;
   json_t *p;

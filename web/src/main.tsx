@@ -10,6 +10,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router-dom';
 import { transport } from './api/transport';
+import { keepSelectAriaOnInputs } from './a11y/selectAria';
 import { App } from './App';
 import './app.css';
 import { SessionProvider } from './session';
@@ -26,6 +27,9 @@ const queryClient = new QueryClient({
     queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 15_000 },
   },
 });
+
+// the whole body: a Select may sit in a dialog, outside the root
+keepSelectAriaOnInputs(document.body);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

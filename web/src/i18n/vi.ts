@@ -63,7 +63,7 @@ export const vi = {
   },
   common: {
     save: 'Lưu', cancel: 'Hủy', close: 'Đóng', search: 'Tìm kiếm', reset: 'Xóa điều kiện', yes: 'Có', no: 'Không',
-    next: 'Trang sau', prev: 'Trang trước', first: 'Trang đầu', total: (n: string) => `Tổng số: ${n} hồ sơ`,
+    next: 'Trang sau', prev: 'Trang trước', first: 'Trang đầu', pageSize: 'Số hồ sơ mỗi trang', total: (n: string) => `Tổng số: ${n} hồ sơ`,
     reason: 'Lý do', note: 'Ghi chú', confirm: 'Xác nhận', saved: 'Đã lưu.', actions: 'Thao tác', none: '—',
     loading: 'Đang tải…', empty: 'Không có dữ liệu', details: 'Chi tiết', create: 'Thêm mới', open: 'Mở', download: 'Tải về',
     decisionNumber: 'Số quyết định', decisionDate: 'Ngày quyết định', effectiveDate: 'Ngày hiệu lực', issuer: 'Cơ quan ban hành',
@@ -174,7 +174,7 @@ export const vi = {
     noAlerts: 'Không có cảnh báo nào.', notes: 'Chưa tính được', period: 'Kỳ báo cáo', periodText: (p: string) => p.replace(/^(\d{4})-H([12])$/, '6 tháng $2 năm $1'),
     complianceHint: 'Báo cáo 6 tháng về tình hình quản lý hồ sơ: hồ sơ đủ thông tin, cập nhật biến động đúng hạn, điều chuyển đúng hạn, tài khoản đang sử dụng.',
     records: 'Số hồ sơ', complete: 'Đủ thông tin (2C)', changes: 'Biến động cập nhật', onTime: 'Đúng hạn', late: 'Chậm', trOnTime: 'Điều chuyển đúng hạn',
-    trOverdue: 'Điều chuyển quá hạn', accounts: 'Tài khoản sử dụng', lastUpdate: 'Cập nhật gần nhất', dueBy: (d: string, n: number) => `Hạn nộp báo cáo: ${d}; hạn cập nhật biến động: ${n} ngày.`,
+    trOverdue: 'Điều chuyển quá hạn', trDue: 'Điều chuyển sắp đến hạn', accounts: 'Tài khoản sử dụng', lastUpdate: 'Cập nhật gần nhất', dueBy: (d: string, n: number) => `Hạn nộp báo cáo: ${d}; hạn cập nhật biến động: ${n} ngày.`,
     exportXlsx: 'Xuất Excel (toàn bộ kết quả)', exportCsv: 'Xuất CSV (toàn bộ kết quả)', exportDone: (rows: string, name: string, size: string) => `Đã xuất ${rows} hồ sơ: ${name} (${size} byte).`,
     exportTitle: 'Xuất toàn bộ kết quả tìm kiếm', exportRun: 'Xuất tệp', exportColumns: 'Các cột (theo thứ tự dưới đây)', exportNoColumn: 'Chọn ít nhất một cột',
     exportHint: 'Tệp do hệ thống lập từ toàn bộ kết quả (không chỉ trang đang xem); có thể hủy trong khi tải.',
@@ -208,7 +208,6 @@ export const vi = {
     received: (done: string, total: string | null) => (total ? `Đã nhận ${done}/${total} byte` : `Đã nhận ${done} byte`),
     sent: (pct: number) => `Đã gửi ${pct}%`,
     cancel: 'Hủy tải', cancelled: 'Đã hủy tải tệp.', rows: (done: string, total: string) => `Đã đọc ${done}/${total} hồ sơ`,
-    making: (done: string) => `Đang lập tệp: đã nhận ${done} byte`,
   },
   tr: {
     title: 'Điều chuyển hồ sơ', inbox: 'Hồ sơ đến (cần tiếp nhận)', outbox: 'Hồ sơ đi (gửi đi, đề nghị cần trả lời)', all: 'Tất cả', openOnly: 'Đang xử lý', state: 'Trạng thái',

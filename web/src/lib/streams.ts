@@ -52,7 +52,7 @@ export function isCancelled(e: unknown): boolean {
   return isUploadError(e) && e.status === CANCELLED.status;
 }
 
-/* A percentage of a known total, else null (a file made as it is sent has no length ahead). */
+/* A percentage of a known total, else null (a reply without a length). */
 export function percentOf(done: number, total: number | null): number | null {
   if (total === null || total <= 0) return null;
   return Math.min(100, Math.floor((done * 100) / total));
@@ -84,8 +84,9 @@ async function send(url: string, body: unknown, signal: AbortSignal | undefined)
 }
 
 /* POSTs body (JSON, or nothing) and reads the file that comes back; onProgress(bytes, total),
- * total null when the length is not known ahead (a report is streamed as it is made). A reply
- * cut short is an error, never a truncated file. */
+ * total from Content-Length (a package, a report's file: the reporting service makes the file
+ * whole and announces its size), null when none is sent. A reply cut short is an error, never
+ * a truncated file. */
 export async function postForFile(url: string, body: unknown, onProgress: (done: number, total: number | null) => void,
   signal?: AbortSignal): Promise<FileDownload> {
   const res = await send(url, body, signal);
@@ -118,6 +119,7 @@ export interface ExportProgress {
   rowsDone: number;
   rowsTotal: number;
   bytes: number; // of the file, once the rows are all written
+  fileSize: number; // the whole file's, announced with its first chunk (0 until then)
 }
 
 /* A search exported whole by the reporting service (ExportSearch), read as its messages come
@@ -129,7 +131,7 @@ export async function exportSearchFile(body: JsonValue, onProgress: (p: ExportPr
   if (!reader) throw NETWORK;
   const text = new TextDecoder();
   const parts: BlobPart[] = [];
-  const p: ExportProgress = { rowsDone: 0, rowsTotal: 0, bytes: 0 };
+  const p: ExportProgress = { rowsDone: 0, rowsTotal: 0, bytes: 0, fileSize: 0 };
   let rest = '';
   let fileName = '';
   let type = '';
@@ -148,6 +150,7 @@ export async function exportSearchFile(body: JsonValue, onProgress: (p: ExportPr
     if (m.file) {
       fileName ||= m.file.fileName;
       type ||= m.file.contentType;
+      p.fileSize ||= Number(m.file.size);
       parts.push(new Uint8Array(m.file.chunk));
       p.bytes += m.file.chunk.length;
     }

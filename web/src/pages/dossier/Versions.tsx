@@ -2,7 +2,9 @@
  * field-level changes (old → new); "show as of" opens the dossier as it was on that day. */
 import { useQuery } from '@connectrpc/connect-query';
 import { Button, Empty, Timeline, Typography } from 'antd';
+import { useMemo } from 'react';
 import { Records, type FieldChange } from '../../api/gen/records_pb';
+import { useUnitNames } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { vi } from '../../i18n/vi';
 import { dateText, timeText } from '../../lib/format';
@@ -49,12 +51,28 @@ export function changeValue(json: string): string {
   }
 }
 
+const UNIT_PATH = /(^|\.)managing_unit_id$/;
+
+/* The unit id a FieldChange value of managing_unit_id holds (a number or a string), else ''. */
+export function unitIdOf(json: string): string {
+  try {
+    const v: unknown = JSON.parse(json);
+    return typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v)) ? String(v) : '';
+  } catch {
+    return '';
+  }
+}
+
+/* The changes old → new; a managing unit by its name (the unit directory), not its id. */
 export function ChangeList({ changes }: { changes: FieldChange[] }) {
+  const ids = useMemo(() => changes.filter((c) => UNIT_PATH.test(c.path)).flatMap((c) => [unitIdOf(c.oldValue), unitIdOf(c.newValue)]), [changes]);
+  const units = useUnitNames(ids);
+  const show = (c: FieldChange, json: string) => (UNIT_PATH.test(c.path) && units.get(unitIdOf(json))) || changeValue(json);
   return (
     <ul style={{ margin: '4px 0', paddingLeft: 18 }}>
       {changes.map((c) => (
         <li key={c.path}>
-          <b>{labelOfPath(c.path)}</b>: <span className="hoso-diff-old">{changeValue(c.oldValue)}</span> → <span className="hoso-diff-new">{changeValue(c.newValue)}</span>
+          <b>{labelOfPath(c.path)}</b>: <span className="hoso-diff-old">{show(c, c.oldValue)}</span> → <span className="hoso-diff-new">{show(c, c.newValue)}</span>
         </li>
       ))}
     </ul>

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mountExport } from './PrintPage';
 import { sectionOf } from './RecordEditPage';
 import { labelOfPath } from './schema';
-import { changeValue } from './Versions';
+import { changeValue, unitIdOf } from './Versions';
 
 describe('versions in words', () => {
   it('labels paths as form 2C does', () => {
@@ -20,6 +20,12 @@ describe('versions in words', () => {
     expect(changeValue('true')).toBe('Có');
     expect(changeValue('')).toBe('—');
     expect(changeValue('3')).toBe('3');
+  });
+  it('finds the unit id of a managing unit change (then shown by its name)', () => {
+    expect(unitIdOf('3')).toBe('3');
+    expect(unitIdOf('"12"')).toBe('12');
+    expect(unitIdOf('')).toBe('');
+    expect(unitIdOf('"Sở Y tế"')).toBe('');
   });
   it('opens the tab that holds a refused field', () => {
     expect(sectionOf(['salary', 'step'])).toBe('employment');

@@ -15,7 +15,7 @@ import { vi } from '../../i18n/vi';
 import { dateText, timeText, totalText } from '../../lib/format';
 import { dueByWeekEnd } from '../../lib/transfers';
 import { useSession } from '../../session';
-import { AlertDays, alertLink } from '../reports/AlertsPage';
+import { AlertDays, alertLink, alertText } from '../reports/AlertsPage';
 import { deadlineLink } from '../transfers/DeadlinesPage';
 import { DaysLeft, StateTag } from '../transfers/parts';
 
@@ -92,7 +92,7 @@ function HomeAlerts() {
       <List size="small" loading={q.isLoading} dataSource={q.data?.alerts ?? []} locale={{ emptyText: vi.rep.noAlerts }}
         renderItem={(a) => (
           <List.Item>
-            <span><Link to={alertLink(a)}>{vi.rep.alertKind[a.kind]}</Link>: {a.fullName}</span>
+            <span><Link to={alertLink(a)}>{alertText(a)}</Link>: {a.fullName}</span>
             <AlertDays a={a} />
           </List.Item>
         )} />

@@ -142,7 +142,7 @@ export function RecordsPage() {
             <Button disabled={!filters.pageToken} onClick={() => { setHistory([]); go({ ...filters, pageToken: '' }); }}>{vi.common.first}</Button>
             <Button disabled={!filters.pageToken} onClick={() => { const h = [...history]; const prev = h.pop() ?? ''; setHistory(h); go({ ...filters, pageToken: prev }); }}>{vi.common.prev}</Button>
             <Button disabled={!q.data?.nextPageToken} onClick={() => { setHistory([...history, filters.pageToken]); go({ ...filters, pageToken: q.data?.nextPageToken ?? '' }); }}>{vi.common.next}</Button>
-            <Select value={filters.pageSize} onChange={(ps: number) => go({ ...filters, pageSize: ps, pageToken: '' })} options={[20, 50, 100].map((n) => ({ value: n, label: `${n} / trang` }))} />
+            <Select aria-label={vi.common.pageSize} value={filters.pageSize} onChange={(ps: number) => go({ ...filters, pageSize: ps, pageToken: '' })} options={[20, 50, 100].map((n) => ({ value: n, label: `${n} / trang` }))} />
           </Space>
         )}
       />

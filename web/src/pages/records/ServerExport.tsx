@@ -37,8 +37,9 @@ export function ServerExport({ criteria, disabled }: { criteria: MessageInitShap
       let rows = 0;
       const f = await dl.run((signal, progress) => exportSearchFile(toJson(ExportSearchRequestSchema, req), (p) => {
         rows = p.rowsTotal;
+        // the rows read, then the file's bytes out of the size its first chunk announces
         progress(p.bytes
-          ? { done: 0, total: null, text: vi.files.making(numberText(p.bytes)) }
+          ? { done: p.bytes, total: p.fileSize || null, text: vi.files.received(numberText(p.bytes), p.fileSize ? numberText(p.fileSize) : null) }
           : { done: p.rowsDone, total: p.rowsTotal || null, text: vi.files.rows(numberText(p.rowsDone), numberText(p.rowsTotal)) });
       }, signal));
       saveFile(f);

@@ -23,6 +23,13 @@ export function alertLink(a: Alert): string {
   return `/records/${a.recordId}`;
 }
 
+/* The alert's kind in words; a transfer step not yet past its deadline is "due", not "overdue"
+ * (the service lists open steps within the window under the one kind). */
+export function alertText(a: Pick<Alert, 'kind' | 'daysLeft'>): string {
+  if (a.kind === AlertKind.TRANSFER_OVERDUE && a.daysLeft >= 0) return vi.rep.trDue;
+  return vi.rep.alertKind[a.kind] ?? '';
+}
+
 export function AlertDays({ a }: { a: Alert }) {
   return <Typography.Text type={a.daysLeft < 0 ? 'danger' : a.daysLeft <= 30 ? 'warning' : undefined}>{vi.rep.daysLeft(a.daysLeft)}</Typography.Text>;
 }
@@ -66,7 +73,7 @@ export function AlertsPage() {
       <Table<Alert> rowKey={(a) => `${a.kind}-${a.recordId}-${a.subjectId}-${a.dueDate}`} size="middle" loading={q.isFetching} dataSource={q.data?.alerts ?? []}
         pagination={false} scroll={{ x: 900 }} locale={{ emptyText: vi.rep.noAlerts }}
         columns={[
-          { title: vi.rep.kind, dataIndex: 'kind', width: 230, render: (k: AlertKind, a) => <Link to={alertLink(a)}><Tag color={a.daysLeft < 0 ? 'red' : 'blue'}>{vi.rep.alertKind[k]}</Tag></Link> },
+          { title: vi.rep.kind, dataIndex: 'kind', width: 230, render: (k: AlertKind, a) => <Link to={alertLink(a)}><Tag color={a.daysLeft < 0 ? 'red' : 'blue'}>{alertText({ kind: k, daysLeft: a.daysLeft })}</Tag></Link> },
           { title: vi.rep.person, dataIndex: 'fullName', render: (v: string, a) => (a.recordId ? <Link to={`/records/${a.recordId}`}>{v}</Link> : v) },
           { title: vi.deadlines.unit, dataIndex: 'managingUnitId', render: (u: string) => units.get(u) ?? '' },
           { title: vi.rep.due, dataIndex: 'dueDate', width: 120, render: (v: string) => dateText(v) },

@@ -1,8 +1,9 @@
 /* An official report form (BM01/BNV and the others, ListReportTemplates) filled for a unit on a
  * day (as known on a later day, to reproduce a report sent then, or from a monthly snapshot) and
- * downloaded as XLSX, PDF or CSV: RunReport streamed through the gateway's file route,
- * the bytes received shown as they come (the file is made as it is sent, its size unknown
- * ahead), and the download can be cancelled. */
+ * downloaded as XLSX, PDF or CSV: RunReport streamed through the gateway's file route, the
+ * percentage received shown as the bytes come (the service makes the file whole, then sends it
+ * with its size, which the gateway gives as Content-Length; while it is being made, a waiting
+ * bar), and the download can be cancelled. */
 import { useQuery } from '@connectrpc/connect-query';
 import { create, toJson } from '@bufbuild/protobuf';
 import { DownloadOutlined } from '@ant-design/icons';
