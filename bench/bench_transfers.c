@@ -374,9 +374,7 @@ static const char bare_sql[] =
     "SELECT id::text, source, step, coalesce(transfer_id::text, ''), record_id::text, record_name, ref, unit_id::text, "
     "coalesce(effective_date::text, ''), previous_date::text, due_date::text, estimated, "
     "(SELECT version FROM transfers.settings_version) FROM transfers.deadlines WHERE due_date IS NOT NULL "
-    "AND (NULL::text IS NULL OR (unit_key >= NULL::text AND unit_key < NULL::text)) "
-    "AND ('{}'::smallint[] = '{}' OR step = ANY ('{}'::smallint[])) AND (NULL::date IS NULL OR due_date < NULL::date) "
-    "AND (NULL::date IS NULL OR (due_date, id) > (NULL::date, NULL::bigint)) ORDER BY deadlines.due_date, deadlines.id LIMIT 51;\n"
+    "ORDER BY deadlines.due_date, deadlines.id LIMIT 51;\n"
     "COMMIT;\n"
     "\\endpipeline\n";
 

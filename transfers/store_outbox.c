@@ -111,8 +111,11 @@ int store_outbox_retry(srv_ctx *ctx, const outbox_row *o, const char *error, lon
 }
 
 long store_outbox_next_ms(srv_ctx *ctx) {
+  /* Not coalesce(greatest(0, ...), -1): greatest() skips a NULL, so an empty outbox gave 0 and
+   * the jobs ran back to back, ~125 rounds a second on an idle service. */
   PGresult *r = db_q(ctx->db,
-                     "SELECT coalesce(greatest(0, extract(epoch FROM min(next_attempt_at) - now()) * 1000)::bigint, -1) "
+                     "SELECT CASE WHEN min(next_attempt_at) IS NULL THEN -1 "
+                     "ELSE greatest(0, extract(epoch FROM min(next_attempt_at) - now()) * 1000)::bigint END "
                      "FROM outbox WHERE done_at IS NULL",
                      0);
   if (!r) return -2;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include <libpq-fe.h>
 #include "th_transfers.h"
 
 #define K(x) HOSO__TRANSFERS__V1__TRANSFER_KIND__TRANSFER_KIND_##x
@@ -121,6 +122,33 @@ static char *new_recruit(const char *unit, const char *name, const char *recruit
   char *id = strdup(o->record->id);
   protobuf_c_message_free_unpacked(&o->base, NULL);
   return id;
+}
+
+/* An idle service rests between the rounds of its jobs. Each round (outbox, records' steps,
+ * secondments) stamps the steps cursor; with nothing to deliver the next round comes after
+ * HOSO_TRANSFERS_JOBS_MS (200 here), so 2 s hold about 10 stamps. An empty outbox once made the
+ * wait 0 (greatest(0, NULL) is 0, not NULL), and the jobs spun: hundreds of rounds. */
+static void test_idle_between_rounds(void **state) {
+  (void)state;
+  PGconn *c = PQconnectdb(w.pg.admin_dsn);
+  assert_int_equal(PQstatus(c), CONNECTION_OK);
+  struct timespec pause = {0, 20 * 1000000L};
+  char seen[128][40];
+  int n_seen = 0;
+  for (int i = 0; i < 75; i++) nanosleep(&pause, NULL); /* the first rounds catch up with the feed */
+  for (int i = 0; i < 100; i++) {
+    PGresult *r = PQexec(c, "SELECT updated_at::text FROM transfers.record_steps_cursor");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(r), 1);
+    int known = 0;
+    for (int k = 0; k < n_seen && !known; k++) known = !strcmp(seen[k], PQgetvalue(r, 0, 0));
+    if (!known && n_seen < 128) snprintf(seen[n_seen++], sizeof seen[0], "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    nanosleep(&pause, NULL);
+  }
+  PQfinish(c);
+  if (n_seen > 15) fail_msg("%d rounds of the jobs in ~2 s on an idle service (expected about 10)", n_seen);
+  if (n_seen < 2) fail_msg("the jobs did not run in ~2 s (cursor stamped %d time)", n_seen);
 }
 
 /* A transfer's send step and a new recruit's record step in one list, due by Bắc Giang's rules
@@ -449,6 +477,7 @@ static void test_pages(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_idle_between_rounds),
       cmocka_unit_test(test_one_list_both_kinds),
       cmocka_unit_test(test_declaration_verified),
       cmocka_unit_test(test_calendar),
