@@ -784,8 +784,20 @@ await check('tablet: 1024x768 and 768x1024, the pages fit and the folded menu op
       // page has measured itself, so this waits, bounded, for it)
       const siderWidth = (w) => P.waitForFunction((x) => document.querySelector('.ant-layout-sider')?.getBoundingClientRect().width === x, w, { timeout: T });
       await siderWidth(0);
-      await P.locator('.ant-layout-sider-zero-width-trigger').click();
+      // nothing lies over the start of the page's heading (Ant Design's own trigger once did)
+      const uncovered = await P.evaluate(() => {
+        const h = document.querySelector('.ant-layout-content h1, .ant-layout-content h2, .ant-layout-content h3, .ant-layout-content h4');
+        if (!h) return 'no heading';
+        const r = h.getBoundingClientRect();
+        const at = document.elementFromPoint(r.left + 3, r.top + r.height / 2);
+        return at && h.contains(at) ? '' : `covered by ${at?.className ?? 'nothing'}`;
+      });
+      assert.equal(uncovered, '', `the heading's first letters at ${width}px`);
+      const menuButton = P.getByRole('button', { name: 'Mở hoặc đóng menu' });
+      assert.equal(await menuButton.getAttribute('aria-expanded'), 'false');
+      await menuButton.click();
       await siderWidth(230);
+      assert.equal(await menuButton.getAttribute('aria-expanded'), 'true');
       await P.getByRole('menu').getByRole('link', { name: 'Điều chuyển' }).click();
       await P.getByRole('heading', { name: 'Điều chuyển hồ sơ' }).waitFor();
       await siderWidth(0);
@@ -800,6 +812,28 @@ await check('tablet: 1024x768 and 768x1024, the pages fit and the folded menu op
     delete pages.P;
     await P.context().close();
   }
+  // the main screens, upright, as the administrator (who reaches them all): each fits the width
+  const A = await newPage({ width: 768, height: 1024 });
+  pages.A = A;
+  await login(A, 'admin', adminPassword);
+  await A.getByRole('heading', { name: /Việc của tôi/ }).waitFor();
+  const fitsA = () => A.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+  for (const [url, ready, shotName] of [
+    ['/records?name=nguyen+van+an', () => A.getByRole('link', { name: 'Nguyễn Văn An', exact: true }).waitFor(), '35b-tablet-records'],
+    [`/records/${an.id}`, () => A.getByText('Lục Nam, Bắc Giang').waitFor(), '35c-tablet-dossier'],
+    [`/units/${syt.id}`, () => A.getByText('Sở Y tế').first().waitFor(), '35d-tablet-units'],
+    ['/accounts', () => A.getByRole('cell', { name: 'capnhat.syt' }).first().waitFor(), '35e-tablet-accounts'],
+    ['/reports/forms', () => A.getByLabel('Biểu mẫu').waitFor(), '35f-tablet-reports'],
+  ]) {
+    await A.goto(url);
+    await ready();
+    await A.locator('.ant-spin-spinning').first().waitFor({ state: 'detached' }).catch(() => undefined);
+    assert.ok(await fitsA(), `${url} overflows at 768px`);
+    await shot(A, shotName);
+  }
+  await noCspViolation(A);
+  delete pages.A;
+  await A.context().close();
 });
 
 await check('keyboard only: log in, reach the outbox, open a transfer and send it', async () => {

@@ -5,6 +5,7 @@ import {
   AuditOutlined, FileSearchOutlined, HomeOutlined, IdcardOutlined, LogoutOutlined, ApartmentOutlined,
   TeamOutlined, FormOutlined, SwapOutlined, FieldTimeOutlined, ImportOutlined, DatabaseOutlined, ScheduleOutlined,
   CalendarOutlined, ApiOutlined, BarChartOutlined, FileExcelOutlined, BellOutlined, SafetyCertificateOutlined, CameraOutlined, ProfileOutlined,
+  MenuOutlined,
 } from '@ant-design/icons';
 import { Button, Layout, Menu, Result, Spin } from 'antd';
 import { useState, type ReactNode } from 'react';
@@ -89,6 +90,12 @@ function Shell() {
   return (
     <Layout className="hoso-shell">
       <Layout.Header className="hoso-header">
+        {/* Folded away on a narrow screen, the menu opens from here: Ant Design's own trigger
+            would sit over the page's heading and is not reachable with the keyboard. */}
+        {narrow && (
+          <Button className="hoso-menu-button" icon={<MenuOutlined />} aria-label={vi.app.menuButton}
+            aria-expanded={!collapsed} aria-controls="hoso-menu" onClick={() => setCollapsed(!collapsed)} />
+        )}
         <span className="hoso-brand">{vi.app.name} · {vi.app.full}</span>
         <span className="hoso-user">
           <span data-testid="who">{s.account?.fullName || s.account?.username}</span>
@@ -99,7 +106,8 @@ function Shell() {
       </Layout.Header>
       <Layout>
         <Layout.Sider width={230} theme="light" breakpoint="lg" collapsedWidth={0} collapsed={collapsed} onCollapse={setCollapsed}
-          onBreakpoint={(b) => { setNarrow(b); setCollapsed(b); }} className={narrow ? 'hoso-sider-over' : undefined}>
+          onBreakpoint={(b) => { setNarrow(b); setCollapsed(b); }} className={narrow ? 'hoso-sider-over' : undefined}
+          trigger={null} id="hoso-menu">
           <Menu mode="inline" selectedKeys={selected ? [selected] : []} items={items} aria-label="Menu" onClick={() => narrow && setCollapsed(true)} />
         </Layout.Sider>
         <Layout.Content>

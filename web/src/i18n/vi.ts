@@ -1,7 +1,7 @@
 /* Every Vietnamese text of the application in one place (there is one language, but one place
  * keeps the words consistent and reviewable). Labels of the record follow form 2C-BNV/2008. */
 export const vi = {
-  app: { name: 'HỒ SƠ', full: 'Hồ sơ cán bộ, công chức, viên chức', footer: 'HỒ SƠ — Quản lý hồ sơ điện tử cán bộ, công chức, viên chức' },
+  app: { name: 'HỒ SƠ', full: 'Hồ sơ cán bộ, công chức, viên chức', footer: 'HỒ SƠ — Quản lý hồ sơ điện tử cán bộ, công chức, viên chức', menuButton: 'Mở hoặc đóng menu' },
   menu: {
     home: 'Việc của tôi',
     units: 'Cơ quan, đơn vị',
