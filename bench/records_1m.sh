@@ -172,7 +172,18 @@ floor() {
 }
 
 # CPU time (clock ticks) of the records service and of every PostgreSQL process.
-ticks() { awk '{ t += $14 + $15 } END { print t + 0 }' "$@" 2>/dev/null || echo 0; }
+# The CPU (user + system clock ticks) of the processes whose /proc/PID/stat files are named; a
+# process that ended since it was listed (a backend whose client left) counts nothing, and the
+# answer is always one number (an awk over all files at once printed its sum and then, failing on
+# the vanished file, a second '0' that broke the arithmetic after the load).
+ticks() {
+  local f t=0 a
+  for f in "$@"; do
+    a=$(awk '{ print $14 + $15 }' "$f" 2>/dev/null) || a=0
+    t=$((t + ${a:-0}))
+  done
+  echo "$t"
+}
 pg_procs() { local pm; pm=$(head -1 "$DIR/pg/postmaster.pid"); echo "/proc/$pm/stat"; for c in $(pgrep -P "$pm"); do echo "/proc/$c/stat"; done; }
 # PostgreSQL's CPU including its backends that have ended (the postmaster's reaped children:
 # pgbench's connections end with it).
