@@ -71,7 +71,8 @@ int rp_unit_resolve(srv_ctx *ctx, const char *unit_id, rp_unit *out) {
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unit_id: no unit %s", id);
   if (c == GRPC_STATUS_PERMISSION_DENIED)
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "unit_id: unit %s is outside your scope", id);
-  if (c != GRPC_STATUS_OK) return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
+  if (c != GRPC_STATUS_OK)
+    return svc_fail_downstream(ctx, &st, SVC_AS_CALLER, "identity", "/hoso.identity.v1.Identity/GetUnit");
   if (!scope_allows(a, u->path, RIGHT_READ))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "unit_id: reading the people of unit %s needs a role there "
                     "or above", id);
@@ -89,9 +90,6 @@ static int levels(const char *path) {
 }
 
 int rp_unit_children(srv_ctx *ctx, const rp_unit *u, int depth, rp_unit **out, size_t *n) {
-  cli_chan *ch = svc_channel("identity");
-  const char *authz = srv_metadata(ctx, "authorization");
-  cli_md md[1] = {{"authorization", authz ? authz : ""}};
   Hoso__Identity__V1__GetUnitSubtreeRequest req = HOSO__IDENTITY__V1__GET_UNIT_SUBTREE_REQUEST__INIT;
   req.unit_id = (char *)u->id;
   req.max_depth = depth;
@@ -102,10 +100,10 @@ int rp_unit_children(srv_ctx *ctx, const rp_unit *u, int depth, rp_unit **out, s
   for (;;) {
     ProtobufCMessage *resp = NULL;
     cli_status st;
-    grpc_status_code c = ch ? cli_call(ch, "/hoso.identity.v1.Identity/GetUnitSubtree", &req.base,
-                                       &hoso__identity__v1__get_unit_subtree_response__descriptor, &resp, md, 1, 5000, &st)
-                            : GRPC_STATUS_UNAVAILABLE;
-    if (c != GRPC_STATUS_OK) return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
+    const char *method = "/hoso.identity.v1.Identity/GetUnitSubtree";
+    if (svc_call_as_caller(ctx, "identity", method, &req.base, &hoso__identity__v1__get_unit_subtree_response__descriptor,
+                           &resp, &st) != GRPC_STATUS_OK)
+      return svc_fail_downstream(ctx, &st, SVC_AS_CALLER, "identity", method);
     Hoso__Identity__V1__GetUnitSubtreeResponse *r = (Hoso__Identity__V1__GetUnitSubtreeResponse *)resp;
     for (size_t i = 0; i < r->n_units; i++) {
       /* max_depth counts from the unit's children: keep what `depth` levels allow */
@@ -118,13 +116,12 @@ int rp_unit_children(srv_ctx *ctx, const rp_unit *u, int depth, rp_unit **out, s
       }
       rp_unit *x = &(*out)[(*n)++];
       memset(x, 0, sizeof *x);
-      x->id = srv_strdup(ctx, r->units[i]->id);
-      x->path = srv_strdup(ctx, r->units[i]->path);
-      x->name = srv_strdup(ctx, r->units[i]->name);
+      x->id = r->units[i]->id;
+      x->path = r->units[i]->path;
+      x->name = r->units[i]->name;
       x->quota = r->units[i]->staffing_quota;
     }
-    char *next = r->next_page_token && *r->next_page_token ? srv_strdup(ctx, r->next_page_token) : NULL;
-    protobuf_c_message_free_unpacked(resp, NULL);
+    char *next = r->next_page_token && *r->next_page_token ? r->next_page_token : NULL; /* in the arena */
     if (!next) break;
     req.page_token = next;
   }
