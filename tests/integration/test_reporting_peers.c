@@ -319,9 +319,11 @@ int main(void) {
       cmocka_unit_test(test_transfer_alerts),
       cmocka_unit_test(test_compliance_columns),
       cmocka_unit_test(test_count_refusals),
+
+      cmocka_unit_test(test_transfers_down),
+      /* last: its account would count among the accounts in use */
       cmocka_unit_test(test_identity_down),
       cmocka_unit_test(test_session_refused_at_identity),
-      cmocka_unit_test(test_transfers_down),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
