@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "db.h"
 #include "identity.pb-c.h"
+#include "log.h"
 #include "reporting.h"
 #include "rules.h"
 #include "svc_client.h"
@@ -32,6 +34,27 @@ static int check_day(srv_ctx *ctx, const char *field, const char *v, rdate *out)
   return 0;
 }
 
+/* The snapshot's month (YYYY-MM-01) into w->as_of and w->day, on reporting's own connection. */
+static int snapshot_tx(srv_ctx *ctx, void *p) {
+  rp_when *w = p;
+  char id[24];
+  snprintf(id, sizeof id, "%lld", w->snapshot);
+  PGresult *r = db_q(ctx->db, "SELECT to_char(month, 'YYYY-MM-DD') FROM snapshots WHERE id = $1::bigint", 1, id);
+  if (!r) return -1;
+  int found = PQntuples(r) == 1;
+  if (found) snprintf(w->as_of, sizeof w->as_of, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  if (!found)
+    return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "when.snapshot_id: there is no snapshot %s; ListSnapshots shows "
+                    "the months taken",
+                    id);
+  if (rdate_parse(w->as_of, &w->day) != 0) {
+    log_error("reporting: snapshot %s has the month \"%s\"", id, w->as_of);
+    return srv_fail_internal(ctx), DB_TX_ROLLBACK;
+  }
+  return 0;
+}
+
 int rp_when_check(srv_ctx *ctx, const Hoso__Reporting__V1__When *when, rp_when *out) {
   memset(out, 0, sizeof *out);
   out->day = rp_today();
@@ -44,7 +67,8 @@ int rp_when_check(srv_ctx *ctx, const Hoso__Reporting__V1__When *when, rp_when *
                       "when.snapshot_id: a snapshot has its own day; leave as_of and known_on empty");
     if (srv_check_id(ctx, "when.snapshot_id", snap)) return -1;
     out->snapshot = strtoll(snap, NULL, 10);
-    return 0;
+    /* the report is of the snapshot's day: its ages, its date line, its file's name, its audit */
+    return srv_tx(ctx, DB_READ_COMMITTED, snapshot_tx, out);
   }
   if (*as_of && check_day(ctx, "when.as_of", as_of, &out->day)) return -1;
   rdate k;
@@ -79,6 +103,7 @@ int rp_unit_resolve(srv_ctx *ctx, const char *unit_id, rp_unit *out) {
   out->id = u->id;
   out->path = u->path;
   out->name = u->name;
+  out->code = u->code;
   out->quota = u->staffing_quota;
   return 0;
 }
