@@ -5,9 +5,10 @@
 # by SQL (the distributions of the demo generator: categories, genders, ages, degrees, ...; a
 # third of them with a second period from 1 March of this year — a move, a new degree — so a
 # past day's report reads history), then bench_reporting (BM01/BNV beside its bare SQL floor,
-# today and as of 31 December of last year, and a streamed XLSX export) and pgbench on the
-# floor's statement. bench_reporting times the first request of each day (the kept counts of
-# every leaf made), the repeated ones, and requests after 5 people changed each time.
+# today, as of 31 December of last year (a day the service warms) and of 15 September of last
+# year (one it does not), and a streamed XLSX export) and pgbench on the floor's statement.
+# bench_reporting waits for the service's background warm-up, then times the first request of
+# each day, the repeated ones, and requests after 5 people changed each time.
 #
 #   bench/reporting_1m.sh                 # 1 000 000 people (COUNT=100000 for a province)
 #   KEEP=1 bench/reporting_1m.sh          # leave the cluster and services running

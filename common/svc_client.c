@@ -216,8 +216,12 @@ grpc_status_code svc_call_as_caller(srv_ctx *ctx, const char *service, const cha
   int timeout = left > 0 && left < SVC_CALL_TIMEOUT_MS ? (int)left : SVC_CALL_TIMEOUT_MS;
   ProtobufCMessage *resp = NULL;
   grpc_status_code code = cli_call(ch, method, req, out_desc, &resp, md, n, timeout, st);
-  if (code == GRPC_STATUS_OK && resp) *out = srv_msg_copy(ctx, resp);
+  if (code == GRPC_STATUS_OK && resp && !(*out = srv_msg_copy(ctx, resp))) {
+    code = GRPC_STATUS_RESOURCE_EXHAUSTED;
+    snprintf(st->message, sizeof st->message, "out of memory for the answer");
+  }
   if (resp) protobuf_c_message_free_unpacked(resp, NULL);
+  st->code = code;
   return code;
 }
 
@@ -245,6 +249,7 @@ grpc_status_code svc_call(svc_client *c, const char *service, const char *method
   else if (code == GRPC_STATUS_UNAUTHENTICATED || code == GRPC_STATUS_PERMISSION_DENIED)
     log_error("service client %s: %s at %s refused: %s %s (check its grant)", c->id, method, service,
               cli_status_name(code), st->message);
+  st->code = code;
   return code;
 }
 
@@ -257,4 +262,40 @@ cli_stream *svc_stream_open(svc_client *c, const char *service, const char *meth
   cli_stream *s = ch ? cli_stream_open(ch, method, md, 1, timeout_ms) : NULL;
   free(b);
   return s;
+}
+
+/* "/hoso.records.v1.Records/GetRecord" -> "GetRecord" */
+static const char *method_name(const char *method) {
+  const char *slash = method ? strrchr(method, '/') : NULL;
+  return slash ? slash + 1 : method ? method : "";
+}
+
+int svc_fail_downstream(srv_ctx *ctx, const cli_status *st, svc_as as, const char *peer, const char *method) {
+  grpc_status_code code = st->code;
+  const char *m = method_name(method);
+  if (outage(code)) {
+    log_warn("%s at %s: %s %s", m, peer, cli_status_name(code), st->message);
+    return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "the %s service is unavailable; retry", peer);
+  }
+  if (as == SVC_AS_CALLER) switch (code) {
+    case GRPC_STATUS_UNAUTHENTICATED:
+      return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED,
+                      "your session is no longer valid (the %s service refused it: %s); log in again", peer, st->message);
+    case GRPC_STATUS_INVALID_ARGUMENT:
+    case GRPC_STATUS_PERMISSION_DENIED:
+    case GRPC_STATUS_NOT_FOUND:
+    case GRPC_STATUS_FAILED_PRECONDITION:
+      return srv_fail(ctx, code, "%s", st->message);
+    default:
+      break;
+    }
+  log_error("%s at %s%s: %s %s", m, peer, as == SVC_AS_SERVICE ? " (as this service)" : "", cli_status_name(code),
+            st->message);
+  if (as == SVC_AS_SERVICE && (code == GRPC_STATUS_UNAUTHENTICATED || code == GRPC_STATUS_PERMISSION_DENIED))
+    return srv_fail(ctx, GRPC_STATUS_INTERNAL,
+                    "internal error: the %s service refused %s to this service (its service client or grant); tell "
+                    "the operator (request id %s)",
+                    peer, m, ctx->request_id ? ctx->request_id : "");
+  return srv_fail(ctx, GRPC_STATUS_INTERNAL, "internal error: the %s service's %s answered %s (request id %s)", peer, m,
+                  cli_status_name(code), ctx->request_id ? ctx->request_id : "");
 }

@@ -61,4 +61,26 @@ grpc_status_code svc_call_as_caller(srv_ctx *ctx, const char *service, const cha
                                     const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **out,
                                     cli_status *st);
 
+/* Whose token a call to another service carried: the service's own (svc_call, svc_stream_open)
+ * or the caller's (svc_call_as_caller). */
+typedef enum { SVC_AS_SERVICE = 0, SVC_AS_CALLER = 1 } svc_as;
+
+/* Answers our own caller for a call to `peer`'s `method` ("/hoso.records.v1.Records/GetRecord")
+ * that ended with st (st->code not OK), as srv_fail does (returns -1), one way in every service:
+ *  - UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED: UNAVAILABLE "the <peer> service is
+ *    unavailable; retry" (logged as a warning);
+ *  - UNAUTHENTICATED of a call made as the caller: UNAUTHENTICATED, the caller's session is no
+ *    longer valid, "log in again";
+ *  - INVALID_ARGUMENT, PERMISSION_DENIED, NOT_FOUND, FAILED_PRECONDITION of a call made as the
+ *    caller: the same status with the other side's message (it is about the caller's request);
+ *  - anything else, and every refusal of a call made as the service (its credentials, its grant,
+ *    a request it built): INTERNAL naming the peer and method, the detail logged as an error.
+ * A site that knows better for a status about the request (which field of its own request a
+ * NOT_FOUND is about) answers that itself and hands the rest here. In a transaction body use
+ * SVC_FAIL_DOWNSTREAM, which rolls back. A reply that goes on without the peer's part (a note)
+ * takes the message back with srv_fail_take. */
+int svc_fail_downstream(srv_ctx *ctx, const cli_status *st, svc_as as, const char *peer, const char *method);
+#define SVC_FAIL_DOWNSTREAM(ctx, st, as, peer, method) \
+  (svc_fail_downstream((ctx), (st), (as), (peer), (method)), DB_TX_ROLLBACK)
+
 #endif

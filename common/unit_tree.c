@@ -66,9 +66,9 @@ void unit_tree_forget(void) {
   pthread_mutex_unlock(&cache_lock);
 }
 
-/* The path of an answer of GetUnit, or the refusal naming field. */
+/* The path of an answer of GetUnit asked as `as`, or the refusal naming field. */
 static int path_of(srv_ctx *ctx, const char *field, const char *unit_id, grpc_status_code c, const Hoso__Identity__V1__Unit *u,
-                   const cli_status *st, char path[UNIT_TREE_PATH_MAX]) {
+                   const cli_status *st, svc_as as, char path[UNIT_TREE_PATH_MAX]) {
   switch (c) {
   case GRPC_STATUS_OK:
     if (!u || !u->path || !*u->path || strlen(u->path) >= UNIT_TREE_PATH_MAX) {
@@ -85,16 +85,12 @@ static int path_of(srv_ctx *ctx, const char *field, const char *unit_id, grpc_st
   case GRPC_STATUS_NOT_FOUND:
     return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "%s: no such unit %s", field, unit_id);
   case GRPC_STATUS_PERMISSION_DENIED:
-    return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, unit_id);
-  case GRPC_STATUS_UNAUTHENTICATED:
-    return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "%s", st->message);
-  case GRPC_STATUS_UNAVAILABLE:
-  case GRPC_STATUS_DEADLINE_EXCEEDED:
-    log_warn("GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st->message);
-    return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
+    if (as == SVC_AS_CALLER)
+      return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "%s: unit %s is outside your scope", field, unit_id);
+    /* the service's own grant does not reach the unit: its operator's matter */
+    return svc_fail_downstream(ctx, st, as, "identity", "/hoso.identity.v1.Identity/GetUnit");
   default:
-    log_error("GetUnit %s at identity: %s %s", unit_id, cli_status_name(c), st->message);
-    return srv_fail_internal(ctx);
+    return svc_fail_downstream(ctx, st, as, "identity", "/hoso.identity.v1.Identity/GetUnit");
   }
 }
 
@@ -104,7 +100,7 @@ int unit_tree_path(srv_ctx *ctx, const char *field, const char *unit_id, char pa
   Hoso__Identity__V1__Unit *u = NULL;
   cli_status st;
   grpc_status_code c = unit_tree_get(ctx, unit_id, &u, &st);
-  int rc = path_of(ctx, field, unit_id, c, u, &st, path);
+  int rc = path_of(ctx, field, unit_id, c, u, &st, SVC_AS_CALLER, path);
   /* NOT_FOUND to the caller who named the unit is a wrong argument of theirs. */
   if (c == GRPC_STATUS_NOT_FOUND)
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s: no such unit %s", field, unit_id);
@@ -122,7 +118,7 @@ int unit_tree_path_as(srv_ctx *ctx, svc_client *as, const char *field, const cha
   grpc_status_code c = svc_call(as, "identity", "/hoso.identity.v1.Identity/GetUnit", &req.base,
                                 &hoso__identity__v1__get_unit_response__descriptor, &out, &st);
   const Hoso__Identity__V1__Unit *u = c == GRPC_STATUS_OK ? ((Hoso__Identity__V1__GetUnitResponse *)out)->unit : NULL;
-  int rc = path_of(ctx, field, unit_id, c, u, &st, path);
+  int rc = path_of(ctx, field, unit_id, c, u, &st, SVC_AS_SERVICE, path);
   if (out) protobuf_c_message_free_unpacked(out, NULL);
   return rc;
 }

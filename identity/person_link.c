@@ -24,6 +24,7 @@ int person_link(srv_ctx *ctx, const char *record_id, const char *account_id, con
   switch (c) {
   case GRPC_STATUS_OK:
     return 0;
+  /* what records says of the record, in the words of this request's field */
   case GRPC_STATUS_NOT_FOUND:
     return srv_fail(ctx, GRPC_STATUS_NOT_FOUND, "person_record_id: record %s does not exist", record_id);
   case GRPC_STATUS_PERMISSION_DENIED:
@@ -33,15 +34,7 @@ int person_link(srv_ctx *ctx, const char *record_id, const char *account_id, con
                     record_id);
   case GRPC_STATUS_INVALID_ARGUMENT:
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "person_record_id: %s", st.message);
-  case GRPC_STATUS_UNAUTHENTICATED:
-    return srv_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "%s", st.message);
-  case GRPC_STATUS_UNAVAILABLE:
-  case GRPC_STATUS_DEADLINE_EXCEEDED:
-    log_warn("LinkPerson %s at records: %s %s", record_id, cli_status_name(c), st.message);
-    return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE,
-                    "the records service, which must confirm person_record_id, is unavailable; retry");
   default:
-    log_error("LinkPerson %s at records: %s %s", record_id, cli_status_name(c), st.message);
-    return srv_fail_internal(ctx);
+    return svc_fail_downstream(ctx, &st, SVC_AS_CALLER, "records", "/hoso.records.v1.Records/LinkPerson");
   }
 }

@@ -67,9 +67,9 @@ int rp_kept_roots(srv_ctx *ctx, const char ***roots, size_t *n);
 /* kept_job.c: the warm-up of today's kept sets and the pruning, in the background. */
 int rp_kept_job_start(void);
 void rp_kept_job_stop(void);
-/* Counts template `code` (its current version) for today over the top unit `root` by the kept
+/* Counts template `code` (its current version) for `day` over the top unit `root` by the kept
  * path and keeps the set, as a report would (a job context whose claims have scope "*").
  * 0, 1 when the template is not one the kept path answers, -1 (status set). */
-int rp_kept_warm(srv_ctx *ctx, const char *code, const char *root);
+int rp_kept_warm(srv_ctx *ctx, const char *code, const char *root, rdate day);
 
 #endif

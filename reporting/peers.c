@@ -32,12 +32,12 @@ static int ask(srv_ctx *ctx, const char *service, const char *method, const Prot
   cli_status st;
   grpc_status_code c = svc_call(client, service, method, req, d, out, &st);
   if (c == GRPC_STATUS_OK) return 0;
-  if (c != GRPC_STATUS_UNAVAILABLE && c != GRPC_STATUS_DEADLINE_EXCEEDED)
-    log_error("reporting: %s: %s %s", method, cli_status_name(c), st.message);
-  *note = srv_printf(ctx, "%s: not counted — the %s service %s; try again later", what, service,
-                     c == GRPC_STATUS_UNAVAILABLE || c == GRPC_STATUS_DEADLINE_EXCEEDED ? "is unavailable"
-                     : c == GRPC_STATUS_PERMISSION_DENIED ? "does not grant the unit to reporting"
-                                                          : "refused the question");
+  /* the failure as any service answers it (svc_fail_downstream, logged there), taken back as
+   * the note: the reply goes on without these columns */
+  grpc_status_code code;
+  svc_fail_downstream(ctx, &st, SVC_AS_SERVICE, service, method);
+  const char *why = srv_fail_take(ctx, &code);
+  *note = srv_printf(ctx, "%s: not counted — %s", what, why ? why : "no answer");
   return 1;
 }
 

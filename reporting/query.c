@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "db.h"
 #include "identity.pb-c.h"
+#include "log.h"
 #include "reporting.h"
 #include "rules.h"
 #include "svc_client.h"
@@ -32,6 +34,27 @@ static int check_day(srv_ctx *ctx, const char *field, const char *v, rdate *out)
   return 0;
 }
 
+/* The snapshot's month (YYYY-MM-01) into w->as_of and w->day, on reporting's own connection. */
+static int snapshot_tx(srv_ctx *ctx, void *p) {
+  rp_when *w = p;
+  char id[24];
+  snprintf(id, sizeof id, "%lld", w->snapshot);
+  PGresult *r = db_q(ctx->db, "SELECT to_char(month, 'YYYY-MM-DD') FROM snapshots WHERE id = $1::bigint", 1, id);
+  if (!r) return -1;
+  int found = PQntuples(r) == 1;
+  if (found) snprintf(w->as_of, sizeof w->as_of, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  if (!found)
+    return SRV_FAIL(ctx, GRPC_STATUS_INVALID_ARGUMENT, "when.snapshot_id: there is no snapshot %s; ListSnapshots shows "
+                    "the months taken",
+                    id);
+  if (rdate_parse(w->as_of, &w->day) != 0) {
+    log_error("reporting: snapshot %s has the month \"%s\"", id, w->as_of);
+    return srv_fail_internal(ctx), DB_TX_ROLLBACK;
+  }
+  return 0;
+}
+
 int rp_when_check(srv_ctx *ctx, const Hoso__Reporting__V1__When *when, rp_when *out) {
   memset(out, 0, sizeof *out);
   out->day = rp_today();
@@ -44,7 +67,8 @@ int rp_when_check(srv_ctx *ctx, const Hoso__Reporting__V1__When *when, rp_when *
                       "when.snapshot_id: a snapshot has its own day; leave as_of and known_on empty");
     if (srv_check_id(ctx, "when.snapshot_id", snap)) return -1;
     out->snapshot = strtoll(snap, NULL, 10);
-    return 0;
+    /* the report is of the snapshot's day: its ages, its date line, its file's name, its audit */
+    return srv_tx(ctx, DB_READ_COMMITTED, snapshot_tx, out);
   }
   if (*as_of && check_day(ctx, "when.as_of", as_of, &out->day)) return -1;
   rdate k;
@@ -71,13 +95,15 @@ int rp_unit_resolve(srv_ctx *ctx, const char *unit_id, rp_unit *out) {
     return srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unit_id: no unit %s", id);
   if (c == GRPC_STATUS_PERMISSION_DENIED)
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "unit_id: unit %s is outside your scope", id);
-  if (c != GRPC_STATUS_OK) return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
+  if (c != GRPC_STATUS_OK)
+    return svc_fail_downstream(ctx, &st, SVC_AS_CALLER, "identity", "/hoso.identity.v1.Identity/GetUnit");
   if (!scope_allows(a, u->path, RIGHT_READ))
     return srv_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "unit_id: reading the people of unit %s needs a role there "
                     "or above", id);
   out->id = u->id;
   out->path = u->path;
   out->name = u->name;
+  out->code = u->code;
   out->quota = u->staffing_quota;
   return 0;
 }
@@ -89,9 +115,6 @@ static int levels(const char *path) {
 }
 
 int rp_unit_children(srv_ctx *ctx, const rp_unit *u, int depth, rp_unit **out, size_t *n) {
-  cli_chan *ch = svc_channel("identity");
-  const char *authz = srv_metadata(ctx, "authorization");
-  cli_md md[1] = {{"authorization", authz ? authz : ""}};
   Hoso__Identity__V1__GetUnitSubtreeRequest req = HOSO__IDENTITY__V1__GET_UNIT_SUBTREE_REQUEST__INIT;
   req.unit_id = (char *)u->id;
   req.max_depth = depth;
@@ -102,10 +125,10 @@ int rp_unit_children(srv_ctx *ctx, const rp_unit *u, int depth, rp_unit **out, s
   for (;;) {
     ProtobufCMessage *resp = NULL;
     cli_status st;
-    grpc_status_code c = ch ? cli_call(ch, "/hoso.identity.v1.Identity/GetUnitSubtree", &req.base,
-                                       &hoso__identity__v1__get_unit_subtree_response__descriptor, &resp, md, 1, 5000, &st)
-                            : GRPC_STATUS_UNAVAILABLE;
-    if (c != GRPC_STATUS_OK) return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "identity service unavailable; retry");
+    const char *method = "/hoso.identity.v1.Identity/GetUnitSubtree";
+    if (svc_call_as_caller(ctx, "identity", method, &req.base, &hoso__identity__v1__get_unit_subtree_response__descriptor,
+                           &resp, &st) != GRPC_STATUS_OK)
+      return svc_fail_downstream(ctx, &st, SVC_AS_CALLER, "identity", method);
     Hoso__Identity__V1__GetUnitSubtreeResponse *r = (Hoso__Identity__V1__GetUnitSubtreeResponse *)resp;
     for (size_t i = 0; i < r->n_units; i++) {
       /* max_depth counts from the unit's children: keep what `depth` levels allow */
@@ -118,13 +141,12 @@ int rp_unit_children(srv_ctx *ctx, const rp_unit *u, int depth, rp_unit **out, s
       }
       rp_unit *x = &(*out)[(*n)++];
       memset(x, 0, sizeof *x);
-      x->id = srv_strdup(ctx, r->units[i]->id);
-      x->path = srv_strdup(ctx, r->units[i]->path);
-      x->name = srv_strdup(ctx, r->units[i]->name);
+      x->id = r->units[i]->id;
+      x->path = r->units[i]->path;
+      x->name = r->units[i]->name;
       x->quota = r->units[i]->staffing_quota;
     }
-    char *next = r->next_page_token && *r->next_page_token ? srv_strdup(ctx, r->next_page_token) : NULL;
-    protobuf_c_message_free_unpacked(resp, NULL);
+    char *next = r->next_page_token && *r->next_page_token ? r->next_page_token : NULL; /* in the arena */
     if (!next) break;
     req.page_token = next;
   }

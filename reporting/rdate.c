@@ -80,3 +80,21 @@ rdate rdate_month_end(rdate d) {
 }
 
 int rdate_month_diff(rdate a, rdate b) { return (b.y * 12 + b.m) - (a.y * 12 + a.m); }
+
+int rdate_report_days(rdate today, rdate out[3]) {
+  int n = 0;
+  rdate first = {today.y, today.m, 1};
+  if (today.d != 1) out[n++] = first;
+  rdate june = {today.y, 6, 30};
+  if (rdate_cmp(june, today) >= 0) june.y--;
+  rdate dec = {today.y - 1, 12, 31};
+  /* newest first: 30 June of this year comes after 31 December of last year */
+  if (rdate_cmp(june, dec) > 0) {
+    out[n++] = june;
+    out[n++] = dec;
+  } else {
+    out[n++] = dec;
+    out[n++] = june;
+  }
+  return n;
+}

@@ -28,5 +28,9 @@ int rdate_cmp(rdate a, rdate b);
 rdate rdate_month_end(rdate d);
 /* Whole months from the month of a to the month of b (b's month minus a's month). */
 int rdate_month_diff(rdate a, rdate b);
+/* The past days reports are asked for most, besides today: the first of today's month (when it
+ * is not today), the most recent 30 June before today, 31 December of last year. Written to
+ * out, newest first; returns how many (2 or 3). */
+int rdate_report_days(rdate today, rdate out[3]);
 
 #endif

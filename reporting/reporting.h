@@ -37,17 +37,18 @@ typedef struct {
   long long snapshot;   /* 0: the live facts */
 } rp_when;
 
-/* The unit a report covers: its id, path, name (from identity, with the caller's token). */
+/* The unit a report covers: its id, path, name, code (from identity, with the caller's token). */
 typedef struct {
-  const char *id, *path, *name, *parent_name;
+  const char *id, *path, *name, *parent_name, *code;
   int quota;
 } rp_unit;
 
 /* Today in Vietnam (UTC+7), the day reports are judged on. */
 rdate rp_today(void);
 
-/* Checks `when` (field names "when.as_of", ...): dates real, not before 1945, not after today.
- * 0 / -1 (INVALID_ARGUMENT). */
+/* Checks `when` (field names "when.as_of", ...): dates real, not before 1945, not after today;
+ * a snapshot must exist (its month then is the day: day and as_of "YYYY-MM-01"). 0 / -1
+ * (INVALID_ARGUMENT; a failed lookup of the snapshot as srv_tx). */
 int rp_when_check(srv_ctx *ctx, const Hoso__Reporting__V1__When *when, rp_when *out);
 
 /* The unit named by unit_id (the caller's own unit when empty), which the caller may read:

@@ -3,6 +3,7 @@
  * aggregation; or one row per person), written row by row into an XLSX, PDF or CSV file that
  * is then streamed in chunks and removed; audited with the template's version (and the leaves
  * counted, kept in the audit row's transaction). The first chunk says the file's size. */
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,9 +338,12 @@ RP_HANDLER(rpc_run_report) {
     rc = srv_fail_internal(ctx);
   } else {
     audit_arg a = {&j, t, in->format};
-    char *name = srv_printf(ctx, "%s_%s_%s.%s", t->code, j.u.id, j.w.as_of, exts[in->format]);
+    /* BM01-BNV_000.00.01.H06_2026-01-01.xlsx: the form, the unit's code (its id when it has
+     * none), the day (a snapshot's month); what a file name cannot hold becomes '-' */
+    char *name = srv_printf(ctx, "%s_%s_%s", t->code, j.u.code && *j.u.code ? j.u.code : j.u.id, j.w.as_of);
     for (char *c = name; *c; c++)
-      if (*c == '/') *c = '-';
+      if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_' && *c != '-') *c = '-';
+    name = srv_printf(ctx, "%s.%s", name, exts[in->format]);
     if (srv_tx(ctx, DB_READ_COMMITTED, audit_tx, &a) != 0)
       unlink(path);
     else

@@ -51,13 +51,8 @@ int tr_record(srv_ctx *ctx, const char *record_id, Hoso__Records__V1__Record **o
   case GRPC_STATUS_INVALID_ARGUMENT:
     rc = srv_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "record_id: %s", st.message);
     break;
-  case GRPC_STATUS_UNAVAILABLE:
-  case GRPC_STATUS_DEADLINE_EXCEEDED:
-    rc = srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "records service unavailable; retry");
-    break;
   default:
-    log_error("transfers: GetRecord %s: %s %s", record_id, cli_status_name(code), st.message);
-    rc = srv_fail_internal(ctx);
+    rc = svc_fail_downstream(ctx, &st, SVC_AS_SERVICE, "records", "/hoso.records.v1.Records/GetRecord");
   }
   if (resp) protobuf_c_message_free_unpacked(resp, NULL);
   return rc;

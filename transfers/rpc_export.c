@@ -108,11 +108,8 @@ static int w_msg(writer *w, const char *name, const ProtobufCMessage *m) {
 
 /* ------------------------------------------------------------ the parts from records ---- */
 
-static int records_failed(srv_ctx *ctx, const char *method, grpc_status_code c, const cli_status *st) {
-  if (c == GRPC_STATUS_UNAVAILABLE || c == GRPC_STATUS_DEADLINE_EXCEEDED)
-    return SRV_FAIL(ctx, GRPC_STATUS_UNAVAILABLE, "records service unavailable; retry");
-  log_error("transfers: %s at records: %s %s", method, cli_status_name(c), st->message);
-  return srv_fail_internal(ctx), DB_TX_ROLLBACK;
+static int records_failed(srv_ctx *ctx, const char *method, const cli_status *st) {
+  return SVC_FAIL_DOWNSTREAM(ctx, st, SVC_AS_SERVICE, "records", method);
 }
 
 /* versions.pb: every version with the record it left, page by page. Repeated fields of
@@ -133,7 +130,7 @@ static int w_versions(writer *w, const char *record_id) {
     cli_status st;
     grpc_status_code c = svc_call(tr_client(), "records", method, &req.base,
                                   &hoso__records__v1__list_record_versions_response__descriptor, &m, &st);
-    if (c != GRPC_STATUS_OK) return records_failed(w->ctx, method, c, &st);
+    if (c != GRPC_STATUS_OK) return records_failed(w->ctx, method, &st);
     Hoso__Records__V1__ListRecordVersionsResponse *page = (void *)m;
     more = *str(page->next_page_token) != 0;
     if (strlen(str(page->next_page_token)) >= sizeof token) rc = srv_fail_internal(w->ctx);
@@ -160,7 +157,7 @@ static int w_attachment(writer *w, const Hoso__Records__V1__AttachmentMeta *a) {
   SRV_TRY(w_begin(w, srv_printf(w->ctx, "attachments/%s/%s", a->id, str(a->file_name)), str(a->content_type)));
   const char *method = "/hoso.records.v1.Records/DownloadAttachment";
   cli_stream *s = svc_stream_open(tr_client(), "records", method, 120000);
-  if (!s) return SRV_FAIL(w->ctx, GRPC_STATUS_UNAVAILABLE, "records service unavailable; retry");
+  if (!s) return SRV_FAIL(w->ctx, GRPC_STATUS_UNAVAILABLE, "the records service is unavailable; retry");
   Hoso__Records__V1__DownloadAttachmentRequest req = HOSO__RECORDS__V1__DOWNLOAD_ATTACHMENT_REQUEST__INIT;
   req.attachment_id = a->id;
   (void)cli_stream_send(s, &req.base);
@@ -176,7 +173,7 @@ static int w_attachment(writer *w, const Hoso__Records__V1__AttachmentMeta *a) {
   cli_status st;
   grpc_status_code c = cli_stream_finish(s, &st);
   if (rc) return rc;
-  if (c != GRPC_STATUS_OK) return records_failed(w->ctx, method, c, &st);
+  if (c != GRPC_STATUS_OK) return records_failed(w->ctx, method, &st);
   if ((long long)w->len != a->size) {
     log_error("transfers: attachment %s: records gave %llu bytes of %lld", a->id, (unsigned long long)w->len,
               (long long)a->size);
@@ -287,7 +284,7 @@ static int exp_build(srv_ctx *ctx, tr_row *r, void *p) {
   grpc_status_code c = svc_call(tr_client(), "records", "/hoso.records.v1.Records/ListAttachments", &lr.base,
                                 &hoso__records__v1__list_attachments_response__descriptor, &m, &cs);
   if (c != GRPC_STATUS_OK) {
-    rc = records_failed(ctx, "ListAttachments", c, &cs);
+    rc = records_failed(ctx, "/hoso.records.v1.Records/ListAttachments", &cs);
     goto out;
   }
   atts = srv_msg_copy(ctx, m);

@@ -312,10 +312,9 @@ static int to_records(imp_in *in, Hoso__Transfers__V1__Transfer **t, Hoso__Recor
   if (resp) protobuf_c_message_free_unpacked(resp, NULL);
   if (c == GRPC_STATUS_INVALID_ARGUMENT || c == GRPC_STATUS_FAILED_PRECONDITION)
     return srv_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION, "package: its record does not fit this deployment (%s)", cs.message);
-  if (c == GRPC_STATUS_UNAVAILABLE || c == GRPC_STATUS_DEADLINE_EXCEEDED || c == GRPC_STATUS_ABORTED)
-    return srv_fail(ctx, GRPC_STATUS_UNAVAILABLE, "records service unavailable; retry");
-  log_error("transfers: ImportRecordHistory: %s %s", cli_status_name(c), cs.message);
-  return srv_fail_internal(ctx);
+  if (c == GRPC_STATUS_ABORTED) /* a concurrent change at records: the import may be tried again */
+    cs.code = GRPC_STATUS_UNAVAILABLE;
+  return svc_fail_downstream(ctx, &cs, SVC_AS_SERVICE, "records", "/hoso.records.v1.Records/ImportRecordHistory");
 }
 
 /* ------------------------------------------------------------ ImportTransferPackage ----- */

@@ -10,7 +10,9 @@
  * while an older transaction is still open and a younger one has committed (marks committing
  * out of order) is followed by an exact one once the older commits; and the background warm-up
  * of a day's kept sets (a restarted service) answers the day's first report without counting,
- * exactly, while the sets no report used for 35 days are dropped. */
+ * exactly, as does the first report of the past days asked most (31 December of last year, the
+ * last 30 June, the first of the month), while the sets no report used for 35 days are
+ * dropped. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -545,6 +547,30 @@ static void test_warm_up(void **state) {
   assert_int_equal(counted, 0);
   free(same("a district's first after the warm-up", w.tok_d2_reader, w.d2_id, today, &counted));
   assert_int_equal(counted, 0);
+
+  /* the past days asked most were warmed too: 31 December of last year, the last 30 June
+   * before today, the first of this month (unless today is the first); their first reports
+   * count nothing and equal the plain aggregation, for the province and for a district */
+  int y = atoi(today);
+  char days[3][16];
+  int n = 0;
+  snprintf(days[n++], 16, "%04d-12-31", (y - 1) % 10000);
+  char june[16];
+  snprintf(june, sizeof june, "%04d-06-30", y % 10000);
+  if (strcmp(today, june) <= 0) snprintf(june, sizeof june, "%04d-06-30", (y - 1) % 10000);
+  memcpy(days[n++], june, 16);
+  if (strcmp(today + 8, "01") != 0) snprintf(days[n++], 16, "%.8s01", today);
+  for (int i = 0; i < n; i++) {
+    snprintf(q, sizeof q, "SELECT count(*) FROM reporting.kept_sets WHERE day = '%s' AND template = 'BM01/BNV' "
+             "AND root = '%s'", days[i], w.root_path);
+    if (count_of(q) != 1) fail_msg("no kept set of BM01/BNV for %s after the warm-up", days[i]);
+    char what[96];
+    snprintf(what, sizeof what, "the first report of %s after the warm-up", days[i]);
+    free(same(what, w.tok_admin, w.root_id, days[i], &counted));
+    assert_int_equal(counted, 0);
+    free(same(what, w.tok_d1_reader, w.d1_id, days[i], &counted));
+    assert_int_equal(counted, 0);
+  }
 }
 
 int main(void) {

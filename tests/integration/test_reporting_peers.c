@@ -2,14 +2,20 @@
  * and reporting: transfer steps due or overdue in ListAlerts (transfers' ListDeadlines), and the
  * compliance report's transfer steps on time and overdue (transfers' CountSteps) and accounts in
  * use (identity's CountAccountUse), each within the caller's unit; with transfers stopped the
- * alerts and the report still answer, saying what is missing. */
+ * alerts and the report still answer, saying what is missing. What reporting must ask with the
+ * caller's own token (identity's GetUnit) fails the call as every service fails it
+ * (svc_fail_downstream): identity not answering -> UNAVAILABLE naming it; a session identity
+ * no longer accepts -> UNAUTHENTICATED "log in again". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
+#include "common.pb-c.h"
 #include "identity.pb-c.h"
 #include "reporting.pb-c.h"
 #include "th_transfers.h"
@@ -229,13 +235,83 @@ static void test_transfers_down(void **state) {
   assert_int_equal(th_tr_stop(&tr), 0);
   Alerts *d1 = alerts(w.tok_d1_reader, 0);
   assert_null(transfer_alert(d1, t_late));
-  assert_true(has_note(d1->notes, d1->n_notes, "ALERT_KIND_TRANSFER_OVERDUE: not counted"));
+  assert_true(has_note(d1->notes, d1->n_notes,
+                       "ALERT_KIND_TRANSFER_OVERDUE: not counted — the transfers service is unavailable; retry"));
   free_msg(d1);
   Compliance *c = compliance(w.tok_admin, w.root_id, period);
-  assert_true(has_note(c->notes, c->n_notes, "transfers_on_time, transfers_overdue: not counted"));
+  assert_true(has_note(c->notes, c->n_notes,
+                       "transfers_on_time, transfers_overdue: not counted — the transfers service is unavailable; retry"));
   assert_int_equal(c->total->transfers_on_time + c->total->transfers_overdue, 0);
   assert_int_equal(c->total->accounts_in_use, 8);
   free_msg(c);
+}
+
+static grpc_status_code alerts_at(cli_chan *ch, const char *tok, cli_status *st) {
+  Hoso__Reporting__V1__ListAlertsRequest req = HOSO__REPORTING__V1__LIST_ALERTS_REQUEST__INIT;
+  req.unit_id = w.d1_id;
+  req.within_days = 30;
+  /* more than the 5 s reporting gives identity */
+  return th_call_ms(ch, REP "ListAlerts", &req, &hoso__reporting__v1__list_alerts_response__descriptor, NULL, tok, 20000,
+                    st);
+}
+
+/* Identity accepts connections but does not answer: where the unit is cannot be known, so the
+ * alerts fail, UNAVAILABLE naming identity (not INTERNAL, not a hang), and answer again once
+ * identity does. */
+static void test_identity_down(void **state) {
+  (void)state;
+  cli_status st;
+  assert_int_equal(th_svc_pause(&w.identity), 0);
+  grpc_status_code c = alerts_at(rep_ch, w.tok_d1_reader, &st);
+  assert_int_equal(th_svc_resume(&w.identity), 0);
+  th_expect(c, &st, GRPC_STATUS_UNAVAILABLE, NULL);
+  if (!strstr(st.message, "the identity service is unavailable; retry")) fail_msg("message: %s", st.message);
+  th_expect(alerts_at(rep_ch, w.tok_d1_reader, &st), &st, GRPC_STATUS_OK, NULL);
+}
+
+/* A session identity has ended (the account disabled) while reporting, which reads the
+ * revocations only every minute here, still takes its token: identity's refusal of the caller's
+ * token comes back as the caller's UNAUTHENTICATED, "log in again" (not UNAVAILABLE). */
+static void test_session_refused_at_identity(void **state) {
+  (void)state;
+  static const char *const env[] = {"HOSO_REVOCATION_POLL_MS=60000", NULL};
+  th_svc rep2;
+  memset(&rep2, 0, sizeof rep2);
+  assert_int_equal(th_world_reporting_start(&w, &rep2, env), 0);
+  cli_chan *ch = cli_open_tls(rep2.addr, NULL, NULL, NULL);
+  assert_non_null(ch);
+  char *tok = th_world_account_token(&w, "pr.reader", w.d1_id, HOSO__COMMON__V1__ROLE__READER);
+  assert_non_null(tok);
+  cli_status st;
+  th_expect(alerts_at(ch, tok, &st), &st, GRPC_STATUS_OK, NULL);
+  Hoso__Identity__V1__WhoAmIRequest q = HOSO__IDENTITY__V1__WHO_AM_IREQUEST__INIT;
+  Hoso__Identity__V1__WhoAmIResponse *me = NULL;
+  th_expect(th_call(w.id_ch, "/hoso.identity.v1.Identity/WhoAmI", &q, &hoso__identity__v1__who_am_iresponse__descriptor,
+                    (void **)&me, tok, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  Hoso__Identity__V1__DisableAccountRequest d = HOSO__IDENTITY__V1__DISABLE_ACCOUNT_REQUEST__INIT;
+  d.account_id = me->account->id;
+  d.reason = "Nghỉ việc";
+  th_expect(th_call(w.id_ch, "/hoso.identity.v1.Identity/DisableAccount", &d,
+                    &hoso__identity__v1__disable_account_response__descriptor, NULL, w.tok_admin, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  free_msg(me);
+  /* until identity itself refuses the token (it reads its list every 2 s) */
+  time_t t0 = time(NULL);
+  while (th_call(w.id_ch, "/hoso.identity.v1.Identity/WhoAmI", &q, &hoso__identity__v1__who_am_iresponse__descriptor,
+                 NULL, tok, &st) == GRPC_STATUS_OK) {
+    if (time(NULL) - t0 > 30) fail_msg("identity still takes the disabled account's token after 30 s");
+    usleep(100 * 1000);
+  }
+  assert_true(time(NULL) - t0 < 40); /* well inside reporting's minute */
+  th_expect(alerts_at(ch, tok, &st), &st, GRPC_STATUS_UNAUTHENTICATED, NULL);
+  if (!strstr(st.message, "log in again") || !strstr(st.message, "identity")) fail_msg("message: %s", st.message);
+  free(tok);
+  cli_close(ch);
+  char log[256];
+  snprintf(log, sizeof log, "%s", rep2.log);
+  assert_int_equal(th_svc_stop(&rep2), 0);
+  assert_int_equal(th_log_errors(log), 0);
 }
 
 int main(void) {
@@ -243,7 +319,11 @@ int main(void) {
       cmocka_unit_test(test_transfer_alerts),
       cmocka_unit_test(test_compliance_columns),
       cmocka_unit_test(test_count_refusals),
+
       cmocka_unit_test(test_transfers_down),
+      /* last: its account would count among the accounts in use */
+      cmocka_unit_test(test_identity_down),
+      cmocka_unit_test(test_session_refused_at_identity),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,8 @@
 /* Monthly snapshots over real services: the current month's taken at start without anyone
  * asking, once however many instances run; months missed since the last one taken at the next
  * start, as the system knew them on their first day; statistics on a snapshot stay as frozen
- * while the records change; CreateSnapshot's refusals and idempotency. */
+ * while the records change; CreateSnapshot's refusals and idempotency; a form run on a snapshot
+ * says the snapshot's day (file name, date line, audit) and an unknown snapshot is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "identity.pb-c.h"
 #include "records.pb-c.h"
 #include "reporting.pb-c.h"
+#include "th_files.h"
 #include "th_people.h"
 
 #define REP "/hoso.reporting.v1.Reporting/"
@@ -183,6 +185,86 @@ static void test_automatic_once_and_frozen(void **state) {
   assert_int_equal(th_svc_stop(&rep), 0);
 }
 
+/* The root unit's code, as identity has it (malloc'd). */
+static char *root_code(void) {
+  Hoso__Identity__V1__GetUnitRequest req = HOSO__IDENTITY__V1__GET_UNIT_REQUEST__INIT;
+  req.unit_id = w.root_id;
+  Hoso__Identity__V1__GetUnitResponse *out = NULL;
+  cli_status st;
+  th_expect(th_call(w.id_ch, "/hoso.identity.v1.Identity/GetUnit", &req, &hoso__identity__v1__get_unit_response__descriptor,
+                    (void **)&out, w.tok_admin, &st),
+            &st, GRPC_STATUS_OK, NULL);
+  char *code = strdup(out->unit->code);
+  free_msg(out);
+  return code;
+}
+
+static grpc_status_code run_on(cli_chan *ch, const char *snapshot, const char *path, char **name, cli_status *st) {
+  Hoso__Reporting__V1__RunReportRequest req = HOSO__REPORTING__V1__RUN_REPORT_REQUEST__INIT;
+  Hoso__Reporting__V1__When when = HOSO__REPORTING__V1__WHEN__INIT;
+  req.template_ = "BM01/BNV";
+  req.unit_id = w.root_id;
+  req.format = HOSO__REPORTING__V1__FORMAT__FORMAT_XLSX;
+  req.signer_name = "Trần Văn Trưởng";
+  when.snapshot_id = (char *)snapshot;
+  req.when = &when;
+  return th_stream_file(ch, REP "RunReport", &req.base, &hoso__reporting__v1__file_chunk__descriptor, w.tok_admin, path, name,
+                        NULL, NULL, st);
+}
+
+/* BM01/BNV on the snapshot of January 2025: named BM01-BNV_<root's code>_2025-01-01.xlsx, its date
+ * line "Có đến ngày 01/01/2025", its audit entry with the snapshot and that day; an unknown
+ * snapshot is INVALID_ARGUMENT naming when.snapshot_id, for a report and for statistics. */
+static void report_on_snapshot(cli_chan *ch, const char *id) {
+  char dir[64], path[128], want[160];
+  snprintf(dir, sizeof dir, "/tmp/hoso-snapshot-XXXXXX");
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/bm01.xlsx", dir);
+  char *name = NULL, *code = root_code();
+  cli_status st;
+  th_expect(run_on(ch, id, path, &name, &st), &st, GRPC_STATUS_OK, NULL);
+  assert_non_null(name);
+  snprintf(want, sizeof want, "BM01-BNV_%s_2025-01-01.xlsx", code);
+  for (char *c = want + strlen("BM01-BNV_"); *c && c < want + strlen("BM01-BNV_") + strlen(code); c++)
+    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *c)) *c = '-';
+  assert_string_equal(name, want);
+  free(name);
+  free(code);
+  /* the date line, as exceljs reads the file */
+  json_t *x = th_read_back("xlsx", path);
+  assert_non_null(x);
+  int dated = 0;
+  for (size_t r = 0; r < 8 && !dated; r++)
+    for (size_t c = 0; c < 8 && !dated; c++) {
+      const char *t = th_xlsx_text(x, r, c);
+      dated = t && strstr(t, "Có đến ngày 01/01/2025") != NULL;
+    }
+  json_decref(x);
+  if (!dated) fail_msg("no date line \"Có đến ngày 01/01/2025\" in the first rows of %s", path);
+  snprintf(want, sizeof want, "rm -rf %s", dir);
+  free(th_run(want));
+
+  PGresult *r = PQexecParams(admin_db,
+                             "SELECT detail::json->>'snapshot_id', detail::json->>'as_of' FROM reporting.audit_log "
+                             "WHERE action = 'REPORT_RUN' ORDER BY seq DESC LIMIT 1",
+                             0, NULL, NULL, NULL, NULL, 0);
+  assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+  assert_int_equal(PQntuples(r), 1);
+  assert_string_equal(PQgetvalue(r, 0, 0), id);
+  assert_string_equal(PQgetvalue(r, 0, 1), "2025-01-01");
+  PQclear(r);
+
+  th_expect(run_on(ch, "987654", "/dev/null", NULL, &st), &st, GRPC_STATUS_INVALID_ARGUMENT, "when.snapshot_id");
+  Hoso__Reporting__V1__GetStatisticsRequest q = HOSO__REPORTING__V1__GET_STATISTICS_REQUEST__INIT;
+  Hoso__Reporting__V1__When when = HOSO__REPORTING__V1__WHEN__INIT;
+  when.snapshot_id = "987654";
+  q.unit_id = w.root_id;
+  q.when = &when;
+  th_expect(th_call(ch, REP "GetStatistics", &q, &hoso__reporting__v1__get_statistics_response__descriptor, NULL, w.tok_admin,
+                    &st),
+            &st, GRPC_STATUS_INVALID_ARGUMENT, "when.snapshot_id");
+}
+
 /* The last snapshot three months ago: the next start takes the two months between and this
  * one's exists already. */
 static void test_missed_months(void **state) {
@@ -224,6 +306,7 @@ static void test_missed_months(void **state) {
   assert_string_equal(out->snapshot->id, id);
   free_msg(out);
   assert_int_equal(total(ch, id, NULL), N - 1); /* P[0] resigned from 2020 on: not at work */
+  report_on_snapshot(ch, id);
   cli_close(ch);
   assert_int_equal(th_svc_stop(&rep), 0);
 }

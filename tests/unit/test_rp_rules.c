@@ -229,6 +229,30 @@ static void test_seniority_beyond_frame(void **state) {
   expect_raise(&in, RP_RAISE_SENIORITY, "2025-01-01", 12, 5);
 }
 
+static void expect_days(const char *today, const char *want) {
+  rdate t, d[3];
+  assert_int_equal(rdate_parse(today, &t), 0);
+  int n = rdate_report_days(t, d);
+  char got[64] = "", b[11];
+  for (int i = 0; i < n; i++) {
+    strcat(got, i ? " " : "");
+    strcat(got, rdate_fmt(d[i], b));
+  }
+  assert_string_equal(got, want);
+}
+
+/* The past days the kept counts are warmed for: the month's first day, the last 30 June, 31
+ * December of last year; none of them today, newest first. */
+static void test_report_days(void **state) {
+  (void)state;
+  expect_days("2026-12-05", "2026-12-01 2026-06-30 2025-12-31");
+  expect_days("2026-03-15", "2026-03-01 2025-12-31 2025-06-30");
+  expect_days("2026-01-01", "2025-12-31 2025-06-30");
+  expect_days("2026-06-30", "2026-06-01 2025-12-31 2025-06-30");
+  expect_days("2026-07-01", "2026-06-30 2025-12-31");
+  expect_days("2028-02-29", "2028-02-01 2027-12-31 2027-06-30");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dates),
@@ -240,6 +264,7 @@ int main(void) {
       cmocka_unit_test(test_step_discipline),
       cmocka_unit_test(test_step_gaps),
       cmocka_unit_test(test_seniority_beyond_frame),
+      cmocka_unit_test(test_report_days),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
