@@ -1305,6 +1305,59 @@ await check('keyboard only: a search typed without diacritics and the dossier op
   await K.keyboard.press('Enter');
   await K.getByRole('heading', { name: /Nguyễn Văn An/ }).waitFor();
   await K.getByText('Lục Nam, Bắc Giang').waitFor();
+  /* The dossier's tabs by keyboard only: Tab reaches the selected tab; each arrow moves to the
+   * next tab and selects it (its panel shown, the focus outlined), Enter and Space select the
+   * focused one. The tab, the panel shown and a text of that panel, each time. */
+  const tabState = () => K.evaluate(() => {
+    const e = document.activeElement;
+    const shown = [...document.querySelectorAll('[role=tabpanel]')].filter((p) => p.checkVisibility());
+    const style = e ? getComputedStyle(e) : null;
+    return {
+      // (rc-tabs puts a live region, "Tab 2 of 10", inside the focused tab: not its name)
+      role: e?.getAttribute('role') ?? '', tab: [...(e?.childNodes ?? [])].filter((n) => !(n.nodeType === 1 && n.hasAttribute('aria-live'))).map((n) => n.textContent).join('').trim(), selected: e?.getAttribute('aria-selected') ?? '',
+      panels: shown.length, panelOf: shown[0]?.getAttribute('aria-labelledby') ?? '', id: e?.id ?? '',
+      outline: style ? `${style.outlineStyle} ${style.outlineWidth}` : '', panelText: (shown[0]?.textContent ?? '').slice(0, 4000),
+    };
+  });
+  const onTab = async (name, text) => {
+    // the selection follows the focus (a render later): wait for it, bounded
+    let st;
+    for (const t0 = Date.now(); Date.now() - t0 < T / 3;) {
+      st = await tabState();
+      if (st.tab === name && st.selected === 'true' && st.panels === 1 && st.panelOf === st.id && text.test(st.panelText)) break;
+      await K.waitForTimeout(100);
+    }
+    assert.equal(st.role, 'tab', `the focus is on a tab (at ${JSON.stringify(st)})`);
+    assert.equal(st.tab, name);
+    assert.equal(st.selected, 'true', `${name} is selected`);
+    assert.equal(st.panels, 1, `one panel shown at ${name}`);
+    assert.equal(st.panelOf, st.id, `the panel shown is ${name}'s`);
+    assert.match(st.panelText, text, `${name}'s panel`);
+    assert.notEqual(st.outline.split(' ')[0], 'none', `the focus on ${name} is outlined`);
+  };
+  await tabTo(/^DIV\|\|(Tab \d+ of \d+)?Sơ yếu\|/);
+  await onTab('Sơ yếu', /Lục Nam, Bắc Giang/);
+  const walk = [
+    ['Tuyển dụng, lương', /Ngạch/], ['Trình độ', /Giáo dục phổ thông/], ['Đảng, sức khỏe', /Ngày vào Đảng/], ['Quá trình công tác', /Tóm tắt quá trình công tác/],
+    ['Khen thưởng, kỷ luật', /Kỷ luật/], ['Gia đình', /Quan hệ gia đình/], ['Tài liệu', /Mô tả/],
+    ['Lịch sử', /Phiên bản 1/],
+  ];
+  for (const [name, text] of walk) {
+    await K.keyboard.press('ArrowRight');
+    await onTab(name, text);
+  }
+  await K.keyboard.press('ArrowLeft');
+  await onTab('Tài liệu', /Mô tả/);
+  await K.keyboard.press('Home');
+  await onTab('Sơ yếu', /Lục Nam, Bắc Giang/);
+  await K.keyboard.press('ArrowLeft'); // from the first to the last
+  await onTab('Điều chuyển', /.*/);
+  await K.keyboard.press('Enter');
+  await onTab('Điều chuyển', /.*/);
+  await K.keyboard.press('ArrowRight');
+  await K.keyboard.press('Space');
+  await onTab('Sơ yếu', /Lục Nam, Bắc Giang/);
+  await shot(K, '46-dossier-tabs-keyboard');
   await noCspViolation(K);
   delete pages.K;
   await K.context().close();
