@@ -335,6 +335,8 @@ await check('submit by the updater, approve by the head of the unit', async () =
   await H.getByRole('tab', { name: 'Lịch sử', exact: true }).click();
   await H.getByTestId('version-1').waitFor();
   await H.getByText('Phê duyệt').first().waitFor();
+  // the approver by name, not by account id (GetAccountNames: the head's own account)
+  await H.locator('li').filter({ hasText: /^Người phê duyệt:/ }).getByText('Trần Văn Hùng', { exact: true }).first().waitFor();
   await shot(H, '09-versions');
   // the record as it was at the end of a day: read only, said so
   await H.getByRole('button', { name: /^Xem hồ sơ tại ngày/ }).first().click();
@@ -342,6 +344,10 @@ await check('submit by the updater, approve by the head of the unit', async () =
   assert.equal(await H.getByRole('button', { name: 'Sửa hồ sơ' }).count(), 0);
   await H.getByRole('button', { name: 'Về hiện tại' }).click();
   await noCspViolation(H);
+  // the updater of the same department reads the approver's name too
+  await openRecord(U, an.id);
+  await U.getByRole('tab', { name: 'Lịch sử', exact: true }).click();
+  await U.locator('li').filter({ hasText: /^Người phê duyệt:/ }).getByText('Trần Văn Hùng', { exact: true }).first().waitFor();
 });
 
 await check('reject with a reason, and a status change with its decision', async () => {
@@ -1219,6 +1225,12 @@ await check('report templates: everyone reads them; the administrator saves a ne
   const row = Z.getByRole('row').filter({ hasText: 'BM04/BNV' });
   await row.getByText(`${before} (sửa đổi 2026)`).waitFor();
   await row.getByRole('cell', { name: '2', exact: true }).waitFor();
+  // who saved it, by name to the administrator; a shipped template by the system
+  await row.getByRole('cell', { name: 'Quản trị hệ thống', exact: true }).waitFor();
+  await Z.getByRole('row').filter({ hasText: 'BM01/BNV' }).getByRole('cell', { name: 'Hệ thống (mẫu có sẵn)', exact: true }).waitFor();
+  // a reader of a department is not told the name of an account outside its units: the id
+  await Q.goto('/reports/templates');
+  await Q.getByRole('row').filter({ hasText: 'BM04/BNV' }).getByRole('cell', { name: me.account.id, exact: true }).waitFor();
   // version 1 is kept, read-only
   await row.getByRole('button', { name: 'BM04/BNV' }).click();
   await dlg.locator('.ant-select').filter({ has: Z.locator('#tpl-version') }).click(); // (its chosen value lies over the input)
