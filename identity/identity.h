@@ -64,6 +64,7 @@ SRV_HANDLER(rpc_list_unit_changes);
 /* rpc_accounts.c */
 SRV_HANDLER(rpc_create_account);
 SRV_HANDLER(rpc_get_account);
+SRV_HANDLER(rpc_get_account_names);
 SRV_HANDLER(rpc_list_accounts);
 SRV_HANDLER(rpc_count_account_use);
 SRV_HANDLER(rpc_disable_account);

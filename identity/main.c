@@ -28,6 +28,7 @@ static const srv_rpc rpcs[] = {
     SRV_RPC_FLAGS(ListUnitChanges, rpc_list_unit_changes, SRV_QUIET),
     SRV_RPC(CreateAccount, rpc_create_account),
     SRV_RPC(GetAccount, rpc_get_account),
+    SRV_RPC(GetAccountNames, rpc_get_account_names),
     SRV_RPC(ListAccounts, rpc_list_accounts),
     SRV_RPC(CountAccountUse, rpc_count_account_use),
     SRV_RPC(DisableAccount, rpc_disable_account),

@@ -52,6 +52,22 @@ int accounts_get(srv_ctx *ctx, const char *id, int lock, id_account **out) {
                      out);
 }
 
+int accounts_names(srv_ctx *ctx, const char *ids, account_name_row **out, size_t *n) {
+  PGresult *r = db_q(ctx->db,
+                     "SELECT a.id::text, a.full_name, a.unit_path::text FROM accounts a WHERE a.id = ANY ($1::bigint[]) ORDER BY a.id",
+                     1, ids);
+  if (!r) return -1;
+  *n = (size_t)PQntuples(r);
+  *out = srv_alloc(ctx, (*n ? *n : 1) * sizeof **out);
+  for (size_t i = 0; i < *n; i++) {
+    (*out)[i].id = srv_strdup(ctx, PQgetvalue(r, (int)i, 0));
+    (*out)[i].full_name = srv_strdup(ctx, PQgetvalue(r, (int)i, 1));
+    (*out)[i].unit_path = srv_strdup(ctx, PQgetvalue(r, (int)i, 2));
+  }
+  PQclear(r);
+  return 0;
+}
+
 static int exists(srv_ctx *ctx, const char *sql, int n, const char *a, const char *b) {
   PGresult *r = db_q(ctx->db, sql, n, a, b);
   if (!r) return -1;

@@ -50,6 +50,15 @@ int accounts_set_roles(srv_ctx *ctx, const char *id, unsigned roles, const char 
  * login. Bumps version. */
 int accounts_set_password(srv_ctx *ctx, const char *id, const char *phc, id_account **out);
 
+/* An account as GetAccountNames may name it. */
+typedef struct {
+  const char *id, *full_name, *unit_path;
+} account_name_row;
+
+/* The accounts of ids (a PostgreSQL array literal of checked ids, "{12,40}") that row-level
+ * security shows, by id, any status (a disabled person still approved what they approved). */
+int accounts_names(srv_ctx *ctx, const char *ids, account_name_row **out, size_t *n);
+
 typedef struct {
   const char *unit_id;   /* with direct_only: accounts of this unit only */
   const char *unit_path; /* otherwise: the subtree at this path */

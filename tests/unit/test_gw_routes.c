@@ -123,6 +123,7 @@ static void test_registry_rules(void **state) {
       {"/hoso.identity.v1.Identity/CreateAccount", "POST", "/v1/accounts", "*"},
       {"/hoso.identity.v1.Identity/GetAccount", "GET", "/v1/accounts/{account_id}", ""},
       {"/hoso.identity.v1.Identity/ListAccounts", "GET", "/v1/accounts", ""},
+      {"/hoso.identity.v1.Identity/GetAccountNames", "GET", "/v1/account-names", ""},
       {"/hoso.identity.v1.Identity/DisableAccount", "POST", "/v1/accounts/{account_id}:disable", "*"},
       {"/hoso.identity.v1.Identity/EnableAccount", "POST", "/v1/accounts/{account_id}:enable", "*"},
       {"/hoso.identity.v1.Identity/RevokeAccount", "POST", "/v1/accounts/{account_id}:revoke", "*"},

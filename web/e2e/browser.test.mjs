@@ -335,6 +335,8 @@ await check('submit by the updater, approve by the head of the unit', async () =
   await H.getByRole('tab', { name: 'Lịch sử', exact: true }).click();
   await H.getByTestId('version-1').waitFor();
   await H.getByText('Phê duyệt').first().waitFor();
+  // the approver by name, not by account id (GetAccountNames: the head's own account)
+  await H.locator('li').filter({ hasText: /^Người phê duyệt:/ }).getByText('Trần Văn Hùng', { exact: true }).first().waitFor();
   await shot(H, '09-versions');
   // the record as it was at the end of a day: read only, said so
   await H.getByRole('button', { name: /^Xem hồ sơ tại ngày/ }).first().click();
@@ -342,6 +344,10 @@ await check('submit by the updater, approve by the head of the unit', async () =
   assert.equal(await H.getByRole('button', { name: 'Sửa hồ sơ' }).count(), 0);
   await H.getByRole('button', { name: 'Về hiện tại' }).click();
   await noCspViolation(H);
+  // the updater of the same department reads the approver's name too
+  await openRecord(U, an.id);
+  await U.getByRole('tab', { name: 'Lịch sử', exact: true }).click();
+  await U.locator('li').filter({ hasText: /^Người phê duyệt:/ }).getByText('Trần Văn Hùng', { exact: true }).first().waitFor();
 });
 
 await check('reject with a reason, and a status change with its decision', async () => {
@@ -1219,6 +1225,12 @@ await check('report templates: everyone reads them; the administrator saves a ne
   const row = Z.getByRole('row').filter({ hasText: 'BM04/BNV' });
   await row.getByText(`${before} (sửa đổi 2026)`).waitFor();
   await row.getByRole('cell', { name: '2', exact: true }).waitFor();
+  // who saved it, by name to the administrator; a shipped template by the system
+  await row.getByRole('cell', { name: 'Quản trị hệ thống', exact: true }).waitFor();
+  await Z.getByRole('row').filter({ hasText: 'BM01/BNV' }).getByRole('cell', { name: 'Hệ thống (mẫu có sẵn)', exact: true }).waitFor();
+  // a reader of a department is not told the name of an account outside its units: the id
+  await Q.goto('/reports/templates');
+  await Q.getByRole('row').filter({ hasText: 'BM04/BNV' }).getByRole('cell', { name: me.account.id, exact: true }).waitFor();
   // version 1 is kept, read-only
   await row.getByRole('button', { name: 'BM04/BNV' }).click();
   await dlg.locator('.ant-select').filter({ has: Z.locator('#tpl-version') }).click(); // (its chosen value lies over the input)
@@ -1305,6 +1317,59 @@ await check('keyboard only: a search typed without diacritics and the dossier op
   await K.keyboard.press('Enter');
   await K.getByRole('heading', { name: /Nguyễn Văn An/ }).waitFor();
   await K.getByText('Lục Nam, Bắc Giang').waitFor();
+  /* The dossier's tabs by keyboard only: Tab reaches the selected tab; each arrow moves to the
+   * next tab and selects it (its panel shown, the focus outlined), Enter and Space select the
+   * focused one. The tab, the panel shown and a text of that panel, each time. */
+  const tabState = () => K.evaluate(() => {
+    const e = document.activeElement;
+    const shown = [...document.querySelectorAll('[role=tabpanel]')].filter((p) => p.checkVisibility());
+    const style = e ? getComputedStyle(e) : null;
+    return {
+      // (rc-tabs puts a live region, "Tab 2 of 10", inside the focused tab: not its name)
+      role: e?.getAttribute('role') ?? '', tab: [...(e?.childNodes ?? [])].filter((n) => !(n.nodeType === 1 && n.hasAttribute('aria-live'))).map((n) => n.textContent).join('').trim(), selected: e?.getAttribute('aria-selected') ?? '',
+      panels: shown.length, panelOf: shown[0]?.getAttribute('aria-labelledby') ?? '', id: e?.id ?? '',
+      outline: style ? `${style.outlineStyle} ${style.outlineWidth}` : '', panelText: (shown[0]?.textContent ?? '').slice(0, 4000),
+    };
+  });
+  const onTab = async (name, text) => {
+    // the selection follows the focus (a render later): wait for it, bounded
+    let st;
+    for (const t0 = Date.now(); Date.now() - t0 < T / 3;) {
+      st = await tabState();
+      if (st.tab === name && st.selected === 'true' && st.panels === 1 && st.panelOf === st.id && text.test(st.panelText)) break;
+      await K.waitForTimeout(100);
+    }
+    assert.equal(st.role, 'tab', `the focus is on a tab (at ${JSON.stringify(st)})`);
+    assert.equal(st.tab, name);
+    assert.equal(st.selected, 'true', `${name} is selected`);
+    assert.equal(st.panels, 1, `one panel shown at ${name}`);
+    assert.equal(st.panelOf, st.id, `the panel shown is ${name}'s`);
+    assert.match(st.panelText, text, `${name}'s panel`);
+    assert.notEqual(st.outline.split(' ')[0], 'none', `the focus on ${name} is outlined`);
+  };
+  await tabTo(/^DIV\|\|(Tab \d+ of \d+)?Sơ yếu\|/);
+  await onTab('Sơ yếu', /Lục Nam, Bắc Giang/);
+  const walk = [
+    ['Tuyển dụng, lương', /Ngạch/], ['Trình độ', /Giáo dục phổ thông/], ['Đảng, sức khỏe', /Ngày vào Đảng/], ['Quá trình công tác', /Tóm tắt quá trình công tác/],
+    ['Khen thưởng, kỷ luật', /Kỷ luật/], ['Gia đình', /Quan hệ gia đình/], ['Tài liệu', /Mô tả/],
+    ['Lịch sử', /Phiên bản 1/],
+  ];
+  for (const [name, text] of walk) {
+    await K.keyboard.press('ArrowRight');
+    await onTab(name, text);
+  }
+  await K.keyboard.press('ArrowLeft');
+  await onTab('Tài liệu', /Mô tả/);
+  await K.keyboard.press('Home');
+  await onTab('Sơ yếu', /Lục Nam, Bắc Giang/);
+  await K.keyboard.press('ArrowLeft'); // from the first to the last
+  await onTab('Điều chuyển', /.*/);
+  await K.keyboard.press('Enter');
+  await onTab('Điều chuyển', /.*/);
+  await K.keyboard.press('ArrowRight');
+  await K.keyboard.press('Space');
+  await onTab('Sơ yếu', /Lục Nam, Bắc Giang/);
+  await shot(K, '46-dossier-tabs-keyboard');
   await noCspViolation(K);
   delete pages.K;
   await K.context().close();

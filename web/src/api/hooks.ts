@@ -41,3 +41,14 @@ export function useUnitNames(ids: readonly string[]): Map<string, string> {
   const q = useQuery(Identity.method.listUnitDirectory, { unitIds: want }, { enabled: want.length > 0 && want.length <= 100, staleTime: 300_000 });
   return useMemo(() => new Map((q.data?.units ?? []).map((u) => [u.id, u.name])), [q.data]);
 }
+
+/* Names of the people who acted (a version's approver, a template's last editor), where the
+ * viewer may know them: identity's GetAccountNames gives the viewer's own name and those of
+ * the accounts of its units (docs/SECURITY.md); an id left out is shown as the id. Only
+ * account ids are asked (a shipped template's "reporting" is not one); one call per set of ids
+ * (a page's templates, a version's changes that name an approver), cached. */
+export function useAccountNames(ids: readonly string[]): Map<string, string> {
+  const want = useMemo(() => [...new Set(ids.filter((i) => /^\d+$/.test(i)))].sort(), [ids]);
+  const q = useQuery(Identity.method.getAccountNames, { accountIds: want }, { enabled: want.length > 0 && want.length <= 100, staleTime: 300_000 });
+  return useMemo(() => new Map((q.data?.accounts ?? []).map((a) => [a.id, a.fullName])), [q.data]);
+}

@@ -189,7 +189,7 @@ export const vi = {
   },
   tpl: {
     add: 'Thêm biểu mẫu', save: 'Lưu phiên bản mới', code: 'Mã biểu mẫu', name: 'Tên biểu mẫu', version: 'Phiên bản', kind: 'Nguồn', builtin: 'Có sẵn',
-    own: 'Do tỉnh thêm', updated: 'Cập nhật', definition: 'Định nghĩa (JSON)', saved: (v: string) => `Đã lưu biểu mẫu, phiên bản ${v}.`,
+    own: 'Do tỉnh thêm', updated: 'Cập nhật', updatedBy: 'Người cập nhật', system: 'Hệ thống (mẫu có sẵn)', definition: 'Định nghĩa (JSON)', saved: (v: string) => `Đã lưu biểu mẫu, phiên bản ${v}.`,
     definitionHint: 'Tiêu đề, khối ký, các hàng (đơn vị hoặc nhóm) và các cột (điều kiện trên số liệu); các phiên bản cũ vẫn được giữ để lập lại báo cáo đã gửi.',
     currentVersion: (v: string) => `Phiên bản ${v} (đang dùng)`, oldVersion: (v: string) => `Phiên bản ${v}`,
     readOnly: (at: string, by: string) => `Phiên bản cũ, chỉ để xem (lưu lúc ${at}${by ? ` bởi ${by}` : ''}).`, badJson: (why: string) => `Định nghĩa không phải JSON hợp lệ: ${why}`,

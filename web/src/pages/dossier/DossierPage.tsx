@@ -5,7 +5,7 @@
 import { useQuery } from '@connectrpc/connect-query';
 import { EditOutlined, PrinterOutlined, SendOutlined } from '@ant-design/icons';
 import { Alert, Button, Form, Input, Modal, Select, Space, Tabs, Tag, App as AntApp } from 'antd';
-import { useState, type ReactNode } from 'react';
+import { useState, type FocusEvent, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { errorText } from '../../api/errors';
 import { useInvalidate, useUnitName } from '../../api/hooks';
@@ -39,15 +39,33 @@ export function RecordHeader({ record }: { record: Rec }) {
   );
 }
 
+/* The sections as tabs, usable by keyboard as the WAI-ARIA tabs pattern with automatic
+ * activation: Tab reaches the selected tab, Left/Right (Home/End) move to another and select
+ * it, Enter/Space select the focused one. Ant Design's Tabs (rc-tabs 15.7) moves the focus with
+ * the arrows but selects only on Enter/Space, so a tab that takes the focus from the keyboard
+ * is selected here (a click selects it anyway). */
 export function DossierTabs({ record, extra }: { record: Rec; extra?: { key: string; label: ReactNode; children: ReactNode }[] }) {
+  const items = [
+    ...SECTIONS.map((s) => ({ key: s.key, label: s.title === s.tab ? s.tab : <span title={s.title}>{s.tab}</span>, children: <SectionView section={s} record={record} /> })),
+    ...(extra ?? []),
+  ];
+  const [active, setActive] = useState(items[0].key);
+  const onFocus = (e: FocusEvent<HTMLDivElement>) => {
+    const t = e.target;
+    /* only this list's own tabs, not those of a tab list inside a panel */
+    if (t.getAttribute('role') !== 'tab' || !e.currentTarget.querySelector(':scope > .ant-tabs > .ant-tabs-nav')?.contains(t)) return;
+    const key = t.closest<HTMLElement>('[data-node-key]')?.dataset.nodeKey;
+    if (key && items.some((i) => i.key === key)) setActive(key);
+  };
   return (
-    <Tabs
-      tabBarGutter={20} /* every tab of the dossier fits at 1366 px, the transfers' too */
-      items={[
-        ...SECTIONS.map((s) => ({ key: s.key, label: s.title === s.tab ? s.tab : <span title={s.title}>{s.tab}</span>, children: <SectionView section={s} record={record} /> })),
-        ...(extra ?? []),
-      ]}
-    />
+    <div onFocus={onFocus}>
+      <Tabs
+        tabBarGutter={20} /* every tab of the dossier fits at 1366 px, the transfers' too */
+        activeKey={items.some((i) => i.key === active) ? active : items[0].key}
+        onChange={setActive}
+        items={items}
+      />
+    </div>
   );
 }
 

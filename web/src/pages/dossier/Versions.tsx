@@ -4,7 +4,7 @@ import { useQuery } from '@connectrpc/connect-query';
 import { Button, Empty, Timeline, Typography } from 'antd';
 import { useMemo } from 'react';
 import { Records, type FieldChange } from '../../api/gen/records_pb';
-import { useUnitNames } from '../../api/hooks';
+import { useAccountNames, useUnitNames } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { vi } from '../../i18n/vi';
 import { dateText, timeText } from '../../lib/format';
@@ -52,8 +52,9 @@ export function changeValue(json: string): string {
 }
 
 const UNIT_PATH = /(^|\.)managing_unit_id$/;
+const ACCOUNT_PATH = /(^|\.)approved_by$/;
 
-/* The unit id a FieldChange value of managing_unit_id holds (a number or a string), else ''. */
+/* The unit or account id a FieldChange value holds (a number or a string), else ''. */
 export function unitIdOf(json: string): string {
   try {
     const v: unknown = JSON.parse(json);
@@ -63,16 +64,29 @@ export function unitIdOf(json: string): string {
   }
 }
 
-/* The changes old → new; a managing unit by its name (the unit directory), not its id. */
+/* A changed value in words; a managing unit by its name (the unit directory) and an approver
+ * by the person's name (GetAccountNames), where the viewer may know them, else the id. */
+export function namedValue(path: string, json: string, units: Map<string, string>, accounts: Map<string, string>): string {
+  const names = UNIT_PATH.test(path) ? units : ACCOUNT_PATH.test(path) ? accounts : null;
+  return (names && names.get(unitIdOf(json))) || changeValue(json);
+}
+
+/* The ids of a list of changes that name a unit (or an account). */
+function idsAt(changes: FieldChange[], re: RegExp): string[] {
+  return changes.filter((c) => re.test(c.path)).flatMap((c) => [unitIdOf(c.oldValue), unitIdOf(c.newValue)]);
+}
+
+/* The changes old → new. */
 export function ChangeList({ changes }: { changes: FieldChange[] }) {
-  const ids = useMemo(() => changes.filter((c) => UNIT_PATH.test(c.path)).flatMap((c) => [unitIdOf(c.oldValue), unitIdOf(c.newValue)]), [changes]);
-  const units = useUnitNames(ids);
-  const show = (c: FieldChange, json: string) => (UNIT_PATH.test(c.path) && units.get(unitIdOf(json))) || changeValue(json);
+  const unitIds = useMemo(() => idsAt(changes, UNIT_PATH), [changes]);
+  const accountIds = useMemo(() => idsAt(changes, ACCOUNT_PATH), [changes]);
+  const units = useUnitNames(unitIds);
+  const accounts = useAccountNames(accountIds);
   return (
     <ul style={{ margin: '4px 0', paddingLeft: 18 }}>
       {changes.map((c) => (
         <li key={c.path}>
-          <b>{labelOfPath(c.path)}</b>: <span className="hoso-diff-old">{show(c, c.oldValue)}</span> → <span className="hoso-diff-new">{show(c, c.newValue)}</span>
+          <b>{labelOfPath(c.path)}</b>: <span className="hoso-diff-old">{namedValue(c.path, c.oldValue, units, accounts)}</span> → <span className="hoso-diff-new">{namedValue(c.path, c.newValue, units, accounts)}</span>
         </li>
       ))}
     </ul>

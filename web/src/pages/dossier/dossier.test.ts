@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mountExport } from './PrintPage';
 import { sectionOf } from './RecordEditPage';
 import { labelOfPath } from './schema';
-import { changeValue, unitIdOf } from './Versions';
+import { changeValue, namedValue, unitIdOf } from './Versions';
+import { whoText } from '../reports/TemplatesPage';
 
 describe('versions in words', () => {
   it('labels paths as form 2C does', () => {
@@ -26,6 +27,23 @@ describe('versions in words', () => {
     expect(unitIdOf('"12"')).toBe('12');
     expect(unitIdOf('')).toBe('');
     expect(unitIdOf('"Sở Y tế"')).toBe('');
+  });
+  it('names the managing unit and the approver where known, else shows the id', () => {
+    const units = new Map([['12', 'Sở Y tế']]);
+    const accounts = new Map([['40', 'Trần Văn Hùng'], ['12', 'Người trùng mã']]);
+    expect(namedValue('approved_by', '"40"', units, accounts)).toBe('Trần Văn Hùng');
+    expect(namedValue('approved_by', '41', units, accounts)).toBe('41'); // not one the viewer may know
+    expect(namedValue('approved_by', '""', units, accounts)).toBe('—');
+    expect(namedValue('managing_unit_id', '12', units, accounts)).toBe('Sở Y tế');
+    expect(namedValue('personal.phone', '"40"', units, accounts)).toBe('40'); // not a person's id
+    expect(labelOfPath('approved_by')).toBe('Người phê duyệt');
+  });
+  it('names who saved a report template', () => {
+    const names = new Map([['7', 'Quản trị hệ thống']]);
+    expect(whoText('7', names)).toBe('Quản trị hệ thống');
+    expect(whoText('8', names)).toBe('8');
+    expect(whoText('reporting', names)).toBe('Hệ thống (mẫu có sẵn)');
+    expect(whoText('', names)).toBe('');
   });
   it('opens the tab that holds a refused field', () => {
     expect(sectionOf(['salary', 'step'])).toBe('employment');

@@ -147,7 +147,7 @@ export function getPath(o: unknown, path: readonly (string | number)[]): unknown
 /* Fields the workflow and other RPCs own, which the edit form does not show. */
 const OWN: Record<string, string> = {
   managingUnitId: 'Đơn vị quản lý', status: 'Trạng thái', statusDate: 'Ngày thay đổi trạng thái',
-  workflowState: 'Phê duyệt', verified: 'Đã xác minh', approvedBy: 'Người phê duyệt (mã tài khoản)',
+  workflowState: 'Phê duyệt', verified: 'Đã xác minh', approvedBy: 'Người phê duyệt',
   approvedAt: 'Thời điểm phê duyệt', 'statusDecision.number': 'Quyết định thay đổi trạng thái: số',
   'statusDecision.date': 'Quyết định thay đổi trạng thái: ngày', 'statusDecision.effectiveDate': 'Quyết định thay đổi trạng thái: ngày hiệu lực',
 };

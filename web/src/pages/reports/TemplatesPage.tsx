@@ -6,9 +6,9 @@ import { useQuery, useTransport } from '@connectrpc/connect-query';
 import { createClient } from '@connectrpc/connect';
 import { PlusOutlined } from '@ant-design/icons';
 import { Alert, Button, Form, Input, Modal, Select, Table, Tag, App as AntApp } from 'antd';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { errorText } from '../../api/errors';
-import { useInvalidate } from '../../api/hooks';
+import { useAccountNames, useInvalidate } from '../../api/hooks';
 import { Reporting, type ReportTemplate } from '../../api/gen/reporting_pb';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { Page } from '../../components/Page';
@@ -39,6 +39,7 @@ function TemplateModal({ code, adding, onClose }: { code: string; adding: boolea
   const invalidate = useInvalidate();
   const { message } = AntApp.useApp();
   const current = version === 0n;
+  const names = useAccountNames(t ? [t.updatedBy] : []);
   const editable = s.rights.manageUnits && (adding || current);
 
   useEffect(() => {
@@ -75,7 +76,7 @@ function TemplateModal({ code, adding, onClose }: { code: string; adding: boolea
             options={versions.map((n) => ({ value: n.toString(), label: n === latest ? vi.tpl.currentVersion(numberText(n)) : vi.tpl.oldVersion(numberText(n)) }))} />
         </Form.Item>
       )}
-      {!current && t && <Alert type="info" showIcon message={vi.tpl.readOnly(timeText(t.updatedAt), t.updatedBy)} style={{ marginBottom: 12 }} />}
+      {!current && t && <Alert type="info" showIcon message={vi.tpl.readOnly(timeText(t.updatedAt), whoText(t.updatedBy, names))} style={{ marginBottom: 12 }} />}
       {error !== null && <Alert type="error" showIcon role="alert" message={errorText(error)} style={{ marginBottom: 12 }} />}
       <Form form={form} layout="vertical" disabled={!editable} onFinish={(v) => void save(v)} initialValues={{ code: '', name: '', definition: '' }}>
         <Form.Item name="code" label={vi.tpl.code} rules={[{ required: true, whitespace: true, message: vi.errors.required }]}>
@@ -99,11 +100,19 @@ function prettyJson(text: string): string {
   }
 }
 
+/* Who saved a version: the person's name where the viewer may know it, else the account id; a
+ * shipped version was written by the reporting service itself ("reporting", not an account). */
+export function whoText(by: string, names: Map<string, string>): string {
+  if (!by) return '';
+  return names.get(by) ?? (/^\d+$/.test(by) ? by : vi.tpl.system);
+}
+
 export function TemplatesPage() {
   const s = useSession();
   const [tokens, setTokens] = useState<string[]>(['']);
   const q = useQuery(Reporting.method.listReportTemplates, { pageSize: 50, pageToken: tokens[tokens.length - 1] }, { placeholderData: (p) => p });
   const [open, setOpen] = useState<{ code: string; adding: boolean } | null>(null);
+  const names = useAccountNames(useMemo(() => (q.data?.templates ?? []).map((t) => t.updatedBy), [q.data]));
   return (
     <Page crumbs={[{ title: vi.menu.home, to: '/' }, { title: vi.menu.templates }]} title={vi.menu.templates}
       extra={s.rights.manageUnits && <Button icon={<PlusOutlined />} onClick={() => setOpen({ code: '', adding: true })}>{vi.tpl.add}</Button>}>
@@ -116,6 +125,7 @@ export function TemplatesPage() {
           { title: vi.tpl.version, dataIndex: 'version', width: 90, align: 'right', render: (v: bigint) => numberText(v) },
           { title: vi.tpl.kind, dataIndex: 'builtin', width: 130, render: (b: boolean) => <Tag>{b ? vi.tpl.builtin : vi.tpl.own}</Tag> },
           { title: vi.tpl.updated, dataIndex: 'updatedAt', width: 160, render: (t: string) => timeText(t) },
+          { title: vi.tpl.updatedBy, dataIndex: 'updatedBy', width: 180, render: (b: string) => whoText(b, names) },
         ]}
         footer={() => (
           <>
