@@ -156,10 +156,12 @@ int record_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, u
       "SELECT id, " ACCESS_COLS " FROM records WHERE id = $1",
       "SELECT id, " ACCESS_COLS " FROM records WHERE id = $1 FOR NO KEY UPDATE OF records",
   };
-  /* Transaction time: the last version written before the end of that day (UTC). */
+  /* Transaction time: the last version written before the end of that day in Vietnam (the day
+   * reporting's "as known on", deadlines and read grants are judged on; a day ended in UTC put
+   * an approval made at 02:51 on 6 December, Vietnam time, into the record "as of 5 December"). */
   static const char version_sql[] =
       "SELECT data, unit_path::text FROM record_versions WHERE record_id = $1 "
-      "AND changed_at < ($2::date + 1)::timestamptz ORDER BY version DESC LIMIT 1";
+      "AND changed_at < (($2::date + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh') ORDER BY version DESC LIMIT 1";
   *out = NULL;
   if (srv_check_id(ctx, "record_id", record_id)) return -1;
   const char *e = val_date(as_of);
@@ -175,7 +177,7 @@ int record_fetch_as_of(srv_ctx *ctx, const char *record_id, const char *as_of, u
   if (!r) return -1;
   int rc = PQntuples(r) == 1 ? record_from(ctx, r, 0, 0, 1, out)
                              : srv_fail(ctx, GRPC_STATUS_NOT_FOUND,
-                                        "as_of: record %s did not exist yet on %s (the day's end, UTC)", record_id,
+                                        "as_of: record %s did not exist yet on %s (the day's end, Vietnam time)", record_id,
                                         as_of);
   PQclear(r);
   return rc;

@@ -161,6 +161,17 @@ static void cleanup_at_exit(void) {
  * gRPC helpers
  * ------------------------------------------------------------------------------------ */
 
+const char *th_vn_day(int days) {
+  static _Thread_local char buf[4][16];
+  static _Thread_local int k;
+  time_t t = time(NULL) + 7 * 3600 + (time_t)days * 86400;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  k = (k + 1) % 4;
+  strftime(buf[k], sizeof buf[k], "%Y-%m-%d", &tm);
+  return buf[k];
+}
+
 char *th_login(cli_chan *ch, const char *username, const char *password) {
   Hoso__Identity__V1__LoginRequest req = HOSO__IDENTITY__V1__LOGIN_REQUEST__INIT;
   req.username = (char *)username;

@@ -96,6 +96,9 @@ int th_port_hold(int *fd);
 
 /* Log in and return a malloc'd access token, or NULL. */
 char *th_login(cli_chan *ch, const char *username, const char *password);
+/* "YYYY-MM-DD": the day in Vietnam (UTC+7) `days` from now, the day the services judge as_of,
+ * deadlines and grants on. Four rotating buffers: up to four may be used in one expression. */
+const char *th_vn_day(int days);
 
 /* A cli_md array of one bearer header for token (static storage per thread, valid until the
  * next call). */

@@ -30,12 +30,7 @@ static void free_msg(void *m) {
 }
 
 /* Today in Vietnam (UTC+7), plus `days`: the day grants end on. */
-static void vn_day(int days, char out[11]) {
-  time_t t = time(NULL) + 7 * 3600 + (time_t)days * 86400;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, 11, "%Y-%m-%d", &tm);
-}
+static void vn_day(int days, char out[11]) { memcpy(out, th_vn_day(days), 11); }
 
 /* ------------------------------------------------------------ calls --------------------- */
 

@@ -230,16 +230,7 @@ static Record *must_get(const char *tok, const char *id) {
 }
 
 /* YYYY-MM-DD of today (UTC) plus days. */
-static const char *day(int days) {
-  static char buf[4][16];
-  static int k;
-  time_t t = time(NULL) + (time_t)days * 86400;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  k = (k + 1) % 4;
-  strftime(buf[k], sizeof buf[k], "%Y-%m-%d", &tm);
-  return buf[k];
-}
+static const char *day(int days) { return th_vn_day(days); }
 
 static long long audit_count(const char *action, const char *id) {
   return sql_long("SELECT count(*) FROM records.audit_log WHERE action = $1 AND target_id = $2", action, id);
@@ -598,7 +589,7 @@ static void test_versions_and_owned_fields(void **state) {
 }
 
 /* GetRecord(as_of) is transaction time: the last version written before the end of that day
- * (UTC). Version 1 is moved ten days back in the database, so three days discriminate: before
+ * in Vietnam. Version 1 is moved ten days back in the database, so three days discriminate: before
  * the record existed, while version 1 was current, and today. */
 static void test_as_of(void **state) {
   (void)state;
@@ -611,12 +602,15 @@ static void test_as_of(void **state) {
   f.salary.coefficient = "3.33";
   cli_status st;
   expect(update(w.tok_d1_updater, &f.r, 1, "Nâng bậc", NULL, &st), &st, GRPC_STATUS_OK, NULL);
-  sql_exec("UPDATE records.record_versions SET changed_at = now() - interval '10 days' "
+  /* version 1 at 00:30 in Vietnam ten days ago: 17:30 UTC of the day before, which a day ended
+   * in UTC counted to that earlier day */
+  sql_exec("UPDATE records.record_versions SET changed_at = ($2::date + time '00:30') AT TIME ZONE 'Asia/Ho_Chi_Minh' "
            "WHERE record_id = $1 AND version = 1",
-           id, NULL);
+           id, day(-10));
 
   Record *r = NULL;
   expect(get(w.tok_d1_reader, id, day(-20), NULL, &st), &st, GRPC_STATUS_NOT_FOUND, "as_of");
+  expect(get(w.tok_d1_reader, id, day(-11), NULL, &st), &st, GRPC_STATUS_NOT_FOUND, "as_of");
   /* The day version 1 was written counts to its end. */
   expect(get(w.tok_d1_reader, id, day(-10), &r, &st), &st, GRPC_STATUS_OK, NULL);
   assert_int_equal(r->version, 1);

@@ -206,16 +206,7 @@ static int same_bytes(const ProtobufCMessage *a, const ProtobufCMessage *b) {
   return eq;
 }
 
-static const char *day(int days) {
-  static char buf[4][16];
-  static int k;
-  time_t t = time(NULL) + (time_t)days * 86400;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  k = (k + 1) % 4;
-  strftime(buf[k], sizeof buf[k], "%Y-%m-%d", &tm);
-  return buf[k];
-}
+static const char *day(int days) { return th_vn_day(days); }
 
 static long long exports_of(const char *id) {
   return sql_long("SELECT count(*) FROM records.audit_log WHERE action = 'RECORD_EXPORT' AND target_id = $1", id);

@@ -153,12 +153,7 @@ static long long versions(const char *id) {
   return sql_long("SELECT count(*) FROM records.record_versions WHERE record_id = $1::bigint", id, NULL);
 }
 
-static const char *today(void) {
-  static char buf[16];
-  time_t t = time(NULL);
-  strftime(buf, sizeof buf, "%Y-%m-%d", gmtime(&t));
-  return buf;
-}
+static const char *today(void) { return th_vn_day(0); }
 
 static void restart_channel(void) {
   cli_close(w.rec_ch);

@@ -25,6 +25,13 @@ export function timeText(rfc3339: string | undefined): string {
   return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/* The day in Vietnam (UTC+7 all year) of an RFC 3339 time, "YYYY-MM-DD": the day the services
+ * judge "as of" on, whatever the browser's zone. */
+export function vnDay(rfc3339: string): string {
+  const t = Date.parse(rfc3339);
+  return Number.isNaN(t) ? '' : new Date(t + 7 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
 /* "dd/mm/yyyy" (or d/m/yyyy) typed by a person → "YYYY-MM-DD"; "mm/yyyy" → "YYYY-MM"; an ISO
  * text stays; anything else is returned unchanged for the service to refuse by name. */
 export function isoOf(text: string): string {

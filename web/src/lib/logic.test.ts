@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { csrfToken } from '../api/csrf';
 import { errorText, fieldErrors, fieldPathOf, ruleText } from '../api/errors';
 import { Role } from '../api/gen/common_pb';
-import { dateText, isoOf, numberText, timeText, totalText } from './format';
+import { dateText, isoOf, numberText, timeText, totalText, vnDay } from './format';
 import { fold, matchesWords } from './fold';
 import { grantableRoles, mayManageHolder, rightsOf } from './roles';
 import { emptyFilters, filtersToParams, parseFilters, toRequest, csvLine } from './searchQuery';
@@ -50,6 +50,13 @@ describe('dates and numbers', () => {
   });
   it('shows times in the zone of the browser', () => {
     expect(timeText('2026-01-02T03:04:00Z')).toMatch(/^\d\d\/\d\d\/2026 \d\d:\d\d$/);
+  });
+  it('takes the day in Vietnam of a time, whatever the zone it is written in', () => {
+    expect(vnDay('2026-12-05T19:51:00Z')).toBe('2026-12-06');
+    expect(vnDay('2026-12-05T16:59:59Z')).toBe('2026-12-05');
+    expect(vnDay('2026-12-06T02:51:00+07:00')).toBe('2026-12-06');
+    expect(vnDay('2024-02-28T17:00:00Z')).toBe('2024-02-29');
+    expect(vnDay('không phải thời điểm')).toBe('');
   });
   it('groups thousands with dots', () => {
     expect(numberText(2340000n)).toBe('2.340.000');

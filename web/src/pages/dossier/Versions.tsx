@@ -7,7 +7,7 @@ import { Records, type FieldChange } from '../../api/gen/records_pb';
 import { useAccountNames, useUnitNames } from '../../api/hooks';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import { vi } from '../../i18n/vi';
-import { dateText, timeText } from '../../lib/format';
+import { dateText, timeText, vnDay } from '../../lib/format';
 import { labelOfPath } from './schema';
 
 /* Enum names of the proto JSON, as a person reads them. */
@@ -106,7 +106,7 @@ export function Versions({ recordId, onAsOf }: { recordId: string; onAsOf: (day:
           <div data-testid={`version-${v.version}`}>
             <Typography.Text strong>{vi.dossier.version} {String(v.version)} · {vi.dossier.actions[v.action] ?? v.action}</Typography.Text>{' '}
             <Typography.Text type="secondary">{timeText(v.changedAt)} · {v.changedByName || v.changedBy}</Typography.Text>{' '}
-            <Button size="small" type="link" onClick={() => onAsOf(v.changedAt.slice(0, 10))}>{vi.dossier.asOf} {dateText(v.changedAt.slice(0, 10))}</Button>
+            <Button size="small" type="link" onClick={() => onAsOf(vnDay(v.changedAt))}>{vi.dossier.asOf} {dateText(vnDay(v.changedAt))}</Button>
             {v.reason?.text && <div>{vi.common.reason}: {v.reason.text}</div>}
             {v.reason?.decision?.number && <div>{vi.common.decisionNumber}: {v.reason.decision.number} {dateText(v.reason.decision.date)}</div>}
             {v.changes.length > 0 && <ChangeList changes={v.changes} />}
